@@ -1,0 +1,396 @@
+import Foundation
+import RNNKernels
+import Yams
+
+/// Tolerances of a numeric comparison: pass where |actual − expected| ≤ abs + rel·|expected|
+/// (NumPy's `allclose` rule).
+public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    public var abs: Double
+    public var rel: Double
+
+    public init(abs: Double, rel: Double) {
+        self.abs = abs
+        self.rel = rel
+    }
+
+    /// Goldens of float64 outputs: only round-off differences between machines pass.
+    public static let float64Default = Tolerance(abs: 1e-12, rel: 1e-9)
+    /// Goldens of float32 outputs: a few units in the last place.
+    public static let float32Default = Tolerance(abs: 1e-6, rel: 1e-5)
+
+    public var description: String { "abs \(NumberText.format(abs)), rel \(NumberText.format(rel))" }
+}
+
+/// A value known independently of the kernel (a notebook's printout, a hand derivation, a
+/// framework's output), with the tolerance its precision allows.
+public struct Expectation: Sendable {
+    public var value: Value
+    /// nil: the case's tolerance for this output.
+    public var tolerance: Tolerance?
+    /// Where the number comes from, if the entry says.
+    public var source: String?
+    public var location: SourceLocation
+}
+
+/// One case file, loaded and checked against its kernel's declaration.
+public struct Case: Sendable {
+    /// The path under the cases root without `.yaml` (`exercises/ex1_rnn_update`).
+    public var id: String
+    /// The file as shown to the user.
+    public var path: String
+    public var kernel: any Kernel
+    public var title: String?
+    public var source: String?
+    public var tags: [String]
+    /// Every declared parameter: the case's values, and defaults for the rest.
+    public var params: [String: ParamValue]
+    public var inputs: [String: Value]
+    /// The extents bound to the symbols of the declared shapes.
+    public var dims: [String: Int]
+    public var expectations: [(output: String, expectation: Expectation)]
+    /// The golden comparison's tolerance, if the case sets one (else the dtype's default).
+    public var tolerance: Tolerance?
+    public var outputTolerances: [String: Tolerance]
+    /// Why the case is expected to fail, if it is (XFAIL/XPASS).
+    public var xfail: String?
+    /// Why the case is not run, if it is not (UNSUPPORTED).
+    public var skip: String?
+    /// Where each top-level field, input, param and expectation is written.
+    public var locations: [String: SourceLocation]
+    public var text: SourceText
+    /// SHA-256 of the kernel name, the parameters and the inputs, in canonical form.
+    public var digest: String
+
+    /// The tolerance a golden comparison of `output` uses.
+    public func goldenTolerance(for output: String, dtype: DType) -> Tolerance {
+        if let t = outputTolerances[output] { return t }
+        if let t = tolerance { return t }
+        return dtype == .float32 ? .float32Default : .float64Default
+    }
+
+    /// An error pointing at a field of this case (`input:x`, `param:activation`, `kernel`).
+    public func error(_ message: String, at key: String) -> SpecError {
+        let loc = locations[key] ?? locations["kernel"] ?? text.location(line: 1, column: 1)
+        return SpecError(message, at: loc, snippet: text.snippet(line: loc.line, column: loc.column))
+    }
+}
+
+/// Loads case files: parse, decode and check against the kernel registry.
+public struct CaseLoader: Sendable {
+    public var registry: KernelRegistry
+    public var limits: LoadLimits
+
+    public init(registry: KernelRegistry = .standard, limits: LoadLimits = LoadLimits()) {
+        self.registry = registry
+        self.limits = limits
+    }
+
+    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "xfail", "skip", "notes"]
+
+    /// Loads one file.
+    ///
+    /// - Parameters:
+    ///   - url: the file.
+    ///   - id: its case id (path under the cases root, no extension).
+    ///   - displayPath: how messages name the file.
+    public func load(url: URL, id: String, displayPath: String) throws -> Case {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SpecError("cannot read the file: \(error.localizedDescription)", at: SourceLocation(file: displayPath, line: 0, column: 0))
+        }
+        return try load(data: data, id: id, displayPath: displayPath)
+    }
+
+    /// Loads a case from the bytes of a file.
+    public func load(data: Data, id: String, displayPath: String) throws -> Case {
+        guard let text = String(validatingUTF8Data: data) else {
+            let offset = firstInvalidUTF8Offset(data)
+            let (line, column) = lineAndColumn(ofByte: offset, in: data)
+            throw SpecError("the file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", data[data.startIndex + offset])) at byte \(offset)); save it as UTF-8",
+                            at: SourceLocation(file: displayPath, line: line, column: column))
+        }
+        let source = SourceText(path: displayPath, text: text)
+        try checkNesting(source)
+        guard let root = try NodeReader.compose(source) else {
+            throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
+                            at: source.location(line: 1, column: 1))
+        }
+        var reader = NodeReader(source: source, limits: limits)
+        return try decode(root, id: id, reader: &reader)
+    }
+
+    /// Refuses deeply nested documents before they reach the recursive composer.
+    func checkNesting(_ source: SourceText, limit: Int = 64) throws {
+        var depth = 0, line = 1, column = 0
+        var inQuote: Character? = nil, inComment = false
+        for ch in source.text {
+            column += 1
+            if ch == "\n" { line += 1; column = 0; inComment = false; continue }
+            if inComment { continue }
+            if let q = inQuote { if ch == q { inQuote = nil }; continue }
+            switch ch {
+            case "#": inComment = true
+            case "\"", "'": if depth > 0 { inQuote = ch }
+            case "[", "{":
+                depth += 1
+                if depth > limit {
+                    throw source.error("nesting deeper than \(limit) levels; a case holds tensors of a few dimensions", line: line, column: column)
+                }
+            case "]", "}": depth = max(0, depth - 1)
+            default: break
+            }
+        }
+    }
+
+    func decode(_ root: Node, id: String, reader: inout NodeReader) throws -> Case {
+        let source = reader.source
+        let fields = try reader.mapping(root, "a case file")
+        try reader.checkKeys(fields, allowed: Self.topLevelFields, in: "the case")
+        func field(_ key: String) -> (keyNode: Node, value: Node)? {
+            fields.first { $0.key == key }.map { ($0.keyNode, $0.value) }
+        }
+        var locations: [String: SourceLocation] = [:]
+        for f in fields { locations[f.key] = reader.location(f.keyNode) }
+
+        guard let kernelField = field("kernel") else {
+            throw source.error("missing 'kernel:': name the kernel this case runs (`rnnspec kernels` lists them)", line: 1, column: 1)
+        }
+        let kernelName = try reader.string(kernelField.value, "kernel")
+        guard let kernel = registry.kernel(named: kernelName) else {
+            let near = closestMatches(to: kernelName, in: registry.names)
+            var message = "unknown kernel '\(kernelName)'"
+            message += near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"
+            throw reader.error(message, at: kernelField.value)
+        }
+        locations["kernel"] = reader.location(kernelField.value)
+        let spec = kernel.spec
+
+        let title = try field("title").map { try reader.string($0.value, "title") }
+        let caseSource = try field("source").map { try reader.string($0.value, "source") }
+        let tags = try field("tags").map { try reader.stringList($0.value, "tags") } ?? []
+        if let notes = field("notes") { _ = try reader.string(notes.value, "notes") }
+        let xfail = try field("xfail").map { try reader.string($0.value, "xfail (the reason the case is expected to fail)") }
+        let skip = try field("skip").map { try reader.string($0.value, "skip (the reason the case is not run)") }
+
+        // Parameters.
+        var params: [String: ParamValue] = [:]
+        if let p = field("params") {
+            let entries = try reader.mapping(p.value, "params")
+            for entry in entries {
+                guard let ps = spec.param(entry.key) else {
+                    var message = "\(spec.name) has no param '\(entry.key)'"
+                    if let near = closestMatch(to: entry.key, in: spec.params.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    message += spec.params.isEmpty ? "; it takes no params" : " (its params: \(spec.params.map(\.name).joined(separator: ", ")))"
+                    throw reader.error(message, at: entry.keyNode)
+                }
+                params[entry.key] = try paramValue(entry.value, ps, reader: reader)
+                locations["param:\(entry.key)"] = reader.location(entry.value)
+            }
+        }
+        for ps in spec.params where params[ps.name] == nil {
+            if let d = ps.defaultValue { params[ps.name] = d } else if !ps.optional {
+                throw reader.error("\(spec.name) needs param '\(ps.name)' (\(ps.type.description)): \(ps.doc)", at: field("params")?.keyNode ?? kernelField.keyNode)
+            }
+        }
+
+        // Inputs.
+        var inputs: [String: Value] = [:]
+        var inputNodes: [String: Node] = [:]
+        if let i = field("inputs") {
+            let entries = try reader.mapping(i.value, "inputs")
+            for entry in entries {
+                guard let input = spec.input(entry.key) else {
+                    var message = "\(spec.name) has no input '\(entry.key)'"
+                    if let near = closestMatch(to: entry.key, in: spec.inputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
+                    throw reader.error(message, at: entry.keyNode)
+                }
+                inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
+                inputNodes[entry.key] = entry.value
+                locations["input:\(entry.key)"] = reader.location(entry.value)
+            }
+        }
+        let missing = spec.inputs.filter { !$0.optional && inputs[$0.name] == nil }.map(\.name)
+        if !missing.isEmpty {
+            throw reader.error("\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
+                               at: field("inputs")?.keyNode ?? kernelField.keyNode)
+        }
+        let dims = try bindShapes(spec, inputs, inputNodes, reader)
+
+        // Expectations.
+        var expectations: [(String, Expectation)] = []
+        if let e = field("expect") {
+            for entry in try reader.mapping(e.value, "expect") {
+                guard let output = spec.output(entry.key) else {
+                    var message = "\(spec.name) has no output '\(entry.key)'"
+                    if let near = closestMatch(to: entry.key, in: spec.outputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    message += " (its outputs: \(spec.outputs.map(\.name).joined(separator: ", ")))"
+                    throw reader.error(message, at: entry.keyNode)
+                }
+                expectations.append((entry.key, try expectation(entry.value, output, reader: &reader)))
+            }
+        }
+
+        // Tolerances.
+        var tolerance: Tolerance? = nil
+        var outputTolerances: [String: Tolerance] = [:]
+        if let t = field("tolerance") {
+            let entries = try reader.mapping(t.value, "tolerance")
+            try reader.checkKeys(entries, allowed: ["abs", "rel", "outputs"], in: "tolerance")
+            let base = try toleranceFields(entries, defaults: .float64Default, reader: reader)
+            if entries.contains(where: { $0.key == "abs" || $0.key == "rel" }) { tolerance = base }
+            if let perOutput = entries.first(where: { $0.key == "outputs" }) {
+                for entry in try reader.mapping(perOutput.value, "tolerance outputs") {
+                    guard spec.output(entry.key) != nil else {
+                        throw reader.error("\(spec.name) has no output '\(entry.key)' (its outputs: \(spec.outputs.map(\.name).joined(separator: ", ")))", at: entry.keyNode)
+                    }
+                    let fields = try reader.mapping(entry.value, "tolerance for '\(entry.key)'")
+                    try reader.checkKeys(fields, allowed: ["abs", "rel"], in: "tolerance for '\(entry.key)'")
+                    outputTolerances[entry.key] = try toleranceFields(fields, defaults: tolerance ?? .float64Default, reader: reader)
+                }
+            }
+        }
+
+        let digest = CaseDigest.compute(kernel: spec.name, params: params, inputs: inputs)
+        return Case(id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
+                    params: params, inputs: inputs, dims: dims, expectations: expectations,
+                    tolerance: tolerance, outputTolerances: outputTolerances, xfail: xfail, skip: skip,
+                    locations: locations, text: source, digest: digest)
+    }
+
+    func toleranceFields(_ entries: [(key: String, keyNode: Node, value: Node)], defaults: Tolerance, reader: NodeReader) throws -> Tolerance {
+        var t = defaults
+        for entry in entries {
+            switch entry.key {
+            case "abs", "rel":
+                let v = try reader.real(entry.value, "tolerance \(entry.key)")
+                guard v >= 0, v.isFinite else { throw reader.error("tolerance \(entry.key) must be a finite number ≥ 0", at: entry.value) }
+                if entry.key == "abs" { t.abs = v } else { t.rel = v }
+            default: break
+            }
+        }
+        return t
+    }
+
+    func expectation(_ node: Node, _ output: OutputSpec, reader: inout NodeReader) throws -> Expectation {
+        let location = reader.location(node)
+        // {value: ..., abs: ..., rel: ..., source: ...} or the bare value.
+        if case .mapping(let m) = node, m.keys.contains(where: { $0.string == "value" }) {
+            let entries = try reader.mapping(node, "expect '\(output.name)'")
+            try reader.checkKeys(entries, allowed: ["value", "abs", "rel", "source"], in: "expect '\(output.name)'")
+            let valueNode = entries.first { $0.key == "value" }!.value
+            let value = try reader.value(valueNode, kind: output.kind, "expect '\(output.name)'")
+            let hasTolerance = entries.contains { $0.key == "abs" || $0.key == "rel" }
+            let tolerance = hasTolerance ? try toleranceFields(entries, defaults: Tolerance(abs: 0, rel: 0), reader: reader) : nil
+            let source = try entries.first { $0.key == "source" }.map { try reader.string($0.value, "source") }
+            return Expectation(value: value, tolerance: tolerance, source: source, location: location)
+        }
+        return Expectation(value: try reader.value(node, kind: output.kind, "expect '\(output.name)'"), tolerance: nil, source: nil, location: location)
+    }
+
+    func paramValue(_ node: Node, _ spec: ParamSpec, reader: NodeReader) throws -> ParamValue {
+        let what = "param '\(spec.name)'"
+        switch spec.type {
+        case .integer(let lo, let hi):
+            let v = try reader.integer(node, what)
+            if let lo, v < lo { throw reader.error("\(what) must be ≥ \(lo), found \(v)", at: node) }
+            if let hi, v > hi { throw reader.error("\(what) must be ≤ \(hi), found \(v)", at: node) }
+            return .integer(v)
+        case .real: return .real(try reader.real(node, what))
+        case .boolean: return .boolean(try reader.boolean(node, what))
+        case .string: return .string(try reader.string(node, what))
+        case .choice(let words):
+            let v = try reader.string(node, what)
+            guard words.contains(v) else {
+                var message = "\(what) must be one of \(listPhrase(words)), found '\(v)'"
+                if let near = closestMatch(to: v, in: words) { message += "; did you mean '\(near)'?" }
+                throw reader.error(message, at: node)
+            }
+            return .string(v)
+        case .integerList:
+            return .integerList(try reader.list(node, what).map { try reader.integer($0, "\(what): an item") })
+        case .realList:
+            return .realList(try reader.list(node, what).map { try reader.real($0, "\(what): an item") })
+        }
+    }
+
+    /// Binds the symbols of the declared shapes to the inputs' extents and checks that every
+    /// input fits one of its declared shapes.
+    func bindShapes(_ spec: KernelSpec, _ inputs: [String: Value], _ nodes: [String: Node], _ reader: NodeReader) throws -> [String: Int] {
+        var bindings: [String: Int] = [:]
+        var boundBy: [String: String] = [:]
+        // Choose, for each input, the declared alternative of its rank.
+        var chosen: [(InputSpec, Shape, [Int])] = []
+        for input in spec.inputs {
+            guard let value = inputs[input.name], !input.shapes.isEmpty, input.kind != .realList else { continue }
+            let actual = value.shape
+            let candidates = input.shapes.filter { $0.count == actual.count }
+            guard let shape = candidates.first else {
+                let declared = input.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" }
+                throw reader.error("input '\(input.name)' has shape \(actual.shapeText) (rank \(actual.count)) but \(spec.name) expects \(listPhrase(declared))", at: nodes[input.name]!)
+            }
+            chosen.append((input, shape, actual))
+        }
+        // Solve symbols until nothing changes, then check every dimension.
+        var progress = true
+        while progress {
+            progress = false
+            for (input, shape, actual) in chosen {
+                for (dim, extent) in zip(shape, actual) where !dim.isWildcard && dim.evaluate(bindings) == nil {
+                    if let (symbol, v) = dim.solve(for: extent, bindings) {
+                        bindings[symbol] = v
+                        boundBy[symbol] = input.name
+                        progress = true
+                    }
+                }
+            }
+        }
+        for (input, shape, actual) in chosen {
+            for (axis, (dim, extent)) in zip(shape, actual).enumerated() where !dim.isWildcard {
+                let expected = dim.evaluate(bindings)
+                if expected != extent {
+                    let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
+                    let context = dim.symbols.compactMap { s in bindings[s].map { "\(s) = \($0) from '\(boundBy[s]!)'" } }
+                    var message = "input '\(input.name)' has shape \(actual.shapeText) but \(spec.name) expects \(declared)"
+                    message += "; axis \(axis) should be \(dim)"
+                    if let expected { message += " = \(expected)" }
+                    if !context.isEmpty { message += " (\(context.joined(separator: ", ")))" }
+                    throw reader.error(message, at: nodes[input.name]!)
+                }
+            }
+        }
+        return bindings
+    }
+}
+
+extension String {
+    /// Decodes UTF-8, or nil if the bytes are not valid UTF-8.
+    init?(validatingUTF8Data data: Data) {
+        guard let s = String(bytes: data, encoding: .utf8) else { return nil }
+        self = s
+    }
+}
+
+/// The offset of the first byte that is not part of valid UTF-8.
+func firstInvalidUTF8Offset(_ data: Data) -> Int {
+    var decoder = UTF8()
+    var iterator = data.makeIterator()
+    var offset = 0
+    let bytes = [UInt8](data)
+    while true {
+        switch decoder.decode(&iterator) {
+        case .scalarValue(let s): offset += UTF8.width(s)
+        case .emptyInput: return max(0, min(offset, bytes.count - 1))
+        case .error: return min(offset, bytes.count - 1)
+        }
+    }
+}
+
+/// 1-based line and column of a byte offset.
+func lineAndColumn(ofByte offset: Int, in data: Data) -> (Int, Int) {
+    var line = 1, column = 1
+    for b in data.prefix(offset) {
+        if b == 10 { line += 1; column = 1 } else { column += 1 }
+    }
+    return (line, column)
+}

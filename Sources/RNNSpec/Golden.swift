@@ -1,0 +1,290 @@
+import Foundation
+import RNNKernels
+import Yams
+
+/// YAML spellings that rnnspec writes itself.
+enum YAMLText {
+    /// A double-quoted YAML string with escapes.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04X", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A plain scalar when that reads back as the same string, else a quoted one.
+    static func scalar(_ s: String) -> String {
+        let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
+        guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_",
+              s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0) }),
+              !reserved.contains(s.lowercased()) else { return quoted(s) }
+        return s
+    }
+}
+
+/// A golden file: what a case's kernel produced when it was last blessed.
+public struct Golden: Sendable {
+    /// The format this rnnspec writes and reads.
+    public static let formatVersion = 1
+
+    public var caseID: String
+    public var kernel: String
+    public var digest: String
+    public var outputs: [(name: String, value: Value)]
+
+    public init(caseID: String, kernel: String, digest: String, outputs: [(name: String, value: Value)]) {
+        self.caseID = caseID
+        self.kernel = kernel
+        self.digest = digest
+        self.outputs = outputs
+    }
+
+    public func output(_ name: String) -> Value? { outputs.first { $0.name == name }?.value }
+
+    // MARK: Writing
+
+    /// The file's bytes: byte-stable (the same outputs always give the same text), numbers in
+    /// their shortest round-trip form, one matrix row per line.
+    public func serialized() -> String {
+        var out = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \(caseID)\n"
+        out += "format: \(Golden.formatVersion)\n"
+        out += "case: \(YAMLText.quoted(caseID))\n"
+        out += "kernel: \(YAMLText.quoted(kernel))\n"
+        out += "digest: \(digest)\n"
+        out += "outputs:\n"
+        for (name, value) in outputs {
+            out += "  \(YAMLText.scalar(name)):\n"
+            Golden.write(value, indent: 4, into: &out)
+        }
+        return out
+    }
+
+    static func write(_ value: Value, indent: Int, into out: inout String) {
+        let pad = String(repeating: " ", count: indent)
+        switch value {
+        case .real(let r):
+            out += "\(pad)type: real\n\(pad)dtype: \(r.dtype.rawValue)\n"
+            writeTensor(r.tensor.shape, r.tensor.scalars.map { NumberText.format($0, dtype: r.dtype) }, pad, &out)
+        case .integer(let t):
+            out += "\(pad)type: integer\n"
+            writeTensor(t.shape, t.scalars.map(String.init), pad, &out)
+        case .string(let t):
+            out += "\(pad)type: string\n"
+            writeTensor(t.shape, t.scalars.map(YAMLText.quoted), pad, &out)
+        case .boolean(let t):
+            out += "\(pad)type: boolean\n"
+            writeTensor(t.shape, t.scalars.map { $0 ? "true" : "false" }, pad, &out)
+        case .list(let items):
+            out += "\(pad)type: list\n"
+            if items.isEmpty { out += "\(pad)items: []\n"; return }
+            out += "\(pad)items:\n"
+            for item in items {
+                var block = ""
+                write(item, indent: indent + 2, into: &block)
+                // Turn the first line's indentation into the list dash.
+                let dashed = pad + "- " + block.dropFirst(indent + 2)
+                out += dashed
+            }
+        }
+    }
+
+    static func writeTensor(_ shape: [Int], _ texts: [String], _ pad: String, _ out: inout String) {
+        out += "\(pad)shape: \(shape.shapeText)\n"
+        if shape.isEmpty { out += "\(pad)value: \(texts[0])\n"; return }
+        if texts.isEmpty { out += "\(pad)value: []\n"; return }
+        if shape.count == 1 { out += "\(pad)value: [\(texts.joined(separator: ", "))]\n"; return }
+        out += "\(pad)value:\n"
+        let rowLength = shape.last!
+        let rows = texts.count / rowLength
+        // The axes above the rows, innermost last; a new block opens at each boundary.
+        let outer = Array(shape.dropLast())
+        for row in 0..<rows {
+            // How many leading axes start a new block at this row: count the trailing zeros
+            // of the row index in mixed radix.
+            var opening = 1
+            var r = row
+            for axis in stride(from: outer.count - 1, to: 0, by: -1) {
+                if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
+            }
+            let depth = outer.count // dashes before the innermost row
+            let leading = depth - opening
+            let line = String(repeating: "  ", count: leading) + String(repeating: "- ", count: opening)
+            out += pad + "  " + line + "[" + texts[(row * rowLength)..<((row + 1) * rowLength)].joined(separator: ", ") + "]\n"
+        }
+    }
+
+    // MARK: Reading
+
+    /// Parses a golden file, pointing at the line of anything wrong with it.
+    public static func parse(_ source: SourceText) throws -> Golden {
+        guard let root = try NodeReader.compose(source) else {
+            throw SpecError("the golden file is empty (truncated?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
+        }
+        var reader = NodeReader(source: source, limits: LoadLimits(maxElements: Int.max))
+        let fields = try reader.mapping(root, "a golden file")
+        try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "outputs"], in: "the golden file")
+        func field(_ key: String) throws -> Node {
+            guard let f = fields.first(where: { $0.key == key }) else {
+                throw SpecError("the golden file has no '\(key):' (truncated or hand-edited?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
+            }
+            return f.value
+        }
+        let format = try reader.integer(try field("format"), "format")
+        guard format <= formatVersion else {
+            throw reader.error("golden format \(format) is newer than this rnnspec reads (\(formatVersion)); update rnnspec or regenerate the golden", at: try field("format"))
+        }
+        guard format >= 1 else { throw reader.error("unknown golden format \(format)", at: try field("format")) }
+        let caseID = try reader.string(try field("case"), "case")
+        let kernel = try reader.string(try field("kernel"), "kernel")
+        let digest = try reader.string(try field("digest"), "digest")
+        var outputs: [(String, Value)] = []
+        for entry in try reader.mapping(try field("outputs"), "outputs") {
+            outputs.append((entry.key, try readValue(entry.value, &reader, "output '\(entry.key)'")))
+        }
+        return Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+    }
+
+    static func readValue(_ node: Node, _ reader: inout NodeReader, _ what: String) throws -> Value {
+        let entries = try reader.mapping(node, what)
+        func field(_ key: String) throws -> Node {
+            guard let f = entries.first(where: { $0.key == key }) else { throw reader.error("\(what) has no '\(key):'", at: node) }
+            return f.value
+        }
+        let type = try reader.string(try field("type"), "\(what) type")
+        if type == "list" {
+            try reader.checkKeys(entries, allowed: ["type", "items"], in: what)
+            return .list(try reader.list(try field("items"), "\(what) items").enumerated().map { k, item in
+                try readValue(item, &reader, "\(what) item \(k)")
+            })
+        }
+        try reader.checkKeys(entries, allowed: ["type", "dtype", "shape", "value"], in: what)
+        let shape = try reader.shape(try field("shape"), what)
+        let valueNode = try field("value")
+        let (found, leaves) = try reader.nested(valueNode, what)
+        let count = shape.reduce(1, *)
+        guard found == shape || (count == 0 && leaves.isEmpty) else {
+            throw reader.error("\(what): value has shape \(found.shapeText) but the golden says \(shape.shapeText)", at: valueNode)
+        }
+        switch type {
+        case "real":
+            let dtypeText = try reader.string(try field("dtype"), "\(what) dtype")
+            guard let dtype = DType(rawValue: dtypeText) else { throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype")) }
+            return .real(RealTensor(Tensor(shape: shape, scalars: try leaves.map { try reader.real($0, what) }), dtype: dtype))
+        case "integer":
+            return .integer(Tensor(shape: shape, scalars: try leaves.map { try reader.integer($0, what) }))
+        case "string":
+            return .string(Tensor(shape: shape, scalars: try leaves.map { try reader.string($0, what) }))
+        case "boolean":
+            return .boolean(Tensor(shape: shape, scalars: try leaves.map { try reader.boolean($0, what) }))
+        default:
+            throw reader.error("\(what): unknown type '\(type)' (real, integer, string, boolean or list)", at: try field("type"))
+        }
+    }
+}
+
+/// Reads and writes golden files under a root, atomically.
+public struct GoldenStore: Sendable {
+    public var root: URL
+    /// How golden paths are shown.
+    public var display: @Sendable (URL) -> String
+
+    public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }) {
+        self.root = root
+        self.display = display
+    }
+
+    /// The golden file of a case id.
+    public func url(for id: String) -> URL {
+        root.appendingPathComponent(id + ".yaml")
+    }
+
+    /// The golden of a case, nil if there is none; throws if it exists but cannot be read.
+    public func read(_ id: String) throws -> Golden? {
+        let url = url(for: id)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        let path = display(url)
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw SpecError("cannot read the golden file: \(error.localizedDescription)", at: SourceLocation(file: path, line: 0, column: 0))
+        }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw SpecError("the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it", at: SourceLocation(file: path, line: 1, column: 1))
+        }
+        return try Golden.parse(SourceText(path: path, text: text))
+    }
+
+    /// Writes a golden atomically: a temporary file in the same directory, flushed to disk,
+    /// then renamed over the old one. A reader sees the old file or the new one, whole.
+    public func write(_ golden: Golden) throws {
+        let url = url(for: golden.caseID)
+        try atomicWrite(Data(golden.serialized().utf8), to: url, display: display(url))
+    }
+
+    /// Every golden file under the root, as case ids.
+    public func allIDs() -> [String] {
+        listYAML(under: root).map { relativeID(of: $0, under: root) }
+    }
+}
+
+/// Writes bytes to `url` through a temporary file and a rename, creating directories.
+func atomicWrite(_ data: Data, to url: URL, display: String) throws {
+    let dir = url.deletingLastPathComponent()
+    do {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    } catch {
+        throw SpecError("cannot create the directory for the golden: \(error.localizedDescription)", at: SourceLocation(file: display, line: 0, column: 0))
+    }
+    let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+    let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+    guard fd >= 0 else {
+        throw SpecError("cannot write the golden: \(String(cString: strerror(errno))); the old file is unchanged", at: SourceLocation(file: display, line: 0, column: 0))
+    }
+    var failure: String? = nil
+    data.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); return }
+            offset += n
+        }
+    }
+    if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+    close(fd)
+    if failure == nil, rename(temp.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
+    if let failure {
+        unlink(temp.path)
+        throw SpecError("cannot write the golden: \(failure); the old file is unchanged", at: SourceLocation(file: display, line: 0, column: 0))
+    }
+}
+
+/// Every `*.yaml` file below a directory (or the file itself), sorted, not following
+/// hidden files.
+func listYAML(under url: URL) -> [URL] {
+    var isDir: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return [] }
+    if !isDir.boolValue { return url.pathExtension == "yaml" ? [url] : [] }
+    guard let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else { return [] }
+    var found: [URL] = []
+    for case let file as URL in e where file.pathExtension == "yaml" {
+        if (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { found.append(file) }
+    }
+    return found.sorted { $0.path < $1.path }
+}
+
+/// The path of `file` under `root` without the `.yaml` extension.
+func relativeID(of file: URL, under root: URL) -> String {
+    let rootPath = root.standardizedFileURL.path
+    let filePath = file.standardizedFileURL.path
+    var rel = filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
+    if rel.hasSuffix(".yaml") { rel.removeLast(5) }
+    return rel
+}
