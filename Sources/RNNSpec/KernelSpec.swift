@@ -217,9 +217,13 @@ public struct KernelSpec: Sendable {
     public var outputs: [OutputSpec]
     /// Whether the kernel computes in Float or Double as the `dtype` param says.
     public var hasPrecision: Bool
+    /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
+    /// The gradient with respect to input `X` is the output `dX`.
+    public var lossOutput: String?
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true) {
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil) {
+        self.lossOutput = lossOutput
         self.name = name
         self.summary = summary
         self.doc = doc

@@ -4,4 +4,5 @@ let allKernels: [any Kernel] = [
     RNNStepKernel(),
     ClipNormKernel(),
     MaskedMeanKernel(),
+    RNNBPTTKernel(),
 ]
