@@ -11,15 +11,15 @@
 /// - Parameters:
 ///   - scales: [S].
 ///   - steps: K ≥ 0.
-/// - Returns: [S, K].
+/// - Returns: the table [S, K] and its last column scale^K, [S] (ones when K = 0).
 /// - Note: computed with `pow`, not by repeated multiplication, as NumPy's `scale ** steps` does.
 @inlinable
-public func repeatedScale<T: KernelScalar>(scales: [T], steps: Int) -> Tensor<T> {
+public func repeatedScale<T: KernelScalar>(scales: [T], steps: Int) -> (values: Tensor<T>, last: Tensor<T>) {
     precondition(steps >= 0, "repeatedScale: steps must be ≥ 0")
     var out = [T]()
     out.reserveCapacity(scales.count * steps)
     for s in scales { for k in stride(from: 1, through: steps, by: 1) { out.append(T.pow(s, T(k))) } }
-    return Tensor(shape: [scales.count, steps], scalars: out)
+    return (Tensor(shape: [scales.count, steps], scalars: out), Tensor(scales.map { T.pow($0, T(steps)) }))
 }
 
 /// The share of a cell-state value still present after k steps with a constant forget gate f.
@@ -70,13 +70,13 @@ public func memoryDecay<T: KernelScalar>(forget: [T], steps: Int) -> MemoryDecay
 ///   - forget: the factors f, [S].
 ///   - inputs: u_1 … u_T, [T], shared by every f.
 ///   - initial: s_0 for each f, [S] (zeros if nil).
-/// - Returns: the trajectories [S, T] (s_1 … s_T); with T = 0 the trajectory is empty.
+/// - Returns: the trajectories [S, T] (s_1 … s_T) and the final states s_T, [S] (s_0 when T = 0).
 /// - Note: evaluated as `f * s + (1 - f) * u`, left to right, as seed 004 does; the closed
 ///   form 1 − f^T (for u = 1, s_0 = 0) agrees only to rounding.
 @inlinable
-public func leakyMemory<T: KernelScalar>(forget: [T], inputs: [T], initial: [T]? = nil) -> Tensor<T> {
+public func leakyMemory<T: KernelScalar>(forget: [T], inputs: [T], initial: [T]? = nil) -> (trajectories: Tensor<T>, last: Tensor<T>) {
     precondition(initial == nil || initial!.count == forget.count, "leakyMemory: initial must match forget")
-    var out = [T]()
+    var out = [T](), last = [T]()
     out.reserveCapacity(forget.count * inputs.count)
     for (j, f) in forget.enumerated() {
         var s = initial?[j] ?? 0
@@ -84,8 +84,9 @@ public func leakyMemory<T: KernelScalar>(forget: [T], inputs: [T], initial: [T]?
             s = f * s + (1 - f) * u
             out.append(s)
         }
+        last.append(s)
     }
-    return Tensor(shape: [forget.count, inputs.count], scalars: out)
+    return (Tensor(shape: [forget.count, inputs.count], scalars: out), Tensor(last))
 }
 
 /// The probability of a sequence from its per-step conditional probabilities.
