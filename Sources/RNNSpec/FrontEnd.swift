@@ -1,0 +1,167 @@
+import Foundation
+
+/// What the command line asks of a run; the CLI fills it from flags and calls `FrontEnd`.
+public struct RunRequest: Sendable {
+    public var paths: [String] = []
+    public var options = RunOptions()
+    public var format: ReportFormat = .text
+    /// Where the `--format` report goes (standard output when nil).
+    public var output: String? = nil
+    public var junit: String? = nil
+    public var verbose = false
+    public init() {}
+}
+
+/// Exit codes: 0 success, 1 failures, 2 usage or configuration error.
+public enum ExitStatus: Int32, Sendable {
+    case success = 0, failures = 1, usage = 2
+}
+
+/// The library side of the command line: runs, prints and writes reports, so that each
+/// subcommand's `run()` is a few lines.
+public struct FrontEnd: Sendable {
+    public var project: Project
+    /// Whether `CI=true` is set: then `run` never writes goldens.
+    public var isCI: Bool
+    public var stdout: @Sendable (String) -> Void
+    public var stderr: @Sendable (String) -> Void
+
+    public init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
+                stdout: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
+                stderr: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.project = project
+        self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// `rnnspec run`.
+    public func run(_ request: RunRequest) throws -> ExitStatus {
+        var request = request
+        if isCI && request.options.record != .none {
+            stderr("note: CI=true: not writing goldens (--record \(request.options.record.rawValue) ignored)\n")
+            request.options.record = .none
+        }
+        let report = try execute(request)
+        return report.failed == 0 ? .success : .failures
+    }
+
+    /// `rnnspec regen`: re-bless goldens that are new, stale, unreadable or failing (all with
+    /// `all`), and say how far each output moved.
+    public func regen(paths: [String], all: Bool, options: RunOptions) throws -> ExitStatus {
+        var request = RunRequest()
+        request.paths = paths
+        request.options = options
+        request.options.record = all ? .all : .failed
+        let report = try execute(request)
+        let written = report.results.filter { $0.recording?.action == .created || $0.recording?.action == .rewritten }.count
+        stdout("\(written) golden\(written == 1 ? "" : "s") written\n")
+        return report.failed == 0 ? .success : .failures
+    }
+
+    func execute(_ request: RunRequest) throws -> RunReport {
+        let runner = Runner(project: project, options: request.options)
+        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && request.format == .text, write: stderr)
+        let report = try runner.run(paths: request.paths) { done, total in progress.update(done, total) }
+        progress.finish()
+        switch request.format {
+        case .text: stdout(report.text(verbose: request.verbose))
+        case .json:
+            if let output = request.output {
+                try writeReport(report.json(), to: output)
+                stdout(report.text(verbose: request.verbose))
+            } else {
+                stdout(report.json())
+            }
+        }
+        if let junit = request.junit { try writeReport(report.junit(), to: junit) }
+        return report
+    }
+
+    func writeReport(_ text: String, to path: String) throws {
+        let url = URL(fileURLWithPath: path, relativeTo: project.workingDirectory)
+        do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
+            throw UsageError("cannot write \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// `rnnspec check`: load and validate case files without running kernels.
+    public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
+        let runner = Runner(project: project, options: options)
+        let files = try runner.selectFiles(paths)
+        var results: [CaseResult] = []
+        for file in files {
+            var r = CaseResult(id: file.id, path: project.display(file.url), kernel: nil, status: .pass)
+            do { r.kernel = try runner.load(url: file.url, id: file.id).kernel.spec.name } catch {
+                r.status = .unresolved
+                r.error = asSpecError(error, path: r.path)
+            }
+            results.append(r)
+        }
+        let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
+        stdout(report.text())
+        return report.failed == 0 ? .success : .failures
+    }
+
+    /// `rnnspec kernels [NAME]`.
+    public func kernels(name: String?) throws -> ExitStatus {
+        let registry = KernelRegistry.standard
+        guard let name else { stdout(registry.listing()); return .success }
+        guard let kernel = registry.kernel(named: name) else {
+            let near = closestMatches(to: name, in: registry.names)
+            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
+        }
+        stdout(kernel.spec.describe())
+        return .success
+    }
+
+    /// `rnnspec new KERNEL PATH`.
+    public func new(kernel name: String, path: String) throws -> ExitStatus {
+        guard let kernel = KernelRegistry.standard.kernel(named: name) else {
+            let near = closestMatches(to: name, in: KernelRegistry.standard.names)
+            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
+        }
+        let url = try project.writeSkeleton(kernel: kernel.spec, path: path)
+        let shown = project.display(url)
+        stdout("wrote \(shown)\nnext: edit its values, then `rnnspec regen \(shown)` and review the golden it writes\n")
+        return .success
+    }
+
+    /// `rnnspec prune [--dry-run]`.
+    public func prune(dryRun: Bool) throws -> ExitStatus {
+        let orphans = try project.prune(dryRun: dryRun)
+        for path in orphans { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
+        stdout("\(orphans.count) golden file\(orphans.count == 1 ? "" : "s") with no case\n")
+        return .success
+    }
+}
+
+/// A one-line progress display on a terminal, shown once a run takes more than a second.
+final class ProgressLine: @unchecked Sendable {
+    private let enabled: Bool
+    private let write: @Sendable (String) -> Void
+    private let start = Date()
+    private var last = Date.distantPast
+    private var shown = false
+    private let lock = NSLock()
+
+    init(enabled: Bool, write: @escaping @Sendable (String) -> Void) {
+        self.enabled = enabled
+        self.write = write
+    }
+
+    func update(_ done: Int, _ total: Int) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        let now = Date()
+        guard now.timeIntervalSince(start) > 1, now.timeIntervalSince(last) > 0.1 else { return }
+        last = now
+        shown = true
+        write("\r[\(done)/\(total)] cases")
+    }
+
+    func finish() {
+        lock.lock(); defer { lock.unlock() }
+        if shown { write("\r\u{1B}[K") }
+    }
+}

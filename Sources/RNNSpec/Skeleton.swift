@@ -1,0 +1,118 @@
+import Foundation
+
+extension KernelSpec {
+    /// A case file that runs this kernel as written: every input and param, with comments on
+    /// their shapes and meaning, and example values.
+    public func skeleton() -> String {
+        var out = "# A case for \(name): \(summary).\n"
+        out += "# Edit the values, then bless the outputs: rnnspec regen <this file>\n"
+        out += "kernel: \(name)\n"
+        out += "title: \(YAMLText.quoted("TODO: what this case computes"))\n"
+        out += "source: \(YAMLText.quoted("TODO: where the inputs and expected values come from"))\n"
+        out += "tags: [\(name.split(separator: ".").first ?? "")]\n"
+        if !params.isEmpty {
+            out += "params:\n"
+            for p in params {
+                let value = p.defaultValue.map(\.description) ?? exampleParam(p.type)
+                var comment = "\(p.doc); \(p.type.description)"
+                if p.defaultValue != nil { comment += " (default \(value))" } else if p.optional { comment += " (optional)" } else { comment += " (required)" }
+                out += "  \(p.name): \(value)  # \(comment)\n"
+            }
+        }
+        out += "inputs:\n"
+        for i in inputs {
+            var comment = (i.optional ? "optional: " : "") + i.doc
+            if !i.shapes.isEmpty {
+                comment += "; shape " + listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
+            }
+            out += "  # \(comment)\n"
+            out += "  \(i.name): \(i.example)\n"
+        }
+        out += "# expect:  values known independently of rnnspec (a printout, a hand derivation), e.g.\n"
+        out += "#   \(outputs[0].name): {value: ..., abs: 5e-5, source: \"printed to 4 decimals\"}\n"
+        out += "# Outputs: " + outputs.map(\.name).joined(separator: ", ") + "\n"
+        return out
+    }
+
+    func exampleParam(_ type: ParamType) -> String {
+        switch type {
+        case .integer(let lo, _): return "\(max(lo ?? 1, 1))"
+        case .real: return "1.0"
+        case .boolean: return "false"
+        case .string: return "\"\""
+        case .choice(let words): return words[0]
+        case .integerList: return "[1, 2]"
+        case .realList: return "[0.5, 1.0]"
+        }
+    }
+
+    /// What `rnnspec kernels NAME` prints.
+    public func describe() -> String {
+        var out = "\(name): \(summary)\n"
+        if !doc.isEmpty { out += "\n" + doc.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
+        out += "\ninputs:\n"
+        for i in inputs {
+            let shapes = i.shapes.isEmpty ? "any shape" : listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
+            let kind = i.kind == .real ? "" : "\(i.kind.rawValue), "
+            out += "  \(i.name)\(i.optional ? " (optional)" : ""): \(kind)\(shapes) — \(i.doc)\n"
+        }
+        if !params.isEmpty {
+            out += "\nparams:\n"
+            for p in params {
+                let d = p.defaultValue.map { ", default \($0)" } ?? (p.optional ? ", optional" : ", required")
+                out += "  \(p.name): \(p.type.description)\(d) — \(p.doc)\n"
+            }
+        }
+        out += "\noutputs:\n"
+        for o in outputs {
+            let kind = o.kind == .real ? "" : "\(o.kind.rawValue), "
+            out += "  \(o.name)\(o.optional ? " (optional)" : ""): \(kind)\(o.shape) — \(o.doc)\n"
+        }
+        return out
+    }
+}
+
+extension KernelRegistry {
+    /// What `rnnspec kernels` prints: one line per kernel.
+    public func listing() -> String {
+        let width = names.map(\.count).max() ?? 0
+        return kernels.map { k in
+            k.spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + k.spec.summary
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension Project {
+    /// Writes a new case skeleton, refusing to overwrite. `path` is taken relative to the
+    /// working directory when it lies under the cases root, else relative to the cases root.
+    /// Returns the file written.
+    public func writeSkeleton(kernel: KernelSpec, path: String) throws -> URL {
+        var p = path
+        if !p.hasSuffix(".yaml") { p += ".yaml" }
+        var url = URL(fileURLWithPath: p, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
+        let root = casesRoot.standardizedFileURL.path + "/"
+        if !url.path.hasPrefix(root) {
+            guard !p.hasPrefix("/") else {
+                throw UsageError("\(p) is outside the cases root \(display(casesRoot)); give a path under it")
+            }
+            url = casesRoot.appendingPathComponent(p).standardizedFileURL
+            guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))") }
+        }
+        guard !FileManager.default.fileExists(atPath: url.path) else {
+            throw UsageError("\(display(url)) exists already; rnnspec new never overwrites a case")
+        }
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try atomicWrite(Data(kernel.skeleton().utf8), to: url, display: display(url))
+        return url
+    }
+
+    /// Deletes (or, with `dryRun`, only lists) golden files that have no case.
+    public func prune(dryRun: Bool) throws -> [String] {
+        let runner = Runner(project: self, options: RunOptions())
+        let orphans = runner.orphanGoldens()
+        if !dryRun {
+            for id in orphans { try FileManager.default.removeItem(at: goldenStore.url(for: id)) }
+        }
+        return orphans.map { display(goldenStore.url(for: $0)) }
+    }
+}

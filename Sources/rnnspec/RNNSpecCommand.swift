@@ -1,0 +1,213 @@
+import ArgumentParser
+import Foundation
+import RNNSpec
+
+@main
+struct RNNSpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rnnspec",
+        abstract: "Check recurrent-network math against case files and golden outputs.",
+        discussion: """
+        Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the
+        blessed outputs. Exit codes: 0 success, 1 failures, 2 usage or configuration error.
+        """,
+        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self],
+        defaultSubcommand: nil)
+
+    /// Parses and runs, mapping usage errors to exit code 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as UsageError {
+            FileHandle.standardError.write(Data("rnnspec: \(error)\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        } catch let error as SpecError {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code != .success && code != .failure && code.rawValue == ExitCode.validationFailure.rawValue {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+extension RecordMode: ExpressibleByArgument {}
+extension ReportFormat: ExpressibleByArgument {}
+
+/// Where the suite lives.
+struct ProjectOptions: ParsableArguments {
+    @Option(help: "The directory of the case files (default: cases/, or `cases:` in rnnspec.yaml).")
+    var casesRoot: String?
+
+    @Option(help: "The directory of the golden files (default: golden/, or `golden:` in rnnspec.yaml).")
+    var goldenRoot: String?
+
+    func frontEnd() throws -> FrontEnd {
+        FrontEnd(project: try Project.locate(casesRoot: casesRoot, goldenRoot: goldenRoot))
+    }
+}
+
+/// Which cases, and how many at once.
+struct SelectionOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Cases run at once (default: the number of cores).")
+    var jobs: Int?
+
+    @Option(help: "Only cases whose id matches this glob (e.g. 'theory/*', '*clip*').")
+    var filter: String?
+
+    @Option(help: "Only cases with this tag (repeatable).")
+    var tag: [String] = []
+
+    @Option(help: "Run share i of n (1-based, e.g. 2/4): a deterministic split for CI matrices.")
+    var shard: String?
+
+    @Option(help: "The most scalars one case may hold.")
+    var maxElements: Int = LoadLimits().maxElements
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
+        if shard != nil && parsedShard == nil { throw ValidationError("--shard takes i/n with 1 ≤ i ≤ n, e.g. 1/4") }
+    }
+
+    var parsedShard: (index: Int, count: Int)? {
+        guard let shard else { return nil }
+        let parts = shard.split(separator: "/").compactMap { Int($0) }
+        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
+        return (parts[0], parts[1])
+    }
+
+    var runOptions: RunOptions {
+        var o = RunOptions()
+        if let jobs { o.jobs = jobs }
+        o.filter = filter
+        o.tags = tag
+        o.shard = parsedShard
+        o.limits = LoadLimits(maxElements: maxElements)
+        return o
+    }
+}
+
+extension RNNSpecCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run cases and compare their outputs with expectations and goldens.",
+            discussion: "Writes nothing unless --record is given; with CI=true in the environment it never writes.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+
+        @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing) or all.")
+        var record: RecordMode = .none
+
+        @Option(help: "Report format: text or json.")
+        var format: ReportFormat = .text
+
+        @Option(help: "Write the --format report to this file instead of standard output.")
+        var output: String?
+
+        @Option(help: "Also write a JUnit XML report to this file.")
+        var junit: String?
+
+        @Flag(name: .shortAndLong, help: "List passing cases too.")
+        var verbose = false
+
+        @Argument(help: "Case files or directories (default: the cases root).")
+        var paths: [String] = []
+
+        func validate() throws {
+            if output != nil && format != .json { throw ValidationError("--output goes with --format json") }
+        }
+
+        func run() throws {
+            var request = RunRequest()
+            request.paths = paths
+            request.options = selection.runOptions
+            request.options.record = record
+            request.format = format
+            request.output = output
+            request.junit = junit
+            request.verbose = verbose
+            throw ExitCode(try project.frontEnd().run(request).rawValue)
+        }
+    }
+
+    struct Regen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rewrite goldens that are new, stale, unreadable or failing; report how far each output moved.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+
+        @Flag(help: "Rewrite every golden, passing ones included (unchanged bytes are left alone).")
+        var all = false
+
+        @Argument(help: "Case files or directories (default: the cases root).")
+        var paths: [String] = []
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().regen(paths: paths, all: all, options: selection.runOptions).rawValue)
+        }
+    }
+
+    struct New: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a case skeleton for a kernel, with every input and param, that runs as written.")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Argument(help: "The kernel (see `rnnspec kernels`).")
+        var kernel: String
+
+        @Argument(help: "The new case file, under the cases root (.yaml is added if missing).")
+        var path: String
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().new(kernel: kernel, path: path).rawValue)
+        }
+    }
+
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the kernels, or show one kernel's inputs, params and outputs.")
+
+        @Argument(help: "A kernel name.")
+        var name: String?
+
+        func run() throws {
+            throw ExitCode(try FrontEnd(project: Project.locate()).kernels(name: name).rawValue)
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Validate case files without running kernels.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+
+        @Argument(help: "Case files or directories (default: the cases root).")
+        var paths: [String] = []
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().check(paths: paths, options: selection.runOptions).rawValue)
+        }
+    }
+
+    struct Prune: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete golden files that have no case.")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Flag(help: "Only list them.")
+        var dryRun = false
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().prune(dryRun: dryRun).rawValue)
+        }
+    }
+}
