@@ -338,7 +338,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     let iv = conv.gateActivation.apply(clamp(pre[base + ki + j]))
                     let fv = conv.inputForget ? 1 - iv : conv.gateActivation.apply(clamp(pre[base + kf + j]))
                     let gv = conv.candidateActivation.apply(clamp(pre[base + kg + j]))
-                    let cv = fv * cpj + iv * gv
+                    let cv = lstmCellState(forget: fv, input: iv, candidate: gv, previous: cpj)
                     if let po = p.peepholeO { pre[base + ko + j] += po.scalars[j] * cv }
                     let ov = conv.gateActivation.apply(clamp(pre[base + ko + j]))
                     gates[base + ki + j] = iv
@@ -397,7 +397,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     let nv = conv.candidateActivation.apply(clamp(pre[row * gh + kn + j]))
                     gates[row * gh + kn + j] = nv
                     let z = gates[row * gh + kz + j], hp = hPrev.scalars[row * h + j]
-                    hOut[row * h + j] = conv.updateSide == .candidate ? (1 - z) * hp + z * nv : z * hp + (1 - z) * nv
+                    hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: conv.updateSide)
                 }
             }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),

@@ -4,4 +4,8 @@ let allKernels: [any Kernel] = [
     RNNStepKernel(),
     ClipNormKernel(),
     MaskedMeanKernel(),
+    LSTMStepKernel(),
+    LSTMCellUpdateKernel(),
+    GRUStepKernel(),
+    GRUBlendKernel(),
 ]
