@@ -4,7 +4,7 @@
 // V vocabulary (output classes), G gate blocks per cell (RNN 1, GRU 3, LSTM 4).
 
 /// A recurrent cell type, for counting.
-public enum RecurrentCell: String, Sendable, CaseIterable {
+public enum CellFamily: String, Sendable, CaseIterable {
     case rnn, lstm, gru
 
     /// G, the number of weight blocks of shape [H, I + H]: 1 (tanh), 4 (f, i, o, g), 3 (z, r, h~).
@@ -49,7 +49,7 @@ public struct ParameterCount: Sendable, Equatable {
 /// - Note: shared over time, the count does not depend on the sequence length; unrolled with
 ///   separate weights per step it is T times larger.
 @inlinable
-public func parameterCount(cell: RecurrentCell, inputSize: Int, hiddenSize: Int, layers: Int = 1,
+public func parameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
                            directions: Int = 1, biasVectors: Int = 1) -> ParameterCount {
     let g = cell.gateBlocks, h = hiddenSize
     var weights = 0, biases = 0, perLayer: [Int] = []

@@ -6,7 +6,7 @@
 //   W_hy [V, D·H], b_y [V]
 
 /// The order in which an unrolled RNN reads its inputs.
-public enum SequenceDirection: String, Sendable, CaseIterable {
+public enum ElmanDirection: String, Sendable, CaseIterable {
     /// t = 0, 1, ..., T−1.
     case forward
     /// t = T−1, ..., 0; the state computed at step t is reported at position t (as PyTorch does).
@@ -102,7 +102,7 @@ public func concatenateLastAxis<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>)
 /// - Note: T = 0 gives empty [0, B, D·H] sequences and h_last = h0.
 @inlinable
 public func elmanSequence<T: KernelScalar>(
-    x: Tensor<T>, h0: Tensor<T>, weights: ElmanWeights<T>, direction: SequenceDirection = .forward,
+    x: Tensor<T>, h0: Tensor<T>, weights: ElmanWeights<T>, direction: ElmanDirection = .forward,
     reverseWeights: ElmanWeights<T>? = nil, h0Reverse: Tensor<T>? = nil
 ) -> ElmanSequenceResult<T> {
     let h: Tensor<T>, a: Tensor<T>, last: Tensor<T>

@@ -176,7 +176,12 @@ public struct CaseLoader: Sendable {
 
         // Parameters.
         var params: [String: ParamValue] = [:]
-        if let p = field("params") {
+        // An empty `params:`, `inputs:` or `expect:` (only comments below it) means none.
+        func isEmpty(_ node: Node) -> Bool {
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return true }
+            return false
+        }
+        if let p = field("params"), !isEmpty(p.value) {
             let entries = try reader.mapping(p.value, "params")
             for entry in entries {
                 guard let ps = spec.param(entry.key) else {
@@ -198,7 +203,7 @@ public struct CaseLoader: Sendable {
         // Inputs.
         var inputs: [String: Value] = [:]
         var inputNodes: [String: Node] = [:]
-        if let i = field("inputs") {
+        if let i = field("inputs"), !isEmpty(i.value) {
             let entries = try reader.mapping(i.value, "inputs")
             for entry in entries {
                 guard let input = spec.input(entry.key) else {
@@ -221,7 +226,7 @@ public struct CaseLoader: Sendable {
 
         // Expectations.
         var expectations: [(String, Expectation)] = []
-        if let e = field("expect") {
+        if let e = field("expect"), !isEmpty(e.value) {
             for entry in try reader.mapping(e.value, "expect") {
                 guard let output = spec.output(entry.key) else {
                     var message = "\(spec.name) has no output '\(entry.key)'"

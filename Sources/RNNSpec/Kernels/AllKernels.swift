@@ -22,4 +22,8 @@ let allKernels: [any Kernel] = [
     InitWeightsKernel(),
     ExpDecayKernel(),
     CharRNNSampleKernel(),
+    LSTMStepKernel(),
+    LSTMCellUpdateKernel(),
+    GRUStepKernel(),
+    GRUBlendKernel(),
 ]

@@ -12,7 +12,7 @@ struct ParamsCountKernel: Kernel {
         """,
         inputs: [],
         params: [
-            ParamSpec("cell", .choice(RecurrentCell.allCases.map(\.rawValue)), "rnn, lstm or gru"),
+            ParamSpec("cell", .choice(CellFamily.allCases.map(\.rawValue)), "rnn, lstm or gru"),
             ParamSpec("input_size", .integer(min: 0, max: nil), "I"),
             ParamSpec("hidden_size", .integer(min: 1, max: nil), "H"),
             ParamSpec("layers", .integer(min: 1, max: nil), default: .integer(1), "stacked layers"),

@@ -12,10 +12,10 @@ struct JacobianNormsKernel: Kernel {
         norms[k-1] = ||P_k|| (Frobenius, or spectral = largest singular value).
         """,
         inputs: [
-            .real("x", ["T", "I"], optional: true, "inputs of the Elman run (cell rnn)", example: "[[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]"),
+            .real("x", ["T", "I"], optional: true, "inputs of the Elman run (cell rnn)", example: "[[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]").inSkeleton(),
             .real("h0", ["H"], optional: true, "initial state (zeros if absent)", example: "[0.0, 0.0]"),
-            .real("W_xh", ["H", "I"], optional: true, "input-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 1, std: 0.5}"),
-            .real("W_hh", ["H", "H"], optional: true, "hidden-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 2, std: 0.5}"),
+            .real("W_xh", ["H", "I"], optional: true, "input-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 1, std: 0.5}").inSkeleton(),
+            .real("W_hh", ["H", "H"], optional: true, "hidden-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 2, std: 0.5}").inSkeleton(),
             .real("b_h", ["H"], optional: true, "hidden bias (zeros if absent)", example: "[0.0, 0.0]"),
             .real("forget_gates", ["T", "H"], optional: true, "f_1..f_T (cell lstm)", example: "[[0.9, 0.5], [0.9, 0.5], [0.9, 0.5]]"),
         ],

@@ -27,7 +27,7 @@ struct RNNSequenceKernel: Kernel {
         ],
         params: [
             ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
-            ParamSpec("direction", .choice(SequenceDirection.allCases.map(\.rawValue)), default: .string("forward"), "forward, reverse, or bidirectional (concatenated on the feature axis)"),
+            ParamSpec("direction", .choice(ElmanDirection.allCases.map(\.rawValue)), default: .string("forward"), "forward, reverse, or bidirectional (concatenated on the feature axis)"),
         ],
         outputs: [
             OutputSpec("h", "[T, D*H] or [T, B, D*H]", "the state at every position"),
@@ -38,7 +38,7 @@ struct RNNSequenceKernel: Kernel {
         ])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let direction: SequenceDirection = c.choice("direction")
+        let direction: ElmanDirection = c.choice("direction")
         let activation: Activation = c.choice("activation")
         let x: Tensor<T> = try c.real("x")
         let batched = x.rank == 3

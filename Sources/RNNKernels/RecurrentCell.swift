@@ -1,0 +1,573 @@
+// One recurrent-cell core for the Elman RNN, the LSTM and the GRU, with every framework's
+// conventions (gate order, bias split, GRU reset placement and update side, peepholes, clip,
+// coupled input/forget gate, projection, activations) as data.
+//
+// Shape legend: B batch, I input, H hidden, P state size of h (H, or the projection size),
+//   G gates (RNN 1, GRU 3, LSTM 4).
+//   x [B, I], h_prev [B, P], c_prev [B, H]
+//   W [G*H, I] input weights, R [G*H, P] recurrent weights, b_W [G*H], b_R [G*H],
+//   peepholes p_i, p_f, p_o [H], projection W_hr [P, H]
+//   gate blocks of W, R, b_W, b_R: rows k*H ..< (k+1)*H hold gate gateOrder[k].
+
+/// The cell family.
+public enum CellKind: String, Sendable, CaseIterable {
+    case rnn, lstm, gru
+
+    /// The number of gate blocks G.
+    @inlinable public var gateCount: Int {
+        switch self {
+        case .rnn: return 1
+        case .gru: return 3
+        case .lstm: return 4
+        }
+    }
+}
+
+/// A gate block of the weights.
+///
+/// LSTM: `i` input, `f` forget, `g` cell candidate, `o` output. GRU: `z` update, `r` reset,
+/// `n` candidate (new state). RNN: `a`, the one pre-activation.
+public enum Gate: String, Sendable, CaseIterable {
+    case i, f, g, o, z, r, n, a
+}
+
+/// Where the GRU reset gate applies.
+public enum ResetPlacement: String, Sendable, CaseIterable {
+    /// n = g(W_n x + b_Wn + R_n (r ⊙ h_prev) + b_Rn): seeds 000/003, ONNX `linear_before_reset: 0`,
+    /// Keras `reset_after: false`.
+    case beforeMatmul = "before_matmul"
+    /// n = g(W_n x + b_Wn + r ⊙ (R_n h_prev + b_Rn)): PyTorch, ONNX `linear_before_reset: 1`,
+    /// Keras `reset_after: true`.
+    case afterMatmul = "after_matmul"
+}
+
+/// Which side of the GRU blend the update gate z weighs.
+public enum UpdateSide: String, Sendable, CaseIterable {
+    /// h = (1 − z) ⊙ h_prev + z ⊙ n: the seeds.
+    case candidate
+    /// h = z ⊙ h_prev + (1 − z) ⊙ n: PyTorch, ONNX, Keras.
+    case previous
+}
+
+/// The conventions of a cell: everything except the weights.
+public struct CellConventions: Sendable, Equatable {
+    public var kind: CellKind
+    /// The gate of each weight block, in storage order (LSTM PyTorch [i, f, g, o], ONNX [i, o, f, g],
+    /// seed 000 [f, i, o, g]; GRU PyTorch [r, z, n], ONNX/Keras [z, r, n]; RNN [a]).
+    public var gateOrder: [Gate]
+    /// ONNX's f: the gates i, f, o, z, r (sigmoid).
+    public var gateActivation: CellActivation
+    /// ONNX's g: the LSTM cell candidate g, the GRU candidate n, the RNN hidden activation (tanh).
+    public var candidateActivation: CellActivation
+    /// ONNX's h: the LSTM output h = o ⊙ h(c) (tanh). Unused by RNN and GRU.
+    public var outputActivation: CellActivation
+    /// When set, every gate pre-activation is clamped to [−clip, clip] before its activation (ONNX `clip`).
+    public var clip: Double?
+    /// LSTM only: f = 1 − i, the forget block of the weights is ignored (ONNX `input_forget`).
+    public var inputForget: Bool
+    /// GRU only.
+    public var resetPlacement: ResetPlacement
+    /// GRU only.
+    public var updateSide: UpdateSide
+
+    @inlinable
+    public init(kind: CellKind, gateOrder: [Gate]? = nil,
+                gateActivation: CellActivation = .sigmoid, candidateActivation: CellActivation = .tanh,
+                outputActivation: CellActivation = .tanh, clip: Double? = nil, inputForget: Bool = false,
+                resetPlacement: ResetPlacement = .afterMatmul, updateSide: UpdateSide = .previous) {
+        self.kind = kind
+        self.gateOrder = gateOrder ?? CellConventions.defaultOrder(kind)
+        precondition(Set(self.gateOrder) == Set(CellConventions.defaultOrder(kind)) && self.gateOrder.count == kind.gateCount,
+                     "gate order \(self.gateOrder) does not list the gates of a \(kind) cell")
+        self.gateActivation = gateActivation
+        self.candidateActivation = candidateActivation
+        self.outputActivation = outputActivation
+        self.clip = clip
+        self.inputForget = inputForget
+        self.resetPlacement = resetPlacement
+        self.updateSide = updateSide
+    }
+
+    /// PyTorch's order: LSTM [i, f, g, o], GRU [r, z, n], RNN [a].
+    public static func defaultOrder(_ kind: CellKind) -> [Gate] {
+        switch kind {
+        case .rnn: return [.a]
+        case .lstm: return [.i, .f, .g, .o]
+        case .gru: return [.r, .z, .n]
+        }
+    }
+
+    /// Row offset of a gate's block, in units of H.
+    @inlinable
+    public func block(_ gate: Gate) -> Int {
+        guard let k = gateOrder.firstIndex(of: gate) else { preconditionFailure("a \(kind) cell has no gate \(gate)") }
+        return k
+    }
+}
+
+/// The weights of a cell, in the conventions' gate order.
+public struct CellParameters<T: KernelScalar>: Sendable {
+    /// Input weights W, [G*H, I].
+    public var w: Tensor<T>
+    /// Recurrent weights R, [G*H, P].
+    public var r: Tensor<T>
+    /// Input bias b_W, [G*H], or nil.
+    public var bw: Tensor<T>?
+    /// Recurrent bias b_R, [G*H], or nil (frameworks with one bias put it in b_W).
+    public var br: Tensor<T>?
+    /// LSTM peepholes, [H] each (ONNX P = [p_i, p_o, p_f]).
+    public var peepholeI: Tensor<T>?
+    public var peepholeF: Tensor<T>?
+    public var peepholeO: Tensor<T>?
+    /// LSTM projection W_hr, [P, H] (PyTorch `proj_size`).
+    public var projection: Tensor<T>?
+
+    @inlinable
+    public init(w: Tensor<T>, r: Tensor<T>, bw: Tensor<T>? = nil, br: Tensor<T>? = nil,
+                peepholeI: Tensor<T>? = nil, peepholeF: Tensor<T>? = nil, peepholeO: Tensor<T>? = nil,
+                projection: Tensor<T>? = nil) {
+        self.w = w
+        self.r = r
+        self.bw = bw
+        self.br = br
+        self.peepholeI = peepholeI
+        self.peepholeF = peepholeF
+        self.peepholeO = peepholeO
+        self.projection = projection
+    }
+}
+
+/// Gradients of a cell's weights; same shapes as `CellParameters` (biases, peepholes and the
+/// projection always present, zero where the cell has none).
+public struct CellGradients<T: KernelScalar>: Sendable {
+    public var w: Tensor<T>
+    public var r: Tensor<T>
+    public var bw: Tensor<T>
+    public var br: Tensor<T>
+    public var peepholeI: Tensor<T>
+    public var peepholeF: Tensor<T>
+    public var peepholeO: Tensor<T>
+    public var projection: Tensor<T>?
+
+    /// Zeros shaped like the cell's weights.
+    @inlinable
+    public init(zerosLike cell: RecurrentCell<T>) {
+        let gh = cell.conventions.kind.gateCount * cell.hiddenSize, h = cell.hiddenSize
+        w = Tensor(zeros: [gh, cell.inputSize])
+        r = Tensor(zeros: [gh, cell.stateSize])
+        bw = Tensor(zeros: [gh])
+        br = Tensor(zeros: [gh])
+        peepholeI = Tensor(zeros: [h])
+        peepholeF = Tensor(zeros: [h])
+        peepholeO = Tensor(zeros: [h])
+        projection = cell.parameters.projection.map { Tensor(zeros: $0.shape) }
+    }
+}
+
+/// What one batched cell step computed: enough for the backward step.
+public struct CellStepCache<T: KernelScalar>: Sendable {
+    /// x [B, I], h_prev [B, P], c_prev [B, H] (LSTM).
+    public var x: Tensor<T>
+    public var hPrev: Tensor<T>
+    public var cPrev: Tensor<T>?
+    /// Gate pre-activations before clipping, [B, G*H], storage order (peepholes included).
+    public var preactivations: Tensor<T>
+    /// Gate values after their activations, [B, G*H], storage order (f = 1 − i under input_forget).
+    public var gates: Tensor<T>
+    /// GRU: R_n h_prev + b_Rn (after-matmul placement) or r ⊙ h_prev (before-matmul), [B, H].
+    public var resetInput: Tensor<T>?
+    /// LSTM: new cell state c, [B, H].
+    public var c: Tensor<T>?
+    /// LSTM: o ⊙ h(c) before the projection, [B, H].
+    public var unprojected: Tensor<T>?
+    /// New hidden state, [B, P].
+    public var h: Tensor<T>
+
+    @inlinable
+    public init(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>?, preactivations: Tensor<T>, gates: Tensor<T>,
+                resetInput: Tensor<T>?, c: Tensor<T>?, unprojected: Tensor<T>?, h: Tensor<T>) {
+        self.x = x
+        self.hPrev = hPrev
+        self.cPrev = cPrev
+        self.preactivations = preactivations
+        self.gates = gates
+        self.resetInput = resetInput
+        self.c = c
+        self.unprojected = unprojected
+        self.h = h
+    }
+
+    /// The values of one gate, [B, H] (from `gates`; `preactivation: true` for the pre-activation).
+    @inlinable
+    public func gate(_ gate: Gate, of conventions: CellConventions, preactivation: Bool = false) -> Tensor<T> {
+        let source = preactivation ? preactivations : gates
+        let b = source.shape[0], gh = source.shape[1], h = gh / conventions.kind.gateCount
+        let k = conventions.block(gate)
+        var out = [T]()
+        out.reserveCapacity(b * h)
+        for row in 0..<b { out.append(contentsOf: source.scalars[(row * gh + k * h)..<(row * gh + (k + 1) * h)]) }
+        return Tensor(shape: [b, h], scalars: out)
+    }
+}
+
+/// Gradients with respect to a step's inputs.
+public struct CellInputGradients<T: KernelScalar>: Sendable {
+    /// dL/dx, [B, I].
+    public var x: Tensor<T>
+    /// dL/dh_prev, [B, P].
+    public var hPrev: Tensor<T>
+    /// dL/dc_prev, [B, H] (LSTM).
+    public var cPrev: Tensor<T>?
+
+    @inlinable
+    public init(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>?) {
+        self.x = x
+        self.hPrev = hPrev
+        self.cPrev = cPrev
+    }
+}
+
+/// A recurrent cell: conventions plus weights.
+///
+/// RNN:  h = g(W x + b_W + R h_prev + b_R)
+/// LSTM: a_k = W_k x + b_Wk + R_k h_prev + b_Rk (+ p_k ⊙ c_prev for k = i, f)
+///       i = f(a_i), f = f(a_f) (or 1 − i), g = g(a_g), c = f ⊙ c_prev + i ⊙ g,
+///       o = f(a_o + p_o ⊙ c), h = o ⊙ h(c) (then h = W_hr h with a projection)
+/// GRU:  z = f(a_z), r = f(a_r),
+///       n = g(W_n x + b_Wn + R_n (r ⊙ h_prev) + b_Rn)       (reset before the matmul)
+///       n = g(W_n x + b_Wn + r ⊙ (R_n h_prev + b_Rn))       (reset after the matmul)
+///       h = (1 − z) ⊙ h_prev + z ⊙ n  or  h = z ⊙ h_prev + (1 − z) ⊙ n
+/// With `clip`, each pre-activation is clamped to [−clip, clip] before its activation.
+public struct RecurrentCell<T: KernelScalar>: Sendable {
+    public var conventions: CellConventions
+    public var parameters: CellParameters<T>
+
+    /// H.
+    public var hiddenSize: Int { parameters.w.shape[0] / conventions.kind.gateCount }
+    /// I.
+    public var inputSize: Int { parameters.w.shape[1] }
+    /// P: the size of h (the projection size, or H).
+    public var stateSize: Int { parameters.projection?.shape[0] ?? hiddenSize }
+
+    /// A cell; the weights' shapes are checked against each other (callers check user input first).
+    @inlinable
+    public init(conventions: CellConventions, parameters p: CellParameters<T>) {
+        let g = conventions.kind.gateCount
+        precondition(p.w.rank == 2 && p.w.shape[0] % g == 0, "W must be [\(g)*H, I], found \(p.w.shape)")
+        let h = p.w.shape[0] / g, s = p.projection?.shape[0] ?? h
+        precondition(p.r.shape == [g * h, s], "R must be [\(g * h), \(s)], found \(p.r.shape)")
+        for b in [p.bw, p.br].compactMap({ $0 }) { precondition(b.shape == [g * h], "biases must be [\(g * h)], found \(b.shape)") }
+        for q in [p.peepholeI, p.peepholeF, p.peepholeO].compactMap({ $0 }) {
+            precondition(conventions.kind == .lstm && q.shape == [h], "peepholes must be [\(h)] on an LSTM")
+        }
+        if let proj = p.projection { precondition(conventions.kind == .lstm && proj.shape == [s, h], "projection must be [P, H] on an LSTM") }
+        self.conventions = conventions
+        self.parameters = p
+    }
+
+    // MARK: helpers
+
+    @inlinable
+    func clamp(_ x: T) -> T {
+        guard let c = conventions.clip else { return x }
+        let b = T(c)
+        return Swift.min(b, Swift.max(-b, x))
+    }
+
+    /// d clamp(x)/dx: 1 inside [−clip, clip] (ends included), 0 outside.
+    @inlinable
+    func clampSlope(_ x: T) -> T {
+        guard let c = conventions.clip else { return 1 }
+        return Swift.abs(x) <= T(c) ? 1 : 0
+    }
+
+    /// Rows [k*H, (k+1)*H) of a [G*H, K] matrix, as a flat [H*K] array.
+    @inlinable
+    func rows(_ m: Tensor<T>, block k: Int) -> [T] {
+        let h = hiddenSize, n = m.shape[1]
+        return Array(m.scalars[(k * h * n)..<((k + 1) * h * n)])
+    }
+
+    // MARK: forward
+
+    /// One step for a batch.
+    ///
+    /// - Parameters:
+    ///   - x: [B, I]. - hPrev: [B, P]. - cPrev: [B, H], LSTM only (zeros if nil).
+    /// - Returns: the cache, holding every gate, c and h.
+    @inlinable
+    public func forward(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
+        let conv = conventions, p = parameters
+        let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
+        let gc = conv.kind.gateCount, gh = gc * h
+        precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s], "cell step: x \(x.shape), h_prev \(hPrev.shape)")
+
+        // Input part for every gate: x Wᵀ + b_W.
+        var pre = [T](repeating: 0, count: bsz * gh)
+        if let bw = p.bw { for row in 0..<bsz { for j in 0..<gh { pre[row * gh + j] = bw.scalars[j] } } }
+        gemm(x.scalars, p.w.scalars, into: &pre, m: bsz, n: gh, k: inp, transposeB: true, accumulate: true)
+
+        // Recurrent part h_prev Rᵀ + b_R.
+        var rec = [T](repeating: 0, count: bsz * gh)
+        if let br = p.br { for row in 0..<bsz { for j in 0..<gh { rec[row * gh + j] = br.scalars[j] } } }
+        gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
+
+        var gates = [T](repeating: 0, count: bsz * gh)
+        switch conv.kind {
+        case .rnn:
+            for j in 0..<(bsz * gh) {
+                pre[j] += rec[j]
+                gates[j] = conv.candidateActivation.apply(clamp(pre[j]))
+            }
+            let hT = Tensor(shape: [bsz, h], scalars: gates)
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil, c: nil, unprojected: nil, h: hT)
+
+        case .lstm:
+            let cp = cPrev ?? Tensor(zeros: [bsz, h])
+            precondition(cp.shape == [bsz, h], "cell step: c_prev \(cp.shape)")
+            let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
+            var c = [T](repeating: 0, count: bsz * h), m = c, hOut = c
+            for row in 0..<bsz {
+                let base = row * gh
+                for j in 0..<h {
+                    let cpj = cp.scalars[row * h + j]
+                    for k in [ki, kf, kg, ko] { pre[base + k + j] += rec[base + k + j] }
+                    if let pi = p.peepholeI { pre[base + ki + j] += pi.scalars[j] * cpj }
+                    if let pf = p.peepholeF { pre[base + kf + j] += pf.scalars[j] * cpj }
+                    let iv = conv.gateActivation.apply(clamp(pre[base + ki + j]))
+                    let fv = conv.inputForget ? 1 - iv : conv.gateActivation.apply(clamp(pre[base + kf + j]))
+                    let gv = conv.candidateActivation.apply(clamp(pre[base + kg + j]))
+                    let cv = lstmCellState(forget: fv, input: iv, candidate: gv, previous: cpj)
+                    if let po = p.peepholeO { pre[base + ko + j] += po.scalars[j] * cv }
+                    let ov = conv.gateActivation.apply(clamp(pre[base + ko + j]))
+                    gates[base + ki + j] = iv
+                    gates[base + kf + j] = fv
+                    gates[base + kg + j] = gv
+                    gates[base + ko + j] = ov
+                    c[row * h + j] = cv
+                    m[row * h + j] = ov * conv.outputActivation.apply(cv)
+                }
+            }
+            if let proj = p.projection {
+                hOut = [T](repeating: 0, count: bsz * s)
+                gemm(m, proj.scalars, into: &hOut, m: bsz, n: s, k: h, transposeB: true)
+            } else {
+                hOut = m
+            }
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
+                                 c: Tensor(shape: [bsz, h], scalars: c),
+                                 unprojected: p.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
+                                 h: Tensor(shape: [bsz, s], scalars: hOut))
+
+        case .gru:
+            let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
+            for row in 0..<bsz {
+                let base = row * gh
+                for j in 0..<h {
+                    pre[base + kz + j] += rec[base + kz + j]
+                    pre[base + kr + j] += rec[base + kr + j]
+                    gates[base + kz + j] = conv.gateActivation.apply(clamp(pre[base + kz + j]))
+                    gates[base + kr + j] = conv.gateActivation.apply(clamp(pre[base + kr + j]))
+                }
+            }
+            var resetInput = [T](repeating: 0, count: bsz * h)
+            switch conv.resetPlacement {
+            case .afterMatmul:
+                for row in 0..<bsz {
+                    for j in 0..<h {
+                        let u = rec[row * gh + kn + j]
+                        resetInput[row * h + j] = u
+                        pre[row * gh + kn + j] += gates[row * gh + kr + j] * u
+                    }
+                }
+            case .beforeMatmul:
+                for row in 0..<bsz {
+                    for j in 0..<h { resetInput[row * h + j] = gates[row * gh + kr + j] * hPrev.scalars[row * s + j] }
+                }
+                var u = [T](repeating: 0, count: bsz * h)
+                if let br = p.br { for row in 0..<bsz { for j in 0..<h { u[row * h + j] = br.scalars[kn + j] } } }
+                gemm(resetInput, rows(p.r, block: conv.block(.n)), into: &u, m: bsz, n: h, k: s, transposeB: true, accumulate: true)
+                for row in 0..<bsz { for j in 0..<h { pre[row * gh + kn + j] += u[row * h + j] } }
+            }
+            var hOut = [T](repeating: 0, count: bsz * h)
+            for row in 0..<bsz {
+                for j in 0..<h {
+                    let nv = conv.candidateActivation.apply(clamp(pre[row * gh + kn + j]))
+                    gates[row * gh + kn + j] = nv
+                    let z = gates[row * gh + kz + j], hp = hPrev.scalars[row * h + j]
+                    hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: conv.updateSide)
+                }
+            }
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: Tensor(shape: [bsz, gh], scalars: gates),
+                                 resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
+                                 h: Tensor(shape: [bsz, h], scalars: hOut))
+        }
+    }
+
+    // MARK: backward
+
+    /// The backward step: adds dL/d(weights) into `grads` and returns dL/dx, dL/dh_prev, dL/dc_prev.
+    ///
+    /// - Parameters:
+    ///   - cache: the forward step's cache.
+    ///   - dh: dL/dh for this step's h, [B, P] (everything flowing into h: the output and the next step).
+    ///   - dc: dL/dc from the next step, [B, H] (LSTM; zeros if nil).
+    /// - Note: at a clip boundary the slope is 1; activations use one-sided derivatives at kinks.
+    @inlinable
+    public func backward(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
+                         into grads: inout CellGradients<T>) -> CellInputGradients<T> {
+        let conv = conventions, p = parameters
+        let bsz = cache.x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
+        let gh = conv.kind.gateCount * h
+        precondition(dh.shape == [bsz, s], "cell backward: dh \(dh.shape)")
+        let pre = cache.preactivations.scalars, gates = cache.gates.scalars
+        // dL/d(pre-activation) per gate, storage order.
+        var da = [T](repeating: 0, count: bsz * gh)
+        var dhPrev = [T](repeating: 0, count: bsz * s)
+        var dcPrev: [T]? = nil
+        @inline(__always) func slope(_ act: CellActivation, _ x: T) -> T { act.derivative(clamp(x)) * clampSlope(x) }
+
+        switch conv.kind {
+        case .rnn:
+            for j in 0..<(bsz * gh) { da[j] = dh.scalars[j] * slope(conv.candidateActivation, pre[j]) }
+            gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
+            addColumnSums(da, rows: bsz, cols: gh, into: &grads.br.scalars)
+            gemm(da, cache.hPrev.scalars, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
+
+        case .lstm:
+            let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
+            let c = cache.c!.scalars, cp = cache.cPrev!.scalars
+            // dm = dL/d(o ⊙ h(c)).
+            var dm = dh.scalars
+            if let proj = p.projection, var dproj = grads.projection {
+                dm = [T](repeating: 0, count: bsz * h)
+                gemm(dh.scalars, proj.scalars, into: &dm, m: bsz, n: h, k: s)
+                gemm(dh.scalars, cache.unprojected!.scalars, into: &dproj.scalars, m: s, n: h, k: bsz, transposeA: true, accumulate: true)
+                grads.projection = dproj
+            }
+            var dcp = [T](repeating: 0, count: bsz * h)
+            for row in 0..<bsz {
+                let base = row * gh
+                for j in 0..<h {
+                    let q = row * h + j
+                    let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
+                    let hc = conv.outputActivation.apply(c[q])
+                    let dOut = dm[q]
+                    var dcv = (dc?.scalars[q] ?? 0) + dOut * ov * conv.outputActivation.derivative(c[q])
+                    let dao = dOut * hc * slope(conv.gateActivation, pre[base + ko + j])
+                    da[base + ko + j] = dao
+                    if let po = p.peepholeO {
+                        dcv += dao * po.scalars[j]
+                        grads.peepholeO.scalars[j] += dao * c[q]
+                    }
+                    var di = dcv * gv
+                    let df = dcv * cp[q]
+                    let dg = dcv * iv
+                    var dcPrevQ = dcv * fv
+                    if conv.inputForget {
+                        di -= df
+                    } else {
+                        let daf = df * slope(conv.gateActivation, pre[base + kf + j])
+                        da[base + kf + j] = daf
+                        if let pf = p.peepholeF {
+                            dcPrevQ += daf * pf.scalars[j]
+                            grads.peepholeF.scalars[j] += daf * cp[q]
+                        }
+                    }
+                    let dai = di * slope(conv.gateActivation, pre[base + ki + j])
+                    da[base + ki + j] = dai
+                    if let pi = p.peepholeI {
+                        dcPrevQ += dai * pi.scalars[j]
+                        grads.peepholeI.scalars[j] += dai * cp[q]
+                    }
+                    da[base + kg + j] = dg * slope(conv.candidateActivation, pre[base + kg + j])
+                    dcp[q] = dcPrevQ
+                }
+            }
+            dcPrev = dcp
+            gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
+            addColumnSums(da, rows: bsz, cols: gh, into: &grads.br.scalars)
+            gemm(da, cache.hPrev.scalars, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
+
+        case .gru:
+            let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
+            let hp = cache.hPrev.scalars, ri = cache.resetInput!.scalars
+            var dn = [T](repeating: 0, count: bsz * h)    // dL/d(a_n)
+            for row in 0..<bsz {
+                let base = row * gh
+                for j in 0..<h {
+                    let q = row * h + j, d = dh.scalars[q]
+                    let z = gates[base + kz + j], nv = gates[base + kn + j]
+                    let dz: T, dnv: T
+                    if conv.updateSide == .candidate {
+                        dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
+                    } else {
+                        dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
+                    }
+                    da[base + kz + j] = dz * slope(conv.gateActivation, pre[base + kz + j])
+                    dn[q] = dnv * slope(conv.candidateActivation, pre[base + kn + j])
+                    da[base + kn + j] = dn[q]
+                }
+            }
+            let rn = rows(p.r, block: conv.block(.n))
+            var dRn = [T](repeating: 0, count: h * s)
+            var dbRn = [T](repeating: 0, count: h)
+            switch conv.resetPlacement {
+            case .afterMatmul:
+                // u = R_n h_prev + b_Rn; a_n += r ⊙ u.
+                var du = [T](repeating: 0, count: bsz * h)
+                for row in 0..<bsz {
+                    for j in 0..<h {
+                        let q = row * h + j
+                        let dr = dn[q] * ri[q]
+                        da[row * gh + kr + j] = dr * slope(conv.gateActivation, pre[row * gh + kr + j])
+                        du[q] = dn[q] * gates[row * gh + kr + j]
+                    }
+                }
+                gemm(du, rn, into: &dhPrev, m: bsz, n: s, k: h, accumulate: true)
+                gemm(du, hp, into: &dRn, m: h, n: s, k: bsz, transposeA: true)
+                addColumnSums(du, rows: bsz, cols: h, into: &dbRn)
+            case .beforeMatmul:
+                // q = r ⊙ h_prev; a_n += R_n q + b_Rn.
+                var dq = [T](repeating: 0, count: bsz * s)
+                gemm(dn, rn, into: &dq, m: bsz, n: s, k: h)
+                gemm(dn, ri, into: &dRn, m: h, n: s, k: bsz, transposeA: true)
+                addColumnSums(dn, rows: bsz, cols: h, into: &dbRn)
+                for row in 0..<bsz {
+                    for j in 0..<h {
+                        let q = row * h + j, r = gates[row * gh + kr + j]
+                        da[row * gh + kr + j] = dq[q] * hp[q] * slope(conv.gateActivation, pre[row * gh + kr + j])
+                        dhPrev[q] += dq[q] * r
+                    }
+                }
+            }
+            // z and r blocks of the recurrent part: h_prev R_zrᵀ + b_Rzr.
+            var daZR = da
+            for row in 0..<bsz { for j in 0..<h { daZR[row * gh + kn + j] = 0 } }
+            gemm(daZR, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            gemm(daZR, hp, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
+            addColumnSums(daZR, rows: bsz, cols: gh, into: &grads.br.scalars)
+            let off = conv.block(.n) * h * s
+            for e in 0..<(h * s) { grads.r.scalars[off + e] += dRn[e] }
+            for j in 0..<h { grads.br.scalars[kn + j] += dbRn[j] }
+            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
+        }
+        // Input part: every gate's pre-activation is x Wᵀ + b_W + ...
+        var dx = [T](repeating: 0, count: bsz * inp)
+        gemm(da, p.w.scalars, into: &dx, m: bsz, n: inp, k: gh)
+        gemm(da, cache.x.scalars, into: &grads.w.scalars, m: gh, n: inp, k: bsz, transposeA: true, accumulate: true)
+        return CellInputGradients(x: Tensor(shape: [bsz, inp], scalars: dx), hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
+                                  cPrev: dcPrev.map { Tensor(shape: [bsz, h], scalars: $0) })
+    }
+}
+
+/// out[j] += Σ_row m[row, j] for a row-major [rows, cols] matrix.
+@inlinable
+func addColumnSums<T: KernelScalar>(_ m: [T], rows: Int, cols: Int, into out: inout [T]) {
+    for row in 0..<rows { for j in 0..<cols { out[j] += m[row * cols + j] } }
+}

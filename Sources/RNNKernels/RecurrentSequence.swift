@@ -1,0 +1,191 @@
+// A recurrent cell unrolled over a sequence: directions, per-step masks (per-sequence lengths),
+// stacked layers.
+//
+// Shape legend: T steps, B batch, I input, H hidden, P state size of h, D directions.
+//   x [T, B, I], h0 [B, P], c0 [B, H], mask [T, B] (true = a real step)
+//   outputs [T, B, P], stacked outputs [T, B, D*P]
+
+/// Which way a sequence is read.
+public enum SequenceDirection: String, Sendable, CaseIterable {
+    case forward, reverse
+}
+
+/// What a masked (padding) step outputs. The state always carries over unchanged.
+public enum MaskedStepOutput: String, Sendable, CaseIterable {
+    /// Exactly 0 (ONNX `sequence_lens`, PyTorch packed sequences).
+    case zero
+    /// The previous step's output, 0 before the first real step (Keras masks).
+    case previous
+}
+
+/// One direction of one layer over a sequence.
+public struct SequenceRun<T: KernelScalar>: Sendable {
+    /// Every step's output h, [T, B, P]: in time order, or in processing order when asked
+    /// (Keras `go_backwards`).
+    public var outputs: Tensor<T>
+    /// The state after the last real step of each sequence, [B, P].
+    public var hLast: Tensor<T>
+    /// LSTM: the cell state after the last real step, [B, H].
+    public var cLast: Tensor<T>?
+    /// The step caches in processing order (every row computed; masked rows then discarded).
+    public var caches: [CellStepCache<T>]
+    /// The time index of each cache.
+    public var steps: [Int]
+
+    @inlinable
+    public init(outputs: Tensor<T>, hLast: Tensor<T>, cLast: Tensor<T>?, caches: [CellStepCache<T>], steps: [Int]) {
+        self.outputs = outputs
+        self.hLast = hLast
+        self.cLast = cLast
+        self.caches = caches
+        self.steps = steps
+    }
+}
+
+/// The mask of per-sequence lengths: step t of sequence b is real when t < lengths[b]; [T, B].
+@inlinable
+public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
+    var m = [Bool]()
+    m.reserveCapacity(steps * lengths.count)
+    for t in 0..<steps { for l in lengths { m.append(t < l) } }
+    return Tensor(shape: [steps, lengths.count], scalars: m)
+}
+
+/// Runs a cell over a sequence.
+///
+///     h_t, c_t = cell(x_t, h_{t∓1}, c_{t∓1})   for t = 0…T−1 (forward) or T−1…0 (reverse)
+///
+/// At a masked step (mask[t, b] false) sequence b keeps its state, and its output is 0 or the
+/// previous output (`maskedOutput`). With lengths as the mask, the reverse direction therefore
+/// starts at each sequence's last real step, and the final state is the one after the last real step.
+///
+/// - Parameters:
+///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
+///   - mask: [T, B], all real if nil.
+///   - outputsInProcessingOrder: write output k at position k of processing (Keras `go_backwards`)
+///     instead of at its time index.
+@inlinable
+public func runSequence<T: KernelScalar>(
+    _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
+    mask: Tensor<Bool>? = nil, direction: SequenceDirection = .forward,
+    maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false
+) -> SequenceRun<T> {
+    precondition(x.rank == 3, "runSequence: x must be [T, B, I], found \(x.shape)")
+    let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
+    let isLSTM = cell.conventions.kind == .lstm
+    if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
+    var hState = h0 ?? Tensor(zeros: [bsz, s])
+    var cState: Tensor<T>? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])) : nil
+    var out = [T](repeating: 0, count: steps * bsz * s)
+    var prevOut = [T](repeating: 0, count: bsz * s)
+    var caches = [CellStepCache<T>]()
+    let order = direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
+    for (k, t) in order.enumerated() {
+        let cache = cell.forward(x: x.slice(t), hPrev: hState, cPrev: cState)
+        var hNew = cache.h.scalars
+        var cNew = cache.c?.scalars
+        var y = hNew
+        if let mask {
+            for b in 0..<bsz where !mask.scalars[t * bsz + b] {
+                for j in 0..<s {
+                    hNew[b * s + j] = hState.scalars[b * s + j]
+                    y[b * s + j] = maskedOutput == .zero ? 0 : prevOut[b * s + j]
+                }
+                if let cs = cState { for j in 0..<h { cNew![b * h + j] = cs.scalars[b * h + j] } }
+            }
+        }
+        let position = outputsInProcessingOrder ? k : t
+        out.replaceSubrange((position * bsz * s)..<((position + 1) * bsz * s), with: y)
+        prevOut = y
+        hState = Tensor(shape: [bsz, s], scalars: hNew)
+        if let cNew { cState = Tensor(shape: [bsz, h], scalars: cNew) }
+        caches.append(cache)
+    }
+    return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: hState, cLast: cState,
+                       caches: caches, steps: order)
+}
+
+/// Several directions of one layer, or several stacked layers of them.
+public struct StackRun<T: KernelScalar>: Sendable {
+    /// runs[layer][direction].
+    public var runs: [[SequenceRun<T>]]
+    /// The last layer's outputs, directions concatenated on the feature axis, [T, B, D*P].
+    public var output: Tensor<T>
+
+    @inlinable
+    public init(runs: [[SequenceRun<T>]], output: Tensor<T>) {
+        self.runs = runs
+        self.output = output
+    }
+}
+
+/// Runs stacked layers, each with one cell per direction; layer l+1 reads layer l's outputs with
+/// the directions concatenated on the feature axis (forward first), as PyTorch's multi-layer modules do.
+///
+/// - Parameters:
+///   - layers: layers[l][d] is the cell of layer l, direction `directions[d]`.
+///   - h0, c0: h0[l][d] ([B, P]) and c0[l][d] ([B, H]); nil for zeros.
+@inlinable
+public func runStack<T: KernelScalar>(
+    _ layers: [[RecurrentCell<T>]], directions: [SequenceDirection], x: Tensor<T>,
+    h0: [[Tensor<T>?]]? = nil, c0: [[Tensor<T>?]]? = nil, mask: Tensor<Bool>? = nil,
+    maskedOutput: MaskedStepOutput = .zero
+) -> StackRun<T> {
+    var input = x
+    var runs = [[SequenceRun<T>]]()
+    for (l, cells) in layers.enumerated() {
+        precondition(cells.count == directions.count, "runStack: \(cells.count) cells for \(directions.count) directions")
+        let layerRuns = cells.enumerated().map { d, cell in
+            runSequence(cell, x: input, h0: h0?[l][d], c0: c0?[l][d], mask: mask, direction: directions[d],
+                        maskedOutput: maskedOutput)
+        }
+        runs.append(layerRuns)
+        input = concatenatedLastAxis(layerRuns.map(\.outputs))
+    }
+    return StackRun(runs: runs, output: input)
+}
+
+/// Concatenates equally shaped tensors (but for the last axis) along the last axis.
+@inlinable
+public func concatenatedLastAxis<T: KernelScalar>(_ parts: [Tensor<T>]) -> Tensor<T> {
+    guard let first = parts.first else { preconditionFailure("concatenatedLastAxis: no tensors") }
+    if parts.count == 1 { return first }
+    let outer = first.shape.dropLast().reduce(1, *)
+    let widths = parts.map { $0.shape.last! }
+    var out = [T]()
+    out.reserveCapacity(outer * widths.reduce(0, +))
+    for o in 0..<outer {
+        for (p, w) in zip(parts, widths) { out.append(contentsOf: p.scalars[(o * w)..<((o + 1) * w)]) }
+    }
+    return Tensor(shape: Array(first.shape.dropLast()) + [widths.reduce(0, +)], scalars: out)
+}
+
+extension Tensor where Scalar: Sendable & Equatable {
+    /// The tensor with its axes reordered: result axis k is axis `axes[k]` of self
+    /// (NumPy's `transpose(axes)`); used for batch-first and direction layouts.
+    @inlinable
+    public func permuted(_ axes: [Int]) -> Tensor {
+        precondition(axes.sorted() == Array(0..<rank), "permuted: \(axes) for rank \(rank)")
+        let newShape = axes.map { shape[$0] }
+        var strides = [Int](repeating: 1, count: rank)
+        for k in stride(from: rank - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+        let count = scalars.count
+        guard count > 0 else { return Tensor(shape: newShape, scalars: []) }
+        var out = [Scalar]()
+        out.reserveCapacity(count)
+        var index = [Int](repeating: 0, count: rank)
+        for _ in 0..<count {
+            var src = 0
+            for k in 0..<rank { src += index[k] * strides[axes[k]] }
+            out.append(scalars[src])
+            var k = rank - 1
+            while k >= 0 {
+                index[k] += 1
+                if index[k] < newShape[k] { break }
+                index[k] = 0
+                k -= 1
+            }
+        }
+        return Tensor(shape: newShape, scalars: out)
+    }
+}
