@@ -2,9 +2,8 @@
 //
 // Shape legend: none (scalars).
 
-/// Deterministic random numbers, the same on every machine: the same stream as the case
-/// files' `random` generator (`SpecRandom` in RNNSpec), copied here because RNNKernels does not
-/// depend on the harness. Keep the two in step: the same seed must give the same numbers.
+/// Deterministic random numbers, the same on every machine: the stream behind the case files'
+/// `random` generator and the kernels that draw numbers (initialisation, sampling).
 ///
 /// - Uniform: SplitMix64 (Steele, Lea, Flood 2014); the top 53 bits of each output divided by
 ///   2^53 give a double in [0, 1).
