@@ -112,36 +112,12 @@ public struct CaseLoader: Sendable {
                             at: SourceLocation(file: displayPath, line: line, column: column))
         }
         let source = SourceText(path: displayPath, text: text)
-        try checkNesting(source)
         guard let root = try NodeReader.compose(source) else {
             throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
                             at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
         return try decode(root, id: id, reader: &reader)
-    }
-
-    /// Refuses deeply nested documents before they reach the recursive composer.
-    func checkNesting(_ source: SourceText, limit: Int = 64) throws {
-        var depth = 0, line = 1, column = 0
-        var inQuote: Character? = nil, inComment = false
-        for ch in source.text {
-            column += 1
-            if ch == "\n" { line += 1; column = 0; inComment = false; continue }
-            if inComment { continue }
-            if let q = inQuote { if ch == q { inQuote = nil }; continue }
-            switch ch {
-            case "#": inComment = true
-            case "\"", "'": if depth > 0 { inQuote = ch }
-            case "[", "{":
-                depth += 1
-                if depth > limit {
-                    throw source.error("nesting deeper than \(limit) levels; a case holds tensors of a few dimensions", line: line, column: column)
-                }
-            case "]", "}": depth = max(0, depth - 1)
-            default: break
-            }
-        }
     }
 
     func decode(_ root: Node, id: String, reader: inout NodeReader) throws -> Case {

@@ -1,3 +1,4 @@
+import CYaml
 import Foundation
 import RNNKernels
 import Yams
@@ -25,11 +26,80 @@ struct NodeReader {
     // MARK: Parsing and locations
 
     /// Parses the text into its root node, turning Yams' errors into located errors.
-    static func compose(_ source: SourceText) throws -> Node? {
+    ///
+    /// Before Yams builds nodes, a linear pass over libyaml's tokens refuses anchors and
+    /// aliases (an alias bomb expands to billions of nodes) and nesting deeper than
+    /// `maxDepth` (the composer recurses once per level).
+    static func compose(_ source: SourceText, maxDepth: Int = 64) throws -> Node? {
+        try checkNesting(source, limit: maxDepth)
+        try scanTokens(source, maxDepth: maxDepth)
         do {
             return try Yams.compose(yaml: source.text)
         } catch let error as YamlError {
             throw NodeReader.convert(error, source)
+        }
+    }
+
+    /// Refuses deeply nested flow lists and mappings with a character scan, before libyaml sees them.
+    static func checkNesting(_ source: SourceText, limit: Int) throws {
+        var depth = 0, line = 1, column = 0
+        var inQuote: Character? = nil, inComment = false
+        for ch in source.text {
+            column += 1
+            if ch == "\n" { line += 1; column = 0; inComment = false; continue }
+            if inComment { continue }
+            if let q = inQuote { if ch == q { inQuote = nil }; continue }
+            switch ch {
+            case "#": inComment = true
+            case "\"", "'": if depth > 0 { inQuote = ch }
+            case "[", "{":
+                depth += 1
+                if depth > limit {
+                    throw source.error("nesting deeper than \(limit) levels; rnnspec files hold tensors of a few dimensions", line: line, column: column)
+                }
+            case "]", "}": depth = max(0, depth - 1)
+            default: break
+            }
+        }
+    }
+
+    /// Scans libyaml's tokens (no nodes are built): anchors and aliases are refused, and so is
+    /// block or flow nesting deeper than `maxDepth`. Syntax errors are left to the composer,
+    /// which reports them with their context.
+    static func scanTokens(_ source: SourceText, maxDepth: Int) throws {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else { return }
+        defer { yaml_parser_delete(&parser) }
+        var bytes = Array(source.text.utf8)
+        try bytes.withUnsafeMutableBufferPointer { buffer in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var depth = 0
+            var token = yaml_token_t()
+            while true {
+                guard yaml_parser_scan(&parser, &token) == 1 else { return }
+                let type = token.type
+                let mark = token.start_mark
+                yaml_token_delete(&token)
+                switch type {
+                case YAML_STREAM_END_TOKEN, YAML_NO_TOKEN:
+                    return
+                case YAML_ANCHOR_TOKEN, YAML_ALIAS_TOKEN:
+                    let what = type == YAML_ANCHOR_TOKEN ? "an anchor (&name)" : "an alias (*name)"
+                    throw source.error("\(what): anchors and aliases are not allowed in rnnspec files (they can expand to billions of values); write the values out",
+                                       line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                case YAML_BLOCK_SEQUENCE_START_TOKEN, YAML_BLOCK_MAPPING_START_TOKEN,
+                     YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN:
+                    depth += 1
+                    if depth > maxDepth {
+                        throw source.error("nesting deeper than \(maxDepth) levels; rnnspec files hold tensors of a few dimensions",
+                                           line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                    }
+                case YAML_BLOCK_END_TOKEN, YAML_FLOW_SEQUENCE_END_TOKEN, YAML_FLOW_MAPPING_END_TOKEN:
+                    depth = max(0, depth - 1)
+                default:
+                    break
+                }
+            }
         }
     }
 
