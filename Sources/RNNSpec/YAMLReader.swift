@@ -189,6 +189,10 @@ struct NodeReader {
            s.string.unicodeScalars.allSatisfy({ "+-0123456789".unicodeScalars.contains($0) }), !s.string.isEmpty {
             throw error("\(what): \(s.string) is too large for a 64-bit integer", at: node)
         }
+        if let v = NumberText.parseReal(s.string) {
+            let kind = v.isNaN || v.isInfinite ? "'\(s.string)'" : "the number '\(s.string)'"
+            throw error("\(what) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent", at: node)
+        }
         throw error("\(what) must be an integer, found \(describe(node))", at: node)
     }
 
