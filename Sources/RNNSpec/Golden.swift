@@ -234,6 +234,21 @@ public struct GoldenStore: Sendable {
         try atomicWrite(Data(golden.serialized().utf8), to: url, display: display(url))
     }
 
+    /// Removes temporary files left beside a case's golden by writers that were killed
+    /// (`.<name>.yaml.tmp-<pid>-<random>` whose process no longer exists). They are hidden and
+    /// never read as goldens; this only keeps the directory tidy.
+    public func removeAbandonedTemporaries(_ id: String) {
+        let url = url(for: id)
+        let prefix = ".\(url.lastPathComponent).tmp-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                unlink(url.deletingLastPathComponent().appendingPathComponent(name).path)
+            }
+        }
+    }
+
     /// Every golden file under the root, as case ids.
     public func allIDs() -> [String] {
         listYAML(under: root).map { relativeID(of: $0, under: root) }

@@ -303,6 +303,7 @@ public struct Runner: Sendable {
     /// Writes a golden unless its bytes would not change, and says how far each output moved.
     func record(_ golden: Golden, replacing old: Golden?, store: GoldenStore) throws -> Recording {
         let url = store.url(for: golden.caseID)
+        store.removeAbandonedTemporaries(golden.caseID)
         let newText = golden.serialized()
         if let data = FileManager.default.contents(atPath: url.path), data == Data(newText.utf8) {
             return Recording(action: .unchanged, notes: [])

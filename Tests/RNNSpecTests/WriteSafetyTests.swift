@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+@testable import RNNSpec
+
+/// Goldens under interrupted and concurrent `rnnspec regen` processes: every golden is always
+/// one whole version, never a mixture or a prefix.
+final class WriteSafetyTests: XCTestCase {
+    var binary: URL {
+        var dir = Bundle(for: WriteSafetyTests.self).bundleURL
+        while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+        return dir.appendingPathComponent("rnnspec")
+    }
+
+    /// A copy of the repository's suite whose goldens differ from what regen writes (an extra
+    /// comment line), so that `regen --all` rewrites every one of them.
+    struct Suite {
+        var dir: URL
+        /// Golden path (relative to `golden/`) → the old and the new bytes.
+        var versions: [String: (old: Data, new: Data)]
+
+        func resetToOld() throws {
+            for (path, v) in versions { try v.old.write(to: dir.appendingPathComponent("golden/" + path)) }
+        }
+    }
+
+    func makeSuite() throws -> Suite {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-writes-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        for sub in ["cases", "golden"] {
+            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent(sub), to: dir.appendingPathComponent(sub))
+        }
+        var versions: [String: (Data, Data)] = [:]
+        let goldenRoot = dir.appendingPathComponent("golden")
+        for id in GoldenStore(root: goldenRoot).allIDs() {
+            let new = try Data(contentsOf: goldenRoot.appendingPathComponent(id + ".yaml"))
+            versions[id + ".yaml"] = (Data("# an older golden of this case\n".utf8) + new, new)
+        }
+        XCTAssertGreaterThan(versions.count, 50, "the suite should have many cases")
+        let suite = Suite(dir: dir, versions: versions)
+        try suite.resetToOld()
+        return suite
+    }
+
+    func start(_ args: [String], in dir: URL) throws -> Process {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = args
+        process.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env["CI"] = nil
+        process.environment = env
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Every golden is the old or the new file, whole, and parses; nothing else is listed as a
+    /// golden. Returns how many are new.
+    @discardableResult
+    func checkGoldens(_ suite: Suite, _ context: String, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+        let store = GoldenStore(root: suite.dir.appendingPathComponent("golden"))
+        XCTAssertEqual(Set(store.allIDs().map { $0 + ".yaml" }), Set(suite.versions.keys), "\(context): the goldens listed", file: file, line: line)
+        var newCount = 0
+        for (path, v) in suite.versions {
+            let data = try Data(contentsOf: suite.dir.appendingPathComponent("golden/" + path))
+            if data == v.new { newCount += 1 } else {
+                XCTAssertEqual(data, v.old, "\(context): \(path) is neither the old nor the new golden (\(data.count) bytes)", file: file, line: line)
+            }
+            let id = String(path.dropLast(5))
+            XCTAssertNoThrow(try store.read(id), "\(context): \(path) does not parse", file: file, line: line)
+        }
+        return newCount
+    }
+
+    func temporaries(_ suite: Suite) -> [String] {
+        FileManager.default.enumerator(atPath: suite.dir.appendingPathComponent("golden").path)!
+            .compactMap { $0 as? String }.filter { $0.contains(".tmp-") }
+    }
+
+    func testSIGKILLAtRandomPointsLeavesEveryGoldenWhole() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        let suite = try makeSuite()
+        // How long an uninterrupted regen takes here.
+        let t0 = Date()
+        let full = try start(["regen", "--all"], in: suite.dir)
+        full.waitUntilExit()
+        let duration = Date().timeIntervalSince(t0)
+        XCTAssertEqual(full.terminationStatus, 0)
+        XCTAssertEqual(try checkGoldens(suite, "uninterrupted"), suite.versions.count)
+
+        var generator = SystemRandomNumberGenerator()
+        var outcomes: [String] = []
+        let deadline = Date().addingTimeInterval(10)
+        var runs = 0
+        while runs < 40 && Date() < deadline {
+            runs += 1
+            try suite.resetToOld()
+            let delay = Double.random(in: 0...(duration * 1.1), using: &generator)
+            let process = try start(["regen", "--all"], in: suite.dir)
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            let context = "run \(runs), killed after \(Int(delay * 1000)) ms"
+            let newCount = try checkGoldens(suite, context)
+            outcomes.append("\(Int(delay * 1000))ms:\(newCount)" + (temporaries(suite).isEmpty ? "" : "+\(temporaries(suite).count)tmp"))
+            // The next regen finishes the job, whatever the killed one left behind.
+            if runs % 5 == 0 {
+                let finish = try start(["regen", "--all"], in: suite.dir)
+                finish.waitUntilExit()
+                XCTAssertEqual(finish.terminationStatus, 0, context)
+                XCTAssertEqual(try checkGoldens(suite, context + ", then regen"), suite.versions.count)
+                XCTAssertEqual(temporaries(suite), [], context + ": regen removes the temporary files of killed writers")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(runs, 10)
+        print("SIGKILL runs (delay:new goldens of \(suite.versions.count)): " + outcomes.joined(separator: " "))
+    }
+
+    func testConcurrentRegensLeaveEveryGoldenValid() throws {
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        let suite = try makeSuite()
+        for round in 1...3 {
+            try suite.resetToOld()
+            let a = try start(["regen", "--all"], in: suite.dir)
+            let b = try start(["regen", "--all", "--jobs", "1"], in: suite.dir)
+            a.waitUntilExit()
+            b.waitUntilExit()
+            XCTAssertEqual(a.terminationStatus, 0, "round \(round)")
+            XCTAssertEqual(b.terminationStatus, 0, "round \(round)")
+            XCTAssertEqual(try checkGoldens(suite, "round \(round)"), suite.versions.count)
+            // No temporary file is left behind by processes that finished.
+            XCTAssertEqual(temporaries(suite), [], "round \(round)")
+        }
+    }
+}
