@@ -27,8 +27,10 @@ public struct FrontEnd: Sendable {
     public var stderr: @Sendable (String) -> Void
 
     public init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
-                stdout: @escaping @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data($0.utf8)) },
-                stderr: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+                stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
+                stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
+        // A file-size limit or a full disk under `> report.txt` must give an error, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
         self.project = project
         self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
         self.stdout = stdout
@@ -133,6 +135,20 @@ public struct FrontEnd: Sendable {
         for path in orphans { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
         stdout("\(orphans.count) golden file\(orphans.count == 1 ? "" : "s") with no case\n")
         return .success
+    }
+}
+
+/// Writes text to a file descriptor; a failed write (a full disk under `> report.txt`) loses
+/// the text but never crashes the run (FileHandle.write would trap).
+public func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)
+    bytes.withUnsafeMutableBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+            if n < 0 { if errno == EINTR { continue }; return }
+            offset += n
+        }
     }
 }
 

@@ -215,8 +215,12 @@ public struct GoldenStore: Sendable {
     /// The golden of a case, nil if there is none; throws if it exists but cannot be read.
     public func read(_ id: String) throws -> Golden? {
         let url = url(for: id)
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return nil }
         let path = display(url)
+        if isDir.boolValue {
+            throw SpecError("the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden", at: SourceLocation(file: path, line: 0, column: 0))
+        }
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw SpecError("cannot read the golden file: \(error.localizedDescription)", at: SourceLocation(file: path, line: 0, column: 0))
@@ -257,11 +261,31 @@ public struct GoldenStore: Sendable {
 
 /// Writes bytes to `url` through a temporary file and a rename, creating directories.
 func atomicWrite(_ data: Data, to url: URL, display: String) throws {
+    // A full disk or a file-size limit must give an error (EFBIG), not kill the process.
+    signal(SIGXFSZ, SIG_IGN)
     let dir = url.deletingLastPathComponent()
     do {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     } catch {
-        throw SpecError("cannot create the directory for the golden: \(error.localizedDescription)", at: SourceLocation(file: display, line: 0, column: 0))
+        // Name the path in the way: the nearest ancestor that exists but is not a directory.
+        var blocker = dir
+        var levels = 1
+        var isDir: ObjCBool = false
+        while blocker.path != "/" {
+            if FileManager.default.fileExists(atPath: blocker.path, isDirectory: &isDir) && !isDir.boolValue { break }
+            blocker.deleteLastPathComponent()
+            levels += 1
+        }
+        let reason: String
+        if blocker.path != "/" {
+            var shown = display.split(separator: "/", omittingEmptySubsequences: false)
+            shown.removeLast(min(levels, shown.count))
+            let name = shown.isEmpty ? blocker.path : shown.joined(separator: "/")
+            reason = "\(name) is a file, not a directory"
+        } else {
+            reason = error.localizedDescription
+        }
+        throw SpecError("cannot create the directory for the golden: \(reason); nothing was written", at: SourceLocation(file: display, line: 0, column: 0))
     }
     let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
     let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)

@@ -62,3 +62,10 @@ let simpleStepCase = """
       W_hh: {eye: 2, scale: 0.5}
 
     """
+
+/// The built `rnnspec` executable: the test bundle sits in the build products directory beside it.
+var rnnspecBinary: URL {
+    var dir = Bundle(for: TempProject.self).bundleURL
+    while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
+    return dir.appendingPathComponent("rnnspec")
+}

@@ -5,11 +5,7 @@ import XCTest
 /// Goldens under interrupted and concurrent `rnnspec regen` processes: every golden is always
 /// one whole version, never a mixture or a prefix.
 final class WriteSafetyTests: XCTestCase {
-    var binary: URL {
-        var dir = Bundle(for: WriteSafetyTests.self).bundleURL
-        while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
-        return dir.appendingPathComponent("rnnspec")
-    }
+    var binary: URL { rnnspecBinary }
 
     /// A copy of the repository's suite whose goldens differ from what regen writes (an extra
     /// comment line), so that `regen --all` rewrites every one of them.
@@ -133,5 +129,64 @@ final class WriteSafetyTests: XCTestCase {
             // No temporary file is left behind by processes that finished.
             XCTAssertEqual(temporaries(suite), [], "round \(round)")
         }
+    }
+}
+
+/// A golden that cannot be written: a clear error naming the file, and the old golden intact.
+/// Tests run as root on CI, where permissions are ignored, so the failures are made otherwise.
+final class FailedWriteTests: XCTestCase {
+    func testGoldenDirectoryPathIsAFile() throws {
+        let p = try TempProject()
+        try p.writeCase("deep/c", simpleStepCase)
+        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        try Data("not a directory\n".utf8).write(to: p.root.appendingPathComponent("golden/deep"))
+        let r = try p.result("deep/c", record: .all)
+        XCTAssertEqual(r.status, .new)
+        XCTAssertEqual(r.recording?.action, .refused)
+        XCTAssertEqual(r.recording?.notes, ["golden/deep/c.yaml: error: cannot create the directory for the golden: golden/deep is a file, not a directory; nothing was written"])
+        XCTAssertEqual(try String(contentsOf: p.root.appendingPathComponent("golden/deep"), encoding: .utf8), "not a directory\n")
+    }
+
+    func testGoldenPathIsADirectory() throws {
+        let p = try TempProject()
+        try p.writeCase("c", simpleStepCase)
+        try FileManager.default.createDirectory(at: p.goldenURL("c").appendingPathComponent("keep"), withIntermediateDirectories: true)
+        let r = try p.result("c", record: .all)
+        XCTAssertEqual(r.status, .unresolved)
+        XCTAssertEqual("\(r.error!)", "golden/c.yaml: error: the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden")
+        XCTAssertEqual(r.recording?.notes, ["golden/c.yaml: error: cannot write the golden: Is a directory; the old file is unchanged"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: p.goldenURL("c").appendingPathComponent("keep").path))
+    }
+
+    /// A full disk, imitated by a file-size limit of 0 (`ulimit -f 0`): every write fails with EFBIG.
+    func testFullDiskKeepsTheOldGolden() throws {
+        let binary = rnnspecBinary
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        let p = try TempProject()
+        try p.writeCase("c", simpleStepCase)
+        _ = try p.run(record: .all)
+        let old = try Data(contentsOf: p.goldenURL("c"))
+        try p.writeCase("c", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.25"))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "ulimit -f 0 && exec \"$0\" regen --all", binary.path]
+        process.currentDirectoryURL = p.root
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit, "not killed by SIGXFSZ")
+        XCTAssertEqual(process.terminationStatus, 1)
+        XCTAssertTrue(stdout.contains("""
+              golden not written
+                golden/c.yaml: error: cannot write the golden: File too large; the old file is unchanged
+
+            """), stdout)
+        XCTAssertTrue(stdout.hasSuffix("0 goldens written\n"), stdout)
+        XCTAssertEqual(try Data(contentsOf: p.goldenURL("c")), old)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path), ["c.yaml"], "no temporary file is left")
     }
 }
