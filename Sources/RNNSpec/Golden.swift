@@ -15,7 +15,13 @@ enum YAMLText {
             case "\t": out += "\\t"
             case "\r": out += "\\r"
             default:
-                if u.value < 0x20 || u.value == 0x7F { out += String(format: "\\u%04X", u.value) } else { out.unicodeScalars.append(u) }
+                // Control characters, and the line breaks YAML 1.1 knows beyond \n and \r
+                // (NEL, LS, PS), which would otherwise be folded into spaces.
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04X", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
             }
         }
         return out + "\""
@@ -55,7 +61,9 @@ public struct Golden: Sendable {
     /// The file's bytes: byte-stable (the same outputs always give the same text), numbers in
     /// their shortest round-trip form, one matrix row per line.
     public func serialized() -> String {
-        var out = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \(caseID)\n"
+        // A case id with a line break (a file name can hold one) must not end the comment.
+        let shownID = YAMLText.quoted(caseID) == "\"\(caseID)\"" ? caseID : YAMLText.quoted(caseID)
+        var out = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \(shownID)\n"
         out += "format: \(Golden.formatVersion)\n"
         out += "case: \(YAMLText.quoted(caseID))\n"
         out += "kernel: \(YAMLText.quoted(kernel))\n"
@@ -235,6 +243,23 @@ public struct GoldenStore: Sendable {
     /// then renamed over the old one. A reader sees the old file or the new one, whole.
     public func write(_ golden: Golden) throws {
         let url = url(for: golden.caseID)
+        // Nothing is written outside the golden root: not through `..` in an id, nor through a
+        // symbolic link inside the root that points elsewhere.
+        let rootPath = root.standardizedFileURL.path
+        var inside = url.standardizedFileURL.path.hasPrefix(rootPath + "/")
+        // The nearest directory on the way that exists already: below the root, it must
+        // resolve below the root too.
+        var dir = url.deletingLastPathComponent().standardizedFileURL
+        while !FileManager.default.fileExists(atPath: dir.path) && dir.path.hasPrefix(rootPath + "/") { dir.deleteLastPathComponent() }
+        if inside && dir.path.hasPrefix(rootPath + "/") {
+            let rootReal = root.resolvingSymlinksInPath().path
+            let dirReal = dir.resolvingSymlinksInPath().path
+            inside = dirReal == rootReal || dirReal.hasPrefix(rootReal + "/")
+        }
+        guard inside else {
+            throw SpecError("the golden's path resolves outside the golden root \(display(root)) (through '..' or a symbolic link); refusing to write it",
+                            at: SourceLocation(file: display(url), line: 0, column: 0))
+        }
         try atomicWrite(Data(golden.serialized().utf8), to: url, display: display(url))
     }
 

@@ -85,7 +85,11 @@ public struct Project: Sendable {
             }
             let real = target.resolvingSymlinksInPath().path
             guard real == rootReal || real.hasPrefix(rootReal + "/") else {
-                throw UsageError("\(display(target)) is outside the cases root \(display(casesRoot)); cases must live under it (or set --cases-root)")
+                // Say how an argument such as `cases/../..` or a symbolic link got outside.
+                let typed = paths.isEmpty ? display(target) : paths[targets.firstIndex(of: target) ?? 0]
+                let shown = display(URL(fileURLWithPath: real))
+                let what = typed == shown ? typed : "\(typed) (which resolves to \(shown))"
+                throw UsageError("\(what) is outside the cases root \(display(casesRoot)); cases must live under it (or set --cases-root)")
             }
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)
