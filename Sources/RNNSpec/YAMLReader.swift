@@ -185,8 +185,9 @@ struct NodeReader {
     func integer(_ node: Node, _ what: String) throws -> Int {
         guard case .scalar(let s) = node else { throw error("\(what) must be an integer, found \(describe(node))", at: node) }
         if let v = NumberText.parseInteger(s.string) { return v }
-        if NumberText.parseInteger(s.string.replacingOccurrences(of: "_", with: "")) == nil,
-           s.string.unicodeScalars.allSatisfy({ "+-0123456789".unicodeScalars.contains($0) }), !s.string.isEmpty {
+        // Digits with at most a leading sign that Int cannot hold: too large.
+        let digits = s.string.hasPrefix("-") || s.string.hasPrefix("+") ? s.string.dropFirst() : Substring(s.string)
+        if !digits.isEmpty, digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) {
             throw error("\(what): \(s.string) is too large for a 64-bit integer", at: node)
         }
         if let v = NumberText.parseReal(s.string) {

@@ -150,3 +150,18 @@ final class NumericInputTests: XCTestCase {
         XCTAssertEqual(try p.result("nan").status, .fail)
     }
 }
+
+extension NumericInputTests {
+    func testSignsWithoutDigitsAreNotTooLarge() throws {
+        try check("[0, -, 2]", """
+            cases/c.yaml:4:16: error: input 'targets': an element must be an integer, found '-'
+              targets: [0, -, 2]
+                           ^
+            """)
+        try check("[0, +-1, 2]", """
+            cases/c.yaml:4:16: error: input 'targets': an element must be an integer, found '+-1'
+              targets: [0, +-1, 2]
+                           ^
+            """)
+    }
+}
