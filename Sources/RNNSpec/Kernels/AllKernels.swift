@@ -8,4 +8,7 @@ let allKernels: [any Kernel] = [
     LSTMCellUpdateKernel(),
     GRUStepKernel(),
     GRUBlendKernel(),
+    TorchRecurrentKernel(kind: .rnn),
+    TorchRecurrentKernel(kind: .lstm),
+    TorchRecurrentKernel(kind: .gru),
 ]
