@@ -11,4 +11,7 @@ let allKernels: [any Kernel] = [
     TorchRecurrentKernel(kind: .rnn),
     TorchRecurrentKernel(kind: .lstm),
     TorchRecurrentKernel(kind: .gru),
+    ONNXRecurrentKernel(kind: .rnn),
+    ONNXRecurrentKernel(kind: .lstm),
+    ONNXRecurrentKernel(kind: .gru),
 ]
