@@ -14,4 +14,7 @@ let allKernels: [any Kernel] = [
     ONNXRecurrentKernel(kind: .rnn),
     ONNXRecurrentKernel(kind: .lstm),
     ONNXRecurrentKernel(kind: .gru),
+    KerasRecurrentKernel(kind: .rnn),
+    KerasRecurrentKernel(kind: .lstm),
+    KerasRecurrentKernel(kind: .gru),
 ]
