@@ -40,20 +40,20 @@ struct KerasRecurrentKernel: Kernel {
         var inputs: [InputSpec] = [
             InputSpec("inputs", shapes: [["batch", "timesteps", "features"]], doc: "(batch, timesteps, features)",
                       example: "{random: normal, shape: [1, 3, 2], seed: 1}"),
-            .real("kernel", ["features", cols], "kernel: input weights, column blocks \(gateOrder.map(\.rawValue))", example: ex("[2, \(2 * g)]", 2)),
-            .real("recurrent_kernel", ["units", cols], "recurrent_kernel", example: ex("[2, \(2 * g)]", 3)),
+            .real("kernel", ["features", cols], "kernel: input weights, column blocks \(gateOrder.map(\.rawValue))", example: ex("[2, \(g)]", 2)),
+            .real("recurrent_kernel", ["units", cols], "recurrent_kernel", example: ex("[1, \(g)]", 3)),
         ]
         if kind == .gru {
             inputs.append(InputSpec("bias", shapes: [[cols], ["2", cols]], optional: true,
                                     doc: "bias: (3*units,) with reset_after false, (2, 3*units) = (input bias, recurrent bias) with reset_after true",
-                                    example: ex("[2, 6]", 4)))
+                                    example: ex("[2, 3]", 4)))
         } else {
-            inputs.append(.real("bias", [cols], optional: true, "bias (with use_bias)", example: ex("[\(2 * g)]", 4)))
+            inputs.append(.real("bias", [cols], optional: true, "bias (with use_bias)", example: ex("[\(g)]", 4)))
         }
         inputs.append(InputSpec("initial_state", .realList, shapes: [], optional: true,
                                 doc: kind == .lstm ? "initial_state: [h, c], each (batch, units); zeros if absent"
                                                    : "initial_state: [h], (batch, units); zeros if absent",
-                                example: kind == .lstm ? "[[[0.1, -0.1]], [[0.2, 0.0]]]" : "[[[0.1, -0.1]]]"))
+                                example: kind == .lstm ? "[[[0.1]], [[0.2]]]" : "[[[0.1]]]"))
         inputs.append(InputSpec("mask", .boolean, shapes: [["batch", "timesteps"]], optional: true,
                                 doc: "mask (batch, timesteps): false steps keep the state and repeat the previous output",
                                 example: "[[true, true, false]]"))

@@ -39,21 +39,21 @@ struct ONNXRecurrentKernel: Kernel {
             InputSpec("X", shapes: [["?", "?", "input_size"]],
                       doc: "[seq_length, batch_size, input_size] (layout 0) or [batch_size, seq_length, input_size] (layout 1)",
                       example: "{random: normal, shape: [3, 1, 2], seed: 1}"),
-            .real("W", ["num_directions", rows, "input_size"], "input weights, gate blocks \(gateOrder.map(\.rawValue))", example: ex("[1, \(2 * g), 2]", 2)),
-            .real("R", ["num_directions", rows, "hidden_size"], "recurrence weights", example: ex("[1, \(2 * g), 2]", 3)),
+            .real("W", ["num_directions", rows, "input_size"], "input weights, gate blocks \(kind == .rnn ? "[i]" : kind == .lstm ? "[i, o, f, c]" : "[z, r, h]")", example: ex("[1, \(g), 2]", 2)),
+            .real("R", ["num_directions", rows, "hidden_size"], "recurrence weights", example: ex("[1, \(g), 1]", 3)),
             .real("B", ["num_directions", Dim("\(2 * g)*hidden_size")], optional: true,
-                  "biases [Wb, Rb] concatenated; zeros if absent", example: ex("[1, \(4 * g)]", 4)),
+                  "biases [Wb, Rb] concatenated; zeros if absent", example: ex("[1, \(2 * g)]", 4)),
             InputSpec("sequence_lens", .integer, shapes: [["batch_size"]], optional: true,
                       doc: "per-sequence lengths; all seq_length if absent", example: "[3]"),
             InputSpec("initial_h", shapes: [["?", "?", "hidden_size"]], optional: true,
                       doc: "[num_directions, batch_size, hidden_size] (layout 1: [batch_size, num_directions, hidden_size]); zeros if absent",
-                      example: "[[[0.1, -0.1]]]"),
+                      example: "[[[0.1]]]"),
         ]
         if kind == .lstm {
             inputs.append(InputSpec("initial_c", shapes: [["?", "?", "hidden_size"]], optional: true,
-                                    doc: "like initial_h, for the cell state; zeros if absent", example: "[[[0.2, 0.0]]]"))
+                                    doc: "like initial_h, for the cell state; zeros if absent", example: "[[[0.2]]]"))
             inputs.append(.real("P", ["num_directions", "3*hidden_size"], optional: true, "peepholes [Pi, Po, Pf]; zeros if absent",
-                                example: ex("[1, 6]", 5)))
+                                example: ex("[1, 3]", 5)))
         }
         var params: [ParamSpec] = [
             ParamSpec("activations", .string, optional: true,
@@ -100,8 +100,8 @@ struct ONNXRecurrentKernel: Kernel {
 
             Activations: Relu, Tanh, Sigmoid, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu,
             Softsign, Softplus; alpha/beta consumed as ONNX Runtime does (in order, by the functions that take them,
-            defaults LeakyRelu 0.01, HardSigmoid 0.2/0.5, Elu 1.0, otherwise 0). With direction bidirectional and
-            one direction's list of activations, the list is used for both directions.
+            defaults LeakyRelu 0.01, HardSigmoid 0.2/0.5, Elu 1.0, otherwise 0). With direction bidirectional,
+            activations lists the forward direction's functions, then the reverse direction's (as ONNX Runtime requires).
             sequence_lens: steps past a sequence's length output 0; Y_h is the state after its last real step
             (the reverse direction starts there). clip clamps every gate pre-activation.
             """,
@@ -111,11 +111,10 @@ struct ONNXRecurrentKernel: Kernel {
     /// The activations of each direction, alpha/beta consumed in ONNX Runtime's order.
     func activations(_ c: KernelContext, directions: Int) throws -> [[CellActivation]] {
         let perDirection = defaultActivations.count
-        var names = defaultActivations
-        if let text = c.optionalString("activations") {
+        var names = Array(repeating: defaultActivations, count: directions).flatMap { $0 }
+        if let text = c.optionalString("activations"), text.contains(where: { !$0.isWhitespace }) {
             names = text.split(whereSeparator: { ", []\"'".contains($0) }).map(String.init)
         }
-        if names.count == perDirection && directions == 2 { names += names }
         guard names.count == perDirection * directions else {
             throw KernelError.param("activations", "onnx.\(opName) takes \(perDirection) activation(s) per direction (\(perDirection * directions) for \(directions) direction(s)), found \(names.count)")
         }

@@ -33,14 +33,14 @@ struct TorchRecurrentKernel: Kernel {
         var inputs: [InputSpec] = [
             InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
                       doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
-                      example: "{random: normal, shape: [3, 1, 2], seed: 1}"),
+                      example: "{random: normal, shape: [3, 1, 1], seed: 1}"),
             InputSpec("h_0", shapes: [["?", "?", "H_out"], ["?", "H_out"]], optional: true,
                       doc: "initial hidden state (D*num_layers, N, H_out), or (D*num_layers, H_out) unbatched; zeros if absent",
-                      example: "[[[0.1, -0.1]]]"),
+                      example: "[[[0.1]]]"),
         ]
         if kind == .lstm {
             inputs.append(InputSpec("c_0", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], optional: true,
-                                    doc: "initial cell state (D*num_layers, N, H_cell); zeros if absent", example: "[[[0.2, 0.0]]]"))
+                                    doc: "initial cell state (D*num_layers, N, H_cell); zeros if absent", example: "[[[0.2]]]"))
         }
         inputs.append(InputSpec("lengths", .integer, shapes: [["N"]], optional: true,
                                 doc: "per-sequence lengths: packed-sequence semantics (pack_padded_sequence, enforce_sorted=False, then pad_packed_sequence)",
@@ -56,16 +56,16 @@ struct TorchRecurrentKernel: Kernel {
                 let ex = { (shape: String, s: Int) in "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}" }
                 inputs.append(.real("weight_ih_l\(l)\(suffix)", ih, optional: !first,
                                     "weight_ih_l\(l)\(suffix): input-hidden weights of layer \(l)\(suffix.isEmpty ? "" : ", reverse direction")"
-                                    + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(2 * g), 2]", seed)))
+                                    + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(g), 1]", seed)))
                 inputs.append(.real("weight_hh_l\(l)\(suffix)", [rows, hh], optional: !first,
-                                    "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(2 * g), 2]", seed + 1)))
+                                    "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(g), 1]", seed + 1)))
                 inputs.append(.real("bias_ih_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(2 * g)]", seed + 2)))
+                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)))
                 inputs.append(.real("bias_hh_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(2 * g)]", seed + 3)))
+                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)))
                 if kind == .lstm {
                     inputs.append(.real("weight_hr_l\(l)\(suffix)", ["H_out", "H_cell"], optional: true,
-                                        "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 2]", seed + 4)))
+                                        "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 1]", seed + 4)))
                 }
             }
         }
