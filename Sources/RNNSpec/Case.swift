@@ -51,6 +51,8 @@ public struct Case: Sendable {
     /// The golden comparison's tolerance, if the case sets one (else the dtype's default).
     public var tolerance: Tolerance?
     public var outputTolerances: [String: Tolerance]
+    /// A finite-difference check of the kernel's gradients, if the case asks for one.
+    public var gradcheck: GradCheckRequest?
     /// Why the case is expected to fail, if it is (XFAIL/XPASS).
     public var xfail: String?
     /// Why the case is not run, if it is not (UNSUPPORTED).
@@ -85,7 +87,7 @@ public struct CaseLoader: Sendable {
         self.limits = limits
     }
 
-    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "xfail", "skip", "notes"]
+    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "notes"]
 
     /// Loads one file.
     ///
@@ -174,7 +176,12 @@ public struct CaseLoader: Sendable {
 
         // Parameters.
         var params: [String: ParamValue] = [:]
-        if let p = field("params") {
+        // An empty `params:`, `inputs:` or `expect:` (only comments below it) means none.
+        func isEmpty(_ node: Node) -> Bool {
+            if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return true }
+            return false
+        }
+        if let p = field("params"), !isEmpty(p.value) {
             let entries = try reader.mapping(p.value, "params")
             for entry in entries {
                 guard let ps = spec.param(entry.key) else {
@@ -196,7 +203,7 @@ public struct CaseLoader: Sendable {
         // Inputs.
         var inputs: [String: Value] = [:]
         var inputNodes: [String: Node] = [:]
-        if let i = field("inputs") {
+        if let i = field("inputs"), !isEmpty(i.value) {
             let entries = try reader.mapping(i.value, "inputs")
             for entry in entries {
                 guard let input = spec.input(entry.key) else {
@@ -219,7 +226,7 @@ public struct CaseLoader: Sendable {
 
         // Expectations.
         var expectations: [(String, Expectation)] = []
-        if let e = field("expect") {
+        if let e = field("expect"), !isEmpty(e.value) {
             for entry in try reader.mapping(e.value, "expect") {
                 guard let output = spec.output(entry.key) else {
                     var message = "\(spec.name) has no output '\(entry.key)'"
@@ -251,11 +258,47 @@ public struct CaseLoader: Sendable {
             }
         }
 
+        let gradcheck = try field("gradcheck").map { try gradCheckRequest($0.value, spec, inputs, reader: reader) }
+
         let digest = CaseDigest.compute(kernel: spec.name, params: params, inputs: inputs)
         return Case(id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
                     params: params, inputs: inputs, dims: dims, expectations: expectations,
-                    tolerance: tolerance, outputTolerances: outputTolerances, xfail: xfail, skip: skip,
+                    tolerance: tolerance, outputTolerances: outputTolerances, gradcheck: gradcheck, xfail: xfail, skip: skip,
                     locations: locations, text: source, digest: digest)
+    }
+
+    /// `gradcheck: {wrt: [W_hh, h0], eps: 1e-6, abs: 1e-7, rel: 1e-5}`.
+    func gradCheckRequest(_ node: Node, _ spec: KernelSpec, _ inputs: [String: Value], reader: NodeReader) throws -> GradCheckRequest {
+        guard let loss = spec.lossOutput else {
+            throw reader.error("\(spec.name) reports no gradients, so it has nothing to gradcheck", at: node)
+        }
+        let entries = try reader.mapping(node, "gradcheck")
+        try reader.checkKeys(entries, allowed: ["wrt", "eps", "abs", "rel"], in: "gradcheck")
+        guard let wrtEntry = entries.first(where: { $0.key == "wrt" }) else {
+            throw reader.error("gradcheck needs wrt: [inputs to differentiate with respect to]", at: node)
+        }
+        let candidates = spec.inputs.filter { $0.kind == .real && spec.output("d" + $0.name) != nil }.map(\.name)
+        var wrt: [String] = []
+        for item in try reader.list(wrtEntry.value, "gradcheck wrt") {
+            let name = try reader.string(item, "gradcheck wrt")
+            guard candidates.contains(name) else {
+                var message = "\(spec.name) reports no gradient for '\(name)'"
+                if let near = closestMatch(to: name, in: candidates) { message += "; did you mean '\(near)'?" }
+                message += " (it reports gradients for \(listPhrase(candidates, conjunction: "and")))"
+                throw reader.error(message, at: item)
+            }
+            guard inputs[name] != nil else {
+                throw reader.error("gradcheck wrt '\(name)' needs the input '\(name)' in the case (its default is not differentiated)", at: item)
+            }
+            wrt.append(name)
+        }
+        var eps = 1e-6
+        if let e = entries.first(where: { $0.key == "eps" }) {
+            eps = try reader.real(e.value, "gradcheck eps")
+            guard eps > 0, eps.isFinite else { throw reader.error("gradcheck eps must be a positive number", at: e.value) }
+        }
+        let tolerance = try toleranceFields(entries.filter { $0.key == "abs" || $0.key == "rel" }, defaults: Tolerance(abs: 1e-7, rel: 1e-5), reader: reader)
+        return GradCheckRequest(wrt: wrt, eps: eps, tolerance: tolerance, loss: loss, location: reader.location(node))
     }
 
     func toleranceFields(_ entries: [(key: String, keyNode: Node, value: Node)], defaults: Tolerance, reader: NodeReader) throws -> Tolerance {

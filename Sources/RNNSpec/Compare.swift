@@ -4,7 +4,7 @@ import RNNKernels
 /// How one output differs from what it was compared with.
 public struct Mismatch: Sendable, Equatable {
     /// What the output was compared with.
-    public enum Reference: String, Sendable { case golden, expect }
+    public enum Reference: String, Sendable { case golden, expect, gradcheck = "finite differences" }
 
     public var output: String
     public var reference: Reference

@@ -111,7 +111,9 @@ func closestMatches(to word: String, in candidates: [String], limit: Int = 3) ->
         if d <= threshold || candidate.hasPrefix(word) || word.hasPrefix(candidate) { scored.append((candidate, d)) }
     }
     scored.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
-    return scored.prefix(limit).map { $0.name }
+    // Only names about as close as the closest one: a clear favourite is named alone.
+    guard let best = scored.first?.distance else { return [] }
+    return scored.filter { $0.distance <= best + 1 }.prefix(limit).map { $0.name }
 }
 
 /// Levenshtein distance between two strings (by Unicode scalar).

@@ -178,7 +178,12 @@ public struct Golden: Sendable {
         case "real":
             let dtypeText = try reader.string(try field("dtype"), "\(what) dtype")
             guard let dtype = DType(rawValue: dtypeText) else { throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype")) }
-            return .real(RealTensor(Tensor(shape: shape, scalars: try leaves.map { try reader.real($0, what) }), dtype: dtype))
+            // float32 values are read in single precision, as they were written.
+            let scalars = try leaves.map { leaf -> Double in
+                let v = try reader.real(leaf, what)
+                return dtype == .float32 ? Double(Float(v)) : v
+            }
+            return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
         case "integer":
             return .integer(Tensor(shape: shape, scalars: try leaves.map { try reader.integer($0, what) }))
         case "string":
@@ -272,10 +277,14 @@ func listYAML(under url: URL) -> [URL] {
     var isDir: ObjCBool = false
     guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return [] }
     if !isDir.boolValue { return url.pathExtension == "yaml" ? [url] : [] }
-    guard let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: [.isRegularFileKey], options: [.skipsHiddenFiles]) else { return [] }
+    let keys: [URLResourceKey] = [.isRegularFileKey, .isSymbolicLinkKey]
+    guard let e = FileManager.default.enumerator(at: url, includingPropertiesForKeys: keys, options: [.skipsHiddenFiles]) else { return [] }
     var found: [URL] = []
     for case let file as URL in e where file.pathExtension == "yaml" {
-        if (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true { found.append(file) }
+        // Symbolic links are listed too, so that one pointing outside the root is refused
+        // loudly rather than skipped.
+        let values = try? file.resourceValues(forKeys: Set(keys))
+        if values?.isRegularFile == true || values?.isSymbolicLink == true { found.append(file) }
     }
     return found.sorted { $0.path < $1.path }
 }

@@ -87,6 +87,10 @@ public struct InputSpec: Sendable {
     public var doc: String
     /// A YAML value that `rnnspec new` writes for this input; it must fit the other examples.
     public var example: String
+    /// Whether `rnnspec new` writes the input uncommented. Required inputs always are; an
+    /// optional one is written commented out unless it is marked with `inSkeleton()` (an input
+    /// that the default params need, say).
+    public var inSkeleton: Bool
 
     public init(_ name: String, _ kind: ValueKind = .real, shapes: [Shape], optional: Bool = false,
                 doc: String, example: String) {
@@ -96,6 +100,14 @@ public struct InputSpec: Sendable {
         self.optional = optional
         self.doc = doc
         self.example = example
+        self.inSkeleton = !optional
+    }
+
+    /// The same input, written uncommented by `rnnspec new`.
+    public func inSkeleton(_ yes: Bool = true) -> InputSpec {
+        var copy = self
+        copy.inSkeleton = yes
+        return copy
     }
 
     /// A real input with one shape.
@@ -217,9 +229,13 @@ public struct KernelSpec: Sendable {
     public var outputs: [OutputSpec]
     /// Whether the kernel computes in Float or Double as the `dtype` param says.
     public var hasPrecision: Bool
+    /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
+    /// The gradient with respect to input `X` is the output `dX`.
+    public var lossOutput: String?
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true) {
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil) {
+        self.lossOutput = lossOutput
         self.name = name
         self.summary = summary
         self.doc = doc

@@ -209,6 +209,15 @@ public struct Runner: Sendable {
                 result.mismatches.append(m)
             }
         }
+        // Gradients against finite differences.
+        if let request = c.gradcheck {
+            do {
+                result.mismatches += try GradCheck.check(c, request)
+            } catch {
+                result.mismatches.append(Mismatch(output: request.loss, reference: .gradcheck,
+                                                  detail: "\(asSpecError(error, path: c.path))", failing: 1, total: 1))
+            }
+        }
         let expectFailed = !result.mismatches.isEmpty
 
         // Golden.

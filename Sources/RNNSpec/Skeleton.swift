@@ -19,14 +19,15 @@ extension KernelSpec {
                 out += "  \(p.name): \(value)  # \(comment)\n"
             }
         }
-        out += "inputs:\n"
+        out += inputs.isEmpty ? "inputs: {}  # \(name) takes its values from params\n" : "inputs:\n"
         for i in inputs {
             var comment = (i.optional ? "optional: " : "") + i.doc
             if !i.shapes.isEmpty {
                 comment += "; shape " + listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
             }
             out += "  # \(comment)\n"
-            out += "  \(i.name): \(i.example)\n"
+            // Optional inputs are written commented out: some only apply under certain params.
+            out += "  \(i.inSkeleton ? "" : "# ")\(i.name): \(i.example)\n"
         }
         out += "# expect:  values known independently of rnnspec (a printout, a hand derivation), e.g.\n"
         out += "#   \(outputs[0].name): {value: ..., abs: 5e-5, source: \"printed to 4 decimals\"}\n"

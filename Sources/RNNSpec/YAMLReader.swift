@@ -333,7 +333,7 @@ struct NodeReader {
             for (key, keyNode, _) in entries where ["mean", "std", "low", "high"].contains(key) && !allowedParams.contains(key) {
                 throw error("\(what): \(key) goes with \(dist == "normal" ? "uniform" : "normal"); \(dist) takes \(listPhrase(allowedParams, conjunction: "and"))", at: keyNode)
             }
-            var rng = SpecRandom(seed: UInt64(bitPattern: Int64(seed)))
+            var rng = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
             let n = shape.reduce(1, *)
             let values: [Double]
             if dist == "normal" {

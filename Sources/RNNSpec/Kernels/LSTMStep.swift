@@ -26,7 +26,7 @@ struct LSTMStepKernel: Kernel {
             InputSpec("h_prev", shapes: [["H"], ["B", "H"]], doc: "previous hidden state", example: "[0.1, -0.2]"),
             InputSpec("c_prev", shapes: [["H"], ["B", "H"]], doc: "previous cell state", example: "[0.3, 0.0]"),
             .real("W", ["4*H", "I+H"], optional: true, "layout concat_fiog: one matrix over [x, h_prev], gate rows f, i, o, g",
-                  example: "{random: normal, shape: [8, 4], seed: 1, std: 0.5}"),
+                  example: "{random: normal, shape: [8, 4], seed: 1, std: 0.5}").inSkeleton(),
             .real("b", ["4*H"], optional: true, "layout concat_fiog: bias, rows f, i, o, g", example: "[0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]"),
         ] + ["f", "i", "o", "g"].flatMap { k in [
             InputSpec.real("W_\(k)", ["H", "I"], optional: true, "layout separate: input weights of gate \(k)",

@@ -1,20 +1,28 @@
-/// The deterministic random numbers behind the `random` generator of case files.
+// A deterministic random stream for kernels that draw numbers (initialisation, sampling).
+//
+// Shape legend: none (scalars).
+
+/// Deterministic random numbers, the same on every machine: the stream behind the case files'
+/// `random` generator and the kernels that draw numbers (initialisation, sampling).
 ///
-/// The same seed gives the same numbers on every machine and every platform: the stream uses
-/// only integer operations and IEEE-754 arithmetic that is exactly rounded (`+ − × ÷ √`), and its
-/// own logarithm, so no C library function is involved.
-///
-/// - Uniform: SplitMix64 (Steele, Lea, Flood 2014); the top 53 bits of each output divided by 2^53
-///   give a double in [0, 1).
+/// - Uniform: SplitMix64 (Steele, Lea, Flood 2014); the top 53 bits of each output divided by
+///   2^53 give a double in [0, 1).
 /// - Normal: Marsaglia's polar method on pairs of uniforms mapped to (−1, 1); both normals of an
 ///   accepted pair are used, first then second.
-public struct SpecRandom: Sendable {
-    private var state: UInt64
-    private var spare: Double?
+/// - Only integer operations and exactly rounded IEEE-754 arithmetic (`+ − × ÷ √`) are used, with
+///   a logarithm written out from them, so no C library function is involved.
+public struct SeededStream: Sendable {
+    @usableFromInline var state: UInt64
+    @usableFromInline var spare: Double?
 
-    public init(seed: UInt64) { state = seed }
+    @inlinable
+    public init(seed: UInt64) {
+        state = seed
+        spare = nil
+    }
 
     /// The next 64 random bits.
+    @inlinable
     public mutating func nextBits() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
@@ -24,18 +32,20 @@ public struct SpecRandom: Sendable {
     }
 
     /// Uniform in [0, 1), a multiple of 2^−53.
+    @inlinable
     public mutating func nextUniform() -> Double {
         Double(nextBits() >> 11) * 0x1p-53
     }
 
     /// Standard normal.
+    @inlinable
     public mutating func nextNormal() -> Double {
         if let s = spare { spare = nil; return s }
         while true {
             let u = 2 * nextUniform() - 1, v = 2 * nextUniform() - 1
             let s = u * u + v * v
             if s > 0 && s < 1 {
-                let f = (-2 * SpecRandom.log(s) / s).squareRoot()
+                let f = (-2 * SeededStream.log(s) / s).squareRoot()
                 spare = v * f
                 return u * f
             }
@@ -45,7 +55,8 @@ public struct SpecRandom: Sendable {
     /// Natural logarithm of a positive finite x from basic arithmetic alone:
     /// x = m·2^e with m in [√½, √2), ln m = 2 atanh((m−1)/(m+1)) by its series.
     /// Accurate to about one unit in the last place.
-    static func log(_ x: Double) -> Double {
+    @inlinable
+    public static func log(_ x: Double) -> Double {
         precondition(x > 0 && x.isFinite)
         var e = Int(x.exponent)
         var m = x.significand  // [1, 2)

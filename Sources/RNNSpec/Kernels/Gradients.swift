@@ -1,0 +1,155 @@
+import RNNKernels
+
+/// `grad.jacobian_norms`: norms of products of step Jacobians along a real run.
+struct JacobianNormsKernel: Kernel {
+    let spec = KernelSpec(
+        name: "grad.jacobian_norms",
+        summary: "Norms of products of step Jacobians over distance k: Elman diag(1-h^2) W_hh, or the LSTM cell path f_t",
+        doc: """
+        cell rnn: runs the Elman RNN on x from h0 and forms P_k = J_T ... J_{T-k+1} = dh_T/dh_{T-k} with
+        J_t = diag(act'(a_t)) W_hh (= diag(1 - h_t^2) W_hh for tanh), k = 1..T.
+        cell lstm: the cell-state path dc_T/dc_{T-k} = diag(f_T * ... * f_{T-k+1}) from the given forget gates.
+        norms[k-1] = ||P_k|| (Frobenius, or spectral = largest singular value).
+        """,
+        inputs: [
+            .real("x", ["T", "I"], optional: true, "inputs of the Elman run (cell rnn)", example: "[[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]").inSkeleton(),
+            .real("h0", ["H"], optional: true, "initial state (zeros if absent)", example: "[0.0, 0.0]"),
+            .real("W_xh", ["H", "I"], optional: true, "input-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 1, std: 0.5}").inSkeleton(),
+            .real("W_hh", ["H", "H"], optional: true, "hidden-to-hidden weights (cell rnn)", example: "{random: normal, shape: [2, 2], seed: 2, std: 0.5}").inSkeleton(),
+            .real("b_h", ["H"], optional: true, "hidden bias (zeros if absent)", example: "[0.0, 0.0]"),
+            .real("forget_gates", ["T", "H"], optional: true, "f_1..f_T (cell lstm)", example: "[[0.9, 0.5], [0.9, 0.5], [0.9, 0.5]]"),
+        ],
+        params: [
+            ParamSpec("cell", .choice(["rnn", "lstm"]), default: .string("rnn"), "which Jacobian: Elman hidden path or LSTM cell path"),
+            ParamSpec("norm", .choice(MatrixNorm.allCases.map(\.rawValue)), default: .string("frobenius"), "matrix norm"),
+            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the Elman nonlinearity"),
+        ],
+        outputs: [
+            OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
+            OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
+            OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
+        ])
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let norm: MatrixNorm = c.choice("norm")
+        let r: JacobianNorms<T>
+        if c.string("cell") == "lstm" {
+            for name in ["x", "h0", "W_xh", "W_hh", "b_h"] where c.has(name) {
+                throw KernelError.input(name, "cell lstm takes forget_gates only; \(name) belongs to cell rnn")
+            }
+            r = cellPathJacobianNorms(forgetGates: try c.real("forget_gates"), norm: norm)
+        } else {
+            if c.has("forget_gates") { throw KernelError.input("forget_gates", "forget_gates need cell: lstm") }
+            let whh: Tensor<T> = try c.real("W_hh")
+            let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: c.choice("activation"))
+            r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), weights: w, norm: norm)
+        }
+        var out = KernelOutputs()
+        out["norms"] = .real(r.norms)
+        out["products"] = .real(r.products)
+        if let h = r.h { out["h"] = .real(h) }
+        return out
+    }
+}
+
+/// `init.weights`: He and Xavier initialisation from the seeded stream.
+struct InitWeightsKernel: Kernel {
+    let spec = KernelSpec(
+        name: "init.weights",
+        summary: "He or Xavier initialisation (normal or uniform) from a seeded, platform-independent stream",
+        doc: """
+        he: std = sqrt(2/fan_in) (the article's randn(n_in, n_out) * sqrt(2.0/n_in)); xavier: std = sqrt(2/(fan_in + fan_out)).
+        normal: w = std * z; uniform: w = bound * (2u - 1), bound = sqrt(3) * std. Draws in row-major order from the same
+        SplitMix64 / polar-method stream as the case files' random generator (same seed, same numbers).
+        layout in_out gives W [fan_in, fan_out] (the article), out_in gives [fan_out, fan_in] (PyTorch).
+        """,
+        inputs: [],
+        params: [
+            ParamSpec("scheme", .choice(InitScheme.allCases.map(\.rawValue)), "he or xavier"),
+            ParamSpec("distribution", .choice(InitDistribution.allCases.map(\.rawValue)), default: .string("normal"), "normal or uniform"),
+            ParamSpec("fan_in", .integer(min: 1, max: nil), "n_in"),
+            ParamSpec("fan_out", .integer(min: 1, max: nil), "n_out"),
+            ParamSpec("seed", .integer(min: nil, max: nil), "the stream's seed"),
+            ParamSpec("layout", .choice(["in_out", "out_in"]), default: .string("in_out"), "W [fan_in, fan_out] or [fan_out, fan_in]"),
+        ],
+        outputs: [
+            OutputSpec("W", "[fan_in, fan_out] or [fan_out, fan_in]", "the weights"),
+            OutputSpec("std", "[]", "the target standard deviation"),
+            OutputSpec("bound", "[]", "sqrt(3) * std, the uniform half-width"),
+            OutputSpec("sample_mean", "[]", "mean of W"),
+            OutputSpec("sample_std", "[]", "standard deviation of W (divide by N)"),
+        ])
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let fanIn = c.int("fan_in"), fanOut = c.int("fan_out")
+        var stream = SeededStream(seed: UInt64(bitPattern: Int64(c.int("seed"))))
+        let shape = c.string("layout") == "in_out" ? [fanIn, fanOut] : [fanOut, fanIn]
+        let r: InitializedWeights<T> = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: c.choice("scheme"),
+                                                         distribution: c.choice("distribution"), stream: &stream)
+        var out = KernelOutputs()
+        out["W"] = .real(r.weights)
+        out["std"] = .real(r.std)
+        out["bound"] = .real(r.bound)
+        out["sample_mean"] = .real(r.sampleMean)
+        out["sample_std"] = .real(r.sampleStd)
+        return out
+    }
+}
+
+/// `charrnn.sample`: sample characters from a character-level RNN.
+struct CharRNNSampleKernel: Kernel {
+    let spec = KernelSpec(
+        name: "charrnn.sample",
+        summary: "Sample n characters from a char-level Elman RNN with temperature, by inverse CDF of a seeded uniform stream",
+        doc: """
+        x_0 = onehot(seed_index); h_t = tanh(W_xh x_t + W_hh h_{t-1} + b_h); p_t = softmax((W_hy h_t + b_y) / temperature);
+        i_t = first i with p_0 + ... + p_i > u_t, u_t from the seeded stream; x_{t+1} = onehot(i_t).
+        With vocab the sampled characters are returned as strings too.
+        """,
+        inputs: [
+            .real("W_xh", ["H", "V"], "input-to-hidden weights (one-hot inputs)", example: "{random: normal, shape: [3, 4], seed: 1, std: 0.5}"),
+            .real("W_hh", ["H", "H"], "hidden-to-hidden weights", example: "{random: normal, shape: [3, 3], seed: 2, std: 0.5}"),
+            .real("W_hy", ["V", "H"], "hidden-to-output weights", example: "{random: normal, shape: [4, 3], seed: 3, std: 0.5}"),
+            .real("b_h", ["H"], optional: true, "hidden bias (zeros if absent)", example: "[0.0, 0.0, 0.0]"),
+            .real("b_y", ["V"], optional: true, "output bias (zeros if absent)", example: "[0.0, 0.0, 0.0, 0.0]"),
+            .real("h0", ["H"], optional: true, "initial state (zeros if absent)", example: "[0.0, 0.0, 0.0]"),
+            InputSpec("vocab", .string, shapes: [["V"]], optional: true, doc: "the characters, to return the sample as text", example: "[h, e, l, o]"),
+        ],
+        params: [
+            ParamSpec("seed_index", .integer(min: 0, max: nil), "the first input character"),
+            ParamSpec("n", .integer(min: 0, max: nil), "how many characters to sample"),
+            ParamSpec("temperature", .real, default: .real(1), "softmax temperature (> 0)"),
+            ParamSpec("seed", .integer(min: nil, max: nil), "the uniform stream's seed"),
+        ],
+        outputs: [
+            OutputSpec("indices", .integer, "[n]", "sampled character indices"),
+            OutputSpec("probabilities", "[n]", "probability of each sampled index when drawn"),
+            OutputSpec("p", "[n, V]", "the distribution at each step"),
+            OutputSpec("u", "[n]", "the uniform number that chose each index"),
+            OutputSpec("h", "[n, H]", "hidden state after each step"),
+            OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
+        ])
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let temperature = c.double("temperature")
+        guard temperature > 0 else { throw KernelError.param("temperature", "temperature must be > 0, found \(temperature)") }
+        let why: Tensor<T> = try c.real("W_hy"), whh: Tensor<T> = try c.real("W_hh")
+        let seedIndex = c.int("seed_index")
+        guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
+        let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), why: why, by: try c.optionalReal("b_y"))
+        var stream = SeededStream(seed: UInt64(bitPattern: Int64(c.int("seed"))))
+        let r = sampleCharacters(weights: w, h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), seedIndex: seedIndex,
+                                 count: c.int("n"), temperature: T(temperature), stream: &stream)
+        var out = KernelOutputs()
+        out["indices"] = .integers(r.indices)
+        out["probabilities"] = .real(r.probabilities)
+        out["p"] = .real(r.distributions)
+        out["u"] = .real(r.uniforms)
+        out["h"] = .real(r.h)
+        if c.has("vocab") {
+            let vocab = try c.strings("vocab").scalars
+            out["chars"] = .string(Tensor(r.indices.map { vocab[$0] }))
+        }
+        return out
+    }
+}

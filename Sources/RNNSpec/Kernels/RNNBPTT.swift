@@ -1,0 +1,84 @@
+import RNNKernels
+
+/// `rnn.bptt`: seed 002's `forward_backward_pass`, done: an Elman RNN with a softmax output
+/// layer, cross-entropy against integer targets summed over steps, and every gradient.
+struct RNNBPTTKernel: Kernel {
+    let spec = KernelSpec(
+        name: "rnn.bptt",
+        summary: "Elman RNN forward pass with softmax cross-entropy, and backpropagation through time",
+        doc: """
+        h_t = act(W_xh x_t + W_hh h_{t-1} + b_h), p_t = softmax(W_hy h_t + b_y),
+        loss = Σ_t −log p_t[target_t]; gradients of loss w.r.t. every weight and h0.
+        window: truncated BPTT (state carries across windows, gradient does not).
+        clip: the weight gradients are clipped by their global norm (grad_norm is the norm before).
+        x is [T, I] (targets [T]) or [T, B, I] (targets [T, B]).
+        """,
+        inputs: [
+            InputSpec("x", shapes: [["T", "I"], ["T", "B", "I"]], doc: "inputs (one-hot rows for a character model)", example: "[[1, 0, 0], [0, 1, 0], [0, 0, 1]]"),
+            InputSpec("targets", .integer, shapes: [["T"], ["T", "B"]], doc: "target class per step, in 0..<V", example: "[1, 2, 0]"),
+            InputSpec("h0", shapes: [["H"], ["B", "H"]], optional: true, doc: "initial hidden state (zeros if absent)", example: "[0.0, 0.0]"),
+            .real("W_xh", ["H", "I"], "input-to-hidden weights", example: "{random: normal, shape: [2, 3], seed: 1, std: 0.5}"),
+            .real("W_hh", ["H", "H"], "hidden-to-hidden weights", example: "{random: normal, shape: [2, 2], seed: 2, std: 0.5}"),
+            .real("b_h", ["H"], optional: true, "hidden bias (zeros if absent)", example: "[0.1, -0.1]"),
+            .real("W_hy", ["V", "H"], "hidden-to-output weights", example: "{random: normal, shape: [3, 2], seed: 3, std: 0.5}"),
+            .real("b_y", ["V"], optional: true, "output bias (zeros if absent)", example: "[0.0, 0.1, -0.1]"),
+        ],
+        params: [
+            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
+            ParamSpec("window", .integer(min: 1, max: nil), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
+            ParamSpec("clip", .real, optional: true, "clip the weight gradients to this global norm"),
+        ],
+        outputs: [
+            OutputSpec("loss", "[]", "Σ over steps (and batch) of −log p[target]"),
+            OutputSpec("h", "[T, H] or [T, B, H]", "every hidden state"),
+            OutputSpec("p", "[T, V] or [T, B, V]", "every softmax output"),
+            OutputSpec("dW_xh", "[H, I]", "dloss/dW_xh"),
+            OutputSpec("dW_hh", "[H, H]", "dloss/dW_hh"),
+            OutputSpec("db_h", "[H]", "dloss/db_h"),
+            OutputSpec("dW_hy", "[V, H]", "dloss/dW_hy"),
+            OutputSpec("db_y", "[V]", "dloss/db_y"),
+            OutputSpec("dh0", "[H] or [B, H]", "dloss/dh0 (through the first window)"),
+            OutputSpec("grad_norm", "[]", "global norm of the weight gradients before clipping"),
+        ],
+        lossOutput: "loss")
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let x: Tensor<T> = try c.real("x"), targets = try c.integers("targets")
+        let batched = x.rank == 3
+        let steps = x.shape[0], batch = batched ? x.shape[1] : 1
+        guard targets.shape == Array(x.shape.dropLast()) else {
+            throw KernelError.input("targets", "targets must have shape \(Array(x.shape.dropLast()).shapeText) to match x, found \(targets.shape.shapeText)")
+        }
+        let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
+                                why: try c.real("W_hy"), by: try c.optionalReal("b_y"), activation: c.choice("activation"))
+        let hn = w.hiddenSize, v = w.why!.shape[0]
+        if let bad = targets.scalars.first(where: { !(0..<v).contains($0) }) {
+            throw KernelError.input("targets", "target \(bad) is not a class index in 0..<\(v) (V = \(v) from W_hy)")
+        }
+        let h0: Tensor<T> = try c.optionalReal("h0") ?? Tensor(zeros: batched ? [batch, hn] : [hn])
+        guard h0.rank == (batched ? 2 : 1) else { throw KernelError.input("h0", "h0 must be \(batched ? "[B, H]" : "[H]") like x's batching") }
+        if batched && h0.shape[0] != batch { throw KernelError.input("h0", "h0 has batch \(h0.shape[0]) but x has batch \(batch)") }
+
+        let cache = elmanSequenceForward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, steps: steps, batch: batch)
+        var g = ElmanGradients<T>(hidden: hn, input: w.inputSize, output: v, batch: batch)
+        elmanSequenceBackward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, cache: cache,
+                              window: c.optionalInt("window"), into: &g)
+        let shapes = [w.wxh.shape, w.whh.shape, w.why!.shape, [hn], [v]]
+        var weightGrads = zip(g.weightGradients, shapes).map { Tensor(shape: $1, scalars: $0) }
+        let clip = clipByGlobalNorm(weightGrads, maxNorm: T(c.optionalDouble("clip") ?? .infinity))
+        if c.optionalDouble("clip") != nil { weightGrads = clip.clipped }
+
+        var out = KernelOutputs()
+        out["loss"] = .real(cache.loss)
+        out["h"] = .real(Tensor(shape: batched ? [steps, batch, hn] : [steps, hn], scalars: cache.h))
+        out["p"] = .real(Tensor(shape: batched ? [steps, batch, v] : [steps, v], scalars: cache.p))
+        out["dW_xh"] = .real(weightGrads[0])
+        out["dW_hh"] = .real(weightGrads[1])
+        out["dW_hy"] = .real(weightGrads[2])
+        out["db_h"] = .real(weightGrads[3])
+        out["db_y"] = .real(weightGrads[4])
+        out["dh0"] = .real(Tensor(shape: h0.shape, scalars: g.h0))
+        out["grad_norm"] = .real(clip.norm)
+        return out
+    }
+}

@@ -1,0 +1,95 @@
+import XCTest
+@testable import RNNSpec
+
+final class RecordTests: XCTestCase {
+    func testRecordModesWriteOnlyWhatTheyName() throws {
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        try p.writeCase("b", simpleStepCase)
+        _ = try p.run(["cases/a.yaml"], record: .missing)
+        XCTAssertNotNil(p.golden("a"))
+        XCTAssertNil(p.golden("b"))
+        // missing: leaves a stale golden alone.
+        try p.writeCase("a", simpleStepCase.replacingOccurrences(of: "0.5, 0.0]", with: "0.25, 0.0]"))
+        let staleBytes = p.golden("a")
+        XCTAssertEqual(try p.run(["cases/a.yaml"], record: .missing).results.map(\.status), [.stale])
+        XCTAssertEqual(p.golden("a"), staleBytes)
+        // failed: rewrites stale and new ones.
+        let report = try p.run(record: .failed)
+        XCTAssertEqual(report.results.map(\.status), [.pass, .pass])
+        XCTAssertEqual(report.results.map { $0.recording?.action }, [.rewritten, .created])
+        XCTAssertNotEqual(p.golden("a"), staleBytes)
+    }
+
+    func testPassingGoldensAreUntouchedAndRegenIsByteStable() throws {
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        _ = try p.run(record: .all)
+        let before = try XCTUnwrap(p.golden("a"))
+        let modified = try FileManager.default.attributesOfItem(atPath: p.goldenURL("a").path)[.modificationDate] as? Date
+        let failed = try p.run(record: .failed)
+        XCTAssertNil(failed.results[0].recording, "a passing golden is not touched by --record failed")
+        let all = try p.run(record: .all)
+        XCTAssertEqual(all.results[0].recording?.action, .unchanged)
+        XCTAssertEqual(p.golden("a"), before)
+        let after = try FileManager.default.attributesOfItem(atPath: p.goldenURL("a").path)[.modificationDate] as? Date
+        XCTAssertEqual(modified, after)
+    }
+
+    func testRegenReportsHowFarOutputsMoved() throws {
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        _ = try p.run(record: .all)
+        let g = try XCTUnwrap(p.golden("a")).replacingOccurrences(of: "0.8482836399575129", with: "0.8482836399575127")
+        try g.write(to: p.goldenURL("a"), atomically: true, encoding: .utf8)
+        let within = try p.result("a", record: .failed)
+        XCTAssertNil(within.recording, "a change within tolerance is not failing, so regen leaves it")
+        let r = try p.result("a", record: .all)
+        XCTAssertEqual(r.status, .pass)
+        XCTAssertEqual(r.recording?.action, .rewritten)
+        XCTAssertEqual(r.recording?.notes, ["h: moved by at most abs 2.22e-16, rel 2.62e-16", "a: unchanged"])
+    }
+
+    func testCIModeNeverWrites() throws {
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        let output = OutputBox()
+        let frontEnd = FrontEnd(project: p.project, environment: ["CI": "true"], stdout: output.append, stderr: output.append)
+        var request = RunRequest()
+        request.options.record = .all
+        XCTAssertEqual(try frontEnd.run(request), .failures)
+        XCTAssertNil(p.golden("a"))
+        XCTAssertTrue(output.text.hasPrefix("note: CI=true: not writing goldens (--record all ignored)\nNEW: a (1 of 1)\n"), output.text)
+        XCTAssertTrue(output.text.hasSuffix("0 passed, 1 failed\n"))
+    }
+
+    func testAtomicWriteLeavesNoTemporaryFilesAndReplacesWhole() throws {
+        let p = try TempProject()
+        try p.writeCase("deep/er/a", simpleStepCase)
+        _ = try p.run(record: .all)
+        let dir = p.root.appendingPathComponent("golden/deep/er")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["a.yaml"])
+    }
+
+    func testReadOnlyGoldenDirectoryGivesAClearErrorAndKeepsTheOldFile() throws {
+        guard getuid() != 0 else { throw XCTSkip("root ignores directory permissions") }
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        _ = try p.run(record: .all)
+        let old = p.golden("a")
+        try p.writeCase("a", simpleStepCase.replacingOccurrences(of: "0.5, 0.0]", with: "0.25, 0.0]"))
+        let dir = p.root.appendingPathComponent("golden").path
+        chmod(dir, 0o555)
+        defer { chmod(dir, 0o755) }
+        let r = try p.result("a", record: .failed)
+        XCTAssertEqual(r.recording?.action, .refused)
+        XCTAssertEqual(p.golden("a"), old)
+    }
+}
+
+final class OutputBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = ""
+    var text: String { lock.lock(); defer { lock.unlock() }; return buffer }
+    func append(_ s: String) { lock.lock(); buffer += s; lock.unlock() }
+}

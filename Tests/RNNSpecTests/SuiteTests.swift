@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+@testable import RNNSpec
+
+/// Checks of the repository's own suite: every golden is current, every kernel has a case.
+final class SuiteTests: XCTestCase {
+    var repoProject: Project { try! Project.locate(workingDirectory: repositoryRoot.path) }
+
+    func testEveryCaseInTheRepositoryPassesInCIMode() throws {
+        var options = RunOptions()
+        options.record = .none
+        let report = try Runner(project: repoProject, options: options).run(paths: [])
+        let failures = report.results.filter { !$0.status.isSuccess && !$0.status.isSkipped }
+        XCTAssertGreaterThan(report.results.count, 0)
+        XCTAssertTrue(failures.isEmpty, "run `swift run rnnspec run cases/` and fix or `rnnspec regen` these:\n"
+                      + failures.map { "\($0.status.rawValue): \($0.id)\n\($0.detailText())" }.joined(separator: "\n"))
+        XCTAssertEqual(report.orphanGoldens, [], "golden files with no case: `rnnspec prune` deletes them")
+    }
+
+    func testEveryKernelHasACaseAndEveryCaseAKnownKernel() throws {
+        var used: Set<String> = []
+        let runner = Runner(project: repoProject, options: RunOptions())
+        for file in try repoProject.caseFiles([]) {
+            do {
+                used.insert(try runner.load(url: file.url, id: file.id).kernel.spec.name)
+            } catch {
+                XCTFail("cases/\(file.id).yaml does not load (an unknown kernel? `rnnspec kernels` lists them): \(error)")
+            }
+        }
+        for name in KernelRegistry.standard.names where !used.contains(name) {
+            XCTFail("kernel \(name) has no case: add one under cases/ (`swift run rnnspec new \(name) cases/<folder>/<name>.yaml`), then `rnnspec regen` it")
+        }
+    }
+
+    func testEveryKernelSkeletonRunsAsWritten() throws {
+        let p = try TempProject()
+        for kernel in KernelRegistry.standard.kernels {
+            let url = try p.project.writeSkeleton(kernel: kernel.spec, path: "new/\(kernel.spec.name)")
+            XCTAssertEqual(url.lastPathComponent, "\(kernel.spec.name).yaml")
+        }
+        let report = try p.run(record: .all)
+        for r in report.results {
+            XCTAssertEqual(r.status, .pass, "`rnnspec new \(r.kernel ?? r.id)` writes a case that does not run:\n\(r.detailText())")
+        }
+        XCTAssertEqual(report.results.count, KernelRegistry.standard.kernels.count)
+    }
+
+    func testEveryKernelDeclarationIsConsistent() {
+        for kernel in KernelRegistry.standard.kernels {
+            let spec = kernel.spec
+            XCTAssertTrue(spec.name.contains("."), "\(spec.name): names are family.operation")
+            XCTAssertFalse(spec.summary.isEmpty, "\(spec.name) needs a summary")
+            XCTAssertFalse(spec.outputs.isEmpty, "\(spec.name) declares no outputs")
+            let names = spec.inputs.map(\.name) + spec.params.map(\.name)
+            XCTAssertEqual(Set(names).count, names.count, "\(spec.name) declares a name twice")
+            for p in spec.params { if let d = p.defaultValue { XCTAssertFalse(d.description.isEmpty, "\(spec.name).\(p.name)") } }
+            XCTAssertTrue(spec.describe().contains(spec.name))
+        }
+    }
+}

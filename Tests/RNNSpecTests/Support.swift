@@ -1,0 +1,64 @@
+import Foundation
+import XCTest
+@testable import RNNSpec
+
+/// A throwaway project directory with `cases/` and `golden/`.
+final class TempProject {
+    let root: URL
+
+    init() throws {
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("cases"), withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    var project: Project { try! Project.locate(workingDirectory: root.path) }
+
+    /// Writes `cases/<id>.yaml`.
+    @discardableResult
+    func writeCase(_ id: String, _ text: String) throws -> URL {
+        let url = root.appendingPathComponent("cases/\(id).yaml")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+        return url
+    }
+
+    func goldenURL(_ id: String) -> URL { root.appendingPathComponent("golden/\(id).yaml") }
+
+    func golden(_ id: String) -> String? { try? String(contentsOf: goldenURL(id), encoding: .utf8) }
+
+    func run(_ paths: [String] = [], record: RecordMode = .none, configure: (inout RunOptions) -> Void = { _ in }) throws -> RunReport {
+        var options = RunOptions()
+        options.record = record
+        options.jobs = 2
+        configure(&options)
+        return try Runner(project: project, options: options).run(paths: paths)
+    }
+
+    func result(_ id: String, record: RecordMode = .none) throws -> CaseResult {
+        let report = try run(record: record)
+        return try XCTUnwrap(report.results.first { $0.id == id }, "no result for \(id)")
+    }
+
+    /// The error text of a case that does not load.
+    func loadError(_ text: String, id: String = "c") throws -> String {
+        try writeCase(id, text)
+        let r = try result(id)
+        XCTAssertEqual(r.status, .unresolved)
+        return r.error.map { "\($0)" } ?? "(no error)"
+    }
+}
+
+/// The repository's top directory (this file is Tests/RNNSpecTests/Support.swift).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+let simpleStepCase = """
+    kernel: rnn.step
+    inputs:
+      x: [1.0, -1.0]
+      h_prev: [0.5, 0.0]
+      W_xh: {eye: 2}
+      W_hh: {eye: 2, scale: 0.5}
+
+    """
