@@ -46,9 +46,9 @@ struct KerasRecurrentKernel: Kernel {
         if kind == .gru {
             inputs.append(InputSpec("bias", shapes: [[cols], ["2", cols]], optional: true,
                                     doc: "bias: (3*units,) with reset_after false, (2, 3*units) = (input bias, recurrent bias) with reset_after true",
-                                    example: ex("[2, 3]", 4)))
+                                    example: ex("[2, 3]", 4)).inSkeleton())
         } else {
-            inputs.append(.real("bias", [cols], optional: true, "bias (with use_bias)", example: ex("[\(g)]", 4)))
+            inputs.append(InputSpec.real("bias", [cols], optional: true, "bias (with use_bias)", example: ex("[\(g)]", 4)).inSkeleton())
         }
         inputs.append(InputSpec("initial_state", .realList, shapes: [], optional: true,
                                 doc: kind == .lstm ? "initial_state: [h, c], each (batch, units); zeros if absent"

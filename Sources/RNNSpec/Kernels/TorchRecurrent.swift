@@ -59,10 +59,10 @@ struct TorchRecurrentKernel: Kernel {
                                     + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(g), 1]", seed)))
                 inputs.append(.real("weight_hh_l\(l)\(suffix)", [rows, hh], optional: !first,
                                     "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(g), 1]", seed + 1)))
-                inputs.append(.real("bias_ih_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)))
-                inputs.append(.real("bias_hh_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)))
+                inputs.append(InputSpec.real("bias_ih_l\(l)\(suffix)", [rows], optional: true,
+                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)).inSkeleton(first))
+                inputs.append(InputSpec.real("bias_hh_l\(l)\(suffix)", [rows], optional: true,
+                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)).inSkeleton(first))
                 if kind == .lstm {
                     inputs.append(.real("weight_hr_l\(l)\(suffix)", ["H_out", "H_cell"], optional: true,
                                         "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 1]", seed + 4)))
