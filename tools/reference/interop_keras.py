@@ -138,3 +138,28 @@ def cross_keras_lstm_as_torch(seed):
 
 cross_keras_gru_as_onnx(81)
 cross_keras_lstm_as_torch(82)
+
+
+def cross_keras_gru_as_torch(seed):
+    layer, inputs, expect = case("_tmp", "GRU", "tmp", seed, return_sequences=True, return_state=True, initial_state=True)
+    os.remove(os.path.join(os.path.dirname(__file__), "..", "..", "cases", "interop", "keras", "_tmp.yaml"))
+    k, rk, b = inputs["kernel"], inputs["recurrent_kernel"], inputs["bias"]
+    H = rk.shape[0]
+    order = [1, 0, 2]  # Keras blocks z, r, h -> PyTorch r, z, n
+
+    def rows(m):
+        return np.concatenate([m[j * H:(j + 1) * H] for j in order], axis=0)
+
+    torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_state"][0][None],
+                "weight_ih_l0": rows(k.T), "weight_hh_l0": rows(rk.T), "bias_ih_l0": rows(b[0]), "bias_hh_l0": rows(b[1])}
+    exp = {"output": expect["output"], "h_n": expect["state_h"][None]}
+    src = (f"Keras {KV} (torch backend, float32), keras.layers.GRU (reset_after=True), tools/reference/interop_keras.py; weights numpy "
+           f"default_rng({seed}) normals, moved into PyTorch's layout: weight_ih = kernel^T and weight_hh = recurrent_kernel^T with blocks "
+           f"z, r, h reordered to r, z, n; bias_ih = bias[0], bias_hh = bias[1] reordered likewise")
+    write_case("cross", "keras_gru_as_torch_gru", "torch.GRU",
+               "A Keras GRU(reset_after=True) run as torch.GRU(batch_first=True): transposed kernels, blocks z, r, h -> r, z, n, bias rows -> bias_ih, bias_hh",
+               src, ["interop", "cross", "gru"],
+               {"input_size": k.shape[0], "hidden_size": H, "batch_first": True, "dtype": "float32"}, torch_in, exp, "1e-5")
+
+
+cross_keras_gru_as_torch(83)
