@@ -56,8 +56,8 @@ struct ONNXRecurrentKernel: Kernel {
                                 example: ex("[1, 3]", 5)))
         }
         var params: [ParamSpec] = [
-            ParamSpec("activations", .string, optional: true,
-                      "activations, comma-separated (\(defaultActivations.joined(separator: ", ")) per direction if absent; case-insensitive)"),
+            ParamSpec("activations", .stringList, optional: true,
+                      "activation functions, a list ([\(defaultActivations.joined(separator: ", "))] per direction if absent; case-insensitive)"),
             ParamSpec("activation_alpha", .realList, optional: true, "alphas, consumed in order by the activations that take one"),
             ParamSpec("activation_beta", .realList, optional: true, "betas, consumed in order by the activations that take one"),
             ParamSpec("clip", .real, optional: true, "cell clip threshold: pre-activations clamped to [-clip, clip]; none if absent"),
@@ -112,9 +112,7 @@ struct ONNXRecurrentKernel: Kernel {
     func activations(_ c: KernelContext, directions: Int) throws -> [[CellActivation]] {
         let perDirection = defaultActivations.count
         var names = Array(repeating: defaultActivations, count: directions).flatMap { $0 }
-        if let text = c.optionalString("activations"), text.contains(where: { !$0.isWhitespace }) {
-            names = text.split(whereSeparator: { ", []\"'".contains($0) }).map(String.init)
-        }
+        if let list = c.optionalStringList("activations") { names = list }
         guard names.count == perDirection * directions else {
             throw KernelError.param("activations", "onnx.\(opName) takes \(perDirection) activation(s) per direction (\(perDirection * directions) for \(directions) direction(s)), found \(names.count)")
         }
