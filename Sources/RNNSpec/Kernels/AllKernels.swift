@@ -26,4 +26,6 @@ let allKernels: [any Kernel] = [
     LSTMCellUpdateKernel(),
     GRUStepKernel(),
     GRUBlendKernel(),
+    LSTMBPTTKernel(),
+    GRUBPTTKernel(),
 ]
