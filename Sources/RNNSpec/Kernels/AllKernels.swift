@@ -28,4 +28,5 @@ let allKernels: [any Kernel] = [
     GRUBlendKernel(),
     LSTMBPTTKernel(),
     GRUBPTTKernel(),
+    GradThroughTimeKernel(),
 ]
