@@ -20,7 +20,7 @@ struct GRUBPTTKernel: Kernel {
         """,
         inputs: CellBPTT.inputs(lstm: false)
             + GRUStepKernel().spec.inputs.filter { !["x", "h_prev"].contains($0.name) },
-        params: GRUStepKernel().spec.params + CellBPTT.params,
+        params: GRUStepKernel().spec.params.filter { $0.name != "dtype" } + CellBPTT.params,
         outputs: CellBPTT.outputs(lstm: false)
             + (GRUBPTTKernel.weightNames + GRUBPTTKernel.biasNames).map {
                 OutputSpec("d" + $0, "like \($0)", optional: $0.hasPrefix("b"), "dloss/d\($0)")

@@ -17,7 +17,7 @@ struct LSTMBPTTKernel: Kernel {
         """,
         inputs: CellBPTT.inputs(lstm: true)
             + LSTMStepKernel().spec.inputs.filter { !["x", "h_prev", "c_prev"].contains($0.name) },
-        params: LSTMStepKernel().spec.params + CellBPTT.params,
+        params: LSTMStepKernel().spec.params.filter { $0.name != "dtype" } + CellBPTT.params,
         outputs: CellBPTT.outputs(lstm: true)
             + (LSTMStepKernel.concatNames + LSTMStepKernel.separateNames + LSTMStepKernel.torchNames).map {
                 OutputSpec("d" + $0, "like \($0)", optional: true, "dloss/d\($0) (when \($0) is given)")
