@@ -35,4 +35,7 @@ let allKernels: [any Kernel] = [
     KerasRecurrentKernel(kind: .rnn),
     KerasRecurrentKernel(kind: .lstm),
     KerasRecurrentKernel(kind: .gru),
+    LSTMBPTTKernel(),
+    GRUBPTTKernel(),
+    GradThroughTimeKernel(),
 ]
