@@ -330,6 +330,8 @@ public struct CaseLoader: Sendable {
             return .integerList(try reader.list(node, what).map { try reader.integer($0, "\(what): an item") })
         case .realList:
             return .realList(try reader.list(node, what).map { try reader.real($0, "\(what): an item") })
+        case .stringList:
+            return .stringList(try reader.list(node, what).map { try reader.string($0, "\(what): an item") })
         }
     }
 

@@ -126,6 +126,7 @@ public indirect enum ParamType: Sendable, Equatable {
     case choice([String])
     case integerList
     case realList
+    case stringList
 
     public var description: String {
         switch self {
@@ -142,6 +143,7 @@ public indirect enum ParamType: Sendable, Equatable {
         case .choice(let words): return "one of " + listPhrase(words)
         case .integerList: return "list of integers"
         case .realList: return "list of numbers"
+        case .stringList: return "list of words"
         }
     }
 }
@@ -154,6 +156,7 @@ public enum ParamValue: Sendable, Equatable, CustomStringConvertible {
     case string(String)
     case integerList([Int])
     case realList([Double])
+    case stringList([String])
 
     /// The value as YAML writes it (strings double-quoted when they need it).
     public var description: String {
@@ -164,6 +167,7 @@ public enum ParamValue: Sendable, Equatable, CustomStringConvertible {
         case .string(let v): return YAMLText.scalar(v)
         case .integerList(let v): return "[" + v.map(String.init).joined(separator: ", ") + "]"
         case .realList(let v): return "[" + v.map { NumberText.format($0) }.joined(separator: ", ") + "]"
+        case .stringList(let v): return "[" + v.map(YAMLText.scalar).joined(separator: ", ") + "]"
         }
     }
 }
@@ -380,6 +384,11 @@ public struct KernelContext: Sendable {
     public func integerList(_ name: String) -> [Int] {
         if case .integerList(let v)? = params[name] { return v }
         preconditionFailure("param '\(name)' is not a declared integer list")
+    }
+
+    public func optionalStringList(_ name: String) -> [String]? {
+        if case .stringList(let v)? = params[name] { return v }
+        return nil
     }
 
     public func realList(param name: String) -> [Double] {

@@ -16,7 +16,9 @@ extension KernelSpec {
                 let value = p.defaultValue.map(\.description) ?? exampleParam(p.type)
                 var comment = "\(p.doc); \(p.type.description)"
                 if p.defaultValue != nil { comment += " (default \(value))" } else if p.optional { comment += " (optional)" } else { comment += " (required)" }
-                out += "  \(p.name): \(value)  # \(comment)\n"
+                // Optional params without a default are written commented out.
+                let off = p.defaultValue == nil && p.optional
+                out += "  \(off ? "# " : "")\(p.name): \(value)  # \(comment)\n"
             }
         }
         out += inputs.isEmpty ? "inputs: {}  # \(name) takes its values from params\n" : "inputs:\n"
@@ -44,6 +46,7 @@ extension KernelSpec {
         case .choice(let words): return words[0]
         case .integerList: return "[1, 2]"
         case .realList: return "[0.5, 1.0]"
+        case .stringList: return "[]"
         }
     }
 

@@ -292,3 +292,80 @@ final class RecurrentSequenceTests: XCTestCase {
         XCTAssertEqual(c.scalars, [1, 3, 4, 2, 5, 6])
     }
 }
+
+final class CellElementwiseTests: XCTestCase {
+    func testCellUpdateAndBlendByHand() {
+        for dtype in [Float.self as any KernelScalar.Type, Double.self] {
+            func check<T: KernelScalar>(_: T.Type) {
+                let r = lstmCellUpdate(forget: Tensor<T>([0.5, 0.25]), input: Tensor([0.5, 1]), candidate: Tensor([1, -0.5]),
+                                       previous: Tensor([2, 4]), output: Tensor([1, 0]))
+                // c = [0.5·2 + 0.5·1, 0.25·4 − 0.5] = [1.5, 0.5]; h = [tanh 1.5, 0].
+                XCTAssertEqual(r.c.scalars, [1.5, 0.5])
+                XCTAssertEqual(r.h!.scalars, [T.tanh(1.5), 0])
+                let h = gruBlend(update: Tensor<T>([0.25, 1]), previous: Tensor([4, 4]), candidate: Tensor([0, -1]))
+                XCTAssertEqual(h.scalars, [3, -1])
+                let p = gruBlend(update: Tensor<T>([0.25, 1]), previous: Tensor([4, 4]), candidate: Tensor([0, -1]), side: .previous)
+                XCTAssertEqual(p.scalars, [1, 4])
+            }
+            check(dtype)
+        }
+    }
+
+    /// ∂c/∂c_prev from the backward step is f (no peepholes).
+    func testCellJacobianDiagonalIsForgetGate() {
+        var rng = TestRNG(8)
+        let cell = RecurrentCell(conventions: CellConventions(kind: .lstm, gateOrder: [.f, .i, .o, .g]),
+                                 parameters: CellParameters<Double>(w: rng.tensor([8, 3]), r: rng.tensor([8, 2]), bw: rng.tensor([8])))
+        let s = cell.forward(x: rng.tensor([2, 3]), hPrev: rng.tensor([2, 2]), cPrev: rng.tensor([2, 2]))
+        assertClose(lstmCellJacobianDiagonal(cell, s), s.gate(.f, of: cell.conventions).scalars, abs: 1e-15)
+    }
+}
+
+final class SequenceSemanticsTests: XCTestCase {
+    func cell() -> RecurrentCell<Double> {
+        var rng = TestRNG(17)
+        return RecurrentCell(conventions: CellConventions(kind: .rnn),
+                             parameters: CellParameters(w: rng.tensor([2, 2]), r: rng.tensor([2, 2]), bw: rng.tensor([2])))
+    }
+
+    /// Keras masks: a masked step repeats the previous output (0 before any real step) and keeps the state.
+    func testMaskedStepRepeatsPreviousOutput() {
+        let c = cell()
+        var rng = TestRNG(2)
+        let x = rng.tensor([4, 1, 2])
+        let mask = Tensor<Bool>(shape: [4, 1], scalars: [false, true, false, true])
+        let run = runSequence(c, x: x, mask: mask, maskedOutput: .previous)
+        let o = run.outputs.scalars
+        XCTAssertEqual(Array(o[0..<2]), [0, 0])
+        XCTAssertEqual(Array(o[4..<6]), Array(o[2..<4]))
+        // Step 3 reads the state after step 1 (step 2 was masked).
+        let h1 = c.forward(x: x.slice(1), hPrev: Tensor(zeros: [1, 2])).h
+        XCTAssertEqual(Array(o[2..<4]), h1.scalars)
+        XCTAssertEqual(run.hLast.scalars, c.forward(x: x.slice(3), hPrev: h1).h.scalars)
+    }
+
+    /// go_backwards: outputs in processing order are the reverse of the time-ordered reverse run.
+    func testProcessingOrderOutputs() {
+        let c = cell()
+        var rng = TestRNG(4)
+        let x = rng.tensor([3, 2, 2])
+        let timeOrder = runSequence(c, x: x, direction: .reverse)
+        let processing = runSequence(c, x: x, direction: .reverse, outputsInProcessingOrder: true)
+        for k in 0..<3 { XCTAssertEqual(processing.outputs.slice(k), timeOrder.outputs.slice(2 - k)) }
+        XCTAssertEqual(processing.hLast, timeOrder.hLast)
+    }
+
+    /// Stacked bidirectional: layer 2 reads [forward ‖ reverse] of layer 1.
+    func testStackFeedsConcatenatedDirections() {
+        var rng = TestRNG(6)
+        func rnn(_ i: Int) -> RecurrentCell<Double> {
+            RecurrentCell(conventions: CellConventions(kind: .rnn), parameters: CellParameters(w: rng.tensor([2, i]), r: rng.tensor([2, 2])))
+        }
+        let layers = [[rnn(3), rnn(3)], [rnn(4), rnn(4)]]
+        let x = rng.tensor([3, 1, 3])
+        let run = runStack(layers, directions: [.forward, .reverse], x: x)
+        XCTAssertEqual(run.output.shape, [3, 1, 4])
+        let l1 = concatenatedLastAxis([runSequence(layers[0][0], x: x).outputs, runSequence(layers[0][1], x: x, direction: .reverse).outputs])
+        XCTAssertEqual(run.runs[1][1].outputs, runSequence(layers[1][1], x: l1, direction: .reverse).outputs)
+    }
+}

@@ -41,9 +41,9 @@ struct GRUStepKernel: Kernel {
             OutputSpec("a_candidate", "[H] or [B, H]", "pre-activation of h~"),
         ])
 
-    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
-        let form = try StepBatching(x, [("h_prev", hPrev)])
+    /// The cell the case's weights and params describe: W_z, W_r, W_h over the concatenated input, rows z, r, n
+    /// (shared with gru.bptt).
+    static func cell<T: KernelScalar>(_ c: KernelContext, inputSize: Int) throws -> RecurrentCell<T> {
         let names = ["b_z", "b_r", "b_h"]
         let present = names.filter { c.has($0) }
         if !present.isEmpty && present.count < 3 {
@@ -54,8 +54,15 @@ struct GRUStepKernel: Kernel {
                                           updateSide: c.choice("update_side"))
         let m = stackedRows([try c.real("W_z", as: T.self), try c.real("W_r"), try c.real("W_h")])
         let bias: Tensor<T>? = present.isEmpty ? nil : stackedRows(try names.map { try c.real($0, as: T.self) })
-        let cell = RecurrentCell(conventions: conventions,
-                                 parameters: .concatenated(m, bias: bias, inputSize: x.shape.last!, order: order))
+        return RecurrentCell(conventions: conventions,
+                             parameters: .concatenated(m, bias: bias, inputSize: inputSize, order: order))
+    }
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
+        let form = try StepBatching(x, [("h_prev", hPrev)])
+        let cell: RecurrentCell<T> = try Self.cell(c, inputSize: x.shape.last!)
+        let conventions = cell.conventions
         let step = cell.forward(x: form.batch(x), hPrev: form.batch(hPrev))
         var out = KernelOutputs()
         out["z"] = .real(form.unbatch(step.gate(.z, of: conventions)))

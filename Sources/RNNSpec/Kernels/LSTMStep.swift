@@ -53,13 +53,8 @@ struct LSTMStepKernel: Kernel {
             OutputSpec("dc_dc_prev", "[H] or [B, H]", "∂c/∂c_prev (elementwise): equals f"),
         ])
 
-    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev"), cPrev: Tensor<T> = try c.real("c_prev")
-        let form = try StepBatching(x, [("h_prev", hPrev), ("c_prev", cPrev)])
-        guard hPrev.shape == cPrev.shape else {
-            throw KernelError.input("c_prev", "c_prev has shape \(cPrev.shape.shapeText) but h_prev has \(hPrev.shape.shapeText)")
-        }
-        let inputSize = x.shape.last!
+    /// The cell the case's weights describe, in the layout the `layout` param names (shared with lstm.bptt).
+    static func cell<T: KernelScalar>(_ c: KernelContext, inputSize: Int) throws -> (RecurrentCell<T>, Layout) {
         let layout: Layout = c.choice("layout")
         let conventions: CellConventions
         let parameters: CellParameters<T>
@@ -86,7 +81,17 @@ struct LSTMStepKernel: Kernel {
             conventions = CellConventions(kind: .lstm, gateOrder: [.i, .f, .g, .o])
             parameters = CellParameters(w: try c.real("W_ih"), r: try c.real("W_hh"), bw: try c.optionalReal("b_ih"), br: try c.optionalReal("b_hh"))
         }
-        let cell = RecurrentCell(conventions: conventions, parameters: parameters)
+        return (RecurrentCell(conventions: conventions, parameters: parameters), layout)
+    }
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev"), cPrev: Tensor<T> = try c.real("c_prev")
+        let form = try StepBatching(x, [("h_prev", hPrev), ("c_prev", cPrev)])
+        guard hPrev.shape == cPrev.shape else {
+            throw KernelError.input("c_prev", "c_prev has shape \(cPrev.shape.shapeText) but h_prev has \(hPrev.shape.shapeText)")
+        }
+        let (cell, _): (RecurrentCell<T>, Layout) = try Self.cell(c, inputSize: x.shape.last!)
+        let conventions = cell.conventions
         let step = cell.forward(x: form.batch(x), hPrev: form.batch(hPrev), cPrev: form.batch(cPrev))
         var out = KernelOutputs()
         for g in [Gate.f, .i, .o, .g] { out[g.rawValue] = .real(form.unbatch(step.gate(g, of: conventions))) }

@@ -1,0 +1,213 @@
+// Backpropagation through time for any `RecurrentCell` (RNN, LSTM, GRU) over a sequence, with
+// a softmax cross-entropy head or an upstream gradient for every output step.
+//
+// Shape legend: T steps, B batch, I input, H hidden, P state size of h, V output classes.
+//   x [T, B, I], h0 [B, P], c0 [B, H] (LSTM)
+//   head: W_hy [V, P], b_y [V], targets [T, B]; or dy [T, B, P]
+//   h [T, B, P], c [T, B, H], p [T, B, V]
+
+/// The scalar loss read from a sequence's hidden states.
+public enum SequenceLossHead<T: KernelScalar>: Sendable {
+    /// p_t = softmax(W_hy h_t + b_y), L = Σ_t Σ_b −log p_t[b, target_t,b]; targets [T, B] flat.
+    case crossEntropy(why: Tensor<T>, by: Tensor<T>?, targets: [Int])
+    /// L = Σ_t Σ_b dy_t[b] · h_t[b], dy [T, B, P]: the gradient of any loss, chained.
+    case upstream(dy: Tensor<T>)
+}
+
+/// What the forward pass over a sequence keeps for BPTT.
+public struct CellSequenceCache<T: KernelScalar>: Sendable {
+    /// The cell's step caches, t = 0 … T−1.
+    public var steps: [CellStepCache<T>]
+    /// Every h, [T, B, P].
+    public var h: Tensor<T>
+    /// LSTM: every c, [T, B, H].
+    public var c: Tensor<T>?
+    /// Cross-entropy head: every softmax output, [T, B, V].
+    public var p: Tensor<T>?
+    /// The loss over the steps t ≥ `lossFrom`.
+    public var loss: T
+    /// The first step whose output enters the loss.
+    public var lossFrom: Int
+
+    @inlinable
+    public init(steps: [CellStepCache<T>], h: Tensor<T>, c: Tensor<T>?, p: Tensor<T>?, loss: T, lossFrom: Int) {
+        self.steps = steps
+        self.h = h
+        self.c = c
+        self.p = p
+        self.loss = loss
+        self.lossFrom = lossFrom
+    }
+}
+
+/// Gradients of a sequence loss: the cell's weights, the head, the initial state, and the
+/// gradient reaching every state.
+public struct CellSequenceGradients<T: KernelScalar>: Sendable {
+    public var cell: CellGradients<T>
+    /// Cross-entropy head: dW_hy [V, P] and db_y [V] (when the head has b_y).
+    public var why: Tensor<T>?
+    public var by: Tensor<T>?
+    /// dL/dh0 [B, P] and (LSTM) dL/dc0 [B, H], through the first window.
+    public var h0: Tensor<T>
+    public var c0: Tensor<T>?
+    /// dL/dh_t for every t, [T, B, P]: everything flowing into h_t (its output and step t+1),
+    /// within its window.
+    public var dh: Tensor<T>
+    /// LSTM: ∂L/∂c_t along the cell-state path (h_t held fixed), what step t+1 sends back
+    /// into c_t, [T, B, H]; zero at t = T−1 and at window ends.
+    public var dc: Tensor<T>?
+
+    /// Zeros for `cell` over `steps` steps of `batch` sequences.
+    @inlinable
+    public init(zerosLike cell: RecurrentCell<T>, head: SequenceLossHead<T>, steps: Int, batch: Int) {
+        self.cell = CellGradients(zerosLike: cell)
+        if case .crossEntropy(let why, let by, _) = head {
+            self.why = Tensor(zeros: why.shape)
+            self.by = by.map { Tensor(zeros: $0.shape) }
+        }
+        let isLSTM = cell.conventions.kind == .lstm
+        h0 = Tensor(zeros: [batch, cell.stateSize])
+        c0 = isLSTM ? Tensor(zeros: [batch, cell.hiddenSize]) : nil
+        dh = Tensor(zeros: [steps, batch, cell.stateSize])
+        dc = isLSTM ? Tensor(zeros: [steps, batch, cell.hiddenSize]) : nil
+    }
+
+    /// The weight gradients (cell weights and biases, then the head), the tensors clipping by
+    /// global norm acts on. Biases and peepholes the cell does not have are left out.
+    @inlinable
+    public func weightGradients(of cell: RecurrentCell<T>) -> [Tensor<T>] {
+        let p = cell.parameters
+        var out = [self.cell.w, self.cell.r]
+        if p.bw != nil { out.append(self.cell.bw) }
+        if p.br != nil { out.append(self.cell.br) }
+        if p.peepholeI != nil { out.append(self.cell.peepholeI) }
+        if p.peepholeF != nil { out.append(self.cell.peepholeF) }
+        if p.peepholeO != nil { out.append(self.cell.peepholeO) }
+        if let proj = self.cell.projection { out.append(proj) }
+        if let why { out.append(why) }
+        if let by { out.append(by) }
+        return out
+    }
+}
+
+extension CellSequenceGradients {
+    /// Clips the weight gradients (`weightGradients(of:)`, the initial-state gradients excluded) to
+    /// global norm `maxNorm`, as `clipByGlobalNorm` does, after the whole sequence has been accumulated.
+    ///
+    /// - Returns: the global norm before clipping.
+    @inlinable
+    public mutating func clipWeights(maxNorm: T, of cell: RecurrentCell<T>) -> T {
+        let result = clipByGlobalNorm(weightGradients(of: cell), maxNorm: maxNorm)
+        guard result.scale != 1 else { return result.norm }
+        func scale(_ t: inout Tensor<T>) { t = Tensor(shape: t.shape, scalars: t.scalars.map { $0 * result.scale }) }
+        scale(&self.cell.w); scale(&self.cell.r); scale(&self.cell.bw); scale(&self.cell.br)
+        scale(&self.cell.peepholeI); scale(&self.cell.peepholeF); scale(&self.cell.peepholeO)
+        if self.cell.projection != nil { scale(&self.cell.projection!) }
+        if why != nil { scale(&why!) }
+        if by != nil { scale(&by!) }
+        return result.norm
+    }
+}
+
+/// Forward pass of a cell over a sequence with a loss head, keeping every step's cache.
+///
+///     h_t, c_t = cell(x_t, h_{t−1}, c_{t−1})
+///     L = Σ_{t ≥ lossFrom} Σ_b −log softmax(W_hy h_t + b_y)[target_t,b]     (cross-entropy)
+///     L = Σ_{t ≥ lossFrom} Σ_b dy_t · h_t                                  (upstream)
+///
+/// - Parameters:
+///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
+///   - lossFrom: the first step whose output enters the loss (0: every step; T−1: the last one).
+/// - Returns: the step caches, every h (and c), the softmax outputs and the loss.
+/// - Note: the forward recurrence is `runSequence`'s; this adds the head.
+@inlinable
+public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
+                                                 c0: Tensor<T>? = nil, head: SequenceLossHead<T>,
+                                                 lossFrom: Int = 0) -> CellSequenceCache<T> {
+    let run = runSequence(cell, x: x, h0: h0, c0: c0)
+    let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize
+    var loss: T = 0
+    var probabilities: Tensor<T>? = nil
+    switch head {
+    case .crossEntropy(let why, let by, let targets):
+        let v = why.shape[0]
+        precondition(why.shape == [v, s] && targets.count == steps * bsz, "cellSequenceForward: W_hy \(why.shape), \(targets.count) targets")
+        var logits = [T](repeating: 0, count: steps * bsz * v)
+        if let by { for row in 0..<(steps * bsz) { for k in 0..<v { logits[row * v + k] = by.scalars[k] } } }
+        gemm(run.outputs.scalars, why.scalars, into: &logits, m: steps * bsz, n: v, k: s, transposeB: true, accumulate: true)
+        var p = [T]()
+        p.reserveCapacity(logits.count)
+        for row in 0..<(steps * bsz) {
+            let pr = softmax(Array(logits[(row * v)..<((row + 1) * v)]))
+            if row >= lossFrom * bsz { loss -= T.log(pr[targets[row]]) }
+            p.append(contentsOf: pr)
+        }
+        probabilities = Tensor(shape: [steps, bsz, v], scalars: p)
+    case .upstream(let dy):
+        precondition(dy.shape == [steps, bsz, s], "cellSequenceForward: dy \(dy.shape) for h [\(steps), \(bsz), \(s)]")
+        for k in (lossFrom * bsz * s)..<(steps * bsz * s) { loss += dy.scalars[k] * run.outputs.scalars[k] }
+    }
+    let c = cell.conventions.kind == .lstm
+        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.c!.scalars }) : nil
+    return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
+}
+
+/// Backpropagation through time for `cellSequenceForward`, adding into `grads`.
+///
+///     dh_t = ∂L/∂h_t (head) + dh_prev from step t+1      (cross-entropy: W_hyᵀ (p_t − onehot))
+///     dh_{t−1}, dc_{t−1} = cell.backward(step t, dh_t, dc_t)   (adds the weight gradients)
+///
+/// - Parameters:
+///   - window: truncation length; no gradient flows from one window of `window` steps into the
+///     previous one (the state does, in the forward pass). nil: full BPTT. dL/dh0 (dc0) is what
+///     reaches the initial state through the first window.
+/// - Note: the step math is the cell core's `backward`; this only routes gradients through time.
+@inlinable
+public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cache: CellSequenceCache<T>,
+                                                  head: SequenceLossHead<T>, window: Int? = nil,
+                                                  into g: inout CellSequenceGradients<T>) {
+    let steps = cache.steps.count, bsz = cache.h.shape[1], s = cell.stateSize, h = cell.hiddenSize
+    let isLSTM = cell.conventions.kind == .lstm
+    var dhNext = [T](repeating: 0, count: bsz * s)
+    var dcNext: [T]? = isLSTM ? [T](repeating: 0, count: bsz * h) : nil
+    for t in stride(from: steps - 1, through: 0, by: -1) {
+        if let window, (t + 1) % window == 0, t + 1 < steps {
+            dhNext = [T](repeating: 0, count: bsz * s)
+            if isLSTM { dcNext = [T](repeating: 0, count: bsz * h) }
+        }
+        var dh = dhNext
+        if t >= cache.lossFrom {
+            switch head {
+            case .crossEntropy(let why, _, let targets):
+                let v = why.shape[0]
+                var dy = Array(cache.p!.scalars[(t * bsz * v)..<((t + 1) * bsz * v)])
+                for b in 0..<bsz { dy[b * v + targets[t * bsz + b]] -= 1 }
+                let hT = Array(cache.h.scalars[(t * bsz * s)..<((t + 1) * bsz * s)])
+                gemm(dy, hT, into: &g.why!.scalars, m: v, n: s, k: bsz, transposeA: true, accumulate: true)
+                if g.by != nil { addColumnSums(dy, rows: bsz, cols: v, into: &g.by!.scalars) }
+                gemm(dy, why.scalars, into: &dh, m: bsz, n: s, k: v, accumulate: true)
+            case .upstream(let dy):
+                for k in 0..<(bsz * s) { dh[k] += dy.scalars[t * bsz * s + k] }
+            }
+        }
+        g.dh.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh)
+        if let dcNext { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcNext) }
+        let back = cell.backward(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
+                                 dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
+        dhNext = back.hPrev.scalars
+        dcNext = back.cPrev?.scalars
+    }
+    for k in 0..<(bsz * s) { g.h0.scalars[k] += dhNext[k] }
+    if let dcNext { for k in 0..<(bsz * h) { g.c0!.scalars[k] += dcNext[k] } }
+}
+
+/// Per-step norms of a [T, B, N] tensor: ‖a_t‖ over the batch and features, [T].
+@inlinable
+public func stepNorms<T: KernelScalar>(_ a: Tensor<T>) -> Tensor<T> {
+    let steps = a.shape[0], n = a.count / Swift.max(steps, 1)
+    return Tensor((0..<steps).map { t in
+        var sum: T = 0
+        for k in (t * n)..<((t + 1) * n) { sum += a.scalars[k] * a.scalars[k] }
+        return sum.squareRoot()
+    })
+}

@@ -1,0 +1,184 @@
+import RNNKernels
+
+/// `keras.SimpleRNN`, `keras.LSTM`, `keras.GRU`: the Keras 3 layers with their weight names,
+/// arguments and defaults, over the shared cell core.
+struct KerasRecurrentKernel: Kernel {
+    let kind: CellKind
+
+    var layerName: String {
+        switch kind {
+        case .rnn: return "SimpleRNN"
+        case .lstm: return "LSTM"
+        case .gru: return "GRU"
+        }
+    }
+
+    /// Column blocks of kernel / recurrent_kernel / bias: LSTM i, f, c, o; GRU z, r, h.
+    var gateOrder: [Gate] {
+        switch kind {
+        case .rnn: return [.a]
+        case .lstm: return [.i, .f, .g, .o]
+        case .gru: return [.z, .r, .n]
+        }
+    }
+
+    static let activationNames = ["tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softsign", "softplus", "elu"]
+
+    static func activation(_ name: String) -> CellActivation {
+        switch name {
+        case "linear": return .identity
+        case "hard_sigmoid": return CellActivation(.hardsigmoid, alpha: 1.0 / 6.0, beta: 0.5)
+        case "elu": return CellActivation(.elu, alpha: 1)
+        default: return CellActivation(CellActivation.Kind(rawValue: name)!)
+        }
+    }
+
+    var spec: KernelSpec {
+        let g = kind.gateCount
+        let cols: Dim = g == 1 ? "units" : Dim("\(g)*units")
+        let ex = { (shape: String, s: Int) in "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}" }
+        var inputs: [InputSpec] = [
+            InputSpec("inputs", shapes: [["batch", "timesteps", "features"]], doc: "(batch, timesteps, features)",
+                      example: "{random: normal, shape: [1, 3, 2], seed: 1}"),
+            .real("kernel", ["features", cols], "kernel: input weights, column blocks \(gateOrder.map(\.rawValue))", example: ex("[2, \(g)]", 2)),
+            .real("recurrent_kernel", ["units", cols], "recurrent_kernel", example: ex("[1, \(g)]", 3)),
+        ]
+        if kind == .gru {
+            inputs.append(InputSpec("bias", shapes: [[cols], ["2", cols]], optional: true,
+                                    doc: "bias: (3*units,) with reset_after false, (2, 3*units) = (input bias, recurrent bias) with reset_after true",
+                                    example: ex("[2, 3]", 4)).inSkeleton())
+        } else {
+            inputs.append(InputSpec.real("bias", [cols], optional: true, "bias (with use_bias)", example: ex("[\(g)]", 4)).inSkeleton())
+        }
+        inputs.append(InputSpec("initial_state", .realList, shapes: [], optional: true,
+                                doc: kind == .lstm ? "initial_state: [h, c], each (batch, units); zeros if absent"
+                                                   : "initial_state: [h], (batch, units); zeros if absent",
+                                example: kind == .lstm ? "[[[0.1]], [[0.2]]]" : "[[[0.1]]]"))
+        inputs.append(InputSpec("mask", .boolean, shapes: [["batch", "timesteps"]], optional: true,
+                                doc: "mask (batch, timesteps): false steps keep the state and repeat the previous output",
+                                example: "[[true, true, false]]"))
+        var params: [ParamSpec] = [
+            ParamSpec("units", .integer(min: 1, max: nil), "units"),
+            ParamSpec("activation", .choice(Self.activationNames), default: .string("tanh"),
+                      kind == .lstm ? "activation of the candidate and of the cell output" : "activation of the \(kind == .gru ? "candidate" : "state")"),
+        ]
+        if kind != .rnn {
+            params.append(ParamSpec("recurrent_activation", .choice(Self.activationNames), default: .string("sigmoid"), "recurrent_activation: the gates"))
+        }
+        params.append(ParamSpec("use_bias", .boolean, default: .boolean(true), "use_bias"))
+        if kind == .gru {
+            params.append(ParamSpec("reset_after", .boolean, default: .boolean(true),
+                                    "reset_after: apply r after the recurrent matmul (true) or to h before it (false)"))
+        }
+        params += [
+            ParamSpec("return_sequences", .boolean, default: .boolean(false), "return_sequences"),
+            ParamSpec("return_state", .boolean, default: .boolean(false), "return_state"),
+            ParamSpec("go_backwards", .boolean, default: .boolean(false), "go_backwards: read the sequence backwards; outputs in that order"),
+            ParamSpec("zero_output_for_mask", .boolean, default: .boolean(false), "zero_output_for_mask: masked steps output 0 instead of the previous output"),
+        ]
+        var outputs: [OutputSpec] = [
+            OutputSpec("output", "(batch, units), or (batch, timesteps, units) with return_sequences", "the layer's output"),
+            OutputSpec("state_h", "(batch, units)", optional: true, "final state h (with return_state)"),
+        ]
+        if kind == .lstm { outputs.append(OutputSpec("state_c", "(batch, units)", optional: true, "final carry state c (with return_state)")) }
+        let eq: String
+        switch kind {
+        case .rnn: eq = "h = activation(x·kernel + bias + h_prev·recurrent_kernel)"
+        case .lstm: eq = """
+            i, f, c~, o blocks of x·kernel + h_prev·recurrent_kernel + bias; i, f, o = recurrent_activation(·),
+            c~ = activation(·); c = f⊙c_prev + i⊙c~; h = o⊙activation(c)
+            """
+        case .gru: eq = """
+            z, r = recurrent_activation(blocks of x·kernel + b_in + h_prev·recurrent_kernel + b_rec)
+            reset_after: hh = activation(x·W_h + b_in_h + r⊙(h_prev·U_h + b_rec_h)); else hh = activation(x·W_h + b_h + (r⊙h_prev)·U_h)
+            h = z⊙h_prev + (1−z)⊙hh
+            """
+        }
+        return KernelSpec(
+            name: "keras.\(layerName)",
+            summary: "keras.layers.\(layerName) (Keras 3): its weights, arguments, defaults, go_backwards and masks",
+            doc: eq + """
+
+            kernel is (features, blocks·units): the transpose of PyTorch's weight_ih. Masked steps keep the state and
+            output the previous step's output (0 before the first real step), as Keras does.
+            """,
+            inputs: inputs, params: params, outputs: outputs)
+    }
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let units = c.int("units"), g = kind.gateCount
+        let inputs: Tensor<T> = try c.real("inputs")
+        let batch = inputs.shape[0], steps = inputs.shape[1], features = inputs.shape[2]
+        let kernel: Tensor<T> = try c.real("kernel"), recurrent: Tensor<T> = try c.real("recurrent_kernel")
+        guard kernel.shape == [features, g * units] else {
+            throw KernelError.input("kernel", "kernel must be (features, \(g == 1 ? "" : "\(g)*")units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)")
+        }
+        guard recurrent.shape == [units, g * units] else {
+            throw KernelError.input("recurrent_kernel", "recurrent_kernel must be (units, \(g == 1 ? "" : "\(g)*")units) = (\(units), \(g * units)), found \(recurrent.shape.shapeText)")
+        }
+        var bias: Tensor<T>? = nil
+        if c.bool("use_bias") {
+            try c.requireInputs(["bias"], because: "use_bias is true")
+            let b: Tensor<T> = try c.real("bias")
+            let resetAfter = kind == .gru && c.bool("reset_after")
+            let expected = resetAfter ? [2, g * units] : [g * units]
+            guard b.shape == expected else {
+                throw KernelError.input("bias", "bias must be \(expected.shapeText)\(resetAfter ? " (input bias, recurrent bias) with reset_after" : ""), found \(b.shape.shapeText)")
+            }
+            bias = b
+        } else {
+            try c.rejectInputs(["bias"], because: "use_bias is false")
+        }
+        let act = Self.activation(c.string("activation"))
+        let conventions: CellConventions
+        switch kind {
+        case .rnn:
+            conventions = CellConventions(kind: .rnn, candidateActivation: act)
+        case .lstm:
+            conventions = CellConventions(kind: .lstm, gateOrder: gateOrder, gateActivation: Self.activation(c.string("recurrent_activation")),
+                                          candidateActivation: act, outputActivation: act)
+        case .gru:
+            conventions = CellConventions(kind: .gru, gateOrder: gateOrder, gateActivation: Self.activation(c.string("recurrent_activation")),
+                                          candidateActivation: act, resetPlacement: c.bool("reset_after") ? .afterMatmul : .beforeMatmul,
+                                          updateSide: .previous)
+        }
+        let cell = RecurrentCell(conventions: conventions, parameters: .keras(kernel: kernel, recurrentKernel: recurrent, bias: bias))
+
+        var h0: Tensor<T>? = nil, c0: Tensor<T>? = nil
+        if c.has("initial_state") {
+            var states: [Tensor<T>] = try c.realList("initial_state")
+            // [h, c] of equal shapes reads as one (2, batch, units) tensor.
+            if states.count == 1 && states[0].rank == 3 { states = (0..<states[0].shape[0]).map { states[0].slice($0) } }
+            let needed = kind == .lstm ? 2 : 1
+            guard states.count == needed else {
+                throw KernelError.input("initial_state", "keras.\(layerName) takes \(needed) initial state tensor(s)\(kind == .lstm ? " [h, c]" : " [h]"), found \(states.count)")
+            }
+            for s in states where s.shape != [batch, units] {
+                throw KernelError.input("initial_state", "each initial state must be (batch, units) = (\(batch), \(units)), found \(s.shape.shapeText)")
+            }
+            h0 = states[0]
+            if kind == .lstm { c0 = states[1] }
+        }
+        var mask: Tensor<Bool>? = nil
+        if c.has("mask") {
+            guard case .boolean(let m)? = c.inputs["mask"] else { throw KernelError.input("mask", "mask must be booleans") }
+            mask = m.permuted([1, 0])
+        }
+        let backwards = c.bool("go_backwards")
+        let run = runSequence(cell, x: inputs.permuted([1, 0, 2]), h0: h0, c0: c0, mask: mask,
+                              direction: backwards ? .reverse : .forward,
+                              maskedOutput: c.bool("zero_output_for_mask") ? .zero : .previous,
+                              outputsInProcessingOrder: true)
+        var out = KernelOutputs()
+        if c.bool("return_sequences") {
+            out["output"] = .real(run.outputs.permuted([1, 0, 2]))
+        } else {
+            out["output"] = .real(run.outputs.slice(steps - 1))
+        }
+        if c.bool("return_state") {
+            out["state_h"] = .real(run.hLast)
+            if kind == .lstm { out["state_c"] = .real(run.cLast!) }
+        }
+        return out
+    }
+}

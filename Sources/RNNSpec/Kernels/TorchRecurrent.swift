@@ -1,0 +1,242 @@
+import RNNKernels
+
+/// `torch.RNN`, `torch.LSTM`, `torch.GRU`: the `torch.nn` modules, with their parameter names,
+/// `state_dict` weight names and tensor layouts, over the shared cell core.
+struct TorchRecurrentKernel: Kernel {
+    let kind: CellKind
+    static let maxLayers = 4
+
+    var moduleName: String {
+        switch kind {
+        case .rnn: return "RNN"
+        case .lstm: return "LSTM"
+        case .gru: return "GRU"
+        }
+    }
+
+    /// PyTorch's symbols: G*H_cell rows (H_cell = hidden_size; H_out = proj_size or hidden_size).
+    var gateRows: Dim {
+        switch kind {
+        case .rnn: return "H_cell"
+        case .gru: return "3*H_cell"
+        case .lstm: return "4*H_cell"
+        }
+    }
+
+    static func weightNames(_ kind: CellKind, layer l: Int, suffix: String) -> [String] {
+        var names = ["weight_ih_l\(l)\(suffix)", "weight_hh_l\(l)\(suffix)", "bias_ih_l\(l)\(suffix)", "bias_hh_l\(l)\(suffix)"]
+        if kind == .lstm { names.append("weight_hr_l\(l)\(suffix)") }
+        return names
+    }
+
+    var spec: KernelSpec {
+        var inputs: [InputSpec] = [
+            InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
+                      doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
+                      example: "{random: normal, shape: [3, 1, 1], seed: 1}"),
+            InputSpec("h_0", shapes: [["?", "?", "H_out"], ["?", "H_out"]], optional: true,
+                      doc: "initial hidden state (D*num_layers, N, H_out), or (D*num_layers, H_out) unbatched; zeros if absent",
+                      example: "[[[0.1]]]"),
+        ]
+        if kind == .lstm {
+            inputs.append(InputSpec("c_0", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], optional: true,
+                                    doc: "initial cell state (D*num_layers, N, H_cell); zeros if absent", example: "[[[0.2]]]"))
+        }
+        inputs.append(InputSpec("lengths", .integer, shapes: [["N"]], optional: true,
+                                doc: "per-sequence lengths: packed-sequence semantics (pack_padded_sequence, enforce_sorted=False, then pad_packed_sequence)",
+                                example: "[3]"))
+        let rows = gateRows
+        let hh: Dim = kind == .lstm ? "H_out" : "H_cell"
+        for l in 0..<Self.maxLayers {
+            for suffix in ["", "_reverse"] {
+                let first = l == 0 && suffix == ""
+                let ih: Shape = l == 0 ? [rows, "H_in"] : [rows, "?"]
+                let seed = 10 * l + (suffix.isEmpty ? 1 : 5)
+                let g = kind.gateCount
+                let ex = { (shape: String, s: Int) in "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}" }
+                inputs.append(.real("weight_ih_l\(l)\(suffix)", ih, optional: !first,
+                                    "weight_ih_l\(l)\(suffix): input-hidden weights of layer \(l)\(suffix.isEmpty ? "" : ", reverse direction")"
+                                    + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(g), 1]", seed)))
+                inputs.append(.real("weight_hh_l\(l)\(suffix)", [rows, hh], optional: !first,
+                                    "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(g), 1]", seed + 1)))
+                inputs.append(InputSpec.real("bias_ih_l\(l)\(suffix)", [rows], optional: true,
+                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)).inSkeleton(first))
+                inputs.append(InputSpec.real("bias_hh_l\(l)\(suffix)", [rows], optional: true,
+                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)).inSkeleton(first))
+                if kind == .lstm {
+                    inputs.append(.real("weight_hr_l\(l)\(suffix)", ["H_out", "H_cell"], optional: true,
+                                        "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 1]", seed + 4)))
+                }
+            }
+        }
+        var params: [ParamSpec] = [
+            ParamSpec("input_size", .integer(min: 0, max: nil), "input_size: H_in"),
+            ParamSpec("hidden_size", .integer(min: 1, max: nil), "hidden_size: H_cell"),
+            ParamSpec("num_layers", .integer(min: 1, max: Self.maxLayers), default: .integer(1), "num_layers"),
+        ]
+        if kind == .rnn {
+            params.append(ParamSpec("nonlinearity", .choice(["tanh", "relu"]), default: .string("tanh"), "nonlinearity"))
+        }
+        params += [
+            ParamSpec("bias", .boolean, default: .boolean(true), "bias: whether bias_ih/bias_hh exist"),
+            ParamSpec("batch_first", .boolean, default: .boolean(false), "batch_first: input and output are (N, L, ·)"),
+            ParamSpec("bidirectional", .boolean, default: .boolean(false), "bidirectional (D = 2)"),
+        ]
+        if kind == .lstm {
+            params.append(ParamSpec("proj_size", .integer(min: 0, max: nil), default: .integer(0), "proj_size: H_out when > 0"))
+        }
+        var outputs: [OutputSpec] = [
+            OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
+                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths"),
+            OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
+        ]
+        if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
+        let equations: String
+        switch kind {
+        case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
+        case .lstm: equations = """
+            i, f, g, o = chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh (gate order i, f, g, o)
+            c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g);  h_t = σ(o)⊙tanh(c_t);  with proj_size: h_t = W_hr h_t
+            """
+        case .gru: equations = """
+            r, z = σ(chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (gate order r, z, n)
+            n = tanh(W_in x_t + b_in + r⊙(W_hn h_{t-1} + b_hn));  h_t = (1−z)⊙n + z⊙h_{t-1}
+            """
+        }
+        return KernelSpec(
+            name: "torch.\(moduleName)",
+            summary: "torch.nn.\(moduleName): \(kind == .rnn ? "Elman RNN" : kind.rawValue.uppercased()) layers with PyTorch's names, layouts and packed-sequence lengths",
+            doc: equations + """
+
+            Weights are named as in the module's state_dict; layer l > 0 reads the previous layer's output
+            (D*H_out features). h_n/c_n are layer-major then direction (index = layer*D + direction).
+            With lengths: steps past a sequence's length output 0 and its final state is the one after its
+            last real step; the reverse direction starts there (PyTorch packed sequences).
+            """,
+            inputs: inputs, params: params, outputs: outputs)
+    }
+
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        let layers = c.int("num_layers"), bidirectional = c.bool("bidirectional"), batchFirst = c.bool("batch_first")
+        let d = bidirectional ? 2 : 1
+        let hiddenSize = c.int("hidden_size"), inputSize = c.int("input_size")
+        let projSize = kind == .lstm ? c.int("proj_size") : 0
+        let outSize = projSize > 0 ? projSize : hiddenSize
+        let hasBias = c.bool("bias")
+        if projSize >= hiddenSize && projSize > 0 {
+            throw KernelError.param("proj_size", "proj_size has to be smaller than hidden_size")
+        }
+
+        // input → [L, N, H_in].
+        let raw: Tensor<T> = try c.real("input")
+        let unbatched = raw.rank == 2
+        var x = unbatched ? raw.reshaped([raw.shape[0], 1, raw.shape[1]]) : raw
+        if batchFirst && !unbatched { x = x.permuted([1, 0, 2]) }
+        let steps = x.shape[0], batch = x.shape[1]
+        guard x.shape[2] == inputSize else {
+            throw KernelError.input("input", "input.size(-1) must be equal to input_size. Expected \(inputSize), got \(x.shape[2])")
+        }
+
+        // Weights, layer by layer, direction by direction.
+        let allowed = Set((0..<layers).flatMap { l in (bidirectional ? ["", "_reverse"] : [""]).flatMap { Self.weightNames(kind, layer: l, suffix: $0) } })
+        for name in c.inputs.keys where name.hasPrefix("weight_") || name.hasPrefix("bias_") {
+            if !allowed.contains(name) {
+                throw KernelError.input(name, "\(name) is not in the state_dict of torch.nn.\(moduleName)(num_layers=\(layers), bidirectional=\(bidirectional))")
+            }
+        }
+        let conventions: CellConventions
+        switch kind {
+        case .rnn: conventions = CellConventions(kind: .rnn, candidateActivation: c.string("nonlinearity") == "relu" ? .relu : .tanh)
+        case .lstm: conventions = CellConventions(kind: .lstm)
+        case .gru: conventions = CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
+        }
+        let g = kind.gateCount
+        var cells = [[RecurrentCell<T>]]()
+        for l in 0..<layers {
+            var row = [RecurrentCell<T>]()
+            for suffix in (bidirectional ? ["", "_reverse"] : [""]) {
+                let names = Self.weightNames(kind, layer: l, suffix: suffix)
+                try c.requireInputs([names[0], names[1]], because: "layer \(l) of torch.nn.\(moduleName)")
+                let wih: Tensor<T> = try c.real(names[0]), whh: Tensor<T> = try c.real(names[1])
+                let layerIn = l == 0 ? inputSize : d * outSize
+                guard wih.shape == [g * hiddenSize, layerIn] else {
+                    throw KernelError.input(names[0], "\(names[0]) must be (\(g == 1 ? "" : "\(g)*")hidden_size, \(l == 0 ? "input_size" : "D*H_out")) = (\(g * hiddenSize), \(layerIn)), found \(wih.shape.shapeText)")
+                }
+                guard whh.shape == [g * hiddenSize, outSize] else {
+                    throw KernelError.input(names[1], "\(names[1]) must be (\(g * hiddenSize), \(outSize)), found \(whh.shape.shapeText)")
+                }
+                var p = CellParameters(w: wih, r: whh)
+                if hasBias {
+                    try c.requireInputs([names[2], names[3]], because: "bias is true")
+                    p.bw = try c.real(names[2])
+                    p.br = try c.real(names[3])
+                } else {
+                    try c.rejectInputs([names[2], names[3]], because: "bias is false")
+                }
+                if kind == .lstm {
+                    if projSize > 0 {
+                        try c.requireInputs([names[4]], because: "proj_size > 0")
+                        let whr: Tensor<T> = try c.real(names[4])
+                        guard whr.shape == [projSize, hiddenSize] else {
+                            throw KernelError.input(names[4], "\(names[4]) must be (proj_size, hidden_size) = (\(projSize), \(hiddenSize)), found \(whr.shape.shapeText)")
+                        }
+                        p.projection = whr
+                    } else {
+                        try c.rejectInputs([names[4]], because: "proj_size is 0")
+                    }
+                }
+                row.append(RecurrentCell(conventions: conventions, parameters: p))
+            }
+            cells.append(row)
+        }
+
+        // Initial states: (D*num_layers, N, ·), index layer*D + direction.
+        func states(_ name: String, width: Int) throws -> [[Tensor<T>?]]? {
+            guard var t: Tensor<T> = try c.optionalReal(name) else { return nil }
+            if unbatched {
+                guard t.rank == 2 else { throw KernelError.input(name, "for unbatched input, \(name) must be 2-D (D*num_layers, \(width == outSize ? "H_out" : "H_cell")), found \(t.shape.shapeText)") }
+                t = t.reshaped([t.shape[0], 1, t.shape[1]])
+            }
+            guard t.shape == [d * layers, batch, width] else {
+                throw KernelError.input(name, "Expected \(name) size (D*num_layers, N, \(width == outSize && name == "h_0" ? "H_out" : "H_cell")) = (\(d * layers), \(batch), \(width)), got \(t.shape.shapeText)")
+            }
+            return (0..<layers).map { l in (0..<d).map { k in t.slice(l * d + k) } }
+        }
+        let h0 = try states("h_0", width: outSize)
+        let c0 = kind == .lstm ? try states("c_0", width: hiddenSize) : nil
+
+        var mask: Tensor<Bool>? = nil
+        var outSteps = steps
+        if c.has("lengths") {
+            let lengths = try c.integers("lengths").scalars
+            guard lengths.count == batch else { throw KernelError.input("lengths", "lengths has \(lengths.count) entries for batch N = \(batch)") }
+            if let bad = lengths.first(where: { $0 < 1 || $0 > steps }) {
+                throw KernelError.input("lengths", "every length must be in 1...L = 1...\(steps), found \(bad)")
+            }
+            mask = lengthMask(lengths: lengths, steps: steps)
+            outSteps = lengths.max()!
+        }
+
+        let run = runStack(cells, directions: bidirectional ? [.forward, .reverse] : [.forward], x: x, h0: h0, c0: c0,
+                           mask: mask, maskedOutput: .zero)
+        var output = run.output
+        if outSteps < steps {
+            let w = output.count / steps
+            output = Tensor(shape: [outSteps] + Array(output.shape.dropFirst()), scalars: Array(output.scalars[0..<(outSteps * w)]))
+        }
+        var hN = Tensor.stacked(run.runs.flatMap { $0.map(\.hLast) }, innerShape: [batch, outSize])
+        var cN = kind == .lstm ? Tensor.stacked(run.runs.flatMap { $0.map { $0.cLast! } }, innerShape: [batch, hiddenSize]) : nil
+        if unbatched {
+            output = output.reshaped([output.shape[0], output.shape[2]])
+            hN = hN.reshaped([hN.shape[0], hN.shape[2]])
+            cN = cN.map { $0.reshaped([$0.shape[0], $0.shape[2]]) }
+        } else if batchFirst {
+            output = output.permuted([1, 0, 2])
+        }
+        var out = KernelOutputs()
+        out["output"] = .real(output)
+        out["h_n"] = .real(hN)
+        if let cN { out["c_n"] = .real(cN) }
+        return out
+    }
+}
