@@ -23,8 +23,15 @@ final class WriteSafetyTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-writes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        // The suite's quick folders (about a hundred cases; gradient cases take seconds), so that
+        // many interrupted runs fit in a few seconds.
         for sub in ["cases", "golden"] {
-            try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent(sub), to: dir.appendingPathComponent(sub))
+            for folder in ["article", "companion", "exercises", "questions", "theory"] {
+                let from = repositoryRoot.appendingPathComponent("\(sub)/\(folder)")
+                guard FileManager.default.fileExists(atPath: from.path) else { continue }
+                try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+                try FileManager.default.copyItem(at: from, to: dir.appendingPathComponent("\(sub)/\(folder)"))
+            }
         }
         var versions: [String: (Data, Data)] = [:]
         let goldenRoot = dir.appendingPathComponent("golden")
