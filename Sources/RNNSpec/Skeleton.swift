@@ -102,6 +102,14 @@ extension Project {
             url = casesRoot.appendingPathComponent(p).standardizedFileURL
             guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))") }
         }
+        // A symbolic link inside the cases root must not carry the new file outside it.
+        var existing = url.deletingLastPathComponent()
+        while !FileManager.default.fileExists(atPath: existing.path) { existing.deleteLastPathComponent() }
+        let rootReal = casesRoot.resolvingSymlinksInPath().path
+        let dirReal = existing.resolvingSymlinksInPath().path
+        guard dirReal == rootReal || dirReal.hasPrefix(rootReal + "/") else {
+            throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot)); refusing to write it")
+        }
         guard !FileManager.default.fileExists(atPath: url.path) else {
             throw UsageError("\(display(url)) exists already; rnnspec new never overwrites a case")
         }

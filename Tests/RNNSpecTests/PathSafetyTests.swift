@@ -74,4 +74,16 @@ final class PathSafetyTests: XCTestCase {
         XCTAssertEqual(files.count, expected.count)
         XCTAssertTrue(p.golden("x\ny")!.hasPrefix("# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \"x\\ny\"\nformat: 1\ncase: \"x\\ny\"\n"), p.golden("x\ny")!)
     }
+
+    func testNewRefusesToWriteThroughALinkOutOfTheRoot() throws {
+        let p = try TempProject()
+        let outside = p.root.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/link"), withDestinationURL: outside)
+        let spec = try XCTUnwrap(KernelRegistry.standard.kernel(named: "rnn.step")).spec
+        XCTAssertThrowsError(try p.project.writeSkeleton(kernel: spec, path: "cases/link/new")) { error in
+            XCTAssertEqual("\(error)", "error: cases/link/new.yaml resolves (through a symbolic link) outside the cases root cases; refusing to write it")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
+    }
 }
