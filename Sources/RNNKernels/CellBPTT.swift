@@ -191,7 +191,20 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
             }
         }
         g.dh.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh)
-        if let dcNext { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcNext) }
+        if let dcNext {
+            // dL/dc_t in full: through c_{t+1} (dcNext) and through h_t = o_t ⊙ act(c_t)
+            // (projected by W_hr when the cell has a projection).
+            let step = cache.steps[t]
+            let o = step.gate(.o, of: cell.conventions).scalars, c = step.c!.scalars
+            var dhCell = dh
+            if let proj = cell.parameters.projection {
+                dhCell = [T](repeating: 0, count: bsz * h)
+                gemm(dh, proj.scalars, into: &dhCell, m: bsz, n: h, k: s)
+            }
+            var total = dcNext
+            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * cell.conventions.outputActivation.derivative(c[k]) }
+            g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: total)
+        }
         let back = cell.backward(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
                                  dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
         dhNext = back.hPrev.scalars

@@ -105,4 +105,19 @@ final class CellBPTTTests: XCTestCase {
         XCTAssertEqual(h.clipWeights(maxNorm: norm * 2, of: cell), norm)
         XCTAssertEqual(h.cell.w.scalars, full.cell.w.scalars)
     }
+
+    /// dL/dc_t is the full gradient: c_{−1} = c0 reaches the loss only through c_0 = f_0⊙c0 + …,
+    /// so dL/dc0 = f_0 ⊙ dL/dc_0; and dL/dc0 itself is checked against finite differences elsewhere.
+    func testCellGradientIsTheTotalGradient() {
+        let cell = cell(.lstm, Double.self)
+        let head = head(Double.self, upstream: false)
+        let cache = cellSequenceForward(cell, x: x(Double.self), h0: h0(Double.self), c0: c0(.lstm, Double.self), head: head)
+        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch)
+        cellSequenceBackward(cell, cache: cache, head: head, into: &g)
+        let f0 = cache.steps[0].gate(.f, of: cell.conventions).scalars
+        let dc0 = (0..<(batch * hidden)).map { f0[$0] * g.dc!.scalars[$0] }
+        assertClose(g.c0!.scalars, dc0)
+        // At the last step the gradient arrives through h only, so it is not zero.
+        XCTAssertTrue(g.dc!.scalars.suffix(batch * hidden).contains { $0 != 0 })
+    }
 }

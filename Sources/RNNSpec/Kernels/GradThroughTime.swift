@@ -10,8 +10,8 @@ struct GradThroughTimeKernel: Kernel {
         cell rnn | lstm | gru in PyTorch's layout and conventions (W_ih [G*H, I], W_hh [G*H, H], b_ih, b_hh;
         G = 1, 4 (rows i, f, g, o), 3 (rows r, z, n)). L = −log softmax(W_hy h_T + b_y)[target], or L = dy·h_T.
         dh_norm[t] = ‖dL/dh_t‖ (over the batch and the features), by BPTT through the cell core.
-        dc_norm[t] = ‖∂L/∂c_t‖ along the cell-state path with h_t held fixed (what step t+1 sends back;
-        0 at t = T−1). dh0, dc0: the gradients reaching the initial state.
+        dc_norm[t] = ‖dL/dc_t‖ in full: through h_t = o_t⊙tanh(c_t) and through c_{t+1} = f_{t+1}⊙c_t + ….
+        dh0, dc0: the gradients reaching the initial state.
         x is [T, I] or [T, B, I] (then h0, c0, dy are [B, H]).
         """,
         inputs: [
@@ -34,7 +34,7 @@ struct GradThroughTimeKernel: Kernel {
         outputs: [
             OutputSpec("loss", "[]", "the loss at the last step"),
             OutputSpec("dh_norm", "[T]", "‖dL/dh_t‖ for t = 0 … T−1"),
-            OutputSpec("dc_norm", "[T]", optional: true, "lstm: ‖∂L/∂c_t‖ along the cell-state path"),
+            OutputSpec("dc_norm", "[T]", optional: true, "lstm: ‖dL/dc_t‖ for t = 0 … T−1"),
             OutputSpec("dh0", "[H] or [B, H]", "dL/dh0"),
             OutputSpec("dc0", "[H] or [B, H]", optional: true, "lstm: dL/dc0"),
         ],
