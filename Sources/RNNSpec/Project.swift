@@ -74,7 +74,7 @@ public struct Project: Sendable {
     /// none), sorted, each with its id. Paths outside the cases root are a usage error.
     public func caseFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
         guard FileManager.default.fileExists(atPath: casesRoot.path) else {
-            throw UsageError("the cases root \(display(casesRoot)) does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
+            throw UsageError("the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
         }
         let rootReal = casesRoot.resolvingSymlinksInPath().path
         var found: [String: URL] = [:]
@@ -89,7 +89,7 @@ public struct Project: Sendable {
                 let typed = paths.isEmpty ? display(target) : paths[targets.firstIndex(of: target) ?? 0]
                 let shown = display(URL(fileURLWithPath: real))
                 let what = typed == shown ? typed : "\(typed) (which resolves to \(shown))"
-                throw UsageError("\(what) is outside the cases root \(display(casesRoot)); cases must live under it (or set --cases-root)")
+                throw UsageError("\(what) is outside the cases root \(display(casesRoot))/; cases must live under it (or set --cases-root)")
             }
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)

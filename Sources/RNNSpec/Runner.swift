@@ -147,7 +147,7 @@ public struct Runner: Sendable {
     /// Loads one case file.
     public func load(url: URL, id: String) throws -> Case {
         guard project.isInsideRoot(url) else {
-            throw SpecError("the file resolves (through a symbolic link) outside the cases root \(project.display(project.casesRoot)); refusing to read it",
+            throw SpecError("the file resolves (through a symbolic link) outside the cases root \(project.display(project.casesRoot))/; refusing to read it",
                             at: SourceLocation(file: project.display(url), line: 0, column: 0))
         }
         return try CaseLoader(registry: registry, limits: options.limits).load(url: url, id: id, displayPath: project.display(url))

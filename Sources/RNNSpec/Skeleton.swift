@@ -97,10 +97,10 @@ extension Project {
         let root = casesRoot.standardizedFileURL.path + "/"
         if !url.path.hasPrefix(root) {
             guard !p.hasPrefix("/") else {
-                throw UsageError("\(p) is outside the cases root \(display(casesRoot)); give a path under it")
+                throw UsageError("\(p) is outside the cases root \(display(casesRoot))/; give a path under it")
             }
             url = casesRoot.appendingPathComponent(p).standardizedFileURL
-            guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))") }
+            guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))/") }
         }
         // A symbolic link inside the cases root must not carry the new file outside it.
         var existing = url.deletingLastPathComponent()
@@ -108,7 +108,7 @@ extension Project {
         let rootReal = casesRoot.resolvingSymlinksInPath().path
         let dirReal = existing.resolvingSymlinksInPath().path
         guard dirReal == rootReal || dirReal.hasPrefix(rootReal + "/") else {
-            throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot)); refusing to write it")
+            throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to write it")
         }
         guard !FileManager.default.fileExists(atPath: url.path) else {
             throw UsageError("\(display(url)) exists already; rnnspec new never overwrites a case")

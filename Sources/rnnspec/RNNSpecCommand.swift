@@ -8,8 +8,10 @@ struct RNNSpecCommand: ParsableCommand {
         commandName: "rnnspec",
         abstract: "Check recurrent-network math against case files and golden outputs.",
         discussion: """
-        Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the
-        blessed outputs. Exit codes: 0 success, 1 failures, 2 usage or configuration error.
+        Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the \
+        blessed outputs. Start with `rnnspec run`, `rnnspec kernels` and `rnnspec new KERNEL PATH`.
+
+        Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
         subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self],
         defaultSubcommand: nil)

@@ -82,7 +82,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try rnnspec(["run", "--shard", "3/2"], in: dir).status, 2)
         let outside = try rnnspec(["run", "/"], in: dir)
         XCTAssertEqual(outside.status, 2)
-        XCTAssertEqual(outside.stderr, "rnnspec: error: / is outside the cases root cases; cases must live under it (or set --cases-root)\n")
+        XCTAssertEqual(outside.stderr, "rnnspec: error: / is outside the cases root cases/; cases must live under it (or set --cases-root)\n")
         XCTAssertEqual(try rnnspec(["kernels", "rnn.stpe"], in: dir).stderr, "rnnspec: error: unknown kernel 'rnn.stpe'; did you mean 'rnn.step'?\n")
 
         let run = try rnnspec(["run", "--format", "json", "--output", "r.json", "--junit", "r.xml", "--jobs", "1"], in: dir, ci: true)

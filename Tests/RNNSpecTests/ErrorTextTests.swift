@@ -175,13 +175,13 @@ final class ErrorTextTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/link.yaml"), withDestinationURL: outside)
         let r = try p.result("link")
         XCTAssertEqual(r.status, .unresolved)
-        XCTAssertEqual("\(r.error!)", "cases/link.yaml: error: the file resolves (through a symbolic link) outside the cases root cases; refusing to read it")
+        XCTAssertEqual("\(r.error!)", "cases/link.yaml: error: the file resolves (through a symbolic link) outside the cases root cases/; refusing to read it")
     }
 
     func testPathOutsideTheRootIsAUsageError() throws {
         let p = try TempProject()
         XCTAssertThrowsError(try p.run(["/tmp"])) { error in
-            XCTAssertEqual("\(error)", "error: /tmp is outside the cases root cases; cases must live under it (or set --cases-root)")
+            XCTAssertEqual("\(error)", "error: /tmp is outside the cases root cases/; cases must live under it (or set --cases-root)")
         }
     }
 }

@@ -27,11 +27,11 @@ final class PathSafetyTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/link"), withDestinationURL: p.root.appendingPathComponent("elsewhere"))
         let root = p.root.standardizedFileURL.path
         for (command, argument, expected) in [
-            ("regen", "cases/../elsewhere", "cases/../elsewhere (which resolves to elsewhere) is outside the cases root cases"),
-            ("run", "cases/../elsewhere/x.yaml", "cases/../elsewhere/x.yaml (which resolves to elsewhere/x.yaml) is outside the cases root cases"),
-            ("regen", "cases/..", "cases/.. (which resolves to \(root)) is outside the cases root cases"),
-            ("check", "cases/../..", "cases/../.. (which resolves to \(p.root.deletingLastPathComponent().standardizedFileURL.path)) is outside the cases root cases"),
-            ("regen", "cases/link", "cases/link (which resolves to elsewhere) is outside the cases root cases"),
+            ("regen", "cases/../elsewhere", "cases/../elsewhere (which resolves to elsewhere) is outside the cases root cases/"),
+            ("run", "cases/../elsewhere/x.yaml", "cases/../elsewhere/x.yaml (which resolves to elsewhere/x.yaml) is outside the cases root cases/"),
+            ("regen", "cases/..", "cases/.. (which resolves to \(root)) is outside the cases root cases/"),
+            ("check", "cases/../..", "cases/../.. (which resolves to \(p.root.deletingLastPathComponent().standardizedFileURL.path)) is outside the cases root cases/"),
+            ("regen", "cases/link", "cases/link (which resolves to elsewhere) is outside the cases root cases/"),
         ] {
             let r = try rnnspec([command, argument], in: p.root)
             XCTAssertEqual(r.status, 2, "\(command) \(argument)")
@@ -82,7 +82,7 @@ final class PathSafetyTests: XCTestCase {
         try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/link"), withDestinationURL: outside)
         let spec = try XCTUnwrap(KernelRegistry.standard.kernel(named: "rnn.step")).spec
         XCTAssertThrowsError(try p.project.writeSkeleton(kernel: spec, path: "cases/link/new")) { error in
-            XCTAssertEqual("\(error)", "error: cases/link/new.yaml resolves (through a symbolic link) outside the cases root cases; refusing to write it")
+            XCTAssertEqual("\(error)", "error: cases/link/new.yaml resolves (through a symbolic link) outside the cases root cases/; refusing to write it")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
     }
