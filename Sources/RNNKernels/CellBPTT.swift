@@ -138,8 +138,10 @@ public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Te
         var p = [T]()
         p.reserveCapacity(logits.count)
         for row in 0..<(steps * bsz) {
-            let pr = softmax(Array(logits[(row * v)..<((row + 1) * v)]))
-            if row >= lossFrom * bsz { loss -= T.log(pr[targets[row]]) }
+            let rowLogits = Array(logits[(row * v)..<((row + 1) * v)])
+            let pr = softmax(rowLogits)
+            // log-softmax, not log(softmax): finite even where the probability underflows.
+            if row >= lossFrom * bsz { loss -= logSoftmax(rowLogits)[targets[row]] }
             p.append(contentsOf: pr)
         }
         probabilities = Tensor(shape: [steps, bsz, v], scalars: p)

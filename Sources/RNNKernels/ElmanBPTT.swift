@@ -70,7 +70,9 @@ public func elmanSequenceForward<T: KernelScalar>(x: [T], targets: [Int], h0: [T
         h.replaceSubrange((t * batch * hn)..<((t + 1) * batch * hn), with: step.h.scalars)
         let probabilities = step.probabilities!.scalars
         p.replaceSubrange((t * batch * v)..<((t + 1) * batch * v), with: probabilities)
-        for b in 0..<batch { loss -= T.log(probabilities[b * v + targets[t * batch + b]]) }
+        // log-softmax, not log(softmax): finite even where the probability underflows.
+        let logits = step.y!.scalars
+        for b in 0..<batch { loss -= logSoftmax(Array(logits[(b * v)..<((b + 1) * v)]))[targets[t * batch + b]] }
         prev = step.h.scalars
     }
     return ElmanSequenceCache(h: h, p: p, loss: loss, steps: steps, batch: batch)

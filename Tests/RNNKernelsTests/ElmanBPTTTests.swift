@@ -78,4 +78,14 @@ final class ElmanBPTTTests: XCTestCase {
         assertClose(cut.whh, expected)
         XCTAssertNotEqual(cut.whh, full.whh)
     }
+
+    /// A target whose probability underflows to 0 gives a large finite loss, not infinity.
+    func testLossStaysFiniteWhenTheTargetProbabilityUnderflows() {
+        let w = ElmanWeights<Double>(wxh: tensor([1, 1], [0]), whh: tensor([1, 1], [0]), bh: tensor([1], [1]),
+                                     why: tensor([2, 1], [1000, -1000]), by: nil)
+        // h = tanh(1) on every step; logits ±1000·tanh(1); the target is the unlikely class.
+        let cache = elmanSequenceForward(x: [0], targets: [1], h0: [0], weights: w, steps: 1, batch: 1)
+        XCTAssertEqual(cache.p[1], 0)
+        XCTAssertEqual(cache.loss, 2000 * Foundation.tanh(1.0), accuracy: 1e-9)
+    }
 }
