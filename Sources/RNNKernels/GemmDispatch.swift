@@ -1,0 +1,75 @@
+// Run-time choices for `gemm`: whether this CPU can run the packed SIMD kernels of RNNKernelsSIMD,
+// and how many threads a product of a given size gets.
+//
+// Shapes: A [M, K], B [K, N], C [M, N].
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import RNNKernelsSIMD
+
+/// Whether the packed kernels can run here: on x86-64 the CPU must have AVX2 and FMA (RNNKernelsSIMD is
+/// compiled for them); read once from /proc/cpuinfo on Linux. On arm64 the kernels are plain NEON.
+/// Elsewhere (x86-64 without /proc) the plain loop is used.
+@usableFromInline
+let packedGemmAvailable: Bool = {
+    #if arch(arm64)
+    return true
+    #elseif arch(x86_64) && os(Linux)
+    return cpuFlags().isSuperset(of: ["avx2", "fma"])
+    #else
+    return false
+    #endif
+}()
+
+/// The words of the first `flags` line of /proc/cpuinfo (empty if it cannot be read).
+func cpuFlags() -> Set<Substring> {
+    guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    defer { free(line) }
+    while getline(&line, &capacity, file) > 0 {
+        guard let line else { break }
+        let text = String(cString: line)
+        if text.hasPrefix("flags") {
+            return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }))
+        }
+    }
+    return []
+}
+
+/// Online processors, read once.
+let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+/// Threads for the packed kernel on an [m, k] · [k, n] product; 0 means the plain loop.
+///
+/// Below about 32³ multiply-adds (or with fewer than 4 rows, where packing B costs as much as the
+/// product) the plain loop wins; the second thread pays from about 2·10⁶ multiply-adds.
+@usableFromInline
+func gemmPackedThreads(m: Int, n: Int, k: Int) -> Int {
+    guard packedGemmAvailable else { return 0 }
+    let work = m * n * k
+    if work < 32 * 32 * 32 || m < 4 || n < 4 { return 0 }
+    return work >= 2_000_000 ? min(2, onlineProcessors) : 1
+}
+
+/// Float products through the packed kernel (not inlinable: keeps RNNKernelsSIMD out of callers' code).
+@usableFromInline
+func gemmPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+    packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+               accumulate: accumulate, threads: threads)
+}
+
+/// Double products through the packed kernel.
+@usableFromInline
+func gemmPacked(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+    packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+               accumulate: accumulate, threads: threads)
+}

@@ -1,0 +1,274 @@
+// Packed, register-blocked matrix product in 256-bit SIMD vectors (SIMD8<Float>, SIMD4<Double>).
+//
+// On x86-64 this target is compiled with `-target-cpu haswell` (see Package.swift): every function here may
+// use AVX2/FMA instructions, so nothing here may run on a CPU without them. RNNKernels calls the public
+// entry points only after checking the CPU (`packedGemmAvailable` there). The entry points are not
+// @inlinable, so none of this code is inlined into modules compiled for the baseline target. On arm64 the
+// same code compiles to NEON, which always has fused multiply-add.
+//
+// Shapes: A [M, K], B [K, N], C [M, N], row-major; a transposed argument is laid out [K, M] / [N, K].
+//
+// Scheme (Goto / BLIS): for each column block of C (nc wide) and depth block (kc deep), B's block is packed
+// into panels nr wide; for each row block (mc high) A's block is packed into panels mr high; a micro-kernel
+// then computes each mr × nr tile of C with mr · nr/width SIMD accumulators held in registers. Transposes
+// are handled by the packing; edge tiles by zero-padding the packed panels.
+
+import Dispatch
+
+/// A scalar with the SIMD vector the micro-kernel works in: 8 Floats or 4 Doubles (one 256-bit register).
+protocol PackedScalar: BinaryFloatingPoint, SIMDScalar, Codable, Sendable {
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// Depth of a packed block (elements of K): a kc × nr panel of B stays in L1.
+    static var kc: Int { get }
+    /// Rows of A packed at once: the mc × kc block stays in L2.
+    static var mc: Int { get }
+    /// Columns of B packed at once: the kc × nc block stays in L3.
+    static var nc: Int { get }
+}
+
+extension Float: PackedScalar {
+    typealias Vector = SIMD8<Float>
+    static var kc: Int { 256 }
+    static var mc: Int { 144 }
+    static var nc: Int { 4096 }
+}
+
+extension Double: PackedScalar {
+    typealias Vector = SIMD4<Double>
+    static var kc: Int { 256 }
+    static var mc: Int { 72 }
+    static var nc: Int { 2048 }
+}
+
+/// Rows of a micro-tile. With two vectors per row this is 12 accumulators + 2 B vectors + 1 broadcast
+/// = 15 of the 16 ymm registers.
+let mr = 6
+
+/// A strided read-only matrix: element (i, j) is at base[i * rs + j * cs].
+struct View<S>: @unchecked Sendable {
+    var base: UnsafePointer<S>
+    var rs: Int
+    var cs: Int
+    @inline(__always) subscript(i: Int, j: Int) -> S { base[i * rs + j * cs] }
+    @inline(__always) func offset(rows i: Int, cols j: Int) -> View { View(base: base + i * rs + j * cs, rs: rs, cs: cs) }
+}
+
+/// The output: row-major with leading dimension ldc.
+struct Output<S>: @unchecked Sendable {
+    var base: UnsafeMutablePointer<S>
+    var ldc: Int
+    @inline(__always) func offset(rows i: Int, cols j: Int) -> Output { Output(base: base + i * ldc + j, ldc: ldc) }
+}
+
+/// Packs rows [0, rows) × depth [0, kc) of `a` into panels of `mr` rows: panel q holds, for each p,
+/// the mr values a[q·mr + r, p] contiguously; rows past `rows` are zero.
+@inline(__always)
+func packA<S: PackedScalar>(_ a: View<S>, rows: Int, kc: Int, into dst: UnsafeMutablePointer<S>) {
+    var d = dst
+    var i = 0
+    while i < rows {
+        let h = min(mr, rows - i)
+        if h == mr && a.rs == 1 {
+            for p in 0..<kc {
+                let src = a.base + i + p * a.cs
+                for r in 0..<mr { d[p * mr + r] = src[r] }
+            }
+        } else {
+            for r in 0..<mr {
+                if r < h {
+                    let src = a.base + (i + r) * a.rs
+                    for p in 0..<kc { d[p * mr + r] = src[p * a.cs] }
+                } else {
+                    for p in 0..<kc { d[p * mr + r] = 0 }
+                }
+            }
+        }
+        d += mr * kc
+        i += mr
+    }
+}
+
+/// Packs depth [0, kc) × columns [0, cols) of `b` into panels of `nr` columns: panel q holds, for each p,
+/// the nr values b[p, q·nr + c] contiguously; columns past `cols` are zero.
+@inline(__always)
+func packB<S: PackedScalar>(_ b: View<S>, cols: Int, kc: Int, nr: Int, into dst: UnsafeMutablePointer<S>) {
+    var d = dst
+    var j = 0
+    while j < cols {
+        let w = min(nr, cols - j)
+        if w == nr && b.cs == 1 {
+            for p in 0..<kc {
+                (d + p * nr).update(from: b.base + p * b.rs + j, count: nr)
+            }
+        } else {
+            for c in 0..<nr {
+                if c < w {
+                    let src = b.base + (j + c) * b.cs
+                    for p in 0..<kc { d[p * nr + c] = src[p * b.rs] }
+                } else {
+                    for p in 0..<kc { d[p * nr + c] = 0 }
+                }
+            }
+        }
+        d += nr * kc
+        j += nr
+    }
+}
+
+/// One mr × nr tile: C[0..<rows, 0..<cols] (+)= Apanel · Bpanel over kc, with nr = 2 vectors.
+/// `load`: add to what C holds (accumulate, or a later depth block); otherwise overwrite.
+@inline(__always)
+func microKernel<S: PackedScalar>(kc: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, c: Output<S>,
+                                  rows: Int, cols: Int, load: Bool, scratch: UnsafeMutablePointer<S>) {
+    typealias V = S.Vector
+    let w = V.scalarCount
+    var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+    var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+    var pa = a, pb = UnsafeRawPointer(b)
+    let stride = 2 * w * MemoryLayout<S>.stride
+    for _ in 0..<kc {
+        let b0 = pb.load(as: V.self)
+        let b1 = pb.load(fromByteOffset: stride / 2, as: V.self)
+        var x = V(repeating: pa[0])
+        c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+        x = V(repeating: pa[1])
+        c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+        x = V(repeating: pa[2])
+        c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+        x = V(repeating: pa[3])
+        c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+        x = V(repeating: pa[4])
+        c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+        x = V(repeating: pa[5])
+        c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+        pa += mr
+        pb += stride
+    }
+    let full = rows == mr && cols == 2 * w
+    // Full tiles go straight to C; edge tiles through the scratch tile.
+    let out = full ? c.base : scratch
+    let ld = full ? c.ldc : 2 * w
+    let loadHere = full && load
+    @inline(__always) func put(_ r: Int, _ v0: V, _ v1: V) {
+        let row = UnsafeMutableRawPointer(out + r * ld)
+        if loadHere {
+            row.storeBytes(of: row.loadUnaligned(as: V.self) + v0, as: V.self)
+            row.storeBytes(of: row.loadUnaligned(fromByteOffset: stride / 2, as: V.self) + v1,
+                           toByteOffset: stride / 2, as: V.self)
+        } else {
+            row.storeBytes(of: v0, as: V.self)
+            row.storeBytes(of: v1, toByteOffset: stride / 2, as: V.self)
+        }
+    }
+    put(0, c00, c01); put(1, c10, c11); put(2, c20, c21)
+    put(3, c30, c31); put(4, c40, c41); put(5, c50, c51)
+    if !full {
+        for r in 0..<rows {
+            let dst = c.base + r * c.ldc, src = scratch + r * 2 * w
+            if load { for j in 0..<cols { dst[j] += src[j] } } else { for j in 0..<cols { dst[j] = src[j] } }
+        }
+    }
+}
+
+/// C (+)= A · B for one thread's part: A m × k, B k × n.
+func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m: Int, n: Int, k: Int, accumulate: Bool) {
+    let nr = 2 * S.Vector.scalarCount
+    let kcMax = min(S.kc, k)
+    let mcMax = min(S.mc, (m + mr - 1) / mr * mr)
+    let ncMax = min(S.nc, (n + nr - 1) / nr * nr)
+    let align = 64
+    let bytes = MemoryLayout<S>.stride
+    let packedA = UnsafeMutableRawPointer.allocate(byteCount: mcMax * kcMax * bytes, alignment: align)
+        .bindMemory(to: S.self, capacity: mcMax * kcMax)
+    let packedB = UnsafeMutableRawPointer.allocate(byteCount: ncMax * kcMax * bytes, alignment: align)
+        .bindMemory(to: S.self, capacity: ncMax * kcMax)
+    let scratch = UnsafeMutableRawPointer.allocate(byteCount: mr * nr * bytes, alignment: align)
+        .bindMemory(to: S.self, capacity: mr * nr)
+    defer { packedA.deallocate(); packedB.deallocate(); scratch.deallocate() }
+
+    var jc = 0
+    while jc < n {
+        let ncur = min(S.nc, n - jc)
+        var pc = 0
+        while pc < k {
+            let kcur = min(S.kc, k - pc)
+            packB(b.offset(rows: pc, cols: jc), cols: ncur, kc: kcur, nr: nr, into: packedB)
+            let load = accumulate || pc > 0
+            var ic = 0
+            while ic < m {
+                let mcur = min(S.mc, m - ic)
+                packA(a.offset(rows: ic, cols: pc), rows: mcur, kc: kcur, into: packedA)
+                var jr = 0
+                while jr < ncur {
+                    let cols = min(nr, ncur - jr)
+                    let pb = UnsafePointer(packedB + jr * kcur)
+                    var ir = 0
+                    while ir < mcur {
+                        microKernel(kc: kcur, a: UnsafePointer(packedA + ir * kcur), b: pb,
+                                    c: c.offset(rows: ic + ir, cols: jc + jr),
+                                    rows: min(mr, mcur - ir), cols: cols, load: load, scratch: scratch)
+                        ir += mr
+                    }
+                    jr += nr
+                }
+                ic += mcur
+            }
+            pc += kcur
+        }
+        jc += ncur
+    }
+}
+
+/// Splits C between `threads` threads (by columns when there are enough, else by rows) and runs the
+/// blocked product on each part.
+func gemmDriver<S: PackedScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
+                                 m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+                                 accumulate: Bool, threads: Int) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { c.update(repeating: 0, count: m * n) }
+        return
+    }
+    let va = transposeA ? View(base: a, rs: 1, cs: m) : View(base: a, rs: k, cs: 1)
+    let vb = transposeB ? View(base: b, rs: 1, cs: k) : View(base: b, rs: n, cs: 1)
+    let vc = Output(base: c, ldc: n)
+    let nr = 2 * S.Vector.scalarCount
+    let parts = max(1, threads)
+    if parts == 1 {
+        gemmBlocked(va, vb, vc, m: m, n: n, k: k, accumulate: accumulate)
+        return
+    }
+    // Split the longer side in whole tiles.
+    let byColumns = n >= m || m < parts * mr
+    let unit = byColumns ? nr : mr
+    let length = byColumns ? n : m
+    let chunk = ((length + parts - 1) / parts + unit - 1) / unit * unit
+    DispatchQueue.concurrentPerform(iterations: parts) { t in
+        let start = t * chunk
+        let end = min(length, start + chunk)
+        if start >= end { return }
+        if byColumns {
+            gemmBlocked(va, vb.offset(rows: 0, cols: start), vc.offset(rows: 0, cols: start),
+                        m: m, n: end - start, k: k, accumulate: accumulate)
+        } else {
+            gemmBlocked(va.offset(rows: start, cols: 0), vb, vc.offset(rows: start, cols: 0),
+                        m: end - start, n: n, k: k, accumulate: accumulate)
+        }
+    }
+}
+
+/// C = op(A) · op(B) (+ C when `accumulate`) in Float (AVX2/FMA on x86-64), on `threads` threads.
+/// On x86-64, call only when the CPU has AVX2 and FMA.
+public func packedGemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                     m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+    gemmDriver(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+               accumulate: accumulate, threads: threads)
+}
+
+/// C = op(A) · op(B) (+ C when `accumulate`) in Double (AVX2/FMA on x86-64), on `threads` threads.
+/// On x86-64, call only when the CPU has AVX2 and FMA.
+public func packedGemm(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                     m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+    gemmDriver(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+               accumulate: accumulate, threads: threads)
+}
