@@ -46,16 +46,19 @@ func cpuFlags() -> Set<Substring> {
 /// Online processors, read once.
 let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-/// Threads for the packed kernel on an [m, k] · [k, n] product; 0 means the plain loop.
+/// Threads for the packed kernels on an [m, k] · [k, n] product; 0 means the plain loop.
 ///
-/// Below about 32³ multiply-adds (or with fewer than 4 rows, where packing B costs as much as the
-/// product) the plain loop wins; the second thread pays from about 2·10⁶ multiply-adds.
+/// A · Bᵀ with few rows (the recurrent products of a batch) runs the dot-product kernel, which packs
+/// nothing, whenever a row is at least one vector long. Otherwise the plain loop wins below 16³
+/// multiply-adds and with fewer than 4 rows or columns (packing B costs as much as such a product).
+/// The second thread pays from a few million multiply-adds (about 100 µs on one core).
 @usableFromInline
-func gemmPackedThreads(m: Int, n: Int, k: Int) -> Int {
+func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Int {
     guard packedGemmAvailable else { return 0 }
     let work = m * n * k
-    if work < 32 * 32 * 32 || m < 4 || n < 4 { return 0 }
-    return work >= 2_000_000 ? min(2, onlineProcessors) : 1
+    let dot = transposeB && !transposeA && m <= dotProductMaxRows && k >= 8
+    if !dot && (work < 16 * 16 * 16 || m < 4 || n < 4) { return 0 }
+    return work >= 4_000_000 ? min(2, onlineProcessors) : 1
 }
 
 /// Float products through the packed kernel (not inlinable: keeps RNNKernelsSIMD out of callers' code).

@@ -58,7 +58,8 @@ func gemm<T: KernelScalar>(
                 let a0 = pa.baseAddress!, b0 = pb.baseAddress!, c0 = pc.baseAddress!
                 let threads: Int
                 switch path {
-                case .automatic: threads = gemmPackedThreads(m: m, n: n, k: k)
+                case .automatic:
+                    threads = gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
                 case .simple: threads = 0
                 case .packed(let t): threads = packedGemmAvailable ? t : 0
                 }
@@ -133,16 +134,13 @@ public func matmul<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
 }
 
 /// y = W x for W [M, N] and x [N] → [M].
+///
+/// Computed as the product xᵀ · Wᵀ ([1, N] · [N, M]) by `gemm`.
 @inlinable
 public func matvec<T: KernelScalar>(_ w: Tensor<T>, _ x: Tensor<T>) -> Tensor<T> {
     precondition(w.rank == 2 && x.rank == 1 && w.shape[1] == x.count, "matvec: \(w.shape) · \(x.shape)")
-    let m = w.shape[0], n = w.shape[1]
-    var y = [T](repeating: 0, count: m)
-    for i in 0..<m {
-        var s: T = 0
-        for j in 0..<n { s += w.scalars[i * n + j] * x.scalars[j] }
-        y[i] = s
-    }
+    var y = [T](repeating: 0, count: w.shape[0])
+    gemm(x.scalars, w.scalars, into: &y, m: 1, n: w.shape[0], k: w.shape[1], transposeB: true)
     return Tensor(y)
 }
 

@@ -115,20 +115,21 @@ func packB<S: PackedScalar>(_ b: View<S>, cols: Int, kc: Int, nr: Int, into dst:
     }
 }
 
-/// One mr × nr tile: C[0..<rows, 0..<cols] (+)= Apanel · Bpanel over kc, with nr = 2 vectors.
+/// One mr × nr tile: C[0..<rows, 0..<cols] (+)= Apanel · Bpanel over kc, with nr = 2 vectors; row p of
+/// the B panel starts at b + p · ldb (nr when packed, the row stride of B when read in place).
 /// `load`: add to what C holds (accumulate, or a later depth block); otherwise overwrite.
 @inline(__always)
-func microKernel<S: PackedScalar>(kc: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, c: Output<S>,
+func microKernel<S: PackedScalar>(kc: Int, a: UnsafePointer<S>, b: UnsafePointer<S>, ldb: Int, c: Output<S>,
                                   rows: Int, cols: Int, load: Bool, scratch: UnsafeMutablePointer<S>) {
     typealias V = S.Vector
     let w = V.scalarCount
     var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
     var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
     var pa = a, pb = UnsafeRawPointer(b)
-    let stride = 2 * w * MemoryLayout<S>.stride
+    let stride = 2 * w * MemoryLayout<S>.stride, step = ldb * MemoryLayout<S>.stride
     for _ in 0..<kc {
-        let b0 = pb.load(as: V.self)
-        let b1 = pb.load(fromByteOffset: stride / 2, as: V.self)
+        let b0 = pb.loadUnaligned(as: V.self)
+        let b1 = pb.loadUnaligned(fromByteOffset: stride / 2, as: V.self)
         var x = V(repeating: pa[0])
         c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
         x = V(repeating: pa[1])
@@ -142,7 +143,7 @@ func microKernel<S: PackedScalar>(kc: Int, a: UnsafePointer<S>, b: UnsafePointer
         x = V(repeating: pa[5])
         c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
         pa += mr
-        pb += stride
+        pb += step
     }
     let full = rows == mr && cols == 2 * w
     // Full tiles go straight to C; edge tiles through the scratch tile.
@@ -185,6 +186,8 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
     let scratch = UnsafeMutableRawPointer.allocate(byteCount: mr * nr * bytes, alignment: align)
         .bindMemory(to: S.self, capacity: mr * nr)
     defer { packedA.deallocate(); packedB.deallocate(); scratch.deallocate() }
+    // With few rows, B (row-major) is read in place: packing it would cost about as much as the product.
+    let direct = b.cs == 1 && m <= directMaxRows
 
     var jc = 0
     while jc < n {
@@ -192,7 +195,7 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
         var pc = 0
         while pc < k {
             let kcur = min(S.kc, k - pc)
-            packB(b.offset(rows: pc, cols: jc), cols: ncur, kc: kcur, nr: nr, into: packedB)
+            if !direct { packB(b.offset(rows: pc, cols: jc), cols: ncur, kc: kcur, nr: nr, into: packedB) }
             let load = accumulate || pc > 0
             var ic = 0
             while ic < m {
@@ -201,10 +204,17 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
                 var jr = 0
                 while jr < ncur {
                     let cols = min(nr, ncur - jr)
-                    let pb = UnsafePointer(packedB + jr * kcur)
+                    var pb = UnsafePointer(packedB + jr * kcur), ldb = nr
+                    if direct {
+                        if cols == nr {
+                            pb = b.base + pc * b.rs + jc + jr; ldb = b.rs
+                        } else if ic == 0 {
+                            packB(b.offset(rows: pc, cols: jc + jr), cols: cols, kc: kcur, nr: nr, into: packedB + jr * kcur)
+                        }
+                    }
                     var ir = 0
                     while ir < mcur {
-                        microKernel(kc: kcur, a: UnsafePointer(packedA + ir * kcur), b: pb,
+                        microKernel(kc: kcur, a: UnsafePointer(packedA + ir * kcur), b: pb, ldb: ldb,
                                     c: c.offset(rows: ic + ir, cols: jc + jr),
                                     rows: min(mr, mcur - ir), cols: cols, load: load, scratch: scratch)
                         ir += mr
@@ -219,6 +229,71 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
     }
 }
 
+/// Up to this many rows of A, A · B reads B in place instead of packing it (measured: about 10% faster
+/// at 16 and 32 rows, slower from 64).
+let directMaxRows = 40
+
+/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel, which packs nothing (measured on
+/// [m, 384] · [1024, 384]ᵀ: 2× faster than packing at m = 16, 1.1× at 64, 0.85× at 128).
+public let dotProductMaxRows = 96
+
+/// Rows of A and of B (the [N, K] argument) in one tile of the dot-product kernel: 2 × 4 accumulators
+/// (with the 4 + 1 loaded vectors, 13 of the 16 registers: 3 × 4 would spill).
+let dotRows = 2, dotCols = 4
+
+/// C[i, j] (+)= Σ_p A[i, p] · B[j, p] for A [m, k] and B [n, k] both row-major (A · Bᵀ), without packing:
+/// each 2 × 4 tile of C is 8 dot products of contiguous rows, one SIMD accumulator each, summed across
+/// lanes at the end. For few rows of A this beats packing B, which would cost as much as the product.
+/// Rows and columns past the edge repeat the last one and are not stored.
+func gemmDot<S: PackedScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: Output<S>,
+                              m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool) {
+    typealias V = S.Vector
+    let w = V.scalarCount
+    let kv = k / w * w
+    var j = 0
+    while j < n {
+        let b0 = b + j * ldb, b1 = b + min(j + 1, n - 1) * ldb
+        let b2 = b + min(j + 2, n - 1) * ldb, b3 = b + min(j + 3, n - 1) * ldb
+        let cols = min(dotCols, n - j)
+        var i = 0
+        while i < m {
+            let a0 = a + i * lda, a1 = a + min(i + 1, m - 1) * lda
+            var s00 = V(), s01 = V(), s02 = V(), s03 = V()
+            var s10 = V(), s11 = V(), s12 = V(), s13 = V()
+            var p = 0
+            while p < kv {
+                let y0 = UnsafeRawPointer(b0 + p).loadUnaligned(as: V.self)
+                let y1 = UnsafeRawPointer(b1 + p).loadUnaligned(as: V.self)
+                let y2 = UnsafeRawPointer(b2 + p).loadUnaligned(as: V.self)
+                let y3 = UnsafeRawPointer(b3 + p).loadUnaligned(as: V.self)
+                var x = UnsafeRawPointer(a0 + p).loadUnaligned(as: V.self)
+                s00 = s00.addingProduct(x, y0); s01 = s01.addingProduct(x, y1)
+                s02 = s02.addingProduct(x, y2); s03 = s03.addingProduct(x, y3)
+                x = UnsafeRawPointer(a1 + p).loadUnaligned(as: V.self)
+                s10 = s10.addingProduct(x, y0); s11 = s11.addingProduct(x, y1)
+                s12 = s12.addingProduct(x, y2); s13 = s13.addingProduct(x, y3)
+                p += w
+            }
+            @inline(__always) func put(_ r: Int, _ ar: UnsafePointer<S>, _ t0: V, _ t1: V, _ t2: V, _ t3: V) {
+                if i + r >= m { return }
+                var sums = SIMD4<S>(t0.sum(), t1.sum(), t2.sum(), t3.sum())
+                for q in kv..<k { sums += SIMD4(repeating: ar[q]) * SIMD4(b0[q], b1[q], b2[q], b3[q]) }
+                let row = c.base + (i + r) * c.ldc + j
+                if cols == dotCols {
+                    let out = UnsafeMutableRawPointer(row)
+                    out.storeBytes(of: accumulate ? out.loadUnaligned(as: SIMD4<S>.self) + sums : sums, as: SIMD4<S>.self)
+                } else {
+                    for q in 0..<cols { row[q] = accumulate ? row[q] + sums[q] : sums[q] }
+                }
+            }
+            put(0, a0, s00, s01, s02, s03)
+            put(1, a1, s10, s11, s12, s13)
+            i += dotRows
+        }
+        j += dotCols
+    }
+}
+
 /// Splits C between `threads` threads (by columns when there are enough, else by rows) and runs the
 /// blocked product on each part.
 func gemmDriver<S: PackedScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
@@ -227,6 +302,20 @@ func gemmDriver<S: PackedScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _
     if m == 0 || n == 0 { return }
     if k == 0 {
         if !accumulate { c.update(repeating: 0, count: m * n) }
+        return
+    }
+    if transposeB && !transposeA && m <= dotProductMaxRows {
+        let vc = Output(base: c, ldc: n)
+        let parts = n >= 2 * dotCols * max(1, threads) ? max(1, threads) : 1
+        let chunk = ((n + parts - 1) / parts + dotCols - 1) / dotCols * dotCols
+        let pa = View(base: a, rs: k, cs: 1), pb = View(base: b, rs: k, cs: 1)  // Sendable carriers
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            let start = t * chunk, end = min(n, start + chunk)
+            if start < end {
+                gemmDot(pa.base, pb.base + start * k, vc.offset(rows: 0, cols: start),
+                        m: m, n: end - start, k: k, lda: k, ldb: k, accumulate: accumulate)
+            }
+        }
         return
     }
     let va = transposeA ? View(base: a, rs: 1, cs: m) : View(base: a, rs: k, cs: 1)

@@ -111,8 +111,9 @@ final class GemmTests: XCTestCase {
         XCTAssertEqual(packedGemmAvailable, cpuFlags().contains("avx2") && cpuFlags().contains("fma"))
         #endif
         try XCTSkipUnless(packedGemmAvailable, "no packed kernel on this CPU")
-        XCTAssertEqual(gemmPackedThreads(m: 2, n: 24, k: 64), 0)
-        XCTAssertEqual(gemmPackedThreads(m: 32, n: 32, k: 32), 1)
-        XCTAssertGreaterThanOrEqual(gemmPackedThreads(m: 32, n: 1024, k: 384), 1)
+        XCTAssertEqual(gemmPackedThreads(m: 2, n: 24, k: 64, transposeA: false, transposeB: false), 0)
+        XCTAssertEqual(gemmPackedThreads(m: 1, n: 64, k: 24, transposeA: false, transposeB: true), 1)
+        XCTAssertEqual(gemmPackedThreads(m: 32, n: 32, k: 32, transposeA: true, transposeB: false), 1)
+        XCTAssertGreaterThanOrEqual(gemmPackedThreads(m: 32, n: 1024, k: 384, transposeA: false, transposeB: true), 1)
     }
 }
