@@ -61,18 +61,18 @@ func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Boo
     return work >= 4_000_000 ? min(2, onlineProcessors) : 1
 }
 
-/// Float products through the packed kernel (not inlinable: keeps RNNKernelsSIMD out of callers' code).
+/// The packed kernels on Float (`double` false) or Double arrays. Not inlinable: RNNKernelsSIMD's code
+/// never reaches callers compiled for the baseline CPU.
 @usableFromInline
-func gemmPacked(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+func gemmPacked(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeMutableRawPointer, double: Bool,
                 m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
-    packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-               accumulate: accumulate, threads: threads)
-}
-
-/// Double products through the packed kernel.
-@usableFromInline
-func gemmPacked(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
-    packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-               accumulate: accumulate, threads: threads)
+    if double {
+        packedGemm(a.assumingMemoryBound(to: Double.self), b.assumingMemoryBound(to: Double.self),
+                   c.assumingMemoryBound(to: Double.self), m: m, n: n, k: k, transposeA: transposeA,
+                   transposeB: transposeB, accumulate: accumulate, threads: threads)
+    } else {
+        packedGemm(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self),
+                   c.assumingMemoryBound(to: Float.self), m: m, n: n, k: k, transposeA: transposeA,
+                   transposeB: transposeB, accumulate: accumulate, threads: threads)
+    }
 }

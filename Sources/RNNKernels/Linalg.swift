@@ -63,23 +63,11 @@ func gemm<T: KernelScalar>(
                 case .simple: threads = 0
                 case .packed(let t): threads = packedGemmAvailable ? t : 0
                 }
-                if threads > 0 {
-                    if T.self == Float.self {
-                        gemmPacked(UnsafeRawPointer(a0).assumingMemoryBound(to: Float.self),
-                                   UnsafeRawPointer(b0).assumingMemoryBound(to: Float.self),
-                                   UnsafeMutableRawPointer(c0).assumingMemoryBound(to: Float.self),
-                                   m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                   accumulate: accumulate, threads: threads)
-                        return
-                    }
-                    if T.self == Double.self {
-                        gemmPacked(UnsafeRawPointer(a0).assumingMemoryBound(to: Double.self),
-                                   UnsafeRawPointer(b0).assumingMemoryBound(to: Double.self),
-                                   UnsafeMutableRawPointer(c0).assumingMemoryBound(to: Double.self),
-                                   m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                   accumulate: accumulate, threads: threads)
-                        return
-                    }
+                if threads > 0 && (T.self == Float.self || T.self == Double.self) {
+                    gemmPacked(UnsafeRawPointer(a0), UnsafeRawPointer(b0), UnsafeMutableRawPointer(c0),
+                               double: T.self == Double.self, m: m, n: n, k: k, transposeA: transposeA,
+                               transposeB: transposeB, accumulate: accumulate, threads: threads)
+                    return
                 }
                 gemmSimple(a0, b0, c0, m: m, n: n, k: k,
                            transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)

@@ -49,7 +49,6 @@ struct View<S>: @unchecked Sendable {
     var base: UnsafePointer<S>
     var rs: Int
     var cs: Int
-    @inline(__always) subscript(i: Int, j: Int) -> S { base[i * rs + j * cs] }
     @inline(__always) func offset(rows i: Int, cols j: Int) -> View { View(base: base + i * rs + j * cs, rs: rs, cs: cs) }
 }
 
@@ -60,59 +59,36 @@ struct Output<S>: @unchecked Sendable {
     @inline(__always) func offset(rows i: Int, cols j: Int) -> Output { Output(base: base + i * ldc + j, ldc: ldc) }
 }
 
-/// Packs rows [0, rows) × depth [0, kc) of `a` into panels of `mr` rows: panel q holds, for each p,
-/// the mr values a[q·mr + r, p] contiguously; rows past `rows` are zero.
+/// Packs rows [0, rows) × columns [0, kc) of `x` into panels `width` rows high: panel q holds, for each
+/// p, the values x[q·width + r, p] (r < width) contiguously; rows past `rows` are zero. A is packed as
+/// itself (width mr); B as its transpose (width nr), so that a panel holds, for each p, B[p, j..<j + nr].
 @inline(__always)
-func packA<S: PackedScalar>(_ a: View<S>, rows: Int, kc: Int, into dst: UnsafeMutablePointer<S>) {
+func pack<S: PackedScalar>(_ x: View<S>, rows: Int, kc: Int, width: Int, into dst: UnsafeMutablePointer<S>) {
     var d = dst
     var i = 0
     while i < rows {
-        let h = min(mr, rows - i)
-        if h == mr && a.rs == 1 {
-            for p in 0..<kc {
-                let src = a.base + i + p * a.cs
-                for r in 0..<mr { d[p * mr + r] = src[r] }
-            }
+        let h = min(width, rows - i)
+        if h == width && x.rs == 1 {
+            // The panel's rows are contiguous in memory: copy width values per p.
+            for p in 0..<kc { (d + p * width).update(from: x.base + i + p * x.cs, count: width) }
         } else {
-            for r in 0..<mr {
+            for r in 0..<width {
                 if r < h {
-                    let src = a.base + (i + r) * a.rs
-                    for p in 0..<kc { d[p * mr + r] = src[p * a.cs] }
+                    let src = x.base + (i + r) * x.rs
+                    for p in 0..<kc { d[p * width + r] = src[p * x.cs] }
                 } else {
-                    for p in 0..<kc { d[p * mr + r] = 0 }
+                    for p in 0..<kc { d[p * width + r] = 0 }
                 }
             }
         }
-        d += mr * kc
-        i += mr
+        d += width * kc
+        i += width
     }
 }
 
-/// Packs depth [0, kc) × columns [0, cols) of `b` into panels of `nr` columns: panel q holds, for each p,
-/// the nr values b[p, q·nr + c] contiguously; columns past `cols` are zero.
-@inline(__always)
-func packB<S: PackedScalar>(_ b: View<S>, cols: Int, kc: Int, nr: Int, into dst: UnsafeMutablePointer<S>) {
-    var d = dst
-    var j = 0
-    while j < cols {
-        let w = min(nr, cols - j)
-        if w == nr && b.cs == 1 {
-            for p in 0..<kc {
-                (d + p * nr).update(from: b.base + p * b.rs + j, count: nr)
-            }
-        } else {
-            for c in 0..<nr {
-                if c < w {
-                    let src = b.base + (j + c) * b.cs
-                    for p in 0..<kc { d[p * nr + c] = src[p * b.rs] }
-                } else {
-                    for p in 0..<kc { d[p * nr + c] = 0 }
-                }
-            }
-        }
-        d += nr * kc
-        j += nr
-    }
+/// B [k, n] seen as its transpose [n, k], for packing.
+extension View {
+    @inline(__always) var transposed: View { View(base: base, rs: cs, cs: rs) }
 }
 
 /// One mr × nr tile: C[0..<rows, 0..<cols] (+)= Apanel · Bpanel over kc, with nr = 2 vectors; row p of
@@ -195,12 +171,12 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
         var pc = 0
         while pc < k {
             let kcur = min(S.kc, k - pc)
-            if !direct { packB(b.offset(rows: pc, cols: jc), cols: ncur, kc: kcur, nr: nr, into: packedB) }
+            if !direct { pack(b.offset(rows: pc, cols: jc).transposed, rows: ncur, kc: kcur, width: nr, into: packedB) }
             let load = accumulate || pc > 0
             var ic = 0
             while ic < m {
                 let mcur = min(S.mc, m - ic)
-                packA(a.offset(rows: ic, cols: pc), rows: mcur, kc: kcur, into: packedA)
+                pack(a.offset(rows: ic, cols: pc), rows: mcur, kc: kcur, width: mr, into: packedA)
                 var jr = 0
                 while jr < ncur {
                     let cols = min(nr, ncur - jr)
@@ -209,7 +185,8 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
                         if cols == nr {
                             pb = b.base + pc * b.rs + jc + jr; ldb = b.rs
                         } else if ic == 0 {
-                            packB(b.offset(rows: pc, cols: jc + jr), cols: cols, kc: kcur, nr: nr, into: packedB + jr * kcur)
+                            pack(b.offset(rows: pc, cols: jc + jr).transposed, rows: cols, kc: kcur, width: nr,
+                                 into: packedB + jr * kcur)
                         }
                     }
                     var ir = 0
