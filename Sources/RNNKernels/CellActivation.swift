@@ -95,4 +95,15 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         case .softplus: return RNNKernels.sigmoid(x)
         }
     }
+
+    /// act'(x) when y = act(x) is already known: y (1 − y) for the sigmoid and 1 − y² for tanh,
+    /// the values `derivative(x)` computes, without evaluating the function again.
+    @inlinable
+    public func derivative<T: KernelScalar>(_ x: T, output y: T) -> T {
+        switch kind {
+        case .sigmoid: return y * (1 - y)
+        case .tanh: return 1 - y * y
+        default: return derivative(x)
+        }
+    }
 }
