@@ -106,4 +106,15 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         default: return derivative(x)
         }
     }
+
+    /// y = act(x) over a buffer: the sigmoid and tanh vectorized (`vectorApply`), the others
+    /// element by element.
+    @inlinable
+    public func apply<T: KernelScalar>(_ x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>) {
+        switch kind {
+        case .sigmoid: T.vectorApply(.sigmoid, x, into: y)
+        case .tanh: T.vectorApply(.tanh, x, into: y)
+        default: for k in x.indices { y[k] = apply(x[k]) }
+        }
+    }
 }

@@ -209,7 +209,10 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
                 gemm(dh, proj.scalars, into: &dhCell, m: bsz, n: h, k: s)
             }
             var total = dcNext
-            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * cell.conventions.outputActivation.derivative(c[k]) }
+            let outAct = cell.conventions.outputActivation
+            var hc = [T](repeating: 0, count: bsz * h)
+            c.withUnsafeBufferPointer { cb in hc.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
+            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * outAct.derivative(c[k], output: hc[k]) }
             g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: total)
         }
         let back = cell.backwardStep(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),

@@ -281,6 +281,18 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         return Swift.abs(x) <= T(c) ? 1 : 0
     }
 
+    /// y[k] = act(clamp(a[k])) for k in 0..<n: the whole run at once (vectorized for the sigmoid
+    /// and tanh), through a scratch copy only when the cell clips.
+    @inlinable
+    func activate(_ act: CellActivation, _ a: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, count n: Int) {
+        if conventions.clip == nil {
+            act.apply(UnsafeBufferPointer(start: a, count: n), into: UnsafeMutableBufferPointer(start: y, count: n))
+        } else {
+            let clamped = (0..<n).map { clamp(a[$0]) }
+            clamped.withUnsafeBufferPointer { act.apply($0, into: UnsafeMutableBufferPointer(start: y, count: n)) }
+        }
+    }
+
     /// Rows [k*H, (k+1)*H) of a [G*H, K] matrix, as a flat [H*K] array.
     @inlinable
     func rows(_ m: Tensor<T>, block k: Int) -> [T] {
@@ -340,10 +352,9 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         case .rnn:
             // a = (x Wᵀ + b_W + b_R) + h_prev Rᵀ.
             gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
-            let act = conv.candidateActivation
             pre.withUnsafeBufferPointer { a in
                 gates.withUnsafeMutableBufferPointer { y in
-                    for j in 0..<(bsz * gh) { y[j] = act.apply(clamp(a[j])) }
+                    activate(conv.candidateActivation, a.baseAddress!, into: y.baseAddress!, count: bsz * gh)
                 }
             }
             let hT = Tensor(shape: [bsz, h], scalars: gates)
@@ -356,35 +367,33 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
             let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
             let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
-            let inputForget = conv.inputForget
-            let zeros = [T](repeating: 0, count: h)
-            let pI = p.peepholeI?.scalars ?? zeros, pF = p.peepholeF?.scalars ?? zeros, pO = p.peepholeO?.scalars ?? zeros
-            let hasPI = p.peepholeI != nil, hasPF = p.peepholeF != nil, hasPO = p.peepholeO != nil
+            let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
             var c = [T](repeating: 0, count: bsz * h), m = c
-            pre.withUnsafeMutableBufferPointer { a in
-                gates.withUnsafeMutableBufferPointer { y in
-                    c.withUnsafeMutableBufferPointer { cOut in
-                        m.withUnsafeMutableBufferPointer { mOut in
-                            cp.scalars.withUnsafeBufferPointer { cIn in
+            pre.withUnsafeMutableBufferPointer { aBuf in
+                gates.withUnsafeMutableBufferPointer { yBuf in
+                    c.withUnsafeMutableBufferPointer { cBuf in
+                        m.withUnsafeMutableBufferPointer { mBuf in
+                            cp.scalars.withUnsafeBufferPointer { cpBuf in
                                 for row in 0..<bsz {
-                                    let base = row * gh
-                                    for j in 0..<h {
-                                        let cpj = cIn[row * h + j]
-                                        if hasPI { a[base + ki + j] += pI[j] * cpj }
-                                        if hasPF { a[base + kf + j] += pF[j] * cpj }
-                                        let iv = gateAct.apply(clamp(a[base + ki + j]))
-                                        let fv = inputForget ? 1 - iv : gateAct.apply(clamp(a[base + kf + j]))
-                                        let gv = candAct.apply(clamp(a[base + kg + j]))
-                                        let cv = lstmCellState(forget: fv, input: iv, candidate: gv, previous: cpj)
-                                        if hasPO { a[base + ko + j] += pO[j] * cv }
-                                        let ov = gateAct.apply(clamp(a[base + ko + j]))
-                                        y[base + ki + j] = iv
-                                        y[base + kf + j] = fv
-                                        y[base + kg + j] = gv
-                                        y[base + ko + j] = ov
-                                        cOut[row * h + j] = cv
-                                        mOut[row * h + j] = ov * outAct.apply(cv)
+                                    let a = aBuf.baseAddress! + row * gh, y = yBuf.baseAddress! + row * gh
+                                    let cIn = cpBuf.baseAddress! + row * h
+                                    let cOut = cBuf.baseAddress! + row * h, mOut = mBuf.baseAddress! + row * h
+                                    if let pI { for j in 0..<h { a[ki + j] += pI[j] * cIn[j] } }
+                                    if let pF { for j in 0..<h { a[kf + j] += pF[j] * cIn[j] } }
+                                    activate(gateAct, a + ki, into: y + ki, count: h)
+                                    if conv.inputForget {
+                                        for j in 0..<h { y[kf + j] = 1 - y[ki + j] }
+                                    } else {
+                                        activate(gateAct, a + kf, into: y + kf, count: h)
                                     }
+                                    activate(candAct, a + kg, into: y + kg, count: h)
+                                    for j in 0..<h {
+                                        cOut[j] = lstmCellState(forget: y[kf + j], input: y[ki + j], candidate: y[kg + j], previous: cIn[j])
+                                    }
+                                    if let pO { for j in 0..<h { a[ko + j] += pO[j] * cOut[j] } }
+                                    activate(gateAct, a + ko, into: y + ko, count: h)
+                                    outAct.apply(UnsafeBufferPointer(start: cOut, count: h), into: UnsafeMutableBufferPointer(start: mOut, count: h))
+                                    for j in 0..<h { mOut[j] *= y[ko + j] }
                                 }
                             }
                         }
@@ -414,8 +423,14 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 for j in 0..<h {
                     pre[base + kz + j] += rec[base + kz + j]
                     pre[base + kr + j] += rec[base + kr + j]
-                    gates[base + kz + j] = gateAct.apply(clamp(pre[base + kz + j]))
-                    gates[base + kr + j] = gateAct.apply(clamp(pre[base + kr + j]))
+                }
+            }
+            pre.withUnsafeBufferPointer { a in
+                gates.withUnsafeMutableBufferPointer { y in
+                    for row in 0..<bsz {
+                        activate(gateAct, a.baseAddress! + row * gh + kz, into: y.baseAddress! + row * gh + kz, count: h)
+                        activate(gateAct, a.baseAddress! + row * gh + kr, into: y.baseAddress! + row * gh + kr, count: h)
+                    }
                 }
             }
             var resetInput = [T](repeating: 0, count: bsz * h)
@@ -439,10 +454,14 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             }
             var hOut = [T](repeating: 0, count: bsz * h)
             let candAct = conv.candidateActivation, side = conv.updateSide
+            pre.withUnsafeBufferPointer { a in
+                gates.withUnsafeMutableBufferPointer { y in
+                    for row in 0..<bsz { activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h) }
+                }
+            }
             for row in 0..<bsz {
                 for j in 0..<h {
-                    let nv = candAct.apply(clamp(pre[row * gh + kn + j]))
-                    gates[row * gh + kn + j] = nv
+                    let nv = gates[row * gh + kn + j]
                     let z = gates[row * gh + kz + j], hp = hPrev.scalars[row * h + j]
                     hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: side)
                 }
@@ -537,6 +556,9 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 grads.projection = dproj
             }
             let dcNext = dc?.scalars ?? [T](repeating: 0, count: bsz * h)
+            // h(c), as the forward pass computed it.
+            var hcAll = [T](repeating: 0, count: bsz * h)
+            c.withUnsafeBufferPointer { cb in hcAll.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
             let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
             var dcp = [T](repeating: 0, count: bsz * h)
             for row in 0..<bsz {
@@ -544,7 +566,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 for j in 0..<h {
                     let q = row * h + j
                     let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
-                    let hc = outAct.apply(c[q])
+                    let hc = hcAll[q]
                     let dOut = dm[q]
                     var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
                     let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
