@@ -14,7 +14,7 @@ enum FrameworkGradients {
     /// `loss` = Σ upstream ⊙ output over the upstream gradients given.
     static func lossOutput(_ upstreams: [String]) -> OutputSpec {
         OutputSpec("loss", "[]", optional: true,
-                   "Σ \(upstreams.map { "\($0)⊙\($0.dropFirst())" }.joined(separator: " + ")) over the upstream gradients given; "
+                   "\(upstreams.map { "Σ \($0)⊙\($0.dropFirst())" }.joined(separator: " + ")) over the upstream gradients given; "
                    + "reported (with the d<input> gradients) only when at least one of \(upstreams.joined(separator: ", ")) is given")
     }
 
