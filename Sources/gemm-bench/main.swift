@@ -1,4 +1,7 @@
-// Temporary: GFLOP/s of the packed kernel on the shapes rnnspec's cells use.
+// GFLOP/s of `gemm` on the shapes rnnspec's cells use: `swift run -c release gemm-bench [FILTER | M N K tA tB]`.
+// Columns: `gemm` (the public function, its own choice of path and threads), `1T` and `2T` (the packed
+// kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
+// them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
 import RNNKernels
 import RNNKernelsSIMD
 #if canImport(Glibc)
