@@ -239,10 +239,14 @@ extension RNNSpecCommand {
         @Option(help: "What to measure: all, runner or kernels.")
         var only: BenchSection = .all
 
+        @Option(help: "Write the generated suites under this directory and keep them (to profile `rnnspec run` on them).")
+        var suiteDir: String?
+
         @Option(help: "Report format: text or json.")
         var format: ReportFormat = .text
 
         func validate() throws {
+            if only == .kernels && suiteDir != nil { throw ValidationError("--only kernels writes no suite; drop --suite-dir") }
             if jobs.contains(where: { $0 < 1 }) { throw ValidationError("--jobs must be at least 1") }
             if skipNumpy && python != nil { throw ValidationError("--python and --skip-numpy contradict each other") }
             if only == .runner && (skipNumpy || python != nil) { throw ValidationError("--only runner runs no NumPy; drop --python/--skip-numpy") }
@@ -257,6 +261,7 @@ extension RNNSpecCommand {
             options.skipNumPy = skipNumpy
             options.section = only
             options.format = format
+            options.suiteDirectory = suiteDir
             throw ExitCode(try FrontEnd(project: Project.locate()).bench(options).rawValue)
         }
     }

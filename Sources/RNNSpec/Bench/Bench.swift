@@ -19,6 +19,9 @@ public struct BenchOptions: Sendable {
     public var section: BenchSection = .all
     /// The rnnspec binary the runner rows start (default: this process's executable).
     public var executable: String = currentExecutablePath()
+    /// Where to write the generated suites and keep them (`suite-N/cases`, `suite-N/golden`), to
+    /// profile `rnnspec run` on them; a temporary directory, removed afterwards, when nil.
+    public var suiteDirectory: String? = nil
     public init() {}
 
     var caseCounts: [Int] { quick ? [2000] : [500, 1000, 2000] }
@@ -122,14 +125,18 @@ extension FrontEnd {
         var rows: [RunnerRow] = []
         for count in options.caseCounts {
             stderr("bench: generating and recording \(count) cases\n")
-            let root = scratch.appendingPathComponent("suite-\(count)")
-            let project = try BenchSuite.write(count: count, to: root)
+            let base = options.suiteDirectory.map { URL(fileURLWithPath: $0, relativeTo: project.workingDirectory) } ?? scratch
+            let root = base.appendingPathComponent("suite-\(count)")
+            if FileManager.default.fileExists(atPath: root.path) {
+                throw UsageError("\(project.display(root)) exists; the bench writes new suites only")
+            }
+            let suite = try BenchSuite.write(count: count, to: root)
             for jobs in options.jobs {
                 stderr("bench: rnnspec run, \(count) cases, --jobs \(jobs)\n")
                 var runs: [ChildRun] = []
                 for _ in 0..<options.runnerRepetitions {
                     runs.append(try runChild(options.executable,
-                                             ["run", "--cases-root", project.casesRoot.path, "--golden-root", project.goldenRoot.path,
+                                             ["run", "--cases-root", suite.casesRoot.path, "--golden-root", suite.goldenRoot.path,
                                               "--jobs", "\(jobs)"], scratch: scratch))
                 }
                 let last = runs.last!
