@@ -36,8 +36,9 @@ struct NodeReader {
         do {
             // No implicit tag resolution: rnnspec reads every scalar from its text, and the
             // default resolver's regular expressions (run on every mapping key, to check for
-            // duplicates) were the largest cost of loading a case.
-            return try Yams.compose(yaml: source.text, .basic)
+            // duplicates) were the largest cost of loading a case. The encoding is given, since
+            // Yams' default reads the whole process environment on every parse.
+            return try Yams.compose(yaml: source.text, .basic, .default, .utf8)
         } catch let error as YamlError {
             throw NodeReader.convert(error, source)
         }
