@@ -298,13 +298,32 @@ public struct Golden: Sendable {
         return String(inner)
     }
 
-    /// The items of `[a, b, c]` (plain numbers or words, no quotes or nesting).
+    /// The items of `[a, b, c]` (plain numbers or words, no quotes or nesting), split on the
+    /// bytes: the separator is exactly ", ".
     private static func rowItems(_ text: Substring) -> [Substring]? {
-        guard text.hasPrefix("["), text.hasSuffix("]"), text.count >= 3 else { return nil }
-        let items = text.dropFirst().dropLast().split(separator: ", ", omittingEmptySubsequences: false)
-        for item in items where item.isEmpty || item.contains(where: { $0 == "[" || $0 == "]" || $0 == "," || $0 == " " || $0 == "\"" || $0 == "'" || $0 == "#" || $0 == "{" }) {
-            return nil
+        let u = text.utf8
+        guard u.count >= 3, u.first == 0x5B, u.last == 0x5D else { return nil }   // [ ]
+        var items: [Substring] = []
+        var start = u.index(after: u.startIndex)
+        var i = start
+        let end = u.index(before: u.endIndex)
+        while i < end {
+            let b = u[i]
+            switch b {
+            case 0x2C:                                                             // ,
+                let next = u.index(after: i)
+                guard next < end, u[next] == 0x20, start < i else { return nil }
+                items.append(Substring(u[start..<i]))
+                start = u.index(after: next)
+                i = start
+                continue
+            case 0x5B, 0x5D, 0x20, 0x22, 0x27, 0x23, 0x7B, 0x7D, 0x3A: return nil     // [ ] space " ' # { } :
+            default: break
+            }
+            i = u.index(after: i)
         }
+        guard start < end else { return nil }
+        items.append(Substring(u[start..<end]))
         return items
     }
 
