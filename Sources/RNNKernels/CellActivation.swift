@@ -95,4 +95,26 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         case .softplus: return RNNKernels.sigmoid(x)
         }
     }
+
+    /// act'(x) when y = act(x) is already known: y (1 − y) for the sigmoid and 1 − y² for tanh,
+    /// the values `derivative(x)` computes, without evaluating the function again.
+    @inlinable
+    public func derivative<T: KernelScalar>(_ x: T, output y: T) -> T {
+        switch kind {
+        case .sigmoid: return y * (1 - y)
+        case .tanh: return 1 - y * y
+        default: return derivative(x)
+        }
+    }
+
+    /// y = act(x) over a buffer: the sigmoid and tanh vectorized (`vectorApply`), the others
+    /// element by element.
+    @inlinable
+    public func apply<T: KernelScalar>(_ x: UnsafeBufferPointer<T>, into y: UnsafeMutableBufferPointer<T>) {
+        switch kind {
+        case .sigmoid: T.vectorApply(.sigmoid, x, into: y)
+        case .tanh: T.vectorApply(.tanh, x, into: y)
+        default: for k in x.indices { y[k] = apply(x[k]) }
+        }
+    }
 }

@@ -169,7 +169,12 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
                                                   head: SequenceLossHead<T>, window: Int? = nil,
                                                   into g: inout CellSequenceGradients<T>) {
     let steps = cache.steps.count, bsz = cache.h.shape[1], s = cell.stateSize, h = cell.hiddenSize
-    let isLSTM = cell.conventions.kind == .lstm
+    let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
+    // Every step's da and dRecurrent, [T*B, G*H]: the weight gradients are then one product over
+    // all T*B rows (after the loop) instead of T products over B rows.
+    var da = [T](), dRecurrent = [T]()
+    da.reserveCapacity(steps * bsz * gh)
+    dRecurrent.reserveCapacity(steps * bsz * gh)
     var dhNext = [T](repeating: 0, count: bsz * s)
     var dcNext: [T]? = isLSTM ? [T](repeating: 0, count: bsz * h) : nil
     for t in stride(from: steps - 1, through: 0, by: -1) {
@@ -204,13 +209,29 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
                 gemm(dh, proj.scalars, into: &dhCell, m: bsz, n: h, k: s)
             }
             var total = dcNext
-            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * cell.conventions.outputActivation.derivative(c[k]) }
+            let outAct = cell.conventions.outputActivation
+            var hc = [T](repeating: 0, count: bsz * h)
+            c.withUnsafeBufferPointer { cb in hc.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
+            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * outAct.derivative(c[k], output: hc[k]) }
             g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: total)
         }
-        let back = cell.backward(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
-                                 dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
+        let back = cell.backwardStep(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
+                                     dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
+        // Stored in reverse time order, like the inputs gathered below.
+        da.append(contentsOf: back.da)
+        dRecurrent.append(contentsOf: back.dRecurrent)
         dhNext = back.hPrev.scalars
         dcNext = back.cPrev?.scalars
+    }
+    if steps > 0 {
+        var x = [T](), hPrev = [T]()
+        x.reserveCapacity(steps * bsz * cell.inputSize)
+        hPrev.reserveCapacity(steps * bsz * s)
+        for t in stride(from: steps - 1, through: 0, by: -1) {
+            x.append(contentsOf: cache.steps[t].x.scalars)
+            hPrev.append(contentsOf: cache.steps[t].hPrev.scalars)
+        }
+        cell.accumulateWeightGradients(da: da, dRecurrent: dRecurrent, x: x, hPrev: hPrev, rows: steps * bsz, into: &g.cell)
     }
     for k in 0..<(bsz * s) { g.h0.scalars[k] += dhNext[k] }
     if let dcNext { for k in 0..<(bsz * h) { g.c0!.scalars[k] += dcNext[k] } }

@@ -116,4 +116,24 @@ extension CellGradients {
     /// The gradients of Keras' `kernel` and `recurrent_kernel` (transposes of dW and dR).
     @inlinable
     public var kerasKernels: (kernel: Tensor<T>, recurrentKernel: Tensor<T>) { (transposed(w), transposed(r)) }
+
+    /// The gradient of Keras' `bias`: db_W [G*H], or [2, G*H] = (input bias, recurrent bias) when
+    /// `split` (a GRU with `reset_after`), the inverse of `CellParameters.keras`.
+    @inlinable
+    public func kerasBias(split: Bool) -> Tensor<T> {
+        split ? Tensor.stacked([bw, br], innerShape: bw.shape) : bw
+    }
+
+    /// The gradients of ONNX's W [D, G*H, I], R [D, G*H, H], B [D, 2*G*H] = (Wb, Rb) and
+    /// P [D, 3*H] = (p_i, p_o, p_f) from one cell's gradients per direction: the inverse of
+    /// `CellParameters.onnx`.
+    @inlinable
+    public static func onnx(_ directions: [CellGradients]) -> (w: Tensor<T>, r: Tensor<T>, b: Tensor<T>, p: Tensor<T>) {
+        let first = directions[0]
+        return (Tensor.stacked(directions.map(\.w), innerShape: first.w.shape),
+                Tensor.stacked(directions.map(\.r), innerShape: first.r.shape),
+                Tensor.stacked(directions.map { stackedRows([$0.bw, $0.br]) }, innerShape: [2 * first.bw.count]),
+                Tensor.stacked(directions.map { stackedRows([$0.peepholeI, $0.peepholeO, $0.peepholeF]) },
+                               innerShape: [3 * first.peepholeI.count]))
+    }
 }

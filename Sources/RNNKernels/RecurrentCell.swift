@@ -281,6 +281,18 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         return Swift.abs(x) <= T(c) ? 1 : 0
     }
 
+    /// y[k] = act(clamp(a[k])) for k in 0..<n: the whole run at once (vectorized for the sigmoid
+    /// and tanh), through a scratch copy only when the cell clips.
+    @inlinable
+    func activate(_ act: CellActivation, _ a: UnsafePointer<T>, into y: UnsafeMutablePointer<T>, count n: Int) {
+        if conventions.clip == nil {
+            act.apply(UnsafeBufferPointer(start: a, count: n), into: UnsafeMutableBufferPointer(start: y, count: n))
+        } else {
+            let clamped = (0..<n).map { clamp(a[$0]) }
+            clamped.withUnsafeBufferPointer { act.apply($0, into: UnsafeMutableBufferPointer(start: y, count: n)) }
+        }
+    }
+
     /// Rows [k*H, (k+1)*H) of a [G*H, K] matrix, as a flat [H*K] array.
     @inlinable
     func rows(_ m: Tensor<T>, block k: Int) -> [T] {
@@ -290,6 +302,30 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
 
     // MARK: forward
 
+    /// Whether b_R is added with b_W in the input projection (RNN, LSTM): every gate sees
+    /// b_W + b_R. The GRU keeps b_R apart, because its reset gate multiplies R_n h_prev + b_Rn.
+    @inlinable
+    var foldsRecurrentBias: Bool { conventions.kind != .gru }
+
+    /// The input part of every gate for `rows` rows of x at once: x Wᵀ + b_W (+ b_R for RNN and
+    /// LSTM), [rows, G*H]. A sequence calls it once for all its steps ([T*B, I] → [T*B, G*H]),
+    /// one matrix product instead of T.
+    @inlinable
+    public func projectInputs(_ x: [T], rows: Int) -> [T] {
+        let gh = conventions.kind.gateCount * hiddenSize, p = parameters
+        precondition(x.count == rows * inputSize, "projectInputs: \(x.count) values for \(rows) rows of \(inputSize)")
+        var bias = p.bw?.scalars ?? [T](repeating: 0, count: gh)
+        if foldsRecurrentBias, let br = p.br { for j in 0..<gh { bias[j] += br.scalars[j] } }
+        var out = [T](repeating: 0, count: rows * gh)
+        out.withUnsafeMutableBufferPointer { o in
+            bias.withUnsafeBufferPointer { b in
+                for row in 0..<rows { for j in 0..<gh { o[row * gh + j] = b[j] } }
+            }
+        }
+        gemm(x, p.w.scalars, into: &out, m: rows, n: gh, k: inputSize, transposeB: true, accumulate: true)
+        return out
+    }
+
     /// One step for a batch.
     ///
     /// - Parameters:
@@ -297,63 +333,77 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     /// - Returns: the cache, holding every gate, c and h.
     @inlinable
     public func forward(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
+        precondition(x.rank == 2 && x.shape[1] == inputSize, "cell step: x \(x.shape)")
+        return forward(x: x, projected: projectInputs(x.scalars, rows: x.shape[0]), hPrev: hPrev, cPrev: cPrev)
+    }
+
+    /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
+    /// ([B, G*H]; it becomes the step's pre-activations).
+    @inlinable
+    public func forward(x: Tensor<T>, projected: [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
         let conv = conventions, p = parameters
         let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
-        precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s], "cell step: x \(x.shape), h_prev \(hPrev.shape)")
-
-        // Input part for every gate: x Wᵀ + b_W.
-        var pre = [T](repeating: 0, count: bsz * gh)
-        if let bw = p.bw { for row in 0..<bsz { for j in 0..<gh { pre[row * gh + j] = bw.scalars[j] } } }
-        gemm(x.scalars, p.w.scalars, into: &pre, m: bsz, n: gh, k: inp, transposeB: true, accumulate: true)
-
-        // Recurrent part h_prev Rᵀ + b_R.
-        var rec = [T](repeating: 0, count: bsz * gh)
-        if let br = p.br { for row in 0..<bsz { for j in 0..<gh { rec[row * gh + j] = br.scalars[j] } } }
-        gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
-
+        precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
+                     "cell step: x \(x.shape), h_prev \(hPrev.shape)")
+        var pre = projected
         var gates = [T](repeating: 0, count: bsz * gh)
         switch conv.kind {
         case .rnn:
-            for j in 0..<(bsz * gh) {
-                pre[j] += rec[j]
-                gates[j] = conv.candidateActivation.apply(clamp(pre[j]))
+            // a = (x Wᵀ + b_W + b_R) + h_prev Rᵀ.
+            gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
+            pre.withUnsafeBufferPointer { a in
+                gates.withUnsafeMutableBufferPointer { y in
+                    activate(conv.candidateActivation, a.baseAddress!, into: y.baseAddress!, count: bsz * gh)
+                }
             }
             let hT = Tensor(shape: [bsz, h], scalars: gates)
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                                 gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil, c: nil, unprojected: nil, h: hT)
+                                 gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
 
         case .lstm:
             let cp = cPrev ?? Tensor(zeros: [bsz, h])
             precondition(cp.shape == [bsz, h], "cell step: c_prev \(cp.shape)")
+            gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
             let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
-            var c = [T](repeating: 0, count: bsz * h), m = c, hOut = c
-            for row in 0..<bsz {
-                let base = row * gh
-                for j in 0..<h {
-                    let cpj = cp.scalars[row * h + j]
-                    for k in [ki, kf, kg, ko] { pre[base + k + j] += rec[base + k + j] }
-                    if let pi = p.peepholeI { pre[base + ki + j] += pi.scalars[j] * cpj }
-                    if let pf = p.peepholeF { pre[base + kf + j] += pf.scalars[j] * cpj }
-                    let iv = conv.gateActivation.apply(clamp(pre[base + ki + j]))
-                    let fv = conv.inputForget ? 1 - iv : conv.gateActivation.apply(clamp(pre[base + kf + j]))
-                    let gv = conv.candidateActivation.apply(clamp(pre[base + kg + j]))
-                    let cv = lstmCellState(forget: fv, input: iv, candidate: gv, previous: cpj)
-                    if let po = p.peepholeO { pre[base + ko + j] += po.scalars[j] * cv }
-                    let ov = conv.gateActivation.apply(clamp(pre[base + ko + j]))
-                    gates[base + ki + j] = iv
-                    gates[base + kf + j] = fv
-                    gates[base + kg + j] = gv
-                    gates[base + ko + j] = ov
-                    c[row * h + j] = cv
-                    m[row * h + j] = ov * conv.outputActivation.apply(cv)
+            let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
+            let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
+            var c = [T](repeating: 0, count: bsz * h), m = c
+            pre.withUnsafeMutableBufferPointer { aBuf in
+                gates.withUnsafeMutableBufferPointer { yBuf in
+                    c.withUnsafeMutableBufferPointer { cBuf in
+                        m.withUnsafeMutableBufferPointer { mBuf in
+                            cp.scalars.withUnsafeBufferPointer { cpBuf in
+                                for row in 0..<bsz {
+                                    let a = aBuf.baseAddress! + row * gh, y = yBuf.baseAddress! + row * gh
+                                    let cIn = cpBuf.baseAddress! + row * h
+                                    let cOut = cBuf.baseAddress! + row * h, mOut = mBuf.baseAddress! + row * h
+                                    if let pI { for j in 0..<h { a[ki + j] += pI[j] * cIn[j] } }
+                                    if let pF { for j in 0..<h { a[kf + j] += pF[j] * cIn[j] } }
+                                    activate(gateAct, a + ki, into: y + ki, count: h)
+                                    if conv.inputForget {
+                                        for j in 0..<h { y[kf + j] = 1 - y[ki + j] }
+                                    } else {
+                                        activate(gateAct, a + kf, into: y + kf, count: h)
+                                    }
+                                    activate(candAct, a + kg, into: y + kg, count: h)
+                                    for j in 0..<h {
+                                        cOut[j] = lstmCellState(forget: y[kf + j], input: y[ki + j], candidate: y[kg + j], previous: cIn[j])
+                                    }
+                                    if let pO { for j in 0..<h { a[ko + j] += pO[j] * cOut[j] } }
+                                    activate(gateAct, a + ko, into: y + ko, count: h)
+                                    outAct.apply(UnsafeBufferPointer(start: cOut, count: h), into: UnsafeMutableBufferPointer(start: mOut, count: h))
+                                    for j in 0..<h { mOut[j] *= y[ko + j] }
+                                }
+                            }
+                        }
+                    }
                 }
             }
+            var hOut = m
             if let proj = p.projection {
                 hOut = [T](repeating: 0, count: bsz * s)
                 gemm(m, proj.scalars, into: &hOut, m: bsz, n: s, k: h, transposeB: true)
-            } else {
-                hOut = m
             }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
@@ -362,14 +412,25 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                                  h: Tensor(shape: [bsz, s], scalars: hOut))
 
         case .gru:
+            // Recurrent part h_prev Rᵀ + b_R, kept apart: the reset gate multiplies its n block.
+            var rec = p.br?.scalars ?? [T](repeating: 0, count: gh)
+            if bsz > 1 { rec = [T]((0..<bsz).map { _ in rec }.joined()) }
+            gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
             let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
+            let gateAct = conv.gateActivation
             for row in 0..<bsz {
                 let base = row * gh
                 for j in 0..<h {
                     pre[base + kz + j] += rec[base + kz + j]
                     pre[base + kr + j] += rec[base + kr + j]
-                    gates[base + kz + j] = conv.gateActivation.apply(clamp(pre[base + kz + j]))
-                    gates[base + kr + j] = conv.gateActivation.apply(clamp(pre[base + kr + j]))
+                }
+            }
+            pre.withUnsafeBufferPointer { a in
+                gates.withUnsafeMutableBufferPointer { y in
+                    for row in 0..<bsz {
+                        activate(gateAct, a.baseAddress! + row * gh + kz, into: y.baseAddress! + row * gh + kz, count: h)
+                        activate(gateAct, a.baseAddress! + row * gh + kr, into: y.baseAddress! + row * gh + kr, count: h)
+                    }
                 }
             }
             var resetInput = [T](repeating: 0, count: bsz * h)
@@ -392,12 +453,17 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 for row in 0..<bsz { for j in 0..<h { pre[row * gh + kn + j] += u[row * h + j] } }
             }
             var hOut = [T](repeating: 0, count: bsz * h)
+            let candAct = conv.candidateActivation, side = conv.updateSide
+            pre.withUnsafeBufferPointer { a in
+                gates.withUnsafeMutableBufferPointer { y in
+                    for row in 0..<bsz { activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h) }
+                }
+            }
             for row in 0..<bsz {
                 for j in 0..<h {
-                    let nv = conv.candidateActivation.apply(clamp(pre[row * gh + kn + j]))
-                    gates[row * gh + kn + j] = nv
+                    let nv = gates[row * gh + kn + j]
                     let z = gates[row * gh + kz + j], hp = hPrev.scalars[row * h + j]
-                    hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: conv.updateSide)
+                    hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: side)
                 }
             }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
@@ -416,31 +482,71 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     ///   - dh: dL/dh for this step's h, [B, P] (everything flowing into h: the output and the next step).
     ///   - dc: dL/dc from the next step, [B, H] (LSTM; zeros if nil).
     /// - Note: at a clip boundary the slope is 1; activations use one-sided derivatives at kinks.
+    ///   This is `backwardStep` followed by `accumulateWeightGradients` for the one step; a
+    ///   sequence defers the second to one product over all its steps.
     @inlinable
     public func backward(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
                          into grads: inout CellGradients<T>) -> CellInputGradients<T> {
+        let bsz = cache.x.shape[0], inp = inputSize, gh = conventions.kind.gateCount * hiddenSize
+        let step = backwardStep(cache, dh: dh, dc: dc, into: &grads)
+        accumulateWeightGradients(da: step.da, dRecurrent: step.dRecurrent, x: cache.x.scalars,
+                                  hPrev: cache.hPrev.scalars, rows: bsz, into: &grads)
+        var dx = [T](repeating: 0, count: bsz * inp)
+        gemm(step.da, parameters.w.scalars, into: &dx, m: bsz, n: inp, k: gh)
+        return CellInputGradients(x: Tensor(shape: [bsz, inp], scalars: dx), hPrev: step.hPrev, cPrev: step.cPrev)
+    }
+
+    /// The weight gradients that are products over rows: dW += daᵀ x, db_W += Σ da,
+    /// dR += dRᵀ h_prev, db_R += Σ dR, where dR = `dRecurrent`.
+    ///
+    /// - Parameters:
+    ///   - da: dL/d(input part of the pre-activations), [rows, G*H]. - dRecurrent: dL/d(h_prev Rᵀ + b_R), [rows, G*H].
+    ///   - x: [rows, I]. - hPrev: [rows, P].
+    ///   - rows: B for one step, or T*B for a whole sequence at once.
+    @inlinable
+    public func accumulateWeightGradients(da: [T], dRecurrent: [T], x: [T], hPrev: [T], rows: Int,
+                                          into grads: inout CellGradients<T>) {
+        let gh = conventions.kind.gateCount * hiddenSize
+        gemm(da, x, into: &grads.w.scalars, m: gh, n: inputSize, k: rows, transposeA: true, accumulate: true)
+        gemm(dRecurrent, hPrev, into: &grads.r.scalars, m: gh, n: stateSize, k: rows, transposeA: true, accumulate: true)
+        addColumnSums(da, rows: rows, cols: gh, into: &grads.bw.scalars)
+        addColumnSums(dRecurrent, rows: rows, cols: gh, into: &grads.br.scalars)
+    }
+
+    /// The part of the backward step that must run step by step: the gradients of the gate
+    /// pre-activations and of the previous state. Adds into `grads` only what is not a product
+    /// over rows (peepholes, projection, and the GRU's n block of R when the reset applies before
+    /// the product); `accumulateWeightGradients` adds the rest.
+    ///
+    /// - Returns: da [B, G*H] (input part), dRecurrent [B, G*H] (recurrent part; equal to da but for
+    ///   the GRU's n block), dL/dh_prev [B, P], dL/dc_prev [B, H] (LSTM).
+    @inlinable
+    public func backwardStep(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
+                             into grads: inout CellGradients<T>) -> CellStepGradients<T> {
         let conv = conventions, p = parameters
-        let bsz = cache.x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
+        let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize
         let gh = conv.kind.gateCount * h
         precondition(dh.shape == [bsz, s], "cell backward: dh \(dh.shape)")
         let pre = cache.preactivations.scalars, gates = cache.gates.scalars
         // dL/d(pre-activation) per gate, storage order.
         var da = [T](repeating: 0, count: bsz * gh)
         var dhPrev = [T](repeating: 0, count: bsz * s)
-        var dcPrev: [T]? = nil
-        @inline(__always) func slope(_ act: CellActivation, _ x: T) -> T { act.derivative(clamp(x)) * clampSlope(x) }
+        /// act'(clamp(x)) · clamp'(x), from the stored output y = act(clamp(x)).
+        @inline(__always) func slope(_ act: CellActivation, _ x: T, _ y: T) -> T {
+            act.derivative(clamp(x), output: y) * clampSlope(x)
+        }
 
         switch conv.kind {
         case .rnn:
-            for j in 0..<(bsz * gh) { da[j] = dh.scalars[j] * slope(conv.candidateActivation, pre[j]) }
+            let act = conv.candidateActivation
+            for j in 0..<(bsz * gh) { da[j] = dh.scalars[j] * slope(act, pre[j], gates[j]) }
             gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
-            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
-            addColumnSums(da, rows: bsz, cols: gh, into: &grads.br.scalars)
-            gemm(da, cache.hPrev.scalars, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
+            return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
 
         case .lstm:
             let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
             let c = cache.c!.scalars, cp = cache.cPrev!.scalars
+            let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
             // dm = dL/d(o ⊙ h(c)).
             var dm = dh.scalars
             if let proj = p.projection, var dproj = grads.projection {
@@ -449,19 +555,24 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 gemm(dh.scalars, cache.unprojected!.scalars, into: &dproj.scalars, m: s, n: h, k: bsz, transposeA: true, accumulate: true)
                 grads.projection = dproj
             }
+            let dcNext = dc?.scalars ?? [T](repeating: 0, count: bsz * h)
+            // h(c), as the forward pass computed it.
+            var hcAll = [T](repeating: 0, count: bsz * h)
+            c.withUnsafeBufferPointer { cb in hcAll.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
+            let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
             var dcp = [T](repeating: 0, count: bsz * h)
             for row in 0..<bsz {
                 let base = row * gh
                 for j in 0..<h {
                     let q = row * h + j
                     let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
-                    let hc = conv.outputActivation.apply(c[q])
+                    let hc = hcAll[q]
                     let dOut = dm[q]
-                    var dcv = (dc?.scalars[q] ?? 0) + dOut * ov * conv.outputActivation.derivative(c[q])
-                    let dao = dOut * hc * slope(conv.gateActivation, pre[base + ko + j])
+                    var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
+                    let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
                     da[base + ko + j] = dao
-                    if let po = p.peepholeO {
-                        dcv += dao * po.scalars[j]
+                    if let pO {
+                        dcv += dao * pO[j]
                         grads.peepholeO.scalars[j] += dao * c[q]
                     }
                     var di = dcv * gv
@@ -471,32 +582,31 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     if conv.inputForget {
                         di -= df
                     } else {
-                        let daf = df * slope(conv.gateActivation, pre[base + kf + j])
+                        let daf = df * slope(gateAct, pre[base + kf + j], fv)
                         da[base + kf + j] = daf
-                        if let pf = p.peepholeF {
-                            dcPrevQ += daf * pf.scalars[j]
+                        if let pF {
+                            dcPrevQ += daf * pF[j]
                             grads.peepholeF.scalars[j] += daf * cp[q]
                         }
                     }
-                    let dai = di * slope(conv.gateActivation, pre[base + ki + j])
+                    let dai = di * slope(gateAct, pre[base + ki + j], iv)
                     da[base + ki + j] = dai
-                    if let pi = p.peepholeI {
-                        dcPrevQ += dai * pi.scalars[j]
+                    if let pI {
+                        dcPrevQ += dai * pI[j]
                         grads.peepholeI.scalars[j] += dai * cp[q]
                     }
-                    da[base + kg + j] = dg * slope(conv.candidateActivation, pre[base + kg + j])
+                    da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
                     dcp[q] = dcPrevQ
                 }
             }
-            dcPrev = dcp
             gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
-            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
-            addColumnSums(da, rows: bsz, cols: gh, into: &grads.br.scalars)
-            gemm(da, cache.hPrev.scalars, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
+            return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
+                                     cPrev: Tensor(shape: [bsz, h], scalars: dcp))
 
         case .gru:
             let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
             let hp = cache.hPrev.scalars, ri = cache.resetInput!.scalars
+            let gateAct = conv.gateActivation, candAct = conv.candidateActivation
             var dn = [T](repeating: 0, count: bsz * h)    // dL/d(a_n)
             for row in 0..<bsz {
                 let base = row * gh
@@ -509,60 +619,70 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     } else {
                         dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
                     }
-                    da[base + kz + j] = dz * slope(conv.gateActivation, pre[base + kz + j])
-                    dn[q] = dnv * slope(conv.candidateActivation, pre[base + kn + j])
+                    da[base + kz + j] = dz * slope(gateAct, pre[base + kz + j], z)
+                    dn[q] = dnv * slope(candAct, pre[base + kn + j], nv)
                     da[base + kn + j] = dn[q]
                 }
             }
-            let rn = rows(p.r, block: conv.block(.n))
-            var dRn = [T](repeating: 0, count: h * s)
-            var dbRn = [T](repeating: 0, count: h)
+            // dRecurrent: the z and r blocks as da; the n block is dL/d(R_n h_prev + b_Rn) after
+            // the matmul, and 0 before it (R_n then multiplies r ⊙ h_prev: added here).
+            var dRec = da
             switch conv.resetPlacement {
             case .afterMatmul:
                 // u = R_n h_prev + b_Rn; a_n += r ⊙ u.
-                var du = [T](repeating: 0, count: bsz * h)
                 for row in 0..<bsz {
                     for j in 0..<h {
                         let q = row * h + j
                         let dr = dn[q] * ri[q]
-                        da[row * gh + kr + j] = dr * slope(conv.gateActivation, pre[row * gh + kr + j])
-                        du[q] = dn[q] * gates[row * gh + kr + j]
+                        da[row * gh + kr + j] = dr * slope(gateAct, pre[row * gh + kr + j], gates[row * gh + kr + j])
+                        dRec[row * gh + kr + j] = da[row * gh + kr + j]
+                        dRec[row * gh + kn + j] = dn[q] * gates[row * gh + kr + j]
                     }
                 }
-                gemm(du, rn, into: &dhPrev, m: bsz, n: s, k: h, accumulate: true)
-                gemm(du, hp, into: &dRn, m: h, n: s, k: bsz, transposeA: true)
-                addColumnSums(du, rows: bsz, cols: h, into: &dbRn)
             case .beforeMatmul:
                 // q = r ⊙ h_prev; a_n += R_n q + b_Rn.
+                let rn = rows(p.r, block: conv.block(.n))
                 var dq = [T](repeating: 0, count: bsz * s)
                 gemm(dn, rn, into: &dq, m: bsz, n: s, k: h)
+                var dRn = [T](repeating: 0, count: h * s)
                 gemm(dn, ri, into: &dRn, m: h, n: s, k: bsz, transposeA: true)
-                addColumnSums(dn, rows: bsz, cols: h, into: &dbRn)
+                let off = conv.block(.n) * h * s
+                for e in 0..<(h * s) { grads.r.scalars[off + e] += dRn[e] }
+                for row in 0..<bsz { for j in 0..<h { grads.br.scalars[kn + j] += dn[row * h + j] } }
                 for row in 0..<bsz {
                     for j in 0..<h {
                         let q = row * h + j, r = gates[row * gh + kr + j]
-                        da[row * gh + kr + j] = dq[q] * hp[q] * slope(conv.gateActivation, pre[row * gh + kr + j])
+                        da[row * gh + kr + j] = dq[q] * hp[q] * slope(gateAct, pre[row * gh + kr + j], r)
+                        dRec[row * gh + kr + j] = da[row * gh + kr + j]
+                        dRec[row * gh + kn + j] = 0
                         dhPrev[q] += dq[q] * r
                     }
                 }
             }
-            // z and r blocks of the recurrent part: h_prev R_zrᵀ + b_Rzr.
-            var daZR = da
-            for row in 0..<bsz { for j in 0..<h { daZR[row * gh + kn + j] = 0 } }
-            gemm(daZR, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
-            gemm(daZR, hp, into: &grads.r.scalars, m: gh, n: s, k: bsz, transposeA: true, accumulate: true)
-            addColumnSums(daZR, rows: bsz, cols: gh, into: &grads.br.scalars)
-            let off = conv.block(.n) * h * s
-            for e in 0..<(h * s) { grads.r.scalars[off + e] += dRn[e] }
-            for j in 0..<h { grads.br.scalars[kn + j] += dbRn[j] }
-            addColumnSums(da, rows: bsz, cols: gh, into: &grads.bw.scalars)
+            gemm(dRec, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            return CellStepGradients(da: da, dRecurrent: dRec, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
         }
-        // Input part: every gate's pre-activation is x Wᵀ + b_W + ...
-        var dx = [T](repeating: 0, count: bsz * inp)
-        gemm(da, p.w.scalars, into: &dx, m: bsz, n: inp, k: gh)
-        gemm(da, cache.x.scalars, into: &grads.w.scalars, m: gh, n: inp, k: bsz, transposeA: true, accumulate: true)
-        return CellInputGradients(x: Tensor(shape: [bsz, inp], scalars: dx), hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
-                                  cPrev: dcPrev.map { Tensor(shape: [bsz, h], scalars: $0) })
+    }
+}
+
+/// What `RecurrentCell.backwardStep` returns: the gradients of one step's gate pre-activations
+/// and of its previous state.
+public struct CellStepGradients<T: KernelScalar>: Sendable {
+    /// dL/d(x Wᵀ + b_W), [B, G*H].
+    public var da: [T]
+    /// dL/d(h_prev Rᵀ + b_R), [B, G*H] (the GRU's n block: see `backwardStep`).
+    public var dRecurrent: [T]
+    /// dL/dh_prev, [B, P].
+    public var hPrev: Tensor<T>
+    /// dL/dc_prev, [B, H] (LSTM).
+    public var cPrev: Tensor<T>?
+
+    @inlinable
+    public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?) {
+        self.da = da
+        self.dRecurrent = dRecurrent
+        self.hPrev = hPrev
+        self.cPrev = cPrev
     }
 }
 

@@ -64,11 +64,14 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 ///   - mask: [T, B], all real if nil.
 ///   - outputsInProcessingOrder: write output k at position k of processing (Keras `go_backwards`)
 ///     instead of at its time index.
+///   - keepCaches: keep every step's cache for a backward pass; false for a forward pass alone,
+///     which then holds one step's intermediates at a time (`caches` is empty).
+/// - Note: the input part of every gate is computed for all steps at once, one matrix product.
 @inlinable
 public func runSequence<T: KernelScalar>(
     _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
     mask: Tensor<Bool>? = nil, direction: SequenceDirection = .forward,
-    maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false
+    maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false, keepCaches: Bool = true
 ) -> SequenceRun<T> {
     precondition(x.rank == 3, "runSequence: x must be [T, B, I], found \(x.shape)")
     let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
@@ -79,9 +82,13 @@ public func runSequence<T: KernelScalar>(
     var out = [T](repeating: 0, count: steps * bsz * s)
     var prevOut = [T](repeating: 0, count: bsz * s)
     var caches = [CellStepCache<T>]()
+    if keepCaches { caches.reserveCapacity(steps) }
     let order = direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
+    let gh = cell.conventions.kind.gateCount * h
+    let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
     for (k, t) in order.enumerated() {
-        let cache = cell.forward(x: x.slice(t), hPrev: hState, cPrev: cState)
+        let cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
+                                 hPrev: hState, cPrev: cState)
         var hNew = cache.h.scalars
         var cNew = cache.c?.scalars
         var y = hNew
@@ -99,7 +106,7 @@ public func runSequence<T: KernelScalar>(
         prevOut = y
         hState = Tensor(shape: [bsz, s], scalars: hNew)
         if let cNew { cState = Tensor(shape: [bsz, h], scalars: cNew) }
-        caches.append(cache)
+        if keepCaches { caches.append(cache) }
     }
     return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: hState, cLast: cState,
                        caches: caches, steps: order)

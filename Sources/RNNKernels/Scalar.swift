@@ -26,6 +26,8 @@ where Self.RawSignificand: FixedWidthInteger {
     static func expm1(_ x: Self) -> Self
     /// The name of the precision: `float32` or `float64`.
     static var dtypeName: String { get }
+    /// y = f(x) elementwise over a buffer, several lanes at a time (VectorMath.swift).
+    static func vectorApply(_ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>)
 }
 
 extension Float: KernelScalar {

@@ -33,6 +33,26 @@ final class GradCheckTests: XCTestCase {
         XCTAssertTrue(m.detail.hasPrefix("cases/g.yaml:9:12: shape [3, 3]: 9 of 9 elements differ from the finite differences beyond abs 1e-07, rel 1e-05"), m.detail)
     }
 
+    func testGradcheckWithoutTheUpstreamGradientSaysWhatIsMissing() throws {
+        // The framework kernels report loss and gradients only when an upstream gradient is given.
+        let p = try TempProject()
+        try p.writeCase("g", """
+            kernel: torch.RNN
+            params: {input_size: 1, hidden_size: 1}
+            inputs:
+              input: [[[0.5]], [[-1.0]]]
+              weight_ih_l0: [[0.3]]
+              weight_hh_l0: [[0.7]]
+              bias_ih_l0: [0.1]
+              bias_hh_l0: [0.0]
+            gradcheck: {wrt: [weight_hh_l0]}
+
+            """)
+        let r = try p.result("g", record: .all)
+        XCTAssertFalse(r.status.isSuccess, r.detailText())
+        XCTAssertTrue(r.detailText().contains("gradcheck: torch.RNN reported no 'loss' for this case; loss is Σ doutput⊙output + Σ dh_n⊙h_n over the upstream gradients given; reported (with the d<input> gradients) only when at least one of doutput, dh_n is given"), r.detailText())
+    }
+
     func testGradcheckFieldsAreValidated() throws {
         let p = try TempProject()
         XCTAssertEqual(try p.loadError(bptt + "gradcheck: {wrt: [W_hx]}\n"), """

@@ -12,6 +12,8 @@ struct GradThroughTimeKernel: Kernel {
         dh_norm[t] = ‖dL/dh_t‖ (over the batch and the features), by BPTT through the cell core.
         dc_norm[t] = ‖dL/dc_t‖ in full: through h_t = o_t⊙tanh(c_t) and through c_{t+1} = f_{t+1}⊙c_t + ….
         dh0, dc0: the gradients reaching the initial state.
+        probe_h, probe_c (zeros): added to h_t and c_t after each step, so dprobe_h and dprobe_c are dL/dh_t and
+        dL/dc_t in full, gradchecked like any input; the norms are theirs.
         x is [T, I] or [T, B, I] (then h0, c0, dy are [B, H]).
         """,
         inputs: [
@@ -29,6 +31,10 @@ struct GradThroughTimeKernel: Kernel {
                       example: "{random: normal, shape: [3, 2], seed: 5, std: 0.5}").inSkeleton(),
             InputSpec("b_y", shapes: [["V"]], optional: true, doc: "cross-entropy head: output bias", example: "[0.0, 0.1, -0.1]"),
             InputSpec("dy", shapes: [["H"], ["B", "H"]], optional: true, doc: "upstream head (instead of target): L = dy·h_T", example: "[1.0, 0.0]"),
+            InputSpec("probe_h", shapes: [["T", "H"], ["T", "B", "H"]], optional: true,
+                      doc: "added to h_t after every step (zeros: no change); dprobe_h = dL/dh_t", example: "{zeros: [3, 2]}"),
+            InputSpec("probe_c", shapes: [["T", "H"], ["T", "B", "H"]], optional: true,
+                      doc: "lstm: added to c_t after every step, before h_t = o_t⊙tanh(c_t); dprobe_c = dL/dc_t", example: "{zeros: [3, 2]}"),
         ],
         params: [ParamSpec("cell", .choice(CellKind.allCases.map(\.rawValue)), default: .string("rnn"), "the cell: rnn (tanh), lstm or gru")],
         outputs: [
@@ -37,6 +43,8 @@ struct GradThroughTimeKernel: Kernel {
             OutputSpec("dc_norm", "[T]", optional: true, "lstm: ‖dL/dc_t‖ for t = 0 … T−1"),
             OutputSpec("dh0", "[H] or [B, H]", "dL/dh0"),
             OutputSpec("dc0", "[H] or [B, H]", optional: true, "lstm: dL/dc0"),
+            OutputSpec("dprobe_h", "like probe_h", optional: true, "with probe_h: dL/dh_t for every t (dh_norm[t] is its norm at t)"),
+            OutputSpec("dprobe_c", "like probe_c", optional: true, "with probe_c: dL/dc_t for every t (dc_norm[t] is its norm at t)"),
         ],
         lossOutput: "loss")
 
@@ -83,8 +91,11 @@ struct GradThroughTimeKernel: Kernel {
         for (name, t) in [("h0", h0), ("c0", c0)] where t != nil && t!.shape[1] != h {
             throw KernelError.input(name, "\(name) must have \(h) features (H), found \(t!.shape[1])")
         }
-        let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0,
-                                        head: head, lossFrom: steps - 1)
+        if kind != .lstm { try c.rejectInputs(["probe_c"], because: "only the lstm cell has a cell state") }
+        let probeH: Tensor<T>? = try probe(c, "probe_h", form, width: h), probeC: Tensor<T>? = try probe(c, "probe_c", form, width: h)
+        let cache = probeH == nil && probeC == nil
+            ? cellSequenceForward(cell, x: x, h0: h0, c0: c0, head: head, lossFrom: steps - 1)
+            : probedSequenceForward(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC, head: head, lossFrom: steps - 1)
         var grads = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: bsz)
         cellSequenceBackward(cell, cache: cache, head: head, into: &grads)
         var out = KernelOutputs()
@@ -93,6 +104,16 @@ struct GradThroughTimeKernel: Kernel {
         if let dc = grads.dc { out["dc_norm"] = .real(stepNorms(dc)) }
         out["dh0"] = .real(form.unbatch(grads.h0))
         if let dc0 = grads.c0 { out["dc0"] = .real(form.unbatch(dc0)) }
+        if probeH != nil { out["dprobe_h"] = .real(form.unbatch(grads.dh)) }
+        if probeC != nil, let dc = grads.dc { out["dprobe_c"] = .real(form.unbatch(dc)) }
         return out
+    }
+
+    /// A probe input, [T, H] or [T, B, H] like x, as [T, B, H].
+    func probe<T: KernelScalar>(_ c: KernelContext, _ name: String, _ form: SequenceBatching, width: Int) throws -> Tensor<T>? {
+        guard let t: Tensor<T> = try c.optionalReal(name) else { return nil }
+        let expected = form.batched ? [form.steps, form.batch, width] : [form.steps, width]
+        guard t.shape == expected else { throw KernelError.input(name, "\(name) must be \(expected.shapeText) like the states h_t, found \(t.shape.shapeText)") }
+        return form.sequence(t)
     }
 }

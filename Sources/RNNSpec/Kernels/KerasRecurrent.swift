@@ -57,6 +57,12 @@ struct KerasRecurrentKernel: Kernel {
         inputs.append(InputSpec("mask", .boolean, shapes: [["batch", "timesteps"]], optional: true,
                                 doc: "mask (batch, timesteps): false steps keep the state and repeat the previous output",
                                 example: "[[true, true, false]]"))
+        inputs.append(FrameworkGradients.upstream("output", shapes: [["batch", "units"], ["batch", "timesteps", "units"]], like: "output",
+                                                  example: "[[1.0]]"))
+        inputs.append(FrameworkGradients.upstream("state_h", shapes: [["batch", "units"]], like: "state_h (with return_state)", example: "[[0.5]]"))
+        if kind == .lstm {
+            inputs.append(FrameworkGradients.upstream("state_c", shapes: [["batch", "units"]], like: "state_c (with return_state)", example: "[[0.5]]"))
+        }
         var params: [ParamSpec] = [
             ParamSpec("units", .integer(min: 1, max: nil), "units"),
             ParamSpec("activation", .choice(Self.activationNames), default: .string("tanh"),
@@ -81,6 +87,11 @@ struct KerasRecurrentKernel: Kernel {
             OutputSpec("state_h", "(batch, units)", optional: true, "final state h (with return_state)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("state_c", "(batch, units)", optional: true, "final carry state c (with return_state)")) }
+        let upstreams = kind == .lstm ? ["doutput", "dstate_h", "dstate_c"] : ["doutput", "dstate_h"]
+        outputs.append(FrameworkGradients.lossOutput(upstreams))
+        outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"])
+        outputs.append(OutputSpec("dinitial_state", "(\(kind == .lstm ? 2 : 1), batch, units)", optional: true,
+                                  "dloss/dinitial_state, \(kind == .lstm ? "[dh, dc]" : "[dh]") stacked (with an upstream gradient and initial_state)"))
         let eq: String
         switch kind {
         case .rnn: eq = "h = activation(x·kernel + bias + h_prev·recurrent_kernel)"
@@ -101,8 +112,10 @@ struct KerasRecurrentKernel: Kernel {
 
             kernel is (features, blocks·units): the transpose of PyTorch's weight_ih. Masked steps keep the state and
             output the previous step's output (0 before the first real step), as Keras does.
+            Backward: given doutput (and/or dstate_h\(kind == .lstm ? ", dstate_c" : "") with return_state), loss = Σ doutput⊙output + Σ dstate_h⊙state_h\(kind == .lstm ? " + Σ dstate_c⊙state_c" : "")
+            and dinputs, dkernel, drecurrent_kernel, dbias (in bias's shape) and dinitial_state (when given).
             """,
-            inputs: inputs, params: params, outputs: outputs)
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
@@ -164,20 +177,38 @@ struct KerasRecurrentKernel: Kernel {
             guard case .boolean(let m)? = c.inputs["mask"] else { throw KernelError.input("mask", "mask must be booleans") }
             mask = m.permuted([1, 0])
         }
-        let backwards = c.bool("go_backwards")
+        let backwards = c.bool("go_backwards"), sequences = c.bool("return_sequences"), withState = c.bool("return_state")
+        let maskedOutput: MaskedStepOutput = c.bool("zero_output_for_mask") ? .zero : .previous
         let run = runSequence(cell, x: inputs.permuted([1, 0, 2]), h0: h0, c0: c0, mask: mask,
-                              direction: backwards ? .reverse : .forward,
-                              maskedOutput: c.bool("zero_output_for_mask") ? .zero : .previous,
+                              direction: backwards ? .reverse : .forward, maskedOutput: maskedOutput,
                               outputsInProcessingOrder: true)
         var out = KernelOutputs()
-        if c.bool("return_sequences") {
-            out["output"] = .real(run.outputs.permuted([1, 0, 2]))
-        } else {
-            out["output"] = .real(run.outputs.slice(steps - 1))
-        }
-        if c.bool("return_state") {
+        let output = sequences ? run.outputs.permuted([1, 0, 2]) : run.outputs.slice(steps - 1)
+        out["output"] = .real(output)
+        if withState {
             out["state_h"] = .real(run.hLast)
             if kind == .lstm { out["state_c"] = .real(run.cLast!) }
+        }
+
+        // Backward, when an upstream gradient is given.
+        let upstream = try FrameworkGradients.given(c, [("output", output), ("state_h", withState ? run.hLast : nil),
+                                                        ("state_c", withState ? run.cLast : nil)])
+        guard !upstream.isEmpty else { return out }
+        out["loss"] = .real(upstreamLoss(upstream))
+        // doutput → [timesteps, batch, units] in processing order (only the last position without return_sequences).
+        let dOutputs: Tensor<T>? = try c.optionalReal("doutput").map { (d: Tensor<T>) in
+            sequences ? d.permuted([1, 0, 2])
+                      : Tensor(shape: [steps, batch, units], scalars: [T](repeating: 0, count: (steps - 1) * batch * units) + d.scalars)
+        }
+        let grads = runSequenceBackward(cell, run: run, mask: mask, maskedOutput: maskedOutput, outputsInProcessingOrder: true,
+                                    dOutputs: dOutputs, dhLast: try c.optionalReal("dstate_h"), dcLast: try c.optionalReal("dstate_c"))
+        out["dinputs"] = .real(grads.x.permuted([1, 0, 2]))
+        let kernels = grads.cell.kerasKernels
+        out["dkernel"] = .real(kernels.kernel)
+        out["drecurrent_kernel"] = .real(kernels.recurrentKernel)
+        if let bias { out["dbias"] = .real(grads.cell.kerasBias(split: bias.rank == 2)) }
+        if c.has("initial_state") {
+            out["dinitial_state"] = .real(Tensor<T>.stacked([grads.h0] + (grads.c0.map { [$0] } ?? []), innerShape: [batch, units]))
         }
         return out
     }

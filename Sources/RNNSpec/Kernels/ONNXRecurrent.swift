@@ -55,6 +55,12 @@ struct ONNXRecurrentKernel: Kernel {
             inputs.append(.real("P", ["num_directions", "3*hidden_size"], optional: true, "peepholes [Pi, Po, Pf]; zeros if absent",
                                 example: ex("[1, 3]", 5)))
         }
+        inputs.append(FrameworkGradients.upstream("Y", shapes: [["?", "?", "?", "hidden_size"]], like: "Y (in its layout)",
+                                                  example: "[[[[1.0]]], [[[-0.5]]], [[[0.25]]]]"))
+        inputs.append(FrameworkGradients.upstream("Y_h", shapes: [["?", "?", "hidden_size"]], like: "Y_h", example: "[[[0.5]]]"))
+        if kind == .lstm {
+            inputs.append(FrameworkGradients.upstream("Y_c", shapes: [["?", "?", "hidden_size"]], like: "Y_c", example: "[[[0.5]]]"))
+        }
         var params: [ParamSpec] = [
             ParamSpec("activations", .stringList, optional: true,
                       "activation functions, a list ([\(defaultActivations.joined(separator: ", "))] per direction if absent; case-insensitive)"),
@@ -79,6 +85,9 @@ struct ONNXRecurrentKernel: Kernel {
                        "the last hidden state (after each sequence's last real step)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("Y_c", "like Y_h", "the last cell state")) }
+        let upstreams = kind == .lstm ? ["dY", "dY_h", "dY_c"] : ["dY", "dY_h"]
+        outputs.append(FrameworkGradients.lossOutput(upstreams))
+        outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
         let eq: String
         switch kind {
         case .rnn: eq = "Ht = f(Xt*(Wi^T) + Ht-1*(Ri^T) + Wbi + Rbi)"
@@ -104,8 +113,11 @@ struct ONNXRecurrentKernel: Kernel {
             activations lists the forward direction's functions, then the reverse direction's (as ONNX Runtime requires).
             sequence_lens: steps past a sequence's length output 0; Y_h is the state after its last real step
             (the reverse direction starts there). clip clamps every gate pre-activation.
+            Backward: given dY (and/or dY_h\(kind == .lstm ? ", dY_c" : "")), loss = Σ dY⊙Y + Σ dY_h⊙Y_h\(kind == .lstm ? " + Σ dY_c⊙Y_c" : "") and
+            dX, dW, dR, dinitial_h\(kind == .lstm ? ", dinitial_c" : ""), and dB\(kind == .lstm ? ", dP" : "") when given, in the inputs' layouts.
+            At a clip boundary the slope is 1.
             """,
-            inputs: inputs, params: params, outputs: outputs)
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
     }
 
     /// The activations of each direction, alpha/beta consumed in ONNX Runtime's order.
@@ -184,6 +196,7 @@ struct ONNXRecurrentKernel: Kernel {
         }
         let directions: [SequenceDirection] = direction == "forward" ? [.forward] : direction == "reverse" ? [.reverse] : [.forward, .reverse]
         var runs = [SequenceRun<T>]()
+        var cells = [RecurrentCell<T>]()
         for k in 0..<d {
             let a = acts[k]
             let conventions: CellConventions
@@ -199,6 +212,7 @@ struct ONNXRecurrentKernel: Kernel {
                                               updateSide: .previous)
             }
             let cell = RecurrentCell(conventions: conventions, parameters: .onnx(w: w, r: r, b: b, p: p, direction: k))
+            cells.append(cell)
             runs.append(runSequence(cell, x: x, h0: h0[k], c0: c0[k], mask: mask, direction: directions[k], maskedOutput: .zero))
         }
         // Y [seq_length, num_directions, batch_size, hidden_size].
@@ -214,6 +228,32 @@ struct ONNXRecurrentKernel: Kernel {
         out["Y"] = .real(y)
         out["Y_h"] = .real(yh)
         if let yc { out["Y_c"] = .real(yc) }
+
+        // Backward, when an upstream gradient is given: each direction in layout 0.
+        let upstream = try FrameworkGradients.given(c, [("Y", y), ("Y_h", yh), ("Y_c", yc)])
+        guard !upstream.isEmpty else { return out }
+        out["loss"] = .real(upstreamLoss(upstream))
+        // dY → [num_directions, seq_length, batch_size, hidden_size]; dY_h, dY_c → [num_directions, batch_size, hidden_size].
+        let dY: Tensor<T>? = try c.optionalReal("dY").map { (layout == 1 ? $0.permuted([1, 2, 0, 3]) : $0).permuted([1, 0, 2, 3]) }
+        func perDirection(_ name: String) throws -> Tensor<T>? {
+            try c.optionalReal(name).map { layout == 1 ? $0.permuted([1, 0, 2]) : $0 }
+        }
+        let dYh = try perDirection("dY_h"), dYc = try perDirection("dY_c")
+        let grads = (0..<d).map { k in
+            runSequenceBackward(cells[k], run: runs[k], mask: mask, maskedOutput: .zero,
+                                dOutputs: dY?.slice(k), dhLast: dYh?.slice(k), dcLast: dYc?.slice(k))
+        }
+        var dX = grads[0].x
+        for g in grads.dropFirst() { for e in 0..<dX.count { dX.scalars[e] += g.x.scalars[e] } }
+        func inLayout(_ t: Tensor<T>) -> Tensor<T> { layout == 1 ? t.permuted([1, 0, 2]) : t }
+        out["dX"] = .real(inLayout(dX))
+        let weights = CellGradients.onnx(grads.map(\.cell))
+        out["dW"] = .real(weights.w)
+        out["dR"] = .real(weights.r)
+        if b != nil { out["dB"] = .real(weights.b) }
+        if p != nil { out["dP"] = .real(weights.p) }
+        out["dinitial_h"] = .real(inLayout(Tensor.stacked(grads.map(\.h0), innerShape: [batch, hidden])))
+        if kind == .lstm { out["dinitial_c"] = .real(inLayout(Tensor.stacked(grads.map { $0.c0! }, innerShape: [batch, hidden]))) }
         return out
     }
 }

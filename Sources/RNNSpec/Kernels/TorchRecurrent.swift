@@ -69,6 +69,12 @@ struct TorchRecurrentKernel: Kernel {
                 }
             }
         }
+        inputs.append(FrameworkGradients.upstream("output", shapes: [["?", "?", "?"], ["?", "?"]], like: "output",
+                                                  example: "[[[1.0]], [[-0.5]], [[0.25]]]"))
+        inputs.append(FrameworkGradients.upstream("h_n", shapes: [["?", "?", "H_out"], ["?", "H_out"]], like: "h_n", example: "[[[0.5]]]"))
+        if kind == .lstm {
+            inputs.append(FrameworkGradients.upstream("c_n", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], like: "c_n", example: "[[[0.5]]]"))
+        }
         var params: [ParamSpec] = [
             ParamSpec("input_size", .integer(min: 0, max: nil), "input_size: H_in"),
             ParamSpec("hidden_size", .integer(min: 1, max: nil), "hidden_size: H_cell"),
@@ -91,6 +97,9 @@ struct TorchRecurrentKernel: Kernel {
             OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
+        let upstreams = kind == .lstm ? ["doutput", "dh_n", "dc_n"] : ["doutput", "dh_n"]
+        outputs.append(FrameworkGradients.lossOutput(upstreams))
+        outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
@@ -112,8 +121,10 @@ struct TorchRecurrentKernel: Kernel {
             (D*H_out features). h_n/c_n are layer-major then direction (index = layer*D + direction).
             With lengths: steps past a sequence's length output 0 and its final state is the one after its
             last real step; the reverse direction starts there (PyTorch packed sequences).
+            Backward: given doutput (and/or dh_n\(kind == .lstm ? ", dc_n" : "")), loss = Σ doutput⊙output + Σ dh_n⊙h_n\(kind == .lstm ? " + Σ dc_n⊙c_n" : "")
+            and d<name> for input, h_0\(kind == .lstm ? ", c_0" : "") and every state_dict weight given (autograd's .grad).
             """,
-            inputs: inputs, params: params, outputs: outputs)
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
@@ -217,8 +228,8 @@ struct TorchRecurrentKernel: Kernel {
             outSteps = lengths.max()!
         }
 
-        let run = runStack(cells, directions: bidirectional ? [.forward, .reverse] : [.forward], x: x, h0: h0, c0: c0,
-                           mask: mask, maskedOutput: .zero)
+        let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
+        let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero)
         var output = run.output
         if outSteps < steps {
             let w = output.count / steps
@@ -237,6 +248,47 @@ struct TorchRecurrentKernel: Kernel {
         out["output"] = .real(output)
         out["h_n"] = .real(hN)
         if let cN { out["c_n"] = .real(cN) }
+
+        // Backward, when an upstream gradient is given: every step back to [L, N, ·] time-major.
+        let upstream = try FrameworkGradients.given(c, [("output", output), ("h_n", hN), ("c_n", kind == .lstm ? cN : nil)])
+        guard !upstream.isEmpty else { return out }
+        out["loss"] = .real(upstreamLoss(upstream))
+        func timeMajor(_ t: Tensor<T>) -> Tensor<T> {
+            unbatched ? t.reshaped([t.shape[0], 1, t.shape[1]]) : batchFirst ? t.permuted([1, 0, 2]) : t
+        }
+        func perLayer(_ name: String) throws -> [[Tensor<T>?]]? {
+            guard var t: Tensor<T> = try c.optionalReal(name) else { return nil }
+            if unbatched { t = t.reshaped([t.shape[0], 1, t.shape[1]]) }
+            return (0..<layers).map { l in (0..<d).map { k in t.slice(l * d + k) } }
+        }
+        var dOutput: Tensor<T>? = try c.optionalReal("doutput").map(timeMajor)
+        if let dy = dOutput, outSteps < steps {
+            // Steps past every length output 0 and are cut from output: no gradient reaches them.
+            dOutput = Tensor(shape: [steps] + Array(dy.shape.dropFirst()), scalars: dy.scalars + [T](repeating: 0, count: (steps - outSteps) * dy.count / outSteps))
+        }
+        let grads = runStackBackward(cells, directions: directions, run: run, mask: mask, maskedOutput: .zero, dOutput: dOutput,
+                                 dhLast: try perLayer("dh_n"), dcLast: try perLayer("dc_n"))
+        var dx = grads.x
+        dx = unbatched ? dx.reshaped([steps, inputSize]) : batchFirst ? dx.permuted([1, 0, 2]) : dx
+        out["dinput"] = .real(dx)
+        func stateGradient(_ parts: [Tensor<T>], width: Int) -> Tensor<T> {
+            let t = Tensor.stacked(parts, innerShape: [batch, width])
+            return unbatched ? t.reshaped([t.shape[0], width]) : t
+        }
+        out["dh_0"] = .real(stateGradient(grads.h0.flatMap { $0 }, width: outSize))
+        if kind == .lstm { out["dc_0"] = .real(stateGradient(grads.c0.flatMap { $0.map { $0! } }, width: hiddenSize)) }
+        for l in 0..<layers {
+            for k in 0..<d {
+                let names = Self.weightNames(kind, layer: l, suffix: k == 0 ? "" : "_reverse"), cg = grads.cells[l][k]
+                out["d" + names[0]] = .real(cg.w)
+                out["d" + names[1]] = .real(cg.r)
+                if hasBias {
+                    out["d" + names[2]] = .real(cg.bw)
+                    out["d" + names[3]] = .real(cg.br)
+                }
+                if let proj = cg.projection { out["d" + names[4]] = .real(proj) }
+            }
+        }
         return out
     }
 }
