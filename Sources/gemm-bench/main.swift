@@ -60,8 +60,92 @@ func run<T: KernelScalar>(_: T.Type, _ shapes: [Shape], _ variants: [(String, ()
     }
 }
 
+/// A sequence's recurrent products: `steps` products A [m, k] · B with the same B, as `gemm` (B [N, K] with
+/// transposeB, or [K, N]) and as `gemm` on `packOperand(B)` (packed once, outside the timing), and the
+/// packed kernel pinned to 1 and 2 threads. Median of 11 rounds, round-robin; milliseconds per `steps` products.
+func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bool, steps: Int) {
+    let a = (0..<(m * k)).map { T(Double(($0 * 7) % 13) / 13 - 0.5) }
+    let b = (0..<(k * n)).map { T(Double(($0 * 5) % 11) / 11 - 0.5) }
+    var c = [T](repeating: 0, count: m * n)
+    let t0 = now()
+    let packed = packOperand(b, k: k, n: n, transposed: transposed)
+    let packTime = now() - t0
+    let panels = (0..<packedPanelElements(double: T.self == Double.self, k: k, n: n)).map { _ in T(0) }
+    var pinned = panels
+    b.withUnsafeBufferPointer { pb in pinned.withUnsafeMutableBufferPointer { pp in
+        if let pb = pb.baseAddress as? UnsafePointer<Float>, let pp = pp.baseAddress as? UnsafeMutablePointer<Float> {
+            packPanels(pb, k: k, n: n, transposed: transposed, into: pp)
+        } else if let pb = pb.baseAddress as? UnsafePointer<Double>, let pp = pp.baseAddress as? UnsafeMutablePointer<Double> {
+            packPanels(pb, k: k, n: n, transposed: transposed, into: pp)
+        } } }
+    func kernel(_ threads: Int) {
+        a.withUnsafeBufferPointer { pa in pinned.withUnsafeBufferPointer { pp in c.withUnsafeMutableBufferPointer { pc in
+            if let pa = pa.baseAddress as? UnsafePointer<Float>, let pp = pp.baseAddress as? UnsafePointer<Float>,
+               let pc = pc.baseAddress as? UnsafeMutablePointer<Float> {
+                prepackedGemm(pa, pp, pc, m: m, n: n, k: k, transposeA: false, accumulate: false, threads: threads)
+            } else if let pa = pa.baseAddress as? UnsafePointer<Double>, let pp = pp.baseAddress as? UnsafePointer<Double>,
+                      let pc = pc.baseAddress as? UnsafeMutablePointer<Double> {
+                prepackedGemm(pa, pp, pc, m: m, n: n, k: k, transposeA: false, accumulate: false, threads: threads)
+            } } } }
+    }
+    let variants: [(String, () -> Void)] = [
+        ("gemm", { gemm(a, b, into: &c, m: m, n: n, k: k, transposeB: transposed) }),
+        ("packed", { gemm(a, packed, into: &c, m: m) }),
+        ("1T", { kernel(1) }),
+        ("2T", { kernel(2) }),
+    ]
+    var times = [[Double]](repeating: [], count: variants.count)
+    for _ in 0..<11 {
+        for (v, (_, f)) in variants.enumerated() {
+            let t0 = now()
+            for _ in 0..<steps { f() }
+            times[v].append(now() - t0)
+        }
+    }
+    let flop = 2.0 * Double(m * n * k * steps)
+    let shape = transposed ? "[\(m),\(k)]·[\(n),\(k)]ᵀ" : "[\(m),\(k)]·[\(k),\(n)]"
+    var line = pad("\(T.dtypeName) \(steps) × \(shape)", 38)
+    for (v, (label, _)) in variants.enumerated() {
+        let med = times[v].sorted()[times[v].count / 2]
+        let unit = steps == 1 ? "\((med * 1e7).rounded() / 10) µs" : "\((med * 1e4).rounded() / 10) ms"
+        line += "  \(label) \(unit) (\(format0(flop / med / 1e9)) GFLOP/s)"
+    }
+    print(line + "  pack \((packTime * 1e7).rounded() / 10) µs")
+}
+
+func loadAverage() -> String {
+    guard let f = fopen("/proc/loadavg", "r") else { return "?" }
+    defer { fclose(f) }
+    var buf = [UInt8](repeating: 0, count: 128)
+    let n = fread(&buf, 1, 127, f)
+    return String(decoding: buf[0..<n], as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ")
+}
+
 func main() {
     let args = Array(CommandLine.arguments.dropFirst())
+    if args.first == "prepacked" {
+        print("load average \(loadAverage())")
+        let rest = args.dropFirst().compactMap { Int($0) }
+        if rest.count == 4 {
+            sequence(Float.self, m: rest[0], n: rest[1], k: rest[2], transposed: true, steps: rest[3])
+            sequence(Double.self, m: rest[0], n: rest[1], k: rest[2], transposed: true, steps: rest[3])
+            sequence(Float.self, m: rest[0], n: rest[1], k: rest[2], transposed: false, steps: rest[3])
+            sequence(Double.self, m: rest[0], n: rest[1], k: rest[2], transposed: false, steps: rest[3])
+        } else {
+            for t in [Float.self, Double.self] as [any KernelScalar.Type] {
+                func go<T: KernelScalar>(_ t: T.Type) {
+                    sequence(t, m: 32, n: 1024, k: 256, transposed: true, steps: 128)
+                    sequence(t, m: 32, n: 256, k: 1024, transposed: false, steps: 128)
+                    sequence(t, m: 1, n: 1024, k: 256, transposed: true, steps: 128)
+                    sequence(t, m: 1, n: 64, k: 16, transposed: true, steps: 1)
+                    sequence(t, m: 1, n: 64, k: 16, transposed: true, steps: 1000)
+                }
+                go(t)
+            }
+        }
+        print("load average \(loadAverage())")
+        return
+    }
     var shapes = standard
     let variants: [(String, () -> Void, Int)] = [("gemm", {}, 0), ("1T", {}, 1), ("2T", {}, 2)]
     if args.count == 5 {
