@@ -104,10 +104,11 @@ func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: Bool, pa
 ///   - c: C, [m, b.n].
 ///   - transposeA: read A as its transpose: the argument is then laid out [K, M].
 ///
-/// Results are those of `gemm` on the same matrices up to rounding: the packed kernel (fused multiply-adds,
-/// depth blocks of 256) on the panels, on two threads from about 2·10⁶ multiply-adds; the plain loop for
-/// products `gemm` would run as a plain loop (when the operand is small enough to keep B as given) and on
-/// CPUs without the packed kernels. NaN and infinity propagate as in `gemm`.
+/// Results are those of `gemm` on the same matrices up to rounding. The packed kernel (fused multiply-adds,
+/// depth blocks of 256; a 1-row kernel when m = 1) runs on the panels, split by panels between two threads
+/// from about 2·10⁶ multiply-adds. The plain loop runs on CPUs without the packed kernels (the same loop
+/// as `gemm` there), and for products of more than one row that `gemm` would run as a plain loop (when
+/// the operand is small enough to keep B as given). NaN and infinity propagate as in `gemm`.
 @inlinable
 public func gemm<T: KernelScalar>(
     _ a: [T], _ b: PackedOperand<T>, into c: inout [T], m: Int,
@@ -135,7 +136,9 @@ func gemm<T: KernelScalar>(
         return
     }
     var threads = pinned ?? prepackedThreads(m: m, n: n, k: k)
-    if pinned == nil && !b.plain.isEmpty
+    // A single row takes the panels' 1-row kernel (faster than the plain loop at every size measured);
+    // other products that `gemm` would run as a plain loop run it here too.
+    if pinned == nil && m > 1 && !b.plain.isEmpty
         && gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed) == 0 {
         threads = 0
     }
