@@ -1,4 +1,5 @@
-// GFLOP/s of `gemm` on the shapes rnnspec's cells use: `swift run -c release gemm-bench [FILTER | M N K tA tB]`.
+// GFLOP/s of `gemm` on the shapes rnnspec's cells use: `swift run -c release gemm-bench [FILTER | M N K tA tB]`;
+// `gemm-bench prepacked [M N K STEPS]` times products with a packed operand (see `sequence`).
 // Columns: `gemm` (the public function, its own choice of path and threads), `1T` and `2T` (the packed
 // kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
@@ -62,7 +63,9 @@ func run<T: KernelScalar>(_: T.Type, _ shapes: [Shape], _ variants: [(String, ()
 
 /// A sequence's recurrent products: `steps` products A [m, k] · B with the same B, as `gemm` (B [N, K] with
 /// transposeB, or [K, N]) and as `gemm` on `packOperand(B)` (packed once, outside the timing), and the
-/// packed kernel pinned to 1 and 2 threads. Median of 11 rounds, round-robin; milliseconds per `steps` products.
+/// packed kernel pinned to 1 and 2 threads. Median of 11 rounds, round-robin; milliseconds per `steps` products,
+/// and the fastest single product seen (what an idle machine gives; the median shows the load).
+/// `gemm-bench prepacked` runs the LSTM's shapes at H = 256, B = 32 and 1; `gemm-bench prepacked M N K STEPS` one shape.
 func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bool, steps: Int) {
     let a = (0..<(m * k)).map { T(Double(($0 * 7) % 13) / 13 - 0.5) }
     let b = (0..<(k * n)).map { T(Double(($0 * 5) % 11) / 11 - 0.5) }
@@ -95,10 +98,15 @@ func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bo
         ("2T", { kernel(2) }),
     ]
     var times = [[Double]](repeating: [], count: variants.count)
+    var best = [Double](repeating: .infinity, count: variants.count)
     for _ in 0..<11 {
         for (v, (_, f)) in variants.enumerated() {
             let t0 = now()
-            for _ in 0..<steps { f() }
+            var last = t0
+            for _ in 0..<steps {
+                f()
+                let t = now(); best[v] = min(best[v], t - last); last = t
+            }
             times[v].append(now() - t0)
         }
     }
@@ -108,7 +116,7 @@ func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bo
     for (v, (label, _)) in variants.enumerated() {
         let med = times[v].sorted()[times[v].count / 2]
         let unit = steps == 1 ? "\((med * 1e7).rounded() / 10) µs" : "\((med * 1e4).rounded() / 10) ms"
-        line += "  \(label) \(unit) (\(format0(flop / med / 1e9)) GFLOP/s)"
+        line += "  \(label) \(unit) (\(format0(flop / med / 1e9)) GFLOP/s, best call \((best[v] * 1e7).rounded() / 10) µs)"
     }
     print(line + "  pack \((packTime * 1e7).rounded() / 10) µs")
 }
