@@ -374,7 +374,8 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     c.withUnsafeMutableBufferPointer { cBuf in
                         m.withUnsafeMutableBufferPointer { mBuf in
                             cp.scalars.withUnsafeBufferPointer { cpBuf in
-                                for row in 0..<bsz {
+                              forEachRowRange(bsz, work: bsz * h * 5) { rows in
+                                for row in rows {
                                     let a = aBuf.baseAddress! + row * gh, y = yBuf.baseAddress! + row * gh
                                     let cIn = cpBuf.baseAddress! + row * h
                                     let cOut = cBuf.baseAddress! + row * h, mOut = mBuf.baseAddress! + row * h
@@ -395,6 +396,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                                     outAct.apply(UnsafeBufferPointer(start: cOut, count: h), into: UnsafeMutableBufferPointer(start: mOut, count: h))
                                     for j in 0..<h { mOut[j] *= y[ko + j] }
                                 }
+                              }
                             }
                         }
                     }
