@@ -125,33 +125,40 @@ public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Te
                                                  c0: Tensor<T>? = nil, head: SequenceLossHead<T>,
                                                  lossFrom: Int = 0) -> CellSequenceCache<T> {
     let run = runSequence(cell, x: x, h0: h0, c0: c0)
-    let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize
+    let steps = x.shape[0], bsz = x.shape[1]
+    let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
+    let c = cell.conventions.kind == .lstm
+        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.c!.scalars }) : nil
+    return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
+}
+
+/// The loss a head reads from every state h [T, B, P], over the steps t ≥ lossFrom, and the
+/// cross-entropy head's softmax outputs [T, B, V].
+@inlinable
+public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceLossHead<T>, lossFrom: Int) -> (T, Tensor<T>?) {
+    let steps = hAll.shape[0], bsz = hAll.shape[1], s = hAll.shape[2]
     var loss: T = 0
-    var probabilities: Tensor<T>? = nil
     switch head {
     case .crossEntropy(let why, let by, let targets):
         let v = why.shape[0]
-        precondition(why.shape == [v, s] && targets.count == steps * bsz, "cellSequenceForward: W_hy \(why.shape), \(targets.count) targets")
+        precondition(why.shape == [v, s] && targets.count == steps * bsz, "sequenceHeadLoss: W_hy \(why.shape), \(targets.count) targets")
         var logits = [T](repeating: 0, count: steps * bsz * v)
         if let by { for row in 0..<(steps * bsz) { for k in 0..<v { logits[row * v + k] = by.scalars[k] } } }
-        gemm(run.outputs.scalars, why.scalars, into: &logits, m: steps * bsz, n: v, k: s, transposeB: true, accumulate: true)
+        gemm(hAll.scalars, why.scalars, into: &logits, m: steps * bsz, n: v, k: s, transposeB: true, accumulate: true)
         var p = [T]()
         p.reserveCapacity(logits.count)
         for row in 0..<(steps * bsz) {
             let rowLogits = Array(logits[(row * v)..<((row + 1) * v)])
-            let pr = softmax(rowLogits)
             // log-softmax, not log(softmax): finite even where the probability underflows.
             if row >= lossFrom * bsz { loss -= logSoftmax(rowLogits)[targets[row]] }
-            p.append(contentsOf: pr)
+            p.append(contentsOf: softmax(rowLogits))
         }
-        probabilities = Tensor(shape: [steps, bsz, v], scalars: p)
+        return (loss, Tensor(shape: [steps, bsz, v], scalars: p))
     case .upstream(let dy):
-        precondition(dy.shape == [steps, bsz, s], "cellSequenceForward: dy \(dy.shape) for h [\(steps), \(bsz), \(s)]")
-        for k in (lossFrom * bsz * s)..<(steps * bsz * s) { loss += dy.scalars[k] * run.outputs.scalars[k] }
+        precondition(dy.shape == hAll.shape, "sequenceHeadLoss: dy \(dy.shape) for h \(hAll.shape)")
+        for k in (lossFrom * bsz * s)..<(steps * bsz * s) { loss += dy.scalars[k] * hAll.scalars[k] }
+        return (loss, nil)
     }
-    let c = cell.conventions.kind == .lstm
-        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.c!.scalars }) : nil
-    return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
 }
 
 /// Backpropagation through time for `cellSequenceForward`, adding into `grads`.

@@ -2,35 +2,110 @@
 // (blocking, SIMD, threads) replaces all callers at once.
 //
 // Shapes: A [M, K], B [K, N], C [M, N]; vectors are rank-1.
+//
+// The packed SIMD kernels live in RNNKernelsSIMD (compiled for AVX2 + FMA on x86-64); GemmDispatch.swift
+// decides at run time whether the CPU has them and how many threads a product gets.
+
+import RNNKernelsSIMD
 
 /// C = A · B (+ C when `accumulate`), with A [M, K] and B [K, N], both row-major.
+///
+///     C[i, j] = Σ_p A[i, p] · B[p, j]   (+ C[i, j])
 ///
 /// - Parameters:
 ///   - transposeA: read A as its transpose: the argument is then laid out [K, M].
 ///   - transposeB: read B as its transpose: the argument is then laid out [N, K].
+///
+/// Every term is summed, as IEEE arithmetic has it: a NaN or infinity anywhere in a row of A or a column
+/// of B reaches the corresponding elements of C (0 · ∞ is NaN). Small products run a plain loop; larger
+/// ones a packed SIMD kernel (AVX2 + FMA on x86-64, chosen at run time) on up to two threads, which sums
+/// in a different order and with fused multiply-adds, so results differ from the plain loop by rounding.
 @inlinable
 public func gemm<T: KernelScalar>(
     _ a: [T], _ b: [T], into c: inout [T],
     m: Int, n: Int, k: Int,
     transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false
 ) {
+    gemm(a, b, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+         accumulate: accumulate, path: .automatic)
+}
+
+/// Which implementation `gemm` uses: `.automatic` chooses by size and CPU; tests pin the others.
+@usableFromInline
+enum GemmPath: Sendable {
+    case automatic
+    /// The plain loop (also the fallback on CPUs without AVX2/FMA).
+    case simple
+    /// The packed SIMD kernel on this many threads, whatever the size (only where the CPU has it).
+    case packed(threads: Int)
+}
+
+/// `gemm` with the implementation chosen by `path`.
+@inlinable
+func gemm<T: KernelScalar>(
+    _ a: [T], _ b: [T], into c: inout [T], m: Int, n: Int, k: Int,
+    transposeA: Bool, transposeB: Bool, accumulate: Bool, path: GemmPath
+) {
     precondition(a.count == m * k && b.count == k * n && c.count == m * n, "gemm: shape mismatch")
-    if !accumulate { for i in 0..<(m * n) { c[i] = 0 } }
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        if !accumulate { for i in 0..<(m * n) { c[i] = 0 } }
+        return
+    }
     a.withUnsafeBufferPointer { pa in
         b.withUnsafeBufferPointer { pb in
             c.withUnsafeMutableBufferPointer { pc in
-                for i in 0..<m {
-                    for p in 0..<k {
-                        let aip = transposeA ? pa[p * m + i] : pa[i * k + p]
-                        if aip == 0 { continue }
-                        if transposeB {
-                            for j in 0..<n { pc[i * n + j] += aip * pb[j * k + p] }
-                        } else {
-                            let row = p * n
-                            for j in 0..<n { pc[i * n + j] += aip * pb[row + j] }
-                        }
-                    }
+                let a0 = pa.baseAddress!, b0 = pb.baseAddress!, c0 = pc.baseAddress!
+                let threads: Int
+                switch path {
+                case .automatic:
+                    threads = gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+                case .simple: threads = 0
+                case .packed(let t): threads = packedGemmAvailable ? t : 0
                 }
+                if threads > 0 && (T.self == Float.self || T.self == Double.self) {
+                    gemmPacked(UnsafeRawPointer(a0), UnsafeRawPointer(b0), UnsafeMutableRawPointer(c0),
+                               double: T.self == Double.self, m: m, n: n, k: k, transposeA: transposeA,
+                               transposeB: transposeB, accumulate: accumulate, threads: threads)
+                    return
+                }
+                gemmSimple(a0, b0, c0, m: m, n: n, k: k,
+                           transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)
+            }
+        }
+    }
+}
+
+/// The plain loop: row by row, each element summed in order of p. Used below the size where packing
+/// pays, and on CPUs without the SIMD kernel.
+@inlinable
+func gemmSimple<T: KernelScalar>(
+    _ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>, m: Int, n: Int, k: Int,
+    transposeA: Bool, transposeB: Bool, accumulate: Bool
+) {
+    if transposeB && !transposeA {
+        // Rows of A and rows of the [N, K] argument are both contiguous: dot products.
+        for i in 0..<m {
+            let ai = a + i * k
+            for j in 0..<n {
+                let bj = b + j * k
+                var s: T = accumulate ? c[i * n + j] : 0
+                for p in 0..<k { s += ai[p] * bj[p] }
+                c[i * n + j] = s
+            }
+        }
+        return
+    }
+    if !accumulate { c.update(repeating: 0, count: m * n) }
+    for i in 0..<m {
+        let ci = c + i * n
+        for p in 0..<k {
+            let aip = transposeA ? a[p * m + i] : a[i * k + p]
+            if transposeB {
+                for j in 0..<n { ci[j] += aip * b[j * k + p] }
+            } else {
+                let row = b + p * n
+                for j in 0..<n { ci[j] += aip * row[j] }
             }
         }
     }
@@ -47,16 +122,13 @@ public func matmul<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T>
 }
 
 /// y = W x for W [M, N] and x [N] → [M].
+///
+/// Computed as the product xᵀ · Wᵀ ([1, N] · [N, M]) by `gemm`.
 @inlinable
 public func matvec<T: KernelScalar>(_ w: Tensor<T>, _ x: Tensor<T>) -> Tensor<T> {
     precondition(w.rank == 2 && x.rank == 1 && w.shape[1] == x.count, "matvec: \(w.shape) · \(x.shape)")
-    let m = w.shape[0], n = w.shape[1]
-    var y = [T](repeating: 0, count: m)
-    for i in 0..<m {
-        var s: T = 0
-        for j in 0..<n { s += w.scalars[i * n + j] * x.scalars[j] }
-        y[i] = s
-    }
+    var y = [T](repeating: 0, count: w.shape[0])
+    gemm(x.scalars, w.scalars, into: &y, m: 1, n: w.shape[0], k: w.shape[1], transposeB: true)
     return Tensor(y)
 }
 

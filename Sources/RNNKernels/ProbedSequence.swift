@@ -35,15 +35,19 @@ public func probedSequenceForward<T: KernelScalar>(
     var hState = h0 ?? Tensor(zeros: [bsz, s])
     var cState: Tensor<T>? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])) : nil
     var caches = [CellStepCache<T>]()
+    // The input part of every step at once, as `runSequence` computes it.
+    let gh = conv.kind.gateCount * h
+    let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
     for t in 0..<steps {
-        var cache = cell.forward(x: x.slice(t), hPrev: hState, cPrev: cState)
+        var cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
+                                 hPrev: hState, cPrev: cState)
         if let probeC {
             let o = cache.gate(.o, of: conv).scalars
             var c = cache.c!.scalars, hNew = c
-            for k in 0..<(bsz * h) {
-                c[k] += probeC.scalars[t * bsz * h + k]
-                hNew[k] = o[k] * conv.outputActivation.apply(c[k])
-            }
+            for k in 0..<(bsz * h) { c[k] += probeC.scalars[t * bsz * h + k] }
+            // h = o ⊙ act(c), with the buffer form of act the cell itself uses.
+            c.withUnsafeBufferPointer { cb in hNew.withUnsafeMutableBufferPointer { conv.outputActivation.apply(cb, into: $0) } }
+            for k in 0..<(bsz * h) { hNew[k] *= o[k] }
             cache.c = Tensor(shape: [bsz, h], scalars: c)
             cache.h = Tensor(shape: [bsz, s], scalars: hNew)
         }
@@ -58,30 +62,4 @@ public func probedSequenceForward<T: KernelScalar>(
     let (loss, p) = sequenceHeadLoss(hAll, head: head, lossFrom: lossFrom)
     return CellSequenceCache(steps: caches, h: hAll, c: isLSTM ? Tensor.stacked(caches.map { $0.c! }, innerShape: [bsz, h]) : nil,
                              p: p, loss: loss, lossFrom: lossFrom)
-}
-
-/// The loss a head reads from every state h [T, B, P], over the steps t ≥ lossFrom, and the
-/// cross-entropy head's softmax outputs [T, B, V] (as `cellSequenceForward` computes them).
-@inlinable
-public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceLossHead<T>, lossFrom: Int) -> (T, Tensor<T>?) {
-    let steps = hAll.shape[0], bsz = hAll.shape[1], s = hAll.shape[2]
-    var loss: T = 0
-    switch head {
-    case .crossEntropy(let why, let by, let targets):
-        let v = why.shape[0]
-        var p = [T]()
-        p.reserveCapacity(steps * bsz * v)
-        for row in 0..<(steps * bsz) {
-            var logits = by?.scalars ?? [T](repeating: 0, count: v)
-            gemm(Array(hAll.scalars[(row * s)..<((row + 1) * s)]), why.scalars, into: &logits, m: 1, n: v, k: s,
-                 transposeB: true, accumulate: true)
-            if row >= lossFrom * bsz { loss -= logSoftmax(logits)[targets[row]] }
-            p.append(contentsOf: softmax(logits))
-        }
-        return (loss, Tensor(shape: [steps, bsz, v], scalars: p))
-    case .upstream(let dy):
-        precondition(dy.shape == hAll.shape, "sequenceHeadLoss: dy \(dy.shape) for h \(hAll.shape)")
-        for k in (lossFrom * bsz * s)..<(steps * bsz * s) { loss += dy.scalars[k] * hAll.scalars[k] }
-        return (loss, nil)
-    }
 }

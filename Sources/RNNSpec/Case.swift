@@ -386,8 +386,11 @@ public struct CaseLoader: Sendable {
 
 extension String {
     /// Decodes UTF-8, or nil if the bytes are not valid UTF-8.
+    /// A leading byte-order mark is dropped, as Foundation's `String(bytes:encoding:)` does
+    /// (this is the standard library's validating decoder, several times faster).
     init?(validatingUTF8Data data: Data) {
-        guard let s = String(bytes: data, encoding: .utf8) else { return nil }
+        let body = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        guard let s = String(validating: body, as: UTF8.self) else { return nil }
         self = s
     }
 }

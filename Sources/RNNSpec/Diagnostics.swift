@@ -59,18 +59,17 @@ public struct UsageError: Error, Sendable, CustomStringConvertible {
     public var description: String { "error: \(message)" }
 }
 
-/// The text of a file kept with its lines, so that errors can quote the offending line.
+/// The text of a file, so that errors can quote the offending line (split into lines only then:
+/// loading a good file never needs them).
 public struct SourceText: Sendable {
     /// The path as shown to the user.
     public var path: String
     /// The whole text.
     public var text: String
-    private var lines: [Substring]
 
     public init(path: String, text: String) {
         self.path = path
         self.text = text
-        self.lines = text.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     /// The location of a 1-based line and column in this file.
@@ -85,6 +84,7 @@ public struct SourceText: Sendable {
 
     /// The line and a caret line under the column (tabs kept, so the caret lines up).
     public func snippet(line: Int, column: Int) -> String? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         guard line >= 1, line <= lines.count else { return nil }
         var content = String(lines[line - 1])
         if content.hasSuffix("\r") { content.removeLast() }

@@ -100,6 +100,8 @@ enum NumberText {
     /// Reads a real number: decimal or exponent notation, YAML's `.nan`/`.inf` in their
     /// spellings, optionally signed. `nil` if the text is not a number.
     static func parseReal(_ text: String) -> Double? {
+        // The common case, every number rnnspec writes: only digits, signs, '.', 'e', 'E'.
+        if isPlainNumber(text, exponent: true) { return Double(text) }
         let s = text.trimmingCharacters(in: .whitespaces)
         switch s {
         case ".nan", ".NaN", ".NAN", "nan", "NaN": return .nan
@@ -112,8 +114,23 @@ enum NumberText {
         return Double(s)
     }
 
+    /// Whether the text is non-empty and holds only ASCII digits, '+', '-' and (with `exponent`)
+    /// '.', 'e', 'E': then the trimming and the special spellings of the general path do not apply.
+    static func isPlainNumber(_ text: String, exponent: Bool) -> Bool {
+        var any = false
+        for b in text.utf8 {
+            switch b {
+            case 0x30...0x39, 0x2B, 0x2D: any = true
+            case 0x2E, 0x65, 0x45: if !exponent { return false }
+            default: return false
+            }
+        }
+        return any
+    }
+
     /// Reads an integer written without a fraction or exponent (`3`, `-12`, `+4`).
     static func parseInteger(_ text: String) -> Int? {
+        if isPlainNumber(text, exponent: false) { return Int(text) }
         let s = text.trimmingCharacters(in: .whitespaces)
         guard !s.isEmpty, s.unicodeScalars.allSatisfy({ "+-0123456789".unicodeScalars.contains($0) }) else { return nil }
         return Int(s)

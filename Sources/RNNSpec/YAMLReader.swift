@@ -34,7 +34,11 @@ struct NodeReader {
         try checkNesting(source, limit: maxDepth)
         try scanTokens(source, maxDepth: maxDepth)
         do {
-            return try Yams.compose(yaml: source.text)
+            // No implicit tag resolution: rnnspec reads every scalar from its text, and the
+            // default resolver's regular expressions (run on every mapping key, to check for
+            // duplicates) were the largest cost of loading a case. The encoding is given, since
+            // Yams' default reads the whole process environment on every parse.
+            return try Yams.compose(yaml: source.text, .basic, .default, .utf8)
         } catch let error as YamlError {
             throw NodeReader.convert(error, source)
         }
@@ -42,6 +46,7 @@ struct NodeReader {
 
     /// Refuses deeply nested flow lists and mappings with a character scan, before libyaml sees them.
     static func checkNesting(_ source: SourceText, limit: Int) throws {
+        if nestingWithinLimitASCII(source.text, limit: limit) { return }
         var depth = 0, line = 1, column = 0
         var inQuote: Character? = nil, inComment = false
         for ch in source.text {
@@ -60,6 +65,31 @@ struct NodeReader {
             case "]", "}": depth = max(0, depth - 1)
             default: break
             }
+        }
+    }
+
+    /// The same scan over the bytes of pure-ASCII text without carriage returns (where bytes and
+    /// characters coincide): true when it finds no nesting over the limit. Anything else goes to
+    /// the character scan, which also locates the error.
+    static func nestingWithinLimitASCII(_ text: String, limit: Int) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var depth = 0
+            var quote: UInt8 = 0, inComment = false
+            for b in bytes {
+                if b >= 0x80 || b == 0x0D { return false }
+                if b == 0x0A { inComment = false; continue }
+                if inComment { continue }
+                if quote != 0 { if b == quote { quote = 0 }; continue }
+                switch b {
+                case 0x23: inComment = true                                  // #
+                case 0x22, 0x27: if depth > 0 { quote = b }                  // " '
+                case 0x5B, 0x7B: depth += 1; if depth > limit { return false } // [ {
+                case 0x5D, 0x7D: depth = max(0, depth - 1)                   // ] }
+                default: break
+                }
+            }
+            return true
         }
     }
 

@@ -2,7 +2,8 @@
 
 ONNX Runtime has no backward for these operators, so the ONNX opset-22 equations are transcribed
 step by step in torch (gate orders [i, o, f, c] / [z, r, h], B = [Wb, Rb], P = [Pi, Po, Pf], clip,
-input_forget, linear_before_reset, sequence_lens, directions, layout), the transcription's Y, Y_h
+input_forget, linear_before_reset, sequence_lens (a length 0 giving Y_h = Y_c = 0, as ONNX Runtime does),
+directions, layout), the transcription's Y, Y_h
 and Y_c are asserted equal (to 1e-5) to ONNX Runtime running the real operator (float32, its only
 precision for these kernels) (layout-1
 cases transposed to layout 0 for it), and the gradients of loss = Σ dY⊙Y + Σ dY_h⊙Y_h (+ Σ dY_c⊙Y_c) are torch autograd's.
@@ -103,8 +104,10 @@ def transcription(op, t, attrs, acts):
             y[s] = m * hn
             h, c = m * hn + (1 - m) * h, m * cn + (1 - m) * c
         Ys.append(torch.stack(y))
-        Yh.append(h)
-        Yc.append(c)
+        # ONNX Runtime gives Y_h = 0 and Y_c = 0 for a sequence of length 0 (not initial_h / initial_c).
+        nonempty = (lens > 0).double().unsqueeze(1)
+        Yh.append(nonempty * h)
+        Yc.append(nonempty * c)
     Y, Yh, Yc = torch.stack(Ys, 1), torch.stack(Yh), torch.stack(Yc)
     if layout:
         Y, Yh, Yc = Y.permute(2, 0, 1, 3), Yh.transpose(0, 1), Yc.transpose(0, 1)
@@ -179,3 +182,7 @@ case("onnx_gru_bidirectional_sequence_lens_reset_before", "GRU",
 case("onnx_gru_linear_before_reset_saturated", "GRU",
      "ONNX GRU backward: linear_before_reset 1, weights std 3 (saturated gates), layout 1, dY_h only",
      206, layout=1, scale=3.0, attrs={"linear_before_reset": 1}, upstream=("Y_h",))
+case("onnx_lstm_bidirectional_zero_length", "LSTM",
+     "ONNX LSTM backward: bidirectional, sequence_lens [2, 0, 4], dY, dY_h, dY_c: the zero-length entry's Y_h, Y_c are 0, "
+     "so its dY_h, dY_c reach no initial state",
+     207, N=3, lens=[2, 0, 4], peep=True, direction="bidirectional")

@@ -46,8 +46,8 @@ def pval(v):
         return "true" if v else "false"
     if isinstance(v, str):
         return json.dumps(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(pval(x) for x in v) + "]"
+    if isinstance(v, (list, tuple)):  # a list of names (ONNX activations) is written bare: [Sigmoid, Tanh]
+        return "[" + ", ".join(x if isinstance(x, str) and x.isidentifier() else pval(x) for x in v) + "]"
     if isinstance(v, float):
         return repr(v)
     return str(v)

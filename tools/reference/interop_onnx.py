@@ -76,7 +76,7 @@ def case(name, op, title, seed, T=4, N=2, I=3, H=3, bias=True, h0=False, c0=Fals
     out = run_ort(op, feeds, a, 3 if op == "LSTM" else 2)
     params = {}
     for k, v in a.items():
-        params[k] = ", ".join(v) if k == "activations" else ([float(x) for x in v] if isinstance(v, list) else v)
+        params[k] = list(v) if k == "activations" else ([float(x) for x in v] if isinstance(v, list) else v)
     params["dtype"] = "float32"
     runner = (f"onnx.reference.ReferenceEvaluator (onnx {OV}, float32; ONNX Runtime {RV} rejects layout 1)" if layout
               else f"ONNX Runtime {RV} (CPUExecutionProvider, float32) running an onnx {OV} {op} node")
@@ -139,3 +139,15 @@ case("gru_bidirectional_sequence_lens", "GRU", "ONNX GRU, bidirectional, sequenc
 case("gru_reverse_layout_1", "GRU", "ONNX GRU, direction reverse, layout 1", 65, h0=True, direction="reverse", layout=1)
 case("gru_activations_clip", "GRU", "ONNX GRU with activations [Softsign, Elu] (alpha 0.7) and clip 0.6", 66, h0=True,
      attrs={"activations": ["Softsign", "Elu"], "activation_alpha": [0.7], "clip": 0.6})
+
+# sequence_lens with a 0: ONNX Runtime outputs Y = 0 at every step and Y_h = 0 (Y_c = 0) for that entry,
+# not initial_h / initial_c (tools/reference/onnx_zero_length_probe.py checks every operator and direction).
+case("rnn_reverse_zero_length", "RNN",
+     "ONNX RNN, direction reverse, sequence_lens [0, 4, 2]: the zero-length entry gives Y = 0 and Y_h = 0, not initial_h",
+     71, N=3, h0=True, lens=[0, 4, 2], direction="reverse")
+case("lstm_bidirectional_zero_length", "LSTM",
+     "ONNX LSTM, bidirectional with peepholes, sequence_lens [3, 0, 4]: the zero-length entry gives Y = 0, Y_h = 0, Y_c = 0",
+     72, N=3, h0=True, c0=True, peep=True, lens=[3, 0, 4], direction="bidirectional")
+case("gru_zero_length", "GRU",
+     "ONNX GRU, sequence_lens [0, 2], linear_before_reset 1: the zero-length entry gives Y = 0 and Y_h = 0, not initial_h",
+     73, h0=True, lens=[0, 2], attrs={"linear_before_reset": 1})

@@ -44,7 +44,7 @@ struct ONNXRecurrentKernel: Kernel {
             .real("B", ["num_directions", Dim("\(2 * g)*hidden_size")], optional: true,
                   "biases [Wb, Rb] concatenated; zeros if absent", example: ex("[1, \(2 * g)]", 4)),
             InputSpec("sequence_lens", .integer, shapes: [["batch_size"]], optional: true,
-                      doc: "per-sequence lengths; all seq_length if absent", example: "[3]"),
+                      doc: "per-sequence lengths in 0...seq_length; all seq_length if absent", example: "[3]"),
             InputSpec("initial_h", shapes: [["?", "?", "hidden_size"]], optional: true,
                       doc: "[num_directions, batch_size, hidden_size] (layout 1: [batch_size, num_directions, hidden_size]); zeros if absent",
                       example: "[[[0.1]]]"),
@@ -112,7 +112,9 @@ struct ONNXRecurrentKernel: Kernel {
             defaults LeakyRelu 0.01, HardSigmoid 0.2/0.5, Elu 1.0, otherwise 0). With direction bidirectional,
             activations lists the forward direction's functions, then the reverse direction's (as ONNX Runtime requires).
             sequence_lens: steps past a sequence's length output 0; Y_h is the state after its last real step
-            (the reverse direction starts there). clip clamps every gate pre-activation.
+            (the reverse direction starts there). A length of 0 gives Y = 0, Y_h = 0\(kind == .lstm ? " and Y_c = 0" : "")
+            for that sequence (not initial_h\(kind == .lstm ? "/initial_c" : "")), as ONNX Runtime does.
+            clip clamps every gate pre-activation.
             Backward: given dY (and/or dY_h\(kind == .lstm ? ", dY_c" : "")), loss = Σ dY⊙Y + Σ dY_h⊙Y_h\(kind == .lstm ? " + Σ dY_c⊙Y_c" : "") and
             dX, dW, dR, dinitial_h\(kind == .lstm ? ", dinitial_c" : ""), and dB\(kind == .lstm ? ", dP" : "") when given, in the inputs' layouts.
             At a clip boundary the slope is 1.
@@ -142,6 +144,19 @@ struct ONNXRecurrentKernel: Kernel {
             acts.append(a)
         }
         return (0..<directions).map { Array(acts[($0 * perDirection)..<(($0 + 1) * perDirection)]) }
+    }
+
+    /// `t` [num_directions, batch_size, hidden_size] with the entries of the batch indices where `empty` is true set to 0.
+    func zeroingSequences<T: KernelScalar>(_ t: Tensor<T>, _ empty: [Bool]) -> Tensor<T> {
+        guard empty.contains(true) else { return t }
+        var t = t
+        let batch = t.shape[1], hidden = t.shape[2]
+        for d in 0..<t.shape[0] {
+            for b in 0..<batch where empty[b] {
+                for j in 0..<hidden { t.scalars[(d * batch + b) * hidden + j] = 0 }
+            }
+        }
+        return t
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
@@ -177,6 +192,7 @@ struct ONNXRecurrentKernel: Kernel {
         let c0 = kind == .lstm ? try state("initial_c") : Array(repeating: nil, count: d)
 
         var mask: Tensor<Bool>? = nil
+        var empty = [Bool](repeating: false, count: batch)  // sequences of length 0
         if c.has("sequence_lens") {
             let lengths = try c.integers("sequence_lens").scalars
             guard lengths.count == batch else {
@@ -186,6 +202,7 @@ struct ONNXRecurrentKernel: Kernel {
                 throw KernelError.input("sequence_lens", "every length must be in 0...seq_length = 0...\(steps), found \(bad)")
             }
             mask = lengthMask(lengths: lengths, steps: steps)
+            empty = lengths.map { $0 == 0 }
         }
 
         let acts = try activations(c, directions: d)
@@ -217,8 +234,9 @@ struct ONNXRecurrentKernel: Kernel {
         }
         // Y [seq_length, num_directions, batch_size, hidden_size].
         var y = Tensor.stacked(runs.map(\.outputs), innerShape: [steps, batch, hidden]).permuted([1, 0, 2, 3])
-        var yh = Tensor.stacked(runs.map(\.hLast), innerShape: [batch, hidden])
-        var yc = kind == .lstm ? Tensor.stacked(runs.map { $0.cLast! }, innerShape: [batch, hidden]) : nil
+        // A sequence of length 0 has Y_h = 0 (and Y_c = 0) in ONNX Runtime, not its initial state.
+        var yh = zeroingSequences(Tensor.stacked(runs.map(\.hLast), innerShape: [batch, hidden]), empty)
+        var yc = kind == .lstm ? zeroingSequences(Tensor.stacked(runs.map { $0.cLast! }, innerShape: [batch, hidden]), empty) : nil
         if layout == 1 {
             y = y.permuted([2, 0, 1, 3])
             yh = yh.permuted([1, 0, 2])
@@ -235,8 +253,9 @@ struct ONNXRecurrentKernel: Kernel {
         out["loss"] = .real(upstreamLoss(upstream))
         // dY → [num_directions, seq_length, batch_size, hidden_size]; dY_h, dY_c → [num_directions, batch_size, hidden_size].
         let dY: Tensor<T>? = try c.optionalReal("dY").map { (layout == 1 ? $0.permuted([1, 2, 0, 3]) : $0).permuted([1, 0, 2, 3]) }
+        // Y_h, Y_c of a length-0 sequence are constant 0: its dY_h, dY_c reach nothing (not initial_h, initial_c).
         func perDirection(_ name: String) throws -> Tensor<T>? {
-            try c.optionalReal(name).map { layout == 1 ? $0.permuted([1, 0, 2]) : $0 }
+            try c.optionalReal(name).map { zeroingSequences(layout == 1 ? $0.permuted([1, 0, 2]) : $0, empty) }
         }
         let dYh = try perDirection("dY_h"), dYc = try perDirection("dY_c")
         let grads = (0..<d).map { k in

@@ -1,0 +1,209 @@
+import Foundation
+import RNNKernels
+
+/// Which parts `rnnspec bench` runs.
+public enum BenchSection: String, Sendable, CaseIterable, Codable {
+    case all, runner, kernels
+}
+
+/// Options of `rnnspec bench`.
+public struct BenchOptions: Sendable {
+    /// One repetition per row, no warm-up, only the 2,000-case suite, a 512² peak: a smoke test.
+    public var quick = false
+    /// The `--jobs` values the runner suite is run with.
+    public var jobs: [Int] = [1, 2]
+    /// The Python that runs tools/bench/numpy_reference.py.
+    public var python = "python3"
+    public var skipNumPy = false
+    public var format: ReportFormat = .text
+    public var section: BenchSection = .all
+    /// The rnnspec binary the runner rows start (default: this process's executable).
+    public var executable: String = currentExecutablePath()
+    /// Where to write the generated suites and keep them (`suite-N/cases`, `suite-N/golden`), to
+    /// profile `rnnspec run` on them; a temporary directory, removed afterwards, when nil.
+    public var suiteDirectory: String? = nil
+    public init() {}
+
+    var caseCounts: [Int] { quick ? [2000] : [500, 1000, 2000] }
+    var repetitions: Repetitions { quick ? .quick : .standard }
+    var runnerRepetitions: Int { quick ? 1 : 3 }
+    var peakN: Int { quick ? 512 : 2048 }
+}
+
+/// Whether this binary was built without optimisation.
+public var isDebugBuild: Bool {
+    #if DEBUG
+    return true
+    #else
+    return false
+    #endif
+}
+
+/// One runner row: the generated suite of `cases` cases run by `rnnspec run --jobs N` as a child.
+public struct RunnerRow: Sendable, Codable {
+    public var cases: Int
+    public var jobs: Int
+    /// Median wall time over the runs, seconds.
+    public var seconds: Double
+    /// The largest peak resident memory over the runs, bytes.
+    public var peakBytes: Int
+    public var runs: Int
+    public var exitStatus: Int32
+    /// The child's summary line (`2000 passed, 0 failed`).
+    public var summary: String
+
+    public var casesPerSecond: Double { Double(cases) / seconds }
+    public var peakMB: Double { Double(peakBytes) / 1_048_576 }
+}
+
+/// One kernel row, with its NumPy counterpart when there is one.
+public struct KernelRow: Sendable, Codable {
+    public var kind: String
+    public var pass: BenchPass
+    public var dtype: String
+    public var shape: BenchShape
+    public var flops: Double
+    public var milliseconds: Double
+    public var runs: Int
+    public var checks: BenchChecks
+    public var numpyMilliseconds: Double?
+    /// Whether rnnspec's check values agree with NumPy's (nil without NumPy).
+    public var agree: Bool?
+
+    public var gflops: Double { flops / (milliseconds / 1000) / 1e9 }
+    /// NumPy time / rnnspec time: above 1, rnnspec is faster.
+    public var ratio: Double? { numpyMilliseconds.map { $0 / milliseconds } }
+}
+
+/// The matrix-multiply peak of the machine, measured in the same run.
+public struct PeakRow: Sendable, Codable {
+    public var dtype: String
+    public var n: Int
+    public var rnnspecGFLOPs: Double?
+    public var numpyGFLOPs: Double?
+}
+
+/// Everything `rnnspec bench` measured.
+public struct BenchReport: Sendable, Codable {
+    public var debugBuild: Bool
+    public var cores: Int
+    public var runner: [RunnerRow] = []
+    public var kernels: [KernelRow] = []
+    public var peaks: [PeakRow] = []
+    /// "NumPy 2.4.6, Python 3.12.3", or why NumPy did not run.
+    public var numpy: String = ""
+    public var numpyRan = false
+    public var notes: [String] = []
+}
+
+extension FrontEnd {
+    /// `rnnspec bench`: runner throughput, kernel throughput against NumPy, and the
+    /// matrix-multiply peak, as a table (or JSON).
+    public func bench(_ options: BenchOptions) throws -> ExitStatus {
+        if isDebugBuild {
+            stderr("warning: this is a debug build; measure with `swift run -c release rnnspec bench`\n")
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+
+        var report = BenchReport(debugBuild: isDebugBuild, cores: ProcessInfo.processInfo.activeProcessorCount)
+        if options.section != .kernels {
+            report.runner = try benchRunner(options, scratch: scratch)
+        }
+        if options.section != .runner {
+            try benchKernels(options, scratch: scratch, into: &report)
+        }
+        switch options.format {
+        case .text: stdout(report.text())
+        case .json: stdout(report.json())
+        }
+        return report.runner.allSatisfy({ $0.exitStatus == 0 }) ? .success : .failures
+    }
+
+    func benchRunner(_ options: BenchOptions, scratch: URL) throws -> [RunnerRow] {
+        var rows: [RunnerRow] = []
+        for count in options.caseCounts {
+            stderr("bench: generating and recording \(count) cases\n")
+            let base = options.suiteDirectory.map { URL(fileURLWithPath: $0, relativeTo: project.workingDirectory) } ?? scratch
+            let root = base.appendingPathComponent("suite-\(count)")
+            if FileManager.default.fileExists(atPath: root.path) {
+                throw UsageError("\(project.display(root)) exists; the bench writes new suites only")
+            }
+            let suite = try BenchSuite.write(count: count, to: root)
+            for jobs in options.jobs {
+                stderr("bench: rnnspec run, \(count) cases, --jobs \(jobs)\n")
+                var runs: [ChildRun] = []
+                for _ in 0..<options.runnerRepetitions {
+                    runs.append(try runChild(options.executable,
+                                             ["run", "--cases-root", suite.casesRoot.path, "--golden-root", suite.goldenRoot.path,
+                                              "--jobs", "\(jobs)"], scratch: scratch))
+                }
+                let last = runs.last!
+                let summary = last.output.split(separator: "\n").last.map(String.init) ?? ""
+                rows.append(RunnerRow(cases: count, jobs: jobs, seconds: median(runs.map(\.seconds)),
+                                      peakBytes: runs.map(\.peakBytes).max()!, runs: runs.count,
+                                      exitStatus: runs.map(\.status).max()!, summary: summary))
+            }
+        }
+        return rows
+    }
+
+    func benchKernels(_ options: BenchOptions, scratch: URL, into report: inout BenchReport) throws {
+        let dtypes = ["float32", "float64"]
+        let inputs = [BenchShape.large, BenchShape.notebook].flatMap { shape in
+            [CellKind.lstm, .gru].map { BenchInputs(kind: $0, shape: shape) }
+        }
+        let reps = options.repetitions
+        for input in inputs {
+            for dtype in dtypes {
+                for pass in BenchPass.allCases {
+                    stderr("bench: \(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
+                    let (timing, checks) = dtype == "float32"
+                        ? benchKernel(input, pass: pass, as: Float.self, repetitions: reps)
+                        : benchKernel(input, pass: pass, as: Double.self, repetitions: reps)
+                    report.kernels.append(KernelRow(kind: input.kind.rawValue, pass: pass, dtype: dtype, shape: input.shape,
+                                                    flops: benchFLOPs(kind: input.kind, shape: input.shape, pass: pass),
+                                                    milliseconds: timing.milliseconds, runs: timing.runs, checks: checks))
+                }
+            }
+        }
+        stderr("bench: rnnspec gemm \(options.peakN)²\n")
+        let n = options.peakN
+        report.peaks = [
+            PeakRow(dtype: "float32", n: n, rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000) / 1e9),
+            PeakRow(dtype: "float64", n: n, rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Double.self, repetitions: reps).milliseconds / 1000) / 1e9),
+        ]
+
+        // NumPy, on the same inputs.
+        if options.skipNumPy {
+            report.numpy = "skipped (--skip-numpy)"
+            return
+        }
+        guard let script = locateNumPyScript(workingDirectory: project.workingDirectory) else {
+            report.numpy = "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
+            return
+        }
+        stderr("bench: NumPy reference (\(options.python) \(project.display(script)))\n")
+        let numpy: NumPyReport
+        do {
+            numpy = try runNumPyReference(python: options.python, script: script, inputs: inputs, dtypes: dtypes,
+                                          peakN: n, repetitions: reps, scratch: scratch)
+        } catch {
+            report.numpy = "not run: \(error)"
+            return
+        }
+        report.numpyRan = true
+        report.numpy = "NumPy \(numpy.numpy), Python \(numpy.python)"
+        for k in report.kernels.indices {
+            let row = report.kernels[k]
+            guard let kind = CellKind(rawValue: row.kind),
+                  let ref = numpy.row(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) else { continue }
+            report.kernels[k].numpyMilliseconds = ref.ms
+            report.kernels[k].agree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
+        }
+        for k in report.peaks.indices {
+            report.peaks[k].numpyGFLOPs = numpy.peak(dtype: report.peaks[k].dtype)?.gflops
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import RNNKernels
+
+/// What `tools/bench/numpy_reference.py` prints.
+public struct NumPyReport: Sendable, Codable {
+    public struct Row: Sendable, Codable {
+        public var kind: String
+        public var dtype: String
+        public var T: Int, B: Int, I: Int, H: Int
+        public var pass: String
+        public var ms: Double
+        public var runs: Int
+        public var checks: [String: Double]
+
+        public var shape: BenchShape { BenchShape(t: T, b: B, i: I, h: H) }
+    }
+
+    public struct Peak: Sendable, Codable {
+        public var dtype: String
+        public var n: Int
+        public var ms: Double
+        public var gflops: Double
+    }
+
+    public var numpy: String
+    public var python: String
+    public var rows: [Row]
+    public var peak: [Peak]
+
+    /// Parses the script's output: the last line holding a JSON object. A report of
+    /// `{"error": ...}` (NumPy missing) throws that message.
+    public static func parse(_ output: String) throws -> NumPyReport {
+        guard let line = output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("{") }) else {
+            throw UsageError("the NumPy reference printed no JSON")
+        }
+        let data = Data(line.utf8)
+        struct Failure: Decodable { var error: String }
+        if let failure = try? JSONDecoder().decode(Failure.self, from: data) { throw UsageError(failure.error) }
+        do { return try JSONDecoder().decode(NumPyReport.self, from: data) } catch {
+            throw UsageError("the NumPy reference's JSON does not parse: \(error)")
+        }
+    }
+
+    public func row(kind: CellKind, dtype: String, shape: BenchShape, pass: BenchPass) -> Row? {
+        rows.first { $0.kind == kind.rawValue && $0.dtype == dtype && $0.shape == shape && $0.pass == pass.rawValue }
+    }
+
+    public func peak(dtype: String) -> Peak? { peak.first { $0.dtype == dtype } }
+}
+
+/// The manifest rnnspec writes for the NumPy script: sizes, repetitions and the input files.
+struct NumPyManifest: Encodable {
+    struct Config: Encodable {
+        var kind: String
+        var T: Int, B: Int, I: Int, H: Int
+        var dtypes: [String]
+        var files: [String: String]
+    }
+    struct Reps: Encodable {
+        var count: Int
+        var budget_seconds: Double
+        var minimum: Int
+        var warm_up: Bool
+    }
+    var repetitions: Reps
+    var peak_n: Int
+    var configs: [Config]
+}
+
+/// Finds `tools/bench/numpy_reference.py`: above the working directory, then above the executable
+/// (`.build/release/rnnspec` in a clone).
+public func locateNumPyScript(workingDirectory: URL, executable: String = currentExecutablePath()) -> URL? {
+    let relative = "tools/bench/numpy_reference.py"
+    for start in [workingDirectory, URL(fileURLWithPath: executable).deletingLastPathComponent()] {
+        var dir = start.standardizedFileURL
+        while true {
+            let candidate = dir.appendingPathComponent(relative)
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { break }
+            dir = parent
+        }
+    }
+    return nil
+}
+
+/// An executable name looked up on PATH (a path with a slash is taken as it is).
+public func resolveExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
+    for dir in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+        let path = "\(dir)/\(name)"
+        if FileManager.default.isExecutableFile(atPath: path) { return path }
+    }
+    return nil
+}
+
+/// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report.
+func runNumPyReference(python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
+                       repetitions: Repetitions, scratch: URL) throws -> NumPyReport {
+    guard let executable = resolveExecutable(python) else { throw UsageError("\(python) not found") }
+    var configs: [NumPyManifest.Config] = []
+    for input in inputs {
+        var files: [String: String] = [:]
+        for file in input.files {
+            let name = "\(input.kind.rawValue)_\(input.shape.key)_\(file.name).f64"
+            var values = file.values
+            let data = values.withUnsafeMutableBytes { Data($0) }  // little-endian on every platform Swift runs on here
+            try data.write(to: scratch.appendingPathComponent(name))
+            files[file.name] = name
+        }
+        configs.append(.init(kind: input.kind.rawValue, T: input.shape.t, B: input.shape.b, I: input.shape.i, H: input.shape.h,
+                             dtypes: dtypes, files: files))
+    }
+    let manifest = NumPyManifest(repetitions: .init(count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
+                                                    minimum: repetitions.minimum, warm_up: repetitions.warmUp),
+                                 peak_n: peakN, configs: configs)
+    let manifestURL = scratch.appendingPathComponent("manifest.json")
+    try JSONEncoder().encode(manifest).write(to: manifestURL)
+    let run = try runChild(executable, [script.path, "--manifest", manifestURL.path], scratch: scratch)
+    guard run.status == 0 else {
+        let err = (try? String(contentsOf: scratch.appendingPathComponent("child-stderr.txt"), encoding: .utf8)) ?? ""
+        throw UsageError("the NumPy reference exited with status \(run.status): \(err.split(separator: "\n").last.map(String.init) ?? "")")
+    }
+    return try NumPyReport.parse(run.output)
+}

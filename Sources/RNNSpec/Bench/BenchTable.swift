@@ -1,0 +1,107 @@
+import Foundation
+
+/// Lays out rows under a header in aligned columns: text columns left-aligned, the columns in
+/// `right` right-aligned, two spaces between columns, trailing spaces trimmed.
+public func formatTable(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
+    let all = [header] + rows
+    let widths = (0..<header.count).map { c in all.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
+    func line(_ cells: [String]) -> String {
+        var parts: [String] = []
+        for c in 0..<header.count {
+            let cell = cells.indices.contains(c) ? cells[c] : ""
+            let pad = String(repeating: " ", count: widths[c] - cell.count)
+            parts.append(right.contains(c) ? pad + cell : cell + pad)
+        }
+        var text = parts.joined(separator: "  ")
+        while text.hasSuffix(" ") { text.removeLast() }
+        return text
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n") + "\n"
+}
+
+/// A number with `digits` decimals.
+func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+/// Milliseconds with three significant figures or so.
+func millis(_ ms: Double) -> String {
+    ms >= 100 ? fixed(ms, 0) : ms >= 10 ? fixed(ms, 1) : ms >= 1 ? fixed(ms, 2) : fixed(ms, 3)
+}
+
+extension BenchReport {
+    /// Runner targets of issue 6: 2,000 cases in under 1 s wall and 100 MB peak.
+    static let targetCases = 2000, targetSeconds = 1.0, targetMB = 100.0
+
+    /// The table `rnnspec bench` prints.
+    public func text() -> String {
+        var out = "rnnspec bench: \(debugBuild ? "DEBUG build (numbers are not meaningful; use -c release)" : "release build"), \(cores) cores\n"
+        if !runner.isEmpty {
+            out += "\nRunner throughput: a generated suite of small cases (the seeds' kernels at notebook sizes), `rnnspec run` as a child process\n"
+            out += formatTable(["cases", "jobs", "wall s", "cases/s", "peak MB", "result"], runner.map { r in
+                [String(r.cases), String(r.jobs), fixed(r.seconds, 3), fixed(r.casesPerSecond, 0), fixed(r.peakMB, 1),
+                 r.exitStatus == 0 ? r.summary : "exit \(r.exitStatus): \(r.summary)"]
+            }, right: [0, 1, 2, 3, 4])
+            out += runnerVerdict()
+        }
+        if !peaks.isEmpty {
+            out += "\nMatrix-multiply peak: N×N · N×N, 2·N³ flops, median\n"
+            out += formatTable(["dtype", "N", "rnnspec gemm GFLOP/s", "NumPy a @ b GFLOP/s"], peaks.map { p in
+                [p.dtype, String(p.n), p.rnnspecGFLOPs.map { fixed($0, 1) } ?? "n/a", p.numpyGFLOPs.map { fixed($0, 1) } ?? "n/a"]
+            }, right: [1, 2, 3])
+        }
+        if !kernels.isEmpty {
+            out += "\nKernel throughput: PyTorch conventions, zero initial state, median ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
+            out += formatTable(["kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec", "agree"], kernels.map { k in
+                let peak = peaks.first { $0.dtype == k.dtype }?.numpyGFLOPs
+                return [k.kind.uppercased(), k.pass.rawValue, k.dtype, k.shape.label, millis(k.milliseconds), fixed(k.gflops, 2),
+                        peak.map { fixed(100 * k.gflops / $0, 1) } ?? "n/a",
+                        k.numpyMilliseconds.map(millis) ?? "n/a", k.ratio.map { fixed($0, 2) } ?? "n/a",
+                        k.agree.map { $0 ? "yes" : "NO" } ?? "n/a"]
+            }, right: [4, 5, 6, 7, 8])
+            out += "GFLOP/s counts the matrix products only: forward 2·B·(I+H)·G·H per step (G = 4 LSTM, 3 GRU), backward twice that; % peak is of NumPy's measured matrix-multiply peak in the same dtype.\n"
+            out += "agree: rnnspec's and NumPy's results on the same inputs (‖h_T‖ and h_T[0]; loss, ‖dW_ih‖, ‖dW_hh‖, ‖db‖) match to rel 1e-8 (float64) or 2e-3 (float32).\n"
+            out += "NumPy: \(numpy)\n"
+            out += kernelVerdict()
+        }
+        for note in notes { out += "note: \(note)\n" }
+        return out
+    }
+
+    func runnerVerdict() -> String {
+        var out = ""
+        let target = runner.filter { $0.cases == BenchReport.targetCases }
+        if let best = target.min(by: { $0.seconds < $1.seconds }) {
+            let worstMB = target.map(\.peakMB).max()!
+            let holds = best.seconds < BenchReport.targetSeconds && worstMB < BenchReport.targetMB
+            out += "target \(BenchReport.targetCases) cases < \(fixed(BenchReport.targetSeconds, 0)) s wall, < \(fixed(BenchReport.targetMB, 0)) MB peak: "
+                + (holds ? "holds" : "MISSED") + " (best \(fixed(best.seconds, 3)) s with --jobs \(best.jobs); peak at most \(fixed(worstMB, 1)) MB)\n"
+        }
+        for jobs in Set(runner.map(\.jobs)).sorted() {
+            let rows = runner.filter { $0.jobs == jobs }.sorted { $0.cases < $1.cases }
+            guard rows.count > 1 else { continue }
+            out += "--jobs \(jobs): ms per case " + rows.map { "\(fixed(1000 * $0.seconds / Double($0.cases), 3)) at \($0.cases)" }.joined(separator: ", ")
+                + " (linear when these are equal)\n"
+        }
+        return out
+    }
+
+    func kernelVerdict() -> String {
+        let ratios = kernels.compactMap { k in k.ratio.map { (k, $0) } }
+        guard !ratios.isEmpty else { return "" }
+        let slower = ratios.filter { $0.1 < 1 }
+        var out = "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
+        if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
+        out += "\n"
+        let small = ratios.filter { $0.0.shape == .notebook }
+        if !small.isEmpty {
+            out += "notebook size at least 10× faster than NumPy: \(small.filter { $0.1 >= 10 }.count) of \(small.count) rows\n"
+        }
+        return out
+    }
+
+    /// The report as JSON (every measured number, without the verdict lines).
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
+    }
+}

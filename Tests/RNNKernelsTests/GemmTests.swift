@@ -1,0 +1,119 @@
+import XCTest
+@testable import RNNKernels
+
+/// `gemm` on every path (plain loop, packed SIMD kernel on 1 and 2 threads), every combination of
+/// transposes and accumulate, sizes around the micro-tile (6 × 16 / 6 × 8), the depth block (256), the row
+/// block (144 / 72) and the column block (4096 / 2048), against a naive reference in Double.
+final class GemmTests: XCTestCase {
+    /// (m, n, k): odd sizes, tile edges, and sizes crossing the blocks and the thread split.
+    let shapes: [(Int, Int, Int)] = [
+        (1, 1, 1), (2, 3, 5), (7, 13, 17), (5, 33, 31), (13, 17, 65), (31, 65, 7), (33, 127, 13),
+        (127, 31, 33), (6, 16, 256), (7, 17, 257), (12, 32, 513), (150, 40, 20), (80, 9, 11), (7, 4100, 3),
+        (1, 70, 40), (70, 1, 40),
+    ]
+    let paths: [GemmPath] = [.simple, .packed(threads: 1), .packed(threads: 2), .automatic]
+
+    func values(_ count: Int, _ seed: Int) -> [Double] {
+        (0..<count).map { Double(($0 * 7919 + seed * 104729) % 2003) / 1001.0 - 1.0 }
+    }
+
+    /// The logical matrix X [rows, cols] laid out as the argument: transposed means stored [cols, rows].
+    func layout(_ x: [Double], rows: Int, cols: Int, transposed: Bool) -> [Double] {
+        guard transposed else { return x }
+        var t = [Double](repeating: 0, count: x.count)
+        for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = x[i * cols + j] } }
+        return t
+    }
+
+    /// Runs one shape on every path and combination, comparing with the Double reference Σ a·b; the
+    /// tolerance is 2k ulps of Σ |a·b| (the reference itself rounds in Double).
+    func check<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
+                                file: StaticString = #filePath, line: UInt = #line) {
+        let aT = a.map { Double(T($0)) }, bT = b.map { Double(T($0)) }, cT = c0.map { Double(T($0)) }
+        var ref = [Double](repeating: 0, count: m * n), mag = ref
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0, t = 0.0
+                for p in 0..<k { s += aT[i * k + p] * bT[p * n + j]; t += Swift.abs(aT[i * k + p] * bT[p * n + j]) }
+                ref[i * n + j] = s; mag[i * n + j] = t
+            }
+        }
+        let eps = Double(T.ulpOfOne)
+        for ta in [false, true] {
+            for tb in [false, true] {
+                let argA = layout(aT, rows: m, cols: k, transposed: ta).map { T($0) }
+                let argB = layout(bT, rows: k, cols: n, transposed: tb).map { T($0) }
+                for accumulate in [false, true] {
+                    for path in paths {
+                        var c = accumulate ? cT.map { T($0) } : [T](repeating: .nan, count: m * n)
+                        gemm(argA, argB, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                             accumulate: accumulate, path: path)
+                        var bad = 0
+                        for x in 0..<(m * n) {
+                            let expect = ref[x] + (accumulate ? cT[x] : 0)
+                            let got = Double(c[x])
+                            let ok = expect.isNaN ? got.isNaN
+                                : expect.isInfinite ? got == expect
+                                : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (mag[x] + Swift.abs(cT[x])) + Double(T.leastNormalMagnitude)
+                            if !ok {
+                                bad += 1
+                                if bad <= 3 {
+                                    XCTFail("\(T.self) \(m)×\(n)×\(k) tA \(ta) tB \(tb) acc \(accumulate) \(path) at \(x / n),\(x % n): \(got) vs \(expect)",
+                                            file: file, line: line)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func checkShapes<T: KernelScalar>(_ type: T.Type) {
+        for (m, n, k) in shapes {
+            check(type, m: m, n: n, k: k, a: values(m * k, 1), b: values(k * n, 2), c0: values(m * n, 3))
+        }
+    }
+
+    func testFloat() { checkShapes(Float.self) }
+    func testDouble() { checkShapes(Double.self) }
+
+    /// No term is skipped: 0 · ∞ and 0 · NaN are NaN, a NaN in A poisons its row, ∞ survives.
+    func nonFinite<T: KernelScalar>(_ type: T.Type) {
+        for (m, n, k) in [(3, 4, 5), (13, 37, 300)] {
+            var a = values(m * k, 4), b = values(k * n, 5)
+            a[1 * k + 2] = 0; b[2 * n + 3] = .infinity                // C[1, 3] = NaN (0 · ∞), C[i≠1, 3] = ±∞
+            a[2 * k + 4] = .nan                                       // row 2 all NaN
+            b[(k - 1) * n + 1] = -.infinity; a[0 * k + (k - 1)] = 0   // C[0, 1] NaN, the rest of column 1 ±∞
+            check(type, m: m, n: n, k: k, a: a, b: b, c0: values(m * n, 6))
+        }
+    }
+
+    func testNonFiniteFloat() { nonFinite(Float.self) }
+    func testNonFiniteDouble() { nonFinite(Double.self) }
+
+    /// k = 0: C = 0, or C unchanged with accumulate; empty outputs are fine.
+    func testEmpty() {
+        var c: [Float] = [1, 2, 3, 4]
+        gemm([], [], into: &c, m: 2, n: 2, k: 0, accumulate: true)
+        XCTAssertEqual(c, [1, 2, 3, 4])
+        gemm([], [], into: &c, m: 2, n: 2, k: 0)
+        XCTAssertEqual(c, [0, 0, 0, 0])
+        var e: [Double] = []
+        gemm([1, 2], [], into: &e, m: 2, n: 0, k: 1)
+        XCTAssertEqual(e, [])
+    }
+
+    /// Where the CPU has AVX2 + FMA (or is arm64) the packed kernel must be in use, and large products
+    /// get it.
+    func testDispatch() throws {
+        #if arch(x86_64) && os(Linux)
+        XCTAssertEqual(packedGemmAvailable, cpuFlags().contains("avx2") && cpuFlags().contains("fma"))
+        #endif
+        try XCTSkipUnless(packedGemmAvailable, "no packed kernel on this CPU")
+        XCTAssertEqual(gemmPackedThreads(m: 2, n: 24, k: 64, transposeA: false, transposeB: false), 0)
+        XCTAssertEqual(gemmPackedThreads(m: 1, n: 64, k: 24, transposeA: false, transposeB: true), 1)
+        XCTAssertEqual(gemmPackedThreads(m: 32, n: 32, k: 32, transposeA: true, transposeB: false), 1)
+        XCTAssertGreaterThanOrEqual(gemmPackedThreads(m: 32, n: 1024, k: 384, transposeA: false, transposeB: true), 1)
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import RNNKernels
+import XCTest
+@testable import RNNSpec
+
+/// The machinery of `rnnspec bench`, in a tiny mode: no timing is asserted.
+final class BenchTests: XCTestCase {
+    func testGeneratedSuiteIsDistinctAndPasses() throws {
+        let cases = BenchSuite.cases(count: 2 * BenchSuite.templates.count)
+        XCTAssertEqual(Set(cases.map(\.text)).count, cases.count, "every generated case is different")
+        XCTAssertEqual(Set(cases.map(\.id)).count, cases.count)
+        // The kernels of the seeds, each template once in every run of templates.count cases.
+        let kernels = Set(cases.compactMap { $0.text.split(separator: "\n").first })
+        XCTAssertEqual(kernels.count, BenchSuite.templates.count)
+
+        let temp = try TempProject()
+        try BenchSuite.write(count: cases.count, to: temp.root, jobs: 2)
+        let report = try temp.run()
+        XCTAssertEqual(report.results.count, cases.count)
+        XCTAssertEqual(report.failed, 0, report.text())
+        XCTAssertEqual(report.passed, cases.count)
+        // The same count gives the same suite.
+        XCTAssertEqual(BenchSuite.cases(count: 5).map(\.text), BenchSuite.cases(count: 5).map(\.text))
+    }
+
+    func testFLOPCount() {
+        // forward per step 2·B·(I+H)·G·H; backward twice that.
+        let s = BenchShape.large
+        XCTAssertEqual(benchFLOPs(kind: .lstm, shape: s, pass: .forward), 128 * 2 * 32 * (128 + 256) * 4 * 256)
+        XCTAssertEqual(benchFLOPs(kind: .lstm, shape: s, pass: .forwardBPTT), 3 * 128 * 2 * 32 * (128 + 256) * 4 * 256)
+        XCTAssertEqual(benchFLOPs(kind: .gru, shape: .notebook, pass: .forward), 64 * 2 * 1 * (8 + 16) * 3 * 16)
+        XCTAssertEqual(gemmFLOPs(2048), 2 * 2048 * 2048 * 2048)
+    }
+
+    func testTinyKernelRowsRunAndAgreeAcrossPrecisions() {
+        let inputs = BenchInputs(kind: .lstm, shape: BenchShape(t: 3, b: 2, i: 2, h: 3))
+        for pass in BenchPass.allCases {
+            let (t64, c64) = benchKernel(inputs, pass: pass, as: Double.self, repetitions: .quick)
+            let (_, c32) = benchKernel(inputs, pass: pass, as: Float.self, repetitions: .quick)
+            XCTAssertEqual(t64.runs, 1)
+            XCTAssertFalse(c64.isEmpty)
+            XCTAssertTrue(checksAgree(c64, c32, dtype: "float32"), "\(c64) vs \(c32)")
+            XCTAssertFalse(checksAgree(c64, c64.mapValues { $0 * 1.01 }, dtype: "float64"))
+        }
+        XCTAssertGreaterThan(benchGEMM(n: 8, as: Float.self, repetitions: .quick).milliseconds, 0)
+    }
+
+    func testTableLayout() {
+        let table = formatTable(["name", "ms"], [["lstm", "1.5"], ["gru", "10.25"]], right: [1])
+        XCTAssertEqual(table, "name     ms\nlstm    1.5\ngru   10.25\n")
+
+        var report = BenchReport(debugBuild: false, cores: 2)
+        report.runner = [RunnerRow(cases: 2000, jobs: 2, seconds: 0.5, peakBytes: 30 << 20, runs: 3, exitStatus: 0, summary: "2000 passed, 0 failed")]
+        report.kernels = [KernelRow(kind: "lstm", pass: .forward, dtype: "float64", shape: .notebook,
+                                    flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.2, runs: 7,
+                                    checks: [:], numpyMilliseconds: nil, agree: nil)]
+        report.numpy = "not run: python3 not found"
+        let text = report.text()
+        XCTAssertTrue(text.contains(" 2000     2   0.500     4000     30.0  2000 passed, 0 failed\n"), text)
+        XCTAssertTrue(text.contains("target 2000 cases < 1 s wall, < 100 MB peak: holds"), text)
+        XCTAssertTrue(text.contains("LSTM    forward  float64  T=64 B=1 I=8 H=16"), text)
+        XCTAssertTrue(text.contains("n/a"), text)
+        XCTAssertTrue(text.contains("NumPy: not run: python3 not found"), text)
+        XCTAssertTrue(report.json().contains("\"numpyRan\" : false"))
+    }
+
+    func testNumPyReportParses() throws {
+        let json = """
+            some warning on a line before
+            {"numpy": "2.4.6", "python": "3.12.3", "rows": [{"kind": "gru", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward+bptt", "ms": 4.5, "runs": 7, "checks": {"loss": 1.25}}], "peak": [{"dtype": "float64", "n": 2048, "ms": 250.0, "runs": 3, "gflops": 68.7}]}
+            """
+        let report = try NumPyReport.parse(json)
+        XCTAssertEqual(report.numpy, "2.4.6")
+        let row = try XCTUnwrap(report.row(kind: .gru, dtype: "float32", shape: .notebook, pass: .forwardBPTT))
+        XCTAssertEqual(row.ms, 4.5)
+        XCTAssertEqual(row.checks["loss"], 1.25)
+        XCTAssertNil(report.row(kind: .lstm, dtype: "float32", shape: .notebook, pass: .forwardBPTT))
+        XCTAssertEqual(report.peak(dtype: "float64")?.gflops, 68.7)
+        XCTAssertThrowsError(try NumPyReport.parse(#"{"error": "numpy is not installed for /usr/bin/python3"}"#)) { error in
+            XCTAssertTrue("\(error)".contains("numpy is not installed"))
+        }
+        XCTAssertThrowsError(try NumPyReport.parse("Traceback (most recent call last):"))
+    }
+
+    /// The direct golden reader gives what the YAML path gives, for every golden in the
+    /// repository and a generated suite, and declines anything off the written layout.
+    func testCanonicalGoldenReaderMatchesYAML() throws {
+        let temp = try TempProject()
+        try BenchSuite.write(count: 2 * BenchSuite.templates.count, to: temp.root, jobs: 2)
+        var direct = 0
+        for root in [repositoryRoot.appendingPathComponent("golden"), temp.root.appendingPathComponent("golden")] {
+            for url in listYAML(under: root) {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let source = SourceText(path: url.path, text: text)
+                let yaml = try Golden.parseYAML(source)
+                guard let fast = Golden.parseCanonical(text) else {
+                    // Only string and list outputs are left to YAML.
+                    XCTAssertTrue(text.contains("type: string") || text.contains("type: list"), url.path)
+                    continue
+                }
+                direct += 1
+                XCTAssertEqual(fast.caseID, yaml.caseID)
+                XCTAssertEqual(fast.kernel, yaml.kernel)
+                XCTAssertEqual(fast.digest, yaml.digest)
+                XCTAssertEqual(fast.serialized(), yaml.serialized(), url.path)
+                XCTAssertEqual(fast.serialized(), text, url.path)
+            }
+        }
+        XCTAssertGreaterThan(direct, 100)
+
+        let text = try String(contentsOf: temp.goldenURL("clip/c00005"), encoding: .utf8)
+        for edit in [text.replacingOccurrences(of: "[10.0", with: "[10.0 "), text + "# a comment\n",
+                     text.replacingOccurrences(of: "\n", with: "\r\n"), text.replacingOccurrences(of: "format: 1", with: "format: 2"),
+                     text.replacingOccurrences(of: "  norm:", with: "  \"norm\":"), String(text.dropLast())] {
+            XCTAssertNil(Golden.parseCanonical(edit), edit)
+        }
+        // Declined files still read (or fail) exactly as before, through YAML.
+        let commented = text + "# a comment\n"
+        XCTAssertEqual(try Golden.parse(SourceText(path: "g", text: commented)).serialized(), text)
+    }
+}
