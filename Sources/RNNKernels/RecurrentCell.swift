@@ -340,13 +340,13 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
     /// ([B, G*H]; it becomes the step's pre-activations).
     @inlinable
-    public func forward(x: Tensor<T>, projected: [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
+    public func forward(x: Tensor<T>, projected: consuming [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
         let conv = conventions, p = parameters
         let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
         precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
                      "cell step: x \(x.shape), h_prev \(hPrev.shape)")
-        var pre = projected
+        var pre = consume projected    // the caller's array becomes the pre-activations, not copied
         var gates = [T](repeating: 0, count: bsz * gh)
         switch conv.kind {
         case .rnn:
