@@ -30,3 +30,15 @@ struct UncheckedSendable<Value>: @unchecked Sendable {
     @usableFromInline let value: Value
     @inlinable init(_ value: Value) { self.value = value }
 }
+
+/// Runs `body(0)`, …, `body(parts − 1)` at once, one thread each.
+///
+/// - Note: `body` must write only to what its part owns.
+@inlinable
+func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 { if parts == 1 { body(0) }; return }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+    }
+}
