@@ -671,7 +671,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             var hcAll = [T](repeating: 0, count: bsz * h)
             c.withUnsafeBufferPointer { cb in hcAll.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
             let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
-            var dcp = [T](repeating: 0, count: bsz * h)
+            var dcp = [T](repeating: 0, count: bsz * h), dcTotal = dcp
             for row in 0..<bsz {
                 let base = row * gh
                 for j in 0..<h {
@@ -680,6 +680,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     let hc = hcAll[q]
                     let dOut = dm[q]
                     var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
+                    dcTotal[q] = dcv
                     let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
                     da[base + ko + j] = dao
                     if let pO {
@@ -712,7 +713,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             }
             gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
             return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
-                                     cPrev: Tensor(shape: [bsz, h], scalars: dcp))
+                                     cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
 
         case .gru:
             let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
@@ -787,13 +788,18 @@ public struct CellStepGradients<T: KernelScalar>: Sendable {
     public var hPrev: Tensor<T>
     /// dL/dc_prev, [B, H] (LSTM).
     public var cPrev: Tensor<T>?
+    /// LSTM: dL/dc of this step in full, through c_next (`dc`) and through h = o ⊙ act(c), [B, H]
+    /// (the output gate's peephole path excluded: it is the gradient a perturbation of c made
+    /// after o is computed would see).
+    public var c: [T]?
 
     @inlinable
-    public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?) {
+    public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?, c: [T]? = nil) {
         self.da = da
         self.dRecurrent = dRecurrent
         self.hPrev = hPrev
         self.cPrev = cPrev
+        self.c = c
     }
 }
 
