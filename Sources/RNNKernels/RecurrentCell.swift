@@ -672,43 +672,59 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             c.withUnsafeBufferPointer { cb in hcAll.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
             let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
             var dcp = [T](repeating: 0, count: bsz * h), dcTotal = dcp
-            for row in 0..<bsz {
-                let base = row * gh
-                for j in 0..<h {
-                    let q = row * h + j
-                    let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
-                    let hc = hcAll[q]
-                    let dOut = dm[q]
-                    var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
-                    dcTotal[q] = dcv
-                    let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
-                    da[base + ko + j] = dao
-                    if let pO {
-                        dcv += dao * pO[j]
-                        grads.peepholeO.scalars[j] += dao * c[q]
-                    }
-                    var di = dcv * gv
-                    let df = dcv * cp[q]
-                    let dg = dcv * iv
-                    var dcPrevQ = dcv * fv
-                    if conv.inputForget {
-                        di -= df
-                    } else {
-                        let daf = df * slope(gateAct, pre[base + kf + j], fv)
-                        da[base + kf + j] = daf
-                        if let pF {
-                            dcPrevQ += daf * pF[j]
-                            grads.peepholeF.scalars[j] += daf * cp[q]
+            let inputForget = conv.inputForget
+            // Rows are independent: two threads for a large batch. The peepholes' gradients are
+            // sums over rows, added from da afterwards.
+            da.withUnsafeMutableBufferPointer { daBuf in
+            dcp.withUnsafeMutableBufferPointer { dcpBuf in
+            dcTotal.withUnsafeMutableBufferPointer { totalBuf in
+            gates.withUnsafeBufferPointer { gates in
+            pre.withUnsafeBufferPointer { pre in
+            c.withUnsafeBufferPointer { c in
+            cp.withUnsafeBufferPointer { cp in
+            dm.withUnsafeBufferPointer { dm in
+            dcNext.withUnsafeBufferPointer { dcNext in
+            hcAll.withUnsafeBufferPointer { hcAll in
+                let da = daBuf.baseAddress!
+                forEachRowRange(bsz, work: bsz * h * 8) { rows in
+                    for row in rows {
+                        let base = row * gh
+                        for j in 0..<h {
+                            let q = row * h + j
+                            let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
+                            let hc = hcAll[q]
+                            let dOut = dm[q]
+                            var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
+                            totalBuf[q] = dcv
+                            let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
+                            da[base + ko + j] = dao
+                            if let pO { dcv += dao * pO[j] }
+                            var di = dcv * gv
+                            let df = dcv * cp[q]
+                            let dg = dcv * iv
+                            var dcPrevQ = dcv * fv
+                            if inputForget {
+                                di -= df
+                            } else {
+                                let daf = df * slope(gateAct, pre[base + kf + j], fv)
+                                da[base + kf + j] = daf
+                                if let pF { dcPrevQ += daf * pF[j] }
+                            }
+                            let dai = di * slope(gateAct, pre[base + ki + j], iv)
+                            da[base + ki + j] = dai
+                            if let pI { dcPrevQ += dai * pI[j] }
+                            da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
+                            dcpBuf[q] = dcPrevQ
                         }
                     }
-                    let dai = di * slope(gateAct, pre[base + ki + j], iv)
-                    da[base + ki + j] = dai
-                    if let pI {
-                        dcPrevQ += dai * pI[j]
-                        grads.peepholeI.scalars[j] += dai * cp[q]
-                    }
-                    da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
-                    dcp[q] = dcPrevQ
+                }
+            }}}}}}}}}}
+            for row in 0..<bsz {
+                for j in 0..<h {
+                    let q = row * h + j
+                    if pO != nil { grads.peepholeO.scalars[j] += da[row * gh + ko + j] * c[q] }
+                    if pF != nil && !inputForget { grads.peepholeF.scalars[j] += da[row * gh + kf + j] * cp[q] }
+                    if pI != nil { grads.peepholeI.scalars[j] += da[row * gh + ki + j] * cp[q] }
                 }
             }
             gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
