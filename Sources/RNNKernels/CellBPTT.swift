@@ -205,25 +205,10 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
             }
         }
         g.dh.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh)
-        if let dcNext {
-            // dL/dc_t in full: through c_{t+1} (dcNext) and through h_t = o_t ⊙ act(c_t)
-            // (projected by W_hr when the cell has a projection).
-            let step = cache.steps[t]
-            let o = step.gate(.o, of: cell.conventions).scalars, c = step.c!.scalars
-            var dhCell = dh
-            if let proj = cell.parameters.projection {
-                dhCell = [T](repeating: 0, count: bsz * h)
-                gemm(dh, proj.scalars, into: &dhCell, m: bsz, n: h, k: s)
-            }
-            var total = dcNext
-            let outAct = cell.conventions.outputActivation
-            var hc = [T](repeating: 0, count: bsz * h)
-            c.withUnsafeBufferPointer { cb in hc.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
-            for k in 0..<(bsz * h) { total[k] += dhCell[k] * o[k] * outAct.derivative(c[k], output: hc[k]) }
-            g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: total)
-        }
         let back = cell.backwardStep(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
                                      dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
+        // LSTM: dL/dc_t in full, through c_{t+1} and through h_t = o_t ⊙ act(c_t).
+        if let dcT = back.c { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcT) }
         // Stored in reverse time order, like the inputs gathered below.
         da.append(contentsOf: back.da)
         dRecurrent.append(contentsOf: back.dRecurrent)

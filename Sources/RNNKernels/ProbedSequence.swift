@@ -38,9 +38,10 @@ public func probedSequenceForward<T: KernelScalar>(
     // The input part of every step at once, as `runSequence` computes it.
     let gh = conv.kind.gateCount * h
     let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
+    let split = cell.sequenceSplit(batch: bsz)
     for t in 0..<steps {
         var cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
-                                 hPrev: hState, cPrev: cState)
+                                 hPrev: hState, cPrev: cState, split: split)
         if let probeC {
             let o = cache.gate(.o, of: conv).scalars
             var c = cache.c!.scalars, hNew = c

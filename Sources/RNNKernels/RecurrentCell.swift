@@ -337,140 +337,251 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         return forward(x: x, projected: projectInputs(x.scalars, rows: x.shape[0]), hPrev: hPrev, cPrev: cPrev)
     }
 
+    /// The recurrent weights regrouped for a step split over threads by hidden unit: part t holds
+    /// the rows k*H + j of R for every gate block k and every j in `ranges[t]`, [G*|range|, P], so
+    /// that each thread computes its share of h_prev Rᵀ and then every gate of its hidden units,
+    /// with no synchronization in between (`forward(x:projected:hPrev:cPrev:split:)`).
+    public struct SplitRecurrent: Sendable {
+        public var ranges: [Range<Int>]
+        public var weights: [[T]]
+
+        @inlinable
+        public init(ranges: [Range<Int>], weights: [[T]]) {
+            self.ranges = ranges
+            self.weights = weights
+        }
+    }
+
+    /// Whether a step can run split by hidden unit: every gate of unit j depends only on column j
+    /// of each gate block (not so with a projection, or with the GRU reset applied before the product).
+    @inlinable
+    public var splitsByHiddenUnit: Bool {
+        switch conventions.kind {
+        case .rnn: return true
+        case .lstm: return parameters.projection == nil
+        case .gru: return conventions.resetPlacement == .afterMatmul
+        }
+    }
+
+    /// R regrouped into `parts` ranges of hidden units (see `SplitRecurrent`).
+    @inlinable
+    public func splitRecurrent(parts: Int) -> SplitRecurrent {
+        let h = hiddenSize, s = stateSize, gc = conventions.kind.gateCount
+        let ranges = (0..<parts).map { t in (t * h / parts)..<((t + 1) * h / parts) }
+        let weights = ranges.map { range -> [T] in
+            var part = [T]()
+            part.reserveCapacity(gc * range.count * s)
+            for k in 0..<gc { part.append(contentsOf: parameters.r.scalars[((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)]) }
+            return part
+        }
+        return SplitRecurrent(ranges: ranges, weights: weights)
+    }
+
+    /// The split a sequence of batch `batch` should run its steps with: R regrouped in two parts
+    /// when a step's product is large enough for two threads to pay (2^21 multiply-adds, about
+    /// B=32, H=128 for an LSTM) and the cell allows it; nil otherwise.
+    @inlinable
+    public func sequenceSplit(batch: Int) -> SplitRecurrent? {
+        let work = batch * conventions.kind.gateCount * hiddenSize * stateSize
+        guard splitsByHiddenUnit, packedGemmAvailable, elementwiseThreads > 1, hiddenSize >= 16, work >= 1 << 21 else { return nil }
+        return splitRecurrent(parts: elementwiseThreads)
+    }
+
     /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
     /// ([B, G*H]; it becomes the step's pre-activations).
+    ///
+    /// - Parameter split: R regrouped by hidden unit (`splitRecurrent`), for a step whose threads
+    ///   each compute their hidden units' share of the product and then their gates; nil computes
+    ///   the product first (on up to 2 threads) and then the gates. Ignored where
+    ///   `splitsByHiddenUnit` is false.
     @inlinable
-    public func forward(x: Tensor<T>, projected: [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil) -> CellStepCache<T> {
+    public func forward(x: Tensor<T>, projected: consuming [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil,
+                        split: SplitRecurrent? = nil) -> CellStepCache<T> {
         let conv = conventions, p = parameters
         let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
         precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
                      "cell step: x \(x.shape), h_prev \(hPrev.shape)")
-        var pre = projected
+        var pre = consume projected    // the caller's array becomes the pre-activations, not copied
         var gates = [T](repeating: 0, count: bsz * gh)
-        switch conv.kind {
-        case .rnn:
-            // a = (x Wᵀ + b_W + b_R) + h_prev Rᵀ.
-            gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
-            pre.withUnsafeBufferPointer { a in
-                gates.withUnsafeMutableBufferPointer { y in
-                    activate(conv.candidateActivation, a.baseAddress!, into: y.baseAddress!, count: bsz * gh)
-                }
-            }
-            let hT = Tensor(shape: [bsz, h], scalars: gates)
-            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                                 gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
+        if conv.kind == .gru && conv.resetPlacement == .beforeMatmul {
+            return gruForwardResetBeforeProduct(x: x, pre: pre, gates: gates, hPrev: hPrev)
+        }
+        let isLSTM = conv.kind == .lstm, isGRU = conv.kind == .gru
+        let cp = isLSTM ? (cPrev ?? Tensor(zeros: [bsz, h])) : Tensor<T>(shape: [0], scalars: [])
+        precondition(!isLSTM || cp.shape == [bsz, h], "cell step: c_prev \(cp.shape)")
+        // LSTM: c and m = o ⊙ act(c); GRU: R_n h_prev + b_Rn and the new h.
+        var c = [T](repeating: 0, count: isLSTM ? bsz * h : 0), m = c
+        var resetInput = [T](repeating: 0, count: isGRU ? bsz * h : 0), hOut = resetInput
+        let useSplit = split != nil && splitsByHiddenUnit && packedGemmAvailable
+        // Without a split: the whole recurrent product now, h_prev Rᵀ [B, G*H].
+        var rec = [T]()
+        if !useSplit {
+            rec = [T](repeating: 0, count: bsz * gh)
+            gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
+        }
+        let br = isGRU ? p.br?.scalars : nil
+        let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
+        let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
+        let side = conv.updateSide
 
-        case .lstm:
-            let cp = cPrev ?? Tensor(zeros: [bsz, h])
-            precondition(cp.shape == [bsz, h], "cell step: c_prev \(cp.shape)")
-            gemm(hPrev.scalars, p.r.scalars, into: &pre, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
-            let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
-            let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
-            let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
-            var c = [T](repeating: 0, count: bsz * h), m = c
-            pre.withUnsafeMutableBufferPointer { aBuf in
-                gates.withUnsafeMutableBufferPointer { yBuf in
-                    c.withUnsafeMutableBufferPointer { cBuf in
-                        m.withUnsafeMutableBufferPointer { mBuf in
-                            cp.scalars.withUnsafeBufferPointer { cpBuf in
-                                for row in 0..<bsz {
-                                    let a = aBuf.baseAddress! + row * gh, y = yBuf.baseAddress! + row * gh
-                                    let cIn = cpBuf.baseAddress! + row * h
-                                    let cOut = cBuf.baseAddress! + row * h, mOut = mBuf.baseAddress! + row * h
-                                    if let pI { for j in 0..<h { a[ki + j] += pI[j] * cIn[j] } }
-                                    if let pF { for j in 0..<h { a[kf + j] += pF[j] * cIn[j] } }
-                                    activate(gateAct, a + ki, into: y + ki, count: h)
-                                    if conv.inputForget {
-                                        for j in 0..<h { y[kf + j] = 1 - y[ki + j] }
-                                    } else {
-                                        activate(gateAct, a + kf, into: y + kf, count: h)
-                                    }
-                                    activate(candAct, a + kg, into: y + kg, count: h)
-                                    for j in 0..<h {
-                                        cOut[j] = lstmCellState(forget: y[kf + j], input: y[ki + j], candidate: y[kg + j], previous: cIn[j])
-                                    }
-                                    if let pO { for j in 0..<h { a[ko + j] += pO[j] * cOut[j] } }
-                                    activate(gateAct, a + ko, into: y + ko, count: h)
-                                    outAct.apply(UnsafeBufferPointer(start: cOut, count: h), into: UnsafeMutableBufferPointer(start: mOut, count: h))
-                                    for j in 0..<h { mOut[j] *= y[ko + j] }
-                                }
-                            }
+        pre.withUnsafeMutableBufferPointer { aBuf in
+        gates.withUnsafeMutableBufferPointer { yBuf in
+        c.withUnsafeMutableBufferPointer { cBuf in
+        m.withUnsafeMutableBufferPointer { mBuf in
+        resetInput.withUnsafeMutableBufferPointer { uBuf in
+        hOut.withUnsafeMutableBufferPointer { hBuf in
+        cp.scalars.withUnsafeBufferPointer { cpBuf in
+        hPrev.scalars.withUnsafeBufferPointer { hpBuf in
+            let aAll = aBuf.baseAddress!, yAll = yBuf.baseAddress!
+            /// Every gate of the hidden units j0 ..< j0+w for the given rows; `rec` points at
+            /// (row 0, block 0, unit j0) of h_prev Rᵀ laid out with these strides.
+            func gatesOf(rows: Range<Int>, j0: Int, w: Int, rec: UnsafePointer<T>, rowStride: Int, blockStride: Int) {
+                for row in rows {
+                    let a = aAll + row * gh + j0, y = yAll + row * gh + j0, r = rec + row * rowStride
+                    switch conv.kind {
+                    case .rnn:
+                        for j in 0..<w { a[j] += r[j] }
+                        activate(candAct, a, into: y, count: w)
+                    case .lstm:
+                        let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
+                        for k in 0..<gc { for j in 0..<w { a[k * h + j] += r[k * blockStride + j] } }
+                        let cIn = cpBuf.baseAddress! + row * h + j0
+                        let cOut = cBuf.baseAddress! + row * h + j0, mOut = mBuf.baseAddress! + row * h + j0
+                        if let pI { for j in 0..<w { a[ki + j] += pI[j0 + j] * cIn[j] } }
+                        if let pF { for j in 0..<w { a[kf + j] += pF[j0 + j] * cIn[j] } }
+                        activate(gateAct, a + ki, into: y + ki, count: w)
+                        if conv.inputForget {
+                            for j in 0..<w { y[kf + j] = 1 - y[ki + j] }
+                        } else {
+                            activate(gateAct, a + kf, into: y + kf, count: w)
                         }
+                        activate(candAct, a + kg, into: y + kg, count: w)
+                        for j in 0..<w {
+                            cOut[j] = lstmCellState(forget: y[kf + j], input: y[ki + j], candidate: y[kg + j], previous: cIn[j])
+                        }
+                        if let pO { for j in 0..<w { a[ko + j] += pO[j0 + j] * cOut[j] } }
+                        activate(gateAct, a + ko, into: y + ko, count: w)
+                        outAct.apply(UnsafeBufferPointer(start: cOut, count: w), into: UnsafeMutableBufferPointer(start: mOut, count: w))
+                        for j in 0..<w { mOut[j] *= y[ko + j] }
+                    case .gru:
+                        // Reset after the product: u = R_n h_prev + b_Rn, a_n += r ⊙ u.
+                        let bz = conv.block(.z), brk = conv.block(.r), bn = conv.block(.n)
+                        let kz = bz * h, kr = brk * h, kn = bn * h
+                        let u = uBuf.baseAddress! + row * h + j0, hNew = hBuf.baseAddress! + row * h + j0
+                        let hp = hpBuf.baseAddress! + row * s + j0
+                        for j in 0..<w {
+                            a[kz + j] += r[bz * blockStride + j] + (br?[kz + j0 + j] ?? 0)
+                            a[kr + j] += r[brk * blockStride + j] + (br?[kr + j0 + j] ?? 0)
+                        }
+                        activate(gateAct, a + kz, into: y + kz, count: w)
+                        activate(gateAct, a + kr, into: y + kr, count: w)
+                        for j in 0..<w {
+                            u[j] = r[bn * blockStride + j] + (br?[kn + j0 + j] ?? 0)
+                            a[kn + j] += y[kr + j] * u[j]
+                        }
+                        activate(candAct, a + kn, into: y + kn, count: w)
+                        for j in 0..<w { hNew[j] = gruBlend(update: y[kz + j], previous: hp[j], candidate: y[kn + j], side: side) }
                     }
                 }
             }
-            var hOut = m
+            if useSplit, let split {
+                forEachPart(split.ranges.count) { t in
+                    let range = split.ranges[t], w = range.count
+                    var part = [T](repeating: 0, count: bsz * gc * w)
+                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, n: gc * w, k: s,
+                         transposeA: false, transposeB: true, accumulate: false, path: .packed(threads: 1))
+                    part.withUnsafeBufferPointer {
+                        gatesOf(rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!, rowStride: gc * w, blockStride: w)
+                    }
+                }
+            } else {
+                rec.withUnsafeBufferPointer { r in
+                    forEachRowRange(bsz, work: bsz * gh * 2) { rows in
+                        gatesOf(rows: rows, j0: 0, w: h, rec: r.baseAddress!, rowStride: gh, blockStride: h)
+                    }
+                }
+            }
+        }}}}}}}}
+
+        switch conv.kind {
+        case .rnn:
+            let hT = Tensor(shape: [bsz, h], scalars: gates)
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
+        case .lstm:
+            var hLSTM = m
             if let proj = p.projection {
-                hOut = [T](repeating: 0, count: bsz * s)
-                gemm(m, proj.scalars, into: &hOut, m: bsz, n: s, k: h, transposeB: true)
+                hLSTM = [T](repeating: 0, count: bsz * s)
+                gemm(m, proj.scalars, into: &hLSTM, m: bsz, n: s, k: h, transposeB: true)
             }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
                                  c: Tensor(shape: [bsz, h], scalars: c),
                                  unprojected: p.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
-                                 h: Tensor(shape: [bsz, s], scalars: hOut))
-
+                                 h: Tensor(shape: [bsz, s], scalars: hLSTM))
         case .gru:
-            // Recurrent part h_prev Rᵀ + b_R, kept apart: the reset gate multiplies its n block.
-            var rec = p.br?.scalars ?? [T](repeating: 0, count: gh)
-            if bsz > 1 { rec = [T]((0..<bsz).map { _ in rec }.joined()) }
-            gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
-            let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
-            let gateAct = conv.gateActivation
-            for row in 0..<bsz {
-                let base = row * gh
-                for j in 0..<h {
-                    pre[base + kz + j] += rec[base + kz + j]
-                    pre[base + kr + j] += rec[base + kr + j]
-                }
-            }
-            pre.withUnsafeBufferPointer { a in
-                gates.withUnsafeMutableBufferPointer { y in
-                    for row in 0..<bsz {
-                        activate(gateAct, a.baseAddress! + row * gh + kz, into: y.baseAddress! + row * gh + kz, count: h)
-                        activate(gateAct, a.baseAddress! + row * gh + kr, into: y.baseAddress! + row * gh + kr, count: h)
-                    }
-                }
-            }
-            var resetInput = [T](repeating: 0, count: bsz * h)
-            switch conv.resetPlacement {
-            case .afterMatmul:
-                for row in 0..<bsz {
-                    for j in 0..<h {
-                        let u = rec[row * gh + kn + j]
-                        resetInput[row * h + j] = u
-                        pre[row * gh + kn + j] += gates[row * gh + kr + j] * u
-                    }
-                }
-            case .beforeMatmul:
-                for row in 0..<bsz {
-                    for j in 0..<h { resetInput[row * h + j] = gates[row * gh + kr + j] * hPrev.scalars[row * s + j] }
-                }
-                var u = [T](repeating: 0, count: bsz * h)
-                if let br = p.br { for row in 0..<bsz { for j in 0..<h { u[row * h + j] = br.scalars[kn + j] } } }
-                gemm(resetInput, rows(p.r, block: conv.block(.n)), into: &u, m: bsz, n: h, k: s, transposeB: true, accumulate: true)
-                for row in 0..<bsz { for j in 0..<h { pre[row * gh + kn + j] += u[row * h + j] } }
-            }
-            var hOut = [T](repeating: 0, count: bsz * h)
-            let candAct = conv.candidateActivation, side = conv.updateSide
-            pre.withUnsafeBufferPointer { a in
-                gates.withUnsafeMutableBufferPointer { y in
-                    for row in 0..<bsz { activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h) }
-                }
-            }
-            for row in 0..<bsz {
-                for j in 0..<h {
-                    let nv = gates[row * gh + kn + j]
-                    let z = gates[row * gh + kz + j], hp = hPrev.scalars[row * h + j]
-                    hOut[row * h + j] = gruBlend(update: z, previous: hp, candidate: nv, side: side)
-                }
-            }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: Tensor(shape: [bsz, gh], scalars: gates),
                                  resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
                                  h: Tensor(shape: [bsz, h], scalars: hOut))
         }
+    }
+
+    /// The GRU step with the reset gate applied before the product (n = g(W_n x + b_Wn +
+    /// R_n (r ⊙ h_prev) + b_Rn)): z and r first, then a second product, so not split by hidden unit.
+    @inlinable
+    func gruForwardResetBeforeProduct(x: Tensor<T>, pre: consuming [T], gates: consuming [T], hPrev: Tensor<T>) -> CellStepCache<T> {
+        let conv = conventions, p = parameters
+        precondition(conv.kind == .gru && conv.resetPlacement == .beforeMatmul, "gruForwardResetBeforeProduct on a \(conv.kind) cell")
+        let bsz = x.shape[0], h = hiddenSize, s = stateSize
+        let gh = conv.kind.gateCount * h
+        var pre = consume pre, gates = consume gates
+        // z and r: pre-activations += h_prev R_zrᵀ + b_Rzr (the n block of this product is unused).
+        var rec = p.br?.scalars ?? [T](repeating: 0, count: gh)
+        if bsz > 1 { rec = [T]((0..<bsz).map { _ in rec }.joined()) }
+        gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
+        let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
+        let gateAct = conv.gateActivation, candAct = conv.candidateActivation, side = conv.updateSide
+        for row in 0..<bsz {
+            for j in 0..<h {
+                pre[row * gh + kz + j] += rec[row * gh + kz + j]
+                pre[row * gh + kr + j] += rec[row * gh + kr + j]
+            }
+        }
+        pre.withUnsafeBufferPointer { a in
+            gates.withUnsafeMutableBufferPointer { y in
+                for row in 0..<bsz {
+                    activate(gateAct, a.baseAddress! + row * gh + kz, into: y.baseAddress! + row * gh + kz, count: h)
+                    activate(gateAct, a.baseAddress! + row * gh + kr, into: y.baseAddress! + row * gh + kr, count: h)
+                }
+            }
+        }
+        // n: q = r ⊙ h_prev, a_n += R_n q + b_Rn.
+        var resetInput = [T](repeating: 0, count: bsz * h)
+        for row in 0..<bsz {
+            for j in 0..<h { resetInput[row * h + j] = gates[row * gh + kr + j] * hPrev.scalars[row * s + j] }
+        }
+        var u = [T](repeating: 0, count: bsz * h)
+        if let br = p.br { for row in 0..<bsz { for j in 0..<h { u[row * h + j] = br.scalars[kn + j] } } }
+        gemm(resetInput, rows(p.r, block: conv.block(.n)), into: &u, m: bsz, n: h, k: s, transposeB: true, accumulate: true)
+        for row in 0..<bsz { for j in 0..<h { pre[row * gh + kn + j] += u[row * h + j] } }
+        var hOut = [T](repeating: 0, count: bsz * h)
+        pre.withUnsafeBufferPointer { a in
+            gates.withUnsafeMutableBufferPointer { y in
+                for row in 0..<bsz { activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h) }
+            }
+        }
+        for row in 0..<bsz {
+            for j in 0..<h {
+                hOut[row * h + j] = gruBlend(update: gates[row * gh + kz + j], previous: hPrev.scalars[row * h + j],
+                                             candidate: gates[row * gh + kn + j], side: side)
+            }
+        }
+        return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                             gates: Tensor(shape: [bsz, gh], scalars: gates),
+                             resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
+                             h: Tensor(shape: [bsz, h], scalars: hOut))
     }
 
     // MARK: backward
@@ -560,48 +671,65 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             var hcAll = [T](repeating: 0, count: bsz * h)
             c.withUnsafeBufferPointer { cb in hcAll.withUnsafeMutableBufferPointer { outAct.apply(cb, into: $0) } }
             let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
-            var dcp = [T](repeating: 0, count: bsz * h)
-            for row in 0..<bsz {
-                let base = row * gh
-                for j in 0..<h {
-                    let q = row * h + j
-                    let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
-                    let hc = hcAll[q]
-                    let dOut = dm[q]
-                    var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
-                    let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
-                    da[base + ko + j] = dao
-                    if let pO {
-                        dcv += dao * pO[j]
-                        grads.peepholeO.scalars[j] += dao * c[q]
-                    }
-                    var di = dcv * gv
-                    let df = dcv * cp[q]
-                    let dg = dcv * iv
-                    var dcPrevQ = dcv * fv
-                    if conv.inputForget {
-                        di -= df
-                    } else {
-                        let daf = df * slope(gateAct, pre[base + kf + j], fv)
-                        da[base + kf + j] = daf
-                        if let pF {
-                            dcPrevQ += daf * pF[j]
-                            grads.peepholeF.scalars[j] += daf * cp[q]
+            var dcp = [T](repeating: 0, count: bsz * h), dcTotal = dcp
+            let inputForget = conv.inputForget
+            // Rows are independent: two threads for a large batch. The peepholes' gradients are
+            // sums over rows, added from da afterwards.
+            da.withUnsafeMutableBufferPointer { daBuf in
+            dcp.withUnsafeMutableBufferPointer { dcpBuf in
+            dcTotal.withUnsafeMutableBufferPointer { totalBuf in
+            gates.withUnsafeBufferPointer { gates in
+            pre.withUnsafeBufferPointer { pre in
+            c.withUnsafeBufferPointer { c in
+            cp.withUnsafeBufferPointer { cp in
+            dm.withUnsafeBufferPointer { dm in
+            dcNext.withUnsafeBufferPointer { dcNext in
+            hcAll.withUnsafeBufferPointer { hcAll in
+                let da = daBuf.baseAddress!
+                forEachRowRange(bsz, work: bsz * h * 8) { rows in
+                    for row in rows {
+                        let base = row * gh
+                        for j in 0..<h {
+                            let q = row * h + j
+                            let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
+                            let hc = hcAll[q]
+                            let dOut = dm[q]
+                            var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
+                            totalBuf[q] = dcv
+                            let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
+                            da[base + ko + j] = dao
+                            if let pO { dcv += dao * pO[j] }
+                            var di = dcv * gv
+                            let df = dcv * cp[q]
+                            let dg = dcv * iv
+                            var dcPrevQ = dcv * fv
+                            if inputForget {
+                                di -= df
+                            } else {
+                                let daf = df * slope(gateAct, pre[base + kf + j], fv)
+                                da[base + kf + j] = daf
+                                if let pF { dcPrevQ += daf * pF[j] }
+                            }
+                            let dai = di * slope(gateAct, pre[base + ki + j], iv)
+                            da[base + ki + j] = dai
+                            if let pI { dcPrevQ += dai * pI[j] }
+                            da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
+                            dcpBuf[q] = dcPrevQ
                         }
                     }
-                    let dai = di * slope(gateAct, pre[base + ki + j], iv)
-                    da[base + ki + j] = dai
-                    if let pI {
-                        dcPrevQ += dai * pI[j]
-                        grads.peepholeI.scalars[j] += dai * cp[q]
-                    }
-                    da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
-                    dcp[q] = dcPrevQ
+                }
+            }}}}}}}}}}
+            for row in 0..<bsz {
+                for j in 0..<h {
+                    let q = row * h + j
+                    if pO != nil { grads.peepholeO.scalars[j] += da[row * gh + ko + j] * c[q] }
+                    if pF != nil && !inputForget { grads.peepholeF.scalars[j] += da[row * gh + kf + j] * cp[q] }
+                    if pI != nil { grads.peepholeI.scalars[j] += da[row * gh + ki + j] * cp[q] }
                 }
             }
             gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
             return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
-                                     cPrev: Tensor(shape: [bsz, h], scalars: dcp))
+                                     cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
 
         case .gru:
             let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
@@ -676,13 +804,18 @@ public struct CellStepGradients<T: KernelScalar>: Sendable {
     public var hPrev: Tensor<T>
     /// dL/dc_prev, [B, H] (LSTM).
     public var cPrev: Tensor<T>?
+    /// LSTM: dL/dc of this step in full, through c_next (`dc`) and through h = o ⊙ act(c), [B, H]
+    /// (the output gate's peephole path excluded: it is the gradient a perturbation of c made
+    /// after o is computed would see).
+    public var c: [T]?
 
     @inlinable
-    public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?) {
+    public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?, c: [T]? = nil) {
         self.da = da
         self.dRecurrent = dRecurrent
         self.hPrev = hPrev
         self.cPrev = cPrev
+        self.c = c
     }
 }
 

@@ -86,9 +86,10 @@ public func runSequence<T: KernelScalar>(
     let order = direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
     let gh = cell.conventions.kind.gateCount * h
     let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
+    let split = cell.sequenceSplit(batch: bsz)
     for (k, t) in order.enumerated() {
         let cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
-                                 hPrev: hState, cPrev: cState)
+                                 hPrev: hState, cPrev: cState, split: split)
         var hNew = cache.h.scalars
         var cNew = cache.c?.scalars
         var y = hNew

@@ -369,3 +369,41 @@ final class SequenceSemanticsTests: XCTestCase {
         XCTAssertEqual(run.runs[1][1].outputs, runSequence(layers[1][1], x: l1, direction: .reverse).outputs)
     }
 }
+
+/// The step split by hidden unit over two threads computes what the unsplit step computes.
+final class SplitStepTests: XCTestCase {
+    func check<T: KernelScalar>(_: T.Type, _ conventions: CellConventions, peepholes: Bool = false, tolerance: Double) {
+        var rng = SystemRandomNumberGenerator()
+        func rand(_ shape: [Int]) -> Tensor<T> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in T(Double.random(in: -0.5...0.5, using: &rng)) })
+        }
+        let b = 5, i = 7, h = 37, g = conventions.kind.gateCount
+        let cell = RecurrentCell(conventions: conventions, parameters: CellParameters(
+            w: rand([g * h, i]), r: rand([g * h, h]), bw: rand([g * h]), br: rand([g * h]),
+            peepholeI: peepholes ? rand([h]) : nil, peepholeF: peepholes ? rand([h]) : nil, peepholeO: peepholes ? rand([h]) : nil))
+        let x = rand([b, i]), hPrev = rand([b, h]), cPrev = conventions.kind == .lstm ? rand([b, h]) : nil
+        let projected = cell.projectInputs(x.scalars, rows: b)
+        let plain = cell.forward(x: x, projected: projected, hPrev: hPrev, cPrev: cPrev)
+        for parts in [2, 3] {
+            let split = cell.forward(x: x, projected: projected, hPrev: hPrev, cPrev: cPrev, split: cell.splitRecurrent(parts: parts))
+            let label = "\(conventions.kind) \(T.self) parts \(parts)"
+            assertClose(split.h.scalars, plain.h.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " h")
+            assertClose(split.gates.scalars, plain.gates.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " gates")
+            assertClose(split.preactivations.scalars, plain.preactivations.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " pre")
+            if let c = plain.c { assertClose(split.c!.scalars, c.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " c") }
+            if let u = plain.resetInput { assertClose(split.resetInput!.scalars, u.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " u") }
+        }
+    }
+
+    func testSplitMatchesUnsplit() {
+        for (t, tol) in [(Float.self as any KernelScalar.Type, 1e-5), (Double.self, 1e-13)] {
+            func run<T: KernelScalar>(_: T.Type) {
+                check(T.self, CellConventions(kind: .rnn), tolerance: tol)
+                check(T.self, CellConventions(kind: .lstm), tolerance: tol)
+                check(T.self, CellConventions(kind: .lstm, gateOrder: [.i, .o, .f, .g]), peepholes: true, tolerance: tol)
+                check(T.self, CellConventions(kind: .gru, gateOrder: [.z, .r, .n]), tolerance: tol)
+            }
+            run(t)
+        }
+    }
+}

@@ -5,12 +5,40 @@ import Glibc
 @testable import RNNKernels
 
 /// The vectorized exp, sigmoid and tanh against the C library in higher precision (Double for
-/// Float; Float80 for Double where the platform has it), measured in units in the last place.
+/// Float; Float80 for Double where the platform has it), measured in units in the last place; and the
+/// AVX2 copy (RNNKernelsSIMD) against the baseline copy (RNNKernels), bit for bit.
 final class VectorMathTests: XCTestCase {
-    /// Worst error in ulps of T over `xs`, and where.
-    func worstULP<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], reference: (T) -> Double) -> (ulps: Double, at: T) {
+    /// The copies this CPU can run: the baseline one, and the AVX2 one where `packedGemmAvailable`.
+    let paths = packedGemmAvailable ? [false, true] : [false]
+
+    /// y = f(x) on the AVX2 copy (`simd`) or the baseline copy.
+    func apply<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], simd: Bool) -> [T] {
         var ys = [T](repeating: 0, count: xs.count)
-        xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { T.vectorApply(f, x, into: $0) } }
+        xs.withUnsafeBufferPointer { x in
+            ys.withUnsafeMutableBufferPointer { y in
+                if let x = x as? UnsafeBufferPointer<Float>, let y = y as? UnsafeMutableBufferPointer<Float> {
+                    Float.vectorApply(f, x, into: y, simd: simd)
+                } else if let x = x as? UnsafeBufferPointer<Double>, let y = y as? UnsafeMutableBufferPointer<Double> {
+                    Double.vectorApply(f, x, into: y, simd: simd)
+                } else {
+                    XCTFail("no vectorApply for \(T.self)")
+                }
+            }
+        }
+        return ys
+    }
+
+    /// Worst error in ulps of T over `xs`, and where (on each copy this CPU can run).
+    func worstULP<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], reference: (T) -> Double) -> (ulps: Double, at: T) {
+        var worst = (ulps: 0.0, at: T(0))
+        for simd in paths {
+            let w = worstULP(f, xs, apply(f, xs, simd: simd), reference: reference)
+            if w.ulps > worst.ulps { worst = w }
+        }
+        return worst
+    }
+
+    func worstULP<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], _ ys: [T], reference: (T) -> Double) -> (ulps: Double, at: T) {
         var worst = (ulps: 0.0, at: T(0))
         for (x, y) in zip(xs, ys) {
             let r = reference(x)
@@ -95,5 +123,83 @@ final class VectorMathTests: XCTestCase {
         XCTAssertEqual(apply(.tanh, -.infinity), -1)
         XCTAssertEqual(apply(.tanh, 1e-30), 1e-30)
         XCTAssertTrue(apply(.tanh, .nan).isNaN && apply(.sigmoid, .nan).isNaN && apply(.exp, .nan).isNaN)
+    }
+
+    /// Inputs for the bit-for-bit comparison: the accuracy samples, random values over the ranges the
+    /// cells meet and beyond, and random bit patterns (subnormals, infinities, NaNs with payloads).
+    func identitySamples<T: KernelScalar>(_: T.Type, bits: (UInt64) -> T) -> [T] {
+        var g = SplitMix64(state: 0x5EED_0F_AB2)
+        var xs = samples(T.self)
+        for scale in [1.0, 10, 100, 1000] {
+            xs += (0..<20000).map { _ in T(Double.random(in: -scale...scale, using: &g)) }
+        }
+        xs += (0..<40000).map { _ in bits(g.next()) }
+        xs.shuffle(using: &g)
+        return xs
+    }
+
+    /// Bits of a Float or Double, for exact comparison (NaN payloads included).
+    func bitPattern<T: KernelScalar>(_ y: T) -> UInt64 {
+        if let y = y as? Float { return UInt64(y.bitPattern) }
+        return (y as! Double).bitPattern
+    }
+
+    func assertCopiesIdentical<T: KernelScalar>(_ xs: [T]) {
+        for f in VectorFunction.allCases {
+            let base = apply(f, xs, simd: false), avx = apply(f, xs, simd: true)
+            var mismatches = 0
+            for k in xs.indices where bitPattern(base[k]) != bitPattern(avx[k]) {
+                if mismatches < 5 { XCTFail("\(T.self) \(f)(\(xs[k])): baseline \(base[k]), AVX2 \(avx[k])") }
+                mismatches += 1
+            }
+            XCTAssertEqual(mismatches, 0, "\(T.self) \(f): \(mismatches) of \(xs.count) differ")
+            // Every length up to a few vectors (the partial last vector), and in place.
+            for n in 0...40 {
+                let part = Array(xs[..<n])
+                XCTAssertEqual(apply(f, part, simd: true).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
+                XCTAssertEqual(apply(f, part, simd: false).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
+            }
+            for simd in paths {
+                var inPlace = Array(xs[..<1000])
+                inPlace.withUnsafeMutableBufferPointer { y in
+                    if T.self == Float.self {
+                        let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Float.self)
+                        Float.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
+                    } else {
+                        let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Double.self)
+                        Double.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
+                    }
+                }
+                XCTAssertEqual(inPlace.map(bitPattern), base[..<1000].map(bitPattern), "\(T.self) \(f) in place, simd \(simd)")
+            }
+        }
+    }
+
+    /// The AVX2 copy gives the same bits as the baseline copy, so no result depends on the CPU (and the
+    /// goldens stay byte-stable): the same operations in the same order, and no fused multiply-add.
+    func testAVX2CopyBitIdenticalToBaseline() throws {
+        try XCTSkipUnless(packedGemmAvailable, "this CPU runs only the baseline copy")
+        assertCopiesIdentical(identitySamples(Float.self) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
+        assertCopiesIdentical(identitySamples(Double.self) { Double(bitPattern: $0) })
+    }
+
+    /// The public entry point runs the AVX2 copy exactly where the CPU check allows it.
+    func testDispatchFollowsCPUCheck() {
+        let xs: [Float] = (0..<37).map { Float($0) * 0.7 - 12 }
+        var ys = [Float](repeating: 0, count: xs.count)
+        xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { Float.vectorApply(.tanh, x, into: $0) } }
+        XCTAssertEqual(ys, apply(.tanh, xs, simd: packedGemmAvailable))
+    }
+}
+
+/// A small seeded generator, so that a failure of the comparison reproduces.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

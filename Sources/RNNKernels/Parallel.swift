@@ -1,0 +1,44 @@
+// Splitting elementwise work over the machine's cores.
+//
+// Shape legend: n rows of independent work.
+
+import Dispatch
+
+/// The number of threads elementwise loops use: 2, the cores of the machines rnnspec is measured
+/// on (more rarely pays for loops this short).
+@usableFromInline let elementwiseThreads = 2
+
+/// Runs `body` over 0..<n, split into contiguous ranges on up to `elementwiseThreads` threads
+/// when `work` (a count of elementwise operations) is large enough to pay for the hand-off.
+///
+/// - Note: `body` must write only to its own rows.
+@inlinable
+func forEachRowRange(_ n: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    let parts = work >= 16_384 && n >= 2 ? Swift.min(elementwiseThreads, n) : 1
+    if parts == 1 { body(0..<n); return }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts) { t in
+            shared.value((t * n / parts)..<((t + 1) * n / parts))
+        }
+    }
+}
+
+/// A value handed to other threads whose safety the caller guarantees (disjoint writes).
+@usableFromInline
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    @usableFromInline let value: Value
+    @inlinable init(_ value: Value) { self.value = value }
+}
+
+/// Runs `body(0)`, …, `body(parts − 1)` at once, one thread each.
+///
+/// - Note: `body` must write only to what its part owns.
+@inlinable
+func forEachPart(_ parts: Int, _ body: (Int) -> Void) {
+    if parts <= 1 { if parts == 1 { body(0) }; return }
+    withoutActuallyEscaping(body) { body in
+        let shared = UncheckedSendable(body)
+        DispatchQueue.concurrentPerform(iterations: parts) { shared.value($0) }
+    }
+}

@@ -1,0 +1,1 @@
+../RNNKernelsSIMD/VectorMathCore.swift
