@@ -15,9 +15,9 @@ import RNNKernelsSIMD
 /// - `k`, `n`: the logical shape of B, [K, N], whichever layout it was packed from.
 ///
 /// Made by `packOperand(_:k:n:transposed:)`, used by `gemm(_:_:into:m:transposeA:accumulate:)`. Packing
-/// costs about as much as one product with a few dozen rows of A; reusing the panels saves that cost on
-/// every later product, and the panels are read contiguously, which the [N, K] layout of `gemm(...,
-/// transposeB: true)` is not. Where the CPU lacks the packed kernels (x86-64 without AVX2/FMA) the operand
+/// copies B once into fresh memory (measured for Float [1024, 256]: 0.7–1 ms, the time of about four
+/// products with 32 rows of A); every product then reads the panels contiguously, with neither the
+/// packing `gemm` would repeat nor the strided [N, K] reads of its dot-product kernel. Where the CPU lacks the packed kernels (x86-64 without AVX2/FMA) the operand
 /// holds B as given instead, and products are the plain loop. Small operands keep B as given as well, so
 /// that products too small for the packed kernel run the same plain loop as `gemm`.
 public struct PackedOperand<T: KernelScalar>: Sendable {
