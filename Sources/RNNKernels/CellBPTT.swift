@@ -182,6 +182,8 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
     var da = [T](), dRecurrent = [T]()
     da.reserveCapacity(steps * bsz * gh)
     dRecurrent.reserveCapacity(steps * bsz * gh)
+    // R packed once for the T products dR_t · R (packing costs about four of them).
+    let packedR = steps >= 8 ? cell.packedRecurrent() : nil
     var dhNext = [T](repeating: 0, count: bsz * s)
     var dcNext: [T]? = isLSTM ? [T](repeating: 0, count: bsz * h) : nil
     for t in stride(from: steps - 1, through: 0, by: -1) {
@@ -206,7 +208,7 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
         }
         g.dh.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh)
         let back = cell.backwardStep(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
-                                     dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, into: &g.cell)
+                                     dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, packedR: packedR, into: &g.cell)
         // LSTM: dL/dc_t in full, through c_{t+1} and through h_t = o_t ⊙ act(c_t).
         if let dcT = back.c { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcT) }
         // Stored in reverse time order, like the inputs gathered below.

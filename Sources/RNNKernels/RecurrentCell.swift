@@ -341,12 +341,16 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     /// the rows k*H + j of R for every gate block k and every j in `ranges[t]`, [G*|range|, P], so
     /// that each thread computes its share of h_prev Rᵀ and then every gate of its hidden units,
     /// with no synchronization in between (`forward(x:projected:hPrev:cPrev:split:)`).
+    ///
+    /// Each part is packed once (`packOperand`) for the step's product h_prev R_tᵀ, and R whole for
+    /// the backward step's dR · R.
     public struct SplitRecurrent: Sendable {
         public var ranges: [Range<Int>]
-        public var weights: [[T]]
+        /// Part t's rows of R, packed as the [P, G*|range|] right operand of h_prev R_tᵀ.
+        public var weights: [PackedOperand<T>]
 
         @inlinable
-        public init(ranges: [Range<Int>], weights: [[T]]) {
+        public init(ranges: [Range<Int>], weights: [PackedOperand<T>]) {
             self.ranges = ranges
             self.weights = weights
         }
@@ -368,11 +372,11 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     public func splitRecurrent(parts: Int) -> SplitRecurrent {
         let h = hiddenSize, s = stateSize, gc = conventions.kind.gateCount
         let ranges = (0..<parts).map { t in (t * h / parts)..<((t + 1) * h / parts) }
-        let weights = ranges.map { range -> [T] in
+        let weights = ranges.map { range -> PackedOperand<T> in
             var part = [T]()
             part.reserveCapacity(gc * range.count * s)
             for k in 0..<gc { part.append(contentsOf: parameters.r.scalars[((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)]) }
-            return part
+            return packOperand(part, k: s, n: gc * range.count, transposed: true)
         }
         return SplitRecurrent(ranges: ranges, weights: weights)
     }
@@ -489,8 +493,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 forEachPart(split.ranges.count) { t in
                     let range = split.ranges[t], w = range.count
                     var part = [T](repeating: 0, count: bsz * gc * w)
-                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, n: gc * w, k: s,
-                         transposeA: false, transposeB: true, accumulate: false, path: .packed(threads: 1))
+                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false, threads: 1)
                     part.withUnsafeBufferPointer {
                         gatesOf(rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!, rowStride: gc * w, blockStride: w)
                     }
@@ -624,15 +627,34 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         addColumnSums(dRecurrent, rows: rows, cols: gh, into: &grads.br.scalars)
     }
 
+    /// R packed as the right operand of the backward step's dR · R ([G*H, P]).
+    @inlinable
+    public func packedRecurrent() -> PackedOperand<T> {
+        packOperand(parameters.r.scalars, k: conventions.kind.gateCount * hiddenSize, n: stateSize, transposed: false)
+    }
+
+    /// dh_prev += dR · R, [B, G*H] · [G*H, P].
+    @inlinable
+    func dhPrevProduct(_ dRec: [T], into dhPrev: inout [T], rows: Int, packedR: PackedOperand<T>?) {
+        if let packedR {
+            gemm(dRec, packedR, into: &dhPrev, m: rows, accumulate: true)
+        } else {
+            gemm(dRec, parameters.r.scalars, into: &dhPrev, m: rows, n: stateSize, k: conventions.kind.gateCount * hiddenSize, accumulate: true)
+        }
+    }
+
     /// The part of the backward step that must run step by step: the gradients of the gate
     /// pre-activations and of the previous state. Adds into `grads` only what is not a product
     /// over rows (peepholes, projection, and the GRU's n block of R when the reset applies before
     /// the product); `accumulateWeightGradients` adds the rest.
     ///
+    /// - Parameter packedR: R packed as the [G*H, P] right operand (`packedRecurrent()`), for a sequence
+    ///   that runs many steps with the same R; nil multiplies by R as stored.
     /// - Returns: da [B, G*H] (input part), dRecurrent [B, G*H] (recurrent part; equal to da but for
     ///   the GRU's n block), dL/dh_prev [B, P], dL/dc_prev [B, H] (LSTM).
     @inlinable
     public func backwardStep(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
+                             packedR: PackedOperand<T>? = nil,
                              into grads: inout CellGradients<T>) -> CellStepGradients<T> {
         let conv = conventions, p = parameters
         let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize
@@ -651,7 +673,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         case .rnn:
             let act = conv.candidateActivation
             for j in 0..<(bsz * gh) { da[j] = dh.scalars[j] * slope(act, pre[j], gates[j]) }
-            gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR)
             return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
 
         case .lstm:
@@ -727,7 +749,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     if pI != nil { grads.peepholeI.scalars[j] += da[row * gh + ki + j] * cp[q] }
                 }
             }
-            gemm(da, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR)
             return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
                                      cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
 
@@ -787,7 +809,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     }
                 }
             }
-            gemm(dRec, p.r.scalars, into: &dhPrev, m: bsz, n: s, k: gh, accumulate: true)
+            dhPrevProduct(dRec, into: &dhPrev, rows: bsz, packedR: packedR)
             return CellStepGradients(da: da, dRecurrent: dRec, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
         }
     }
