@@ -383,12 +383,14 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
 
     /// The split a sequence of batch `batch` should run its steps with: R regrouped in two parts
     /// when a step's product is large enough for two threads to pay (2^21 multiply-adds, about
-    /// B=32, H=128 for an LSTM) and the cell allows it; nil otherwise.
+    /// B=32, H=128 for an LSTM), else one part (R packed once, every unit on the calling thread);
+    /// nil where the cell does not split (`splitsByHiddenUnit`).
     @inlinable
     public func sequenceSplit(batch: Int) -> SplitRecurrent? {
+        guard splitsByHiddenUnit else { return nil }
         let work = batch * conventions.kind.gateCount * hiddenSize * stateSize
-        guard splitsByHiddenUnit, packedGemmAvailable, elementwiseThreads > 1, hiddenSize >= 16, work >= 1 << 21 else { return nil }
-        return splitRecurrent(parts: elementwiseThreads)
+        let threads = packedGemmAvailable && elementwiseThreads > 1 && hiddenSize >= 16 && work >= 1 << 21
+        return splitRecurrent(parts: threads ? elementwiseThreads : 1)
     }
 
     /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
@@ -417,7 +419,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         // LSTM: c and m = o ⊙ act(c); GRU: R_n h_prev + b_Rn and the new h.
         var c = [T](repeating: 0, count: isLSTM ? bsz * h : 0), m = c
         var resetInput = [T](repeating: 0, count: isGRU ? bsz * h : 0), hOut = resetInput
-        let useSplit = split != nil && splitsByHiddenUnit && packedGemmAvailable
+        let useSplit = split != nil && splitsByHiddenUnit
         // Without a split: the whole recurrent product now, h_prev Rᵀ [B, G*H].
         var rec = [T]()
         if !useSplit {
@@ -493,7 +495,8 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 forEachPart(split.ranges.count) { t in
                     let range = split.ranges[t], w = range.count
                     var part = [T](repeating: 0, count: bsz * gc * w)
-                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false, threads: 1)
+                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false,
+                         threads: split.ranges.count > 1 ? 1 : nil)
                     part.withUnsafeBufferPointer {
                         gatesOf(rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!, rowStride: gc * w, blockStride: w)
                     }
