@@ -179,9 +179,11 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
     let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
     // Every step's da and dRecurrent, [T*B, G*H]: the weight gradients are then one product over
     // all T*B rows (after the loop) instead of T products over B rows.
+    // (dRecurrent is da itself but for the GRU's n block: kept apart for the GRU only.)
+    let separateRecurrent = cell.conventions.kind == .gru
     var da = [T](), dRecurrent = [T]()
     da.reserveCapacity(steps * bsz * gh)
-    dRecurrent.reserveCapacity(steps * bsz * gh)
+    if separateRecurrent { dRecurrent.reserveCapacity(steps * bsz * gh) }
     // R packed once for the T products dR_t · R (packing costs about four of them).
     let packedR = steps >= 8 ? cell.packedRecurrent() : nil
     var dhNext = [T](repeating: 0, count: bsz * s)
@@ -213,7 +215,7 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
         if let dcT = back.c { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcT) }
         // Stored in reverse time order, like the inputs gathered below.
         da.append(contentsOf: back.da)
-        dRecurrent.append(contentsOf: back.dRecurrent)
+        if separateRecurrent { dRecurrent.append(contentsOf: back.dRecurrent) }
         dhNext = back.hPrev.scalars
         dcNext = back.cPrev?.scalars
     }
@@ -225,7 +227,8 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
             x.append(contentsOf: cache.steps[t].x.scalars)
             hPrev.append(contentsOf: cache.steps[t].hPrev.scalars)
         }
-        cell.accumulateWeightGradients(da: da, dRecurrent: dRecurrent, x: x, hPrev: hPrev, rows: steps * bsz, into: &g.cell)
+        cell.accumulateWeightGradients(da: da, dRecurrent: separateRecurrent ? dRecurrent : da, x: x, hPrev: hPrev,
+                                       rows: steps * bsz, into: &g.cell)
     }
     for k in 0..<(bsz * s) { g.h0.scalars[k] += dhNext[k] }
     if let dcNext { for k in 0..<(bsz * h) { g.c0!.scalars[k] += dcNext[k] } }
