@@ -253,7 +253,8 @@ public struct CaseLoader: Sendable {
         guard let wrtEntry = entries.first(where: { $0.key == "wrt" }) else {
             throw reader.error("gradcheck needs wrt: [inputs to differentiate with respect to]", at: node)
         }
-        let candidates = spec.inputs.filter { $0.kind == .real && spec.output("d" + $0.name) != nil }.map(\.name)
+        // Real tensors, or lists of them (Keras's initial_state), whose gradient the kernel reports.
+        let candidates = spec.inputs.filter { ($0.kind == .real || $0.kind == .realList) && spec.output("d" + $0.name) != nil }.map(\.name)
         var wrt: [String] = []
         for item in try reader.list(wrtEntry.value, "gradcheck wrt") {
             let name = try reader.string(item, "gradcheck wrt")

@@ -32,14 +32,27 @@ public enum GradCheck {
         }
         var mismatches: [Mismatch] = []
         for name in request.wrt {
-            guard case .real(let x)? = base.inputs[name], case .real(let g)? = analytic["d" + name] else {
+            guard let original = base.inputs[name], let parts = perturbable(original),
+                  case .real(let g)? = analytic["d" + name] else {
                 throw base.error("gradcheck: the kernel did not report d\(name)", at: "gradcheck")
             }
-            var numeric = [Double](repeating: 0, count: x.tensor.count)
-            for i in 0..<x.tensor.count {
-                numeric[i] = try (lossValue(base, name, x, i, +request.eps) - lossValue(base, name, x, i, -request.eps)) / (2 * request.eps)
+            let count = parts.reduce(0) { $0 + $1.tensor.count }
+            guard g.tensor.count == count else {
+                throw base.error("gradcheck: d\(name) has \(g.tensor.count) elements for the \(count) of \(name)", at: "gradcheck")
             }
-            let fd = Value.real(RealTensor(Tensor(shape: x.shape, scalars: numeric)))
+            var numeric = [Double]()
+            numeric.reserveCapacity(count)
+            for (k, part) in parts.enumerated() {
+                for i in 0..<part.tensor.count {
+                    func loss(_ delta: Double) throws -> Double {
+                        var shifted = parts
+                        shifted[k].tensor.scalars[i] += delta
+                        return try lossValue(base, name, rebuilt(original, shifted))
+                    }
+                    numeric.append(try (loss(+request.eps) - loss(-request.eps)) / (2 * request.eps))
+                }
+            }
+            let fd = Value.real(RealTensor(Tensor(shape: g.shape, scalars: numeric)))
             if var m = Comparison.compare(actual: .real(g), expected: fd, tolerance: request.tolerance, output: "d" + name, reference: .gradcheck) {
                 m.detail = "\(request.location): " + m.detail
                 mismatches.append(m)
@@ -48,11 +61,27 @@ public enum GradCheck {
         return mismatches
     }
 
-    static func lossValue(_ c: Case, _ name: String, _ x: RealTensor, _ i: Int, _ delta: Double) throws -> Double {
+    /// The real tensors of an input that a gradcheck perturbs: the tensor itself, or each tensor of a
+    /// list of them (Keras's `initial_state`), whose gradient the kernel reports stacked.
+    static func perturbable(_ value: Value) -> [RealTensor]? {
+        switch value {
+        case .real(let x): return [x]
+        case .list(let items):
+            let parts = items.compactMap { item -> RealTensor? in if case .real(let r) = item { return r } else { return nil } }
+            return parts.isEmpty || parts.count != items.count ? nil : parts
+        default: return nil
+        }
+    }
+
+    /// `original` with its tensors replaced by `parts`.
+    static func rebuilt(_ original: Value, _ parts: [RealTensor]) -> Value {
+        if case .list = original { return .list(parts.map { .real($0) }) }
+        return .real(parts[0])
+    }
+
+    static func lossValue(_ c: Case, _ name: String, _ value: Value) throws -> Double {
         var shifted = c
-        var t = x
-        t.tensor.scalars[i] += delta
-        shifted.inputs[name] = .real(t)
+        shifted.inputs[name] = value
         let outputs = try Runner.execute(shifted)
         guard case .real(let l)? = outputs[c.kernel.spec.lossOutput ?? ""], l.tensor.count == 1 else {
             throw c.error("gradcheck: the kernel's loss output is not a scalar", at: "gradcheck")

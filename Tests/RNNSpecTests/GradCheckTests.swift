@@ -1,5 +1,6 @@
 import XCTest
 @testable import RNNSpec
+import RNNKernels
 
 final class GradCheckTests: XCTestCase {
     let bptt = """
@@ -70,5 +71,30 @@ final class GradCheckTests: XCTestCase {
             gradcheck: {wrt: [W_hh]}
                        ^
             """)
+    }
+
+    /// A list of tensors (Keras's initial_state) is gradchecked tensor by tensor, against its stacked gradient.
+    func testGradcheckOfAListInput() throws {
+        let p = try TempProject()
+        try p.writeCase("g", """
+            kernel: keras.LSTM
+            params: {units: 2, return_sequences: true}
+            inputs:
+              inputs: {random: normal, shape: [1, 3, 2], seed: 1}
+              kernel: {random: normal, shape: [2, 8], seed: 2}
+              recurrent_kernel: {random: normal, shape: [2, 8], seed: 3}
+              bias: {random: normal, shape: [8], seed: 4}
+              initial_state: [[[0.3, -0.2]], [[0.5, 0.1]]]
+              doutput: {random: normal, shape: [1, 3, 2], seed: 5}
+            gradcheck: {wrt: [initial_state]}
+
+            """)
+        let r = try p.result("g", record: .all)
+        XCTAssertEqual(r.status, .pass, r.detailText())
+        let list = Value.list([.real(RealTensor(Tensor(shape: [2], scalars: [1, 2]))), .real(RealTensor(Tensor(shape: [1], scalars: [3])))])
+        let parts = try XCTUnwrap(GradCheck.perturbable(list))
+        XCTAssertEqual(parts.map(\.tensor.scalars), [[1, 2], [3]])
+        XCTAssertEqual(GradCheck.rebuilt(list, parts), list)
+        XCTAssertNil(GradCheck.perturbable(.list([])))
     }
 }
