@@ -403,7 +403,8 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     @inlinable
     public func forward(x: Tensor<T>, projected: consuming [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil,
                         split: SplitRecurrent? = nil) -> CellStepCache<T> {
-        let conv = conventions, p = parameters
+        // (No copy of `parameters`: copying the struct retains and releases every weight tensor each step.)
+        let conv = conventions
         let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
         precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
@@ -424,10 +425,10 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         var rec = [T]()
         if !useSplit {
             rec = [T](repeating: 0, count: bsz * gh)
-            gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
+            gemm(hPrev.scalars, parameters.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
         }
-        let br = isGRU ? p.br?.scalars : nil
-        let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
+        let br = isGRU ? parameters.br?.scalars : nil
+        let pI = parameters.peepholeI?.scalars, pF = parameters.peepholeF?.scalars, pO = parameters.peepholeO?.scalars
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
         let side = conv.updateSide
 
@@ -517,14 +518,14 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                                  gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
         case .lstm:
             var hLSTM = m
-            if let proj = p.projection {
+            if let proj = parameters.projection {
                 hLSTM = [T](repeating: 0, count: bsz * s)
                 gemm(m, proj.scalars, into: &hLSTM, m: bsz, n: s, k: h, transposeB: true)
             }
             return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
                                  c: Tensor(shape: [bsz, h], scalars: c),
-                                 unprojected: p.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
+                                 unprojected: parameters.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
                                  h: Tensor(shape: [bsz, s], scalars: hLSTM))
         case .gru:
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
