@@ -32,6 +32,28 @@ final class SuiteTests: XCTestCase {
         }
     }
 
+    /// Every gradient a kernel reports (an output d<input> for an input of the kernel) is checked
+    /// against finite differences by some case's `gradcheck:`. The framework kernels' layers from the
+    /// second on run the same code, so a gradcheck of layer 1 covers layers 2 and 3 (`_l1` stands for `_lN`).
+    func testEveryReportedGradientHasAGradcheckCase() throws {
+        func layerClass(_ name: String) -> String {
+            name.replacingOccurrences(of: #"_l[1-9]"#, with: "_l1", options: .regularExpression)
+        }
+        var checked: [String: Set<String>] = [:]
+        let runner = Runner(project: repoProject, options: RunOptions())
+        for file in try repoProject.caseFiles([]) {
+            let c = try runner.load(url: file.url, id: file.id)
+            if let g = c.gradcheck { checked[c.kernel.spec.name, default: []].formUnion(g.wrt.map(layerClass)) }
+        }
+        for kernel in KernelRegistry.standard.kernels where kernel.spec.lossOutput != nil {
+            let spec = kernel.spec
+            for input in spec.inputs where spec.output("d" + input.name) != nil {
+                XCTAssertTrue(checked[spec.name, default: []].contains(layerClass(input.name)),
+                              "\(spec.name) reports d\(input.name), but no case gradchecks it: add \(input.name) to a case's gradcheck wrt (or a case with one)")
+            }
+        }
+    }
+
     func testEveryKernelSkeletonRunsAsWritten() throws {
         let p = try TempProject()
         for kernel in KernelRegistry.standard.kernels {
