@@ -4,9 +4,9 @@
 
 import Dispatch
 
-/// The number of threads elementwise loops use: 2, the cores of the machines rnnspec is measured
-/// on (more rarely pays for loops this short).
-@usableFromInline let elementwiseThreads = 2
+/// The number of threads elementwise loops and split cell steps use: 2, the cores of the machines
+/// rnnspec is measured on (more rarely pays for loops this short), or 1 on a single core.
+@usableFromInline let elementwiseThreads = Swift.min(2, onlineProcessors)
 
 /// Runs `body` over 0..<n, split into contiguous ranges on up to `elementwiseThreads` threads
 /// when `work` (a count of elementwise operations) is large enough to pay for the hand-off.
