@@ -133,11 +133,12 @@ public struct StackRun<T: KernelScalar>: Sendable {
 /// - Parameters:
 ///   - layers: layers[l][d] is the cell of layer l, direction `directions[d]`.
 ///   - h0, c0: h0[l][d] ([B, P]) and c0[l][d] ([B, H]); nil for zeros.
+///   - keepCaches: keep every step's cache, for a backward pass (`runSequence`).
 @inlinable
 public func runStack<T: KernelScalar>(
     _ layers: [[RecurrentCell<T>]], directions: [SequenceDirection], x: Tensor<T>,
     h0: [[Tensor<T>?]]? = nil, c0: [[Tensor<T>?]]? = nil, mask: Tensor<Bool>? = nil,
-    maskedOutput: MaskedStepOutput = .zero
+    maskedOutput: MaskedStepOutput = .zero, keepCaches: Bool = true
 ) -> StackRun<T> {
     var input = x
     var runs = [[SequenceRun<T>]]()
@@ -145,7 +146,7 @@ public func runStack<T: KernelScalar>(
         precondition(cells.count == directions.count, "runStack: \(cells.count) cells for \(directions.count) directions")
         let layerRuns = cells.enumerated().map { d, cell in
             runSequence(cell, x: input, h0: h0?[l][d], c0: c0?[l][d], mask: mask, direction: directions[d],
-                        maskedOutput: maskedOutput)
+                        maskedOutput: maskedOutput, keepCaches: keepCaches)
         }
         runs.append(layerRuns)
         input = concatenatedLastAxis(layerRuns.map(\.outputs))

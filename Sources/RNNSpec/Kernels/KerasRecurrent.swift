@@ -181,7 +181,8 @@ struct KerasRecurrentKernel: Kernel {
         let maskedOutput: MaskedStepOutput = c.bool("zero_output_for_mask") ? .zero : .previous
         let run = runSequence(cell, x: inputs.permuted([1, 0, 2]), h0: h0, c0: c0, mask: mask,
                               direction: backwards ? .reverse : .forward, maskedOutput: maskedOutput,
-                              outputsInProcessingOrder: true)
+                              outputsInProcessingOrder: true,
+                              keepCaches: ["doutput", "dstate_h", "dstate_c"].contains { c.has($0) })  // caches only for a backward pass
         var out = KernelOutputs()
         let output = sequences ? run.outputs.permuted([1, 0, 2]) : run.outputs.slice(steps - 1)
         out["output"] = .real(output)

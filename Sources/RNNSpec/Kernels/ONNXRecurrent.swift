@@ -230,7 +230,10 @@ struct ONNXRecurrentKernel: Kernel {
             }
             let cell = RecurrentCell(conventions: conventions, parameters: .onnx(w: w, r: r, b: b, p: p, direction: k))
             cells.append(cell)
-            runs.append(runSequence(cell, x: x, h0: h0[k], c0: c0[k], mask: mask, direction: directions[k], maskedOutput: .zero))
+            // Step caches only for a backward pass.
+            let backward = ["dY", "dY_h", "dY_c"].contains { c.has($0) }
+            runs.append(runSequence(cell, x: x, h0: h0[k], c0: c0[k], mask: mask, direction: directions[k], maskedOutput: .zero,
+                                    keepCaches: backward))
         }
         // Y [seq_length, num_directions, batch_size, hidden_size].
         var y = Tensor.stacked(runs.map(\.outputs), innerShape: [steps, batch, hidden]).permuted([1, 0, 2, 3])

@@ -229,7 +229,9 @@ struct TorchRecurrentKernel: Kernel {
         }
 
         let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
-        let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero)
+        // Step caches only for a backward pass.
+        let backward = ["doutput", "dh_n", "dc_n"].contains { c.has($0) }
+        let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero, keepCaches: backward)
         var output = run.output
         if outSteps < steps {
             let w = output.count / steps
