@@ -414,18 +414,68 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         if conv.kind == .gru && conv.resetPlacement == .beforeMatmul {
             return gruForwardResetBeforeProduct(x: x, pre: pre, gates: gates, hPrev: hPrev)
         }
-        let isLSTM = conv.kind == .lstm, isGRU = conv.kind == .gru
+        let isLSTM = conv.kind == .lstm
         let cp = isLSTM ? (cPrev ?? Tensor(zeros: [bsz, h])) : Tensor<T>(shape: [0], scalars: [])
         precondition(!isLSTM || cp.shape == [bsz, h], "cell step: c_prev \(cp.shape)")
-        // LSTM: c and m = o ⊙ act(c); GRU: R_n h_prev + b_Rn and the new h.
-        var c = [T](repeating: 0, count: isLSTM ? bsz * h : 0), m = c
-        var resetInput = [T](repeating: 0, count: isGRU ? bsz * h : 0), hOut = resetInput
+        var buffers = StepBuffers(pre: consume pre, gates: consume gates, kind: conv.kind, batch: bsz, hidden: h)
+        forwardInPlace(&buffers, batch: bsz, hPrev: hPrev.scalars, cPrev: cp.scalars, split: split)
+        pre = buffers.pre
+        gates = buffers.gates
+        let c = buffers.c, m = buffers.m, resetInput = buffers.resetInput, hOut = buffers.hOut
+        switch conv.kind {
+        case .rnn:
+            let hT = Tensor(shape: [bsz, h], scalars: gates)
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
+        case .lstm:
+            var hLSTM = m
+            if let proj = parameters.projection {
+                hLSTM = [T](repeating: 0, count: bsz * s)
+                gemm(m, proj.scalars, into: &hLSTM, m: bsz, n: s, k: h, transposeB: true)
+            }
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
+                                 c: Tensor(shape: [bsz, h], scalars: c),
+                                 unprojected: parameters.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
+                                 h: Tensor(shape: [bsz, s], scalars: hLSTM))
+        case .gru:
+            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+                                 gates: Tensor(shape: [bsz, gh], scalars: gates),
+                                 resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
+                                 h: Tensor(shape: [bsz, h], scalars: hOut))
+        }
+    }
+
+    /// The arithmetic of `forward` on caller-owned buffers, which a forward pass alone reuses from
+    /// step to step (`runSequence(..., keepCaches: false)`).
+    ///
+    /// - Parameters:
+    ///   - b: `pre` holds the step's input part (`projectInputs`) on entry and the pre-activations on
+    ///     return; `gates`, `c`, `m` (LSTM: o ⊙ act(c)), `resetInput` and `hOut` (GRU) are overwritten.
+    ///   - hPrev: [B, P]. - cPrev: [B, H] for an LSTM (empty otherwise).
+    /// - Precondition: not a GRU with the reset before the product (`gruForwardResetBeforeProduct`).
+    @inlinable
+    public func forwardInPlace(_ b: inout StepBuffers<T>, batch bsz: Int, hPrev: [T], cPrev: [T], split: SplitRecurrent?) {
+        let conv = conventions
+        let h = hiddenSize, s = stateSize
+        let gc = conv.kind.gateCount, gh = gc * h
+        precondition(!(conv.kind == .gru && conv.resetPlacement == .beforeMatmul), "forwardInPlace: a GRU with the reset before the product")
+        precondition(b.pre.count == bsz * gh && hPrev.count == bsz * s, "forwardInPlace: buffers for another batch")
+        let isGRU = conv.kind == .gru
+        // The buffers, moved out (not copied) for the unsafe pointers below, and back at the end.
+        var pre = [T](), gates = [T](), c = [T](), m = [T](), resetInput = [T](), hOut = [T]()
+        swap(&pre, &b.pre); swap(&gates, &b.gates); swap(&c, &b.c); swap(&m, &b.m)
+        swap(&resetInput, &b.resetInput); swap(&hOut, &b.hOut)
+        defer {
+            swap(&pre, &b.pre); swap(&gates, &b.gates); swap(&c, &b.c); swap(&m, &b.m)
+            swap(&resetInput, &b.resetInput); swap(&hOut, &b.hOut)
+        }
         let useSplit = split != nil && splitsByHiddenUnit
         // Without a split: the whole recurrent product now, h_prev Rᵀ [B, G*H].
         var rec = [T]()
         if !useSplit {
             rec = [T](repeating: 0, count: bsz * gh)
-            gemm(hPrev.scalars, parameters.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
+            gemm(hPrev, parameters.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
         }
         let br = isGRU ? parameters.br?.scalars : nil
         let pI = parameters.peepholeI?.scalars, pF = parameters.peepholeF?.scalars, pO = parameters.peepholeO?.scalars
@@ -438,8 +488,8 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         m.withUnsafeMutableBufferPointer { mBuf in
         resetInput.withUnsafeMutableBufferPointer { uBuf in
         hOut.withUnsafeMutableBufferPointer { hBuf in
-        cp.scalars.withUnsafeBufferPointer { cpBuf in
-        hPrev.scalars.withUnsafeBufferPointer { hpBuf in
+        cPrev.withUnsafeBufferPointer { cpBuf in
+        hPrev.withUnsafeBufferPointer { hpBuf in
             let aAll = aBuf.baseAddress!, yAll = yBuf.baseAddress!
             /// Every gate of the hidden units j0 ..< j0+w for the given rows; `rec` points at
             /// (row 0, block 0, unit j0) of h_prev Rᵀ laid out with these strides.
@@ -496,7 +546,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 forEachPart(split.ranges.count) { t in
                     let range = split.ranges[t], w = range.count
                     var part = [T](repeating: 0, count: bsz * gc * w)
-                    gemm(hPrev.scalars, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false,
+                    gemm(hPrev, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false,
                          threads: split.ranges.count > 1 ? 1 : nil)
                     part.withUnsafeBufferPointer {
                         gatesOf(rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!, rowStride: gc * w, blockStride: w)
@@ -511,28 +561,6 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             }
         }}}}}}}}
 
-        switch conv.kind {
-        case .rnn:
-            let hT = Tensor(shape: [bsz, h], scalars: gates)
-            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                                 gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
-        case .lstm:
-            var hLSTM = m
-            if let proj = parameters.projection {
-                hLSTM = [T](repeating: 0, count: bsz * s)
-                gemm(m, proj.scalars, into: &hLSTM, m: bsz, n: s, k: h, transposeB: true)
-            }
-            return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                                 gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
-                                 c: Tensor(shape: [bsz, h], scalars: c),
-                                 unprojected: parameters.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: m),
-                                 h: Tensor(shape: [bsz, s], scalars: hLSTM))
-        case .gru:
-            return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                                 gates: Tensor(shape: [bsz, gh], scalars: gates),
-                                 resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
-                                 h: Tensor(shape: [bsz, h], scalars: hOut))
-        }
     }
 
     /// The GRU step with the reset gate applied before the product (n = g(W_n x + b_Wn +
@@ -816,6 +844,31 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             dhPrevProduct(dRec, into: &dhPrev, rows: bsz, packedR: packedR)
             return CellStepGradients(da: da, dRecurrent: dRec, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
         }
+    }
+}
+
+/// The working arrays of one cell step (`RecurrentCell.forwardInPlace`).
+public struct StepBuffers<T: KernelScalar>: Sendable {
+    /// [B, G*H]: the input part on entry, the pre-activations after the step.
+    public var pre: [T]
+    /// [B, G*H]: every gate's value.
+    public var gates: [T]
+    /// LSTM, [B, H]: the new cell state and o ⊙ act(c).
+    public var c: [T]
+    public var m: [T]
+    /// GRU, [B, H]: R_n h_prev + b_Rn, and the new h.
+    public var resetInput: [T]
+    public var hOut: [T]
+
+    /// Buffers for a step of `kind` over `batch` rows of `hidden` units, `pre` and `gates` given.
+    @inlinable
+    public init(pre: [T], gates: [T], kind: CellKind, batch: Int, hidden: Int) {
+        self.pre = pre
+        self.gates = gates
+        c = [T](repeating: 0, count: kind == .lstm ? batch * hidden : 0)
+        m = c
+        resetInput = [T](repeating: 0, count: kind == .gru ? batch * hidden : 0)
+        hOut = resetInput
     }
 }
 

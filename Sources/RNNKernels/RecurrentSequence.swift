@@ -77,8 +77,8 @@ public func runSequence<T: KernelScalar>(
     let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
     let isLSTM = cell.conventions.kind == .lstm
     if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
-    var hState = h0 ?? Tensor(zeros: [bsz, s])
-    var cState: Tensor<T>? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])) : nil
+    var hState = (h0 ?? Tensor(zeros: [bsz, s])).scalars
+    var cState: [T]? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])).scalars : nil
     var out = [T](repeating: 0, count: steps * bsz * s)
     var prevOut = [T](repeating: 0, count: bsz * s)
     var caches = [CellStepCache<T>]()
@@ -87,29 +87,61 @@ public func runSequence<T: KernelScalar>(
     let gh = cell.conventions.kind.gateCount * h
     let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
     let split = cell.sequenceSplit(batch: bsz)
+    // A forward pass alone reuses one step's buffers (no cache, no per-step tensors), where the cell
+    // allows (`forwardInPlace`).
+    let conv = cell.conventions
+    let inPlace = !keepCaches && !(conv.kind == .gru && conv.resetPlacement == .beforeMatmul)
+    var buffers = StepBuffers<T>(pre: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
+                                 gates: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
+                                 kind: conv.kind, batch: inPlace ? bsz : 0, hidden: h)
     for (k, t) in order.enumerated() {
-        let cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
-                                 hPrev: hState, cPrev: cState, split: split)
-        var hNew = cache.h.scalars
-        var cNew = cache.c?.scalars
+        let stepRange = (t * bsz * gh)..<((t + 1) * bsz * gh)
+        var hNew: [T], cNew: [T]?
+        if inPlace {
+            buffers.pre.withUnsafeMutableBufferPointer { dst in
+                projected.withUnsafeBufferPointer { src in
+                    dst.baseAddress!.update(from: src.baseAddress! + stepRange.lowerBound, count: stepRange.count)
+                }
+            }
+            cell.forwardInPlace(&buffers, batch: bsz, hPrev: hState, cPrev: cState ?? [], split: split)
+            switch conv.kind {
+            case .rnn: hNew = buffers.gates
+            case .gru: hNew = buffers.hOut
+            case .lstm:
+                if let proj = cell.parameters.projection {
+                    hNew = [T](repeating: 0, count: bsz * s)
+                    gemm(buffers.m, proj.scalars, into: &hNew, m: bsz, n: s, k: h, transposeB: true)
+                } else {
+                    hNew = buffers.m
+                }
+            }
+            cNew = isLSTM ? buffers.c : nil
+        } else {
+            let cache = cell.forward(x: x.slice(t), projected: Array(projected[stepRange]),
+                                     hPrev: Tensor(shape: [bsz, s], scalars: hState),
+                                     cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
+            hNew = cache.h.scalars
+            cNew = cache.c?.scalars
+            if keepCaches { caches.append(cache) }
+        }
         var y = hNew
         if let mask {
             for b in 0..<bsz where !mask.scalars[t * bsz + b] {
                 for j in 0..<s {
-                    hNew[b * s + j] = hState.scalars[b * s + j]
+                    hNew[b * s + j] = hState[b * s + j]
                     y[b * s + j] = maskedOutput == .zero ? 0 : prevOut[b * s + j]
                 }
-                if let cs = cState { for j in 0..<h { cNew![b * h + j] = cs.scalars[b * h + j] } }
+                if let cs = cState { for j in 0..<h { cNew![b * h + j] = cs[b * h + j] } }
             }
         }
         let position = outputsInProcessingOrder ? k : t
         out.replaceSubrange((position * bsz * s)..<((position + 1) * bsz * s), with: y)
         prevOut = y
-        hState = Tensor(shape: [bsz, s], scalars: hNew)
-        if let cNew { cState = Tensor(shape: [bsz, h], scalars: cNew) }
-        if keepCaches { caches.append(cache) }
+        hState = hNew
+        if let cNew { cState = cNew }
     }
-    return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: hState, cLast: cState,
+    return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
+                       cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
                        caches: caches, steps: order)
 }
 

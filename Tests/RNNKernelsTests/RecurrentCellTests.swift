@@ -408,3 +408,40 @@ final class SplitStepTests: XCTestCase {
         }
     }
 }
+
+/// A forward pass alone (buffers reused, no caches) computes exactly what a pass keeping caches does.
+final class ForwardOnlyTests: XCTestCase {
+    func testForwardOnlyIsBitIdentical() {
+        var rng = SystemRandomNumberGenerator()
+        func rand(_ shape: [Int]) -> Tensor<Double> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.8...0.8, using: &rng) })
+        }
+        let steps = 6, b = 3, i = 4, h = 5
+        let conventions: [(CellConventions, Bool)] = [
+            (CellConventions(kind: .rnn), false), (CellConventions(kind: .lstm), false), (CellConventions(kind: .lstm), true),
+            (CellConventions(kind: .gru), false), (CellConventions(kind: .gru, resetPlacement: .beforeMatmul, updateSide: .candidate), false),
+            (CellConventions(kind: .lstm, gateOrder: [.i, .o, .f, .g], clip: 0.5, inputForget: true), false),
+        ]
+        for (conv, projection) in conventions {
+            let g = conv.kind.gateCount, p = projection ? 2 : h
+            let cell = RecurrentCell(conventions: conv, parameters: CellParameters(
+                w: rand([g * h, i]), r: rand([g * h, p]), bw: rand([g * h]), br: rand([g * h]),
+                peepholeI: conv.kind == .lstm ? rand([h]) : nil, projection: projection ? rand([p, h]) : nil))
+            let x = rand([steps, b, i]), h0 = rand([b, p]), c0 = conv.kind == .lstm ? rand([b, h]) : nil
+            let mask = Tensor<Bool>(shape: [steps, b], scalars: (0..<(steps * b)).map { $0 % 4 != 1 })
+            for direction in SequenceDirection.allCases {
+                for maskedOutput in MaskedStepOutput.allCases {
+                    let kept = runSequence(cell, x: x, h0: h0, c0: c0, mask: mask, direction: direction, maskedOutput: maskedOutput,
+                                           outputsInProcessingOrder: direction == .reverse)
+                    let alone = runSequence(cell, x: x, h0: h0, c0: c0, mask: mask, direction: direction, maskedOutput: maskedOutput,
+                                            outputsInProcessingOrder: direction == .reverse, keepCaches: false)
+                    let label = "\(conv.kind) projection \(projection) \(direction) \(maskedOutput)"
+                    XCTAssertEqual(kept.outputs, alone.outputs, label)
+                    XCTAssertEqual(kept.hLast, alone.hLast, label)
+                    XCTAssertEqual(kept.cLast, alone.cLast, label)
+                    XCTAssertTrue(alone.caches.isEmpty, label)
+                }
+            }
+        }
+    }
+}
