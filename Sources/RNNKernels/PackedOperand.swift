@@ -190,3 +190,16 @@ func prepackedRaw(_ a: UnsafeRawPointer, _ panels: UnsafeRawPointer, _ c: Unsafe
                       accumulate: accumulate, threads: threads)
     }
 }
+
+/// C (+)= A · B for `m` rows given by pointers, on the calling thread: a block of rows of a larger
+/// product, for callers that already split their rows over threads. B must have panels.
+///
+/// - Parameters: - a: [m, b.k], rows contiguous. - c: [m, b.n].
+@inlinable
+func gemmRows<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: PackedOperand<T>, into c: UnsafeMutablePointer<T>, m: Int,
+                               accumulate: Bool) {
+    guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
+    if m == 0 || b.n == 0 || b.k == 0 { return }
+    prepackedRaw(UnsafeRawPointer(a), UnsafeRawPointer(panels.base), UnsafeMutableRawPointer(c), double: T.self == Double.self,
+                 m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
+}

@@ -727,6 +727,9 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
             var dcp = [T](repeating: 0, count: bsz * h), dcTotal = dcp
             let inputForget = conv.inputForget
+            // With R packed and a product large enough for two threads, each thread multiplies its own
+            // rows of da right after computing them.
+            let fusedProduct = (packedR?.isPacked ?? false) && bsz * gh * s >= 1 << 21
             // Rows are independent: two threads for a large batch. The peepholes' gradients are
             // sums over rows, added from da afterwards.
             da.withUnsafeMutableBufferPointer { daBuf in
@@ -739,8 +742,16 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             dm.withUnsafeBufferPointer { dm in
             dcNext.withUnsafeBufferPointer { dcNext in
             hcAll.withUnsafeBufferPointer { hcAll in
+            dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
                 let da = daBuf.baseAddress!
                 forEachRowRange(bsz, work: bsz * h * 8) { rows in
+                    defer {
+                        // Each thread's rows of dh_prev = da · R too: one hand-off per step.
+                        if fusedProduct, let packedR {
+                            gemmRows(UnsafePointer(da + rows.lowerBound * gh), packedR, into: dhpBuf.baseAddress! + rows.lowerBound * s,
+                                     m: rows.count, accumulate: true)
+                        }
+                    }
                     for row in rows {
                         let base = row * gh
                         for j in 0..<h {
@@ -772,7 +783,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                         }
                     }
                 }
-            }}}}}}}}}}
+            }}}}}}}}}}}
             for row in 0..<bsz {
                 for j in 0..<h {
                     let q = row * h + j
@@ -781,7 +792,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     if pI != nil { grads.peepholeI.scalars[j] += da[row * gh + ki + j] * cp[q] }
                 }
             }
-            dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR)
+            if !fusedProduct { dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR) }
             return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
                                      cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
 

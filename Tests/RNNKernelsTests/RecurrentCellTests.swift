@@ -445,3 +445,26 @@ final class ForwardOnlyTests: XCTestCase {
         }
     }
 }
+
+/// The LSTM backward step that multiplies each thread's rows of da by the packed R (large batches)
+/// gives the gradients of the plain step.
+final class FusedBackwardStepTests: XCTestCase {
+    func testFusedRowsProductMatchesPlainStep() {
+        var rng = SystemRandomNumberGenerator()
+        func rand(_ shape: [Int]) -> Tensor<Double> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.5...0.5, using: &rng) })
+        }
+        let b = 8, i = 3, h = 256    // b · 4h · h = 2^21 multiply-adds: the fused path
+        let cell = RecurrentCell(conventions: CellConventions(kind: .lstm), parameters: CellParameters(
+            w: rand([4 * h, i]), r: rand([4 * h, h]), bw: rand([4 * h]), peepholeI: rand([h])))
+        let cache = cell.forward(x: rand([b, i]), hPrev: rand([b, h]), cPrev: rand([b, h]))
+        let dh = rand([b, h]), dc = rand([b, h])
+        var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
+        let plain = cell.backwardStep(cache, dh: dh, dc: dc, into: &plainGrads)
+        let fused = cell.backwardStep(cache, dh: dh, dc: dc, packedR: cell.packedRecurrent(), into: &fusedGrads)
+        assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
+        XCTAssertEqual(fused.da, plain.da)
+        XCTAssertEqual(fused.cPrev, plain.cPrev)
+        XCTAssertEqual(fusedGrads.peepholeI, plainGrads.peepholeI)
+    }
+}
