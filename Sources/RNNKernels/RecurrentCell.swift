@@ -800,6 +800,52 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
             let hp = cache.hPrev.scalars, ri = cache.resetInput!.scalars
             let gateAct = conv.gateActivation, candAct = conv.candidateActivation
+            if conv.resetPlacement == .afterMatmul {
+                // u = R_n h_prev + b_Rn; a_n += r ⊙ u. dRecurrent: the z and r blocks as da, the n block
+                // dL/du = dL/da_n ⊙ r. Rows are independent: two threads for a large batch, each also
+                // multiplying its rows of dRecurrent by R when R is packed.
+                var dRec = [T](repeating: 0, count: bsz * gh)
+                let fusedProduct = (packedR?.isPacked ?? false) && bsz * gh * s >= 1 << 21
+                let candidateSide = conv.updateSide == .candidate
+                da.withUnsafeMutableBufferPointer { daBuf in
+                dRec.withUnsafeMutableBufferPointer { recBuf in
+                dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
+                dh.scalars.withUnsafeBufferPointer { dhBuf in
+                gates.withUnsafeBufferPointer { gates in
+                pre.withUnsafeBufferPointer { pre in
+                hp.withUnsafeBufferPointer { hp in
+                ri.withUnsafeBufferPointer { ri in
+                    let da = daBuf.baseAddress!, dRec = recBuf.baseAddress!, dhPrev = dhpBuf.baseAddress!
+                    forEachRowRange(bsz, work: bsz * h * 6) { rows in
+                        for row in rows {
+                            let base = row * gh
+                            for j in 0..<h {
+                                let q = row * h + j, d = dhBuf[q]
+                                let z = gates[base + kz + j], nv = gates[base + kn + j], r = gates[base + kr + j]
+                                let dz: T, dnv: T
+                                if candidateSide {
+                                    dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
+                                } else {
+                                    dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
+                                }
+                                da[base + kz + j] = dz * slope(gateAct, pre[base + kz + j], z)
+                                let dn = dnv * slope(candAct, pre[base + kn + j], nv)
+                                da[base + kn + j] = dn
+                                da[base + kr + j] = dn * ri[q] * slope(gateAct, pre[base + kr + j], r)
+                                dRec[base + kz + j] = da[base + kz + j]
+                                dRec[base + kr + j] = da[base + kr + j]
+                                dRec[base + kn + j] = dn * r
+                            }
+                        }
+                        if fusedProduct, let packedR {
+                            gemmRows(UnsafePointer(dRec + rows.lowerBound * gh), packedR, into: dhPrev + rows.lowerBound * s,
+                                     m: rows.count, accumulate: true)
+                        }
+                    }
+                }}}}}}}}
+                if !fusedProduct { dhPrevProduct(dRec, into: &dhPrev, rows: bsz, packedR: packedR) }
+                return CellStepGradients(da: da, dRecurrent: dRec, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
+            }
             var dn = [T](repeating: 0, count: bsz * h)    // dL/d(a_n)
             for row in 0..<bsz {
                 let base = row * gh
@@ -817,22 +863,10 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                     da[base + kn + j] = dn[q]
                 }
             }
-            // dRecurrent: the z and r blocks as da; the n block is dL/d(R_n h_prev + b_Rn) after
-            // the matmul, and 0 before it (R_n then multiplies r ⊙ h_prev: added here).
+            // Reset before the product. dRecurrent: the z and r blocks as da; the n block 0 (R_n
+            // multiplies r ⊙ h_prev, not h_prev: its gradients are added here).
             var dRec = da
-            switch conv.resetPlacement {
-            case .afterMatmul:
-                // u = R_n h_prev + b_Rn; a_n += r ⊙ u.
-                for row in 0..<bsz {
-                    for j in 0..<h {
-                        let q = row * h + j
-                        let dr = dn[q] * ri[q]
-                        da[row * gh + kr + j] = dr * slope(gateAct, pre[row * gh + kr + j], gates[row * gh + kr + j])
-                        dRec[row * gh + kr + j] = da[row * gh + kr + j]
-                        dRec[row * gh + kn + j] = dn[q] * gates[row * gh + kr + j]
-                    }
-                }
-            case .beforeMatmul:
+            do {
                 // q = r ⊙ h_prev; a_n += R_n q + b_Rn.
                 let rn = rows(p.r, block: conv.block(.n))
                 var dq = [T](repeating: 0, count: bsz * s)

@@ -467,4 +467,22 @@ final class FusedBackwardStepTests: XCTestCase {
         XCTAssertEqual(fused.cPrev, plain.cPrev)
         XCTAssertEqual(fusedGrads.peepholeI, plainGrads.peepholeI)
     }
+
+    func testFusedRowsProductMatchesPlainGRUStep() {
+        var rng = SystemRandomNumberGenerator()
+        func rand(_ shape: [Int]) -> Tensor<Double> {
+            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.5...0.5, using: &rng) })
+        }
+        let b = 11, i = 3, h = 256    // b · 3h · h > 2^21 multiply-adds: the fused path
+        let cell = RecurrentCell(conventions: CellConventions(kind: .gru), parameters: CellParameters(
+            w: rand([3 * h, i]), r: rand([3 * h, h]), bw: rand([3 * h]), br: rand([3 * h])))
+        let cache = cell.forward(x: rand([b, i]), hPrev: rand([b, h]))
+        let dh = rand([b, h])
+        var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
+        let plain = cell.backwardStep(cache, dh: dh, into: &plainGrads)
+        let fused = cell.backwardStep(cache, dh: dh, packedR: cell.packedRecurrent(), into: &fusedGrads)
+        assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
+        XCTAssertEqual(fused.da, plain.da)
+        XCTAssertEqual(fused.dRecurrent, plain.dRecurrent)
+    }
 }

@@ -18,7 +18,7 @@ public struct BenchShape: Sendable, Equatable, Codable {
 
 /// What a kernel row times.
 public enum BenchPass: String, Sendable, Codable, CaseIterable {
-    /// `runSequence`: h_t, c_t for every step.
+    /// `runSequence(keepCaches: false)`: h_t, c_t for every step, no step caches (a forward pass alone).
     case forward
     /// `cellSequenceForward` with an upstream gradient dy for every step, then `cellSequenceBackward` (full BPTT).
     case forwardBPTT = "forward+bptt"
@@ -167,7 +167,7 @@ public func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass,
     let x = inputs.tensor(inputs.x, [s.t, s.b, s.i], as: T.self)
     switch pass {
     case .forward:
-        let (timing, run) = measure(repetitions) { runSequence(cell, x: x) }
+        let (timing, run) = measure(repetitions) { runSequence(cell, x: x, keepCaches: false) }
         let last = run.hLast.scalars
         return (timing, ["h_last_norm": norm(last), "h_last_0": Double(last[0])])
     case .forwardBPTT:
