@@ -13,56 +13,23 @@ final class GemmTests: XCTestCase {
     ]
     let paths: [GemmPath] = [.simple, .packed(threads: 1), .packed(threads: 2), .automatic]
 
-    func values(_ count: Int, _ seed: Int) -> [Double] {
-        (0..<count).map { Double(($0 * 7919 + seed * 104729) % 2003) / 1001.0 - 1.0 }
-    }
-
-    /// The logical matrix X [rows, cols] laid out as the argument: transposed means stored [cols, rows].
-    func layout(_ x: [Double], rows: Int, cols: Int, transposed: Bool) -> [Double] {
-        guard transposed else { return x }
-        var t = [Double](repeating: 0, count: x.count)
-        for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = x[i * cols + j] } }
-        return t
-    }
-
     /// Runs one shape on every path and combination, comparing with the Double reference Σ a·b; the
     /// tolerance is 2k ulps of Σ |a·b| (the reference itself rounds in Double).
     func check<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
                                 file: StaticString = #filePath, line: UInt = #line) {
         let aT = a.map { Double(T($0)) }, bT = b.map { Double(T($0)) }, cT = c0.map { Double(T($0)) }
-        var ref = [Double](repeating: 0, count: m * n), mag = ref
-        for i in 0..<m {
-            for j in 0..<n {
-                var s = 0.0, t = 0.0
-                for p in 0..<k { s += aT[i * k + p] * bT[p * n + j]; t += Swift.abs(aT[i * k + p] * bT[p * n + j]) }
-                ref[i * n + j] = s; mag[i * n + j] = t
-            }
-        }
-        let eps = Double(T.ulpOfOne)
+        let reference = ProductReference(a: aT, b: bT, m: m, n: n, k: k)
         for ta in [false, true] {
             for tb in [false, true] {
-                let argA = layout(aT, rows: m, cols: k, transposed: ta).map { T($0) }
-                let argB = layout(bT, rows: k, cols: n, transposed: tb).map { T($0) }
+                let argA = productLayout(aT, rows: m, cols: k, transposed: ta).map { T($0) }
+                let argB = productLayout(bT, rows: k, cols: n, transposed: tb).map { T($0) }
                 for accumulate in [false, true] {
                     for path in paths {
                         var c = accumulate ? cT.map { T($0) } : [T](repeating: .nan, count: m * n)
                         gemm(argA, argB, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
                              accumulate: accumulate, path: path)
-                        var bad = 0
-                        for x in 0..<(m * n) {
-                            let expect = ref[x] + (accumulate ? cT[x] : 0)
-                            let got = Double(c[x])
-                            let ok = expect.isNaN ? got.isNaN
-                                : expect.isInfinite ? got == expect
-                                : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (mag[x] + Swift.abs(cT[x])) + Double(T.leastNormalMagnitude)
-                            if !ok {
-                                bad += 1
-                                if bad <= 3 {
-                                    XCTFail("\(T.self) \(m)×\(n)×\(k) tA \(ta) tB \(tb) acc \(accumulate) \(path) at \(x / n),\(x % n): \(got) vs \(expect)",
-                                            file: file, line: line)
-                                }
-                            }
-                        }
+                        reference.check(c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
+                                        file: file, line: line)
                     }
                 }
             }
@@ -71,7 +38,7 @@ final class GemmTests: XCTestCase {
 
     func checkShapes<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in shapes {
-            check(type, m: m, n: n, k: k, a: values(m * k, 1), b: values(k * n, 2), c0: values(m * n, 3))
+            check(type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3))
         }
     }
 
@@ -81,11 +48,11 @@ final class GemmTests: XCTestCase {
     /// No term is skipped: 0 · ∞ and 0 · NaN are NaN, a NaN in A poisons its row, ∞ survives.
     func nonFinite<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in [(3, 4, 5), (13, 37, 300)] {
-            var a = values(m * k, 4), b = values(k * n, 5)
+            var a = productTestValues(m * k, 4), b = productTestValues(k * n, 5)
             a[1 * k + 2] = 0; b[2 * n + 3] = .infinity                // C[1, 3] = NaN (0 · ∞), C[i≠1, 3] = ±∞
             a[2 * k + 4] = .nan                                       // row 2 all NaN
             b[(k - 1) * n + 1] = -.infinity; a[0 * k + (k - 1)] = 0   // C[0, 1] NaN, the rest of column 1 ±∞
-            check(type, m: m, n: n, k: k, a: a, b: b, c0: values(m * n, 6))
+            check(type, m: m, n: n, k: k, a: a, b: b, c0: productTestValues(m * n, 6))
         }
     }
 

@@ -12,18 +12,6 @@ final class PackedOperandTests: XCTestCase {
         }
     }
 
-    func values(_ count: Int, _ seed: Int) -> [Double] {
-        (0..<count).map { Double(($0 * 7919 + seed * 104729) % 2003) / 1001.0 - 1.0 }
-    }
-
-    /// The logical matrix X [rows, cols] laid out as the argument: transposed means stored [cols, rows].
-    func layout(_ x: [Double], rows: Int, cols: Int, transposed: Bool) -> [Double] {
-        guard transposed else { return x }
-        var t = [Double](repeating: 0, count: x.count)
-        for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = x[i * cols + j] } }
-        return t
-    }
-
     /// One shape on every path and layout against the Double reference Σ a·b; the tolerance is GemmTests':
     /// 2(k + 1) ulps of Σ |a·b| + |C₀|.
     func check<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
@@ -31,24 +19,16 @@ final class PackedOperandTests: XCTestCase {
                                 only combination: Int? = nil,
                                 file: StaticString = #filePath, line: UInt = #line) {
         let aT = a.map { Double(T($0)) }, bT = b.map { Double(T($0)) }, cT = c0.map { Double(T($0)) }
-        var ref = [Double](repeating: 0, count: m * n), mag = ref
-        for i in 0..<m {
-            for j in 0..<n {
-                var s = 0.0, t = 0.0
-                for p in 0..<k { let x = aT[i * k + p] * bT[p * n + j]; s += x; t += Swift.abs(x) }
-                ref[i * n + j] = s; mag[i * n + j] = t
-            }
-        }
-        let eps = Double(T.ulpOfOne)
+        let reference = ProductReference(a: aT, b: bT, m: m, n: n, k: k)
         for tb in [false, true] where combination.map({ ($0 & 1 == 1) == tb }) ?? true {
-            let argB = layout(bT, rows: k, cols: n, transposed: tb).map { T($0) }
+            let argB = productLayout(bT, rows: k, cols: n, transposed: tb).map { T($0) }
             let packed = packOperand(argB, k: k, n: n, transposed: tb)
             let plain = packOperand(argB, k: k, n: n, transposed: tb, panels: false)
             XCTAssertFalse(plain.isPacked)
             XCTAssertEqual(packed.isPacked, packedGemmAvailable && k > 0 && n > 0)
             XCTAssertEqual(packed.k, k); XCTAssertEqual(packed.n, n)
             for ta in [false, true] where combination.map({ ($0 & 2 == 2) == ta }) ?? true {
-                let argA = layout(aT, rows: m, cols: k, transposed: ta).map { T($0) }
+                let argA = productLayout(aT, rows: m, cols: k, transposed: ta).map { T($0) }
                 for accumulate in [false, true] where combination.map({ ($0 & 4 == 4) == accumulate }) ?? true {
                     for path in paths {
                         var c = accumulate ? cT.map { T($0) } : [T](repeating: .nan, count: m * n)
@@ -58,21 +38,8 @@ final class PackedOperandTests: XCTestCase {
                             gemm(argA, packed, into: &c, m: m, transposeA: ta, accumulate: accumulate, threads: t)
                         case .fallback: gemm(argA, plain, into: &c, m: m, transposeA: ta, accumulate: accumulate)
                         }
-                        var bad = 0
-                        for x in 0..<(m * n) {
-                            let expect = ref[x] + (accumulate ? cT[x] : 0)
-                            let got = Double(c[x])
-                            let ok = expect.isNaN ? got.isNaN
-                                : expect.isInfinite ? got == expect
-                                : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (mag[x] + Swift.abs(cT[x])) + Double(T.leastNormalMagnitude)
-                            if !ok {
-                                bad += 1
-                                if bad <= 3 {
-                                    XCTFail("\(T.self) \(m)×\(n)×\(k) tA \(ta) tB \(tb) acc \(accumulate) \(path) at \(x / n),\(x % n): \(got) vs \(expect)",
-                                            file: file, line: line)
-                                }
-                            }
-                        }
+                        reference.check(c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
+                                        file: file, line: line)
                     }
                 }
             }
@@ -89,7 +56,7 @@ final class PackedOperandTests: XCTestCase {
 
     func checkShapes<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in shapes {
-            check(type, m: m, n: n, k: k, a: values(m * k, 1), b: values(k * n, 2), c0: values(m * n, 3))
+            check(type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3))
         }
     }
 
@@ -101,7 +68,7 @@ final class PackedOperandTests: XCTestCase {
     func rows<T: KernelScalar>(_ type: T.Type) {
         let n = 37, k = 29
         for m in 1...100 {
-            check(type, m: m, n: n, k: k, a: values(m * k, m), b: values(k * n, 2), c0: values(m * n, 3),
+            check(type, m: m, n: n, k: k, a: productTestValues(m * k, m), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3),
                   paths: [.automatic, .threads(2)], only: m % 8)
         }
     }
@@ -113,13 +80,13 @@ final class PackedOperandTests: XCTestCase {
     /// the 1-row kernel.
     func nonFinite<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in [(3, 4, 5), (13, 37, 300), (1, 37, 300)] {
-            var a = values(m * k, 4), b = values(k * n, 5)
+            var a = productTestValues(m * k, 4), b = productTestValues(k * n, 5)
             b[2 * n + 3] = .infinity                                  // column 3 ±∞ ...
             a[0 * k + 2] = 0                                          // ... but C[0, 3] = NaN (0 · ∞)
             if m > 2 { a[2 * k + 4] = .nan }                          // row 2 all NaN
             b[(k - 1) * n + 1] = -.infinity
             if m > 1 { a[1 * k + (k - 1)] = 0 }                       // C[1, 1] NaN, the rest of column 1 ±∞
-            check(type, m: m, n: n, k: k, a: a, b: b, c0: values(m * n, 6))
+            check(type, m: m, n: n, k: k, a: a, b: b, c0: productTestValues(m * n, 6))
         }
     }
 
@@ -130,7 +97,7 @@ final class PackedOperandTests: XCTestCase {
     /// same bits through a packed operand.
     func testFallbackMatchesGemm() {
         for (m, n, k, tb) in [(5, 33, 31, true), (32, 64, 300, false), (2, 3, 5, false), (3, 12, 12, false)] {
-            let a = values(m * k, 7).map { Float($0) }, b = values(k * n, 8).map { Float($0) }
+            let a = productTestValues(m * k, 7).map { Float($0) }, b = productTestValues(k * n, 8).map { Float($0) }
             var expect = [Float](repeating: 0, count: m * n), got = expect
             gemm(a, b, into: &expect, m: m, n: n, k: k, transposeA: false, transposeB: tb, accumulate: false, path: .simple)
             gemm(a, packOperand(b, k: k, n: n, transposed: tb, panels: false), into: &got, m: m)

@@ -21,3 +21,59 @@ func assertClose<T: KernelScalar>(_ actual: [T], _ expected: [Double], abs: Doub
 func tensor<T: KernelScalar>(_ shape: [Int], _ xs: [Double]) -> Tensor<T> {
     Tensor(shape: shape, scalars: xs.map { T($0) })
 }
+
+// MARK: matrix-product tests (GemmTests, PackedOperandTests)
+
+/// Deterministic values in [−1, 1] for the matrix-product tests.
+func productTestValues(_ count: Int, _ seed: Int) -> [Double] {
+    (0..<count).map { Double(($0 * 7919 + seed * 104729) % 2003) / 1001.0 - 1.0 }
+}
+
+/// The logical matrix X [rows, cols] laid out as a product's argument: transposed means stored [cols, rows].
+func productLayout(_ x: [Double], rows: Int, cols: Int, transposed: Bool) -> [Double] {
+    guard transposed else { return x }
+    var t = [Double](repeating: 0, count: x.count)
+    for i in 0..<rows { for j in 0..<cols { t[j * rows + i] = x[i * cols + j] } }
+    return t
+}
+
+/// The reference A · B in Double for A [m, k] and B [k, n] (their values already rounded to the precision
+/// under test), and Σ|a·b| for every element, which scales the tolerance.
+struct ProductReference {
+    let m: Int, n: Int, k: Int
+    var product: [Double], magnitude: [Double]
+
+    init(a: [Double], b: [Double], m: Int, n: Int, k: Int) {
+        self.m = m; self.n = n; self.k = k
+        product = [Double](repeating: 0, count: m * n)
+        magnitude = product
+        for i in 0..<m {
+            for j in 0..<n {
+                var s = 0.0, t = 0.0
+                for p in 0..<k { let x = a[i * k + p] * b[p * n + j]; s += x; t += Swift.abs(x) }
+                product[i * n + j] = s; magnitude[i * n + j] = t
+            }
+        }
+    }
+
+    /// Fails (at most three messages) where C differs from the reference (+ C₀ when accumulating) by more
+    /// than 2(k + 1) ulps of Σ|a·b| + |C₀|; NaN and infinities must match exactly.
+    func check<T: KernelScalar>(_ c: [T], accumulate: Bool, c0: [Double], _ label: String,
+                                file: StaticString, line: UInt) {
+        let eps = Double(T.ulpOfOne)
+        var bad = 0
+        for x in 0..<(m * n) {
+            let expect = product[x] + (accumulate ? c0[x] : 0)
+            let got = Double(c[x])
+            let ok = expect.isNaN ? got.isNaN
+                : expect.isInfinite ? got == expect
+                : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (magnitude[x] + Swift.abs(c0[x])) + Double(T.leastNormalMagnitude)
+            if !ok {
+                bad += 1
+                if bad <= 3 {
+                    XCTFail("\(T.self) \(m)×\(n)×\(k) \(label) at \(x / n),\(x % n): \(got) vs \(expect)", file: file, line: line)
+                }
+            }
+        }
+    }
+}
