@@ -153,12 +153,6 @@ public struct BenchInputs: Sendable {
 /// Σ dy·h, `dW_ih_norm`, `dW_hh_norm` and `db_norm` (‖db_ih‖, equal to ‖db_hh‖ for the LSTM).
 public typealias BenchChecks = [String: Double]
 
-func norm<T: KernelScalar>(_ v: [T]) -> Double {
-    var s = 0.0
-    for x in v { s += Double(x) * Double(x) }
-    return s.squareRoot()
-}
-
 /// Times one kernel row in precision T.
 public func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass, as _: T.Type,
                                          repetitions: Repetitions) -> (Timing, BenchChecks) {
@@ -168,8 +162,7 @@ public func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass,
     switch pass {
     case .forward:
         let (timing, run) = measure(repetitions) { runSequence(cell, x: x, keepCaches: false) }
-        let last = run.hLast.scalars
-        return (timing, ["h_last_norm": norm(last), "h_last_0": Double(last[0])])
+        return (timing, ["h_last_norm": Double(globalNorm([run.hLast])), "h_last_0": Double(run.hLast.scalars[0])])
     case .forwardBPTT:
         let head = SequenceLossHead<T>.upstream(dy: inputs.tensor(inputs.dy, [s.t, s.b, s.h], as: T.self))
         let (timing, result) = measure(repetitions) { () -> (T, CellSequenceGradients<T>) in
@@ -179,8 +172,8 @@ public func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass,
             return (cache.loss, g)
         }
         let g = result.1.cell
-        return (timing, ["loss": Double(result.0), "dW_ih_norm": norm(g.w.scalars), "dW_hh_norm": norm(g.r.scalars),
-                         "db_norm": norm(g.bw.scalars)])
+        return (timing, ["loss": Double(result.0), "dW_ih_norm": Double(globalNorm([g.w])), "dW_hh_norm": Double(globalNorm([g.r])),
+                         "db_norm": Double(globalNorm([g.bw]))])
     }
 }
 
