@@ -428,11 +428,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             return CellStepCache(x: x, hPrev: hPrev, cPrev: nil, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: hT.reshaped([bsz, gh]), resetInput: nil, c: nil, unprojected: nil, h: hT)
         case .lstm:
-            var hLSTM = m
-            if let proj = parameters.projection {
-                hLSTM = [T](repeating: 0, count: bsz * s)
-                gemm(m, proj.scalars, into: &hLSTM, m: bsz, n: s, k: h, transposeB: true)
-            }
+            let hLSTM = lstmState(m, rows: bsz)
             return CellStepCache(x: x, hPrev: hPrev, cPrev: cp, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
                                  gates: Tensor(shape: [bsz, gh], scalars: gates), resetInput: nil,
                                  c: Tensor(shape: [bsz, h], scalars: c),
@@ -444,6 +440,15 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                                  resetInput: Tensor(shape: [bsz, h], scalars: resetInput), c: nil, unprojected: nil,
                                  h: Tensor(shape: [bsz, h], scalars: hOut))
         }
+    }
+
+    /// The LSTM's h from m = o ⊙ act(c), [rows, H]: m W_hrᵀ with a projection ([rows, P]), else m.
+    @inlinable
+    public func lstmState(_ m: [T], rows: Int) -> [T] {
+        guard let proj = parameters.projection else { return m }
+        var h = [T](repeating: 0, count: rows * stateSize)
+        gemm(m, proj.scalars, into: &h, m: rows, n: stateSize, k: hiddenSize, transposeB: true)
+        return h
     }
 
     /// The arithmetic of `forward` on caller-owned buffers, which a forward pass alone reuses from

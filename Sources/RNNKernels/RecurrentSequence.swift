@@ -107,13 +107,7 @@ public func runSequence<T: KernelScalar>(
             switch conv.kind {
             case .rnn: hNew = buffers.gates
             case .gru: hNew = buffers.hOut
-            case .lstm:
-                if let proj = cell.parameters.projection {
-                    hNew = [T](repeating: 0, count: bsz * s)
-                    gemm(buffers.m, proj.scalars, into: &hNew, m: bsz, n: s, k: h, transposeB: true)
-                } else {
-                    hNew = buffers.m
-                }
+            case .lstm: hNew = cell.lstmState(buffers.m, rows: bsz)
             }
             cNew = isLSTM ? buffers.c : nil
         } else {
