@@ -57,6 +57,8 @@ public struct Case: Sendable {
     public var xfail: String?
     /// Why the case is not run, if it is not (UNSUPPORTED).
     public var skip: String?
+    /// The case's own time limit in seconds (`timeout:`), if it sets one.
+    public var timeout: Double? = nil
     /// Where each top-level field, input, param and expectation is written.
     public var locations: [String: SourceLocation]
     public var text: SourceText
@@ -87,7 +89,7 @@ public struct CaseLoader: Sendable {
         self.limits = limits
     }
 
-    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "notes"]
+    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes"]
 
     /// Loads one file.
     ///
@@ -149,6 +151,13 @@ public struct CaseLoader: Sendable {
         if let notes = field("notes") { _ = try reader.string(notes.value, "notes") }
         let xfail = try field("xfail").map { try reader.string($0.value, "xfail (the reason the case is expected to fail)") }
         let skip = try field("skip").map { try reader.string($0.value, "skip (the reason the case is not run)") }
+        let timeout = try field("timeout").map { f -> Double in
+            let seconds = try reader.real(f.value, "timeout (seconds)")
+            guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
+                throw reader.error("timeout must be a number of seconds above 0 and at most 86400, found \(NumberText.format(seconds))", at: f.value)
+            }
+            return seconds
+        }
 
         // Parameters.
         var params: [String: ParamValue] = [:]
@@ -237,10 +246,12 @@ public struct CaseLoader: Sendable {
         let gradcheck = try field("gradcheck").map { try gradCheckRequest($0.value, spec, inputs, reader: reader) }
 
         let digest = CaseDigest.compute(kernel: spec.name, params: params, inputs: inputs)
-        return Case(id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
-                    params: params, inputs: inputs, dims: dims, expectations: expectations,
-                    tolerance: tolerance, outputTolerances: outputTolerances, gradcheck: gradcheck, xfail: xfail, skip: skip,
-                    locations: locations, text: source, digest: digest)
+        var c = Case(id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
+                     params: params, inputs: inputs, dims: dims, expectations: expectations,
+                     tolerance: tolerance, outputTolerances: outputTolerances, gradcheck: gradcheck, xfail: xfail, skip: skip,
+                     locations: locations, text: source, digest: digest)
+        c.timeout = timeout
+        return c
     }
 
     /// `gradcheck: {wrt: [W_hh, h0], eps: 1e-6, abs: 1e-7, rel: 1e-5}`.

@@ -23,6 +23,8 @@ public struct FrontEnd: Sendable {
     public var project: Project
     /// Whether `CI=true` is set: then `run` never writes goldens.
     public var isCI: Bool
+    /// The kernels: the standard ones, plus the fault kernels under `RNNSPEC_FAULT_KERNELS=1`.
+    public var registry: KernelRegistry
     public var stdout: @Sendable (String) -> Void
     public var stderr: @Sendable (String) -> Void
 
@@ -33,36 +35,50 @@ public struct FrontEnd: Sendable {
         signal(SIGXFSZ, SIG_IGN)
         self.project = project
         self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
+        self.registry = KernelRegistry.forEnvironment(environment)
         self.stdout = stdout
         self.stderr = stderr
     }
 
+    /// Refuses a command that writes when `CI=true`: a CI run checks the suite, it never changes it.
+    func refuseUnderCI(_ what: String) throws {
+        if isCI {
+            throw UsageError("CI=true is set, and \(what) writes files; a CI run only checks the suite (unset CI to write)")
+        }
+    }
+
     /// `rnnspec run`.
     public func run(_ request: RunRequest) throws -> ExitStatus {
-        var request = request
-        if isCI && request.options.record != .none {
-            stderr("note: CI=true: not writing goldens (--record \(request.options.record.rawValue) ignored)\n")
-            request.options.record = .none
-        }
+        if request.options.record != .none { try refuseUnderCI("`run --record \(request.options.record.rawValue)`") }
         let report = try execute(request)
+        if request.options.record != .none { stdout(writtenSummary(report)) }
         return report.failed == 0 ? .success : .failures
     }
 
     /// `rnnspec regen`: re-bless goldens that are new, stale, unreadable or failing (all with
     /// `all`), and say how far each output moved.
     public func regen(paths: [String], all: Bool, options: RunOptions) throws -> ExitStatus {
+        try refuseUnderCI("`regen`")
         var request = RunRequest()
         request.paths = paths
         request.options = options
         request.options.record = all ? .all : .failed
         let report = try execute(request)
-        let written = report.results.filter { $0.recording?.action == .created || $0.recording?.action == .rewritten }.count
-        stdout("\(written) golden\(written == 1 ? "" : "s") written\n")
+        stdout(writtenSummary(report))
         return report.failed == 0 ? .success : .failures
     }
 
+    /// `N goldens written`, and the file of each.
+    func writtenSummary(_ report: RunReport) -> String {
+        let written = report.goldensWritten
+        var out = "\(written.count) golden\(written.count == 1 ? "" : "s") written\n"
+        let store = project.goldenStore
+        for id in written { out += "  wrote \(store.display(store.url(for: id)))\n" }
+        return out
+    }
+
     func execute(_ request: RunRequest) throws -> RunReport {
-        let runner = Runner(project: project, options: request.options)
+        let runner = Runner(project: project, options: request.options, registry: registry)
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && request.format == .text, write: stderr)
         let report = try runner.run(paths: request.paths) { done, total in progress.update(done, total) }
         progress.finish()
@@ -89,16 +105,14 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec check`: load and validate case files without running kernels.
     public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
-        let runner = Runner(project: project, options: options)
-        let files = try runner.selectFiles(paths)
-        var results: [CaseResult] = []
-        for file in files {
-            var r = CaseResult(id: file.id, path: project.display(file.url), kernel: nil, status: .pass)
-            do { r.kernel = try runner.load(url: file.url, id: file.id).kernel.spec.name } catch {
-                r.status = .unresolved
-                r.error = asSpecError(error, path: r.path)
+        let runner = Runner(project: project, options: options, registry: registry)
+        let results = try runner.loadSelected(paths).map { item -> CaseResult in
+            switch item {
+            case .ready(let c): return CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .pass)
+            case .settled(var r, _):
+                if r.status == .unsupported { r.status = .pass; r.reason = nil }
+                return r
             }
-            results.append(r)
         }
         let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
         stdout(report.text())
@@ -119,6 +133,7 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec new KERNEL PATH`.
     public func new(kernel name: String, path: String) throws -> ExitStatus {
+        try refuseUnderCI("`new`")
         guard let kernel = KernelRegistry.standard.kernel(named: name) else {
             let near = closestMatches(to: name, in: KernelRegistry.standard.names)
             throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
@@ -131,6 +146,7 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec prune [--dry-run]`.
     public func prune(dryRun: Bool) throws -> ExitStatus {
+        if !dryRun { try refuseUnderCI("`prune` (deleting goldens)") }
         let orphans = try project.prune(dryRun: dryRun)
         for path in orphans { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
         stdout("\(orphans.count) golden file\(orphans.count == 1 ? "" : "s") with no case\n")

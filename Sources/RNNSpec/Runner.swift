@@ -15,8 +15,10 @@ public enum Status: String, Sendable, Codable, CaseIterable {
     case xpass = "XPASS"
     /// The case (or its golden) cannot be loaded, or the kernel rejected it.
     case unresolved = "UNRESOLVED"
-    /// Marked `skip:`.
+    /// Marked `skip:`, or a backend does not implement the kernel.
     case unsupported = "UNSUPPORTED"
+    /// The case ran longer than its time limit and its worker was stopped.
+    case timeout = "TIMEOUT"
 
     /// Counted as passed in the summary line.
     public var isSuccess: Bool { self == .pass || self == .xfail }
@@ -59,6 +61,13 @@ public struct CaseResult: Sendable {
     public var notes: [String] = []
     public var recording: Recording?
     public var seconds: Double = 0
+
+    public init(id: String, path: String, kernel: String?, status: Status) {
+        self.id = id
+        self.path = path
+        self.kernel = kernel
+        self.status = status
+    }
 }
 
 /// Options of a run.
@@ -73,6 +82,20 @@ public struct RunOptions: Sendable {
     public var shard: (index: Int, count: Int)? = nil
     public var record: RecordMode = .none
     public var limits = LoadLimits()
+    /// Where kernels run: in worker processes (isolated, with the limits below) or in this process.
+    public var execution: ExecutionMode = .inProcess
+    /// Seconds a case may run before its worker is killed (a case's `timeout:` overrides it).
+    public var timeout: Double = RunOptions.defaultTimeout
+    /// The memory cap of each worker, in bytes (shown in messages; the worker command applies it).
+    public var maxMemoryBytes: Int = RunOptions.defaultMaxMemoryBytes
+
+    public static let defaultTimeout: Double = 120
+    /// A quarter of the machine's memory, at most 8 GiB and at least 1 GiB: two workers at the cap
+    /// leave the machine half its memory.
+    public static var defaultMaxMemoryBytes: Int {
+        let quarter = Int(min(ProcessInfo.processInfo.physicalMemory / 4, UInt64(Int.max)))
+        return min(8 << 30, max(1 << 30, quarter))
+    }
 
     public init() {}
 }
@@ -88,6 +111,10 @@ public struct RunReport: Sendable {
     public var passed: Int { results.filter { $0.status.isSuccess }.count }
     public var skipped: Int { results.filter { $0.status.isSkipped }.count }
     public var failed: Int { results.count - passed - skipped }
+    /// The case ids whose golden this run created or rewrote.
+    public var goldensWritten: [String] {
+        results.filter { $0.recording?.action == .created || $0.recording?.action == .rewritten }.map(\.id)
+    }
     /// `N passed, N failed` (`, N skipped` when any were).
     public var summaryLine: String {
         var line = "\(passed) passed, \(failed) failed"
@@ -96,8 +123,11 @@ public struct RunReport: Sendable {
     }
 }
 
-/// Runs cases: load, compute, compare with expectations and goldens, and record goldens
-/// when asked.
+/// Runs cases in named stages, as lit assembles a verdict: **select** the files (paths, filter,
+/// shard), **load** them and select by tag, then per case **execute** (in a worker process, or in
+/// this one), **check expectations**, **check gradients**, **compare with the golden**, **record**
+/// when asked, and combine these into a **verdict**. Nothing runs or is written for a case that
+/// the selection leaves out.
 public struct Runner: Sendable {
     public var project: Project
     public var options: RunOptions
@@ -120,17 +150,65 @@ public struct Runner: Sendable {
         return files
     }
 
+    /// A selected file after the load stage: a case ready to run, or already a result.
+    public enum Loaded: Sendable {
+        case ready(Case)
+        /// UNRESOLVED (cannot be read) or UNSUPPORTED (`skip:`), with the tags when known.
+        case settled(CaseResult, tags: [String]?)
+
+        var tags: [String]? {
+            switch self {
+            case .ready(let c): return c.tags
+            case .settled(_, let tags): return tags
+            }
+        }
+    }
+
+    /// The select and load stages: every case file under the paths that the filter, shard and tags
+    /// select, loaded. A case that cannot be loaded is kept (its tags are unknown).
+    public func loadSelected(_ paths: [String]) throws -> [Loaded] {
+        let files = try selectFiles(paths)
+        let loaded = parallelMap(files, jobs: options.jobs, progress: nil) { file in self.loadStage(url: file.url, id: file.id) }
+        guard !options.tags.isEmpty else { return loaded }
+        return loaded.filter { item in item.tags.map { $0.contains { options.tags.contains($0) } } ?? true }
+    }
+
+    func loadStage(url: URL, id: String) -> Loaded {
+        var result = CaseResult(id: id, path: project.display(url), kernel: nil, status: .unresolved)
+        let c: Case
+        do { c = try load(url: url, id: id) } catch {
+            result.error = asSpecError(error, path: result.path)
+            return .settled(result, tags: nil)
+        }
+        result.kernel = c.kernel.spec.name
+        if let skip = c.skip {
+            result.status = .unsupported
+            result.reason = skip
+            return .settled(result, tags: c.tags)
+        }
+        return .ready(c)
+    }
+
     /// Runs every selected case, `options.jobs` at a time. `progress` is called after each case
-    /// with the number done and the total (from any thread).
+    /// with the number done and the total (from any thread). Throws when the workers cannot start.
     public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> RunReport {
         let start = Date()
-        let files = try selectFiles(paths)
-        let results = parallelMap(files, jobs: options.jobs, progress: progress) { file in
-            self.runOne(url: file.url, id: file.id)
-        }.filter { result in
-            // A tag filter keeps tagged cases, and unresolved ones (their tags are unknown).
-            options.tags.isEmpty || result.status == .unresolved || result.tags.contains { options.tags.contains($0) }
-        }.map(\.result)
+        let selected = try loadSelected(paths)
+        let pool: WorkerPool?
+        if case .workers(let command) = options.execution, selected.contains(where: { if case .ready = $0 { true } else { false } }) {
+            let p = WorkerPool(command: command)
+            do { try p.warmUp() } catch { throw UsageError("cannot start a worker process: \(error)") }
+            pool = p
+        } else {
+            pool = nil
+        }
+        defer { pool?.shutdown() }
+        let results = parallelMap(selected, jobs: options.jobs, progress: progress) { item -> CaseResult in
+            switch item {
+            case .settled(let result, _): return result
+            case .ready(let c): return self.evaluate(c, pool: pool)
+            }
+        }
         var orphans: [String] = []
         if paths.isEmpty && options.filter == nil && options.shard == nil && options.tags.isEmpty {
             orphans = orphanGoldens()
@@ -153,145 +231,186 @@ public struct Runner: Sendable {
         return try CaseLoader(registry: registry, limits: options.limits).load(url: url, id: id, displayPath: project.display(url))
     }
 
-    struct Tagged: Sendable {
-        var result: CaseResult
-        var tags: [String]
-        var status: Status { result.status }
-    }
-
-    func runOne(url: URL, id: String) -> Tagged {
+    /// Runs one loaded case through the stages and returns its result.
+    func evaluate(_ c: Case, pool: WorkerPool?) -> CaseResult {
         let start = Date()
-        var result = CaseResult(id: id, path: project.display(url), kernel: nil, status: .unresolved)
-        var tags: [String] = []
+        var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
         defer { result.seconds = Date().timeIntervalSince(start) }
-        let c: Case
-        do {
-            c = try load(url: url, id: id)
-        } catch {
-            result.error = asSpecError(error, path: result.path)
-            return Tagged(result: result, tags: [])
+        let reply: ExecutionReply
+        switch executeStage(c, pool: pool) {
+        case .success(let r): reply = r
+        case .failure(let settled):
+            result.status = settled.status
+            result.error = settled.error
+            result.reason = settled.reason
+            return result
         }
-        tags = c.tags
-        result.kernel = c.kernel.spec.name
-        if let skip = c.skip {
-            result.status = .unsupported
-            result.reason = skip
-            return Tagged(result: result, tags: tags)
+        result.mismatches += expectationStage(c, reply.outputs)
+        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request) }
+        let expectFailed = !result.mismatches.isEmpty
+        var golden = goldenStage(c, reply.outputs)
+        result.mismatches += golden.mismatches
+        result.notes += golden.notes
+        if result.error == nil { result.error = golden.error }
+        if let recording = recordStage(c, reply.outputs, golden: golden, expectFailed: expectFailed) {
+            result.recording = recording
+            if recording.action != .refused {
+                golden = GoldenCheck(status: .pass)
+                result.mismatches.removeAll { $0.reference == .golden }
+                result.notes.removeAll()
+                if !expectFailed { result.error = nil }
+            }
         }
-        evaluate(c, into: &result)
+        verdictStage(c, golden: golden.status, into: &result)
         result.seconds = Date().timeIntervalSince(start)
-        return Tagged(result: result, tags: tags)
+        return result
     }
 
-    /// Runs the kernel of a loaded case and compares its outputs.
-    func evaluate(_ c: Case, into result: inout CaseResult) {
-        let outputs: KernelOutputs
-        do {
-            outputs = try Runner.execute(c)
-        } catch let error as SpecError {
-            result.error = error
-            return
-        } catch {
-            result.error = c.error("\(error)", at: "kernel")
-            return
-        }
+    /// A case that ended in the execute stage.
+    struct Settled: Error {
+        var status: Status
+        var error: SpecError?
+        var reason: String?
+    }
 
-        // Expectations: independent of the golden.
+    /// Execute: the kernel runs (with the gradcheck's finite differences) in a worker or here.
+    func executeStage(_ c: Case, pool: WorkerPool?) -> Result<ExecutionReply, Settled> {
+        let request = ExecutionRequest(c)
+        func located(_ f: ExecutionFailure) -> SpecError {
+            var key = f.at
+            if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
+            return c.error(f.message, at: key)
+        }
+        guard let pool else {
+            do { return .success(try checkedOutputs(c, Execution.run(request, registry: registry))) } catch {
+                return .failure(Settled(status: .unresolved, error: located(error)))
+            }
+        }
+        let timeout = c.timeout ?? options.timeout
+        switch pool.execute(request, timeout: timeout, maxElements: options.limits.maxElements) {
+        case .failure(let error):
+            return .failure(Settled(status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel")))
+        case .success(.answered(.outputs(let reply))):
+            do { return .success(try checkedOutputs(c, reply)) } catch { return .failure(Settled(status: .unresolved, error: located(error))) }
+        case .success(.answered(.failure(let f))):
+            return .failure(Settled(status: .unresolved, error: located(f)))
+        case .success(.answered(.unsupported(let reason))):
+            return .failure(Settled(status: .unsupported, reason: reason))
+        case .success(.timedOut(let seconds)):
+            let source = c.timeout != nil ? "its timeout:" : "--timeout"
+            return .failure(Settled(status: .timeout, error: c.error(
+                "the case did not finish within \(NumberText.format(seconds)) s (\(source)); its worker was stopped", at: c.timeout != nil ? "timeout" : "kernel")))
+        case .success(.died(let death)):
+            let message = death.ranOutOfMemory
+                ? "the case ran out of memory: its worker process hit the cap of \(options.maxMemoryBytes >> 20) MiB (--max-memory) and died; \(death)"
+                : "the case crashed its worker process: \(death)"
+            return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel")))
+        case .success(.violated(let what)):
+            return .failure(Settled(status: .unresolved, error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
+        }
+    }
+
+    /// The outputs of a reply, checked against the kernel's declaration (a worker may be any program).
+    func checkedOutputs(_ c: Case, _ reply: ExecutionReply) throws(ExecutionFailure) -> ExecutionReply {
+        try Execution.checkDeclared(reply.outputs, c.kernel.spec)
+        if let plan = c.gradcheck {
+            for name in plan.wrt where !reply.gradients.contains(where: { $0.name == "d" + name }) {
+                throw ExecutionFailure("gradcheck: no finite differences came back for \(name)", at: "gradcheck")
+            }
+            for pair in reply.gradients where pair.analytic.shape != pair.numeric.shape {
+                throw ExecutionFailure("gradcheck: \(pair.name) has shape \(pair.analytic.shape) but its finite differences \(pair.numeric.shape)", at: "gradcheck")
+            }
+        }
+        return reply
+    }
+
+    /// Check expectations: the outputs against the case's `expect:` values, independent of the golden.
+    func expectationStage(_ c: Case, _ outputs: KernelOutputs) -> [Mismatch] {
+        var mismatches: [Mismatch] = []
         for (name, e) in c.expectations {
             guard let actual = outputs[name] else {
-                result.mismatches.append(Mismatch(output: name, reference: .expect,
-                                                  detail: "the kernel did not produce '\(name)' with these params", failing: 1, total: 1))
+                mismatches.append(Mismatch(output: name, reference: .expect,
+                                           detail: "the kernel did not produce '\(name)' with these params", failing: 1, total: 1))
                 continue
             }
             let tolerance = e.tolerance ?? c.goldenTolerance(for: name, dtype: dtype(of: actual))
             if var m = Comparison.compare(actual: actual, expected: e.value, tolerance: tolerance, output: name, reference: .expect) {
                 m.detail = "\(e.location): " + m.detail
-                result.mismatches.append(m)
+                mismatches.append(m)
             }
         }
-        // Gradients against finite differences.
-        if let request = c.gradcheck {
-            do {
-                result.mismatches += try GradCheck.check(c, request)
-            } catch {
-                result.mismatches.append(Mismatch(output: request.loss, reference: .gradcheck,
-                                                  detail: "\(asSpecError(error, path: c.path))", failing: 1, total: 1))
-            }
-        }
-        let expectFailed = !result.mismatches.isEmpty
+        return mismatches
+    }
 
-        // Golden.
-        let store = project.goldenStore
-        var goldenStatus: Status = .pass
+    /// What the golden stage found.
+    struct GoldenCheck {
+        /// PASS when the golden matches or mismatches are listed; NEW, STALE or UNRESOLVED otherwise.
+        var status: Status
         var old: Golden? = nil
-        do {
-            old = try store.read(c.id)
-            if let g = old {
-                if g.kernel != c.kernel.spec.name || g.digest != c.digest {
-                    goldenStatus = .stale
-                    let why = g.kernel != c.kernel.spec.name
-                        ? "the golden was written for kernel '\(g.kernel)', the case now runs '\(c.kernel.spec.name)'"
-                        : "the case's kernel, params or inputs changed since its golden was written"
-                    result.notes.append("\(why); review the change, then `rnnspec regen \(c.path)`")
-                } else {
-                    for (name, value) in outputs.entries {
-                        guard let expected = g.output(name) else {
-                            result.mismatches.append(Mismatch(output: name, reference: .golden, detail: "output '\(name)' is not in the golden", failing: 1, total: 1))
-                            continue
-                        }
-                        let tolerance = c.goldenTolerance(for: name, dtype: dtype(of: value))
-                        if let m = Comparison.compare(actual: value, expected: expected, tolerance: tolerance, output: name, reference: .golden) {
-                            result.mismatches.append(m)
-                        }
-                    }
-                    for (name, _) in g.outputs where outputs[name] == nil {
-                        result.mismatches.append(Mismatch(output: name, reference: .golden, detail: "the golden has output '\(name)' but the kernel no longer produces it", failing: 1, total: 1))
-                    }
-                }
-            } else {
-                goldenStatus = .new
-                result.notes.append("no golden yet; review the outputs, then `rnnspec regen \(c.path)`")
-            }
-        } catch {
-            goldenStatus = .unresolved
-            result.error = asSpecError(error, path: store.display(store.url(for: c.id)))
-            result.notes.append("the golden cannot be read; `rnnspec regen \(c.path)` rewrites it")
-        }
-        let goldenFailed = result.mismatches.contains { $0.reference == .golden }
+        var mismatches: [Mismatch] = []
+        var notes: [String] = []
+        var error: SpecError? = nil
+    }
 
-        // Recording.
-        let wantsRecord: Bool
+    /// Compare with the golden: NEW, STALE, unreadable, or output by output.
+    func goldenStage(_ c: Case, _ outputs: KernelOutputs) -> GoldenCheck {
+        let store = project.goldenStore
+        let old: Golden?
+        do { old = try store.read(c.id) } catch {
+            return GoldenCheck(status: .unresolved, notes: ["the golden cannot be read; `rnnspec regen \(c.path)` rewrites it"],
+                               error: asSpecError(error, path: store.display(store.url(for: c.id))))
+        }
+        guard let g = old else {
+            return GoldenCheck(status: .new, notes: ["no golden yet; review the outputs, then `rnnspec regen \(c.path)`"])
+        }
+        guard g.kernel == c.kernel.spec.name, g.digest == c.digest else {
+            let why = g.kernel != c.kernel.spec.name
+                ? "the golden was written for kernel '\(g.kernel)', the case now runs '\(c.kernel.spec.name)'"
+                : "the case's kernel, params or inputs changed since its golden was written"
+            return GoldenCheck(status: .stale, old: g, notes: ["\(why); review the change, then `rnnspec regen \(c.path)`"])
+        }
+        var check = GoldenCheck(status: .pass, old: g)
+        for (name, value) in outputs.entries {
+            guard let expected = g.output(name) else {
+                check.mismatches.append(Mismatch(output: name, reference: .golden, detail: "output '\(name)' is not in the golden", failing: 1, total: 1))
+                continue
+            }
+            let tolerance = c.goldenTolerance(for: name, dtype: dtype(of: value))
+            if let m = Comparison.compare(actual: value, expected: expected, tolerance: tolerance, output: name, reference: .golden) {
+                check.mismatches.append(m)
+            }
+        }
+        for (name, _) in g.outputs where outputs[name] == nil {
+            check.mismatches.append(Mismatch(output: name, reference: .golden, detail: "the golden has output '\(name)' but the kernel no longer produces it", failing: 1, total: 1))
+        }
+        return check
+    }
+
+    /// Record: writes the golden when the record mode asks for it and the outputs do not
+    /// contradict the case's `expect:` values; nil when nothing was asked.
+    func recordStage(_ c: Case, _ outputs: KernelOutputs, golden check: GoldenCheck, expectFailed: Bool) -> Recording? {
+        let wanted: Bool
         switch options.record {
-        case .none: wantsRecord = false
-        case .missing: wantsRecord = goldenStatus == .new
-        case .failed: wantsRecord = goldenStatus != .pass || goldenFailed
-        case .all: wantsRecord = true
+        case .none: wanted = false
+        case .missing: wanted = check.status == .new
+        case .failed: wanted = check.status != .pass || !check.mismatches.isEmpty
+        case .all: wanted = true
         }
-        var recorded = false
-        if wantsRecord {
-            if expectFailed && c.xfail == nil {
-                result.recording = Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
-            } else {
-                let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, outputs: outputs.entries)
-                do {
-                    result.recording = try record(golden, replacing: old, store: store)
-                    recorded = true
-                } catch {
-                    result.recording = Recording(action: .refused, notes: ["\(asSpecError(error, path: c.path))"])
-                }
-            }
+        guard wanted else { return nil }
+        if expectFailed && c.xfail == nil {
+            return Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
         }
-        if recorded {
-            goldenStatus = .pass
-            result.mismatches.removeAll { $0.reference == .golden }
-            result.notes.removeAll()
-            if result.error != nil && !expectFailed { result.error = nil }
+        let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, outputs: outputs.entries)
+        do { return try record(golden, replacing: check.old, store: project.goldenStore) } catch {
+            return Recording(action: .refused, notes: ["\(asSpecError(error, path: c.path))"])
         }
+    }
 
-        // Verdict.
+    /// Verdict: the golden's status first (NEW, STALE, UNRESOLVED), then XFAIL/XPASS, then FAIL/PASS.
+    func verdictStage(_ c: Case, golden: Status, into result: inout CaseResult) {
         let failed = !result.mismatches.isEmpty
-        if goldenStatus != .pass {
-            result.status = goldenStatus
+        if golden != .pass {
+            result.status = golden
         } else if let reason = c.xfail {
             result.status = failed ? .xfail : .xpass
             result.reason = reason
@@ -300,7 +419,7 @@ public struct Runner: Sendable {
         }
     }
 
-    /// Writes a golden unless its bytes would not change, and says how far each output moved.
+/// Writes a golden unless its bytes would not change, and says how far each output moved.
     func record(_ golden: Golden, replacing old: Golden?, store: GoldenStore) throws -> Recording {
         let url = store.url(for: golden.caseID)
         store.removeAbandonedTemporaries(golden.caseID)
@@ -327,32 +446,15 @@ public struct Runner: Sendable {
         return Recording(action: .rewritten, notes: notes)
     }
 
-    /// Runs a case's kernel in its precision and checks the outputs against the declaration.
+    /// Runs a case's kernel in this process, in its precision, and checks the outputs against the
+    /// declaration; errors point at the case's lines.
     public static func execute(_ c: Case) throws -> KernelOutputs {
-        let kernel = c.kernel
-        let context = KernelContext(inputs: c.inputs, params: c.params, dims: c.dims)
-        let outputs: KernelOutputs
-        do {
-            if case .string("float32")? = c.params["dtype"] {
-                outputs = try kernel.run(context, as: Float.self)
-            } else {
-                outputs = try kernel.run(context, as: Double.self)
-            }
-        } catch let error as KernelError {
-            switch error {
-            case .input(let name, let message): throw c.error(message, at: "input:\(name)")
-            case .param(let name, let message): throw c.error(message, at: c.locations["param:\(name)"] != nil ? "param:\(name)" : "params")
-            case .invalid(let message): throw c.error(message, at: "kernel")
-            }
+        do { return try Execution.run(ExecutionRequest(id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims),
+                                      kernel: c.kernel).outputs } catch {
+            var key = error.at
+            if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
+            throw c.error(error.message, at: key)
         }
-        let spec = kernel.spec
-        for (name, _) in outputs.entries where spec.output(name) == nil {
-            throw c.error("kernel \(spec.name) produced an undeclared output '\(name)' (a bug in its adapter)", at: "kernel")
-        }
-        for output in spec.outputs where !output.optional && outputs[output.name] == nil {
-            throw c.error("kernel \(spec.name) did not produce its output '\(output.name)' (a bug in its adapter)", at: "kernel")
-        }
-        return outputs
     }
 
     func dtype(of value: Value) -> DType {

@@ -13,7 +13,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
-        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Bench.self],
+        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Bench.self, Worker.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2.
@@ -72,9 +72,18 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "The most scalars one case may hold.")
     var maxElements: Int = LoadLimits().maxElements
 
+    @Option(help: ArgumentHelp("Seconds a case may run before its worker process is stopped (TIMEOUT); a case's `timeout:` overrides it.", valueName: "seconds"))
+    var timeout: Double = RunOptions.defaultTimeout
+
+    @Option(help: ArgumentHelp("The memory cap of each worker process, e.g. 512M or 2G (default: a quarter of the machine's memory, at most 8G).", valueName: "size"))
+    var maxMemory: ByteCount?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        if jobs ?? 0 > 256 { throw ValidationError("--jobs must be at most 256 (each job is a worker process)") }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
+        if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0 and at most 86400") }
+        if let maxMemory, maxMemory.bytes < 64 << 20 { throw ValidationError("--max-memory must be at least 64M (a worker needs that much to start)") }
         if shard != nil && parsedShard == nil { throw ValidationError("--shard takes i/n with 1 ≤ i ≤ n, e.g. 1/4") }
     }
 
@@ -92,7 +101,29 @@ struct SelectionOptions: ParsableArguments {
         o.tags = tag
         o.shard = parsedShard
         o.limits = LoadLimits(maxElements: maxElements)
+        o.timeout = timeout
+        o.maxMemoryBytes = maxMemory?.bytes ?? RunOptions.defaultMaxMemoryBytes
+        o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
         return o
+    }
+}
+
+/// This binary, which runs the worker processes.
+var workerExecutable: String {
+    Bundle.main.executablePath ?? CommandLine.arguments[0]
+}
+
+/// A size in bytes, written with an optional K, M or G suffix (powers of 1024; M when none).
+struct ByteCount: ExpressibleByArgument {
+    var bytes: Int
+
+    init?(argument: String) {
+        var text = argument.uppercased()
+        if text.hasSuffix("B") { text.removeLast() }
+        var shift = 20
+        if let last = text.last, let s = ["K": 10, "M": 20, "G": 30][String(last)] { shift = s; text.removeLast() }
+        guard let n = Int(text), n >= 0, n <= Int.max >> shift else { return nil }
+        bytes = n << shift
     }
 }
 
@@ -211,6 +242,22 @@ extension RNNSpecCommand {
 
         func run() throws {
             throw ExitCode(try project.frontEnd().prune(dryRun: dryRun).rawValue)
+        }
+    }
+
+    /// The worker process that `run`, `regen` and `check` start: reads requests of the worker
+    /// protocol on standard input, answers on standard output. Not for people.
+    struct Worker: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run cases sent over the worker protocol (started by `rnnspec run`).", shouldDisplay: false)
+
+        @Option(help: "The address-space cap of this process, in bytes.")
+        var maxMemory: Int?
+
+        func run() throws {
+            if let maxMemory { WorkerServer.capMemory(bytes: maxMemory) }
+            let registry = KernelRegistry.forEnvironment(ProcessInfo.processInfo.environment)
+            throw ExitCode(WorkerServer.serve(registry: registry, name: "rnnspec worker"))
         }
     }
 

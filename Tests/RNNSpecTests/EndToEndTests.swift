@@ -4,31 +4,10 @@ import XCTest
 
 /// Runs the built `rnnspec` binary over a temporary copy of the repository's suite.
 final class EndToEndTests: XCTestCase {
-    var binary: URL {
-        // The test bundle sits in the build products directory beside the executable.
-        var dir = Bundle(for: EndToEndTests.self).bundleURL
-        while dir.pathExtension == "xctest" || dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
-        return dir.appendingPathComponent("rnnspec")
-    }
+    var binary: URL { rnnspecBinary }
 
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    func rnnspec(_ args: [String], in dir: URL, ci: Bool = false) throws -> Output {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        var env = ProcessInfo.processInfo.environment
-        env["CI"] = ci ? "true" : nil
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func rnnspec(_ args: [String], in dir: URL, ci: Bool = false) throws -> CommandOutput {
+        try runRNNSpec(args, in: dir, environment: ["CI": ci ? "true" : nil])
     }
 
     func copyOfSuite() throws -> URL {
@@ -62,20 +41,22 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(stale.stdout.contains("STALE: exercises/ex01_rnn_update ("), stale.stdout)
         try original.write(to: caseURL, atomically: true, encoding: .utf8)
 
-        // A deleted golden is NEW and fails under CI=true, even with --record.
+        // A deleted golden is NEW and fails under CI=true; --record is refused there.
         let goldenURL = dir.appendingPathComponent("golden/exercises/ex04_clip_to_norm_5.yaml")
         let blessed = try Data(contentsOf: goldenURL)
         try FileManager.default.removeItem(at: goldenURL)
-        let new = try rnnspec(["run", "--record", "missing"], in: dir, ci: true)
+        let new = try rnnspec(["run"], in: dir, ci: true)
         XCTAssertEqual(new.status, 1)
         XCTAssertTrue(new.stdout.contains("NEW: exercises/ex04_clip_to_norm_5 ("), new.stdout)
-        XCTAssertTrue(new.stderr.contains("CI=true: not writing goldens"), new.stderr)
+        let refused = try rnnspec(["run", "--record", "missing"], in: dir, ci: true)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertEqual(refused.stderr, "rnnspec: error: CI=true is set, and `run --record missing` writes files; a CI run only checks the suite (unset CI to write)\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: goldenURL.path))
 
         // regen restores it byte for byte, and touches nothing else.
         let regen = try rnnspec(["regen", "cases/exercises"], in: dir)
         XCTAssertEqual(regen.status, 0, regen.stdout + regen.stderr)
-        XCTAssertTrue(regen.stdout.hasSuffix("1 golden written\n"), regen.stdout)
+        XCTAssertTrue(regen.stdout.hasSuffix("1 golden written\n  wrote golden/exercises/ex04_clip_to_norm_5.yaml\n"), regen.stdout)
         XCTAssertEqual(try Data(contentsOf: goldenURL), blessed)
         XCTAssertEqual(try rnnspec(["run"], in: dir, ci: true).status, 0)
     }

@@ -4,19 +4,7 @@ import XCTest
 
 /// Paths that try to leave the cases root or the golden root.
 final class PathSafetyTests: XCTestCase {
-    func rnnspec(_ args: [String], in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = rnnspecBinary
-        process.arguments = args
-        process.currentDirectoryURL = dir
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func rnnspec(_ args: [String], in dir: URL) throws -> CommandOutput { try runRNNSpec(args, in: dir) }
 
     func testDotDotArgumentsEscapingTheCasesRootAreRefused() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }

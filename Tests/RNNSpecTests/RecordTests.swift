@@ -50,17 +50,61 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(r.recording?.notes, ["h: moved by at most abs 2.22e-16, rel 2.62e-16", "a: unchanged"])
     }
 
-    func testCIModeNeverWrites() throws {
+    func testCIModeRefusesEveryCommandThatWrites() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
+        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        try "# Golden file written by rnnspec; do not edit.\nformat: 1\n".write(to: p.goldenURL("orphan"), atomically: true, encoding: .utf8)
         let output = OutputBox()
         let frontEnd = FrontEnd(project: p.project, environment: ["CI": "true"], stdout: output.append, stderr: output.append)
         var request = RunRequest()
         request.options.record = .all
-        XCTAssertEqual(try frontEnd.run(request), .failures)
+        func refusal(_ body: () throws -> ExitStatus) -> String {
+            do { _ = try body(); return "(no error)" } catch { return "\(error)" }
+        }
+        XCTAssertEqual(refusal { try frontEnd.run(request) },
+                       "error: CI=true is set, and `run --record all` writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(refusal { try frontEnd.regen(paths: [], all: false, options: RunOptions()) },
+                       "error: CI=true is set, and `regen` writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(refusal { try frontEnd.new(kernel: "rnn.step", path: "cases/b.yaml") },
+                       "error: CI=true is set, and `new` writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(refusal { try frontEnd.prune(dryRun: false) },
+                       "error: CI=true is set, and `prune` (deleting goldens) writes files; a CI run only checks the suite (unset CI to write)")
         XCTAssertNil(p.golden("a"))
-        XCTAssertTrue(output.text.hasPrefix("note: CI=true: not writing goldens (--record all ignored)\nNEW: a (1 of 1)\n"), output.text)
-        XCTAssertTrue(output.text.hasSuffix("0 passed, 1 failed\n"))
+        XCTAssertNotNil(p.golden("orphan"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: p.root.appendingPathComponent("cases/b.yaml").path))
+        XCTAssertEqual(output.text, "", "nothing ran")
+        // A run without --record, and prune --dry-run, write nothing and go ahead.
+        XCTAssertEqual(try frontEnd.run(RunRequest()), .failures)
+        XCTAssertTrue(output.text.hasSuffix("0 passed, 1 failed\n"), output.text)
+        XCTAssertEqual(try frontEnd.prune(dryRun: true), .success)
+    }
+
+    func testTagSelectionComesBeforeRecordingAndEveryWriteIsNamed() throws {
+        let p = try TempProject()
+        try p.writeCase("tagged", simpleStepCase + "tags: [keep]\n")
+        try p.writeCase("other", simpleStepCase + "tags: [other]\n")
+        try p.writeCase("untagged", simpleStepCase)
+        let output = OutputBox()
+        let frontEnd = FrontEnd(project: p.project, environment: [:], stdout: output.append, stderr: output.append)
+        var options = RunOptions()
+        options.tags = ["keep"]
+        XCTAssertEqual(try frontEnd.regen(paths: [], all: false, options: options), .success)
+        XCTAssertNotNil(p.golden("tagged"))
+        XCTAssertNil(p.golden("other"), "regen --tag keep must not write a golden of a case without the tag")
+        XCTAssertNil(p.golden("untagged"))
+        XCTAssertTrue(output.text.hasSuffix("1 golden written\n  wrote golden/tagged.yaml\n"), output.text)
+
+        // run --record failed --tag keeps to the tag as well, and says what it wrote.
+        let output2 = OutputBox()
+        var request = RunRequest()
+        request.options.tags = ["other"]
+        request.options.record = .failed
+        let frontEnd2 = FrontEnd(project: p.project, environment: [:], stdout: output2.append, stderr: output2.append)
+        XCTAssertEqual(try frontEnd2.run(request), .success)
+        XCTAssertNotNil(p.golden("other"))
+        XCTAssertNil(p.golden("untagged"))
+        XCTAssertTrue(output2.text.hasSuffix("1 golden written\n  wrote golden/other.yaml\n"), output2.text)
     }
 
     func testAtomicWriteLeavesNoTemporaryFilesAndReplacesWhole() throws {

@@ -69,3 +69,31 @@ var rnnspecBinary: URL {
     while dir.lastPathComponent.hasSuffix(".xctest") { dir.deleteLastPathComponent() }
     return dir.appendingPathComponent("rnnspec")
 }
+
+/// What a run of the binary printed, and its exit status.
+struct CommandOutput { var status: Int32; var stdout: String; var stderr: String }
+
+/// Runs the built binary in `dir`, with the environment changed as given (nil removes a variable).
+func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: String?] = [:]) throws -> CommandOutput {
+    let process = Process()
+    process.executableURL = rnnspecBinary
+    process.arguments = args
+    process.currentDirectoryURL = dir
+    var env = ProcessInfo.processInfo.environment
+    for (key, value) in changes { env[key] = value }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Standard error is read on another thread so that neither pipe can fill up and block the child.
+    let errorData = OutputBox()
+    let group = DispatchGroup()
+    DispatchQueue.global().async(group: group) {
+        errorData.append(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+    let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
+    group.wait()
+    process.waitUntilExit()
+    return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: errorData.text)
+}

@@ -1,0 +1,361 @@
+import Foundation
+import RNNKernels
+
+/// The worker protocol, version 1: how `rnnspec run` hands a case to a worker process and reads
+/// back its outputs. It is written so that any program can implement it (docs/worker-protocol.md
+/// describes it for implementers).
+///
+/// Messages are JSON objects, one per line (UTF-8, no raw line breaks inside), over the worker's
+/// standard input (requests) and standard output (replies). The worker writes a hello line when it
+/// is ready, then answers each request with one reply, in order:
+///
+///     worker → {"protocol":1,"worker":"rnnspec 0.x"}
+///     rnnspec → {"protocol":1,"id":"exercises/ex01","kernel":"rnn.step","params":{"activation":"tanh"},
+///                "inputs":[{"name":"x","dtype":"float64","shape":[2],"data":"AAAAAAAA8D8AAAAAAADwvw=="}],
+///                "dims":{"H":2}}
+///     worker → {"protocol":1,"id":"exercises/ex01","outputs":[{"name":"h","dtype":"float64","shape":[2],"data":"..."}]}
+///
+/// A tensor is `dtype` (`float64`, `float32`, `int64`, `bool`, `string`, or `list`), `shape` (row-major
+/// extents) and `data`: the elements' little-endian bytes in base64 (`bool`: one byte, 0 or 1), a
+/// JSON array of strings for `string`, and for `list` an array of tensors under `items`. Params
+/// carry every declared parameter with its default filled in: numbers, booleans, strings and lists
+/// of them, with non-finite reals written as the strings `"nan"`, `"inf"`, `"-inf"`. A request may
+/// carry `"gradcheck":{"wrt":["W"],"eps":1e-6,"loss":"loss"}`; the reply then carries
+/// `"gradients":[{"name":"dW","analytic":TENSOR,"numeric":TENSOR}]`. Instead of `outputs`, a reply
+/// may say `"error":{"message":"...","at":"input:x"}` (the kernel rejected the case; `at` names an
+/// input, a param, `kernel` or `gradcheck`) or `"unsupported":"reason"`.
+public enum WorkerProtocol {
+    public static let version = 1
+
+    /// A worker's answer to one request.
+    public enum Answer: Sendable {
+        case outputs(ExecutionReply)
+        case failure(ExecutionFailure)
+        case unsupported(String)
+    }
+
+    /// A message that does not follow the protocol.
+    public struct Violation: Error, Sendable, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    // MARK: Encoding
+
+    /// The hello line a worker writes when it is ready.
+    public static func hello(_ name: String) -> String {
+        "{\"protocol\":\(version),\"worker\":\(JSONText.string(name))}\n"
+    }
+
+    /// One request line.
+    public static func encode(_ request: ExecutionRequest) -> String {
+        var out = "{\"protocol\":\(version),\"id\":\(JSONText.string(request.id)),\"kernel\":\(JSONText.string(request.kernel)),\"params\":{"
+        out += request.params.keys.sorted().map { "\(JSONText.string($0)):\(encode(request.params[$0]!))" }.joined(separator: ",")
+        out += "},\"inputs\":["
+        out += request.inputs.keys.sorted().map { encodeNamed($0, request.inputs[$0]!) }.joined(separator: ",")
+        out += "],\"dims\":{"
+        out += request.dims.keys.sorted().map { "\(JSONText.string($0)):\(request.dims[$0]!)" }.joined(separator: ",")
+        out += "}"
+        if let g = request.gradcheck {
+            out += ",\"gradcheck\":{\"wrt\":[" + g.wrt.map(JSONText.string).joined(separator: ",")
+            out += "],\"eps\":\(JSONText.number(g.eps)),\"loss\":\(JSONText.string(g.loss))}"
+        }
+        return out + "}\n"
+    }
+
+    /// One reply line.
+    public static func encode(_ answer: Answer, id: String) -> String {
+        var out = "{\"protocol\":\(version),\"id\":\(JSONText.string(id)),"
+        switch answer {
+        case .outputs(let reply):
+            out += "\"outputs\":[" + reply.outputs.entries.map { encodeNamed($0.name, $0.value) }.joined(separator: ",") + "]"
+            if !reply.gradients.isEmpty {
+                out += ",\"gradients\":[" + reply.gradients.map {
+                    "{\"name\":\(JSONText.string($0.name)),\"analytic\":\(encode(.real($0.analytic))),\"numeric\":\(encode(.real($0.numeric)))}"
+                }.joined(separator: ",") + "]"
+            }
+        case .failure(let f):
+            out += "\"error\":{\"message\":\(JSONText.string(f.message)),\"at\":\(JSONText.string(f.at))}"
+        case .unsupported(let reason):
+            out += "\"unsupported\":\(JSONText.string(reason))"
+        }
+        return out + "}\n"
+    }
+
+    static func encode(_ p: ParamValue) -> String {
+        switch p {
+        case .integer(let v): return "\(v)"
+        case .real(let v): return JSONText.number(v)
+        case .boolean(let v): return v ? "true" : "false"
+        case .string(let v): return JSONText.string(v)
+        case .integerList(let v): return "[" + v.map { "\($0)" }.joined(separator: ",") + "]"
+        case .realList(let v): return "[" + v.map(JSONText.number).joined(separator: ",") + "]"
+        case .stringList(let v): return "[" + v.map(JSONText.string).joined(separator: ",") + "]"
+        }
+    }
+
+    static func encodeNamed(_ name: String, _ value: Value) -> String {
+        let body = encode(value)
+        return "{\"name\":\(JSONText.string(name)),\(body.dropFirst())"
+    }
+
+    static func encode(_ value: Value) -> String {
+        func tensor(_ dtype: String, _ shape: [Int], _ data: String) -> String {
+            "{\"dtype\":\"\(dtype)\",\"shape\":[\(shape.map { "\($0)" }.joined(separator: ","))],\"data\":\(data)}"
+        }
+        switch value {
+        case .real(let r):
+            let bytes: Data
+            if r.dtype == .float32 {
+                bytes = littleEndianBytes(r.tensor.scalars.map { Float($0).bitPattern })
+            } else {
+                bytes = littleEndianBytes(r.tensor.scalars.map(\.bitPattern))
+            }
+            return tensor(r.dtype.rawValue, r.shape, "\"" + bytes.base64EncodedString() + "\"")
+        case .integer(let t):
+            return tensor("int64", t.shape, "\"" + littleEndianBytes(t.scalars.map { UInt64(bitPattern: Int64($0)) }).base64EncodedString() + "\"")
+        case .boolean(let t):
+            return tensor("bool", t.shape, "\"" + Data(t.scalars.map { $0 ? 1 : 0 }).base64EncodedString() + "\"")
+        case .string(let t):
+            return tensor("string", t.shape, "[" + t.scalars.map(JSONText.string).joined(separator: ",") + "]")
+        case .list(let items):
+            return "{\"dtype\":\"list\",\"items\":[" + items.map(encode).joined(separator: ",") + "]}"
+        }
+    }
+
+    static func littleEndianBytes<U: FixedWidthInteger>(_ words: [U]) -> Data {
+        var data = Data(capacity: words.count * MemoryLayout<U>.size)
+        for w in words { withUnsafeBytes(of: w.littleEndian) { data.append(contentsOf: $0) } }
+        return data
+    }
+
+    // MARK: Decoding
+
+    static func object(_ line: Data) throws(Violation) -> [String: Any] {
+        let parsed: Any
+        do { parsed = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed]) } catch {
+            throw Violation("not a JSON line: \(quoteStart(line))")
+        }
+        guard let object = parsed as? [String: Any] else { throw Violation("not a JSON object: \(quoteStart(line))") }
+        guard let version = object["protocol"] as? Int else { throw Violation("no \"protocol\" field: \(quoteStart(line))") }
+        guard version == WorkerProtocol.version else {
+            throw Violation("speaks protocol \(version); this rnnspec speaks \(WorkerProtocol.version)")
+        }
+        return object
+    }
+
+    /// The start of a line that is not a message, quoted for an error.
+    public static func quoteStart(_ line: Data) -> String {
+        let text = String(decoding: line.prefix(120), as: UTF8.self)
+        return "'" + text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+            + (line.count > 120 ? "…" : "") + "'"
+    }
+
+    /// Checks a hello line.
+    public static func decodeHello(_ line: Data) throws(Violation) -> String {
+        let o = try object(line)
+        guard let name = o["worker"] as? String else { throw Violation("the first line is not a hello: \(quoteStart(line))") }
+        return name
+    }
+
+    /// Reads a request line; params are typed by the kernel's declaration.
+    public static func decodeRequest(_ line: Data, registry: KernelRegistry) throws(Violation) -> ExecutionRequest {
+        let o = try object(line)
+        guard let id = o["id"] as? String, let kernel = o["kernel"] as? String else { throw Violation("a request needs \"id\" and \"kernel\"") }
+        let spec = registry.kernel(named: kernel)?.spec
+        var params: [String: ParamValue] = [:]
+        for (name, raw) in (o["params"] as? [String: Any]) ?? [:] {
+            params[name] = try param(raw, type: spec?.params.first { $0.name == name }?.type, name: name)
+        }
+        var inputs: [String: Value] = [:]
+        for item in (o["inputs"] as? [Any]) ?? [] {
+            guard let named = item as? [String: Any], let name = named["name"] as? String else { throw Violation("an input without a name") }
+            inputs[name] = try value(named, what: "input '\(name)'")
+        }
+        var dims: [String: Int] = [:]
+        for (name, raw) in (o["dims"] as? [String: Any]) ?? [:] {
+            guard let n = raw as? Int else { throw Violation("dim '\(name)' is not an integer") }
+            dims[name] = n
+        }
+        var plan: GradCheckPlan? = nil
+        if let g = o["gradcheck"] as? [String: Any] {
+            guard let wrt = g["wrt"] as? [String], let eps = g["eps"] as? Double, let loss = g["loss"] as? String else {
+                throw Violation("gradcheck needs wrt, eps and loss")
+            }
+            plan = GradCheckPlan(wrt: wrt, eps: eps, loss: loss)
+        }
+        return ExecutionRequest(id: id, kernel: kernel, params: params, inputs: inputs, dims: dims, gradcheck: plan)
+    }
+
+    /// Reads a reply line for the request `id`, within `maxElements` scalars.
+    public static func decodeReply(_ line: Data, id: String, maxElements: Int) throws(Violation) -> Answer {
+        let o = try object(line)
+        guard let replyID = o["id"] as? String else { throw Violation("a reply without \"id\": \(quoteStart(line))") }
+        guard replyID == id else { throw Violation("a reply for '\(replyID)' where '\(id)' was asked") }
+        var budget = maxElements
+        if let e = o["error"] as? [String: Any] {
+            return .failure(ExecutionFailure((e["message"] as? String) ?? "(no message)", at: (e["at"] as? String) ?? "kernel"))
+        }
+        if let reason = o["unsupported"] as? String { return .unsupported(reason) }
+        guard let list = o["outputs"] as? [Any] else { throw Violation("a reply needs \"outputs\", \"error\" or \"unsupported\"") }
+        var outputs = KernelOutputs()
+        for item in list {
+            guard let named = item as? [String: Any], let name = named["name"] as? String else { throw Violation("an output without a name") }
+            guard outputs[name] == nil else { throw Violation("output '\(name)' twice") }
+            outputs[name] = try value(named, what: "output '\(name)'", budget: &budget)
+        }
+        var gradients: [GradientPair] = []
+        for item in (o["gradients"] as? [Any]) ?? [] {
+            guard let g = item as? [String: Any], let name = g["name"] as? String,
+                  let a = g["analytic"] as? [String: Any], let n = g["numeric"] as? [String: Any],
+                  case .real(let analytic) = try value(a, what: "gradient", budget: &budget),
+                  case .real(let numeric) = try value(n, what: "gradient", budget: &budget) else {
+                throw Violation("a gradient needs name, analytic and numeric real tensors")
+            }
+            gradients.append(GradientPair(name: name, analytic: analytic, numeric: numeric))
+        }
+        return .outputs(ExecutionReply(outputs: outputs, gradients: gradients))
+    }
+
+    static func param(_ raw: Any, type: ParamType?, name: String) throws(Violation) -> ParamValue {
+        func real(_ x: Any) throws(Violation) -> Double {
+            if let s = x as? String {
+                switch s {
+                case "nan": return .nan
+                case "inf": return .infinity
+                case "-inf": return -.infinity
+                default: throw Violation("param '\(name)': '\(s)' is not a number")
+                }
+            }
+            if let d = (x as? NSNumber)?.doubleValue { return d }
+            throw Violation("param '\(name)' is not a number")
+        }
+        switch type {
+        case .integer?:
+            guard let n = raw as? Int else { throw Violation("param '\(name)' is not an integer") }
+            return .integer(n)
+        case .real?: return .real(try real(raw))
+        case .boolean?:
+            guard let b = raw as? Bool else { throw Violation("param '\(name)' is not a boolean") }
+            return .boolean(b)
+        case .string?, .choice?:
+            guard let s = raw as? String else { throw Violation("param '\(name)' is not a string") }
+            return .string(s)
+        case .integerList?:
+            guard let v = raw as? [Int] else { throw Violation("param '\(name)' is not a list of integers") }
+            return .integerList(v)
+        case .realList?:
+            guard let v = raw as? [Any] else { throw Violation("param '\(name)' is not a list of numbers") }
+            var out: [Double] = []
+            for x in v { out.append(try real(x)) }
+            return .realList(out)
+        case .stringList?:
+            guard let v = raw as? [String] else { throw Violation("param '\(name)' is not a list of strings") }
+            return .stringList(v)
+        case nil:
+            if let b = raw as? Bool { return .boolean(b) }
+            if let n = raw as? Int { return .integer(n) }
+            if let s = raw as? String { return .string(s) }
+            return .real(try real(raw))
+        }
+    }
+
+    static func value(_ o: [String: Any], what: String) throws(Violation) -> Value {
+        var unlimited = Int.max
+        return try value(o, what: what, budget: &unlimited)
+    }
+
+    /// A tensor from its JSON form, checking that the shape and the data agree before building it.
+    static func value(_ o: [String: Any], what: String, budget: inout Int) throws(Violation) -> Value {
+        guard let dtype = o["dtype"] as? String else { throw Violation("\(what) has no dtype") }
+        if dtype == "list" {
+            guard let items = o["items"] as? [Any] else { throw Violation("\(what): a list needs items") }
+            var values: [Value] = []
+            for item in items {
+                guard let t = item as? [String: Any] else { throw Violation("\(what): a list item is not a tensor") }
+                values.append(try value(t, what: what, budget: &budget))
+            }
+            return .list(values)
+        }
+        guard let shape = o["shape"] as? [Int], shape.allSatisfy({ $0 >= 0 }) else {
+            throw Violation("\(what): shape must be a list of non-negative integers")
+        }
+        var count = 1
+        for d in shape {
+            let (p, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw Violation("\(what): shape \(shape) overflows") }
+            count = p
+        }
+        guard count <= budget else { throw Violation("\(what): shape \(shape) holds \(count) elements, over the limit") }
+        budget -= count
+        if dtype == "string" {
+            guard let strings = o["data"] as? [String], strings.count == count else {
+                throw Violation("\(what): a string tensor of shape \(shape) needs \(count) strings")
+            }
+            return .string(Tensor(shape: shape, scalars: strings))
+        }
+        guard let text = o["data"] as? String, let data = Data(base64Encoded: text) else {
+            throw Violation("\(what): data must be base64 text")
+        }
+        let width: Int
+        switch dtype {
+        case "float64", "int64": width = 8
+        case "float32": width = 4
+        case "bool": width = 1
+        default: throw Violation("\(what): unknown dtype '\(dtype)'")
+        }
+        guard data.count == count * width else {
+            throw Violation("\(what): shape \(shape) in \(dtype) needs \(count * width) bytes, the data has \(data.count)")
+        }
+        switch dtype {
+        case "float64":
+            let bits: [UInt64] = words(data)
+            return .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(bitPattern: $0) }), dtype: .float64))
+        case "float32":
+            let bits: [UInt32] = words(data)
+            return .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(Float(bitPattern: $0)) }), dtype: .float32))
+        case "int64":
+            let bits: [UInt64] = words(data)
+            return .integer(Tensor(shape: shape, scalars: bits.map { Int(Int64(bitPattern: $0)) }))
+        default:
+            return .boolean(Tensor(shape: shape, scalars: data.map { $0 != 0 }))
+        }
+    }
+
+    static func words<U: FixedWidthInteger>(_ data: Data) -> [U] {
+        let n = data.count / MemoryLayout<U>.size
+        return data.withUnsafeBytes { raw in
+            (0..<n).map { U(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * MemoryLayout<U>.size, as: U.self)) }
+        }
+    }
+}
+
+/// JSON text for the worker protocol: strings escaped per RFC 8259, numbers in Swift's shortest
+/// round-trip form (non-finite ones as the strings "nan", "inf", "-inf").
+enum JSONText {
+    static func string(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04x", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    static func number(_ x: Double) -> String {
+        if x.isNaN { return "\"nan\"" }
+        if x.isInfinite { return x > 0 ? "\"inf\"" : "\"-inf\"" }
+        return "\(x)"
+    }
+}
