@@ -106,14 +106,7 @@ public struct FrontEnd: Sendable {
     /// `rnnspec check`: load and validate case files without running kernels.
     public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
         let runner = Runner(project: project, options: options, registry: registry)
-        let results = try runner.loadSelected(paths).map { item -> CaseResult in
-            switch item {
-            case .ready(let c): return CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .pass)
-            case .settled(var r, _):
-                if r.status == .unsupported { r.status = .pass; r.reason = nil }
-                return r
-            }
-        }
+        let results = try runner.check(paths)
         let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
         stdout(report.text())
         return report.failed == 0 ? .success : .failures

@@ -164,13 +164,28 @@ public struct Runner: Sendable {
         }
     }
 
-    /// The select and load stages: every case file under the paths that the filter, shard and tags
-    /// select, loaded. A case that cannot be loaded is kept (its tags are unknown).
-    public func loadSelected(_ paths: [String]) throws -> [Loaded] {
+    /// The load stage and the tag selection for one selected file: nil when `--tag` leaves the case
+    /// out. A case that cannot be loaded is kept (its tags are unknown). Only the cases being worked
+    /// on are in memory at once.
+    func loadSelected(url: URL, id: String) -> Loaded? {
+        let loaded = loadStage(url: url, id: id)
+        guard !options.tags.isEmpty, let tags = loaded.tags else { return loaded }
+        return tags.contains { options.tags.contains($0) } ? loaded : nil
+    }
+
+    /// Loads and validates the selected cases without running a kernel (`rnnspec check`): each is
+    /// PASS when it loads, UNRESOLVED when it does not.
+    public func check(_ paths: [String]) throws -> [CaseResult] {
         let files = try selectFiles(paths)
-        let loaded = parallelMap(files, jobs: options.jobs, progress: nil) { file in self.loadStage(url: file.url, id: file.id) }
-        guard !options.tags.isEmpty else { return loaded }
-        return loaded.filter { item in item.tags.map { $0.contains { options.tags.contains($0) } } ?? true }
+        return parallelMap(files, jobs: options.jobs, progress: nil) { file -> CaseResult? in
+            switch self.loadSelected(url: file.url, id: file.id) {
+            case nil: return nil
+            case .ready(let c)?: return CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .pass)
+            case .settled(var r, _)?:
+                if r.status == .unsupported { r.status = .pass; r.reason = nil }
+                return r
+            }
+        }.compactMap { $0 }
     }
 
     func loadStage(url: URL, id: String) -> Loaded {
@@ -193,9 +208,9 @@ public struct Runner: Sendable {
     /// with the number done and the total (from any thread). Throws when the workers cannot start.
     public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> RunReport {
         let start = Date()
-        let selected = try loadSelected(paths)
+        let files = try selectFiles(paths)
         let pool: WorkerPool?
-        if case .workers(let command) = options.execution, selected.contains(where: { if case .ready = $0 { true } else { false } }) {
+        if case .workers(let command) = options.execution, !files.isEmpty {
             let p = WorkerPool(command: command)
             do { try p.warmUp() } catch { throw UsageError("cannot start a worker process: \(error)") }
             pool = p
@@ -203,12 +218,13 @@ public struct Runner: Sendable {
             pool = nil
         }
         defer { pool?.shutdown() }
-        let results = parallelMap(selected, jobs: options.jobs, progress: progress) { item -> CaseResult in
-            switch item {
-            case .settled(let result, _): return result
-            case .ready(let c): return self.evaluate(c, pool: pool)
+        let results = parallelMap(files, jobs: options.jobs, progress: progress) { file -> CaseResult? in
+            switch self.loadSelected(url: file.url, id: file.id) {
+            case nil: return nil
+            case .settled(let result, _)?: return result
+            case .ready(let c)?: return self.evaluate(c, pool: pool)
             }
-        }
+        }.compactMap { $0 }
         var orphans: [String] = []
         if paths.isEmpty && options.filter == nil && options.shard == nil && options.tags.isEmpty {
             orphans = orphanGoldens()
