@@ -44,6 +44,7 @@ public struct FrontEnd: Sendable {
             stderr("note: CI=true: not writing goldens (--record \(request.options.record.rawValue) ignored)\n")
             request.options.record = .none
         }
+        try project.validate(for: request.options.record == .none ? .run : .record)
         let report = try execute(request)
         return report.failed == 0 ? .success : .failures
     }
@@ -55,6 +56,7 @@ public struct FrontEnd: Sendable {
         request.paths = paths
         request.options = options
         request.options.record = all ? .all : .failed
+        try project.validate(for: .record)
         let report = try execute(request)
         let written = report.results.filter { $0.recording?.action == .created || $0.recording?.action == .rewritten }.count
         stdout("\(written) golden\(written == 1 ? "" : "s") written\n")
@@ -89,6 +91,7 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec check`: load and validate case files without running kernels.
     public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
+        try project.validate(for: .check)
         let runner = Runner(project: project, options: options)
         let files = try runner.selectFiles(paths)
         var results: [CaseResult] = []
@@ -123,17 +126,24 @@ public struct FrontEnd: Sendable {
             let near = closestMatches(to: name, in: KernelRegistry.standard.names)
             throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
         }
+        try project.validate(for: .new)
         let url = try project.writeSkeleton(kernel: kernel.spec, path: path)
         let shown = project.display(url)
         stdout("wrote \(shown)\nnext: edit its values, then `rnnspec regen \(shown)` and review the golden it writes\n")
         return .success
     }
 
-    /// `rnnspec prune [--dry-run]`.
+    /// `rnnspec prune [--dry-run]`: deletes only goldens rnnspec wrote that have no case, lists
+    /// each, and lists what it leaves alone. Refuses (exit 2) when the roots are missing or
+    /// confused, or when there are no case files at all.
     public func prune(dryRun: Bool) throws -> ExitStatus {
-        let orphans = try project.prune(dryRun: dryRun)
-        for path in orphans { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
-        stdout("\(orphans.count) golden file\(orphans.count == 1 ? "" : "s") with no case\n")
+        let report = try project.pruneReport(dryRun: dryRun)
+        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
+        for (path, why) in report.leftAlone { stdout("\(path): \(why)\n") }
+        let n = report.deleted.count
+        var line = "\(n) golden file\(n == 1 ? "" : "s") with no case" + (dryRun ? "" : " deleted")
+        if !report.leftAlone.isEmpty { line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone" }
+        stdout(line + "\n")
         return .success
     }
 }
