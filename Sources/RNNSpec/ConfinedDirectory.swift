@@ -318,10 +318,16 @@ struct ConfinedDirectory: Sendable {
         var st = stat()
         if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
             if !replace {
-                let what = (st.st_mode & S_IFMT) == S_IFREG ? "exists already" : "exists already (\(ConfinedDirectory.kindName(st.st_mode)))"
+                let what = (st.st_mode & S_IFMT) == S_IFREG ? "exists already" : "exists already as \(ConfinedDirectory.kindName(st.st_mode))"
                 throw Failure(kind: .exists, path: relative, message: "\(shown(parts[...])) \(what)")
             }
-            if (st.st_mode & S_IFMT) == S_IFLNK {
+            let type = st.st_mode & S_IFMT
+            if type != S_IFREG && type != S_IFDIR && type != S_IFLNK {
+                throw Failure(kind: .notRegular, path: relative,
+                              message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)); rnnspec replaces only regular files",
+                              detail: ConfinedDirectory.kindName(st.st_mode))
+            }
+            if type == S_IFLNK {
                 let target = linkTarget(dir: dir, name: name)
                 throw Failure(kind: .symbolicLink, path: relative,
                               message: "\(shown(parts[...])) is a symbolic link\(target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/",
@@ -517,6 +523,20 @@ func scalarSpelling(_ s: String) -> String {
     var out = ""
     for u in s.unicodeScalars {
         if u.value >= 0x20 && u.value < 0x7F { out.unicodeScalars.append(u) } else { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" }
+    }
+    return out
+}
+
+/// Text with control characters and line breaks written as `\u{…}`, so that a file name
+/// cannot start a line of its own in rnnspec's output.
+func visibleText(_ s: String) -> String {
+    var out = ""
+    for u in s.unicodeScalars {
+        if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+            out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+        } else {
+            out.unicodeScalars.append(u)
+        }
     }
     return out
 }

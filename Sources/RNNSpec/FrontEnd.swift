@@ -138,8 +138,8 @@ public struct FrontEnd: Sendable {
     /// confused, or when there are no case files at all.
     public func prune(dryRun: Bool) throws -> ExitStatus {
         let report = try project.pruneReport(dryRun: dryRun)
-        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
-        for (path, why) in report.leftAlone { stdout("\(path): \(why)\n") }
+        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + visibleText(path) + "\n") }
+        for (path, why) in report.leftAlone { stdout("\(visibleText(path)): \(why)\n") }
         let n = report.deleted.count
         var line = "\(n) golden file\(n == 1 ? "" : "s") with no case" + (dryRun ? "" : " deleted")
         if !report.leftAlone.isEmpty { line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone" }

@@ -491,6 +491,7 @@ public struct GoldenStore: Sendable {
     /// never read as goldens; this only keeps the directory tidy. A directory reached through
     /// a symbolic link is never entered.
     public func removeAbandonedTemporaries(_ id: String) {
+        guard (try? checkSeparateFromCases(id)) != nil else { return }
         directory.removeAbandonedTemporaries(besides: id + ".yaml")
     }
 

@@ -122,8 +122,8 @@ public struct Project: Sendable {
     func describe(_ origin: RootOrigin, _ key: String) -> String {
         switch origin {
         case .standard: return "the default; set --\(key)-root or `\(key):` in rnnspec.yaml"
-        case .flag(let flag, let value): return "\(flag) \(value)"
-        case .config(let location, let k, let value): return "\(location): `\(k): \(value)`"
+        case .flag(let flag, let value): return "\(flag) \(visibleText(value))"
+        case .config(let location, let k, let value): return "\(visibleText(location.description)): `\(k): \(visibleText(value))`"
         }
     }
 
@@ -138,7 +138,8 @@ public struct Project: Sendable {
     ///   resolved): else goldens would overwrite cases, or `prune` delete them.
     /// - `/`, the home directory and a directory holding `.git` are refused as the golden root.
     public func validate(for use: Use, home: String? = ProcessInfo.processInfo.environment["HOME"]) throws {
-        let casesShown = display(casesRoot) + "/", goldenShown = display(goldenRoot) + "/"
+        func asDirectory(_ url: URL) -> String { let d = visibleText(display(url)); return d.hasSuffix("/") ? d : d + "/" }
+        let casesShown = asDirectory(casesRoot), goldenShown = asDirectory(goldenRoot)
         let casesWhy = describe(casesOrigin, "cases"), goldenWhy = describe(goldenOrigin, "golden")
         func kind(_ url: URL) -> mode_t? {
             var st = stat()
@@ -250,7 +251,7 @@ public struct Project: Sendable {
         for id in ids {
             guard let group = groups[id], group.count > 1 else { continue }
             let named = group.map { "\(describe($0)) (\(scalarSpelling(describe($0))))" }
-            throw UsageError("\(listPhrase(named)) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
+            throw UsageError("\(listPhrase(named, conjunction: "and")) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
         }
     }
 
