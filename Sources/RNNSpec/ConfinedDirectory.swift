@@ -357,7 +357,32 @@ struct ConfinedDirectory: Sendable {
             } else {
                 // link(2) never replaces: it fails with EEXIST when the name appeared meanwhile.
                 if linkat(dir, temp, dir, name, 0) != 0 {
-                    if errno == EEXIST { kind = .exists; failure = "\(shown(parts[...])) exists already" } else { failure = String(cString: strerror(errno)) }
+                    let e = errno
+                    if e == EEXIST {
+                        kind = .exists; failure = "\(shown(parts[...])) exists already"
+                    } else if e == EPERM || e == EOPNOTSUPP || e == ENOSYS || e == EMLINK {
+                        // A file system without hard links: create the name exclusively
+                        // instead (never replacing, but not atomic).
+                        unlinkat(dir, temp, 0)
+                        let direct = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                        if direct < 0 {
+                            if errno == EEXIST { kind = .exists; failure = "\(shown(parts[...])) exists already" } else { failure = String(cString: strerror(errno)) }
+                        } else {
+                            let ok = data.withUnsafeBytes { buffer -> Bool in
+                                var offset = 0
+                                while offset < buffer.count {
+                                    let n = Glibc.write(direct, buffer.baseAddress! + offset, buffer.count - offset)
+                                    if n < 0 { if errno == EINTR { continue }; return false }
+                                    offset += n
+                                }
+                                return fsync(direct) == 0
+                            }
+                            if !ok { failure = String(cString: strerror(errno)); unlinkat(dir, name, 0) }
+                            close(direct)
+                        }
+                    } else {
+                        failure = String(cString: strerror(e))
+                    }
                 }
                 unlinkat(dir, temp, 0)
             }

@@ -45,6 +45,7 @@ public struct FrontEnd: Sendable {
             request.options.record = .none
         }
         try project.validate(for: request.options.record == .none ? .run : .record)
+        for destination in [request.output, request.junit].compactMap({ $0 }) { try project.checkReportDestination(destination) }
         let report = try execute(request)
         return report.failed == 0 ? .success : .failures
     }
@@ -83,6 +84,7 @@ public struct FrontEnd: Sendable {
     }
 
     func writeReport(_ text: String, to path: String) throws {
+        try project.checkReportDestination(path)
         let url = URL(fileURLWithPath: path, relativeTo: project.workingDirectory)
         do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
             throw UsageError("cannot write \(path): \(error.localizedDescription)")

@@ -291,6 +291,20 @@ public struct Project: Sendable {
         }
     }
 
+    /// Refuses a report destination (`--output`, `--junit`) under the cases root or the golden
+    /// root: no command but `new` writes a case file, and a report is not a golden.
+    public func checkReportDestination(_ path: String) throws {
+        let url = URL(fileURLWithPath: path, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
+        let parent = realPath(url.deletingLastPathComponent())
+        let real = (parent == "/" ? "" : parent) + "/" + url.lastPathComponent
+        for (root, name) in [(casesRoot, "cases"), (goldenRoot, "golden")] {
+            let r = realPath(root)
+            if real == r || real.hasPrefix(r == "/" ? "/" : r + "/") {
+                throw UsageError("\(visibleText(path)) is under the \(name) root \(visibleText(display(root)))/; reports are written elsewhere (rnnspec never writes a report over a \(name == "cases" ? "case" : "golden") file)")
+            }
+        }
+    }
+
     /// Golden ids with no case file, compared by their bytes (a golden `café` spelled
     /// differently from its case is an orphan, not a match).
     public func orphanGoldens() throws -> [String] {

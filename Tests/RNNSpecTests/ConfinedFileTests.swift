@@ -150,6 +150,30 @@ final class ConfinedFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path).sorted(), ["d", long + ".yaml"])
     }
 
+    /// Tests run as root, where permissions are ignored: the binary runs as `nobody` through
+    /// setpriv(1) to meet files it may not read and directories it may not write.
+    func testUnreadableFilesAndUnwritableDirectoriesAreErrorsNamingTheFile() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+              FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("needs root, setpriv and the binary") }
+        let s = try Sandbox()
+        chmod(s.project.goldenURL("a").path, 0)
+        chmod(s.top.appendingPathComponent("cases/sub/b.yaml").path, 0)
+        let before = snapshot(s.top)
+        func asNobody(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+            try runBinary(["--reuid=65534", "--regid=65534", "--clear-groups", rnnspecBinary.path] + args, in: s.top, executable: "/usr/bin/setpriv")
+        }
+        let probe = try asNobody(["kernels"])
+        guard probe.status == 0 else { throw XCTSkip("the binary does not run as nobody here: \(probe.stderr)") }
+        let run = try asNobody(["run"])
+        XCTAssertEqual(run.status, 1, run.stdout + run.stderr)
+        XCTAssertTrue(run.stdout.contains("golden/a.yaml: error: cannot read the golden file: cannot open golden/a.yaml: Permission denied"), run.stdout)
+        XCTAssertTrue(run.stdout.contains("cases/sub/b.yaml: error: cannot read the file: cannot open cases/sub/b.yaml: Permission denied"), run.stdout)
+        let regen = try asNobody(["regen", "--all"])
+        XCTAssertEqual(regen.status, 1)
+        XCTAssertTrue(regen.stdout.contains("cannot write the golden: Permission denied; the old file is unchanged"), regen.stdout)
+        XCTAssertEqual(snapshot(s.top), before)
+    }
+
     func testTheLayerRefusesPathsThatLeaveTheRoot() throws {
         let p = try TempProject()
         let dir = ConfinedDirectory(root: p.root.appendingPathComponent("cases"), policy: .never, rootName: "cases")

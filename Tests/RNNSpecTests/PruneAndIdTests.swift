@@ -172,5 +172,16 @@ final class CaseWriteTests: XCTestCase {
             _ = try runBinary(args, in: s.top)
             XCTAssertEqual(snapshot(cases), before, "\(args) changed a case file")
         }
+        // Nor does a report land on a case file or a golden.
+        let goldens = snapshot(s.top.appendingPathComponent("golden"))
+        for (args, expected) in [(["run", "--junit", "cases/a.yaml"], "rnnspec: error: cases/a.yaml is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"),
+                                 (["run", "--format", "json", "--output", "./cases/sub/new.json"], "rnnspec: error: ./cases/sub/new.json is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"),
+                                 (["run", "--junit", "golden/a.yaml"], "rnnspec: error: golden/a.yaml is under the golden root golden/; reports are written elsewhere (rnnspec never writes a report over a golden file)\n")] {
+            let r = try runBinary(args, in: s.top)
+            XCTAssertEqual(r.status, 2, "\(args)")
+            XCTAssertEqual(r.stderr, expected)
+        }
+        XCTAssertEqual(snapshot(cases), before)
+        XCTAssertEqual(snapshot(s.top.appendingPathComponent("golden")), goldens)
     }
 }

@@ -28,9 +28,9 @@ func snapshot(_ dir: URL) -> [String: String] {
 }
 
 /// Runs the built binary in `dir`, without CI, with an optional environment override.
-func runBinary(_ args: [String], in dir: URL, environment: [String: String] = [:]) throws -> (status: Int32, stdout: String, stderr: String) {
+func runBinary(_ args: [String], in dir: URL, environment: [String: String] = [:], executable: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
     let process = Process()
-    process.executableURL = rnnspecBinary
+    process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? rnnspecBinary
     process.arguments = args
     process.currentDirectoryURL = dir
     var env = ProcessInfo.processInfo.environment
