@@ -159,6 +159,18 @@ final class CaseWriteTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases/fresh").path), ["one.yaml"], "no temporary left")
     }
 
+    func testAGoldenHardLinkedToACaseFileIsReplacedNotWrittenThrough() throws {
+        let p = try TempProject()
+        let caseURL = try p.writeCase("c", simpleStepCase)
+        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        XCTAssertEqual(link(caseURL.path, p.goldenURL("c").path), 0)
+        let before = try Data(contentsOf: caseURL)
+        XCTAssertEqual(try p.result("c").status, .unresolved, "a case file is not a golden")
+        XCTAssertEqual(try p.result("c", record: .failed).recording?.action, .rewritten)
+        XCTAssertEqual(try Data(contentsOf: caseURL), before, "the rename replaced the golden's name; the case file is untouched")
+        XCTAssertEqual(try p.result("c").status, .pass)
+    }
+
     func testNoOtherCommandWritesACaseFile() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
         let s = try Sandbox()
