@@ -132,8 +132,9 @@ public struct Project: Sendable {
     ///
     /// - The cases root must be an existing directory (`new` may create it when its parent
     ///   exists).
-    /// - The golden root must be an existing directory for `run` and `prune`; `run --record`
-    ///   and `regen` may create it when its parent exists.
+    /// - The golden root must be an existing directory for `prune`; `run --record` and
+    ///   `regen` may create it when its parent exists, and a plain `run` then finds every case
+    ///   NEW (it writes nothing).
     /// - The two must differ and neither may contain the other (compared as real paths, links
     ///   resolved): else goldens would overwrite cases, or `prune` delete them.
     /// - `/`, the home directory and a directory holding `.git` are refused as the golden root.
@@ -158,7 +159,9 @@ public struct Project: Sendable {
         switch kind(goldenRoot) {
         case S_IFDIR?: break
         case nil where use == .check || use == .new: break
-        case nil where use == .record:
+        case nil where use == .record || use == .run:
+            // A recording run creates it; a plain run reads no golden from it (every case is
+            // NEW, which fails the run and says `rnnspec regen` writes them).
             guard parentExists(goldenRoot) else {
                 throw UsageError("the golden root \(goldenShown) does not exist, nor its parent directory (\(goldenWhy)); rnnspec creates the golden root, not the directories above it")
             }
@@ -253,13 +256,6 @@ public struct Project: Sendable {
             let named = group.map { "\(describe($0)) (\(scalarSpelling(describe($0))))" }
             throw UsageError("\(listPhrase(named, conjunction: "and")) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
         }
-    }
-
-    /// Whether a case file, once symbolic links are followed, is still under the cases root.
-    func isInsideRoot(_ url: URL) -> Bool {
-        let rootReal = realPath(casesRoot)
-        let real = realPath(url)
-        return real.hasPrefix(rootReal + "/")
     }
 
     /// The cases root as a confined directory: links are followed only where they stay inside.

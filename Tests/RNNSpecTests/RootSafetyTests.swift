@@ -137,7 +137,7 @@ final class RootValidationTests: XCTestCase {
             (["prune", "--golden-root", "home"], "the golden root home/ (--golden-root home) is your home directory"),
             (["prune", "--golden-root", "repo"], "the golden root repo/ (--golden-root repo) holds a .git"),
             (["prune", "--golden-root", "nowhere"], "the golden root nowhere/ does not exist (--golden-root nowhere); `rnnspec regen` (or `rnnspec run --record missing`) creates it"),
-            (["run", "--golden-root", "nowhere"], "the golden root nowhere/ does not exist"),
+            (["run", "--golden-root", "no/where"], "the golden root no/where/ does not exist, nor its parent directory (--golden-root no/where)"),
             (["regen", "--golden-root", "no/where"], "the golden root no/where/ does not exist, nor its parent directory (--golden-root no/where)"),
             (["run", "--golden-root", "README.yaml"], "the golden root README.yaml/ is not a directory (--golden-root README.yaml)"),
             (["check", "--cases-root", "README.yaml"], "the cases root README.yaml/ is not a directory (--cases-root README.yaml)"),
@@ -170,7 +170,7 @@ final class RootValidationTests: XCTestCase {
         // Fresh project: no golden root yet.
         XCTAssertNoThrow(try p.project.validate(for: .record, home: nil))
         XCTAssertNoThrow(try p.project.validate(for: .check, home: nil))
-        XCTAssertThrowsError(try p.project.validate(for: .run, home: nil))
+        XCTAssertNoThrow(try p.project.validate(for: .run, home: nil), "every case is NEW")
         XCTAssertThrowsError(try p.project.validate(for: .prune, home: nil))
         try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
         XCTAssertNoThrow(try p.project.validate(for: .run, home: nil))
