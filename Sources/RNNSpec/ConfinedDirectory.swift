@@ -499,7 +499,12 @@ struct ConfinedDirectory: Sendable {
             for entry in ConfinedDirectory.entries(of: dir) where !entry.name.hasPrefix(".") {
                 let path = prefix.isEmpty ? entry.name : prefix + "/" + entry.name
                 var type = entry.type
-                if type == UInt8(DT_UNKNOWN) || !entry.isUTF8 {
+                if !entry.isUTF8 {
+                    // Not openable by its (repaired) name: listed, never entered or opened.
+                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(".yaml") { found.append(Found(path: path, kind: .badName)) }
+                    continue
+                }
+                if type == UInt8(DT_UNKNOWN) {
                     var st = stat()
                     guard fstatat(dir, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
                     switch st.st_mode & S_IFMT {
@@ -510,7 +515,6 @@ struct ConfinedDirectory: Sendable {
                     }
                 }
                 if type == UInt8(DT_DIR) {
-                    guard entry.isUTF8 else { found.append(Found(path: path, kind: .badName)); continue }
                     let sub = openat(dir, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
                     guard sub >= 0 else { continue }
                     visit(sub, path, depth: depth + 1)
@@ -518,7 +522,6 @@ struct ConfinedDirectory: Sendable {
                     continue
                 }
                 guard entry.name.hasSuffix(".yaml") else { continue }
-                if !entry.isUTF8 { found.append(Found(path: path, kind: .badName)); continue }
                 switch type {
                 case UInt8(DT_REG): found.append(Found(path: path, kind: .file))
                 case UInt8(DT_LNK): found.append(Found(path: path, kind: .symbolicLink))

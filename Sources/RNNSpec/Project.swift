@@ -274,7 +274,10 @@ public struct Project: Sendable {
         }
         do {
             guard let data = try casesDirectory.read(String(path.dropFirst(root.count + 1)), maxBytes: maxBytes) else {
-                throw SpecError("cannot read the file: it does not exist (deleted during the run?)", at: SourceLocation(file: shown, line: 0, column: 0))
+                let why = path.unicodeScalars.contains("\u{FFFD}")
+                    ? "its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it"
+                    : "it does not exist (deleted during the run?)"
+                throw SpecError("cannot read the file: \(why)", at: SourceLocation(file: shown, line: 0, column: 0))
             }
             return data
         } catch let f as ConfinedDirectory.Failure {

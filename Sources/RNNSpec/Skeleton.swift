@@ -150,7 +150,7 @@ extension Project {
             let shown = display(store.url(for: id))
             switch entry.kind {
             case .badName:
-                report.leftAlone.append((display(root: goldenRoot, entry.path), "a name that is not valid UTF-8, left alone"))
+                report.leftAlone.append((shown, "a name that is not valid UTF-8, left alone"))
             case .other(let what):
                 report.leftAlone.append((shown, "\(what), left alone"))
             case .symbolicLink:
@@ -165,10 +165,6 @@ extension Project {
             }
         }
         return report
-    }
-
-    func display(root: URL, _ relative: String) -> String {
-        scalarSpelling(display(root.appendingPathComponent(relative)))
     }
 
     /// Deletes (or, with `dryRun`, only lists) golden files that have no case: `pruneReport`'s

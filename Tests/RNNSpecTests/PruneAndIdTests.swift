@@ -71,6 +71,29 @@ final class PruneTests: XCTestCase {
         XCTAssertNil(p.golden("x\nPASS: forged"))
     }
 
+    func testNamesThatAreNotUTF8AreReportedNotGuessedAt() throws {
+        let p = try TempProject()
+        try p.writeCase("keep", simpleStepCase)
+        _ = try p.run(record: .all)
+        let golden = p.root.appendingPathComponent("golden").path
+        let cases = p.root.appendingPathComponent("cases").path
+        // Names with the byte 0xFF, made through the C API (Swift strings are always UTF-8).
+        for (dir, text) in [(golden, try XCTUnwrap(p.golden("keep"))), (cases, simpleStepCase)] {
+            var name = Array((dir + "/bad").utf8CString.dropLast()).map { UInt8(bitPattern: $0) }
+            name += [0xFF] + Array(".yaml".utf8) + [0]
+            let fd = name.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress!, $0.count - 1) }
+            close(fd)
+        }
+        let before = snapshot(p.root)
+        let r = try XCTUnwrap(p.run().results.first { $0.id != "keep" })
+        XCTAssertEqual("\(r.error!)", "cases/bad\u{FFFD}.yaml: error: cannot read the file: its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it")
+        let (_, out) = try prune(p, dryRun: false)
+        XCTAssertEqual(out, "golden/bad\u{FFFD}.yaml: a name that is not valid UTF-8, left alone\n0 golden files with no case deleted; 1 other file left alone\n")
+        XCTAssertEqual(snapshot(p.root), before)
+    }
+
     func testPruneRefusesWhenTheCasesRootIsMissingOrEmpty() throws {
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
