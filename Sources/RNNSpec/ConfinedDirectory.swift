@@ -124,9 +124,12 @@ struct ConfinedDirectory: Sendable {
 
     /// Opens the directory `parts` below the root, creating missing directories when asked.
     /// The caller closes the descriptor.
-    func openDirectory(_ parts: ArraySlice<String>, create: Bool) throws -> Int32 {
+    /// With `.inside`, each directory is checked where it really is, unless `verify` is false
+    /// (a reader that checks the file it opens at the end: only that descriptor matters).
+    func openDirectory(_ parts: ArraySlice<String>, create: Bool, verify: Bool = true) throws -> Int32 {
         var fd = try openRoot(create: create)
-        let rootReal = policy == .inside ? rootRealPath : ""
+        let check = policy == .inside && verify
+        let rootReal = check ? rootRealPath : ""
         var walked: [String] = []
         for part in parts {
             walked.append(part)
@@ -149,7 +152,7 @@ struct ConfinedDirectory: Sendable {
             }
             close(fd)
             fd = next
-            if policy == .inside && !isInside(fd: fd, rootReal: rootReal, opened: root.path + "/" + walked.joined(separator: "/")) {
+            if check && !isInside(fd: fd, rootReal: rootReal, opened: root.path + "/" + walked.joined(separator: "/")) {
                 let real = ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + walked.joined(separator: "/")) ?? "?"
                 close(fd)
                 throw Failure(kind: .outside, path: walked.joined(separator: "/"),
@@ -209,7 +212,9 @@ struct ConfinedDirectory: Sendable {
     func openRegularFile(_ relative: String) throws -> Int32? {
         let parts = try components(relative)
         let dir: Int32
-        do { dir = try openDirectory(parts.dropLast(), create: false) } catch let f as Failure where f.kind == .notFound {
+        // The file's descriptor is checked below: the directories on the way need no check of
+        // their own.
+        do { dir = try openDirectory(parts.dropLast(), create: false, verify: false) } catch let f as Failure where f.kind == .notFound {
             return nil
         }
         defer { close(dir) }

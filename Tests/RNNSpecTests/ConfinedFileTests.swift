@@ -188,5 +188,23 @@ final class ConfinedFileTests: XCTestCase {
             XCTAssertEqual((error as? ConfinedDirectory.Failure)?.kind, .tooLarge)
         }
         XCTAssertEqual(try dir.read("big.yaml", maxBytes: 2000)?.count, 2000)
+
+        // The cases side follows links that stay inside, and refuses a directory link that
+        // leaves, for reading and for writing.
+        let outside = p.root.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("SECRET".utf8).write(to: outside.appendingPathComponent("x.yaml"))
+        try FileManager.default.createSymbolicLink(atPath: p.root.appendingPathComponent("cases/out").path, withDestinationPath: outside.path)
+        try FileManager.default.createSymbolicLink(atPath: p.root.appendingPathComponent("cases/in").path, withDestinationPath: ".")
+        let cases = ConfinedDirectory(root: p.root.appendingPathComponent("cases"), policy: .inside, rootName: "cases")
+        XCTAssertEqual(try cases.read("in/big.yaml")?.count, 2000)
+        XCTAssertThrowsError(try cases.read("out/x.yaml")) { XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .outside) }
+        XCTAssertThrowsError(try cases.writeAtomically("out/new.yaml", Data("x".utf8), replace: false, createRoot: false)) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .outside)
+        }
+        XCTAssertThrowsError(try cases.writeAtomically("out/deeper/new.yaml", Data("x".utf8), replace: false, createRoot: false))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), ["x.yaml"])
+        // The golden side follows no link at all, even one that stays inside.
+        XCTAssertThrowsError(try dir.read("in/big.yaml")) { XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink) }
     }
 }
