@@ -174,6 +174,47 @@ final class ConfinedFileTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before)
     }
 
+    /// No time-of-check gap: while another thread keeps swapping a golden directory for a
+    /// link to outside, thousands of writes, reads and clean-ups never touch the outside.
+    func testSwappingAGoldenDirectoryForALinkMidWriteNeverReachesOutside() throws {
+        let p = try TempProject()
+        let golden = p.root.appendingPathComponent("golden")
+        let outside = p.root.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: golden.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("left by a dead writer\n".utf8).write(to: outside.appendingPathComponent(".c.yaml.tmp-2147483646-1"))
+        try FileManager.default.createSymbolicLink(at: golden.appendingPathComponent("link"), withDestinationURL: outside)
+        let before = snapshot(outside)
+        let store = GoldenStore(root: golden)
+        let stop = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let g = golden.path
+        Thread.detachNewThread {
+            // sub (a directory) and link (to outside) trade places, over and over.
+            while stop.wait(timeout: .now()) == .timedOut {
+                rename(g + "/sub", g + "/real")
+                rename(g + "/link", g + "/sub")
+                rename(g + "/sub", g + "/link")
+                rename(g + "/real", g + "/sub")
+            }
+            finished.signal()
+        }
+        var written = 0, refused = 0
+        let deadline = Date().addingTimeInterval(2)
+        var k = 0
+        while Date() < deadline {
+            k += 1
+            let golden = Golden(caseID: "sub/c", kernel: "k", digest: String(k, radix: 16), outputs: [])
+            do { try store.write(golden); written += 1 } catch { refused += 1 }
+            store.removeAbandonedTemporaries("sub/c")
+            _ = try? store.read("sub/c")
+        }
+        stop.signal()
+        finished.wait()
+        XCTAssertEqual(snapshot(outside), before, "after \(written) writes and \(refused) refusals")
+        XCTAssertGreaterThan(written + refused, 100)
+    }
+
     func testTheLayerRefusesPathsThatLeaveTheRoot() throws {
         let p = try TempProject()
         let dir = ConfinedDirectory(root: p.root.appendingPathComponent("cases"), policy: .never, rootName: "cases")
