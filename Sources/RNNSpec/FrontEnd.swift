@@ -50,6 +50,8 @@ public struct FrontEnd: Sendable {
     /// `rnnspec run`.
     public func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none { try refuseUnderCI("`run --record \(request.options.record.rawValue)`") }
+        try project.validate(for: request.options.record == .none ? .run : .record)
+        for destination in [request.output, request.junit].compactMap({ $0 }) { try project.checkReportDestination(destination) }
         let report = try execute(request)
         if request.options.record != .none { stdout(writtenSummary(report)) }
         return report.failed == 0 ? .success : .failures
@@ -63,6 +65,7 @@ public struct FrontEnd: Sendable {
         request.paths = paths
         request.options = options
         request.options.record = all ? .all : .failed
+        try project.validate(for: .record)
         let report = try execute(request)
         stdout(writtenSummary(report))
         return report.failed == 0 ? .success : .failures
@@ -97,6 +100,7 @@ public struct FrontEnd: Sendable {
     }
 
     func writeReport(_ text: String, to path: String) throws {
+        try project.checkReportDestination(path)
         let url = URL(fileURLWithPath: path, relativeTo: project.workingDirectory)
         do { try Data(text.utf8).write(to: url, options: .atomic) } catch {
             throw UsageError("cannot write \(path): \(error.localizedDescription)")
@@ -105,6 +109,7 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec check`: load and validate case files without running kernels.
     public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
+        try project.validate(for: .check)
         let runner = Runner(project: project, options: options, registry: registry)
         let results = try runner.check(paths)
         let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
@@ -131,18 +136,25 @@ public struct FrontEnd: Sendable {
             let near = closestMatches(to: name, in: KernelRegistry.standard.names)
             throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
         }
+        try project.validate(for: .new)
         let url = try project.writeSkeleton(kernel: kernel.spec, path: path)
         let shown = project.display(url)
         stdout("wrote \(shown)\nnext: edit its values, then `rnnspec regen \(shown)` and review the golden it writes\n")
         return .success
     }
 
-    /// `rnnspec prune [--dry-run]`.
+    /// `rnnspec prune [--dry-run]`: deletes only goldens rnnspec wrote that have no case, lists
+    /// each, and lists what it leaves alone. Refuses (exit 2) when the roots are missing or
+    /// confused, or when there are no case files at all.
     public func prune(dryRun: Bool) throws -> ExitStatus {
         if !dryRun { try refuseUnderCI("`prune` (deleting goldens)") }
-        let orphans = try project.prune(dryRun: dryRun)
-        for path in orphans { stdout((dryRun ? "would delete " : "deleted ") + path + "\n") }
-        stdout("\(orphans.count) golden file\(orphans.count == 1 ? "" : "s") with no case\n")
+        let report = try project.pruneReport(dryRun: dryRun)
+        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + visibleText(path) + "\n") }
+        for (path, why) in report.leftAlone { stdout("\(visibleText(path)): \(why)\n") }
+        let n = report.deleted.count
+        var line = "\(n) golden file\(n == 1 ? "" : "s") with no case" + (dryRun ? "" : " deleted")
+        if !report.leftAlone.isEmpty { line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone" }
+        stdout(line + "\n")
         return .success
     }
 }

@@ -63,7 +63,7 @@ public struct Golden: Sendable {
     public func serialized() -> String {
         // A case id with a line break (a file name can hold one) must not end the comment.
         let shownID = YAMLText.quoted(caseID) == "\"\(caseID)\"" ? caseID : YAMLText.quoted(caseID)
-        var out = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \(shownID)\n"
+        var out = GoldenStore.headerPrefix + "\(shownID)\n"
         out += "format: \(Golden.formatVersion)\n"
         out += "case: \(YAMLText.quoted(caseID))\n"
         out += "kernel: \(YAMLText.quoted(kernel))\n"
@@ -370,134 +370,164 @@ public struct Golden: Sendable {
     }
 }
 
-/// Reads and writes golden files under a root, atomically.
+/// Reads and writes golden files under a root, atomically, through one confined layer
+/// (`ConfinedDirectory`, no symbolic link followed under the root). This part deals in files
+/// and bytes; `Golden.parse` turns the bytes into a golden.
 public struct GoldenStore: Sendable {
     public var root: URL
     /// How golden paths are shown.
     public var display: @Sendable (URL) -> String
+    /// The cases root, when known: nothing is written or deleted while the golden root is it,
+    /// holds it or lies inside it (a second line of defence behind `Project.validate`).
+    public var casesRoot: URL?
 
-    public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }) {
+    public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
         self.root = root
         self.display = display
+        self.casesRoot = casesRoot
     }
+
+    /// The first line of every golden rnnspec writes, up to the case id.
+    public static let headerPrefix = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen "
 
     /// The golden file of a case id.
     public func url(for id: String) -> URL {
         root.appendingPathComponent(id + ".yaml")
     }
 
+    var directory: ConfinedDirectory {
+        ConfinedDirectory(root: root, policy: .never, rootName: display(root))
+    }
+
+    func location(_ id: String) -> SourceLocation {
+        SourceLocation(file: display(url(for: id)), line: 0, column: 0)
+    }
+
     /// The golden of a case, nil if there is none; throws if it exists but cannot be read.
     public func read(_ id: String) throws -> Golden? {
-        let url = url(for: id)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else { return nil }
-        let path = display(url)
-        if isDir.boolValue {
-            throw SpecError("the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden", at: SourceLocation(file: path, line: 0, column: 0))
-        }
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SpecError("cannot read the golden file: \(error.localizedDescription)", at: SourceLocation(file: path, line: 0, column: 0))
-        }
+        guard let data = try readBytes(id) else { return nil }
+        let path = display(url(for: id))
         guard let text = String(validatingUTF8Data: data) else {
             throw SpecError("the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it", at: SourceLocation(file: path, line: 1, column: 1))
         }
         return try Golden.parse(SourceText(path: path, text: text))
     }
 
-    /// Writes a golden atomically: a temporary file in the same directory, flushed to disk,
-    /// then renamed over the old one. A reader sees the old file or the new one, whole.
-    public func write(_ golden: Golden) throws {
-        let url = url(for: golden.caseID)
-        // Nothing is written outside the golden root: not through `..` in an id, nor through a
-        // symbolic link inside the root that points elsewhere.
-        let rootPath = root.standardizedFileURL.path
-        var inside = url.standardizedFileURL.path.hasPrefix(rootPath + "/")
-        // The nearest directory on the way that exists already: below the root, it must
-        // resolve below the root too.
-        var dir = url.deletingLastPathComponent().standardizedFileURL
-        while !FileManager.default.fileExists(atPath: dir.path) && dir.path.hasPrefix(rootPath + "/") { dir.deleteLastPathComponent() }
-        if inside && dir.path.hasPrefix(rootPath + "/") {
-            let rootReal = root.resolvingSymlinksInPath().path
-            let dirReal = dir.resolvingSymlinksInPath().path
-            inside = dirReal == rootReal || dirReal.hasPrefix(rootReal + "/")
-        }
-        guard inside else {
-            throw SpecError("the golden's path resolves outside the golden root \(display(root)) (through '..' or a symbolic link); refusing to write it",
-                            at: SourceLocation(file: display(url), line: 0, column: 0))
-        }
-        try atomicWrite(Data(golden.serialized().utf8), to: url, display: display(url))
-    }
-
-    /// Removes temporary files left beside a case's golden by writers that were killed
-    /// (`.<name>.yaml.tmp-<pid>-<random>` whose process no longer exists). They are hidden and
-    /// never read as goldens; this only keeps the directory tidy.
-    public func removeAbandonedTemporaries(_ id: String) {
-        let url = url(for: id)
-        let prefix = ".\(url.lastPathComponent).tmp-"
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: url.deletingLastPathComponent().path) else { return }
-        for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count).prefix { $0 != "-" }), pid > 0, pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH {
-                unlink(url.deletingLastPathComponent().appendingPathComponent(name).path)
+    /// The bytes of a case's golden, nil if there is none. A golden that is a symbolic link,
+    /// or lies below one, is refused (the link is named, whatever it points to is not read);
+    /// so is a directory, a FIFO or a device.
+    public func readBytes(_ id: String, maxBytes: Int = Int.max) throws -> Data? {
+        let relative = id + ".yaml"
+        do {
+            return try directory.read(relative, maxBytes: maxBytes)
+        } catch let f as ConfinedDirectory.Failure {
+            switch f.kind {
+            case .notDirectory, .notFound: return nil      // no directory, so no golden
+            case .isDirectory:
+                throw SpecError("the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden", at: location(id))
+            case .symbolicLink where f.path == relative:
+                throw SpecError("the golden file is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root: remove it and `rnnspec regen` writes the golden", at: location(id))
+            case .symbolicLink:
+                throw SpecError("\(display(root.appendingPathComponent(f.path))) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root, so the golden is not read through it", at: location(id))
+            case .notRegular:
+                throw SpecError("the golden path is \(f.detail ?? "not a regular file"), not a file; move it away and `rnnspec regen` writes the golden", at: location(id))
+            case .tooLarge:
+                throw SpecError("the golden file is larger than \(maxBytes) bytes", at: location(id))
+            case .outside, .exists, .system:
+                throw SpecError("cannot read the golden file: \(f.message)", at: location(id))
             }
         }
     }
 
-    /// Every golden file under the root, as case ids.
-    public func allIDs() -> [String] {
-        listYAML(under: root).map { relativeID(of: $0, under: root) }
+    /// What is at a case's golden path now: whether anything is there, and its bytes when it
+    /// is a readable golden file.
+    public func current(_ id: String) -> (exists: Bool, bytes: Data?) {
+        do {
+            let bytes = try readBytes(id)
+            return (bytes != nil, bytes)
+        } catch {
+            return (true, nil)
+        }
     }
-}
 
-/// Writes bytes to `url` through a temporary file and a rename, creating directories.
-func atomicWrite(_ data: Data, to url: URL, display: String) throws {
-    // A full disk or a file-size limit must give an error (EFBIG), not kill the process.
-    signal(SIGXFSZ, SIG_IGN)
-    let dir = url.deletingLastPathComponent()
-    do {
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    } catch {
-        // Name the path in the way: the nearest ancestor that exists but is not a directory.
-        var blocker = dir
-        var levels = 1
-        var isDir: ObjCBool = false
-        while blocker.path != "/" {
-            if FileManager.default.fileExists(atPath: blocker.path, isDirectory: &isDir) && !isDir.boolValue { break }
-            blocker.deleteLastPathComponent()
-            levels += 1
-        }
-        let reason: String
-        if blocker.path != "/" {
-            var shown = display.split(separator: "/", omittingEmptySubsequences: false)
-            shown.removeLast(min(levels, shown.count))
-            let name = shown.isEmpty ? blocker.path : shown.joined(separator: "/")
-            reason = "\(name) is a file, not a directory"
-        } else {
-            reason = error.localizedDescription
-        }
-        throw SpecError("cannot create the directory for the golden: \(reason); nothing was written", at: SourceLocation(file: display, line: 0, column: 0))
-    }
-    let temp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-    let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-    guard fd >= 0 else {
-        throw SpecError("cannot write the golden: \(String(cString: strerror(errno))); the old file is unchanged", at: SourceLocation(file: display, line: 0, column: 0))
-    }
-    var failure: String? = nil
-    data.withUnsafeBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); return }
-            offset += n
+    /// Refuses to write or delete while the golden root is confused with the cases root.
+    func checkSeparateFromCases(_ id: String) throws {
+        guard let casesRoot else { return }
+        let g = realPath(root), c = realPath(casesRoot)
+        if g == c || g.hasPrefix(c == "/" ? "/" : c + "/") || c.hasPrefix(g == "/" ? "/" : g + "/") {
+            throw SpecError("the golden root \(display(root)) and the cases root \(display(casesRoot)) are the same directory or one holds the other; refusing to write or delete goldens there",
+                            at: location(id))
         }
     }
-    if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
-    close(fd)
-    if failure == nil, rename(temp.path, url.path) != 0 { failure = String(cString: strerror(errno)) }
-    if let failure {
-        unlink(temp.path)
-        throw SpecError("cannot write the golden: \(failure); the old file is unchanged", at: SourceLocation(file: display, line: 0, column: 0))
+
+    /// Writes a golden atomically: a temporary file in the same directory, flushed to disk,
+    /// then renamed over the old one. A reader sees the old file or the new one, whole.
+    /// Nothing is written outside the golden root: not through `..` in an id, nor through a
+    /// symbolic link inside the root (links are never followed, nor replaced).
+    public func write(_ golden: Golden) throws {
+        let id = golden.caseID
+        try checkSeparateFromCases(id)
+        do {
+            try directory.writeAtomically(id + ".yaml", Data(golden.serialized().utf8), replace: true, createRoot: true)
+        } catch let f as ConfinedDirectory.Failure {
+            let message: String
+            switch f.kind {
+            case .outside:
+                message = "the golden's path resolves outside the golden root \(display(root)) (through '..' or a symbolic link); refusing to write it"
+            case .symbolicLink:
+                let shown = f.path == id + ".yaml" ? "the golden file" : display(root.appendingPathComponent(f.path))
+                message = "cannot write the golden: \(shown) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under the golden root; nothing was written"
+            case .notDirectory, .notFound:
+                message = "cannot create the directory for the golden: \(f.message); nothing was written"
+            case .isDirectory, .notRegular, .tooLarge, .exists, .system:
+                message = "cannot write the golden: \(f.message); the old file is unchanged"
+            }
+            throw SpecError(message, at: location(id))
+        }
+    }
+
+    /// Removes temporary files left beside a case's golden by writers that were killed
+    /// (`.<name>.yaml.tmp-<pid>-<random>` whose process no longer exists). They are hidden and
+    /// never read as goldens; this only keeps the directory tidy. A directory reached through
+    /// a symbolic link is never entered.
+    public func removeAbandonedTemporaries(_ id: String) {
+        guard (try? checkSeparateFromCases(id)) != nil else { return }
+        directory.removeAbandonedTemporaries(besides: id + ".yaml")
+    }
+
+    /// Every golden file under the root, as case ids (symbolic links named `*.yaml` included,
+    /// so that they are reported; they are never followed), sorted by their bytes.
+    public func allIDs() -> [String] {
+        directory.walk().filter { $0.kind == .file || $0.kind == .symbolicLink }.map { String($0.path.dropLast(5)) }
+    }
+
+    /// Everything named `*.yaml` under the root, with what it is.
+    func entries() -> [ConfinedDirectory.Found] { directory.walk() }
+
+    /// Whether the first bytes of a file are those of a golden rnnspec wrote: its header line,
+    /// then `format: N`.
+    static func isWrittenByRNNSpec(_ head: Data) -> Bool {
+        let bytes = [UInt8](head)
+        let prefix = Array(headerPrefix.utf8)
+        guard bytes.count > prefix.count, Array(bytes[0..<prefix.count]) == prefix,
+              let firstBreak = bytes.firstIndex(of: 0x0A) else { return false }
+        let second = bytes[(firstBreak + 1)...].prefix { $0 != 0x0A }
+        let key = Array("format: ".utf8)
+        guard second.count > key.count, second.count < 32, Array(second.prefix(key.count)) == key,
+              second.dropFirst(key.count).allSatisfy({ (0x30...0x39).contains($0) }),
+              bytes.count > firstBreak + 1 + second.count else { return false }
+        return true
+    }
+
+    /// Deletes a case's golden if it is a regular file that rnnspec wrote (with `dryRun`, only
+    /// says whether it would). Returns false, deleting nothing, for anything else.
+    func removeIfWrittenByRNNSpec(_ id: String, dryRun: Bool) throws -> Bool {
+        try checkSeparateFromCases(id)
+        do {
+            return try directory.removeFile(id + ".yaml", prefixBytes: 1 << 16, dryRun: dryRun, accept: GoldenStore.isWrittenByRNNSpec)
+        } catch let f as ConfinedDirectory.Failure {
+            throw SpecError("not deleted: \(f.message)", at: location(id))
+        }
     }
 }
 

@@ -11,20 +11,53 @@ public struct Project: Sendable {
     public var workingDirectory: URL
     /// The configuration file used, if any.
     public var configFile: URL?
+    /// Where each root came from, for messages about it.
+    public var casesOrigin: RootOrigin = .standard
+    public var goldenOrigin: RootOrigin = .standard
 
-    public init(casesRoot: URL, goldenRoot: URL, workingDirectory: URL, configFile: URL? = nil) {
+    /// Where a root was set.
+    public enum RootOrigin: Sendable, Equatable {
+        /// `cases/` or `golden/` in the working directory.
+        case standard
+        /// A command-line flag and its value: `--golden-root cases`.
+        case flag(String, String)
+        /// A line of `rnnspec.yaml`: its location, key and value.
+        case config(SourceLocation, String, String)
+    }
+
+    /// What a command is about to do with the roots: each checks what it needs.
+    public enum Use: Sendable {
+        /// `run` without `--record`: reads cases and goldens.
+        case run
+        /// `run --record`, `regen`: reads cases, writes goldens (may create the golden root).
+        case record
+        /// `check`: reads cases only.
+        case check
+        /// `prune`: reads cases, deletes goldens.
+        case prune
+        /// `new`: writes one case (may create the cases root).
+        case new
+    }
+
+    public init(casesRoot: URL, goldenRoot: URL, workingDirectory: URL, configFile: URL? = nil,
+                casesOrigin: RootOrigin = .standard, goldenOrigin: RootOrigin = .standard) {
         self.casesRoot = casesRoot.standardizedFileURL
         self.goldenRoot = goldenRoot.standardizedFileURL
         self.workingDirectory = workingDirectory.standardizedFileURL
         self.configFile = configFile
+        self.casesOrigin = casesOrigin
+        self.goldenOrigin = goldenOrigin
     }
 
-    /// Finds the roots from the flags, a `rnnspec.yaml`, or the defaults.
+    /// Finds the roots from the flags, a `rnnspec.yaml`, or the defaults. Nothing is checked
+    /// here (`rnnspec kernels` needs no roots): every command that touches them calls
+    /// `validate(for:)` first.
     public static func locate(casesRoot: String? = nil, goldenRoot: String? = nil,
                               workingDirectory: String = FileManager.default.currentDirectoryPath) throws -> Project {
         let cwd = URL(fileURLWithPath: workingDirectory, isDirectory: true)
         var cases = cwd.appendingPathComponent("cases", isDirectory: true)
         var golden = cwd.appendingPathComponent("golden", isDirectory: true)
+        var casesOrigin = RootOrigin.standard, goldenOrigin = RootOrigin.standard
         var configFile: URL? = nil
         var dir = cwd
         while true {
@@ -37,26 +70,46 @@ public struct Project: Sendable {
         if let configFile {
             let config = try readConfig(configFile, cwd: cwd)
             let base = configFile.deletingLastPathComponent()
-            if let c = config.cases { cases = URL(fileURLWithPath: c, relativeTo: base) }
-            if let g = config.golden { golden = URL(fileURLWithPath: g, relativeTo: base) }
+            if let c = config.cases {
+                cases = URL(fileURLWithPath: c.value, relativeTo: base)
+                casesOrigin = .config(c.location, "cases", c.value)
+            }
+            if let g = config.golden {
+                golden = URL(fileURLWithPath: g.value, relativeTo: base)
+                goldenOrigin = .config(g.location, "golden", g.value)
+            }
         }
-        if let casesRoot { cases = URL(fileURLWithPath: casesRoot, relativeTo: cwd) }
-        if let goldenRoot { golden = URL(fileURLWithPath: goldenRoot, relativeTo: cwd) }
-        return Project(casesRoot: cases.absoluteURL, goldenRoot: golden.absoluteURL, workingDirectory: cwd, configFile: configFile)
+        if let casesRoot {
+            cases = URL(fileURLWithPath: casesRoot, relativeTo: cwd)
+            casesOrigin = .flag("--cases-root", casesRoot)
+        }
+        if let goldenRoot {
+            golden = URL(fileURLWithPath: goldenRoot, relativeTo: cwd)
+            goldenOrigin = .flag("--golden-root", goldenRoot)
+        }
+        return Project(casesRoot: cases.absoluteURL, goldenRoot: golden.absoluteURL, workingDirectory: cwd, configFile: configFile,
+                       casesOrigin: casesOrigin, goldenOrigin: goldenOrigin)
     }
 
-    static func readConfig(_ url: URL, cwd: URL) throws -> (cases: String?, golden: String?) {
+    static func readConfig(_ url: URL, cwd: URL) throws -> (cases: (value: String, location: SourceLocation)?, golden: (value: String, location: SourceLocation)?) {
         let display = relativePath(url.path, to: cwd.path)
-        guard let data = FileManager.default.contents(atPath: url.path), let text = String(validatingUTF8Data: data) else {
-            throw SpecError("cannot read the configuration file", at: SourceLocation(file: display, line: 0, column: 0))
+        let data: Data
+        do {
+            // A FIFO or a huge file named rnnspec.yaml must not hang or fill memory.
+            data = try ConfinedDirectory.readRegularFile(path: url.path, maxBytes: 1 << 20, shown: display)
+        } catch let f as ConfinedDirectory.Failure {
+            throw SpecError("cannot read the configuration file: \(f.message)", at: SourceLocation(file: display, line: 0, column: 0))
+        }
+        guard let text = String(validatingUTF8Data: data) else {
+            throw SpecError("cannot read the configuration file (not UTF-8)", at: SourceLocation(file: display, line: 0, column: 0))
         }
         let source = SourceText(path: display, text: text)
         guard let root = try NodeReader.compose(source) else { return (nil, nil) }
         let reader = NodeReader(source: source, limits: LoadLimits())
         let entries = try reader.mapping(root, "rnnspec.yaml")
         try reader.checkKeys(entries, allowed: ["cases", "golden"], in: "rnnspec.yaml")
-        let cases = try entries.first { $0.key == "cases" }.map { try reader.string($0.value, "cases") }
-        let golden = try entries.first { $0.key == "golden" }.map { try reader.string($0.value, "golden") }
+        let cases = try entries.first { $0.key == "cases" }.map { (try reader.string($0.value, "cases"), reader.location($0.value)) }
+        let golden = try entries.first { $0.key == "golden" }.map { (try reader.string($0.value, "golden"), reader.location($0.value)) }
         return (cases, golden)
     }
 
@@ -65,19 +118,103 @@ public struct Project: Sendable {
         relativePath(url.standardizedFileURL.path, to: workingDirectory.path)
     }
 
+    /// Where a root was set, for messages: `--golden-root cases`, `rnnspec.yaml:2:9: golden: cases`.
+    func describe(_ origin: RootOrigin, _ key: String) -> String {
+        switch origin {
+        case .standard: return "the default; set --\(key)-root or `\(key):` in rnnspec.yaml"
+        case .flag(let flag, let value): return "\(flag) \(visibleText(value))"
+        case .config(let location, let k, let value): return "\(visibleText(location.description)): `\(k): \(visibleText(value))`"
+        }
+    }
+
+    /// Checks the roots before a command touches them; a usage error (exit 2) says which flag
+    /// or configuration line is wrong and why.
+    ///
+    /// - The cases root must be an existing directory (`new` may create it when its parent
+    ///   exists).
+    /// - The golden root must be an existing directory for `prune`; `run --record` and
+    ///   `regen` may create it when its parent exists, and a plain `run` then finds every case
+    ///   NEW (it writes nothing).
+    /// - The two must differ and neither may contain the other (compared as real paths, links
+    ///   resolved): else goldens would overwrite cases, or `prune` delete them.
+    /// - `/`, the home directory and a directory holding `.git` are refused as the golden root.
+    public func validate(for use: Use, home: String? = ProcessInfo.processInfo.environment["HOME"]) throws {
+        func asDirectory(_ url: URL) -> String { let d = visibleText(display(url)); return d.hasSuffix("/") ? d : d + "/" }
+        let casesShown = asDirectory(casesRoot), goldenShown = asDirectory(goldenRoot)
+        let casesWhy = describe(casesOrigin, "cases"), goldenWhy = describe(goldenOrigin, "golden")
+        func kind(_ url: URL) -> mode_t? {
+            var st = stat()
+            return stat(url.path, &st) == 0 ? st.st_mode & S_IFMT : nil
+        }
+        func parentExists(_ url: URL) -> Bool { kind(url.deletingLastPathComponent()) == S_IFDIR }
+
+        switch kind(casesRoot) {
+        case S_IFDIR?: break
+        case nil where use == .new && parentExists(casesRoot): break
+        case nil:
+            throw UsageError("the cases root \(casesShown) does not exist (\(casesWhy)); run from the project's top directory, or give the directory that holds the case files")
+        default:
+            throw UsageError("the cases root \(casesShown) is not a directory (\(casesWhy))")
+        }
+        switch kind(goldenRoot) {
+        case S_IFDIR?: break
+        case nil where use == .check || use == .new: break
+        case nil where use == .record || use == .run:
+            // A recording run creates it; a plain run reads no golden from it (every case is
+            // NEW, which fails the run and says `rnnspec regen` writes them).
+            guard parentExists(goldenRoot) else {
+                throw UsageError("the golden root \(goldenShown) does not exist, nor its parent directory (\(goldenWhy)); rnnspec creates the golden root, not the directories above it")
+            }
+        case nil:
+            throw UsageError("the golden root \(goldenShown) does not exist (\(goldenWhy)); `rnnspec regen` (or `rnnspec run --record missing`) creates it")
+        default:
+            throw UsageError("the golden root \(goldenShown) is not a directory (\(goldenWhy))")
+        }
+
+        // Real paths: a root that does not exist yet is its parent's real path and its name.
+        func real(_ url: URL) -> String {
+            if kind(url) != nil { return realPath(url) }
+            let parent = realPath(url.deletingLastPathComponent())
+            return (parent == "/" ? "" : parent) + "/" + url.lastPathComponent
+        }
+        let casesReal = real(casesRoot), goldenReal = real(goldenRoot)
+        func within(_ a: String, _ b: String) -> Bool { b == "/" ? a != "/" : a.hasPrefix(b + "/") }
+        if goldenReal == "/" {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is the file system's root; refusing to use it as the golden root")
+        }
+        if let home, !home.isEmpty, goldenReal == realPath(URL(fileURLWithPath: home)) {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is your home directory; refusing to use it as the golden root")
+        }
+        var st = stat()
+        if lstat(goldenRoot.appendingPathComponent(".git").path, &st) == 0 {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) holds a .git: it is a repository's top directory, not a directory of goldens; give the directory rnnspec writes goldens into (golden/)")
+        }
+        if goldenReal == casesReal {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is the cases root \(casesShown) (\(casesWhy)); goldens would overwrite the case files: give the two different directories")
+        }
+        if within(goldenReal, casesReal) {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is inside the cases root \(casesShown) (\(casesWhy)); goldens would be read as cases: give two separate directories")
+        }
+        if within(casesReal, goldenReal) {
+            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) contains the cases root \(casesShown) (\(casesWhy)); case files would be taken for goldens: give two separate directories")
+        }
+    }
+
     public var goldenStore: GoldenStore {
         let project = self
-        return GoldenStore(root: goldenRoot, display: { project.display($0) })
+        return GoldenStore(root: goldenRoot, display: { project.display($0) }, casesRoot: casesRoot)
     }
 
     /// The case files named by the paths (files or directories; the whole cases root when
-    /// none), sorted, each with its id. Paths outside the cases root are a usage error.
+    /// none), sorted by their bytes, each with its id. Paths outside the cases root are a usage
+    /// error, and so are two files whose names differ only in Unicode normalisation (one id
+    /// per file: ids are compared by their scalars, never merged).
     public func caseFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
         guard FileManager.default.fileExists(atPath: casesRoot.path) else {
             throw UsageError("the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
         }
         let rootReal = casesRoot.resolvingSymlinksInPath().path
-        var found: [String: URL] = [:]
+        var found: [ExactKey: String] = [:]
         let targets = paths.isEmpty ? [casesRoot] : paths.map { URL(fileURLWithPath: $0, relativeTo: workingDirectory).absoluteURL.standardizedFileURL }
         for target in targets {
             guard FileManager.default.fileExists(atPath: target.path) else {
@@ -99,17 +236,79 @@ public struct Project: Sendable {
             }
             for file in files {
                 let id = relativeID(of: file, under: URL(fileURLWithPath: rootReal))
-                found[id] = casesRoot.appendingPathComponent(id + ".yaml")
+                found[ExactKey(id)] = id
             }
         }
-        return found.keys.sorted().map { (found[$0]!, $0) }
+        let ids = found.sorted { $0.key < $1.key }.map(\.value)
+        try Project.checkDistinct(ids, describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
+        return ids.map { (casesRoot.appendingPathComponent($0 + ".yaml"), $0) }
     }
 
-    /// Whether a case file, once symbolic links are followed, is still under the cases root.
-    func isInsideRoot(_ url: URL) -> Bool {
-        let rootReal = realPath(casesRoot)
-        let real = realPath(url)
-        return real.hasPrefix(rootReal + "/")
+    /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and
+    /// NFD spellings) though they are different files.
+    static func checkDistinct(_ ids: [String], describe: (String) -> String, what: String) throws {
+        // A [String: ...] dictionary merges canonically equivalent keys: exactly the confusion
+        // to catch.
+        var groups: [String: [String]] = [:]
+        for id in ids { groups[id, default: []].append(id) }
+        for id in ids {
+            guard let group = groups[id], group.count > 1 else { continue }
+            let named = group.map { "\(describe($0)) (\(scalarSpelling(describe($0))))" }
+            throw UsageError("\(listPhrase(named, conjunction: "and")) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
+        }
+    }
+
+    /// The cases root as a confined directory: links are followed only where they stay inside.
+    var casesDirectory: ConfinedDirectory {
+        ConfinedDirectory(root: casesRoot, policy: .inside, rootName: display(casesRoot))
+    }
+
+    /// The bytes of a case file, read through the confined layer: a file that resolves
+    /// outside the cases root, a FIFO, a device or a directory is refused without blocking;
+    /// more than `maxBytes` is refused without reading it all.
+    public func readCaseFile(_ url: URL, maxBytes: Int = Int.max) throws -> Data {
+        let shown = display(url)
+        let path = url.standardizedFileURL.path, root = casesRoot.path
+        guard path.hasPrefix(root + "/") else {
+            throw SpecError("the file is outside the cases root \(display(casesRoot))/; refusing to read it", at: SourceLocation(file: shown, line: 0, column: 0))
+        }
+        do {
+            guard let data = try casesDirectory.read(String(path.dropFirst(root.count + 1)), maxBytes: maxBytes) else {
+                let why = path.unicodeScalars.contains("\u{FFFD}")
+                    ? "its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it"
+                    : "it does not exist (deleted during the run?)"
+                throw SpecError("cannot read the file: \(why)", at: SourceLocation(file: shown, line: 0, column: 0))
+            }
+            return data
+        } catch let f as ConfinedDirectory.Failure {
+            let message: String
+            switch f.kind {
+            case .outside: message = "the file resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to read it"
+            case .notRegular, .isDirectory, .symbolicLink, .tooLarge, .notDirectory, .notFound, .exists, .system: message = "cannot read the file: \(f.message)"
+            }
+            throw SpecError(message, at: SourceLocation(file: shown, line: 0, column: 0))
+        }
+    }
+
+    /// Refuses a report destination (`--output`, `--junit`) under the cases root or the golden
+    /// root: no command but `new` writes a case file, and a report is not a golden.
+    public func checkReportDestination(_ path: String) throws {
+        let url = URL(fileURLWithPath: path, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
+        let parent = realPath(url.deletingLastPathComponent())
+        let real = (parent == "/" ? "" : parent) + "/" + url.lastPathComponent
+        for (root, name) in [(casesRoot, "cases"), (goldenRoot, "golden")] {
+            let r = realPath(root)
+            if real == r || real.hasPrefix(r == "/" ? "/" : r + "/") {
+                throw UsageError("\(visibleText(path)) is under the \(name) root \(visibleText(display(root)))/; reports are written elsewhere (rnnspec never writes a report over a \(name == "cases" ? "case" : "golden") file)")
+            }
+        }
+    }
+
+    /// Golden ids with no case file, compared by their bytes (a golden `café` spelled
+    /// differently from its case is an orphan, not a match).
+    public func orphanGoldens() throws -> [String] {
+        let caseIDs = Set(try caseFiles([]).map { ExactKey($0.id) })
+        return goldenStore.allIDs().filter { !caseIDs.contains(ExactKey($0)) }
     }
 }
 

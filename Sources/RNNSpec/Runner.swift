@@ -234,17 +234,15 @@ public struct Runner: Sendable {
 
     /// Golden ids with no case file.
     public func orphanGoldens() -> [String] {
-        let caseIDs = Set((try? project.caseFiles([]))?.map(\.id) ?? [])
-        return project.goldenStore.allIDs().filter { !caseIDs.contains($0) }
+        // By bytes; none when the cases cannot be listed (never "all of them").
+        (try? project.orphanGoldens()) ?? []
     }
 
     /// Loads one case file.
     public func load(url: URL, id: String) throws -> Case {
-        guard project.isInsideRoot(url) else {
-            throw SpecError("the file resolves (through a symbolic link) outside the cases root \(project.display(project.casesRoot))/; refusing to read it",
-                            at: SourceLocation(file: project.display(url), line: 0, column: 0))
-        }
-        return try CaseLoader(registry: registry, limits: options.limits).load(url: url, id: id, displayPath: project.display(url))
+        // Through the confined layer: not outside the cases root, not a FIFO or a device.
+        let data = try project.readCaseFile(url)
+        return try CaseLoader(registry: registry, limits: options.limits).load(data: data, id: id, displayPath: project.display(url))
     }
 
     /// Runs one loaded case through the stages and returns its result.
@@ -437,13 +435,13 @@ public struct Runner: Sendable {
 
 /// Writes a golden unless its bytes would not change, and says how far each output moved.
     func record(_ golden: Golden, replacing old: Golden?, store: GoldenStore) throws -> Recording {
-        let url = store.url(for: golden.caseID)
         store.removeAbandonedTemporaries(golden.caseID)
         let newText = golden.serialized()
-        if let data = FileManager.default.contents(atPath: url.path), data == Data(newText.utf8) {
+        let current = store.current(golden.caseID)
+        if let data = current.bytes, data == Data(newText.utf8) {
             return Recording(action: .unchanged, notes: [])
         }
-        let existed = FileManager.default.fileExists(atPath: url.path)
+        let existed = current.exists
         try store.write(golden)
         guard let old else {
             return Recording(action: existed ? .rewritten : .created, notes: existed ? ["the old golden could not be read"] : [])

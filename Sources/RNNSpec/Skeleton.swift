@@ -102,29 +102,74 @@ extension Project {
             url = casesRoot.appendingPathComponent(p).standardizedFileURL
             guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))/") }
         }
-        // A symbolic link inside the cases root must not carry the new file outside it.
-        var existing = url.deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: existing.path) { existing.deleteLastPathComponent() }
-        let rootReal = casesRoot.resolvingSymlinksInPath().path
-        let dirReal = existing.resolvingSymlinksInPath().path
-        guard dirReal == rootReal || dirReal.hasPrefix(rootReal + "/") else {
-            throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to write it")
+        // Through the confined layer: a symbolic link inside the cases root must not carry the
+        // new file outside it, and nothing that exists at the name (a file, a link, even a
+        // dangling one) is replaced: the file is linked into place, which fails if the name
+        // was taken meanwhile.
+        let relative = String(url.path.dropFirst(root.count))
+        do {
+            try casesDirectory.writeAtomically(relative, Data(kernel.skeleton().utf8), replace: false, createRoot: true)
+        } catch let f as ConfinedDirectory.Failure {
+            switch f.kind {
+            case .outside:
+                throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to write it")
+            case .exists:
+                throw UsageError("\(f.message); rnnspec new never overwrites a case")
+            default:
+                throw UsageError("cannot write \(display(url)): \(f.message)")
+            }
         }
-        guard !FileManager.default.fileExists(atPath: url.path) else {
-            throw UsageError("\(display(url)) exists already; rnnspec new never overwrites a case")
-        }
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try atomicWrite(Data(kernel.skeleton().utf8), to: url, display: display(url))
         return url
     }
 
-    /// Deletes (or, with `dryRun`, only lists) golden files that have no case.
-    public func prune(dryRun: Bool) throws -> [String] {
-        let runner = Runner(project: self, options: RunOptions())
-        let orphans = runner.orphanGoldens()
-        if !dryRun {
-            for id in orphans { try FileManager.default.removeItem(at: goldenStore.url(for: id)) }
+    /// What `prune` did (or, with `dryRun`, would do).
+    public struct PruneReport: Sendable {
+        /// Goldens with no case that rnnspec wrote: deleted (listed with `dryRun`).
+        public var deleted: [String] = []
+        /// Files under the golden root with no case that are not rnnspec's goldens (hand-made
+        /// files, symbolic links, FIFOs), with why: never deleted.
+        public var leftAlone: [(path: String, why: String)] = []
+    }
+
+    /// Deletes (or, with `dryRun`, only lists) golden files that have no case. Only regular
+    /// files that start as rnnspec writes goldens (its header line and `format:`) are deleted;
+    /// anything else is listed and left alone. Links are never followed. Refuses (usage error)
+    /// when the roots are confused or missing, and when there are no case files at all.
+    public func pruneReport(dryRun: Bool) throws -> PruneReport {
+        try validate(for: .prune)
+        let cases = try caseFiles([])
+        let store = goldenStore
+        let entries = store.entries()
+        let caseIDs = Set(cases.map { ExactKey($0.id) })
+        if cases.isEmpty && !entries.isEmpty {
+            throw UsageError("there are no case files under the cases root \(display(casesRoot))/, so every golden would be deleted; refusing (check --cases-root or `cases:` in rnnspec.yaml)")
         }
-        return orphans.map { display(goldenStore.url(for: $0)) }
+        var report = PruneReport()
+        for entry in entries {
+            let id = String(entry.path.dropLast(5))
+            let shown = display(store.url(for: id))
+            switch entry.kind {
+            case .badName:
+                report.leftAlone.append((shown, "a name that is not valid UTF-8, left alone"))
+            case .other(let what):
+                report.leftAlone.append((shown, "\(what), left alone"))
+            case .symbolicLink:
+                report.leftAlone.append((shown, "a symbolic link, left alone"))
+            case .file:
+                if caseIDs.contains(ExactKey(id)) { continue }
+                if try store.removeIfWrittenByRNNSpec(id, dryRun: dryRun) {
+                    report.deleted.append(shown)
+                } else {
+                    report.leftAlone.append((shown, "not an rnnspec golden, left alone"))
+                }
+            }
+        }
+        return report
+    }
+
+    /// Deletes (or, with `dryRun`, only lists) golden files that have no case: `pruneReport`'s
+    /// deleted files.
+    public func prune(dryRun: Bool) throws -> [String] {
+        try pruneReport(dryRun: dryRun).deleted
     }
 }

@@ -38,8 +38,10 @@ final class PathSafetyTests: XCTestCase {
         try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("golden/sub"), withDestinationURL: outside)
         let r = try p.result("sub/c", record: .all)
-        XCTAssertEqual(r.status, .new)
-        XCTAssertEqual(r.recording?.notes, ["golden/sub/c.yaml: error: the golden's path resolves outside the golden root golden (through '..' or a symbolic link); refusing to write it"])
+        // Neither read nor written through the link: the link is named, nothing beyond it is touched.
+        XCTAssertEqual(r.status, .unresolved)
+        XCTAssertEqual(r.error.map { "\($0)" }, "golden/sub/c.yaml: error: golden/sub is a symbolic link (to \(outside.path)); rnnspec does not follow links under the golden root, so the golden is not read through it")
+        XCTAssertEqual(r.recording?.notes, ["golden/sub/c.yaml: error: cannot write the golden: golden/sub is a symbolic link (to \(outside.path)); rnnspec neither follows nor replaces links under the golden root; nothing was written"])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
     }
 
