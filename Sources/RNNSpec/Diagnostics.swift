@@ -97,10 +97,20 @@ public struct SourceText: Sendable {
     /// line), so the quoted line is the one its marks point at, without its line break; the
     /// line is escaped for display (`\u{1}`, `\r`) and the caret sits under the escape when the
     /// column points at an escaped character.
+    ///
+    /// A long line (a whole tensor on one line, a hostile file) is cut to `snippetContext`
+    /// columns on each side of the caret, the cuts marked `...`.
     public func snippet(line: Int, column: Int) -> String? {
         guard line >= 1, let content = SourceText.line(line, of: text) else { return nil }
-        return SourceText.caretSnippet(Array(content), column: column)
+        let count = content.count
+        let lo = max(0, min(max(column - 1, 0), count) - SourceText.snippetContext)
+        let hi = min(count, lo + 2 * SourceText.snippetContext)
+        let window = content[content.index(content.startIndex, offsetBy: lo)..<content.index(content.startIndex, offsetBy: hi)]
+        return SourceText.caretSnippet(window.map(Piece.init), column: column - lo, cutBefore: lo > 0, cutAfter: hi < count)
     }
+
+    /// Characters of a quoted line shown on each side of the caret.
+    static let snippetContext = 80
 
     /// The line (1-based) of `text`, without its line break; nil past the last line.
     static func line(_ number: Int, of text: String) -> Substring.UnicodeScalarView? {
@@ -129,11 +139,6 @@ public struct SourceText: Sendable {
         u == "\n" || u == "\r" || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029
     }
 
-    /// A line escaped for display and a caret line under the 1-based column (counted in
-    /// scalars; the caret sits under the escape when the column points at an escaped one).
-    static func caretSnippet(_ content: [Unicode.Scalar], column: Int) -> String {
-        caretSnippet(content.map(Piece.init), column: column)
-    }
 
     /// One column of a quoted line as shown: a scalar, or an invalid byte (`\x{FF}`).
     struct Piece {
@@ -159,13 +164,17 @@ public struct SourceText: Sendable {
         }
     }
 
-    static func caretSnippet(_ pieces: [Piece], column: Int) -> String {
-        var shown = "", pad = ""
+    /// A line escaped for display and a caret line under the 1-based column (counted in
+    /// pieces; the caret sits under the escape when the column points at an escaped one);
+    /// `...` where the line was cut.
+    static func caretSnippet(_ pieces: [Piece], column: Int, cutBefore: Bool = false, cutAfter: Bool = false) -> String {
+        var shown = cutBefore ? "..." : "", pad = cutBefore ? "   " : ""
         for (k, piece) in pieces.enumerated() {
             shown += piece.shown
             if k < column - 1 { pad += piece.isTab ? "\t" : String(repeating: " ", count: piece.width) }
         }
         if column - 1 > pieces.count { pad += String(repeating: " ", count: column - 1 - pieces.count) }
+        if cutAfter { shown += "..." }
         return "\(shown)\n\(pad)^"
     }
 
@@ -248,22 +257,22 @@ public struct SourceText: Sendable {
             previousCR = u == "\r"
             offset += width
         }
-        // The quoted line, from its start to its line break; invalid bytes as \x{..}.
+        // The quoted line, from its start to its line break (cut around the column like
+        // `snippet`); invalid bytes as \x{..}.
+        let lo = max(0, column - 1 - snippetContext), hi = lo + 2 * snippetContext
         var pieces: [Piece] = []
-        var k = lineStart
+        var k = lineStart, index = 0, cutAfter = false
         while k < bytes.count {
-            if let (u, width) = decodeUTF8(bytes, at: k) {
-                if isLineBreak(u) { break }
-                pieces.append(Piece(u))
-                k += width
-            } else {
-                pieces.append(Piece(invalidByte: bytes[k]))
-                k += 1
-            }
+            let decoded = decodeUTF8(bytes, at: k)
+            if let (u, _) = decoded, isLineBreak(u) { break }
+            if index == hi { cutAfter = true; break }
+            if index >= lo { pieces.append(decoded.map { Piece($0.0) } ?? Piece(invalidByte: bytes[k])) }
+            k += decoded?.1 ?? 1
+            index += 1
         }
         let byte = bad < bytes.count ? bytes[bad] : 0
         return SpecError(message(byte, bad), at: SourceLocation(file: path, line: line, column: column),
-                         snippet: caretSnippet(pieces, column: column))
+                         snippet: caretSnippet(pieces, column: column - lo, cutBefore: lo > 0, cutAfter: cutAfter))
     }
 
     /// The scalar encoded in valid UTF-8 at `offset`, and its width; nil where the bytes there

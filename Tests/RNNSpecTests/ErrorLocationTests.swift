@@ -135,6 +135,22 @@ final class ErrorLocationTests: XCTestCase {
         XCTAssertFalse(text.unicodeScalars.contains { TextEscape.isUnsafe($0) && $0 != "\n" }, text)
     }
 
+    func testLongLinesAreCutAroundTheColumn() throws {
+        let a = String(repeating: "a", count: 100_000)
+        try check("title: \"\(a)\u{1}\(a)\"\n", """
+            cases/c.yaml:1:100009: error: cannot read the file: control characters are not allowed (found U+0001)
+            ...\(a.prefix(80))\\u{1}\(a.prefix(79))...
+            \(String(repeating: " ", count: 83))^
+            """)
+        try checkBytes(Array("title: \(a)".utf8) + [0xFF] + Array("\(a)\n".utf8), """
+            cases/c.yaml:1:100008: error: the file is not valid UTF-8 (invalid byte 0xFF at byte 100007); save it as UTF-8
+            ...\(a.prefix(80))\\x{FF}\(a.prefix(79))...
+            \(String(repeating: " ", count: 83))^
+            """)
+        // Near the start of a long line: no cut before.
+        XCTAssertEqual(SourceText(path: "f", text: "ab" + a).snippet(line: 1, column: 2), "ab\(a.prefix(158))...\n ^")
+    }
+
     func testSnippetEdges() {
         let s = SourceText(path: "f", text: "a\r\n\r\nb\rc\u{2028}d")
         XCTAssertEqual(s.snippet(line: 1, column: 2), "a\n ^")
