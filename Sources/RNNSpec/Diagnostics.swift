@@ -103,7 +103,10 @@ public struct SourceText: Sendable {
     public func snippet(line: Int, column: Int) -> String? {
         guard line >= 1, let content = SourceText.line(line, of: text) else { return nil }
         let count = content.count
-        let lo = max(0, min(max(column - 1, 0), count) - SourceText.snippetContext)
+        // A column past the end of the line (or not positive) puts the caret just after it
+        // (or at its start).
+        let column = min(max(column, 1), count + 1)
+        let lo = max(0, column - 1 - SourceText.snippetContext)
         let hi = min(count, lo + 2 * SourceText.snippetContext)
         let window = content[content.index(content.startIndex, offsetBy: lo)..<content.index(content.startIndex, offsetBy: hi)]
         return SourceText.caretSnippet(window.map(Piece.init), column: column - lo, cutBefore: lo > 0, cutAfter: hi < count)
@@ -139,7 +142,6 @@ public struct SourceText: Sendable {
         u == "\n" || u == "\r" || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029
     }
 
-
     /// One column of a quoted line as shown: a scalar, or an invalid byte (`\x{FF}`).
     struct Piece {
         var shown: String
@@ -169,11 +171,11 @@ public struct SourceText: Sendable {
     /// `...` where the line was cut.
     static func caretSnippet(_ pieces: [Piece], column: Int, cutBefore: Bool = false, cutAfter: Bool = false) -> String {
         var shown = cutBefore ? "..." : "", pad = cutBefore ? "   " : ""
+        let before = min(max(column, 1), pieces.count + 1) - 1
         for (k, piece) in pieces.enumerated() {
             shown += piece.shown
-            if k < column - 1 { pad += piece.isTab ? "\t" : String(repeating: " ", count: piece.width) }
+            if k < before { pad += piece.isTab ? "\t" : String(repeating: " ", count: piece.width) }
         }
-        if column - 1 > pieces.count { pad += String(repeating: " ", count: column - 1 - pieces.count) }
         if cutAfter { shown += "..." }
         return "\(shown)\n\(pad)^"
     }
