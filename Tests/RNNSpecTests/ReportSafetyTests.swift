@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import RNNKernels
 import XCTest
 @testable import RNNSpec
 
@@ -242,6 +243,67 @@ final class ReportSafetyTests: XCTestCase {
         }
         XCTAssertEqual(try JUnitDocument.parse(String(contentsOf: p.root.appendingPathComponent("r.xml"), encoding: .utf8)).testcases.count, 5)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(contentsOf: p.root.appendingPathComponent("r.json"))))
+    }
+
+    /// A small in-test fuzzer: a valid case and a golden, mangled with the characters above
+    /// (and bytes that are not UTF-8) at random places, through the loaders; every error, in
+    /// every format, stays safe and well-formed, and its caret line is only a caret.
+    func testRandomlyMangledFilesGiveSafeErrorsInEveryFormat() throws {
+        var rng = SplitMix(state: 0x5EED)
+        let golden = Golden(caseID: "c", kernel: "rnn.step", digest: "d", outputs: [("h", .real(RealTensor(Tensor<Double>([0.5, -0.25]))))]).serialized()
+        let bases = [simpleStepCase, simpleStepCase.replacingOccurrences(of: "\n", with: "\r\n"), golden]
+        let pieces: [[UInt8]] = ["\r", "\n", "\r\n", "\t", "\u{0}", "\u{1B}[2J", "\u{7F}", "\u{85}", "\u{9B}", "\u{2028}", "\u{2029}",
+                                 "\u{202E}", "\u{2066}", "\u{FEFF}", "\u{FFFE}", "\u{FFFF}", "中", "e\u{301}", "🙂", "\"", "'", "[", "{", "]", ":",
+                                 "- ", "#", "&", "*", "!", "%", "]]>", "<", "\nPASS: x\n"].map { Array($0.utf8) }
+            + [[0xFF], [0xC0, 0x80], [0xE4, 0xB8], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]]
+        var results: [CaseResult] = []
+        for k in 0..<3000 {
+            let base = bases[k % bases.count]
+            var bytes = Array(base.utf8)
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let at = Int(rng.next() % UInt64(bytes.count + 1))
+                bytes.insert(contentsOf: pieces[Int(rng.next() % UInt64(pieces.count))], at: at)
+            }
+            let path = "cases/m\(k)\u{1B}\n.yaml"
+            var error: SpecError? = nil
+            if k % bases.count == 2 {
+                if let text = String(validatingUTF8Data: Data(bytes)) {
+                    do { _ = try Golden.parse(SourceText(path: path, text: text)) } catch let e as SpecError { error = e }
+                }
+            } else {
+                do { _ = try CaseLoader(limits: LoadLimits(maxElements: 10_000)).load(data: Data(bytes), id: "m\(k)", displayPath: path) }
+                catch let e as SpecError { error = e }
+            }
+            guard let error else { continue }
+            let description = "\(error)"
+            assertPrintable(description, "the error for \(bytes)")
+            let lines = description.split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertTrue(lines.count == 1 || lines.count == 3, description)
+            if lines.count == 3 {
+                XCTAssertTrue(lines[2].hasSuffix("^") && lines[2].dropLast().allSatisfy { $0 == " " || $0 == "\t" }, description)
+                XCTAssertLessThanOrEqual(lines[1].count, 2 * 80 + 6 + 10 * 4, "a quoted line is cut around the caret")
+            }
+            results.append(CaseResult(id: "m\(k)\r", path: path, kernel: nil, status: .unresolved, error: error))
+        }
+        XCTAssertGreaterThan(results.count, 1000)
+        let report = RunReport(results: results, orphanGoldens: [], seconds: 1)
+        let text = report.text()
+        assertPrintable(text, "the text report")
+        XCTAssertEqual(text.split(separator: "\n").filter { !$0.hasPrefix(" ") }.count, results.count + 2)
+        XCTAssertEqual(try JUnitDocument.parse(report.junit()).testcases.count, results.count)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
+        XCTAssertEqual((json["cases"] as? [Any])?.count, results.count)
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
     }
 
     func runBinary(_ args: [String], in dir: URL) throws -> (status: Int32, stdout: String, stderr: String) {
