@@ -108,10 +108,9 @@ public struct CaseLoader: Sendable {
     /// Loads a case from the bytes of a file.
     public func load(data: Data, id: String, displayPath: String) throws -> Case {
         guard let text = String(validatingUTF8Data: data) else {
-            let offset = firstInvalidUTF8Offset(data)
-            let (line, column) = lineAndColumn(ofByte: offset, in: data)
-            throw SpecError("the file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", data[data.startIndex + offset])) at byte \(offset)); save it as UTF-8",
-                            at: SourceLocation(file: displayPath, line: line, column: column))
+            throw SourceText.invalidUTF8Error(data, path: displayPath) { byte, offset in
+                "the file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", byte)) at byte \(offset)); save it as UTF-8"
+            }
         }
         let source = SourceText(path: displayPath, text: text)
         guard let root = try NodeReader.compose(source) else {
@@ -405,28 +404,4 @@ extension String {
         guard let s = String(validating: body, as: UTF8.self) else { return nil }
         self = s
     }
-}
-
-/// The offset of the first byte that is not part of valid UTF-8.
-func firstInvalidUTF8Offset(_ data: Data) -> Int {
-    var decoder = UTF8()
-    var iterator = data.makeIterator()
-    var offset = 0
-    let bytes = [UInt8](data)
-    while true {
-        switch decoder.decode(&iterator) {
-        case .scalarValue(let s): offset += UTF8.width(s)
-        case .emptyInput: return max(0, min(offset, bytes.count - 1))
-        case .error: return min(offset, bytes.count - 1)
-        }
-    }
-}
-
-/// 1-based line and column of a byte offset.
-func lineAndColumn(ofByte offset: Int, in data: Data) -> (Int, Int) {
-    var line = 1, column = 1
-    for b in data.prefix(offset) {
-        if b == 10 { line += 1; column = 1 } else { column += 1 }
-    }
-    return (line, column)
 }

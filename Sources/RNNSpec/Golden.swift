@@ -408,7 +408,9 @@ public struct GoldenStore: Sendable {
         guard let data = try readBytes(id) else { return nil }
         let path = display(url(for: id))
         guard let text = String(validatingUTF8Data: data) else {
-            throw SpecError("the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it", at: SourceLocation(file: path, line: 1, column: 1))
+            throw SourceText.invalidUTF8Error(data, path: path) { byte, offset in
+                "the golden file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", byte)) at byte \(offset); corrupt?); `rnnspec regen` rewrites it"
+            }
         }
         return try Golden.parse(SourceText(path: path, text: text))
     }

@@ -1,41 +1,61 @@
 import Foundation
 
 /// Text, JSON and JUnit renderings of a run.
+///
+/// Every string a report prints that rnnspec did not write itself (case ids, paths, kernel
+/// names, titles, reasons, error messages, notes, mismatch details) can hold anything a file
+/// name or a YAML string can: line breaks, escape sequences, bidirectional overrides,
+/// characters XML forbids. The text report shows them as visible escapes (`\n`, `\u{1B}`), so
+/// that a line at column 0 only ever comes from rnnspec; JSON escapes them; JUnit replaces what
+/// XML 1.0 forbids and escapes markup, and stays well-formed.
 public enum ReportFormat: String, Sendable, CaseIterable {
     case text, json
 }
 
 extension RunReport {
     /// The lit-style text: one block per case that did not pass, the counts by status, and the
-    /// plain summary line last.
+    /// plain summary line last. Only the block headers, notes and the two summary lines start
+    /// at column 0; everything inside a block is indented, and user text is escaped.
     public func text(verbose: Bool = false) -> String {
         var out = ""
         let total = results.count
         for (k, r) in results.enumerated() {
-            let interesting = !r.status.isSuccess || r.recording != nil || verbose
-            guard interesting else { continue }
-            if r.status == .pass && r.recording == nil && !verbose { continue }
-            out += "\(r.status.rawValue): \(r.id) (\(k + 1) of \(total))\n"
-            out += r.detailText().split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "  " + $0 }.joined(separator: "\n")
+            guard !r.status.isSuccess || r.recording != nil || verbose else { continue }
+            out += "\(r.status.rawValue): \(r.id.escapedForDisplay) (\(k + 1) of \(total))\n"
+            for line in r.detailText().split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                out += line.isEmpty ? "\n" : "  " + line + "\n"
+            }
         }
         if !orphanGoldens.isEmpty {
             out += "note: \(orphanGoldens.count) golden file\(orphanGoldens.count == 1 ? " has" : "s have") no case (`rnnspec prune` deletes them):\n"
-            for id in orphanGoldens { out += "  \(id)\n" }
+            for id in orphanGoldens { out += "  \(id.escapedForDisplay)\n" }
         }
-        let counts = Status.allCases.compactMap { s -> String? in
-            let n = count(s)
-            return n == 0 ? nil : "\(n) \(s.rawValue)"
-        }
-        out += "Results: " + (counts.isEmpty ? "no cases" : counts.joined(separator: ", ")) + String(format: " in %.2f s\n", seconds)
+        out += "Results: " + countsPhrase + String(format: " in %.2f s\n", seconds)
         out += summaryLine + "\n"
         return out
     }
 
-    /// The report as JSON (`--format json`).
+    /// `40 PASS, 1 FAIL`: the count of every result kind that occurred, in `Status` order.
+    var countsPhrase: String {
+        let counts = Status.allCases.compactMap { s -> String? in
+            let n = count(s)
+            return n == 0 ? nil : "\(n) \(s.rawValue)"
+        }
+        return counts.isEmpty ? "no cases" : counts.joined(separator: ", ")
+    }
+
+    /// The report as JSON (`--format json`): valid JSON whatever the strings hold. Ids, paths,
+    /// kernels, reasons and error messages are carried as they are (JSON can hold any string);
+    /// `message` is the text report's block for the case. Control characters are escaped by the
+    /// encoder, and so are DEL, C1 controls, U+2028/U+2029, bidirectional and other format
+    /// characters and noncharacters (`\u2028`), so that printing the file is safe too.
     public func json() -> String {
+        struct ErrorEntry: Encodable {
+            var file: String, line: Int, column: Int, message: String
+        }
         struct Entry: Encodable {
             var id: String, path: String, kernel: String?, status: String, seconds: Double
-            var reason: String?, message: String?, recording: Recording?
+            var reason: String?, message: String?, error: ErrorEntry?, recording: Recording?
         }
         struct Document: Encodable {
             var format = 1
@@ -51,45 +71,56 @@ extension RunReport {
                            cases: results.map { r in
                                Entry(id: r.id, path: r.path, kernel: r.kernel, status: r.status.rawValue, seconds: r.seconds,
                                      reason: r.reason, message: r.status.isSuccess && r.recording == nil ? nil : r.detailText(),
+                                     error: r.error.map { ErrorEntry(file: $0.location.file, line: $0.location.line,
+                                                                     column: $0.location.column, message: $0.message) },
                                      recording: r.recording)
                            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return String(decoding: (try? encoder.encode(doc)) ?? Data(), as: UTF8.self) + "\n"
+        // Times are finite; should one not be, it is written as a string rather than failing.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        guard let data = try? encoder.encode(doc) else {
+            // Not reachable with the types above; still a valid document if it were.
+            return "{\"format\": 1, \"error\": \"the report could not be encoded\"}\n"
+        }
+        return RunReport.escapeInvisibles(inJSON: String(decoding: data, as: UTF8.self)) + "\n"
     }
 
-    /// The report as JUnit XML (`--junit FILE`), one testcase per case.
-    public func junit() -> String {
-        func esc(_ s: String) -> String {
-            var out = ""
-            for u in s.unicodeScalars {
-                switch u {
-                case "&": out += "&amp;"
-                case "<": out += "&lt;"
-                case ">": out += "&gt;"
-                case "\"": out += "&quot;"
-                default:
-                    // XML 1.0 allows tab, newline, carriage return and characters from U+0020.
-                    if u.value < 0x20 && u != "\n" && u != "\t" && u != "\r" { out += "?" } else { out.unicodeScalars.append(u) }
-                }
-            }
-            return out
+    /// Replaces every unsafe non-ASCII scalar (and DEL) of encoded JSON with its `\uXXXX`
+    /// escape (a surrogate pair above U+FFFF). Such scalars can only stand inside strings
+    /// (JSON's structure is ASCII), where the escape means the same character.
+    static func escapeInvisibles(inJSON json: String) -> String {
+        guard json.unicodeScalars.contains(where: { $0.value >= 0x7F && TextEscape.isUnsafe($0) }) else { return json }
+        var out = ""
+        out.reserveCapacity(json.utf8.count)
+        for u in json.unicodeScalars {
+            guard u.value >= 0x7F && TextEscape.isUnsafe(u) else { out.unicodeScalars.append(u); continue }
+            for unit in String(u).utf16 { out += "\\u" + hex4(unit) }
         }
+        return out
+    }
+
+    /// The report as JUnit XML (`--junit FILE`), one testcase per case. Names and the skip
+    /// reason are attributes that hold the original text (line breaks and tabs as character
+    /// references, so that they survive attribute normalisation); the body of a failure is
+    /// the text report's block. Characters XML 1.0 forbids are replaced by their visible
+    /// escape (`\u{FFFE}`), so the file is always well-formed.
+    public func junit() -> String {
         let errors = count(.unresolved)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites>\n"
-        out += String(format: "<testsuite name=\"rnnspec\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"%.3f\">\n",
-                      results.count, failed - errors, errors, skipped, seconds)
+        out += "<testsuite name=\"rnnspec\" tests=\"\(results.count)\" failures=\"\(failed - errors)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", seconds))\">\n"
         for r in results {
-            let dir = r.id.split(separator: "/").dropLast().joined(separator: ".")
-            let name = String(r.id.split(separator: "/").last ?? "")
-            out += String(format: "  <testcase classname=\"%@\" name=\"%@\" time=\"%.3f\"", esc(dir.isEmpty ? "cases" : dir), esc(name), r.seconds)
+            let parts = r.id.split(separator: "/", omittingEmptySubsequences: false)
+            let dir = parts.dropLast().joined(separator: ".")
+            let name = String(parts.last ?? "")
+            out += "  <testcase classname=\"\(XMLText.attribute(dir.isEmpty ? "cases" : dir))\" name=\"\(XMLText.attribute(name))\" time=\"\(String(format: "%.3f", r.seconds))\""
             if r.status.isSuccess { out += "/>\n"; continue }
             out += ">\n"
-            let detail = esc(r.detailText())
+            let detail = XMLText.content(r.detailText())
             switch r.status {
-            case .unsupported: out += "    <skipped message=\"\(esc(r.reason ?? ""))\"/>\n"
-            case .unresolved: out += "    <error message=\"UNRESOLVED\">\(detail)</error>\n"
+            case .unsupported: out += "    <skipped message=\"\(XMLText.attribute(r.reason ?? ""))\"/>\n"
+            case .unresolved: out += "    <error message=\"\(r.status.rawValue)\">\(detail)</error>\n"
             default: out += "    <failure message=\"\(r.status.rawValue)\">\(detail)</failure>\n"
             }
             out += "  </testcase>\n"
@@ -99,17 +130,83 @@ extension RunReport {
     }
 }
 
+/// Escaping for XML 1.0 documents.
+enum XMLText {
+    /// Whether XML 1.0 allows the character: #x9 | #xA | #xD | [#x20-#xD7FF] |
+    /// [#xE000-#xFFFD] | [#x10000-#x10FFFF].
+    static func isAllowed(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x9, 0xA, 0xD, 0x20...0xD7FF, 0xE000...0xFFFD, 0x10000...0x10FFFF: return true
+        default: return false
+        }
+    }
+
+    /// Text for an attribute value in double quotes: markup escaped, tab, line feed and carriage
+    /// return as character references (a parser would turn them into spaces), forbidden
+    /// characters as their visible escape.
+    static func attribute(_ s: String) -> String {
+        escape(s) { u in
+            switch u {
+            case "\t": return "&#9;"
+            case "\n": return "&#10;"
+            case "\r": return "&#13;"
+            default: return nil
+            }
+        }
+    }
+
+    /// Text for element content: markup escaped (`]]>` cannot occur, as `>` is escaped), a
+    /// carriage return as a character reference (a parser would turn it into a line feed),
+    /// forbidden characters as their visible escape.
+    static func content(_ s: String) -> String {
+        escape(s) { $0 == "\r" ? "&#13;" : nil }
+    }
+
+    private static func escape(_ s: String, _ special: (Unicode.Scalar) -> String?) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for u in s.unicodeScalars {
+            switch u {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                if let replacement = special(u) {
+                    out += replacement
+                } else if isAllowed(u) {
+                    out.unicodeScalars.append(u)
+                } else {
+                    out += TextEscape.escape(u)
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Four upper-case hex digits.
+private func hex4(_ unit: UInt16) -> String {
+    let hex = String(unit, radix: 16, uppercase: true)
+    return String(repeating: "0", count: 4 - hex.count) + hex
+}
+
 extension CaseResult {
-    /// What went wrong (or what was recorded), several lines, ending with a newline.
+    /// What went wrong (or what was recorded), several lines, ending with a newline; safe to
+    /// print: the line breaks are rnnspec's own, and every piece of user text in it is escaped
+    /// (`String.escapedForDisplay`). The text report indents it under the case's header line.
     public func detailText() -> String {
         var out = ""
-        if let reason { out += "reason: \(reason)\n" }
+        if let reason { out += "reason: \(reason.escapedForDisplay)\n" }
         if let error { out += "\(error)\n" }
         for m in mismatches {
-            out += "\(path): output '\(m.output)' differs from the \(m.reference.rawValue):\n"
-            out += m.detail.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+            out += "\(path.escapedForDisplay): output '\(m.output.escapedForDisplay)' differs from the \(m.reference.rawValue):\n"
+            // The detail's lines are rnnspec's (Comparison writes them); each is escaped.
+            for line in m.detail.split(separator: "\n") { out += "  " + String(line).escapedForDisplay + "\n" }
         }
-        for note in notes { out += "\(note)\n" }
+        // A note is one line (it may name the case's path): a line break in it is escaped.
+        for note in notes { out += "\(note.escapedForDisplay)\n" }
         if let rec = recording {
             switch rec.action {
             case .created: out += "golden created\n"
@@ -117,7 +214,7 @@ extension CaseResult {
             case .unchanged: out += "golden unchanged\n"
             case .refused: out += "golden not written\n"
             }
-            for note in rec.notes { out += "  \(note)\n" }
+            for note in rec.notes { out += "  \(note.escapedForDisplay)\n" }
         }
         return out
     }

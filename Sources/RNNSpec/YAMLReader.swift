@@ -48,10 +48,13 @@ struct NodeReader {
     static func checkNesting(_ source: SourceText, limit: Int) throws {
         if nestingWithinLimitASCII(source.text, limit: limit) { return }
         var depth = 0, line = 1, column = 0
-        var inQuote: Character? = nil, inComment = false
-        for ch in source.text {
+        var inQuote: Unicode.Scalar? = nil, inComment = false, afterCR = false
+        for ch in source.text.unicodeScalars {
             column += 1
-            if ch == "\n" { line += 1; column = 0; inComment = false; continue }
+            // Lines and columns as libyaml counts them (CR LF is one break; columns in scalars).
+            if ch == "\n" && afterCR { afterCR = false; column = 0; continue }
+            afterCR = ch == "\r"
+            if SourceText.isLineBreak(ch) { line += 1; column = 0; inComment = false; continue }
             if inComment { continue }
             if let q = inQuote { if ch == q { inQuote = nil }; continue }
             switch ch {
@@ -146,10 +149,8 @@ struct NodeReader {
         case let .duplicatedKeysInMapping(duplicates, context):
             return source.error("duplicate key '\(duplicates.joined(separator: "', '"))' in a mapping: each key may appear once",
                                 line: context.mark.line, column: context.mark.column)
-        case let .reader(problem, offset, _, _):
-            var message = "cannot read the file: \(problem)"
-            if let offset { message += " (at byte \(offset))" }
-            return SpecError(message, at: source.location(line: 1, column: 1))
+        case let .reader(problem, offset, value, _):
+            return source.readerError(problem: problem, offset: offset, value: value)
         default:
             return SpecError("invalid YAML: \(error)", at: source.location(line: 1, column: 1))
         }

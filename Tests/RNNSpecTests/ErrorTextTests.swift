@@ -148,7 +148,7 @@ final class ErrorTextTests: XCTestCase {
         let p = try TempProject()
         let url = p.root.appendingPathComponent("cases/c.yaml")
         try Data("kernel: rnn.step\ntitle: caf".utf8 + [0xE9, 0x0A]).write(to: url)
-        XCTAssertEqual("\(try p.result("c").error!)", "cases/c.yaml:2:11: error: the file is not valid UTF-8 (invalid byte 0xE9 at byte 27); save it as UTF-8")
+        XCTAssertEqual("\(try p.result("c").error!)", "cases/c.yaml:2:11: error: the file is not valid UTF-8 (invalid byte 0xE9 at byte 27); save it as UTF-8\ntitle: caf\\x{E9}\n          ^")
     }
 
     func testKernelRejectionPointsAtTheInput() throws {
