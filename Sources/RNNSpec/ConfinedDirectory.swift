@@ -560,16 +560,6 @@ func scalarSpelling(_ s: String) -> String {
     return out
 }
 
-/// Text with control characters and line breaks written as `\u{…}`, so that a file name
-/// cannot start a line of its own in rnnspec's output.
-func visibleText(_ s: String) -> String {
-    var out = ""
-    for u in s.unicodeScalars {
-        if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
-            out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
-        } else {
-            out.unicodeScalars.append(u)
-        }
-    }
-    return out
-}
+/// Text as rnnspec prints it: control characters, line breaks and invisible format characters as
+/// visible escapes (`String.escapedForDisplay`), so that a file name cannot start a line of its own.
+func visibleText(_ s: String) -> String { s.escapedForDisplay }

@@ -138,7 +138,7 @@ public struct FrontEnd: Sendable {
         }
         try project.validate(for: .new)
         let url = try project.writeSkeleton(kernel: kernel.spec, path: path)
-        let shown = project.display(url)
+        let shown = visibleText(project.display(url))
         stdout("wrote \(shown)\nnext: edit its values, then `rnnspec regen \(shown)` and review the golden it writes\n")
         return .success
     }

@@ -62,11 +62,19 @@ public struct CaseResult: Sendable {
     public var recording: Recording?
     public var seconds: Double = 0
 
-    public init(id: String, path: String, kernel: String?, status: Status) {
+    public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
+                mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
+                recording: Recording? = nil, seconds: Double = 0) {
         self.id = id
         self.path = path
         self.kernel = kernel
         self.status = status
+        self.reason = reason
+        self.mismatches = mismatches
+        self.error = error
+        self.notes = notes
+        self.recording = recording
+        self.seconds = seconds
     }
 }
 
@@ -257,6 +265,7 @@ public struct Runner: Sendable {
             result.status = settled.status
             result.error = settled.error
             result.reason = settled.reason
+            result.notes = settled.notes
             return result
         }
         result.mismatches += expectationStage(c, reply.outputs)
@@ -285,6 +294,7 @@ public struct Runner: Sendable {
         var status: Status
         var error: SpecError?
         var reason: String?
+        var notes: [String] = []
     }
 
     /// Execute: the kernel runs (with the gradcheck's finite differences) in a worker or here.
@@ -316,9 +326,9 @@ public struct Runner: Sendable {
                 "the case did not finish within \(NumberText.format(seconds)) s (\(source)); its worker was stopped", at: c.timeout != nil ? "timeout" : "kernel")))
         case .success(.died(let death)):
             let message = death.ranOutOfMemory
-                ? "the case ran out of memory: its worker process hit the cap of \(options.maxMemoryBytes >> 20) MiB (--max-memory) and died; \(death)"
+                ? "the case ran out of memory: its worker process hit the cap of \(options.maxMemoryBytes >> 20) MiB (--max-memory) and died: \(death)"
                 : "the case crashed its worker process: \(death)"
-            return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel")))
+            return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel"), notes: death.notes))
         case .success(.violated(let what)):
             return .failure(Settled(status: .unresolved, error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
         }

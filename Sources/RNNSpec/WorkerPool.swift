@@ -67,6 +67,7 @@ public struct WorkerDeath: Sendable, CustomStringConvertible {
             || t.contains("bad_alloc") || t.contains("memoryerror")
     }
 
+    /// One line: how the worker ended (`lastWords` has what it wrote).
     public var description: String {
         var s: String
         if let signal {
@@ -76,9 +77,13 @@ public struct WorkerDeath: Sendable, CustomStringConvertible {
         } else {
             s = "the worker closed its output before answering"
         }
-        let words = lastWords
-        if !words.isEmpty { s += "; its last standard-error lines:\n" + words.map { "  | " + $0 }.joined(separator: "\n") }
         return s
+    }
+
+    /// The last standard-error lines, as notes of a result.
+    public var notes: [String] {
+        let words = lastWords
+        return words.isEmpty ? [] : ["the worker's last standard-error lines:"] + words.map { "  | " + $0 }
     }
 
     /// The last lines of standard error that say something: a Swift runtime's stack trace is left out,
@@ -177,7 +182,8 @@ final class WorkerProcess: @unchecked Sendable {
             throw WorkerStartError(description: "`\(command.display)` said nothing within \(Int(timeout)) s of starting")
         case .closed, .tooLong:
             let death = reap()
-            throw WorkerStartError(description: "`\(command.display)` did not start: \(death)")
+            let words = death.lastWords.isEmpty ? "" : "; its last standard-error lines: " + death.lastWords.joined(separator: " | ")
+            throw WorkerStartError(description: "`\(command.display)` did not start: \(death)\(words)")
         }
     }
 

@@ -30,7 +30,7 @@ struct RNNSpecCommand: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code != .success && code != .failure && code.rawValue == ExitCode.validationFailure.rawValue {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data((fullMessage(for: error).escapedKeepingLines + "\n").utf8))
                 Foundation.exit(ExitStatus.usage.rawValue)
             }
             exit(withError: error)

@@ -67,7 +67,7 @@ final class PruneTests: XCTestCase {
         _ = try p.run(record: .all)
         try FileManager.default.removeItem(at: p.root.appendingPathComponent("cases/x\nPASS: forged.yaml"))
         let (_, out) = try prune(p, dryRun: false)
-        XCTAssertEqual(out, "deleted golden/x\\u{A}PASS: forged.yaml\n1 golden file with no case deleted\n")
+        XCTAssertEqual(out, "deleted golden/x\\nPASS: forged.yaml\n1 golden file with no case deleted\n")
         XCTAssertNil(p.golden("x\nPASS: forged"))
     }
 
