@@ -96,15 +96,14 @@ public struct CaseLoader: Sendable {
     ///   - id: its case id (path under the cases root, no extension).
     ///   - displayPath: how messages name the file.
     public func load(url: URL, id: String, displayPath: String) throws -> Case {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SpecError("cannot read the file: \(error.localizedDescription)", at: SourceLocation(file: displayPath, line: 0, column: 0))
-        }
+        // The size is checked before the file is read, and no more than the limit is read.
+        let data = try limits.readFile(url, display: displayPath)
         return try load(data: data, id: id, displayPath: displayPath)
     }
 
     /// Loads a case from the bytes of a file.
     public func load(data: Data, id: String, displayPath: String) throws -> Case {
+        try limits.checkFileBytes(data.count, file: displayPath)
         guard let text = String(validatingUTF8Data: data) else {
             let offset = firstInvalidUTF8Offset(data)
             let (line, column) = lineAndColumn(ofByte: offset, in: data)
@@ -112,7 +111,7 @@ public struct CaseLoader: Sendable {
                             at: SourceLocation(file: displayPath, line: line, column: column))
         }
         let source = SourceText(path: displayPath, text: text)
-        guard let root = try NodeReader.compose(source) else {
+        guard let root = try NodeReader.compose(source, limits: limits) else {
             throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
                             at: source.location(line: 1, column: 1))
         }
@@ -358,7 +357,7 @@ public struct CaseLoader: Sendable {
         while progress {
             progress = false
             for (input, shape, actual) in chosen {
-                for (dim, extent) in zip(shape, actual) where !dim.isWildcard && dim.evaluate(bindings) == nil {
+                for (dim, extent) in zip(shape, actual) where !dim.isWildcard && (try? dim.evaluate(bindings)) == .some(nil) {
                     if let (symbol, v) = dim.solve(for: extent, bindings) {
                         bindings[symbol] = v
                         boundBy[symbol] = input.name
@@ -369,7 +368,11 @@ public struct CaseLoader: Sendable {
         }
         for (input, shape, actual) in chosen {
             for (axis, (dim, extent)) in zip(shape, actual).enumerated() where !dim.isWildcard {
-                let expected = dim.evaluate(bindings)
+                let expected: Int?
+                do { expected = try dim.evaluate(bindings) } catch let overflow as DimOverflow {
+                    let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
+                    throw reader.error("input '\(input.name)' has shape \(actual.shapeText) and \(spec.name) expects \(declared); axis \(axis): \(overflow)", at: nodes[input.name]!)
+                }
                 if expected != extent {
                     let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
                     let context = dim.symbols.compactMap { s in bindings[s].map { "\(s) = \($0) from '\(boundBy[s]!)'" } }

@@ -3,11 +3,99 @@ import Foundation
 import RNNKernels
 import Yams
 
-/// Limits that keep a hostile file from exhausting memory.
-public struct LoadLimits: Sendable {
+/// Limits that keep a hostile file from exhausting memory, checked before the work they bound.
+///
+/// - `maxFileBytes` is checked on the file's size before it is read (and on the bytes, for text
+///   that arrives as data), for case files and goldens alike.
+/// - `maxElements` bounds the scalars a case or golden holds. The libyaml token pre-scan counts
+///   every scalar of the file (numbers, words and keys alike) and every empty value or empty
+///   list, before any node is built, and refuses a file with more than
+///   `maxElements + scalarAllowance` of them; decoding then counts the elements of each tensor
+///   (generators included, each element once) against `maxElements` itself. With the nesting
+///   limit of 64 levels, the node tree is at most 65 nodes per counted scalar, so its memory is
+///   bounded by the limit before it is built.
+public struct LoadLimits: Sendable, Equatable {
     /// The most scalars one case may hold across all its inputs and expectations.
     public var maxElements: Int
-    public init(maxElements: Int = 50_000_000) { self.maxElements = maxElements }
+    /// The largest case file or golden read, in bytes.
+    public var maxFileBytes: Int
+
+    /// Scalars a file may hold beyond `maxElements` before the pre-scan refuses it: the keys,
+    /// kernel name, params, tags and shape lists around the data. The largest case or golden in
+    /// the suite uses fewer than 400.
+    public static let scalarAllowance = 4096
+
+    /// 256 MiB. A case at the default element limit (50,000,000) written compactly (`0, ` is
+    /// the shortest number with its separator, about 5 bytes with a typical digit or two) needs
+    /// about 250 MB, so the default admits any file the element limit admits in compact form, and
+    /// refuses a multi-gigabyte file (or a link to a device) before it is read. Goldens print
+    /// float64 numbers in full (about 20 bytes each): one above about 12,000,000 such numbers
+    /// needs a larger limit (`--max-file-bytes`).
+    public static let defaultMaxFileBytes = 256 << 20
+
+    public init(maxElements: Int = 50_000_000, maxFileBytes: Int = LoadLimits.defaultMaxFileBytes) {
+        self.maxElements = maxElements
+        self.maxFileBytes = maxFileBytes
+    }
+
+    /// The most scalars the token pre-scan lets through: `maxElements + scalarAllowance`.
+    public var maxScalars: Int {
+        let (n, overflow) = maxElements.addingReportingOverflow(Self.scalarAllowance)
+        return overflow ? Int.max : n
+    }
+
+    /// Refuses a file of `byteCount` bytes over `maxFileBytes`; `file` is how messages name it.
+    /// A pure function of the count, for every reader of case files and goldens to call on the
+    /// size (`fstat`) before reading and on the bytes read.
+    public func checkFileBytes(_ byteCount: Int, file: String) throws {
+        guard byteCount > maxFileBytes else { return }
+        throw SpecError("the file is \(byteCount) bytes, over the limit of \(maxFileBytes) bytes (raise it with --max-file-bytes)",
+                        at: SourceLocation(file: file, line: 0, column: 0))
+    }
+
+    /// Reads a whole file, refusing it before reading when its size is over `maxFileBytes`, and
+    /// reading at most `maxFileBytes + 1` bytes in any case (a file that grows, or a device). Only
+    /// regular files are read: a FIFO, socket or device (through a link) is refused.
+    public func readFile(_ url: URL, display: String) throws -> Data {
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SpecError("cannot read the file: \(String(cString: strerror(errno)))", at: SourceLocation(file: display, line: 0, column: 0))
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw SpecError("cannot read the file: \(String(cString: strerror(errno)))", at: SourceLocation(file: display, line: 0, column: 0))
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw SpecError("cannot read the file: it is a directory", at: SourceLocation(file: display, line: 0, column: 0))
+        default: throw SpecError("cannot read the file: it is not a regular file (a device, FIFO or socket)", at: SourceLocation(file: display, line: 0, column: 0))
+        }
+        try checkFileBytes(Int(st.st_size), file: display)
+        let capacity = Int(st.st_size) < maxFileBytes ? Int(st.st_size) + 1 : maxFileBytes
+        var data = Data(count: max(capacity, 1))
+        var length = 0
+        var failure: Int32 = 0
+        while true {
+            if length == data.count {
+                // The file grew after fstat: read on, up to one byte over the limit.
+                guard length <= maxFileBytes else { break }
+                data.count = min(maxFileBytes + 1, max(length * 2, 4096))
+            }
+            let n = data.withUnsafeMutableBytes { buffer in
+                Glibc.read(fd, buffer.baseAddress! + length, buffer.count - length)
+            }
+            if n < 0 { if errno == EINTR { continue }; failure = errno; break }
+            if n == 0 { break }
+            length += n
+        }
+        if failure != 0 {
+            throw SpecError("cannot read the file: \(String(cString: strerror(failure)))", at: SourceLocation(file: display, line: 0, column: 0))
+        }
+        try checkFileBytes(length, file: display)
+        data.count = length
+        return data
+    }
 }
 
 /// Reads Yams nodes of one file into rnnspec values, turning every problem into a
@@ -28,11 +116,12 @@ struct NodeReader {
     /// Parses the text into its root node, turning Yams' errors into located errors.
     ///
     /// Before Yams builds nodes, a linear pass over libyaml's tokens refuses anchors and
-    /// aliases (an alias bomb expands to billions of nodes) and nesting deeper than
-    /// `maxDepth` (the composer recurses once per level).
-    static func compose(_ source: SourceText, maxDepth: Int = 64) throws -> Node? {
+    /// aliases (an alias bomb expands to billions of nodes), nesting deeper than `maxDepth`
+    /// (the composer recurses once per level) and more scalars than `limits.maxScalars` (Yams
+    /// spends about 300 bytes on a node: the limit is checked before they are built).
+    static func compose(_ source: SourceText, maxDepth: Int = 64, limits: LoadLimits = LoadLimits()) throws -> Node? {
         try checkNesting(source, limit: maxDepth)
-        try scanTokens(source, maxDepth: maxDepth)
+        try scanTokens(source, maxDepth: maxDepth, maxScalars: limits.maxScalars, maxElements: limits.maxElements)
         do {
             // No implicit tag resolution: rnnspec reads every scalar from its text, and the
             // default resolver's regular expressions (run on every mapping key, to check for
@@ -94,22 +183,55 @@ struct NodeReader {
     }
 
     /// Scans libyaml's tokens (no nodes are built): anchors and aliases are refused, and so is
-    /// block or flow nesting deeper than `maxDepth`. Syntax errors are left to the composer,
-    /// which reports them with their context.
-    static func scanTokens(_ source: SourceText, maxDepth: Int) throws {
+    /// block or flow nesting deeper than `maxDepth`, and a file with more than `maxScalars`
+    /// scalars. Syntax errors are left to the composer, which reports them with their context.
+    ///
+    /// Counted: every scalar token (numbers, words, keys), and every place where a node is
+    /// expected but none is written (an empty value `key:`, an empty `- ` entry, an empty list
+    /// `[]` or mapping `{}`), since the composer builds a node there too. Every other node is a
+    /// list or mapping around these, at most `maxDepth` of them per counted one, so the count
+    /// bounds the node tree before it exists.
+    static func scanTokens(_ source: SourceText, maxDepth: Int, maxScalars: Int = Int.max, maxElements: Int = Int.max) throws {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return }
         defer { yaml_parser_delete(&parser) }
-        var bytes = Array(source.text.utf8)
-        try bytes.withUnsafeMutableBufferPointer { buffer in
+        var text = source.text
+        try text.withUTF8 { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var depth = 0
+            var scalars = 0
+            // The previous token opened a place for a node (after `key`, `:`, `-`, `,`, `[`, `{`
+            // or a tag); `afterValue`: that token was `:` (where `-` starts an indentless list).
+            var expectingNode = false, afterValue = false
             var token = yaml_token_t()
             while true {
                 guard yaml_parser_scan(&parser, &token) == 1 else { return }
                 let type = token.type
                 let mark = token.start_mark
                 yaml_token_delete(&token)
+                switch type {
+                case YAML_SCALAR_TOKEN, YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN,
+                     YAML_BLOCK_SEQUENCE_START_TOKEN, YAML_BLOCK_MAPPING_START_TOKEN, YAML_TAG_TOKEN,
+                     YAML_ANCHOR_TOKEN, YAML_ALIAS_TOKEN:
+                    break
+                case YAML_BLOCK_ENTRY_TOKEN where afterValue:
+                    break
+                default:
+                    if expectingNode { scalars += 1 }   // an empty node
+                }
+                if type == YAML_SCALAR_TOKEN { scalars += 1 }
+                if scalars > maxScalars {
+                    throw source.error("the file holds more than \(maxScalars) scalars (numbers, words and keys): the limit is \(maxElements) elements per case plus \(LoadLimits.scalarAllowance) for keys and words (raise it with --max-elements)",
+                                       line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                }
+                switch type {
+                case YAML_KEY_TOKEN, YAML_VALUE_TOKEN, YAML_BLOCK_ENTRY_TOKEN, YAML_FLOW_ENTRY_TOKEN,
+                     YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN, YAML_TAG_TOKEN:
+                    expectingNode = true
+                default:
+                    expectingNode = false
+                }
+                afterValue = type == YAML_VALUE_TOKEN
                 switch type {
                 case YAML_STREAM_END_TOKEN, YAML_NO_TOKEN:
                     return
@@ -205,8 +327,38 @@ struct NodeReader {
         return s.string
     }
 
+    /// Whether a scalar is written as a string: quoted (`"1.0"`, `'1.0'`), a block scalar (`|`,
+    /// `>`) or tagged (`!!str 1.0`, `! 1.0`). Such a scalar is never read as a number or boolean.
+    /// (Yams gives an untagged plain scalar the implicit tag, whose name is empty; the tag is
+    /// read before anything resolves it.)
+    func isWrittenAsString(_ s: Node.Scalar) -> Bool {
+        if s.style != .plain && s.style != .any { return true }
+        let tag = s.tag.description
+        return !(tag.isEmpty || tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:bool")
+    }
+
+    /// "the string '1.0'" with how it was made one.
+    func describeString(_ s: Node.Scalar) -> String {
+        let how: String
+        switch s.style {
+        case .singleQuoted, .doubleQuoted: how = "quoted"
+        case .literal, .folded: how = "a block scalar"
+        default: how = "tagged \(s.tag.description.replacingOccurrences(of: "tag:yaml.org,2002:", with: "!!"))"
+        }
+        return "the string '\(s.string)' (\(how), so a string, not a number or boolean; write numbers without quotes)"
+    }
+
     func real(_ node: Node, _ what: String) throws -> Double {
-        guard case .scalar(let s) = node, let v = NumberText.parseReal(s.string) else {
+        guard case .scalar(let s) = node else {
+            throw error("\(what) must be a number, found \(describe(node))", at: node)
+        }
+        if isWrittenAsString(s), !s.string.isEmpty {
+            throw error("\(what) must be a number, found \(describeString(s))", at: node)
+        }
+        guard let v = NumberText.parseReal(s.string) else {
+            if NumberText.overflows(s.string) {
+                throw error("\(what): \(s.string) overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf", at: node)
+            }
             throw error("\(what) must be a number, found \(describe(node))", at: node)
         }
         return v
@@ -214,13 +366,17 @@ struct NodeReader {
 
     func integer(_ node: Node, _ what: String) throws -> Int {
         guard case .scalar(let s) = node else { throw error("\(what) must be an integer, found \(describe(node))", at: node) }
+        if isWrittenAsString(s), !s.string.isEmpty {
+            throw error("\(what) must be an integer, found \(describeString(s))", at: node)
+        }
         if let v = NumberText.parseInteger(s.string) { return v }
         // Digits with at most a leading sign that Int cannot hold: too large.
         let digits = s.string.hasPrefix("-") || s.string.hasPrefix("+") ? s.string.dropFirst() : Substring(s.string)
         if !digits.isEmpty, digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) {
             throw error("\(what): \(s.string) is too large for a 64-bit integer", at: node)
         }
-        if let v = NumberText.parseReal(s.string) {
+        if NumberText.parseReal(s.string) != nil || NumberText.overflows(s.string) {
+            let v = NumberText.parseReal(s.string) ?? .infinity
             let kind = v.isNaN || v.isInfinite ? "'\(s.string)'" : "the number '\(s.string)'"
             throw error("\(what) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent", at: node)
         }
@@ -229,6 +385,9 @@ struct NodeReader {
 
     func boolean(_ node: Node, _ what: String) throws -> Bool {
         guard case .scalar(let s) = node else { throw error("\(what) must be true or false, found \(describe(node))", at: node) }
+        if isWrittenAsString(s) {
+            throw error("\(what) must be true or false, found \(describeString(s))", at: node)
+        }
         switch s.string {
         case "true", "True", "TRUE": return true
         case "false", "False", "FALSE": return false
@@ -248,20 +407,38 @@ struct NodeReader {
 
     // MARK: Shapes and element budget
 
-    /// A shape list such as `[2, 3]`: non-negative extents whose product fits the element limit.
-    mutating func shape(_ node: Node, _ what: String) throws -> [Int] {
+    /// A shape list such as `[2, 3]`: non-negative extents whose product fits the element limit,
+    /// counted against it unless `reserve` is false (a reshape, or a golden whose values are
+    /// counted as they are read). The product of the non-zero extents must fit the limit too:
+    /// a zero-size tensor `[0, 2^62]` holds nothing, but a kernel multiplying its other extents
+    /// would overflow, so such shapes are refused with the numbers.
+    mutating func shape(_ node: Node, _ what: String, reserve: Bool = true) throws -> [Int] {
         let dims = try list(node, "\(what) shape").map { try integer($0, "\(what): a dimension") }
         if let bad = dims.first(where: { $0 < 0 }) {
             throw error("\(what): dimension \(bad) is negative; a shape lists extents ≥ 0", at: node)
         }
-        var total = 1
-        for d in dims {
-            let (p, overflow) = total.multipliedReportingOverflow(by: d)
-            if overflow { throw error("\(what): shape \(dims.shapeText) overflows a 64-bit element count", at: node) }
-            total = p
-        }
-        try reserve(total, at: node, what)
+        let total = try elementCount(dims, at: node, what)
+        if reserve { try self.reserve(total, at: node, what) }
         return dims
+    }
+
+    /// The number of elements of a shape of non-negative extents, or a located error with the
+    /// numbers when the product overflows 64 bits or when the product of its non-zero extents is
+    /// over the element limit (an empty tensor with a huge extent).
+    func elementCount(_ dims: [Int], at node: Node, _ what: String) throws -> Int {
+        var nonZero = 1
+        for d in dims where d != 0 {
+            let (p, overflow) = nonZero.multipliedReportingOverflow(by: d)
+            if overflow { throw error("\(what): shape \(dims.shapeText) overflows a 64-bit element count", at: node) }
+            nonZero = p
+        }
+        if dims.contains(0) {
+            if nonZero > limits.maxElements {
+                throw error("\(what): shape \(dims.shapeText) is empty, but its non-zero extents multiply to \(nonZero), over the limit of \(limits.maxElements) elements per case (raise it with --max-elements)", at: node)
+            }
+            return 0
+        }
+        return nonZero
     }
 
     /// Counts `count` more scalars against the limit.
@@ -362,7 +539,7 @@ struct NodeReader {
             let shape = try self.shape(shapeNode, what)
             let dataNode = field("data")!
             let items = try list(dataNode, "\(what) data")
-            let expected = shape.reduce(1, *)
+            let expected = try elementCount(shape, at: shapeNode, what)
             guard items.count == expected else {
                 throw error("\(what): shape \(shape.shapeText) needs \(expected) numbers but data has \(items.count)", at: dataNode)
             }
@@ -371,7 +548,10 @@ struct NodeReader {
             try checkKeys(entries, allowed: ["eye", "scale"], in: "\(what) eye generator")
             let eyeNode = field("eye")!
             let dims: [Int]
-            if case .sequence = eyeNode { dims = try shape(eyeNode, what) } else {
+            if case .sequence(let seq) = eyeNode {
+                guard seq.count == 2 else { throw error("\(what): eye takes N or [rows, columns]", at: eyeNode) }
+                dims = try shape(eyeNode, what)
+            } else {
                 let n = try integer(eyeNode, "\(what): eye")
                 guard n >= 0 else { throw error("\(what): eye needs a size ≥ 0", at: eyeNode) }
                 let nodeShape = [n, n]
@@ -401,11 +581,17 @@ struct NodeReader {
             guard (2...3).contains(args.count) else { throw error("\(what): range takes N, [start, stop] or [start, stop, step]", at: rangeNode) }
             let step = args.count == 3 ? args[2] : 1
             guard step != 0, step.isFinite, args[0].isFinite, args[1].isFinite else { throw error("\(what): range needs finite bounds and a non-zero step", at: rangeNode) }
+            // (stop − start) / step may overflow to ±inf, or be negative or NaN: only a count in
+            // 0...limit is converted to an integer.
             let countD = ((args[1] - args[0]) / step).rounded(.up)
-            guard countD < Double(limits.maxElements) + 1 else {
-                throw error("\(what): range needs \(countD) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)", at: rangeNode)
+            let count: Int
+            if countD.isNaN || countD <= 0 {
+                count = 0
+            } else if countD <= Double(limits.maxElements), countD < 0x1p62 {
+                count = Int(countD)
+            } else {
+                throw error("\(what): range [\(args.map { NumberText.format($0) }.joined(separator: ", "))] needs \(NumberText.format(countD)) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)", at: rangeNode)
             }
-            let count = max(0, Int(countD))
             try reserve(count, at: rangeNode, what)
             let values = (0..<count).map { args[0] + Double($0) * step }
             return try reshaped(Tensor(values), field("shape"), what)
@@ -415,11 +601,14 @@ struct NodeReader {
             let args = try list(lsNode, "\(what): linspace")
             guard args.count == 3 else { throw error("\(what): linspace takes [start, stop, count]", at: lsNode) }
             let a = try real(args[0], "\(what): start"), b = try real(args[1], "\(what): stop")
+            guard a.isFinite, b.isFinite else { throw error("\(what): linspace needs a finite start and stop", at: lsNode) }
             let n = try integer(args[2], "\(what): count")
             guard n >= 0 else { throw error("\(what): linspace count must be ≥ 0", at: args[2]) }
-            try reserve(n, at: lsNode, what)
-            // numpy.linspace: start + k·step, and the last point exactly `stop`.
+            try reserve(n, at: args[2], what)
+            // numpy.linspace: start + k·step, and the last point exactly `stop`. (b − a) may
+            // overflow for finite bounds of opposite signs near the largest double: refused.
             let step = n > 1 ? (b - a) / Double(n - 1) : 0
+            guard step.isFinite else { throw error("\(what): linspace from \(NumberText.format(a)) to \(NumberText.format(b)) overflows float64", at: lsNode) }
             var values = (0..<n).map { a + Double($0) * step }
             if n > 1 { values[n - 1] = b }
             return try reshaped(Tensor(values), field("shape"), what)
@@ -439,26 +628,44 @@ struct NodeReader {
                 throw error("\(what): \(key) goes with \(dist == "normal" ? "uniform" : "normal"); \(dist) takes \(listPhrase(allowedParams, conjunction: "and"))", at: keyNode)
             }
             var rng = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
-            let n = shape.reduce(1, *)
-            let values: [Double]
+            let n = try elementCount(shape, at: shapeNode, what)
+            // The distribution's parameters must be finite (a NaN or infinite mean, std or bound
+            // gives no distribution); std ≥ 0, like numpy's scale.
+            func parameter(_ key: String, default value: Double) throws -> Double {
+                guard let node = field(key) else { return value }
+                let v = try real(node, "\(what): \(key)")
+                guard v.isFinite else { throw error("\(what): \(key) must be finite, found \(NumberText.format(v))", at: node) }
+                return v
+            }
+            var values: [Double]
             if dist == "normal" {
-                let mean = try field("mean").map { try real($0, "\(what): mean") } ?? 0
-                let std = try field("std").map { try real($0, "\(what): std") } ?? 1
+                let mean = try parameter("mean", default: 0)
+                let std = try parameter("std", default: 1)
+                guard std >= 0 else { throw error("\(what): std must be ≥ 0, found \(NumberText.format(std))", at: field("std")!) }
                 values = (0..<n).map { _ in mean + std * rng.nextNormal() }
             } else {
-                let low = try field("low").map { try real($0, "\(what): low") } ?? 0
-                let high = try field("high").map { try real($0, "\(what): high") } ?? 1
+                let low = try parameter("low", default: 0)
+                let high = try parameter("high", default: 1)
+                guard (high - low).isFinite else {
+                    throw error("\(what): high − low (\(NumberText.format(high)) − \(NumberText.format(low))) overflows float64", at: field("high") ?? node)
+                }
                 values = (0..<n).map { _ in low + (high - low) * rng.nextUniform() }
+            }
+            // Finite parameters near the largest double can still overflow a value.
+            if let bad = values.firstIndex(where: { !$0.isFinite }) {
+                throw error("\(what): random value \(bad) overflows float64 (\(NumberText.format(values[bad]))); use smaller parameters", at: node)
             }
             return Tensor(shape: shape, scalars: values)
         }
     }
 
+    /// The generator's values in `shape:`; they were counted against the limit once, when made.
     mutating func reshaped(_ t: Tensor<Double>, _ shapeNode: Node?, _ what: String) throws -> Tensor<Double> {
         guard let shapeNode else { return t }
-        let s = try shape(shapeNode, what)
-        guard s.reduce(1, *) == t.count else {
-            throw error("\(what): shape \(s.shapeText) holds \(s.reduce(1, *)) elements but the generator makes \(t.count)", at: shapeNode)
+        let s = try shape(shapeNode, what, reserve: false)
+        let count = try elementCount(s, at: shapeNode, what)
+        guard count == t.count else {
+            throw error("\(what): shape \(s.shapeText) holds \(count) elements but the generator makes \(t.count)", at: shapeNode)
         }
         return t.reshaped(s)
     }
