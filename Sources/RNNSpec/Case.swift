@@ -134,7 +134,7 @@ public struct CaseLoader: Sendable {
         }
         let kernelName = try reader.string(kernelField.value, "kernel")
         guard let kernel = registry.kernel(named: kernelName) else {
-            let near = closestMatches(to: kernelName, in: registry.names)
+            let near = suggestions(for: kernelName, in: registry.names)
             var message = "unknown kernel '\(kernelName)'"
             message += near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"
             throw reader.error(message, at: kernelField.value)
@@ -161,7 +161,7 @@ public struct CaseLoader: Sendable {
             for entry in entries {
                 guard let ps = spec.param(entry.key) else {
                     var message = "\(spec.name) has no param '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.params.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.params.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += spec.params.isEmpty ? "; it takes no params" : " (its params: \(spec.params.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -183,7 +183,7 @@ public struct CaseLoader: Sendable {
             for entry in entries {
                 guard let input = spec.input(entry.key) else {
                     var message = "\(spec.name) has no input '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.inputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.inputs.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -205,7 +205,7 @@ public struct CaseLoader: Sendable {
             for entry in try reader.mapping(e.value, "expect") {
                 guard let output = spec.output(entry.key) else {
                     var message = "\(spec.name) has no output '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.outputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.outputs.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += " (its outputs: \(spec.outputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -259,7 +259,7 @@ public struct CaseLoader: Sendable {
             let name = try reader.string(item, "gradcheck wrt")
             guard candidates.contains(name) else {
                 var message = "\(spec.name) reports no gradient for '\(name)'"
-                if let near = closestMatch(to: name, in: candidates) { message += "; did you mean '\(near)'?" }
+                if let near = suggestion(for: name, in: candidates) { message += "; did you mean '\(near)'?" }
                 message += " (it reports gradients for \(listPhrase(candidates, conjunction: "and")))"
                 throw reader.error(message, at: item)
             }
@@ -322,7 +322,7 @@ public struct CaseLoader: Sendable {
             let v = try reader.string(node, what)
             guard words.contains(v) else {
                 var message = "\(what) must be one of \(listPhrase(words)), found '\(v)'"
-                if let near = closestMatch(to: v, in: words) { message += "; did you mean '\(near)'?" }
+                if let near = suggestion(for: v, in: words) { message += "; did you mean '\(near)'?" }
                 throw reader.error(message, at: node)
             }
             return .string(v)

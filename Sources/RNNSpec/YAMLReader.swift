@@ -304,7 +304,7 @@ struct NodeReader {
     func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], in what: String) throws {
         for entry in entries where !allowed.contains(entry.key) {
             var message = "unknown field '\(entry.key)' in \(what)"
-            if let near = closestMatch(to: entry.key, in: allowed) {
+            if let near = suggestion(for: entry.key, in: allowed) {
                 message += "; did you mean '\(near)'?"
             } else {
                 message += "; expected one of " + listPhrase(allowed)
@@ -526,7 +526,7 @@ struct NodeReader {
             let message = kinds.isEmpty
                 ? "\(what): a mapping value must be {shape, data} or a generator: eye, zeros, ones, full, range, linspace or random"
                 : "\(what): give one of \(listPhrase(kinds, conjunction: "and")), not several"
-            if kinds.isEmpty, let first = entries.first, let near = closestMatch(to: first.key, in: ["data", "eye", "zeros", "ones", "full", "range", "linspace", "random"]) {
+            if kinds.isEmpty, let first = entries.first, let near = suggestion(for: first.key, in: ["data", "eye", "zeros", "ones", "full", "range", "linspace", "random"]) {
                 throw error("\(what): unknown field '\(first.key)'; did you mean '\(near)'?", at: first.keyNode)
             }
             throw error(message, at: node)
@@ -669,4 +669,30 @@ struct NodeReader {
         }
         return t.reshaped(s)
     }
+}
+
+// MARK: Suggestions for words of any length
+
+/// `closestMatch(to:in:)` for a word of any length. A word longer than twice the longest
+/// candidate plus 4 is beyond its edit-distance threshold from every candidate, so it is not
+/// compared: the distance costs |word|·|candidate| steps, and a key or kernel name of a few
+/// megabytes took minutes.
+func suggestion(for word: String, in candidates: [String]) -> String? {
+    let longest = candidates.map(\.count).max() ?? 0
+    guard word.unicodeScalars.count <= 2 * longest + 4 else { return nil }
+    return closestMatch(to: word, in: candidates)
+}
+
+/// `closestMatches(to:in:)` for a word of any length. Beyond twice the longest candidate plus
+/// 6, only candidates the word starts with can match, and their distance is the difference in
+/// length (deletions), so the result is the same without computing any distance.
+func suggestions(for word: String, in candidates: [String], limit: Int = 3) -> [String] {
+    let longest = candidates.map { $0.unicodeScalars.count }.max() ?? 0
+    let length = word.unicodeScalars.count
+    guard length > 2 * longest + 6 else { return closestMatches(to: word, in: candidates, limit: limit) }
+    let lower = word.lowercased()
+    var scored = candidates.filter { word.hasPrefix($0) && lower.hasPrefix($0.lowercased()) }.map { (name: $0, distance: length - $0.unicodeScalars.count) }
+    scored.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
+    guard let best = scored.first?.distance else { return [] }
+    return scored.filter { $0.distance <= best + 1 }.prefix(limit).map { $0.name }
 }

@@ -129,6 +129,27 @@ final class LoadLimitTests: XCTestCase {
         XCTAssertNotNil(loadError(other, limits: LoadLimits(maxElements: 8)))
     }
 
+    /// A megabyte-long kernel name or key is not compared letter by letter with every kernel
+    /// (the edit distance took minutes); suggestions stay what they were.
+    func testHugeNamesAreRefusedQuickly() throws {
+        let long = String(repeating: "a", count: 1_000_000)
+        /// The first line of the error, with the long name shortened (failures stay readable).
+        func firstLine(_ text: String) -> String? {
+            let started = Date()
+            defer { XCTAssertLessThan(Date().timeIntervalSince(started), 3) }
+            return loadError(text, limits: LoadLimits())?.components(separatedBy: "\n").first?.replacingOccurrences(of: long, with: "<long>")
+        }
+        XCTAssertEqual(firstLine("kernel: \(long)\n"), "cases/c.yaml:1:9: error: unknown kernel '<long>'; `rnnspec kernels` lists them")
+        XCTAssertEqual(firstLine("kernel: rnn.step\(long)\n"), "cases/c.yaml:1:9: error: unknown kernel 'rnn.step<long>'; did you mean 'rnn.step'?")
+        XCTAssertEqual(firstLine("kernel: rnn.step\n? \(long)\n: 1\n"),
+                       "cases/c.yaml:2:3: error: unknown field '<long>' in the case; expected one of kernel, title, source, tags, params, inputs, expect, tolerance, gradcheck, xfail, skip or notes")
+        XCTAssertEqual(firstLine("kernel: rnn.step\ninputs:\n  ? \(long)\n  : 1\n")?.hasPrefix("cases/c.yaml:3:5: error: rnn.step has no input '<long>' (its inputs:"), true)
+        // Short names keep their suggestions.
+        XCTAssertEqual(suggestions(for: "rnn.stpe", in: KernelRegistry.standard.names), ["rnn.step"])
+        let longish = "lstm.step" + String(repeating: "x", count: 100)
+        XCTAssertEqual(suggestions(for: longish, in: KernelRegistry.standard.names), closestMatches(to: longish, in: KernelRegistry.standard.names))
+    }
+
     // MARK: Goldens obey the same limits
 
     /// The example: a golden declaring 10^10 elements with one row. It used to crash
