@@ -82,6 +82,9 @@ final class GeneratorLimitTests: XCTestCase {
         XCTAssertTrue(error("{shape: [], data: []}")?.contains("shape [] needs 1 numbers but data has 0") == true)
         XCTAssertTrue(error("{shape: [-1], data: []}")?.contains("dimension -1 is negative") == true)
         XCTAssertTrue(error("{shape: [9223372036854775807, 9223372036854775807], data: [1]}")?.contains("overflows a 64-bit element count") == true)
+        XCTAssertEqual(error("{zeros: [" + Array(repeating: "1", count: 65).joined(separator: ", ") + "]}")?.components(separatedBy: "\n").first,
+                       "cases/c.yaml:1:12: error: input 'x': shape has 65 dimensions; rnnspec tensors have at most 64")
+        XCTAssertEqual(shape("{zeros: [" + Array(repeating: "1", count: 64).joined(separator: ", ") + "]}")?.count, 64)
         XCTAssertEqual(shape("[]"), [0])
         XCTAssertEqual(shape("[[]]"), [1, 0])
         XCTAssertEqual(shape("[[], []]"), [2, 0])
