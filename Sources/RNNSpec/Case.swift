@@ -111,11 +111,13 @@ public struct CaseLoader: Sendable {
                             at: SourceLocation(file: displayPath, line: line, column: column))
         }
         let source = SourceText(path: displayPath, text: text)
-        guard let root = try NodeReader.compose(source, limits: limits) else {
+        let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
+        guard let root = composed else {
             throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
                             at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
+        reader.packed = packed
         return try decode(root, id: id, reader: &reader)
     }
 

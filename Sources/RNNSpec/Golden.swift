@@ -159,10 +159,12 @@ public struct Golden: Sendable {
 
     /// Parses a golden file as YAML, pointing at the line of anything wrong with it.
     static func parseYAML(_ source: SourceText, limits: LoadLimits = LoadLimits()) throws -> Golden {
-        guard let root = try NodeReader.compose(source, limits: limits) else {
+        let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
+        guard let root = composed else {
             throw SpecError("the golden file is empty (truncated?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
+        reader.packed = packed
         let fields = try reader.mapping(root, "a golden file")
         try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "outputs"], in: "the golden file")
         func field(_ key: String) throws -> Node {
@@ -381,7 +383,7 @@ public struct Golden: Sendable {
         }
         let valueNode = try field("value")
         let (found, leaves) = try reader.nested(valueNode, what)
-        guard found == shape || (count == 0 && leaves.isEmpty) else {
+        guard found == shape || (count == 0 && leaves.count == 0) else {
             throw reader.error("\(what): value has shape \(found.shapeText) but the golden says \(shape.shapeText)", at: valueNode)
         }
         switch type {
@@ -389,17 +391,15 @@ public struct Golden: Sendable {
             let dtypeText = try reader.string(try field("dtype"), "\(what) dtype")
             guard let dtype = DType(rawValue: dtypeText) else { throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype")) }
             // float32 values are read in single precision, as they were written.
-            let scalars = try leaves.map { leaf -> Double in
-                let v = try reader.real(leaf, what)
-                return dtype == .float32 ? Double(Float(v)) : v
-            }
+            var scalars = try leaves.map(reader, NumberText.parseReal) { try reader.real($0, what) }
+            if dtype == .float32 { for i in scalars.indices { scalars[i] = Double(Float(scalars[i])) } }
             return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
         case "integer":
-            return .integer(Tensor(shape: shape, scalars: try leaves.map { try reader.integer($0, what) }))
+            return .integer(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseInteger) { try reader.integer($0, what) }))
         case "string":
-            return .string(Tensor(shape: shape, scalars: try leaves.map { try reader.string($0, what) }))
+            return .string(Tensor(shape: shape, scalars: try leaves.map(reader, { $0 }) { try reader.string($0, what) }))
         case "boolean":
-            return .boolean(Tensor(shape: shape, scalars: try leaves.map { try reader.boolean($0, what) }))
+            return .boolean(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseBoolean) { try reader.boolean($0, what) }))
         default:
             throw reader.error("\(what): unknown type '\(type)' (real, integer, string, boolean or list)", at: try field("type"))
         }

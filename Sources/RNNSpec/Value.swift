@@ -143,6 +143,15 @@ enum NumberText {
         return any
     }
 
+    /// Reads `true` or `false` in YAML's three capitalisations; nil for anything else.
+    static func parseBoolean(_ text: String) -> Bool? {
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
+    }
+
     /// Reads an integer written without a fraction or exponent (`3`, `-12`, `+4`).
     static func parseInteger(_ text: String) -> Int? {
         if isPlainNumber(text, exponent: false) { return Int(text) }

@@ -105,6 +105,9 @@ struct NodeReader {
     let limits: LoadLimits
     /// Scalars decoded so far, checked against `limits.maxElements`.
     private(set) var elements = 0
+    /// Long lists of plain scalars that the pre-scan kept as text (`composePacked`), by the
+    /// line and column of their `[`; Yams saw an empty list there.
+    var packed: [Int: PackedList] = [:]
 
     init(source: SourceText, limits: LoadLimits) {
         self.source = source
@@ -128,6 +131,33 @@ struct NodeReader {
             // duplicates) were the largest cost of loading a case. The encoding is given, since
             // Yams' default reads the whole process environment on every parse.
             return try Yams.compose(yaml: source.text, .basic, .default, .utf8)
+        } catch let error as YamlError {
+            throw NodeReader.convert(error, source)
+        }
+    }
+
+    /// `compose`, with every long flow list of plain scalars (`[0.5, -1, 2e-3, ...]`, at least
+    /// `PackedList.minimumCount` items) kept as text by the pre-scan instead of as Yams nodes:
+    /// about 16 bytes an item instead of about 300. Yams composes the text with each such list
+    /// blanked out to `[]` and spaces (line breaks kept, so every other node keeps its line and
+    /// column); the reader finds the items by the list's position. Only pure-ASCII text without
+    /// carriage returns is packed (bytes, characters and libyaml's indices coincide).
+    static func composePacked(_ source: SourceText, maxDepth: Int = 64, limits: LoadLimits = LoadLimits()) throws -> (root: Node?, packed: [Int: PackedList]) {
+        try checkNesting(source, limit: maxDepth)
+        let lists = try scanTokens(source, maxDepth: maxDepth, maxScalars: limits.maxScalars, maxElements: limits.maxElements, packing: true)
+        var text = source.text
+        if !lists.isEmpty {
+            var bytes = Array(source.text.utf8)
+            for list in lists {
+                bytes[list.start] = 0x5B                                   // [
+                bytes[list.start + 1] = 0x5D                               // ]
+                for i in (list.start + 2)..<list.end where bytes[i] != 0x0A { bytes[i] = 0x20 }
+            }
+            text = String(decoding: bytes, as: UTF8.self)
+        }
+        do {
+            let root = try Yams.compose(yaml: text, .basic, .default, .utf8)
+            return (root, Dictionary(lists.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a }))
         } catch let error as YamlError {
             throw NodeReader.convert(error, source)
         }
@@ -191,13 +221,21 @@ struct NodeReader {
     /// `[]` or mapping `{}`), since the composer builds a node there too. Every other node is a
     /// list or mapping around these, at most `maxDepth` of them per counted one, so the count
     /// bounds the node tree before it exists.
-    static func scanTokens(_ source: SourceText, maxDepth: Int, maxScalars: Int = Int.max, maxElements: Int = Int.max) throws {
+    @discardableResult
+    static func scanTokens(_ source: SourceText, maxDepth: Int, maxScalars: Int = Int.max, maxElements: Int = Int.max,
+                           packing: Bool = false) throws -> [PackedList] {
         var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { return }
+        guard yaml_parser_initialize(&parser) == 1 else { return [] }
         defer { yaml_parser_delete(&parser) }
         var text = source.text
+        var packedLists: [PackedList] = []
         try text.withUTF8 { buffer in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            // Flow lists being read, innermost last: nil once one holds anything but plain
+            // scalars separated by single commas.
+            let pack = packing && !buffer.contains(where: { $0 >= 0x80 || $0 == 0x0D })
+            var open: [PackedList.Builder?] = []
+            var previous = YAML_NO_TOKEN
             var depth = 0
             var scalars = 0
             // The previous token opened a place for a node (after `key`, `:`, `-`, `,`, `[`, `{`
@@ -208,6 +246,33 @@ struct NodeReader {
                 guard yaml_parser_scan(&parser, &token) == 1 else { return }
                 let type = token.type
                 let mark = token.start_mark
+                if pack {
+                    switch type {
+                    case YAML_FLOW_SEQUENCE_START_TOKEN:
+                        if !open.isEmpty { open[open.count - 1] = nil }
+                        open.append(PackedList.Builder(start: Int(mark.index), line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+                    case YAML_SCALAR_TOKEN:
+                        if !open.isEmpty, open[open.count - 1] != nil {
+                            if token.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, previous == YAML_FLOW_SEQUENCE_START_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN {
+                                let value = UnsafeBufferPointer(start: token.data.scalar.value, count: token.data.scalar.length)
+                                open[open.count - 1]!.texts.append(String(decoding: value, as: UTF8.self))
+                            } else {
+                                open[open.count - 1] = nil
+                            }
+                        }
+                    case YAML_FLOW_ENTRY_TOKEN:
+                        // An empty entry (`[, 1]`, `[1, , 2]`) is left to the composer's error.
+                        if !open.isEmpty, previous != YAML_SCALAR_TOKEN { open[open.count - 1] = nil }
+                    case YAML_FLOW_SEQUENCE_END_TOKEN:
+                        if let last = open.popLast(), let builder = last, builder.texts.count >= PackedList.minimumCount,
+                           previous == YAML_SCALAR_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN {
+                            packedLists.append(PackedList(builder, end: Int(token.end_mark.index)))
+                        }
+                    default:
+                        if !open.isEmpty { open[open.count - 1] = nil }
+                    }
+                    previous = type
+                }
                 yaml_token_delete(&token)
                 switch type {
                 case YAML_SCALAR_TOKEN, YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN,
@@ -253,6 +318,7 @@ struct NodeReader {
                 }
             }
         }
+        return packedLists
     }
 
     static func convert(_ error: YamlError, _ source: SourceText) -> SpecError {
@@ -397,6 +463,26 @@ struct NodeReader {
 
     func list(_ node: Node, _ what: String) throws -> [Node] {
         guard case .sequence(let seq) = node else { throw error("\(what) must be a list, found \(describe(node))", at: node) }
+        if let p = packedList(node) { return try materialize(p) }
+        return Array(seq)
+    }
+
+    /// The packed list Yams saw as the empty list `node`, if it is one.
+    func packedList(_ node: Node) -> PackedList? {
+        guard !packed.isEmpty, case .sequence(let seq) = node, seq.isEmpty, let mark = node.mark else { return nil }
+        return packed[PackedList.key(line: mark.line, column: mark.column)]
+    }
+
+    /// The items of a packed list as Yams nodes at their lines and columns (for messages, and
+    /// for the lists that are not tensors): the list's own text, composed after as many line
+    /// breaks and spaces as came before it.
+    func materialize(_ p: PackedList) throws -> [Node] {
+        let u = source.text.utf8
+        let body = String(decoding: u[u.index(u.startIndex, offsetBy: p.start)..<u.index(u.startIndex, offsetBy: p.end)], as: UTF8.self)
+        let text = String(repeating: "\n", count: p.line - 1) + String(repeating: " ", count: p.column - 1) + body
+        guard case .sequence(let seq)? = try Yams.compose(yaml: text, .basic, .default, .utf8), seq.count == p.texts.count else {
+            throw source.error("internal error: a packed list does not read back", line: p.line, column: p.column)
+        }
         return Array(seq)
     }
 
@@ -464,13 +550,13 @@ struct NodeReader {
             return .real(RealTensor(try realTensor(node, what)))
         case .integer:
             let (shape, leaves) = try nested(node, what)
-            return .integer(Tensor(shape: shape, scalars: try leaves.map { try integer($0, "\(what): an element") }))
+            return .integer(Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseInteger) { try integer($0, "\(what): an element") }))
         case .string:
             let (shape, leaves) = try nested(node, what)
-            return .string(Tensor(shape: shape, scalars: try leaves.map { try string($0, "\(what): an element") }))
+            return .string(Tensor(shape: shape, scalars: try leaves.map(self, { $0 }) { try string($0, "\(what): an element") }))
         case .boolean:
             let (shape, leaves) = try nested(node, what)
-            return .boolean(Tensor(shape: shape, scalars: try leaves.map { try boolean($0, "\(what): an element") }))
+            return .boolean(Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseBoolean) { try boolean($0, "\(what): an element") }))
         case .realList:
             // A list whose items are tensors; a plain vector is a list of one tensor.
             if case .sequence(let seq) = node, let first = seq.first, !isScalar(first) {
@@ -486,21 +572,32 @@ struct NodeReader {
     mutating func realTensor(_ node: Node, _ what: String) throws -> Tensor<Double> {
         if case .mapping = node { return try generated(node, what) }
         let (shape, leaves) = try nested(node, what)
-        return Tensor(shape: shape, scalars: try leaves.map { try real($0, "\(what): an element") })
+        return Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseReal) { try real($0, "\(what): an element") })
     }
 
     /// The shape and the scalar leaves of nested lists; ragged lists are an error that
     /// points at the row that differs.
-    mutating func nested(_ node: Node, _ what: String) throws -> ([Int], [Node]) {
+    mutating func nested(_ node: Node, _ what: String) throws -> ([Int], Leaves) {
         switch node {
         case .scalar:
             try reserve(1, at: node, what)
-            return ([], [node])
+            return ([], Leaves(nodes: [node]))
         case .sequence(let seq):
+            if let p = packedList(node) {
+                // As if counted one scalar at a time: an error names the item over the limit.
+                let room = limits.maxElements - elements
+                if p.texts.count > room {
+                    let over = try materialize(p)[max(room, 0)]
+                    elements += max(room, 0)
+                    try reserve(1, at: over, what)
+                }
+                try reserve(p.texts.count, at: node, what)
+                return ([p.texts.count], Leaves(packed: p))
+            }
             let items = Array(seq)
-            if items.isEmpty { return ([0], []) }
+            if items.isEmpty { return ([0], Leaves()) }
             var shape: [Int]? = nil
-            var leaves: [Node] = []
+            var leaves = Leaves()
             for (k, item) in items.enumerated() {
                 if case .mapping = item {
                     throw error("\(what): a nested list holds numbers or lists, not a mapping; use {shape: [...], data: [...]} for the whole value", at: item)
@@ -543,12 +640,12 @@ struct NodeReader {
             guard let shapeNode = field("shape") else { throw error("\(what): {data} needs a shape: [...] beside it", at: node) }
             let shape = try self.shape(shapeNode, what)
             let dataNode = field("data")!
-            let items = try list(dataNode, "\(what) data")
+            let items = try packedList(dataNode).map { Leaves(packed: $0) } ?? Leaves(nodes: try list(dataNode, "\(what) data"))
             let expected = try elementCount(shape, at: shapeNode, what)
             guard items.count == expected else {
                 throw error("\(what): shape \(shape.shapeText) needs \(expected) numbers but data has \(items.count)", at: dataNode)
             }
-            return Tensor(shape: shape, scalars: try items.map { try real($0, "\(what) data: an element") })
+            return Tensor(shape: shape, scalars: try items.map(self, NumberText.parseReal) { try real($0, "\(what) data: an element") })
         case "eye":
             try checkKeys(entries, allowed: ["eye", "scale"], in: "\(what) eye generator")
             let eyeNode = field("eye")!
@@ -700,4 +797,74 @@ func suggestions(for word: String, in candidates: [String], limit: Int = 3) -> [
     scored.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.name < b.name }
     guard let best = scored.first?.distance else { return [] }
     return scored.filter { $0.distance <= best + 1 }.prefix(limit).map { $0.name }
+}
+
+// MARK: Packed lists
+
+/// A long flow list of plain scalars, kept as its items' text by the token pre-scan instead of
+/// as Yams nodes (see `NodeReader.composePacked`).
+final class PackedList: @unchecked Sendable {
+    /// Lists shorter than this are left to Yams: the saving is in the long ones.
+    static let minimumCount = 64
+
+    /// The items' text, as Yams gives it for a plain scalar.
+    let texts: [String]
+    /// Byte offsets of the `[` and just after the `]`.
+    let start: Int, end: Int
+    /// 1-based line and column of the `[`.
+    let line: Int, column: Int
+
+    var key: Int { Self.key(line: line, column: column) }
+    static func key(line: Int, column: Int) -> Int { line << 32 | column }
+
+    struct Builder {
+        var start: Int, line: Int, column: Int
+        var texts: [String] = []
+    }
+
+    init(_ builder: Builder, end: Int) {
+        texts = builder.texts
+        start = builder.start
+        self.end = end
+        line = builder.line
+        column = builder.column
+    }
+}
+
+/// The scalar leaves of nested lists, in order: Yams nodes and packed lists.
+struct Leaves {
+    var nodes: [Node] = []
+    /// Packed lists and the number of `nodes` before each.
+    var packed: [(at: Int, list: PackedList)] = []
+    private(set) var count = 0
+
+    init() {}
+    init(nodes: [Node]) { self.nodes = nodes; count = nodes.count }
+    init(packed: PackedList) { self.packed = [(0, packed)]; count = packed.texts.count }
+
+    mutating func append(contentsOf other: Leaves) {
+        if !other.packed.isEmpty {
+            let offset = nodes.count
+            packed += other.packed.map { ($0.at + offset, $0.list) }
+        }
+        nodes += other.nodes
+        count += other.count
+    }
+
+    /// Converts every leaf: a packed item with `fast` from its text, or through `slow` on its
+    /// node (materialized, for the error it throws) when `fast` gives nil; a node with `slow`.
+    func map<T>(_ reader: NodeReader, _ fast: (String) -> T?, _ slow: (Node) throws -> T) throws -> [T] {
+        if packed.isEmpty { return try nodes.map(slow) }
+        var out: [T] = []
+        out.reserveCapacity(count)
+        var n = 0
+        for (at, list) in packed {
+            while n < at { out.append(try slow(nodes[n])); n += 1 }
+            for (k, text) in list.texts.enumerated() {
+                if let v = fast(text) { out.append(v) } else { out.append(try slow(try reader.materialize(list)[k])) }
+            }
+        }
+        while n < nodes.count { out.append(try slow(nodes[n])); n += 1 }
+        return out
+    }
 }
