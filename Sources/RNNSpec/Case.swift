@@ -98,26 +98,27 @@ public struct CaseLoader: Sendable {
     ///   - id: its case id (path under the cases root, no extension).
     ///   - displayPath: how messages name the file.
     public func load(url: URL, id: String, displayPath: String) throws -> Case {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SpecError("cannot read the file: \(error.localizedDescription)", at: SourceLocation(file: displayPath, line: 0, column: 0))
-        }
+        // The size is checked before the file is read, and no more than the limit is read.
+        let data = try limits.readFile(url, display: displayPath)
         return try load(data: data, id: id, displayPath: displayPath)
     }
 
     /// Loads a case from the bytes of a file.
     public func load(data: Data, id: String, displayPath: String) throws -> Case {
+        try limits.checkFileBytes(data.count, file: displayPath)
         guard let text = String(validatingUTF8Data: data) else {
             throw SourceText.invalidUTF8Error(data, path: displayPath) { byte, offset in
                 "the file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", byte)) at byte \(offset)); save it as UTF-8"
             }
         }
         let source = SourceText(path: displayPath, text: text)
-        guard let root = try NodeReader.compose(source) else {
+        let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
+        guard let root = composed else {
             throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
                             at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
+        reader.packed = packed
         return try decode(root, id: id, reader: &reader)
     }
 
@@ -136,7 +137,7 @@ public struct CaseLoader: Sendable {
         }
         let kernelName = try reader.string(kernelField.value, "kernel")
         guard let kernel = registry.kernel(named: kernelName) else {
-            let near = closestMatches(to: kernelName, in: registry.names)
+            let near = suggestions(for: kernelName, in: registry.names)
             var message = "unknown kernel '\(kernelName)'"
             message += near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"
             throw reader.error(message, at: kernelField.value)
@@ -170,7 +171,7 @@ public struct CaseLoader: Sendable {
             for entry in entries {
                 guard let ps = spec.param(entry.key) else {
                     var message = "\(spec.name) has no param '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.params.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.params.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += spec.params.isEmpty ? "; it takes no params" : " (its params: \(spec.params.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -192,7 +193,7 @@ public struct CaseLoader: Sendable {
             for entry in entries {
                 guard let input = spec.input(entry.key) else {
                     var message = "\(spec.name) has no input '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.inputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.inputs.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -214,7 +215,7 @@ public struct CaseLoader: Sendable {
             for entry in try reader.mapping(e.value, "expect") {
                 guard let output = spec.output(entry.key) else {
                     var message = "\(spec.name) has no output '\(entry.key)'"
-                    if let near = closestMatch(to: entry.key, in: spec.outputs.map(\.name)) { message += "; did you mean '\(near)'?" }
+                    if let near = suggestion(for: entry.key, in: spec.outputs.map(\.name)) { message += "; did you mean '\(near)'?" }
                     message += " (its outputs: \(spec.outputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
@@ -270,7 +271,7 @@ public struct CaseLoader: Sendable {
             let name = try reader.string(item, "gradcheck wrt")
             guard candidates.contains(name) else {
                 var message = "\(spec.name) reports no gradient for '\(name)'"
-                if let near = closestMatch(to: name, in: candidates) { message += "; did you mean '\(near)'?" }
+                if let near = suggestion(for: name, in: candidates) { message += "; did you mean '\(near)'?" }
                 message += " (it reports gradients for \(listPhrase(candidates, conjunction: "and")))"
                 throw reader.error(message, at: item)
             }
@@ -333,7 +334,7 @@ public struct CaseLoader: Sendable {
             let v = try reader.string(node, what)
             guard words.contains(v) else {
                 var message = "\(what) must be one of \(listPhrase(words)), found '\(v)'"
-                if let near = closestMatch(to: v, in: words) { message += "; did you mean '\(near)'?" }
+                if let near = suggestion(for: v, in: words) { message += "; did you mean '\(near)'?" }
                 throw reader.error(message, at: node)
             }
             return .string(v)
@@ -368,7 +369,7 @@ public struct CaseLoader: Sendable {
         while progress {
             progress = false
             for (input, shape, actual) in chosen {
-                for (dim, extent) in zip(shape, actual) where !dim.isWildcard && dim.evaluate(bindings) == nil {
+                for (dim, extent) in zip(shape, actual) where !dim.isWildcard && (try? dim.evaluate(bindings)) == .some(nil) {
                     if let (symbol, v) = dim.solve(for: extent, bindings) {
                         bindings[symbol] = v
                         boundBy[symbol] = input.name
@@ -379,7 +380,11 @@ public struct CaseLoader: Sendable {
         }
         for (input, shape, actual) in chosen {
             for (axis, (dim, extent)) in zip(shape, actual).enumerated() where !dim.isWildcard {
-                let expected = dim.evaluate(bindings)
+                let expected: Int?
+                do { expected = try dim.evaluate(bindings) } catch let overflow as DimOverflow {
+                    let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
+                    throw reader.error("input '\(input.name)' has shape \(actual.shapeText) and \(spec.name) expects \(declared); axis \(axis): \(overflow)", at: nodes[input.name]!)
+                }
                 if expected != extent {
                     let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
                     let context = dim.symbols.compactMap { s in bindings[s].map { "\(s) = \($0) from '\(boundBy[s]!)'" } }

@@ -132,20 +132,39 @@ public struct Golden: Sendable {
 
     // MARK: Reading
 
+    /// Parses the bytes of a golden file: the size is checked against `limits.maxFileBytes`
+    /// first, then the text must be UTF-8, then `parse(_:limits:)`.
+    public static func parse(data: Data, path: String, limits: LoadLimits = LoadLimits()) throws -> Golden {
+        try limits.checkFileBytes(data.count, file: path)
+        guard let text = String(validatingUTF8Data: data) else {
+            throw SpecError("the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it", at: SourceLocation(file: path, line: 1, column: 1))
+        }
+        return try parse(SourceText(path: path, text: text), limits: limits)
+    }
+
     /// Parses a golden file, pointing at the line of anything wrong with it.
-    public static func parse(_ source: SourceText) throws -> Golden {
+    ///
+    /// A golden obeys the same limits as a case: its size, the scalars counted before any YAML
+    /// node is built, and the elements of its outputs (each declared shape is checked, with
+    /// overflow-checked products, against the limit and against the values written, before
+    /// anything is allocated for it).
+    public static func parse(_ source: SourceText, limits: LoadLimits = LoadLimits()) throws -> Golden {
+        try limits.checkFileBytes(source.text.utf8.count, file: source.path)
         // Goldens are written by rnnspec: read that exact layout directly, and leave anything
-        // else (hand edits, truncation, older spellings) to the YAML path and its messages.
-        if let golden = parseCanonical(source.text) { return golden }
-        return try parseYAML(source)
+        // else (hand edits, truncation, older spellings, anything over a limit) to the YAML path
+        // and its messages.
+        if let golden = parseCanonical(source.text, limits: limits) { return golden }
+        return try parseYAML(source, limits: limits)
     }
 
     /// Parses a golden file as YAML, pointing at the line of anything wrong with it.
-    static func parseYAML(_ source: SourceText) throws -> Golden {
-        guard let root = try NodeReader.compose(source) else {
+    static func parseYAML(_ source: SourceText, limits: LoadLimits = LoadLimits()) throws -> Golden {
+        let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
+        guard let root = composed else {
             throw SpecError("the golden file is empty (truncated?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
         }
-        var reader = NodeReader(source: source, limits: LoadLimits(maxElements: Int.max))
+        var reader = NodeReader(source: source, limits: limits)
+        reader.packed = packed
         let fields = try reader.mapping(root, "a golden file")
         try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "outputs"], in: "the golden file")
         func field(_ key: String) throws -> Node {
@@ -173,7 +192,8 @@ public struct Golden: Sendable {
     /// outputs; nil for anything else, which then goes through YAML. It gives the same `Golden`
     /// as the YAML path for every file it accepts, without building YAML nodes (the golden was
     /// the largest cost of running a small case).
-    static func parseCanonical(_ text: String) -> Golden? {
+    static func parseCanonical(_ text: String, limits: LoadLimits = LoadLimits()) -> Golden? {
+        var elements = 0
         var text = text
         return text.withUTF8 { bytes -> Golden? in
             if bytes.contains(0x0D) || bytes.contains(0x5C) { return nil }   // CR, backslash (escapes)
@@ -223,12 +243,24 @@ public struct Golden: Sendable {
                 }
                 guard lines[k] == "    shape: \(shape.shapeText)" else { return nil }
                 k += 1
-                var count = 1
+                // Nothing is allocated for a declared shape before it is known to be within the
+                // limit (all outputs together) and to match the lines that are there; anything
+                // else goes to the YAML path, which says what is wrong.
+                var count = 1, nonZero = 1
                 for d in shape {
                     let (p, overflow) = count.multipliedReportingOverflow(by: d)
                     guard !overflow else { return nil }
                     count = p
+                    if d != 0 {
+                        let (q, overflow2) = nonZero.multipliedReportingOverflow(by: d)
+                        guard !overflow2 else { return nil }
+                        nonZero = q
+                    }
                 }
+                let (total, overflow) = elements.addingReportingOverflow(count)
+                guard !overflow, total <= limits.maxElements, nonZero <= limits.maxElements else { return nil }
+                elements = total
+                if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
                 // The value: a scalar, one row, [] when empty, or one row per line below.
                 var texts: [Substring] = []
                 guard k < lines.count else { return nil }
@@ -341,11 +373,17 @@ public struct Golden: Sendable {
             })
         }
         try reader.checkKeys(entries, allowed: ["type", "dtype", "shape", "value"], in: what)
-        let shape = try reader.shape(try field("shape"), what)
+        // The declared shape is checked (overflow, limit) but not counted: the values are,
+        // as they are read, so each element counts once.
+        let shapeNode = try field("shape")
+        let shape = try reader.shape(shapeNode, what, reserve: false)
+        let count = try reader.elementCount(shape, at: shapeNode, what)
+        if count > reader.limits.maxElements {
+            throw reader.error("\(what) needs \(count) elements, over the limit of \(reader.limits.maxElements) per case (raise it with --max-elements)", at: shapeNode)
+        }
         let valueNode = try field("value")
         let (found, leaves) = try reader.nested(valueNode, what)
-        let count = shape.reduce(1, *)
-        guard found == shape || (count == 0 && leaves.isEmpty) else {
+        guard found == shape || (count == 0 && leaves.count == 0) else {
             throw reader.error("\(what): value has shape \(found.shapeText) but the golden says \(shape.shapeText)", at: valueNode)
         }
         switch type {
@@ -353,17 +391,15 @@ public struct Golden: Sendable {
             let dtypeText = try reader.string(try field("dtype"), "\(what) dtype")
             guard let dtype = DType(rawValue: dtypeText) else { throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype")) }
             // float32 values are read in single precision, as they were written.
-            let scalars = try leaves.map { leaf -> Double in
-                let v = try reader.real(leaf, what)
-                return dtype == .float32 ? Double(Float(v)) : v
-            }
+            var scalars = try leaves.map(reader, NumberText.parseReal) { try reader.real($0, what) }
+            if dtype == .float32 { for i in scalars.indices { scalars[i] = Double(Float(scalars[i])) } }
             return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
         case "integer":
-            return .integer(Tensor(shape: shape, scalars: try leaves.map { try reader.integer($0, what) }))
+            return .integer(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseInteger) { try reader.integer($0, what) }))
         case "string":
-            return .string(Tensor(shape: shape, scalars: try leaves.map { try reader.string($0, what) }))
+            return .string(Tensor(shape: shape, scalars: try leaves.map(reader, { $0 }) { try reader.string($0, what) }))
         case "boolean":
-            return .boolean(Tensor(shape: shape, scalars: try leaves.map { try reader.boolean($0, what) }))
+            return .boolean(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseBoolean) { try reader.boolean($0, what) }))
         default:
             throw reader.error("\(what): unknown type '\(type)' (real, integer, string, boolean or list)", at: try field("type"))
         }

@@ -47,27 +47,65 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
     /// The symbols this dimension mentions.
     var symbols: [String] { terms.map(\.1).filter { !$0.isEmpty } }
 
-    /// The extent under the bindings, or nil if a symbol is unbound.
-    func evaluate(_ bindings: [String: Int]) -> Int? {
+    /// The extent under the bindings, or nil if a symbol is unbound; throws `DimOverflow`
+    /// (with the numbers) when the arithmetic overflows 64 bits, never traps.
+    func evaluate(_ bindings: [String: Int]) throws -> Int? {
         var total = 0
         for (k, s) in terms {
-            if s.isEmpty { total += k } else if let v = bindings[s] { total += k * v } else { return nil }
+            var term = k
+            if !s.isEmpty {
+                guard let v = bindings[s] else { return nil }
+                let (p, overflow) = k.multipliedReportingOverflow(by: v)
+                if overflow { throw DimOverflow(dim: self, bindings: bindings) }
+                term = p
+            }
+            let (sum, overflow) = total.addingReportingOverflow(term)
+            if overflow { throw DimOverflow(dim: self, bindings: bindings) }
+            total = sum
         }
         return total
     }
 
     /// If exactly one symbol is unbound, the value it must take for this dimension to equal
-    /// `extent` (nil if there is none, or if it would not be a whole non-negative number).
+    /// `extent` (nil if there is none, if it would not be a whole non-negative number, or if
+    /// the arithmetic overflows).
     func solve(for extent: Int, _ bindings: [String: Int]) -> (String, Int)? {
         let unbound = terms.filter { !$0.1.isEmpty && bindings[$0.1] == nil }
         guard Set(unbound.map(\.1)).count == 1 else { return nil }
         let symbol = unbound[0].1
-        let coefficient = unbound.reduce(0) { $0 + $1.0 }
+        var coefficient = 0
+        for (k, _) in unbound {
+            let (c, overflow) = coefficient.addingReportingOverflow(k)
+            if overflow { return nil }
+            coefficient = c
+        }
         var rest = 0
-        for (k, s) in terms where s != symbol { rest += s.isEmpty ? k : k * bindings[s]! }
-        let remainder = extent - rest
-        guard coefficient > 0, remainder >= 0, remainder % coefficient == 0 else { return nil }
+        for (k, s) in terms where s != symbol {
+            var term = k
+            if !s.isEmpty {
+                let (p, overflow) = k.multipliedReportingOverflow(by: bindings[s]!)
+                if overflow { return nil }
+                term = p
+            }
+            let (sum, overflow) = rest.addingReportingOverflow(term)
+            if overflow { return nil }
+            rest = sum
+        }
+        let (remainder, overflow) = extent.subtractingReportingOverflow(rest)
+        guard !overflow, coefficient > 0, remainder >= 0, remainder % coefficient == 0 else { return nil }
         return (symbol, remainder / coefficient)
+    }
+}
+
+/// A declared dimension whose value under the bindings overflows a 64-bit integer.
+public struct DimOverflow: Error, Sendable, CustomStringConvertible {
+    public var dim: Dim
+    public var bindings: [String: Int]
+
+    /// "4*H+I overflows a 64-bit integer with H = 4611686018427387904, I = 1".
+    public var description: String {
+        let values = Set(dim.symbols).sorted().compactMap { s in bindings[s].map { "\(s) = \($0)" } }
+        return "\(dim) overflows a 64-bit integer with \(values.joined(separator: ", "))"
     }
 }
 

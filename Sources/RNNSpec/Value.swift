@@ -98,10 +98,15 @@ enum NumberText {
     }
 
     /// Reads a real number: decimal or exponent notation, YAML's `.nan`/`.inf` in their
-    /// spellings, optionally signed. `nil` if the text is not a number.
+    /// spellings, optionally signed. `nil` if the text is not a number, or if it is a finite
+    /// literal too large for float64 (`1e999`: `overflows` says so), which must not silently
+    /// become an infinity.
     static func parseReal(_ text: String) -> Double? {
         // The common case, every number rnnspec writes: only digits, signs, '.', 'e', 'E'.
-        if isPlainNumber(text, exponent: true) { return Double(text) }
+        if isPlainNumber(text, exponent: true) {
+            guard let v = Double(text), v.isFinite else { return nil }
+            return v
+        }
         let s = text.trimmingCharacters(in: .whitespaces)
         switch s {
         case ".nan", ".NaN", ".NAN", "nan", "NaN": return .nan
@@ -111,7 +116,17 @@ enum NumberText {
         }
         guard let first = s.unicodeScalars.first, "+-.0123456789".unicodeScalars.contains(first) else { return nil }
         guard s.unicodeScalars.allSatisfy({ "+-.0123456789eE".unicodeScalars.contains($0) }) else { return nil }
-        return Double(s)
+        guard let v = Double(s), v.isFinite else { return nil }
+        return v
+    }
+
+    /// Whether the text is a finite decimal literal whose value is beyond float64's range
+    /// (`1e999`, `-1e400`): `Double` would read it as an infinity.
+    static func overflows(_ text: String) -> Bool {
+        let s = text.trimmingCharacters(in: .whitespaces)
+        guard !s.isEmpty, s.unicodeScalars.allSatisfy({ "+-.0123456789eE".unicodeScalars.contains($0) }),
+              let v = Double(s) else { return false }
+        return v.isInfinite
     }
 
     /// Whether the text is non-empty and holds only ASCII digits, '+', '-' and (with `exponent`)
@@ -126,6 +141,15 @@ enum NumberText {
             }
         }
         return any
+    }
+
+    /// Reads `true` or `false` in YAML's three capitalisations; nil for anything else.
+    static func parseBoolean(_ text: String) -> Bool? {
+        switch text {
+        case "true", "True", "TRUE": return true
+        case "false", "False", "FALSE": return false
+        default: return nil
+        }
     }
 
     /// Reads an integer written without a fraction or exponent (`3`, `-12`, `+4`).
