@@ -416,6 +416,8 @@ public struct GoldenStore: Sendable {
     /// The cases root, when known: nothing is written or deleted while the golden root is it,
     /// holds it or lies inside it (a second line of defence behind `Project.validate`).
     public var casesRoot: URL?
+    /// The limits a golden is read under: its size in bytes and its elements, as for a case.
+    public var limits = LoadLimits()
 
     public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
         self.root = root
@@ -441,14 +443,14 @@ public struct GoldenStore: Sendable {
 
     /// The golden of a case, nil if there is none; throws if it exists but cannot be read.
     public func read(_ id: String) throws -> Golden? {
-        guard let data = try readBytes(id) else { return nil }
+        guard let data = try readBytes(id, maxBytes: limits.maxFileBytes) else { return nil }
         let path = display(url(for: id))
         guard let text = String(validatingUTF8Data: data) else {
             throw SourceText.invalidUTF8Error(data, path: path) { byte, offset in
                 "the golden file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", byte)) at byte \(offset); corrupt?); `rnnspec regen` rewrites it"
             }
         }
-        return try Golden.parse(SourceText(path: path, text: text))
+        return try Golden.parse(SourceText(path: path, text: text), limits: limits)
     }
 
     /// The bytes of a case's golden, nil if there is none. A golden that is a symbolic link,
@@ -470,6 +472,7 @@ public struct GoldenStore: Sendable {
             case .notRegular:
                 throw SpecError("the golden path is \(f.detail ?? "not a regular file"), not a file; move it away and `rnnspec regen` writes the golden", at: location(id))
             case .tooLarge:
+                try LoadLimits(maxFileBytes: maxBytes).checkFileBytes(fileSize(url(for: id).path) ?? maxBytes + 1, file: location(id).file)
                 throw SpecError("the golden file is larger than \(maxBytes) bytes", at: location(id))
             case .outside, .exists, .system:
                 throw SpecError("cannot read the golden file: \(f.message)", at: location(id))
@@ -620,4 +623,11 @@ func relativeID(of file: URL, under root: URL) -> String {
     var rel = filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
     if rel.hasSuffix(".yaml") { rel.removeLast(5) }
     return rel
+}
+
+/// The size of a file in bytes (without following a final link), nil when it cannot be read.
+func fileSize(_ path: String) -> Int? {
+    var st = stat()
+    guard lstat(path, &st) == 0 else { return nil }
+    return Int(st.st_size)
 }

@@ -246,10 +246,21 @@ public struct Runner: Sendable {
         (try? project.orphanGoldens()) ?? []
     }
 
+    /// The golden store, reading under the run's limits.
+    var goldenStore: GoldenStore {
+        var store = project.goldenStore
+        store.limits = options.limits
+        return store
+    }
+
     /// Loads one case file.
     public func load(url: URL, id: String) throws -> Case {
         // Through the confined layer: not outside the cases root, not a FIFO or a device.
-        let data = try project.readCaseFile(url)
+        let data: Data
+        do { data = try project.readCaseFile(url, maxBytes: options.limits.maxFileBytes) } catch let e as SpecError where e.message.contains("is larger than") {
+            try options.limits.checkFileBytes(fileSize(url.path) ?? options.limits.maxFileBytes + 1, file: e.location.file)
+            throw e
+        }
         return try CaseLoader(registry: registry, limits: options.limits).load(data: data, id: id, displayPath: project.display(url))
     }
 
@@ -378,7 +389,7 @@ public struct Runner: Sendable {
 
     /// Compare with the golden: NEW, STALE, unreadable, or output by output.
     func goldenStage(_ c: Case, _ outputs: KernelOutputs) -> GoldenCheck {
-        let store = project.goldenStore
+        let store = goldenStore
         let old: Golden?
         do { old = try store.read(c.id) } catch {
             return GoldenCheck(status: .unresolved, notes: ["the golden cannot be read; `rnnspec regen \(c.path)` rewrites it"],
@@ -425,7 +436,7 @@ public struct Runner: Sendable {
             return Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
         }
         let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, outputs: outputs.entries)
-        do { return try record(golden, replacing: check.old, store: project.goldenStore) } catch {
+        do { return try record(golden, replacing: check.old, store: goldenStore) } catch {
             return Recording(action: .refused, notes: ["\(asSpecError(error, path: c.path))"])
         }
     }

@@ -72,6 +72,9 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "The most scalars one case may hold.")
     var maxElements: Int = LoadLimits().maxElements
 
+    @Option(help: "The largest case or golden file read, in bytes.")
+    var maxFileBytes: Int = LoadLimits.defaultMaxFileBytes
+
     @Option(help: ArgumentHelp("Seconds a case may run before its worker process is stopped (TIMEOUT); a case's `timeout:` overrides it.", valueName: "seconds"))
     var timeout: Double = RunOptions.defaultTimeout
 
@@ -82,6 +85,7 @@ struct SelectionOptions: ParsableArguments {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if jobs ?? 0 > 256 { throw ValidationError("--jobs must be at most 256 (each job is a worker process)") }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
+        if maxFileBytes < 1 { throw ValidationError("--max-file-bytes must be at least 1") }
         if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0 and at most 86400") }
         if let maxMemory, maxMemory.bytes < 64 << 20 { throw ValidationError("--max-memory must be at least 64M (a worker needs that much to start)") }
         if shard != nil && parsedShard == nil { throw ValidationError("--shard takes i/n with 1 ≤ i ≤ n, e.g. 1/4") }
@@ -100,7 +104,7 @@ struct SelectionOptions: ParsableArguments {
         o.filter = filter
         o.tags = tag
         o.shard = parsedShard
-        o.limits = LoadLimits(maxElements: maxElements)
+        o.limits = LoadLimits(maxElements: maxElements, maxFileBytes: maxFileBytes)
         o.timeout = timeout
         o.maxMemoryBytes = maxMemory?.bytes ?? RunOptions.defaultMaxMemoryBytes
         o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
