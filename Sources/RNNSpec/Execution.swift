@@ -130,19 +130,29 @@ public enum Execution {
     ///
     /// next to the kernel's own `d<input>` output (also computed in Double).
     static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan) throws(ExecutionFailure) -> [GradientPair] {
+        try gradients(request, plan, spec: kernel.spec) { (inputs, params) throws(ExecutionFailure) in
+            try outputs(kernel, inputs, params, request.dims)
+        }
+    }
+
+    /// The finite differences of a gradcheck, with the kernel run by `evaluate` (here, or by a
+    /// backend over the worker protocol): the analytic gradients from one run in float64, then two
+    /// runs per element of every `wrt` input.
+    static func gradients(_ request: ExecutionRequest, _ plan: GradCheckPlan, spec: KernelSpec,
+                          evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs) throws(ExecutionFailure) -> [GradientPair] {
         var params = request.params
         if params["dtype"] != nil { params["dtype"] = .string("float64") }
-        let analytic = try outputs(kernel, request.inputs, params, request.dims)
+        let analytic = try evaluate(request.inputs, params)
         if analytic[plan.loss] == nil {
             // Kernels whose loss exists only under some inputs (the framework kernels' upstream gradients).
-            let when = kernel.spec.output(plan.loss).map { "; \(plan.loss) is \($0.doc)" } ?? ""
-            throw ExecutionFailure("gradcheck: \(kernel.spec.name) reported no '\(plan.loss)' for this case\(when)", at: "gradcheck")
+            let when = spec.output(plan.loss).map { "; \(plan.loss) is \($0.doc)" } ?? ""
+            throw ExecutionFailure("gradcheck: \(spec.name) reported no '\(plan.loss)' for this case\(when)", at: "gradcheck")
         }
         func lossValue(_ name: String, _ value: Value) throws(ExecutionFailure) -> Double {
             var inputs = request.inputs
             inputs[name] = value
-            let shifted = try outputs(kernel, inputs, params, request.dims)
-            guard case .real(let l)? = shifted[kernel.spec.lossOutput ?? plan.loss], l.tensor.count == 1 else {
+            let shifted = try evaluate(inputs, params)
+            guard case .real(let l)? = shifted[spec.lossOutput ?? plan.loss], l.tensor.count == 1 else {
                 throw ExecutionFailure("gradcheck: the kernel's loss output is not a scalar", at: "gradcheck")
             }
             return l.tensor.scalars[0]

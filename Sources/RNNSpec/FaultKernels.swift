@@ -29,7 +29,27 @@ enum FaultKernels {
             writeAll(STDOUT_FILENO, "this is not a reply\n")
             fatalError("fault.noise: done")
         },
+        Square(),
     ]
+
+    /// `loss = Σ x²` with its gradient, right (`dx = 2x`) or, with `wrong: true`, wrong (`dx = x`):
+    /// a gradcheck must catch the second, wherever the finite differences are computed.
+    struct Square: Kernel {
+        let spec = KernelSpec(name: "fault.square", summary: "loss = sum(x^2) and dx (a test kernel)",
+                              inputs: [.real("x", ["N"], "the point", example: "[1.0, -2.0]")],
+                              params: [ParamSpec("wrong", .boolean, default: .boolean(false), "report dx = x instead of 2x")],
+                              outputs: [OutputSpec("loss", "[]", "sum of squares"), OutputSpec("dx", "[N]", "the gradient")],
+                              hasPrecision: false, lossOutput: "loss")
+
+        func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+            let x: Tensor<Double> = try c.real("x")
+            let factor: Double = c.bool("wrong") ? 1 : 2
+            var out = KernelOutputs()
+            out["loss"] = .real(Tensor(shape: [], scalars: [x.scalars.reduce(0) { $0 + $1 * $1 }]))
+            out["dx"] = .real(Tensor(shape: x.shape, scalars: x.scalars.map { factor * $0 }))
+            return out
+        }
+    }
 
     struct Fault: Kernel {
         let spec: KernelSpec

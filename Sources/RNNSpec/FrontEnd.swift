@@ -9,6 +9,9 @@ public struct RunRequest: Sendable {
     public var output: String? = nil
     public var junit: String? = nil
     public var verbose = false
+    /// The backend's command line, when the cases run on another implementation: the run then
+    /// ends with a coverage table per kernel.
+    public var backend: String? = nil
     public init() {}
 }
 
@@ -96,6 +99,7 @@ public struct FrontEnd: Sendable {
             }
         }
         if let junit = request.junit { try writeReport(report.junit(), to: junit) }
+        if let backend = request.backend, request.format == .text || request.output != nil { stdout(report.coverageTable(backend: backend)) }
         return report
     }
 

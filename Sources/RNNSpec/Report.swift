@@ -219,3 +219,32 @@ extension CaseResult {
         return out
     }
 }
+
+extension RunReport {
+    /// Per kernel, how many cases passed, failed and were unsupported: what a backend covers.
+    public func coverageTable(backend: String) -> String {
+        var rows: [String: (passed: Int, failed: Int, unsupported: Int)] = [:]
+        for r in results {
+            let kernel = r.kernel ?? "(unreadable)"
+            var row = rows[kernel] ?? (0, 0, 0)
+            if r.status.isSuccess { row.passed += 1 } else if r.status.isSkipped { row.unsupported += 1 } else { row.failed += 1 }
+            rows[kernel] = row
+        }
+        let width = max(6, rows.keys.map(\.count).max() ?? 0)
+        func line(_ name: String, _ a: String, _ b: String, _ c: String) -> String {
+            name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + [a, b, c].enumerated().map { k, v in
+                String(repeating: " ", count: max(0, [6, 6, 11][k] - v.count)) + v
+            }.joined(separator: "  ") + "\n"
+        }
+        var out = "Coverage of \(backend.escapedForDisplay), by kernel:\n"
+        out += line("kernel", "passed", "failed", "unsupported")
+        for name in rows.keys.sorted() {
+            let row = rows[name]!
+            out += line(name.escapedForDisplay, "\(row.passed)", "\(row.failed)", "\(row.unsupported)")
+        }
+        let implemented = rows.values.filter { $0.passed + $0.failed > 0 }.count
+        out += line("total", "\(passed)", "\(failed)", "\(skipped)")
+        out += "\(implemented) of \(rows.count) kernels implemented (a kernel with a passed or failed case)\n"
+        return out
+    }
+}

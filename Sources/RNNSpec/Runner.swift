@@ -321,11 +321,25 @@ public struct Runner: Sendable {
                 return .failure(Settled(status: .unresolved, error: located(error)))
             }
         }
+        if let implemented = pool.kernels, !implemented.contains(c.kernel.spec.name) {
+            return .failure(Settled(status: .unsupported, reason: "\(pool.name.isEmpty ? "the backend" : pool.name) does not implement \(c.kernel.spec.name)"))
+        }
         let timeout = c.timeout ?? options.timeout
+        let deadline = Date().addingTimeInterval(timeout)
         switch pool.execute(request, timeout: timeout, maxElements: options.limits.maxElements) {
         case .failure(let error):
             return .failure(Settled(status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel")))
-        case .success(.answered(.outputs(let reply))):
+        case .success(.answered(.outputs(var reply))):
+            if let plan = request.gradcheck, reply.gradients.isEmpty {
+                // A backend that does not compute finite differences: run them through it.
+                do { reply.gradients = try finiteDifferences(request, plan, c.kernel.spec, pool: pool, deadline: deadline) } catch {
+                    if error.at == Self.timeoutKey {
+                        return .failure(Settled(status: .timeout, error: c.error(
+                            "the case's gradcheck did not finish within \(NumberText.format(timeout)) s; its worker was stopped", at: "gradcheck")))
+                    }
+                    return .failure(Settled(status: .unresolved, error: located(error)))
+                }
+            }
             do { return .success(try checkedOutputs(c, reply)) } catch { return .failure(Settled(status: .unresolved, error: located(error))) }
         case .success(.answered(.failure(let f))):
             return .failure(Settled(status: .unresolved, error: located(f)))
@@ -342,6 +356,31 @@ public struct Runner: Sendable {
             return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel"), notes: death.notes))
         case .success(.violated(let what)):
             return .failure(Settled(status: .unresolved, error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
+        }
+    }
+
+    static let timeoutKey = "(timeout)"
+
+    /// A gradcheck's finite differences computed here, each run of the kernel a request to the pool,
+    /// all of them within the case's deadline.
+    func finiteDifferences(_ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
+                           pool: WorkerPool, deadline: Date) throws(ExecutionFailure) -> [GradientPair] {
+        try Execution.gradients(request, plan, spec: spec) { (inputs, params) throws(ExecutionFailure) in
+            var shifted = request
+            shifted.inputs = inputs
+            shifted.params = params
+            shifted.gradcheck = nil
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { throw ExecutionFailure("", at: Self.timeoutKey) }
+            switch pool.execute(shifted, timeout: remaining, maxElements: options.limits.maxElements) {
+            case .success(.answered(.outputs(let reply))): return reply.outputs
+            case .success(.answered(.failure(let f))): throw ExecutionFailure("gradcheck: a run with a perturbed input failed: \(f.message)", at: f.at)
+            case .success(.answered(.unsupported(let why))): throw ExecutionFailure("gradcheck: a run with a perturbed input is unsupported: \(why)", at: "gradcheck")
+            case .success(.timedOut): throw ExecutionFailure("", at: Self.timeoutKey)
+            case .success(.died(let death)): throw ExecutionFailure("gradcheck: the worker died during a run with a perturbed input: \(death)", at: "gradcheck")
+            case .success(.violated(let what)): throw ExecutionFailure("gradcheck: the worker's reply does not follow the worker protocol: \(what)", at: "gradcheck")
+            case .failure(let error): throw ExecutionFailure("gradcheck: cannot restart the worker process: \(error)", at: "gradcheck")
+            }
         }
     }
 
@@ -408,6 +447,11 @@ public struct Runner: Sendable {
         for (name, value) in outputs.entries {
             guard let expected = g.output(name) else {
                 check.mismatches.append(Mismatch(output: name, reference: .golden, detail: "output '\(name)' is not in the golden", failing: 1, total: 1))
+                continue
+            }
+            if case .real(let a) = value, case .real(let e) = expected, a.dtype != e.dtype {
+                check.mismatches.append(Mismatch(output: name, reference: .golden,
+                                                 detail: "computed in \(a.dtype.rawValue), the golden holds \(e.dtype.rawValue) values", failing: 1, total: 1))
                 continue
             }
             let tolerance = c.goldenTolerance(for: name, dtype: dtype(of: value))

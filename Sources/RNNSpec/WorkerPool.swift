@@ -11,8 +11,8 @@ import Darwin
 public enum ExecutionMode: Sendable {
     /// In this process: no isolation, no time or memory limit (library use and unit tests).
     case inProcess
-    /// In worker processes started with this command (the `rnnspec` binary's hidden `worker`
-    /// subcommand), one per job, each running one case at a time over the worker protocol.
+    /// In worker processes started with this command (the `rnnspec serve` subcommand, or a
+    /// backend), one per job, each running one case at a time over the worker protocol.
     case workers(WorkerCommand)
 }
 
@@ -23,21 +23,31 @@ public struct WorkerCommand: Sendable {
     /// The extra environment of the worker.
     public var environment: [String: String]
 
-    public init(executable: String, arguments: [String], environment: [String: String] = [:]) {
+    public init(executable: String, arguments: [String], environment: [String: String] = [:], shown: String? = nil) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.shown = shown
     }
 
-    /// The `rnnspec worker` subcommand of an rnnspec binary, with its memory cap.
+    /// The `rnnspec serve` subcommand of an rnnspec binary, with its memory cap.
     public static func rnnspec(_ executable: String, maxMemoryBytes: Int) -> WorkerCommand {
         // The Swift runtime's backtracer takes seconds to symbolicate a crash; the coordinator
         // only needs the fatal-error line.
-        WorkerCommand(executable: executable, arguments: ["worker", "--max-memory", "\(maxMemoryBytes)"],
+        WorkerCommand(executable: executable, arguments: ["serve", "--max-memory", "\(maxMemoryBytes)"],
                       environment: ["SWIFT_BACKTRACE": "enable=no"])
     }
 
-    var display: String { ([executable] + arguments).joined(separator: " ") }
+    /// A backend given as a command line (`--backend 'python3 my_solutions.py'`), run by `/bin/sh`
+    /// so that quoting and `$PATH` work as in a shell.
+    public static func shell(_ commandLine: String) -> WorkerCommand {
+        WorkerCommand(executable: "/bin/sh", arguments: ["-c", "exec " + commandLine], environment: ["SWIFT_BACKTRACE": "enable=no"],
+                      shown: commandLine)
+    }
+
+    /// How messages show the command.
+    var shown: String? = nil
+    var display: String { shown ?? ([executable] + arguments).joined(separator: " ") }
 }
 
 /// What became of a request sent to a worker.
@@ -121,6 +131,9 @@ final class WorkerProcess: @unchecked Sendable {
     private var errors: Int32 = -1
     private var buffer = Data()
     private var stderrTail = Data()
+    /// What the worker said in its hello: its name and the kernels it implements, if it listed them.
+    private(set) var name = ""
+    private(set) var kernels: Set<String>? = nil
     private static let stderrKeep = 8192
 
     init(command: WorkerCommand) { self.command = command }
@@ -172,7 +185,7 @@ final class WorkerProcess: @unchecked Sendable {
         stderrTail.removeAll()
         switch readLine(deadline: Date().addingTimeInterval(timeout), maxBytes: 1 << 16) {
         case .line(let line):
-            do { _ = try WorkerProtocol.decodeHello(line) } catch {
+            do { (name, kernels) = try WorkerProtocol.decodeHello(line) } catch {
                 let e = WorkerStartError(description: "`\(command.display)` did not start as a worker: \(error)")
                 stop()
                 throw e
@@ -320,10 +333,16 @@ final class WorkerPool: @unchecked Sendable {
 
     init(command: WorkerCommand) { self.command = command }
 
+    /// The worker's name and the kernels it implements (nil: it did not say), from the first hello.
+    private(set) var name = ""
+    private(set) var kernels: Set<String>? = nil
+
     /// Starts one worker now, so that a command that cannot start is an error before any case runs.
     func warmUp() throws {
         let worker = WorkerProcess(command: command)
         try worker.start()
+        name = worker.name
+        kernels = worker.kernels
         lock.lock(); idle.append(worker); lock.unlock()
     }
 
@@ -352,7 +371,7 @@ final class WorkerPool: @unchecked Sendable {
 }
 
 /// The worker side of the protocol: reads requests from standard input, runs each, writes replies
-/// to standard output, until standard input ends. `rnnspec worker` calls this.
+/// to standard output, until standard input ends. `rnnspec serve` calls this.
 public enum WorkerServer {
     /// Caps this process's address space (the memory a case may take).
     public static func capMemory(bytes: Int) {
@@ -360,19 +379,23 @@ public enum WorkerServer {
         setrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit)
     }
 
-    public static func serve(registry: KernelRegistry, name: String, input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Int32 {
-        writeAll(output, WorkerProtocol.hello(name))
+    /// With `finiteDifferences: false` a request's gradcheck is ignored, as by a backend that leaves
+    /// the finite differences to rnnspec (which then sends the perturbed runs itself).
+    public static func serve(registry: KernelRegistry, name: String, finiteDifferences: Bool = true,
+                             input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Int32 {
+        writeAll(output, WorkerProtocol.hello(name, kernels: registry.names))
         var buffer = Data()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Data(buffer[buffer.startIndex..<nl])
                 buffer.removeSubrange(buffer.startIndex...nl)
-                let request: ExecutionRequest
+                var request: ExecutionRequest
                 do { request = try WorkerProtocol.decodeRequest(line, registry: registry) } catch {
                     writeAll(STDERR_FILENO, "rnnspec worker: \(error)\n")
                     return 2
                 }
+                if !finiteDifferences { request.gradcheck = nil }
                 let answer: WorkerProtocol.Answer
                 do { answer = .outputs(try Execution.run(request, registry: registry)) } catch { answer = .failure(error) }
                 writeAll(output, WorkerProtocol.encode(answer, id: request.id))

@@ -42,9 +42,12 @@ public enum WorkerProtocol {
 
     // MARK: Encoding
 
-    /// The hello line a worker writes when it is ready.
-    public static func hello(_ name: String) -> String {
-        "{\"protocol\":\(version),\"worker\":\(JSONText.string(name))}\n"
+    /// The hello line a worker writes when it is ready: its name and, optionally, the kernels it
+    /// implements (a case of another kernel is then UNSUPPORTED without a request).
+    public static func hello(_ name: String, kernels: [String]? = nil) -> String {
+        var line = "{\"protocol\":\(version),\"worker\":\(JSONText.string(name))"
+        if let kernels { line += ",\"kernels\":[" + kernels.map(JSONText.string).joined(separator: ",") + "]" }
+        return line + "}\n"
     }
 
     /// One request line.
@@ -151,11 +154,13 @@ public enum WorkerProtocol {
             + (line.count > 120 ? "…" : "") + "'"
     }
 
-    /// Checks a hello line.
-    public static func decodeHello(_ line: Data) throws(Violation) -> String {
+    /// Checks a hello line: the worker's name, and the kernels it implements if it lists them.
+    public static func decodeHello(_ line: Data) throws(Violation) -> (name: String, kernels: Set<String>?) {
         let o = try object(line)
         guard let name = o["worker"] as? String else { throw Violation("the first line is not a hello: \(quoteStart(line))") }
-        return name
+        guard let list = o["kernels"] else { return (name, nil) }
+        guard let kernels = list as? [String] else { throw Violation("\"kernels\" in the hello must be a list of kernel names") }
+        return (name, Set(kernels))
     }
 
     /// Reads a request line; params are typed by the kernel's declaration.

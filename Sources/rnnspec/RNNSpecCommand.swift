@@ -13,7 +13,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
-        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Bench.self, Worker.self],
+        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Bench.self, Serve.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2.
@@ -155,11 +155,18 @@ extension RNNSpecCommand {
         @Flag(name: .shortAndLong, help: "List passing cases too.")
         var verbose = false
 
+        @Option(help: ArgumentHelp("Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.", valueName: "command"))
+        var backend: String?
+
         @Argument(help: "Case files or directories (default: the cases root).")
         var paths: [String] = []
 
         func validate() throws {
             if output != nil && format != .json { throw ValidationError("--output goes with --format json") }
+            if backend != nil && record != .none {
+                throw ValidationError("--backend runs another implementation against the goldens; it never writes them (drop --record)")
+            }
+            if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--backend needs a command") }
         }
 
         func run() throws {
@@ -171,6 +178,10 @@ extension RNNSpecCommand {
             request.output = output
             request.junit = junit
             request.verbose = verbose
+            if let backend {
+                request.options.execution = .workers(.shell(backend))
+                request.backend = backend
+            }
             throw ExitCode(try project.frontEnd().run(request).rawValue)
         }
     }
@@ -249,19 +260,25 @@ extension RNNSpecCommand {
         }
     }
 
-    /// The worker process that `run`, `regen` and `check` start: reads requests of the worker
-    /// protocol on standard input, answers on standard output. Not for people.
-    struct Worker: ParsableCommand {
+    /// rnnspec's kernels as a backend: the worker process `run` and `regen` start.
+    struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run cases sent over the worker protocol (started by `rnnspec run`).", shouldDisplay: false)
+            abstract: "Serve rnnspec's kernels over the worker protocol on standard input and output.",
+            discussion: """
+            `rnnspec run` starts its workers with this; `rnnspec run --backend 'rnnspec serve'` runs the suite \
+            through the protocol as any backend would be run. The protocol: docs/worker-protocol.md.
+            """)
 
-        @Option(help: "The address-space cap of this process, in bytes.")
+        @Option(help: ArgumentHelp("The address-space cap of this process, in bytes.", valueName: "bytes"))
         var maxMemory: Int?
+
+        @Flag(help: "Ignore a request's gradcheck, leaving the finite differences to `rnnspec run` (as most backends do).")
+        var noFiniteDifferences = false
 
         func run() throws {
             if let maxMemory { WorkerServer.capMemory(bytes: maxMemory) }
             let registry = KernelRegistry.forEnvironment(ProcessInfo.processInfo.environment)
-            throw ExitCode(WorkerServer.serve(registry: registry, name: "rnnspec worker"))
+            throw ExitCode(WorkerServer.serve(registry: registry, name: "rnnspec serve", finiteDifferences: !noFiniteDifferences))
         }
     }
 
