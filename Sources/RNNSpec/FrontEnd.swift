@@ -121,6 +121,18 @@ public struct FrontEnd: Sendable {
         return report.failed == 0 ? .success : .failures
     }
 
+    /// `rnnspec export [PATH...] --to DIR`.
+    public func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
+        try project.validate(for: .check)
+        let summary = try SuiteExport(project: project, registry: registry, options: options).export(paths: paths, to: directory)
+        for (id, why) in summary.skipped { stdout("not exported: \(visibleText(id)): \(visibleText(why))\n") }
+        if !summary.withoutGolden.isEmpty {
+            stdout("exported without golden outputs (new or stale; `rnnspec regen` first): \(summary.withoutGolden.map(visibleText).joined(separator: ", "))\n")
+        }
+        stdout("exported \(summary.exported.count) case\(summary.exported.count == 1 ? "" : "s") to \(visibleText(directory))\n")
+        return summary.skipped.isEmpty ? .success : .failures
+    }
+
     /// `rnnspec kernels [NAME]`.
     public func kernels(name: String?) throws -> ExitStatus {
         let registry = KernelRegistry.standard

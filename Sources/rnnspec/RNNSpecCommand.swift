@@ -13,7 +13,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
-        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Bench.self, Serve.self],
+        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2.
@@ -257,6 +257,25 @@ extension RNNSpecCommand {
 
         func run() throws {
             throw ExitCode(try project.frontEnd().prune(dryRun: dryRun).rawValue)
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write each case as a folder any tool can read: case.json and .npy files of its inputs, expect: values and golden outputs.",
+            discussion: "The layout is described in the README (Export). The directory must be new, empty, or an earlier export; it may not lie under either root.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+
+        @Option(help: ArgumentHelp("The directory to write.", valueName: "dir"))
+        var to: String
+
+        @Argument(help: "Case files or directories (default: the cases root).")
+        var paths: [String] = []
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().export(paths: paths, to: to, options: selection.runOptions).rawValue)
         }
     }
 
