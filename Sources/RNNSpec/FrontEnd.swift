@@ -12,6 +12,8 @@ public struct RunRequest: Sendable {
     /// The backend's command line, when the cases run on another implementation: the run then
     /// ends with a coverage table per kernel.
     public var backend: String? = nil
+    /// List this many of the slowest cases after the results.
+    public var slowest: Int? = nil
     public init() {}
 }
 
@@ -100,6 +102,7 @@ public struct FrontEnd: Sendable {
         }
         if let junit = request.junit { try writeReport(report.junit(), to: junit) }
         if let backend = request.backend, request.format == .text || request.output != nil { stdout(report.coverageTable(backend: backend)) }
+        if let n = request.slowest, request.format == .text || request.output != nil { stdout(report.slowest(n)) }
         return report
     }
 

@@ -582,7 +582,7 @@ public struct GoldenStore: Sendable {
 func listYAML(under url: URL) -> [URL] {
     var st = stat()
     guard stat(url.path, &st) == 0 else { return [] }
-    if (st.st_mode & S_IFMT) != S_IFDIR { return url.pathExtension == "yaml" ? [url] : [] }
+    if (st.st_mode & S_IFMT) != S_IFDIR { return isCaseFileName(url.lastPathComponent) ? [url] : [] }
     var found: [String] = []
     func walk(_ dir: String) {
         guard let handle = opendir(dir) else { return }
@@ -606,7 +606,7 @@ func listYAML(under url: URL) -> [URL] {
             }
             if type == Int32(DT_DIR) {
                 walk(path)
-            } else if (type == Int32(DT_REG) || type == Int32(DT_LNK)) && name.hasSuffix(".yaml") {
+            } else if (type == Int32(DT_REG) || type == Int32(DT_LNK)) && isCaseFileName(name) {
                 found.append(path)
             }
         }
@@ -621,8 +621,13 @@ func relativeID(of file: URL, under root: URL) -> String {
     let rootPath = root.standardizedFileURL.path
     let filePath = file.standardizedFileURL.path
     var rel = filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
-    if rel.hasSuffix(".yaml") { rel.removeLast(5) }
+    if rel.hasSuffix(".yaml") { rel.removeLast(5) } else if rel.hasSuffix(".yml") { rel.removeLast(4) }
     return rel
+}
+
+/// Whether a file name is a case file's: `*.yaml`, or `*.yml`.
+func isCaseFileName(_ name: String) -> Bool {
+    (name.hasSuffix(".yaml") && name.count > 5) || (name.hasSuffix(".yml") && name.count > 4)
 }
 
 /// The size of a file in bytes (without following a final link), nil when it cannot be read.

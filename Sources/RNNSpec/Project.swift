@@ -214,7 +214,7 @@ public struct Project: Sendable {
             throw UsageError("the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
         }
         let rootReal = casesRoot.resolvingSymlinksInPath().path
-        var found: [ExactKey: String] = [:]
+        var found: [ExactKey: (id: String, url: URL)] = [:]
         let targets = paths.isEmpty ? [casesRoot] : paths.map { URL(fileURLWithPath: $0, relativeTo: workingDirectory).absoluteURL.standardizedFileURL }
         for target in targets {
             guard FileManager.default.fileExists(atPath: target.path) else {
@@ -231,17 +231,21 @@ public struct Project: Sendable {
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)
             let files = listYAML(under: underRoot)
-            if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != "" && underRoot.pathExtension != "yaml" {
-                throw UsageError("\(display(target)) is not a .yaml case file")
+            if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != "" && !isCaseFileName(underRoot.lastPathComponent) {
+                throw UsageError("\(display(target)) is not a .yaml (or .yml) case file")
             }
             for file in files {
                 let id = relativeID(of: file, under: URL(fileURLWithPath: rootReal))
-                found[ExactKey(id)] = id
+                let url = casesRoot.appendingPathComponent(String(file.path.dropFirst(rootReal.count + 1)))
+                if let other = found[ExactKey(id)], other.url.path != url.path {
+                    throw UsageError("\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one")
+                }
+                found[ExactKey(id)] = (id, url)
             }
         }
-        let ids = found.sorted { $0.key < $1.key }.map(\.value)
-        try Project.checkDistinct(ids, describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
-        return ids.map { (casesRoot.appendingPathComponent($0 + ".yaml"), $0) }
+        let sorted = found.sorted { $0.key < $1.key }.map(\.value)
+        try Project.checkDistinct(sorted.map(\.id), describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
+        return sorted.map { ($0.url, $0.id) }
     }
 
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and

@@ -248,3 +248,13 @@ extension RunReport {
         return out
     }
 }
+
+extension RunReport {
+    /// The `n` slowest cases, slowest first, with their seconds.
+    public func slowest(_ n: Int) -> String {
+        let top = results.sorted { $0.seconds > $1.seconds }.prefix(n)
+        var out = "Slowest \(top.count) case\(top.count == 1 ? "" : "s"):\n"
+        for r in top { out += String(format: "  %8.3f s  ", r.seconds) + r.id.escapedForDisplay + "\n" }
+        return out
+    }
+}

@@ -82,10 +82,19 @@ public struct CaseResult: Sendable {
 public struct RunOptions: Sendable {
     /// Cases run at once; default: the number of cores.
     public var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// A glob over case ids (`lstm/*`, `*clip*`).
+    /// A glob over case ids (`lstm/*`, `*clip*`); a pattern without `*`, `?` or `[` matches the ids
+    /// that contain it.
     public var filter: String? = nil
+    /// Leave out cases whose id matches any of these (the same matching as `filter`).
+    public var excludes: [String] = []
     /// Only cases with any of these tags.
     public var tags: [String] = []
+    /// Leave out cases with any of these tags.
+    public var excludeTags: [String] = []
+    /// Whether a selection that matches no case is accepted (else it is a usage error).
+    public var allowEmpty = false
+    /// Stop starting cases once this many have failed (`--max-failures`, `--fail-fast` is 1).
+    public var maxFailures: Int? = nil
     /// Run the i-th (1-based) of n deterministic shares of the cases.
     public var shard: (index: Int, count: Int)? = nil
     public var record: RecordMode = .none
@@ -114,6 +123,8 @@ public struct RunReport: Sendable {
     /// Goldens with no case file (reported when the run covers the whole cases root).
     public var orphanGoldens: [String]
     public var seconds: Double
+    /// Selected cases that were not run because `--max-failures` was reached.
+    public var notRun: Int = 0
 
     public func count(_ status: Status) -> Int { results.filter { $0.status == status }.count }
     public var passed: Int { results.filter { $0.status.isSuccess }.count }
@@ -127,6 +138,7 @@ public struct RunReport: Sendable {
     public var summaryLine: String {
         var line = "\(passed) passed, \(failed) failed"
         if skipped > 0 { line += ", \(skipped) skipped" }
+        if notRun > 0 { line += ", \(notRun) not run (--max-failures reached)" }
         return line
     }
 }
@@ -151,7 +163,8 @@ public struct Runner: Sendable {
     /// loading).
     public func selectFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
         var files = try project.caseFiles(paths)
-        if let filter = options.filter { files = files.filter { globMatch(filter, $0.id) } }
+        if let filter = options.filter { files = files.filter { idMatches(filter, $0.id) } }
+        if !options.excludes.isEmpty { files = files.filter { file in !options.excludes.contains { idMatches($0, file.id) } } }
         if let shard = options.shard {
             files = files.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
         }
@@ -177,8 +190,9 @@ public struct Runner: Sendable {
     /// on are in memory at once.
     func loadSelected(url: URL, id: String) -> Loaded? {
         let loaded = loadStage(url: url, id: id)
-        guard !options.tags.isEmpty, let tags = loaded.tags else { return loaded }
-        return tags.contains { options.tags.contains($0) } ? loaded : nil
+        guard !options.tags.isEmpty || !options.excludeTags.isEmpty, let tags = loaded.tags else { return loaded }
+        if tags.contains(where: options.excludeTags.contains) { return nil }
+        return options.tags.isEmpty || tags.contains(where: options.tags.contains) ? loaded : nil
     }
 
     /// Loads and validates the selected cases without running a kernel (`rnnspec check`): each is
@@ -226,18 +240,47 @@ public struct Runner: Sendable {
             pool = nil
         }
         defer { pool?.shutdown() }
-        let results = parallelMap(files, jobs: options.jobs, progress: progress) { file -> CaseResult? in
+        let failures = FailureCount(limit: options.maxFailures)
+        let outcomes = parallelMap(files, jobs: options.jobs, progress: progress) { file -> Outcome in
+            if failures.reached { return .notRun }
+            let result: CaseResult
             switch self.loadSelected(url: file.url, id: file.id) {
-            case nil: return nil
-            case .settled(let result, _)?: return result
-            case .ready(let c)?: return self.evaluate(c, pool: pool)
+            case nil: return .notSelected
+            case .settled(let r, _)?: result = r
+            case .ready(let c)?: result = self.evaluate(c, pool: pool)
             }
-        }.compactMap { $0 }
+            if !result.status.isSuccess && !result.status.isSkipped { failures.add() }
+            return .ran(result)
+        }
+        let results = outcomes.compactMap { if case .ran(let r) = $0 { r } else { nil } }
+        let notRun = outcomes.filter { if case .notRun = $0 { true } else { false } }.count
+        if results.isEmpty && notRun == 0 && !options.allowEmpty {
+            throw UsageError(emptySelectionMessage(paths))
+        }
         var orphans: [String] = []
-        if paths.isEmpty && options.filter == nil && options.shard == nil && options.tags.isEmpty {
+        if paths.isEmpty && options.filter == nil && options.shard == nil && options.tags.isEmpty
+            && options.excludes.isEmpty && options.excludeTags.isEmpty {
             orphans = orphanGoldens()
         }
-        return RunReport(results: results, orphanGoldens: orphans, seconds: Date().timeIntervalSince(start))
+        var report = RunReport(results: results, orphanGoldens: orphans, seconds: Date().timeIntervalSince(start))
+        report.notRun = notRun
+        return report
+    }
+
+    /// What became of a selected file in a run.
+    enum Outcome: Sendable { case ran(CaseResult), notSelected, notRun }
+
+    /// Why a run has no case: which selection matched nothing.
+    func emptySelectionMessage(_ paths: [String]) -> String {
+        var what: [String] = []
+        if let filter = options.filter { what.append("--filter \(visibleText(filter))") }
+        what += options.excludes.map { "--exclude \(visibleText($0))" }
+        what += options.tags.map { "--tag \(visibleText($0))" }
+        what += options.excludeTags.map { "--exclude-tag \(visibleText($0))" }
+        if let shard = options.shard { what.append("--shard \(shard.index)/\(shard.count)") }
+        let under = paths.isEmpty ? "the cases root \(visibleText(project.display(project.casesRoot)))/" : paths.map(visibleText).joined(separator: " ")
+        if what.isEmpty { return "no case files (*.yaml) under \(under); `rnnspec new KERNEL PATH` writes one (--allow-empty accepts an empty run)" }
+        return "no case under \(under) matches \(what.joined(separator: " ")) (--allow-empty accepts an empty selection)"
     }
 
     /// Golden ids with no case file.
@@ -581,6 +624,29 @@ private final class ParallelBox<R>: @unchecked Sendable {
     var done = 0
     let lock = NSLock()
     init(_ n: Int) { results = Array(repeating: nil, count: n) }
+}
+
+/// Counts failed cases for `--max-failures`, from any thread.
+final class FailureCount: @unchecked Sendable {
+    private let limit: Int?
+    private var count = 0
+    private let lock = NSLock()
+
+    init(limit: Int?) { self.limit = limit }
+
+    var reached: Bool {
+        guard let limit else { return false }
+        lock.lock(); defer { lock.unlock() }
+        return count >= limit
+    }
+
+    func add() { lock.lock(); count += 1; lock.unlock() }
+}
+
+/// Whether a case id matches a `--filter`/`--exclude` pattern: a glob when it has `*`, `?` or `[`,
+/// else a plain word that the id contains.
+public func idMatches(_ pattern: String, _ id: String) -> Bool {
+    pattern.contains(where: { "*?[".contains($0) }) ? globMatch(pattern, id) : id.contains(pattern)
 }
 
 /// Shell-style glob: `*` any run of characters (slashes included), `?` one character,

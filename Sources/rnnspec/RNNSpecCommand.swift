@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import RNNSpec
 
+/// The package version (`rnnspec --version`); the case format is version 1.
+let rnnspecVersion = "0.3.0"
+
 @main
 struct RNNSpecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -13,6 +16,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
+        version: rnnspecVersion,
         subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self],
         defaultSubcommand: nil)
 
@@ -60,11 +64,20 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Cases run at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Only cases whose id matches this glob (e.g. 'theory/*', '*clip*').")
+    @Option(help: "Only cases whose id matches: a glob ('theory/*', '*clip*'), or a plain word that the id contains ('clip').")
     var filter: String?
+
+    @Option(help: "Leave out cases whose id matches (a glob or a plain word, as --filter; repeatable).")
+    var exclude: [String] = []
 
     @Option(help: "Only cases with this tag (repeatable).")
     var tag: [String] = []
+
+    @Option(help: "Leave out cases with this tag (repeatable).")
+    var excludeTag: [String] = []
+
+    @Flag(help: "Accept a selection that matches no case (else it is an error, exit 2).")
+    var allowEmpty = false
 
     @Option(help: "Run share i of n (1-based, e.g. 2/4): a deterministic split for CI matrices.")
     var shard: String?
@@ -102,7 +115,10 @@ struct SelectionOptions: ParsableArguments {
         var o = RunOptions()
         if let jobs { o.jobs = jobs }
         o.filter = filter
+        o.excludes = exclude
         o.tags = tag
+        o.excludeTags = excludeTag
+        o.allowEmpty = allowEmpty
         o.shard = parsedShard
         o.limits = LoadLimits(maxElements: maxElements, maxFileBytes: maxFileBytes)
         o.timeout = timeout
@@ -155,6 +171,15 @@ extension RNNSpecCommand {
         @Flag(name: .shortAndLong, help: "List passing cases too.")
         var verbose = false
 
+        @Flag(help: "Stop starting cases after the first failure (as --max-failures 1).")
+        var failFast = false
+
+        @Option(help: "Stop starting cases once this many have failed; the rest are counted as not run.")
+        var maxFailures: Int?
+
+        @Option(help: "List the N slowest cases after the results.")
+        var slowest: Int?
+
         @Option(help: ArgumentHelp("Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.", valueName: "command"))
         var backend: String?
 
@@ -167,6 +192,9 @@ extension RNNSpecCommand {
                 throw ValidationError("--backend runs another implementation against the goldens; it never writes them (drop --record)")
             }
             if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--backend needs a command") }
+            if failFast && maxFailures != nil { throw ValidationError("--fail-fast is --max-failures 1; give one of them") }
+            if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
+            if let slowest, slowest < 1 { throw ValidationError("--slowest must be at least 1") }
         }
 
         func run() throws {
@@ -178,6 +206,8 @@ extension RNNSpecCommand {
             request.output = output
             request.junit = junit
             request.verbose = verbose
+            request.options.maxFailures = failFast ? 1 : maxFailures
+            request.slowest = slowest
             if let backend {
                 request.options.execution = .workers(.shell(backend))
                 request.backend = backend
