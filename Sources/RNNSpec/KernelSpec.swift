@@ -132,6 +132,7 @@ public indirect enum ParamType: Sendable, Equatable {
         switch self {
         case .integer(let lo, let hi):
             switch (lo, hi) {
+            case (Int.min?, Int.max?): return "any 64-bit integer"
             case let (l?, h?): return "integer in \(l)...\(h)"
             case let (l?, nil): return "integer ≥ \(l)"
             case let (nil, h?): return "integer ≤ \(h)"
@@ -182,14 +183,45 @@ public struct ParamSpec: Sendable {
     /// Whether a case may leave the parameter out even though it has no default.
     public var optional: Bool
     public var doc: String
+    /// For a number (or list of numbers): whether `.inf` and `-.inf` are meaningful values (a clip
+    /// threshold of `.inf` clips nothing, say). NaN is never a meaningful parameter.
+    public var allowsInfinity: Bool
 
     public init(_ name: String, _ type: ParamType, default defaultValue: ParamValue? = nil,
-                optional: Bool = false, _ doc: String) {
+                optional: Bool = false, allowsInfinity: Bool = false, _ doc: String) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.optional = optional
+        self.allowsInfinity = allowsInfinity
         self.doc = doc
+    }
+
+    /// What is wrong with `value` for this parameter beyond its type (an integer outside the declared
+    /// range, a NaN or an infinity where none is meaningful), or nil. The loader reports it at the
+    /// parameter's line.
+    public func problem(with value: ParamValue) -> String? {
+        let what = "param '\(name)'"
+        switch (type, value) {
+        case (.integer(let lo, let hi), .integer(let v)):
+            let low = lo ?? Int.min, high = hi ?? Int.max
+            if v < low || v > high { return "\(what) must be an integer in \(low)...\(high), found \(v)" }
+        case (_, .real(let v)):
+            return nonFiniteProblem([v])
+        case (_, .realList(let vs)):
+            return nonFiniteProblem(vs)
+        default: break
+        }
+        return nil
+    }
+
+    private func nonFiniteProblem(_ values: [Double]) -> String? {
+        let what = "param '\(name)'"
+        if values.contains(where: \.isNaN) { return "\(what) must be a number, found .nan" }
+        if !allowsInfinity, let bad = values.first(where: \.isInfinite) {
+            return "\(what) must be a finite number, found \(bad < 0 ? "-.inf" : ".inf")"
+        }
+        return nil
     }
 
     /// The `dtype` parameter that every kernel computing in `Float` or `Double` takes.
@@ -236,9 +268,17 @@ public struct KernelSpec: Sendable {
     /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
     /// The gradient with respect to input `X` is the output `dX`.
     public var lossOutput: String?
+    /// The sizes a case's params and input shapes imply (elements of outputs, of caches, and of the
+    /// work: steps, samples, bins, windows), evaluated by the loader before the kernel runs so that
+    /// `--max-elements` refuses `steps: 1e12` before anything is allocated. Required: every kernel
+    /// says what it will allocate and loop over (`KernelSpec.boundedByInputs` for kernels whose
+    /// outputs and work are a fixed multiple of their inputs' elements).
+    public var sizes: @Sendable (KernelContext) throws -> [ImpliedSize]
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil) {
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil,
+                sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
+        self.sizes = sizes
         self.lossOutput = lossOutput
         self.name = name
         self.summary = summary
@@ -252,6 +292,78 @@ public struct KernelSpec: Sendable {
     public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
     public func param(_ name: String) -> ParamSpec? { params.first { $0.name == name } }
     public func output(_ name: String) -> OutputSpec? { outputs.first { $0.name == name } }
+}
+
+/// One quantity a case implies before its kernel runs: the elements of an output or a cache, or the
+/// iterations of a loop, as a product of named factors (`[S, steps] = [3, 1000000000000]`).
+public struct ImpliedSize: Sendable {
+    /// What is counted: `output 'values'`, `sampling steps`.
+    public var what: String
+    /// The factors, each named after the symbol, param or input it comes from.
+    public var factors: [Factor]
+    /// The field the count is blamed on, where an error points: `param:NAME` or `input:NAME`.
+    public var blame: String
+
+    public struct Factor: Sendable {
+        public var name: String
+        public var value: Int
+        public init(_ name: String, _ value: Int) { self.name = name; self.value = value }
+    }
+
+    public init(_ what: String, _ factors: [(String, Int)], blame: String) {
+        self.what = what
+        self.factors = factors.map { Factor($0.0, $0.1) }
+        self.blame = blame
+    }
+
+    /// The product of the factors (a negative factor counts as 0), or nil when it overflows 64 bits.
+    public var count: Int? {
+        var total = 1
+        for f in factors {
+            let v = max(f.value, 0)
+            if v == 0 { return 0 }
+            let (p, overflow) = total.multipliedReportingOverflow(by: v)
+            if overflow { return nil }
+            total = p
+        }
+        return total
+    }
+
+    /// `[S, steps] = [3, 1000000000000]`.
+    public var factorText: String {
+        "[" + factors.map(\.name).joined(separator: ", ") + "] = [" + factors.map { "\($0.value)" }.joined(separator: ", ") + "]"
+    }
+}
+
+extension KernelSpec {
+    /// For kernels whose outputs and work are at most a fixed multiple of their inputs' elements
+    /// (elementwise kernels, reductions): nothing beyond what the input limit already bounds.
+    public static let boundedByInputs: @Sendable (KernelContext) throws -> [ImpliedSize] = { _ in [] }
+
+    /// The first implied size over `limit`, as the field to blame and a message with the numbers;
+    /// nil when every size fits.
+    public func sizeProblem(_ context: KernelContext, limit: Int) -> (blame: String, message: String)? {
+        let implied: [ImpliedSize]
+        do { implied = try sizes(context) } catch let error as KernelError {
+            switch error {
+            case .input(let name, let message): return ("input:\(name)", message)
+            case .param(let name, let message): return ("param:\(name)", message)
+            case .invalid(let message): return ("kernel", message)
+            }
+        } catch {
+            return ("kernel", "\(error)")
+        }
+        for size in implied {
+            let count = size.count
+            if let count, count <= limit { continue }
+            let blamed = size.blame.split(separator: ":", maxSplits: 1).map(String.init)
+            let subject = blamed.count == 2 ? "\(blamed[0]) '\(blamed[1])'" : size.blame
+            let amount = count.map { "\($0) elements" } ?? "more than 2^63 elements (the product overflows 64 bits)"
+            return (size.blame, "\(subject) makes \(name) need \(amount) for \(size.what), \(size.factorText); "
+                    + "the limit is \(limit) per case (--max-elements)")
+        }
+        return nil
+    }
 }
 
 /// A kernel rejected its inputs or parameters at run time (beyond what the declaration
@@ -340,62 +452,83 @@ public struct KernelContext: Sendable {
         return t
     }
 
-    public func int(_ name: String) -> Int {
+    /// An integer param. A param that is not a declared integer is the adapter's mistake: an error for
+    /// this case (UNRESOLVED), never a trap.
+    public func int(_ name: String) throws -> Int {
         if case .integer(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared integer")
+        throw KernelError.param(name, "param '\(name)' is not a declared integer (a bug in the kernel's adapter)")
     }
 
-    public func optionalInt(_ name: String) -> Int? {
-        if case .integer(let v)? = params[name] { return v }
-        return nil
+    public func optionalInt(_ name: String) throws -> Int? {
+        if params[name] == nil { return nil }
+        return try int(name)
     }
 
-    public func double(_ name: String) -> Double {
+    public func double(_ name: String) throws -> Double {
         switch params[name] {
         case .real(let v)?: return v
         case .integer(let v)?: return Double(v)
-        default: preconditionFailure("param '\(name)' is not a declared number")
+        default: throw KernelError.param(name, "param '\(name)' is not a declared number (a bug in the kernel's adapter)")
         }
     }
 
-    public func optionalDouble(_ name: String) -> Double? { params[name] == nil ? nil : double(name) }
+    public func optionalDouble(_ name: String) throws -> Double? { params[name] == nil ? nil : try double(name) }
 
-    public func bool(_ name: String) -> Bool {
+    public func bool(_ name: String) throws -> Bool {
         if case .boolean(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared boolean")
+        throw KernelError.param(name, "param '\(name)' is not a declared boolean (a bug in the kernel's adapter)")
     }
 
-    public func string(_ name: String) -> String {
+    public func string(_ name: String) throws -> String {
         if case .string(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared string")
+        throw KernelError.param(name, "param '\(name)' is not a declared string (a bug in the kernel's adapter)")
     }
 
-    public func optionalString(_ name: String) -> String? {
-        if case .string(let v)? = params[name] { return v }
-        return nil
+    public func optionalString(_ name: String) throws -> String? {
+        if params[name] == nil { return nil }
+        return try string(name)
     }
 
     /// A `choice` param as an enum whose raw values are the choices.
-    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) -> E where E.RawValue == String {
-        guard let e = E(rawValue: string(name)) else { preconditionFailure("param '\(name)' has no case \(string(name))") }
+    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) throws -> E where E.RawValue == String {
+        let word = try string(name)
+        guard let e = E(rawValue: word) else {
+            throw KernelError.param(name, "param '\(name)' has no choice '\(word)' (a bug in the kernel's adapter)")
+        }
         return e
     }
 
-    public func integerList(_ name: String) -> [Int] {
+    public func integerList(_ name: String) throws -> [Int] {
         if case .integerList(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared integer list")
+        throw KernelError.param(name, "param '\(name)' is not a declared integer list (a bug in the kernel's adapter)")
     }
 
-    public func optionalStringList(_ name: String) -> [String]? {
-        if case .stringList(let v)? = params[name] { return v }
-        return nil
+    public func optionalStringList(_ name: String) throws -> [String]? {
+        switch params[name] {
+        case nil: return nil
+        case .stringList(let v)?: return v
+        default: throw KernelError.param(name, "param '\(name)' is not a declared list of words (a bug in the kernel's adapter)")
+        }
     }
 
-    public func realList(param name: String) -> [Double] {
+    /// The extent bound to a shape symbol, or `otherwise` when no input bound it.
+    public func dim(_ symbol: String, otherwise: Int = 1) -> Int { dims[symbol] ?? otherwise }
+
+    /// The shape of an input as given, or nil when the case leaves it out.
+    public func shape(_ name: String) -> [Int]? { inputs[name]?.shape }
+
+    /// The extent of an input's axis (from the end when negative), or `otherwise` when the input or axis is absent.
+    public func extent(_ name: String, _ axis: Int, otherwise: Int = 1) -> Int {
+        guard let s = shape(name) else { return otherwise }
+        let k = axis < 0 ? s.count + axis : axis
+        return s.indices.contains(k) ? s[k] : otherwise
+    }
+
+    public func realList(param name: String) throws -> [Double] {
         switch params[name] {
         case .realList(let v)?: return v
         case .integerList(let v)?: return v.map(Double.init)
-        default: preconditionFailure("param '\(name)' is not a declared number list")
+        default: throw KernelError.param(name, "param '\(name)' is not a declared number list (a bug in the kernel's adapter)")
         }
     }
 }

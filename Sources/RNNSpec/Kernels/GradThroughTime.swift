@@ -46,12 +46,19 @@ struct GradThroughTimeKernel: Kernel {
             OutputSpec("dprobe_h", "like probe_h", optional: true, "with probe_h: dL/dh_t for every t (dh_norm[t] is its norm at t)"),
             OutputSpec("dprobe_c", "like probe_c", optional: true, "with probe_c: dL/dc_t for every t (dc_norm[t] is its norm at t)"),
         ],
-        lossOutput: "loss")
+        lossOutput: "loss",
+        sizes: { c in
+            let x = c.shape("x") ?? []
+            let t = x.first ?? 0, b = x.count == 3 ? x[1] : 1, h = c.extent("W_hh", -1, otherwise: 0)
+            let g = (try c.choice("cell", as: CellKind.self)).gateCount
+            return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let xIn: Tensor<T> = try c.real("x")
         let form = SequenceBatching(xIn)
-        let kind: CellKind = c.choice("cell")
+        let kind: CellKind = try c.choice("cell")
         let w: Tensor<T> = try c.real("W_ih"), r: Tensor<T> = try c.real("W_hh")
         let g = kind.gateCount
         guard w.rank == 2, w.shape[0] % g == 0, w.shape[1] == xIn.shape.last! else {
