@@ -154,7 +154,10 @@ struct CharRNNSampleKernel: Kernel {
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let temperature = try c.double("temperature")
-        guard temperature > 0 else { throw KernelError.param("temperature", "temperature must be > 0, found \(temperature)") }
+        // In float32 a tiny temperature rounds to 0 and a huge one to infinity.
+        guard temperature > 0, T(temperature) > 0, T(temperature).isFinite else {
+            throw KernelError.param("temperature", "temperature must be > 0 and finite in \(T.self), found \(temperature)")
+        }
         let why: Tensor<T> = try c.real("W_hy"), whh: Tensor<T> = try c.real("W_hh")
         let seedIndex = try c.int("seed_index")
         guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
