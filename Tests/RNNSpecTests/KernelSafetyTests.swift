@@ -180,14 +180,7 @@ final class KernelSafetyTests: XCTestCase {
         let limit = 100_000
         var runs = 0
         // Every kernel's skeleton, and the suite's small cases (other params, layouts and heads).
-        var bases = try Self.registry.kernels.map { try skeletonCase($0) }
-        let project = try Project.locate(workingDirectory: repositoryRoot.path)
-        for file in try project.caseFiles([]) {
-            guard let c = try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id),
-                  c.inputs.values.map(\.elementCount).reduce(0, +) <= 64 else { continue }
-            bases.append(c)
-        }
-        for base in bases {
+        for base in try baseCases(elements: 64) {
             let kernel = base.kernel
             func attempt(_ c: Case, _ what: String) {
                 let context = KernelContext(inputs: c.inputs, params: c.params, dims: c.dims)
@@ -239,6 +232,102 @@ final class KernelSafetyTests: XCTestCase {
             }
         }
         XCTAssertGreaterThan(runs, 500)
+    }
+
+    /// The kernels' skeletons and the suite's cases with at most `elements` input elements.
+    func baseCases(elements: Int) throws -> [Case] {
+        var bases = try Self.registry.kernels.map { try skeletonCase($0) }
+        let project = try Project.locate(workingDirectory: repositoryRoot.path)
+        for file in try project.caseFiles([]) {
+            guard let c = try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id),
+                  c.inputs.values.map(\.elementCount).reduce(0, +) <= elements else { continue }
+            bases.append(c)
+        }
+        return bases
+    }
+
+    /// Every kernel with each shape symbol set to 0 in every input that uses it (T = 0 steps, B = 0
+    /// sequences, H = 0 units, ...), and with each axis of each input set to 0 alone, through the
+    /// loader: outputs or a located error, never a trap.
+    func testEveryKernelSurvivesZeroExtents() throws {
+        var loaded = 0
+        for base in try baseCases(elements: 64) {
+            let kernel = base.kernel
+            var variants: [[String: Value]] = []
+            for symbol in base.dims.keys.sorted() {
+                var bindings = base.dims
+                bindings[symbol] = 0
+                var inputs = base.inputs
+                for (name, value) in base.inputs {
+                    guard let spec = kernel.spec.input(name), let declared = spec.shapes.first(where: { $0.count == value.shape.count }) else { continue }
+                    let shape = zip(declared, value.shape).map { dim, extent in dim.isWildcard ? extent : dim.evaluate(bindings) ?? extent }
+                    if shape != value.shape, let v = zeros(like: value, shape: shape) { inputs[name] = v }
+                }
+                variants.append(inputs)
+            }
+            for (name, value) in base.inputs {
+                for axis in value.shape.indices where value.shape[axis] != 0 {
+                    var shape = value.shape
+                    shape[axis] = 0
+                    guard let v = zeros(like: value, shape: shape) else { continue }
+                    var inputs = base.inputs
+                    inputs[name] = v
+                    variants.append(inputs)
+                }
+            }
+            for inputs in variants {
+                var text = "kernel: \(kernel.spec.name)\nparams:\n"
+                for (name, value) in base.params.sorted(by: { $0.key < $1.key }) { text += "  \(name): \(value)\n" }
+                text += "inputs:\n"
+                let literals = inputs.sorted(by: { $0.key < $1.key }).map { ($0.key, yaml($0.value)) }
+                guard literals.allSatisfy({ $0.1 != nil }) else { continue }
+                for (name, literal) in literals { text += "  \(name): \(literal!)\n" }
+                guard let c = try? CaseLoader(limits: LoadLimits(maxElements: 100_000)).load(data: Data(text.utf8), id: "z", displayPath: "z.yaml") else { continue }
+                loaded += 1
+                // A trap kills the process before XCTFail can name the case: KERNEL_SAFETY_TRACE=1 prints each one first.
+                if ProcessInfo.processInfo.environment["KERNEL_SAFETY_TRACE"] != nil { FileHandle.standardError.write(Data("---\n\(text)".utf8)) }
+                do { _ = try Runner.execute(c) } catch is SpecError {} catch {
+                    XCTFail("\(kernel.spec.name): \(error) is not a located error\n\(text)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(loaded, 100)
+    }
+
+    func zeros(like value: Value, shape: [Int]) -> Value? {
+        switch value {
+        case .real: return .real(RealTensor(Tensor<Double>(zeros: shape)))
+        case .integer: return .integer(Tensor<Int>(repeating: 0, shape: shape))
+        case .string: return .string(Tensor<String>(repeating: "a", shape: shape))
+        case .boolean: return .boolean(Tensor<Bool>(repeating: true, shape: shape))
+        case .list: return nil
+        }
+    }
+
+    /// A value as a case file writes it (nil where no literal can: an empty integer tensor of rank > 1).
+    func yaml(_ value: Value) -> String? {
+        func nested(_ shape: [Int], _ items: [String]) -> String {
+            guard let first = shape.first else { return items[0] }
+            let inner = Array(shape.dropFirst()), width = inner.reduce(1, *)
+            return "[" + (0..<first).map { k in nested(inner, Array(items[(k * width)..<((k + 1) * width)])) }.joined(separator: ", ") + "]"
+        }
+        switch value {
+        case .real(let r):
+            if r.tensor.count == 0 { return "{zeros: \(r.shape.shapeText)}" }
+            return nested(r.shape, r.tensor.scalars.map { NumberText.format($0) })
+        case .integer(let t):
+            if t.count == 0 { return t.shape.count == 1 ? "[]" : nil }
+            return nested(t.shape, t.scalars.map(String.init))
+        case .string(let t):
+            if t.count == 0 { return t.shape.count == 1 ? "[]" : nil }
+            return nested(t.shape, t.scalars.map(YAMLText.scalar))
+        case .boolean(let t):
+            if t.count == 0 { return t.shape.count == 1 ? "[]" : nil }
+            return nested(t.shape, t.scalars.map { $0 ? "true" : "false" })
+        case .list(let items):
+            let parts = items.compactMap(yaml)
+            return parts.count == items.count ? "[" + parts.joined(separator: ", ") + "]" : nil
+        }
     }
 
     func substitute(_ value: Value, _ special: Double, all: Bool) -> Value? {

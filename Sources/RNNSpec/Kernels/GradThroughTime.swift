@@ -76,6 +76,7 @@ struct GradThroughTimeKernel: Kernel {
                                  parameters: CellParameters(w: w, r: r, bw: try c.optionalReal("b_ih"), br: try c.optionalReal("b_hh")))
         let x = form.sequence(xIn)
         let steps = form.steps, bsz = form.batch
+        guard steps > 0 else { throw KernelError.input("x", "x needs at least one step: the loss is taken at the last step (T = 0)") }
         let head: SequenceLossHead<T>
         switch (c.has("target"), c.has("dy")) {
         case (true, true): throw KernelError.input("dy", "give either target (cross-entropy head) or dy, not both")
@@ -83,6 +84,9 @@ struct GradThroughTimeKernel: Kernel {
         case (true, false):
             try c.requireInputs(["W_hy"], because: "the cross-entropy head needs W_hy")
             let why: Tensor<T> = try c.real("W_hy"), target = try c.integers("target")
+            guard why.rank == 2, why.shape[1] == h else {
+                throw KernelError.input("W_hy", "W_hy must be [V, \(h)] (H = \(h) from W_ih), found \(why.shape.shapeText)")
+            }
             guard target.count == bsz else { throw KernelError.input("target", "one target per sequence: \(bsz)") }
             if let bad = target.scalars.first(where: { !(0..<why.shape[0]).contains($0) }) {
                 throw KernelError.input("target", "target \(bad) is not a class index in 0..<\(why.shape[0])")

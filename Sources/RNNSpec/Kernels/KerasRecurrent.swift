@@ -128,6 +128,9 @@ struct KerasRecurrentKernel: Kernel {
         let units = try c.int("units"), g = kind.gateCount
         let inputs: Tensor<T> = try c.real("inputs")
         let batch = inputs.shape[0], steps = inputs.shape[1], features = inputs.shape[2]
+        if steps == 0, try !c.bool("return_sequences") {
+            throw KernelError.input("inputs", "inputs has no timesteps (timesteps = 0): without return_sequences the output is the last step's, and there is none")
+        }
         let kernel: Tensor<T> = try c.real("kernel"), recurrent: Tensor<T> = try c.real("recurrent_kernel")
         guard kernel.shape == [features, g * units] else {
             throw KernelError.input("kernel", "kernel must be (features, \(g == 1 ? "" : "\(g)*")units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)")

@@ -235,8 +235,11 @@ struct TorchRecurrentKernel: Kernel {
             if let bad = lengths.first(where: { $0 < 1 || $0 > steps }) {
                 throw KernelError.input("lengths", "every length must be in 1...L = 1...\(steps), found \(bad)")
             }
+            guard let longest = lengths.max() else {
+                throw KernelError.input("lengths", "lengths needs at least one sequence (the batch N is 0)")
+            }
             mask = lengthMask(lengths: lengths, steps: steps)
-            outSteps = lengths.max()!
+            outSteps = longest
         }
 
         let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
