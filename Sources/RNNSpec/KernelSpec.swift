@@ -303,6 +303,19 @@ public struct ImpliedSize: Sendable {
     public var factors: [Factor]
     /// The field the count is blamed on, where an error points: `param:NAME` or `input:NAME`.
     public var blame: String
+    /// Whether the count is arithmetic (multiply-adds of the time loop) rather than elements held:
+    /// it may reach `ImpliedSize.operationsPerElement` times the element limit.
+    public var isOperations: Bool = false
+
+    /// Multiply-adds allowed per element of `--max-elements` (5·10⁹ by default: seconds, not hours).
+    public static let operationsPerElement = 100
+
+    /// The multiply-adds of a computation, as a product of named factors.
+    public static func operations(_ what: String, _ factors: [(String, Int)], blame: String) -> ImpliedSize {
+        var size = ImpliedSize(what, factors, blame: blame)
+        size.isOperations = true
+        return size
+    }
 
     public struct Factor: Sendable {
         public var name: String
@@ -355,12 +368,16 @@ extension KernelSpec {
         }
         for size in implied {
             let count = size.count
-            if let count, count <= limit { continue }
+            let scaled = limit.multipliedReportingOverflow(by: ImpliedSize.operationsPerElement)
+            let cap = !size.isOperations ? limit : scaled.overflow ? Int.max : scaled.partialValue
+            if let count, count <= cap { continue }
             let blamed = size.blame.split(separator: ":", maxSplits: 1).map(String.init)
             let subject = blamed.count == 2 ? "\(blamed[0]) '\(blamed[1])'" : size.blame
-            let amount = count.map { "\($0) elements" } ?? "more than 2^63 elements (the product overflows 64 bits)"
-            return (size.blame, "\(subject) makes \(name) need \(amount) for \(size.what), \(size.factorText); "
-                    + "the limit is \(limit) per case (--max-elements)")
+            let unit = size.isOperations ? "multiply-adds" : "elements"
+            let amount = count.map { "\($0) \(unit)" } ?? "more than 2^63 \(unit) (the product overflows 64 bits)"
+            let rule = size.isOperations ? "the limit is \(cap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit))"
+                                         : "the limit is \(limit) per case (--max-elements)"
+            return (size.blame, "\(subject) makes \(name) need \(amount) for \(size.what), \(size.factorText); \(rule)")
         }
         return nil
     }

@@ -118,6 +118,15 @@ final class KernelSafetyTests: XCTestCase {
              "input 'x' makes rnn.sequence need 1000000000 elements for time steps, [T] = [1000000000]"),
             ("kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [100, 0]}\n  W_hh: {zeros: [100, 100]}\n",
              "input 'x' makes grad.jacobian_norms need 1000000000 elements for output 'products', [T, H, H] = [100000, 100, 100]"),
+            // Zero-size inputs with a long time axis and a large state: tiny files, hours of arithmetic.
+            ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [300, 0]}\n  W_hh: {zeros: [300, 300]}\n",
+             "c.yaml:3:6: error: input 'x' makes rnn.sequence need 9000000000 multiply-adds for the time loop, [T, B, D*H, I + H + V] = [100000, 1, 300, 300]; the limit is 5000000000 (100 per element of --max-elements 50000000)"),
+            ("kernel: charrnn.sample\nparams: {seed_index: 0, n: 400000, seed: 1}\ninputs:\n  W_xh: {eye: 100}\n  W_hh: {eye: 100}\n  W_hy: {eye: 100}\n",
+             "param 'n' makes charrnn.sample need 8000000000 multiply-adds for the sampling steps, [n, H, H + V] = [400000, 100, 200]"),
+            ("kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [300, 0]}\n  W_xh: {zeros: [400, 0]}\n  W_hh: {zeros: [400, 400]}\n",
+             "input 'x' makes grad.jacobian_norms need 19200000000 multiply-adds for the Jacobian products"),
+            ("kernel: onnx.GRU\ninputs:\n  X: {zeros: [5000, 1, 0]}\n  W: {zeros: [1, 3000, 0]}\n  R: {zeros: [1, 3000, 1000]}\n",
+             "input 'X' makes onnx.GRU need 15000000000 multiply-adds for the time loop"),
         ]
         for (text, expected) in cases {
             let start = Date()

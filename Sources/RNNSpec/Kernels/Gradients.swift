@@ -35,9 +35,12 @@ struct JacobianNormsKernel: Kernel {
             let blame = lstm ? "input:forget_gates" : "input:x"
             var sizes = [ImpliedSize("time steps", [("T", t)], blame: blame),
                          ImpliedSize("output 'products'", lstm ? [("T", t), ("H", h)] : [("T", t), ("H", h), ("H", h)], blame: blame)]
-            if try !lstm && c.string("norm") == "spectral" {
-                // Jacobi sweeps over every H×H product.
-                sizes.append(ImpliedSize("the spectral norms' work", [("T", t), ("H", h), ("H", h), ("H", h)], blame: "param:norm"))
+            if !lstm {
+                // One H×H product per step, and for the spectral norm Jacobi sweeps over each (at most 64, about H³/2 each).
+                sizes.append(.operations("the Jacobian products", [("T", t), ("H", h), ("H", h), ("H", h)], blame: blame))
+                if try c.string("norm") == "spectral" {
+                    sizes.append(.operations("the spectral norms", [("T", t), ("H", h), ("H", h), ("H", h), ("sweeps", 32)], blame: "param:norm"))
+                }
             }
             return sizes
         })
@@ -149,7 +152,8 @@ struct CharRNNSampleKernel: Kernel {
             let n = try c.int("n"), v = c.dim("V", otherwise: 0), h = c.dim("H", otherwise: 0)
             return [ImpliedSize("sampling steps", [("n", n)], blame: "param:n"),
                     ImpliedSize("output 'p'", [("n", n), ("V", v)], blame: "param:n"),
-                    ImpliedSize("output 'h'", [("n", n), ("H", h)], blame: "param:n")]
+                    ImpliedSize("output 'h'", [("n", n), ("H", h)], blame: "param:n"),
+                    .operations("the sampling steps", [("n", n), ("H", h), ("H + V", h + v)], blame: "param:n")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

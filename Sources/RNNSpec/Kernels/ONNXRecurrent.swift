@@ -127,7 +127,9 @@ struct ONNXRecurrentKernel: Kernel {
                         ImpliedSize("time steps", [("X.shape[1]", x1)], blame: "input:X"),
                         ImpliedSize("output 'Y'", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("hidden_size", h)], blame: "input:X"),
                         ImpliedSize("the step caches", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)],
-                                    blame: "input:X")]
+                                    blame: "input:X"),
+                        .operations("the time loop", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G*hidden_size", g * h),
+                                                      ("input_size + hidden_size", (x.last ?? 0) + h)], blame: "input:X")]
             })
     }
 

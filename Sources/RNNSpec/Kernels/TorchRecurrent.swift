@@ -134,6 +134,9 @@ struct TorchRecurrentKernel: Kernel {
                 return [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
                         ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
                         ImpliedSize("the step caches", rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                                    blame: "input:input"),
+                        .operations("the time loop", rows + [("num_layers", layers), ("D", d), ("G*hidden_size", g * hidden),
+                                                             ("max(input_size, D*hidden_size) + hidden_size", max(x.last ?? 0, d * hidden) + hidden)],
                                     blame: "input:input")]
             })
     }
