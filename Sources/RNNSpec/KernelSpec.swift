@@ -329,6 +329,18 @@ public struct ImpliedSize: Sendable {
         self.blame = blame
     }
 
+    /// a + b + ..., saturating at Int.max (a factor of Int.max makes the product overflow: refused).
+    /// Factors come from shapes, whose extents may be near 2^62 in a zero-size tensor.
+    public static func sum(_ terms: Int...) -> Int {
+        var total = 0
+        for t in terms {
+            let (s, overflow) = total.addingReportingOverflow(max(t, 0))
+            if overflow { return Int.max }
+            total = s
+        }
+        return total
+    }
+
     /// The product of the factors (a negative factor counts as 0), or nil when it overflows 64 bits.
     public var count: Int? {
         var total = 1
@@ -366,10 +378,20 @@ extension KernelSpec {
         } catch {
             return ("kernel", "\(error)")
         }
+        let scaled = limit.multipliedReportingOverflow(by: ImpliedSize.operationsPerElement)
+        let operationCap = scaled.overflow ? Int.max : scaled.partialValue
+        // Kernels loop over axes (rows, sequences, steps): an extent beyond the arithmetic allowed is
+        // refused even in a tensor with no elements ([0, 2^40] holds nothing but a loop over its axis 1 hangs).
+        for (input, value) in context.inputs.sorted(by: { $0.key < $1.key }) {
+            if let extent = value.shape.first(where: { $0 > operationCap }) {
+                return ("input:\(input)", "input '\(input)' has an axis of \(extent) (shape \(value.shape.shapeText)); a kernel loops over its axes, "
+                        + "so an extent may be at most \(operationCap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit)), "
+                        + "even in a tensor with no elements")
+            }
+        }
         for size in implied {
             let count = size.count
-            let scaled = limit.multipliedReportingOverflow(by: ImpliedSize.operationsPerElement)
-            let cap = !size.isOperations ? limit : scaled.overflow ? Int.max : scaled.partialValue
+            let cap = size.isOperations ? operationCap : limit
             if let count, count <= cap { continue }
             let blamed = size.blame.split(separator: ":", maxSplits: 1).map(String.init)
             let subject = blamed.count == 2 ? "\(blamed[0]) '\(blamed[1])'" : size.blame

@@ -120,13 +120,15 @@ final class KernelSafetyTests: XCTestCase {
              "input 'x' makes grad.jacobian_norms need 1000000000 elements for output 'products', [T, H, H] = [100000, 100, 100]"),
             // Zero-size inputs with a long time axis and a large state: tiny files, hours of arithmetic.
             ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [300, 0]}\n  W_hh: {zeros: [300, 300]}\n",
-             "c.yaml:3:6: error: input 'x' makes rnn.sequence need 9000000000 multiply-adds for the time loop, [T, B, D*H, I + H + V] = [100000, 1, 300, 300]; the limit is 5000000000 (100 per element of --max-elements 50000000)"),
+             "c.yaml:3:6: error: input 'x' makes rnn.sequence need 9000000000 multiply-adds for the time loop, [T, B, D, H, I + H + V] = [100000, 1, 1, 300, 300]; the limit is 5000000000 (100 per element of --max-elements 50000000)"),
             ("kernel: charrnn.sample\nparams: {seed_index: 0, n: 400000, seed: 1}\ninputs:\n  W_xh: {eye: 100}\n  W_hh: {eye: 100}\n  W_hy: {eye: 100}\n",
              "param 'n' makes charrnn.sample need 8000000000 multiply-adds for the sampling steps, [n, H, H + V] = [400000, 100, 200]"),
             ("kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [300, 0]}\n  W_xh: {zeros: [400, 0]}\n  W_hh: {zeros: [400, 400]}\n",
              "input 'x' makes grad.jacobian_norms need 19200000000 multiply-adds for the Jacobian products"),
             ("kernel: onnx.GRU\ninputs:\n  X: {zeros: [5000, 1, 0]}\n  W: {zeros: [1, 3000, 0]}\n  R: {zeros: [1, 3000, 1000]}\n",
              "input 'X' makes onnx.GRU need 15000000000 multiply-adds for the time loop"),
+            ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [0, 1099511627776, 0]}\n  W_xh: {zeros: [1, 0]}\n  W_hh: [[0.5]]\n",
+             "c.yaml:3:6: error: input 'x' has an axis of 1099511627776 (shape [0, 1099511627776, 0]); a kernel loops over its axes, so an extent may be at most 5000000000"),
         ]
         for (text, expected) in cases {
             let start = Date()
@@ -263,25 +265,39 @@ final class KernelSafetyTests: XCTestCase {
         for base in try baseCases(elements: 64) {
             let kernel = base.kernel
             var variants: [[String: Value]] = []
-            for symbol in base.dims.keys.sorted() {
-                var bindings = base.dims
-                bindings[symbol] = 0
-                var inputs = base.inputs
-                for (name, value) in base.inputs {
-                    guard let spec = kernel.spec.input(name), let declared = spec.shapes.first(where: { $0.count == value.shape.count }) else { continue }
-                    let shape = zip(declared, value.shape).map { dim, extent in dim.isWildcard ? extent : dim.evaluate(bindings) ?? extent }
-                    if shape != value.shape, let v = zeros(like: value, shape: shape) { inputs[name] = v }
+            // A huge extent beside a zero one: a zero-size tensor whose extents multiply to more than the
+            // kernel may allocate (under the 100_000 limit, extents up to 10^7 pass the loader's axis check).
+            let huge = 1 << 23
+            let symbols = base.dims.keys.sorted()
+            for symbol in symbols {
+                for other in [nil] + symbols.filter({ $0 != symbol }) {
+                    var bindings = base.dims
+                    bindings[symbol] = 0
+                    if let other { bindings[other] = huge }
+                    var inputs = base.inputs
+                    var feasible = true
+                    for (name, value) in base.inputs {
+                        guard let spec = kernel.spec.input(name), let declared = spec.shapes.first(where: { $0.count == value.shape.count }) else { continue }
+                        let shape = zip(declared, value.shape).map { dim, extent in dim.isWildcard ? extent : dim.evaluate(bindings) ?? extent }
+                        guard shape != value.shape else { continue }
+                        guard ImpliedSize("", shape.map { ("", $0) }, blame: "").count.map({ $0 <= 1_000 }) ?? false,
+                              let v = zeros(like: value, shape: shape) else { feasible = false; break }
+                        inputs[name] = v
+                    }
+                    if feasible { variants.append(inputs) }
                 }
-                variants.append(inputs)
             }
             for (name, value) in base.inputs {
                 for axis in value.shape.indices where value.shape[axis] != 0 {
-                    var shape = value.shape
-                    shape[axis] = 0
-                    guard let v = zeros(like: value, shape: shape) else { continue }
-                    var inputs = base.inputs
-                    inputs[name] = v
-                    variants.append(inputs)
+                    for other in [nil] + value.shape.indices.filter({ $0 != axis }) {
+                        var shape = value.shape
+                        shape[axis] = 0
+                        if let other { shape[other] = huge }
+                        guard let v = zeros(like: value, shape: shape) else { continue }
+                        var inputs = base.inputs
+                        inputs[name] = v
+                        variants.append(inputs)
+                    }
                 }
             }
             for inputs in variants {

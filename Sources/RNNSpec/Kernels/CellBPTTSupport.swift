@@ -53,9 +53,10 @@ enum CellBPTT {
         { c in
             let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.dim("V", otherwise: 0)
             return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and gates", [("B", b), ("G + 3", gates + 3), ("H + V", ImpliedSize.sum(h, v))], blame: "input:x"),
                     ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", gates + 3), ("H", h)], blame: "input:x"),
                     ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
-                    .operations("the time loop", [("T", t), ("B", b), ("G*H", gates * h), ("I + H + V", c.dim("I", otherwise: 0) + h + v)], blame: "input:x")]
+                    .operations("the time loop", [("T", t), ("B", b), ("G", gates), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
         }
     }
 

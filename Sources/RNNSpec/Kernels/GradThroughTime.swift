@@ -52,8 +52,9 @@ struct GradThroughTimeKernel: Kernel {
             let t = x.first ?? 0, b = x.count == 3 ? x[1] : 1, h = c.extent("W_hh", -1, otherwise: 0)
             let g = (try c.choice("cell", as: CellKind.self)).gateCount
             return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and gates", [("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
                     ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
-                    .operations("the time loop", [("T", t), ("B", b), ("G*H", g * h), ("I + H", (x.last ?? 0) + h)], blame: "input:x")]
+                    .operations("the time loop", [("T", t), ("B", b), ("G", g), ("H", h), ("I + H", ImpliedSize.sum(x.last ?? 0, h))], blame: "input:x")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

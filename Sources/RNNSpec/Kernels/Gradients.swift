@@ -34,7 +34,8 @@ struct JacobianNormsKernel: Kernel {
             let t = c.dim("T", otherwise: 0), h = c.dim("H", otherwise: 0)
             let blame = lstm ? "input:forget_gates" : "input:x"
             var sizes = [ImpliedSize("time steps", [("T", t)], blame: blame),
-                         ImpliedSize("output 'products'", lstm ? [("T", t), ("H", h)] : [("T", t), ("H", h), ("H", h)], blame: blame)]
+                         ImpliedSize("output 'products'", lstm ? [("T", t), ("H", h)] : [("T", t), ("H", h), ("H", h)], blame: blame),
+                         ImpliedSize("the running product", lstm ? [("H", h)] : [("H", h), ("H", h)], blame: blame)]
             if !lstm {
                 // One H×H product per step, and for the spectral norm Jacobi sweeps over each (at most 64, about H³/2 each).
                 sizes.append(.operations("the Jacobian products", [("T", t), ("H", h), ("H", h), ("H", h)], blame: blame))
@@ -153,7 +154,7 @@ struct CharRNNSampleKernel: Kernel {
             return [ImpliedSize("sampling steps", [("n", n)], blame: "param:n"),
                     ImpliedSize("output 'p'", [("n", n), ("V", v)], blame: "param:n"),
                     ImpliedSize("output 'h'", [("n", n), ("H", h)], blame: "param:n"),
-                    .operations("the sampling steps", [("n", n), ("H", h), ("H + V", h + v)], blame: "param:n")]
+                    .operations("the sampling steps", [("n", n), ("H", h), ("H + V", ImpliedSize.sum(h, v))], blame: "param:n")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

@@ -119,9 +119,10 @@ struct KerasRecurrentKernel: Kernel {
             sizes: { c in
                 let b = c.dim("batch", otherwise: 0), t = c.dim("timesteps", otherwise: 0), units = try c.int("units")
                 return [ImpliedSize("time steps", [("timesteps", t)], blame: "input:inputs"),
+                        ImpliedSize("the states and gates", [("batch", b), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
                         ImpliedSize("output 'output'", [("batch", b), ("timesteps", t), ("units", units)], blame: "input:inputs"),
                         ImpliedSize("the step caches", [("batch", b), ("timesteps", t), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
-                        .operations("the time loop", [("batch", b), ("timesteps", t), ("G*units", g * units), ("features + units", c.dim("features", otherwise: 0) + units)],
+                        .operations("the time loop", [("batch", b), ("timesteps", t), ("G*units", g * units), ("features + units", ImpliedSize.sum(c.dim("features", otherwise: 0), units))],
                                     blame: "input:inputs")]
             })
     }

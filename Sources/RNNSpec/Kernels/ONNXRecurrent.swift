@@ -123,13 +123,16 @@ struct ONNXRecurrentKernel: Kernel {
             sizes: { c in
                 let x = c.shape("X") ?? [], h = c.extent("R", 2, otherwise: 0), d = c.extent("R", 0)
                 let x0 = x.count == 3 ? x[0] : 0, x1 = x.count == 3 ? x[1] : 0
-                return [ImpliedSize("time steps", [("X.shape[0]", x0)], blame: "input:X"),
+                // Either axis of X may be the batch (layout), whose states exist even with no steps.
+                return [ImpliedSize("the states and gates", [("X.shape[0]", x0), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)], blame: "input:X"),
+                        ImpliedSize("the states and gates", [("X.shape[1]", x1), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)], blame: "input:X"),
+                        ImpliedSize("time steps", [("X.shape[0]", x0)], blame: "input:X"),
                         ImpliedSize("time steps", [("X.shape[1]", x1)], blame: "input:X"),
                         ImpliedSize("output 'Y'", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("hidden_size", h)], blame: "input:X"),
                         ImpliedSize("the step caches", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)],
                                     blame: "input:X"),
-                        .operations("the time loop", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G*hidden_size", g * h),
-                                                      ("input_size + hidden_size", (x.last ?? 0) + h)], blame: "input:X")]
+                        .operations("the time loop", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G", g), ("hidden_size", h),
+                                                      ("input_size + hidden_size", ImpliedSize.sum(x.last ?? 0, h))], blame: "input:X")]
             })
     }
 

@@ -44,9 +44,10 @@ struct RNNBPTTKernel: Kernel {
         sizes: { c in
             let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.dim("V", otherwise: 0)
             return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and output gradients", [("B", b), ("H + V", ImpliedSize.sum(h, v))], blame: "input:x"),
                     ImpliedSize("output 'h'", [("T", t), ("B", b), ("H", h)], blame: "input:x"),
                     ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
-                    .operations("the time loop", [("T", t), ("B", b), ("H", h), ("I + H + V", c.dim("I", otherwise: 0) + h + v)], blame: "input:x")]
+                    .operations("the time loop", [("T", t), ("B", b), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

@@ -40,9 +40,10 @@ struct RNNSequenceKernel: Kernel {
             let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.extent("W_hy", 0, otherwise: 0)
             let d = try c.string("direction") == "bidirectional" ? 2 : 1
             return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
-                    ImpliedSize("output 'h'", [("T", t), ("B", b), ("D*H", d * h)], blame: "input:x"),
+                    ImpliedSize("the states", [("B", b), ("D", d), ("H", h)], blame: "input:x"),
+                    ImpliedSize("output 'h'", [("T", t), ("B", b), ("D", d), ("H", h)], blame: "input:x"),
                     ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
-                    .operations("the time loop", [("T", t), ("B", b), ("D*H", d * h), ("I + H + V", c.dim("I", otherwise: 0) + h + v)], blame: "input:x")]
+                    .operations("the time loop", [("T", t), ("B", b), ("D", d), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

@@ -131,12 +131,15 @@ struct TorchRecurrentKernel: Kernel {
                 let rows = x.dropLast().enumerated().map { ("input.shape[\($0.offset)]", $0.element) }
                 let steps = x.count >= 2 ? x.dropLast().max()! : 0
                 let layers = try c.int("num_layers"), d = try c.bool("bidirectional") ? 2 : 1, hidden = try c.int("hidden_size")
-                return [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
+                // Either axis may be the batch (batch_first), whose states exist even with no steps.
+                let states = rows.map { ImpliedSize("the states and gates", [$0, ("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                                                    blame: "input:input") }
+                return states + [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
                         ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
                         ImpliedSize("the step caches", rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
                                     blame: "input:input"),
                         .operations("the time loop", rows + [("num_layers", layers), ("D", d), ("G*hidden_size", g * hidden),
-                                                             ("max(input_size, D*hidden_size) + hidden_size", max(x.last ?? 0, d * hidden) + hidden)],
+                                                             ("max(input_size, D*hidden_size) + hidden_size", ImpliedSize.sum(max(x.last ?? 0, d * hidden), hidden))],
                                     blame: "input:input")]
             })
     }
