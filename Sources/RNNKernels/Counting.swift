@@ -64,6 +64,39 @@ public func parameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, la
     return ParameterCount(weights: weights, biases: biases, perLayer: perLayer)
 }
 
+/// `parameterCount` with every sum and product checked: nil when a count (or the total) would
+/// overflow 64 bits, or when an argument is out of its domain.
+@inlinable
+public func checkedParameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
+                                  directions: Int = 1, biasVectors: Int = 1) -> ParameterCount? {
+    guard inputSize >= 0, hiddenSize >= 0, layers >= 0, directions >= 0, biasVectors >= 0 else { return nil }
+    func mul(_ xs: Int...) -> Int? {
+        var p = 1
+        for x in xs {
+            let (r, o) = p.multipliedReportingOverflow(by: x)
+            if o { return nil }
+            p = r
+        }
+        return p
+    }
+    func add(_ a: Int, _ b: Int) -> Int? {
+        let (r, o) = a.addingReportingOverflow(b)
+        return o ? nil : r
+    }
+    let g = cell.gateBlocks, h = hiddenSize
+    var weights = 0, biases = 0, perLayer: [Int] = []
+    for l in 0..<layers {
+        guard let inSize = l == 0 ? inputSize : mul(directions, h), let width = add(inSize, h),
+              let w = mul(directions, g, h, width), let b = mul(directions, biasVectors, g, h),
+              let ws = add(weights, w), let bs = add(biases, b), let layer = add(w, b) else { return nil }
+        weights = ws
+        biases = bs
+        perLayer.append(layer)
+    }
+    guard add(weights, biases) != nil else { return nil }
+    return ParameterCount(weights: weights, biases: biases, perLayer: perLayer)
+}
+
 /// What a recurrent layer's outputs look like.
 public enum RecurrentTask: String, Sendable, CaseIterable {
     /// One prediction per sequence, from the last output state: logits [B, V].
@@ -125,5 +158,5 @@ public func recurrentShapes(batch: Int, steps: Int, hiddenSize: Int, layers: Int
 @inlinable
 public func bpttChunks(length: Int, window: Int, stride: Int? = nil) -> [(start: Int, stop: Int)] {
     precondition(length >= 0 && window >= 1 && (stride ?? 1) >= 1, "bpttChunks: bad arguments")
-    return Swift.stride(from: 0, to: length, by: stride ?? window).map { ($0, Swift.min($0 + window, length)) }
+    return Swift.stride(from: 0, to: length, by: stride ?? window).map { ($0, $0 + Swift.min(window, length - $0)) }
 }

@@ -37,6 +37,8 @@ public struct GateSaturation<T: KernelScalar>: Sendable {
 ///   - bins: K ≥ 1.
 ///   - range: (lo, hi); lo = hi widens to (lo − ½, hi + ½) as NumPy does.
 /// - Returns: counts [K] and edges [K + 1].
+/// - Note: a range with an infinite end or a width that overflows (NumPy refuses those) never traps:
+///   each value's bin index is clamped to 0..<K.
 @inlinable
 public func histogram<T: KernelScalar>(_ values: [T], bins: Int, range: (T, T)) -> (counts: [Int], edges: [T]) {
     precondition(bins >= 1, "histogram: bins must be ≥ 1")
@@ -47,10 +49,11 @@ public func histogram<T: KernelScalar>(_ values: [T], bins: Int, range: (T, T)) 
     edges[bins] = hi
     var counts = [Int](repeating: 0, count: bins)
     for x in values where x >= lo && x <= hi {
-        var k = Int(((x - lo) / (hi - lo)) * T(bins))
-        if k == bins { k -= 1 }
-        if x < edges[k] { k -= 1 }
-        if x >= edges[k + 1] && k != bins - 1 { k += 1 }
+        let position = ((x - lo) / (hi - lo)) * T(bins)
+        // NaN (an infinite range) and out-of-range positions are clamped before the conversion.
+        var k = position.isNaN || position <= 0 ? 0 : position >= T(bins) ? bins - 1 : Int(position)
+        if k > 0 && x < edges[k] { k -= 1 }
+        if k < bins - 1 && x >= edges[k + 1] { k += 1 }
         counts[k] += 1
     }
     return (counts, edges)

@@ -579,7 +579,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         var pre = consume pre, gates = consume gates
         // z and r: pre-activations += h_prev R_zrᵀ + b_Rzr (the n block of this product is unused).
         var rec = p.br?.scalars ?? [T](repeating: 0, count: gh)
-        if bsz > 1 { rec = [T]((0..<bsz).map { _ in rec }.joined()) }
+        if bsz != 1 { rec = [T]((0..<bsz).map { _ in rec }.joined()) }  // bsz = 0: no rows
         gemm(hPrev.scalars, p.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true, accumulate: true)
         let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation, side = conv.updateSide

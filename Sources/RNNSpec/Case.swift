@@ -175,7 +175,9 @@ public struct CaseLoader: Sendable {
                     message += spec.params.isEmpty ? "; it takes no params" : " (its params: \(spec.params.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
-                params[entry.key] = try paramValue(entry.value, ps, reader: reader)
+                let value = try paramValue(entry.value, ps, reader: reader)
+                if let problem = ps.problem(with: value) { throw reader.error(problem, at: entry.value) }
+                params[entry.key] = value
                 locations["param:\(entry.key)"] = reader.location(entry.value)
             }
         }
@@ -208,6 +210,12 @@ public struct CaseLoader: Sendable {
                                at: field("inputs")?.keyNode ?? kernelField.keyNode)
         }
         let dims = try bindShapes(spec, inputs, inputNodes, reader)
+        // What the params and shapes imply (outputs, caches, steps), before anything runs.
+        if let over = spec.sizeProblem(KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements) {
+            let key = locations[over.blame] != nil ? over.blame : over.blame.hasPrefix("param:") && locations["params"] != nil ? "params" : "kernel"
+            let loc = locations[key]!
+            throw SpecError(over.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
+        }
 
         // Expectations.
         var expectations: [(String, Expectation)] = []
@@ -322,11 +330,9 @@ public struct CaseLoader: Sendable {
     func paramValue(_ node: Node, _ spec: ParamSpec, reader: NodeReader) throws -> ParamValue {
         let what = "param '\(spec.name)'"
         switch spec.type {
-        case .integer(let lo, let hi):
-            let v = try reader.integer(node, what)
-            if let lo, v < lo { throw reader.error("\(what) must be ≥ \(lo), found \(v)", at: node) }
-            if let hi, v > hi { throw reader.error("\(what) must be ≤ \(hi), found \(v)", at: node) }
-            return .integer(v)
+        case .integer:
+            // The declared range is checked by ParamSpec.problem(with:).
+            return .integer(try reader.integer(node, what))
         case .real: return .real(try reader.real(node, what))
         case .boolean: return .boolean(try reader.boolean(node, what))
         case .string: return .string(try reader.string(node, what))

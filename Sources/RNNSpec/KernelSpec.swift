@@ -170,6 +170,7 @@ public indirect enum ParamType: Sendable, Equatable {
         switch self {
         case .integer(let lo, let hi):
             switch (lo, hi) {
+            case (Int.min?, Int.max?): return "any 64-bit integer"
             case let (l?, h?): return "integer in \(l)...\(h)"
             case let (l?, nil): return "integer ≥ \(l)"
             case let (nil, h?): return "integer ≤ \(h)"
@@ -220,14 +221,45 @@ public struct ParamSpec: Sendable {
     /// Whether a case may leave the parameter out even though it has no default.
     public var optional: Bool
     public var doc: String
+    /// For a number (or list of numbers): whether `.inf` and `-.inf` are meaningful values (a clip
+    /// threshold of `.inf` clips nothing, say). NaN is never a meaningful parameter.
+    public var allowsInfinity: Bool
 
     public init(_ name: String, _ type: ParamType, default defaultValue: ParamValue? = nil,
-                optional: Bool = false, _ doc: String) {
+                optional: Bool = false, allowsInfinity: Bool = false, _ doc: String) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
         self.optional = optional
+        self.allowsInfinity = allowsInfinity
         self.doc = doc
+    }
+
+    /// What is wrong with `value` for this parameter beyond its type (an integer outside the declared
+    /// range, a NaN or an infinity where none is meaningful), or nil. The loader reports it at the
+    /// parameter's line.
+    public func problem(with value: ParamValue) -> String? {
+        let what = "param '\(name)'"
+        switch (type, value) {
+        case (.integer(let lo, let hi), .integer(let v)):
+            let low = lo ?? Int.min, high = hi ?? Int.max
+            if v < low || v > high { return "\(what) must be an integer in \(low)...\(high), found \(v)" }
+        case (_, .real(let v)):
+            return nonFiniteProblem([v])
+        case (_, .realList(let vs)):
+            return nonFiniteProblem(vs)
+        default: break
+        }
+        return nil
+    }
+
+    private func nonFiniteProblem(_ values: [Double]) -> String? {
+        let what = "param '\(name)'"
+        if values.contains(where: \.isNaN) { return "\(what) must be a number, found .nan" }
+        if !allowsInfinity, let bad = values.first(where: \.isInfinite) {
+            return "\(what) must be a finite number, found \(bad < 0 ? "-.inf" : ".inf")"
+        }
+        return nil
     }
 
     /// The `dtype` parameter that every kernel computing in `Float` or `Double` takes.
@@ -274,9 +306,17 @@ public struct KernelSpec: Sendable {
     /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
     /// The gradient with respect to input `X` is the output `dX`.
     public var lossOutput: String?
+    /// The sizes a case's params and input shapes imply (elements of outputs, of caches, and of the
+    /// work: steps, samples, bins, windows), evaluated by the loader before the kernel runs so that
+    /// `--max-elements` refuses `steps: 1e12` before anything is allocated. Required: every kernel
+    /// says what it will allocate and loop over (`KernelSpec.boundedByInputs` for kernels whose
+    /// outputs and work are a fixed multiple of their inputs' elements).
+    public var sizes: @Sendable (KernelContext) throws -> [ImpliedSize]
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil) {
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil,
+                sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
+        self.sizes = sizes
         self.lossOutput = lossOutput
         self.name = name
         self.summary = summary
@@ -290,6 +330,117 @@ public struct KernelSpec: Sendable {
     public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
     public func param(_ name: String) -> ParamSpec? { params.first { $0.name == name } }
     public func output(_ name: String) -> OutputSpec? { outputs.first { $0.name == name } }
+}
+
+/// One quantity a case implies before its kernel runs: the elements of an output or a cache, or the
+/// iterations of a loop, as a product of named factors (`[S, steps] = [3, 1000000000000]`).
+public struct ImpliedSize: Sendable {
+    /// What is counted: `output 'values'`, `sampling steps`.
+    public var what: String
+    /// The factors, each named after the symbol, param or input it comes from.
+    public var factors: [Factor]
+    /// The field the count is blamed on, where an error points: `param:NAME` or `input:NAME`.
+    public var blame: String
+    /// Whether the count is arithmetic (multiply-adds of the time loop) rather than elements held:
+    /// it may reach `ImpliedSize.operationsPerElement` times the element limit.
+    public var isOperations: Bool = false
+
+    /// Multiply-adds allowed per element of `--max-elements` (5·10⁹ by default: seconds, not hours).
+    public static let operationsPerElement = 100
+
+    /// The multiply-adds of a computation, as a product of named factors.
+    public static func operations(_ what: String, _ factors: [(String, Int)], blame: String) -> ImpliedSize {
+        var size = ImpliedSize(what, factors, blame: blame)
+        size.isOperations = true
+        return size
+    }
+
+    public struct Factor: Sendable {
+        public var name: String
+        public var value: Int
+        public init(_ name: String, _ value: Int) { self.name = name; self.value = value }
+    }
+
+    public init(_ what: String, _ factors: [(String, Int)], blame: String) {
+        self.what = what
+        self.factors = factors.map { Factor($0.0, $0.1) }
+        self.blame = blame
+    }
+
+    /// a + b + ..., saturating at Int.max (a factor of Int.max makes the product overflow: refused).
+    /// Factors come from shapes, whose extents may be near 2^62 in a zero-size tensor.
+    public static func sum(_ terms: Int...) -> Int {
+        var total = 0
+        for t in terms {
+            let (s, overflow) = total.addingReportingOverflow(max(t, 0))
+            if overflow { return Int.max }
+            total = s
+        }
+        return total
+    }
+
+    /// The product of the factors (a negative factor counts as 0), or nil when it overflows 64 bits.
+    public var count: Int? {
+        var total = 1
+        for f in factors {
+            let v = max(f.value, 0)
+            if v == 0 { return 0 }
+            let (p, overflow) = total.multipliedReportingOverflow(by: v)
+            if overflow { return nil }
+            total = p
+        }
+        return total
+    }
+
+    /// `[S, steps] = [3, 1000000000000]`.
+    public var factorText: String {
+        "[" + factors.map(\.name).joined(separator: ", ") + "] = [" + factors.map { "\($0.value)" }.joined(separator: ", ") + "]"
+    }
+}
+
+extension KernelSpec {
+    /// For kernels whose outputs and work are at most a fixed multiple of their inputs' elements
+    /// (elementwise kernels, reductions): nothing beyond what the input limit already bounds.
+    public static let boundedByInputs: @Sendable (KernelContext) throws -> [ImpliedSize] = { _ in [] }
+
+    /// The first implied size over `limit`, as the field to blame and a message with the numbers;
+    /// nil when every size fits.
+    public func sizeProblem(_ context: KernelContext, limit: Int) -> (blame: String, message: String)? {
+        let implied: [ImpliedSize]
+        do { implied = try sizes(context) } catch let error as KernelError {
+            switch error {
+            case .input(let name, let message): return ("input:\(name)", message)
+            case .param(let name, let message): return ("param:\(name)", message)
+            case .invalid(let message): return ("kernel", message)
+            }
+        } catch {
+            return ("kernel", "\(error)")
+        }
+        let scaled = limit.multipliedReportingOverflow(by: ImpliedSize.operationsPerElement)
+        let operationCap = scaled.overflow ? Int.max : scaled.partialValue
+        // Kernels loop over axes (rows, sequences, steps): an extent beyond the arithmetic allowed is
+        // refused even in a tensor with no elements ([0, 2^40] holds nothing but a loop over its axis 1 hangs).
+        for (input, value) in context.inputs.sorted(by: { $0.key < $1.key }) {
+            if let extent = value.shape.first(where: { $0 > operationCap }) {
+                return ("input:\(input)", "input '\(input)' has an axis of \(extent) (shape \(value.shape.shapeText)); a kernel loops over its axes, "
+                        + "so an extent may be at most \(operationCap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit)), "
+                        + "even in a tensor with no elements")
+            }
+        }
+        for size in implied {
+            let count = size.count
+            let cap = size.isOperations ? operationCap : limit
+            if let count, count <= cap { continue }
+            let blamed = size.blame.split(separator: ":", maxSplits: 1).map(String.init)
+            let subject = blamed.count == 2 ? "\(blamed[0]) '\(blamed[1])'" : size.blame
+            let unit = size.isOperations ? "multiply-adds" : "elements"
+            let amount = count.map { "\($0) \(unit)" } ?? "more than 2^63 \(unit) (the product overflows 64 bits)"
+            let rule = size.isOperations ? "the limit is \(cap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit))"
+                                         : "the limit is \(limit) per case (--max-elements)"
+            return (size.blame, "\(subject) makes \(name) need \(amount) for \(size.what), \(size.factorText); \(rule)")
+        }
+        return nil
+    }
 }
 
 /// A kernel rejected its inputs or parameters at run time (beyond what the declaration
@@ -378,62 +529,83 @@ public struct KernelContext: Sendable {
         return t
     }
 
-    public func int(_ name: String) -> Int {
+    /// An integer param. A param that is not a declared integer is the adapter's mistake: an error for
+    /// this case (UNRESOLVED), never a trap.
+    public func int(_ name: String) throws -> Int {
         if case .integer(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared integer")
+        throw KernelError.param(name, "param '\(name)' is not a declared integer (a bug in the kernel's adapter)")
     }
 
-    public func optionalInt(_ name: String) -> Int? {
-        if case .integer(let v)? = params[name] { return v }
-        return nil
+    public func optionalInt(_ name: String) throws -> Int? {
+        if params[name] == nil { return nil }
+        return try int(name)
     }
 
-    public func double(_ name: String) -> Double {
+    public func double(_ name: String) throws -> Double {
         switch params[name] {
         case .real(let v)?: return v
         case .integer(let v)?: return Double(v)
-        default: preconditionFailure("param '\(name)' is not a declared number")
+        default: throw KernelError.param(name, "param '\(name)' is not a declared number (a bug in the kernel's adapter)")
         }
     }
 
-    public func optionalDouble(_ name: String) -> Double? { params[name] == nil ? nil : double(name) }
+    public func optionalDouble(_ name: String) throws -> Double? { params[name] == nil ? nil : try double(name) }
 
-    public func bool(_ name: String) -> Bool {
+    public func bool(_ name: String) throws -> Bool {
         if case .boolean(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared boolean")
+        throw KernelError.param(name, "param '\(name)' is not a declared boolean (a bug in the kernel's adapter)")
     }
 
-    public func string(_ name: String) -> String {
+    public func string(_ name: String) throws -> String {
         if case .string(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared string")
+        throw KernelError.param(name, "param '\(name)' is not a declared string (a bug in the kernel's adapter)")
     }
 
-    public func optionalString(_ name: String) -> String? {
-        if case .string(let v)? = params[name] { return v }
-        return nil
+    public func optionalString(_ name: String) throws -> String? {
+        if params[name] == nil { return nil }
+        return try string(name)
     }
 
     /// A `choice` param as an enum whose raw values are the choices.
-    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) -> E where E.RawValue == String {
-        guard let e = E(rawValue: string(name)) else { preconditionFailure("param '\(name)' has no case \(string(name))") }
+    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) throws -> E where E.RawValue == String {
+        let word = try string(name)
+        guard let e = E(rawValue: word) else {
+            throw KernelError.param(name, "param '\(name)' has no choice '\(word)' (a bug in the kernel's adapter)")
+        }
         return e
     }
 
-    public func integerList(_ name: String) -> [Int] {
+    public func integerList(_ name: String) throws -> [Int] {
         if case .integerList(let v)? = params[name] { return v }
-        preconditionFailure("param '\(name)' is not a declared integer list")
+        throw KernelError.param(name, "param '\(name)' is not a declared integer list (a bug in the kernel's adapter)")
     }
 
-    public func optionalStringList(_ name: String) -> [String]? {
-        if case .stringList(let v)? = params[name] { return v }
-        return nil
+    public func optionalStringList(_ name: String) throws -> [String]? {
+        switch params[name] {
+        case nil: return nil
+        case .stringList(let v)?: return v
+        default: throw KernelError.param(name, "param '\(name)' is not a declared list of words (a bug in the kernel's adapter)")
+        }
     }
 
-    public func realList(param name: String) -> [Double] {
+    /// The extent bound to a shape symbol, or `otherwise` when no input bound it.
+    public func dim(_ symbol: String, otherwise: Int = 1) -> Int { dims[symbol] ?? otherwise }
+
+    /// The shape of an input as given, or nil when the case leaves it out.
+    public func shape(_ name: String) -> [Int]? { inputs[name]?.shape }
+
+    /// The extent of an input's axis (from the end when negative), or `otherwise` when the input or axis is absent.
+    public func extent(_ name: String, _ axis: Int, otherwise: Int = 1) -> Int {
+        guard let s = shape(name) else { return otherwise }
+        let k = axis < 0 ? s.count + axis : axis
+        return s.indices.contains(k) ? s[k] : otherwise
+    }
+
+    public func realList(param name: String) throws -> [Double] {
         switch params[name] {
         case .realList(let v)?: return v
         case .integerList(let v)?: return v.map(Double.init)
-        default: preconditionFailure("param '\(name)' is not a declared number list")
+        default: throw KernelError.param(name, "param '\(name)' is not a declared number list (a bug in the kernel's adapter)")
         }
     }
 }

@@ -22,7 +22,8 @@ struct ActivationEvalKernel: Kernel {
             OutputSpec("relu_grad", "[N]", "1 where x > 0, else 0"),
             OutputSpec("softmax", "[N]", "softmax of x"),
             OutputSpec("softmax_jacobian", "[N, N]", "d softmax_i / d x_j"),
-        ])
+        ],
+        sizes: { c in [ImpliedSize("output 'softmax_jacobian'", [("N", c.dim("N", otherwise: 0)), ("N", c.dim("N", otherwise: 0))], blame: "input:x")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
@@ -55,9 +56,9 @@ struct GateSaturationKernel: Kernel {
             InputSpec("gates", shapes: [], doc: "gate values (or pre-activations with apply_sigmoid), any shape", example: "[0.01, 0.5, 0.97, 0.2]"),
         ],
         params: [
-            ParamSpec("low", .real, default: .real(0.05), "values below this count as saturated at 0"),
-            ParamSpec("high", .real, default: .real(0.95), "values above this count as saturated at 1"),
-            ParamSpec("bins", .integer(min: 1, max: nil), default: .integer(30), "histogram bins"),
+            ParamSpec("low", .real, default: .real(0.05), allowsInfinity: true, "values below this count as saturated at 0"),
+            ParamSpec("high", .real, default: .real(0.95), allowsInfinity: true, "values above this count as saturated at 1"),
+            ParamSpec("bins", .integer(min: 1, max: 1_000_000_000), default: .integer(30), "histogram bins"),
             ParamSpec("apply_sigmoid", .boolean, default: .boolean(false), "apply sigmoid to the input first"),
             ParamSpec("range_low", .real, optional: true, "histogram range start (default: the smallest value)"),
             ParamSpec("range_high", .real, optional: true, "histogram range end (default: the largest value)"),
@@ -68,20 +69,28 @@ struct GateSaturationKernel: Kernel {
             OutputSpec("saturated", "[]", "fraction below low or above high"),
             OutputSpec("counts", .integer, "[bins]", "histogram counts"),
             OutputSpec("edges", "[bins+1]", "histogram bin edges"),
-        ])
+        ],
+        sizes: { c in
+            let bins = try c.int("bins")
+            return [ImpliedSize("output 'edges'", [("bins + 1", bins + 1)], blame: "param:bins")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let low = c.double("low"), high = c.double("high")
+        let low = try c.double("low"), high = try c.double("high")
         guard low <= high else { throw KernelError.param("high", "high (\(high)) must be ≥ low (\(low))") }
-        let rl = c.optionalDouble("range_low"), rh = c.optionalDouble("range_high")
+        let rl = try c.optionalDouble("range_low"), rh = try c.optionalDouble("range_high")
         guard (rl == nil) == (rh == nil) else { throw KernelError.param(rl == nil ? "range_low" : "range_high", "give range_low and range_high together") }
         if let rl, let rh, !(rl <= rh) { throw KernelError.param("range_high", "range_high must be ≥ range_low") }
         let g: Tensor<T> = try c.real("gates")
         if let bad = g.scalars.first(where: { $0.isNaN }) {
             throw KernelError.input("gates", "gate values must not be NaN, found \(bad)")
         }
-        let r = gateSaturation(g.scalars, low: T(low), high: T(high), bins: c.int("bins"),
-                               range: rl.map { (T($0), T(rh!)) }, applySigmoid: c.bool("apply_sigmoid"))
+        if rl == nil, try !c.bool("apply_sigmoid"), let bad = g.scalars.first(where: { $0.isInfinite }) {
+            // As np.histogram: "autodetected range ... is not finite".
+            throw KernelError.input("gates", "the histogram range from the values is not finite (found \(bad)); give range_low and range_high")
+        }
+        let r = gateSaturation(g.scalars, low: T(low), high: T(high), bins: try c.int("bins"),
+                               range: rl.map { (T($0), T(rh!)) }, applySigmoid: try c.bool("apply_sigmoid"))
         var out = KernelOutputs()
         out["below"] = .real(r.below)
         out["above"] = .real(r.above)

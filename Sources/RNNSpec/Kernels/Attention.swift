@@ -25,17 +25,22 @@ struct AttentionDotKernel: Kernel {
             OutputSpec("scores", "[S] or [Q, S]", "scaled dot products, before masking"),
             OutputSpec("weights", "[S] or [Q, S]", "softmax of the unmasked scores"),
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
-        ])
+        ],
+        sizes: { c in
+            let q = c.dim("Q"), s = c.dim("S", otherwise: 0), e = c.has("values") ? c.dim("E", otherwise: 0) : c.dim("D", otherwise: 0)
+            return [ImpliedSize("output 'scores'", [("Q", q), ("S", s)], blame: "input:query"),
+                    ImpliedSize("output 'context'", [("Q", q), ("E", e)], blame: "input:query")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        if c.bool("scaled") && c.optionalDouble("scale") != nil {
+        if try c.bool("scaled") && c.optionalDouble("scale") != nil {
             throw KernelError.param("scale", "give either scale or scaled: true, not both")
         }
         let keys: Tensor<T> = try c.real("keys"), query: Tensor<T> = try c.real("query")
         let values: Tensor<T> = try c.optionalReal("values") ?? keys
         let mask: Tensor<T>? = try c.optionalReal("mask")
         let d = keys.shape[1]
-        let scale: T = c.bool("scaled") ? 1 / T(d).squareRoot() : T(c.optionalDouble("scale") ?? 1)
+        let scale: T = try c.bool("scaled") ? 1 / T(d).squareRoot() : T(try c.optionalDouble("scale") ?? 1)
         let single = query.rank == 1
         let r = dotAttention(query: single ? query.reshaped([1, d]) : query, keys: keys, values: values, scale: scale,
                              mask: mask?.scalars)
@@ -63,7 +68,8 @@ struct AttentionContextKernel: Kernel {
         ],
         outputs: [
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
-        ])
+        ],
+        sizes: { c in [ImpliedSize("output 'context'", [("Q", c.dim("Q")), ("E", c.dim("E", otherwise: 0))], blame: "input:weights")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let w: Tensor<T> = try c.real("weights"), v: Tensor<T> = try c.real("values")
@@ -97,11 +103,12 @@ struct TeacherForcingKernel: Kernel {
             OutputSpec("free_input", .string, "[T-1]", "pred[t-1]"),
             OutputSpec("differs", .boolean, "[T-1]", "whether the two inputs differ"),
         ],
-        hasPrecision: false)
+        hasPrecision: false,
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let r = decoderInputs(gold: try c.strings("gold").scalars, prediction: try c.strings("pred").scalars,
-                              start: c.optionalString("start"))
+                              start: try c.optionalString("start"))
         var out = KernelOutputs()
         out["steps"] = .integers(r.steps)
         out["teacher_input"] = .string(Tensor(r.teacherForcing))

@@ -48,9 +48,21 @@ enum CellBPTT {
         ] + (lstm ? [InputSpec("c0", shapes: [["H"], ["B", "H"]], optional: true, doc: "initial cell state (zeros if absent)", example: "[0.3, 0.0]")] : [])
     }
 
+    /// Time steps, the step caches (gates, states) and the softmax outputs, from x's shape, H and V.
+    static func sizes(gates: Int) -> @Sendable (KernelContext) throws -> [ImpliedSize] {
+        { c in
+            let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.dim("V", otherwise: 0)
+            return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and gates", [("B", b), ("G + 3", gates + 3), ("H + V", ImpliedSize.sum(h, v))], blame: "input:x"),
+                    ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", gates + 3), ("H", h)], blame: "input:x"),
+                    ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
+                    .operations("the time loop", [("T", t), ("B", b), ("G", gates), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
+        }
+    }
+
     static let params = [
-        ParamSpec("window", .integer(min: 1, max: nil), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
-        ParamSpec("clip", .real, optional: true, "clip the weight gradients to this global norm, after the whole sequence is accumulated"),
+        ParamSpec("window", .integer(min: 1, max: 1_000_000_000), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
+        ParamSpec("clip", .real, optional: true, allowsInfinity: true, "clip the weight gradients to this global norm, after the whole sequence is accumulated"),
     ]
 
     static func outputs(lstm: Bool) -> [OutputSpec] {
@@ -107,8 +119,8 @@ enum CellBPTT {
 
         let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0, head: head)
         var g = CellSequenceGradients(zerosLike: cell, head: head, steps: form.steps, batch: form.batch)
-        cellSequenceBackward(cell, cache: cache, head: head, window: c.optionalInt("window"), into: &g)
-        let norm = g.clipWeights(maxNorm: T(c.optionalDouble("clip") ?? .infinity), of: cell)
+        cellSequenceBackward(cell, cache: cache, head: head, window: try c.optionalInt("window"), into: &g)
+        let norm = g.clipWeights(maxNorm: T(try c.optionalDouble("clip") ?? .infinity), of: cell)
 
         var out = KernelOutputs()
         out["loss"] = .real(cache.loss)

@@ -13,7 +13,7 @@ struct ClipNormKernel: Kernel {
             InputSpec("g", .realList, shapes: [], doc: "the gradient: one tensor, or a list of tensors of any shapes", example: "[3.0, 4.0, 12.0]"),
         ],
         params: [
-            ParamSpec("max_norm", .real, "the largest global norm allowed"),
+            ParamSpec("max_norm", .real, allowsInfinity: true, "the largest global norm allowed"),
             ParamSpec("epsilon", .real, default: .real(0), "added to the norm in the denominator (PyTorch's clip_grad_norm_ uses 1e-6)"),
         ],
         outputs: [
@@ -21,10 +21,11 @@ struct ClipNormKernel: Kernel {
             OutputSpec("scale", "[]", "the factor applied"),
             OutputSpec("clipped", .realList, "like g", "the clipped tensors"),
             OutputSpec("clipped_norm", "[]", "global norm after clipping"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let maxNorm = c.double("max_norm"), epsilon = c.double("epsilon")
+        let maxNorm = try c.double("max_norm"), epsilon = try c.double("epsilon")
         guard maxNorm >= 0 else { throw KernelError.param("max_norm", "max_norm must be ≥ 0, found \(maxNorm)") }
         guard epsilon >= 0 else { throw KernelError.param("epsilon", "epsilon must be ≥ 0, found \(epsilon)") }
         let r = clipByGlobalNorm(try c.realList("g", as: T.self), maxNorm: T(maxNorm), epsilon: T(epsilon))

@@ -13,12 +13,12 @@ struct ParamsCountKernel: Kernel {
         inputs: [],
         params: [
             ParamSpec("cell", .choice(CellFamily.allCases.map(\.rawValue)), "rnn, lstm or gru"),
-            ParamSpec("input_size", .integer(min: 0, max: nil), "I"),
-            ParamSpec("hidden_size", .integer(min: 1, max: nil), "H"),
-            ParamSpec("layers", .integer(min: 1, max: nil), default: .integer(1), "stacked layers"),
+            ParamSpec("input_size", .integer(min: 0, max: 1_000_000_000), "I"),
+            ParamSpec("hidden_size", .integer(min: 1, max: 1_000_000_000), "H"),
+            ParamSpec("layers", .integer(min: 1, max: 1_000_000), default: .integer(1), "stacked layers"),
             ParamSpec("directions", .integer(min: 1, max: 2), default: .integer(1), "2 for bidirectional"),
             ParamSpec("biases", .integer(min: 0, max: 2), default: .integer(1), "bias vectors per gate block: 1 (seeds), 2 (PyTorch), 0"),
-            ParamSpec("steps", .integer(min: 0, max: nil), optional: true, "T: adds the unshared count T * total"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), optional: true, "T: adds the unshared count T * total"),
         ],
         outputs: [
             OutputSpec("total", .integer, "[]", "weights + biases"),
@@ -27,17 +27,24 @@ struct ParamsCountKernel: Kernel {
             OutputSpec("per_layer", .integer, "[L]", "total of each layer, all directions"),
             OutputSpec("unshared", .integer, "[]", optional: true, "steps * total (with steps)"),
         ],
-        hasPrecision: false)
+        hasPrecision: false,
+        sizes: { c in [ImpliedSize("output 'per_layer'", [("layers", try c.int("layers"))], blame: "param:layers")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let n = parameterCount(cell: c.choice("cell"), inputSize: c.int("input_size"), hiddenSize: c.int("hidden_size"),
-                               layers: c.int("layers"), directions: c.int("directions"), biasVectors: c.int("biases"))
+        guard let n = checkedParameterCount(cell: try c.choice("cell"), inputSize: try c.int("input_size"), hiddenSize: try c.int("hidden_size"),
+                                            layers: try c.int("layers"), directions: try c.int("directions"), biasVectors: try c.int("biases")) else {
+            throw KernelError.param("hidden_size", "the parameter count overflows 64 bits (more than \(Int.max))")
+        }
         var out = KernelOutputs()
         out["total"] = .integer(n.total)
         out["weights"] = .integer(n.weights)
         out["biases"] = .integer(n.biases)
         out["per_layer"] = .integers(n.perLayer)
-        if let steps = c.optionalInt("steps") { out["unshared"] = .integer(steps * n.total) }
+        if let steps = try c.optionalInt("steps") {
+            let (unshared, overflow) = steps.multipliedReportingOverflow(by: n.total)
+            if overflow { throw KernelError.param("steps", "steps × total = \(steps) × \(n.total) overflows 64 bits") }
+            out["unshared"] = .integer(unshared)
+        }
         return out
     }
 }
@@ -54,12 +61,12 @@ struct RNNOutputShapeKernel: Kernel {
         """,
         inputs: [],
         params: [
-            ParamSpec("batch", .integer(min: 0, max: nil), "B"),
-            ParamSpec("steps", .integer(min: 0, max: nil), "T"),
-            ParamSpec("hidden_size", .integer(min: 1, max: nil), "H"),
-            ParamSpec("layers", .integer(min: 1, max: nil), default: .integer(1), "L, stacked layers"),
+            ParamSpec("batch", .integer(min: 0, max: 1_000_000_000), "B"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "T"),
+            ParamSpec("hidden_size", .integer(min: 1, max: 1_000_000_000), "H"),
+            ParamSpec("layers", .integer(min: 1, max: 1_000_000), default: .integer(1), "L, stacked layers"),
             ParamSpec("directions", .integer(min: 1, max: 2), default: .integer(1), "D, 2 for bidirectional"),
-            ParamSpec("vocab", .integer(min: 1, max: nil), optional: true, "V, the head's output size (adds logits)"),
+            ParamSpec("vocab", .integer(min: 1, max: 1_000_000_000), optional: true, "V, the head's output size (adds logits)"),
             ParamSpec("task", .choice(RecurrentTask.allCases.map(\.rawValue)), default: .string("many_to_many"), "one prediction per sequence or per step"),
             ParamSpec("batch_first", .boolean, default: .boolean(true), "[B, T, ...] (seeds) or [T, B, ...] (PyTorch's default)"),
         ],
@@ -69,12 +76,13 @@ struct RNNOutputShapeKernel: Kernel {
             OutputSpec("last", .integer, "[2]", "shape of the last step's output"),
             OutputSpec("logits", .integer, "[2] or [3]", optional: true, "shape of the head's logits (with vocab)"),
         ],
-        hasPrecision: false)
+        hasPrecision: false,
+        sizes: { _ in [] })  // three shapes of at most three numbers
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let s = recurrentShapes(batch: c.int("batch"), steps: c.int("steps"), hiddenSize: c.int("hidden_size"),
-                                layers: c.int("layers"), directions: c.int("directions"), vocabulary: c.optionalInt("vocab"),
-                                task: c.choice("task"), batchFirst: c.bool("batch_first"))
+        let s = recurrentShapes(batch: try c.int("batch"), steps: try c.int("steps"), hiddenSize: try c.int("hidden_size"),
+                                layers: try c.int("layers"), directions: try c.int("directions"), vocabulary: try c.optionalInt("vocab"),
+                                task: try c.choice("task"), batchFirst: try c.bool("batch_first"))
         var out = KernelOutputs()
         out["output"] = .integers(s.output)
         out["h_n"] = .integers(s.finalState)
@@ -96,19 +104,25 @@ struct BPTTChunksKernel: Kernel {
         """,
         inputs: [],
         params: [
-            ParamSpec("length", .integer(min: 0, max: nil), "T, the sequence length"),
-            ParamSpec("window", .integer(min: 1, max: nil), "steps per window"),
-            ParamSpec("stride", .integer(min: 1, max: nil), optional: true, "distance between starts (default: window)"),
+            ParamSpec("length", .integer(min: 0, max: 1_000_000_000_000), "T, the sequence length"),
+            ParamSpec("window", .integer(min: 1, max: 1_000_000_000_000), "steps per window"),
+            ParamSpec("stride", .integer(min: 1, max: 1_000_000_000_000), optional: true, "distance between starts (default: window)"),
         ],
         outputs: [
             OutputSpec("chunks", .integer, "[N, 2]", "(start, stop) per window, stop exclusive"),
             OutputSpec("lengths", .integer, "[N]", "stop - start per window"),
             OutputSpec("count", .integer, "[]", "N, the number of windows"),
         ],
-        hasPrecision: false)
+        hasPrecision: false,
+        sizes: { c in
+            let length = try c.int("length"), window = try c.int("window"), stride = try c.optionalInt("stride")
+            let s = stride ?? window
+            let windows = length / s + (length % s == 0 ? 0 : 1)
+            return [ImpliedSize("output 'chunks'", [("windows", windows), ("2", 2)], blame: stride == nil ? "param:window" : "param:stride")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let chunks = bpttChunks(length: c.int("length"), window: c.int("window"), stride: c.optionalInt("stride"))
+        let chunks = bpttChunks(length: try c.int("length"), window: try c.int("window"), stride: try c.optionalInt("stride"))
         var out = KernelOutputs()
         out["chunks"] = .integer(Tensor(shape: [chunks.count, 2], scalars: chunks.flatMap { [$0.start, $0.stop] }))
         out["lengths"] = .integers(chunks.map { $0.stop - $0.start })

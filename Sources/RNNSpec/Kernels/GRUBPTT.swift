@@ -25,7 +25,8 @@ struct GRUBPTTKernel: Kernel {
             + (GRUBPTTKernel.weightNames + GRUBPTTKernel.biasNames).map {
                 OutputSpec("d" + $0, "like \($0)", optional: $0.hasPrefix("b"), "dloss/d\($0)")
             },
-        lossOutput: "loss")
+        lossOutput: "loss",
+        sizes: CellBPTT.sizes(gates: 3))
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
@@ -33,7 +34,7 @@ struct GRUBPTTKernel: Kernel {
         let (shared, g) = try CellBPTT.run(c, cell: cell)
         var out = shared
         let h = cell.hiddenSize
-        let m = g.cell.concatenated(order: c.choice("concat_order"))
+        let m = g.cell.concatenated(order: try c.choice("concat_order"))
         for (k, name) in Self.weightNames.enumerated() { out["d" + name] = .real(rowBlock(m, k, size: h)) }
         if c.has("b_z") {
             for (k, name) in Self.biasNames.enumerated() { out["d" + name] = .real(rowBlock(g.cell.bw, k, size: h)) }

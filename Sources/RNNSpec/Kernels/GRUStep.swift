@@ -39,7 +39,8 @@ struct GRUStepKernel: Kernel {
             OutputSpec("a_z", "[H] or [B, H]", "pre-activation of z"),
             OutputSpec("a_r", "[H] or [B, H]", "pre-activation of r"),
             OutputSpec("a_candidate", "[H] or [B, H]", "pre-activation of h~"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     /// The cell the case's weights and params describe: W_z, W_r, W_h over the concatenated input, rows z, r, n
     /// (shared with gru.bptt).
@@ -49,9 +50,9 @@ struct GRUStepKernel: Kernel {
         if !present.isEmpty && present.count < 3 {
             throw KernelError.input(names.first { !c.has($0) }!, "give all three biases b_z, b_r, b_h or none")
         }
-        let order: ConcatOrder = c.choice("concat_order")
-        let conventions = CellConventions(kind: .gru, gateOrder: [.z, .r, .n], resetPlacement: c.choice("reset"),
-                                          updateSide: c.choice("update_side"))
+        let order: ConcatOrder = try c.choice("concat_order")
+        let conventions = CellConventions(kind: .gru, gateOrder: [.z, .r, .n], resetPlacement: try c.choice("reset"),
+                                          updateSide: try c.choice("update_side"))
         let m = stackedRows([try c.real("W_z", as: T.self), try c.real("W_r"), try c.real("W_h")])
         let bias: Tensor<T>? = present.isEmpty ? nil : stackedRows(try names.map { try c.real($0, as: T.self) })
         return RecurrentCell(conventions: conventions,
@@ -94,7 +95,8 @@ struct GRUBlendKernel: Kernel {
             ParamSpec("update_side", .choice(UpdateSide.allCases.map(\.rawValue)), default: .string("candidate"),
                       "which side z weighs: candidate (seeds) or previous (PyTorch/ONNX/Keras)"),
         ],
-        outputs: [OutputSpec("h", "like z", "new hidden state")])
+        outputs: [OutputSpec("h", "like z", "new hidden state")],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let z: Tensor<T> = try c.real("z"), hPrev: Tensor<T> = try c.real("h_prev"), n: Tensor<T> = try c.real("h_tilde")
@@ -102,7 +104,7 @@ struct GRUBlendKernel: Kernel {
             throw KernelError.input(name, "\(name) has shape \(t.shape.shapeText) but z has \(z.shape.shapeText)")
         }
         var out = KernelOutputs()
-        out["h"] = .real(gruBlend(update: z, previous: hPrev, candidate: n, side: c.choice("update_side")))
+        out["h"] = .real(gruBlend(update: z, previous: hPrev, candidate: n, side: try c.choice("update_side")))
         return out
     }
 }

@@ -46,12 +46,21 @@ struct GradThroughTimeKernel: Kernel {
             OutputSpec("dprobe_h", "like probe_h", optional: true, "with probe_h: dL/dh_t for every t (dh_norm[t] is its norm at t)"),
             OutputSpec("dprobe_c", "like probe_c", optional: true, "with probe_c: dL/dc_t for every t (dc_norm[t] is its norm at t)"),
         ],
-        lossOutput: "loss")
+        lossOutput: "loss",
+        sizes: { c in
+            let x = c.shape("x") ?? []
+            let t = x.first ?? 0, b = x.count == 3 ? x[1] : 1, h = c.extent("W_hh", -1, otherwise: 0)
+            let g = (try c.choice("cell", as: CellKind.self)).gateCount
+            return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and gates", [("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
+                    ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
+                    .operations("the time loop", [("T", t), ("B", b), ("G", g), ("H", h), ("I + H", ImpliedSize.sum(x.last ?? 0, h))], blame: "input:x")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let xIn: Tensor<T> = try c.real("x")
         let form = SequenceBatching(xIn)
-        let kind: CellKind = c.choice("cell")
+        let kind: CellKind = try c.choice("cell")
         let w: Tensor<T> = try c.real("W_ih"), r: Tensor<T> = try c.real("W_hh")
         let g = kind.gateCount
         guard w.rank == 2, w.shape[0] % g == 0, w.shape[1] == xIn.shape.last! else {
@@ -69,6 +78,7 @@ struct GradThroughTimeKernel: Kernel {
                                  parameters: CellParameters(w: w, r: r, bw: try c.optionalReal("b_ih"), br: try c.optionalReal("b_hh")))
         let x = form.sequence(xIn)
         let steps = form.steps, bsz = form.batch
+        guard steps > 0 else { throw KernelError.input("x", "x needs at least one step: the loss is taken at the last step (T = 0)") }
         let head: SequenceLossHead<T>
         switch (c.has("target"), c.has("dy")) {
         case (true, true): throw KernelError.input("dy", "give either target (cross-entropy head) or dy, not both")
@@ -76,6 +86,9 @@ struct GradThroughTimeKernel: Kernel {
         case (true, false):
             try c.requireInputs(["W_hy"], because: "the cross-entropy head needs W_hy")
             let why: Tensor<T> = try c.real("W_hy"), target = try c.integers("target")
+            guard why.rank == 2, why.shape[1] == h else {
+                throw KernelError.input("W_hy", "W_hy must be [V, \(h)] (H = \(h) from W_ih), found \(why.shape.shapeText)")
+            }
             guard target.count == bsz else { throw KernelError.input("target", "one target per sequence: \(bsz)") }
             if let bad = target.scalars.first(where: { !(0..<why.shape[0]).contains($0) }) {
                 throw KernelError.input("target", "target \(bad) is not a class index in 0..<\(why.shape[0])")

@@ -28,12 +28,28 @@ struct JacobianNormsKernel: Kernel {
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
             OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
             OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
-        ])
+        ],
+        sizes: { c in
+            let lstm = try c.string("cell") == "lstm"
+            let t = c.dim("T", otherwise: 0), h = c.dim("H", otherwise: 0)
+            let blame = lstm ? "input:forget_gates" : "input:x"
+            var sizes = [ImpliedSize("time steps", [("T", t)], blame: blame),
+                         ImpliedSize("output 'products'", lstm ? [("T", t), ("H", h)] : [("T", t), ("H", h), ("H", h)], blame: blame),
+                         ImpliedSize("the running product", lstm ? [("H", h)] : [("H", h), ("H", h)], blame: blame)]
+            if !lstm {
+                // One H×H product per step, and for the spectral norm Jacobi sweeps over each (at most 64, about H³/2 each).
+                sizes.append(.operations("the Jacobian products", [("T", t), ("H", h), ("H", h), ("H", h)], blame: blame))
+                if try c.string("norm") == "spectral" {
+                    sizes.append(.operations("the spectral norms", [("T", t), ("H", h), ("H", h), ("H", h), ("sweeps", 32)], blame: "param:norm"))
+                }
+            }
+            return sizes
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let norm: MatrixNorm = c.choice("norm")
+        let norm: MatrixNorm = try c.choice("norm")
         let r: JacobianNorms<T>
-        if c.string("cell") == "lstm" {
+        if try c.string("cell") == "lstm" {
             for name in ["x", "h0", "W_xh", "W_hh", "b_h"] where c.has(name) {
                 throw KernelError.input(name, "cell lstm takes forget_gates only; \(name) belongs to cell rnn")
             }
@@ -41,7 +57,7 @@ struct JacobianNormsKernel: Kernel {
         } else {
             if c.has("forget_gates") { throw KernelError.input("forget_gates", "forget_gates need cell: lstm") }
             let whh: Tensor<T> = try c.real("W_hh")
-            let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: c.choice("activation"))
+            let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: try c.choice("activation"))
             r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), weights: w, norm: norm)
         }
         var out = KernelOutputs()
@@ -67,9 +83,9 @@ struct InitWeightsKernel: Kernel {
         params: [
             ParamSpec("scheme", .choice(InitScheme.allCases.map(\.rawValue)), "he or xavier"),
             ParamSpec("distribution", .choice(InitDistribution.allCases.map(\.rawValue)), default: .string("normal"), "normal or uniform"),
-            ParamSpec("fan_in", .integer(min: 1, max: nil), "n_in"),
-            ParamSpec("fan_out", .integer(min: 1, max: nil), "n_out"),
-            ParamSpec("seed", .integer(min: nil, max: nil), "the stream's seed"),
+            ParamSpec("fan_in", .integer(min: 1, max: 1_000_000_000), "n_in"),
+            ParamSpec("fan_out", .integer(min: 1, max: 1_000_000_000), "n_out"),
+            ParamSpec("seed", .integer(min: Int.min, max: Int.max), "the stream's seed"),
             ParamSpec("layout", .choice(["in_out", "out_in"]), default: .string("in_out"), "W [fan_in, fan_out] or [fan_out, fan_in]"),
         ],
         outputs: [
@@ -78,14 +94,18 @@ struct InitWeightsKernel: Kernel {
             OutputSpec("bound", "[]", "sqrt(3) * std, the uniform half-width"),
             OutputSpec("sample_mean", "[]", "mean of W"),
             OutputSpec("sample_std", "[]", "standard deviation of W (divide by N)"),
-        ])
+        ],
+        sizes: { c in
+            let fanIn = try c.int("fan_in"), fanOut = try c.int("fan_out")
+            return [ImpliedSize("output 'W'", [("fan_in", fanIn), ("fan_out", fanOut)], blame: fanIn >= fanOut ? "param:fan_in" : "param:fan_out")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let fanIn = c.int("fan_in"), fanOut = c.int("fan_out")
-        var stream = SeededStream(seed: UInt64(bitPattern: Int64(c.int("seed"))))
-        let shape = c.string("layout") == "in_out" ? [fanIn, fanOut] : [fanOut, fanIn]
-        let r: InitializedWeights<T> = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: c.choice("scheme"),
-                                                         distribution: c.choice("distribution"), stream: &stream)
+        let fanIn = try c.int("fan_in"), fanOut = try c.int("fan_out")
+        var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
+        let shape = try c.string("layout") == "in_out" ? [fanIn, fanOut] : [fanOut, fanIn]
+        let r: InitializedWeights<T> = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: try c.choice("scheme"),
+                                                         distribution: try c.choice("distribution"), stream: &stream)
         var out = KernelOutputs()
         out["W"] = .real(r.weights)
         out["std"] = .real(r.std)
@@ -116,10 +136,10 @@ struct CharRNNSampleKernel: Kernel {
             InputSpec("vocab", .string, shapes: [["V"]], optional: true, doc: "the characters, to return the sample as text", example: "[h, e, l, o]"),
         ],
         params: [
-            ParamSpec("seed_index", .integer(min: 0, max: nil), "the first input character"),
-            ParamSpec("n", .integer(min: 0, max: nil), "how many characters to sample"),
+            ParamSpec("seed_index", .integer(min: 0, max: 1_000_000_000), "the first input character"),
+            ParamSpec("n", .integer(min: 0, max: 1_000_000_000), "how many characters to sample"),
             ParamSpec("temperature", .real, default: .real(1), "softmax temperature (> 0)"),
-            ParamSpec("seed", .integer(min: nil, max: nil), "the uniform stream's seed"),
+            ParamSpec("seed", .integer(min: Int.min, max: Int.max), "the uniform stream's seed"),
         ],
         outputs: [
             OutputSpec("indices", .integer, "[n]", "sampled character indices"),
@@ -128,18 +148,28 @@ struct CharRNNSampleKernel: Kernel {
             OutputSpec("u", "[n]", "the uniform number that chose each index"),
             OutputSpec("h", "[n, H]", "hidden state after each step"),
             OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
-        ])
+        ],
+        sizes: { c in
+            let n = try c.int("n"), v = c.dim("V", otherwise: 0), h = c.dim("H", otherwise: 0)
+            return [ImpliedSize("sampling steps", [("n", n)], blame: "param:n"),
+                    ImpliedSize("output 'p'", [("n", n), ("V", v)], blame: "param:n"),
+                    ImpliedSize("output 'h'", [("n", n), ("H", h)], blame: "param:n"),
+                    .operations("the sampling steps", [("n", n), ("H", h), ("H + V", ImpliedSize.sum(h, v))], blame: "param:n")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let temperature = c.double("temperature")
-        guard temperature > 0 else { throw KernelError.param("temperature", "temperature must be > 0, found \(temperature)") }
+        let temperature = try c.double("temperature")
+        // In float32 a tiny temperature rounds to 0 and a huge one to infinity.
+        guard temperature > 0, T(temperature) > 0, T(temperature).isFinite else {
+            throw KernelError.param("temperature", "temperature must be > 0 and finite in \(T.self), found \(temperature)")
+        }
         let why: Tensor<T> = try c.real("W_hy"), whh: Tensor<T> = try c.real("W_hh")
-        let seedIndex = c.int("seed_index")
+        let seedIndex = try c.int("seed_index")
         guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
         let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), why: why, by: try c.optionalReal("b_y"))
-        var stream = SeededStream(seed: UInt64(bitPattern: Int64(c.int("seed"))))
+        var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
         let r = sampleCharacters(weights: w, h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), seedIndex: seedIndex,
-                                 count: c.int("n"), temperature: T(temperature), stream: &stream)
+                                 count: try c.int("n"), temperature: T(temperature), stream: &stream)
         var out = KernelOutputs()
         out["indices"] = .integers(r.indices)
         out["probabilities"] = .real(r.probabilities)

@@ -64,7 +64,7 @@ struct KerasRecurrentKernel: Kernel {
             inputs.append(FrameworkGradients.upstream("state_c", shapes: [["batch", "units"]], like: "state_c (with return_state)", example: "[[0.5]]"))
         }
         var params: [ParamSpec] = [
-            ParamSpec("units", .integer(min: 1, max: nil), "units"),
+            ParamSpec("units", .integer(min: 1, max: 1_000_000_000), "units"),
             ParamSpec("activation", .choice(Self.activationNames), default: .string("tanh"),
                       kind == .lstm ? "activation of the candidate and of the cell output" : "activation of the \(kind == .gru ? "candidate" : "state")"),
         ]
@@ -115,13 +115,25 @@ struct KerasRecurrentKernel: Kernel {
             Backward: given doutput (and/or dstate_h\(kind == .lstm ? ", dstate_c" : "") with return_state), loss = Σ doutput⊙output + Σ dstate_h⊙state_h\(kind == .lstm ? " + Σ dstate_c⊙state_c" : "")
             and dinputs, dkernel, drecurrent_kernel, dbias (in bias's shape) and dinitial_state (when given).
             """,
-            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss",
+            sizes: { c in
+                let b = c.dim("batch", otherwise: 0), t = c.dim("timesteps", otherwise: 0), units = try c.int("units")
+                return [ImpliedSize("time steps", [("timesteps", t)], blame: "input:inputs"),
+                        ImpliedSize("the states and gates", [("batch", b), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
+                        ImpliedSize("output 'output'", [("batch", b), ("timesteps", t), ("units", units)], blame: "input:inputs"),
+                        ImpliedSize("the step caches", [("batch", b), ("timesteps", t), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
+                        .operations("the time loop", [("batch", b), ("timesteps", t), ("G*units", g * units), ("features + units", ImpliedSize.sum(c.dim("features", otherwise: 0), units))],
+                                    blame: "input:inputs")]
+            })
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let units = c.int("units"), g = kind.gateCount
+        let units = try c.int("units"), g = kind.gateCount
         let inputs: Tensor<T> = try c.real("inputs")
         let batch = inputs.shape[0], steps = inputs.shape[1], features = inputs.shape[2]
+        if steps == 0, try !c.bool("return_sequences") {
+            throw KernelError.input("inputs", "inputs has no timesteps (timesteps = 0): without return_sequences the output is the last step's, and there is none")
+        }
         let kernel: Tensor<T> = try c.real("kernel"), recurrent: Tensor<T> = try c.real("recurrent_kernel")
         guard kernel.shape == [features, g * units] else {
             throw KernelError.input("kernel", "kernel must be (features, \(g == 1 ? "" : "\(g)*")units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)")
@@ -130,10 +142,10 @@ struct KerasRecurrentKernel: Kernel {
             throw KernelError.input("recurrent_kernel", "recurrent_kernel must be (units, \(g == 1 ? "" : "\(g)*")units) = (\(units), \(g * units)), found \(recurrent.shape.shapeText)")
         }
         var bias: Tensor<T>? = nil
-        if c.bool("use_bias") {
+        if try c.bool("use_bias") {
             try c.requireInputs(["bias"], because: "use_bias is true")
             let b: Tensor<T> = try c.real("bias")
-            let resetAfter = kind == .gru && c.bool("reset_after")
+            let resetAfter = try kind == .gru && c.bool("reset_after")
             let expected = resetAfter ? [2, g * units] : [g * units]
             guard b.shape == expected else {
                 throw KernelError.input("bias", "bias must be \(expected.shapeText)\(resetAfter ? " (input bias, recurrent bias) with reset_after" : ""), found \(b.shape.shapeText)")
@@ -142,17 +154,17 @@ struct KerasRecurrentKernel: Kernel {
         } else {
             try c.rejectInputs(["bias"], because: "use_bias is false")
         }
-        let act = Self.activation(c.string("activation"))
+        let act = Self.activation(try c.string("activation"))
         let conventions: CellConventions
         switch kind {
         case .rnn:
             conventions = CellConventions(kind: .rnn, candidateActivation: act)
         case .lstm:
-            conventions = CellConventions(kind: .lstm, gateOrder: gateOrder, gateActivation: Self.activation(c.string("recurrent_activation")),
+            conventions = CellConventions(kind: .lstm, gateOrder: gateOrder, gateActivation: Self.activation(try c.string("recurrent_activation")),
                                           candidateActivation: act, outputActivation: act)
         case .gru:
-            conventions = CellConventions(kind: .gru, gateOrder: gateOrder, gateActivation: Self.activation(c.string("recurrent_activation")),
-                                          candidateActivation: act, resetPlacement: c.bool("reset_after") ? .afterMatmul : .beforeMatmul,
+            conventions = CellConventions(kind: .gru, gateOrder: gateOrder, gateActivation: Self.activation(try c.string("recurrent_activation")),
+                                          candidateActivation: act, resetPlacement: try c.bool("reset_after") ? .afterMatmul : .beforeMatmul,
                                           updateSide: .previous)
         }
         let cell = RecurrentCell(conventions: conventions, parameters: .keras(kernel: kernel, recurrentKernel: recurrent, bias: bias))
@@ -177,8 +189,8 @@ struct KerasRecurrentKernel: Kernel {
             guard case .boolean(let m)? = c.inputs["mask"] else { throw KernelError.input("mask", "mask must be booleans") }
             mask = m.permuted([1, 0])
         }
-        let backwards = c.bool("go_backwards"), sequences = c.bool("return_sequences"), withState = c.bool("return_state")
-        let maskedOutput: MaskedStepOutput = c.bool("zero_output_for_mask") ? .zero : .previous
+        let backwards = try c.bool("go_backwards"), sequences = try c.bool("return_sequences"), withState = try c.bool("return_state")
+        let maskedOutput: MaskedStepOutput = try c.bool("zero_output_for_mask") ? .zero : .previous
         let run = runSequence(cell, x: inputs.permuted([1, 0, 2]), h0: h0, c0: c0, mask: mask,
                               direction: backwards ? .reverse : .forward, maskedOutput: maskedOutput,
                               outputsInProcessingOrder: true,

@@ -22,7 +22,8 @@ struct LSTMBPTTKernel: Kernel {
             + (LSTMStepKernel.concatNames + LSTMStepKernel.separateNames + LSTMStepKernel.torchNames).map {
                 OutputSpec("d" + $0, "like \($0)", optional: true, "dloss/d\($0) (when \($0) is given)")
             },
-        lossOutput: "loss")
+        lossOutput: "loss",
+        sizes: CellBPTT.sizes(gates: 4))
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")

@@ -51,11 +51,12 @@ struct LSTMStepKernel: Kernel {
             OutputSpec("h", "[H] or [B, H]", "new hidden state o⊙tanh(c)"),
         ] + ["f", "i", "o", "g"].map { OutputSpec("a_\($0)", "[H] or [B, H]", "pre-activation of gate \($0)") } + [
             OutputSpec("dc_dc_prev", "[H] or [B, H]", "∂c/∂c_prev (elementwise): equals f"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     /// The cell the case's weights describe, in the layout the `layout` param names (shared with lstm.bptt).
     static func cell<T: KernelScalar>(_ c: KernelContext, inputSize: Int) throws -> (RecurrentCell<T>, Layout) {
-        let layout: Layout = c.choice("layout")
+        let layout: Layout = try c.choice("layout")
         let conventions: CellConventions
         let parameters: CellParameters<T>
         switch layout {
@@ -122,7 +123,8 @@ struct LSTMCellUpdateKernel: Kernel {
         outputs: [
             OutputSpec("c", "like f", "new cell state"),
             OutputSpec("h", "like f", optional: true, "o⊙tanh(c) (with o)"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("f")

@@ -18,7 +18,8 @@ struct MaskedMeanKernel: Kernel {
             OutputSpec("masked", "[]", "mean over real tokens"),
             OutputSpec("unmasked", "[]", "mean over all positions, padding included"),
             OutputSpec("count", "[]", "Σ mask: the number of real tokens"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let losses: Tensor<T> = try c.real("losses"), mask: Tensor<T> = try c.real("mask")

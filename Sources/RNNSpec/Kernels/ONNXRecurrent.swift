@@ -66,9 +66,9 @@ struct ONNXRecurrentKernel: Kernel {
                       "activation functions, a list ([\(defaultActivations.joined(separator: ", "))] per direction if absent; case-insensitive)"),
             ParamSpec("activation_alpha", .realList, optional: true, "alphas, consumed in order by the activations that take one"),
             ParamSpec("activation_beta", .realList, optional: true, "betas, consumed in order by the activations that take one"),
-            ParamSpec("clip", .real, optional: true, "cell clip threshold: pre-activations clamped to [-clip, clip]; none if absent"),
+            ParamSpec("clip", .real, optional: true, allowsInfinity: true, "cell clip threshold: pre-activations clamped to [-clip, clip]; none if absent"),
             ParamSpec("direction", .choice(["forward", "reverse", "bidirectional"]), default: .string("forward"), "direction"),
-            ParamSpec("hidden_size", .integer(min: 1, max: nil), optional: true, "hidden_size (checked against R)"),
+            ParamSpec("hidden_size", .integer(min: 1, max: 1_000_000_000), optional: true, "hidden_size (checked against R)"),
         ]
         if kind == .lstm {
             params.append(ParamSpec("input_forget", .integer(min: 0, max: 1), default: .integer(0), "couple the input and forget gates (f = 1 − i) if 1"))
@@ -119,19 +119,33 @@ struct ONNXRecurrentKernel: Kernel {
             dX, dW, dR, dinitial_h\(kind == .lstm ? ", dinitial_c" : ""), and dB\(kind == .lstm ? ", dP" : "") when given, in the inputs' layouts.
             At a clip boundary the slope is 1.
             """,
-            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss",
+            sizes: { c in
+                let x = c.shape("X") ?? [], h = c.extent("R", 2, otherwise: 0), d = c.extent("R", 0)
+                let x0 = x.count == 3 ? x[0] : 0, x1 = x.count == 3 ? x[1] : 0
+                // Either axis of X may be the batch (layout), whose states exist even with no steps.
+                return [ImpliedSize("the states and gates", [("X.shape[0]", x0), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)], blame: "input:X"),
+                        ImpliedSize("the states and gates", [("X.shape[1]", x1), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)], blame: "input:X"),
+                        ImpliedSize("time steps", [("X.shape[0]", x0)], blame: "input:X"),
+                        ImpliedSize("time steps", [("X.shape[1]", x1)], blame: "input:X"),
+                        ImpliedSize("output 'Y'", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("hidden_size", h)], blame: "input:X"),
+                        ImpliedSize("the step caches", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G + 3", g + 3), ("hidden_size", h)],
+                                    blame: "input:X"),
+                        .operations("the time loop", [("X.shape[0]", x0), ("X.shape[1]", x1), ("num_directions", d), ("G", g), ("hidden_size", h),
+                                                      ("input_size + hidden_size", ImpliedSize.sum(x.last ?? 0, h))], blame: "input:X")]
+            })
     }
 
     /// The activations of each direction, alpha/beta consumed in ONNX Runtime's order.
     func activations(_ c: KernelContext, directions: Int) throws -> [[CellActivation]] {
         let perDirection = defaultActivations.count
         var names = Array(repeating: defaultActivations, count: directions).flatMap { $0 }
-        if let list = c.optionalStringList("activations") { names = list }
+        if let list = try c.optionalStringList("activations") { names = list }
         guard names.count == perDirection * directions else {
             throw KernelError.param("activations", "onnx.\(opName) takes \(perDirection) activation(s) per direction (\(perDirection * directions) for \(directions) direction(s)), found \(names.count)")
         }
-        var alphas = c.params["activation_alpha"] == nil ? [] : c.realList(param: "activation_alpha")
-        var betas = c.params["activation_beta"] == nil ? [] : c.realList(param: "activation_beta")
+        var alphas = c.params["activation_alpha"] == nil ? [] : try c.realList(param: "activation_alpha")
+        var betas = c.params["activation_beta"] == nil ? [] : try c.realList(param: "activation_beta")
         var acts = [CellActivation]()
         for name in names {
             guard let kind = CellActivation.Kind(rawValue: name.lowercased()) else {
@@ -160,8 +174,8 @@ struct ONNXRecurrentKernel: Kernel {
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let layout = c.int("layout")
-        let direction = c.string("direction")
+        let layout = try c.int("layout")
+        let direction = try c.string("direction")
         let d = direction == "bidirectional" ? 2 : 1
         var x: Tensor<T> = try c.real("X")
         if layout == 1 { x = x.permuted([1, 0, 2]) }
@@ -172,7 +186,7 @@ struct ONNXRecurrentKernel: Kernel {
             throw KernelError.input("W", "W has num_directions = \(w.shape[0]) but direction \(direction) needs \(d)")
         }
         let hidden = r.shape[2]
-        if let hs = c.optionalInt("hidden_size"), hs != hidden {
+        if let hs = try c.optionalInt("hidden_size"), hs != hidden {
             throw KernelError.param("hidden_size", "hidden_size is \(hs) but R has hidden_size \(hidden) ([num_directions, \(g)*hidden_size, hidden_size] = \(r.shape.shapeText))")
         }
         let b: Tensor<T>? = try c.optionalReal("B")
@@ -207,7 +221,7 @@ struct ONNXRecurrentKernel: Kernel {
 
         let acts = try activations(c, directions: d)
         var clip: Double? = nil
-        if let cl = c.optionalDouble("clip") {
+        if let cl = try c.optionalDouble("clip") {
             guard cl > 0 else { throw KernelError.param("clip", "clip must be > 0, found \(cl)") }
             clip = cl
         }
@@ -222,10 +236,10 @@ struct ONNXRecurrentKernel: Kernel {
                 conventions = CellConventions(kind: .rnn, gateOrder: gateOrder, candidateActivation: a[0], clip: clip)
             case .lstm:
                 conventions = CellConventions(kind: .lstm, gateOrder: gateOrder, gateActivation: a[0], candidateActivation: a[1],
-                                              outputActivation: a[2], clip: clip, inputForget: c.int("input_forget") == 1)
+                                              outputActivation: a[2], clip: clip, inputForget: try c.int("input_forget") == 1)
             case .gru:
                 conventions = CellConventions(kind: .gru, gateOrder: gateOrder, gateActivation: a[0], candidateActivation: a[1], clip: clip,
-                                              resetPlacement: c.int("linear_before_reset") == 1 ? .afterMatmul : .beforeMatmul,
+                                              resetPlacement: try c.int("linear_before_reset") == 1 ? .afterMatmul : .beforeMatmul,
                                               updateSide: .previous)
             }
             let cell = RecurrentCell(conventions: conventions, parameters: .onnx(w: w, r: r, b: b, p: p, direction: k))

@@ -25,8 +25,8 @@ struct RNNBPTTKernel: Kernel {
         ],
         params: [
             ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
-            ParamSpec("window", .integer(min: 1, max: nil), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
-            ParamSpec("clip", .real, optional: true, "clip the weight gradients to this global norm"),
+            ParamSpec("window", .integer(min: 1, max: 1_000_000_000), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
+            ParamSpec("clip", .real, optional: true, allowsInfinity: true, "clip the weight gradients to this global norm"),
         ],
         outputs: [
             OutputSpec("loss", "[]", "Σ over steps (and batch) of −log p[target]"),
@@ -40,7 +40,15 @@ struct RNNBPTTKernel: Kernel {
             OutputSpec("dh0", "[H] or [B, H]", "dloss/dh0 (through the first window)"),
             OutputSpec("grad_norm", "[]", "global norm of the weight gradients before clipping"),
         ],
-        lossOutput: "loss")
+        lossOutput: "loss",
+        sizes: { c in
+            let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.dim("V", otherwise: 0)
+            return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states and output gradients", [("B", b), ("H + V", ImpliedSize.sum(h, v))], blame: "input:x"),
+                    ImpliedSize("output 'h'", [("T", t), ("B", b), ("H", h)], blame: "input:x"),
+                    ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
+                    .operations("the time loop", [("T", t), ("B", b), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), targets = try c.integers("targets")
@@ -50,7 +58,7 @@ struct RNNBPTTKernel: Kernel {
             throw KernelError.input("targets", "targets must have shape \(Array(x.shape.dropLast()).shapeText) to match x, found \(targets.shape.shapeText)")
         }
         let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
-                                why: try c.real("W_hy"), by: try c.optionalReal("b_y"), activation: c.choice("activation"))
+                                why: try c.real("W_hy"), by: try c.optionalReal("b_y"), activation: try c.choice("activation"))
         let hn = w.hiddenSize, v = w.why!.shape[0]
         if let bad = targets.scalars.first(where: { !(0..<v).contains($0) }) {
             throw KernelError.input("targets", "target \(bad) is not a class index in 0..<\(v) (V = \(v) from W_hy)")
@@ -62,11 +70,11 @@ struct RNNBPTTKernel: Kernel {
         let cache = elmanSequenceForward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, steps: steps, batch: batch)
         var g = ElmanGradients<T>(hidden: hn, input: w.inputSize, output: v, batch: batch)
         elmanSequenceBackward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, cache: cache,
-                              window: c.optionalInt("window"), into: &g)
+                              window: try c.optionalInt("window"), into: &g)
         let shapes = [w.wxh.shape, w.whh.shape, w.why!.shape, [hn], [v]]
         var weightGrads = zip(g.weightGradients, shapes).map { Tensor(shape: $1, scalars: $0) }
-        let clip = clipByGlobalNorm(weightGrads, maxNorm: T(c.optionalDouble("clip") ?? .infinity))
-        if c.optionalDouble("clip") != nil { weightGrads = clip.clipped }
+        let clip = clipByGlobalNorm(weightGrads, maxNorm: T(try c.optionalDouble("clip") ?? .infinity))
+        if try c.optionalDouble("clip") != nil { weightGrads = clip.clipped }
 
         var out = KernelOutputs()
         out["loss"] = .real(cache.loss)

@@ -35,11 +35,20 @@ struct RNNSequenceKernel: Kernel {
             OutputSpec("a", "[T, D*H] or [T, B, D*H]", "pre-activations W_xh x_t + W_hh h + b_h"),
             OutputSpec("y", "[T, V] or [T, B, V]", optional: true, "output logits (with W_hy)"),
             OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "softmax(y) over V (with W_hy)"),
-        ])
+        ],
+        sizes: { c in
+            let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.extent("W_hy", 0, otherwise: 0)
+            let d = try c.string("direction") == "bidirectional" ? 2 : 1
+            return [ImpliedSize("time steps", [("T", t)], blame: "input:x"),
+                    ImpliedSize("the states", [("B", b), ("D", d), ("H", h)], blame: "input:x"),
+                    ImpliedSize("output 'h'", [("T", t), ("B", b), ("D", d), ("H", h)], blame: "input:x"),
+                    ImpliedSize("output 'p'", [("T", t), ("B", b), ("V", v)], blame: "input:x"),
+                    .operations("the time loop", [("T", t), ("B", b), ("D", d), ("H", h), ("I + H + V", ImpliedSize.sum(c.dim("I", otherwise: 0), h, v))], blame: "input:x")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let direction: ElmanDirection = c.choice("direction")
-        let activation: Activation = c.choice("activation")
+        let direction: ElmanDirection = try c.choice("direction")
+        let activation: Activation = try c.choice("activation")
         let x: Tensor<T> = try c.real("x")
         let batched = x.rank == 3
         let xb = batched ? x : x.reshaped([x.shape[0], 1, x.shape[1]])

@@ -27,7 +27,10 @@ struct RNNStepKernel: Kernel {
             OutputSpec("a", "[H] or [B, H]", "pre-activation W_xh x + W_hh h_prev + b_h"),
             OutputSpec("y", "[V] or [B, V]", optional: true, "output logits W_hy h + b_y (with W_hy)"),
             OutputSpec("p", "[V] or [B, V]", optional: true, "softmax(y) (with W_hy)"),
-        ])
+        ],
+        sizes: { c in
+            [ImpliedSize("output 'p'", [("B", c.dim("B")), ("V", c.dim("V", otherwise: 0))], blame: "input:W_hy")]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
@@ -40,7 +43,7 @@ struct RNNStepKernel: Kernel {
         }
         let weights = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
                                       why: try c.optionalReal("W_hy"), by: try c.optionalReal("b_y"),
-                                      activation: c.choice("activation"))
+                                      activation: try c.choice("activation"))
         if c.has("b_y") && !c.has("W_hy") { throw KernelError.input("b_y", "b_y needs W_hy (the output layer)") }
         let asBatch = { (t: Tensor<T>) in batched ? t : t.reshaped([1] + t.shape) }
         let unbatch = { (t: Tensor<T>) in batched ? t : t.reshaped([t.shape[1]]) }

@@ -13,15 +13,16 @@ struct RepeatedScaleKernel: Kernel {
             .real("scales", ["S"], "the per-step factors", example: "[0.8, 1.0, 1.2]"),
         ],
         params: [
-            ParamSpec("steps", .integer(min: 0, max: nil), "K, the largest distance"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "K, the largest distance"),
         ],
         outputs: [
             OutputSpec("values", "[S, K]", "scale^k for k = 1..K"),
             OutputSpec("last", "[S]", "scale^K"),
-        ])
+        ],
+        sizes: { c in [ImpliedSize("output 'values'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let scales: Tensor<T> = try c.real("scales"), steps = c.int("steps")
+        let scales: Tensor<T> = try c.real("scales"), steps = try c.int("steps")
         let r = repeatedScale(scales: scales.scalars, steps: steps)
         var out = KernelOutputs()
         out["values"] = .real(r.values)
@@ -43,20 +44,21 @@ struct MemoryDecayKernel: Kernel {
             .real("forget", ["S"], "forget-gate values", example: "[0.5, 0.8, 0.95, 0.99]"),
         ],
         params: [
-            ParamSpec("steps", .integer(min: 0, max: nil), "N, the number of steps listed (k = 0..N-1)"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "N, the number of steps listed (k = 0..N-1)"),
         ],
         outputs: [
             OutputSpec("remaining", "[S, N]", "f^k"),
             OutputSpec("half_life", "[S]", "steps until half remains"),
             OutputSpec("timescale", "[S]", "1/(1 - f)"),
-        ])
+        ],
+        sizes: { c in [ImpliedSize("output 'remaining'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget")
         if let bad = f.scalars.first(where: { !($0 >= 0 && $0 <= 1) }) {
             throw KernelError.input("forget", "forget-gate values lie in [0, 1], found \(bad)")
         }
-        let r = memoryDecay(forget: f.scalars, steps: c.int("steps"))
+        let r = memoryDecay(forget: f.scalars, steps: try c.int("steps"))
         var out = KernelOutputs()
         out["remaining"] = .real(r.remaining)
         out["half_life"] = .real(r.halfLife)
@@ -82,7 +84,8 @@ struct LeakyMemoryKernel: Kernel {
         outputs: [
             OutputSpec("s", "[S, T]", "s_1..s_T per f"),
             OutputSpec("s_last", "[S]", "s_T per f"),
-        ])
+        ],
+        sizes: { c in [ImpliedSize("output 's'", [("S", c.dim("S", otherwise: 0)), ("T", c.dim("T", otherwise: 0))], blame: "input:u")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget"), u: Tensor<T> = try c.real("u")
@@ -112,7 +115,8 @@ struct SequenceProbabilityKernel: Kernel {
             OutputSpec("p", "[]", "product of the probabilities"),
             OutputSpec("logp", "[]", "sum of their logs"),
             OutputSpec("log_probs", "[T]", "log of each"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let probs: Tensor<T> = try c.real("probs")
@@ -148,16 +152,17 @@ struct ExpDecayKernel: Kernel {
         outputs: [
             OutputSpec("lr", "[N]", "the learning rate at each epoch"),
             OutputSpec("exponent", "[N]", "epoch / decay_steps (floored when stepwise)"),
-        ])
+        ],
+        sizes: KernelSpec.boundedByInputs)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let steps = c.double("decay_steps")
+        let steps = try c.double("decay_steps")
         guard steps > 0 else { throw KernelError.param("decay_steps", "decay_steps must be > 0, found \(steps)") }
-        let rate = c.double("rate")
+        let rate = try c.double("rate")
         guard rate > 0 else { throw KernelError.param("rate", "rate must be > 0, found \(rate)") }
         let epochs: Tensor<T> = try c.real("epochs")
-        let r = exponentialDecay(epochs: epochs.scalars, base: T(c.double("base_lr")), rate: T(rate), steps: T(steps),
-                                 stepwise: c.bool("stepwise"))
+        let r = exponentialDecay(epochs: epochs.scalars, base: T(try c.double("base_lr")), rate: T(rate), steps: T(steps),
+                                 stepwise: try c.bool("stepwise"))
         var out = KernelOutputs()
         out["lr"] = .real(Tensor(r.rate))
         out["exponent"] = .real(Tensor(r.exponent))

@@ -76,8 +76,8 @@ struct TorchRecurrentKernel: Kernel {
             inputs.append(FrameworkGradients.upstream("c_n", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], like: "c_n", example: "[[[0.5]]]"))
         }
         var params: [ParamSpec] = [
-            ParamSpec("input_size", .integer(min: 0, max: nil), "input_size: H_in"),
-            ParamSpec("hidden_size", .integer(min: 1, max: nil), "hidden_size: H_cell"),
+            ParamSpec("input_size", .integer(min: 0, max: 1_000_000_000), "input_size: H_in"),
+            ParamSpec("hidden_size", .integer(min: 1, max: 1_000_000_000), "hidden_size: H_cell"),
             ParamSpec("num_layers", .integer(min: 1, max: Self.maxLayers), default: .integer(1), "num_layers"),
         ]
         if kind == .rnn {
@@ -89,7 +89,7 @@ struct TorchRecurrentKernel: Kernel {
             ParamSpec("bidirectional", .boolean, default: .boolean(false), "bidirectional (D = 2)"),
         ]
         if kind == .lstm {
-            params.append(ParamSpec("proj_size", .integer(min: 0, max: nil), default: .integer(0), "proj_size: H_out when > 0"))
+            params.append(ParamSpec("proj_size", .integer(min: 0, max: 1_000_000_000), default: .integer(0), "proj_size: H_out when > 0"))
         }
         var outputs: [OutputSpec] = [
             OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
@@ -124,16 +124,33 @@ struct TorchRecurrentKernel: Kernel {
             Backward: given doutput (and/or dh_n\(kind == .lstm ? ", dc_n" : "")), loss = Σ doutput⊙output + Σ dh_n⊙h_n\(kind == .lstm ? " + Σ dc_n⊙c_n" : "")
             and d<name> for input, h_0\(kind == .lstm ? ", c_0" : "") and every state_dict weight given (autograd's .grad).
             """,
-            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss")
+            inputs: inputs, params: params, outputs: outputs, lossOutput: "loss",
+            sizes: { [g = kind.gateCount] c in
+                let x = c.shape("input") ?? []
+                // (L, N, H_in), (N, L, H_in) or (L, H_in): every axis but the last is steps or batch.
+                let rows = x.dropLast().enumerated().map { ("input.shape[\($0.offset)]", $0.element) }
+                let steps = x.count >= 2 ? x.dropLast().max()! : 0
+                let layers = try c.int("num_layers"), d = try c.bool("bidirectional") ? 2 : 1, hidden = try c.int("hidden_size")
+                // Either axis may be the batch (batch_first), whose states exist even with no steps.
+                let states = rows.map { ImpliedSize("the states and gates", [$0, ("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                                                    blame: "input:input") }
+                return states + [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
+                        ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
+                        ImpliedSize("the step caches", rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                                    blame: "input:input"),
+                        .operations("the time loop", rows + [("num_layers", layers), ("D", d), ("G*hidden_size", g * hidden),
+                                                             ("max(input_size, D*hidden_size) + hidden_size", ImpliedSize.sum(max(x.last ?? 0, d * hidden), hidden))],
+                                    blame: "input:input")]
+            })
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let layers = c.int("num_layers"), bidirectional = c.bool("bidirectional"), batchFirst = c.bool("batch_first")
+        let layers = try c.int("num_layers"), bidirectional = try c.bool("bidirectional"), batchFirst = try c.bool("batch_first")
         let d = bidirectional ? 2 : 1
-        let hiddenSize = c.int("hidden_size"), inputSize = c.int("input_size")
-        let projSize = kind == .lstm ? c.int("proj_size") : 0
+        let hiddenSize = try c.int("hidden_size"), inputSize = try c.int("input_size")
+        let projSize = kind == .lstm ? try c.int("proj_size") : 0
         let outSize = projSize > 0 ? projSize : hiddenSize
-        let hasBias = c.bool("bias")
+        let hasBias = try c.bool("bias")
         if projSize >= hiddenSize && projSize > 0 {
             throw KernelError.param("proj_size", "proj_size has to be smaller than hidden_size")
         }
@@ -157,7 +174,7 @@ struct TorchRecurrentKernel: Kernel {
         }
         let conventions: CellConventions
         switch kind {
-        case .rnn: conventions = CellConventions(kind: .rnn, candidateActivation: c.string("nonlinearity") == "relu" ? .relu : .tanh)
+        case .rnn: conventions = CellConventions(kind: .rnn, candidateActivation: try c.string("nonlinearity") == "relu" ? .relu : .tanh)
         case .lstm: conventions = CellConventions(kind: .lstm)
         case .gru: conventions = CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
         }
@@ -224,8 +241,11 @@ struct TorchRecurrentKernel: Kernel {
             if let bad = lengths.first(where: { $0 < 1 || $0 > steps }) {
                 throw KernelError.input("lengths", "every length must be in 1...L = 1...\(steps), found \(bad)")
             }
+            guard let longest = lengths.max() else {
+                throw KernelError.input("lengths", "lengths needs at least one sequence (the batch N is 0)")
+            }
             mask = lengthMask(lengths: lengths, steps: steps)
-            outSteps = lengths.max()!
+            outSteps = longest
         }
 
         let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
