@@ -15,7 +15,7 @@ enum FaultKernels {
             while true { sleep(1) }
         },
         Fault(name: "fault.allocate", summary: "allocates and touches `mib` MiB") { c in
-            let mib = c.int("mib")
+            let mib = try c.int("mib")
             var blocks: [[UInt8]] = []
             for _ in 0..<mib { blocks.append([UInt8](repeating: 1, count: 1 << 20)) }
             return blocks.count
@@ -39,11 +39,11 @@ enum FaultKernels {
                               inputs: [.real("x", ["N"], "the point", example: "[1.0, -2.0]")],
                               params: [ParamSpec("wrong", .boolean, default: .boolean(false), "report dx = x instead of 2x")],
                               outputs: [OutputSpec("loss", "[]", "sum of squares"), OutputSpec("dx", "[N]", "the gradient")],
-                              hasPrecision: false, lossOutput: "loss")
+                              hasPrecision: false, lossOutput: "loss", sizes: KernelSpec.boundedByInputs)
 
         func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
             let x: Tensor<Double> = try c.real("x")
-            let factor: Double = c.bool("wrong") ? 1 : 2
+            let factor: Double = try c.bool("wrong") ? 1 : 2
             var out = KernelOutputs()
             out["loss"] = .real(Tensor(shape: [], scalars: [x.scalars.reduce(0) { $0 + $1 * $1 }]))
             out["dx"] = .real(Tensor(shape: x.shape, scalars: x.scalars.map { factor * $0 }))
@@ -59,7 +59,8 @@ enum FaultKernels {
             spec = KernelSpec(name: name, summary: summary + " (a test kernel)",
                               inputs: [.real("x", ["N"], "anything", example: "[1.0]")],
                               params: [ParamSpec("mib", .integer(min: 0, max: 1 << 20), default: .integer(0), "MiB to allocate")],
-                              outputs: [OutputSpec("y", "[N]", "x, when the kernel returns")], hasPrecision: false)
+                              outputs: [OutputSpec("y", "[N]", "x, when the kernel returns")], hasPrecision: false,
+                              sizes: KernelSpec.boundedByInputs)
             self.body = body
         }
 
