@@ -59,6 +59,11 @@ public struct FrontEnd: Sendable {
         for destination in [request.output, request.junit].compactMap({ $0 }) { try project.checkReportDestination(destination) }
         let report = try execute(request)
         if request.options.record != .none { stdout(writtenSummary(report)) }
+        if isCI && !report.orphanGoldens.isEmpty {
+            // A renamed or deleted case leaves its golden behind: a CI run fails until it is pruned.
+            stderr("error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n")
+            return .failures
+        }
         return report.failed == 0 ? .success : .failures
     }
 

@@ -76,8 +76,27 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(output.text, "", "nothing ran")
         // A run without --record, and prune --dry-run, write nothing and go ahead.
         XCTAssertEqual(try frontEnd.run(RunRequest()), .failures)
-        XCTAssertTrue(output.text.hasSuffix("0 passed, 1 failed\n"), output.text)
+        XCTAssertTrue(output.text.contains("0 passed, 1 failed\n"), output.text)
         XCTAssertEqual(try frontEnd.prune(dryRun: true), .success)
+    }
+
+    func testOrphanGoldensFailAWholeSuiteRunUnderCI() throws {
+        let p = try TempProject()
+        try p.writeCase("a", simpleStepCase)
+        try p.writeCase("b", simpleStepCase)
+        _ = try p.run(record: .all)
+        try FileManager.default.removeItem(at: p.root.appendingPathComponent("cases/b.yaml"))
+        let output = OutputBox()
+        let local = FrontEnd(project: p.project, environment: [:], stdout: output.append, stderr: output.append)
+        XCTAssertEqual(try local.run(RunRequest()), .success, "outside CI an orphan is a note")
+        XCTAssertTrue(output.text.contains("note: 1 golden file has no case (`rnnspec prune` deletes them):\n  b\n"), output.text)
+        let ciOutput = OutputBox()
+        let ci = FrontEnd(project: p.project, environment: ["CI": "true"], stdout: ciOutput.append, stderr: ciOutput.append)
+        XCTAssertEqual(try ci.run(RunRequest()), .failures)
+        XCTAssertTrue(ciOutput.text.hasSuffix("error: CI=true: 1 golden file has no case; rename the case back or `rnnspec prune`\n"), ciOutput.text)
+        var some = RunRequest()
+        some.paths = [p.root.appendingPathComponent("cases/a.yaml").path]
+        XCTAssertEqual(try ci.run(some), .success, "a run of part of the suite does not judge orphans")
     }
 
     func testTagSelectionComesBeforeRecordingAndEveryWriteIsNamed() throws {
