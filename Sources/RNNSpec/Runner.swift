@@ -240,18 +240,7 @@ public struct Runner: Sendable {
             pool = nil
         }
         defer { pool?.shutdown() }
-        let failures = FailureCount(limit: options.maxFailures)
-        let outcomes = parallelMap(files, jobs: options.jobs, progress: progress) { file -> Outcome in
-            if failures.reached { return .notRun }
-            let result: CaseResult
-            switch self.loadSelected(url: file.url, id: file.id) {
-            case nil: return .notSelected
-            case .settled(let r, _)?: result = r
-            case .ready(let c)?: result = self.evaluate(c, pool: pool)
-            }
-            if !result.status.isSuccess && !result.status.isSkipped { failures.add() }
-            return .ran(result)
-        }
+        let outcomes = runSelected(files, pool: pool, progress: progress)
         let results = outcomes.compactMap { if case .ran(let r) = $0 { r } else { nil } }
         let notRun = outcomes.filter { if case .notRun = $0 { true } else { false } }.count
         if results.isEmpty && notRun == 0 && !options.allowEmpty {
@@ -308,12 +297,60 @@ public struct Runner: Sendable {
     }
 
     /// Runs one loaded case through the stages and returns its result.
-    func evaluate(_ c: Case, pool: WorkerPool?) -> CaseResult {
-        let start = Date()
+    /// Runs the selected files on `options.jobs` threads, in file order in the result. Each thread
+    /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
+    /// that parsing YAML and computing overlap.
+    func runSelected(_ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?) -> [Outcome] {
+        let box = ParallelBox<Outcome>(files.count)
+        let failures = FailureCount(limit: options.maxFailures)
+        @Sendable func store(_ k: Int, _ outcome: Outcome) {
+            if case .ran(let r) = outcome, !r.status.isSuccess && !r.status.isSkipped { failures.add() }
+            let done = box.store(k, outcome)
+            progress?(done, files.count)
+        }
+        DispatchQueue.concurrentPerform(iterations: max(1, min(options.jobs, files.count))) { _ in
+            let worker = pool?.checkout()
+            defer { if let worker { pool?.checkin(worker) } }
+            var inFlight: (index: Int, c: Case, submitted: Submitted, start: Date)? = nil
+            while true {
+                let k = box.take()
+                var next: (Case, Date)? = nil
+                var settled: Outcome? = nil
+                if let k {
+                    let start = Date()
+                    if failures.reached {
+                        settled = .notRun
+                    } else {
+                        switch self.loadSelected(url: files[k].url, id: files[k].id) {
+                        case nil: settled = .notSelected
+                        case .settled(let r, _)?: settled = .ran(r)
+                        case .ready(let c)?: next = (c, start)
+                        }
+                    }
+                }
+                if let f = inFlight {
+                    store(f.index, .ran(self.evaluate(f.c, executed: self.complete(f.c, f.submitted, pool: pool, worker: worker), start: f.start)))
+                    inFlight = nil
+                }
+                guard let k else { break }
+                if next != nil && failures.reached {
+                    store(k, .notRun)      // the case before it reached --max-failures
+                } else if let (c, start) = next {
+                    inFlight = (k, c, self.submit(c, pool: pool, worker: worker), start)
+                } else if let settled {
+                    store(k, settled)
+                }
+            }
+        }
+        return box.results.map { $0 ?? .notRun }
+    }
+
+    /// Runs one loaded case through the stages after execution and returns its result.
+    func evaluate(_ c: Case, executed: Result<ExecutionReply, Settled>, start: Date) -> CaseResult {
         var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
         defer { result.seconds = Date().timeIntervalSince(start) }
         let reply: ExecutionReply
-        switch executeStage(c, pool: pool) {
+        switch executed {
         case .success(let r): reply = r
         case .failure(let settled):
             result.status = settled.status
@@ -352,30 +389,52 @@ public struct Runner: Sendable {
     }
 
     /// Execute: the kernel runs (with the gradcheck's finite differences) in a worker or here.
-    func executeStage(_ c: Case, pool: WorkerPool?) -> Result<ExecutionReply, Settled> {
+    /// A case handed to the execute stage: done already (in this process, or refused before being
+    /// sent), or sent to a worker whose reply is awaited.
+    enum Submitted {
+        case done(Result<ExecutionReply, Settled>)
+        case sent(ExecutionRequest, deadline: Date, timeout: Double)
+    }
+
+    /// Execute, first half: runs the case here, or sends it to the thread's worker.
+    func submit(_ c: Case, pool: WorkerPool?, worker: WorkerProcess?) -> Submitted {
         let request = ExecutionRequest(c)
-        func located(_ f: ExecutionFailure) -> SpecError {
-            var key = f.at
-            if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
-            return c.error(f.message, at: key)
-        }
-        guard let pool else {
-            do { return .success(try checkedOutputs(c, Execution.run(request, registry: registry))) } catch {
-                return .failure(Settled(status: .unresolved, error: located(error)))
+        guard let pool, let worker else {
+            do { return .done(.success(try checkedOutputs(c, Execution.run(request, registry: registry)))) } catch {
+                return .done(.failure(Settled(status: .unresolved, error: located(c, error))))
             }
         }
         if let implemented = pool.kernels, !implemented.contains(c.kernel.spec.name) {
-            return .failure(Settled(status: .unsupported, reason: "\(pool.name.isEmpty ? "the backend" : pool.name) does not implement \(c.kernel.spec.name)"))
+            return .done(.failure(Settled(status: .unsupported, reason: "\(pool.name.isEmpty ? "the backend" : pool.name) does not implement \(c.kernel.spec.name)")))
+        }
+        do { try worker.ensureRunning() } catch {
+            return .done(.failure(Settled(status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel"))))
         }
         let timeout = c.timeout ?? options.timeout
-        let deadline = Date().addingTimeInterval(timeout)
-        switch pool.execute(request, timeout: timeout, maxElements: options.limits.maxElements) {
-        case .failure(let error):
-            return .failure(Settled(status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel")))
-        case .success(.answered(.outputs(var reply))):
+        // A failed send shows as the worker's death when the reply is collected.
+        _ = worker.submit(request)
+        return .sent(request, deadline: Date().addingTimeInterval(timeout), timeout: timeout)
+    }
+
+    /// An execution failure located at the case's line for the field it names.
+    func located(_ c: Case, _ f: ExecutionFailure) -> SpecError {
+        var key = f.at
+        if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
+        return c.error(f.message, at: key)
+    }
+
+    /// Execute, second half: the worker's reply (or its fault) as outputs or a settled result.
+    func complete(_ c: Case, _ submitted: Submitted, pool: WorkerPool?, worker: WorkerProcess?) -> Result<ExecutionReply, Settled> {
+        guard case .sent(let request, let deadline, let timeout) = submitted, let worker else {
+            if case .done(let result) = submitted { return result }
+            return .failure(Settled(status: .unresolved, error: c.error("no worker process", at: "kernel")))
+        }
+        func located(_ f: ExecutionFailure) -> SpecError { self.located(c, f) }
+        switch worker.collect(request, deadline: deadline, timeout: timeout, maxElements: options.limits.maxElements) {
+        case .answered(.outputs(var reply)):
             if let plan = request.gradcheck, reply.gradients.isEmpty {
                 // A backend that does not compute finite differences: run them through it.
-                do { reply.gradients = try finiteDifferences(request, plan, c.kernel.spec, pool: pool, deadline: deadline) } catch {
+                do { reply.gradients = try finiteDifferences(request, plan, c.kernel.spec, worker: worker, deadline: deadline) } catch {
                     if error.at == Self.timeoutKey {
                         return .failure(Settled(status: .timeout, error: c.error(
                             "the case's gradcheck did not finish within \(NumberText.format(timeout)) s; its worker was stopped", at: "gradcheck")))
@@ -384,30 +443,30 @@ public struct Runner: Sendable {
                 }
             }
             do { return .success(try checkedOutputs(c, reply)) } catch { return .failure(Settled(status: .unresolved, error: located(error))) }
-        case .success(.answered(.failure(let f))):
+        case .answered(.failure(let f)):
             return .failure(Settled(status: .unresolved, error: located(f)))
-        case .success(.answered(.unsupported(let reason))):
+        case .answered(.unsupported(let reason)):
             return .failure(Settled(status: .unsupported, reason: reason))
-        case .success(.timedOut(let seconds)):
+        case .timedOut(let seconds):
             let source = c.timeout != nil ? "its timeout:" : "--timeout"
             return .failure(Settled(status: .timeout, error: c.error(
                 "the case did not finish within \(NumberText.format(seconds)) s (\(source)); its worker was stopped", at: c.timeout != nil ? "timeout" : "kernel")))
-        case .success(.died(let death)):
+        case .died(let death):
             let message = death.ranOutOfMemory
                 ? "the case ran out of memory: its worker process hit the cap of \(options.maxMemoryBytes >> 20) MiB (--max-memory) and died: \(death)"
                 : "the case crashed its worker process: \(death)"
             return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel"), notes: death.notes))
-        case .success(.violated(let what)):
+        case .violated(let what):
             return .failure(Settled(status: .unresolved, error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
         }
     }
 
     static let timeoutKey = "(timeout)"
 
-    /// A gradcheck's finite differences computed here, each run of the kernel a request to the pool,
+    /// A gradcheck's finite differences computed here, each run of the kernel a request to the worker,
     /// all of them within the case's deadline.
     func finiteDifferences(_ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
-                           pool: WorkerPool, deadline: Date) throws(ExecutionFailure) -> [GradientPair] {
+                           worker: WorkerProcess, deadline: Date) throws(ExecutionFailure) -> [GradientPair] {
         try Execution.gradients(request, plan, spec: spec) { (inputs, params) throws(ExecutionFailure) in
             var shifted = request
             shifted.inputs = inputs
@@ -415,7 +474,7 @@ public struct Runner: Sendable {
             shifted.gradcheck = nil
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw ExecutionFailure("", at: Self.timeoutKey) }
-            switch pool.execute(shifted, timeout: remaining, maxElements: options.limits.maxElements) {
+            switch worker.execute(shifted, timeout: remaining, maxElements: options.limits.maxElements, restarting: true) {
             case .success(.answered(.outputs(let reply))): return reply.outputs
             case .success(.answered(.failure(let f))): throw ExecutionFailure("gradcheck: a run with a perturbed input failed: \(f.message)", at: f.at)
             case .success(.answered(.unsupported(let why))): throw ExecutionFailure("gradcheck: a run with a perturbed input is unsupported: \(why)", at: "gradcheck")
@@ -618,12 +677,28 @@ func parallelMap<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, progress: (@
 }
 
 /// Shared state of `parallelMap`'s workers, guarded by its lock.
-private final class ParallelBox<R>: @unchecked Sendable {
+final class ParallelBox<R>: @unchecked Sendable {
     var results: [R?]
     var next = 0
     var done = 0
     let lock = NSLock()
     init(_ n: Int) { results = Array(repeating: nil, count: n) }
+
+    /// The next index to work on, nil when all are taken.
+    func take() -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard next < results.count else { return nil }
+        next += 1
+        return next - 1
+    }
+
+    /// Stores a result; returns how many are done.
+    func store(_ k: Int, _ r: R) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        results[k] = r
+        done += 1
+        return done
+    }
 }
 
 /// Counts failed cases for `--max-failures`, from any thread.

@@ -202,11 +202,35 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Sends one request and waits for its reply, at most `timeout` seconds.
     func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> WorkerOutcome {
-        let line = Data(WorkerProtocol.encode(request).utf8)
-        guard send(line) else { return .died(reap()) }
+        guard submit(request) else { return .died(reap()) }
+        return collect(request, deadline: Date().addingTimeInterval(timeout), timeout: timeout, maxElements: maxElements)
+    }
+
+    /// Starts the worker when it is not running (the first time, or after a fault), then runs the request.
+    func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int, restarting: Bool) -> Result<WorkerOutcome, WorkerStartError> {
+        do { try ensureRunning() } catch { return .failure(error) }
+        return .success(execute(request, timeout: timeout, maxElements: maxElements))
+    }
+
+    /// Starts the worker if it is not running.
+    func ensureRunning() throws(WorkerStartError) {
+        guard !isRunning else { return }
+        do { try start() } catch let error as WorkerStartError { throw error } catch {
+            throw WorkerStartError(description: "\(error)")
+        }
+    }
+
+    /// Sends a request without waiting for its reply (`collect` waits); false when the worker is gone.
+    func submit(_ request: ExecutionRequest) -> Bool {
+        send(Data(WorkerProtocol.encode(request).utf8))
+    }
+
+    /// Waits for the reply to a submitted request until `deadline`.
+    func collect(_ request: ExecutionRequest, deadline: Date, timeout: Double, maxElements: Int) -> WorkerOutcome {
+        guard isRunning else { return .died(WorkerDeath(signal: nil, exitStatus: nil, stderrTail: "")) }
         // A reply's text is at most a few times its elements' bytes (base64 and the JSON around it).
         let maxBytes = max(1 << 20, min(Int.max / 64, maxElements) * 24)
-        switch readLine(deadline: Date().addingTimeInterval(timeout), maxBytes: maxBytes) {
+        switch readLine(deadline: deadline, maxBytes: maxBytes) {
         case .line(let reply):
             do { return .answered(try WorkerProtocol.decodeReply(reply, id: request.id, maxElements: maxElements)) } catch {
                 stop()
@@ -346,18 +370,22 @@ final class WorkerPool: @unchecked Sendable {
         lock.lock(); idle.append(worker); lock.unlock()
     }
 
+    /// An idle worker (a new one, not yet started, if none is idle) for one thread of the run to use.
+    func checkout() -> WorkerProcess {
+        lock.lock(); defer { lock.unlock() }
+        return idle.popLast() ?? WorkerProcess(command: command)
+    }
+
+    /// Gives a worker back.
+    func checkin(_ worker: WorkerProcess) {
+        lock.lock(); idle.append(worker); lock.unlock()
+    }
+
     /// Runs a request on an idle worker (starting one if none is idle), restarting it after a fault.
     func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> Result<WorkerOutcome, WorkerStartError> {
-        lock.lock()
-        let worker = idle.popLast() ?? WorkerProcess(command: command)
-        lock.unlock()
-        defer { lock.lock(); idle.append(worker); lock.unlock() }
-        if !worker.isRunning {
-            do { try worker.start() } catch let error as WorkerStartError { return .failure(error) } catch {
-                return .failure(WorkerStartError(description: "\(error)"))
-            }
-        }
-        return .success(worker.execute(request, timeout: timeout, maxElements: maxElements))
+        let worker = checkout()
+        defer { checkin(worker) }
+        return worker.execute(request, timeout: timeout, maxElements: maxElements, restarting: true)
     }
 
     /// Stops every worker.
