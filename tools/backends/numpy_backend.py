@@ -1,0 +1,321 @@
+"""A NumPy backend for rnnspec, written the way the seed notebooks write the math.
+
+    rnnspec run cases/ --backend 'python3 tools/backends/numpy_backend.py'
+
+Plain NumPy, one line of the notebook per line of math: `np.tanh(W_xh @ x + W_hh @ h + b)`,
+`sigmoid(x) = 1 / (1 + np.exp(-x))`, a Python loop over time. Inputs and params are named as
+`rnnspec kernels NAME` lists them; a variant this file does not write raises NotImplementedError
+(reported UNSUPPORTED). Batches: a row-vector batch [B, I] is handled by writing the products as
+`x @ W.T`, which is the notebook's `W @ x` for each row.
+"""
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rnnspec_backend import kernel, serve  # noqa: E402
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+def act(name, a):
+    if name == "tanh":
+        return np.tanh(a)
+    if name == "relu":
+        return np.maximum(a, 0)
+    if name == "sigmoid":
+        return sigmoid(a)
+    if name in ("identity", "linear", "none"):
+        return a
+    raise NotImplementedError(f"activation {name!r}")
+
+
+def mv(W, x):
+    """W @ x for a vector x, and for a batch of row vectors x [B, I]: x @ W.T."""
+    return x @ W.T
+
+
+def softmax(y):
+    e = np.exp(y - y.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def real(dtype):
+    return np.float32 if dtype == "float32" else np.float64
+
+
+# ---------------------------------------------------------------------------------------------
+# seed 001 exercises, and their companions in seeds 000, 002, 004
+
+@kernel("seq.probability")
+def seq_probability(probs, dtype="float64"):
+    p = probs.prod()
+    logp = np.log(probs).sum()
+    return {"p": p, "logp": logp, "log_probs": np.log(probs)}
+
+
+@kernel("grad.repeated_scale")
+def repeated_scale(scales, steps, dtype="float64"):
+    k = np.arange(1, steps + 1)
+    values = scales[:, None] ** k[None, :]
+    last = scales ** steps
+    return {"values": values, "last": last}
+
+
+@kernel("gru.blend")
+def gru_blend(z, h_prev, h_tilde, update_side="candidate", dtype="float64"):
+    if update_side == "candidate":
+        h = (1 - z) * h_prev + z * h_tilde
+    elif update_side == "previous":
+        h = z * h_prev + (1 - z) * h_tilde
+    else:
+        raise NotImplementedError(f"update_side {update_side!r}")
+    return {"h": h}
+
+
+@kernel("loss.masked_mean")
+def masked_mean(losses, mask, dtype="float64"):
+    mask = mask.astype(losses.dtype)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        masked = (losses * mask).sum() / mask.sum()
+    unmasked = losses.mean()
+    return {"masked": masked, "unmasked": unmasked, "count": mask.sum()}
+
+
+@kernel("attention.context")
+def attention_context(weights, values, dtype="float64"):
+    context = weights @ values
+    return {"context": context}
+
+
+
+@kernel("grad.clip_norm")
+def clip_norm(g, max_norm, epsilon=0.0, dtype="float64"):
+    # seed 000 §4 / seed 002's clip_gradients: one global norm over every tensor
+    grads = g if isinstance(g, list) else [g]
+    norm = np.sqrt(sum((t ** 2).sum() for t in grads))
+    norm = np.asarray(norm, dtype=real(dtype))
+    if norm == 0:
+        scale = np.asarray(1.0, dtype=real(dtype))
+    else:
+        scale = np.minimum(1.0, max_norm / (norm + epsilon)).astype(real(dtype))
+    clipped = [t * scale for t in grads]
+    clipped_norm = np.sqrt(sum((t ** 2).sum() for t in clipped))
+    return {"norm": norm, "scale": scale, "clipped": clipped,
+            "clipped_norm": np.asarray(clipped_norm, dtype=real(dtype))}
+
+
+@kernel("shape.rnn_output")
+def rnn_output_shape(batch, steps, hidden_size, layers=1, directions=1, vocab=None,
+                     task="many_to_many", batch_first=True):
+    B, T, H, L, D = batch, steps, hidden_size, layers, directions
+    out = {"output": (B, T, D * H) if batch_first else (T, B, D * H),
+           "h_n": (L * D, B, H), "last": (B, D * H)}
+    if vocab is not None:
+        out["logits"] = (B, T, vocab) if task == "many_to_many" else (B, vocab)
+    return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# cells: seed 000 §1, §6, §8; seed 002's step and lstm_step; seed 003's GRU
+
+@kernel("rnn.step")
+def rnn_step(x, h_prev, W_xh, W_hh, b_h=None, W_hy=None, b_y=None, activation="tanh",
+             dtype="float64"):
+    b = 0 if b_h is None else b_h
+    a = mv(W_xh, x) + mv(W_hh, h_prev) + b
+    h = act(activation, a)
+    out = {"h": h, "a": a}
+    if W_hy is not None:
+        y = mv(W_hy, h) + (0 if b_y is None else b_y)
+        out["y"], out["p"] = y, softmax(y)
+    return out
+
+
+def elman_run(X, h, W_xh, W_hh, b, activation, reverse=False):
+    T = X.shape[0]
+    states, pre = [None] * T, [None] * T
+    order = range(T - 1, -1, -1) if reverse else range(T)
+    for t in order:
+        a = mv(W_xh, X[t]) + mv(W_hh, h) + b
+        h = act(activation, a)
+        states[t], pre[t] = h.copy(), a
+    return states, pre, h
+
+
+@kernel("rnn.sequence")
+def rnn_sequence(x, W_xh, W_hh, h0=None, b_h=None, W_hy=None, b_y=None, W_xh_reverse=None,
+                 W_hh_reverse=None, b_h_reverse=None, h0_reverse=None, activation="tanh",
+                 direction="forward", dtype="float64"):
+    H = W_hh.shape[0]
+    zeros = np.zeros(x.shape[1:-1] + (H,), dtype=x.dtype)
+    b = np.zeros(H, dtype=x.dtype) if b_h is None else b_h
+    h = zeros if h0 is None else h0
+    if direction in ("forward", "reverse"):
+        states, pre, h_last = elman_run(x, h, W_xh, W_hh, b, activation, direction == "reverse")
+    elif direction == "bidirectional":
+        f_states, f_pre, f_last = elman_run(x, h, W_xh, W_hh, b, activation)
+        r_states, r_pre, r_last = elman_run(
+            x, zeros if h0_reverse is None else h0_reverse,
+            W_xh if W_xh_reverse is None else W_xh_reverse,
+            W_hh if W_hh_reverse is None else W_hh_reverse,
+            b if b_h_reverse is None else b_h_reverse, activation, reverse=True)
+        states = [np.concatenate([f, r], axis=-1) for f, r in zip(f_states, r_states)]
+        pre = [np.concatenate([f, r], axis=-1) for f, r in zip(f_pre, r_pre)]
+        h_last = np.concatenate([f_last, r_last], axis=-1)
+    else:
+        raise NotImplementedError(f"direction {direction!r}")
+    D = 2 if direction == "bidirectional" else 1
+    empty = np.zeros((0,) + x.shape[1:-1] + (D * H,), dtype=x.dtype)
+    Hs = np.stack(states) if states else empty
+    out = {"h": Hs, "h_last": h_last, "a": np.stack(pre) if pre else empty}
+    if W_hy is not None:
+        y = Hs @ W_hy.T + (0 if b_y is None else b_y)
+        out["y"], out["p"] = y, softmax(y)
+    return out
+
+
+@kernel("lstm.step")
+def lstm_step(x, h_prev, c_prev, layout="concat_fiog", dtype="float64", **w):
+    d_h = h_prev.shape[-1]
+    if layout == "concat_fiog":              # seed 000 §6
+        concat = np.concatenate([x, h_prev], axis=-1)
+        gates = mv(w["W"], concat) + w.get("b", 0)
+        a_f, a_i, a_o, a_g = (gates[..., k * d_h:(k + 1) * d_h] for k in range(4))
+    elif layout == "separate":               # seed 002's lstm_step
+        a_f, a_i, a_o, a_g = (mv(w["W_" + k], x) + mv(w["U_" + k], h_prev) + w.get("b_" + k, 0)
+                              for k in "fiog")
+    elif layout == "torch":                  # torch.nn.LSTMCell, rows i, f, g, o
+        gates = mv(w["W_ih"], x) + w.get("b_ih", 0) + mv(w["W_hh"], h_prev) + w.get("b_hh", 0)
+        a_i, a_f, a_g, a_o = (gates[..., k * d_h:(k + 1) * d_h] for k in range(4))
+    else:
+        raise NotImplementedError(f"layout {layout!r}")
+    f, i, o = sigmoid(a_f), sigmoid(a_i), sigmoid(a_o)
+    g = np.tanh(a_g)
+    c = f * c_prev + i * g
+    h = o * np.tanh(c)
+    return {"f": f, "i": i, "o": o, "g": g, "c": c, "h": h,
+            "a_f": a_f, "a_i": a_i, "a_o": a_o, "a_g": a_g, "dc_dc_prev": f}
+
+
+@kernel("lstm.cell_update")
+def lstm_cell_update(f, i, g, c_prev, o=None, dtype="float64"):
+    c = f * c_prev + i * g                   # seed 001 exercise 5
+    out = {"c": c}
+    if o is not None:
+        out["h"] = o * np.tanh(c)
+    return out
+
+
+@kernel("gru.step")
+def gru_step(x, h_prev, W_z, W_r, W_h, b_z=None, b_r=None, b_h=None, concat_order="x_h",
+             reset="before_matmul", update_side="candidate", dtype="float64"):
+    def cat(a, h):
+        return np.concatenate([a, h] if concat_order == "x_h" else [h, a], axis=-1)
+    d_x = x.shape[-1]
+    a_z = mv(W_z, cat(x, h_prev)) + (0 if b_z is None else b_z)
+    a_r = mv(W_r, cat(x, h_prev)) + (0 if b_r is None else b_r)
+    z, r = sigmoid(a_z), sigmoid(a_r)
+    if reset == "before_matmul":             # seed 000 §8
+        a_c = mv(W_h, cat(x, r * h_prev)) + (0 if b_h is None else b_h)
+    elif reset == "after_matmul":            # PyTorch's placement
+        Wx, Wh = (W_h[:, :d_x], W_h[:, d_x:]) if concat_order == "x_h" else (W_h[:, -d_x:], W_h[:, :-d_x])
+        a_c = mv(Wx, x) + (0 if b_h is None else b_h) + r * mv(Wh, h_prev)
+    else:
+        raise NotImplementedError(f"reset {reset!r}")
+    h_tilde = np.tanh(a_c)
+    h = gru_blend(z, h_prev, h_tilde, update_side)["h"]
+    return {"z": z, "r": r, "candidate": h_tilde, "h": h,
+            "a_z": a_z, "a_r": a_r, "a_candidate": a_c}
+
+
+# ---------------------------------------------------------------------------------------------
+# attention (seed 000 §11, seed 001 exercise 9)
+
+@kernel("attention.dot")
+def attention_dot(keys, query, values=None, mask=None, scale=None, scaled=False, dtype="float64"):
+    encoder = keys
+    if values is None:
+        values = encoder
+    s = 1.0 / np.sqrt(keys.shape[1]) if scaled else (1.0 if scale is None else scale)
+    scores = (query @ encoder.T) * s if s != 1.0 else query @ encoder.T
+    masked = scores if mask is None else np.where(mask != 0, scores, -np.inf)
+    with np.errstate(invalid="ignore"):
+        weights = np.exp(masked - masked.max(axis=-1, keepdims=True))
+        weights = weights / weights.sum(axis=-1, keepdims=True)
+    context = weights @ values
+    return {"scores": scores, "weights": weights, "context": context}
+
+
+@kernel("activation.eval")
+def activation_eval(x, dtype="float64"):
+    s = sigmoid(x)
+    t = np.tanh(x)
+    p = softmax(x) if x.size else x.copy()
+    return {"sigmoid": s, "sigmoid_grad": s * (1 - s), "tanh": t, "tanh_grad": 1 - t ** 2,
+            "relu": np.maximum(x, 0), "relu_grad": (x > 0).astype(x.dtype),
+            "softmax": p, "softmax_jacobian": np.diag(p) - np.outer(p, p)}
+
+
+@kernel("memory.decay")
+def memory_decay(forget, steps, dtype="float64"):
+    k = np.arange(0, steps)
+    remaining = forget[:, None] ** k[None, :]
+    with np.errstate(divide="ignore"):
+        half_life = np.log(0.5) / np.log(forget)
+        timescale = 1 / (1 - forget)
+    return {"remaining": remaining, "half_life": half_life, "timescale": timescale}
+
+
+@kernel("memory.leaky")
+def memory_leaky(forget, u, s0=None, dtype="float64"):
+    f = forget
+    s = np.zeros_like(f) if s0 is None else s0.copy()
+    traj = []
+    for u_t in u:
+        s = f * s + (1 - f) * u_t
+        traj.append(s)
+    S = np.stack(traj, axis=1) if traj else np.zeros((len(f), 0), dtype=f.dtype)
+    return {"s": S, "s_last": s}
+
+
+@kernel("schedule.exp_decay")
+def exp_decay(epochs, base_lr, rate, decay_steps, stepwise=False, dtype="float64"):
+    exponent = epochs / decay_steps
+    if stepwise:
+        exponent = np.floor(exponent)
+    return {"lr": base_lr * rate ** exponent, "exponent": exponent}
+
+
+@kernel("bptt.chunks")
+def bptt_chunks(length, window, stride=None):
+    T = length
+    stride = window if stride is None else stride
+    chunks = [(start, min(start + window, T)) for start in range(0, T, stride)]
+    c = np.array(chunks, dtype=np.int64).reshape(-1, 2)
+    return {"chunks": c, "lengths": c[:, 1] - c[:, 0], "count": len(chunks)}
+
+
+@kernel("params.count")
+def params_count(cell, input_size, hidden_size, layers=1, directions=1, biases=1, steps=None):
+    G = {"rnn": 1, "lstm": 4, "gru": 3}[cell]
+    H = hidden_size
+    per_layer, weights, bias = [], 0, 0
+    for l in range(layers):
+        I = input_size if l == 0 else directions * H
+        w, b = directions * G * H * (I + H), directions * biases * G * H
+        weights, bias = weights + w, bias + b
+        per_layer.append(w + b)
+    out = {"total": weights + bias, "weights": weights, "biases": bias,
+           "per_layer": np.array(per_layer, dtype=np.int64)}
+    if steps is not None:
+        out["unshared"] = steps * (weights + bias)
+    return out
+
+
+if __name__ == "__main__":
+    serve("numpy notebook-style backend")
