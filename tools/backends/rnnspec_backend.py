@@ -124,7 +124,7 @@ def encode(value, name=None):
             return t
         else:
             raise TypeError(f"cannot encode an array of dtype {a.dtype}")
-        a = np.ascontiguousarray(a)
+        a = np.array(a, order="C")           # not ascontiguousarray: it makes a scalar [1]
         t = {"dtype": dtype, "shape": list(a.shape),
              "data": base64.b64encode(a.tobytes()).decode("ascii")}
     if name is not None:
