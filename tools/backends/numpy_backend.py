@@ -115,8 +115,9 @@ def rnn_output_shape(batch, steps, hidden_size, layers=1, directions=1, vocab=No
     B, T, H, L, D = batch, steps, hidden_size, layers, directions
     out = {"output": (B, T, D * H) if batch_first else (T, B, D * H),
            "h_n": (L * D, B, H), "last": (B, D * H)}
-    if vocab is not None:
-        out["logits"] = (B, T, vocab) if task == "many_to_many" else (B, vocab)
+    if vocab is not None:   # many_to_many logits follow batch_first like the output
+        out["logits"] = (((B, T, vocab) if batch_first else (T, B, vocab))
+                         if task == "many_to_many" else (B, vocab))
     return {k: np.array(v, dtype=np.int64) for k, v in out.items()}
 
 

@@ -20,7 +20,9 @@ What the helper does (docs/worker-protocol.md is the protocol):
 - writes the hello with the registered kernel names (cases of other kernels are UNSUPPORTED);
 - decodes every input to a NumPy array of its dtype and shape (float64, float32, int64, bool;
   `string` tensors as object arrays; `list` tensors as Python lists of arrays) and the params to
-  Python values (`"nan"`, `"inf"`, `"-inf"` to floats);
+  Python values (`"nan"`, `"inf"`, `"-inf"` to floats). rnnspec sends real inputs in float64
+  whatever the case's `dtype` param; when the request has `dtype: float32` the helper casts them,
+  so a kernel written with plain NumPy operations computes, and answers, in float32;
 - calls the function with the inputs and params as keyword arguments. An input the case does not
   give is not passed (give it a default); a function with an argument named `dims` gets the
   request's dims ({"H": 2, ...}); a param the function does not name is dropped, unless
@@ -190,6 +192,9 @@ def handle(req):
             return {"error": {"message": f"cannot decode input: {type(e).__name__}: {e}",
                               "at": f"input:{t.get('name', '?')}"}}
     params = {k: _param(v) for k, v in req.get("params", {}).items()}
+    if params.get("dtype") in ("float32", "float64"):
+        # real inputs arrive in float64 whatever the case's dtype: compute in the dtype asked for
+        inputs = {k: _as_real(v, params["dtype"]) for k, v in inputs.items()}
     try:
         result = _call(fn, inputs, params, req.get("dims", {}))
         return {"outputs": _outputs(result)}
@@ -200,6 +205,12 @@ def handle(req):
     except Exception as e:  # noqa: BLE001 - the case is UNRESOLVED, the backend goes on
         traceback.print_exc(file=sys.stderr)
         return {"error": {"message": f"{type(e).__name__}: {e}", "at": _guess_at(e, inputs, params)}}
+
+
+def _as_real(v, dtype):
+    if isinstance(v, list):
+        return [_as_real(x, dtype) for x in v]
+    return v.astype(dtype) if v.dtype.kind == "f" else v
 
 
 def _guess_at(e, inputs, params):
