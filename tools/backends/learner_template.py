@@ -1,6 +1,7 @@
 """Your solutions to seed 001 ("RNN and LSTM Math: Exercises"), checked by rnnspec.
 
-Copy this file next to rnnspec_backend.py (or keep it here), fill in the functions, and run
+Copy it to the repository's root (`cp tools/backends/learner_template.py my_solutions.py`; it
+finds tools/backends/rnnspec_backend.py from there), fill in the functions, and run
 
     rnnspec run cases/exercises --backend 'python3 my_solutions.py'
 
@@ -15,7 +16,8 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# rnnspec_backend.py is found next to this file or in tools/backends/ of the current directory
+sys.path[:0] = [os.path.dirname(os.path.abspath(__file__)), os.path.join(os.getcwd(), "tools", "backends")]
 from rnnspec_backend import kernel, serve  # noqa: E402
 
 
