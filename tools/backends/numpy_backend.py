@@ -318,5 +318,40 @@ def params_count(cell, input_size, hidden_size, layers=1, directions=1, biases=1
     return out
 
 
+@kernel("decode.teacher_forcing")
+def teacher_forcing(gold, pred, start=None):
+    # seed 000 §10: for t in range(1, len(gold)): teacher_input = gold[t-1]; free_input = pred[t-1]
+    gold, pred = list(gold), list(pred)
+    if start is None:
+        steps = list(range(1, len(gold)))
+        teacher = [gold[t - 1] for t in steps]
+        free = [pred[t - 1] for t in steps]
+    else:
+        steps = list(range(len(gold)))
+        teacher = [start] + gold[:-1]
+        free = [start] + pred[:-1]
+    return {"steps": np.array(steps, dtype=np.int64),
+            "teacher_input": np.array(teacher, dtype=object),
+            "free_input": np.array(free, dtype=object),
+            "differs": np.array([a != b for a, b in zip(teacher, free)], dtype=bool)}
+
+
+@kernel("diag.gate_saturation")
+def gate_saturation(gates, low=0.05, high=0.95, bins=30, apply_sigmoid=False, range_low=None,
+                    range_high=None, dtype="float64"):
+    # seed 000 §13
+    gate_samples = sigmoid(gates) if apply_sigmoid else gates
+    below = np.mean(gate_samples < low)
+    above = np.mean(gate_samples > high)
+    saturated = np.mean((gate_samples < low) | (gate_samples > high))
+    rng = None if range_low is None and range_high is None else (
+        gate_samples.min() if range_low is None else range_low,
+        gate_samples.max() if range_high is None else range_high)
+    counts, edges = np.histogram(gate_samples, bins=bins, range=rng)
+    r = real(dtype)
+    return {"below": r(below), "above": r(above), "saturated": r(saturated),
+            "counts": counts.astype(np.int64), "edges": edges.astype(r)}
+
+
 if __name__ == "__main__":
     serve("numpy notebook-style backend")
