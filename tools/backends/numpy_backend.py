@@ -353,5 +353,102 @@ def gate_saturation(gates, low=0.05, high=0.95, bins=30, apply_sigmoid=False, ra
             "counts": counts.astype(np.int64), "edges": edges.astype(r)}
 
 
+def act_grad(name, a, h):
+    """d act / d a, from the stored state as the notebooks do (tanh: 1 - h**2)."""
+    if name == "tanh":
+        return 1 - h ** 2
+    if name == "relu":
+        return (a > 0).astype(a.dtype)
+    if name == "sigmoid":
+        return h * (1 - h)
+    if name in ("identity", "linear", "none"):
+        return np.ones_like(a)
+    raise NotImplementedError(f"activation {name!r}")
+
+
+@kernel("rnn.bptt")
+def rnn_bptt(x, targets, W_xh, W_hh, W_hy, h0=None, b_h=None, b_y=None, activation="tanh",
+             window=None, clip=None, dtype="float64"):
+    # seed 002's forward_backward_pass, with the backward loop the article leaves as a stub
+    # (min-char-rnn style); a batch [T, B, I] is B rows stepped together
+    T, H = x.shape[0], W_hh.shape[0]
+    batched = x.ndim == 3
+    X = x if batched else x[:, None, :]
+    Y = targets if batched else targets[:, None]
+    B = X.shape[1]
+    b_h = np.zeros(H, dtype=x.dtype) if b_h is None else b_h
+    b_y = np.zeros(W_hy.shape[0], dtype=x.dtype) if b_y is None else b_y
+    h = np.zeros((B, H), dtype=x.dtype) if h0 is None else (h0 if batched else h0[None, :])
+    hs, as_, ps = {-1: h}, {}, {}
+    loss = 0.0
+    rows = np.arange(B)
+    for t in range(T):
+        as_[t] = X[t] @ W_xh.T + hs[t - 1] @ W_hh.T + b_h
+        hs[t] = act(activation, as_[t])
+        ps[t] = softmax(hs[t] @ W_hy.T + b_y)
+        loss += -np.log(ps[t][rows, Y[t]]).sum()
+    dW_xh, dW_hh, dW_hy = np.zeros_like(W_xh), np.zeros_like(W_hh), np.zeros_like(W_hy)
+    db_h, db_y = np.zeros_like(b_h), np.zeros_like(b_y)
+    dh0 = np.zeros((B, H), dtype=x.dtype)
+    win = T if window is None else window
+    for start in range(0, T, win):
+        dh_next = np.zeros((B, H), dtype=x.dtype)
+        for t in reversed(range(start, min(start + win, T))):
+            dy = ps[t].copy()
+            dy[rows, Y[t]] -= 1
+            dW_hy += dy.T @ hs[t]
+            db_y += dy.sum(axis=0)
+            dh = dy @ W_hy + dh_next
+            da = dh * act_grad(activation, as_[t], hs[t])
+            db_h += da.sum(axis=0)
+            dW_xh += da.T @ X[t]
+            dW_hh += da.T @ hs[t - 1]
+            dh_next = da @ W_hh
+        if start == 0:
+            dh0 = dh_next
+    grads = [dW_xh, dW_hh, db_h, dW_hy, db_y]
+    grad_norm = np.sqrt(sum((g ** 2).sum() for g in grads))
+    if clip is not None and grad_norm > clip:
+        dW_xh, dW_hh, db_h, dW_hy, db_y = (g * (clip / grad_norm) for g in grads)
+    Hs = np.stack([hs[t] for t in range(T)]) if T else np.zeros((0, B, H), dtype=x.dtype)
+    Ps = np.stack([ps[t] for t in range(T)]) if T else np.zeros((0, B, W_hy.shape[0]), dtype=x.dtype)
+    if not batched:
+        Hs, Ps, dh0 = Hs[:, 0], Ps[:, 0], dh0[0]
+    r = real(dtype)
+    return {"loss": r(loss), "h": Hs, "p": Ps, "dW_xh": dW_xh, "dW_hh": dW_hh, "db_h": db_h,
+            "dW_hy": dW_hy, "db_y": db_y, "dh0": dh0, "grad_norm": r(grad_norm)}
+
+
+@kernel("grad.jacobian_norms")
+def jacobian_norms(x=None, h0=None, W_xh=None, W_hh=None, b_h=None, forget_gates=None,
+                   cell="rnn", norm="frobenius", activation="tanh", dtype="float64"):
+    def matrix_norm(P):
+        return np.linalg.norm(P, 2) if norm == "spectral" else np.linalg.norm(P)
+    if cell == "lstm":                       # dc_T/dc_{T-k} = diag(f_T * ... * f_{T-k+1})
+        T = forget_gates.shape[0]
+        products = np.cumprod(forget_gates[::-1], axis=0)
+        norms = [np.abs(d).max() if norm == "spectral" else np.sqrt((d ** 2).sum()) for d in products]
+        return {"norms": np.array(norms, dtype=forget_gates.dtype).reshape(T), "products": products}
+    H = W_hh.shape[0]
+    h = np.zeros(H, dtype=x.dtype) if h0 is None else h0
+    b = np.zeros(H, dtype=x.dtype) if b_h is None else b_h
+    states, J = [], []
+    for t in range(x.shape[0]):              # seed 000 §1's loop
+        a = W_xh @ x[t] + W_hh @ h + b
+        h = act(activation, a)
+        states.append(h.copy())
+        J.append(np.diag(act_grad(activation, a, h)) @ W_hh)
+    P = np.eye(H, dtype=x.dtype)
+    products, norms = [], []
+    for Jt in reversed(J):                   # P_k = J_T ... J_{T-k+1}
+        P = P @ Jt
+        products.append(P.copy())
+        norms.append(matrix_norm(P))
+    T = len(J)
+    return {"norms": np.array(norms, dtype=x.dtype).reshape(T),
+            "products": np.array(products, dtype=x.dtype).reshape(T, H, H),
+            "h": np.array(states, dtype=x.dtype).reshape(T, H)}
+
+
 if __name__ == "__main__":
     serve("numpy notebook-style backend")
