@@ -450,5 +450,116 @@ def jacobian_norms(x=None, h0=None, W_xh=None, W_hh=None, b_h=None, forget_gates
             "h": np.array(states, dtype=x.dtype).reshape(T, H)}
 
 
+def head_and_windows(x, targets, dy, W_hy, b_y, h0, H):
+    """Shared by the gated BPTT kernels: batch rows, the loss head, the initial state."""
+    batched = x.ndim == 3
+    X = x if batched else x[:, None, :]
+    B = X.shape[1]
+    Y = None if targets is None else (targets if batched else targets[:, None])
+    DY = None if dy is None else (dy if batched else dy[:, None, :])
+    if (Y is None) == (DY is None):
+        raise NotImplementedError("give either targets (with W_hy) or dy")
+    h = np.zeros((B, H), dtype=x.dtype) if h0 is None else (h0 if batched else h0[None, :])
+    return batched, X, B, Y, DY, h
+
+
+def head_forward(t, h, Y, DY, W_hy, b_y, ps, rows):
+    if Y is not None:
+        ps[t] = softmax(h @ W_hy.T + (0 if b_y is None else b_y))
+        return -np.log(ps[t][rows, Y[t]]).sum()
+    return (DY[t] * h).sum()
+
+
+def head_backward(t, hs, Y, DY, W_hy, ps, rows, grads, b_y):
+    if Y is None:
+        return DY[t].copy()
+    dlogits = ps[t].copy()
+    dlogits[rows, Y[t]] -= 1
+    grads["dW_hy"] += dlogits.T @ hs[t]
+    if b_y is not None:
+        grads["db_y"] += dlogits.sum(axis=0)
+    return dlogits @ W_hy
+
+
+def clip_weights(grads, clip):
+    weights = [k for k in grads]
+    grad_norm = np.sqrt(sum((grads[k] ** 2).sum() for k in weights))
+    if clip is not None and grad_norm > clip:
+        for k in weights:
+            grads[k] = grads[k] * (clip / grad_norm)
+    return grad_norm
+
+
+@kernel("lstm.bptt")
+def lstm_bptt(x, targets=None, W_hy=None, b_y=None, dy=None, h0=None, c0=None,
+              layout="concat_fiog", window=None, clip=None, dtype="float64", **w):
+    H = (w["W"].shape[0] // 4 if layout == "concat_fiog" else
+         w["U_f"].shape[0] if layout == "separate" else w["W_hh"].shape[1])
+    batched, X, B, Y, DY, h = head_and_windows(x, targets, dy, W_hy, b_y, h0, H)
+    c = np.zeros((B, H), dtype=x.dtype) if c0 is None else (c0 if batched else c0[None, :])
+    T, I, rows = X.shape[0], X.shape[2], np.arange(B)
+    hs, cs, cache, ps = {-1: h}, {-1: c}, {}, {}
+    loss = 0.0
+    for t in range(T):
+        step = lstm_step(X[t], hs[t - 1], cs[t - 1], layout=layout, **w)
+        hs[t], cs[t], cache[t] = step["h"], step["c"], step
+        loss += head_forward(t, hs[t], Y, DY, W_hy, b_y, ps, rows)
+    grads = {"d" + k: np.zeros_like(v) for k, v in w.items()}
+    if Y is not None:
+        grads["dW_hy"] = np.zeros_like(W_hy)
+        if b_y is not None:
+            grads["db_y"] = np.zeros_like(b_y)
+    dh0, dc0 = np.zeros((B, H), dtype=x.dtype), np.zeros((B, H), dtype=x.dtype)
+    win = T if window is None else window
+    for start in range(0, T, win):
+        dh_next, dc_next = np.zeros((B, H), dtype=x.dtype), np.zeros((B, H), dtype=x.dtype)
+        for t in reversed(range(start, min(start + win, T))):
+            k = cache[t]
+            f, i, o, g, c_prev, h_prev = k["f"], k["i"], k["o"], k["g"], cs[t - 1], hs[t - 1]
+            dh = head_backward(t, hs, Y, DY, W_hy, ps, rows, grads, b_y) + dh_next
+            tc = np.tanh(cs[t])
+            do = dh * tc
+            dc = dc_next + dh * o * (1 - tc ** 2)
+            da_f, da_i = dc * c_prev * f * (1 - f), dc * g * i * (1 - i)
+            da_o, da_g = do * o * (1 - o), dc * i * (1 - g ** 2)
+            dc_next = dc * f
+            if layout == "concat_fiog":
+                da = np.concatenate([da_f, da_i, da_o, da_g], axis=-1)
+                grads["dW"] += da.T @ np.concatenate([X[t], h_prev], axis=-1)
+                if "b" in w:
+                    grads["db"] += da.sum(axis=0)
+                dh_next = (da @ w["W"])[:, I:]
+            elif layout == "separate":
+                dh_next = 0
+                for name, da_k in zip("fiog", (da_f, da_i, da_o, da_g)):
+                    grads["dW_" + name] += da_k.T @ X[t]
+                    grads["dU_" + name] += da_k.T @ h_prev
+                    if "b_" + name in w:
+                        grads["db_" + name] += da_k.sum(axis=0)
+                    dh_next = dh_next + da_k @ w["U_" + name]
+            else:
+                da = np.concatenate([da_i, da_f, da_g, da_o], axis=-1)
+                grads["dW_ih"] += da.T @ X[t]
+                grads["dW_hh"] += da.T @ h_prev
+                for b in ("b_ih", "b_hh"):
+                    if b in w:
+                        grads["d" + b] += da.sum(axis=0)
+                dh_next = da @ w["W_hh"]
+        if start == 0:
+            dh0, dc0 = dh_next, dc_next
+    grad_norm = clip_weights(grads, clip)
+    Hs = np.stack([hs[t] for t in range(T)]) if T else np.zeros((0, B, H), dtype=x.dtype)
+    Cs = np.stack([cs[t] for t in range(T)]) if T else np.zeros((0, B, H), dtype=x.dtype)
+    out = {"loss": real(dtype)(loss), "h": Hs, "c": Cs}
+    if Y is not None:
+        out["p"] = np.stack([ps[t] for t in range(T)])
+    out.update({"dh0": dh0, "dc0": dc0, "grad_norm": real(dtype)(grad_norm)})
+    if not batched:
+        out = {k: (v[:, 0] if k in ("h", "c", "p") else v[0] if k in ("dh0", "dc0") else v)
+               for k, v in out.items()}
+    out.update(grads)
+    return out
+
+
 if __name__ == "__main__":
     serve("numpy notebook-style backend")
