@@ -561,5 +561,91 @@ def lstm_bptt(x, targets=None, W_hy=None, b_y=None, dy=None, h0=None, c0=None,
     return out
 
 
+@kernel("gru.bptt")
+def gru_bptt(x, W_z, W_r, W_h, targets=None, W_hy=None, b_y=None, dy=None, h0=None, b_z=None,
+             b_r=None, b_h=None, concat_order="x_h", reset="before_matmul",
+             update_side="candidate", window=None, clip=None, dtype="float64"):
+    H = W_z.shape[0]
+    batched, X, B, Y, DY, h = head_and_windows(x, targets, dy, W_hy, b_y, h0, H)
+    T, I, rows = X.shape[0], X.shape[2], np.arange(B)
+
+    def split(W):                            # the x and h column blocks of a matrix over the concat
+        return (W[:, :I], W[:, I:]) if concat_order == "x_h" else (W[:, H:], W[:, :H])
+
+    def join(dx, dh):
+        return np.concatenate([dx, dh] if concat_order == "x_h" else [dh, dx], axis=1)
+
+    (Wzx, Wzh), (Wrx, Wrh), (Whx, Whh) = split(W_z), split(W_r), split(W_h)
+    hs, cache, ps = {-1: h}, {}, {}
+    loss = 0.0
+    for t in range(T):
+        cache[t] = gru_step(X[t], hs[t - 1], W_z, W_r, W_h, b_z, b_r, b_h, concat_order, reset,
+                            update_side)
+        hs[t] = cache[t]["h"]
+        loss += head_forward(t, hs[t], Y, DY, W_hy, b_y, ps, rows)
+    given = {"W_z": W_z, "W_r": W_r, "W_h": W_h, "b_z": b_z, "b_r": b_r, "b_h": b_h}
+    dzx, dzh, drx, drh = (np.zeros_like(m) for m in (Wzx, Wzh, Wrx, Wrh))
+    dhx, dhh = np.zeros_like(Whx), np.zeros_like(Whh)
+    dbz, dbr, dbh = np.zeros(H, x.dtype), np.zeros(H, x.dtype), np.zeros(H, x.dtype)
+    head = {}
+    if Y is not None:
+        head["dW_hy"] = np.zeros_like(W_hy)
+        if b_y is not None:
+            head["db_y"] = np.zeros_like(b_y)
+    dh0 = np.zeros((B, H), dtype=x.dtype)
+    win = T if window is None else window
+    for start in range(0, T, win):
+        dh_next = np.zeros((B, H), dtype=x.dtype)
+        for t in reversed(range(start, min(start + win, T))):
+            k, h_prev, xt = cache[t], hs[t - 1], X[t]
+            z, r, n = k["z"], k["r"], k["candidate"]
+            dh = head_backward(t, hs, Y, DY, W_hy, ps, rows, head, b_y) + dh_next
+            if update_side == "candidate":
+                dz, dn, dh_prev = dh * (n - h_prev), dh * z, dh * (1 - z)
+            else:
+                dz, dn, dh_prev = dh * (h_prev - n), dh * (1 - z), dh * z
+            da_c = dn * (1 - n ** 2)
+            dhx += da_c.T @ xt
+            dbh += da_c.sum(axis=0)
+            if reset == "before_matmul":
+                rh = r * h_prev
+                dhh += da_c.T @ rh
+                drh_ = da_c @ Whh
+                dr = drh_ * h_prev
+                dh_prev = dh_prev + drh_ * r
+            else:
+                m = h_prev @ Whh.T
+                dr = da_c * m
+                dm = da_c * r
+                dhh += dm.T @ h_prev
+                dh_prev = dh_prev + dm @ Whh
+            da_z, da_r = dz * z * (1 - z), dr * r * (1 - r)
+            dzx += da_z.T @ xt
+            dzh += da_z.T @ h_prev
+            drx += da_r.T @ xt
+            drh += da_r.T @ h_prev
+            dbz += da_z.sum(axis=0)
+            dbr += da_r.sum(axis=0)
+            dh_next = dh_prev + da_z @ Wzh + da_r @ Wrh
+        if start == 0:
+            dh0 = dh_next
+    grads = {"dW_z": join(dzx, dzh), "dW_r": join(drx, drh), "dW_h": join(dhx, dhh)}
+    for name, g in (("b_z", dbz), ("b_r", dbr), ("b_h", dbh)):
+        if given[name] is not None:
+            grads["d" + name] = g
+    grads.update(head)
+    grad_norm = clip_weights(grads, clip)
+    Hs = np.stack([hs[t] for t in range(T)]) if T else np.zeros((0, B, H), dtype=x.dtype)
+    out = {"loss": real(dtype)(loss), "h": Hs}
+    if Y is not None:
+        out["p"] = np.stack([ps[t] for t in range(T)])
+    out.update({"dh0": dh0, "grad_norm": real(dtype)(grad_norm)})
+    if not batched:
+        out = {k: (v[:, 0] if k in ("h", "p") else v[0] if k == "dh0" else v)
+               for k, v in out.items()}
+    out.update(grads)
+    return out
+
+
 if __name__ == "__main__":
     serve("numpy notebook-style backend")
