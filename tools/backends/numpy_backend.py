@@ -647,5 +647,100 @@ def gru_bptt(x, W_z, W_r, W_h, targets=None, W_hy=None, b_y=None, dy=None, h0=No
     return out
 
 
+@kernel("grad.through_time")
+def through_time(x, W_ih, W_hh, b_ih=None, b_hh=None, h0=None, c0=None, target=None, W_hy=None,
+                 b_y=None, dy=None, probe_h=None, probe_c=None, cell="rnn", dtype="float64"):
+    # dL/dh_t for every t of PyTorch-layout cells (seed 000 §3, seed 003 §5-6 measured exactly)
+    batched = x.ndim == 3
+    X = x if batched else x[:, None, :]
+    T, B = X.shape[0], X.shape[1]
+    H = W_hh.shape[1]
+    b_ih = 0 if b_ih is None else b_ih
+    b_hh = 0 if b_hh is None else b_hh
+
+    def rows_of(v):
+        return None if v is None else (v if batched else v[None])
+
+    h = np.zeros((B, H), dtype=x.dtype) if h0 is None else rows_of(h0)
+    c = np.zeros((B, H), dtype=x.dtype) if c0 is None else rows_of(c0)
+    P_h = None if probe_h is None else (probe_h if batched else probe_h[:, None, :])
+    P_c = None if probe_c is None else (probe_c if batched else probe_c[:, None, :])
+    hs, cs, cache = {-1: h}, {-1: c}, {}
+    for t in range(T):
+        gi = X[t] @ W_ih.T + b_ih
+        gh = hs[t - 1] @ W_hh.T + b_hh
+        if cell == "rnn":
+            h = np.tanh(gi + gh)
+            cache[t] = (h,)
+        elif cell == "lstm":
+            i, f, g, o = (gi + gh)[:, :H], (gi + gh)[:, H:2 * H], (gi + gh)[:, 2 * H:3 * H], (gi + gh)[:, 3 * H:]
+            i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+            c = f * cs[t - 1] + i * g
+            if P_c is not None:
+                c = c + P_c[t]
+            h = o * np.tanh(c)
+            cs[t] = c
+            cache[t] = (i, f, g, o)
+        elif cell == "gru":
+            r = sigmoid(gi[:, :H] + gh[:, :H])
+            z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+            n = np.tanh(gi[:, 2 * H:] + r * gh[:, 2 * H:])
+            h = (1 - z) * n + z * hs[t - 1]
+            cache[t] = (r, z, n, gh[:, 2 * H:])
+        else:
+            raise NotImplementedError(f"cell {cell!r}")
+        if P_h is not None:
+            h = h + P_h[t]
+        hs[t] = h
+    h_T = hs[T - 1]
+    if target is not None:
+        p = softmax(h_T @ W_hy.T + (0 if b_y is None else b_y))
+        tg = np.atleast_1d(target)
+        loss = -np.log(p[np.arange(B), tg]).sum()
+        dp = p.copy()
+        dp[np.arange(B), tg] -= 1
+        dh = dp @ W_hy
+    else:
+        d = rows_of(dy)
+        loss = (d * h_T).sum()
+        dh = d.copy()
+    dc = np.zeros((B, H), dtype=x.dtype)
+    dH, dC = [None] * T, [None] * T
+    for t in reversed(range(T)):
+        dH[t] = dh
+        if cell == "rnn":
+            (h_t,) = cache[t]
+            da = dh * (1 - h_t ** 2)
+            dh = da @ W_hh
+        elif cell == "lstm":
+            i, f, g, o = cache[t]
+            tc = np.tanh(cs[t])
+            dc = dc + dh * o * (1 - tc ** 2)
+            dC[t] = dc
+            da = np.concatenate([dc * g * i * (1 - i), dc * cs[t - 1] * f * (1 - f),
+                                 dc * i * (1 - g ** 2), dh * tc * o * (1 - o)], axis=1)
+            dh = da @ W_hh
+            dc = dc * f
+        else:
+            r, z, n, hn = cache[t]
+            h_prev = hs[t - 1]
+            da_n = dh * (1 - z) * (1 - n ** 2)
+            da_z = dh * (h_prev - n) * z * (1 - z)
+            da_r = da_n * hn * r * (1 - r)
+            dh = dh * z + np.concatenate([da_r, da_z, da_n * r], axis=1) @ W_hh
+    r_ = real(dtype)
+    out = {"loss": r_(loss), "dh_norm": np.array([np.linalg.norm(v) for v in dH], dtype=x.dtype).reshape(T)}
+    if cell == "lstm":
+        out["dc_norm"] = np.array([np.linalg.norm(v) for v in dC], dtype=x.dtype).reshape(T)
+    out["dh0"] = dh if batched else dh[0]
+    if cell == "lstm":
+        out["dc0"] = dc if batched else dc[0]
+    if probe_h is not None:
+        out["dprobe_h"] = np.stack(dH) if batched else np.stack(dH)[:, 0]
+    if probe_c is not None:
+        out["dprobe_c"] = np.stack(dC) if batched else np.stack(dC)[:, 0]
+    return out
+
+
 if __name__ == "__main__":
     serve("numpy notebook-style backend")
