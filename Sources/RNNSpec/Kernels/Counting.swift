@@ -56,7 +56,7 @@ struct RNNOutputShapeKernel: Kernel {
         summary: "Output shapes of a recurrent layer: per-step outputs, final states, last output, logits",
         doc: """
         output [B, T, D*H] (batch_first) or [T, B, D*H]; h_n [L*D, B, H]; last [B, D*H];
-        logits [B, V] (many_to_one) or [B, T, V] (many_to_many) when vocab is given.
+        logits [B, V] (many_to_one), or [B, T, V] (many_to_many, batch_first) or [T, B, V] when vocab is given.
         Bidirectional (directions: 2) concatenates forward and backward states on the feature axis.
         """,
         inputs: [],

@@ -37,7 +37,8 @@ struct MemoryDecayKernel: Kernel {
         name: "memory.decay",
         summary: "Forget-gate memory decay f^k for k = 0..steps-1, with half-life and timescale",
         doc: """
-        remaining[s, k] = f_s^k (k = 0..steps-1, as np.arange(0, steps)); half_life = ln(1/2)/ln f;
+        remaining[s, k] = f_s^k (k = 0..steps-1, as np.arange(0, steps)); half_life = ln(1/2)/ln f
+        (+inf for f = 1: nothing decays; NumPy's np.log(0.5)/np.log(1.0) gives -inf there, since ln 1 is +0);
         timescale = 1/(1 - f) (infinite for f = 1).
         """,
         inputs: [
