@@ -87,6 +87,21 @@ final class BackendTests: XCTestCase {
             """), r.stdout)
     }
 
+    func testAnOutputOfTheWrongShapeIsALocatedFailAndTheRunGoesOn() throws {
+        try requireBinary()
+        let p = try TempProject()
+        try p.writeCase("step", simpleStepCase)
+        try p.writeCase("other", simpleStepCase)
+        XCTAssertEqual(try runRNNSpec(["regen"], in: p.root).status, 0)
+        // h with one element where the golden has two; `a` right; the same reply to both cases' ids is wrong for 'other'.
+        let backend = try shellBackend(p.root, kernels: #""rnn.step""#,
+                                       reply: #"{"protocol":1,"id":"step","outputs":[{"name":"h","dtype":"float64","shape":[1],"data":"AAAAAAAAAAA="},{"name":"a","dtype":"float64","shape":[2],"data":"AAAAAAAA9D8AAAAAAADwvw=="}]}"#)
+        let r = try runRNNSpec(["run", "--backend", backend], in: p.root)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stdout.contains("FAIL: step (2 of 2)\n  cases/step.yaml: output 'h' differs from the golden:\n    shape [1], golden has shape [2]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("UNRESOLVED: other (1 of 2)\n  cases/other.yaml:1:9: error: the worker's reply does not follow the worker protocol: a reply for 'step' where 'other' was asked"), r.stdout)
+    }
+
     func testBackendRunsNeverWriteGoldensAndABackendThatCannotStartExitsTwo() throws {
         try requireBinary()
         let p = try TempProject()
