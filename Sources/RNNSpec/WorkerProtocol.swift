@@ -338,25 +338,9 @@ public enum WorkerProtocol {
 /// JSON text for the worker protocol: strings escaped per RFC 8259, numbers in Swift's shortest
 /// round-trip form (non-finite ones as the strings "nan", "inf", "-inf").
 enum JSONText {
-    static func string(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x2028 || u.value == 0x2029 {
-                    out += String(format: "\\u%04x", u.value)
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A JSON string: YAML's double-quoted form is one (`\"`, `\\`, `\n`, `\r`, `\t`, and `\uXXXX`
+    /// for the other control characters and line separators), so both formats share it.
+    static func string(_ s: String) -> String { YAMLText.quoted(s) }
 
     static func number(_ x: Double) -> String {
         if x.isNaN { return "\"nan\"" }

@@ -29,21 +29,10 @@ func snapshot(_ dir: URL) -> [String: String] {
 
 /// Runs the built binary in `dir`, without CI, with an optional environment override.
 func runBinary(_ args: [String], in dir: URL, environment: [String: String] = [:], executable: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
-    let process = Process()
-    process.executableURL = executable.map { URL(fileURLWithPath: $0) } ?? rnnspecBinary
-    process.arguments = args
-    process.currentDirectoryURL = dir
-    var env = ProcessInfo.processInfo.environment
-    env["CI"] = nil
-    for (k, v) in environment { env[k] = v }
-    process.environment = env
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    var changes: [String: String?] = ["CI": nil]
+    for (k, v) in environment { changes[k] = v }
+    let r = try runRNNSpec(args, in: dir, environment: changes, executable: executable.map { URL(fileURLWithPath: $0) } ?? rnnspecBinary)
+    return (r.status, r.stdout, r.stderr)
 }
 
 /// A project with two recorded cases and their goldens, inside a parent directory that also

@@ -74,9 +74,10 @@ var rnnspecBinary: URL {
 struct CommandOutput { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs the built binary in `dir`, with the environment changed as given (nil removes a variable).
-func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: String?] = [:]) throws -> CommandOutput {
+func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: String?] = [:],
+                executable: URL = rnnspecBinary) throws -> CommandOutput {
     let process = Process()
-    process.executableURL = rnnspecBinary
+    process.executableURL = executable
     process.arguments = args
     process.currentDirectoryURL = dir
     var env = ProcessInfo.processInfo.environment
