@@ -89,7 +89,7 @@ public struct CaseLoader: Sendable {
         self.limits = limits
     }
 
-    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes"]
+    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes", "rng"]
 
     /// Loads one file.
     ///
@@ -187,6 +187,7 @@ public struct CaseLoader: Sendable {
         // Inputs.
         var inputs: [String: Value] = [:]
         var inputNodes: [String: Node] = [:]
+        var numpyStream = try field("rng").map { try reader.numpyStream($0.value) }
         if let i = field("inputs"), !isEmpty(i.value) {
             let entries = try reader.mapping(i.value, "inputs")
             for entry in entries {
@@ -196,7 +197,11 @@ public struct CaseLoader: Sendable {
                     message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
-                inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
+                if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
+                    inputs[entry.key] = try reader.drawnValue(entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
+                } else {
+                    inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
+                }
                 inputNodes[entry.key] = entry.value
                 locations["input:\(entry.key)"] = reader.location(entry.value)
             }
