@@ -83,6 +83,10 @@ public struct Case: Sendable {
 public struct CaseLoader: Sendable {
     public var registry: KernelRegistry
     public var limits: LoadLimits
+    /// Reads a file for `{npy: ...}`/`{npz: ...}` inputs: a path relative to the cases root and
+    /// the most bytes to read; nil means the file does not exist (NumPyFiles.swift). Without it,
+    /// file inputs are an error.
+    public var readCasesFile: (@Sendable (String, Int) throws -> Data?)? = nil
 
     public init(registry: KernelRegistry = .standard, limits: LoadLimits = LoadLimits()) {
         self.registry = registry
@@ -197,7 +201,9 @@ public struct CaseLoader: Sendable {
                     message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
-                if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
+                if reader.isFileInput(entry.value) {  // .npy/.npz (NumPyFiles.swift)
+                    inputs[entry.key] = try reader.fileInput(entry.value, kind: input.kind, caseID: id, read: readCasesFile, "input '\(entry.key)'")
+                } else if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
                     inputs[entry.key] = try reader.drawnValue(entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
                 } else {
                     inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")

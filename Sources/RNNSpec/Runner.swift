@@ -250,7 +250,10 @@ public struct Runner: Sendable {
     public func load(url: URL, id: String) throws -> Case {
         // Through the confined layer: not outside the cases root, not a FIFO or a device.
         let data = try project.readCaseFile(url)
-        return try CaseLoader(registry: registry, limits: options.limits).load(data: data, id: id, displayPath: project.display(url))
+        var loader = CaseLoader(registry: registry, limits: options.limits)
+        let cases = project.casesDirectory
+        loader.readCasesFile = { relative, maxBytes in try cases.read(relative, maxBytes: maxBytes) }
+        return try loader.load(data: data, id: id, displayPath: project.display(url))
     }
 
     /// Runs one loaded case through the stages and returns its result.
