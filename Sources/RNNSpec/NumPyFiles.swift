@@ -8,11 +8,21 @@ import ZIPFoundation
 // and .npz files".
 
 /// The element type of an `.npy` array.
-public enum NpyDType: Equatable, Sendable {
+public enum NpyDType: Equatable, Sendable, CustomStringConvertible {
     case bool
     case int(bytes: Int)
     case uint(bytes: Int)
     case float(bytes: Int)
+
+    /// NumPy's name: float64, int8, uint16, bool.
+    public var description: String {
+        switch self {
+        case .bool: return "bool"
+        case .int(let b): return "int\(8 * b)"
+        case .uint(let b): return "uint\(8 * b)"
+        case .float(let b): return "float\(8 * b)"
+        }
+    }
 
     var itemSize: Int {
         switch self {

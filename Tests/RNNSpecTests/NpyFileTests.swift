@@ -194,4 +194,22 @@ final class NpyFileTests: XCTestCase {
         let big = try XCTUnwrap(report.results.first { $0.id == "sub/c" })
         XCTAssertTrue("\(big.error!)".contains("'data/big.npy': its shape holds 100 elements, over the limit of 50 per case"), "\(big.error!)")
     }
+
+    /// `rnnspec show CASE --npz FILE` writes every output, readable back value for value.
+    func testShowWritesOutputsAsNpz() throws {
+        let p = try TempProject()
+        try p.writeCase("c", simpleStepCase)
+        let fe = FrontEnd(project: p.project, environment: [:], stdout: { _ in }, stderr: { _ in })
+        let out = p.root.appendingPathComponent("out.npz").path
+        XCTAssertEqual(try fe.show(casePath: "cases/c.yaml", npz: out, options: RunOptions()), .success)
+        let c = try Runner(project: p.project, options: RunOptions()).load(url: p.root.appendingPathComponent("cases/c.yaml"), id: "c")
+        let reply = try Execution.run(ExecutionRequest(c), kernel: c.kernel)
+        let data = try Data(contentsOf: URL(fileURLWithPath: out))
+        for (name, value) in reply.outputs.entries {
+            guard case .real(let r) = value else { continue }
+            let a = try NpyReader.read(try NpzReader.member(data, key: name, maxBytes: 1 << 20))
+            XCTAssertEqual(a.shape, r.shape, name)
+            XCTAssertEqual(a.values, .reals(r.tensor.scalars), name)
+        }
+    }
 }
