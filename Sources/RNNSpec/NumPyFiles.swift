@@ -399,7 +399,11 @@ extension NodeReader {
         let maxBytes = maxElements > (Int.max - 1 << 20) / 8 ? Int.max : maxElements * 8 + (1 << 20)
         let shown = "'\(path)'"
         do {
-            guard var data = try read(relative, isNpz ? Int.max : maxBytes) else { throw NpyError("the file does not exist") }
+            // An archive may hold other arrays besides the one named: it may be up to 4 times the limit.
+            let archiveBytes = maxBytes.multipliedReportingOverflow(by: 4)
+            guard var data = try read(relative, isNpz ? (archiveBytes.overflow ? Int.max : archiveBytes.partialValue) : maxBytes) else {
+                throw NpyError("the file does not exist")
+            }
             if isNpz { data = try NpzReader.member(data, key: key!, maxBytes: maxBytes) }
             var counted = 0
             let array = try NpyReader.read(data) { count in
