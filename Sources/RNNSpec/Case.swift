@@ -202,7 +202,8 @@ public struct CaseLoader: Sendable {
                     throw reader.error(message, at: entry.keyNode)
                 }
                 if reader.isFileInput(entry.value) {  // .npy/.npz (NumPyFiles.swift)
-                    inputs[entry.key] = try reader.fileInput(entry.value, kind: input.kind, caseID: id, read: readCasesFile, "input '\(entry.key)'")
+                    inputs[entry.key] = try reader.fileInput(entry.value, kind: input.kind, shapes: input.shapes, kernel: spec.name, caseID: id,
+                                                             read: readCasesFile, "input '\(entry.key)'")
                 } else if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
                     inputs[entry.key] = try reader.drawnValue(entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
                 } else {

@@ -66,7 +66,7 @@ public enum NpyReader {
 
     /// Parses the header; `checkCount` is given the element count before any data is read
     /// (it throws to refuse a count over the limit).
-    static func header(_ bytes: [UInt8], checkCount: (Int) throws -> Void) throws -> Header {
+    static func header(_ bytes: [UInt8], checkShape: ([Int]) throws -> Void = { _ in }, checkCount: (Int) throws -> Void) throws -> Header {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw NpyError("not an .npy file (it does not start with \\x93NUMPY)")
         }
@@ -111,6 +111,7 @@ public enum NpyReader {
             count = p
         }
         let (dtype, big) = try parseDescr(descr)
+        try checkShape(shape)
         try checkCount(count)
         return Header(dtype: dtype, bigEndian: big, fortran: fortran, shape: shape, dataOffset: start + headerLength)
     }
@@ -138,9 +139,10 @@ public enum NpyReader {
     }
 
     /// Reads a whole `.npy` file.
-    public static func read(_ data: Data, checkCount: (Int) throws -> Void = { _ in }) throws -> NpyArray {
+    public static func read(_ data: Data, checkShape: ([Int]) throws -> Void = { _ in },
+                            checkCount: (Int) throws -> Void = { _ in }) throws -> NpyArray {
         let bytes = [UInt8](data)
-        let h = try header(bytes, checkCount: checkCount)
+        let h = try header(bytes, checkShape: checkShape, checkCount: checkCount)
         let count = h.shape.reduce(1, *)
         let (needed, o) = count.multipliedReportingOverflow(by: h.dtype.itemSize)
         let available = bytes.count - h.dataOffset
@@ -375,7 +377,8 @@ extension NodeReader {
     }
 
     /// Decodes a file input; `read` reads a path relative to the cases root (nil: not found).
-    mutating func fileInput(_ node: Node, kind: ValueKind, caseID: String, read: ((String, Int) throws -> Data?)?, _ what: String) throws -> Value {
+    mutating func fileInput(_ node: Node, kind: ValueKind, shapes: [Shape] = [], kernel: String = "the kernel", caseID: String,
+                            read: ((String, Int) throws -> Data?)?, _ what: String) throws -> Value {
         let entries = try mapping(node, what)
         let isNpz = entries.contains { $0.key == "npz" }
         try checkKeys(entries, allowed: isNpz ? ["npz", "key"] : ["npy"], in: "\(what) \(isNpz ? "npz" : "npy") file")
@@ -406,7 +409,18 @@ extension NodeReader {
             }
             if isNpz { data = try NpzReader.member(data, key: key!, maxBytes: maxBytes) }
             var counted = 0
-            let array = try NpyReader.read(data) { count in
+            // The header's rank and constant extents against the kernel's declared shapes, before the data.
+            let checkShape: ([Int]) throws -> Void = { shape in
+                guard !shapes.isEmpty, kind != .realList else { return }
+                let fits = shapes.contains { declared in
+                    declared.count == shape.count && zip(declared, shape).allSatisfy { d, n in d.evaluate([:]).map { $0 == n } ?? true }
+                }
+                if !fits {
+                    let declared = shapes.map { "[" + $0.map { "\($0)" }.joined(separator: ", ") + "]" }
+                    throw NpyError("its shape \(shape.shapeText) does not fit: \(kernel) expects \(listPhrase(declared))")
+                }
+            }
+            let array = try NpyReader.read(data, checkShape: checkShape) { count in
                 guard count <= maxElements else {
                     throw NpyError("its shape holds \(count) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)")
                 }

@@ -61,7 +61,7 @@ final class NpyFileTests: XCTestCase {
 
     private func readError(_ d: Data, limit: Int = 1_000) -> String {
         do {
-            _ = try NpyReader.read(d) { if $0 > limit { throw NpyError("over the limit: \($0)") } }
+            _ = try NpyReader.read(d, checkCount: { if $0 > limit { throw NpyError("over the limit: \($0)") } })
             return "(read)"
         } catch { return "\(error)" }
     }
@@ -187,6 +187,12 @@ final class NpyFileTests: XCTestCase {
 
         try p.writeCase("sub/c", text.replacingOccurrences(of: "data/x.npy", with: "data/missing.npy"))
         XCTAssertTrue("\(try p.result("sub/c").error!)".contains("input 'x': 'data/missing.npy': the file does not exist"))
+
+        // A shape the kernel cannot take is refused from the header.
+        try save("cube.npy", [Double](repeating: 0, count: 8), [2, 2, 2])
+        try p.writeCase("sub/c", text.replacingOccurrences(of: "data/x.npy", with: "data/cube.npy"))
+        let cube = "\(try p.result("sub/c").error!)"
+        XCTAssertTrue(cube.contains("input 'x': 'data/cube.npy': its shape [2, 2, 2] does not fit: rnn.step expects [I] or [B, I]"), cube)
 
         try save("big.npy", [Double](repeating: 0, count: 100), [100])
         try p.writeCase("sub/c", text.replacingOccurrences(of: "data/x.npy", with: "data/big.npy"))
