@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // The math only: no files, no printing, no YAML.
@@ -29,6 +30,7 @@ let package = Package(
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         // The thin command-line front end.
         .executableTarget(name: "rnnspec", dependencies: [

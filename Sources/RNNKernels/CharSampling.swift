@@ -62,6 +62,17 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 @inlinable
 public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
                                               temperature: T = 1, stream: inout SeededStream) -> CharSample<T> {
+    sampleCharacters(weights: weights, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p in
+        let u = T(stream.nextUniform())
+        return (inverseCDF(p, u), u)
+    }
+}
+
+/// Samples n characters as `sampleCharacters(..., stream:)` does, choosing each index with `choose`,
+/// which is given p_t and returns the index and the uniform number that picked it.
+@inlinable
+public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
+                                              temperature: T = 1, choose: ([T]) -> (index: Int, u: T)) -> CharSample<T> {
     guard let why = weights.why else { preconditionFailure("sampleCharacters: the cell needs an output layer") }
     let v = why.shape[0], hs = weights.hiddenSize
     precondition(weights.inputSize == v && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0,
@@ -79,8 +90,8 @@ public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tens
         var logits = matvec(why, h.reshaped([hs])).scalars
         for j in 0..<v { logits[j] = (logits[j] + weights.by!.scalars[j]) / temperature }
         let p = softmax(logits)
-        let u = T(stream.nextUniform())
-        ix = inverseCDF(p, u)
+        let (chosen, u) = choose(p)
+        ix = chosen
         indices.append(ix)
         probs.append(p[ix])
         dists.append(contentsOf: p)
@@ -89,4 +100,27 @@ public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tens
     }
     return CharSample(indices: indices, probabilities: Tensor(probs), distributions: Tensor(shape: [count, v], scalars: dists),
                       uniforms: Tensor(us), h: Tensor(shape: [count, hs], scalars: hs_))
+}
+
+/// Samples n characters as the article's `CharRNN.sample` does after `np.random.seed(seed)`: each
+/// index is `np.random.choice(range(V), p=p.ravel())`, that is one legacy `random_sample()` u_t
+/// searched (side='right') in the cumulative sums of p_t divided by their last one.
+///
+/// - Throws: `NumPyRandomError` where NumPy's `choice` would refuse p (not summing to 1 within √ε).
+public func sampleCharactersNumPyLegacy<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
+                                                         temperature: T = 1, seed: UInt32) throws -> CharSample<T> {
+    var rs = NumPyRandomState(seed: seed)
+    var failure: NumPyRandomError? = nil
+    let r = sampleCharacters(weights: weights, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p -> (index: Int, u: T) in
+        do {
+            let cdf = try numpyChoiceCDF(p.map { Double($0) })
+            let u = rs.randomSample()
+            return (numpySearchSortedRight(cdf, u), T(u))
+        } catch {
+            failure = failure ?? (error as? NumPyRandomError)
+            return (0, 0)
+        }
+    }
+    if let failure { throw failure }
+    return r
 }

@@ -83,13 +83,17 @@ public struct Case: Sendable {
 public struct CaseLoader: Sendable {
     public var registry: KernelRegistry
     public var limits: LoadLimits
+    /// Reads a file for `{npy: ...}`/`{npz: ...}` inputs: a path relative to the cases root and
+    /// the most bytes to read; nil means the file does not exist (NumPyFiles.swift). Without it,
+    /// file inputs are an error.
+    public var readCasesFile: (@Sendable (String, Int) throws -> Data?)? = nil
 
     public init(registry: KernelRegistry = .standard, limits: LoadLimits = LoadLimits()) {
         self.registry = registry
         self.limits = limits
     }
 
-    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes"]
+    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes", "rng"]
 
     /// Loads one file.
     ///
@@ -190,6 +194,7 @@ public struct CaseLoader: Sendable {
         // Inputs.
         var inputs: [String: Value] = [:]
         var inputNodes: [String: Node] = [:]
+        var numpyStream = try field("rng").map { try reader.numpyStream($0.value) }
         if let i = field("inputs"), !isEmpty(i.value) {
             let entries = try reader.mapping(i.value, "inputs")
             for entry in entries {
@@ -199,7 +204,14 @@ public struct CaseLoader: Sendable {
                     message += " (its inputs: \(spec.inputs.map(\.name).joined(separator: ", ")))"
                     throw reader.error(message, at: entry.keyNode)
                 }
-                inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
+                if reader.isFileInput(entry.value) {  // .npy/.npz (NumPyFiles.swift)
+                    inputs[entry.key] = try reader.fileInput(entry.value, kind: input.kind, shapes: input.shapes, kernel: spec.name, caseID: id,
+                                                             read: readCasesFile, "input '\(entry.key)'")
+                } else if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
+                    inputs[entry.key] = try reader.drawnValue(entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
+                } else {
+                    inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
+                }
                 inputNodes[entry.key] = entry.value
                 locations["input:\(entry.key)"] = reader.location(entry.value)
             }

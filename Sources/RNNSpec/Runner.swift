@@ -293,7 +293,10 @@ public struct Runner: Sendable {
             try options.limits.checkFileBytes(fileSize(url.path) ?? options.limits.maxFileBytes + 1, file: e.location.file)
             throw e
         }
-        return try CaseLoader(registry: registry, limits: options.limits).load(data: data, id: id, displayPath: project.display(url))
+        var loader = CaseLoader(registry: registry, limits: options.limits)
+        let cases = project.casesDirectory
+        loader.readCasesFile = { relative, maxBytes in try cases.read(relative, maxBytes: maxBytes) }
+        return try loader.load(data: data, id: id, displayPath: project.display(url))
     }
 
     /// Runs one loaded case through the stages and returns its result.

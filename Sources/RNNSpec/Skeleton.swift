@@ -108,7 +108,7 @@ extension Project {
         // was taken meanwhile.
         let relative = String(url.path.dropFirst(root.count))
         do {
-            try casesDirectory.writeAtomically(relative, Data(kernel.skeleton().utf8), replace: false, createRoot: true)
+            try casesDirectory.writeAtomically(relative, Data((CaseSchema.modeline(forCaseAt: relative) + kernel.skeleton()).utf8), replace: false, createRoot: true)
         } catch let f as ConfinedDirectory.Failure {
             switch f.kind {
             case .outside:

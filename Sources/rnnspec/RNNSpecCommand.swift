@@ -17,7 +17,7 @@ struct RNNSpecCommand: ParsableCommand {
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
         version: rnnspecVersion,
-        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self],
+        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2.
@@ -380,6 +380,42 @@ extension RNNSpecCommand {
             options.format = format
             options.suiteDirectory = suiteDir
             throw ExitCode(try FrontEnd(project: Project.locate()).bench(options).rawValue)
+        }
+    }
+}
+
+extension RNNSpecCommand {
+    /// `rnnspec show CASE [--npz FILE]` (NpzExport.swift).
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run one case and list its outputs; --npz writes them for NumPy (np.load).")
+
+        @OptionGroup var project: ProjectOptions
+
+        @Argument(help: "The case file.")
+        var path: String
+
+        @Option(help: "Write the outputs to this .npz file.")
+        var npz: String?
+
+        @Option(help: "The most scalars the case may hold (default 50,000,000).")
+        var maxElements: Int?
+
+        func run() throws {
+            var options = RunOptions()
+            if let maxElements { options.limits = LoadLimits(maxElements: maxElements) }
+            throw ExitCode(try project.frontEnd().show(casePath: path, npz: npz, options: options).rawValue)
+        }
+    }
+}
+
+extension RNNSpecCommand {
+    /// `rnnspec schema` (CaseSchema.swift).
+    struct Schema: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the JSON Schema (draft 2020-12) of case files, from the kernel registry (for editors: rnnspec schema > rnnspec.schema.json).")
+
+        func run() throws {
+            writeAll(STDOUT_FILENO, CaseSchema.text())
         }
     }
 }

@@ -142,7 +142,7 @@ final class LoadLimitTests: XCTestCase {
         XCTAssertEqual(firstLine("kernel: \(long)\n"), "cases/c.yaml:1:9: error: unknown kernel '<long>'; `rnnspec kernels` lists them")
         XCTAssertEqual(firstLine("kernel: rnn.step\(long)\n"), "cases/c.yaml:1:9: error: unknown kernel 'rnn.step<long>'; did you mean 'rnn.step'?")
         XCTAssertEqual(firstLine("kernel: rnn.step\n? \(long)\n: 1\n"),
-                       "cases/c.yaml:2:3: error: unknown field '<long>' in the case; expected one of kernel, title, source, tags, params, inputs, expect, tolerance, gradcheck, xfail, skip, timeout or notes")
+                       "cases/c.yaml:2:3: error: unknown field '<long>' in the case; expected one of kernel, title, source, tags, params, inputs, expect, tolerance, gradcheck, xfail, skip, timeout, notes or rng")
         XCTAssertEqual(firstLine("kernel: rnn.step\ninputs:\n  ? \(long)\n  : 1\n")?.hasPrefix("cases/c.yaml:3:5: error: rnn.step has no input '<long>' (its inputs:"), true)
         // Short names keep their suggestions.
         XCTAssertEqual(suggestions(for: "rnn.stpe", in: KernelRegistry.standard.names), ["rnn.step"])

@@ -178,7 +178,7 @@ final class CaseWriteTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: outside.appendingPathComponent("new.yaml").path), "not created through the dangling link")
         // And a fresh name is written, whole.
         let url = try p.project.writeSkeleton(kernel: spec, path: "fresh/one")
-        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), spec.skeleton())
+        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), CaseSchema.modeline(forCaseAt: "fresh/one.yaml") + spec.skeleton())
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases/fresh").path), ["one.yaml"], "no temporary left")
     }
 

@@ -140,6 +140,8 @@ struct CharRNNSampleKernel: Kernel {
             ParamSpec("n", .integer(min: 0, max: 1_000_000_000), "how many characters to sample"),
             ParamSpec("temperature", .real, default: .real(1), "softmax temperature (> 0)"),
             ParamSpec("seed", .integer(min: Int.min, max: Int.max), "the uniform stream's seed"),
+            ParamSpec("stream", .choice(["rnnspec", "numpy_legacy"]), optional: true,
+                      "absent or rnnspec: inverse CDF of rnnspec's seeded stream; numpy_legacy: np.random.seed(seed), then np.random.choice(range(V), p=p.ravel()) per step, as the article's sample()"),
         ],
         outputs: [
             OutputSpec("indices", .integer, "[n]", "sampled character indices"),
@@ -167,9 +169,19 @@ struct CharRNNSampleKernel: Kernel {
         let seedIndex = try c.int("seed_index")
         guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
         let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), why: why, by: try c.optionalReal("b_y"))
-        var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
-        let r = sampleCharacters(weights: w, h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), seedIndex: seedIndex,
-                                 count: try c.int("n"), temperature: T(temperature), stream: &stream)
+        let h0: Tensor<T> = try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]])
+        let r: CharSample<T>
+        if try c.optionalString("stream") == "numpy_legacy" {  // the article's np.random.choice (NumPyRandom.swift)
+            guard let seed = UInt32(exactly: try c.int("seed")) else {
+                throw KernelError.param("seed", "np.random.seed takes 0 ≤ seed < 2**32, found \(try c.int("seed"))")
+            }
+            do {
+                r = try sampleCharactersNumPyLegacy(weights: w, h0: h0, seedIndex: seedIndex, count: try c.int("n"), temperature: T(temperature), seed: seed)
+            } catch let e as NumPyRandomError { throw KernelError.param("stream", "np.random.choice refuses p: \(e)") }
+        } else {
+            var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
+            r = sampleCharacters(weights: w, h0: h0, seedIndex: seedIndex, count: try c.int("n"), temperature: T(temperature), stream: &stream)
+        }
         var out = KernelOutputs()
         out["indices"] = .integers(r.indices)
         out["probabilities"] = .real(r.probabilities)
