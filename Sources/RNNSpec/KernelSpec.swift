@@ -236,10 +236,13 @@ public struct KernelSpec: Sendable {
     /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
     /// The gradient with respect to input `X` is the output `dX`.
     public var lossOutput: String?
+    /// The plots the HTML report draws from this kernel's outputs (none by default).
+    public var plots: [KernelPlot]
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil) {
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = []) {
         self.lossOutput = lossOutput
+        self.plots = plots
         self.name = name
         self.summary = summary
         self.doc = doc

@@ -68,7 +68,7 @@ struct GateSaturationKernel: Kernel {
             OutputSpec("saturated", "[]", "fraction below low or above high"),
             OutputSpec("counts", .integer, "[bins]", "histogram counts"),
             OutputSpec("edges", "[bins+1]", "histogram bin edges"),
-        ])
+        ], plots: [.histogram(title: "Gate saturation: histogram of gate values", counts: "counts", edges: "edges", x: "gate value", thresholds: ["low", "high"])])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let low = c.double("low"), high = c.double("high")

@@ -25,7 +25,7 @@ struct AttentionDotKernel: Kernel {
             OutputSpec("scores", "[S] or [Q, S]", "scaled dot products, before masking"),
             OutputSpec("weights", "[S] or [Q, S]", "softmax of the unmasked scores"),
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
-        ])
+        ], plots: [.heatmap(title: "Attention weights over the encoder states", value: "weights", x: "encoder position s", y: "query")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         if c.bool("scaled") && c.optionalDouble("scale") != nil {
@@ -63,7 +63,7 @@ struct AttentionContextKernel: Kernel {
         ],
         outputs: [
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
-        ])
+        ], plots: [.heatmap(title: "Attention weights over the encoder states", value: "weights", x: "encoder position s", y: "query")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let w: Tensor<T> = try c.real("weights"), v: Tensor<T> = try c.real("values")

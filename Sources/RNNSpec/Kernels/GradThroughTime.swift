@@ -46,7 +46,7 @@ struct GradThroughTimeKernel: Kernel {
             OutputSpec("dprobe_h", "like probe_h", optional: true, "with probe_h: dL/dh_t for every t (dh_norm[t] is its norm at t)"),
             OutputSpec("dprobe_c", "like probe_c", optional: true, "with probe_c: dL/dc_t for every t (dc_norm[t] is its norm at t)"),
         ],
-        lossOutput: "loss")
+        lossOutput: "loss", plots: [.lines(title: "Gradient through time: ‖dL/dh_t‖ (and ‖dL/dc_t‖)", outputs: ["dh_norm", "dc_norm"], x: "time step t", y: "gradient norm (log scale)", logY: true)])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let xIn: Tensor<T> = try c.real("x")

@@ -35,7 +35,7 @@ struct RNNSequenceKernel: Kernel {
             OutputSpec("a", "[T, D*H] or [T, B, D*H]", "pre-activations W_xh x_t + W_hh h + b_h"),
             OutputSpec("y", "[T, V] or [T, B, V]", optional: true, "output logits (with W_hy)"),
             OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "softmax(y) over V (with W_hy)"),
-        ])
+        ], plots: [.trajectories(title: "Hidden-state trajectories h_t", output: "h")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let direction: ElmanDirection = c.choice("direction")

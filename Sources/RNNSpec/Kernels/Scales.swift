@@ -18,7 +18,7 @@ struct RepeatedScaleKernel: Kernel {
         outputs: [
             OutputSpec("values", "[S, K]", "scale^k for k = 1..K"),
             OutputSpec("last", "[S]", "scale^K"),
-        ])
+        ], plots: [.lines(title: "Repeated-Jacobian gradient scale: scale^k", outputs: ["values"], x: "steps k", y: "scale^k (log scale)", logY: true, rowsFrom: "scales", firstX: 1)])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let scales: Tensor<T> = try c.real("scales"), steps = c.int("steps")
@@ -49,7 +49,7 @@ struct MemoryDecayKernel: Kernel {
             OutputSpec("remaining", "[S, N]", "f^k"),
             OutputSpec("half_life", "[S]", "steps until half remains"),
             OutputSpec("timescale", "[S]", "1/(1 - f)"),
-        ])
+        ], plots: [.lines(title: "Forget-gate memory decay: f^k", outputs: ["remaining"], x: "steps k", y: "share of the cell state left", rowsFrom: "forget")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget")
@@ -82,7 +82,7 @@ struct LeakyMemoryKernel: Kernel {
         outputs: [
             OutputSpec("s", "[S, T]", "s_1..s_T per f"),
             OutputSpec("s_last", "[S]", "s_T per f"),
-        ])
+        ], plots: [.lines(title: "Leaky memory: s_t = f s_{t-1} + (1 - f) u_t", outputs: ["s"], x: "time step t", y: "state s_t", rowsFrom: "forget", firstX: 1)])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget"), u: Tensor<T> = try c.real("u")
