@@ -285,7 +285,8 @@ public struct Histogram: Sendable {
         for m in markers {
             guard let px = x(m.x) else { continue }
             out += "<line x1=\"\(coordinate(px))\" x2=\"\(coordinate(px))\" y1=\"\(coordinate(frame.plotTop))\" y2=\"\(coordinate(frame.plotBottom))\" stroke=\"#D55E00\" stroke-dasharray=\"4 3\" stroke-width=\"1.5\"/>"
-            out += "<text x=\"\(coordinate(px + 3))\" y=\"\(coordinate(frame.plotTop + 12))\" class=\"mk\">\(escapeMarkup(m.label))</text>"
+            let leftSide = px > (frame.plotLeft + frame.plotRight) / 2
+            out += "<text x=\"\(coordinate(leftSide ? px - 3 : px + 3))\" y=\"\(coordinate(frame.plotTop + 12))\" text-anchor=\"\(leftSide ? "end" : "start")\" class=\"mk\">\(escapeMarkup(m.label))</text>"
         }
         return out + "</svg>"
     }
@@ -385,8 +386,8 @@ public struct Heatmap: Sendable {
             let t = Double(k) / 31
             out += "<rect x=\"\(coordinate(bx))\" y=\"\(coordinate(frame.plotBottom - (Double(k) + 1) * plotH / 32))\" width=\"\(coordinate(barWidth))\" height=\"\(coordinate(plotH / 32 + 0.3))\" fill=\"\(viridis(t))\"/>"
         }
-        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotTop + 9))\">\(escapeMarkup(tickLabel(hi)))</text>"
-        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotBottom))\">\(escapeMarkup(tickLabel(lo)))</text>"
+        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotTop + 9))\">\(escapeMarkup(barLabel(hi)))</text>"
+        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotBottom))\">\(escapeMarkup(barLabel(lo)))</text>"
         out += "</g>"
         if let m = mark, m.row < rows, m.column < columns {
             let px = frame.plotLeft + Double(m.column / g.columnStep) * cw, py = frame.plotTop + Double(m.row / g.rowStep) * ch
@@ -406,6 +407,11 @@ public struct Heatmap: Sendable {
         let step = Int(niceStep(Double(n) / 6))
         return Array(stride(from: 0, to: n, by: max(step, 1)))
     }
+}
+
+/// A colour-bar label: three significant digits.
+func barLabel(_ x: Double) -> String {
+    x == 0 ? "0" : String(format: "%.3g", x)
 }
 
 /// Viridis, as a CSS colour, for t in [0, 1].

@@ -129,7 +129,10 @@ public struct Scale: Sendable, Equatable {
         case .log:
             let elo = Int(Foundation.log10(lower).rounded()), ehi = Int(Foundation.log10(upper).rounded())
             let every = max(1, Int((Double(ehi - elo) / Double(max(count, 1))).rounded(.up)))
-            return stride(from: elo, through: ehi, by: every).map { pow(10, Double($0)) }
+            // Multiples of `every` (so 1 = 10^0 is a tick whenever it is inside).
+            var first = elo
+            while first % every != 0 { first += 1 }
+            return stride(from: first, through: ehi, by: every).map { pow(10, Double($0)) }
         }
     }
 }
