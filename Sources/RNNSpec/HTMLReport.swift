@@ -65,6 +65,7 @@ extension RunReport {
             out += "<tr><td>\(badge(s))</td><td class=\"n\">\(count(s))</td></tr>"
         }
         out += "</tbody></table></div>\n"
+        out += "<div>" + countsTable("By folder", results.map { folderOf($0.id) }, open: true) + "</div>\n"
         out += "<div><h3>Run</h3><dl>"
         out += "<dt>date</dt><dd>\(esc(ISO8601DateFormatter().string(from: info.date)))</dd>"
         out += "<dt>rnnspec</dt><dd>commit \(esc(info.commit ?? "unknown"))</dd>"
@@ -84,18 +85,17 @@ extension RunReport {
             for (k, r) in bad { out += "<li>\(badge(r.status)) <a href=\"#case-\(k)\">\(esc(r.id))</a></li>" }
             out += "</ul>\n"
         }
-        out += countsTable("By kernel", results.map { $0.kernel ?? "(unknown)" })
-        out += countsTable("By folder", results.map { folderOf($0.id) })
+        out += countsTable("By kernel", results.map { $0.kernel ?? "(unknown)" }, open: false)
         if !orphanGoldens.isEmpty {
             out += "<h3>Goldens with no case</h3><ul>" + orphanGoldens.map { "<li>\(esc($0))</li>" }.joined() + "</ul>"
         }
         return out + "</section>\n"
     }
 
-    func countsTable(_ title: String, _ keys: [String]) -> String {
+    func countsTable(_ title: String, _ keys: [String], open: Bool) -> String {
         var groups: [String: [Status]] = [:]
         for (key, r) in zip(keys, results) { groups[key, default: []].append(r.status) }
-        var out = "<details class=\"counts\"><summary><h3>\(esc(title)) (\(groups.count))</h3></summary><table><thead><tr><th scope=\"col\">\(esc(title.lowercased().replacingOccurrences(of: "by ", with: "")))</th><th scope=\"col\">passed</th><th scope=\"col\">failed</th><th scope=\"col\">skipped</th></tr></thead><tbody>"
+        var out = "<details class=\"counts\"\(open ? " open" : "")><summary><h3>\(esc(title)) (\(groups.count))</h3></summary><table><thead><tr><th scope=\"col\">\(esc(title.lowercased().replacingOccurrences(of: "by ", with: "")))</th><th scope=\"col\">passed</th><th scope=\"col\">failed</th><th scope=\"col\">skipped</th></tr></thead><tbody>"
         for key in groups.keys.sorted() {
             let s = groups[key]!
             let p = s.filter(\.isSuccess).count, sk = s.filter(\.isSkipped).count
@@ -123,6 +123,8 @@ extension RunReport {
             out += "<pre class=\"detail\">\(esc(r.detailText()))</pre>"
         }
         guard let c else { return out + "</div></details>\n" }
+        // Where it differs first: the heatmaps come right after the failure's text.
+        if let outputs = r.artifacts?.outputs { out += mismatchPlots(r, c, outputs) }
         if !c.params.isEmpty {
             out += "<h4>Params</h4><table class=\"kv\"><tbody>"
             for key in c.params.keys.sorted() { out += "<tr><th scope=\"row\">\(esc(key))</th><td>\(esc(c.params[key]!.description))</td></tr>" }
@@ -134,7 +136,6 @@ extension RunReport {
         }
         if let outputs = r.artifacts?.outputs {
             out += outputsBlock(r, c, outputs)
-            out += mismatchPlots(r, c, outputs)
             out += gradcheckPlots(r, c)
             let plots = c.kernel.spec.plots.compactMap { drawKernelPlot($0, c, outputs) }
             if !plots.isEmpty { out += "<h4>Plots</h4><div class=\"plots\">" + plots.map { "<figure>\($0)</figure>" }.joined() + "</div>" }
@@ -409,7 +410,7 @@ struct HTMLPage {
     .line.ok { color: var(--ok); } .line.bad { color: var(--bad); }
     .muted { color: var(--muted); font-weight: normal; }
     .small { font-size: 0.85em; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(260px, 100%), 1fr)); gap: 8px 24px; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(240px, 100%), 1fr)); gap: 8px 24px; }
     .grid > div { min-width: 0; }
     table { border-collapse: collapse; margin: 4px 0; max-width: 100%; }
     td a { overflow-wrap: anywhere; }

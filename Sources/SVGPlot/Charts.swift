@@ -396,7 +396,10 @@ public struct Heatmap: Sendable {
         if let r = markRow, r.row < rows {
             let py = frame.plotTop + (Double(r.row / g.rowStep) + 0.5) * ch
             let ax = frame.plotLeft + plotW + 2
+            let top = frame.plotTop + Double(r.row / g.rowStep) * ch
             out += "<path d=\"M\(coordinate(ax + 6)) \(coordinate(py - 5))L\(coordinate(ax)) \(coordinate(py))L\(coordinate(ax + 6)) \(coordinate(py + 5))Z\" fill=\"#D55E00\" class=\"divergence\"><title>\(escapeMarkup(r.label))</title></path>"
+            out += "<line x1=\"\(coordinate(frame.plotLeft))\" x2=\"\(coordinate(frame.plotLeft + plotW))\" y1=\"\(coordinate(top))\" y2=\"\(coordinate(top))\" stroke=\"#D55E00\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
+            out += "<text x=\"\(coordinate(frame.plotLeft + plotW))\" y=\"\(coordinate(frame.plotTop - 5))\" text-anchor=\"end\" class=\"mk\">\(escapeMarkup(r.label))</text>"
         }
         return out + "</svg>"
     }
