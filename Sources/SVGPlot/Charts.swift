@@ -230,9 +230,10 @@ public struct ScatterChart: Sendable {
         var upper: [String] = [], lower: [String] = []
         for n in samples {
             let w = bandAbs + bandRel * abs(n)
-            let px = x(n)!
-            upper.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n + w)!))))
-            lower.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n - w)!))))
+            // An infinite or overflowing band fills the plot rather than breaking it.
+            let px = x(n) ?? frame.plotLeft
+            upper.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n + w) ?? frame.plotTop))))
+            lower.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n - w) ?? frame.plotBottom))))
         }
         out += "<path d=\"M\(upper.joined(separator: "L"))L\(lower.reversed().joined(separator: "L"))Z\" fill=\"#56B4E9\" fill-opacity=\"0.35\" stroke=\"none\" class=\"band\"/>"
         out += "<line x1=\"\(coordinate(x(range.lower)!))\" y1=\"\(coordinate(y(range.lower)!))\" x2=\"\(coordinate(x(range.upper)!))\" y2=\"\(coordinate(y(range.upper)!))\" stroke=\"#666\" stroke-dasharray=\"4 3\"/>"

@@ -29,13 +29,18 @@ public func escapeMarkup(_ text: String) -> String {
 /// A number as an SVG coordinate: at most two decimals, no exponent, `-0` as `0`.
 func coordinate(_ x: Double) -> String {
     guard x.isFinite else { return "0" }
-    let r = (x * 100).rounded() / 100
-    if r == r.rounded() { return String(Int(r)) }
-    return String(format: "%.2f", r).replacingOccurrences(of: #"0$"#, with: "", options: .regularExpression)
+    // Far outside any page: clamp (a coordinate is pixels, and Int must not overflow).
+    let i = Int((min(max(x, -1e9), 1e9) * 100).rounded())
+    if i % 100 == 0 { return String(i / 100) }
+    let a = abs(i), frac = a % 100
+    let digits = frac % 10 == 0 ? String(frac / 10) : (frac < 10 ? "0" + String(frac) : String(frac))
+    return (i < 0 ? "-" : "") + String(a / 100) + "." + digits
 }
 
 /// A tick label: short, without trailing zeros (`0.25`, `1e-06`, `1000`).
 public func tickLabel(_ x: Double) -> String {
+    if x.isNaN { return "NaN" }
+    if x.isInfinite { return x < 0 ? "−∞" : "∞" }
     if x == 0 { return "0" }
     let a = abs(x)
     if a >= 1e5 || a < 1e-3 {
@@ -73,6 +78,8 @@ public struct Scale: Sendable, Equatable {
         if includeZero { lo = min(lo, 0); hi = max(hi, 0) }
         if lo > hi { lo = 0; hi = 1 }
         if lo == hi { let pad = max(abs(lo) * 0.1, 1); lo -= pad; hi += pad }
+        // A span beyond the largest double (values near ±1.8e308) cannot be divided into steps.
+        guard (hi - lo).isFinite else { return Scale(kind: .linear, lower: lo, upper: hi, rangeStart: range.0, rangeEnd: range.1) }
         let step = niceStep((hi - lo) / 5)
         let nlo = (lo / step).rounded(.down) * step, nhi = (hi / step).rounded(.up) * step
         return Scale(kind: .linear, lower: nlo, upper: nhi > nlo ? nhi : nlo + step, rangeStart: range.0, rangeEnd: range.1)
@@ -118,12 +125,16 @@ public struct Scale: Sendable, Equatable {
         switch kind {
         case .linear:
             let step = niceStep((upper - lower) / Double(max(count, 1)))
+            // Steps too small to move a bound of this size (or an unsplittable span): the bounds only.
+            guard (upper - lower).isFinite, lower + step != lower, upper - step != upper else { return [lower, upper] }
             var out: [Double] = []
-            var k = (lower / step).rounded(.up)
-            while k * step <= upper + step * 1e-9 {
-                let v = k * step
-                out.append(abs(v) < step * 1e-9 ? 0 : v)
-                k += 1
+            // A bounded count of steps (k + 1 can equal k for |k| beyond 2^53, so no open-ended loop).
+            let k = (lower / step).rounded(.up)
+            let n = ((upper + step * 1e-9) / step - k).rounded(.down)
+            guard n.isFinite, n >= 0 else { return [lower, upper] }
+            for i in 0...Int(min(n, 100)) {
+                let v = (k + Double(i)) * step
+                if out.last != v { out.append(abs(v) < step * 1e-9 ? 0 : v) }
             }
             return out
         case .log:

@@ -22,6 +22,11 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertEqual(tickLabel(0.2), "0.2")
         XCTAssertEqual(tickLabel(1e-6), "1e-6")
         XCTAssertEqual(tickLabel(250000), "2.5e+05")
+        XCTAssertEqual(tickLabel(.infinity), "∞")
+        XCTAssertEqual(tickLabel(.nan), "NaN")
+        // Spans at the edge of Double: a few ticks, never an endless loop.
+        XCTAssertLessThanOrEqual(Scale.linear(covering: [-1e308, 1e308], range: (0, 1)).ticks().count, 11)
+        XCTAssertLessThanOrEqual(Scale.linear(covering: [1e300, 1e300 * (1 + 1e-15)], range: (0, 1)).ticks().count, 11)
     }
 
     func testLogScaleIgnoresZerosNegativesAndNonFiniteValues() {
@@ -131,6 +136,21 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("fill=\"#D55E00\""))
         XCTAssertTrue(svg.contains("1 NaN or infinite not drawn"))
         XCTAssertTrue(svg.contains("class=\"band\""))
+        // Extreme values and an infinite band draw a page, not a crash.
+        let extreme = ScatterChart(frame: Frame(title: "x", xLabel: "n", yLabel: "a"), points: [(1e308, -1e308), (0, 0)],
+                                   bandAbs: .infinity, bandRel: 1).svg()
+        XCTAssertTrue(extreme.hasSuffix("</svg>"))
+        XCTAssertFalse(extreme.contains("nan") || extreme.contains("inf"))
+    }
+
+    func testCoordinatesAreShortAndFinite() {
+        XCTAssertEqual(coordinate(12), "12")
+        XCTAssertEqual(coordinate(-0.001), "0")
+        XCTAssertEqual(coordinate(3.14159), "3.14")
+        XCTAssertEqual(coordinate(-2.5), "-2.5")
+        XCTAssertEqual(coordinate(0.05), "0.05")
+        XCTAssertEqual(coordinate(.nan), "0")
+        XCTAssertEqual(coordinate(1e300), "1000000000")
     }
 
     func testTextIsEscapedEverywhere() {

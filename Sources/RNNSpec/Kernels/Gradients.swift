@@ -28,7 +28,7 @@ struct JacobianNormsKernel: Kernel {
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
             OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
             OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
-        ], plots: [.lines(title: "Jacobian-product norms ‖P_k‖", outputs: ["norms"], x: "steps back k", y: "norm (log scale)", logY: true, firstX: 1)])
+        ], plots: [.lines(title: "Jacobian-product norms ‖P_k‖", outputs: ["norms"], x: "steps back k", y: "norm (log scale)", logY: true, firstX: 1), .trajectories(title: "Hidden-state trajectories h_t", output: "h")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let norm: MatrixNorm = c.choice("norm")
@@ -128,7 +128,7 @@ struct CharRNNSampleKernel: Kernel {
             OutputSpec("u", "[n]", "the uniform number that chose each index"),
             OutputSpec("h", "[n, H]", "hidden state after each step"),
             OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
-        ], plots: [.temperatureSweep(title: "Sampling distribution of the first character against temperature", probabilities: "p", temperature: "temperature", labelsFrom: "vocab")])
+        ], plots: [.temperatureSweep(title: "Sampling distribution of the first character against temperature", probabilities: "p", temperature: "temperature", labelsFrom: "vocab"), .trajectories(title: "Hidden state while sampling", output: "h")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let temperature = c.double("temperature")
