@@ -95,14 +95,15 @@ extension RunReport {
     func countsTable(_ title: String, _ keys: [String], open: Bool) -> String {
         var groups: [String: [Status]] = [:]
         for (key, r) in zip(keys, results) { groups[key, default: []].append(r.status) }
-        var out = "<details class=\"counts\"\(open ? " open" : "")><summary><h3>\(esc(title)) (\(groups.count))</h3></summary><table><thead><tr><th scope=\"col\">\(esc(title.lowercased().replacingOccurrences(of: "by ", with: "")))</th><th scope=\"col\">passed</th><th scope=\"col\">failed</th><th scope=\"col\">skipped</th></tr></thead><tbody>"
+        var out = open ? "<h3>\(esc(title))</h3><table>" : "<details class=\"counts\"><summary><h3>\(esc(title)) (\(groups.count))</h3></summary><table>"
+        out += "<thead><tr><th scope=\"col\">\(esc(title.lowercased().replacingOccurrences(of: "by ", with: "")))</th><th scope=\"col\">passed</th><th scope=\"col\">failed</th><th scope=\"col\">skipped</th></tr></thead><tbody>"
         for key in groups.keys.sorted() {
             let s = groups[key]!
             let p = s.filter(\.isSuccess).count, sk = s.filter(\.isSkipped).count
             let f = s.count - p - sk
             out += "<tr\(f > 0 ? " class=\"bad\"" : "")><td>\(esc(key))</td><td class=\"n\">\(p)</td><td class=\"n\">\(f)</td><td class=\"n\">\(sk)</td></tr>"
         }
-        return out + "</tbody></table></details>\n"
+        return out + "</tbody></table>" + (open ? "" : "</details>") + "\n"
     }
 
     func card(_ r: CaseResult, index: Int) -> String {
@@ -410,8 +411,8 @@ struct HTMLPage {
     .line.ok { color: var(--ok); } .line.bad { color: var(--bad); }
     .muted { color: var(--muted); font-weight: normal; }
     .small { font-size: 0.85em; }
-    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(240px, 100%), 1fr)); gap: 8px 24px; }
-    .grid > div { min-width: 0; }
+    .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(320px, 100%), 1fr)); gap: 8px 24px; }
+    .grid > div { min-width: 0; overflow-x: auto; }
     table { border-collapse: collapse; margin: 4px 0; max-width: 100%; }
     td a { overflow-wrap: anywhere; }
     th, td { border: 1px solid var(--line); padding: 3px 7px; text-align: left; vertical-align: top; }

@@ -122,6 +122,12 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(page.contains("class=\"divergence\"><title>first diverging step: 2</title>"))
         XCTAssertTrue(page.contains("divergence starts at step 2"))
         XCTAssertTrue(page.contains("✗ 2 of 12 differ"))
+        // The summary: counts by result, folder and kernel, the slowest cases, a link to what failed, the run.
+        for part in ["<h3>By result</h3>", "<h3>By folder</h3>", "By kernel (1)", "<h3>Slowest cases</h3>",
+                     "<h3>Not passing</h3><ul class=\"bad-list\"><li><span class=\"badge b-fail\">FAIL</span> <a href=\"#case-0\">seq</a></li>",
+                     "<dt>rnnspec</dt><dd>commit abc1234</dd>", "<dt>machine</dt>"] {
+            XCTAssertTrue(page.contains(part), part)
+        }
         // Without keepArtifacts a run keeps no outputs.
         XCTAssertNil(try p.run().results[0].artifacts)
     }
