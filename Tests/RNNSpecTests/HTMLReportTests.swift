@@ -87,6 +87,25 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertFalse(page.contains("<details class=\"card s-pass\" id=\"case-0\" open>"))
     }
 
+    func testEveryPlotNamesDeclaredOutputsInputsAndParams() {
+        for kernel in KernelRegistry.standard.names {
+            let spec = KernelRegistry.standard.kernel(named: kernel)!.spec
+            func output(_ n: String) { XCTAssertNotNil(spec.output(n), "\(kernel): a plot names the undeclared output '\(n)'") }
+            func input(_ n: String?) { if let n { XCTAssertNotNil(spec.input(n), "\(kernel): a plot names the undeclared input '\(n)'") } }
+            func param(_ n: String) { XCTAssertNotNil(spec.param(n), "\(kernel): a plot names the undeclared param '\(n)'") }
+            for plot in spec.plots {
+                switch plot {
+                case let .lines(_, outputs, _, _, _, rowsFrom, _): outputs.forEach(output); input(rowsFrom)
+                case let .histogram(_, counts, edges, _, thresholds): output(counts); output(edges); thresholds.forEach(param)
+                case let .heatmap(_, value, _, _):
+                    XCTAssertTrue(spec.output(value) != nil || spec.input(value) != nil, "\(kernel): '\(value)' is neither an output nor an input")
+                case let .trajectories(_, name): output(name)
+                case let .temperatureSweep(_, p, temperature, labels): output(p); param(temperature); input(labels)
+                }
+            }
+        }
+    }
+
     func testAFailingSequenceShowsItsHeatmapWorstElementAndDivergenceStep() throws {
         let p = try TempProject()
         try p.writeCase("seq", """
