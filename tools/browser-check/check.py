@@ -12,6 +12,8 @@ over the DevTools protocol (--remote-debugging-pipe; standard library only), at 
   - any SVG has zero width or height once every card is opened;
   - the page is wider than the window (horizontal scrolling on the page itself).
 
+Before the reports it loads a deliberately broken page and exits if any of these goes unnoticed.
+
 It saves full-page screenshots of both pages at both widths in --out (default
 .build/browser-check/), and with --readme-shots DIR the README's two pictures: the top of the passing
 suite's page and the failing case's card with its heatmap.
@@ -228,6 +230,7 @@ def main():
     ap.add_argument("--readme-shots", help="write report-suite.png and report-failing.png here")
     ap.add_argument("--max-load-seconds", type=float, default=5.0)
     args = ap.parse_args()
+    args.rnnspec = os.path.abspath(args.rnnspec)  # the broken suite runs in another directory
     os.makedirs(args.out, exist_ok=True)
     env = dict(os.environ)
 
@@ -269,6 +272,17 @@ def main():
     problems = []
     browser = Browser(args.chromium)
     try:
+        # First the checker itself: a page with each fault must give each problem.
+        bad = os.path.join(args.out, "bad.html")
+        with open(bad, "w") as f:
+            f.write('<!DOCTYPE html><html><body><svg width="0" height="0"><title>empty</title></svg>'
+                    '<div style="width: 3000px">wide</div><script>console.error("deliberate")</script></body></html>')
+        found, _ = check_page(browser, bad, 800, 600, args.out, "self-test", args.max_load_seconds)
+        expected = ["console.error: deliberate", "1 SVGs have zero size", "wider than the 800 px window"]
+        missing = [e for e in expected if not any(e in p for p in found)]
+        if missing:
+            sys.exit(f"browser-check: the checker missed {missing} on a deliberately broken page (found {found})")
+        print("self-test: a console error, a zero-size SVG and a too-wide page are each caught")
         for page, path, hook in (("suite", suite, suite_shot), ("failing", failing, failing_shot)):
             for label, width, height in (("desktop", 1100, 800), ("phone", 390, 844)):
                 name = f"{page}-{label}"
