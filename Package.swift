@@ -29,9 +29,12 @@ let package = Package(
         // Case model, loading, registry, comparison, golden store, running, reporting.
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
+            "SVGPlot",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // SVG charts (scales, line, scatter, heatmap, histogram) for the HTML report; no dependencies.
+        .target(name: "SVGPlot"),
         // The thin command-line front end.
         .executableTarget(name: "rnnspec", dependencies: [
             "RNNSpec",
@@ -39,6 +42,7 @@ let package = Package(
         ]),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNKernelsSIMD"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
+        .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),
     ]
 )

@@ -8,6 +8,8 @@ public struct RunRequest: Sendable {
     /// Where the `--format` report goes (standard output when nil).
     public var output: String? = nil
     public var junit: String? = nil
+    /// Also write the HTML report to this file (`run --html FILE`, `report --output FILE`).
+    public var html: String? = nil
     public var verbose = false
     /// The backend's command line, when the cases run on another implementation: the run then
     /// ends with a coverage table per kernel.
@@ -56,7 +58,7 @@ public struct FrontEnd: Sendable {
     public func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none { try refuseUnderCI("`run --record \(request.options.record.rawValue)`") }
         try project.validate(for: request.options.record == .none ? .run : .record)
-        for destination in [request.output, request.junit].compactMap({ $0 }) { try project.checkReportDestination(destination) }
+        for destination in [request.output, request.junit, request.html].compactMap({ $0 }) { try project.checkReportDestination(destination) }
         let report = try execute(request)
         if request.options.record != .none { stdout(writtenSummary(report)) }
         if isCI && !report.orphanGoldens.isEmpty {
@@ -91,7 +93,9 @@ public struct FrontEnd: Sendable {
     }
 
     func execute(_ request: RunRequest) throws -> RunReport {
-        let runner = Runner(project: project, options: request.options, registry: registry)
+        var options = request.options
+        if request.html != nil { options.keepArtifacts = true }
+        let runner = Runner(project: project, options: options, registry: registry)
         let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && request.format == .text, write: stderr)
         let report = try runner.run(paths: request.paths) { done, total in progress.update(done, total) }
         progress.finish()
@@ -108,6 +112,7 @@ public struct FrontEnd: Sendable {
         if let junit = request.junit { try writeReport(report.junit(), to: junit) }
         if let backend = request.backend, request.format == .text || request.output != nil { stdout(report.coverageTable(backend: backend)) }
         if let n = request.slowest, request.format == .text || request.output != nil { stdout(report.slowest(n)) }
+        if let html = request.html { try writeReport(report.html(info: runInfo()), to: html) }
         return report
     }
 
@@ -224,5 +229,39 @@ final class ProgressLine: @unchecked Sendable {
     func finish() {
         lock.lock(); defer { lock.unlock() }
         if shown { write("\r\u{1B}[K") }
+    }
+}
+
+// MARK: - The HTML report (`rnnspec report`, `run --html FILE`)
+
+extension FrontEnd {
+    /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
+    /// HTML report of that run (from the outputs the run produced), then prints the text report.
+    public func report(paths: [String], options: RunOptions, output: String) throws -> ExitStatus {
+        var request = RunRequest()
+        request.paths = paths
+        request.options = options
+        request.html = output
+        let status = try run(request)
+        stdout("wrote \(visibleText(output))\n")
+        return status
+    }
+
+    /// The date, the commit of the working directory (when git knows it) and the machine.
+    func runInfo() -> RunInfo {
+        var info = RunInfo(command: CommandLine.arguments.map { ($0 as NSString).lastPathComponent == "rnnspec" ? "rnnspec" : $0 }.joined(separator: " "))
+        let git = Process()
+        git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        git.arguments = ["git", "-C", project.workingDirectory.path, "describe", "--always", "--dirty"]
+        let pipe = Pipe()
+        git.standardOutput = pipe
+        git.standardError = FileHandle.nullDevice
+        if (try? git.run()) != nil {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            git.waitUntilExit()
+            let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            if git.terminationStatus == 0 && !text.isEmpty { info.commit = text }
+        }
+        return info
     }
 }

@@ -306,6 +306,9 @@ public struct KernelSpec: Sendable {
     /// The scalar output that a `gradcheck:` differentiates, for kernels that report gradients.
     /// The gradient with respect to input `X` is the output `dX`.
     public var lossOutput: String?
+    /// The plots the HTML report draws from this kernel's outputs (none by default).
+    public var plots: [KernelPlot]
+
     /// The sizes a case's params and input shapes imply (elements of outputs, of caches, and of the
     /// work: steps, samples, bins, windows), evaluated by the loader before the kernel runs so that
     /// `--max-elements` refuses `steps: 1e12` before anything is allocated. Required: every kernel
@@ -314,9 +317,10 @@ public struct KernelSpec: Sendable {
     public var sizes: @Sendable (KernelContext) throws -> [ImpliedSize]
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil,
+                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
                 sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
         self.sizes = sizes
+        self.plots = plots
         self.lossOutput = lossOutput
         self.name = name
         self.summary = summary

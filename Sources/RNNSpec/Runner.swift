@@ -61,6 +61,8 @@ public struct CaseResult: Sendable {
     public var notes: [String] = []
     public var recording: Recording?
     public var seconds: Double = 0
+    /// The case, its outputs and its golden, when `RunOptions.keepArtifacts` is set.
+    public var artifacts: CaseArtifacts? = nil
 
     public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
                 mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
@@ -105,6 +107,8 @@ public struct RunOptions: Sendable {
     public var timeout: Double = RunOptions.defaultTimeout
     /// The memory cap of each worker, in bytes (shown in messages; the worker command applies it).
     public var maxMemoryBytes: Int = RunOptions.defaultMaxMemoryBytes
+    /// Keep each case's outputs and golden on its result (`CaseResult.artifacts`), for the HTML report.
+    public var keepArtifacts = false
 
     public static let defaultTimeout: Double = 120
     /// A quarter of the machine's memory, at most 8 GiB and at least 1 GiB: two workers at the cap
@@ -221,6 +225,7 @@ public struct Runner: Sendable {
         if let skip = c.skip {
             result.status = .unsupported
             result.reason = skip
+            if options.keepArtifacts { result.artifacts = CaseArtifacts(case: c) }
             return .settled(result, tags: c.tags)
         }
         return .ready(c)
@@ -352,6 +357,7 @@ public struct Runner: Sendable {
     func evaluate(_ c: Case, executed: Result<ExecutionReply, Settled>, start: Date) -> CaseResult {
         var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
         defer { result.seconds = Date().timeIntervalSince(start) }
+        if options.keepArtifacts { result.artifacts = CaseArtifacts(case: c) }
         let reply: ExecutionReply
         switch executed {
         case .success(let r): reply = r
@@ -362,10 +368,13 @@ public struct Runner: Sendable {
             result.notes = settled.notes
             return result
         }
+        result.artifacts?.outputs = reply.outputs
+        result.artifacts?.gradients = reply.gradients
         result.mismatches += expectationStage(c, reply.outputs)
         if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request) }
         let expectFailed = !result.mismatches.isEmpty
         var golden = goldenStage(c, reply.outputs)
+        result.artifacts?.golden = golden.old
         result.mismatches += golden.mismatches
         result.notes += golden.notes
         if result.error == nil { result.error = golden.error }

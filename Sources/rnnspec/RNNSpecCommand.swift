@@ -17,7 +17,7 @@ struct RNNSpecCommand: ParsableCommand {
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
         version: rnnspecVersion,
-        subcommands: [Run.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
+        subcommands: [Run.self, Report.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2.
@@ -168,6 +168,9 @@ extension RNNSpecCommand {
         @Option(help: "Also write a JUnit XML report to this file.")
         var junit: String?
 
+        @Option(help: "Also write the HTML report (plots, a card per case) to this file.")
+        var html: String?
+
         @Flag(name: .shortAndLong, help: "List passing cases too.")
         var verbose = false
 
@@ -205,6 +208,7 @@ extension RNNSpecCommand {
             request.format = format
             request.output = output
             request.junit = junit
+            request.html = html
             request.verbose = verbose
             request.options.maxFailures = failFast ? 1 : maxFailures
             request.slowest = slowest
@@ -213,6 +217,25 @@ extension RNNSpecCommand {
                 request.backend = backend
             }
             throw ExitCode(try project.frontEnd().run(request).rawValue)
+        }
+    }
+
+    struct Report: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run cases and write a self-contained HTML report: a summary, a card per case, and plots.",
+            discussion: "The exit status is run's: 1 when a case did not pass (the report is written either way).")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+
+        @Option(name: .shortAndLong, help: "The HTML file to write.")
+        var output: String = "report.html"
+
+        @Argument(help: "Case files or directories (default: the cases root).")
+        var paths: [String] = []
+
+        func run() throws {
+            throw ExitCode(try project.frontEnd().report(paths: paths, options: selection.runOptions, output: output).rawValue)
         }
     }
 

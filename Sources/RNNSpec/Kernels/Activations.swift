@@ -70,6 +70,7 @@ struct GateSaturationKernel: Kernel {
             OutputSpec("counts", .integer, "[bins]", "histogram counts"),
             OutputSpec("edges", "[bins+1]", "histogram bin edges"),
         ],
+        plots: [.histogram(title: "Gate saturation: histogram of gate values", counts: "counts", edges: "edges", x: "gate value", thresholds: ["low", "high"])],
         sizes: { c in
             let bins = try c.int("bins")
             return [ImpliedSize("output 'edges'", [("bins + 1", bins + 1)], blame: "param:bins")]

@@ -26,6 +26,7 @@ struct AttentionDotKernel: Kernel {
             OutputSpec("weights", "[S] or [Q, S]", "softmax of the unmasked scores"),
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
         ],
+        plots: [.heatmap(title: "Attention weights over the encoder states", value: "weights", x: "encoder position s", y: "query")],
         sizes: { c in
             let q = c.dim("Q"), s = c.dim("S", otherwise: 0), e = c.has("values") ? c.dim("E", otherwise: 0) : c.dim("D", otherwise: 0)
             return [ImpliedSize("output 'scores'", [("Q", q), ("S", s)], blame: "input:query"),
@@ -69,6 +70,7 @@ struct AttentionContextKernel: Kernel {
         outputs: [
             OutputSpec("context", "[E] or [Q, E]", "weights . values"),
         ],
+        plots: [.heatmap(title: "Attention weights over the encoder states", value: "weights", x: "encoder position s", y: "query")],
         sizes: { c in [ImpliedSize("output 'context'", [("Q", c.dim("Q")), ("E", c.dim("E", otherwise: 0))], blame: "input:weights")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

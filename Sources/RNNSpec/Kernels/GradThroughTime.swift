@@ -47,6 +47,7 @@ struct GradThroughTimeKernel: Kernel {
             OutputSpec("dprobe_c", "like probe_c", optional: true, "with probe_c: dL/dc_t for every t (dc_norm[t] is its norm at t)"),
         ],
         lossOutput: "loss",
+        plots: [.lines(title: "Gradient through time: ‖dL/dh_t‖ (and ‖dL/dc_t‖)", outputs: ["dh_norm", "dc_norm"], x: "time step t", y: "gradient norm (log scale)", logY: true)],
         sizes: { c in
             let x = c.shape("x") ?? []
             let t = x.first ?? 0, b = x.count == 3 ? x[1] : 1, h = c.extent("W_hh", -1, otherwise: 0)

@@ -29,6 +29,7 @@ struct JacobianNormsKernel: Kernel {
             OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
             OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
         ],
+        plots: [.lines(title: "Jacobian-product norms ‖P_k‖", outputs: ["norms"], x: "steps back k", y: "norm (log scale)", logY: true, firstX: 1), .trajectories(title: "Hidden-state trajectories h_t", output: "h")],
         sizes: { c in
             let lstm = try c.string("cell") == "lstm"
             let t = c.dim("T", otherwise: 0), h = c.dim("H", otherwise: 0)
@@ -151,6 +152,7 @@ struct CharRNNSampleKernel: Kernel {
             OutputSpec("h", "[n, H]", "hidden state after each step"),
             OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
         ],
+        plots: [.temperatureSweep(title: "Sampling distribution of the first character against temperature", probabilities: "p", temperature: "temperature", labelsFrom: "vocab"), .trajectories(title: "Hidden state while sampling", output: "h")],
         sizes: { c in
             let n = try c.int("n"), v = c.dim("V", otherwise: 0), h = c.dim("H", otherwise: 0)
             return [ImpliedSize("sampling steps", [("n", n)], blame: "param:n"),

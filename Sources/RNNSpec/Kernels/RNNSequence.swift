@@ -36,6 +36,7 @@ struct RNNSequenceKernel: Kernel {
             OutputSpec("y", "[T, V] or [T, B, V]", optional: true, "output logits (with W_hy)"),
             OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "softmax(y) over V (with W_hy)"),
         ],
+        plots: [.trajectories(title: "Hidden-state trajectories h_t", output: "h")],
         sizes: { c in
             let t = c.dim("T", otherwise: 0), b = c.dim("B"), h = c.dim("H", otherwise: 0), v = c.extent("W_hy", 0, otherwise: 0)
             let d = try c.string("direction") == "bidirectional" ? 2 : 1

@@ -19,6 +19,7 @@ struct RepeatedScaleKernel: Kernel {
             OutputSpec("values", "[S, K]", "scale^k for k = 1..K"),
             OutputSpec("last", "[S]", "scale^K"),
         ],
+        plots: [.lines(title: "Repeated-Jacobian gradient scale: scale^k", outputs: ["values"], x: "steps k", y: "scale^k (log scale)", logY: true, rowsFrom: "scales", firstX: 1)],
         sizes: { c in [ImpliedSize("output 'values'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
@@ -52,6 +53,7 @@ struct MemoryDecayKernel: Kernel {
             OutputSpec("half_life", "[S]", "steps until half remains"),
             OutputSpec("timescale", "[S]", "1/(1 - f)"),
         ],
+        plots: [.lines(title: "Forget-gate memory decay: f^k", outputs: ["remaining"], x: "steps k", y: "share of the cell state left", rowsFrom: "forget")],
         sizes: { c in [ImpliedSize("output 'remaining'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
@@ -86,6 +88,7 @@ struct LeakyMemoryKernel: Kernel {
             OutputSpec("s", "[S, T]", "s_1..s_T per f"),
             OutputSpec("s_last", "[S]", "s_T per f"),
         ],
+        plots: [.lines(title: "Leaky memory: s_t = f s_{t-1} + (1 - f) u_t", outputs: ["s"], x: "time step t", y: "state s_t", rowsFrom: "forget", firstX: 1)],
         sizes: { c in [ImpliedSize("output 's'", [("S", c.dim("S", otherwise: 0)), ("T", c.dim("T", otherwise: 0))], blame: "input:u")] })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

@@ -1,0 +1,18 @@
+/// What a run produced for one case, kept on its `CaseResult` when `RunOptions.keepArtifacts` is set
+/// (the HTML report draws from it): the loaded case, the outputs and finite differences that came back
+/// from the kernel (from a worker process, or from this one), and the golden they were compared with.
+/// A case that crashed, timed out or was rejected has the case and no outputs; one that could not be
+/// loaded has no artifacts.
+public struct CaseArtifacts: Sendable {
+    public var `case`: Case
+    public var outputs: KernelOutputs?
+    public var gradients: [GradientPair] = []
+    public var golden: Golden?
+
+    public init(case c: Case, outputs: KernelOutputs? = nil, gradients: [GradientPair] = [], golden: Golden? = nil) {
+        self.case = c
+        self.outputs = outputs
+        self.gradients = gradients
+        self.golden = golden
+    }
+}
