@@ -81,15 +81,12 @@ public func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: B
 @inlinable
 func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: Bool, panels: Bool) -> PackedOperand<T> {
     precondition(k >= 0 && n >= 0 && b.count == k * n, "packOperand: \(b.count) elements for [\(k), \(n)]")
-    let simd = T.self == Float.self || T.self == Double.self
-    guard panels && simd && packedGemmAvailable && k > 0 && n > 0 else {
+    guard panels && packedGemmAvailable && k > 0 && n > 0 else {
         return PackedOperand(k: k, n: n, panels: nil, plain: b, transposed: transposed)
     }
-    let double = T.self == Double.self
-    let buffer = PanelBuffer<T>(count: packedPanelElements(double: double, k: k, n: n))
+    let buffer = PanelBuffer<T>(count: T.packedPanelElements(k: k, n: n))
     b.withUnsafeBufferPointer { pb in
-        packPanelsRaw(UnsafeRawPointer(pb.baseAddress!), double: double, k: k, n: n, transposed: transposed,
-                      into: UnsafeMutableRawPointer(buffer.base))
+        T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: buffer.base)
     }
     return PackedOperand(k: k, n: n, panels: buffer, plain: k * n <= packedOperandPlainLimit ? b : [],
                          transposed: transposed)
@@ -149,9 +146,8 @@ func gemm<T: KernelScalar>(
     }
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            prepackedRaw(UnsafeRawPointer(pa.baseAddress!), UnsafeRawPointer(panels.base),
-                         UnsafeMutableRawPointer(pc.baseAddress!), double: T.self == Double.self,
-                         m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
+            T.prepackedGemm(pa.baseAddress!, panels.base, pc.baseAddress!,
+                            m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
         }
     }
 }
@@ -164,33 +160,6 @@ func prepackedThreads(m: Int, n: Int, k: Int) -> Int {
     m * n * k >= 4_000_000 ? min(2, onlineProcessors) : 1
 }
 
-/// `packPanels` on Float (`double` false) or Double arrays. Not inlinable (see `gemmPacked`).
-@usableFromInline
-func packPanelsRaw(_ b: UnsafeRawPointer, double: Bool, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutableRawPointer) {
-    if double {
-        packPanels(b.assumingMemoryBound(to: Double.self), k: k, n: n, transposed: transposed,
-                   into: dst.assumingMemoryBound(to: Double.self))
-    } else {
-        packPanels(b.assumingMemoryBound(to: Float.self), k: k, n: n, transposed: transposed,
-                   into: dst.assumingMemoryBound(to: Float.self))
-    }
-}
-
-/// `prepackedGemm` on Float (`double` false) or Double arrays. Not inlinable (see `gemmPacked`).
-@usableFromInline
-func prepackedRaw(_ a: UnsafeRawPointer, _ panels: UnsafeRawPointer, _ c: UnsafeMutableRawPointer, double: Bool,
-                  m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
-    if double {
-        prepackedGemm(a.assumingMemoryBound(to: Double.self), panels.assumingMemoryBound(to: Double.self),
-                      c.assumingMemoryBound(to: Double.self), m: m, n: n, k: k, transposeA: transposeA,
-                      accumulate: accumulate, threads: threads)
-    } else {
-        prepackedGemm(a.assumingMemoryBound(to: Float.self), panels.assumingMemoryBound(to: Float.self),
-                      c.assumingMemoryBound(to: Float.self), m: m, n: n, k: k, transposeA: transposeA,
-                      accumulate: accumulate, threads: threads)
-    }
-}
-
 /// C (+)= A · B for `m` rows given by pointers, on the calling thread: a block of rows of a larger
 /// product, for callers that already split their rows over threads. B must have panels.
 ///
@@ -200,6 +169,5 @@ func gemmRows<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: PackedOperand<T>, int
                                accumulate: Bool) {
     guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
     if m == 0 || b.n == 0 || b.k == 0 { return }
-    prepackedRaw(UnsafeRawPointer(a), UnsafeRawPointer(panels.base), UnsafeMutableRawPointer(c), double: T.self == Double.self,
-                 m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
+    T.prepackedGemm(a, panels.base, c, m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
 }

@@ -670,6 +670,14 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         packOperand(parameters.r.scalars, k: conventions.kind.gateCount * hiddenSize, n: stateSize, transposed: false)
     }
 
+    /// Whether the backward step lets each thread multiply its own rows of the gate gradients by the packed R
+    /// right after computing them (LSTM, and GRU with the reset after the product): R must have panels and
+    /// the product be large enough for two threads (2^21 multiply-adds).
+    @inlinable
+    func fusesRowProduct(batch: Int, packedR: PackedOperand<T>?) -> Bool {
+        (packedR?.isPacked ?? false) && batch * conventions.kind.gateCount * hiddenSize * stateSize >= 1 << 21
+    }
+
     /// dh_prev += dR · R, [B, G*H] · [G*H, P].
     @inlinable
     func dhPrevProduct(_ dRec: [T], into dhPrev: inout [T], rows: Int, packedR: PackedOperand<T>?) {
@@ -734,7 +742,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
             let inputForget = conv.inputForget
             // With R packed and a product large enough for two threads, each thread multiplies its own
             // rows of da right after computing them.
-            let fusedProduct = (packedR?.isPacked ?? false) && bsz * gh * s >= 1 << 21
+            let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
             // Rows are independent: two threads for a large batch. The peepholes' gradients are
             // sums over rows, added from da afterwards.
             da.withUnsafeMutableBufferPointer { daBuf in
@@ -810,7 +818,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
                 // dL/du = dL/da_n ⊙ r. Rows are independent: two threads for a large batch, each also
                 // multiplying its rows of dRecurrent by R when R is packed.
                 var dRec = [T](repeating: 0, count: bsz * gh)
-                let fusedProduct = (packedR?.isPacked ?? false) && bsz * gh * s >= 1 << 21
+                let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
                 let candidateSide = conv.updateSide == .candidate
                 da.withUnsafeMutableBufferPointer { daBuf in
                 dRec.withUnsafeMutableBufferPointer { recBuf in

@@ -215,21 +215,21 @@ extension Double {
     }
 }
 
-/// y = f(x) elementwise over n Floats, 8 lanes at a time; f: 0 e^x, 1 sigmoid, 2 tanh.
-func vectorMathApply(_ f: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+/// y = f(x) elementwise over n Floats, 8 lanes at a time.
+func vectorMathApply(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     switch f {
-    case 0: vectorMathLoop(x, y, n) { Float.vexp($0) }
-    case 1: vectorMathLoop(x, y, n) { Float.vsigmoid($0) }
-    default: vectorMathLoop(x, y, n) { Float.vtanh($0) }
+    case .exp: vectorMathLoop(x, y, n) { Float.vexp($0) }
+    case .sigmoid: vectorMathLoop(x, y, n) { Float.vsigmoid($0) }
+    case .tanh: vectorMathLoop(x, y, n) { Float.vtanh($0) }
     }
 }
 
-/// y = f(x) elementwise over n Doubles, 4 lanes at a time; f: 0 e^x, 1 sigmoid, 2 tanh.
-func vectorMathApply(_ f: Int, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+/// y = f(x) elementwise over n Doubles, 4 lanes at a time.
+func vectorMathApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
     switch f {
-    case 0: vectorMathLoop(x, y, n) { Double.vexp($0) }
-    case 1: vectorMathLoop(x, y, n) { Double.vsigmoid($0) }
-    default: vectorMathLoop(x, y, n) { Double.vtanh($0) }
+    case .exp: vectorMathLoop(x, y, n) { Double.vexp($0) }
+    case .sigmoid: vectorMathLoop(x, y, n) { Double.vsigmoid($0) }
+    case .tanh: vectorMathLoop(x, y, n) { Double.vtanh($0) }
     }
 }
 
