@@ -128,7 +128,7 @@ public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Te
     let steps = x.shape[0], bsz = x.shape[1]
     let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
     let c = cell.conventions.kind == .lstm
-        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.c!.scalars }) : nil
+        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.cellState?.scalars ?? [] }) : nil
     return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
 }
 

@@ -42,25 +42,25 @@ public func probedSequenceForward<T: KernelScalar>(
     for t in 0..<steps {
         var cache = cell.forward(x: x.slice(t), projected: Array(projected[(t * bsz * gh)..<((t + 1) * bsz * gh)]),
                                  hPrev: hState, cPrev: cState, split: split)
-        if let probeC {
+        if let probeC, case .lstm(let cPrev, let cStep, _) = cache.state {
             let o = cache.gate(.o, of: conv).scalars
-            var c = cache.c!.scalars, hNew = c
+            var c = cStep.scalars, hNew = c
             for k in 0..<(bsz * h) { c[k] += probeC.scalars[t * bsz * h + k] }
             // h = o ⊙ act(c), with the buffer form of act the cell itself uses.
             c.withUnsafeBufferPointer { cb in hNew.withUnsafeMutableBufferPointer { conv.outputActivation.apply(cb, into: $0) } }
             for k in 0..<(bsz * h) { hNew[k] *= o[k] }
-            cache.c = Tensor(shape: [bsz, h], scalars: c)
+            cache.state = .lstm(cPrev: cPrev, c: Tensor(shape: [bsz, h], scalars: c), unprojected: nil)
             cache.h = Tensor(shape: [bsz, s], scalars: hNew)
         }
         if let probeH {
             for k in 0..<(bsz * s) { cache.h.scalars[k] += probeH.scalars[t * bsz * s + k] }
         }
         hState = cache.h
-        cState = cache.c
+        cState = cache.cellState
         caches.append(cache)
     }
     let hAll = Tensor.stacked(caches.map(\.h), innerShape: [bsz, s])
     let (loss, p) = sequenceHeadLoss(hAll, head: head, lossFrom: lossFrom)
-    return CellSequenceCache(steps: caches, h: hAll, c: isLSTM ? Tensor.stacked(caches.map { $0.c! }, innerShape: [bsz, h]) : nil,
+    return CellSequenceCache(steps: caches, h: hAll, c: isLSTM ? Tensor.stacked(caches.compactMap(\.cellState), innerShape: [bsz, h]) : nil,
                              p: p, loss: loss, lossFrom: lossFrom)
 }

@@ -115,7 +115,7 @@ public func runSequence<T: KernelScalar>(
                                      hPrev: Tensor(shape: [bsz, s], scalars: hState),
                                      cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
             hNew = cache.h.scalars
-            cNew = cache.c?.scalars
+            cNew = cache.cellState?.scalars
             if keepCaches { caches.append(cache) }
         }
         var y = hNew
