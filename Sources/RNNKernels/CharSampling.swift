@@ -46,11 +46,12 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 /// Samples n characters from a character-level RNN, feeding each sample back as the next input.
 ///
 ///     x_0 = onehot(seed)
-///     h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)      y_t = W_hy h_t + b_y
+///     h_t = act(W_xh x_t + W_hh h_{t−1} + b_h)       y_t = W_hy h_t + b_y
 ///     p_t = softmax(y_t / τ)      i_t = inverse CDF of p_t at u_t      x_{t+1} = onehot(i_t)
 ///
 /// - Parameters:
-///   - weights: the cell with its output layer [V, H]; its input size must be V.
+///   - cell: the RNN cell (`RecurrentCell.elman`); its input size must be V.
+///   - why: the output layer W_hy, [V, H]. - by: b_y, [V] (zeros if nil).
 ///   - h0: the initial state, [H].
 ///   - seedIndex: the first input character.
 ///   - count: N ≥ 0.
@@ -60,24 +61,22 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 /// - Note: the article draws with `np.random.choice`; here the draw is the inverse CDF of a
 ///   reproducible uniform, so the same seed gives the same text on every machine.
 @inlinable
-public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
-                                              temperature: T = 1, stream: inout SeededStream) -> CharSample<T> {
-    guard let why = weights.why else { preconditionFailure("sampleCharacters: the cell needs an output layer") }
-    let v = why.shape[0], hs = weights.hiddenSize
-    precondition(weights.inputSize == v && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0,
-                 "sampleCharacters: bad arguments")
-    var cell = weights
-    cell.why = nil
-    cell.by = nil
+public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+                                              seedIndex: Int, count: Int, temperature: T = 1,
+                                              stream: inout SeededStream) -> CharSample<T> {
+    let v = why.shape[0], hs = cell.stateSize
+    precondition(cell.conventions.kind == .rnn && cell.inputSize == v && why.shape == [v, hs] && (by?.shape ?? [v]) == [v]
+                 && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0, "sampleCharacters: bad arguments")
+    let bias = by?.scalars ?? [T](repeating: 0, count: v)
     var h = h0.reshaped([1, hs])
     var ix = seedIndex
     var indices: [Int] = [], probs: [T] = [], dists: [T] = [], us: [T] = [], hs_: [T] = []
     for _ in 0..<count {
         var x = [T](repeating: 0, count: v)
         x[ix] = 1
-        h = elmanStep(x: Tensor(shape: [1, v], scalars: x), hPrev: h, weights: cell).h
+        h = cell.forward(x: Tensor(shape: [1, v], scalars: x), hPrev: h).h
         var logits = matvec(why, h.reshaped([hs])).scalars
-        for j in 0..<v { logits[j] = (logits[j] + weights.by!.scalars[j]) / temperature }
+        for j in 0..<v { logits[j] = (logits[j] + bias[j]) / temperature }
         let p = softmax(logits)
         let u = T(stream.nextUniform())
         ix = inverseCDF(p, u)

@@ -25,7 +25,7 @@ let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 /// A · Bᵀ with few rows (the recurrent products of a batch) runs the dot-product kernel, which packs
 /// nothing, whenever a row is at least one vector long. Otherwise the plain loop wins below 16³
 /// multiply-adds and with fewer than 4 rows or columns (packing B costs as much as such a product).
-/// The second thread pays from a few million multiply-adds (about 100 µs on one core).
+/// The second thread pays from a few million multiply-adds.
 @usableFromInline
 func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Int {
     guard packedGemmAvailable else { return 0 }

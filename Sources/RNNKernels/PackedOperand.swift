@@ -15,8 +15,7 @@ import RNNKernelsSIMD
 /// - `k`, `n`: the logical shape of B, [K, N], whichever layout it was packed from.
 ///
 /// Made by `packOperand(_:k:n:transposed:)`, used by `gemm(_:_:into:m:transposeA:accumulate:)`. Packing
-/// copies B once into fresh memory (measured for Float [1024, 256]: 0.7–1 ms, the time of about four
-/// products with 32 rows of A); every product then reads the panels contiguously, with neither the
+/// copies B once into fresh memory (about the time of four products with 32 rows of A); every product then reads the panels contiguously, with neither the
 /// packing `gemm` would repeat nor the strided [N, K] reads of its dot-product kernel. Where the CPU lacks the packed kernels (x86-64 without AVX2/FMA) the operand
 /// holds B as given instead, and products are the plain loop. Small operands keep B as given as well, so
 /// that products too small for the packed kernel run the same plain loop as `gemm`.
@@ -152,9 +151,9 @@ func gemm<T: KernelScalar>(
     }
 }
 
-/// Threads for a product with packed panels: two from 4·10⁶ multiply-adds. Measured (best single call of
-/// 128, Float, m = 32, 2 cores): 1·10⁶ equal, 2·10⁶ 34 vs 50 µs but twice slower in the median on a loaded
-/// machine, 4·10⁶ 60 vs 100 µs, 8.4·10⁶ (the LSTM's h · Rᵀ at H = 256) 115 vs 193 µs.
+/// Threads for a product with packed panels: two from 4·10⁶ multiply-adds (the LSTM's h · Rᵀ at H = 256
+/// is 8.4·10⁶), where the second thread's share outweighs the hand-off even on a loaded machine; below,
+/// one.
 @usableFromInline
 func prepackedThreads(m: Int, n: Int, k: Int) -> Int {
     m * n * k >= 4_000_000 ? min(2, onlineProcessors) : 1

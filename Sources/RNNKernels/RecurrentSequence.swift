@@ -139,6 +139,23 @@ public func runSequence<T: KernelScalar>(
                        caches: caches, steps: order)
 }
 
+extension RecurrentCell {
+    /// The gate pre-activations of every step of a run of this cell, in time order, [T, B, G*H] (from
+    /// the run's caches).
+    ///
+    /// - Precondition: the run kept its caches (`keepCaches`), one per step.
+    @inlinable
+    public func preactivations(of run: SequenceRun<T>) -> Tensor<T> {
+        let steps = run.outputs.shape[0], bsz = run.outputs.shape[1], gh = conventions.kind.gateCount * hiddenSize
+        precondition(run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
+        var out = [T](repeating: 0, count: steps * bsz * gh)
+        for (cache, t) in zip(run.caches, run.steps) {
+            out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: cache.preactivations.scalars)
+        }
+        return Tensor(shape: [steps, bsz, gh], scalars: out)
+    }
+}
+
 /// Several directions of one layer, or several stacked layers of them.
 public struct StackRun<T: KernelScalar>: Sendable {
     /// runs[layer][direction].

@@ -22,7 +22,7 @@ struct JacobianNormsKernel: Kernel {
         params: [
             ParamSpec("cell", .choice(["rnn", "lstm"]), default: .string("rnn"), "which Jacobian: Elman hidden path or LSTM cell path"),
             ParamSpec("norm", .choice(MatrixNorm.allCases.map(\.rawValue)), default: .string("frobenius"), "matrix norm"),
-            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the Elman nonlinearity"),
+            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the Elman nonlinearity"),
         ],
         outputs: [
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
@@ -41,8 +41,8 @@ struct JacobianNormsKernel: Kernel {
         } else {
             if c.has("forget_gates") { throw KernelError.input("forget_gates", "forget_gates need cell: lstm") }
             let whh: Tensor<T> = try c.real("W_hh")
-            let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: c.choice("activation"))
-            r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), weights: w, norm: norm)
+            let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: try elmanActivation(c))
+            r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), cell: cell, norm: norm)
         }
         var out = KernelOutputs()
         out["norms"] = .real(r.norms)
@@ -136,10 +136,10 @@ struct CharRNNSampleKernel: Kernel {
         let why: Tensor<T> = try c.real("W_hy"), whh: Tensor<T> = try c.real("W_hh")
         let seedIndex = c.int("seed_index")
         guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
-        let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), why: why, by: try c.optionalReal("b_y"))
+        let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"))
         var stream = SeededStream(seed: UInt64(bitPattern: Int64(c.int("seed"))))
-        let r = sampleCharacters(weights: w, h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), seedIndex: seedIndex,
-                                 count: c.int("n"), temperature: T(temperature), stream: &stream)
+        let r = sampleCharacters(cell: cell, why: why, by: try c.optionalReal("b_y"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]),
+                                 seedIndex: seedIndex, count: c.int("n"), temperature: T(temperature), stream: &stream)
         var out = KernelOutputs()
         out["indices"] = .integers(r.indices)
         out["probabilities"] = .real(r.probabilities)
