@@ -117,14 +117,17 @@ extension CellSequenceGradients {
 ///
 /// - Parameters:
 ///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
+///   - probeH, probeC: values added to the states after every step, [T, B, P] and [T, B, H] (an LSTM
+///     without peepholes or projection): `cellSequenceBackward` then reports dh[t] = dL/dprobeH_t and
+///     dc[t] = dL/dprobeC_t (`RecurrentCell.probed`). nil adds nothing.
 ///   - lossFrom: the first step whose output enters the loss (0: every step; T−1: the last one).
 /// - Returns: the step caches, every h (and c), the softmax outputs and the loss.
 /// - Note: the forward recurrence is `runSequence`'s; this adds the head.
 @inlinable
 public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
-                                                 c0: Tensor<T>? = nil, head: SequenceLossHead<T>,
-                                                 lossFrom: Int = 0) -> CellSequenceCache<T> {
-    let run = runSequence(cell, x: x, h0: h0, c0: c0)
+                                                 c0: Tensor<T>? = nil, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil,
+                                                 head: SequenceLossHead<T>, lossFrom: Int = 0) -> CellSequenceCache<T> {
+    let run = runSequence(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC)
     let steps = x.shape[0], bsz = x.shape[1]
     let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
     let c = cell.conventions.kind == .lstm
