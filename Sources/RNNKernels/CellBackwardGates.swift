@@ -31,14 +31,23 @@ extension RecurrentCell {
         let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
         let inputForget = conv.inputForget
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
-        // Outputs: da, dc_prev, dc in full, dh_prev.
-        var out: [[T]] = [zeros(bsz * gh), zeros(bsz * h), zeros(bsz * h), zeros(bsz * s)]
+        var da: [T] = zeros(bsz * gh), dcp: [T] = zeros(bsz * h), dcTotal: [T] = zeros(bsz * h), dhPrev: [T] = zeros(bsz * s)
+        let gates = cache.gates.scalars, pre = cache.preactivations.scalars, cv = c.scalars, cp = cPrev.scalars
         // Rows are independent: two threads for a large batch. The peepholes' gradients are sums over rows,
-        // added from da afterwards.
-        withMutableBuffers(&out) { out in
-        withBuffers([cache.gates.scalars, cache.preactivations.scalars, c.scalars, cPrev.scalars, dm, dcNext, hcAll]) { input in
-            let da = out[0].baseAddress!, dcp = out[1].baseAddress!, dcTotal = out[2].baseAddress!, dhPrev = out[3].baseAddress!
-            let gates = input[0], pre = input[1], c = input[2], cp = input[3], dm = input[4], dcNext = input[5], hcAll = input[6]
+        // added from da afterwards. (Nested closures, not a helper over a list of arrays: a list would
+        // allocate at every step, which small cells feel.)
+        da.withUnsafeMutableBufferPointer { daBuf in
+        dcp.withUnsafeMutableBufferPointer { dcpBuf in
+        dcTotal.withUnsafeMutableBufferPointer { totalBuf in
+        dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
+        gates.withUnsafeBufferPointer { gates in
+        pre.withUnsafeBufferPointer { pre in
+        cv.withUnsafeBufferPointer { c in
+        cp.withUnsafeBufferPointer { cp in
+        dm.withUnsafeBufferPointer { dm in
+        dcNext.withUnsafeBufferPointer { dcNext in
+        hcAll.withUnsafeBufferPointer { hcAll in
+            let da = daBuf.baseAddress!, dcp = dcpBuf.baseAddress!, dcTotal = totalBuf.baseAddress!, dhPrev = dhpBuf.baseAddress!
             forEachRowRange(bsz, work: bsz * h * 8) { rows in
                 defer {
                     // Each thread's rows of dh_prev = da · R too: one hand-off per step.
@@ -78,9 +87,7 @@ extension RecurrentCell {
                     }
                 }
             }
-        }
-        }
-        let da = out[0], cv = c.scalars, cp = cPrev.scalars
+        }}}}}}}}}}}
         for row in 0..<bsz {
             for j in 0..<h {
                 let q = row * h + j
@@ -89,10 +96,9 @@ extension RecurrentCell {
                 if pI != nil { grads.peepholeI.scalars[j] += da[row * gh + ki + j] * cp[q] }
             }
         }
-        var dhPrev = out.removeLast()
         if !fusedProduct { dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR) }
         return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
-                                 cPrev: Tensor(shape: [bsz, h], scalars: out[1]), c: out[2])
+                                 cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
     }
 
     /// The GRU's backward step with the reset after the product (`backwardStep`): u = R_n h_prev + b_Rn,
@@ -106,13 +112,19 @@ extension RecurrentCell {
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
         let candidateSide = conv.updateSide == .candidate
-        // Outputs: da, dRecurrent, dh_prev. Rows are independent: two threads for a large batch, each also
-        // multiplying its rows of dRecurrent by R when R is packed.
-        var out: [[T]] = [zeros(bsz * gh), zeros(bsz * gh), zeros(bsz * s)]
-        withMutableBuffers(&out) { out in
-        withBuffers([dh.scalars, cache.gates.scalars, cache.preactivations.scalars, cache.hPrev.scalars, resetInput.scalars]) { input in
-            let da = out[0].baseAddress!, dRec = out[1].baseAddress!, dhPrev = out[2].baseAddress!
-            let dh = input[0], gates = input[1], pre = input[2], hp = input[3], ri = input[4]
+        // Rows are independent: two threads for a large batch, each also multiplying its rows of dRecurrent by R
+        // when R is packed.
+        var da: [T] = zeros(bsz * gh), dRecurrent: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
+        let gates = cache.gates.scalars, pre = cache.preactivations.scalars, hp = cache.hPrev.scalars, ri = resetInput.scalars
+        da.withUnsafeMutableBufferPointer { daBuf in
+        dRecurrent.withUnsafeMutableBufferPointer { recBuf in
+        dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
+        dh.scalars.withUnsafeBufferPointer { dh in
+        gates.withUnsafeBufferPointer { gates in
+        pre.withUnsafeBufferPointer { pre in
+        hp.withUnsafeBufferPointer { hp in
+        ri.withUnsafeBufferPointer { ri in
+            let da = daBuf.baseAddress!, dRec = recBuf.baseAddress!, dhPrev = dhpBuf.baseAddress!
             forEachRowRange(bsz, work: bsz * h * 6) { rows in
                 for row in rows {
                     let base = row * gh
@@ -139,11 +151,9 @@ extension RecurrentCell {
                              m: rows.count, accumulate: true)
                 }
             }
-        }
-        }
-        var dhPrev = out.removeLast()
-        if !fusedProduct { dhPrevProduct(out[1], into: &dhPrev, rows: bsz, packedR: packedR) }
-        return CellStepGradients(da: out[0], dRecurrent: out[1], hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
+        }}}}}}}}
+        if !fusedProduct { dhPrevProduct(dRecurrent, into: &dhPrev, rows: bsz, packedR: packedR) }
+        return CellStepGradients(da: da, dRecurrent: dRecurrent, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
     }
 
     /// The GRU's backward step with the reset before the product (`backwardStep`): q = r ⊙ h_prev,

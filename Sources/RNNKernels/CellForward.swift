@@ -81,19 +81,6 @@ public struct StepBuffers<T: KernelScalar>: Sendable {
         resetInput = [T](repeating: 0, count: kind == .gru ? batch * hidden : 0)
         hOut = resetInput
     }
-
-    /// The arrays in field order, moved out (this value is left empty), for `withMutableBuffers`.
-    @inlinable
-    mutating func take() -> [[T]] {
-        defer { self = StepBuffers(pre: [], gates: [], kind: .rnn, batch: 0, hidden: 0) }
-        return [pre, gates, c, m, resetInput, hOut]
-    }
-
-    /// Puts back the arrays `take` moved out.
-    @inlinable
-    mutating func restore(_ arrays: consuming [[T]]) {
-        pre = arrays[0]; gates = arrays[1]; c = arrays[2]; m = arrays[3]; resetInput = arrays[4]; hOut = arrays[5]
-    }
 }
 
 extension RecurrentCell {
@@ -199,6 +186,15 @@ extension RecurrentCell {
         let gc = conv.kind.gateCount, gh = gc * h
         precondition(!(conv.kind == .gru && conv.resetPlacement == .beforeMatmul), "forwardInPlace: a GRU with the reset before the product")
         precondition(b.pre.count == bsz * gh && hPrev.count == bsz * s, "forwardInPlace: buffers for another batch")
+        let isGRU = conv.kind == .gru
+        // The buffers, moved out (not copied) for the unsafe pointers below, and back at the end.
+        var pre = [T](), gates = [T](), c = [T](), m = [T](), resetInput = [T](), hOut = [T]()
+        swap(&pre, &b.pre); swap(&gates, &b.gates); swap(&c, &b.c); swap(&m, &b.m)
+        swap(&resetInput, &b.resetInput); swap(&hOut, &b.hOut)
+        defer {
+            swap(&pre, &b.pre); swap(&gates, &b.gates); swap(&c, &b.c); swap(&m, &b.m)
+            swap(&resetInput, &b.resetInput); swap(&hOut, &b.hOut)
+        }
         let useSplit = split != nil && splitsByHiddenUnit
         // Without a split: the whole recurrent product now, h_prev Rᵀ [B, G*H].
         var rec = [T]()
@@ -206,18 +202,20 @@ extension RecurrentCell {
             rec = [T](repeating: 0, count: bsz * gh)
             gemm(hPrev, parameters.r.scalars, into: &rec, m: bsz, n: gh, k: s, transposeB: true)
         }
-        let br = conv.kind == .gru ? parameters.br?.scalars : nil
+        let br = isGRU ? parameters.br?.scalars : nil
         let pI = parameters.peepholeI?.scalars, pF = parameters.peepholeF?.scalars, pO = parameters.peepholeO?.scalars
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
         let side = conv.updateSide
-        // The buffers, moved out (not copied) for the pointers below, and back at the end.
-        var work = b.take()
-        defer { b.restore(work) }
-        withMutableBuffers(&work) { out in
-        withBuffers([cPrev, hPrev]) { input in
-            let aAll = out[0].baseAddress!, yAll = out[1].baseAddress!
-            let cAll = out[2].baseAddress, mAll = out[3].baseAddress, uAll = out[4].baseAddress, hAll = out[5].baseAddress
-            let cpAll = input[0].baseAddress, hpAll = input[1].baseAddress!
+
+        pre.withUnsafeMutableBufferPointer { aBuf in
+        gates.withUnsafeMutableBufferPointer { yBuf in
+        c.withUnsafeMutableBufferPointer { cBuf in
+        m.withUnsafeMutableBufferPointer { mBuf in
+        resetInput.withUnsafeMutableBufferPointer { uBuf in
+        hOut.withUnsafeMutableBufferPointer { hBuf in
+        cPrev.withUnsafeBufferPointer { cpBuf in
+        hPrev.withUnsafeBufferPointer { hpBuf in
+            let aAll = aBuf.baseAddress!, yAll = yBuf.baseAddress!
             /// Every gate of the hidden units j0 ..< j0+w for the given rows; `rec` points at
             /// (row 0, block 0, unit j0) of h_prev Rᵀ laid out with these strides.
             func gatesOf(rows: Range<Int>, j0: Int, w: Int, rec: UnsafePointer<T>, rowStride: Int, blockStride: Int) {
@@ -230,8 +228,8 @@ extension RecurrentCell {
                     case .lstm:
                         let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
                         for k in 0..<gc { for j in 0..<w { a[k * h + j] += r[k * blockStride + j] } }
-                        let cIn = cpAll! + row * h + j0
-                        let cOut = cAll! + row * h + j0, mOut = mAll! + row * h + j0
+                        let cIn = cpBuf.baseAddress! + row * h + j0
+                        let cOut = cBuf.baseAddress! + row * h + j0, mOut = mBuf.baseAddress! + row * h + j0
                         if let pI { for j in 0..<w { a[ki + j] += pI[j0 + j] * cIn[j] } }
                         if let pF { for j in 0..<w { a[kf + j] += pF[j0 + j] * cIn[j] } }
                         activate(gateAct, a + ki, into: y + ki, count: w)
@@ -252,8 +250,8 @@ extension RecurrentCell {
                         // Reset after the product: u = R_n h_prev + b_Rn, a_n += r ⊙ u.
                         let bz = conv.block(.z), brk = conv.block(.r), bn = conv.block(.n)
                         let kz = bz * h, kr = brk * h, kn = bn * h
-                        let u = uAll! + row * h + j0, hNew = hAll! + row * h + j0
-                        let hp = hpAll + row * s + j0
+                        let u = uBuf.baseAddress! + row * h + j0, hNew = hBuf.baseAddress! + row * h + j0
+                        let hp = hpBuf.baseAddress! + row * s + j0
                         for j in 0..<w {
                             a[kz + j] += r[bz * blockStride + j] + (br?[kz + j0 + j] ?? 0)
                             a[kr + j] += r[brk * blockStride + j] + (br?[kr + j0 + j] ?? 0)
@@ -286,8 +284,7 @@ extension RecurrentCell {
                     }
                 }
             }
-        }
-        }
+        }}}}}}}}
     }
 
     /// The GRU step with the reset gate applied before the product (n = g(W_n x + b_Wn +

@@ -87,3 +87,7 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         return Array(m.scalars[(k * h * n)..<((k + 1) * h * n)])
     }
 }
+
+/// A zero-filled array of n elements.
+@inlinable
+func zeros<T: KernelScalar>(_ n: Int) -> [T] { [T](repeating: 0, count: n) }

@@ -2,7 +2,9 @@
 // (for AVX2 on x86-64) and, through a symbolic link, in RNNKernels (for the baseline target). Every
 // declaration is internal, so each module has its own copy under its own name, and the linker can never
 // hand baseline code the AVX2 copy (weak symbols of the same name, such as generic specializations, are
-// merged by the linker; keep this file free of non-inlined generic code). The arithmetic is the same
+// merged by the linker; keep this file free of non-inlined generic code, which is also why the Float and
+// Double extensions below are deliberate twins: the same method with each type's lanes, constants and
+// polynomial degree). The arithmetic is the same
 // IEEE operations in the same order on both targets, with no fused multiply-add (Swift does not contract
 // `a * b + c`), so both copies give bit-identical results; the tests compare them on every run.
 //
