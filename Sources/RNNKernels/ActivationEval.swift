@@ -44,16 +44,16 @@ public struct ActivationValues<T: KernelScalar>: Sendable {
 ///   maximum first, so x = ±1000 gives finite values (σ = 0 or 1, softmax one-hot).
 @inlinable
 public func evaluateActivations<T: KernelScalar>(_ x: [T]) -> ActivationValues<T> {
-    let s = x.map { Activation.sigmoid.apply($0) }
-    let t = x.map { Activation.tanh.apply($0) }
-    let r = x.map { Activation.relu.apply($0) }
+    let s = x.map { CellActivation.sigmoid.apply($0) }
+    let t = x.map { CellActivation.tanh.apply($0) }
+    let r = x.map { CellActivation.relu.apply($0) }
     let p = RNNKernels.softmax(x)
     let n = x.count
     var jac = [T](repeating: 0, count: n * n)
     for i in 0..<n { for j in 0..<n { jac[i * n + j] = (i == j ? p[i] : 0) - p[i] * p[j] } }
     return ActivationValues(
-        sigmoid: Tensor(s), sigmoidGrad: Tensor(s.map { Activation.sigmoid.derivative(fromOutput: $0) }),
-        tanh: Tensor(t), tanhGrad: Tensor(t.map { Activation.tanh.derivative(fromOutput: $0) }),
+        sigmoid: Tensor(s), sigmoidGrad: Tensor(zip(x, s).map { CellActivation.sigmoid.derivative($0, output: $1) }),
+        tanh: Tensor(t), tanhGrad: Tensor(zip(x, t).map { CellActivation.tanh.derivative($0, output: $1) }),
         relu: Tensor(r), reluGrad: Tensor(x.map { $0 > 0 ? 1 : 0 }),
         softmax: Tensor(p), softmaxJacobian: Tensor(shape: [n, n], scalars: jac))
 }

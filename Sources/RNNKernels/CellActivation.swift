@@ -2,6 +2,8 @@
 //
 // Shape legend: elementwise; x and y are scalars.
 
+import RNNKernelsSIMD    // `VectorFunction`'s cases, in the inlinable buffer form of `apply`
+
 /// An elementwise nonlinearity of a recurrent cell, with its alpha and beta.
 ///
 ///     relu: max(x, 0)                      tanh, sigmoid
@@ -35,6 +37,22 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
     public static let relu = CellActivation(.relu)
     /// αx + β with α = 1, β = 0.
     public static let identity = CellActivation(.affine, alpha: 1, beta: 0)
+
+    /// The names the seeds (and PyTorch's `nonlinearity`, for the first two) give an Elman RNN's
+    /// nonlinearity, in the order `rnnspec kernels` lists them.
+    public static let elmanNames = ["tanh", "sigmoid", "relu", "identity"]
+
+    /// The activation an Elman RNN names `tanh`, `sigmoid`, `relu` or `identity` (αx + β with α = 1, β = 0);
+    /// nil for any other name.
+    public init?(elmanName name: String) {
+        switch name {
+        case "tanh": self = .tanh
+        case "sigmoid": self = .sigmoid
+        case "relu": self = .relu
+        case "identity": self = .identity
+        default: return nil
+        }
+    }
 
     /// The number of alphas and betas the function consumes from ONNX's `activation_alpha` and
     /// `activation_beta` lists, and its defaults when a list runs out (0 where ONNX Runtime has none).

@@ -117,18 +117,21 @@ extension CellSequenceGradients {
 ///
 /// - Parameters:
 ///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
+///   - probeH, probeC: values added to the states after every step, [T, B, P] and [T, B, H] (an LSTM
+///     without peepholes or projection): `cellSequenceBackward` then reports dh[t] = dL/dprobeH_t and
+///     dc[t] = dL/dprobeC_t (`RecurrentCell.probed`). nil adds nothing.
 ///   - lossFrom: the first step whose output enters the loss (0: every step; T−1: the last one).
 /// - Returns: the step caches, every h (and c), the softmax outputs and the loss.
 /// - Note: the forward recurrence is `runSequence`'s; this adds the head.
 @inlinable
 public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
-                                                 c0: Tensor<T>? = nil, head: SequenceLossHead<T>,
-                                                 lossFrom: Int = 0) -> CellSequenceCache<T> {
-    let run = runSequence(cell, x: x, h0: h0, c0: c0)
+                                                 c0: Tensor<T>? = nil, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil,
+                                                 head: SequenceLossHead<T>, lossFrom: Int = 0) -> CellSequenceCache<T> {
+    let run = runSequence(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC)
     let steps = x.shape[0], bsz = x.shape[1]
     let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
     let c = cell.conventions.kind == .lstm
-        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.c!.scalars }) : nil
+        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.cellState?.scalars ?? [] }) : nil
     return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
 }
 
@@ -142,23 +145,39 @@ public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceL
     case .crossEntropy(let why, let by, let targets):
         let v = why.shape[0]
         precondition(why.shape == [v, s] && targets.count == steps * bsz, "sequenceHeadLoss: W_hy \(why.shape), \(targets.count) targets")
-        var logits = [T](repeating: 0, count: steps * bsz * v)
-        if let by { for row in 0..<(steps * bsz) { for k in 0..<v { logits[row * v + k] = by.scalars[k] } } }
-        gemm(hAll.scalars, why.scalars, into: &logits, m: steps * bsz, n: v, k: s, transposeB: true, accumulate: true)
-        var p = [T]()
-        p.reserveCapacity(logits.count)
-        for row in 0..<(steps * bsz) {
-            let rowLogits = Array(logits[(row * v)..<((row + 1) * v)])
+        let (logits, p) = affineSoftmax(hAll, weight: why, bias: by)
+        for row in (lossFrom * bsz)..<(steps * bsz) {
             // log-softmax, not log(softmax): finite even where the probability underflows.
-            if row >= lossFrom * bsz { loss -= logSoftmax(rowLogits)[targets[row]] }
-            p.append(contentsOf: softmax(rowLogits))
+            loss -= logSoftmax(Array(logits.scalars[(row * v)..<((row + 1) * v)]))[targets[row]]
         }
-        return (loss, Tensor(shape: [steps, bsz, v], scalars: p))
+        return (loss, p)
     case .upstream(let dy):
         precondition(dy.shape == hAll.shape, "sequenceHeadLoss: dy \(dy.shape) for h \(hAll.shape)")
         for k in (lossFrom * bsz * s)..<(steps * bsz * s) { loss += dy.scalars[k] * hAll.scalars[k] }
         return (loss, nil)
     }
+}
+
+/// y = W z + b over the last axis of z, and softmax(y) over that axis.
+///
+/// - Parameters:
+///   - z: [..., K].
+///   - weight: [V, K].
+///   - bias: [V] (zeros if nil).
+/// - Returns: y and p, both [..., V].
+@inlinable
+public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) -> (Tensor<T>, Tensor<T>) {
+    let v = weight.shape[0], k = weight.shape[1]
+    precondition(z.shape.last == k, "affineSoftmax: z \(z.shape), W \(weight.shape)")
+    let rows = k == 0 ? z.shape.dropLast().reduce(1, *) : z.count / k
+    var y = [T](repeating: 0, count: rows * v)
+    if let bias { for r in 0..<rows { for j in 0..<v { y[r * v + j] = bias.scalars[j] } } }
+    gemm(z.scalars, weight.scalars, into: &y, m: rows, n: v, k: k, transposeB: true, accumulate: true)
+    var p = [T]()
+    p.reserveCapacity(rows * v)
+    for r in 0..<rows { p.append(contentsOf: softmax(Array(y[(r * v)..<((r + 1) * v)]))) }
+    let shape = Array(z.shape.dropLast()) + [v]
+    return (Tensor(shape: shape, scalars: y), Tensor(shape: shape, scalars: p))
 }
 
 /// Backpropagation through time for `cellSequenceForward`, adding into `grads`.
@@ -175,7 +194,8 @@ public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceL
 public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cache: CellSequenceCache<T>,
                                                   head: SequenceLossHead<T>, window: Int? = nil,
                                                   into g: inout CellSequenceGradients<T>) {
-    let steps = cache.steps.count, bsz = cache.h.shape[1], s = cell.stateSize, h = cell.hiddenSize
+    let steps = cache.h.shape[0], bsz = cache.h.shape[1], s = cell.stateSize, h = cell.hiddenSize
+    precondition(cache.steps.count == steps, "cellSequenceBackward: the cache holds \(cache.steps.count) step caches for \(steps) steps")
     let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
     // Every step's da and dRecurrent, [T*B, G*H]: the weight gradients are then one product over
     // all T*B rows (after the loop) instead of T products over B rows.

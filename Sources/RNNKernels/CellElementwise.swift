@@ -65,7 +65,7 @@ public func gruBlend<T: KernelScalar>(update z: Tensor<T>, previous hPrev: Tenso
 public func lstmCellJacobianDiagonal<T: KernelScalar>(_ cell: RecurrentCell<T>, _ cache: CellStepCache<T>) -> Tensor<T> {
     precondition(cell.conventions.kind == .lstm, "lstmCellJacobianDiagonal: not an LSTM")
     var scratch = CellGradients(zerosLike: cell)
-    let c = cache.c!
-    let d = cell.backward(cache, dh: Tensor(zeros: cache.h.shape), dc: Tensor(repeating: 1, shape: c.shape), into: &scratch)
-    return d.cPrev!
+    guard case .lstm(let cPrev, _, _) = cache.state else { preconditionFailure("lstmCellJacobianDiagonal: not an LSTM step") }
+    let d = cell.backward(cache, dh: Tensor(zeros: cache.h.shape), dc: Tensor(repeating: 1, shape: cPrev.shape), into: &scratch)
+    return d.cPrev ?? Tensor(zeros: cPrev.shape)
 }

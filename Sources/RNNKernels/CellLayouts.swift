@@ -1,5 +1,6 @@
 // Weight layouts: how the seeds and the frameworks store a cell's weights, mapped onto
-// `CellParameters` (W [G*H, I], R [G*H, P], b_W, b_R in the conventions' gate order).
+// `CellParameters` (W [G*H, I], R [G*H, P], b_W, b_R in the conventions' gate order), the Elman RNN's
+// W_xh, W_hh, b_h among them.
 // Each mapping is a rearrangement; the `…Gradient` functions map gradients back.
 //
 // Shape legend: G gates, H hidden, I input, P state size of h, D directions.
@@ -135,5 +136,15 @@ extension CellGradients {
                 Tensor.stacked(directions.map { stackedRows([$0.bw, $0.br]) }, innerShape: [2 * first.bw.count]),
                 Tensor.stacked(directions.map { stackedRows([$0.peepholeI, $0.peepholeO, $0.peepholeF]) },
                                innerShape: [3 * first.peepholeI.count]))
+    }
+}
+
+extension RecurrentCell {
+    /// The Elman RNN of the seeds, h = act(W_xh x + W_hh h_prev + b_h): one gate block, with W_xh [H, I],
+    /// W_hh [H, H] and b_h [H] (zeros if nil) as W, R and b_W, and act as the candidate activation.
+    @inlinable
+    public static func elman(wxh: Tensor<T>, whh: Tensor<T>, bh: Tensor<T>? = nil, activation: CellActivation = .tanh) -> RecurrentCell {
+        RecurrentCell(conventions: CellConventions(kind: .rnn, candidateActivation: activation),
+                      parameters: CellParameters(w: wxh, r: whh, bw: bh))
     }
 }

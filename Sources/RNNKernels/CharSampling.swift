@@ -46,11 +46,12 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 /// Samples n characters from a character-level RNN, feeding each sample back as the next input.
 ///
 ///     x_0 = onehot(seed)
-///     h_t = tanh(W_xh x_t + W_hh h_{t−1} + b_h)      y_t = W_hy h_t + b_y
+///     h_t = act(W_xh x_t + W_hh h_{t−1} + b_h)       y_t = W_hy h_t + b_y
 ///     p_t = softmax(y_t / τ)      i_t = inverse CDF of p_t at u_t      x_{t+1} = onehot(i_t)
 ///
 /// - Parameters:
-///   - weights: the cell with its output layer [V, H]; its input size must be V.
+///   - cell: the RNN cell (`RecurrentCell.elman`); its input size must be V.
+///   - why: the output layer W_hy, [V, H]. - by: b_y, [V] (zeros if nil).
 ///   - h0: the initial state, [H].
 ///   - seedIndex: the first input character.
 ///   - count: N ≥ 0.
@@ -60,9 +61,10 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 /// - Note: the article draws with `np.random.choice`; here the draw is the inverse CDF of a
 ///   reproducible uniform, so the same seed gives the same text on every machine.
 @inlinable
-public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
-                                              temperature: T = 1, stream: inout SeededStream) -> CharSample<T> {
-    sampleCharacters(weights: weights, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p in
+public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+                                              seedIndex: Int, count: Int, temperature: T = 1,
+                                              stream: inout SeededStream) -> CharSample<T> {
+    sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p in
         let u = T(stream.nextUniform())
         return (inverseCDF(p, u), u)
     }
@@ -71,24 +73,22 @@ public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tens
 /// Samples n characters as `sampleCharacters(..., stream:)` does, choosing each index with `choose`,
 /// which is given p_t and returns the index and the uniform number that picked it.
 @inlinable
-public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
-                                              temperature: T = 1, choose: ([T]) -> (index: Int, u: T)) -> CharSample<T> {
-    guard let why = weights.why else { preconditionFailure("sampleCharacters: the cell needs an output layer") }
-    let v = why.shape[0], hs = weights.hiddenSize
-    precondition(weights.inputSize == v && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0,
-                 "sampleCharacters: bad arguments")
-    var cell = weights
-    cell.why = nil
-    cell.by = nil
+public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+                                              seedIndex: Int, count: Int, temperature: T = 1,
+                                              choose: ([T]) -> (index: Int, u: T)) -> CharSample<T> {
+    let v = why.shape[0], hs = cell.stateSize
+    precondition(cell.conventions.kind == .rnn && cell.inputSize == v && why.shape == [v, hs] && (by?.shape ?? [v]) == [v]
+                 && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0, "sampleCharacters: bad arguments")
+    let bias = by?.scalars ?? [T](repeating: 0, count: v)
     var h = h0.reshaped([1, hs])
     var ix = seedIndex
     var indices: [Int] = [], probs: [T] = [], dists: [T] = [], us: [T] = [], hs_: [T] = []
     for _ in 0..<count {
         var x = [T](repeating: 0, count: v)
         x[ix] = 1
-        h = elmanStep(x: Tensor(shape: [1, v], scalars: x), hPrev: h, weights: cell).h
+        h = cell.forward(x: Tensor(shape: [1, v], scalars: x), hPrev: h).h
         var logits = matvec(why, h.reshaped([hs])).scalars
-        for j in 0..<v { logits[j] = (logits[j] + weights.by!.scalars[j]) / temperature }
+        for j in 0..<v { logits[j] = (logits[j] + bias[j]) / temperature }
         let p = softmax(logits)
         let (chosen, u) = choose(p)
         ix = chosen
@@ -103,15 +103,16 @@ public func sampleCharacters<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tens
 }
 
 /// Samples n characters as the article's `CharRNN.sample` does after `np.random.seed(seed)`: each
-/// index is `np.random.choice(range(V), p=p.ravel())`, that is one legacy `random_sample()` u_t
-/// searched (side='right') in the cumulative sums of p_t divided by their last one.
+/// index is `np.random.choice(range(V), p=p.ravel())` (NumPy's legacy cdf, normalised, and
+/// `searchsorted(cdf, random_sample(), side="right")`; `NumPyRandom.swift`).
 ///
-/// - Throws: `NumPyRandomError` where NumPy's `choice` would refuse p (not summing to 1 within √ε).
-public func sampleCharactersNumPyLegacy<T: KernelScalar>(weights: ElmanWeights<T>, h0: Tensor<T>, seedIndex: Int, count: Int,
-                                                         temperature: T = 1, seed: UInt32) throws -> CharSample<T> {
+/// - Throws: `NumPyRandomError` where NumPy's `choice` refuses p (negative, NaN, not summing to 1).
+@inlinable
+public func sampleCharactersNumPyLegacy<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+                                                         seedIndex: Int, count: Int, temperature: T = 1, seed: UInt32) throws -> CharSample<T> {
     var rs = NumPyRandomState(seed: seed)
     var failure: NumPyRandomError? = nil
-    let r = sampleCharacters(weights: weights, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p -> (index: Int, u: T) in
+    let r = sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p -> (index: Int, u: T) in
         do {
             let cdf = try numpyChoiceCDF(p.map { Double($0) })
             let u = rs.randomSample()

@@ -12,36 +12,10 @@ import Darwin
 #endif
 import RNNKernelsSIMD
 
-/// Whether the packed kernels can run here: on x86-64 the CPU must have AVX2 and FMA (RNNKernelsSIMD is
-/// compiled for them); read once from /proc/cpuinfo on Linux. On arm64 the kernels are plain NEON.
-/// Elsewhere (x86-64 without /proc) the plain loop is used.
+/// Whether the packed kernels (and the SIMD copy of the vector functions) can run here, asked once of
+/// RNNKernelsSIMD (`simdKernelsSupported`: AVX2 and FMA on x86-64, always on arm64).
 @usableFromInline
-let packedGemmAvailable: Bool = {
-    #if arch(arm64)
-    return true
-    #elseif arch(x86_64) && os(Linux)
-    return cpuFlags().isSuperset(of: ["avx2", "fma"])
-    #else
-    return false
-    #endif
-}()
-
-/// The words of the first `flags` line of /proc/cpuinfo (empty if it cannot be read).
-func cpuFlags() -> Set<Substring> {
-    guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
-    defer { fclose(file) }
-    var line: UnsafeMutablePointer<CChar>? = nil
-    var capacity = 0
-    defer { free(line) }
-    while getline(&line, &capacity, file) > 0 {
-        guard let line else { break }
-        let text = String(cString: line)
-        if text.hasPrefix("flags") {
-            return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }))
-        }
-    }
-    return []
-}
+let packedGemmAvailable: Bool = simdKernelsSupported()
 
 /// Online processors, read once.
 let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -51,7 +25,7 @@ let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 /// A · Bᵀ with few rows (the recurrent products of a batch) runs the dot-product kernel, which packs
 /// nothing, whenever a row is at least one vector long. Otherwise the plain loop wins below 16³
 /// multiply-adds and with fewer than 4 rows or columns (packing B costs as much as such a product).
-/// The second thread pays from a few million multiply-adds (about 100 µs on one core).
+/// The second thread pays from a few million multiply-adds.
 @usableFromInline
 func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Int {
     guard packedGemmAvailable else { return 0 }
@@ -61,18 +35,54 @@ func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Boo
     return work >= 4_000_000 ? min(2, onlineProcessors) : 1
 }
 
-/// The packed kernels on Float (`double` false) or Double arrays. Not inlinable: RNNKernelsSIMD's code
-/// never reaches callers compiled for the baseline CPU.
-@usableFromInline
-func gemmPacked(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ c: UnsafeMutableRawPointer, double: Bool,
-                m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
-    if double {
-        packedGemm(a.assumingMemoryBound(to: Double.self), b.assumingMemoryBound(to: Double.self),
-                   c.assumingMemoryBound(to: Double.self), m: m, n: n, k: k, transposeA: transposeA,
-                   transposeB: transposeB, accumulate: accumulate, threads: threads)
-    } else {
-        packedGemm(a.assumingMemoryBound(to: Float.self), b.assumingMemoryBound(to: Float.self),
-                   c.assumingMemoryBound(to: Float.self), m: m, n: n, k: k, transposeA: transposeA,
-                   transposeB: transposeB, accumulate: accumulate, threads: threads)
+// The packed kernels per scalar type: the `KernelScalar` requirements that reach RNNKernelsSIMD. Not
+// inlinable, so RNNKernelsSIMD's code never reaches callers compiled for the baseline CPU. Float and Double
+// are deliberate twins: each names its own overload of the SIMD entry points.
+
+extension Float {
+    public static func packedGemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                  m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+        RNNKernelsSIMD.packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                  accumulate: accumulate, threads: threads)
+    }
+
+    public static func packedPanelElements(k: Int, n: Int) -> Int { RNNKernelsSIMD.packedPanelElements(Float.self, k: k, n: n) }
+
+    public static func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Float>) {
+        RNNKernelsSIMD.packPanels(b, k: k, n: n, transposed: transposed, into: dst)
+    }
+
+    public static func prepackedGemm(_ a: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                                     m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
+        RNNKernelsSIMD.prepackedGemm(a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
+    }
+
+    public static func vectorApply(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
+                                   simd: Bool) {
+        if simd { simdVectorApply(f, x, y, n) } else { vectorMathApply(f, x, y, n) }
+    }
+}
+
+extension Double {
+    public static func packedGemm(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                                  m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+        RNNKernelsSIMD.packedGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                  accumulate: accumulate, threads: threads)
+    }
+
+    public static func packedPanelElements(k: Int, n: Int) -> Int { RNNKernelsSIMD.packedPanelElements(Double.self, k: k, n: n) }
+
+    public static func packPanels(_ b: UnsafePointer<Double>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
+        RNNKernelsSIMD.packPanels(b, k: k, n: n, transposed: transposed, into: dst)
+    }
+
+    public static func prepackedGemm(_ a: UnsafePointer<Double>, _ panels: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+                                     m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
+        RNNKernelsSIMD.prepackedGemm(a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
+    }
+
+    public static func vectorApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int,
+                                   simd: Bool) {
+        if simd { simdVectorApply(f, x, y, n) } else { vectorMathApply(f, x, y, n) }
     }
 }

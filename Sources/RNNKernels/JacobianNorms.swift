@@ -75,30 +75,33 @@ func matrixNorm<T: KernelScalar>(_ a: [T], rows: Int, columns: Int, _ norm: Matr
     }
 }
 
-/// Runs an Elman RNN and measures how the gradient through the hidden path scales with distance.
+/// Runs an Elman RNN (a one-gate cell, `RecurrentCell.elman`) and measures how the gradient through the
+/// hidden path scales with distance.
 ///
 ///     J_t = ∂h_t/∂h_{t−1} = diag(act'(a_t)) W_hh   (= diag(1 − h_t²) W_hh for tanh)
 ///     P_k = J_T J_{T−1} ⋯ J_{T−k+1} = ∂h_T/∂h_{T−k},   norms[k−1] = ‖P_k‖,   k = 1 … T
 ///
 /// - Parameters:
-///   - x: inputs [T, I]; h0: [H]; weights: the cell (an output layer is ignored).
+///   - x: inputs [T, I]; h0: [H]; cell: an RNN cell (no gates, no projection).
 ///   - norm: Frobenius (default) or spectral.
-/// - Note: the states use `elmanStep`, so the run is the same as `rnn.sequence`'s. T = 0 gives no
+/// - Note: the states come from `runSequence`, so the run is the same as `rnn.sequence`'s. T = 0 gives no
 ///   products.
 @inlinable
-public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, weights: ElmanWeights<T>,
+public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cell: RecurrentCell<T>,
                                                 norm: MatrixNorm = .frobenius) -> JacobianNorms<T> {
-    let steps = x.shape[0], hs = weights.hiddenSize
-    let run = elmanUnroll(x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]), weights: weights, reversed: false)
+    precondition(cell.conventions.kind == .rnn, "elmanJacobianNorms: a \(cell.conventions.kind) cell")
+    let steps = x.shape[0], hs = cell.hiddenSize
+    let run = runSequence(cell, x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]))
+    let a = cell.preactivations(of: run), act = cell.conventions.candidateActivation, whh = cell.parameters.r
     var product = [T](repeating: 0, count: hs * hs)
     for i in 0..<hs { product[i * hs + i] = 1 }
     var products = [T](), norms = [T]()
     for k in stride(from: 1, through: steps, by: 1) {
         // P_k = P_{k−1} · J_{T−k+1}, with J_t = diag(act'(a_t)) W_hh (t counted 0-based here).
         let t = steps - k
-        var j = weights.whh.scalars
+        var j = whh.scalars
         for r in 0..<hs {
-            let d = weights.activation.derivative(fromOutput: run.h.scalars[t * hs + r])
+            let d = act.derivative(a.scalars[t * hs + r], output: run.outputs.scalars[t * hs + r])
             for c in 0..<hs { j[r * hs + c] *= d }
         }
         var next = [T](repeating: 0, count: hs * hs)
@@ -107,7 +110,7 @@ public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, wei
         products.append(contentsOf: product)
         norms.append(matrixNorm(product, rows: hs, columns: hs, norm))
     }
-    return JacobianNorms(h: run.h.reshaped([steps, hs]), products: Tensor(shape: [steps, hs, hs], scalars: products),
+    return JacobianNorms(h: run.outputs.reshaped([steps, hs]), products: Tensor(shape: [steps, hs, hs], scalars: products),
                          norms: Tensor(norms))
 }
 

@@ -63,10 +63,9 @@ func gemm<T: KernelScalar>(
                 case .simple: threads = 0
                 case .packed(let t): threads = packedGemmAvailable ? t : 0
                 }
-                if threads > 0 && (T.self == Float.self || T.self == Double.self) {
-                    gemmPacked(UnsafeRawPointer(a0), UnsafeRawPointer(b0), UnsafeMutableRawPointer(c0),
-                               double: T.self == Double.self, m: m, n: n, k: k, transposeA: transposeA,
-                               transposeB: transposeB, accumulate: accumulate, threads: threads)
+                if threads > 0 {
+                    T.packedGemm(a0, b0, c0, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                                 accumulate: accumulate, threads: threads)
                     return
                 }
                 gemmSimple(a0, b0, c0, m: m, n: n, k: k,

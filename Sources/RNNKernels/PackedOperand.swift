@@ -15,8 +15,7 @@ import RNNKernelsSIMD
 /// - `k`, `n`: the logical shape of B, [K, N], whichever layout it was packed from.
 ///
 /// Made by `packOperand(_:k:n:transposed:)`, used by `gemm(_:_:into:m:transposeA:accumulate:)`. Packing
-/// copies B once into fresh memory (measured for Float [1024, 256]: 0.7–1 ms, the time of about four
-/// products with 32 rows of A); every product then reads the panels contiguously, with neither the
+/// copies B once into fresh memory (about the time of four products with 32 rows of A); every product then reads the panels contiguously, with neither the
 /// packing `gemm` would repeat nor the strided [N, K] reads of its dot-product kernel. Where the CPU lacks the packed kernels (x86-64 without AVX2/FMA) the operand
 /// holds B as given instead, and products are the plain loop. Small operands keep B as given as well, so
 /// that products too small for the packed kernel run the same plain loop as `gemm`.
@@ -81,15 +80,12 @@ public func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: B
 @inlinable
 func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: Bool, panels: Bool) -> PackedOperand<T> {
     precondition(k >= 0 && n >= 0 && b.count == k * n, "packOperand: \(b.count) elements for [\(k), \(n)]")
-    let simd = T.self == Float.self || T.self == Double.self
-    guard panels && simd && packedGemmAvailable && k > 0 && n > 0 else {
+    guard panels && packedGemmAvailable && k > 0 && n > 0 else {
         return PackedOperand(k: k, n: n, panels: nil, plain: b, transposed: transposed)
     }
-    let double = T.self == Double.self
-    let buffer = PanelBuffer<T>(count: packedPanelElements(double: double, k: k, n: n))
+    let buffer = PanelBuffer<T>(count: T.packedPanelElements(k: k, n: n))
     b.withUnsafeBufferPointer { pb in
-        packPanelsRaw(UnsafeRawPointer(pb.baseAddress!), double: double, k: k, n: n, transposed: transposed,
-                      into: UnsafeMutableRawPointer(buffer.base))
+        T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: buffer.base)
     }
     return PackedOperand(k: k, n: n, panels: buffer, plain: k * n <= packedOperandPlainLimit ? b : [],
                          transposed: transposed)
@@ -149,46 +145,18 @@ func gemm<T: KernelScalar>(
     }
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            prepackedRaw(UnsafeRawPointer(pa.baseAddress!), UnsafeRawPointer(panels.base),
-                         UnsafeMutableRawPointer(pc.baseAddress!), double: T.self == Double.self,
-                         m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
+            T.prepackedGemm(pa.baseAddress!, panels.base, pc.baseAddress!,
+                            m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
         }
     }
 }
 
-/// Threads for a product with packed panels: two from 4·10⁶ multiply-adds. Measured (best single call of
-/// 128, Float, m = 32, 2 cores): 1·10⁶ equal, 2·10⁶ 34 vs 50 µs but twice slower in the median on a loaded
-/// machine, 4·10⁶ 60 vs 100 µs, 8.4·10⁶ (the LSTM's h · Rᵀ at H = 256) 115 vs 193 µs.
+/// Threads for a product with packed panels: two from 4·10⁶ multiply-adds (the LSTM's h · Rᵀ at H = 256
+/// is 8.4·10⁶), where the second thread's share outweighs the hand-off even on a loaded machine; below,
+/// one.
 @usableFromInline
 func prepackedThreads(m: Int, n: Int, k: Int) -> Int {
     m * n * k >= 4_000_000 ? min(2, onlineProcessors) : 1
-}
-
-/// `packPanels` on Float (`double` false) or Double arrays. Not inlinable (see `gemmPacked`).
-@usableFromInline
-func packPanelsRaw(_ b: UnsafeRawPointer, double: Bool, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutableRawPointer) {
-    if double {
-        packPanels(b.assumingMemoryBound(to: Double.self), k: k, n: n, transposed: transposed,
-                   into: dst.assumingMemoryBound(to: Double.self))
-    } else {
-        packPanels(b.assumingMemoryBound(to: Float.self), k: k, n: n, transposed: transposed,
-                   into: dst.assumingMemoryBound(to: Float.self))
-    }
-}
-
-/// `prepackedGemm` on Float (`double` false) or Double arrays. Not inlinable (see `gemmPacked`).
-@usableFromInline
-func prepackedRaw(_ a: UnsafeRawPointer, _ panels: UnsafeRawPointer, _ c: UnsafeMutableRawPointer, double: Bool,
-                  m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
-    if double {
-        prepackedGemm(a.assumingMemoryBound(to: Double.self), panels.assumingMemoryBound(to: Double.self),
-                      c.assumingMemoryBound(to: Double.self), m: m, n: n, k: k, transposeA: transposeA,
-                      accumulate: accumulate, threads: threads)
-    } else {
-        prepackedGemm(a.assumingMemoryBound(to: Float.self), panels.assumingMemoryBound(to: Float.self),
-                      c.assumingMemoryBound(to: Float.self), m: m, n: n, k: k, transposeA: transposeA,
-                      accumulate: accumulate, threads: threads)
-    }
 }
 
 /// C (+)= A · B for `m` rows given by pointers, on the calling thread: a block of rows of a larger
@@ -200,6 +168,5 @@ func gemmRows<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: PackedOperand<T>, int
                                accumulate: Bool) {
     guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
     if m == 0 || b.n == 0 || b.k == 0 { return }
-    prepackedRaw(UnsafeRawPointer(a), UnsafeRawPointer(panels.base), UnsafeMutableRawPointer(c), double: T.self == Double.self,
-                 m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
+    T.prepackedGemm(a, panels.base, c, m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
 }

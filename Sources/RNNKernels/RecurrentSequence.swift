@@ -66,16 +66,23 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 ///     instead of at its time index.
 ///   - keepCaches: keep every step's cache for a backward pass; false for a forward pass alone,
 ///     which then holds one step's intermediates at a time (`caches` is empty).
+///   - probeH, probeC: values added to the states after every step (`RecurrentCell.probed`), [T, B, P]
+///     and [T, B, H] (LSTM), indexed by time; nil adds nothing. Probes need the caches.
 /// - Note: the input part of every gate is computed for all steps at once, one matrix product.
 @inlinable
 public func runSequence<T: KernelScalar>(
     _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
     mask: Tensor<Bool>? = nil, direction: SequenceDirection = .forward,
-    maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false, keepCaches: Bool = true
+    maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false, keepCaches: Bool = true,
+    probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil
 ) -> SequenceRun<T> {
     precondition(x.rank == 3, "runSequence: x must be [T, B, I], found \(x.shape)")
     let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
     let isLSTM = cell.conventions.kind == .lstm
+    let probed = probeH != nil || probeC != nil
+    precondition(!probed || keepCaches, "runSequence: probes need the step caches (keepCaches: true)")
+    if let probeH { precondition(probeH.shape == [steps, bsz, s], "runSequence: probeH \(probeH.shape)") }
+    if let probeC { precondition(cell.acceptsCellStateProbe && probeC.shape == [steps, bsz, h], "runSequence: probeC \(probeC.shape)") }
     if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
     var hState = (h0 ?? Tensor(zeros: [bsz, s])).scalars
     var cState: [T]? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])).scalars : nil
@@ -111,11 +118,12 @@ public func runSequence<T: KernelScalar>(
             }
             cNew = isLSTM ? buffers.c : nil
         } else {
-            let cache = cell.forward(x: x.slice(t), projected: Array(projected[stepRange]),
+            var cache = cell.forward(x: x.slice(t), projected: Array(projected[stepRange]),
                                      hPrev: Tensor(shape: [bsz, s], scalars: hState),
                                      cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
+            if probed { cache = cell.probed(cache, h: probeH?.slice(t), c: probeC?.slice(t)) }
             hNew = cache.h.scalars
-            cNew = cache.c?.scalars
+            cNew = cache.cellState?.scalars
             if keepCaches { caches.append(cache) }
         }
         var y = hNew
@@ -137,6 +145,64 @@ public func runSequence<T: KernelScalar>(
     return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
                        cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
                        caches: caches, steps: order)
+}
+
+extension RecurrentCell {
+    /// Whether a probe on the cell state can be added after a step: an LSTM without peepholes or
+    /// projection (o and h are then exactly o ⊙ act(c), recomputed from the probed c).
+    @inlinable
+    public var acceptsCellStateProbe: Bool {
+        let p = parameters
+        return conventions.kind == .lstm && p.projection == nil && p.peepholeI == nil && p.peepholeF == nil && p.peepholeO == nil
+    }
+
+    /// A step's cache with probes added to its states, so that the gradient reaching every state is the
+    /// gradient with respect to an input, which central differences can check:
+    ///
+    ///     c' = c + probeC,   h' = o ⊙ act(c') + probeH     (LSTM)
+    ///     h' = h + probeH                                 (RNN, GRU)
+    ///
+    /// The returned cache holds c' and h', which the next step and the head read. With zero probes the
+    /// values are the step's own (up to rounding); a backward pass over probed steps then reports
+    /// dh[t] = dL/dprobeH_t and dc[t] = dL/dprobeC_t (`cellSequenceBackward`).
+    ///
+    /// - Parameters: - h: [B, P], nil for none. - c: [B, H], nil for none; only where `acceptsCellStateProbe`.
+    @inlinable
+    public func probed(_ step: CellStepCache<T>, h probeH: Tensor<T>?, c probeC: Tensor<T>?) -> CellStepCache<T> {
+        precondition(probeC == nil || acceptsCellStateProbe, "probed: a c probe needs an LSTM without peepholes or projection")
+        var cache = step
+        if let probeC, case .lstm(let cPrev, let cStep, _) = cache.state {
+            precondition(probeC.shape == cStep.shape, "probed: a c probe \(probeC.shape) for c \(cStep.shape)")
+            let o = cache.gate(.o, of: conventions).scalars
+            var c = cStep.scalars, hNew = c
+            for k in 0..<c.count { c[k] += probeC.scalars[k] }
+            // h = o ⊙ act(c), with the buffer form of act the cell itself uses.
+            c.withUnsafeBufferPointer { cb in hNew.withUnsafeMutableBufferPointer { conventions.outputActivation.apply(cb, into: $0) } }
+            for k in 0..<hNew.count { hNew[k] *= o[k] }
+            cache.state = .lstm(cPrev: cPrev, c: Tensor(shape: cStep.shape, scalars: c), unprojected: nil)
+            cache.h = Tensor(shape: cache.h.shape, scalars: hNew)
+        }
+        if let probeH {
+            precondition(probeH.shape == cache.h.shape, "probed: an h probe \(probeH.shape) for h \(cache.h.shape)")
+            for k in 0..<probeH.count { cache.h.scalars[k] += probeH.scalars[k] }
+        }
+        return cache
+    }
+
+    /// The gate pre-activations of every step of a run of this cell, in time order, [T, B, G*H] (from
+    /// the run's caches).
+    ///
+    /// - Precondition: the run kept its caches (`keepCaches`), one per step.
+    @inlinable
+    public func preactivations(of run: SequenceRun<T>) -> Tensor<T> {
+        let steps = run.outputs.shape[0], bsz = run.outputs.shape[1], gh = conventions.kind.gateCount * hiddenSize
+        precondition(run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
+        var out = [T](repeating: 0, count: steps * bsz * gh)
+        for (cache, t) in zip(run.caches, run.steps) {
+            out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: cache.preactivations.scalars)
+        }
+        return Tensor(shape: [steps, bsz, gh], scalars: out)
+    }
 }
 
 /// Several directions of one layer, or several stacked layers of them.

@@ -45,6 +45,7 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
 ///   - dOutputs: dL/d(outputs), [T, B, P], laid out like `run.outputs`; zeros if nil.
 ///   - dhLast: dL/d(hLast), [B, P]. - dcLast: dL/d(cLast), [B, H] (LSTM). Zeros if nil.
 /// - Returns: the weight gradients, dL/dx, dL/dh0 (and dL/dc0).
+/// - Precondition: the run kept its step caches (`runSequence(..., keepCaches: true)`, the default).
 /// - Note: the step math is the cell core's `backward`; this only routes gradients through time.
 @inlinable
 public func runSequenceBackward<T: KernelScalar>(
@@ -52,7 +53,9 @@ public func runSequenceBackward<T: KernelScalar>(
     maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false,
     dOutputs: Tensor<T>? = nil, dhLast: Tensor<T>? = nil, dcLast: Tensor<T>? = nil
 ) -> SequenceRunGradients<T> {
-    let steps = run.caches.count, bsz = run.hLast.shape[0]
+    let steps = run.outputs.shape[0], bsz = run.hLast.shape[0]
+    precondition(run.caches.count == steps && run.steps.count == steps,
+                 "runSequenceBackward: the run kept \(run.caches.count) step caches for \(steps) steps (keepCaches: false?)")
     let s = cell.stateSize, h = cell.hiddenSize, inp = cell.inputSize
     let isLSTM = cell.conventions.kind == .lstm
     if let dOutputs { precondition(dOutputs.shape == run.outputs.shape, "runSequenceBackward: dOutputs \(dOutputs.shape) for outputs \(run.outputs.shape)") }

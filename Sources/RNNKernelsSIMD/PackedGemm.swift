@@ -206,12 +206,12 @@ func gemmBlocked<S: PackedScalar>(_ a: View<S>, _ b: View<S>, _ c: Output<S>, m:
     }
 }
 
-/// Up to this many rows of A, A · B reads B in place instead of packing it (measured: about 10% faster
-/// at 16 and 32 rows, slower from 64).
+/// Up to this many rows of A, A · B reads B in place instead of packing it (faster at 16 and 32 rows,
+/// slower from 64).
 let directMaxRows = 40
 
-/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel, which packs nothing (measured on
-/// [m, 384] · [1024, 384]ᵀ: 2× faster than packing at m = 16, 1.1× at 64, 0.85× at 128).
+/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel, which packs nothing: for few rows,
+/// packing B would cost more than it saves (on [m, 384] · [1024, 384]ᵀ the crossover is near 96 rows).
 public let dotProductMaxRows = 96
 
 /// Rows of A and of B (the [N, K] argument) in one tile of the dot-product kernel: 2 × 4 accumulators

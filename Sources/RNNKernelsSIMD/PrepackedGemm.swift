@@ -178,18 +178,19 @@ func prepackedDriver<S: PackedScalar>(_ a: UnsafePointer<S>, _ panels: UnsafePoi
     }
 }
 
-/// Elements of the panels `packPanels` writes for a [k, n] Float (`double` false) or Double operand.
-public func packedPanelElements(double: Bool, k: Int, n: Int) -> Int {
-    double ? panelElements(Double.self, k: k, n: n) : panelElements(Float.self, k: k, n: n)
-}
+/// Elements of the panels `packPanels` writes for a [k, n] Float operand.
+public func packedPanelElements(_: Float.Type, k: Int, n: Int) -> Int { panelElements(Float.self, k: k, n: n) }
 
-/// Packs B ([k, n], or [n, k] when `transposed`) into `packedPanelElements(double: false, ...)` Floats
+/// Elements of the panels `packPanels` writes for a [k, n] Double operand.
+public func packedPanelElements(_: Double.Type, k: Int, n: Int) -> Int { panelElements(Double.self, k: k, n: n) }
+
+/// Packs B ([k, n], or [n, k] when `transposed`) into `packedPanelElements(Float.self, ...)` Floats
 /// at `dst`. On x86-64, call only when the CPU has AVX2 and FMA.
 public func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Float>) {
     fillPanels(b, k: k, n: n, transposed: transposed, into: dst)
 }
 
-/// Packs B ([k, n], or [n, k] when `transposed`) into `packedPanelElements(double: true, ...)` Doubles
+/// Packs B ([k, n], or [n, k] when `transposed`) into `packedPanelElements(Double.self, ...)` Doubles
 /// at `dst`. On x86-64, call only when the CPU has AVX2 and FMA.
 public func packPanels(_ b: UnsafePointer<Double>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
     fillPanels(b, k: k, n: n, transposed: transposed, into: dst)

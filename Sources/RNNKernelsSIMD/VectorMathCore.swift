@@ -2,7 +2,9 @@
 // (for AVX2 on x86-64) and, through a symbolic link, in RNNKernels (for the baseline target). Every
 // declaration is internal, so each module has its own copy under its own name, and the linker can never
 // hand baseline code the AVX2 copy (weak symbols of the same name, such as generic specializations, are
-// merged by the linker; keep this file free of non-inlined generic code). The arithmetic is the same
+// merged by the linker; keep this file free of non-inlined generic code, which is also why the Float and
+// Double extensions below are deliberate twins: the same method with each type's lanes, constants and
+// polynomial degree). The arithmetic is the same
 // IEEE operations in the same order on both targets, with no fused multiply-add (Swift does not contract
 // `a * b + c`), so both copies give bit-identical results; the tests compare them on every run.
 //
@@ -215,21 +217,21 @@ extension Double {
     }
 }
 
-/// y = f(x) elementwise over n Floats, 8 lanes at a time; f: 0 e^x, 1 sigmoid, 2 tanh.
-func vectorMathApply(_ f: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+/// y = f(x) elementwise over n Floats, 8 lanes at a time.
+func vectorMathApply(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     switch f {
-    case 0: vectorMathLoop(x, y, n) { Float.vexp($0) }
-    case 1: vectorMathLoop(x, y, n) { Float.vsigmoid($0) }
-    default: vectorMathLoop(x, y, n) { Float.vtanh($0) }
+    case .exp: vectorMathLoop(x, y, n) { Float.vexp($0) }
+    case .sigmoid: vectorMathLoop(x, y, n) { Float.vsigmoid($0) }
+    case .tanh: vectorMathLoop(x, y, n) { Float.vtanh($0) }
     }
 }
 
-/// y = f(x) elementwise over n Doubles, 4 lanes at a time; f: 0 e^x, 1 sigmoid, 2 tanh.
-func vectorMathApply(_ f: Int, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+/// y = f(x) elementwise over n Doubles, 4 lanes at a time.
+func vectorMathApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
     switch f {
-    case 0: vectorMathLoop(x, y, n) { Double.vexp($0) }
-    case 1: vectorMathLoop(x, y, n) { Double.vsigmoid($0) }
-    default: vectorMathLoop(x, y, n) { Double.vtanh($0) }
+    case .exp: vectorMathLoop(x, y, n) { Double.vexp($0) }
+    case .sigmoid: vectorMathLoop(x, y, n) { Double.vsigmoid($0) }
+    case .tanh: vectorMathLoop(x, y, n) { Double.vtanh($0) }
     }
 }
 

@@ -4,12 +4,17 @@
 //
 // Shape legend: elementwise; x and y are buffers of n elements.
 
-/// y = f(x) elementwise over n Floats (f: 0 e^x, 1 sigmoid, 2 tanh). x and y may be the same buffer.
-public func simdVectorApply(_ f: Int, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+/// The elementwise function a buffer call evaluates.
+public enum VectorFunction: Sendable, CaseIterable {
+    case exp, sigmoid, tanh
+}
+
+/// y = f(x) elementwise over n Floats. x and y may be the same buffer.
+public func simdVectorApply(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     vectorMathApply(f, x, y, n)
 }
 
-/// y = f(x) elementwise over n Doubles (f: 0 e^x, 1 sigmoid, 2 tanh). x and y may be the same buffer.
-public func simdVectorApply(_ f: Int, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
+/// y = f(x) elementwise over n Doubles. x and y may be the same buffer.
+public func simdVectorApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ n: Int) {
     vectorMathApply(f, x, y, n)
 }

@@ -73,23 +73,16 @@ func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bo
     let t0 = now()
     let packed = packOperand(b, k: k, n: n, transposed: transposed)
     let packTime = now() - t0
-    let panels = (0..<packedPanelElements(double: T.self == Double.self, k: k, n: n)).map { _ in T(0) }
+    let panels = (0..<T.packedPanelElements(k: k, n: n)).map { _ in T(0) }
     var pinned = panels
     b.withUnsafeBufferPointer { pb in pinned.withUnsafeMutableBufferPointer { pp in
-        if let pb = pb.baseAddress as? UnsafePointer<Float>, let pp = pp.baseAddress as? UnsafeMutablePointer<Float> {
-            packPanels(pb, k: k, n: n, transposed: transposed, into: pp)
-        } else if let pb = pb.baseAddress as? UnsafePointer<Double>, let pp = pp.baseAddress as? UnsafeMutablePointer<Double> {
-            packPanels(pb, k: k, n: n, transposed: transposed, into: pp)
-        } } }
+        T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: pp.baseAddress!)
+    } }
     func kernel(_ threads: Int) {
         a.withUnsafeBufferPointer { pa in pinned.withUnsafeBufferPointer { pp in c.withUnsafeMutableBufferPointer { pc in
-            if let pa = pa.baseAddress as? UnsafePointer<Float>, let pp = pp.baseAddress as? UnsafePointer<Float>,
-               let pc = pc.baseAddress as? UnsafeMutablePointer<Float> {
-                prepackedGemm(pa, pp, pc, m: m, n: n, k: k, transposeA: false, accumulate: false, threads: threads)
-            } else if let pa = pa.baseAddress as? UnsafePointer<Double>, let pp = pp.baseAddress as? UnsafePointer<Double>,
-                      let pc = pc.baseAddress as? UnsafeMutablePointer<Double> {
-                prepackedGemm(pa, pp, pc, m: m, n: n, k: k, transposeA: false, accumulate: false, threads: threads)
-            } } } }
+            T.prepackedGemm(pa.baseAddress!, pp.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, transposeA: false,
+                            accumulate: false, threads: threads)
+        } } }
     }
     let variants: [(String, () -> Void)] = [
         ("gemm", { gemm(a, b, into: &c, m: m, n: n, k: k, transposeB: transposed) }),

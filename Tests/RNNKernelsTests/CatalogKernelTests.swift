@@ -1,7 +1,8 @@
 import XCTest
 import RNNKernels
 
-/// Hand-derived checks of the issue-3 catalog kernels. Each generic helper runs in Float and in
+/// Hand-derived checks of the catalog kernels (sequences, counts and shapes, diagnostics, seeded draws
+/// and sampling). Each generic helper runs in Float and in
 /// Double; values are compared with Double references at a tolerance fitting the precision.
 final class CatalogKernelTests: XCTestCase {
     func tol<T: KernelScalar>(_: T.Type) -> Double { T.self == Float.self ? 2e-6 : 1e-12 }
@@ -21,40 +22,41 @@ final class CatalogKernelTests: XCTestCase {
 
     func sequenceScalar<T: KernelScalar>(_: T.Type) {
         // Seed 004 Q1: h_t = tanh(0.8 h_{t-1} + x_t) from 0.
-        let w = ElmanWeights<T>(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
+        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
         let x = Tensor<T>(shape: [4, 1, 1], scalars: [1, 0.5, -0.25, 0])
-        let r = elmanSequence(x: x, h0: Tensor(zeros: [1, 1]), weights: w)
+        let r = runSequence(cell, x: x, h0: Tensor(zeros: [1, 1]))
         var h = 0.0, want: [Double] = []
         for xt in [1, 0.5, -0.25, 0] { h = Foundation.tanh(0.8 * h + xt); want.append(h) }
-        assertClose(r.h.scalars, want, "h")
+        assertClose(r.outputs.scalars, want, "h")
         assertClose(r.hLast.scalars, [want[3]], "h_last")
-        XCTAssertEqual(r.h.shape, [4, 1, 1])
+        XCTAssertEqual(r.outputs.shape, [4, 1, 1])
         // Reverse: the same recurrence on the reversed inputs, reported at the original positions.
-        let rev = elmanSequence(x: x, h0: Tensor(zeros: [1, 1]), weights: w, direction: .reverse)
+        let rev = runSequence(cell, x: x, h0: Tensor(zeros: [1, 1]), direction: .reverse)
         h = 0; var wantRev = [Double](repeating: 0, count: 4)
         for (t, xt) in [1, 0.5, -0.25, 0].enumerated().reversed() { h = Foundation.tanh(0.8 * h + xt); wantRev[t] = h }
-        assertClose(rev.h.scalars, wantRev, "reverse h")
+        assertClose(rev.outputs.scalars, wantRev, "reverse h")
         assertClose(rev.hLast.scalars, [wantRev[0]], "reverse h_last")
         // Bidirectional: [fwd; rev] per position.
-        let bi = elmanSequence(x: x, h0: Tensor(zeros: [1, 1]), weights: w, direction: .bidirectional)
-        XCTAssertEqual(bi.h.shape, [4, 1, 2])
-        assertClose(bi.h.scalars, (0..<4).flatMap { [want[$0], wantRev[$0]] }, "bi h")
-        assertClose(bi.hLast.scalars, [want[3], wantRev[0]], "bi h_last")
+        let bi = runStack([[cell, cell]], directions: [.forward, .reverse], x: x)
+        XCTAssertEqual(bi.output.shape, [4, 1, 2])
+        assertClose(bi.output.scalars, (0..<4).flatMap { [want[$0], wantRev[$0]] }, "bi h")
+        assertClose(concatenatedLastAxis(bi.runs[0].map(\.hLast)).scalars, [want[3], wantRev[0]], "bi h_last")
         // T = 0: nothing happens, h_last = h0.
-        let empty = elmanSequence(x: Tensor<T>(shape: [0, 1, 1], scalars: []), h0: Tensor(shape: [1, 1], scalars: [0.5]), weights: w)
-        XCTAssertEqual(empty.h.shape, [0, 1, 1])
+        let empty = runSequence(cell, x: Tensor<T>(shape: [0, 1, 1], scalars: []), h0: Tensor(shape: [1, 1], scalars: [0.5]))
+        XCTAssertEqual(empty.outputs.shape, [0, 1, 1])
         assertClose(empty.hLast.scalars, [0.5], "empty h_last")
     }
 
     func sequenceSoftmax<T: KernelScalar>(_: T.Type) {
         // Seed 004 Q2: three steps with x = 0; y_1 = [tanh 1, -tanh 1].
-        let w = ElmanWeights<T>(wxh: Tensor(shape: [2, 2], scalars: [1, 1, -1, 1]), whh: Tensor(shape: [2, 2], scalars: [1, 1, 0, 1]),
-                                bh: Tensor([1, 0]), why: Tensor(shape: [2, 2], scalars: [1, -1, -1, 1]))
-        let r = elmanSequence(x: Tensor(zeros: [3, 1, 2]), h0: Tensor(zeros: [1, 2]), weights: w)
+        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [2, 2], scalars: [1, 1, -1, 1]), whh: Tensor(shape: [2, 2], scalars: [1, 1, 0, 1]),
+                                          bh: Tensor([1, 0]))
+        let r = runSequence(cell, x: Tensor(zeros: [3, 1, 2]), h0: Tensor(zeros: [1, 2]))
+        let (y, p) = affineSoftmax(r.outputs, weight: Tensor(shape: [2, 2], scalars: [1, -1, -1, 1]), bias: nil)
         let t1 = Foundation.tanh(1.0)
-        assertClose(Array(r.y!.scalars[0..<2]), [t1, -t1], "y_1")
-        assertClose(Array(r.probabilities!.scalars[0..<2]), [1 / (1 + Foundation.exp(-2 * t1)), 1 / (1 + Foundation.exp(2 * t1))], "p_1")
-        assertClose(r.probabilities!.scalars, [0.8210075, 0.1789925, 0.86822576, 0.13177424, 0.87208178, 0.12791822], "p", abs: T.self == Float.self ? 1e-6 : 5e-9)
+        assertClose(Array(y.scalars[0..<2]), [t1, -t1], "y_1")
+        assertClose(Array(p.scalars[0..<2]), [1 / (1 + Foundation.exp(-2 * t1)), 1 / (1 + Foundation.exp(2 * t1))], "p_1")
+        assertClose(p.scalars, [0.8210075, 0.1789925, 0.86822576, 0.13177424, 0.87208178, 0.12791822], "p", abs: T.self == Float.self ? 1e-6 : 5e-9)
     }
 
     func testSequence() {
@@ -191,18 +193,18 @@ final class CatalogKernelTests: XCTestCase {
 
     func jacobians<T: KernelScalar>(_: T.Type) {
         // Scalar RNN h_t = tanh(w h + x): ∂h_T/∂h_{T−k} = Π (1 − h²) w.
-        let w = ElmanWeights<T>(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
+        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
         let xs: [Double] = [1, 0.5, -0.25]
-        let r = elmanJacobianNorms(x: Tensor(shape: [3, 1], scalars: xs.map { T($0) }), h0: Tensor([0]), weights: w)
+        let r = elmanJacobianNorms(x: Tensor(shape: [3, 1], scalars: xs.map { T($0) }), h0: Tensor([0]), cell: cell)
         var h = 0.0, hs: [Double] = []
         for x in xs { h = Foundation.tanh(0.8 * h + x); hs.append(h) }
         var prod = 1.0, want: [Double] = []
         for t in stride(from: 2, through: 0, by: -1) { prod *= (1 - hs[t] * hs[t]) * 0.8; want.append(Swift.abs(prod)) }
         assertClose(r.norms.scalars, want, "scalar norms")
         // Spectral norm of diag(3, 4) W with W = I is 4; Frobenius 5.
-        let d = ElmanWeights<T>(wxh: Tensor(shape: [2, 1], scalars: [0, 0]), whh: Tensor(shape: [2, 2], scalars: [0.6, 0.8, -0.8, 0.6]),
-                                activation: .identity)
-        let rot = elmanJacobianNorms(x: Tensor(zeros: [2, 1]), h0: Tensor([1, 0]), weights: d, norm: .spectral)
+        let d = RecurrentCell<T>.elman(wxh: Tensor(shape: [2, 1], scalars: [0, 0]), whh: Tensor(shape: [2, 2], scalars: [0.6, 0.8, -0.8, 0.6]),
+                                       activation: .identity)
+        let rot = elmanJacobianNorms(x: Tensor(zeros: [2, 1]), h0: Tensor([1, 0]), cell: d, norm: .spectral)
         assertClose(rot.norms.scalars, [1, 1], "rotation spectral")
         assertClose([spectralNorm([T(3), 0, 0, 4], rows: 2, columns: 2)], [4], "spectral")
         assertClose([spectralNorm([T(1), 2, 3, 4], rows: 2, columns: 2)], [5.464985704219043], "spectral general")
@@ -237,9 +239,9 @@ final class CatalogKernelTests: XCTestCase {
         XCTAssertEqual(inverseCDF([T(0.2), 0.3, 0.5], T(0.99)), 2)
         XCTAssertEqual(inverseCDF([T(0.5), 0.5, 0], T(1)), 1)
         // Zero weights: uniform distribution over V = 4, so index = ⌊4u⌋.
-        let w = ElmanWeights<T>(wxh: Tensor(zeros: [2, 4]), whh: Tensor(zeros: [2, 2]), why: Tensor(zeros: [4, 2]))
+        let cell = RecurrentCell<T>.elman(wxh: Tensor(zeros: [2, 4]), whh: Tensor(zeros: [2, 2]))
         var stream = SeededStream(seed: 3), copy = SeededStream(seed: 3)
-        let r = sampleCharacters(weights: w, h0: Tensor(zeros: [2]), seedIndex: 0, count: 5, stream: &stream)
+        let r = sampleCharacters(cell: cell, why: Tensor(zeros: [4, 2]), h0: Tensor(zeros: [2]), seedIndex: 0, count: 5, stream: &stream)
         XCTAssertEqual(r.indices, (0..<5).map { _ in Int(4 * copy.nextUniform()) })
         assertClose(r.probabilities.scalars, [0.25, 0.25, 0.25, 0.25, 0.25], "uniform p")
     }

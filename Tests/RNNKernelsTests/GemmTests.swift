@@ -1,5 +1,6 @@
 import XCTest
 @testable import RNNKernels
+import RNNKernelsSIMD
 
 /// `gemm` on every path (plain loop, packed SIMD kernel on 1 and 2 threads), every combination of
 /// transposes and accumulate, sizes around the micro-tile (6 × 16 / 6 × 8), the depth block (256), the row

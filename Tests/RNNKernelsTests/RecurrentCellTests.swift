@@ -49,7 +49,7 @@ final class RecurrentCellForwardTests: XCTestCase {
             assertClose(s.gate(.g, of: conv), [0.6], abs: 1e-15, "\(order)")
             assertClose(s.gate(.o, of: conv), [0.75], abs: 1e-15, "\(order)")
             // c = 0.25·1 + 0.75·0.6 = 0.7, h = 0.75·tanh(0.7).
-            assertClose(s.c!, [0.7], abs: 1e-15)
+            assertClose(s.cellState!, [0.7], abs: 1e-15)
             assertClose(s.h, [0.75 * Foundation.tanh(0.7)], abs: 1e-15)
         }
     }
@@ -67,7 +67,7 @@ final class RecurrentCellForwardTests: XCTestCase {
                              cPrev: Tensor(shape: [1, 1], scalars: [1]))
         assertClose(s.gate(.i, of: conv), [0.75], abs: 1e-15)
         assertClose(s.gate(.f, of: conv), [0.25], abs: 1e-15)
-        assertClose(s.c!, [0.7], abs: 1e-15)
+        assertClose(s.cellState!, [0.7], abs: 1e-15)
         assertClose(s.gate(.o, of: conv), [0.25], abs: 1e-15)
         assertClose(s.h, [0.25 * Foundation.tanh(0.7)], abs: 1e-15)
     }
@@ -181,7 +181,7 @@ final class RecurrentCellGradientTests: XCTestCase {
                      a: Tensor<Double>, b: Tensor<Double>?) -> Double {
         let s = cell.forward(x: x, hPrev: hp, cPrev: cp)
         var l = zip(s.h.scalars, a.scalars).reduce(0) { $0 + $1.0 * $1.1 }
-        if let c = s.c, let b { l += zip(c.scalars, b.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
+        if let c = s.cellState, let b { l += zip(c.scalars, b.scalars).reduce(0) { $0 + $1.0 * $1.1 } }
         return l
     }
 
@@ -374,10 +374,8 @@ final class SequenceSemanticsTests: XCTestCase {
 /// The step split by hidden unit over two threads computes what the unsplit step computes.
 final class SplitStepTests: XCTestCase {
     func check<T: KernelScalar>(_: T.Type, _ conventions: CellConventions, peepholes: Bool = false, tolerance: Double) {
-        var rng = SystemRandomNumberGenerator()
-        func rand(_ shape: [Int]) -> Tensor<T> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in T(Double.random(in: -0.5...0.5, using: &rng)) })
-        }
+        var rng = TestRNG(23)
+        func rand(_ shape: [Int]) -> Tensor<T> { rng.tensor(shape, scale: 0.5).converted() }
         let b = 5, i = 7, h = 37, g = conventions.kind.gateCount
         let cell = RecurrentCell(conventions: conventions, parameters: CellParameters(
             w: rand([g * h, i]), r: rand([g * h, h]), bw: rand([g * h]), br: rand([g * h]),
@@ -391,8 +389,14 @@ final class SplitStepTests: XCTestCase {
             assertClose(split.h.scalars, plain.h.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " h")
             assertClose(split.gates.scalars, plain.gates.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " gates")
             assertClose(split.preactivations.scalars, plain.preactivations.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " pre")
-            if let c = plain.c { assertClose(split.c!.scalars, c.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " c") }
-            if let u = plain.resetInput { assertClose(split.resetInput!.scalars, u.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " u") }
+            switch (plain.state, split.state) {
+            case (.rnn, .rnn): break
+            case (.lstm(_, let c, _), .lstm(_, let sc, _)):
+                assertClose(sc.scalars, c.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " c")
+            case (.gru(let u), .gru(let su)):
+                assertClose(su.scalars, u.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " u")
+            default: XCTFail("\(label): the split step kept another family's state")
+            }
         }
     }
 
@@ -412,10 +416,8 @@ final class SplitStepTests: XCTestCase {
 /// A forward pass alone (buffers reused, no caches) computes exactly what a pass keeping caches does.
 final class ForwardOnlyTests: XCTestCase {
     func testForwardOnlyIsBitIdentical() {
-        var rng = SystemRandomNumberGenerator()
-        func rand(_ shape: [Int]) -> Tensor<Double> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.8...0.8, using: &rng) })
-        }
+        var rng = TestRNG(29)
+        func rand(_ shape: [Int]) -> Tensor<Double> { rng.tensor(shape, scale: 0.8) }
         let steps = 6, b = 3, i = 4, h = 5
         let conventions: [(CellConventions, Bool)] = [
             (CellConventions(kind: .rnn), false), (CellConventions(kind: .lstm), false), (CellConventions(kind: .lstm), true),
@@ -449,38 +451,41 @@ final class ForwardOnlyTests: XCTestCase {
 /// The LSTM backward step that multiplies each thread's rows of da by the packed R (large batches)
 /// gives the gradients of the plain step.
 final class FusedBackwardStepTests: XCTestCase {
-    func testFusedRowsProductMatchesPlainStep() {
-        var rng = SystemRandomNumberGenerator()
-        func rand(_ shape: [Int]) -> Tensor<Double> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.5...0.5, using: &rng) })
-        }
+    func testFusedRowsProductMatchesPlainStep() throws {
+        try XCTSkipUnless(packedGemmAvailable, "no packed kernels on this CPU: the backward step never fuses the product")
+        var rng = TestRNG(31)
+        func rand(_ shape: [Int]) -> Tensor<Double> { rng.tensor(shape, scale: 0.5) }
         let b = 8, i = 3, h = 256    // b · 4h · h = 2^21 multiply-adds: the fused path
         let cell = RecurrentCell(conventions: CellConventions(kind: .lstm), parameters: CellParameters(
             w: rand([4 * h, i]), r: rand([4 * h, h]), bw: rand([4 * h]), peepholeI: rand([h])))
         let cache = cell.forward(x: rand([b, i]), hPrev: rand([b, h]), cPrev: rand([b, h]))
         let dh = rand([b, h]), dc = rand([b, h])
         var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
+        let packedR = cell.packedRecurrent()
+        XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
+        XCTAssertFalse(cell.fusesRowProduct(batch: b, packedR: nil))
         let plain = cell.backwardStep(cache, dh: dh, dc: dc, into: &plainGrads)
-        let fused = cell.backwardStep(cache, dh: dh, dc: dc, packedR: cell.packedRecurrent(), into: &fusedGrads)
+        let fused = cell.backwardStep(cache, dh: dh, dc: dc, packedR: packedR, into: &fusedGrads)
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.cPrev, plain.cPrev)
         XCTAssertEqual(fusedGrads.peepholeI, plainGrads.peepholeI)
     }
 
-    func testFusedRowsProductMatchesPlainGRUStep() {
-        var rng = SystemRandomNumberGenerator()
-        func rand(_ shape: [Int]) -> Tensor<Double> {
-            Tensor(shape: shape, scalars: (0..<shape.reduce(1, *)).map { _ in Double.random(in: -0.5...0.5, using: &rng) })
-        }
+    func testFusedRowsProductMatchesPlainGRUStep() throws {
+        try XCTSkipUnless(packedGemmAvailable, "no packed kernels on this CPU: the backward step never fuses the product")
+        var rng = TestRNG(37)
+        func rand(_ shape: [Int]) -> Tensor<Double> { rng.tensor(shape, scale: 0.5) }
         let b = 11, i = 3, h = 256    // b · 3h · h > 2^21 multiply-adds: the fused path
         let cell = RecurrentCell(conventions: CellConventions(kind: .gru), parameters: CellParameters(
             w: rand([3 * h, i]), r: rand([3 * h, h]), bw: rand([3 * h]), br: rand([3 * h])))
         let cache = cell.forward(x: rand([b, i]), hPrev: rand([b, h]))
         let dh = rand([b, h])
         var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
+        let packedR = cell.packedRecurrent()
+        XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
         let plain = cell.backwardStep(cache, dh: dh, into: &plainGrads)
-        let fused = cell.backwardStep(cache, dh: dh, packedR: cell.packedRecurrent(), into: &fusedGrads)
+        let fused = cell.backwardStep(cache, dh: dh, packedR: packedR, into: &fusedGrads)
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.dRecurrent, plain.dRecurrent)

@@ -1,7 +1,7 @@
 import XCTest
 @testable import RNNKernels
 
-/// `runSequenceBackward`, `runStackBackward` and `probedSequenceForward` against central finite
+/// `runSequenceBackward`, `runStackBackward` and `cellSequenceForward` with probes against central finite
 /// differences of L = Σ dOutputs⊙outputs + Σ dhLast⊙hLast (+ Σ dcLast⊙cLast) computed in Double;
 /// written once generic, run for Float and Double (Float compared with the Double reference).
 final class RecurrentSequenceBackwardTests: XCTestCase {
@@ -152,9 +152,9 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
             let probeH = rng.tensor([steps, batch, hidden], scale: 0.3)
             let probeC: Tensor<Double>? = kind == .lstm ? rng.tensor([steps, batch, hidden], scale: 0.3) : nil
             func loss(_ ph: Tensor<Double>, _ pc: Tensor<Double>?) -> Double {
-                probedSequenceForward(cell, x: x, probeH: ph, probeC: pc, head: .upstream(dy: dy), lossFrom: 1).loss
+                cellSequenceForward(cell, x: x, probeH: ph, probeC: pc, head: .upstream(dy: dy), lossFrom: 1).loss
             }
-            let cache = probedSequenceForward(cell, x: x, probeH: probeH, probeC: probeC, head: .upstream(dy: dy), lossFrom: 1)
+            let cache = cellSequenceForward(cell, x: x, probeH: probeH, probeC: probeC, head: .upstream(dy: dy), lossFrom: 1)
             var g = CellSequenceGradients(zerosLike: cell, head: .upstream(dy: dy), steps: steps, batch: batch)
             cellSequenceBackward(cell, cache: cache, head: .upstream(dy: dy), into: &g)
             let fdH = (0..<probeH.count).map { i -> Double in
@@ -175,8 +175,8 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
             }
             // With zero probes, the forward values are cellSequenceForward's.
             let plain = cellSequenceForward(cell, x: x, head: .upstream(dy: dy), lossFrom: 1)
-            let zero = probedSequenceForward(cell, x: x, probeH: Tensor(zeros: probeH.shape), probeC: probeC.map { Tensor(zeros: $0.shape) },
-                                             head: .upstream(dy: dy), lossFrom: 1)
+            let zero = cellSequenceForward(cell, x: x, probeH: Tensor(zeros: probeH.shape), probeC: probeC.map { Tensor(zeros: $0.shape) },
+                                           head: .upstream(dy: dy), lossFrom: 1)
             XCTAssertEqual(plain.h, zero.h, "\(kind)")
             XCTAssertEqual(plain.loss, zero.loss, accuracy: 1e-14, "\(kind)")
         }

@@ -412,7 +412,7 @@ final class KernelSafetyTests: XCTestCase {
         XCTAssertThrowsError(try c.double("n"))
         XCTAssertThrowsError(try c.bool("s"))
         XCTAssertThrowsError(try c.string("s"))
-        XCTAssertThrowsError(try c.choice("n", as: Activation.self))
+        XCTAssertThrowsError(try c.choice("n", as: CellKind.self))
         XCTAssertThrowsError(try c.integerList("s"))
         XCTAssertThrowsError(try c.realList(param: "n"))
         XCTAssertThrowsError(try c.optionalStringList("s"))

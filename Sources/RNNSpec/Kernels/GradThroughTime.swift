@@ -107,9 +107,7 @@ struct GradThroughTimeKernel: Kernel {
         }
         if kind != .lstm { try c.rejectInputs(["probe_c"], because: "only the lstm cell has a cell state") }
         let probeH: Tensor<T>? = try probe(c, "probe_h", form, width: h), probeC: Tensor<T>? = try probe(c, "probe_c", form, width: h)
-        let cache = probeH == nil && probeC == nil
-            ? cellSequenceForward(cell, x: x, h0: h0, c0: c0, head: head, lossFrom: steps - 1)
-            : probedSequenceForward(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC, head: head, lossFrom: steps - 1)
+        let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC, head: head, lossFrom: steps - 1)
         var grads = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: bsz)
         cellSequenceBackward(cell, cache: cache, head: head, into: &grads)
         var out = KernelOutputs()

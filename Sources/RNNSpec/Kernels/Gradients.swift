@@ -22,7 +22,7 @@ struct JacobianNormsKernel: Kernel {
         params: [
             ParamSpec("cell", .choice(["rnn", "lstm"]), default: .string("rnn"), "which Jacobian: Elman hidden path or LSTM cell path"),
             ParamSpec("norm", .choice(MatrixNorm.allCases.map(\.rawValue)), default: .string("frobenius"), "matrix norm"),
-            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the Elman nonlinearity"),
+            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the Elman nonlinearity"),
         ],
         outputs: [
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
@@ -58,8 +58,8 @@ struct JacobianNormsKernel: Kernel {
         } else {
             if c.has("forget_gates") { throw KernelError.input("forget_gates", "forget_gates need cell: lstm") }
             let whh: Tensor<T> = try c.real("W_hh")
-            let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: try c.choice("activation"))
-            r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), weights: w, norm: norm)
+            let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), activation: try elmanActivation(c))
+            r = elmanJacobianNorms(x: try c.real("x"), h0: try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]]), cell: cell, norm: norm)
         }
         var out = KernelOutputs()
         out["norms"] = .real(r.norms)
@@ -170,19 +170,22 @@ struct CharRNNSampleKernel: Kernel {
         let why: Tensor<T> = try c.real("W_hy"), whh: Tensor<T> = try c.real("W_hh")
         let seedIndex = try c.int("seed_index")
         guard seedIndex < why.shape[0] else { throw KernelError.param("seed_index", "seed_index must be < V = \(why.shape[0])") }
-        let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"), why: why, by: try c.optionalReal("b_y"))
+        let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: whh, bh: try c.optionalReal("b_h"))
         let h0: Tensor<T> = try c.optionalReal("h0") ?? Tensor(zeros: [whh.shape[0]])
+        let by: Tensor<T>? = try c.optionalReal("b_y")
         let r: CharSample<T>
         if try c.optionalString("stream") == "numpy_legacy" {  // the article's np.random.choice (NumPyRandom.swift)
             guard let seed = UInt32(exactly: try c.int("seed")) else {
                 throw KernelError.param("seed", "np.random.seed takes 0 ≤ seed < 2**32, found \(try c.int("seed"))")
             }
             do {
-                r = try sampleCharactersNumPyLegacy(weights: w, h0: h0, seedIndex: seedIndex, count: try c.int("n"), temperature: T(temperature), seed: seed)
+                r = try sampleCharactersNumPyLegacy(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: try c.int("n"),
+                                                    temperature: T(temperature), seed: seed)
             } catch let e as NumPyRandomError { throw KernelError.param("stream", "np.random.choice refuses p: \(e)") }
         } else {
             var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
-            r = sampleCharacters(weights: w, h0: h0, seedIndex: seedIndex, count: try c.int("n"), temperature: T(temperature), stream: &stream)
+            r = sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: try c.int("n"),
+                                 temperature: T(temperature), stream: &stream)
         }
         var out = KernelOutputs()
         out["indices"] = .integers(r.indices)

@@ -4,6 +4,8 @@ import RNNKernels
 /// arguments and defaults, over the shared cell core.
 struct KerasRecurrentKernel: Kernel {
     let kind: CellKind
+    /// The upstream-gradient inputs: d<output> for each differentiable output.
+    var upstreams: [String] { kind == .lstm ? ["doutput", "dstate_h", "dstate_c"] : ["doutput", "dstate_h"] }
 
     var layerName: String {
         switch kind {
@@ -87,7 +89,6 @@ struct KerasRecurrentKernel: Kernel {
             OutputSpec("state_h", "(batch, units)", optional: true, "final state h (with return_state)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("state_c", "(batch, units)", optional: true, "final carry state c (with return_state)")) }
-        let upstreams = kind == .lstm ? ["doutput", "dstate_h", "dstate_c"] : ["doutput", "dstate_h"]
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"])
         outputs.append(OutputSpec("dinitial_state", "(\(kind == .lstm ? 2 : 1), batch, units)", optional: true,
@@ -194,7 +195,7 @@ struct KerasRecurrentKernel: Kernel {
         let run = runSequence(cell, x: inputs.permuted([1, 0, 2]), h0: h0, c0: c0, mask: mask,
                               direction: backwards ? .reverse : .forward, maskedOutput: maskedOutput,
                               outputsInProcessingOrder: true,
-                              keepCaches: ["doutput", "dstate_h", "dstate_c"].contains { c.has($0) })  // caches only for a backward pass
+                              keepCaches: upstreams.contains(where: c.has))  // caches only for a backward pass
         var out = KernelOutputs()
         let output = sequences ? run.outputs.permuted([1, 0, 2]) : run.outputs.slice(steps - 1)
         out["output"] = .real(output)

@@ -96,7 +96,7 @@ struct LSTMStepKernel: Kernel {
         let step = cell.forward(x: form.batch(x), hPrev: form.batch(hPrev), cPrev: form.batch(cPrev))
         var out = KernelOutputs()
         for g in [Gate.f, .i, .o, .g] { out[g.rawValue] = .real(form.unbatch(step.gate(g, of: conventions))) }
-        out["c"] = .real(form.unbatch(step.c!))
+        if case .lstm(_, let cNew, _) = step.state { out["c"] = .real(form.unbatch(cNew)) }
         out["h"] = .real(form.unbatch(step.h))
         for g in [Gate.f, .i, .o, .g] { out["a_\(g.rawValue)"] = .real(form.unbatch(step.gate(g, of: conventions, preactivation: true))) }
         out["dc_dc_prev"] = .real(form.unbatch(lstmCellJacobianDiagonal(cell, step)))

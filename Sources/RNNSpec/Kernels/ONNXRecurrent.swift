@@ -4,6 +4,8 @@ import RNNKernels
 /// attributes and outputs, over the shared cell core.
 struct ONNXRecurrentKernel: Kernel {
     let kind: CellKind
+    /// The upstream-gradient inputs: d<output> for each differentiable output.
+    var upstreams: [String] { kind == .lstm ? ["dY", "dY_h", "dY_c"] : ["dY", "dY_h"] }
 
     var opName: String {
         switch kind {
@@ -85,7 +87,6 @@ struct ONNXRecurrentKernel: Kernel {
                        "the last hidden state (after each sequence's last real step)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("Y_c", "like Y_h", "the last cell state")) }
-        let upstreams = kind == .lstm ? ["dY", "dY_h", "dY_c"] : ["dY", "dY_h"]
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
         let eq: String
@@ -245,7 +246,7 @@ struct ONNXRecurrentKernel: Kernel {
             let cell = RecurrentCell(conventions: conventions, parameters: .onnx(w: w, r: r, b: b, p: p, direction: k))
             cells.append(cell)
             // Step caches only for a backward pass.
-            let backward = ["dY", "dY_h", "dY_c"].contains { c.has($0) }
+            let backward = upstreams.contains(where: c.has)
             runs.append(runSequence(cell, x: x, h0: h0[k], c0: c0[k], mask: mask, direction: directions[k], maskedOutput: .zero,
                                     keepCaches: backward))
         }

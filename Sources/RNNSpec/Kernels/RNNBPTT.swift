@@ -24,7 +24,7 @@ struct RNNBPTTKernel: Kernel {
             .real("b_y", ["V"], optional: true, "output bias (zeros if absent)", example: "[0.0, 0.1, -0.1]"),
         ],
         params: [
-            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
+            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the hidden nonlinearity"),
             ParamSpec("window", .integer(min: 1, max: 1_000_000_000), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
             ParamSpec("clip", .real, optional: true, allowsInfinity: true, "clip the weight gradients to this global norm"),
         ],
@@ -57,9 +57,10 @@ struct RNNBPTTKernel: Kernel {
         guard targets.shape == Array(x.shape.dropLast()) else {
             throw KernelError.input("targets", "targets must have shape \(Array(x.shape.dropLast()).shapeText) to match x, found \(targets.shape.shapeText)")
         }
-        let w = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
-                                why: try c.real("W_hy"), by: try c.optionalReal("b_y"), activation: try c.choice("activation"))
-        let hn = w.hiddenSize, v = w.why!.shape[0]
+        let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
+                                          activation: try elmanActivation(c))
+        let why: Tensor<T> = try c.real("W_hy")
+        let hn = cell.hiddenSize, v = why.shape[0]
         if let bad = targets.scalars.first(where: { !(0..<v).contains($0) }) {
             throw KernelError.input("targets", "target \(bad) is not a class index in 0..<\(v) (V = \(v) from W_hy)")
         }
@@ -67,25 +68,25 @@ struct RNNBPTTKernel: Kernel {
         guard h0.rank == (batched ? 2 : 1) else { throw KernelError.input("h0", "h0 must be \(batched ? "[B, H]" : "[H]") like x's batching") }
         if batched && h0.shape[0] != batch { throw KernelError.input("h0", "h0 has batch \(h0.shape[0]) but x has batch \(batch)") }
 
-        let cache = elmanSequenceForward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, steps: steps, batch: batch)
-        var g = ElmanGradients<T>(hidden: hn, input: w.inputSize, output: v, batch: batch)
-        elmanSequenceBackward(x: x.scalars, targets: targets.scalars, h0: h0.scalars, weights: w, cache: cache,
-                              window: try c.optionalInt("window"), into: &g)
-        let shapes = [w.wxh.shape, w.whh.shape, w.why!.shape, [hn], [v]]
-        var weightGrads = zip(g.weightGradients, shapes).map { Tensor(shape: $1, scalars: $0) }
+        let head = SequenceLossHead<T>.crossEntropy(why: why, by: try c.optionalReal("b_y") ?? Tensor(zeros: [v]), targets: targets.scalars)
+        let cache = cellSequenceForward(cell, x: x.reshaped([steps, batch, cell.inputSize]), h0: h0.reshaped([batch, hn]), head: head)
+        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch)
+        cellSequenceBackward(cell, cache: cache, head: head, window: try c.optionalInt("window"), into: &g)
+        // Seed 002's `clip_gradients` order.
+        var weightGrads = [g.cell.w, g.cell.r, g.why ?? Tensor(zeros: why.shape), g.cell.bw, g.by ?? Tensor(zeros: [v])]
         let clip = clipByGlobalNorm(weightGrads, maxNorm: T(try c.optionalDouble("clip") ?? .infinity))
         if try c.optionalDouble("clip") != nil { weightGrads = clip.clipped }
 
         var out = KernelOutputs()
         out["loss"] = .real(cache.loss)
-        out["h"] = .real(Tensor(shape: batched ? [steps, batch, hn] : [steps, hn], scalars: cache.h))
-        out["p"] = .real(Tensor(shape: batched ? [steps, batch, v] : [steps, v], scalars: cache.p))
+        out["h"] = .real(cache.h.reshaped(batched ? [steps, batch, hn] : [steps, hn]))
+        if let p = cache.p { out["p"] = .real(p.reshaped(batched ? [steps, batch, v] : [steps, v])) }
         out["dW_xh"] = .real(weightGrads[0])
         out["dW_hh"] = .real(weightGrads[1])
         out["dW_hy"] = .real(weightGrads[2])
         out["db_h"] = .real(weightGrads[3])
         out["db_y"] = .real(weightGrads[4])
-        out["dh0"] = .real(Tensor(shape: h0.shape, scalars: g.h0))
+        out["dh0"] = .real(g.h0.reshaped(h0.shape))
         out["grad_norm"] = .real(clip.norm)
         return out
     }

@@ -26,8 +26,8 @@ struct RNNSequenceKernel: Kernel {
             InputSpec("h0_reverse", shapes: [["H"], ["B", "H"]], optional: true, doc: "reverse direction's initial state (bidirectional; zeros if absent)", example: "[0.0, 0.0]"),
         ],
         params: [
-            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
-            ParamSpec("direction", .choice(ElmanDirection.allCases.map(\.rawValue)), default: .string("forward"), "forward, reverse, or bidirectional (concatenated on the feature axis)"),
+            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the hidden nonlinearity"),
+            ParamSpec("direction", .choice(["forward", "reverse", "bidirectional"]), default: .string("forward"), "forward, reverse, or bidirectional (concatenated on the feature axis)"),
         ],
         outputs: [
             OutputSpec("h", "[T, D*H] or [T, B, D*H]", "the state at every position"),
@@ -48,8 +48,8 @@ struct RNNSequenceKernel: Kernel {
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let direction: ElmanDirection = try c.choice("direction")
-        let activation: Activation = try c.choice("activation")
+        let direction = try c.string("direction"), bidirectional = direction == "bidirectional"
+        let activation = try elmanActivation(c)
         let x: Tensor<T> = try c.real("x")
         let batched = x.rank == 3
         let xb = batched ? x : x.reshaped([x.shape[0], 1, x.shape[1]])
@@ -65,30 +65,33 @@ struct RNNSequenceKernel: Kernel {
         }
         let h0 = try initial("h0") ?? Tensor(zeros: [b, hSize])
         let reverseNames = ["W_xh_reverse", "W_hh_reverse", "b_h_reverse", "h0_reverse"]
-        if direction != .bidirectional, let given = reverseNames.first(where: c.has) {
+        if !bidirectional, let given = reverseNames.first(where: c.has) {
             throw KernelError.input(given, "\(given) is only used with direction: bidirectional")
         }
-        let dirs = direction == .bidirectional ? 2 : 1
+        let dirs = bidirectional ? 2 : 1
         if let why: Tensor<T> = try c.optionalReal("W_hy"), why.shape[1] != dirs * hSize {
             throw KernelError.input("W_hy", "W_hy must be [V, \(dirs == 2 ? "2*H" : "H")] = [\(why.shape[0]), \(dirs * hSize)], found \(why.shape.shapeText)")
         }
         if c.has("b_y") && !c.has("W_hy") { throw KernelError.input("b_y", "b_y needs W_hy (the output layer)") }
-        let weights = ElmanWeights<T>(wxh: wxh, whh: whh, bh: try c.optionalReal("b_h"), why: try c.optionalReal("W_hy"),
-                                      by: try c.optionalReal("b_y"), activation: activation)
-        var reverse: ElmanWeights<T>? = nil
-        if direction == .bidirectional {
-            reverse = ElmanWeights<T>(wxh: try c.optionalReal("W_xh_reverse") ?? wxh, whh: try c.optionalReal("W_hh_reverse") ?? whh,
-                                      bh: try c.optionalReal("b_h_reverse") ?? weights.bh, activation: activation)
+        let bh: Tensor<T>? = try c.optionalReal("b_h")
+        var cells = [RecurrentCell<T>.elman(wxh: wxh, whh: whh, bh: bh, activation: activation)]
+        var directions: [SequenceDirection] = [direction == "reverse" ? .reverse : .forward], h0s: [Tensor<T>?] = [h0]
+        if bidirectional {
+            cells.append(.elman(wxh: try c.optionalReal("W_xh_reverse") ?? wxh, whh: try c.optionalReal("W_hh_reverse") ?? whh,
+                                bh: try c.optionalReal("b_h_reverse") ?? bh, activation: activation))
+            directions.append(.reverse)
+            h0s.append(try initial("h0_reverse"))
         }
-        let r = elmanSequence(x: xb, h0: h0, weights: weights, direction: direction, reverseWeights: reverse,
-                              h0Reverse: try initial("h0_reverse"))
+        let r = runStack([cells], directions: directions, x: xb, h0: [h0s])
+        let hLast = concatenatedLastAxis(r.runs[0].map(\.hLast))
         // One sequence: drop the batch axis of length 1 again.
         func seq(_ t: Tensor<T>) -> Tensor<T> { batched ? t : t.reshaped([t.shape[0], t.shape[2]]) }
         var out = KernelOutputs()
-        out["h"] = .real(seq(r.h))
-        out["h_last"] = .real(batched ? r.hLast : r.hLast.reshaped([r.hLast.shape[1]]))
-        out["a"] = .real(seq(r.preactivation))
-        if let y = r.y, let p = r.probabilities {
+        out["h"] = .real(seq(r.output))
+        out["h_last"] = .real(batched ? hLast : hLast.reshaped([hLast.shape[1]]))
+        out["a"] = .real(seq(concatenatedLastAxis(zip(cells, r.runs[0]).map { $0.preactivations(of: $1) })))
+        if let why: Tensor<T> = try c.optionalReal("W_hy") {
+            let (y, p) = affineSoftmax(r.output, weight: why, bias: try c.optionalReal("b_y"))
             out["y"] = .real(seq(y))
             out["p"] = .real(seq(p))
         }

@@ -20,7 +20,7 @@ struct RNNStepKernel: Kernel {
             .real("b_y", ["V"], optional: true, "output bias (zeros if absent)", example: "[0.0, 0.0]"),
         ],
         params: [
-            ParamSpec("activation", .choice(Activation.allCases.map(\.rawValue)), default: .string("tanh"), "the hidden nonlinearity"),
+            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the hidden nonlinearity"),
         ],
         outputs: [
             OutputSpec("h", "[H] or [B, H]", "new hidden state"),
@@ -41,20 +41,27 @@ struct RNNStepKernel: Kernel {
         if batched && x.shape[0] != hPrev.shape[0] {
             throw KernelError.input("h_prev", "h_prev has batch \(hPrev.shape[0]) but x has batch \(x.shape[0])")
         }
-        let weights = ElmanWeights<T>(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
-                                      why: try c.optionalReal("W_hy"), by: try c.optionalReal("b_y"),
-                                      activation: try c.choice("activation"))
+        let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
+                                          activation: try elmanActivation(c))
         if c.has("b_y") && !c.has("W_hy") { throw KernelError.input("b_y", "b_y needs W_hy (the output layer)") }
         let asBatch = { (t: Tensor<T>) in batched ? t : t.reshaped([1] + t.shape) }
         let unbatch = { (t: Tensor<T>) in batched ? t : t.reshaped([t.shape[1]]) }
-        let step = elmanStep(x: asBatch(x), hPrev: asBatch(hPrev), weights: weights)
+        let step = cell.forward(x: asBatch(x), hPrev: asBatch(hPrev))
         var out = KernelOutputs()
         out["h"] = .real(unbatch(step.h))
-        out["a"] = .real(unbatch(step.preactivation))
-        if let y = step.y, let p = step.probabilities {
+        out["a"] = .real(unbatch(step.preactivations))
+        if let why: Tensor<T> = try c.optionalReal("W_hy") {
+            let (y, p) = affineSoftmax(step.h, weight: why, bias: try c.optionalReal("b_y"))
             out["y"] = .real(unbatch(y))
             out["p"] = .real(unbatch(p))
         }
         return out
     }
+}
+
+/// The Elman nonlinearity the `activation` param names (`CellActivation.elmanNames`).
+func elmanActivation(_ c: KernelContext) throws -> CellActivation {
+    let name = try c.string("activation")
+    guard let activation = CellActivation(elmanName: name) else { throw KernelError.param("activation", "unknown activation '\(name)'") }
+    return activation
 }

@@ -4,6 +4,8 @@ import RNNKernels
 /// `state_dict` weight names and tensor layouts, over the shared cell core.
 struct TorchRecurrentKernel: Kernel {
     let kind: CellKind
+    /// The upstream-gradient inputs: d<output> for each differentiable output.
+    var upstreams: [String] { kind == .lstm ? ["doutput", "dh_n", "dc_n"] : ["doutput", "dh_n"] }
     static let maxLayers = 4
 
     var moduleName: String {
@@ -97,7 +99,6 @@ struct TorchRecurrentKernel: Kernel {
             OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
-        let upstreams = kind == .lstm ? ["doutput", "dh_n", "dc_n"] : ["doutput", "dh_n"]
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
         let equations: String
@@ -250,7 +251,7 @@ struct TorchRecurrentKernel: Kernel {
 
         let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
         // Step caches only for a backward pass.
-        let backward = ["doutput", "dh_n", "dc_n"].contains { c.has($0) }
+        let backward = upstreams.contains(where: c.has)
         let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero, keepCaches: backward)
         var output = run.output
         if outSteps < steps {

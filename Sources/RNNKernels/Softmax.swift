@@ -1,33 +1,5 @@
-/// An elementwise nonlinearity and its derivative.
-///
-/// Names are lower-case: `tanh`, `sigmoid`, `relu`, `identity` (the seeds' and PyTorch's spelling).
-public enum Activation: String, Sendable, CaseIterable {
-    case tanh, sigmoid, relu, identity
-
-    /// act(x).
-    @inlinable
-    public func apply<T: KernelScalar>(_ x: T) -> T {
-        switch self {
-        case .tanh: return T.tanh(x)
-        case .sigmoid: return RNNKernels.sigmoid(x)
-        case .relu: return x > 0 ? x : 0
-        case .identity: return x
-        }
-    }
-
-    /// act'(x) written in terms of y = act(x), which is what a forward cache holds.
-    ///
-    /// tanh' = 1 − y², σ' = y(1 − y), relu' = [y > 0], identity' = 1.
-    @inlinable
-    public func derivative<T: KernelScalar>(fromOutput y: T) -> T {
-        switch self {
-        case .tanh: return 1 - y * y
-        case .sigmoid: return y * (1 - y)
-        case .relu: return y > 0 ? 1 : 0
-        case .identity: return 1
-        }
-    }
-}
+// The logistic function and the softmax family, for scalars and vectors (the cells' activations are
+// `CellActivation`).
 
 /// The logistic function σ(x) = 1 / (1 + e^−x), evaluated without overflow for large |x|.
 @inlinable

@@ -1,0 +1,63 @@
+// A cell step split by hidden unit over threads: each thread multiplies h_prev by its own rows of R (packed
+// once per sequence) and then computes every gate of its hidden units, so a step hands work off once.
+//
+// Shape legend: B batch, H hidden, P state size of h, G gates.
+//   R [G*H, P]; part t of R: the rows k*H + j for every gate block k and j in ranges[t], [G*|range|, P]
+
+extension RecurrentCell {
+    /// The recurrent weights regrouped for a step split over threads by hidden unit: part t holds
+    /// the rows k*H + j of R for every gate block k and every j in `ranges[t]`, [G*|range|, P], so
+    /// that each thread computes its share of h_prev Rᵀ and then every gate of its hidden units,
+    /// with no synchronization in between (`forward(x:projected:hPrev:cPrev:split:)`).
+    ///
+    /// Each part is packed once (`packOperand`) for the step's product h_prev R_tᵀ, and R whole for
+    /// the backward step's dR · R.
+    public struct SplitRecurrent: Sendable {
+        public var ranges: [Range<Int>]
+        /// Part t's rows of R, packed as the [P, G*|range|] right operand of h_prev R_tᵀ.
+        public var weights: [PackedOperand<T>]
+
+        @inlinable
+        public init(ranges: [Range<Int>], weights: [PackedOperand<T>]) {
+            self.ranges = ranges
+            self.weights = weights
+        }
+    }
+
+    /// Whether a step can run split by hidden unit: every gate of unit j depends only on column j
+    /// of each gate block (not so with a projection, or with the GRU reset applied before the product).
+    @inlinable
+    public var splitsByHiddenUnit: Bool {
+        switch conventions.kind {
+        case .rnn: return true
+        case .lstm: return parameters.projection == nil
+        case .gru: return conventions.resetPlacement == .afterMatmul
+        }
+    }
+
+    /// R regrouped into `parts` ranges of hidden units (see `SplitRecurrent`).
+    @inlinable
+    public func splitRecurrent(parts: Int) -> SplitRecurrent {
+        let h = hiddenSize, s = stateSize, gc = conventions.kind.gateCount
+        let ranges = (0..<parts).map { t in (t * h / parts)..<((t + 1) * h / parts) }
+        let weights = ranges.map { range -> PackedOperand<T> in
+            var part = [T]()
+            part.reserveCapacity(gc * range.count * s)
+            for k in 0..<gc { part.append(contentsOf: parameters.r.scalars[((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)]) }
+            return packOperand(part, k: s, n: gc * range.count, transposed: true)
+        }
+        return SplitRecurrent(ranges: ranges, weights: weights)
+    }
+
+    /// The split a sequence of batch `batch` should run its steps with: R regrouped in two parts
+    /// when a step's product is large enough for two threads to pay (2^21 multiply-adds, about
+    /// B=32, H=128 for an LSTM), else one part (R packed once, every unit on the calling thread);
+    /// nil where the cell does not split (`splitsByHiddenUnit`).
+    @inlinable
+    public func sequenceSplit(batch: Int) -> SplitRecurrent? {
+        guard splitsByHiddenUnit else { return nil }
+        let work = batch * conventions.kind.gateCount * hiddenSize * stateSize
+        let threads = packedGemmAvailable && elementwiseThreads > 1 && hiddenSize >= 16 && work >= 1 << 21
+        return splitRecurrent(parts: threads ? elementwiseThreads : 1)
+    }
+}
