@@ -13,7 +13,7 @@ final class WorkerProtocolTests: XCTestCase {
             id: "dir/ünïcode \"quoted\"\n", kernel: "rnn.step",
             params: ["activation": .string("tanh"), "dtype": .string("float64")],
             inputs: [
-                "x": .real(RealTensor(Tensor(shape: [2, 3], scalars: [1.5, -0.0, .nan, .infinity, -.infinity, 5e-324]))),
+                "x": .real(RealTensor(Tensor(shape: [2, 3], scalars: [1.5, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude]))),
                 "ids": .integer(Tensor(shape: [3], scalars: [Int.min, 0, Int.max])),
                 "mask": .boolean(Tensor(shape: [2], scalars: [true, false])),
                 "words": .string(Tensor(shape: [2], scalars: ["a\u{0}b", "\u{2028}é"])),
