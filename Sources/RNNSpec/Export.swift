@@ -1,48 +1,6 @@
 import Foundation
 import RNNKernels
 
-/// NumPy's `.npy` format, version 1.0: the magic `\x93NUMPY`, the version bytes 1 0, a little-endian
-/// 16-bit header length, an ASCII header dict (`descr`, `fortran_order`, `shape`) padded with spaces
-/// and ended by a newline so that the data starts at a multiple of 64 bytes, then the elements in C
-/// order. This writes little-endian `<f8`, `<f4`, `<i8` and `|b1` arrays.
-public enum NpyFormat {
-    /// The bytes of an `.npy` file holding `value` (a real, integer or boolean tensor); nil for
-    /// strings and lists, which `.npy` cannot hold without pickling.
-    public static func encode(_ value: Value) -> Data? {
-        switch value {
-        case .real(let r) where r.dtype == .float32:
-            return file(descr: "<f4", shape: r.shape, data: WorkerProtocol.littleEndianBytes(r.tensor.scalars.map { Float($0).bitPattern }))
-        case .real(let r):
-            return file(descr: "<f8", shape: r.shape, data: WorkerProtocol.littleEndianBytes(r.tensor.scalars.map(\.bitPattern)))
-        case .integer(let t):
-            return file(descr: "<i8", shape: t.shape, data: WorkerProtocol.littleEndianBytes(t.scalars.map { UInt64(bitPattern: Int64($0)) }))
-        case .boolean(let t):
-            return file(descr: "|b1", shape: t.shape, data: Data(t.scalars.map { $0 ? 1 : 0 }))
-        case .string, .list:
-            return nil
-        }
-    }
-
-    /// The header dict as NumPy writes it: `{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }`.
-    static func header(descr: String, shape: [Int]) -> String {
-        let dims = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
-        return "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(dims), }"
-    }
-
-    static func file(descr: String, shape: [Int], data: Data) -> Data {
-        var text = header(descr: descr, shape: shape)
-        // magic (6) + version (2) + length (2) + header + "\n", padded to a multiple of 64.
-        let unpadded = 10 + text.utf8.count + 1
-        text += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-        var out = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-        let length = UInt16(text.utf8.count)
-        out.append(contentsOf: [UInt8(length & 0xFF), UInt8(length >> 8)])
-        out.append(contentsOf: Array(text.utf8))
-        out.append(data)
-        return out
-    }
-}
-
 /// `rnnspec export`: each case as a folder any tool can read without rnnspec, as ONNX's backend node
 /// tests are: `case.json` and one `.npy` file per input, per `expect:` value and per golden output.
 public struct SuiteExport {
@@ -149,7 +107,7 @@ public struct SuiteExport {
         case .string(let t):
             return ["dtype": "string", "shape": t.shape, "data": t.scalars]
         default:
-            let data = NpyFormat.encode(value)!
+            let data = NpyWriter.data(NpyArray(value)!)
             try writeFile(data, folder.appendingPathComponent(file + ".npy"))
             let dtype: String
             switch value {

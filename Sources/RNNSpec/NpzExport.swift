@@ -8,13 +8,12 @@ extension FrontEnd {
     static func npzArrays(_ outputs: KernelOutputs) -> (arrays: [(name: String, array: NpyArray)], skipped: [String]) {
         var arrays: [(name: String, array: NpyArray)] = [], skipped: [String] = []
         func add(_ name: String, _ value: Value) {
-            switch value {
-            case .real(let r):
-                arrays.append((name, NpyArray(dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))))
-            case .integer(let t): arrays.append((name, NpyArray(dtype: .int(bytes: 8), shape: t.shape, values: .integers(t.scalars))))
-            case .boolean(let t): arrays.append((name, NpyArray(dtype: .bool, shape: t.shape, values: .booleans(t.scalars))))
-            case .string: skipped.append(name)
-            case .list(let items): for (k, item) in items.enumerated() { add("\(name)_\(k)", item) }
+            if case .list(let items) = value {
+                for (k, item) in items.enumerated() { add("\(name)_\(k)", item) }
+            } else if let array = NpyArray(value) {
+                arrays.append((name, array))
+            } else {
+                skipped.append(name)
             }
         }
         for (name, value) in outputs.entries { add(name, value) }
@@ -35,7 +34,7 @@ extension FrontEnd {
         }
         let reply: ExecutionReply
         do { reply = try Execution.run(ExecutionRequest(c), kernel: c.kernel) } catch {
-            stderr("\(c.error(error.message, at: error.at.hasPrefix("param:") && c.locations[error.at] == nil ? "params" : error.at))\n")
+            stderr("\(runner.located(c, error))\n")
             return .failures
         }
         let (arrays, skipped) = Self.npzArrays(reply.outputs)
@@ -50,5 +49,18 @@ extension FrontEnd {
             stdout("wrote \(npz) (\(arrays.count) arrays)\n")
         }
         return .success
+    }
+}
+
+extension NpyArray {
+    /// A tensor as NumPy holds it: reals as float64 (float32 outputs as float32), integers as int64,
+    /// booleans as bool; nil for strings and lists, which `.npy` cannot hold without pickling.
+    public init?(_ value: Value) {
+        switch value {
+        case .real(let r): self.init(dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))
+        case .integer(let t): self.init(dtype: .int(bytes: 8), shape: t.shape, values: .integers(t.scalars))
+        case .boolean(let t): self.init(dtype: .bool, shape: t.shape, values: .booleans(t.scalars))
+        case .string, .list: return nil
+        }
     }
 }
