@@ -34,7 +34,7 @@ extension FrontEnd {
         }
         let reply: ExecutionReply
         do { reply = try Execution.run(ExecutionRequest(c), kernel: c.kernel) } catch {
-            stderr("\(runner.located(c, error))\n")
+            stderr("\(Runner.located(c, error))\n")
             return .failures
         }
         let (arrays, skipped) = Self.npzArrays(reply.outputs)

@@ -413,7 +413,7 @@ public struct Runner: Sendable {
         let request = ExecutionRequest(c)
         guard let pool, let worker else {
             do { return .done(.success(try checkedOutputs(c, Execution.run(request, registry: registry)))) } catch {
-                return .done(.failure(Settled(status: .unresolved, error: located(c, error))))
+                return .done(.failure(Settled(status: .unresolved, error: Runner.located(c, error))))
             }
         }
         if let implemented = pool.kernels, !implemented.contains(c.kernel.spec.name) {
@@ -429,7 +429,7 @@ public struct Runner: Sendable {
     }
 
     /// An execution failure located at the case's line for the field it names.
-    func located(_ c: Case, _ f: ExecutionFailure) -> SpecError {
+    static func located(_ c: Case, _ f: ExecutionFailure) -> SpecError {
         var key = f.at
         if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
         return c.error(f.message, at: key)
@@ -441,7 +441,7 @@ public struct Runner: Sendable {
             if case .done(let result) = submitted { return result }
             return .failure(Settled(status: .unresolved, error: c.error("no worker process", at: "kernel")))
         }
-        func located(_ f: ExecutionFailure) -> SpecError { self.located(c, f) }
+        func located(_ f: ExecutionFailure) -> SpecError { Runner.located(c, f) }
         switch worker.collect(request, deadline: deadline, timeout: timeout, maxElements: options.limits.maxElements) {
         case .answered(.outputs(var reply)):
             if let plan = request.gradcheck, reply.gradients.isEmpty {
@@ -486,7 +486,7 @@ public struct Runner: Sendable {
             shifted.gradcheck = nil
             let remaining = deadline.timeIntervalSinceNow
             guard remaining > 0 else { throw ExecutionFailure("", at: Self.timeoutKey) }
-            switch worker.execute(shifted, timeout: remaining, maxElements: options.limits.maxElements, restarting: true) {
+            switch worker.startingIfNeeded(shifted, timeout: remaining, maxElements: options.limits.maxElements) {
             case .success(.answered(.outputs(let reply))): return reply.outputs
             case .success(.answered(.failure(let f))): throw ExecutionFailure("gradcheck: a run with a perturbed input failed: \(f.message)", at: f.at)
             case .success(.answered(.unsupported(let why))): throw ExecutionFailure("gradcheck: a run with a perturbed input is unsupported: \(why)", at: "gradcheck")
@@ -644,9 +644,7 @@ public struct Runner: Sendable {
     public static func execute(_ c: Case) throws -> KernelOutputs {
         do { return try Execution.run(ExecutionRequest(id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims),
                                       kernel: c.kernel).outputs } catch {
-            var key = error.at
-            if key.hasPrefix("param:") && c.locations[key] == nil { key = "params" }
-            throw c.error(error.message, at: key)
+            throw Runner.located(c, error)
         }
     }
 

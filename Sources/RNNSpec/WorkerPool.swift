@@ -207,7 +207,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     /// Starts the worker when it is not running (the first time, or after a fault), then runs the request.
-    func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int, restarting: Bool) -> Result<WorkerOutcome, WorkerStartError> {
+    func startingIfNeeded(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> Result<WorkerOutcome, WorkerStartError> {
         do { try ensureRunning() } catch { return .failure(error) }
         return .success(execute(request, timeout: timeout, maxElements: maxElements))
     }
@@ -349,7 +349,7 @@ final class WorkerProcess: @unchecked Sendable {
     }
 }
 
-/// Worker processes for a run: up to `count`, each used by one thread at a time.
+/// Worker processes for a run: each thread of the run checks one out and keeps it.
 final class WorkerPool: @unchecked Sendable {
     private let command: WorkerCommand
     private var idle: [WorkerProcess] = []
@@ -379,13 +379,6 @@ final class WorkerPool: @unchecked Sendable {
     /// Gives a worker back.
     func checkin(_ worker: WorkerProcess) {
         lock.lock(); idle.append(worker); lock.unlock()
-    }
-
-    /// Runs a request on an idle worker (starting one if none is idle), restarting it after a fault.
-    func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> Result<WorkerOutcome, WorkerStartError> {
-        let worker = checkout()
-        defer { checkin(worker) }
-        return worker.execute(request, timeout: timeout, maxElements: maxElements, restarting: true)
     }
 
     /// Stops every worker.
