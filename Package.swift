@@ -22,13 +22,16 @@ let package = Package(
     ],
     targets: [
         // The math only: no files, no printing, no YAML.
-        .target(name: "RNNKernels", dependencies: ["RNNKernelsSIMD"]),
+        .target(name: "RNNKernels", dependencies: ["RNNKernelsSIMD", "RNNPlatform"]),
+        // The C library module (Glibc, Musl or Darwin), named in one place.
+        .target(name: "RNNPlatform"),
         // The matrix-product micro-kernels: optimized even in debug builds and, on x86-64, compiled for
         // AVX2 + FMA; RNNKernels calls them only after checking the CPU. See README, "Performance".
         .target(name: "RNNKernelsSIMD", swiftSettings: [.unsafeFlags(simdKernelFlags)]),
         // Case model, loading, registry, comparison, golden store, running, reporting.
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
+            "RNNPlatform",
             "SVGPlot",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),

@@ -3,13 +3,7 @@
 //
 // Shapes: A [M, K], B [K, N], C [M, N].
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RNNPlatform
 import RNNKernelsSIMD
 
 /// Whether the packed kernels (and the SIMD copy of the vector functions) can run here, asked once of

@@ -11,13 +11,7 @@
 // library, as NumPy's do; `sqrt` is correctly rounded everywhere, the others are on glibc for
 // the arguments met here (see README, "NumPy's generators").
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
+import RNNPlatform
 
 // MARK: - SeedSequence
 
