@@ -43,7 +43,7 @@ let package = Package(
             "RNNSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNKernelsSIMD"]),
+        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNKernelsSIMD", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),

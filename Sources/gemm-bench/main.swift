@@ -5,9 +5,7 @@
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
 import RNNKernels
 import RNNKernelsSIMD
-#if canImport(Glibc)
-import Glibc
-#endif
+import RNNPlatform
 
 func clock(_ id: clockid_t) -> Double { var t = timespec(); clock_gettime(id, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
 func now() -> Double { clock(CLOCK_MONOTONIC) }
