@@ -4,6 +4,22 @@ import RNNKernels
 struct CharRNNTrainKernel: Kernel {
     static let maxHidden = 100_000
 
+    /// a · b + 10,000 (a step's multiply-adds and its fixed costs), saturating at Int.max.
+    static func perStep(_ a: Int, _ b: Int) -> Int { ImpliedSize.sum(product(a, b), 10_000) }
+
+    /// The work of one training iteration: S · perStep(H, 6 V + 3 H) + 20 · (H (2 V + H + 1) + V) + 10,000, saturating.
+    static func perIteration(_ s: Int, _ h: Int, _ v: Int) -> Int {
+        let steps = product(s, perStep(h, ImpliedSize.sum(v, v, v, v, v, v, h, h, h)))
+        let weights = ImpliedSize.sum(product(h, ImpliedSize.sum(v, v, h, 1)), v)
+        return ImpliedSize.sum(steps, product(20, weights), 10_000)
+    }
+
+    /// a · b for non-negative factors, Int.max when it overflows.
+    static func product(_ a: Int, _ b: Int) -> Int {
+        let (p, overflow) = max(a, 0).multipliedReportingOverflow(by: max(b, 0))
+        return overflow ? Int.max : p
+    }
+
     let spec = KernelSpec(
         name: "charrnn.train",
         summary: "Train the article's character-level Elman RNN on a text (SGD or Adagrad, global-norm clipping, lr schedule), then sample from it",
@@ -61,6 +77,7 @@ struct CharRNNTrainKernel: Kernel {
                 .lines(title: "Gradient norm before clipping", outputs: ["grad_norm"], x: "iteration n", y: "global norm (log scale)", logY: true)],
         curves: ["loss", "smooth_loss", "grad_norm"],
         sizes: { c in
+            let perStep = CharRNNTrainKernel.perStep, perIteration = CharRNNTrainKernel.perIteration
             let text = try c.strings("text")
             let n = text.scalars.first?.unicodeScalars.count ?? 0
             let v = c.dims["V"] ?? Set(text.scalars.first?.unicodeScalars.map(\.value) ?? []).count
@@ -72,9 +89,12 @@ struct CharRNNTrainKernel: Kernel {
                     ImpliedSize("the curves", [("4 curves", 4), ("iterations", k)], blame: "param:iterations"),
                     ImpliedSize("the weights, gradients and Adagrad memories", [("3", 3), ("H", h), ("H + 2 V + 2", ImpliedSize.sum(h, v, v, 2))], blame: blameH),
                     ImpliedSize("one iteration's inputs, states and outputs", [("seq_length", s), ("4 (V + H)", ImpliedSize.sum(v, h, v, h, v, h, v, h))], blame: "param:seq_length"),
-                    .operations("the training loop", [("iterations", k), ("seq_length", s), ("H", h), ("3 (V + H + V) + 64", ImpliedSize.sum(3 * v, 3 * h, 3 * v, 64))], blame: "param:iterations"),
+                    // Per iteration: each step's multiply-adds (forward and backward) and 10,000 for its fixed
+                    // costs, then 20 per weight (clipping and the update) and 10,000 more.
+                    .operations("the training loop", [("iterations", k), ("seq_length (H (6 V + 3 H) + 10000) + 20 weights + 10000",
+                                                                         perIteration(s, h, v))], blame: "param:iterations"),
                     ImpliedSize("output 'sample'", [("sample_n", samples), ("V + H", ImpliedSize.sum(v, h))], blame: "param:sample_n"),
-                    .operations("the sampling steps", [("sample_n", samples), ("H", h), ("H + V + 16", ImpliedSize.sum(h, v, 16))], blame: "param:sample_n")]
+                    .operations("the sampling steps", [("sample_n", samples), ("H (H + V) + 10000 per step", perStep(h, ImpliedSize.sum(h, v)))], blame: "param:sample_n")]
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
