@@ -16,7 +16,8 @@ The vocabulary is sorted(set(text)) (min-char-rnn's list(set(data)) depends on P
 hashing). The float32 variant casts the drawn weights with .astype(np.float32) and computes in
 float32 throughout (NumPy 2's promotion keeps float32 against Python floats).
 
-Writes every case file below (cases/article/, relative to the repository root, or argv[1]) with the
+`--time N` instead times N iterations of each case's model (best of three) and writes nothing.
+Otherwise it writes every case file below (cases/article/, relative to the repository root, or argv[1]) with the
 whole loss curve, the smoothed curve, the gradient norms, the learning rates, the final weights and
 the sample as `expect:` values at full precision (Python's repr), and prints a summary with timings.
 """
@@ -122,7 +123,7 @@ def train(cfg):
     n, p = 0, 0
     smooth_loss = -np.log(1.0 / vocab_size) * seq_length  # loss at iteration 0
     curves = {"loss": [], "smooth_loss": [], "grad_norm": [], "lr": []}
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     while n < cfg["iterations"]:
         if p + seq_length + 1 >= len(data) or n == 0:
             h_prev = np.zeros((model.hidden_size, 1), dtype=dtype)  # reset RNN memory
@@ -147,11 +148,11 @@ def train(cfg):
             curves[key].append(float(dtype(value)))
         p += seq_length
         n += 1
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - start_cpu
 
     np.random.seed(cfg["sample_seed"])
     sample = model.sample(h_prev, cfg["sample_seed_index"], cfg["sample_n"])
-    return {"chars": chars, "initial": initial, "curves": curves, "seconds": seconds,
+    return {"chars": chars, "initial": initial, "curves": curves, "seconds": seconds, "cpu": cpu,
             "weights": {name: getattr(model, name) for name in names}, "h": h_prev,
             "sample": [int(i) for i in sample], "text": "".join(chars[i] for i in sample)}
 
@@ -260,6 +261,13 @@ CASES = {
 
 if __name__ == "__main__":
     print(VERSIONS)
+    if len(sys.argv) > 2 and sys.argv[1] == "--time":
+        # --time N: each case's model trained for N iterations, best of three, nothing written.
+        for name, cfg in CASES.items():
+            runs = [train(dict(cfg, iterations=int(sys.argv[2]))) for _ in range(3)]
+            print(f"{name}: {sys.argv[2]} iterations in {min(r['seconds'] for r in runs):.3f} s wall, "
+                  f"{min(r['cpu'] for r in runs):.3f} s CPU (best of 3)")
+        sys.exit(0)
     for name, cfg in CASES.items():
         r = train(cfg)
         c = r["curves"]["loss"]
