@@ -308,6 +308,9 @@ public struct KernelSpec: Sendable {
     public var lossOutput: String?
     /// The plots the HTML report draws from this kernel's outputs (none by default).
     public var plots: [KernelPlot]
+    /// 1-D outputs that `rnnspec show` prints as a compact curve (first, last, min, every k-th value),
+    /// such as a loss per iteration (none by default).
+    public var curves: [String]
 
     /// The sizes a case's params and input shapes imply (elements of outputs, of caches, and of the
     /// work: steps, samples, bins, windows), evaluated by the loader before the kernel runs so that
@@ -318,9 +321,10 @@ public struct KernelSpec: Sendable {
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
                 outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
-                sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
+                curves: [String] = [], sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
         self.sizes = sizes
         self.plots = plots
+        self.curves = curves
         self.lossOutput = lossOutput
         self.name = name
         self.summary = summary

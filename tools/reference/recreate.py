@@ -48,6 +48,7 @@ SCRIPTS = {
     "charrnn_numpy_sample.py": ("stdout", ["numpy"], {}),
     "init_numpy.py": ("stdout", ["numpy"], {}),
     "npy_case.py": ("stdout", ["numpy"], {}),
+    "charrnn_train.py": ("cases", ["numpy"], {}),
     "interop_torch.py": ("cases", ["numpy", "torch"], {}),
     "interop_onnx.py": ("cases", ["numpy", "torch", "onnx", "onnxruntime"], {}),
     "interop_keras.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),

@@ -22,6 +22,7 @@ let allKernels: [any Kernel] = [
     InitWeightsKernel(),
     ExpDecayKernel(),
     CharRNNSampleKernel(),
+    CharRNNTrainKernel(),
     LSTMStepKernel(),
     LSTMCellUpdateKernel(),
     GRUStepKernel(),
