@@ -112,6 +112,14 @@ cell_case("torch_grucell_unbatched_no_bias", GRUCell, "nn.GRUCell(bias=False) ba
           dtype=torch.float64, grad=True, unbatched=True, bias=False)
 
 
+# No zero-length cases: pack_padded_sequence rejects a length of 0 (checked here, not written).
+try:
+    pack_padded_sequence(torch.zeros(3, 2, 1), torch.tensor([3, 0]), enforce_sorted=False)
+    raise SystemExit("pack_padded_sequence accepted a length of 0: add zero-length cases")
+except RuntimeError:
+    pass
+
+
 def total_length_case(name, cls, title, seed, lengths, total, L=4, input_size=3, hidden_size=3, dtype=torch.float32, grad=False, **kw):
     torch.manual_seed(seed)
     m = cls(input_size, hidden_size, **kw).to(dtype)
@@ -179,3 +187,34 @@ total_length_case("torch_lstm_total_length_bidirectional", torch.nn.LSTM,
 total_length_case("torch_gru_total_length_batch_first", torch.nn.GRU,
                   "nn.GRU backward, batch_first, lengths [1, 3], total_length=4 = the input's steps", 545, [1, 3], 4,
                   dtype=torch.float64, grad=True, batch_first=True)
+
+
+# Cross: a cell's tensors are layer 0's, unchanged; one cell step is one step of the layer.
+def cell_as_layer(name, cell_cls, layer_name, seed, N=2, I=3, H=3):
+    torch.manual_seed(seed)
+    cell = cell_cls(I, H)
+    x, h = torch.randn(N, I), torch.randn(N, H)
+    lstm = cell_cls is torch.nn.LSTMCell
+    c = torch.randn(N, H) if lstm else None
+    with torch.no_grad():
+        res = cell(x, (h, c) if lstm else h)
+    inputs = {"input": x[None], "h_0": h[None]}
+    if lstm:
+        inputs["c_0"] = c[None]
+    for k, v in cell.state_dict().items():
+        inputs[k + "_l0"] = v
+    h1 = res[0] if lstm else res
+    expect = {"output": h1[None], "h_n": h1[None]}
+    if lstm:
+        expect["c_n"] = res[1][None]
+    src = (f"PyTorch {TV}, torch.nn.{cell_cls.__name__} (float32, CPU), tools/reference/interop_torch_cells.py; weights: PyTorch's "
+           f"default init under torch.manual_seed({seed}), renamed weight_ih -> weight_ih_l0 etc.; input (N, I) -> (1, N, I)")
+    write_case("cross", name, f"torch.{layer_name}",
+               f"One torch.nn.{cell_cls.__name__} step run as torch.{layer_name} over one time step: the same tensors with the _l0 suffix",
+               src, ["interop", "cross", layer_name.lower()], {"input_size": I, "hidden_size": H, "dtype": "float32"},
+               to_np(inputs), to_np(expect), "1e-5")
+
+
+cell_as_layer("torch_lstmcell_as_torch_lstm", torch.nn.LSTMCell, "LSTM", 551)
+cell_as_layer("torch_grucell_as_torch_gru", torch.nn.GRUCell, "GRU", 552)
+cell_as_layer("torch_rnncell_as_torch_rnn", torch.nn.RNNCell, "RNN", 553)

@@ -23,7 +23,7 @@ struct TorchCellKernel: Kernel {
         let stateDoc = kind == .lstm ? "h_0 of hx = (h_0, c_0)" : "hx (the docs' 'hidden')"
         var inputs: [InputSpec] = [
             InputSpec("input", shapes: [["N", "input_size"], ["input_size"]], doc: "input: (N, H_in), or unbatched (H_in)",
-                      example: "{random: normal, shape: [1, 2], seed: 1}"),
+                      example: "{random: normal, shape: [1, 1], seed: 1}"),
             InputSpec("h_0", shapes: [["N", "hidden_size"], ["hidden_size"]], optional: true,
                       doc: "\(stateDoc): (N, H), or (H) unbatched; zeros if absent", example: "[[0.1]]"),
         ]
@@ -32,7 +32,7 @@ struct TorchCellKernel: Kernel {
                                     doc: "c_0 of hx = (h_0, c_0): (N, H), or (H) unbatched; zeros if absent", example: "[[0.2]]"))
         }
         inputs += [
-            .real("weight_ih", [rows, "input_size"], "weight_ih: (\(g == 1 ? "" : "\(g)*")hidden_size, input_size)", example: ex("[\(g), 2]", 2)),
+            .real("weight_ih", [rows, "input_size"], "weight_ih: (\(g == 1 ? "" : "\(g)*")hidden_size, input_size)", example: ex("[\(g), 1]", 2)),
             .real("weight_hh", [rows, "hidden_size"], "weight_hh: (\(g == 1 ? "" : "\(g)*")hidden_size, hidden_size)", example: ex("[\(g), 1]", 3)),
             InputSpec.real("bias_ih", [rows], optional: true, "bias_ih (with bias: true)", example: ex("[\(g)]", 4)).inSkeleton(),
             InputSpec.real("bias_hh", [rows], optional: true, "bias_hh (with bias: true)", example: ex("[\(g)]", 5)).inSkeleton(),
@@ -83,6 +83,11 @@ struct TorchCellKernel: Kernel {
             throw KernelError.input("input", "input has inconsistent input_size: got \(x.shape.last ?? 0) expected \(inputSize)")
         }
         let h0: Tensor<T>? = try c.optionalReal("h_0"), c0: Tensor<T>? = kind == .lstm ? try c.optionalReal("c_0") : nil
+        for (name, s) in [("h_0", h0), ("c_0", c0)] {
+            if let s, s.rank != x.rank {
+                throw KernelError.input(name, "\(moduleName): Expected \(name) to be \(x.rank)D like input (\(x.rank == 1 ? "unbatched" : "batched")), got \(s.rank)D \(s.shape.shapeText)")
+            }
+        }
         let form = try StepBatching(x, [("h_0", h0), ("c_0", c0)])
         for (name, s) in [("h_0", h0), ("c_0", c0)] {
             if let s, s.shape.last != hidden {
