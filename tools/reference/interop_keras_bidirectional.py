@@ -46,6 +46,20 @@ def to_np(v):
     return v
 
 
+def outputs_and_loss(outs, rng, dtype, grad, inputs):
+    """The expect: values of the outputs; with grad, first `loss` = Σ upstream⊙output over upstreams drawn
+    from rng (added to inputs as d<output>), backpropagated."""
+    expect = {}
+    if grad:
+        ups = {"d" + k: t(rng.normal(size=tuple(v.shape)), dtype) for k, v in outs.items()}
+        loss = sum((ups["d" + k] * v).sum() for k, v in outs.items())
+        loss.backward()
+        inputs.update({k: to_np(v) for k, v in ups.items()})
+        expect["loss"] = to_np(loss)
+    expect.update({k: to_np(v) for k, v in outs.items()})
+    return expect
+
+
 def gradcheck_line(name, wrt):
     with open(f"{ROOT}/grad/{name}.yaml", "a") as fh:
         fh.write(f"gradcheck: {{wrt: [{', '.join(wrt)}], eps: 1e-6, abs: 1e-7, rel: 1e-5}}\n")
@@ -101,14 +115,7 @@ def bidi_case(name, cls, title, seed, B=3, T=4, F=3, units=3, dtype="float32", g
         for side in ("forward", "backward"):
             out_names += [f"{side}_state_h"] + ([f"{side}_state_c"] if cls == "LSTM" else [])
     outs = dict(zip(out_names, res))
-    expect = {}
-    if grad:
-        ups = {"d" + k: t(rng.normal(size=tuple(v.shape)), dtype) for k, v in outs.items()}
-        loss = sum((ups["d" + k] * v).sum() for k, v in outs.items())
-        loss.backward()
-        inputs.update({k: to_np(v) for k, v in ups.items()})
-        expect["loss"] = to_np(loss)
-    expect.update({k: to_np(v) for k, v in outs.items()})
+    expect = outputs_and_loss(outs, rng, dtype, grad, inputs)
     if grad:
         expect["dinputs"] = to_np(x.grad)
         for side, sub in (("forward", bidi.forward_layer), ("backward", bidi.backward_layer)):
@@ -165,14 +172,7 @@ def masking_case(name, cls, title, seed, mask, mask_value=0.0, B=3, T=5, F=3, un
     res = layer(keras.layers.Masking(mask_value, dtype=dtype)(x), **call_kw)
     res = list(res) if isinstance(res, (list, tuple)) else [res]
     outs = dict(zip(["output", "state_h", "state_c"], res))
-    expect = {}
-    if grad:
-        ups = {"d" + k: t(rng.normal(size=tuple(v.shape)), dtype) for k, v in outs.items()}
-        loss = sum((ups["d" + k] * v).sum() for k, v in outs.items())
-        loss.backward()
-        inputs.update({k: to_np(v) for k, v in ups.items()})
-        expect["loss"] = to_np(loss)
-    expect.update({k: to_np(v) for k, v in outs.items()})
+    expect = outputs_and_loss(outs, rng, dtype, grad, inputs)
     if grad:
         expect["dinputs"] = to_np(x.grad)
         for w in layer.weights:
