@@ -53,6 +53,8 @@ SCRIPTS = {
     "interop_onnx.py": ("cases", ["numpy", "torch", "onnx", "onnxruntime"], {}),
     "interop_keras.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),
     "interop_cross.py": ("cases", ["numpy", "torch"], {}),
+    "interop_torch_cells.py": ("cases", ["numpy", "torch"], {}),
+    "interop_keras_bidirectional.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),
     "grad_torch.py": ("cases", ["numpy", "torch"], {}),
     "grad_onnx.py": ("cases", ["numpy", "torch", "onnx", "onnxruntime"], {}),
     "grad_keras.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),
