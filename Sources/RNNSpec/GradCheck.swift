@@ -18,11 +18,13 @@ public struct GradCheckRequest: Sendable {
 public enum GradCheck {
     /// One mismatch per input whose analytic gradient (`d<input>`) disagrees with its central
     /// finite differences under the request's tolerance.
-    public static func compare(_ pairs: [GradientPair], _ request: GradCheckRequest) -> [Mismatch] {
+    public static func compare(_ pairs: [GradientPair], _ request: GradCheckRequest,
+                               options: ComparisonOptions = ComparisonOptions()) -> [Mismatch] {
         pairs.compactMap { pair in
             guard var m = Comparison.compare(actual: .real(pair.analytic), expected: .real(pair.numeric),
-                                             tolerance: request.tolerance, output: pair.name, reference: .gradcheck) else { return nil }
-            m.detail = "\(request.location): " + m.detail
+                                             tolerance: request.tolerance, output: pair.name, reference: .gradcheck,
+                                             options: options) else { return nil }
+            m.location = request.location
             return m
         }
     }

@@ -95,12 +95,20 @@ struct TorchRecurrentKernel: Kernel {
         }
         var outputs: [OutputSpec] = [
             OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
-                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths"),
+                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths")
+                .time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])),
             OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
+        // The gradients of weight_ih, weight_hh, bias_ih and bias_hh hold G*H_cell rows in PyTorch's gate order.
+        if kind != .rnn {
+            let gates = GateBlocks.names(CellConventions.defaultOrder(kind))
+            outputs = outputs.map { o in
+                ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix) ? o.gates(gates, along: .axis(0)) : o
+            }
+        }
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
