@@ -35,6 +35,8 @@ final class LiveReport: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     private var shown = false
     private let lock = NSLock()
+    /// Redraws the progress line while a slow case runs, so that the elapsed time moves.
+    private var ticker: DispatchSourceTimer? = nil
 
     init(display: DisplayOptions, verbose: Bool, streaming: Bool, totalKnown: Bool,
          stdout: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void) {
@@ -44,6 +46,18 @@ final class LiveReport: @unchecked Sendable {
         self.totalKnown = totalKnown
         self.stdout = stdout
         self.stderr = stderr
+        if display.progress {
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250))
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            ticker = timer
+        }
+    }
+
+    private func tick() {
+        lock.lock(); defer { lock.unlock() }
+        if ticker != nil { drawProgress(force: false) }
     }
 
     /// One case's result.
@@ -83,6 +97,8 @@ final class LiveReport: @unchecked Sendable {
     /// Clears the progress line (before the summary).
     func finish() {
         lock.lock(); defer { lock.unlock() }
+        ticker?.cancel()
+        ticker = nil
         clearProgress()
         shown = false
     }
