@@ -105,7 +105,7 @@ public struct FrontEnd: Sendable {
                               totalKnown: options.tags.isEmpty && options.excludeTags.isEmpty, stdout: stdout, stderr: stderr)
         let report: RunReport
         do {
-            report = try runner.run(paths: request.paths, onResult: { result, files in live.add(result, files: files) })
+            report = try runner.run(paths: request.paths, onResult: { result, position, files in live.add(result, position: position, files: files) })
         } catch {
             live.finish()
             throw error

@@ -17,7 +17,9 @@ public struct DisplayOptions: Sendable {
 }
 
 /// The text report as a run goes: each case that did not pass (every case with `verbose`) is
-/// written to standard output as soon as its result is known, piped or not, and on a terminal a
+/// written to standard output as soon as its result is known, piped or not, headed with its
+/// position among the selected files in case-id order (`FAIL: id (3 of 41)`; without the
+/// position when `--tag`/`--exclude-tag` select after loading), and on a terminal a
 /// progress line on standard error counts the results so far with the elapsed time. Called from
 /// the runner's threads; one lock orders the writes, and the progress line is cleared before a
 /// result is written and drawn again after it.
@@ -60,15 +62,15 @@ final class LiveReport: @unchecked Sendable {
         if ticker != nil { drawProgress(force: false) }
     }
 
-    /// One case's result.
-    func add(_ r: CaseResult, files: Int) {
+    /// One case's result, the case's position among the selected files and their number.
+    func add(_ r: CaseResult, position: Int, files: Int) {
         lock.lock(); defer { lock.unlock() }
         done += 1
         self.files = files
         counts[r.status, default: 0] += 1
         if streaming && r.isReported(verbose: verbose) {
             clearProgress()
-            stdout(r.block(position: done, of: totalKnown ? files : nil, color: display.color))
+            stdout(r.block(position: totalKnown ? position : nil, of: files, color: display.color))
             drawProgress(force: true)
         } else {
             drawProgress(force: false)

@@ -218,10 +218,10 @@ extension CaseResult {
     /// golden, or `verbose` lists everything.
     public func isReported(verbose: Bool) -> Bool { !status.isSuccess || recording != nil || verbose }
 
-    /// The text report's block: `FAIL: id (3 of 41)` (`(3)` when the total is unknown) and the
+    /// The text report's block: `FAIL: id (3 of 41)` (no position when it is not known) and the
     /// indented detail.
-    public func block(position: Int, of total: Int?, color: Bool = false) -> String {
-        var out = "\(status.colored(color)): \(id.escapedForDisplay) (\(position)\(total.map { " of \($0)" } ?? ""))\n"
+    public func block(position: Int?, of total: Int, color: Bool = false) -> String {
+        var out = "\(status.colored(color)): \(id.escapedForDisplay)\(position.map { " (\($0) of \(total))" } ?? "")\n"
         for line in detailText().split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
             out += line.isEmpty ? "\n" : "  " + line + "\n"
         }

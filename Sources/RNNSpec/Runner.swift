@@ -249,9 +249,10 @@ public struct Runner: Sendable {
     /// Runs every selected case, `options.jobs` at a time. `progress` is called after each case
     /// with the number done and the total (from any thread); `onResult` with each case's result as
     /// soon as it is known, with the number of selected files (from any thread, one call at a time
-    /// per case). Throws when the workers cannot start.
+    /// per case), its 1-based position among the selected files (in case-id order) and their number.
+    /// Throws when the workers cannot start.
     public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil,
-                    onResult: (@Sendable (CaseResult, _ files: Int) -> Void)? = nil) throws -> RunReport {
+                    onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)? = nil) throws -> RunReport {
         let start = Date()
         let files = try selectFiles(paths)
         let pool: WorkerPool?
@@ -327,12 +328,12 @@ public struct Runner: Sendable {
     /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
     /// that parsing YAML and computing overlap.
     func runSelected(_ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?,
-                     onResult: (@Sendable (CaseResult, Int) -> Void)? = nil) -> [Outcome] {
+                     onResult: (@Sendable (CaseResult, Int, Int) -> Void)? = nil) -> [Outcome] {
         let box = ParallelBox<Outcome>(files.count)
         let failures = FailureCount(limit: options.maxFailures)
         @Sendable func store(_ k: Int, _ outcome: Outcome) {
             if case .ran(let r) = outcome, !r.status.isSuccess && !r.status.isSkipped { failures.add() }
-            if case .ran(let r) = outcome { onResult?(r, files.count) }
+            if case .ran(let r) = outcome { onResult?(r, k + 1, files.count) }
             let done = box.store(k, outcome)
             progress?(done, files.count)
         }

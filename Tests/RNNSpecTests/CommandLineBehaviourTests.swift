@@ -113,10 +113,10 @@ final class CommandLineBehaviourTests: XCTestCase {
         display.progressDelay = 0
         let live = LiveReport(display: display, verbose: false, streaming: true, totalKnown: true,
                               stdout: { out.append($0) }, stderr: { err.append($0) })
-        live.add(CaseResult(id: "a", path: "cases/a.yaml", kernel: "rnn.step", status: .pass), files: 2)
-        live.add(CaseResult(id: "b", path: "cases/b.yaml", kernel: "rnn.step", status: .new, notes: ["no golden yet"]), files: 2)
+        live.add(CaseResult(id: "b", path: "cases/b.yaml", kernel: "rnn.step", status: .pass), position: 2, files: 2)
+        live.add(CaseResult(id: "a", path: "cases/a.yaml", kernel: "rnn.step", status: .new, notes: ["no golden yet"]), position: 1, files: 2)
         live.finish()
-        XCTAssertEqual(out.text, "NEW: b (2 of 2)\n  no golden yet\n", "only what did not pass, as it comes")
+        XCTAssertEqual(out.text, "NEW: a (1 of 2)\n  no golden yet\n", "only what did not pass, as it comes, with its place in id order")
         XCTAssertTrue(err.text.hasPrefix("\r\u{1B}[K[1/2] 1 PASS  0.0 s"), err.text)
         XCTAssertTrue(err.text.contains("\r\u{1B}[K[2/2] 1 PASS, 1 NEW  "), err.text)
         XCTAssertTrue(err.text.hasSuffix("\r\u{1B}[K"), "the line is cleared at the end")
