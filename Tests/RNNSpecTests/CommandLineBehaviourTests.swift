@@ -217,6 +217,33 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertEqual(try status(["export", "--to", "out2"]), 1, "a case not exported")
     }
 
+    func testHelpDocumentsExitCodesAndMaxMismatchesReachesTheReport() throws {
+        try requireBinary()
+        let p = try TempProject()
+        let help = try runRNNSpec(["--help"], in: p.root)
+        XCTAssertEqual(help.status, 0)
+        let words = help.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        for part in ["Exit codes (every command): 0 success; 1 failures: run, report and regen when a case did not pass",
+                     "check when a case does not load or its golden cannot be read", "2 a usage or configuration error",
+                     "Errors are printed as `rnnspec: error: ...`", "--generate-completion-script"] {
+            XCTAssertTrue(words.contains(part), part)
+        }
+        XCTAssertTrue(try runRNNSpec(["run", "--help"], in: p.root).stdout.contains("--max-mismatches"))
+        // Both values of h changed in the golden: --max-mismatches 1 lists one of the two.
+        try p.writeCase("step", simpleStepCase)
+        XCTAssertEqual(try runRNNSpec(["regen"], in: p.root).status, 0)
+        var lines = try XCTUnwrap(p.golden("step")).components(separatedBy: "\n")
+        let h = try XCTUnwrap(lines.firstIndex(of: "  h:"))
+        let value = try XCTUnwrap(lines[h...].firstIndex { $0.hasPrefix("    value: [") })
+        lines[value] = "    value: [0.5, 0.5]"
+        try lines.joined(separator: "\n").write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
+        let one = try runRNNSpec(["run", "--max-mismatches", "1"], in: p.root)
+        XCTAssertEqual(one.status, 1)
+        XCTAssertTrue(one.stdout.contains("    first 1 of 2 differing elements:\n"), one.stdout)
+        XCTAssertTrue(try runRNNSpec(["run"], in: p.root).stdout.contains("    differing elements:\n"), "all of them by default")
+        XCTAssertEqual(try runRNNSpec(["run", "--max-mismatches", "-1"], in: p.root).status, 2)
+    }
+
     func testCompletionScriptCompletesKernelNamesAndCasePaths() throws {
         try requireBinary()
         let p = try TempProject()
