@@ -17,13 +17,15 @@ public struct GradCheckRequest: Sendable {
 /// (`Execution.gradients`); this compares them with the analytic gradients.
 public enum GradCheck {
     /// One mismatch per input whose analytic gradient (`d<input>`) disagrees with its central
-    /// finite differences under the request's tolerance.
+    /// finite differences under the request's tolerance. `layout` gives the gradient output's
+    /// declared time axis and gate blocks.
     public static func compare(_ pairs: [GradientPair], _ request: GradCheckRequest,
-                               options: ComparisonOptions = ComparisonOptions()) -> [Mismatch] {
+                               options: ComparisonOptions = ComparisonOptions(),
+                               layout: (String, [Int]) -> OutputLayout = { _, _ in OutputLayout() }) -> [Mismatch] {
         pairs.compactMap { pair in
             guard var m = Comparison.compare(actual: .real(pair.analytic), expected: .real(pair.numeric),
                                              tolerance: request.tolerance, output: pair.name, reference: .gradcheck,
-                                             options: options) else { return nil }
+                                             structure: layout(pair.name, pair.analytic.shape), options: options) else { return nil }
             m.location = request.location
             return m
         }

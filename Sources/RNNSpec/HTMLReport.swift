@@ -289,8 +289,9 @@ public struct MismatchMap: Sendable {
         }
         func flat(_ index: [Int]) -> Int { zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 } }
         worst = m.worstAbs.map { flat($0.index) }
-        // The elements are listed in row-major order: the first one is in the first differing row.
-        firstRow = m.elements.first.map { flat($0.index) / columns }
+        // The elements are listed in row-major order: the first one is in the first differing row
+        // (the first differing step when the rows are the declared time axis and none are listed).
+        firstRow = m.elements.first.map { flat($0.index) / columns } ?? (m.time?.axis == 0 ? m.time?.firstStep : nil)
     }
 }
 

@@ -393,7 +393,9 @@ public struct Runner: Sendable {
         result.artifacts?.outputs = reply.outputs
         result.artifacts?.gradients = reply.gradients
         result.mismatches += expectationStage(c, reply.outputs)
-        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request, options: options.comparison) }
+        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request, options: options.comparison) { name, shape in
+                c.kernel.spec.output(name)?.layout(params: c.params, shape: shape) ?? OutputLayout()
+            } }
         let expectFailed = !result.mismatches.isEmpty
         var golden = goldenStage(c, reply.outputs)
         result.artifacts?.golden = golden.old

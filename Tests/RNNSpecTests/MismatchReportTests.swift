@@ -86,6 +86,18 @@ final class MismatchReportTests: XCTestCase {
         XCTAssertTrue(r.detailText().contains("gate blocks that differ: i (input) (1 of 2 units, first unit 1)"), r.detailText())
     }
 
+    func testAGradcheckMismatchNamesTheGatesToo() throws {
+        // Clipped gradients are not dloss/dW: every gate block of concat_fiog's dW (f, i, o, g) differs.
+        let p = try TempProject()
+        let text = try XCTUnwrap(KernelRegistry.standard.kernel(named: "lstm.bptt")).spec.skeleton()
+            .replacingOccurrences(of: "  # clip: 1.0", with: "  clip: 0.01")
+        try p.writeCase("g", text + "gradcheck: {wrt: [W], eps: 1e-6, abs: 1e-7, rel: 1e-5}\n")
+        let r = try p.result("g")
+        let m = try XCTUnwrap(r.mismatches.first { $0.reference == .gradcheck })
+        XCTAssertEqual(m.output, "dW")
+        XCTAssertEqual(m.gates.map(\.gate), ["f (forget)", "i (input)", "o (output)", "g (cell candidate)"], r.detailText())
+    }
+
     func testFrameworkGateOrdersAreDeclaredWithTheKernels() throws {
         func gates(_ kernel: String, _ output: String) throws -> [String] {
             try XCTUnwrap(KernelRegistry.standard.kernel(named: kernel)?.spec.output(output)?.structure.gates?.names, "\(kernel) \(output)")
