@@ -117,6 +117,10 @@ final class MismatchReportTests: XCTestCase {
         XCTAssertEqual(output.layout(params: ["batch_first": .boolean(true)], shape: [2, 5, 3]).timeAxis, 1)
         XCTAssertEqual(output.layout(params: ["batch_first": .boolean(false)], shape: [5, 2, 3]).timeAxis, 0)
         XCTAssertEqual(output.layout(params: ["batch_first": .boolean(true)], shape: [5, 3]).timeAxis, 0)
+        // The input gradients have the inputs' time axes.
+        XCTAssertEqual(KernelRegistry.standard.kernel(named: "torch.GRU")?.spec.output("dinput")?.layout(params: ["batch_first": .boolean(true)], shape: [2, 5, 3]).timeAxis, 1)
+        XCTAssertEqual(KernelRegistry.standard.kernel(named: "onnx.RNN")?.spec.output("dX")?.layout(params: ["layout": .integer(0)], shape: [5, 2, 3]).timeAxis, 0)
+        XCTAssertEqual(KernelRegistry.standard.kernel(named: "keras.LSTM")?.spec.output("dinputs")?.layout(params: [:], shape: [2, 5, 3]).timeAxis, 1)
         let y = try XCTUnwrap(KernelRegistry.standard.kernel(named: "onnx.GRU")?.spec.output("Y"))
         XCTAssertEqual(y.layout(params: ["layout": .integer(1)], shape: [2, 5, 1, 3]).timeAxis, 1)
         // `rnnspec kernels NAME` shows the declaration.

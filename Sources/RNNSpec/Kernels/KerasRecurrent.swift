@@ -93,6 +93,7 @@ struct KerasRecurrentKernel: Kernel {
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"]).map { o in
             // Column blocks of kernel, recurrent_kernel and bias in Keras' gate order (LSTM i, f, c, o; GRU z, r, h).
+            if o.name == "dinputs" { return o.time(.axis(1)) }   // (batch, timesteps, features)
             guard kind != .rnn, ["dkernel", "drecurrent_kernel", "dbias"].contains(o.name) else { return o }
             return o.gates(GateBlocks.names(gateOrder, letters: kind == .lstm ? ["i", "f", "c", "o"] : ["z", "r", "h"]), along: .axis(-1))
         }

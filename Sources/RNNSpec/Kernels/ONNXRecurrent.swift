@@ -104,6 +104,8 @@ struct ONNXRecurrentKernel: Kernel {
                 }
             }
         }
+        // dX is shaped like X: [seq_length, batch_size, input_size], or batch first with layout 1.
+        outputs = outputs.map { $0.name == "dX" ? $0.time(AxisRule([.init(axis: 1, when: "layout", is: [.integer(1)]), .init(axis: 0)])) : $0 }
         let eq: String
         switch kind {
         case .rnn: eq = "Ht = f(Xt*(Wi^T) + Ht-1*(Ri^T) + Wbi + Rbi)"

@@ -109,6 +109,8 @@ struct TorchRecurrentKernel: Kernel {
                 ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix) ? o.gates(gates, along: .axis(0)) : o
             }
         }
+        // dinput is shaped like input: time first, second with batch_first.
+        outputs = outputs.map { $0.name == "dinput" ? $0.time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])) : $0 }
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
