@@ -168,6 +168,17 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertTrue(error.contains("error: lstm.step does not use input 'W_ih' (layout is concat_fiog; layout concat_fiog takes W, b); remove it\n  W_ih: "), error)
     }
 
+    func testTorchStateDictRulesAreCheckedWhenTheCaseLoads() throws {
+        let p = try TempProject()
+        let skeleton = try XCTUnwrap(KernelRegistry.standard.kernel(named: "torch.GRU")).spec.skeleton()
+        // weight_ih_l1 with num_layers 1 is not in the module's state_dict.
+        let error = try p.loadError(skeleton.replacingOccurrences(of: "  # weight_ih_l1:", with: "  weight_ih_l1:"))
+        XCTAssertTrue(error.contains("error: torch.GRU does not use input 'weight_ih_l1' (num_layers is 1; not in the state_dict with fewer layers); remove it\n  weight_ih_l1: "), error)
+        let reverse = try p.loadError(skeleton.replacingOccurrences(of: "  # weight_hh_l0_reverse:", with: "  weight_hh_l0_reverse:"))
+        XCTAssertTrue(reverse.contains("does not use input 'weight_hh_l0_reverse' (bidirectional is false;"), reverse)
+        XCTAssertTrue(skeleton.contains("#   when bias is false: bias_ih_l0, bias_hh_l0, "), skeleton)
+    }
+
     func testOrphanGoldensOnEverySpellingOfTheWholeSuite() throws {
         let p = try TempProject()
         try p.writeCase("kept", simpleStepCase)

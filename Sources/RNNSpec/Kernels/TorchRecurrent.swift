@@ -31,7 +31,28 @@ struct TorchRecurrentKernel: Kernel {
         return names
     }
 
-    var spec: KernelSpec {
+    var spec: KernelSpec { declaration.rules(inputRules) }
+
+    /// The module's state_dict decides which weights a case may give: layers past num_layers and the
+    /// reverse direction without bidirectional are not in it.
+    var inputRules: [InputRule] {
+        var rules: [InputRule] = [
+            .unused((0..<Self.maxLayers).flatMap { Self.weightNames(kind, layer: $0, suffix: "_reverse") },
+                    when: .param("bidirectional", [.boolean(false)]), because: "not in the state_dict without bidirectional"),
+            .unused((0..<Self.maxLayers).flatMap { l in ["", "_reverse"].flatMap { ["bias_ih_l\(l)\($0)", "bias_hh_l\(l)\($0)"] } },
+                    when: .param("bias", [.boolean(false)]), because: "bias is false"),
+            .required(["bias_ih_l0", "bias_hh_l0"], when: .param("bias", [.boolean(true)]), because: "bias is true"),
+        ]
+        for l in 1..<Self.maxLayers {
+            rules.append(.unused(["", "_reverse"].flatMap { Self.weightNames(kind, layer: l, suffix: $0) },
+                                 when: .param("num_layers", (1...l).map { .integer($0) }), because: "not in the state_dict with fewer layers"))
+            rules.append(.required(["weight_ih_l\(l)", "weight_hh_l\(l)"],
+                                   when: .param("num_layers", ((l + 1)...Self.maxLayers).map { .integer($0) }), because: "layer \(l)'s weights"))
+        }
+        return rules
+    }
+
+    var declaration: KernelSpec {
         var inputs: [InputSpec] = [
             InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
                       doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
