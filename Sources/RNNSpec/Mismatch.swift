@@ -124,8 +124,9 @@ extension Mismatch {
         return text
     }
 
-    /// One line for a JUnit `message` or a streamed result: the output, what differs, and the
-    /// worst element.
+    /// One line for a JUnit `message` and the JSON report: the output, what differs, the first
+    /// step that differs and the worst element (the user's strings as they are; each report escapes
+    /// them its own way).
     public var headline: String {
         var text = "output '\(output)': \(summary)"
         if let time { text += "; first differs at t = \(time.firstStep) of \(time.steps)" }
@@ -158,7 +159,7 @@ extension Mismatch {
             }.joined(separator: ", "))
         }
         func worst(_ what: String, _ e: ElementDifference) -> String {
-            var line = "\(what) at \(e.index.shapeText)\(Mismatch.place(e)): actual \(e.actual), expected \(e.expected)"
+            var line = "\(what) at \(e.index.shapeText)\(Mismatch.place(e)): actual \(e.actual.escapedForDisplay), expected \(e.expected.escapedForDisplay)"
             if let d = e.absDiff, let r = e.relDiff, !d.isNaN {
                 line += ", abs diff \(shortNumber(d)), rel diff \(shortNumber(r))"
             }
