@@ -218,6 +218,16 @@ final class CommandLineBehaviourTests: XCTestCase {
                      ["prune", "--dry-run"], ["show", "cases/ok.yaml"], ["export", "--to", "out"], ["new", "rnn.step", "cases/new.yaml"]] {
             XCTAssertEqual(try status(args), 0, "\(args)")
         }
+        // serve: 0 when its standard input ends (no request).
+        let serve = Process()
+        serve.executableURL = rnnspecBinary
+        serve.arguments = ["serve"]
+        serve.standardInput = FileHandle.nullDevice
+        serve.standardOutput = FileHandle.nullDevice
+        serve.standardError = FileHandle.nullDevice
+        try serve.run()
+        serve.waitUntilExit()
+        XCTAssertEqual(serve.terminationStatus, 0)
         // 1: failures, for the commands that have them.
         try p.writeCase("new", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.25"))   // STALE: no golden for it yet
         XCTAssertEqual(try status(["run"]), 1)
