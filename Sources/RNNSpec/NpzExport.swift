@@ -68,7 +68,7 @@ extension FrontEnd {
         if let npz {
             let url = URL(fileURLWithPath: npz, relativeTo: project.workingDirectory)
             do { try NpyWriter.npz(arrays).write(to: url, options: .atomic) } catch {
-                stderr("rnnspec: cannot write \(npz): \(error.localizedDescription)\n")
+                stderr("rnnspec: error: cannot write \(npz): \(error.localizedDescription)\n")
                 return .failures
             }
             stdout("wrote \(npz) (\(arrays.count) arrays)\n")

@@ -27,7 +27,7 @@ struct JacobianNormsKernel: Kernel {
         outputs: [
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
             OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
-            OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
+            OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)").time(.axis(0)),
         ],
         plots: [.lines(title: "Jacobian-product norms ‖P_k‖", outputs: ["norms"], x: "steps back k", y: "norm (log scale)", logY: true, firstX: 1), .trajectories(title: "Hidden-state trajectories h_t", output: "h")],
         sizes: { c in
@@ -45,7 +45,8 @@ struct JacobianNormsKernel: Kernel {
                 }
             }
             return sizes
-        })
+        }).rules([.unused(["x", "h0", "W_xh", "W_hh", "b_h"], when: .param("cell", [.string("lstm")]), because: "cell lstm takes forget_gates only"),
+                  .unused(["forget_gates"], when: .param("cell", [.string("rnn")]), because: "forget_gates need cell: lstm")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let norm: MatrixNorm = try c.choice("norm")
@@ -158,11 +159,11 @@ struct CharRNNSampleKernel: Kernel {
                       "absent or rnnspec: inverse CDF of rnnspec's seeded stream; numpy_legacy: np.random.seed(seed), then np.random.choice(range(V), p=p.ravel()) per step, as the article's sample()"),
         ],
         outputs: [
-            OutputSpec("indices", .integer, "[n]", "sampled character indices"),
-            OutputSpec("probabilities", "[n]", "probability of each sampled index when drawn"),
-            OutputSpec("p", "[n, V]", "the distribution at each step"),
-            OutputSpec("u", "[n]", "the uniform number that chose each index"),
-            OutputSpec("h", "[n, H]", "hidden state after each step"),
+            OutputSpec("indices", .integer, "[n]", "sampled character indices").time(.axis(0)),
+            OutputSpec("probabilities", "[n]", "probability of each sampled index when drawn").time(.axis(0)),
+            OutputSpec("p", "[n, V]", "the distribution at each step").time(.axis(0)),
+            OutputSpec("u", "[n]", "the uniform number that chose each index").time(.axis(0)),
+            OutputSpec("h", "[n, H]", "hidden state after each step").time(.axis(0)),
             OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
         ],
         plots: [.temperatureSweep(title: "Sampling distribution of the first character against temperature", probabilities: "p", temperature: "temperature", labelsFrom: "vocab"), .trajectories(title: "Hidden state while sampling", output: "h")],

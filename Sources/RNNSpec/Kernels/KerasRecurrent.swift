@@ -80,12 +80,18 @@ struct KerasRecurrentKernel: Kernel {
             KerasLayerConfig.maskValueParam,
         ]
         var outputs: [OutputSpec] = [
-            OutputSpec("output", "(batch, units), or (batch, timesteps, units) with return_sequences", "the layer's output"),
+            OutputSpec("output", "(batch, units), or (batch, timesteps, units) with return_sequences", "the layer's output")
+                .time(AxisRule([.init(axis: 1, rank: 3)])),
             OutputSpec("state_h", "(batch, units)", optional: true, "final state h (with return_state)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("state_c", "(batch, units)", optional: true, "final carry state c (with return_state)")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
-        outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"])
+        outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"]).map { o in
+            // Column blocks of kernel, recurrent_kernel and bias in Keras' gate order (LSTM i, f, c, o; GRU z, r, h).
+            if o.name == "dinputs" { return o.time(.axis(1)) }   // (batch, timesteps, features)
+            guard kind != .rnn, ["dkernel", "drecurrent_kernel", "dbias"].contains(o.name) else { return o }
+            return o.gates(GateBlocks.names(gateOrder, letters: kind == .lstm ? ["i", "f", "c", "o"] : ["z", "r", "h"]), along: .axis(-1))
+        }
         outputs.append(OutputSpec("dinitial_state", "(\(kind == .lstm ? 2 : 1), batch, units)", optional: true,
                                   "dloss/dinitial_state, \(kind == .lstm ? "[dh, dc]" : "[dh]") stacked (with an upstream gradient and initial_state)"))
         let eq: String
@@ -122,7 +128,8 @@ struct KerasRecurrentKernel: Kernel {
                         ImpliedSize("the step caches", [("batch", b), ("timesteps", t), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
                         .operations("the time loop", [("batch", b), ("timesteps", t), ("G*units", g * units), ("features + units", ImpliedSize.sum(c.dim("features", otherwise: 0), units))],
                                     blame: "input:inputs")]
-            })
+            }).rules([.required(["bias"], when: .param("use_bias", [.boolean(true)]), because: "use_bias is true"),
+                      .unused(["bias"], when: .param("use_bias", [.boolean(false)]), because: "use_bias is false")])
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {

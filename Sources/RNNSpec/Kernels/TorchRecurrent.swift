@@ -31,7 +31,28 @@ struct TorchRecurrentKernel: Kernel {
         return names
     }
 
-    var spec: KernelSpec {
+    var spec: KernelSpec { declaration.rules(inputRules) }
+
+    /// The module's state_dict decides which weights a case may give: layers past num_layers and the
+    /// reverse direction without bidirectional are not in it.
+    var inputRules: [InputRule] {
+        var rules: [InputRule] = [
+            .unused((0..<Self.maxLayers).flatMap { Self.weightNames(kind, layer: $0, suffix: "_reverse") },
+                    when: .param("bidirectional", [.boolean(false)]), because: "not in the state_dict without bidirectional"),
+            .unused((0..<Self.maxLayers).flatMap { l in ["", "_reverse"].flatMap { ["bias_ih_l\(l)\($0)", "bias_hh_l\(l)\($0)"] } },
+                    when: .param("bias", [.boolean(false)]), because: "bias is false"),
+            .required(["bias_ih_l0", "bias_hh_l0"], when: .param("bias", [.boolean(true)]), because: "bias is true"),
+        ]
+        for l in 1..<Self.maxLayers {
+            rules.append(.unused(["", "_reverse"].flatMap { Self.weightNames(kind, layer: l, suffix: $0) },
+                                 when: .param("num_layers", (1...l).map { .integer($0) }), because: "not in the state_dict with fewer layers"))
+            rules.append(.required(["weight_ih_l\(l)", "weight_hh_l\(l)"],
+                                   when: .param("num_layers", ((l + 1)...Self.maxLayers).map { .integer($0) }), because: "layer \(l)'s weights"))
+        }
+        return rules
+    }
+
+    var declaration: KernelSpec {
         var inputs: [InputSpec] = [
             InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
                       doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
@@ -97,12 +118,22 @@ struct TorchRecurrentKernel: Kernel {
         }
         var outputs: [OutputSpec] = [
             OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
-                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths (total_length if given)"),
+                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths (total_length if given)")
+                .time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])),
             OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
+        // The gradients of weight_ih, weight_hh, bias_ih and bias_hh hold G*H_cell rows in PyTorch's gate order.
+        if kind != .rnn {
+            let gates = GateBlocks.names(CellConventions.defaultOrder(kind))
+            outputs = outputs.map { o in
+                ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix) ? o.gates(gates, along: .axis(0)) : o
+            }
+        }
+        // dinput is shaped like input: time first, second with batch_first.
+        outputs = outputs.map { $0.name == "dinput" ? $0.time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])) : $0 }
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
