@@ -595,7 +595,11 @@ public struct Runner: Sendable {
         case .failed: wanted = check.status != .pass || !check.mismatches.isEmpty
         case .all: wanted = true
         }
-        guard wanted else { return nil }
+        guard wanted else {
+            // A pending golden of a case that now passes against its golden is obsolete.
+            if options.recordTarget == .pending && check.status == .pass && check.mismatches.isEmpty { _ = goldenStore.removeObsoletePending(c.id) }
+            return nil
+        }
         if expectFailed && c.xfail == nil {
             return Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
         }

@@ -95,7 +95,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual("\(r.error!)", "golden/step.yaml:1:1: error: the golden file has no 'digest:' (truncated or hand-edited?); `rnnspec regen` rewrites it")
         try "format: 7\ncase: step\nkernel: rnn.step\ndigest: x\noutputs: {}\n".write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         XCTAssertEqual("\(try p.result("step").error!)", """
-            golden/step.yaml:1:9: error: golden format 7 is newer than this rnnspec reads (1); update rnnspec or regenerate the golden
+            golden/step.yaml:1:9: error: golden format 7 is newer than this rnnspec reads (2); update rnnspec or regenerate the golden
             format: 7
                     ^
             """)
@@ -111,7 +111,7 @@ final class ResultKindTests: XCTestCase {
         try g.write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertTrue(r.notes[0].hasPrefix("the golden was written for kernel 'gru.step'"))
+        XCTAssertEqual(r.notes[0], "the case changed since its golden was written: the kernel changed from 'gru.step' to 'rnn.step'")
     }
 
     func testFilterTagAndShardSelectCases() throws {
