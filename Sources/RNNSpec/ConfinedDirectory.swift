@@ -396,6 +396,51 @@ struct ConfinedDirectory: Sendable {
         fsync(dir)
     }
 
+    /// Renames the regular file `from` over `to` in the same directory, atomically
+    /// (`renameat`): a reader sees the old `to` or the new one, whole. Neither name may be a
+    /// symbolic link (with `.never` no directory on the way may be one either); `to` may be
+    /// missing or a regular file. `accept` must say yes to the first bytes of `from`.
+    func renameFile(_ from: String, over to: String, prefixBytes: Int, accept: (Data) -> Bool) throws {
+        let source = try components(from), target = try components(to)
+        guard source.dropLast() == target.dropLast() else {
+            throw Failure(kind: .outside, path: to, message: "\(from) and \(to) are not in one directory")
+        }
+        let dir = try openDirectory(source.dropLast(), create: false)
+        defer { close(dir) }
+        let follow = policy == .inside ? 0 : O_NOFOLLOW
+        let fd = openat(dir, source.last!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
+        guard fd >= 0 else { throw describeOpenFailure(errno, dir: dir, name: source.last!, walked: source[...], wantDirectory: false) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw Failure(kind: .notRegular, path: from, message: "\(shown(source[...])) is not a regular file")
+        }
+        let head = (try? ConfinedDirectory.readAll(fd: fd, maxBytes: Int.max, shown: from).prefix(prefixBytes)) ?? Data()
+        guard accept(Data(head)) else {
+            throw Failure(kind: .notRegular, path: from, message: "\(shown(source[...])) is not a golden rnnspec wrote")
+        }
+        var now = stat()
+        if fstatat(dir, target.last!, &now, AT_SYMLINK_NOFOLLOW) == 0 {
+            switch now.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFLNK:
+                let link = linkTarget(dir: dir, name: target.last!)
+                throw Failure(kind: .symbolicLink, path: to, message: "\(shown(target[...])) is a symbolic link\(link.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/", target: link)
+            default:
+                throw Failure(kind: .notRegular, path: to, message: "\(shown(target[...])) is \(ConfinedDirectory.kindName(now.st_mode)); rnnspec replaces only regular files")
+            }
+        }
+        // The name must still be the file that was checked (not swapped meanwhile).
+        var again = stat()
+        guard fstatat(dir, source.last!, &again, AT_SYMLINK_NOFOLLOW) == 0, again.st_ino == st.st_ino, again.st_dev == st.st_dev else {
+            throw Failure(kind: .system, path: from, message: "\(shown(source[...])) changed while it was being renamed")
+        }
+        guard renameat(dir, source.last!, dir, target.last!) == 0 else {
+            throw Failure(kind: .system, path: to, message: "cannot rename \(shown(source[...])) to \(shown(target[...])): \(String(cString: strerror(errno)))")
+        }
+        fsync(dir)
+    }
+
     // MARK: Deleting and listing
 
     /// Deletes the regular file `relative` if `accept` says yes to its first bytes (up to
@@ -489,10 +534,10 @@ struct ConfinedDirectory: Sendable {
         var kind: Kind
     }
 
-    /// Every `*.yaml` entry below the root, not entering links (or, with `.inside`, entering
-    /// none either: the walk lists only what is physically below the root); hidden entries are
-    /// skipped. Sorted by bytes.
-    func walk() -> [Found] {
+    /// Every entry named `*<suffix>` (`*.yaml` by default) below the root, not entering links
+    /// (or, with `.inside`, entering none either: the walk lists only what is physically below
+    /// the root); hidden entries are skipped. Sorted by bytes.
+    func walk(suffix: String = ".yaml") -> [Found] {
         guard let fd = try? openRoot(create: false) else { return [] }
         var found: [Found] = []
         func visit(_ dir: Int32, _ prefix: String, depth: Int) {
@@ -502,7 +547,7 @@ struct ConfinedDirectory: Sendable {
                 var type = entry.type
                 if !entry.isUTF8 {
                     // Not openable by its (repaired) name: listed, never entered or opened.
-                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(".yaml") { found.append(Found(path: path, kind: .badName)) }
+                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(suffix) { found.append(Found(path: path, kind: .badName)) }
                     continue
                 }
                 if type == UInt8(DT_UNKNOWN) {
@@ -522,7 +567,7 @@ struct ConfinedDirectory: Sendable {
                     close(sub)
                     continue
                 }
-                guard entry.name.hasSuffix(".yaml") else { continue }
+                guard entry.name.hasSuffix(suffix) else { continue }
                 switch type {
                 case UInt8(DT_REG): found.append(Found(path: path, kind: .file))
                 case UInt8(DT_LNK): found.append(Found(path: path, kind: .symbolicLink))

@@ -58,11 +58,13 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec run`.
     public func run(_ request: RunRequest) throws -> ExitStatus {
-        if request.options.record != .none { try refuseUnderCI("`run --record \(request.options.record.rawValue)`") }
+        if request.options.record != .none && request.options.recordTarget != .dryRun {
+            try refuseUnderCI("`run --record \(request.options.record.rawValue)\(request.options.recordTarget == .pending ? " --pending" : "")`")
+        }
         try project.validate(for: request.options.record == .none ? .run : .record)
         for destination in [request.output, request.junit, request.html].compactMap({ $0 }) { try project.checkReportDestination(destination) }
         let report = try execute(request)
-        if request.options.record != .none { stdout(writtenSummary(report)) }
+        if request.options.record != .none { stdout(writtenSummary(report, target: request.options.recordTarget)) }
         if isCI && !report.orphanGoldens.isEmpty {
             // A renamed or deleted case leaves its golden behind: a CI run fails until it is pruned.
             stderr("rnnspec: error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n")
@@ -73,8 +75,10 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec regen`: re-bless goldens that are new, stale, unreadable or failing (all with
     /// `all`), and say how far each output moved.
+    /// With `options.recordTarget` `.pending` the goldens go into pending files for review; with
+    /// `.dryRun` nothing is written and the run says what would be.
     public func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
-        try refuseUnderCI("`regen`")
+        if options.recordTarget != .dryRun { try refuseUnderCI(options.recordTarget == .pending ? "`regen --pending`" : "`regen`") }
         var request = RunRequest()
         request.display = display
         request.paths = paths
@@ -82,17 +86,33 @@ public struct FrontEnd: Sendable {
         request.options.record = all ? .all : .failed
         try project.validate(for: .record)
         let report = try execute(request)
-        stdout(writtenSummary(report))
+        stdout(writtenSummary(report, target: options.recordTarget))
+        if options.recordTarget == .dryRun { return .success }
         return report.failed == 0 ? .success : .failures
     }
 
-    /// `N goldens written`, and the file of each.
-    func writtenSummary(_ report: RunReport) -> String {
-        let written = report.goldensWritten
-        var out = "\(written.count) golden\(written.count == 1 ? "" : "s") written\n"
+    /// `N goldens written`, and the file of each; for a pending run `N goldens pending review` and
+    /// each pending file; for a dry run `N goldens would be written` and each golden.
+    func writtenSummary(_ report: RunReport, target: RecordTarget = .golden) -> String {
         let store = project.goldenStore
-        for id in written { out += "  wrote \(store.display(store.url(for: id)))\n" }
-        return out
+        func plural(_ n: Int) -> String { "\(n) golden\(n == 1 ? "" : "s")" }
+        switch target {
+        case .pending:
+            let pending = report.goldensPending
+            var out = "\(plural(pending.count)) pending review (`rnnspec review`, or `rnnspec accept`/`rnnspec reject`); 0 goldens written\n"
+            for id in pending { out += "  pending \(store.display(store.pendingURL(for: id)))\n" }
+            return out
+        case .dryRun:
+            let would = report.results.filter { $0.recording?.action == .wouldWrite }.map(\.id)
+            var out = "\(plural(would.count)) would be written (dry run: nothing was written)\n"
+            for id in would { out += "  would write \(store.display(store.url(for: id)))\n" }
+            return out
+        case .golden:
+            let written = report.goldensWritten
+            var out = "\(plural(written.count)) written\n"
+            for id in written { out += "  wrote \(store.display(store.url(for: id)))\n" }
+            return out
+        }
     }
 
     func execute(_ request: RunRequest) throws -> RunReport {

@@ -39,20 +39,25 @@ enum YAMLText {
 
 /// A golden file: what a case's kernel produced when it was last blessed.
 public struct Golden: Sendable {
-    /// The format this rnnspec writes and reads.
-    public static let formatVersion = 1
+    /// The format this rnnspec writes (and the newest it reads): 2 adds `digests:`, a digest per
+    /// input and per param; format 1 goldens (without it) still read.
+    public static let formatVersion = 2
 
     public var caseID: String
     public var kernel: String
     public var digest: String
+    /// A digest per param and per input (`CaseDigest.parts`), which tell a STALE golden's
+    /// changed inputs and params by name; nil in a format 1 golden.
+    public var parts: CaseDigest.Parts?
     public var outputs: [(name: String, value: Value)]
     /// The 1-based line of each output's name in the file read (empty for a golden not read from a file).
     public var outputLines: [String: Int] = [:]
 
-    public init(caseID: String, kernel: String, digest: String, outputs: [(name: String, value: Value)]) {
+    public init(caseID: String, kernel: String, digest: String, parts: CaseDigest.Parts? = nil, outputs: [(name: String, value: Value)]) {
         self.caseID = caseID
         self.kernel = kernel
         self.digest = digest
+        self.parts = parts
         self.outputs = outputs
     }
 
@@ -65,11 +70,21 @@ public struct Golden: Sendable {
     public func serialized() -> String {
         // A case id with a line break (a file name can hold one) must not end the comment.
         let shownID = YAMLText.quoted(caseID) == "\"\(caseID)\"" ? caseID : YAMLText.quoted(caseID)
-        var out = GoldenStore.headerPrefix + "\(shownID)\n"
-        out += "format: \(Golden.formatVersion)\n"
+        var out = GoldenStore.headerPrefix + "\(GoldenStore.shellWord(shownID))\n"
+        out += "format: \(parts == nil ? 1 : Golden.formatVersion)\n"
         out += "case: \(YAMLText.quoted(caseID))\n"
         out += "kernel: \(YAMLText.quoted(kernel))\n"
         out += "digest: \(digest)\n"
+        if let parts {
+            out += "digests:\n"
+            for (key, entries) in [("params", parts.params), ("inputs", parts.inputs)] {
+                if entries.isEmpty { out += "  \(key): {}\n"; continue }
+                out += "  \(key):\n"
+                for (name, d) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                    out += "    \(YAMLText.scalar(name)): \(d)\n"
+                }
+            }
+        }
         out += "outputs:\n"
         for (name, value) in outputs {
             out += "  \(YAMLText.scalar(name)):\n"
@@ -168,7 +183,7 @@ public struct Golden: Sendable {
         var reader = NodeReader(source: source, limits: limits)
         reader.packed = packed
         let fields = try reader.mapping(root, "a golden file")
-        try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "outputs"], in: "the golden file")
+        try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "digests", "outputs"], in: "the golden file")
         func field(_ key: String) throws -> Node {
             guard let f = fields.first(where: { $0.key == key }) else {
                 throw SpecError("the golden file has no '\(key):' (truncated or hand-edited?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
@@ -183,13 +198,26 @@ public struct Golden: Sendable {
         let caseID = try reader.string(try field("case"), "case")
         let kernel = try reader.string(try field("kernel"), "kernel")
         let digest = try reader.string(try field("digest"), "digest")
+        var parts: CaseDigest.Parts? = nil
+        if let node = fields.first(where: { $0.key == "digests" })?.value {
+            let groups = try reader.mapping(node, "digests")
+            try reader.checkKeys(groups, allowed: ["params", "inputs"], in: "digests")
+            var p = CaseDigest.Parts(params: [:], inputs: [:])
+            for group in groups {
+                for entry in try reader.mapping(group.value, "digests \(group.key)") {
+                    let d = try reader.string(entry.value, "digest of '\(entry.key)'")
+                    if group.key == "params" { p.params[entry.key] = d } else { p.inputs[entry.key] = d }
+                }
+            }
+            parts = p
+        }
         var outputs: [(String, Value)] = []
         var lines: [String: Int] = [:]
         for entry in try reader.mapping(try field("outputs"), "outputs") {
             outputs.append((entry.key, try readValue(entry.value, &reader, "output '\(entry.key)'")))
             lines[entry.key] = reader.location(entry.keyNode).line
         }
-        var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+        var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, parts: parts, outputs: outputs)
         golden.outputLines = lines
         return golden
     }
@@ -209,14 +237,44 @@ public struct Golden: Sendable {
                 return nil
             }
             var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "), lines[1] == "format: \(formatVersion)",
+            guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "), lines[1] == "format: 1" || lines[1] == "format: 2",
                   let caseID = quotedField(lines[2], "case"), let kernel = quotedField(lines[3], "kernel"),
-                  lines[4].hasPrefix("digest: "), lines[5] == "outputs:" else { return nil }
+                  lines[4].hasPrefix("digest: ") else { return nil }
+            func isHex(_ t: Substring) -> Bool { !t.isEmpty && t.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) }
             let digest = String(lines[4].dropFirst(8))
-            guard !digest.isEmpty, digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
+            guard isHex(digest[...]) else { return nil }
+            var k = 5
+            // Format 2: `digests:`, then `  params:` and `  inputs:`, each `{}` or `    name: hex` lines.
+            var parts: CaseDigest.Parts? = nil
+            if lines[1] == "format: 2" {
+                guard lines[k] == "digests:" else { return nil }
+                k += 1
+                var p = CaseDigest.Parts(params: [:], inputs: [:])
+                for key in ["params", "inputs"] {
+                    guard k < lines.count else { return nil }
+                    if lines[k] == "  \(key): {}" { k += 1; continue }
+                    guard lines[k] == "  \(key):" else { return nil }
+                    k += 1
+                    var any = false
+                    while k < lines.count, lines[k].hasPrefix("    "), let colon = lines[k].firstIndex(of: ":") {
+                        let written = String(lines[k][lines[k].index(lines[k].startIndex, offsetBy: 4)..<colon])
+                        let name = written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2 ? String(written.dropFirst().dropLast()) : written
+                        let rest = lines[k][colon...]
+                        guard rest.hasPrefix(": "), isHex(rest.dropFirst(2)), !name.isEmpty, YAMLText.scalar(name) == written else { return nil }
+                        if key == "params" { p.params[name] = String(rest.dropFirst(2)) } else { p.inputs[name] = String(rest.dropFirst(2)) }
+                        any = true
+                        k += 1
+                    }
+                    guard any else { return nil }
+                }
+                parts = p
+            } else {
+                guard lines[k] != "digests:" else { return nil }
+            }
+            guard k < lines.count, lines[k] == "outputs:" else { return nil }
+            k += 1
             var outputs: [(name: String, value: Value)] = []
             var outputLines: [String: Int] = [:]
-            var k = 6
             while k < lines.count {
                 // "  name:" then "    type: ...".
                 let header = lines[k]
@@ -326,7 +384,7 @@ public struct Golden: Sendable {
                 outputs.append((name, value))
                 outputLines[name] = headerLine
             }
-            var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+            var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, parts: parts, outputs: outputs)
             golden.outputLines = outputLines
             return golden
         }
@@ -438,6 +496,16 @@ public struct GoldenStore: Sendable {
 
     /// The first line of every golden rnnspec writes, up to the case id.
     public static let headerPrefix = "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen "
+
+    /// A case id as one shell word, so that the header's `Regenerate:` command works when pasted:
+    /// unchanged when it holds no character the shell treats specially, else in single quotes.
+    /// (An id already YAML-quoted for a control character is left as it is.)
+    static func shellWord(_ id: String) -> String {
+        if id.hasPrefix("\"") { return id }
+        let special = Set(" \t|&;()<>$`\\\"'*?[]#~{}!^".unicodeScalars)
+        guard id.isEmpty || id.unicodeScalars.contains(where: special.contains) || id.hasPrefix("-") else { return id }
+        return "'" + id.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
 
     /// The golden file of a case id.
     public func url(for id: String) -> URL {

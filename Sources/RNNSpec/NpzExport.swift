@@ -41,9 +41,12 @@ extension FrontEnd {
         return text
     }
 
-    /// `rnnspec show CASE [--npz FILE]`: runs one case in this process and lists its outputs (and the
-    /// curves its kernel declares, `KernelSpec.curves`, with `curveSummary`); with `--npz`, writes them as an `.npz` archive (`np.load(FILE)["h"]`).
-    public func show(casePath: String, npz: String?, options: RunOptions) throws -> ExitStatus {
+    /// `rnnspec show CASE [--npz FILE]`: runs one case in this process and lists its outputs; with
+    /// `--npz`, writes them as an `.npz` archive (`np.load(FILE)["h"]`).
+    /// It prints each output next to the golden's value and the case's `expect:` value (`format`
+    /// `.json`: the same as one JSON object), and in text the curves its kernel declares
+    /// (`KernelSpec.curves`) compactly, with `curveSummary`.
+    public func show(casePath: String, npz: String?, options: RunOptions, format: ReportFormat = .text) throws -> ExitStatus {
         let files = try project.caseFiles([casePath])
         guard files.count == 1 else { throw UsageError("show takes one case file; \(casePath) holds \(files.count)") }
         if let npz { try project.checkReportDestination(npz) }
@@ -59,19 +62,21 @@ extension FrontEnd {
             return .failures
         }
         let (arrays, skipped) = Self.npzArrays(reply.outputs)
-        for (name, a) in arrays { stdout("\(name): \(a.dtype) \(a.shape.shapeText)\n") }
-        for name in skipped { stdout("\(name): strings (not written to .npz)\n") }
-        for name in c.kernel.spec.curves {
-            guard case .real(let r)? = reply.outputs[name], r.shape.count == 1 else { continue }
-            stdout(Self.curveSummary(name, r.tensor.scalars))
+        stdout(showText(c, reply.outputs, format: format))
+        if format == .text {
+            for name in c.kernel.spec.curves {
+                guard case .real(let r)? = reply.outputs[name], r.shape.count == 1 else { continue }
+                stdout(Self.curveSummary(name, r.tensor.scalars))
+            }
         }
         if let npz {
+            for name in skipped { stderr("\(name): strings (not written to .npz)\n") }
             let url = URL(fileURLWithPath: npz, relativeTo: project.workingDirectory)
             do { try NpyWriter.npz(arrays).write(to: url, options: .atomic) } catch {
                 stderr("rnnspec: error: cannot write \(npz): \(error.localizedDescription)\n")
                 return .failures
             }
-            stdout("wrote \(npz) (\(arrays.count) arrays)\n")
+            (format == .json ? stderr : stdout)("wrote \(npz) (\(arrays.count) arrays)\n")
         }
         return .success
     }

@@ -215,10 +215,12 @@ public struct Project: Sendable {
         }
         let rootReal = casesRoot.resolvingSymlinksInPath().path
         var found: [ExactKey: (id: String, url: URL)] = [:]
-        let targets = paths.isEmpty ? [casesRoot] : paths.map { URL(fileURLWithPath: $0, relativeTo: workingDirectory).absoluteURL.standardizedFileURL }
-        for target in targets {
+        let targets = paths.isEmpty ? [casesRoot] : paths.map(resolveCaseArgument)
+        for (k, target) in targets.enumerated() {
             guard FileManager.default.fileExists(atPath: target.path) else {
-                throw UsageError("no such file or directory: \(display(target))")
+                let typed = paths[k]
+                let tried = typed.hasPrefix("/") ? "" : " (nor \(visibleText(display(casesRoot.appendingPathComponent(typed))))[.yaml] in the cases root)"
+                throw UsageError("no such case file, directory or case id: \(visibleText(typed))\(tried)")
             }
             let real = target.resolvingSymlinksInPath().path
             guard real == rootReal || real.hasPrefix(rootReal + "/") else {
@@ -246,6 +248,22 @@ public struct Project: Sendable {
         let sorted = found.sorted { $0.key < $1.key }.map(\.value)
         try Project.checkDistinct(sorted.map(\.id), describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
         return sorted.map { ($0.url, $0.id) }
+    }
+
+    /// Where a command-line argument naming cases points: a path relative to the current
+    /// directory when it exists; else a path inside the cases root (`exercises/ex01.yaml`,
+    /// `exercises`); else a case id (`exercises/ex01`, the file with `.yaml` or `.yml`). When none
+    /// exists, the first (the caller reports it).
+    func resolveCaseArgument(_ argument: String) -> URL {
+        let direct = URL(fileURLWithPath: argument, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
+        if FileManager.default.fileExists(atPath: direct.path) || argument.hasPrefix("/") || argument.isEmpty { return direct }
+        let inRoot = casesRoot.appendingPathComponent(argument).standardizedFileURL
+        if FileManager.default.fileExists(atPath: inRoot.path) { return inRoot }
+        for ext in [".yaml", ".yml"] {
+            let file = casesRoot.appendingPathComponent(argument + ext).standardizedFileURL
+            if FileManager.default.fileExists(atPath: file.path) { return file }
+        }
+        return direct
     }
 
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and

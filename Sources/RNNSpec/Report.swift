@@ -261,6 +261,8 @@ extension CaseResult {
             case .rewritten: out += "golden rewritten" + (rec.notes.isEmpty ? "" : ":") + "\n"
             case .unchanged: out += "golden unchanged\n"
             case .refused: out += "golden not written\n"
+            case .pending: out += "pending golden written (`rnnspec review` shows it)" + (rec.notes.isEmpty ? "" : ":") + "\n"
+            case .wouldWrite: out += "golden would be written (dry run)" + (rec.notes.isEmpty ? "" : ":") + "\n"
             }
             for note in rec.notes { out += "  \(note.escapedForDisplay)\n" }
         }

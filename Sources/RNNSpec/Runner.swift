@@ -40,7 +40,9 @@ public enum RecordMode: String, Sendable, CaseIterable {
 
 /// What happened to a golden during a recording run.
 public struct Recording: Sendable, Codable {
-    public enum Action: String, Sendable, Codable { case created, rewritten, unchanged, refused }
+    /// `pending`: written beside the golden for review (`RecordTarget.pending`); `wouldWrite`: a dry
+    /// run's golden that would be created or rewritten.
+    public enum Action: String, Sendable, Codable { case created, rewritten, unchanged, refused, pending, wouldWrite }
     public var action: Action
     /// Per output: how far it moved from the old golden, or why nothing was written.
     public var notes: [String]
@@ -102,6 +104,8 @@ public struct RunOptions: Sendable {
     /// Run the i-th (1-based) of n deterministic shares of the cases.
     public var shard: (index: Int, count: Int)? = nil
     public var record: RecordMode = .none
+    /// Where recorded goldens go: over the golden, into a pending file beside it, or nowhere.
+    public var recordTarget: RecordTarget = .golden
     public var limits = LoadLimits()
     /// Where kernels run: in worker processes (isolated, with the limits below) or in this process.
     public var execution: ExecutionMode = .inProcess
@@ -138,6 +142,10 @@ public struct RunReport: Sendable {
     public var passed: Int { results.filter { $0.status.isSuccess }.count }
     public var skipped: Int { results.filter { $0.status.isSkipped }.count }
     public var failed: Int { results.count - passed - skipped }
+    /// The case ids whose pending golden this run wrote (`RecordTarget.pending`).
+    public var goldensPending: [String] {
+        results.filter { $0.recording?.action == .pending }.map(\.id)
+    }
     /// The case ids whose golden this run created or rewrote.
     public var goldensWritten: [String] {
         results.filter { $0.recording?.action == .created || $0.recording?.action == .rewritten }.map(\.id)
@@ -404,7 +412,8 @@ public struct Runner: Sendable {
         if result.error == nil { result.error = golden.error }
         if let recording = recordStage(c, reply.outputs, golden: golden, expectFailed: expectFailed) {
             result.recording = recording
-            if recording.action != .refused {
+            // Only a golden written over the old one blesses the outputs; a pending one awaits review.
+            if [.created, .rewritten, .unchanged].contains(recording.action) {
                 golden = GoldenCheck(status: .pass)
                 result.mismatches.removeAll { $0.reference == .golden }
                 result.notes.removeAll()
@@ -575,13 +584,10 @@ public struct Runner: Sendable {
                                error: asSpecError(error, path: store.display(store.url(for: c.id))))
         }
         guard let g = old else {
-            return GoldenCheck(status: .new, notes: ["no golden yet; review the outputs, then `rnnspec regen \(c.path)`"])
+            return GoldenCheck(status: .new, notes: ["no golden yet; see the outputs with `rnnspec show \(c.path)`, then `rnnspec regen \(c.path)` (or `rnnspec run --record pending` and `rnnspec review`)"])
         }
         guard g.kernel == c.kernel.spec.name, g.digest == c.digest else {
-            let why = g.kernel != c.kernel.spec.name
-                ? "the golden was written for kernel '\(g.kernel)', the case now runs '\(c.kernel.spec.name)'"
-                : "the case's kernel, params or inputs changed since its golden was written"
-            return GoldenCheck(status: .stale, old: g, notes: ["\(why); review the change, then `rnnspec regen \(c.path)`"])
+            return GoldenCheck(status: .stale, old: g, notes: staleNotes(c, g, outputs))
         }
         var check = GoldenCheck(status: .pass, old: g)
         let file = store.display(store.url(for: c.id))
@@ -624,11 +630,15 @@ public struct Runner: Sendable {
         case .failed: wanted = check.status != .pass || !check.mismatches.isEmpty
         case .all: wanted = true
         }
-        guard wanted else { return nil }
+        guard wanted else {
+            // A pending golden of a case that now passes against its golden is obsolete.
+            if options.recordTarget == .pending && check.status == .pass && check.mismatches.isEmpty { _ = goldenStore.removeObsoletePending(c.id) }
+            return nil
+        }
         if expectFailed && c.xfail == nil {
             return Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
         }
-        let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, outputs: outputs.entries)
+        let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts, outputs: outputs.entries)
         do { return try record(golden, replacing: check.old, store: goldenStore) } catch {
             return Recording(action: .refused, notes: ["\(asSpecError(error, path: c.path))"])
         }
@@ -649,29 +659,37 @@ public struct Runner: Sendable {
 
 /// Writes a golden unless its bytes would not change, and says how far each output moved.
     func record(_ golden: Golden, replacing old: Golden?, store: GoldenStore) throws -> Recording {
-        store.removeAbandonedTemporaries(golden.caseID)
+        let target = options.recordTarget
+        if target != .dryRun { store.removeAbandonedTemporaries(golden.caseID) }
         let newText = golden.serialized()
         let current = store.current(golden.caseID)
         if let data = current.bytes, data == Data(newText.utf8) {
+            // A pending golden of these outputs is obsolete: the golden holds them already.
+            if target == .pending { _ = store.removeObsoletePending(golden.caseID) }
             return Recording(action: .unchanged, notes: [])
         }
         let existed = current.exists
-        try store.write(golden)
+        switch target {
+        case .golden: try store.write(golden)
+        case .pending: try store.writePending(golden)
+        case .dryRun: break
+        }
+        let action: Recording.Action = target == .pending ? .pending : target == .dryRun ? .wouldWrite : existed ? .rewritten : .created
         guard let old else {
-            return Recording(action: existed ? .rewritten : .created, notes: existed ? ["the old golden could not be read"] : [])
+            return Recording(action: action, notes: existed ? ["the old golden could not be read"] : target == .golden ? [] : ["new golden"])
         }
         var notes: [String] = []
         for (name, value) in golden.outputs {
             guard let before = old.output(name) else { notes.append("\(name): new output"); continue }
             if let d = Comparison.drift(from: before, to: value) {
                 notes.append(d.abs == 0 && d.rel == 0 ? "\(name): unchanged"
-                             : "\(name): moved by at most abs \(shortNumber(d.abs)), rel \(shortNumber(d.rel))")
+                             : "\(name): \(target == .golden ? "moved" : "would move") by at most abs \(shortNumber(d.abs)), rel \(shortNumber(d.rel))")
             } else {
                 notes.append("\(name): changed shape or type")
             }
         }
         for (name, _) in old.outputs where golden.output(name) == nil { notes.append("\(name): removed") }
-        return Recording(action: .rewritten, notes: notes)
+        return Recording(action: action, notes: notes)
     }
 
     /// Runs a case's kernel in this process, in its precision, and checks the outputs against the

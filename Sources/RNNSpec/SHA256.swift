@@ -54,7 +54,30 @@ struct SHA256 {
 }
 
 /// The digest that ties a golden to the exact computation it records.
-enum CaseDigest {
+public enum CaseDigest {
+    /// A digest per param and per input (16 hex digits of the SHA-256 of its canonical text):
+    /// what a golden keeps so that a STALE result can name what changed.
+    public struct Parts: Sendable, Equatable {
+        public var params: [String: String]
+        public var inputs: [String: String]
+        public init(params: [String: String], inputs: [String: String]) {
+            self.params = params
+            self.inputs = inputs
+        }
+    }
+
+    /// The digest of each param and each input, from the same canonical text as `compute`.
+    static func parts(params: [String: ParamValue], inputs: [String: Value]) -> Parts {
+        var p = Parts(params: [:], inputs: [:])
+        for (name, value) in params { p.params[name] = String(SHA256.hex("param \(name) \(value)\n".utf8).prefix(16)) }
+        for (name, value) in inputs {
+            var text = "input \(name) "
+            canonical(value, into: &text)
+            p.inputs[name] = String(SHA256.hex(text.utf8).prefix(16))
+        }
+        return p
+    }
+
     /// SHA-256 over a canonical text of the kernel name, every parameter (defaults included)
     /// and every input (shape and values in shortest round-trip form), names sorted.
     static func compute(kernel: String, params: [String: ParamValue], inputs: [String: Value]) -> String {

@@ -24,7 +24,7 @@ struct RNNSpecCommand: ParsableCommand {
         Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
         """,
         version: rnnspecVersion,
-        subcommands: [Run.self, Report.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
+        subcommands: [Run.self, Report.self, Regen.self, Review.self, Accept.self, Reject.self, Init.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2. Every error is printed in one style:
@@ -175,8 +175,11 @@ extension RNNSpecCommand {
         @OptionGroup var display: DisplayFlags
         @OptionGroup var mismatches: MismatchFlags
 
-        @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing) or all.")
-        var record: RecordMode = .none
+        @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing), all, or pending (failed, as pending files for `rnnspec review`).")
+        var record: RecordChoice = .none
+
+        @Flag(help: "Write the goldens --record names as pending files beside them (golden/ID.yaml.pending), for `rnnspec review`, `accept` and `reject`; without --record, records failed.")
+        var pending = false
 
         @Option(help: "Report format: text or json.")
         var format: ReportFormat = .text
@@ -210,7 +213,7 @@ extension RNNSpecCommand {
 
         func validate() throws {
             if output != nil && format != .json { throw ValidationError("--output goes with --format json") }
-            if backend != nil && record != .none {
+            if backend != nil && (record != .none || pending) {
                 throw ValidationError("--backend runs another implementation against the goldens; it never writes them (drop --record)")
             }
             if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--backend needs a command") }
@@ -223,7 +226,7 @@ extension RNNSpecCommand {
             var request = RunRequest()
             request.paths = paths
             request.options = selection.runOptions
-            request.options.record = record
+            (request.options.record, request.options.recordTarget) = record.resolved(pending: pending)
             request.format = format
             request.output = output
             request.junit = junit
@@ -277,12 +280,23 @@ extension RNNSpecCommand {
         @Flag(help: "Rewrite every golden, passing ones included (unchanged bytes are left alone).")
         var all = false
 
-        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
+        @Flag(help: "Write each golden as a pending file beside it (golden/ID.yaml.pending) for `rnnspec review`, `accept` and `reject`.")
+        var pending = false
+
+        @Flag(help: "Write nothing: print which goldens would be written and how far each output would move.")
+        var dryRun = false
+
+        @Argument(help: "Case files or directories, or case ids (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
+
+        func validate() throws {
+            if pending && dryRun { throw ValidationError("--pending writes pending files and --dry-run writes nothing; give one of them") }
+        }
 
         func run() throws {
             var options = selection.runOptions
             options.comparison.maxShown = mismatches.maxMismatches
+            options.recordTarget = dryRun ? .dryRun : pending ? .pending : .golden
             throw ExitCode(try project.frontEnd().regen(paths: paths, all: all, options: options,
                                                         display: display.display(textReport: true)).rawValue)
         }
@@ -443,15 +457,18 @@ extension RNNSpecCommand {
 extension RNNSpecCommand {
     /// `rnnspec show CASE [--npz FILE]` (NpzExport.swift).
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run one case and list its outputs; --npz writes them for NumPy (np.load).")
+        static let configuration = CommandConfiguration(abstract: "Run one case and print its outputs next to its golden's and its expect: values; --npz writes them for NumPy (np.load).")
 
         @OptionGroup var project: ProjectOptions
 
-        @Argument(help: "The case file.")
+        @Argument(help: "The case: its file (relative to the current directory or inside the cases root) or its id.", completion: casePathCompletion)
         var path: String
 
         @Option(help: "Write the outputs to this .npz file.")
         var npz: String?
+
+        @Option(help: "text, or json (for scripts): the outputs next to the golden's and the expect: values.")
+        var format: ReportFormat = .text
 
         @Option(help: "The most scalars the case may hold (default 50,000,000).")
         var maxElements: Int?
@@ -459,7 +476,7 @@ extension RNNSpecCommand {
         func run() throws {
             var options = RunOptions()
             if let maxElements { options.limits = LoadLimits(maxElements: maxElements) }
-            throw ExitCode(try project.frontEnd().show(casePath: path, npz: npz, options: options).rawValue)
+            throw ExitCode(try project.frontEnd().show(casePath: path, npz: npz, options: options, format: format).rawValue)
         }
     }
 }

@@ -110,7 +110,7 @@ final class BenchTests: XCTestCase {
 
         let text = try String(contentsOf: temp.goldenURL("clip/c00005"), encoding: .utf8)
         for edit in [text.replacingOccurrences(of: "[10.0", with: "[10.0 "), text + "# a comment\n",
-                     text.replacingOccurrences(of: "\n", with: "\r\n"), text.replacingOccurrences(of: "format: 1", with: "format: 2"),
+                     text.replacingOccurrences(of: "\n", with: "\r\n"), text.replacingOccurrences(of: "format: 2", with: "format: 3"), text.replacingOccurrences(of: "format: 2", with: "format: 1"),
                      text.replacingOccurrences(of: "  norm:", with: "  \"norm\":"), String(text.dropLast())] {
             XCTAssertNil(Golden.parseCanonical(edit), edit)
         }

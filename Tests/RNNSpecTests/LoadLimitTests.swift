@@ -166,7 +166,7 @@ final class LoadLimitTests: XCTestCase {
         let r = try p.result("step")
         XCTAssertEqual(r.status, .unresolved)
         let error = "\(r.error!)"
-        XCTAssertTrue(error.hasPrefix("golden/step.yaml:10:12: error: output 'h' needs 10000000000 elements, over the limit of 50000000 per case (raise it with --max-elements)"), error)
+        XCTAssertTrue(error.hasPrefix("golden/step.yaml:19:12: error: output 'h' needs 10000000000 elements, over the limit of 50000000 per case (raise it with --max-elements)"), error)
         XCTAssertEqual(try p.result("step", record: .failed).status, .pass)
         XCTAssertEqual(p.golden("step"), good)
     }

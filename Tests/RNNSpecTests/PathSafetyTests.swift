@@ -62,7 +62,7 @@ final class PathSafetyTests: XCTestCase {
         let expected = names.flatMap { ["cases/\($0)", "golden/\($0)"] }
         XCTAssertEqual(Set(files), Set(expected))
         XCTAssertEqual(files.count, expected.count)
-        XCTAssertTrue(p.golden("x\ny")!.hasPrefix("# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \"x\\ny\"\nformat: 1\ncase: \"x\\ny\"\n"), p.golden("x\ny")!)
+        XCTAssertTrue(p.golden("x\ny")!.hasPrefix("# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen \"x\\ny\"\nformat: 2\ncase: \"x\\ny\"\n"), p.golden("x\ny")!)
     }
 
     func testNewRefusesToWriteThroughALinkOutOfTheRoot() throws {

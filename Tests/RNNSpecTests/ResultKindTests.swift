@@ -37,7 +37,10 @@ final class ResultKindTests: XCTestCase {
         try p.writeCase("step", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.25"))
         let r = try p.result("step")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertEqual(r.notes, ["the case's kernel, params or inputs changed since its golden was written; review the change, then `rnnspec regen cases/step.yaml`"])
+        XCTAssertEqual(r.notes, ["the case changed since its golden was written: input 'W_hh' changed",
+                                 "if regenerated, h: float64 [2]: 1 of 2 elements changed; max abs change 0.039 at [0], max rel change 0.046 at [0]",
+                                 "if regenerated, a: float64 [2]: 1 of 2 elements changed; max abs change 0.125 at [0], max rel change 0.1 at [0]",
+                                 "review the change (`rnnspec run --record pending cases/step.yaml`, then `rnnspec review`), or `rnnspec regen cases/step.yaml`"])
         // Title, tags and tolerances are not part of the digest.
         try p.writeCase("step", "title: renamed\ntags: [x]\n" + simpleStepCase)
         XCTAssertEqual(try p.result("step").status, .pass)
@@ -94,7 +97,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual("\(r.error!)", "golden/step.yaml:1:1: error: the golden file has no 'digest:' (truncated or hand-edited?); `rnnspec regen` rewrites it")
         try "format: 7\ncase: step\nkernel: rnn.step\ndigest: x\noutputs: {}\n".write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         XCTAssertEqual("\(try p.result("step").error!)", """
-            golden/step.yaml:1:9: error: golden format 7 is newer than this rnnspec reads (1); update rnnspec or regenerate the golden
+            golden/step.yaml:1:9: error: golden format 7 is newer than this rnnspec reads (2); update rnnspec or regenerate the golden
             format: 7
                     ^
             """)
@@ -110,7 +113,7 @@ final class ResultKindTests: XCTestCase {
         try g.write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertTrue(r.notes[0].hasPrefix("the golden was written for kernel 'gru.step'"))
+        XCTAssertEqual(r.notes[0], "the case changed since its golden was written: the kernel changed from 'gru.step' to 'rnn.step'")
     }
 
     func testFilterTagAndShardSelectCases() throws {
