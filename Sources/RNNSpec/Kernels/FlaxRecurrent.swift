@@ -95,7 +95,7 @@ struct FlaxRecurrentKernel: Kernel {
         var inputs: [InputSpec] = [
             InputSpec("inputs", shapes: [["?", "?", "in_features"], ["T", "in_features"]],
                       doc: "inputs: (batch, time, in_features), (time, batch, in_features) with time_major, or (time, in_features) without a batch axis",
-                      example: "{random: normal, shape: [1, 3, 2], seed: 1}"),
+                      example: "{random: normal, shape: [1, 3, 1], seed: 1}"),
             InputSpec("initial_carry", shapes: [],
                       optional: true,
                       doc: "initial_carry: " + (kind == .lstm ? "the tuple (c, h) stacked, (2, batch, hidden_features)" : "(batch, hidden_features)")
@@ -114,7 +114,7 @@ struct FlaxRecurrentKernel: Kernel {
                     seen.insert(name)
                     let cols: Dim = slot.blocks == 1 ? "hidden_features" : Dim("\(slot.blocks)*hidden_features")
                     let shape: Shape = slot.isKernel ? [slot.side == .input ? "in_features" : "hidden_features", cols] : [cols]
-                    let exShape = slot.isKernel ? "[\(slot.side == .input ? 2 : 1), \(slot.blocks)]" : "[\(slot.blocks)]"
+                    let exShape = slot.isKernel ? "[1, \(slot.blocks)]" : "[\(slot.blocks)]"
                     let apis = API.allCases.filter { a in Self.slots(cell, a).contains { $0.path == slot.path } }.map(\.rawValue)
                     let doc = "\(name): \(slot.side == .input ? "input" : "recurrent") Dense \(slot.isKernel ? "kernel (in, out)" : "bias")"
                         + (slot.blocks == 1 && g > 1 ? ", gate \(CellConventions.defaultOrder(kind)[slot.firstBlock].rawValue)" : slot.blocks > 1 ? ", column blocks \(CellConventions.defaultOrder(kind).map(\.rawValue))" : "")

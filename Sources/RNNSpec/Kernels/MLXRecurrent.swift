@@ -43,7 +43,7 @@ struct MLXRecurrentKernel: Kernel {
         let ex = { (shape: String, s: Int) in "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}" }
         var inputs: [InputSpec] = [
             InputSpec("x", shapes: [["N", "L", "D"], ["L", "D"]], doc: "x: (N, L, D) batched, or (L, D) without a batch axis",
-                      example: "{random: normal, shape: [1, 3, 2], seed: 1}"),
+                      example: "{random: normal, shape: [1, 3, 1], seed: 1}"),
             InputSpec("hidden", shapes: [["N", "H"], ["H"]], optional: true,
                       doc: "hidden: the initial hidden state (N, H), or (H) without a batch axis; None (absent) acts as zeros",
                       example: "[[0.1]]"),
@@ -54,14 +54,14 @@ struct MLXRecurrentKernel: Kernel {
         }
         let w = weightNames
         inputs.append(.real(w[0], [rows, "D"], "\(w[0]): input weights (\(g == 1 ? "" : "\(g)*")H, D), row blocks \(gateOrder.map(\.rawValue))",
-                            example: ex("[\(g), 2]", 2)))
+                            example: ex("[\(g), 1]", 2)))
         inputs.append(.real(w[1], [rows, "H"], "\(w[1]): recurrent weights (\(g == 1 ? "" : "\(g)*")H, H)", example: ex("[\(g), 1]", 3)))
         inputs.append(InputSpec.real(w[2], [rows], optional: true,
-                                     kind == .gru ? "b: the input-side bias of r, z, n (3*H) (with bias: true)"
-                                                  : "bias: (\(g == 1 ? "" : "\(g)*")H) (with bias: true)",
+                                     kind == .gru ? "b: the input-side bias of r, z, n (3*H); absent with bias=False"
+                                                  : "bias: (\(g == 1 ? "" : "\(g)*")H); absent with bias=False",
                                      example: ex("[\(g)]", 4)).inSkeleton())
         if kind == .gru {
-            inputs.append(InputSpec.real("bhn", ["H"], optional: true, "bhn: the recurrent bias of n, inside the reset (H) (with bias: true)",
+            inputs.append(InputSpec.real("bhn", ["H"], optional: true, "bhn: the recurrent bias of n, inside the reset (H); absent with bias=False",
                                          example: ex("[1]", 5)).inSkeleton())
         }
         inputs.append(FrameworkGradients.upstream("all_hidden", shapes: [["N", "L", "H"], ["L", "H"]], like: "all_hidden",
@@ -73,7 +73,6 @@ struct MLXRecurrentKernel: Kernel {
         var params: [ParamSpec] = [
             ParamSpec("input_size", .integer(min: 0, max: 1_000_000_000), "input_size: D"),
             ParamSpec("hidden_size", .integer(min: 1, max: 1_000_000_000), "hidden_size: H"),
-            ParamSpec("bias", .boolean, default: .boolean(true), kind == .gru ? "bias: whether b and bhn exist" : "bias: whether bias exists"),
         ]
         if kind == .rnn {
             params.append(ParamSpec("nonlinearity", .choice(Self.nonlinearities), default: .string("tanh"),
@@ -103,7 +102,7 @@ struct MLXRecurrentKernel: Kernel {
             summary: "mlx.nn.\(layerName) (MLX): its parameters, call arguments and returns",
             doc: eq + """
 
-            Weights are (out, in) as in PyTorch; one layer, one direction, no lengths or masks: every step is real.
+            Weights are (out, in) as in PyTorch; bias=False is a case without the bias tensor(s). One layer, one direction, no lengths or masks: every step is real.
             An absent hidden\(kind == .lstm ? "/cell" : "") (None) gives the same numbers as zeros. There must be at least one step.
             Backward: given \(upstreams.joined(separator: " and/or ")), loss = \(upstreams.map { "Σ \($0)⊙\($0.dropFirst())" }.joined(separator: " + "))
             and dx, d\(weightNames.joined(separator: ", d")) (mx.grad) and dhidden\(kind == .lstm ? ", dcell" : "") when given.
@@ -146,8 +145,9 @@ struct MLXRecurrentKernel: Kernel {
         }
         var p = CellParameters(w: wx, r: wh)
         let biasNames = kind == .gru ? ["b", "bhn"] : ["bias"]
-        if try c.bool("bias") {
-            try c.requireInputs(biasNames, because: "bias is true")
+        // The constructor's bias=False leaves the bias tensors out; their presence is the flag.
+        if biasNames.contains(where: c.has) {
+            try c.requireInputs(biasNames, because: "mlx.nn.GRU(bias=True) has both b and bhn")
             let b: Tensor<T> = try c.real(biasNames[0])
             guard b.shape == [g * hiddenSize] else {
                 throw KernelError.input(biasNames[0], "\(biasNames[0]) must be (\(g * hiddenSize)), found \(b.shape.shapeText)")
@@ -158,8 +158,6 @@ struct MLXRecurrentKernel: Kernel {
                 guard bhn.shape == [hiddenSize] else { throw KernelError.input("bhn", "bhn must be (hidden_size) = (\(hiddenSize)), found \(bhn.shape.shapeText)") }
                 p.br = CellParameters<T>.mlxRecurrentBias(bhn: bhn)
             }
-        } else {
-            try c.rejectInputs(biasNames, because: "bias is false")
         }
         let conventions: CellConventions
         switch kind {
