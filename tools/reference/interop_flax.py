@@ -288,5 +288,39 @@ if __name__ == "__main__":
                    src, ["interop", "cross", "flax", "gru"],
                    {"input_size": 3, "hidden_size": H, "batch_first": True, "bidirectional": True, "dtype": "float32"}, torch_in, exp, "1e-5")
 
+    def cross_linen_gru(seed):
+        params, inputs, expect = case("_tmp", "GRUCell", "tmp", seed, api="linen", return_carry=True, initial_carry=True, folder="cross")
+        os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        H = params["cell.hn.bias"].shape[0]
+        k = lambda names: np.concatenate([params["cell." + n + ".kernel"].T for n in names])
+        torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"][None],
+                    "weight_ih_l0": k(["ir", "iz", "in"]), "weight_hh_l0": k(["hr", "hz", "hn"]),
+                    "bias_ih_l0": np.concatenate([params[f"cell.{n}.bias"] for n in ["ir", "iz", "in"]]),
+                    "bias_hh_l0": np.concatenate([np.zeros(2 * H, np.float32), params["cell.hn.bias"]])}
+        exp = {"output": expect["outputs"], "h_n": expect["carry"][None]}
+        src = (f"Flax {FV} with JAX {JV} (CPU, float32), flax.linen.RNN(GRUCell), tools/reference/interop_flax.py; parameters numpy "
+               f"default_rng({seed}) normals, moved into torch.nn's layout by the rules in the script")
+        write_case("cross", "flax_linen_gru_as_torch_gru", "torch.GRU",
+                   "A Flax linen GRUCell run as torch.GRU(batch_first=True): per-gate kernels transposed and stacked r, z, n; input biases -> bias_ih; hn.bias -> bias_hh's n block",
+                   src, ["interop", "cross", "flax", "gru"], {"input_size": 3, "hidden_size": H, "batch_first": True, "dtype": "float32"},
+                   torch_in, exp, "1e-5")
+
+    def cross_simple(seed):
+        params, inputs, expect = case("_tmp", "SimpleCell", "tmp", seed, return_carry=True, initial_carry=True, folder="cross")
+        os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        H = params["cell.dense_i.bias"].shape[0]
+        torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"][None],
+                    "weight_ih_l0": params["cell.dense_i.kernel"].T, "weight_hh_l0": params["cell.dense_h.kernel"].T,
+                    "bias_ih_l0": params["cell.dense_i.bias"], "bias_hh_l0": np.zeros(H, np.float32)}
+        exp = {"output": expect["outputs"], "h_n": expect["carry"][None]}
+        src = (f"Flax {FV} with JAX {JV} (CPU, float32), flax.nnx.RNN(SimpleCell), tools/reference/interop_flax.py; parameters numpy "
+               f"default_rng({seed}) normals, moved into torch.nn's layout by the rules in the script")
+        write_case("cross", "flax_simple_as_torch_rnn", "torch.RNN",
+                   "A Flax nnx SimpleCell run as torch.RNN(batch_first=True): weight_ih = dense_i.kernel^T, weight_hh = dense_h.kernel^T, bias_ih = dense_i.bias, bias_hh = 0",
+                   src, ["interop", "cross", "flax", "rnn"], {"input_size": 3, "hidden_size": H, "batch_first": True, "dtype": "float32"},
+                   torch_in, exp, "1e-5")
+
     cross_lstm(95)
     cross_gru_bidirectional(96)
+    cross_linen_gru(97)
+    cross_simple(98)

@@ -314,7 +314,7 @@ struct FlaxRecurrentKernel: Kernel {
         let prefixes = bidirectional ? Array(Self.prefixes.dropFirst()) : [Self.prefixes[0]]
         let slots = Self.slots(cell, api)
         let allowed = Set(prefixes.flatMap { p in slots.map { p + $0.path } })
-        for name in c.inputs.keys where Self.prefixes.contains(where: { name.hasPrefix($0) }) && !allowed.contains(name) {
+        for name in c.inputs.keys.sorted() where Self.prefixes.contains(where: { name.hasPrefix($0) }) && !allowed.contains(name) {
             throw KernelError.input(name, "\(name) is not in the state of \(api == .nnx ? "nnx" : "linen").\(bidirectional ? "Bidirectional(RNN(\(cell.rawValue)), RNN(\(cell.rawValue)))" : "RNN(\(cell.rawValue))")")
         }
         var conventions: CellConventions
