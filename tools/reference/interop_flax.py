@@ -199,6 +199,11 @@ if __name__ == "__main__":
          batched=False, residual=True, return_carry=True, initial_carry=True)
     case("simple_bidirectional_relu", "SimpleCell", "nnx.Bidirectional(RNN(SimpleCell(activation_fn=relu)), ...) with initial_carry", 9,
          bidirectional=True, activation_fn="relu", return_carry=True, initial_carry=True)
+    case("lstm_rnn_activations_elu_sigmoid", "LSTMCell", "nnx.RNN(LSTMCell(gate_fn=sigmoid, activation_fn=elu)) with initial_carry", 10,
+         activation_fn="elu", return_carry=True, initial_carry=True)
+    case("simple_rnn_identity", "SimpleCell", "nnx.RNN(SimpleCell(activation_fn=identity)): a linear recurrence", 15, activation_fn="identity",
+         return_carry=True)
+    case("gru_rnn_sigmoid_candidate", "GRUCell", "nnx.RNN(GRUCell(activation_fn=sigmoid))", 16, activation_fn="sigmoid", return_carry=True)
     case("linen_lstm_rnn_reverse", "LSTMCell", "linen.RNN(LSTMCell, reverse=True): the forget kernel is `if` in linen (`if_` in NNX)", 11,
          api="linen", reverse=True, return_carry=True, initial_carry=True)
     case("linen_optimized_lstm_bidirectional", "OptimizedLSTMCell",
@@ -253,9 +258,14 @@ if __name__ == "__main__":
     #             (NNX's GRU has no recurrent bias; linen's hn.bias would go to bias_hh's n block).
     #   Bidirectional: forward_rnn -> …_l0, backward_rnn -> …_l0_reverse; outputs concatenated forward ‖ backward in both;
     #             Flax's carry (forward, backward) -> h_n[0], h_n[1]. Full-length sequences only (with seq_lengths Flax runs padding on, PyTorch zeros it).
-    def cross_lstm(seed):
-        params, inputs, expect = case("_tmp", "LSTMCell", "tmp", seed, return_carry=True, initial_carry=True, folder="cross")
+    def run_only(cell_name, seed, **kw):
+        """The module's parameters, inputs and outputs, without a case of their own (the cross case is written instead)."""
+        out = case("_tmp", cell_name, "tmp", seed, return_carry=True, initial_carry=True, folder="cross", **kw)
         os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        return out
+
+    def cross_lstm(seed):
+        params, inputs, expect = run_only("LSTMCell", seed)
         k = lambda names: np.concatenate([params["cell." + n + ".kernel"].T for n in names])
         H = params["cell.hi.bias"].shape[0]
         torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"][1][None], "c_0": inputs["initial_carry"][0][None],
@@ -271,8 +281,7 @@ if __name__ == "__main__":
                    torch_in, exp, "1e-5")
 
     def cross_gru_bidirectional(seed):
-        params, inputs, expect = case("_tmp", "GRUCell", "tmp", seed, bidirectional=True, return_carry=True, initial_carry=True, folder="cross")
-        os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        params, inputs, expect = run_only("GRUCell", seed, bidirectional=True)
         H = params["forward_rnn.cell.dense_h.kernel"].shape[0]
         torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"]}
         for pre, suf in [("forward_rnn.cell.", ""), ("backward_rnn.cell.", "_reverse")]:
@@ -289,8 +298,7 @@ if __name__ == "__main__":
                    {"input_size": 3, "hidden_size": H, "batch_first": True, "bidirectional": True, "dtype": "float32"}, torch_in, exp, "1e-5")
 
     def cross_linen_gru(seed):
-        params, inputs, expect = case("_tmp", "GRUCell", "tmp", seed, api="linen", return_carry=True, initial_carry=True, folder="cross")
-        os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        params, inputs, expect = run_only("GRUCell", seed, api="linen")
         H = params["cell.hn.bias"].shape[0]
         k = lambda names: np.concatenate([params["cell." + n + ".kernel"].T for n in names])
         torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"][None],
@@ -306,8 +314,7 @@ if __name__ == "__main__":
                    torch_in, exp, "1e-5")
 
     def cross_simple(seed):
-        params, inputs, expect = case("_tmp", "SimpleCell", "tmp", seed, return_carry=True, initial_carry=True, folder="cross")
-        os.remove(os.path.join(ROOT, "cross", "_tmp.yaml"))
+        params, inputs, expect = run_only("SimpleCell", seed)
         H = params["cell.dense_i.bias"].shape[0]
         torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_carry"][None],
                     "weight_ih_l0": params["cell.dense_i.kernel"].T, "weight_hh_l0": params["cell.dense_h.kernel"].T,

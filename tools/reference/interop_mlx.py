@@ -117,6 +117,8 @@ case("rnn_relu_unbatched_hidden", "RNN", "mlx.nn.RNN(nonlinearity=nn.relu) on (L
      batched=False, hidden=True, nonlinearity="relu")
 case("rnn_no_bias_softsign", "RNN", "mlx.nn.RNN(bias=False, nonlinearity=nn.softsign) with hidden", 3, bias=False, hidden=True,
      nonlinearity="softsign")
+case("rnn_sigmoid", "RNN", "mlx.nn.RNN(nonlinearity=mx.sigmoid)", 4, nonlinearity="sigmoid")
+case("rnn_softplus_unbatched", "RNN", "mlx.nn.RNN(nonlinearity=nn.softplus) without a batch axis", 5, batched=False, nonlinearity="softplus")
 case("gru_defaults", "GRU", "mlx.nn.GRU with defaults: Wx rows r, z, n; b on the input side, bhn inside the reset; hidden None", 11)
 case("gru_hidden_unbatched", "GRU", "mlx.nn.GRU on (L, D) without a batch axis, hidden (H,)", 12, batched=False, hidden=True)
 case("gru_no_bias_hidden", "GRU", "mlx.nn.GRU(bias=False) with hidden", 13, bias=False, hidden=True)
