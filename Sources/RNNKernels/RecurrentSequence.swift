@@ -27,6 +27,9 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     public var hLast: Tensor<T>
     /// LSTM: the cell state after the last real step, [B, H].
     public var cLast: Tensor<T>?
+    /// LSTM, when asked (`recordCellStates`): the cell state after every step, [T, B, H], laid out
+    /// like `outputs` (a masked step holds the state it carried over).
+    public var cellStates: Tensor<T>?
     /// The step caches in processing order (every row computed; masked rows then discarded).
     public var caches: [CellStepCache<T>]
     /// The time index of each cache.
@@ -66,6 +69,8 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 ///     instead of at its time index.
 ///   - keepCaches: keep every step's cache for a backward pass; false for a forward pass alone,
 ///     which then holds one step's intermediates at a time (`caches` is empty).
+///   - recordCellStates: LSTM: keep the cell state after every step in `cellStates` (MLX's LSTM
+///     returns them all; Flax reads its carry at a per-sequence step).
 ///   - probeH, probeC: values added to the states after every step (`RecurrentCell.probed`), [T, B, P]
 ///     and [T, B, H] (LSTM), indexed by time; nil adds nothing. Probes need the caches.
 /// - Note: the input part of every gate is computed for all steps at once, one matrix product.
@@ -74,7 +79,7 @@ public func runSequence<T: KernelScalar>(
     _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
     mask: Tensor<Bool>? = nil, direction: SequenceDirection = .forward,
     maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false, keepCaches: Bool = true,
-    probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil
+    recordCellStates: Bool = false, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil
 ) -> SequenceRun<T> {
     precondition(x.rank == 3, "runSequence: x must be [T, B, I], found \(x.shape)")
     let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
@@ -87,6 +92,7 @@ public func runSequence<T: KernelScalar>(
     var hState = (h0 ?? Tensor(zeros: [bsz, s])).scalars
     var cState: [T]? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])).scalars : nil
     var out = [T](repeating: 0, count: steps * bsz * s)
+    var cellOut = [T](repeating: 0, count: isLSTM && recordCellStates ? steps * bsz * h : 0)
     var prevOut = [T](repeating: 0, count: bsz * s)
     var caches = [CellStepCache<T>]()
     if keepCaches { caches.reserveCapacity(steps) }
@@ -140,11 +146,16 @@ public func runSequence<T: KernelScalar>(
         out.replaceSubrange((position * bsz * s)..<((position + 1) * bsz * s), with: y)
         prevOut = y
         hState = hNew
-        if let cNew { cState = cNew }
+        if let cNew {
+            cState = cNew
+            if !cellOut.isEmpty { cellOut.replaceSubrange((position * bsz * h)..<((position + 1) * bsz * h), with: cNew) }
+        }
     }
-    return SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
-                       cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
-                       caches: caches, steps: order)
+    var run = SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
+                          cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
+                          caches: caches, steps: order)
+    if isLSTM && recordCellStates { run.cellStates = Tensor(shape: [steps, bsz, h], scalars: cellOut) }
+    return run
 }
 
 extension RecurrentCell {

@@ -1,6 +1,6 @@
 // Backward passes of `runSequence` and `runStack`: the gradients of an upstream-weighted loss
 //
-//     L = Σ dOutputs ⊙ outputs + Σ dhLast ⊙ hLast (+ Σ dcLast ⊙ cLast)
+//     L = Σ dOutputs ⊙ outputs + Σ dhLast ⊙ hLast (+ Σ dcLast ⊙ cLast + Σ dCellStates ⊙ cellStates)
 //
 // with respect to every cell's weights, the input sequence and the initial states, routed step by
 // step (masked steps, reverse direction, outputs in processing order, stacked layers) through the
@@ -51,7 +51,8 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
 public func runSequenceBackward<T: KernelScalar>(
     _ cell: RecurrentCell<T>, run: SequenceRun<T>, mask: Tensor<Bool>? = nil,
     maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false,
-    dOutputs: Tensor<T>? = nil, dhLast: Tensor<T>? = nil, dcLast: Tensor<T>? = nil
+    dOutputs: Tensor<T>? = nil, dhLast: Tensor<T>? = nil, dcLast: Tensor<T>? = nil,
+    dCellStates: Tensor<T>? = nil
 ) -> SequenceRunGradients<T> {
     let steps = run.outputs.shape[0], bsz = run.hLast.shape[0]
     precondition(run.caches.count == steps && run.steps.count == steps,
@@ -61,6 +62,7 @@ public func runSequenceBackward<T: KernelScalar>(
     if let dOutputs { precondition(dOutputs.shape == run.outputs.shape, "runSequenceBackward: dOutputs \(dOutputs.shape) for outputs \(run.outputs.shape)") }
     if let dhLast { precondition(dhLast.shape == [bsz, s], "runSequenceBackward: dhLast \(dhLast.shape)") }
     if let dcLast { precondition(isLSTM && dcLast.shape == [bsz, h], "runSequenceBackward: dcLast \(dcLast.shape)") }
+    if let dCellStates { precondition(isLSTM && dCellStates.shape == [steps, bsz, h], "runSequenceBackward: dCellStates \(dCellStates.shape)") }
     var grads = CellGradients(zerosLike: cell)
     var dx = [T](repeating: 0, count: steps * bsz * inp)
     var dhState = dhLast?.scalars ?? [T](repeating: 0, count: bsz * s)
@@ -70,6 +72,9 @@ public func runSequenceBackward<T: KernelScalar>(
         let t = run.steps[k], position = outputsInProcessingOrder ? k : t
         var dy = dPrevOut
         if let dOutputs { for e in 0..<(bsz * s) { dy[e] += dOutputs.scalars[position * bsz * s + e] } }
+        // The cell state after this step, read from outside: its gradient joins the one from later steps
+        // (a masked step's carried state passes it on unchanged, as it does dcState).
+        if let dCellStates { for e in 0..<(bsz * h) { dcState![e] += dCellStates.scalars[position * bsz * h + e] } }
         var dh = dhState, dc = dcState
         var nextPrevOut = [T](repeating: 0, count: bsz * s)
         var real = [Bool](repeating: true, count: bsz)
