@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import RNNSpec
 
-/// The package version (`rnnspec --version`); the case format is version 1.
-let rnnspecVersion = "0.3.0"
-
 @main
 struct RNNSpecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,7 +13,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
-        version: rnnspecVersion,
+        version: RNNSpecVersion.package,
         subcommands: [Run.self, Report.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 
