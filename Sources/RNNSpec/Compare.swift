@@ -10,9 +10,12 @@ public struct Mismatch: Sendable, Equatable {
     public var reference: Reference
     /// The whole explanation, ready to print.
     public var detail: String
-    /// Elements out of tolerance, and elements compared.
+    /// Elements out of tolerance.
     public var failing: Int
+    /// Elements compared.
     public var total: Int
+    /// Where the reference stands in the case file: the `expect:` value's line (nil for a golden).
+    public var location: SourceLocation? = nil
 }
 
 /// Compares values under the `allclose` rule: |a − e| ≤ abs + rel·|e| elementwise, equal

@@ -63,6 +63,8 @@ public struct CaseResult: Sendable {
     public var seconds: Double = 0
     /// The case, its outputs and its golden, when `RunOptions.keepArtifacts` is set.
     public var artifacts: CaseArtifacts? = nil
+    /// The line of the case's `kernel:` field, when the case was loaded (nil when it could not be).
+    public var location: SourceLocation? = nil
 
     public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
                 mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
@@ -222,6 +224,7 @@ public struct Runner: Sendable {
             return .settled(result, tags: nil)
         }
         result.kernel = c.kernel.spec.name
+        result.location = c.locations["kernel"]
         if let skip = c.skip {
             result.status = .unsupported
             result.reason = skip
@@ -357,6 +360,7 @@ public struct Runner: Sendable {
     func evaluate(_ c: Case, executed: Result<ExecutionReply, Settled>, start: Date) -> CaseResult {
         var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
         defer { result.seconds = Date().timeIntervalSince(start) }
+        result.location = c.locations["kernel"]
         if options.keepArtifacts { result.artifacts = CaseArtifacts(case: c) }
         let reply: ExecutionReply
         switch executed {
@@ -524,6 +528,7 @@ public struct Runner: Sendable {
             let tolerance = e.tolerance ?? c.goldenTolerance(for: name, dtype: dtype(of: actual))
             if var m = Comparison.compare(actual: actual, expected: e.value, tolerance: tolerance, output: name, reference: .expect) {
                 m.detail = "\(e.location): " + m.detail
+                m.location = e.location
                 mismatches.append(m)
             }
         }
