@@ -13,6 +13,7 @@ public struct AttentionResult<T: KernelScalar>: Sendable {
     /// Σ_s weight_s · value_s, [Q, E].
     public var context: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(scores: Tensor<T>, weights: Tensor<T>, context: Tensor<T>) {
         self.scores = scores

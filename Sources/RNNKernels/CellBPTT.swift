@@ -29,6 +29,7 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
     /// The first step whose output enters the loss.
     public var lossFrom: Int
 
+    /// Creates the result from its parts.
     @inlinable
     public init(steps: [CellStepCache<T>], h: Tensor<T>, c: Tensor<T>?, p: Tensor<T>?, loss: T, lossFrom: Int) {
         self.steps = steps
@@ -43,12 +44,15 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
 /// Gradients of a sequence loss: the cell's weights, the head, the initial state, and the
 /// gradient reaching every state.
 public struct CellSequenceGradients<T: KernelScalar>: Sendable {
+    /// The gradients of the cell's weights.
     public var cell: CellGradients<T>
     /// Cross-entropy head: dW_hy [V, P] and db_y [V] (when the head has b_y).
     public var why: Tensor<T>?
+    /// Cross-entropy head: db_y [V], when the head has b_y.
     public var by: Tensor<T>?
     /// dL/dh0 [B, P] and (LSTM) dL/dc0 [B, H], through the first window.
     public var h0: Tensor<T>
+    /// dL/dc0 [B, H] (LSTM), through the first window.
     public var c0: Tensor<T>?
     /// dL/dh_t for every t, [T, B, P]: everything flowing into h_t (its output and step t+1),
     /// within its window.

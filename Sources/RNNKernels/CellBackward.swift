@@ -14,6 +14,7 @@ public struct CellInputGradients<T: KernelScalar>: Sendable {
     /// dL/dc_prev, [B, H] (LSTM).
     public var cPrev: Tensor<T>?
 
+    /// The gradients with respect to x, h_prev and (LSTM) c_prev.
     @inlinable
     public init(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>?) {
         self.x = x
@@ -38,6 +39,7 @@ public struct CellStepGradients<T: KernelScalar>: Sendable {
     /// after o is computed would see).
     public var c: [T]?
 
+    /// The gradients of a step's two pre-activation parts and of its previous state.
     @inlinable
     public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?, c: [T]? = nil) {
         self.da = da

@@ -17,6 +17,7 @@ public struct CharSample<T: KernelScalar>: Sendable {
     /// The hidden state after each step, [N, H].
     public var h: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(indices: [Int], probabilities: Tensor<T>, distributions: Tensor<T>, uniforms: Tensor<T>, h: Tensor<T>) {
         self.indices = indices

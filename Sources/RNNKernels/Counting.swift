@@ -29,6 +29,7 @@ public struct ParameterCount: Sendable, Equatable {
     /// weights + biases.
     public var total: Int { weights + biases }
 
+    /// Creates the result from its parts.
     @inlinable
     public init(weights: Int, biases: Int, perLayer: [Int]) {
         self.weights = weights
@@ -116,6 +117,7 @@ public struct RecurrentShapes: Sendable, Equatable {
     /// Logits of the head: [B, V] many-to-one; [B, T, V] (or [T, B, V]) many-to-many.
     public var logits: [Int]?
 
+    /// Creates the result from its parts.
     @inlinable
     public init(output: [Int], finalState: [Int], last: [Int], logits: [Int]?) {
         self.output = output

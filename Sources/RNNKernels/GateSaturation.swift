@@ -17,6 +17,7 @@ public struct GateSaturation<T: KernelScalar>: Sendable {
     /// The bin edges, [K + 1].
     public var edges: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(gates: Tensor<T>, below: T, above: T, saturated: T, counts: [Int], edges: Tensor<T>) {
         self.gates = gates

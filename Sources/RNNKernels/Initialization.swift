@@ -32,6 +32,7 @@ public struct InitializedWeights<T: KernelScalar>: Sendable {
     /// The standard deviation of the drawn weights (population form, divide by N).
     public var sampleStd: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(weights: Tensor<T>, std: T, bound: T, sampleMean: T, sampleStd: T) {
         self.weights = weights

@@ -22,6 +22,7 @@ public struct JacobianNorms<T: KernelScalar>: Sendable {
     /// ‖P_k‖, [K].
     public var norms: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(h: Tensor<T>?, products: Tensor<T>, norms: Tensor<T>) {
         self.h = h

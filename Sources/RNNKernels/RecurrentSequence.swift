@@ -32,6 +32,7 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     /// The time index of each cache.
     public var steps: [Int]
 
+    /// Creates the result from its parts.
     @inlinable
     public init(outputs: Tensor<T>, hLast: Tensor<T>, cLast: Tensor<T>?, caches: [CellStepCache<T>], steps: [Int]) {
         self.outputs = outputs
@@ -212,6 +213,7 @@ public struct StackRun<T: KernelScalar>: Sendable {
     /// The last layer's outputs, directions concatenated on the feature axis, [T, B, D*P].
     public var output: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(runs: [[SequenceRun<T>]], output: Tensor<T>) {
         self.runs = runs

@@ -21,6 +21,7 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
     /// LSTM: dL/dc0, [B, H].
     public var c0: Tensor<T>?
 
+    /// Creates the result from its parts.
     @inlinable
     public init(cell: CellGradients<T>, x: Tensor<T>, h0: Tensor<T>, c0: Tensor<T>?) {
         self.cell = cell
@@ -106,8 +107,10 @@ public struct StackRunGradients<T: KernelScalar>: Sendable {
     public var x: Tensor<T>
     /// h0[layer][direction] [B, P]; c0[layer][direction] [B, H] (LSTM).
     public var h0: [[Tensor<T>]]
+    /// The gradient of each layer and direction's initial cell state (LSTM), or nil.
     public var c0: [[Tensor<T>?]]
 
+    /// Creates the result from its parts.
     @inlinable
     public init(cells: [[CellGradients<T>]], x: Tensor<T>, h0: [[Tensor<T>]], c0: [[Tensor<T>?]]) {
         self.cells = cells

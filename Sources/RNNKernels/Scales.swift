@@ -31,6 +31,7 @@ public struct MemoryDecay<T: KernelScalar>: Sendable {
     /// 1 / (1 − f): the mean lifetime in steps of the geometric decay, [S] (∞ for f = 1).
     public var timescale: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(remaining: Tensor<T>, halfLife: Tensor<T>, timescale: Tensor<T>) {
         self.remaining = remaining
@@ -98,6 +99,7 @@ public struct SequenceProbability<T: KernelScalar>: Sendable {
     /// Σ log p_t (finite where the product underflows).
     public var logProbability: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(probability: T, logProbabilities: Tensor<T>, logProbability: T) {
         self.probability = probability

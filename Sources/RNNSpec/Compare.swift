@@ -6,7 +6,9 @@ public struct Mismatch: Sendable, Equatable {
     /// What the output was compared with.
     public enum Reference: String, Sendable { case golden, expect, gradcheck = "finite differences" }
 
+    /// The output's name.
     public var output: String
+    /// What the output was compared with.
     public var reference: Reference
     /// The whole explanation, ready to print.
     public var detail: String
@@ -22,6 +24,7 @@ public struct Mismatch: Sendable, Equatable {
 /// shapes, NaN only where the expected value is NaN, infinities equal; integers, strings and
 /// booleans exactly.
 public enum Comparison {
+    /// The mismatch between `actual` and `expected` under `tolerance`, or nil when they match (the rule above).
     public static func compare(actual: Value, expected: Value, tolerance: Tolerance,
                                output: String, reference: Mismatch.Reference) -> Mismatch? {
         func mismatch(_ detail: String, failing: Int = 1, total: Int = 1) -> Mismatch {

@@ -1,41 +1,41 @@
 import Foundation
 
 /// What the command line asks of a run; the CLI fills it from flags and calls `FrontEnd`.
-public struct RunRequest: Sendable {
-    public var paths: [String] = []
-    public var options = RunOptions()
-    public var format: ReportFormat = .text
+package struct RunRequest: Sendable {
+    package var paths: [String] = []
+    package var options = RunOptions()
+    package var format: ReportFormat = .text
     /// Where the `--format` report goes (standard output when nil).
-    public var output: String? = nil
-    public var junit: String? = nil
+    package var output: String? = nil
+    package var junit: String? = nil
     /// Also write the HTML report to this file (`run --html FILE`, `report --output FILE`).
-    public var html: String? = nil
-    public var verbose = false
+    package var html: String? = nil
+    package var verbose = false
     /// The backend's command line, when the cases run on another implementation: the run then
     /// ends with a coverage table per kernel.
-    public var backend: String? = nil
+    package var backend: String? = nil
     /// List this many of the slowest cases after the results.
-    public var slowest: Int? = nil
-    public init() {}
+    package var slowest: Int? = nil
+    package init() {}
 }
 
 /// Exit codes: 0 success, 1 failures, 2 usage or configuration error.
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     case success = 0, failures = 1, usage = 2
 }
 
 /// The library side of the command line: runs, prints and writes reports, so that each
 /// subcommand's `run()` is a few lines.
-public struct FrontEnd: Sendable {
-    public var project: Project
+package struct FrontEnd: Sendable {
+    package var project: Project
     /// Whether `CI=true` is set: then `run` never writes goldens.
-    public var isCI: Bool
+    package var isCI: Bool
     /// The kernels: the standard ones, plus the fault kernels under `RNNSPEC_FAULT_KERNELS=1`.
-    public var registry: KernelRegistry
-    public var stdout: @Sendable (String) -> Void
-    public var stderr: @Sendable (String) -> Void
+    package var registry: KernelRegistry
+    package var stdout: @Sendable (String) -> Void
+    package var stderr: @Sendable (String) -> Void
 
-    public init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
+    package init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
                 stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
                 stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
         // A file-size limit or a full disk under `> report.txt` must give an error, not kill the process.
@@ -55,7 +55,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec run`.
-    public func run(_ request: RunRequest) throws -> ExitStatus {
+    package func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none { try refuseUnderCI("`run --record \(request.options.record.rawValue)`") }
         try project.validate(for: request.options.record == .none ? .run : .record)
         for destination in [request.output, request.junit, request.html].compactMap({ $0 }) { try project.checkReportDestination(destination) }
@@ -71,7 +71,7 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec regen`: re-bless goldens that are new, stale, unreadable or failing (all with
     /// `all`), and say how far each output moved.
-    public func regen(paths: [String], all: Bool, options: RunOptions) throws -> ExitStatus {
+    package func regen(paths: [String], all: Bool, options: RunOptions) throws -> ExitStatus {
         try refuseUnderCI("`regen`")
         var request = RunRequest()
         request.paths = paths
@@ -125,7 +125,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec check`: load and validate case files without running kernels.
-    public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
+    package func check(paths: [String], options: RunOptions) throws -> ExitStatus {
         try project.validate(for: .check)
         let runner = Runner(project: project, options: options, registry: registry)
         let results = try runner.check(paths)
@@ -135,7 +135,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec export [PATH...] --to DIR`.
-    public func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
+    package func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
         try project.validate(for: .check)
         let summary = try SuiteExport(project: project, registry: registry, options: options).export(paths: paths, to: directory)
         for (id, why) in summary.skipped { stdout("not exported: \(visibleText(id)): \(visibleText(why))\n") }
@@ -147,7 +147,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec kernels [NAME]`.
-    public func kernels(name: String?) throws -> ExitStatus {
+    package func kernels(name: String?) throws -> ExitStatus {
         let registry = KernelRegistry.standard
         guard let name else { stdout(registry.listing()); return .success }
         guard let kernel = registry.kernel(named: name) else {
@@ -159,7 +159,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec new KERNEL PATH`.
-    public func new(kernel name: String, path: String) throws -> ExitStatus {
+    package func new(kernel name: String, path: String) throws -> ExitStatus {
         try refuseUnderCI("`new`")
         guard let kernel = KernelRegistry.standard.kernel(named: name) else {
             let near = closestMatches(to: name, in: KernelRegistry.standard.names)
@@ -175,7 +175,7 @@ public struct FrontEnd: Sendable {
     /// `rnnspec prune [--dry-run]`: deletes only goldens rnnspec wrote that have no case, lists
     /// each, and lists what it leaves alone. Refuses (exit 2) when the roots are missing or
     /// confused, or when there are no case files at all.
-    public func prune(dryRun: Bool) throws -> ExitStatus {
+    package func prune(dryRun: Bool) throws -> ExitStatus {
         if !dryRun { try refuseUnderCI("`prune` (deleting goldens)") }
         let report = try project.pruneReport(dryRun: dryRun)
         for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + visibleText(path) + "\n") }
@@ -190,7 +190,7 @@ public struct FrontEnd: Sendable {
 
 /// Writes text to a file descriptor; a failed write (a full disk under `> report.txt`) loses
 /// the text but never crashes the run (FileHandle.write would trap).
-public func writeAll(_ fd: Int32, _ text: String) {
+package func writeAll(_ fd: Int32, _ text: String) {
     var bytes = Array(text.utf8)
     bytes.withUnsafeMutableBytes { buffer in
         var offset = 0
@@ -237,7 +237,7 @@ final class ProgressLine: @unchecked Sendable {
 extension FrontEnd {
     /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
     /// HTML report of that run (from the outputs the run produced), then prints the text report.
-    public func report(paths: [String], options: RunOptions, output: String) throws -> ExitStatus {
+    package func report(paths: [String], options: RunOptions, output: String) throws -> ExitStatus {
         var request = RunRequest()
         request.paths = paths
         request.options = options

@@ -42,11 +42,17 @@ public struct Golden: Sendable {
     /// The format this rnnspec writes and reads.
     public static let formatVersion = 1
 
+    /// The id of the case the golden belongs to.
     public var caseID: String
+    /// The kernel that produced the outputs.
     public var kernel: String
+    /// The SHA-256 of the case's kernel name, params and inputs when the golden was written: a case
+    /// whose digest differs is STALE.
     public var digest: String
+    /// The outputs, in the kernel's order.
     public var outputs: [(name: String, value: Value)]
 
+    /// A golden from its parts.
     public init(caseID: String, kernel: String, digest: String, outputs: [(name: String, value: Value)]) {
         self.caseID = caseID
         self.kernel = kernel
@@ -54,6 +60,7 @@ public struct Golden: Sendable {
         self.outputs = outputs
     }
 
+    /// The output called `name`, or nil.
     public func output(_ name: String) -> Value? { outputs.first { $0.name == name }?.value }
 
     // MARK: Writing
@@ -410,6 +417,7 @@ public struct Golden: Sendable {
 /// (`ConfinedDirectory`, no symbolic link followed under the root). This part deals in files
 /// and bytes; `Golden.parse` turns the bytes into a golden.
 public struct GoldenStore: Sendable {
+    /// The golden root.
     public var root: URL
     /// How golden paths are shown.
     public var display: @Sendable (URL) -> String
@@ -419,6 +427,7 @@ public struct GoldenStore: Sendable {
     /// The limits a golden is read under: its size in bytes and its elements, as for a case.
     public var limits = LoadLimits()
 
+    /// A store of the goldens under `root`.
     public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
         self.root = root
         self.display = display

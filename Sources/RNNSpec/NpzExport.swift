@@ -22,7 +22,7 @@ extension FrontEnd {
 
     /// `rnnspec show CASE [--npz FILE]`: runs one case in this process and lists its outputs; with
     /// `--npz`, writes them as an `.npz` archive (`np.load(FILE)["h"]`).
-    public func show(casePath: String, npz: String?, options: RunOptions) throws -> ExitStatus {
+    package func show(casePath: String, npz: String?, options: RunOptions) throws -> ExitStatus {
         let files = try project.caseFiles([casePath])
         guard files.count == 1 else { throw UsageError("show takes one case file; \(casePath) holds \(files.count)") }
         if let npz { try project.checkReportDestination(npz) }
@@ -55,7 +55,7 @@ extension FrontEnd {
 extension NpyArray {
     /// A tensor as NumPy holds it: reals as float64 (float32 outputs as float32), integers as int64,
     /// booleans as bool; nil for strings and lists, which `.npy` cannot hold without pickling.
-    public init?(_ value: Value) {
+    package init?(_ value: Value) {
         switch value {
         case .real(let r): self.init(dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))
         case .integer(let t): self.init(dtype: .int(bytes: 8), shape: t.shape, values: .integers(t.scalars))

@@ -40,7 +40,9 @@ public enum RecordMode: String, Sendable, CaseIterable {
 
 /// What happened to a golden during a recording run.
 public struct Recording: Sendable, Codable {
+    /// What was done with the golden.
     public enum Action: String, Sendable, Codable { case created, rewritten, unchanged, refused }
+    /// What was done.
     public var action: Action
     /// Per output: how far it moved from the old golden, or why nothing was written.
     public var notes: [String]
@@ -48,24 +50,32 @@ public struct Recording: Sendable, Codable {
 
 /// The outcome of one case.
 public struct CaseResult: Sendable {
+    /// The case id: its path under the cases root without `.yaml`.
     public var id: String
+    /// The case file as shown (relative to the working directory).
     public var path: String
+    /// The kernel, when the case could be loaded.
     public var kernel: String?
+    /// The verdict.
     public var status: Status
     /// For XFAIL/XPASS/UNSUPPORTED: the case's reason.
     public var reason: String?
+    /// Each output that differs from an `expect:` value, the finite differences or the golden.
     public var mismatches: [Mismatch] = []
     /// The error of an UNRESOLVED or STALE result.
     public var error: SpecError?
     /// Further explanation lines (a STALE golden's hint, say).
     public var notes: [String] = []
+    /// What happened to the golden, in a recording run.
     public var recording: Recording?
+    /// How long the case took, in seconds.
     public var seconds: Double = 0
     /// The case, its outputs and its golden, when `RunOptions.keepArtifacts` is set.
     public var artifacts: CaseArtifacts? = nil
     /// The line of the case's `kernel:` field, when the case was loaded (nil when it could not be).
     public var location: SourceLocation? = nil
 
+    /// A result from its parts.
     public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
                 mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
                 recording: Recording? = nil, seconds: Double = 0) {
@@ -101,7 +111,9 @@ public struct RunOptions: Sendable {
     public var maxFailures: Int? = nil
     /// Run the i-th (1-based) of n deterministic shares of the cases.
     public var shard: (index: Int, count: Int)? = nil
+    /// When goldens are written (`.none`: never).
     public var record: RecordMode = .none
+    /// The size limits cases and goldens are read under.
     public var limits = LoadLimits()
     /// Where kernels run: in worker processes (isolated, with the limits below) or in this process.
     public var execution: ExecutionMode = .inProcess
@@ -112,6 +124,7 @@ public struct RunOptions: Sendable {
     /// Keep each case's outputs and golden on its result (`CaseResult.artifacts`), for the HTML report.
     public var keepArtifacts = false
 
+    /// Seconds a case may run in a worker by default.
     public static let defaultTimeout: Double = 120
     /// A quarter of the machine's memory, at most 8 GiB and at least 1 GiB: two workers at the cap
     /// leave the machine half its memory.
@@ -120,21 +133,28 @@ public struct RunOptions: Sendable {
         return min(8 << 30, max(1 << 30, quarter))
     }
 
+    /// The defaults: every case, in this process, on all cores, writing nothing.
     public init() {}
 }
 
 /// The results of a run, in case-id order.
 public struct RunReport: Sendable {
+    /// One result per case that ran, in case-id order.
     public var results: [CaseResult]
     /// Goldens with no case file (reported when the run covers the whole cases root).
     public var orphanGoldens: [String]
+    /// The run's wall time.
     public var seconds: Double
     /// Selected cases that were not run because `--max-failures` was reached.
     public var notRun: Int = 0
 
+    /// The number of results with this status.
     public func count(_ status: Status) -> Int { results.filter { $0.status == status }.count }
+    /// PASS and XFAIL results.
     public var passed: Int { results.filter { $0.status.isSuccess }.count }
+    /// UNSUPPORTED results.
     public var skipped: Int { results.filter { $0.status.isSkipped }.count }
+    /// Every other result.
     public var failed: Int { results.count - passed - skipped }
     /// The case ids whose golden this run created or rewrote.
     public var goldensWritten: [String] {
@@ -155,10 +175,14 @@ public struct RunReport: Sendable {
 /// when asked, and combine these into a **verdict**. Nothing runs or is written for a case that
 /// the selection leaves out.
 public struct Runner: Sendable {
+    /// Where the cases and goldens are.
     public var project: Project
+    /// Selection, recording, execution and limits.
     public var options: RunOptions
+    /// The kernels cases name.
     public var registry: KernelRegistry
 
+    /// A runner of `project`'s cases with `registry`'s kernels.
     public init(project: Project, options: RunOptions, registry: KernelRegistry = .standard) {
         self.project = project
         self.options = options
