@@ -46,7 +46,7 @@ public func attentionContext<T: KernelScalar>(weights: Tensor<T>, values: Tensor
 ///     weight_s = exp(score_s − max score) / Σ_{s' unmasked} exp(score_s' − max score)   (unmasked s)
 ///     context = Σ_s weight_s value_s
 ///
-/// - Parameters:
+/// Arguments:
 ///   - query: [Q, D].
 ///   - keys: [S, D]; values: [S, E] (the seeds use the encoder states for both).
 ///   - scale: 1 in the seeds; 1/√D for scaled dot-product attention.

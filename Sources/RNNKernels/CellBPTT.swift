@@ -119,7 +119,7 @@ extension CellSequenceGradients {
 ///     L = Σ_{t ≥ lossFrom} Σ_b −log softmax(W_hy h_t + b_y)[target_t,b]     (cross-entropy)
 ///     L = Σ_{t ≥ lossFrom} Σ_b dy_t · h_t                                  (upstream)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
 ///   - probeH, probeC: values added to the states after every step, [T, B, P] and [T, B, H] (an LSTM
 ///     without peepholes or projection): `cellSequenceBackward` then reports dh[t] = dL/dprobeH_t and
@@ -189,7 +189,7 @@ public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bi
 ///     dh_t = ∂L/∂h_t (head) + dh_prev from step t+1      (cross-entropy: W_hyᵀ (p_t − onehot))
 ///     dh_{t−1}, dc_{t−1} = cell.backward(step t, dh_t, dc_t)   (adds the weight gradients)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - window: truncation length; no gradient flows from one window of `window` steps into the
 ///     previous one (the state does, in the forward pass). nil: full BPTT. dL/dh0 (dc0) is what
 ///     reaches the initial state through the first window.

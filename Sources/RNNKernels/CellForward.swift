@@ -114,7 +114,7 @@ extension RecurrentCell {
 
     /// One step for a batch.
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - x: [B, I]. - hPrev: [B, P]. - cPrev: [B, H], LSTM only (zeros if nil).
     /// - Returns: the cache, holding every gate, c and h.
     @inlinable
@@ -126,7 +126,7 @@ extension RecurrentCell {
     /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
     /// ([B, G*H]; it becomes the step's pre-activations).
     ///
-    /// - Parameter split: R regrouped by hidden unit (`splitRecurrent`), for a step whose threads
+    /// - `split`: R regrouped by hidden unit (`splitRecurrent`), for a step whose threads
     ///   each compute their hidden units' share of the product and then their gates; nil computes
     ///   the product first (on up to 2 threads) and then the gates. Ignored where
     ///   `splitsByHiddenUnit` is false.
@@ -178,7 +178,7 @@ extension RecurrentCell {
     /// The arithmetic of `forward` on caller-owned buffers, which a forward pass alone reuses from
     /// step to step (`runSequence(..., keepCaches: false)`).
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - b: `pre` holds the step's input part (`projectInputs`) on entry and the pre-activations on
     ///     return; `gates`, `c`, `m` (LSTM: o ⊙ act(c)), `resetInput` and `hOut` (GRU) are overwritten.
     ///   - hPrev: [B, P]. - cPrev: [B, H] for an LSTM (empty otherwise).

@@ -50,7 +50,7 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 ///     h_t = act(W_xh x_t + W_hh h_{t−1} + b_h)       y_t = W_hy h_t + b_y
 ///     p_t = softmax(y_t / τ)      i_t = inverse CDF of p_t at u_t      x_{t+1} = onehot(i_t)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - cell: the RNN cell (`RecurrentCell.elman`); its input size must be V.
 ///   - why: the output layer W_hy, [V, H]. - by: b_y, [V] (zeros if nil).
 ///   - h0: the initial state, [H].

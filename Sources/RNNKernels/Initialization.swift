@@ -48,7 +48,7 @@ public struct InitializedWeights<T: KernelScalar>: Sendable {
 ///     he:     std = √(2 / n_in)            xavier: std = √(2 / (n_in + n_out))
 ///     normal: w = std · z,  z ~ N(0, 1)    uniform: w = bound · (2u − 1),  u ~ U[0, 1),  bound = √3 · std
 ///
-/// - Parameters:
+/// Arguments:
 ///   - shape: the weight shape, [n_in, n_out] or [n_out, n_in]; every element is one draw, in
 ///     row-major order.
 ///   - fanIn, fanOut: n_in and n_out (≥ 1).

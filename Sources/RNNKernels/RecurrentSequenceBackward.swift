@@ -40,7 +40,7 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
 ///
 /// processing steps k = T−1 … 0, starting from dhState = dhLast, dcState = dcLast.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - run: the forward run (its caches, in processing order).
 ///   - mask, maskedOutput, outputsInProcessingOrder: as given to `runSequence`.
 ///   - dOutputs: dL/d(outputs), [T, B, P], laid out like `run.outputs`; zeros if nil.
@@ -123,7 +123,7 @@ public struct StackRunGradients<T: KernelScalar>: Sendable {
 /// Backpropagation through a `runStack` run: the last layer first; each layer's dL/d(input) is the
 /// sum over its directions, and it is what the layer below receives for its concatenated outputs.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - layers, directions, mask, maskedOutput: as given to `runStack`.
 ///   - dOutput: dL/d(run.output), [T, B, D*P]; zeros if nil.
 ///   - dhLast, dcLast: dhLast[l][d] [B, P], dcLast[l][d] [B, H]; nil for zeros.

@@ -128,7 +128,7 @@ public func sequenceProbability<T: KernelScalar>(_ probabilities: [T]) -> Sequen
 ///     lr(e) = base · rate^(e / steps)           (continuous)
 ///     lr(e) = base · rate^⌊e / steps⌋           (stepwise)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - epochs: e, [N] (any reals ≥ 0).
 ///   - base: the learning rate at e = 0; rate: the factor per `steps` epochs; steps > 0.
 /// - Returns: the exponents [N] and the learning rates [N].

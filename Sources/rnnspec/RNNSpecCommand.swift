@@ -13,7 +13,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Exit codes: 0 success, 1 failures, 2 usage or configuration error.
         """,
-        version: RNNSpecVersion.package,
+        version: RNNSpecRelease.version,
         subcommands: [Run.self, Report.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 

@@ -2,7 +2,7 @@ import Foundation
 import RNNSpec
 import XCTest
 
-/// One version, written once: `RNNSpecVersion.package` is the newest CHANGELOG heading and what
+/// One version, written once: `RNNSpecRelease.version` is the newest CHANGELOG heading and what
 /// `rnnspec --version` prints.
 final class VersionTests: XCTestCase {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -23,24 +23,24 @@ final class VersionTests: XCTestCase {
 
     func testNewestChangelogHeadingIsThePackageVersion() throws {
         let newest = try XCTUnwrap(changelogReleases().first)
-        XCTAssertEqual(newest.version, RNNSpecVersion.package)
-        let parts = RNNSpecVersion.package.split(separator: ".")
+        XCTAssertEqual(newest.version, RNNSpecRelease.version)
+        let parts = RNNSpecRelease.version.split(separator: ".")
         XCTAssertEqual(parts.count, 3, "MAJOR.MINOR.PATCH")
-        XCTAssertTrue(parts.allSatisfy { Int($0) != nil }, RNNSpecVersion.package)
-        XCTAssertTrue(newest.body.contains("Case format: version \(RNNSpecVersion.caseFormat)."), newest.body)
+        XCTAssertTrue(parts.allSatisfy { Int($0) != nil }, RNNSpecRelease.version)
+        XCTAssertTrue(newest.body.contains("Case format: version \(RNNSpecRelease.caseFormat)."), newest.body)
         XCTAssertTrue(newest.body.contains("Golden format: version \(Golden.formatVersion)."), newest.body)
         XCTAssertTrue(newest.body.contains("Worker protocol: version \(WorkerProtocol.version)."), newest.body)
     }
 
     func testReadmeNamesTheCaseFormatVersion() throws {
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains("\n## Case format (version \(RNNSpecVersion.caseFormat))\n"))
+        XCTAssertTrue(readme.contains("\n## Case format (version \(RNNSpecRelease.caseFormat))\n"))
     }
 
     func testVersionFlagPrintsThePackageVersion() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
         let r = try runRNNSpec(["--version"], in: FileManager.default.temporaryDirectory)
         XCTAssertEqual(r.status, 0)
-        XCTAssertEqual(r.stdout, RNNSpecVersion.package + "\n")
+        XCTAssertEqual(r.stdout, RNNSpecRelease.version + "\n")
     }
 }
