@@ -14,11 +14,14 @@ let package = Package(
         .executable(name: "rnnspec", targets: ["rnnspec"]),
         .library(name: "RNNSpec", targets: ["RNNSpec"]),
         .library(name: "RNNKernels", targets: ["RNNKernels"]),
+        .library(name: "RNNSpecTesting", targets: ["RNNSpecTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.1"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        // `swift package generate-documentation`: the DocC catalogs of RNNSpec and RNNKernels.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // The math only: no files, no printing, no YAML.
@@ -36,6 +39,8 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
+        // Runs a suite inside a user's XCTest or Swift Testing test; each failing case is an issue at its case file.
+        .target(name: "RNNSpecTesting", dependencies: ["RNNSpec"]),
         // SVG charts (scales, line, scatter, heatmap, histogram) for the HTML report; no dependencies.
         .target(name: "SVGPlot"),
         // The thin command-line front end.
@@ -47,5 +52,6 @@ let package = Package(
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),
+        .testTarget(name: "RNNSpecTestingTests", dependencies: ["RNNSpecTesting", "RNNSpec", "RNNKernels"]),
     ]
 )

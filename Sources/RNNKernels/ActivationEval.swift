@@ -21,6 +21,7 @@ public struct ActivationValues<T: KernelScalar>: Sendable {
     /// ∂softmax_i/∂x_j = p_i (δ_ij − p_j), [N, N].
     public var softmaxJacobian: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(sigmoid: Tensor<T>, sigmoidGrad: Tensor<T>, tanh: Tensor<T>, tanhGrad: Tensor<T>, relu: Tensor<T>,
                 reluGrad: Tensor<T>, softmax: Tensor<T>, softmaxJacobian: Tensor<T>) {

@@ -13,6 +13,7 @@ public struct AttentionResult<T: KernelScalar>: Sendable {
     /// Σ_s weight_s · value_s, [Q, E].
     public var context: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(scores: Tensor<T>, weights: Tensor<T>, context: Tensor<T>) {
         self.scores = scores
@@ -45,7 +46,7 @@ public func attentionContext<T: KernelScalar>(weights: Tensor<T>, values: Tensor
 ///     weight_s = exp(score_s − max score) / Σ_{s' unmasked} exp(score_s' − max score)   (unmasked s)
 ///     context = Σ_s weight_s value_s
 ///
-/// - Parameters:
+/// Arguments:
 ///   - query: [Q, D].
 ///   - keys: [S, D]; values: [S, E] (the seeds use the encoder states for both).
 ///   - scale: 1 in the seeds; 1/√D for scaled dot-product attention.

@@ -21,10 +21,14 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         case relu, tanh, sigmoid, affine, leakyrelu, thresholdedrelu, scaledtanh, hardsigmoid, elu, softsign, softplus
     }
 
+    /// The function.
     public var kind: Kind
+    /// Its α (ONNX `activation_alpha`), for the functions that take one (0 otherwise).
     public var alpha: Double
+    /// Its β (ONNX `activation_beta`), for the functions that take one (0 otherwise).
     public var beta: Double
 
+    /// The activation `kind` with its α and β.
     @inlinable
     public init(_ kind: Kind, alpha: Double = 0, beta: Double = 0) {
         self.kind = kind
@@ -32,8 +36,11 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         self.beta = beta
     }
 
+    /// σ(x) = 1 / (1 + e^−x).
     public static let sigmoid = CellActivation(.sigmoid)
+    /// tanh(x).
     public static let tanh = CellActivation(.tanh)
+    /// max(0, x).
     public static let relu = CellActivation(.relu)
     /// αx + β with α = 1, β = 0.
     public static let identity = CellActivation(.affine, alpha: 1, beta: 0)
@@ -67,6 +74,7 @@ public struct CellActivation: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The kind, with α and β for the functions that take them: `leakyrelu(α=0.01)`.
     public var description: String {
         switch kind {
         case .affine, .scaledtanh, .hardsigmoid: return "\(kind.rawValue)(α=\(alpha), β=\(beta))"

@@ -29,6 +29,7 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
     /// The first step whose output enters the loss.
     public var lossFrom: Int
 
+    /// Creates the result from its parts.
     @inlinable
     public init(steps: [CellStepCache<T>], h: Tensor<T>, c: Tensor<T>?, p: Tensor<T>?, loss: T, lossFrom: Int) {
         self.steps = steps
@@ -43,12 +44,15 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
 /// Gradients of a sequence loss: the cell's weights, the head, the initial state, and the
 /// gradient reaching every state.
 public struct CellSequenceGradients<T: KernelScalar>: Sendable {
+    /// The gradients of the cell's weights.
     public var cell: CellGradients<T>
     /// Cross-entropy head: dW_hy [V, P] and db_y [V] (when the head has b_y).
     public var why: Tensor<T>?
+    /// Cross-entropy head: db_y [V], when the head has b_y.
     public var by: Tensor<T>?
     /// dL/dh0 [B, P] and (LSTM) dL/dc0 [B, H], through the first window.
     public var h0: Tensor<T>
+    /// dL/dc0 [B, H] (LSTM), through the first window.
     public var c0: Tensor<T>?
     /// dL/dh_t for every t, [T, B, P]: everything flowing into h_t (its output and step t+1),
     /// within its window.
@@ -115,7 +119,7 @@ extension CellSequenceGradients {
 ///     L = Σ_{t ≥ lossFrom} Σ_b −log softmax(W_hy h_t + b_y)[target_t,b]     (cross-entropy)
 ///     L = Σ_{t ≥ lossFrom} Σ_b dy_t · h_t                                  (upstream)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
 ///   - probeH, probeC: values added to the states after every step, [T, B, P] and [T, B, H] (an LSTM
 ///     without peepholes or projection): `cellSequenceBackward` then reports dh[t] = dL/dprobeH_t and
@@ -185,7 +189,7 @@ public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bi
 ///     dh_t = ∂L/∂h_t (head) + dh_prev from step t+1      (cross-entropy: W_hyᵀ (p_t − onehot))
 ///     dh_{t−1}, dc_{t−1} = cell.backward(step t, dh_t, dc_t)   (adds the weight gradients)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - window: truncation length; no gradient flows from one window of `window` steps into the
 ///     previous one (the state does, in the forward pass). nil: full BPTT. dL/dh0 (dc0) is what
 ///     reaches the initial state through the first window.

@@ -14,6 +14,7 @@ public struct CellInputGradients<T: KernelScalar>: Sendable {
     /// dL/dc_prev, [B, H] (LSTM).
     public var cPrev: Tensor<T>?
 
+    /// The gradients with respect to x, h_prev and (LSTM) c_prev.
     @inlinable
     public init(x: Tensor<T>, hPrev: Tensor<T>, cPrev: Tensor<T>?) {
         self.x = x
@@ -38,6 +39,7 @@ public struct CellStepGradients<T: KernelScalar>: Sendable {
     /// after o is computed would see).
     public var c: [T]?
 
+    /// The gradients of a step's two pre-activation parts and of its previous state.
     @inlinable
     public init(da: [T], dRecurrent: [T], hPrev: Tensor<T>, cPrev: Tensor<T>?, c: [T]? = nil) {
         self.da = da
@@ -51,7 +53,7 @@ public struct CellStepGradients<T: KernelScalar>: Sendable {
 extension RecurrentCell {
     /// The backward step: adds dL/d(weights) into `grads` and returns dL/dx, dL/dh_prev, dL/dc_prev.
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - cache: the forward step's cache.
     ///   - dh: dL/dh for this step's h, [B, P] (everything flowing into h: the output and the next step).
     ///   - dc: dL/dc from the next step, [B, H] (LSTM; zeros if nil).
@@ -73,7 +75,7 @@ extension RecurrentCell {
     /// The weight gradients that are products over rows: dW += daᵀ x, db_W += Σ da,
     /// dR += dRᵀ h_prev, db_R += Σ dR, where dR = `dRecurrent`.
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - da: dL/d(input part of the pre-activations), [rows, G*H]. - dRecurrent: dL/d(h_prev Rᵀ + b_R), [rows, G*H].
     ///   - x: [rows, I]. - hPrev: [rows, P].
     ///   - rows: B for one step, or T*B for a whole sequence at once.
@@ -122,7 +124,7 @@ extension RecurrentCell {
     /// over rows (peepholes, projection, and the GRU's n block of R when the reset applies before
     /// the product); `accumulateWeightGradients` adds the rest.
     ///
-    /// - Parameter packedR: R packed as the [G*H, P] right operand (`packedRecurrent()`), for a sequence
+    /// - `packedR`: R packed as the [G*H, P] right operand (`packedRecurrent()`), for a sequence
     ///   that runs many steps with the same R; nil multiplies by R as stored.
     /// - Returns: da [B, G*H] (input part), dRecurrent [B, G*H] (recurrent part; equal to da but for
     ///   the GRU's n block), dL/dh_prev [B, P], dL/dc_prev [B, H] (LSTM).

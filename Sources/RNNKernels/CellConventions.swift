@@ -47,6 +47,7 @@ public enum UpdateSide: String, Sendable, CaseIterable {
 
 /// The conventions of a cell: everything except the weights.
 public struct CellConventions: Sendable, Equatable {
+    /// RNN, LSTM or GRU.
     public var kind: CellKind
     /// The gate of each weight block, in storage order (LSTM PyTorch [i, f, g, o], ONNX [i, o, f, g],
     /// seed 000 [f, i, o, g]; GRU PyTorch [r, z, n], ONNX/Keras [z, r, n]; RNN [a]).
@@ -66,6 +67,8 @@ public struct CellConventions: Sendable, Equatable {
     /// GRU only.
     public var updateSide: UpdateSide
 
+    /// Conventions of a `kind` cell; by default PyTorch's gate order (LSTM [i, f, g, o], GRU [r, z, n]),
+    /// sigmoid gates, tanh candidate and output, no clip, the GRU reset after the product and z weighing h_prev.
     @inlinable
     public init(kind: CellKind, gateOrder: [Gate]? = nil,
                 gateActivation: CellActivation = .sigmoid, candidateActivation: CellActivation = .tanh,

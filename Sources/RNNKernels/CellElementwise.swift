@@ -22,6 +22,7 @@ public struct LSTMCellUpdate<T: KernelScalar>: Sendable {
     /// h = o ⊙ act(c), shape S, when o is given.
     public var h: Tensor<T>?
 
+    /// Creates the result from its parts.
     @inlinable
     public init(c: Tensor<T>, h: Tensor<T>?) {
         self.c = c

@@ -16,8 +16,9 @@ public enum CellStepState<T: KernelScalar>: Sendable {
 
 /// What one batched cell step computed: enough for the backward step.
 public struct CellStepCache<T: KernelScalar>: Sendable {
-    /// x [B, I], h_prev [B, P].
+    /// The step's input x, [B, I].
     public var x: Tensor<T>
+    /// The previous hidden state h_prev, [B, P].
     public var hPrev: Tensor<T>
     /// Gate pre-activations before clipping, [B, G*H], storage order (peepholes included).
     public var preactivations: Tensor<T>
@@ -28,6 +29,7 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
     /// New hidden state, [B, P].
     public var h: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(x: Tensor<T>, hPrev: Tensor<T>, preactivations: Tensor<T>, gates: Tensor<T>, state: CellStepState<T>, h: Tensor<T>) {
         self.x = x
@@ -66,9 +68,11 @@ public struct StepBuffers<T: KernelScalar>: Sendable {
     public var gates: [T]
     /// LSTM, [B, H]: the new cell state and o ⊙ act(c).
     public var c: [T]
+    /// LSTM with a projection, [B, H]: o ⊙ act(c) before the projection.
     public var m: [T]
     /// GRU, [B, H]: R_n h_prev + b_Rn, and the new h.
     public var resetInput: [T]
+    /// [B, P]: the hidden output (after the projection, when there is one).
     public var hOut: [T]
 
     /// Buffers for a step of `kind` over `batch` rows of `hidden` units, `pre` and `gates` given.
@@ -110,7 +114,7 @@ extension RecurrentCell {
 
     /// One step for a batch.
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - x: [B, I]. - hPrev: [B, P]. - cPrev: [B, H], LSTM only (zeros if nil).
     /// - Returns: the cache, holding every gate, c and h.
     @inlinable
@@ -122,7 +126,7 @@ extension RecurrentCell {
     /// One step for a batch whose input part `projected` = `projectInputs(x)` is already computed
     /// ([B, G*H]; it becomes the step's pre-activations).
     ///
-    /// - Parameter split: R regrouped by hidden unit (`splitRecurrent`), for a step whose threads
+    /// - `split`: R regrouped by hidden unit (`splitRecurrent`), for a step whose threads
     ///   each compute their hidden units' share of the product and then their gates; nil computes
     ///   the product first (on up to 2 threads) and then the gates. Ignored where
     ///   `splitsByHiddenUnit` is false.
@@ -174,7 +178,7 @@ extension RecurrentCell {
     /// The arithmetic of `forward` on caller-owned buffers, which a forward pass alone reuses from
     /// step to step (`runSequence(..., keepCaches: false)`).
     ///
-    /// - Parameters:
+    /// Arguments:
     ///   - b: `pre` holds the step's input part (`projectInputs`) on entry and the pre-activations on
     ///     return; `gates`, `c`, `m` (LSTM: o ⊙ act(c)), `resetInput` and `hOut` (GRU) are overwritten.
     ///   - hPrev: [B, P]. - cPrev: [B, H] for an LSTM (empty otherwise).

@@ -16,11 +16,14 @@ public struct CellParameters<T: KernelScalar>: Sendable {
     public var br: Tensor<T>?
     /// LSTM peepholes, [H] each (ONNX P = [p_i, p_o, p_f]).
     public var peepholeI: Tensor<T>?
+    /// LSTM peephole on the forget gate, [H].
     public var peepholeF: Tensor<T>?
+    /// LSTM peephole on the output gate, [H].
     public var peepholeO: Tensor<T>?
     /// LSTM projection W_hr, [P, H] (PyTorch `proj_size`).
     public var projection: Tensor<T>?
 
+    /// A cell's weights: W [G*H, I], R [G*H, H or P], the optional biases, peepholes and projection.
     @inlinable
     public init(w: Tensor<T>, r: Tensor<T>, bw: Tensor<T>? = nil, br: Tensor<T>? = nil,
                 peepholeI: Tensor<T>? = nil, peepholeF: Tensor<T>? = nil, peepholeO: Tensor<T>? = nil,
@@ -39,13 +42,21 @@ public struct CellParameters<T: KernelScalar>: Sendable {
 /// Gradients of a cell's weights; same shapes as `CellParameters` (biases, peepholes and the
 /// projection always present, zero where the cell has none).
 public struct CellGradients<T: KernelScalar>: Sendable {
+    /// dL/dW, [G*H, I].
     public var w: Tensor<T>
+    /// dL/dR, [G*H, H or P].
     public var r: Tensor<T>
+    /// dL/db_W, [G*H].
     public var bw: Tensor<T>
+    /// dL/db_R, [G*H].
     public var br: Tensor<T>
+    /// dL/dp_i, [H].
     public var peepholeI: Tensor<T>
+    /// dL/dp_f, [H].
     public var peepholeF: Tensor<T>
+    /// dL/dp_o, [H].
     public var peepholeO: Tensor<T>
+    /// dL/dW_hr, [P, H], with a projection.
     public var projection: Tensor<T>?
 
     /// Zeros shaped like the cell's weights.

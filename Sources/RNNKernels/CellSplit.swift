@@ -13,10 +13,12 @@ extension RecurrentCell {
     /// Each part is packed once (`packOperand`) for the step's product h_prev R_tᵀ, and R whole for
     /// the backward step's dR · R.
     public struct SplitRecurrent: Sendable {
+        /// The hidden units of each part (each thread's share of 0..<H).
         public var ranges: [Range<Int>]
         /// Part t's rows of R, packed as the [P, G*|range|] right operand of h_prev R_tᵀ.
         public var weights: [PackedOperand<T>]
 
+        /// Creates the result from its parts.
         @inlinable
         public init(ranges: [Range<Int>], weights: [PackedOperand<T>]) {
             self.ranges = ranges

@@ -17,6 +17,7 @@ public struct CharSample<T: KernelScalar>: Sendable {
     /// The hidden state after each step, [N, H].
     public var h: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(indices: [Int], probabilities: Tensor<T>, distributions: Tensor<T>, uniforms: Tensor<T>, h: Tensor<T>) {
         self.indices = indices
@@ -49,7 +50,7 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 ///     h_t = act(W_xh x_t + W_hh h_{t−1} + b_h)       y_t = W_hy h_t + b_y
 ///     p_t = softmax(y_t / τ)      i_t = inverse CDF of p_t at u_t      x_{t+1} = onehot(i_t)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - cell: the RNN cell (`RecurrentCell.elman`); its input size must be V.
 ///   - why: the output layer W_hy, [V, H]. - by: b_y, [V] (zeros if nil).
 ///   - h0: the initial state, [H].

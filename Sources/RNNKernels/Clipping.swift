@@ -13,6 +13,7 @@ public struct ClipResult<T: KernelScalar>: Sendable {
     /// ‖scale · g‖, recomputed from the clipped values.
     public var clippedNorm: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(norm: T, scale: T, clipped: [Tensor<T>], clippedNorm: T) {
         self.norm = norm

@@ -29,6 +29,7 @@ public struct ParameterCount: Sendable, Equatable {
     /// weights + biases.
     public var total: Int { weights + biases }
 
+    /// Creates the result from its parts.
     @inlinable
     public init(weights: Int, biases: Int, perLayer: [Int]) {
         self.weights = weights
@@ -41,7 +42,7 @@ public struct ParameterCount: Sendable, Equatable {
 ///
 ///     per direction of layer l:  G·H·(I_l + H) + nb·G·H,   I_0 = I,  I_l = D·H for l ≥ 1
 ///
-/// - Parameters:
+/// Arguments:
 ///   - cell: RNN (G = 1), LSTM (G = 4) or GRU (G = 3).
 ///   - inputSize: I; hiddenSize: H; layers: L ≥ 1; directions: D (1 or 2).
 ///   - biasVectors: nb, the bias vectors per gate block: 1 as in the seeds' b, 2 as PyTorch's
@@ -116,6 +117,7 @@ public struct RecurrentShapes: Sendable, Equatable {
     /// Logits of the head: [B, V] many-to-one; [B, T, V] (or [T, B, V]) many-to-many.
     public var logits: [Int]?
 
+    /// Creates the result from its parts.
     @inlinable
     public init(output: [Int], finalState: [Int], last: [Int], logits: [Int]?) {
         self.output = output
@@ -129,7 +131,7 @@ public struct RecurrentShapes: Sendable, Equatable {
 ///
 ///     output [B, T, D·H]   h_n [L·D, B, H]   last [B, D·H]   logits [B, V] or [B, T, V]
 ///
-/// - Parameters:
+/// Arguments:
 ///   - batch: B; steps: T; hiddenSize: H; layers: L; directions: D (2 concatenates forward and
 ///     backward states on the feature axis).
 ///   - vocabulary: V, the head's output size, or nil for no head.

@@ -17,6 +17,7 @@ public struct GateSaturation<T: KernelScalar>: Sendable {
     /// The bin edges, [K + 1].
     public var edges: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(gates: Tensor<T>, below: T, above: T, saturated: T, counts: [Int], edges: Tensor<T>) {
         self.gates = gates
@@ -63,7 +64,7 @@ public func histogram<T: KernelScalar>(_ values: [T], bins: Int, range: (T, T)) 
 ///
 ///     below = #{g < low}/N     above = #{g > high}/N     saturated = #{g < low or g > high}/N
 ///
-/// - Parameters:
+/// Arguments:
 ///   - values: gate activations in [0, 1], or pre-activations when `applySigmoid` (seed 000 §13
 ///     draws normals and applies σ itself), [N].
 ///   - low, high: the thresholds (0.05 and 0.95 in the seed).

@@ -32,6 +32,7 @@ public struct InitializedWeights<T: KernelScalar>: Sendable {
     /// The standard deviation of the drawn weights (population form, divide by N).
     public var sampleStd: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(weights: Tensor<T>, std: T, bound: T, sampleMean: T, sampleStd: T) {
         self.weights = weights
@@ -79,7 +80,7 @@ extension NumPyRandomState: WeightInitStream {
 ///     he:     std = √(2 / n_in)            xavier: std = √(2 / (n_in + n_out))
 ///     normal: w = std · z,  z ~ N(0, 1)    uniform: w ~ U(−bound, bound),  bound = √3 · std
 ///
-/// - Parameters:
+/// Arguments:
 ///   - shape: the weight shape, [n_in, n_out] or [n_out, n_in]; every element is one draw, in
 ///     row-major order.
 ///   - fanIn, fanOut: n_in and n_out (≥ 1).

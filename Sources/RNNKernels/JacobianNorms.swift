@@ -22,6 +22,7 @@ public struct JacobianNorms<T: KernelScalar>: Sendable {
     /// ‖P_k‖, [K].
     public var norms: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(h: Tensor<T>?, products: Tensor<T>, norms: Tensor<T>) {
         self.h = h
@@ -81,7 +82,7 @@ func matrixNorm<T: KernelScalar>(_ a: [T], rows: Int, columns: Int, _ norm: Matr
 ///     J_t = ∂h_t/∂h_{t−1} = diag(act'(a_t)) W_hh   (= diag(1 − h_t²) W_hh for tanh)
 ///     P_k = J_T J_{T−1} ⋯ J_{T−k+1} = ∂h_T/∂h_{T−k},   norms[k−1] = ‖P_k‖,   k = 1 … T
 ///
-/// - Parameters:
+/// Arguments:
 ///   - x: inputs [T, I]; h0: [H]; cell: an RNN cell (no gates, no projection).
 ///   - norm: Frobenius (default) or spectral.
 /// - Note: the states come from `runSequence`, so the run is the same as `rnn.sequence`'s. T = 0 gives no
@@ -118,7 +119,7 @@ public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cel
 ///
 ///     D_k = ∏_{s=T−k+1}^{T} f_s (elementwise),   norms[k−1] = ‖diag(D_k)‖,   k = 1 … T
 ///
-/// - Parameters:
+/// Arguments:
 ///   - forgetGates: f_1 … f_T, [T, H].
 ///   - norm: Frobenius sqrt(Σ D²) or spectral max |D|.
 /// - Note: only the direct path c_{t−1} → c_t is counted, as seed 003 §13 does; the paths through

@@ -12,7 +12,7 @@ import RNNKernelsSIMD
 ///
 ///     C[i, j] = Σ_p A[i, p] · B[p, j]   (+ C[i, j])
 ///
-/// - Parameters:
+/// Arguments:
 ///   - transposeA: read A as its transpose: the argument is then laid out [K, M].
 ///   - transposeB: read B as its transpose: the argument is then laid out [N, K].
 ///

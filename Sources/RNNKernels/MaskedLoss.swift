@@ -12,6 +12,7 @@ public struct MaskedMeanResult<T: KernelScalar>: Sendable {
     /// Σ mask: the number of real tokens (the total weight for a non-binary mask).
     public var weight: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(masked: T, unmasked: T, weight: T) {
         self.masked = masked

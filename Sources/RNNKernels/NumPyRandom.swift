@@ -83,7 +83,9 @@ public struct NumPySeedSequence: Sendable, Equatable {
 /// (`has_uint32`) that `next_uint32` keeps the high half of a 64-bit draw in.
 public struct NumPyPCG64: Sendable, Equatable {
     static let multHi: UInt64 = 2_549_297_995_355_413_924, multLo: UInt64 = 4_865_540_595_714_422_341
+    /// The 128-bit state, high and low words.
     public private(set) var stateHi: UInt64 = 0, stateLo: UInt64 = 0
+    /// The 128-bit increment (odd), high and low words.
     public private(set) var incHi: UInt64 = 0, incLo: UInt64 = 0
     var hasUInt32 = false
     var uinteger: UInt32 = 0
@@ -282,7 +284,9 @@ func numpyBounded<S: NumPyBitSource>(_ src: inout S, off: UInt64, rng: UInt64, m
 
 /// Why NumPy refuses the arguments of a draw (its `ValueError` text).
 public struct NumPyRandomError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// NumPy's message.
     public var description: String
+    /// An error with NumPy's message.
     public init(_ d: String) { description = d }
 }
 
@@ -325,15 +329,18 @@ public func numpySearchSortedRight(_ cdf: [Double], _ u: Double) -> Int {
 
 /// Counts of the ziggurat's slow paths, for tests that must see them happen.
 public struct ZigguratPathCounts: Sendable, Equatable {
+    /// Draws that took the tail and the wedge.
     public var tail = 0, wedge = 0
 }
 
 /// `np.random.default_rng(seed)`: `Generator(PCG64(SeedSequence(seed)))`.
 public struct NumPyGenerator: Sendable {
+    /// The PCG64 stream the draws come from.
     public var bitGenerator: NumPyPCG64
     /// How often the normal ziggurat took its tail (|x| > r) and wedge paths.
     public var zigguratPaths = ZigguratPathCounts()
 
+    /// `np.random.default_rng(seed)`.
     public init(seed: UInt64) { bitGenerator = NumPyPCG64(seed: seed) }
 
     /// `random()`: a double in [0, 1).
@@ -396,6 +403,7 @@ public struct NumPyGenerator: Sendable {
 /// `np.random.seed(seed)` / `RandomState(seed)`: MT19937 and the legacy distributions, with the
 /// cached second value of the polar method kept across calls.
 public struct NumPyRandomState: Sendable {
+    /// The MT19937 stream the draws come from.
     public var bitGenerator: NumPyMT19937
     var hasGauss = false
     var gauss = 0.0

@@ -95,7 +95,7 @@ func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: Bool, pa
 ///
 ///     C[i, j] = Σ_p A[i, p] · B[p, j]   (+ C[i, j])
 ///
-/// - Parameters:
+/// Arguments:
 ///   - a: A, [m, b.k], or [b.k, m] when `transposeA`.
 ///   - c: C, [m, b.n].
 ///   - transposeA: read A as its transpose: the argument is then laid out [K, M].

@@ -26,7 +26,9 @@
 ///       h = (1 − z) ⊙ h_prev + z ⊙ n  or  h = z ⊙ h_prev + (1 − z) ⊙ n
 /// With `clip`, each pre-activation is clamped to [−clip, clip] before its activation.
 public struct RecurrentCell<T: KernelScalar>: Sendable {
+    /// Everything but the weights: kind, gate order, activations, clip.
     public var conventions: CellConventions
+    /// The weights.
     public var parameters: CellParameters<T>
 
     /// H.

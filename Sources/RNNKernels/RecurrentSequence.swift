@@ -35,6 +35,7 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     /// The time index of each cache.
     public var steps: [Int]
 
+    /// Creates the result from its parts.
     @inlinable
     public init(outputs: Tensor<T>, hLast: Tensor<T>, cLast: Tensor<T>?, caches: [CellStepCache<T>], steps: [Int]) {
         self.outputs = outputs
@@ -62,7 +63,7 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 /// previous output (`maskedOutput`). With lengths as the mask, the reverse direction therefore
 /// starts at each sequence's last real step, and the final state is the one after the last real step.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - x: [T, B, I]. - h0: [B, P], zeros if nil. - c0: [B, H] (LSTM), zeros if nil.
 ///   - mask: [T, B], all real if nil.
 ///   - outputsInProcessingOrder: write output k at position k of processing (Keras `go_backwards`)
@@ -223,6 +224,7 @@ public struct StackRun<T: KernelScalar>: Sendable {
     /// The last layer's outputs, directions concatenated on the feature axis, [T, B, D*P].
     public var output: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(runs: [[SequenceRun<T>]], output: Tensor<T>) {
         self.runs = runs
@@ -233,7 +235,7 @@ public struct StackRun<T: KernelScalar>: Sendable {
 /// Runs stacked layers, each with one cell per direction; layer l+1 reads layer l's outputs with
 /// the directions concatenated on the feature axis (forward first), as PyTorch's multi-layer modules do.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - layers: layers[l][d] is the cell of layer l, direction `directions[d]`.
 ///   - h0, c0: h0[l][d] ([B, P]) and c0[l][d] ([B, H]); nil for zeros.
 ///   - keepCaches: keep every step's cache, for a backward pass (`runSequence`).

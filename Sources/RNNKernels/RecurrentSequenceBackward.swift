@@ -21,6 +21,7 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
     /// LSTM: dL/dc0, [B, H].
     public var c0: Tensor<T>?
 
+    /// Creates the result from its parts.
     @inlinable
     public init(cell: CellGradients<T>, x: Tensor<T>, h0: Tensor<T>, c0: Tensor<T>?) {
         self.cell = cell
@@ -39,7 +40,7 @@ public struct SequenceRunGradients<T: KernelScalar>: Sendable {
 ///
 /// processing steps k = T−1 … 0, starting from dhState = dhLast, dcState = dcLast.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - run: the forward run (its caches, in processing order).
 ///   - mask, maskedOutput, outputsInProcessingOrder: as given to `runSequence`.
 ///   - dOutputs: dL/d(outputs), [T, B, P], laid out like `run.outputs`; zeros if nil.
@@ -111,8 +112,10 @@ public struct StackRunGradients<T: KernelScalar>: Sendable {
     public var x: Tensor<T>
     /// h0[layer][direction] [B, P]; c0[layer][direction] [B, H] (LSTM).
     public var h0: [[Tensor<T>]]
+    /// The gradient of each layer and direction's initial cell state (LSTM), or nil.
     public var c0: [[Tensor<T>?]]
 
+    /// Creates the result from its parts.
     @inlinable
     public init(cells: [[CellGradients<T>]], x: Tensor<T>, h0: [[Tensor<T>]], c0: [[Tensor<T>?]]) {
         self.cells = cells
@@ -125,7 +128,7 @@ public struct StackRunGradients<T: KernelScalar>: Sendable {
 /// Backpropagation through a `runStack` run: the last layer first; each layer's dL/d(input) is the
 /// sum over its directions, and it is what the layer below receives for its concatenated outputs.
 ///
-/// - Parameters:
+/// Arguments:
 ///   - layers, directions, mask, maskedOutput: as given to `runStack`.
 ///   - dOutput: dL/d(run.output), [T, B, D*P]; zeros if nil.
 ///   - dhLast, dcLast: dhLast[l][d] [B, P], dcLast[l][d] [B, H]; nil for zeros.

@@ -31,6 +31,7 @@ public struct MemoryDecay<T: KernelScalar>: Sendable {
     /// 1 / (1 − f): the mean lifetime in steps of the geometric decay, [S] (∞ for f = 1).
     public var timescale: Tensor<T>
 
+    /// Creates the result from its parts.
     @inlinable
     public init(remaining: Tensor<T>, halfLife: Tensor<T>, timescale: Tensor<T>) {
         self.remaining = remaining
@@ -98,6 +99,7 @@ public struct SequenceProbability<T: KernelScalar>: Sendable {
     /// Σ log p_t (finite where the product underflows).
     public var logProbability: T
 
+    /// Creates the result from its parts.
     @inlinable
     public init(probability: T, logProbabilities: Tensor<T>, logProbability: T) {
         self.probability = probability
@@ -126,7 +128,7 @@ public func sequenceProbability<T: KernelScalar>(_ probabilities: [T]) -> Sequen
 ///     lr(e) = base · rate^(e / steps)           (continuous)
 ///     lr(e) = base · rate^⌊e / steps⌋           (stepwise)
 ///
-/// - Parameters:
+/// Arguments:
 ///   - epochs: e, [N] (any reals ≥ 0).
 ///   - base: the learning rate at e = 0; rate: the factor per `steps` epochs; steps > 0.
 /// - Returns: the exponents [N] and the learning rates [N].

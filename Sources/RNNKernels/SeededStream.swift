@@ -15,6 +15,7 @@ public struct SeededStream: Sendable {
     @usableFromInline var state: UInt64
     @usableFromInline var spare: Double?
 
+    /// A stream seeded with `seed` (SplitMix64).
     @inlinable
     public init(seed: UInt64) {
         state = seed

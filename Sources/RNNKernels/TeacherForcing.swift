@@ -13,6 +13,7 @@ public struct DecoderInputs<Token: Equatable & Sendable>: Sendable {
     /// Whether the two inputs differ at step t (exposure bias starts at the first true entry).
     public var differs: [Bool]
 
+    /// Creates the result from its parts.
     @inlinable
     public init(steps: [Int], teacherForcing: [Token], freeRunning: [Token], differs: [Bool]) {
         self.steps = steps

@@ -5,9 +5,12 @@ import Yams
 /// Tolerances of a numeric comparison: pass where |actual − expected| ≤ abs + rel·|expected|
 /// (NumPy's `allclose` rule).
 public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
+    /// The absolute part: |actual − expected| ≤ abs + rel·|expected|.
     public var abs: Double
+    /// The relative part, scaled by |expected|.
     public var rel: Double
 
+    /// A tolerance of `abs` + `rel`·|expected|.
     public init(abs: Double, rel: Double) {
         self.abs = abs
         self.rel = rel
@@ -18,17 +21,20 @@ public struct Tolerance: Sendable, Equatable, CustomStringConvertible {
     /// Goldens of float32 outputs: a few units in the last place.
     public static let float32Default = Tolerance(abs: 1e-6, rel: 1e-5)
 
+    /// `abs 1e-12, rel 1e-09`.
     public var description: String { "abs \(NumberText.format(abs)), rel \(NumberText.format(rel))" }
 }
 
 /// A value known independently of the kernel (a notebook's printout, a hand derivation, a
 /// framework's output), with the tolerance its precision allows.
 public struct Expectation: Sendable {
+    /// The value the output must match.
     public var value: Value
     /// nil: the case's tolerance for this output.
     public var tolerance: Tolerance?
     /// Where the number comes from, if the entry says.
     public var source: String?
+    /// Where the value is written in the case file.
     public var location: SourceLocation
 }
 
@@ -38,18 +44,25 @@ public struct Case: Sendable {
     public var id: String
     /// The file as shown to the user.
     public var path: String
+    /// The kernel the case runs, from the registry it was loaded with.
     public var kernel: any Kernel
+    /// The case's `title:`.
     public var title: String?
+    /// The case's `source:` (provenance, free text).
     public var source: String?
+    /// The case's `tags:`.
     public var tags: [String]
     /// Every declared parameter: the case's values, and defaults for the rest.
     public var params: [String: ParamValue]
+    /// The inputs by name, generators and files resolved to values.
     public var inputs: [String: Value]
     /// The extents bound to the symbols of the declared shapes.
     public var dims: [String: Int]
+    /// The `expect:` values, in the order the file gives them.
     public var expectations: [(output: String, expectation: Expectation)]
     /// The golden comparison's tolerance, if the case sets one (else the dtype's default).
     public var tolerance: Tolerance?
+    /// Per-output golden tolerances (`tolerance: {outputs: ...}`).
     public var outputTolerances: [String: Tolerance]
     /// A finite-difference check of the kernel's gradients, if the case asks for one.
     public var gradcheck: GradCheckRequest?
@@ -61,6 +74,7 @@ public struct Case: Sendable {
     public var timeout: Double? = nil
     /// Where each top-level field, input, param and expectation is written.
     public var locations: [String: SourceLocation]
+    /// The file's text, for errors that quote a line.
     public var text: SourceText
     /// SHA-256 of the kernel name, the parameters and the inputs, in canonical form.
     public var digest: String
@@ -81,13 +95,16 @@ public struct Case: Sendable {
 
 /// Loads case files: parse, decode and check against the kernel registry.
 public struct CaseLoader: Sendable {
+    /// Where kernel names are looked up.
     public var registry: KernelRegistry
+    /// The size limits a case is read under.
     public var limits: LoadLimits
     /// Reads a file for `{npy: ...}`/`{npz: ...}` inputs: a path relative to the cases root and
     /// the most bytes to read; nil means the file does not exist (NumPyFiles.swift). Without it,
     /// file inputs are an error.
     public var readCasesFile: (@Sendable (String, Int) throws -> Data?)? = nil
 
+    /// A loader that resolves kernel names in `registry` and reads under `limits`.
     public init(registry: KernelRegistry = .standard, limits: LoadLimits = LoadLimits()) {
         self.registry = registry
         self.limits = limits

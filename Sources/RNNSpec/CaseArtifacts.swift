@@ -4,11 +4,16 @@
 /// A case that crashed, timed out or was rejected has the case and no outputs; one that could not be
 /// loaded has no artifacts.
 public struct CaseArtifacts: Sendable {
+    /// The loaded case.
     public var `case`: Case
+    /// The outputs the kernel produced, or nil when it produced none.
     public var outputs: KernelOutputs?
+    /// The gradcheck's analytic gradients next to their finite differences.
     public var gradients: [GradientPair] = []
+    /// The golden the outputs were compared with, when there was one.
     public var golden: Golden?
 
+    /// The artifacts of one case.
     public init(case c: Case, outputs: KernelOutputs? = nil, gradients: [GradientPair] = [], golden: Golden? = nil) {
         self.case = c
         self.outputs = outputs

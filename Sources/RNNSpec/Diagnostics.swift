@@ -9,6 +9,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
     /// 1-based column, counted in Unicode scalars; 0 when the whole line is meant.
     public var column: Int
 
+    /// A 1-based line and column in `file` (line 0: the whole file; column 0: the whole line).
     public init(file: String, line: Int, column: Int) {
         self.file = file
         self.line = line
@@ -23,6 +24,7 @@ public struct SourceLocation: Sendable, Hashable, Comparable, CustomStringConver
         return line > 0 ? "\(shown):\(line):\(max(column, 1))" : shown
     }
 
+    /// Orders by file, then line, then column.
     public static func < (a: SourceLocation, b: SourceLocation) -> Bool {
         (a.file, a.line, a.column) < (b.file, b.line, b.column)
     }
@@ -40,6 +42,7 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offending line of the file and a caret line, if the text is known.
     public var snippet: String?
 
+    /// An error with its location and, optionally, the quoted line with a caret.
     public init(_ message: String, at location: SourceLocation, snippet: String? = nil) {
         self.location = location
         self.message = message
@@ -63,7 +66,9 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
 /// A problem with how rnnspec was invoked or set up (bad flag combination, missing root):
 /// exit code 2.
 public struct UsageError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong, one line.
     public var message: String
+    /// A usage error with this message.
     public init(_ message: String) { self.message = message }
     /// `error: message`, the message on one line with control and format characters escaped.
     public var description: String { "error: \(message.escapedForDisplay)" }
@@ -77,6 +82,7 @@ public struct SourceText: Sendable {
     /// The whole text.
     public var text: String
 
+    /// The text of the file shown as `path`.
     public init(path: String, text: String) {
         self.path = path
         self.text = text

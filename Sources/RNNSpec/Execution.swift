@@ -7,13 +7,18 @@ import RNNKernels
 public struct ExecutionRequest: Sendable {
     /// The case id, echoed in the reply.
     public var id: String
+    /// The kernel's registry name.
     public var kernel: String
+    /// The parameters, every default filled in.
     public var params: [String: ParamValue]
+    /// The inputs by name.
     public var inputs: [String: Value]
     /// The extents bound to the symbols of the input shapes (rnnspec's own kernels read them).
     public var dims: [String: Int]
+    /// The gradcheck to compute with the outputs, if any.
     public var gradcheck: GradCheckPlan?
 
+    /// A request from its parts.
     public init(id: String, kernel: String, params: [String: ParamValue], inputs: [String: Value],
                 dims: [String: Int] = [:], gradcheck: GradCheckPlan? = nil) {
         self.id = id
@@ -33,8 +38,11 @@ public struct ExecutionRequest: Sendable {
 
 /// The part of a gradcheck that is computed where the kernel runs: which inputs, the step, the loss.
 public struct GradCheckPlan: Sendable, Equatable {
+    /// The inputs to differentiate with respect to.
     public var wrt: [String]
+    /// The step of the central difference.
     public var eps: Double
+    /// The scalar output that is differentiated.
     public var loss: String
 }
 
@@ -42,16 +50,21 @@ public struct GradCheckPlan: Sendable, Equatable {
 public struct GradientPair: Sendable, Equatable {
     /// The gradient output's name, `d<input>`.
     public var name: String
+    /// The kernel's own gradient.
     public var analytic: RealTensor
+    /// The central finite differences, in the same shape.
     public var numeric: RealTensor
 }
 
 /// Why an execution produced no outputs, with the case field it points at (`input:x`, `param:n`,
 /// `params`, `kernel`, `gradcheck`) so that the coordinator can locate it in the case file.
 public struct ExecutionFailure: Error, Sendable, Equatable {
+    /// What went wrong.
     public var message: String
+    /// The case field it points at: `input:NAME`, `param:NAME`, `params`, `kernel` or `gradcheck`.
     public var at: String
 
+    /// A failure with its message and the field it points at.
     public init(_ message: String, at: String) {
         self.message = message
         self.at = at
@@ -60,10 +73,12 @@ public struct ExecutionFailure: Error, Sendable, Equatable {
 
 /// What an execution returned.
 public struct ExecutionReply: Sendable {
+    /// The kernel's outputs.
     public var outputs: KernelOutputs
     /// One pair per gradcheck input, in the plan's order.
     public var gradients: [GradientPair]
 
+    /// A reply from its outputs and gradients.
     public init(outputs: KernelOutputs, gradients: [GradientPair] = []) {
         self.outputs = outputs
         self.gradients = gradients

@@ -3,31 +3,31 @@ import RNNKernels
 
 /// `rnnspec export`: each case as a folder any tool can read without rnnspec, as ONNX's backend node
 /// tests are: `case.json` and one `.npy` file per input, per `expect:` value and per golden output.
-public struct SuiteExport {
-    public var project: Project
-    public var registry: KernelRegistry
-    public var options: RunOptions
+package struct SuiteExport {
+    package var project: Project
+    package var registry: KernelRegistry
+    package var options: RunOptions
 
-    public init(project: Project, registry: KernelRegistry = .standard, options: RunOptions = RunOptions()) {
+    package init(project: Project, registry: KernelRegistry = .standard, options: RunOptions = RunOptions()) {
         self.project = project
         self.registry = registry
         self.options = options
     }
 
     /// What an export did.
-    public struct Summary: Sendable {
-        public var exported: [String] = []
+    package struct Summary: Sendable {
+        package var exported: [String] = []
         /// Cases that could not be exported, with why (they do not load, say).
-        public var skipped: [(id: String, why: String)] = []
+        package var skipped: [(id: String, why: String)] = []
         /// Exported cases that have no golden (their folder has no outputs).
-        public var withoutGolden: [String] = []
+        package var withoutGolden: [String] = []
     }
 
     /// The name of the index file at the top of an export; a directory that holds it may be exported into again.
-    public static let indexName = "rnnspec-export.json"
+    package static let indexName = "rnnspec-export.json"
 
     /// Exports the selected cases under `directory`, which must be empty, new, or an earlier export.
-    public func export(paths: [String], to directory: String) throws -> Summary {
+    package func export(paths: [String], to directory: String) throws -> Summary {
         let top = URL(fileURLWithPath: directory, relativeTo: project.workingDirectory).absoluteURL.standardizedFileURL
         try project.checkReportDestination(directory)
         let fm = FileManager.default

@@ -1,43 +1,43 @@
 import Foundation
 
 /// What the command line asks of a run; the CLI fills it from flags and calls `FrontEnd`.
-public struct RunRequest: Sendable {
-    public var paths: [String] = []
-    public var options = RunOptions()
-    public var format: ReportFormat = .text
+package struct RunRequest: Sendable {
+    package var paths: [String] = []
+    package var options = RunOptions()
+    package var format: ReportFormat = .text
     /// Where the `--format` report goes (standard output when nil).
-    public var output: String? = nil
-    public var junit: String? = nil
+    package var output: String? = nil
+    package var junit: String? = nil
     /// Also write the HTML report to this file (`run --html FILE`, `report --output FILE`).
-    public var html: String? = nil
-    public var verbose = false
+    package var html: String? = nil
+    package var verbose = false
     /// The backend's command line, when the cases run on another implementation: the run then
     /// ends with a coverage table per kernel.
-    public var backend: String? = nil
+    package var backend: String? = nil
     /// List this many of the slowest cases after the results.
-    public var slowest: Int? = nil
+    package var slowest: Int? = nil
     /// Colour and the progress line, as the command line decided them for its terminal.
-    public var display = DisplayOptions()
-    public init() {}
+    package var display = DisplayOptions()
+    package init() {}
 }
 
 /// Exit codes: 0 success, 1 failures, 2 usage or configuration error.
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     case success = 0, failures = 1, usage = 2
 }
 
 /// The library side of the command line: runs, prints and writes reports, so that each
 /// subcommand's `run()` is a few lines.
-public struct FrontEnd: Sendable {
-    public var project: Project
+package struct FrontEnd: Sendable {
+    package var project: Project
     /// Whether `CI=true` is set: then `run` never writes goldens.
-    public var isCI: Bool
+    package var isCI: Bool
     /// The kernels: the standard ones, plus the fault kernels under `RNNSPEC_FAULT_KERNELS=1`.
-    public var registry: KernelRegistry
-    public var stdout: @Sendable (String) -> Void
-    public var stderr: @Sendable (String) -> Void
+    package var registry: KernelRegistry
+    package var stdout: @Sendable (String) -> Void
+    package var stderr: @Sendable (String) -> Void
 
-    public init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
+    package init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
                 stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
                 stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
         // A file-size limit or a full disk under `> report.txt` must give an error, not kill the process.
@@ -57,7 +57,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec run`.
-    public func run(_ request: RunRequest) throws -> ExitStatus {
+    package func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none && request.options.recordTarget != .dryRun {
             try refuseUnderCI("`run --record \(request.options.record.rawValue)\(request.options.recordTarget == .pending ? " --pending" : "")`")
         }
@@ -77,7 +77,7 @@ public struct FrontEnd: Sendable {
     /// `all`), and say how far each output moved.
     /// With `options.recordTarget` `.pending` the goldens go into pending files for review; with
     /// `.dryRun` nothing is written and the run says what would be.
-    public func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    package func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         if options.recordTarget != .dryRun { try refuseUnderCI(options.recordTarget == .pending ? "`regen --pending`" : "`regen`") }
         var request = RunRequest()
         request.display = display
@@ -151,7 +151,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec check`: load and validate case files without running kernels.
-    public func check(paths: [String], options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    package func check(paths: [String], options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         try project.validate(for: .check)
         let runner = Runner(project: project, options: options, registry: registry)
         let results = try runner.check(paths)
@@ -161,7 +161,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec export [PATH...] --to DIR`.
-    public func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
+    package func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
         try project.validate(for: .check)
         let summary = try SuiteExport(project: project, registry: registry, options: options).export(paths: paths, to: directory)
         for (id, why) in summary.skipped { stdout("not exported: \(visibleText(id)): \(visibleText(why))\n") }
@@ -173,7 +173,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec kernels [NAME]`.
-    public func kernels(name: String?) throws -> ExitStatus {
+    package func kernels(name: String?) throws -> ExitStatus {
         let registry = KernelRegistry.standard
         guard let name else { stdout(registry.listing()); return .success }
         guard let kernel = registry.kernel(named: name) else {
@@ -185,7 +185,7 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec new KERNEL PATH`.
-    public func new(kernel name: String, path: String) throws -> ExitStatus {
+    package func new(kernel name: String, path: String) throws -> ExitStatus {
         try refuseUnderCI("`new`")
         guard let kernel = KernelRegistry.standard.kernel(named: name) else {
             let near = closestMatches(to: name, in: KernelRegistry.standard.names)
@@ -201,7 +201,7 @@ public struct FrontEnd: Sendable {
     /// `rnnspec prune [--dry-run]`: deletes only goldens rnnspec wrote that have no case, lists
     /// each, and lists what it leaves alone. Refuses (exit 2) when the roots are missing or
     /// confused, or when there are no case files at all.
-    public func prune(dryRun: Bool) throws -> ExitStatus {
+    package func prune(dryRun: Bool) throws -> ExitStatus {
         if !dryRun { try refuseUnderCI("`prune` (deleting goldens)") }
         let report = try project.pruneReport(dryRun: dryRun)
         for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + visibleText(path) + "\n") }
@@ -216,7 +216,7 @@ public struct FrontEnd: Sendable {
 
 /// Writes text to a file descriptor; a failed write (a full disk under `> report.txt`) loses
 /// the text but never crashes the run (FileHandle.write would trap).
-public func writeAll(_ fd: Int32, _ text: String) {
+package func writeAll(_ fd: Int32, _ text: String) {
     var bytes = Array(text.utf8)
     bytes.withUnsafeMutableBytes { buffer in
         var offset = 0
@@ -233,7 +233,7 @@ public func writeAll(_ fd: Int32, _ text: String) {
 extension FrontEnd {
     /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
     /// HTML report of that run (from the outputs the run produced), then prints the text report.
-    public func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    package func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         var request = RunRequest()
         request.display = display
         request.paths = paths

@@ -43,16 +43,22 @@ public struct Golden: Sendable {
     /// input and per param; format 1 goldens (without it) still read.
     public static let formatVersion = 2
 
+    /// The id of the case the golden belongs to.
     public var caseID: String
+    /// The kernel that produced the outputs.
     public var kernel: String
+    /// The SHA-256 of the case's kernel name, params and inputs when the golden was written: a case
+    /// whose digest differs is STALE.
     public var digest: String
     /// A digest per param and per input (`CaseDigest.parts`), which tell a STALE golden's
     /// changed inputs and params by name; nil in a format 1 golden.
     public var parts: CaseDigest.Parts?
+    /// The outputs, in the kernel's order.
     public var outputs: [(name: String, value: Value)]
     /// The 1-based line of each output's name in the file read (empty for a golden not read from a file).
     public var outputLines: [String: Int] = [:]
 
+    /// A golden from its parts.
     public init(caseID: String, kernel: String, digest: String, parts: CaseDigest.Parts? = nil, outputs: [(name: String, value: Value)]) {
         self.caseID = caseID
         self.kernel = kernel
@@ -61,6 +67,7 @@ public struct Golden: Sendable {
         self.outputs = outputs
     }
 
+    /// The output called `name`, or nil.
     public func output(_ name: String) -> Value? { outputs.first { $0.name == name }?.value }
 
     // MARK: Writing
@@ -479,6 +486,7 @@ public struct Golden: Sendable {
 /// (`ConfinedDirectory`, no symbolic link followed under the root). This part deals in files
 /// and bytes; `Golden.parse` turns the bytes into a golden.
 public struct GoldenStore: Sendable {
+    /// The golden root.
     public var root: URL
     /// How golden paths are shown.
     public var display: @Sendable (URL) -> String
@@ -488,6 +496,7 @@ public struct GoldenStore: Sendable {
     /// The limits a golden is read under: its size in bytes and its elements, as for a case.
     public var limits = LoadLimits()
 
+    /// A store of the goldens under `root`.
     public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
         self.root = root
         self.display = display

@@ -7,9 +7,11 @@ public struct GradCheckRequest: Sendable {
     public var wrt: [String]
     /// The step of the central difference.
     public var eps: Double
+    /// How close the analytic gradient must be to the finite differences.
     public var tolerance: Tolerance
     /// The kernel's scalar output that is differentiated.
     public var loss: String
+    /// Where `gradcheck:` is written in the case file.
     public var location: SourceLocation
 }
 

@@ -3,22 +3,22 @@ import RNNKernels
 import SVGPlot
 
 /// When and on what a report's run happened, for its header.
-public struct RunInfo: Sendable {
-    public var date: Date
+package struct RunInfo: Sendable {
+    package var date: Date
     /// `git describe --always --dirty` of the working directory, when it is a git checkout.
-    public var commit: String?
+    package var commit: String?
     /// Host, OS, architecture and cores.
-    public var machine: String
-    public var command: String
+    package var machine: String
+    package var command: String
 
-    public init(date: Date = Date(), commit: String? = nil, machine: String = RunInfo.thisMachine, command: String = "") {
+    package init(date: Date = Date(), commit: String? = nil, machine: String = RunInfo.thisMachine, command: String = "") {
         self.date = date
         self.commit = commit
         self.machine = machine
         self.command = command
     }
 
-    public static var thisMachine: String {
+    package static var thisMachine: String {
         let p = ProcessInfo.processInfo
         #if arch(x86_64)
         let arch = "x86_64"
@@ -35,7 +35,7 @@ public struct RunInfo: Sendable {
 /// summary, then a card per case. Every string from a case file, a golden, a path or an error
 /// message goes through `escapeMarkup`; element ids are rnnspec's own (`case-12`).
 extension RunReport {
-    public func html(info: RunInfo) -> String {
+    package func html(info: RunInfo) -> String {
         var page = HTMLPage()
         page.head(title: "rnnspec report: \(summaryLine)")
         page += "<header><h1>rnnspec report</h1><p class=\"line \(failed == 0 ? "ok" : "bad")\">\(esc(summaryLine)) <span class=\"muted\">(\(esc(countsPhrase())) in \(String(format: "%.2f", seconds)) s)</span></p></header>\n<main>\n"
@@ -269,17 +269,17 @@ func esc(_ s: String) -> String { escapeMarkup(s) }
 /// |actual − expected| laid out as rows (the first axis) by columns (the rest), with the worst
 /// element and the first row holding a differing element taken from the comparison's `Mismatch`
 /// (the comparison rule lives only in `Comparison`).
-public struct MismatchMap: Sendable {
-    public var rows: Int
-    public var columns: Int
+package struct MismatchMap: Sendable {
+    package var rows: Int
+    package var columns: Int
     /// Differences; +∞ where NaN or an infinity does not match.
-    public var diffs: [Double]
+    package var diffs: [Double]
     /// Flat index of the element with the largest absolute difference.
-    public var worst: Int?
+    package var worst: Int?
     /// The first row with an element out of tolerance.
-    public var firstRow: Int?
+    package var firstRow: Int?
 
-    public init(actual: [Double], expected: [Double], mismatch m: Mismatch) {
+    package init(actual: [Double], expected: [Double], mismatch m: Mismatch) {
         let shape = m.shape
         rows = shape.count >= 2 ? shape[0] : 1
         columns = max(1, actual.count / max(rows, 1))

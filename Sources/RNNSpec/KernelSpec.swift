@@ -22,8 +22,10 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
     var terms: [(Int, String)]
     var isWildcard: Bool
 
+    /// A dimension from its text (`"4*H"`).
     public init(stringLiteral text: String) { self.init(text) }
 
+    /// Parses `H`, `4*H`, `I+H`, `2*H+1` or `?`.
     public init(_ text: String) {
         let t = text.replacingOccurrences(of: " ", with: "")
         if t == "?" { terms = []; isWildcard = true; return }
@@ -36,12 +38,15 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
         }
     }
 
+    /// The dimension as written (`4*H+1`).
     public var description: String {
         if isWildcard { return "?" }
         return terms.map { k, s in s.isEmpty ? "\(k)" : (k == 1 ? s : "\(k)*\(s)") }.joined(separator: "+")
     }
 
+    /// Equal when written the same.
     public static func == (a: Dim, b: Dim) -> Bool { a.description == b.description }
+    /// Hashes the written form.
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
     /// The symbols this dimension mentions.
@@ -99,7 +104,9 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
 
 /// A declared dimension whose value under the bindings overflows a 64-bit integer.
 public struct DimOverflow: Error, Sendable, CustomStringConvertible {
+    /// The dimension that overflowed.
     public var dim: Dim
+    /// The symbols' values at the time.
     public var bindings: [String: Int]
 
     /// "4*H+I overflows a 64-bit integer with H = 4611686018427387904, I = 1".
@@ -114,7 +121,9 @@ public typealias Shape = [Dim]
 
 /// A declared input of a kernel.
 public struct InputSpec: Sendable {
+    /// The input's name in case files (`W_hh`).
     public var name: String
+    /// What kind of value it holds.
     public var kind: ValueKind
     /// The shapes the input may have; any one of them (e.g. `[T, I]` or `[T, B, I]`).
     /// Empty means any shape.
@@ -130,6 +139,7 @@ public struct InputSpec: Sendable {
     /// that the default params need, say).
     public var inSkeleton: Bool
 
+    /// An input that may have any of `shapes` (in symbols such as `["H", "I"]`).
     public init(_ name: String, _ kind: ValueKind = .real, shapes: [Shape], optional: Bool = false,
                 doc: String, example: String) {
         self.name = name
@@ -166,6 +176,7 @@ public indirect enum ParamType: Sendable, Equatable {
     case realList
     case stringList
 
+    /// The type as messages name it: `integer in 1...64`, `one of tanh, relu`.
     public var description: String {
         switch self {
         case .integer(let lo, let hi):
@@ -213,18 +224,22 @@ public enum ParamValue: Sendable, Equatable, CustomStringConvertible {
 
 /// A declared parameter of a kernel.
 public struct ParamSpec: Sendable {
+    /// The parameter's name under `params:`.
     public var name: String
+    /// Its type (checked when a case is loaded).
     public var type: ParamType
     /// The value when the case does not give one; nil makes the parameter required,
     /// unless `optional`.
     public var defaultValue: ParamValue?
     /// Whether a case may leave the parameter out even though it has no default.
     public var optional: Bool
+    /// What the parameter does, one line.
     public var doc: String
     /// For a number (or list of numbers): whether `.inf` and `-.inf` are meaningful values (a clip
     /// threshold of `.inf` clips nothing, say). NaN is never a meaningful parameter.
     public var allowsInfinity: Bool
 
+    /// A parameter with its type, default and description.
     public init(_ name: String, _ type: ParamType, default defaultValue: ParamValue? = nil,
                 optional: Bool = false, allowsInfinity: Bool = false, _ doc: String) {
         self.name = name
@@ -269,20 +284,25 @@ public struct ParamSpec: Sendable {
 
 /// A declared output of a kernel.
 public struct OutputSpec: Sendable {
+    /// The output's name (in goldens and `expect:`).
     public var name: String
+    /// What kind of value it holds.
     public var kind: ValueKind
     /// The shape, in the symbols of the inputs, for documentation.
     public var shape: String
     /// Whether the kernel may leave the output out (only produced under some params).
     public var optional: Bool
+    /// What the output is, one line.
     public var doc: String
     /// The output's time axis and gate blocks, for the mismatch report (`OutputStructure.swift`).
     public var structure = OutputStructure()
 
+    /// A real output.
     public init(_ name: String, _ shape: String, optional: Bool = false, _ doc: String) {
         self.init(name, .real, shape, optional: optional, doc)
     }
 
+    /// An output of the given kind.
     public init(_ name: String, _ kind: ValueKind, _ shape: String, optional: Bool = false, _ doc: String) {
         self.name = name
         self.kind = kind
@@ -300,8 +320,11 @@ public struct KernelSpec: Sendable {
     public var summary: String
     /// The equations and notes, a few lines.
     public var doc: String
+    /// The declared inputs, in the order `rnnspec new` writes them.
     public var inputs: [InputSpec]
+    /// The declared parameters (`dtype` added last when the kernel has a precision).
     public var params: [ParamSpec]
+    /// The declared outputs.
     public var outputs: [OutputSpec]
     /// Whether the kernel computes in Float or Double as the `dtype` param says.
     public var hasPrecision: Bool
@@ -323,6 +346,7 @@ public struct KernelSpec: Sendable {
     /// outputs and work are a fixed multiple of their inputs' elements).
     public var sizes: @Sendable (KernelContext) throws -> [ImpliedSize]
 
+    /// A kernel's declaration. With `hasPrecision` (the default) the `dtype` parameter is added: the kernel then runs in `Float` for `dtype: float32`, in `Double` otherwise.
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
                 outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
                 curves: [String] = [], sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
@@ -339,8 +363,11 @@ public struct KernelSpec: Sendable {
         self.hasPrecision = hasPrecision
     }
 
+    /// The input called `name`, or nil.
     public func input(_ name: String) -> InputSpec? { inputs.first { $0.name == name } }
+    /// The parameter called `name`, or nil.
     public func param(_ name: String) -> ParamSpec? { params.first { $0.name == name } }
+    /// The output called `name`, or nil.
     public func output(_ name: String) -> OutputSpec? { outputs.first { $0.name == name } }
 }
 
@@ -367,12 +394,17 @@ public struct ImpliedSize: Sendable {
         return size
     }
 
+    /// One named factor of a size.
     public struct Factor: Sendable {
+        /// The symbol, param or input the factor comes from.
         public var name: String
+        /// Its value for this case.
         public var value: Int
+        /// A factor `name` = `value`.
         public init(_ name: String, _ value: Int) { self.name = name; self.value = value }
     }
 
+    /// The elements of `what`, as a product of named factors, blamed on a field (`param:steps`).
     public init(_ what: String, _ factors: [(String, Int)], blame: String) {
         self.what = what
         self.factors = factors.map { Factor($0.0, $0.1) }
@@ -475,10 +507,13 @@ public protocol Kernel: Sendable {
 
 /// The outputs of one kernel run, in the order they were set.
 public struct KernelOutputs: Sendable {
+    /// The outputs and their values, in the order they were set.
     public private(set) var entries: [(name: String, value: Value)] = []
 
+    /// No outputs yet.
     public init() {}
 
+    /// The output called `name`; setting it replaces an earlier value, setting nil removes it.
     public subscript(name: String) -> Value? {
         get { entries.first { $0.name == name }?.value }
         set {
@@ -490,17 +525,21 @@ public struct KernelOutputs: Sendable {
 
 /// A case's resolved inputs and parameters, with typed accessors for the adapters.
 public struct KernelContext: Sendable {
+    /// The inputs by name.
     public let inputs: [String: Value]
+    /// The parameters by name, every default filled in.
     public let params: [String: ParamValue]
     /// The extents bound to the symbols of the input shapes (`H`, `I`, ...).
     public let dims: [String: Int]
 
+    /// A context from a case's values.
     public init(inputs: [String: Value], params: [String: ParamValue], dims: [String: Int] = [:]) {
         self.inputs = inputs
         self.params = params
         self.dims = dims
     }
 
+    /// Whether the case gives the input.
     public func has(_ name: String) -> Bool { inputs[name] != nil }
 
     /// A real input in precision `T`.
@@ -548,11 +587,13 @@ public struct KernelContext: Sendable {
         throw KernelError.param(name, "param '\(name)' is not a declared integer (a bug in the kernel's adapter)")
     }
 
+    /// An integer param, or nil when the case leaves it out.
     public func optionalInt(_ name: String) throws -> Int? {
         if params[name] == nil { return nil }
         return try int(name)
     }
 
+    /// A number param (an integer is widened).
     public func double(_ name: String) throws -> Double {
         switch params[name] {
         case .real(let v)?: return v
@@ -561,18 +602,22 @@ public struct KernelContext: Sendable {
         }
     }
 
+    /// A number param, or nil when the case leaves it out.
     public func optionalDouble(_ name: String) throws -> Double? { params[name] == nil ? nil : try double(name) }
 
+    /// A boolean param.
     public func bool(_ name: String) throws -> Bool {
         if case .boolean(let v)? = params[name] { return v }
         throw KernelError.param(name, "param '\(name)' is not a declared boolean (a bug in the kernel's adapter)")
     }
 
+    /// A string or `choice` param.
     public func string(_ name: String) throws -> String {
         if case .string(let v)? = params[name] { return v }
         throw KernelError.param(name, "param '\(name)' is not a declared string (a bug in the kernel's adapter)")
     }
 
+    /// A string param, or nil when the case leaves it out.
     public func optionalString(_ name: String) throws -> String? {
         if params[name] == nil { return nil }
         return try string(name)
@@ -587,11 +632,13 @@ public struct KernelContext: Sendable {
         return e
     }
 
+    /// A list-of-integers param.
     public func integerList(_ name: String) throws -> [Int] {
         if case .integerList(let v)? = params[name] { return v }
         throw KernelError.param(name, "param '\(name)' is not a declared integer list (a bug in the kernel's adapter)")
     }
 
+    /// A list-of-words param, or nil when the case leaves it out.
     public func optionalStringList(_ name: String) throws -> [String]? {
         switch params[name] {
         case nil: return nil
@@ -613,6 +660,7 @@ public struct KernelContext: Sendable {
         return s.indices.contains(k) ? s[k] : otherwise
     }
 
+    /// A list-of-numbers param (integers widened).
     public func realList(param name: String) throws -> [Double] {
         switch params[name] {
         case .realList(let v)?: return v

@@ -46,7 +46,7 @@ extension FrontEnd {
     /// It prints each output next to the golden's value and the case's `expect:` value (`format`
     /// `.json`: the same as one JSON object), and in text the curves its kernel declares
     /// (`KernelSpec.curves`) compactly, with `curveSummary`.
-    public func show(casePath: String, npz: String?, options: RunOptions, format: ReportFormat = .text) throws -> ExitStatus {
+    package func show(casePath: String, npz: String?, options: RunOptions, format: ReportFormat = .text) throws -> ExitStatus {
         let files = try project.caseFiles([casePath])
         guard files.count == 1 else { throw UsageError("show takes one case file; \(casePath) holds \(files.count)") }
         if let npz { try project.checkReportDestination(npz) }
@@ -85,7 +85,7 @@ extension FrontEnd {
 extension NpyArray {
     /// A tensor as NumPy holds it: reals as float64 (float32 outputs as float32), integers as int64,
     /// booleans as bool; nil for strings and lists, which `.npy` cannot hold without pickling.
-    public init?(_ value: Value) {
+    package init?(_ value: Value) {
         switch value {
         case .real(let r): self.init(dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))
         case .integer(let t): self.init(dtype: .int(bytes: 8), shape: t.shape, values: .integers(t.scalars))

@@ -41,17 +41,22 @@ public enum NpyValues: Equatable, Sendable {
 
 /// An array read from (or to be written to) an `.npy` file.
 public struct NpyArray: Equatable, Sendable {
+    /// The element type.
     public var dtype: NpyDType
+    /// The shape (C order in `values`).
     public var shape: [Int]
+    /// The elements, row-major.
     public var values: NpyValues
 }
 
 /// Why an `.npy`/`.npz` file cannot be used: a short statement of what is wrong.
 public struct NpyError: Error, Equatable, CustomStringConvertible, Sendable {
+    /// The problem, one line.
     public var description: String
     init(_ d: String) { description = d }
 }
 
+/// Reads `.npy` files: format versions 1.0, 2.0 and 3.0, either byte order, C or Fortran order.
 public enum NpyReader {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
@@ -291,6 +296,7 @@ public enum NpyReader {
 /// `numpy.save` does: little-endian, C order, the header padded with spaces to a multiple of
 /// 64 bytes and ended by a newline.
 public enum NpyWriter {
+    /// The bytes `numpy.save` writes for the array.
     public static func data(_ a: NpyArray) -> Data {
         let descr: String
         switch a.dtype {
@@ -339,6 +345,7 @@ public enum NpyWriter {
 /// Reads one member of an `.npz` archive, refusing zip bombs: the member's declared
 /// uncompressed size and the bytes actually inflated are both held to `maxBytes`.
 public enum NpzReader {
+    /// The bytes of member `key` (without `.npy`) of the archive in `data`, at most `maxBytes` of them.
     public static func member(_ data: Data, key: String, maxBytes: Int) throws -> Data {
         let archive: Archive
         do { archive = try Archive(data: data, accessMode: .read) } catch {

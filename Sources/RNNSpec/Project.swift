@@ -6,13 +6,17 @@ import Foundation
 /// working directory or a parent (`cases: DIR`, `golden: DIR`, relative to that file) changes
 /// them, and `--cases-root`/`--golden-root` override both.
 public struct Project: Sendable {
+    /// The directory of the case files.
     public var casesRoot: URL
+    /// The directory of the golden files.
     public var goldenRoot: URL
+    /// The directory paths are shown relative to, and relative paths are resolved against.
     public var workingDirectory: URL
     /// The configuration file used, if any.
     public var configFile: URL?
     /// Where each root came from, for messages about it.
     public var casesOrigin: RootOrigin = .standard
+    /// Where the golden root came from.
     public var goldenOrigin: RootOrigin = .standard
 
     /// Where a root was set.
@@ -39,6 +43,7 @@ public struct Project: Sendable {
         case new
     }
 
+    /// A project with these roots (nothing is checked: call `validate(for:)`).
     public init(casesRoot: URL, goldenRoot: URL, workingDirectory: URL, configFile: URL? = nil,
                 casesOrigin: RootOrigin = .standard, goldenOrigin: RootOrigin = .standard) {
         self.casesRoot = casesRoot.standardizedFileURL
@@ -200,6 +205,7 @@ public struct Project: Sendable {
         }
     }
 
+    /// The golden files under `goldenRoot`.
     public var goldenStore: GoldenStore {
         let project = self
         return GoldenStore(root: goldenRoot, display: { project.display($0) }, casesRoot: casesRoot)

@@ -40,9 +40,11 @@ public enum RecordMode: String, Sendable, CaseIterable {
 
 /// What happened to a golden during a recording run.
 public struct Recording: Sendable, Codable {
+    /// What was done with the golden.
     /// `pending`: written beside the golden for review (`RecordTarget.pending`); `wouldWrite`: a dry
     /// run's golden that would be created or rewritten.
     public enum Action: String, Sendable, Codable { case created, rewritten, unchanged, refused, pending, wouldWrite }
+    /// What was done.
     public var action: Action
     /// Per output: how far it moved from the old golden, or why nothing was written.
     public var notes: [String]
@@ -50,24 +52,34 @@ public struct Recording: Sendable, Codable {
 
 /// The outcome of one case.
 public struct CaseResult: Sendable {
+    /// The case id: its path under the cases root without `.yaml`.
     public var id: String
+    /// The case file as shown (relative to the working directory).
     public var path: String
+    /// The kernel, when the case could be loaded.
     public var kernel: String?
+    /// The verdict.
     public var status: Status
     /// The case's tags (empty when it cannot be loaded).
     public var tags: [String] = []
     /// For XFAIL/XPASS/UNSUPPORTED: the case's reason.
     public var reason: String?
+    /// Each output that differs from an `expect:` value, the finite differences or the golden.
     public var mismatches: [Mismatch] = []
     /// The error of an UNRESOLVED or STALE result.
     public var error: SpecError?
     /// Further explanation lines (a STALE golden's hint, say).
     public var notes: [String] = []
+    /// What happened to the golden, in a recording run.
     public var recording: Recording?
+    /// How long the case took, in seconds.
     public var seconds: Double = 0
     /// The case, its outputs and its golden, when `RunOptions.keepArtifacts` is set.
     public var artifacts: CaseArtifacts? = nil
+    /// The line of the case's `kernel:` field, when the case was loaded (nil when it could not be).
+    public var location: SourceLocation? = nil
 
+    /// A result from its parts.
     public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
                 mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
                 recording: Recording? = nil, seconds: Double = 0) {
@@ -103,9 +115,11 @@ public struct RunOptions: Sendable {
     public var maxFailures: Int? = nil
     /// Run the i-th (1-based) of n deterministic shares of the cases.
     public var shard: (index: Int, count: Int)? = nil
+    /// When goldens are written (`.none`: never).
     public var record: RecordMode = .none
     /// Where recorded goldens go: over the golden, into a pending file beside it, or nowhere.
     public var recordTarget: RecordTarget = .golden
+    /// The size limits cases and goldens are read under.
     public var limits = LoadLimits()
     /// Where kernels run: in worker processes (isolated, with the limits below) or in this process.
     public var execution: ExecutionMode = .inProcess
@@ -118,6 +132,7 @@ public struct RunOptions: Sendable {
     /// How much of each mismatch is kept (`--max-mismatches`).
     public var comparison = ComparisonOptions()
 
+    /// Seconds a case may run in a worker by default.
     public static let defaultTimeout: Double = 120
     /// A quarter of the machine's memory, at most 8 GiB and at least 1 GiB: two workers at the cap
     /// leave the machine half its memory.
@@ -126,21 +141,28 @@ public struct RunOptions: Sendable {
         return min(8 << 30, max(1 << 30, quarter))
     }
 
+    /// The defaults: every case, in this process, on all cores, writing nothing.
     public init() {}
 }
 
 /// The results of a run, in case-id order.
 public struct RunReport: Sendable {
+    /// One result per case that ran, in case-id order.
     public var results: [CaseResult]
     /// Goldens with no case file (reported when the run covers the whole cases root).
     public var orphanGoldens: [String]
+    /// The run's wall time.
     public var seconds: Double
     /// Selected cases that were not run because `--max-failures` was reached.
     public var notRun: Int = 0
 
+    /// The number of results with this status.
     public func count(_ status: Status) -> Int { results.filter { $0.status == status }.count }
+    /// PASS and XFAIL results.
     public var passed: Int { results.filter { $0.status.isSuccess }.count }
+    /// UNSUPPORTED results.
     public var skipped: Int { results.filter { $0.status.isSkipped }.count }
+    /// Every other result.
     public var failed: Int { results.count - passed - skipped }
     /// The case ids whose pending golden this run wrote (`RecordTarget.pending`).
     public var goldensPending: [String] {
@@ -165,10 +187,14 @@ public struct RunReport: Sendable {
 /// when asked, and combine these into a **verdict**. Nothing runs or is written for a case that
 /// the selection leaves out.
 public struct Runner: Sendable {
+    /// Where the cases and goldens are.
     public var project: Project
+    /// Selection, recording, execution and limits.
     public var options: RunOptions
+    /// The kernels cases name.
     public var registry: KernelRegistry
 
+    /// A runner of `project`'s cases with `registry`'s kernels.
     public init(project: Project, options: RunOptions, registry: KernelRegistry = .standard) {
         self.project = project
         self.options = options
@@ -245,6 +271,7 @@ public struct Runner: Sendable {
         }
         result.kernel = c.kernel.spec.name
         result.tags = c.tags
+        result.location = c.locations["kernel"]
         if let skip = c.skip {
             result.status = .unsupported
             result.reason = skip
@@ -387,6 +414,7 @@ public struct Runner: Sendable {
         var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
         result.tags = c.tags
         defer { result.seconds = Date().timeIntervalSince(start) }
+        result.location = c.locations["kernel"]
         if options.keepArtifacts { result.artifacts = CaseArtifacts(case: c) }
         let reply: ExecutionReply
         switch executed {

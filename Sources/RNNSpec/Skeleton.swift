@@ -3,7 +3,7 @@ import Foundation
 extension KernelSpec {
     /// A case file that runs this kernel as written: every input and param, with comments on
     /// their shapes and meaning, and example values.
-    public func skeleton() -> String {
+    package func skeleton() -> String {
         var out = "# A case for \(name): \(summary).\n"
         out += "# Edit the values, then bless the outputs: rnnspec regen <this file>\n"
         out += "kernel: \(name)\n"
@@ -55,7 +55,7 @@ extension KernelSpec {
     }
 
     /// What `rnnspec kernels NAME` prints.
-    public func describe() -> String {
+    package func describe() -> String {
         var out = "\(name): \(summary)\n"
         if !doc.isEmpty { out += "\n" + doc.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
         out += "\ninputs:\n"
@@ -88,7 +88,7 @@ extension KernelSpec {
 
 extension KernelRegistry {
     /// What `rnnspec kernels` prints: one line per kernel.
-    public func listing() -> String {
+    package func listing() -> String {
         let width = names.map(\.count).max() ?? 0
         return kernels.map { k in
             k.spec.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + k.spec.summary
@@ -100,7 +100,7 @@ extension Project {
     /// Writes a new case skeleton, refusing to overwrite. `path` is taken relative to the
     /// working directory when it lies under the cases root, else relative to the cases root.
     /// Returns the file written.
-    public func writeSkeleton(kernel: KernelSpec, path: String) throws -> URL {
+    package func writeSkeleton(kernel: KernelSpec, path: String) throws -> URL {
         var p = path
         if !p.hasSuffix(".yaml") { p += ".yaml" }
         var url = URL(fileURLWithPath: p, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
@@ -133,19 +133,19 @@ extension Project {
     }
 
     /// What `prune` did (or, with `dryRun`, would do).
-    public struct PruneReport: Sendable {
+    package struct PruneReport: Sendable {
         /// Goldens with no case that rnnspec wrote: deleted (listed with `dryRun`).
-        public var deleted: [String] = []
+        package var deleted: [String] = []
         /// Files under the golden root with no case that are not rnnspec's goldens (hand-made
         /// files, symbolic links, FIFOs), with why: never deleted.
-        public var leftAlone: [(path: String, why: String)] = []
+        package var leftAlone: [(path: String, why: String)] = []
     }
 
     /// Deletes (or, with `dryRun`, only lists) golden files that have no case. Only regular
     /// files that start as rnnspec writes goldens (its header line and `format:`) are deleted;
     /// anything else is listed and left alone. Links are never followed. Refuses (usage error)
     /// when the roots are confused or missing, and when there are no case files at all.
-    public func pruneReport(dryRun: Bool) throws -> PruneReport {
+    package func pruneReport(dryRun: Bool) throws -> PruneReport {
         try validate(for: .prune)
         let cases = try caseFiles([])
         let store = goldenStore
@@ -179,7 +179,7 @@ extension Project {
 
     /// Deletes (or, with `dryRun`, only lists) golden files that have no case: `pruneReport`'s
     /// deleted files.
-    public func prune(dryRun: Bool) throws -> [String] {
+    package func prune(dryRun: Bool) throws -> [String] {
         try pruneReport(dryRun: dryRun).deleted
     }
 }

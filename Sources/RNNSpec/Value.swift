@@ -9,9 +9,12 @@ public enum DType: String, Sendable, CaseIterable, Codable {
 /// A real tensor as rnnspec stores it: the values widened to `Double`, and the precision
 /// they were computed in (which decides how they are printed in a golden file).
 public struct RealTensor: Sendable, Equatable {
+    /// The values, widened to `Double`.
     public var tensor: Tensor<Double>
+    /// The precision they were computed in.
     public var dtype: DType
 
+    /// A tensor of `Double` values computed in `dtype`.
     public init(_ tensor: Tensor<Double>, dtype: DType = .float64) {
         self.tensor = tensor
         self.dtype = dtype
@@ -23,6 +26,7 @@ public struct RealTensor: Sendable, Equatable {
         self.dtype = T.self == Float.self ? .float32 : .float64
     }
 
+    /// The tensor's shape.
     public var shape: [Int] { tensor.shape }
 }
 

@@ -12,11 +12,14 @@ public enum ExecutionMode: Sendable {
 
 /// The command line of a worker and the limits it runs under.
 public struct WorkerCommand: Sendable {
+    /// The program to start.
     public var executable: String
+    /// Its arguments.
     public var arguments: [String]
     /// The extra environment of the worker.
     public var environment: [String: String]
 
+    /// A worker command; `shown` is how messages name it (the command line by default).
     public init(executable: String, arguments: [String], environment: [String: String] = [:], shown: String? = nil) {
         self.executable = executable
         self.arguments = arguments
@@ -62,6 +65,7 @@ public struct WorkerDeath: Sendable, CustomStringConvertible {
     public var signal: Int32?
     /// Its exit status, if it exited.
     public var exitStatus: Int32?
+    /// The last lines the worker wrote to standard error.
     public var stderrTail: String
 
     /// Whether its last words say an allocation failed (the memory cap, or the machine's).
@@ -111,6 +115,7 @@ private let signalNames: [Int32: String] = [
 
 /// A worker could not be started (the command does not exist, or it never said hello).
 public struct WorkerStartError: Error, Sendable, CustomStringConvertible {
+    /// Why the worker could not start.
     public var description: String
 }
 

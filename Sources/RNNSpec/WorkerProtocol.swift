@@ -25,6 +25,7 @@ import RNNKernels
 /// may say `"error":{"message":"...","at":"input:x"}` (the kernel rejected the case; `at` names an
 /// input, a param, `kernel` or `gradcheck`) or `"unsupported":"reason"`.
 public enum WorkerProtocol {
+    /// The protocol version every message carries.
     public static let version = 1
 
     /// A worker's answer to one request.
@@ -36,6 +37,7 @@ public enum WorkerProtocol {
 
     /// A message that does not follow the protocol.
     public struct Violation: Error, Sendable, CustomStringConvertible {
+        /// What the message breaks, with the start of the offending line.
         public var description: String
         init(_ description: String) { self.description = description }
     }

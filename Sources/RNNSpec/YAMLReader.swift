@@ -33,6 +33,7 @@ public struct LoadLimits: Sendable, Equatable {
     /// needs a larger limit (`--max-file-bytes`).
     public static let defaultMaxFileBytes = 256 << 20
 
+    /// Limits of `maxElements` scalars per case and `maxFileBytes` bytes per file.
     public init(maxElements: Int = 50_000_000, maxFileBytes: Int = LoadLimits.defaultMaxFileBytes) {
         self.maxElements = maxElements
         self.maxFileBytes = maxFileBytes

@@ -2,9 +2,6 @@ import ArgumentParser
 import Foundation
 import RNNSpec
 
-/// The package version (`rnnspec --version`); the case format is version 1.
-let rnnspecVersion = "0.3.0"
-
 @main
 struct RNNSpecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,7 +20,7 @@ struct RNNSpecCommand: ParsableCommand {
 
         Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
         """,
-        version: rnnspecVersion,
+        version: RNNSpecRelease.version,
         subcommands: [Run.self, Report.self, Regen.self, Review.self, Accept.self, Reject.self, Init.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 

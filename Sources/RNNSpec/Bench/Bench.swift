@@ -2,27 +2,27 @@ import Foundation
 import RNNKernels
 
 /// Which parts `rnnspec bench` runs.
-public enum BenchSection: String, Sendable, CaseIterable, Codable {
+package enum BenchSection: String, Sendable, CaseIterable, Codable {
     case all, runner, kernels
 }
 
 /// Options of `rnnspec bench`.
-public struct BenchOptions: Sendable {
+package struct BenchOptions: Sendable {
     /// One repetition per row, no warm-up, only the 2,000-case suite, a 512² peak: a smoke test.
-    public var quick = false
+    package var quick = false
     /// The `--jobs` values the runner suite is run with.
-    public var jobs: [Int] = [1, 2]
+    package var jobs: [Int] = [1, 2]
     /// The Python that runs tools/bench/numpy_reference.py.
-    public var python = "python3"
-    public var skipNumPy = false
-    public var format: ReportFormat = .text
-    public var section: BenchSection = .all
+    package var python = "python3"
+    package var skipNumPy = false
+    package var format: ReportFormat = .text
+    package var section: BenchSection = .all
     /// The rnnspec binary the runner rows start (default: this process's executable).
-    public var executable: String = currentExecutablePath()
+    package var executable: String = currentExecutablePath()
     /// Where to write the generated suites and keep them (`suite-N/cases`, `suite-N/golden`), to
     /// profile `rnnspec run` on them; a temporary directory, removed afterwards, when nil.
-    public var suiteDirectory: String? = nil
-    public init() {}
+    package var suiteDirectory: String? = nil
+    package init() {}
 
     var caseCounts: [Int] { quick ? [2000] : [500, 1000, 2000] }
     var repetitions: Repetitions { quick ? .quick : .standard }
@@ -31,7 +31,7 @@ public struct BenchOptions: Sendable {
 }
 
 /// Whether this binary was built without optimisation.
-public var isDebugBuild: Bool {
+package var isDebugBuild: Bool {
     #if DEBUG
     return true
     #else
@@ -40,66 +40,66 @@ public var isDebugBuild: Bool {
 }
 
 /// One runner row: the generated suite of `cases` cases run by `rnnspec run --jobs N` as a child.
-public struct RunnerRow: Sendable, Codable {
-    public var cases: Int
-    public var jobs: Int
+package struct RunnerRow: Sendable, Codable {
+    package var cases: Int
+    package var jobs: Int
     /// Median wall time over the runs, seconds.
-    public var seconds: Double
+    package var seconds: Double
     /// The largest peak resident memory over the runs, bytes.
-    public var peakBytes: Int
-    public var runs: Int
-    public var exitStatus: Int32
+    package var peakBytes: Int
+    package var runs: Int
+    package var exitStatus: Int32
     /// The child's summary line (`2000 passed, 0 failed`).
-    public var summary: String
+    package var summary: String
 
-    public var casesPerSecond: Double { Double(cases) / seconds }
-    public var peakMB: Double { Double(peakBytes) / 1_048_576 }
+    package var casesPerSecond: Double { Double(cases) / seconds }
+    package var peakMB: Double { Double(peakBytes) / 1_048_576 }
 }
 
 /// One kernel row, with its NumPy counterpart when there is one.
-public struct KernelRow: Sendable, Codable {
-    public var kind: String
-    public var pass: BenchPass
-    public var dtype: String
-    public var shape: BenchShape
-    public var flops: Double
-    public var milliseconds: Double
-    public var runs: Int
-    public var checks: BenchChecks
-    public var numpyMilliseconds: Double?
+package struct KernelRow: Sendable, Codable {
+    package var kind: String
+    package var pass: BenchPass
+    package var dtype: String
+    package var shape: BenchShape
+    package var flops: Double
+    package var milliseconds: Double
+    package var runs: Int
+    package var checks: BenchChecks
+    package var numpyMilliseconds: Double?
     /// Whether rnnspec's check values agree with NumPy's (nil without NumPy).
-    public var agree: Bool?
+    package var agree: Bool?
 
-    public var gflops: Double { flops / (milliseconds / 1000) / 1e9 }
+    package var gflops: Double { flops / (milliseconds / 1000) / 1e9 }
     /// NumPy time / rnnspec time: above 1, rnnspec is faster.
-    public var ratio: Double? { numpyMilliseconds.map { $0 / milliseconds } }
+    package var ratio: Double? { numpyMilliseconds.map { $0 / milliseconds } }
 }
 
 /// The matrix-multiply peak of the machine, measured in the same run.
-public struct PeakRow: Sendable, Codable {
-    public var dtype: String
-    public var n: Int
-    public var rnnspecGFLOPs: Double?
-    public var numpyGFLOPs: Double?
+package struct PeakRow: Sendable, Codable {
+    package var dtype: String
+    package var n: Int
+    package var rnnspecGFLOPs: Double?
+    package var numpyGFLOPs: Double?
 }
 
 /// Everything `rnnspec bench` measured.
-public struct BenchReport: Sendable, Codable {
-    public var debugBuild: Bool
-    public var cores: Int
-    public var runner: [RunnerRow] = []
-    public var kernels: [KernelRow] = []
-    public var peaks: [PeakRow] = []
+package struct BenchReport: Sendable, Codable {
+    package var debugBuild: Bool
+    package var cores: Int
+    package var runner: [RunnerRow] = []
+    package var kernels: [KernelRow] = []
+    package var peaks: [PeakRow] = []
     /// "NumPy 2.4.6, Python 3.12.3", or why NumPy did not run.
-    public var numpy: String = ""
-    public var numpyRan = false
-    public var notes: [String] = []
+    package var numpy: String = ""
+    package var numpyRan = false
+    package var notes: [String] = []
 }
 
 extension FrontEnd {
     /// `rnnspec bench`: runner throughput, kernel throughput against NumPy, and the
     /// matrix-multiply peak, as a table (or JSON).
-    public func bench(_ options: BenchOptions) throws -> ExitStatus {
+    package func bench(_ options: BenchOptions) throws -> ExitStatus {
         if isDebugBuild {
             stderr("warning: this is a debug build; measure with `swift run -c release rnnspec bench`\n")
         }

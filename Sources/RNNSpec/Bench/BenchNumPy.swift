@@ -2,34 +2,34 @@ import Foundation
 import RNNKernels
 
 /// What `tools/bench/numpy_reference.py` prints.
-public struct NumPyReport: Sendable, Codable {
-    public struct Row: Sendable, Codable {
-        public var kind: String
-        public var dtype: String
-        public var T: Int, B: Int, I: Int, H: Int
-        public var pass: String
-        public var ms: Double
-        public var runs: Int
-        public var checks: [String: Double]
+package struct NumPyReport: Sendable, Codable {
+    package struct Row: Sendable, Codable {
+        package var kind: String
+        package var dtype: String
+        package var T: Int, B: Int, I: Int, H: Int
+        package var pass: String
+        package var ms: Double
+        package var runs: Int
+        package var checks: [String: Double]
 
-        public var shape: BenchShape { BenchShape(t: T, b: B, i: I, h: H) }
+        package var shape: BenchShape { BenchShape(t: T, b: B, i: I, h: H) }
     }
 
-    public struct Peak: Sendable, Codable {
-        public var dtype: String
-        public var n: Int
-        public var ms: Double
-        public var gflops: Double
+    package struct Peak: Sendable, Codable {
+        package var dtype: String
+        package var n: Int
+        package var ms: Double
+        package var gflops: Double
     }
 
-    public var numpy: String
-    public var python: String
-    public var rows: [Row]
-    public var peak: [Peak]
+    package var numpy: String
+    package var python: String
+    package var rows: [Row]
+    package var peak: [Peak]
 
     /// Parses the script's output: the last line holding a JSON object. A report of
     /// `{"error": ...}` (NumPy missing) throws that message.
-    public static func parse(_ output: String) throws -> NumPyReport {
+    package static func parse(_ output: String) throws -> NumPyReport {
         guard let line = output.split(whereSeparator: \.isNewline).last(where: { $0.hasPrefix("{") }) else {
             throw UsageError("the NumPy reference printed no JSON")
         }
@@ -41,11 +41,11 @@ public struct NumPyReport: Sendable, Codable {
         }
     }
 
-    public func row(kind: CellKind, dtype: String, shape: BenchShape, pass: BenchPass) -> Row? {
+    package func row(kind: CellKind, dtype: String, shape: BenchShape, pass: BenchPass) -> Row? {
         rows.first { $0.kind == kind.rawValue && $0.dtype == dtype && $0.shape == shape && $0.pass == pass.rawValue }
     }
 
-    public func peak(dtype: String) -> Peak? { peak.first { $0.dtype == dtype } }
+    package func peak(dtype: String) -> Peak? { peak.first { $0.dtype == dtype } }
 }
 
 /// The manifest rnnspec writes for the NumPy script: sizes, repetitions and the input files.
@@ -69,7 +69,7 @@ struct NumPyManifest: Encodable {
 
 /// Finds `tools/bench/numpy_reference.py`: above the working directory, then above the executable
 /// (`.build/release/rnnspec` in a clone).
-public func locateNumPyScript(workingDirectory: URL, executable: String = currentExecutablePath()) -> URL? {
+package func locateNumPyScript(workingDirectory: URL, executable: String = currentExecutablePath()) -> URL? {
     let relative = "tools/bench/numpy_reference.py"
     for start in [workingDirectory, URL(fileURLWithPath: executable).deletingLastPathComponent()] {
         var dir = start.standardizedFileURL
@@ -85,7 +85,7 @@ public func locateNumPyScript(workingDirectory: URL, executable: String = curren
 }
 
 /// An executable name looked up on PATH (a path with a slash is taken as it is).
-public func resolveExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+package func resolveExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
     if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     for dir in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
         let path = "\(dir)/\(name)"

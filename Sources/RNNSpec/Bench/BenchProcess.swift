@@ -2,17 +2,17 @@ import Foundation
 import RNNPlatform
 
 /// A finished child process: its exit status, wall time and peak resident memory.
-public struct ChildRun: Sendable {
-    public var status: Int32
-    public var seconds: Double
+package struct ChildRun: Sendable {
+    package var status: Int32
+    package var seconds: Double
     /// Peak resident set size of the child in bytes (`wait4`'s `ru_maxrss`).
-    public var peakBytes: Int
+    package var peakBytes: Int
     /// Its standard output.
-    public var output: String
+    package var output: String
 }
 
 /// The path of the running executable (`/proc/self/exe` on Linux, `CommandLine.arguments[0]` elsewhere).
-public func currentExecutablePath() -> String {
+package func currentExecutablePath() -> String {
     #if os(Linux)
     var buffer = [CChar](repeating: 0, count: 4097)
     let n = readlink("/proc/self/exe", &buffer, 4096)
@@ -23,7 +23,7 @@ public func currentExecutablePath() -> String {
 
 /// Runs `executable` with `arguments`, its standard output and error going to files in
 /// `scratch`, and measures it with `wait4`: wall time from spawn to exit, and `ru_maxrss`.
-public func runChild(_ executable: String, _ arguments: [String], scratch: URL,
+package func runChild(_ executable: String, _ arguments: [String], scratch: URL,
                      environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ChildRun {
     let outPath = scratch.appendingPathComponent("child-stdout.txt").path
     let errPath = scratch.appendingPathComponent("child-stderr.txt").path

@@ -4,13 +4,13 @@ import RNNKernels
 /// A generated suite of small, distinct cases for timing the runner: the seeds' kernels at the
 /// notebooks' sizes (a few inputs, a handful of hidden units, a few steps), with seeded random
 /// weights whose seeds, sizes and values vary from case to case.
-public enum BenchSuite {
+package enum BenchSuite {
     /// The case texts, keyed by id (`<group>/c<index>`), for `count` cases.
     ///
     /// The kernels cycle through `templates`, so any count mixes them evenly; case `k` draws its
     /// sizes and values from a stream seeded by `k`, so every case is different and the same
     /// count always gives the same suite.
-    public static func cases(count: Int) -> [(id: String, text: String)] {
+    package static func cases(count: Int) -> [(id: String, text: String)] {
         (0..<count).map { k in
             let template = templates[k % templates.count]
             var stream = SeededStream(seed: 0xBE7C_0000 &+ UInt64(k))
@@ -22,7 +22,7 @@ public enum BenchSuite {
     /// Writes `count` cases under `root/cases/` and records their goldens under `root/golden/` with
     /// the ordinary record path (`Runner` with `--record all`). Returns the project.
     @discardableResult
-    public static func write(count: Int, to root: URL, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Project {
+    package static func write(count: Int, to root: URL, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Project {
         let casesRoot = root.appendingPathComponent("cases", isDirectory: true)
         for (id, text) in cases(count: count) {
             let url = casesRoot.appendingPathComponent(id + ".yaml")

@@ -2,7 +2,7 @@ import Foundation
 
 /// Lays out rows under a header in aligned columns: text columns left-aligned, the columns in
 /// `right` right-aligned, two spaces between columns, trailing spaces trimmed.
-public func formatTable(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
+package func formatTable(_ header: [String], _ rows: [[String]], right: Set<Int> = []) -> String {
     let all = [header] + rows
     let widths = (0..<header.count).map { c in all.map { $0.indices.contains(c) ? $0[c].count : 0 }.max() ?? 0 }
     func line(_ cells: [String]) -> String {
@@ -32,7 +32,7 @@ extension BenchReport {
     static let targetCases = 2000, targetSeconds = 1.0, targetMB = 100.0
 
     /// The table `rnnspec bench` prints.
-    public func text() -> String {
+    package func text() -> String {
         var out = "rnnspec bench: \(debugBuild ? "DEBUG build (numbers are not meaningful; use -c release)" : "release build"), \(cores) cores\n"
         if !runner.isEmpty {
             out += "\nRunner throughput: a generated suite of small cases (the seeds' kernels at notebook sizes), `rnnspec run` as a child process\n"
@@ -99,7 +99,7 @@ extension BenchReport {
     }
 
     /// The report as JSON (every measured number, without the verdict lines).
-    public func json() -> String {
+    package func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self) + "\n"
