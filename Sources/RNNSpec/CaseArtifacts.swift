@@ -7,6 +7,8 @@ public struct CaseArtifacts: Sendable {
     public var `case`: Case
     public var outputs: KernelOutputs?
     public var gradients: [GradientPair] = []
+    /// A fast gradcheck's directional differences.
+    public var directional: [Double] = []
     public var golden: Golden?
 
     public init(case c: Case, outputs: KernelOutputs? = nil, gradients: [GradientPair] = [], golden: Golden? = nil) {
