@@ -101,12 +101,14 @@ extension BenchReport {
     }
 
     func kernelVerdict() -> String {
+        var out = ""
         let ratios = kernels.compactMap { k in k.ratio.map { (k, $0) } }
-        guard !ratios.isEmpty else { return "" }
-        let slower = ratios.filter { $0.1 < 1 }
-        var out = "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
-        if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
-        out += "\n"
+        if !ratios.isEmpty {
+            let slower = ratios.filter { $0.1 < 1 }
+            out += "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
+            if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
+            out += "\n"
+        }
         let ort = kernels.compactMap { k in k.ortRatio.map { (k, $0) } }
         if !ort.isEmpty {
             out += "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): \(ort.filter { $0.1 >= 1 }.count) of \(ort.count) rows"
