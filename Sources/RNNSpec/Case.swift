@@ -297,13 +297,13 @@ public struct CaseLoader: Sendable {
         return c
     }
 
-    /// `gradcheck: {wrt: [W_hh, h0], eps: 1e-6, abs: 1e-7, rel: 1e-5}`.
+    /// `gradcheck: {wrt: [W_hh, h0], eps: 1e-6, abs: 1e-7, rel: 1e-5, mode: fast, directions: 4, seed: 0}`.
     func gradCheckRequest(_ node: Node, _ spec: KernelSpec, _ inputs: [String: Value], reader: NodeReader) throws -> GradCheckRequest {
         guard let loss = spec.lossOutput else {
             throw reader.error("\(spec.name) reports no gradients, so it has nothing to gradcheck", at: node)
         }
         let entries = try reader.mapping(node, "gradcheck")
-        try reader.checkKeys(entries, allowed: ["wrt", "eps", "abs", "rel"], in: "gradcheck")
+        try reader.checkKeys(entries, allowed: ["wrt", "eps", "abs", "rel", "mode", "directions", "seed"], in: "gradcheck")
         guard let wrtEntry = entries.first(where: { $0.key == "wrt" }) else {
             throw reader.error("gradcheck needs wrt: [inputs to differentiate with respect to]", at: node)
         }
@@ -321,6 +321,7 @@ public struct CaseLoader: Sendable {
             guard inputs[name] != nil else {
                 throw reader.error("gradcheck wrt '\(name)' needs the input '\(name)' in the case (its default is not differentiated)", at: item)
             }
+            guard !wrt.contains(name) else { throw reader.error("gradcheck wrt lists '\(name)' twice", at: item) }
             wrt.append(name)
         }
         var eps = 1e-6
@@ -328,8 +329,33 @@ public struct CaseLoader: Sendable {
             eps = try reader.real(e.value, "gradcheck eps")
             guard eps > 0, eps.isFinite else { throw reader.error("gradcheck eps must be a positive number", at: e.value) }
         }
-        let tolerance = try toleranceFields(entries.filter { $0.key == "abs" || $0.key == "rel" }, defaults: Tolerance(abs: 1e-7, rel: 1e-5), reader: reader)
-        return GradCheckRequest(wrt: wrt, eps: eps, tolerance: tolerance, loss: loss, location: reader.location(node))
+        let tolerance = try toleranceFields(entries.filter { $0.key == "abs" || $0.key == "rel" }, defaults: GradCheck.defaultTolerance, reader: reader)
+        var request = GradCheckRequest(wrt: wrt, eps: eps, tolerance: tolerance, loss: loss, location: reader.location(node))
+        if let m = entries.first(where: { $0.key == "mode" }) {
+            let text = try reader.string(m.value, "gradcheck mode")
+            guard let mode = GradCheckMode(rawValue: text) else {
+                var message = "gradcheck mode must be fast or full, not '\(text)'"
+                if let near = suggestion(for: text, in: GradCheckMode.allCases.map(\.rawValue)) { message += "; did you mean '\(near)'?" }
+                throw reader.error(message, at: m.value)
+            }
+            request.mode = mode
+        }
+        if let d = entries.first(where: { $0.key == "directions" }) {
+            let k = try reader.integer(d.value, "gradcheck directions")
+            guard (1...GradCheck.maxDirections).contains(k) else {
+                throw reader.error("gradcheck directions must be between 1 and \(GradCheck.maxDirections)", at: d.value)
+            }
+            request.directions = k
+        }
+        if let s = entries.first(where: { $0.key == "seed" }) {
+            let seed = try reader.integer(s.value, "gradcheck seed")
+            guard seed >= 0 else { throw reader.error("gradcheck seed must be an integer ≥ 0", at: s.value) }
+            request.seed = UInt64(seed)
+        }
+        if request.mode == .full, let extra = entries.first(where: { $0.key == "directions" || $0.key == "seed" }) {
+            throw reader.error("gradcheck \(extra.key) applies to mode: fast, not mode: full", at: extra.keyNode)
+        }
+        return request
     }
 
     func toleranceFields(_ entries: [(key: String, keyNode: Node, value: Node)], defaults: Tolerance, reader: NodeReader) throws -> Tolerance {

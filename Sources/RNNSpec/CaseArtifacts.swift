@@ -10,6 +10,8 @@ public struct CaseArtifacts: Sendable {
     public var outputs: KernelOutputs?
     /// The gradcheck's analytic gradients next to their finite differences.
     public var gradients: [GradientPair] = []
+    /// A fast gradcheck's directional differences.
+    public var directional: [Double] = []
     /// The golden the outputs were compared with, when there was one.
     public var golden: Golden?
 

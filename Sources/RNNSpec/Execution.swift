@@ -32,11 +32,20 @@ public struct ExecutionRequest: Sendable {
     /// The request that runs a loaded case.
     public init(_ c: Case) {
         self.init(id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims,
-                  gradcheck: c.gradcheck.map { GradCheckPlan(wrt: $0.wrt, eps: $0.eps, loss: $0.loss) })
+                  gradcheck: c.gradcheck.map(\.plan))
     }
 }
 
-/// The part of a gradcheck that is computed where the kernel runs: which inputs, the step, the loss.
+/// How a gradcheck compares the analytic gradient with finite differences (`GradCheck` explains both).
+public enum GradCheckMode: String, Sendable, Equatable, CaseIterable {
+    /// The projections on a few seeded random directions: 1 + 2·directions runs of the kernel.
+    case fast
+    /// Every element: 1 + 2·(number of elements) runs of the kernel.
+    case full
+}
+
+/// The part of a gradcheck that is computed where the kernel runs: which inputs, the step, the loss,
+/// the mode (with its directions and their seed) and the tolerance a fast check falls back to full on.
 public struct GradCheckPlan: Sendable, Equatable {
     /// The inputs to differentiate with respect to.
     public var wrt: [String]
@@ -44,6 +53,24 @@ public struct GradCheckPlan: Sendable, Equatable {
     public var eps: Double
     /// The scalar output that is differentiated.
     public var loss: String
+    public var mode: GradCheckMode
+    /// The number of random directions of a fast check.
+    public var directions: Int
+    /// The seed of the directions' generator (`SeededStream`).
+    public var seed: UInt64
+    public var tolerance: Tolerance
+
+    public init(wrt: [String], eps: Double, loss: String, mode: GradCheckMode = .full,
+                directions: Int = GradCheck.defaultDirections, seed: UInt64 = GradCheck.defaultSeed,
+                tolerance: Tolerance = GradCheck.defaultTolerance) {
+        self.wrt = wrt
+        self.eps = eps
+        self.loss = loss
+        self.mode = mode
+        self.directions = directions
+        self.seed = seed
+        self.tolerance = tolerance
+    }
 }
 
 /// An analytic gradient next to its central finite differences, for one input.
@@ -52,8 +79,29 @@ public struct GradientPair: Sendable, Equatable {
     public var name: String
     /// The kernel's own gradient.
     public var analytic: RealTensor
-    /// The central finite differences, in the same shape.
-    public var numeric: RealTensor
+    /// The finite difference of every element (a full check, or a fast one that failed and fell
+    /// back to full); nil after a fast check that passed.
+    public var numeric: RealTensor?
+
+    public init(name: String, analytic: RealTensor, numeric: RealTensor?) {
+        self.name = name
+        self.analytic = analytic
+        self.numeric = numeric
+    }
+}
+
+/// The finite differences of one gradcheck: per input, the analytic gradient (and, element by
+/// element, its finite differences when the check ran in full), and for a fast check the
+/// directional derivative along each of the plan's directions.
+public struct FiniteDifferences: Sendable, Equatable {
+    public var gradients: [GradientPair]
+    /// (L(x + eps·u_j) − L(x − eps·u_j)) / (2·eps) for the plan's unit directions u_j; empty in full mode.
+    public var directional: [Double]
+
+    public init(gradients: [GradientPair], directional: [Double] = []) {
+        self.gradients = gradients
+        self.directional = directional
+    }
 }
 
 /// Why an execution produced no outputs, with the case field it points at (`input:x`, `param:n`,
@@ -77,11 +125,18 @@ public struct ExecutionReply: Sendable {
     public var outputs: KernelOutputs
     /// One pair per gradcheck input, in the plan's order.
     public var gradients: [GradientPair]
+    /// A fast gradcheck's directional derivatives (`FiniteDifferences.directional`).
+    public var directional: [Double]
 
-    /// A reply from its outputs and gradients.
-    public init(outputs: KernelOutputs, gradients: [GradientPair] = []) {
+    /// A reply from its outputs, gradients and a fast check's directional differences.
+    public init(outputs: KernelOutputs, gradients: [GradientPair] = [], directional: [Double] = []) {
         self.outputs = outputs
         self.gradients = gradients
+        self.directional = directional
+    }
+
+    public init(outputs: KernelOutputs, _ differences: FiniteDifferences) {
+        self.init(outputs: outputs, gradients: differences.gradients, directional: differences.directional)
     }
 }
 
@@ -100,7 +155,7 @@ public enum Execution {
     public static func run(_ request: ExecutionRequest, kernel: any Kernel) throws(ExecutionFailure) -> ExecutionReply {
         let outputs = try outputs(kernel, request.inputs, request.params, request.dims)
         guard let plan = request.gradcheck else { return ExecutionReply(outputs: outputs) }
-        return ExecutionReply(outputs: outputs, gradients: try gradients(kernel, request, plan))
+        return ExecutionReply(outputs: outputs, try gradients(kernel, request, plan))
     }
 
     /// Runs a kernel in the case's precision and checks the outputs against its declaration.
@@ -139,22 +194,30 @@ public enum Execution {
         }
     }
 
-    /// Central finite differences of the kernel's scalar loss, element by element, in Double:
-    ///
-    ///     fd_i = (L(x + eps·e_i) − L(x − eps·e_i)) / (2·eps)
-    ///
-    /// next to the kernel's own `d<input>` output (also computed in Double).
-    static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan) throws(ExecutionFailure) -> [GradientPair] {
+    /// The finite differences of a gradcheck, with the kernel run here, in Double (see the next function).
+    static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan) throws(ExecutionFailure) -> FiniteDifferences {
         try gradients(request, plan, spec: kernel.spec) { (inputs, params) throws(ExecutionFailure) in
             try outputs(kernel, inputs, params, request.dims)
         }
     }
 
     /// The finite differences of a gradcheck, with the kernel run by `evaluate` (here, or by a
-    /// backend over the worker protocol): the analytic gradients from one run in float64, then two
-    /// runs per element of every `wrt` input.
+    /// backend over the worker protocol), every run in float64 whatever the case's dtype: one run for
+    /// the analytic gradients `d<input>`, then central differences of the scalar loss L.
+    ///
+    /// Full mode, element by element (2 runs per element of every `wrt` input):
+    ///
+    ///     fd_i = (L(x + eps·e_i) − L(x − eps·e_i)) / (2·eps)
+    ///
+    /// Fast mode, along each of the plan's seeded unit directions u_j over all `wrt` elements at once
+    /// (2 runs per direction, whatever the number of elements):
+    ///
+    ///     fd_j = (L(x + eps·u_j) − L(x − eps·u_j)) / (2·eps)
+    ///
+    /// A fast check that fails `GradCheck.fastVerdict` is done again in full, so that the report can
+    /// name the worst element; so is one over no more elements than it has directions (no more runs).
     static func gradients(_ request: ExecutionRequest, _ plan: GradCheckPlan, spec: KernelSpec,
-                          evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs) throws(ExecutionFailure) -> [GradientPair] {
+                          evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs) throws(ExecutionFailure) -> FiniteDifferences {
         var params = request.params
         if params["dtype"] != nil { params["dtype"] = .string("float64") }
         let analytic = try evaluate(request.inputs, params)
@@ -163,16 +226,17 @@ public enum Execution {
             let when = spec.output(plan.loss).map { "; \(plan.loss) is \($0.doc)" } ?? ""
             throw ExecutionFailure("gradcheck: \(spec.name) reported no '\(plan.loss)' for this case\(when)", at: "gradcheck")
         }
-        func lossValue(_ name: String, _ value: Value) throws(ExecutionFailure) -> Double {
+        func lossValue(_ changed: [String: Value]) throws(ExecutionFailure) -> Double {
             var inputs = request.inputs
-            inputs[name] = value
+            for (name, value) in changed { inputs[name] = value }
             let shifted = try evaluate(inputs, params)
             guard case .real(let l)? = shifted[spec.lossOutput ?? plan.loss], l.tensor.count == 1 else {
                 throw ExecutionFailure("gradcheck: the kernel's loss output is not a scalar", at: "gradcheck")
             }
             return l.tensor.scalars[0]
         }
-        var pairs: [GradientPair] = []
+        // Each wrt input: its value, its real tensors, and the kernel's gradient of it.
+        var checked: [(name: String, original: Value, parts: [RealTensor], gradient: RealTensor)] = []
         for name in plan.wrt {
             guard let original = request.inputs[name], let parts = GradCheck.perturbable(original),
                   case .real(let g)? = analytic["d" + name] else {
@@ -182,20 +246,58 @@ public enum Execution {
             guard g.tensor.count == count else {
                 throw ExecutionFailure("gradcheck: d\(name) has \(g.tensor.count) elements for the \(count) of \(name)", at: "gradcheck")
             }
-            var numeric = [Double]()
-            numeric.reserveCapacity(count)
-            for (k, part) in parts.enumerated() {
-                for i in 0..<part.tensor.count {
-                    var plus = parts, minus = parts
-                    plus[k].tensor.scalars[i] += plan.eps
-                    minus[k].tensor.scalars[i] -= plan.eps
-                    let up = try lossValue(name, GradCheck.rebuilt(original, plus))
-                    let down = try lossValue(name, GradCheck.rebuilt(original, minus))
-                    numeric.append((up - down) / (2 * plan.eps))
-                }
+            guard !checked.contains(where: { $0.name == name }) else {
+                throw ExecutionFailure("gradcheck: wrt lists \(name) twice", at: "gradcheck")
             }
-            pairs.append(GradientPair(name: "d" + name, analytic: g, numeric: RealTensor(Tensor(shape: g.shape, scalars: numeric))))
+            checked.append((name, original, parts, g))
         }
-        return pairs
+        func full() throws(ExecutionFailure) -> [GradientPair] {
+            var pairs: [GradientPair] = []
+            for c in checked {
+                var numeric = [Double]()
+                numeric.reserveCapacity(c.gradient.tensor.count)
+                for (k, part) in c.parts.enumerated() {
+                    for i in 0..<part.tensor.count {
+                        var plus = c.parts, minus = c.parts
+                        plus[k].tensor.scalars[i] += plan.eps
+                        minus[k].tensor.scalars[i] -= plan.eps
+                        let up = try lossValue([c.name: GradCheck.rebuilt(c.original, plus)])
+                        let down = try lossValue([c.name: GradCheck.rebuilt(c.original, minus)])
+                        numeric.append((up - down) / (2 * plan.eps))
+                    }
+                }
+                pairs.append(GradientPair(name: "d" + c.name, analytic: c.gradient,
+                                          numeric: RealTensor(Tensor(shape: c.gradient.shape, scalars: numeric))))
+            }
+            return pairs
+        }
+        let total = checked.reduce(0) { $0 + $1.gradient.tensor.count }
+        guard plan.mode == .fast, total > plan.directions else { return FiniteDifferences(gradients: try full()) }
+
+        let directions = GradCheck.directions(seed: plan.seed, count: plan.directions, length: total)
+        var directional: [Double] = []
+        for u in directions {
+            var plus: [String: Value] = [:], minus: [String: Value] = [:]
+            var offset = 0
+            for c in checked {
+                var up = c.parts, down = c.parts
+                for k in c.parts.indices {
+                    for i in 0..<c.parts[k].tensor.count {
+                        up[k].tensor.scalars[i] += plan.eps * u[offset]
+                        down[k].tensor.scalars[i] -= plan.eps * u[offset]
+                        offset += 1
+                    }
+                }
+                plus[c.name] = GradCheck.rebuilt(c.original, up)
+                minus[c.name] = GradCheck.rebuilt(c.original, down)
+            }
+            directional.append((try lossValue(plus) - lossValue(minus)) / (2 * plan.eps))
+        }
+        let gradients = checked.map(\.gradient)
+        if GradCheck.fastVerdict(gradients, directional, directions: directions, tolerance: plan.tolerance).passed {
+            return FiniteDifferences(gradients: checked.map { GradientPair(name: "d" + $0.name, analytic: $0.gradient, numeric: nil) },
+                                     directional: directional)
+        }
+        return FiniteDifferences(gradients: try full(), directional: directional)
     }
 }

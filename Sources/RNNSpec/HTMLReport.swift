@@ -200,9 +200,22 @@ extension RunReport {
 
     func gradcheckPlots(_ r: CaseResult, _ c: Case) -> String {
         guard let request = c.gradcheck, let pairs = r.artifacts?.gradients, !pairs.isEmpty else { return "" }
-        var out = "<h4>Gradient check</h4><div class=\"plots\">"
+        var out = "<h4>Gradient check</h4>"
+        if let directional = r.artifacts?.directional, !directional.isEmpty {
+            let verdict = GradCheck.verdict(pairs, directional, request)
+            out += "<p>Fast check: the analytic gradient's projections g·u on \(request.directions) random unit directions (seed \(request.seed)) against central differences along them; allowed Σ|u<sub>i</sub>|·(abs + rel·|g<sub>i</sub>|)"
+                + (verdict.passed ? "." : "; it failed, so every element was checked (plots below).") + "</p>"
+            out += "<table class=\"tensor\"><thead><tr><th>direction</th><th>g·u</th><th>finite difference</th><th>|diff|</th><th>allowed</th><th></th></tr></thead><tbody>"
+            for (j, d) in verdict.directions.enumerated() {
+                out += "<tr><td>\(j + 1)</td>" + [d.analytic, d.numeric, (d.analytic - d.numeric).magnitude, d.allowed].map { "<td>\(esc(shortNumberText($0)))</td>" }.joined()
+                    + "<td>\(d.passed ? "ok" : "<strong>differs</strong>")</td></tr>"
+            }
+            out += "</tbody></table>"
+        }
+        out += "<div class=\"plots\">"
         for pair in pairs {
-            let a = pair.analytic.tensor.scalars, n = pair.numeric.tensor.scalars
+            guard let numeric = pair.numeric else { continue }
+            let a = pair.analytic.tensor.scalars, n = numeric.tensor.scalars
             let points = zip(n, a).map { (x: $0, y: $1) }
             var outside = Set<Int>()
             for (k, p) in points.enumerated() {

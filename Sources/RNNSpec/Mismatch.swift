@@ -42,6 +42,8 @@ public struct Mismatch: Sendable, Equatable {
     public var time: TimeDivergence?
     /// For an output with declared gate blocks: each block that differs.
     public var gates: [GateDivergence]
+    /// More of rnnspec's own explanation, line by line (a fast gradient check's directions).
+    public var note: String?
 
     public init(output: String, reference: Reference, problem: String?, shape: [Int] = [], dtype: String = "",
                 failing: Int = 1, total: Int = 1) {
@@ -142,9 +144,10 @@ extension Mismatch {
     public var lines: [String] {
         var out: [String] = []
         let at = location.map { "\($0): " } ?? ""
+        let noteLines = note.map { $0.split(separator: "\n").map(String.init) } ?? []
         if problem != nil {
             out.append(at + summary.escapedForDisplay)
-            return out
+            return out + noteLines
         }
         out.append(at + "shape \(shape.shapeText) \(dtype): " + summary)
         if let time {
@@ -189,7 +192,7 @@ extension Mismatch {
                 }.joined(separator: "  "))
             }
         }
-        return out
+        return out + noteLines
     }
 
     /// ` (t = 3, gate f (forget), unit 2)` for an element of an output with declared structure.
@@ -230,6 +233,7 @@ struct MismatchEntry: Encodable {
     var location: Location?
     var time: Time?
     var gates: [Gate]
+    var note: String?
     var headline: String
 
     init(_ m: Mismatch) {
@@ -241,6 +245,7 @@ struct MismatchEntry: Encodable {
         location = m.location.map { Location(file: $0.file, line: $0.line, column: $0.column) }
         time = m.time.map { Time(axis: $0.axis, first_step: $0.firstStep, steps: $0.steps, differing_steps: $0.differingSteps) }
         gates = m.gates.map { Gate(gate: $0.gate, block: $0.block, differing_units: $0.differingUnits, units: $0.units, first_unit: $0.firstUnit) }
+        note = m.note
         headline = m.headline
     }
 }

@@ -131,6 +131,8 @@ public struct RunOptions: Sendable {
     public var keepArtifacts = false
     /// How much of each mismatch is kept (`--max-mismatches`).
     public var comparison = ComparisonOptions()
+    /// Run every case's gradcheck in this mode instead of its own (`--gradcheck`).
+    public var gradcheckMode: GradCheckMode? = nil
 
     /// Seconds a case may run in a worker by default.
     public static let defaultTimeout: Double = 120
@@ -355,7 +357,9 @@ public struct Runner: Sendable {
         var loader = CaseLoader(registry: registry, limits: options.limits)
         let cases = project.casesDirectory
         loader.readCasesFile = { relative, maxBytes in try cases.read(relative, maxBytes: maxBytes) }
-        return try loader.load(data: data, id: id, displayPath: project.display(url))
+        var c = try loader.load(data: data, id: id, displayPath: project.display(url))
+        if let mode = options.gradcheckMode { c.gradcheck?.mode = mode }
+        return c
     }
 
     /// Runs one loaded case through the stages and returns its result.
@@ -428,10 +432,13 @@ public struct Runner: Sendable {
         }
         result.artifacts?.outputs = reply.outputs
         result.artifacts?.gradients = reply.gradients
+        result.artifacts?.directional = reply.directional
         result.mismatches += expectationStage(c, reply.outputs)
-        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request, options: options.comparison) { name, shape in
+        if let request = c.gradcheck {
+            result.mismatches += GradCheck.compare(reply.gradients, directional: reply.directional, request, options: options.comparison) { name, shape in
                 c.kernel.spec.output(name)?.layout(params: c.params, shape: shape) ?? OutputLayout()
-            } }
+            }
+        }
         let expectFailed = !result.mismatches.isEmpty
         var golden = goldenStage(c, reply.outputs)
         result.artifacts?.golden = golden.old
@@ -507,7 +514,11 @@ public struct Runner: Sendable {
         case .answered(.outputs(var reply)):
             if let plan = request.gradcheck, reply.gradients.isEmpty {
                 // A backend that does not compute finite differences: run them through it.
-                do { reply.gradients = try finiteDifferences(request, plan, c.kernel.spec, worker: worker, deadline: deadline) } catch {
+                do {
+                    let differences = try finiteDifferences(request, plan, c.kernel.spec, worker: worker, deadline: deadline)
+                    reply.gradients = differences.gradients
+                    reply.directional = differences.directional
+                } catch {
                     if error.at == Self.timeoutKey {
                         return .failure(Settled(status: .timeout, error: c.error(
                             "the case's gradcheck did not finish within \(NumberText.format(timeout)) s; its worker was stopped", at: "gradcheck")))
@@ -539,7 +550,7 @@ public struct Runner: Sendable {
     /// A gradcheck's finite differences computed here, each run of the kernel a request to the worker,
     /// all of them within the case's deadline.
     func finiteDifferences(_ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
-                           worker: WorkerProcess, deadline: Date) throws(ExecutionFailure) -> [GradientPair] {
+                           worker: WorkerProcess, deadline: Date) throws(ExecutionFailure) -> FiniteDifferences {
         try Execution.gradients(request, plan, spec: spec) { (inputs, params) throws(ExecutionFailure) in
             var shifted = request
             shifted.inputs = inputs
@@ -562,13 +573,22 @@ public struct Runner: Sendable {
     /// The outputs of a reply, checked against the kernel's declaration (a worker may be any program).
     func checkedOutputs(_ c: Case, _ reply: ExecutionReply) throws(ExecutionFailure) -> ExecutionReply {
         try Execution.checkDeclared(reply.outputs, c.kernel.spec)
-        if let plan = c.gradcheck {
-            for name in plan.wrt where !reply.gradients.contains(where: { $0.name == "d" + name }) {
+        guard let plan = c.gradcheck else { return reply }
+        var reply = reply
+        // In the plan's order: a fast check's directions run over the inputs in that order.
+        var ordered: [GradientPair] = []
+        for name in plan.wrt {
+            guard let pair = reply.gradients.first(where: { $0.name == "d" + name }) else {
                 throw ExecutionFailure("gradcheck: no finite differences came back for \(name)", at: "gradcheck")
             }
-            for pair in reply.gradients where pair.analytic.shape != pair.numeric.shape {
-                throw ExecutionFailure("gradcheck: \(pair.name) has shape \(pair.analytic.shape) but its finite differences \(pair.numeric.shape)", at: "gradcheck")
+            if let numeric = pair.numeric, pair.analytic.shape != numeric.shape {
+                throw ExecutionFailure("gradcheck: \(pair.name) has shape \(pair.analytic.shape) but its finite differences \(numeric.shape)", at: "gradcheck")
             }
+            ordered.append(pair)
+        }
+        reply.gradients = ordered
+        if ordered.contains(where: { $0.numeric == nil }) && (plan.mode != .fast || reply.directional.count != plan.directions) {
+            throw ExecutionFailure("gradcheck: \(reply.directional.count) directional differences came back for the \(plan.mode == .fast ? plan.directions : 0) directions of a \(plan.mode.rawValue) check", at: "gradcheck")
         }
         return reply
     }

@@ -20,8 +20,10 @@ import RNNKernels
 /// JSON array of strings for `string`, and for `list` an array of tensors under `items`. Params
 /// carry every declared parameter with its default filled in: numbers, booleans, strings and lists
 /// of them, with non-finite reals written as the strings `"nan"`, `"inf"`, `"-inf"`. A request may
-/// carry `"gradcheck":{"wrt":["W"],"eps":1e-6,"loss":"loss"}`; the reply then carries
-/// `"gradients":[{"name":"dW","analytic":TENSOR,"numeric":TENSOR}]`. Instead of `outputs`, a reply
+/// carry `"gradcheck":{"wrt":["W"],"eps":1e-6,"loss":"loss","mode":"fast","directions":4,"seed":0,"abs":1e-7,"rel":1e-5}`;
+/// a worker that computes the finite differences then replies with
+/// `"gradients":[{"name":"dW","analytic":TENSOR,"numeric":TENSOR}]` (`numeric` element by element,
+/// left out after a fast check that passed) and, for a fast check, `"directional":[numbers]`. Instead of `outputs`, a reply
 /// may say `"error":{"message":"...","at":"input:x"}` (the kernel rejected the case; `at` names an
 /// input, a param, `kernel` or `gradcheck`) or `"unsupported":"reason"`.
 public enum WorkerProtocol {
@@ -63,7 +65,9 @@ public enum WorkerProtocol {
         out += "}"
         if let g = request.gradcheck {
             out += ",\"gradcheck\":{\"wrt\":[" + g.wrt.map(JSONText.string).joined(separator: ",")
-            out += "],\"eps\":\(JSONText.number(g.eps)),\"loss\":\(JSONText.string(g.loss))}"
+            out += "],\"eps\":\(JSONText.number(g.eps)),\"loss\":\(JSONText.string(g.loss)),\"mode\":\"\(g.mode.rawValue)\""
+            if g.mode == .fast { out += ",\"directions\":\(g.directions),\"seed\":\(g.seed)" }
+            out += ",\"abs\":\(JSONText.number(g.tolerance.abs)),\"rel\":\(JSONText.number(g.tolerance.rel))}"
         }
         return out + "}\n"
     }
@@ -76,8 +80,12 @@ public enum WorkerProtocol {
             out += "\"outputs\":[" + reply.outputs.entries.map { encodeNamed($0.name, $0.value) }.joined(separator: ",") + "]"
             if !reply.gradients.isEmpty {
                 out += ",\"gradients\":[" + reply.gradients.map {
-                    "{\"name\":\(JSONText.string($0.name)),\"analytic\":\(encode(.real($0.analytic))),\"numeric\":\(encode(.real($0.numeric)))}"
+                    "{\"name\":\(JSONText.string($0.name)),\"analytic\":\(encode(.real($0.analytic)))"
+                        + ($0.numeric.map { ",\"numeric\":\(encode(.real($0)))" } ?? "") + "}"
                 }.joined(separator: ",") + "]"
+            }
+            if !reply.directional.isEmpty {
+                out += ",\"directional\":[" + reply.directional.map(JSONText.number).joined(separator: ",") + "]"
             }
         case .failure(let f):
             out += "\"error\":{\"message\":\(JSONText.string(f.message)),\"at\":\(JSONText.string(f.at))}"
@@ -189,7 +197,24 @@ public enum WorkerProtocol {
             guard let wrt = g["wrt"] as? [String], let eps = g["eps"] as? Double, let loss = g["loss"] as? String else {
                 throw Violation("gradcheck needs wrt, eps and loss")
             }
-            plan = GradCheckPlan(wrt: wrt, eps: eps, loss: loss)
+            var p = GradCheckPlan(wrt: wrt, eps: eps, loss: loss)
+            if let raw = g["mode"] {
+                guard let text = raw as? String, let mode = GradCheckMode(rawValue: text) else { throw Violation("gradcheck mode must be \"fast\" or \"full\"") }
+                p.mode = mode
+            }
+            if let raw = g["directions"] {
+                guard let k = raw as? Int, (1...GradCheck.maxDirections).contains(k) else {
+                    throw Violation("gradcheck directions must be an integer from 1 to \(GradCheck.maxDirections)")
+                }
+                p.directions = k
+            }
+            if let raw = g["seed"] {
+                guard let seed = raw as? Int, seed >= 0 else { throw Violation("gradcheck seed must be an integer ≥ 0") }
+                p.seed = UInt64(seed)
+            }
+            if let a = g["abs"] { guard let v = a as? Double else { throw Violation("gradcheck abs must be a number") }; p.tolerance.abs = v }
+            if let r = g["rel"] { guard let v = r as? Double else { throw Violation("gradcheck rel must be a number") }; p.tolerance.rel = v }
+            plan = p
         }
         return ExecutionRequest(id: id, kernel: kernel, params: params, inputs: inputs, dims: dims, gradcheck: plan)
     }
@@ -214,14 +239,31 @@ public enum WorkerProtocol {
         var gradients: [GradientPair] = []
         for item in (o["gradients"] as? [Any]) ?? [] {
             guard let g = item as? [String: Any], let name = g["name"] as? String,
-                  let a = g["analytic"] as? [String: Any], let n = g["numeric"] as? [String: Any],
-                  case .real(let analytic) = try value(a, what: "gradient", budget: &budget),
-                  case .real(let numeric) = try value(n, what: "gradient", budget: &budget) else {
-                throw Violation("a gradient needs name, analytic and numeric real tensors")
+                  let a = g["analytic"] as? [String: Any],
+                  case .real(let analytic) = try value(a, what: "gradient", budget: &budget) else {
+                throw Violation("a gradient needs a name and an analytic real tensor")
+            }
+            var numeric: RealTensor? = nil
+            if let n = g["numeric"] {
+                guard let n = n as? [String: Any], case .real(let r) = try value(n, what: "gradient", budget: &budget) else {
+                    throw Violation("a gradient's numeric must be a real tensor")
+                }
+                numeric = r
             }
             gradients.append(GradientPair(name: name, analytic: analytic, numeric: numeric))
         }
-        return .outputs(ExecutionReply(outputs: outputs, gradients: gradients))
+        var directional: [Double] = []
+        if let raw = o["directional"] {
+            guard let list = raw as? [Any], list.count <= GradCheck.maxDirections else {
+                throw Violation("\"directional\" must be a list of at most \(GradCheck.maxDirections) numbers")
+            }
+            for x in list {
+                if let v = x as? Double { directional.append(v) } else if let s = x as? String, let v = ["nan": Double.nan, "inf": .infinity, "-inf": -.infinity][s] {
+                    directional.append(v)
+                } else { throw Violation("\"directional\" must be a list of numbers") }
+            }
+        }
+        return .outputs(ExecutionReply(outputs: outputs, gradients: gradients, directional: directional))
     }
 
     static func param(_ raw: Any, type: ParamType?, name: String) throws(Violation) -> ParamValue {

@@ -53,6 +53,7 @@ struct RNNSpecCommand: ParsableCommand {
 extension RecordMode: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
 extension BenchSection: ExpressibleByArgument {}
+extension GradCheckMode: ExpressibleByArgument {}
 
 /// Where the suite lives.
 struct ProjectOptions: ParsableArguments {
@@ -102,6 +103,9 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The memory cap of each worker process, e.g. 512M or 2G (default: a quarter of the machine's memory, at most 8G).", valueName: "size"))
     var maxMemory: ByteCount?
 
+    @Option(help: ArgumentHelp("Run every gradcheck in this mode, fast or full (default: each case's `mode:`, fast when it gives none).", valueName: "mode"))
+    var gradcheck: GradCheckMode?
+
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if jobs ?? 0 > 256 { throw ValidationError("--jobs must be at most 256 (each job is a worker process)") }
@@ -130,6 +134,7 @@ struct SelectionOptions: ParsableArguments {
         o.shard = parsedShard
         o.limits = LoadLimits(maxElements: maxElements, maxFileBytes: maxFileBytes)
         o.timeout = timeout
+        o.gradcheckMode = gradcheck
         o.maxMemoryBytes = maxMemory?.bytes ?? RunOptions.defaultMaxMemoryBytes
         o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
         return o

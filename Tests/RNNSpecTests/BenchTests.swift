@@ -82,6 +82,52 @@ final class BenchTests: XCTestCase {
         XCTAssertThrowsError(try NumPyReport.parse("Traceback (most recent call last):"))
     }
 
+    /// ONNX Runtime's rows come in the NumPy script's report, or the reason they do not; the table
+    /// shows ORT's time and ORT/rnnspec next to NumPy's.
+    func testORTRowsParseAndShowInTheTable() throws {
+        let json = """
+            {"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": [], "ort": {"version": "1.32.0", "threads": 2, "rows": [{"kind": "lstm", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward", "ms": 0.08, "runs": 7, "checks": {"h_last_norm": 0.644242308767499, "h_last_0": 0.11348800361156464}}]}}
+            """
+        let report = try NumPyReport.parse(json)
+        let row = try XCTUnwrap(report.ortRow(kind: .lstm, dtype: "float32", shape: .notebook, pass: .forward))
+        XCTAssertEqual(row.ms, 0.08)
+        XCTAssertNil(report.ortRow(kind: .gru, dtype: "float32", shape: .notebook, pass: .forward))
+        let missing = try NumPyReport.parse(#"{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": [], "ort": {"missing": "not run: No module named 'onnxruntime'"}}"#)
+        XCTAssertEqual(missing.ort?.missing, "not run: No module named 'onnxruntime'")
+        XCTAssertNil(try NumPyReport.parse(#"{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": []}"#).ort)
+
+        var bench = BenchReport(debugBuild: false, cores: 2)
+        var k = KernelRow(kind: "lstm", pass: .forward, dtype: "float32", shape: .notebook,
+                          flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.05, runs: 7, checks: [:])
+        k.ortMilliseconds = 0.08
+        k.ortAgree = true
+        bench.kernels = [k]
+        bench.ort = "ONNX Runtime 1.32.0, CPUExecutionProvider, 2 intra-op threads"
+        bench.memory = [MemoryRow(kind: "gru", dtype: "float32", shape: .large, peakBytes: 30 << 20, minimumBytes: 20 << 20)]
+        let text = bench.text()
+        XCTAssertTrue(text.contains("ORT ms  ORT/rnnspec  ORT agree"), text)
+        XCTAssertTrue(text.contains("0.080         1.60  yes"), text)
+        XCTAssertTrue(text.contains("at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): 1 of 1 rows; LSTM T=64 B=1 I=8 H=16 1.60"), text)
+        XCTAssertTrue(text.contains("ORT: ONNX Runtime 1.32.0"), text)
+        XCTAssertTrue(text.contains("GRU     float32  T=128 B=32 I=128 H=256     30.0        20.0          1.50"), text)
+        XCTAssertTrue(text.contains("target peak within 1.5× of the minimum: holds (largest ratio 1.50)"), text)
+    }
+
+    /// The minimum a forward+BPTT keeps: per step G gates, h_t and c_t (or the GRU's candidate
+    /// term), plus the weight gradients; the peak is measured (a small size: this test runs in debug).
+    func testMemoryMinimumAndMeasurement() {
+        let s = BenchShape(t: 4, b: 2, i: 3, h: 5)
+        XCTAssertEqual(minimumCacheBytes(kind: .lstm, shape: s, scalarBytes: 8), 8 * (4 * 2 * 6 * 5 + 4 * 5 * (3 + 5 + 2)))
+        XCTAssertEqual(minimumCacheBytes(kind: .gru, shape: s, scalarBytes: 4), 4 * (4 * 2 * 5 * 5 + 3 * 5 * (3 + 5 + 2)))
+        XCTAssertEqual(minimumCacheBytes(kind: .lstm, shape: .large, scalarBytes: 4), 4 * (128 * 32 * 6 * 256 + 4 * 256 * 386))
+        let small = BenchShape(t: 16, b: 2, i: 4, h: 8)
+        let row = benchMemory(BenchInputs(kind: .lstm, shape: small), as: Double.self)
+        XCTAssertEqual(row.minimumBytes, minimumCacheBytes(kind: .lstm, shape: small, scalarBytes: 8))
+        #if os(Linux)
+        XCTAssertNotNil(row.peakBytes, "the peak is measured on Linux")
+        #endif
+    }
+
     /// The direct golden reader gives what the YAML path gives, for every golden in the
     /// repository and a generated suite, and declines anything off the written layout.
     func testCanonicalGoldenReaderMatchesYAML() throws {

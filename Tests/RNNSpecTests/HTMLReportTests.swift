@@ -59,8 +59,9 @@ final class HTMLReportTests: XCTestCase {
             byKernel[kernel] = f.id
         }
         XCTAssertGreaterThanOrEqual(byKernel.count, 9)
-        // A case with a gradcheck, for the scatter.
+        // Cases with a gradcheck: fast (its table of directions) and full (the scatter).
         paths.append(repositoryRoot.appendingPathComponent("cases/gradients/grad_through_time_rnn_large_T50_probe.yaml").path)
+        paths.append(repositoryRoot.appendingPathComponent("cases/article/bptt_forward_backward.yaml").path)
         var options = RunOptions()
         options.keepArtifacts = true
         options.jobs = 2
@@ -80,8 +81,11 @@ final class HTMLReportTests: XCTestCase {
             }
         }
         let probe = try XCTUnwrap(cards.first { $0.contains("grad_through_time_rnn_large_T50_probe</span>") })
-        XCTAssertTrue(probe.contains("<title>dprobe_h: analytic against finite differences</title>"))
-        XCTAssertTrue(probe.contains("class=\"band\""))
+        XCTAssertTrue(probe.contains("<p>Fast check: the analytic gradient's projections g·u on 4 random unit directions (seed 0)"), probe)
+        XCTAssertEqual(probe.components(separatedBy: "<td>ok</td>").count, 5, "four directions, each within its allowance")
+        let full = try XCTUnwrap(cards.first { $0.contains("article/bptt_forward_backward</span>") })
+        XCTAssertTrue(full.contains("<title>dW_hh: analytic against finite differences</title>"))
+        XCTAssertTrue(full.contains("class=\"band\""))
         // The log-scale gradient-norm plot says which axis it is.
         XCTAssertTrue(probe.contains("log y axis"))
         // Passing cards are collapsed.

@@ -14,6 +14,13 @@ the upstream gradient of every output step.
 With a manifest, the inputs are the float64 arrays rnnspec wrote (x, W_ih, W_hh, b_ih, b_hh, dy),
 cast to float32 for the float32 rows, and each row reports a few check values (norms of h_T and
 of the gradients, the loss) that rnnspec compares with its own.
+
+When this Python also has `onnxruntime` and `onnx`, the script times ONNX Runtime's LSTM and GRU
+forward in float32 (its CPU kernels' only precision) on the same inputs: one opset-22 node built
+with `onnx.helper`, the PyTorch-layout weights moved to ONNX's (gate rows LSTM i,f,g,o -> i,o,f,c,
+GRU r,z,n -> z,r,h with linear_before_reset=1, B = [b_ih, b_hh]), CPUExecutionProvider with
+`intra_op_num_threads` = the manifest's `threads` (the threads rnnspec's kernels use). Its rows
+go under "ort" with the same timing rule and check values; without the packages, "ort" says why.
 """
 import argparse
 import json
@@ -200,6 +207,60 @@ def run_config(config, directory, reps):
     return rows
 
 
+# ---- ONNX Runtime: the same forward pass, one LSTM/GRU node ----
+
+def ort_available():
+    try:
+        import onnx  # noqa: F401
+        import onnxruntime  # noqa: F401
+    except ImportError as e:
+        return "not run: " + str(e) + " (for " + sys.executable + "; README, Performance, says how to make a venv with it)"
+    return None
+
+
+def ort_model(kind, I, H, W, R, B):
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    op = "LSTM" if kind == "lstm" else "GRU"
+    attrs = {"hidden_size": H}
+    if kind == "gru":
+        attrs["linear_before_reset"] = 1
+    node = helper.make_node(op, ["X", "W", "R", "B"], ["Y", "Y_h"], **attrs)
+    graph = helper.make_graph(
+        [node], "rnnspec_bench",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["T", "N", I])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["T", 1, "N", H]), helper.make_tensor_value_info("Y_h", TensorProto.FLOAT, [1, "N", H])],
+        initializer=[numpy_helper.from_array(W, "W"), numpy_helper.from_array(R, "R"), numpy_helper.from_array(B, "B")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 22)])
+    model.ir_version = 10
+    onnx.checker.check_model(model)
+    return model.SerializeToString()
+
+
+def ort_rows(config, directory, reps, threads):
+    import onnxruntime as ort
+    H, I = config["H"], config["I"]
+    d = {k: v.astype(np.float32) for k, v in load_inputs(config, directory).items()}
+    if config["kind"] == "lstm":
+        order = [0, 3, 1, 2]  # ONNX i, o, f, c from PyTorch's i, f, g, o
+    else:
+        order = [1, 0, 2]     # ONNX z, r, h from PyTorch's r, z, n
+    def reorder(a):
+        return np.concatenate([a[g * H:(g + 1) * H] for g in order], axis=0)
+    W = reorder(d["W_ih"])[None]
+    R = reorder(d["W_hh"])[None]
+    B = np.concatenate([reorder(d["b_ih"]), reorder(d["b_hh"])])[None]
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(ort_model(config["kind"], I, H, W, R, B), options, providers=["CPUExecutionProvider"])
+    x = np.ascontiguousarray(d["x"])
+    ms, n, (_, yh) = measure(lambda: session.run(None, {"X": x}), reps)
+    h = yh[0]
+    return [{"kind": config["kind"], "dtype": "float32", "T": config["T"], "B": config["B"], "I": I, "H": H,
+             "pass": "forward", "ms": ms, "runs": n, "checks": {"h_last_norm": norm(h), "h_last_0": float(h[0, 0])}}]
+
+
 def matmul_peak(n, dtype, reps):
     rng = np.random.default_rng(2048)
     a = rng.uniform(-1, 1, size=(n, n)).astype(dtype)
@@ -233,7 +294,19 @@ def main():
     for config in manifest["configs"]:
         rows += run_config(config, directory, reps)
     peak = [matmul_peak(manifest["peak_n"], dt, reps) for dt in (np.float32, np.float64)] if manifest.get("peak_n") else []
-    print(json.dumps({"numpy": np.__version__, "python": platform.python_version(), "rows": rows, "peak": peak}))
+    report = {"numpy": np.__version__, "python": platform.python_version(), "rows": rows, "peak": peak}
+    missing = ort_available()
+    if missing:
+        report["ort"] = {"missing": missing}
+    else:
+        import onnxruntime
+        threads = int(manifest.get("threads", 2))
+        ort = []
+        for config in manifest["configs"]:
+            if "float32" in config["dtypes"]:
+                ort += ort_rows(config, directory, reps, threads)
+        report["ort"] = {"version": onnxruntime.__version__, "threads": threads, "rows": ort}
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":

@@ -69,10 +69,16 @@ package struct KernelRow: Sendable, Codable {
     package var numpyMilliseconds: Double?
     /// Whether rnnspec's check values agree with NumPy's (nil without NumPy).
     package var agree: Bool?
+    /// ONNX Runtime's time on the same inputs (float32 forward rows, when it ran).
+    package var ortMilliseconds: Double?
+    /// Whether rnnspec's check values agree with ONNX Runtime's.
+    package var ortAgree: Bool?
 
     package var gflops: Double { flops / (milliseconds / 1000) / 1e9 }
     /// NumPy time / rnnspec time: above 1, rnnspec is faster.
     package var ratio: Double? { numpyMilliseconds.map { $0 / milliseconds } }
+    /// ONNX Runtime time / rnnspec time: at least 1, rnnspec is as fast or faster.
+    package var ortRatio: Double? { ortMilliseconds.map { $0 / milliseconds } }
 }
 
 /// The matrix-multiply peak of the machine, measured in the same run.
@@ -90,6 +96,10 @@ package struct BenchReport: Sendable, Codable {
     package var runner: [RunnerRow] = []
     package var kernels: [KernelRow] = []
     package var peaks: [PeakRow] = []
+    /// Peak memory of forward+BPTT at the large size against its minimum.
+    package var memory: [MemoryRow] = []
+    /// "ONNX Runtime 1.32.0, 2 intra-op threads", or why it did not run.
+    package var ort: String = ""
     /// "NumPy 2.4.6, Python 3.12.3", or why NumPy did not run.
     package var numpy: String = ""
     package var numpyRan = false
@@ -168,6 +178,11 @@ extension FrontEnd {
                 }
             }
         }
+        for input in inputs where input.shape == .large {
+            stderr("bench: memory of \(input.kind.rawValue) forward+bptt \(input.shape.label)\n")
+            report.memory.append(benchMemory(input, as: Float.self))
+            report.memory.append(benchMemory(input, as: Double.self))
+        }
         stderr("bench: rnnspec gemm \(options.peakN)²\n")
         let n = options.peakN
         report.peaks = [
@@ -204,6 +219,18 @@ extension FrontEnd {
         }
         for k in report.peaks.indices {
             report.peaks[k].numpyGFLOPs = numpy.peak(dtype: report.peaks[k].dtype)?.gflops
+        }
+        if let ort = numpy.ort, let version = ort.version {
+            report.ort = "ONNX Runtime \(version), CPUExecutionProvider, \(ort.threads ?? kernelThreads) intra-op threads"
+            for k in report.kernels.indices {
+                let row = report.kernels[k]
+                guard let kind = CellKind(rawValue: row.kind),
+                      let ref = numpy.ortRow(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) else { continue }
+                report.kernels[k].ortMilliseconds = ref.ms
+                report.kernels[k].ortAgree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
+            }
+        } else {
+            report.ort = numpy.ort?.missing ?? "not run: the NumPy reference reported nothing about ONNX Runtime"
         }
     }
 }

@@ -1,5 +1,8 @@
 import Foundation
 import RNNKernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The sizes of one kernel benchmark: T steps, B batch, I input, H hidden.
 package struct BenchShape: Sendable, Equatable, Codable {
@@ -200,4 +203,87 @@ package func checksAgree(_ a: BenchChecks, _ b: BenchChecks, dtype: String) -> B
         if abs(x - y) > rel * scale { return false }
     }
     return true
+}
+
+/// The peak memory of one forward+BPTT at a size, next to the least the values it keeps for the
+/// backward pass can take.
+package struct MemoryRow: Sendable, Codable {
+    package var kind: String
+    package var dtype: String
+    package var shape: BenchShape
+    /// How far the process's peak resident memory rose above its resident memory before the run
+    /// (`VmHWM` after resetting it through `/proc/self/clear_refs`, minus `VmRSS`); nil where the
+    /// peak cannot be reset (not Linux).
+    package var peakBytes: Int?
+    /// `minimumCacheBytes`.
+    package var minimumBytes: Int
+
+    /// Peak over minimum.
+    package var ratio: Double? { peakBytes.map { Double($0) / Double(minimumBytes) } }
+}
+
+/// The least memory a forward+BPTT needs beyond its inputs: what the backward pass reads from the
+/// forward pass and cannot recompute without redoing the matrix products, stored once — per step
+/// the G gate activations, h_t, and the LSTM's c_t (the GRU's recurrent candidate term R_n·h + b_Rn)
+/// — and the weight gradients:
+///
+///     size · ( T·B·(G + 2)·H  +  G·H·(I + H + 2) )
+package func minimumCacheBytes(kind: CellKind, shape s: BenchShape, scalarBytes: Int) -> Int {
+    let g = kind.gateCount
+    return scalarBytes * (s.t * s.b * (g + 2) * s.h + g * s.h * (s.i + s.h + 2))
+}
+
+/// A line of `/proc/self/status` in bytes (`VmRSS`, `VmHWM`), nil where there is none.
+func procStatusBytes(_ key: String) -> Int? {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+    for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
+        let digits = line.dropFirst(key.count + 1).filter(\.isNumber)
+        return Int(digits).map { $0 * 1024 }
+    }
+    return nil
+}
+
+/// glibc's `malloc_trim(0)` (looked up at run time: Swift's Glibc module does not import it), so that
+/// memory freed by earlier runs is not counted as resident before the measured one.
+func returnFreedHeapMemory() {
+    #if os(Linux)
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let symbol = dlsym(nil, "malloc_trim") { _ = unsafeBitCast(symbol, to: Trim.self)(0) }
+    #endif
+}
+
+/// Resets the process's peak resident memory to its current size (Linux ≥ 4.0); false where it cannot.
+func resetPeakResident() -> Bool {
+    guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return false }
+    defer { try? handle.close() }
+    do { try handle.write(contentsOf: Data("5".utf8)) } catch { return false }
+    return true
+}
+
+/// Measures the peak memory of one forward+BPTT (after one untimed run, so that lazily made
+/// tables and thread pools are there before): the rise of the peak resident memory over the
+/// resident memory just before, with freed heap memory returned to the system first.
+package func benchMemory<T: KernelScalar>(_ inputs: BenchInputs, as _: T.Type) -> MemoryRow {
+    let s = inputs.shape
+    let cell = inputs.cell(T.self)
+    let x = inputs.tensor(inputs.x, [s.t, s.b, s.i], as: T.self)
+    let head = SequenceLossHead<T>.upstream(dy: inputs.tensor(inputs.dy, [s.t, s.b, s.h], as: T.self))
+    func run() -> T {
+        let cache = cellSequenceForward(cell, x: x, head: head)
+        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: s.t, batch: s.b)
+        cellSequenceBackward(cell, cache: cache, head: head, into: &g)
+        return cache.loss + g.cell.w.scalars[0]
+    }
+    _ = run()
+    var peak: Int? = nil
+    #if os(Linux)
+    returnFreedHeapMemory()
+    if let before = procStatusBytes("VmRSS"), resetPeakResident() {
+        let sink = run()
+        if let high = procStatusBytes("VmHWM") { peak = max(0, high - before) }
+        withExtendedLifetime(sink) {}
+    }
+    #endif
+    return MemoryRow(kind: inputs.kind.rawValue, dtype: T.self == Float.self ? "float32" : "float64", shape: s,
+                     peakBytes: peak, minimumBytes: minimumCacheBytes(kind: inputs.kind, shape: s, scalarBytes: MemoryLayout<T>.size))
 }

@@ -22,10 +22,20 @@ package struct NumPyReport: Sendable, Codable {
         package var gflops: Double
     }
 
+    /// ONNX Runtime's forward rows (float32), when the Python has onnxruntime and onnx.
+    package struct ORT: Sendable, Codable {
+        package var version: String?
+        package var threads: Int?
+        /// Why ONNX Runtime did not run.
+        package var missing: String?
+        package var rows: [Row]?
+    }
+
     package var numpy: String
     package var python: String
     package var rows: [Row]
     package var peak: [Peak]
+    package var ort: ORT?
 
     /// Parses the script's output: the last line holding a JSON object. A report of
     /// `{"error": ...}` (NumPy missing) throws that message.
@@ -46,6 +56,10 @@ package struct NumPyReport: Sendable, Codable {
     }
 
     package func peak(dtype: String) -> Peak? { peak.first { $0.dtype == dtype } }
+
+    package func ortRow(kind: CellKind, dtype: String, shape: BenchShape, pass: BenchPass) -> Row? {
+        ort?.rows?.first { $0.kind == kind.rawValue && $0.dtype == dtype && $0.shape == shape && $0.pass == pass.rawValue }
+    }
 }
 
 /// The manifest rnnspec writes for the NumPy script: sizes, repetitions and the input files.
@@ -64,6 +78,8 @@ struct NumPyManifest: Encodable {
     }
     var repetitions: Reps
     var peak_n: Int
+    /// ONNX Runtime's intra-op threads: as many as rnnspec's kernels use.
+    var threads: Int
     var configs: [Config]
 }
 
@@ -94,6 +110,10 @@ package func resolveExecutable(_ name: String, environment: [String: String] = P
     return nil
 }
 
+/// The threads rnnspec's kernels split a large product or a step's elementwise work over: at most
+/// two (`RNNKernels`' `elementwiseThreads` and packed-product thread choice), and no more than the cores.
+package var kernelThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
+
 /// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report.
 func runNumPyReference(python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
                        repetitions: Repetitions, scratch: URL) throws -> NumPyReport {
@@ -113,7 +133,7 @@ func runNumPyReference(python: String, script: URL, inputs: [BenchInputs], dtype
     }
     let manifest = NumPyManifest(repetitions: .init(count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
                                                     minimum: repetitions.minimum, warm_up: repetitions.warmUp),
-                                 peak_n: peakN, configs: configs)
+                                 peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")
     try JSONEncoder().encode(manifest).write(to: manifestURL)
     let run = try runChild(executable, [script.path, "--manifest", manifestURL.path], scratch: scratch)

@@ -50,17 +50,33 @@ extension BenchReport {
         }
         if !kernels.isEmpty {
             out += "\nKernel throughput: PyTorch conventions, zero initial state, median ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
-            out += formatTable(["kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec", "agree"], kernels.map { k in
+            out += formatTable(["kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec", "agree",
+                                "ORT ms", "ORT/rnnspec", "ORT agree"], kernels.map { k in
                 let peak = peaks.first { $0.dtype == k.dtype }?.numpyGFLOPs
                 return [k.kind.uppercased(), k.pass.rawValue, k.dtype, k.shape.label, millis(k.milliseconds), fixed(k.gflops, 2),
                         peak.map { fixed(100 * k.gflops / $0, 1) } ?? "n/a",
                         k.numpyMilliseconds.map(millis) ?? "n/a", k.ratio.map { fixed($0, 2) } ?? "n/a",
-                        k.agree.map { $0 ? "yes" : "NO" } ?? "n/a"]
-            }, right: [4, 5, 6, 7, 8])
+                        k.agree.map { $0 ? "yes" : "NO" } ?? "n/a",
+                        k.ortMilliseconds.map(millis) ?? "-", k.ortRatio.map { fixed($0, 2) } ?? "-",
+                        k.ortAgree.map { $0 ? "yes" : "NO" } ?? "-"]
+            }, right: [4, 5, 6, 7, 8, 10, 11])
             out += "GFLOP/s counts the matrix products only: forward 2·B·(I+H)·G·H per step (G = 4 LSTM, 3 GRU), backward twice that; % peak is of NumPy's measured matrix-multiply peak in the same dtype.\n"
             out += "agree: rnnspec's and NumPy's results on the same inputs (‖h_T‖ and h_T[0]; loss, ‖dW_ih‖, ‖dW_hh‖, ‖db‖) match to rel 1e-8 (float64) or 2e-3 (float32).\n"
             out += "NumPy: \(numpy)\n"
+            out += "ORT: \(ort.isEmpty ? "not run" : ort) (ONNX Runtime's LSTM/GRU node, float32 forward only; - where it has no row)\n"
             out += kernelVerdict()
+        }
+        if !memory.isEmpty {
+            out += "\nMemory of forward+BPTT: the rise of peak resident memory over the run, against the least its caches need\n"
+            out += "(per step the G gate activations, h_t and c_t or the GRU's candidate term, stored once, plus the weight gradients)\n"
+            out += formatTable(["kernel", "dtype", "size", "peak MB", "minimum MB", "peak/minimum"], memory.map { m in
+                [m.kind.uppercased(), m.dtype, m.shape.label, m.peakBytes.map { fixed(Double($0) / 1_048_576, 1) } ?? "n/a",
+                 fixed(Double(m.minimumBytes) / 1_048_576, 1), m.ratio.map { fixed($0, 2) } ?? "n/a"]
+            }, right: [3, 4, 5])
+            let measured = memory.compactMap(\.ratio)
+            if let worst = measured.max() {
+                out += "target peak within 1.5× of the minimum: " + (worst <= 1.5 ? "holds" : "MISSED") + " (largest ratio \(fixed(worst, 2)))\n"
+            }
         }
         for note in notes { out += "note: \(note)\n" }
         return out
@@ -85,12 +101,19 @@ extension BenchReport {
     }
 
     func kernelVerdict() -> String {
+        var out = ""
         let ratios = kernels.compactMap { k in k.ratio.map { (k, $0) } }
-        guard !ratios.isEmpty else { return "" }
-        let slower = ratios.filter { $0.1 < 1 }
-        var out = "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
-        if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
-        out += "\n"
+        if !ratios.isEmpty {
+            let slower = ratios.filter { $0.1 < 1 }
+            out += "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
+            if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
+            out += "\n"
+        }
+        let ort = kernels.compactMap { k in k.ortRatio.map { (k, $0) } }
+        if !ort.isEmpty {
+            out += "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): \(ort.filter { $0.1 >= 1 }.count) of \(ort.count) rows"
+                + "; " + ort.map { "\($0.0.kind.uppercased()) \($0.0.shape.label) \(fixed($0.1, 2))" }.joined(separator: ", ") + "\n"
+        }
         let small = ratios.filter { $0.0.shape == .notebook }
         if !small.isEmpty {
             out += "notebook size at least 10× faster than NumPy: \(small.filter { $0.1 >= 10 }.count) of \(small.count) rows\n"
