@@ -160,7 +160,8 @@ final class GradCheckFastModeTests: XCTestCase {
             XCTAssertFalse(mismatches.isEmpty, "fast mode missed: \(mutation.name)")
             XCTAssertTrue(d.gradients.allSatisfy { $0.numeric != nil }, "\(mutation.name): a failing fast check falls back to full")
             XCTAssertEqual(runs, 1 + 2 * 4 + 2 * 96, mutation.name)
-            XCTAssertTrue(mismatches.allSatisfy { $0.detail.contains("fast check: ") && $0.detail.contains("worst at [") }, mismatches.map(\.detail).joined(separator: "\n"))
+            let texts = mismatches.map { $0.lines.joined(separator: "\n") }
+            XCTAssertTrue(texts.allSatisfy { $0.contains("fast check: ") && $0.contains("worst") && $0.contains(" at [") }, texts.joined(separator: "\n"))
 
             let analytic = d.gradients.map(\.analytic)
             let g = analytic.flatMap(\.tensor.scalars)
