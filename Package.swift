@@ -15,7 +15,9 @@ let package = Package(
     ],
     targets: [
         // The math only: no files, no printing, no YAML.
-        .target(name: "RNNKernels", dependencies: ["RNNKernelsSIMD"]),
+        .target(name: "RNNKernels", dependencies: ["RNNKernelsSIMD", "RNNPlatform"]),
+        // The C library module (Glibc, Musl or Darwin), named in one place.
+        .target(name: "RNNPlatform"),
         // The matrix-product and vector-math kernels, in C: on x86-64 compiled for AVX2 + FMA by function
         // attributes (no compiler flags, so the package can be depended on by version); RNNKernels calls
         // them only after checking the CPU. See README, "Performance".
@@ -23,6 +25,7 @@ let package = Package(
         // Case model, loading, registry, comparison, golden store, running, reporting.
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
+            "RNNPlatform",
             "SVGPlot",
             .product(name: "Yams", package: "Yams"),
             .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -34,7 +37,7 @@ let package = Package(
             "RNNSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels"]),
+        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),

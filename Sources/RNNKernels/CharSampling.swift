@@ -104,17 +104,20 @@ public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tenso
 
 /// Samples n characters as the article's `CharRNN.sample` does after `np.random.seed(seed)`: each
 /// index is `np.random.choice(range(V), p=p.ravel())` (NumPy's legacy cdf, normalised, and
-/// `searchsorted(cdf, random_sample(), side="right")`; `NumPyRandom.swift`).
+/// `searchsorted(cdf, random_sample(), side="right")`; `NumPyRandom.swift`), with p in T (NumPy's
+/// check that p sums to 1 allows √ε of T when that exceeds float64's).
 ///
 /// - Throws: `NumPyRandomError` where NumPy's `choice` refuses p (negative, NaN, not summing to 1).
 @inlinable
 public func sampleCharactersNumPyLegacy<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
                                                          seedIndex: Int, count: Int, temperature: T = 1, seed: UInt32) throws -> CharSample<T> {
     var rs = NumPyRandomState(seed: seed)
+    // NumPy's tolerance on Σp: √ε of float64, or of p's dtype when larger (float32: √ε in float32).
+    let atol = Swift.max(1.4901161193847656e-08, Double(T.ulpOfOne.squareRoot()))
     var failure: NumPyRandomError? = nil
     let r = sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p -> (index: Int, u: T) in
         do {
-            let cdf = try numpyChoiceCDF(p.map { Double($0) })
+            let cdf = try numpyChoiceCDF(p.map { Double($0) }, atol: atol)
             let u = rs.randomSample()
             return (numpySearchSortedRight(cdf, u), T(u))
         } catch {

@@ -4,14 +4,8 @@
 //
 // Shapes: A [M, K], B [K, N], C [M, N], row-major; a transposed argument is laid out [K, M] / [N, K].
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Dispatch
+import RNNPlatform
 import RNNKernelsSIMD
 
 /// Whether the packed kernels (and the SIMD copy of the vector functions) can run here, asked once of

@@ -42,23 +42,58 @@ public struct InitializedWeights<T: KernelScalar>: Sendable {
     }
 }
 
+/// A source of the draws an initialisation makes, one per weight in row-major order.
+public protocol WeightInitStream {
+    /// One N(0, std²) weight, given std = √(2 / d).
+    mutating func normalWeight(std: Double) -> Double
+    /// One weight from U(−bound, bound) with the same variance 2 / d as the normal rule; `d` is
+    /// the denominator of that variance (n_in, or n_in + n_out).
+    mutating func uniformWeight(variance: Double, denominator: Double) -> Double
+}
+
+extension SeededStream: WeightInitStream {
+    /// `std · z` with z from the polar method.
+    @inlinable
+    public mutating func normalWeight(std: Double) -> Double { nextNormal() * std }
+    /// `bound · (2u − 1)`, bound = √(3 · variance).
+    @inlinable
+    public mutating func uniformWeight(variance: Double, denominator: Double) -> Double {
+        (3 * variance).squareRoot() * (2 * nextUniform() - 1)
+    }
+}
+
+extension NumPyRandomState: WeightInitStream {
+    /// `np.random.randn() * std`: the article's `np.random.randn(n_in, n_out) * np.sqrt(2.0/n_in)`.
+    @inlinable
+    public mutating func normalWeight(std: Double) -> Double { standardNormal() * std }
+    /// `np.random.uniform(-b, b)` with b = `np.sqrt(6.0/d)` (Glorot's and He's uniform limits).
+    @inlinable
+    public mutating func uniformWeight(variance: Double, denominator: Double) -> Double {
+        let b = (6 / denominator).squareRoot()
+        return uniform(low: -b, high: b)
+    }
+}
+
 /// Draws a weight matrix with He or Xavier scaling.
 ///
 ///     he:     std = √(2 / n_in)            xavier: std = √(2 / (n_in + n_out))
-///     normal: w = std · z,  z ~ N(0, 1)    uniform: w = bound · (2u − 1),  u ~ U[0, 1),  bound = √3 · std
+///     normal: w = std · z,  z ~ N(0, 1)    uniform: w ~ U(−bound, bound),  bound = √3 · std
 ///
 /// - Parameters:
 ///   - shape: the weight shape, [n_in, n_out] or [n_out, n_in]; every element is one draw, in
 ///     row-major order.
 ///   - fanIn, fanOut: n_in and n_out (≥ 1).
-///   - stream: the seeded stream, advanced by the draws.
+///   - stream: the draws: rnnspec's `SeededStream` (uniform as `bound · (2u − 1)`), or NumPy's
+///     legacy `RandomState` (`randn(...) * std`, `uniform(-b, b)` with b = √(6 / d)), advanced by
+///     the draws.
 /// - Note: the draw is made in Double and rounded to T, so Float and Double weights agree to
-///   float precision.
+///   float precision (NumPy's `(randn(...) * std).astype(np.float32)`).
 @inlinable
-public func initializeWeights<T: KernelScalar>(shape: [Int], fanIn: Int, fanOut: Int, scheme: InitScheme,
-                                               distribution: InitDistribution, stream: inout SeededStream) -> InitializedWeights<T> {
+public func initializeWeights<T: KernelScalar, S: WeightInitStream>(shape: [Int], fanIn: Int, fanOut: Int, scheme: InitScheme,
+                                                                    distribution: InitDistribution, stream: inout S) -> InitializedWeights<T> {
     precondition(fanIn >= 1 && fanOut >= 1, "initializeWeights: fans must be ≥ 1")
-    let variance: Double = scheme == .he ? 2 / Double(fanIn) : 2 / Double(fanIn + fanOut)
+    let denominator = Double(scheme == .he ? fanIn : fanIn + fanOut)
+    let variance: Double = 2 / denominator
     let std = variance.squareRoot()
     let bound = (3 * variance).squareRoot()
     let n = shape.reduce(1, *)
@@ -66,8 +101,8 @@ public func initializeWeights<T: KernelScalar>(shape: [Int], fanIn: Int, fanOut:
     w.reserveCapacity(n)
     for _ in 0..<n {
         switch distribution {
-        case .normal: w.append(T(stream.nextNormal() * std))
-        case .uniform: w.append(T(bound * (2 * stream.nextUniform() - 1)))
+        case .normal: w.append(T(stream.normalWeight(std: std)))
+        case .uniform: w.append(T(stream.uniformWeight(variance: variance, denominator: denominator)))
         }
     }
     var mean: T = 0

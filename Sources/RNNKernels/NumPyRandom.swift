@@ -11,13 +11,7 @@
 // library, as NumPy's do; `sqrt` is correctly rounded everywhere, the others are on glibc for
 // the arguments met here (see README, "NumPy's generators").
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#elseif canImport(Musl)
-import Musl
-#endif
+import RNNPlatform
 
 // MARK: - SeedSequence
 
@@ -293,8 +287,9 @@ public struct NumPyRandomError: Error, Equatable, CustomStringConvertible, Senda
 }
 
 /// The cumulative distribution `choice` searches: `p.cumsum()` (sequential sums) divided by its
-/// last element, after NumPy's checks (finite, non-negative, summing to 1 within √ε, Kahan-summed).
-public func numpyChoiceCDF(_ p: [Double]) throws -> [Double] {
+/// last element, after NumPy's checks (finite, non-negative, summing to 1 within `atol`, Kahan-summed).
+/// NumPy's `atol` is √ε of float64, or √ε of p's dtype when that is larger (float32 p: √ε computed in float32).
+public func numpyChoiceCDF(_ p: [Double], atol: Double = 1.4901161193847656e-08) throws -> [Double] {
     if p.isEmpty { throw NumPyRandomError("'a' cannot be empty unless no samples are taken") }
     // kahan_sum, as NumPy checks the total.
     var sum = p[0], c = 0.0
@@ -306,7 +301,7 @@ public func numpyChoiceCDF(_ p: [Double]) throws -> [Double] {
     }
     if p.contains(where: { !$0.isFinite }) { throw NumPyRandomError("probabilities contain NaN") }
     if p.contains(where: { $0 < 0 }) { throw NumPyRandomError("probabilities are not non-negative") }
-    if abs(sum - 1.0) > 1.4901161193847656e-08 { throw NumPyRandomError("probabilities do not sum to 1") }
+    if abs(sum - 1.0) > atol { throw NumPyRandomError("probabilities do not sum to 1") }
     var cdf = [Double]()
     cdf.reserveCapacity(p.count)
     var acc = 0.0

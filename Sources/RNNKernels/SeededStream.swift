@@ -69,3 +69,10 @@ public struct SeededStream: Sendable {
         return lnM + Double(e) * 0.6931471805599453
     }
 }
+
+extension SeededStream: RandomNumberGenerator {
+    /// The next 64 random bits (`nextBits()`), so the stream can drive the standard library's
+    /// `random(in:using:)`.
+    @inlinable
+    public mutating func next() -> UInt64 { nextBits() }
+}

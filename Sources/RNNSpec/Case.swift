@@ -221,6 +221,12 @@ public struct CaseLoader: Sendable {
             throw reader.error("\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
                                at: field("inputs")?.keyNode ?? kernelField.keyNode)
         }
+        // The kernel's own rules about which inputs go together.
+        if let broken = spec.inputRuleViolation(params: params, given: Set(inputs.keys)) {
+            let key = broken.input.map { "input:\($0)" } ?? broken.param.map { "param:\($0)" }
+            let loc = key.flatMap { locations[$0] } ?? locations["inputs"] ?? locations["kernel"]!
+            throw SpecError(broken.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
+        }
         let dims = try bindShapes(spec, inputs, inputNodes, reader)
         // What the params and shapes imply (outputs, caches, steps), before anything runs.
         if let over = spec.sizeProblem(KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements) {

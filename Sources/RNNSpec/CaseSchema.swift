@@ -100,6 +100,7 @@ public enum CaseSchema {
                 "size": ["anyOf": [["type": "integer", "minimum": 0], ["type": "array", "items": ["type": "integer", "minimum": 0]]]],
                 "loc": number, "scale": number, "low": number, "high": number, "times": number,
                 "n": ["type": "integer", "minimum": 1], "p": ["type": "array", "items": number],
+                "one_hot": ["type": "integer", "minimum": 1, "description": "one-hot rows of the drawn ids: np.eye(one_hot)[ids]"],
             ] as [String: Any],
         ]
         let file: [String: Any] = [

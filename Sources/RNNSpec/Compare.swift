@@ -1,45 +1,34 @@
 import Foundation
 import RNNKernels
 
-/// How one output differs from what it was compared with.
-public struct Mismatch: Sendable, Equatable {
-    /// What the output was compared with.
-    public enum Reference: String, Sendable { case golden, expect, gradcheck = "finite differences" }
-
-    public var output: String
-    public var reference: Reference
-    /// The whole explanation, ready to print.
-    public var detail: String
-    /// Elements out of tolerance, and elements compared.
-    public var failing: Int
-    public var total: Int
-}
-
 /// Compares values under the `allclose` rule: |a − e| ≤ abs + rel·|e| elementwise, equal
 /// shapes, NaN only where the expected value is NaN, infinities equal; integers, strings and
 /// booleans exactly.
 public enum Comparison {
+    /// Compares `actual` with `expected`; nil when they agree. `structure` is the output's declared
+    /// time axis and gate blocks (resolved for the case's params), `options` how many differing
+    /// elements are kept.
     public static func compare(actual: Value, expected: Value, tolerance: Tolerance,
-                               output: String, reference: Mismatch.Reference) -> Mismatch? {
-        func mismatch(_ detail: String, failing: Int = 1, total: Int = 1) -> Mismatch {
-            Mismatch(output: output, reference: reference, detail: detail, failing: failing, total: total)
+                               output: String, reference: Mismatch.Reference,
+                               structure: OutputLayout = OutputLayout(), options: ComparisonOptions = ComparisonOptions()) -> Mismatch? {
+        func mismatch(_ problem: String) -> Mismatch {
+            Mismatch(output: output, reference: reference, problem: problem, shape: actual.shape, dtype: dtypeName(actual))
         }
         switch (actual, expected) {
         case (.real(let a), .real(let e)):
             guard a.shape == e.shape else { return mismatch("shape \(a.shape.shapeText), \(reference.rawValue) has shape \(e.shape.shapeText)") }
-            return compareReals(a.tensor, e.tensor, tolerance, output: output, reference: reference)
+            return compareReals(a, e, tolerance, output: output, reference: reference, structure: structure, options: options)
         case (.integer(let a), .integer(let e)):
-            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), output, reference)
+            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "integer", output, reference, structure, options)
         case (.string(let a), .string(let e)):
-            return compareExact(a.shape, a.scalars.map(YAMLText.quoted), e.shape, e.scalars.map(YAMLText.quoted), output, reference)
+            return compareExact(a.shape, a.scalars.map(YAMLText.quoted), e.shape, e.scalars.map(YAMLText.quoted), "string", output, reference, structure, options)
         case (.boolean(let a), .boolean(let e)):
-            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), output, reference)
+            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "boolean", output, reference, structure, options)
         case (.list(let a), .list(let e)):
             guard a.count == e.count else { return mismatch("a list of \(a.count) tensors, \(reference.rawValue) has \(e.count)") }
             for (k, (x, y)) in zip(a, e).enumerated() {
-                if var m = compare(actual: x, expected: y, tolerance: tolerance, output: "\(output)[\(k)]", reference: reference) {
-                    m.output = output
-                    m.detail = "item \(k): " + m.detail
+                if var m = compare(actual: x, expected: y, tolerance: tolerance, output: output, reference: reference, options: options) {
+                    m.item = k
                     return m
                 }
             }
@@ -49,54 +38,90 @@ public enum Comparison {
         }
     }
 
-    static func compareReals(_ a: Tensor<Double>, _ e: Tensor<Double>, _ t: Tolerance,
-                             output: String, reference: Mismatch.Reference) -> Mismatch? {
-        var failing = 0
-        var worst = -1
-        var worstExcess = -Double.infinity
-        for k in 0..<a.count {
-            let x = a.scalars[k], y = e.scalars[k]
-            let ok: Bool
-            var excess: Double
-            if y.isNaN || x.isNaN {
-                ok = x.isNaN && y.isNaN
-                excess = .infinity
-            } else if y.isInfinite || x.isInfinite {
-                ok = x == y
-                excess = .infinity
-            } else {
-                let diff = Swift.abs(x - y)
-                let allowed = t.abs + t.rel * Swift.abs(y)
-                ok = diff <= allowed
-                excess = allowed > 0 ? diff / allowed : (diff > 0 ? .infinity : 0)
-            }
-            if !ok {
-                failing += 1
-                if excess > worstExcess || worst < 0 { worstExcess = excess; worst = k }
-            }
+    /// `float64`, `float32`, `integer`, `string`, `boolean` (a list: its first item's).
+    static func dtypeName(_ v: Value) -> String {
+        switch v {
+        case .real(let r): return r.dtype.rawValue
+        case .integer: return "integer"
+        case .string: return "string"
+        case .boolean: return "boolean"
+        case .list(let items): return items.first.map(dtypeName) ?? "float64"
         }
-        guard failing > 0 else { return nil }
-        let x = a.scalars[worst], y = e.scalars[worst]
-        let diff = Swift.abs(x - y)
-        let rel = y == 0 ? (diff == 0 ? 0 : Double.infinity) : diff / Swift.abs(y)
-        let index = multiIndex(worst, a.shape)
-        var detail = "shape \(a.shape.shapeText): \(failing) of \(a.count) elements differ from the \(reference.rawValue) beyond \(t)\n"
-        detail += "worst at \(index.shapeText): actual \(NumberText.format(x)), expected \(NumberText.format(y))"
-        if !diff.isNaN { detail += ", abs diff \(shortNumber(diff)), rel diff \(shortNumber(rel))" }
-        return Mismatch(output: output, reference: reference, detail: detail, failing: failing, total: a.count)
     }
 
-    static func compareExact(_ aShape: [Int], _ a: [String], _ eShape: [Int], _ e: [String],
-                             _ output: String, _ reference: Mismatch.Reference) -> Mismatch? {
-        guard aShape == eShape else {
-            return Mismatch(output: output, reference: reference,
-                            detail: "shape \(aShape.shapeText), \(reference.rawValue) has shape \(eShape.shapeText)", failing: 1, total: 1)
+    /// Real tensors of one shape under the `allclose` rule.
+    static func compareReals(_ a: RealTensor, _ e: RealTensor, _ t: Tolerance, output: String, reference: Mismatch.Reference,
+                             structure: OutputLayout, options: ComparisonOptions) -> Mismatch? {
+        let shape = a.shape
+        let xs = a.tensor.scalars, ys = e.tensor.scalars
+        var m = Mismatch(output: output, reference: reference, problem: nil, shape: shape, dtype: a.dtype.rawValue, failing: 0, total: xs.count)
+        m.tolerance = t
+        var tracker = StructureTracker(structure, shape: shape)
+        var worstAbs = -1.0, worstRel = -1.0
+        for k in 0..<xs.count {
+            let x = xs[k], y = ys[k]
+            let ok: Bool
+            var diff: Double, rel: Double
+            let allowed = t.abs + t.rel * Swift.abs(y)
+            if y.isNaN || x.isNaN {
+                ok = x.isNaN && y.isNaN
+                diff = .infinity; rel = .infinity
+            } else if y.isInfinite || x.isInfinite {
+                ok = x == y
+                diff = .infinity; rel = .infinity
+            } else {
+                diff = Swift.abs(x - y)
+                ok = diff <= allowed
+                rel = y == 0 ? (diff == 0 ? 0 : .infinity) : diff / Swift.abs(y)
+            }
+            if ok { continue }
+            m.failing += 1
+            let isWorstAbs = diff > worstAbs, isWorstRel = rel > worstRel
+            let needed = isWorstAbs || isWorstRel || m.elements.count < options.maxShown
+            tracker.record(k)
+            guard needed else { continue }
+            let index = multiIndex(k, shape)
+            var d = ElementDifference(index: index, actual: NumberText.format(x, dtype: a.dtype), expected: NumberText.format(y, dtype: e.dtype),
+                                      actualValue: shown(x, a.dtype), expectedValue: shown(y, e.dtype),
+                                      absDiff: diff, relDiff: rel, allowed: allowed.isFinite ? allowed : nil)
+            tracker.annotate(&d)
+            if isWorstAbs { worstAbs = diff; m.worstAbs = d }
+            if isWorstRel { worstRel = rel; m.worstRel = d }
+            if m.elements.count < options.maxShown { m.elements.append(d) }
         }
-        let differing = zip(a, e).enumerated().filter { $0.element.0 != $0.element.1 }
-        guard let first = differing.first else { return nil }
-        let detail = "shape \(aShape.shapeText): \(differing.count) of \(a.count) elements differ from the \(reference.rawValue)\n"
-            + "first at \(multiIndex(first.offset, aShape).shapeText): actual \(first.element.0), expected \(first.element.1)"
-        return Mismatch(output: output, reference: reference, detail: detail, failing: differing.count, total: a.count)
+        guard m.failing > 0 else { return nil }
+        tracker.finish(into: &m)
+        return m
+    }
+
+    /// A value as the report carries it: float32 values as the double nearest float32's shortest decimal.
+    static func shown(_ x: Double, _ dtype: DType) -> Double {
+        guard dtype == .float32, x.isFinite else { return x }
+        return Double(Float(x).description) ?? x
+    }
+
+    /// Integers, strings or booleans, compared for equality.
+    static func compareExact(_ aShape: [Int], _ a: [String], _ eShape: [Int], _ e: [String], _ dtype: String,
+                             _ output: String, _ reference: Mismatch.Reference, _ structure: OutputLayout,
+                             _ options: ComparisonOptions) -> Mismatch? {
+        guard aShape == eShape else {
+            return Mismatch(output: output, reference: reference, problem: "shape \(aShape.shapeText), \(reference.rawValue) has shape \(eShape.shapeText)",
+                            shape: aShape, dtype: dtype)
+        }
+        var m = Mismatch(output: output, reference: reference, problem: nil, shape: aShape, dtype: dtype, failing: 0, total: a.count)
+        var tracker = StructureTracker(structure, shape: aShape)
+        for k in 0..<a.count where a[k] != e[k] {
+            m.failing += 1
+            tracker.record(k)
+            if m.elements.count < options.maxShown {
+                var d = ElementDifference(index: multiIndex(k, aShape), actual: a[k], expected: e[k])
+                tracker.annotate(&d)
+                m.elements.append(d)
+            }
+        }
+        guard m.failing > 0 else { return nil }
+        tracker.finish(into: &m)
+        return m
     }
 
     /// The index of flat position `k` in a row-major array of this shape.

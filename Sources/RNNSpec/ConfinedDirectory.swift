@@ -1,9 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RNNPlatform
 
 /// The one place where rnnspec touches files under its roots: every read, write, rename and
 /// delete of a golden, a golden's temporary file or a case file goes through here.

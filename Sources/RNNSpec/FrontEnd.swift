@@ -16,6 +16,8 @@ public struct RunRequest: Sendable {
     public var backend: String? = nil
     /// List this many of the slowest cases after the results.
     public var slowest: Int? = nil
+    /// Colour and the progress line, as the command line decided them for its terminal.
+    public var display = DisplayOptions()
     public init() {}
 }
 
@@ -63,7 +65,7 @@ public struct FrontEnd: Sendable {
         if request.options.record != .none { stdout(writtenSummary(report)) }
         if isCI && !report.orphanGoldens.isEmpty {
             // A renamed or deleted case leaves its golden behind: a CI run fails until it is pruned.
-            stderr("error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n")
+            stderr("rnnspec: error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n")
             return .failures
         }
         return report.failed == 0 ? .success : .failures
@@ -71,9 +73,10 @@ public struct FrontEnd: Sendable {
 
     /// `rnnspec regen`: re-bless goldens that are new, stale, unreadable or failing (all with
     /// `all`), and say how far each output moved.
-    public func regen(paths: [String], all: Bool, options: RunOptions) throws -> ExitStatus {
+    public func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         try refuseUnderCI("`regen`")
         var request = RunRequest()
+        request.display = display
         request.paths = paths
         request.options = options
         request.options.record = all ? .all : .failed
@@ -96,19 +99,22 @@ public struct FrontEnd: Sendable {
         var options = request.options
         if request.html != nil { options.keepArtifacts = true }
         let runner = Runner(project: project, options: options, registry: registry)
-        let progress = ProgressLine(enabled: isatty(STDERR_FILENO) == 1 && request.format == .text, write: stderr)
-        let report = try runner.run(paths: request.paths) { done, total in progress.update(done, total) }
-        progress.finish()
-        switch request.format {
-        case .text: stdout(report.text(verbose: request.verbose))
-        case .json:
-            if let output = request.output {
-                try writeReport(report.json(), to: output)
-                stdout(report.text(verbose: request.verbose))
-            } else {
-                stdout(report.json())
-            }
+        // The text report goes to standard output as cases finish; JSON on standard output comes whole at the end.
+        let streaming = request.format == .text || request.output != nil
+        let live = LiveReport(display: request.display, verbose: request.verbose, streaming: streaming,
+                              totalKnown: options.tags.isEmpty && options.excludeTags.isEmpty, stdout: stdout, stderr: stderr)
+        let report: RunReport
+        do {
+            report = try runner.run(paths: request.paths, onResult: { result, position, files in live.add(result, position: position, files: files) })
+        } catch {
+            live.finish()
+            throw error
         }
+        live.finish()
+        if request.format == .json {
+            if let output = request.output { try writeReport(report.json(), to: output) } else { stdout(report.json()) }
+        }
+        if streaming { stdout(report.footer(color: request.display.color)) }
         if let junit = request.junit { try writeReport(report.junit(), to: junit) }
         if let backend = request.backend, request.format == .text || request.output != nil { stdout(report.coverageTable(backend: backend)) }
         if let n = request.slowest, request.format == .text || request.output != nil { stdout(report.slowest(n)) }
@@ -125,12 +131,12 @@ public struct FrontEnd: Sendable {
     }
 
     /// `rnnspec check`: load and validate case files without running kernels.
-    public func check(paths: [String], options: RunOptions) throws -> ExitStatus {
+    public func check(paths: [String], options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         try project.validate(for: .check)
         let runner = Runner(project: project, options: options, registry: registry)
         let results = try runner.check(paths)
         let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
-        stdout(report.text())
+        stdout(report.text(color: display.color))
         return report.failed == 0 ? .success : .failures
     }
 
@@ -202,43 +208,14 @@ public func writeAll(_ fd: Int32, _ text: String) {
     }
 }
 
-/// A one-line progress display on a terminal, shown once a run takes more than a second.
-final class ProgressLine: @unchecked Sendable {
-    private let enabled: Bool
-    private let write: @Sendable (String) -> Void
-    private let start = Date()
-    private var last = Date.distantPast
-    private var shown = false
-    private let lock = NSLock()
-
-    init(enabled: Bool, write: @escaping @Sendable (String) -> Void) {
-        self.enabled = enabled
-        self.write = write
-    }
-
-    func update(_ done: Int, _ total: Int) {
-        guard enabled else { return }
-        lock.lock(); defer { lock.unlock() }
-        let now = Date()
-        guard now.timeIntervalSince(start) > 1, now.timeIntervalSince(last) > 0.1 else { return }
-        last = now
-        shown = true
-        write("\r[\(done)/\(total)] cases")
-    }
-
-    func finish() {
-        lock.lock(); defer { lock.unlock() }
-        if shown { write("\r\u{1B}[K") }
-    }
-}
-
 // MARK: - The HTML report (`rnnspec report`, `run --html FILE`)
 
 extension FrontEnd {
     /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
     /// HTML report of that run (from the outputs the run produced), then prints the text report.
-    public func report(paths: [String], options: RunOptions, output: String) throws -> ExitStatus {
+    public func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         var request = RunRequest()
+        request.display = display
         request.paths = paths
         request.options = options
         request.html = output

@@ -46,6 +46,8 @@ public struct Golden: Sendable {
     public var kernel: String
     public var digest: String
     public var outputs: [(name: String, value: Value)]
+    /// The 1-based line of each output's name in the file read (empty for a golden not read from a file).
+    public var outputLines: [String: Int] = [:]
 
     public init(caseID: String, kernel: String, digest: String, outputs: [(name: String, value: Value)]) {
         self.caseID = caseID
@@ -182,10 +184,14 @@ public struct Golden: Sendable {
         let kernel = try reader.string(try field("kernel"), "kernel")
         let digest = try reader.string(try field("digest"), "digest")
         var outputs: [(String, Value)] = []
+        var lines: [String: Int] = [:]
         for entry in try reader.mapping(try field("outputs"), "outputs") {
             outputs.append((entry.key, try readValue(entry.value, &reader, "output '\(entry.key)'")))
+            lines[entry.key] = reader.location(entry.keyNode).line
         }
-        return Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+        var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+        golden.outputLines = lines
+        return golden
     }
 
     /// Reads a golden in exactly the layout `serialized()` writes, with real, integer and boolean
@@ -209,10 +215,12 @@ public struct Golden: Sendable {
             let digest = String(lines[4].dropFirst(8))
             guard !digest.isEmpty, digest.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) else { return nil }
             var outputs: [(name: String, value: Value)] = []
+            var outputLines: [String: Int] = [:]
             var k = 6
             while k < lines.count {
                 // "  name:" then "    type: ...".
                 let header = lines[k]
+                let headerLine = k + 1
                 guard header.hasPrefix("  "), header.hasSuffix(":"), k + 3 < lines.count else { return nil }
                 // A name is plain, or quoted when it would read as something else (`"Y"`, a boolean in YAML 1.1).
                 let written = String(header.dropFirst(2).dropLast())
@@ -316,8 +324,11 @@ public struct Golden: Sendable {
                     value = .boolean(Tensor(shape: shape, scalars: scalars))
                 }
                 outputs.append((name, value))
+                outputLines[name] = headerLine
             }
-            return Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+            var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, outputs: outputs)
+            golden.outputLines = outputLines
+            return golden
         }
     }
 

@@ -17,12 +17,16 @@ public struct GradCheckRequest: Sendable {
 /// (`Execution.gradients`); this compares them with the analytic gradients.
 public enum GradCheck {
     /// One mismatch per input whose analytic gradient (`d<input>`) disagrees with its central
-    /// finite differences under the request's tolerance.
-    public static func compare(_ pairs: [GradientPair], _ request: GradCheckRequest) -> [Mismatch] {
+    /// finite differences under the request's tolerance. `layout` gives the gradient output's
+    /// declared time axis and gate blocks.
+    public static func compare(_ pairs: [GradientPair], _ request: GradCheckRequest,
+                               options: ComparisonOptions = ComparisonOptions(),
+                               layout: (String, [Int]) -> OutputLayout = { _, _ in OutputLayout() }) -> [Mismatch] {
         pairs.compactMap { pair in
             guard var m = Comparison.compare(actual: .real(pair.analytic), expected: .real(pair.numeric),
-                                             tolerance: request.tolerance, output: pair.name, reference: .gradcheck) else { return nil }
-            m.detail = "\(request.location): " + m.detail
+                                             tolerance: request.tolerance, output: pair.name, reference: .gradcheck,
+                                             structure: layout(pair.name, pair.analytic.shape), options: options) else { return nil }
+            m.location = request.location
             return m
         }
     }

@@ -38,7 +38,7 @@ extension RunReport {
     public func html(info: RunInfo) -> String {
         var page = HTMLPage()
         page.head(title: "rnnspec report: \(summaryLine)")
-        page += "<header><h1>rnnspec report</h1><p class=\"line \(failed == 0 ? "ok" : "bad")\">\(esc(summaryLine)) <span class=\"muted\">(\(esc(countsPhrase)) in \(String(format: "%.2f", seconds)) s)</span></p></header>\n<main>\n"
+        page += "<header><h1>rnnspec report</h1><p class=\"line \(failed == 0 ? "ok" : "bad")\">\(esc(summaryLine)) <span class=\"muted\">(\(esc(countsPhrase())) in \(String(format: "%.2f", seconds)) s)</span></p></header>\n<main>\n"
         page += summarySection(info: info)
         page += "<section aria-labelledby=\"cases-h\"><h2 id=\"cases-h\">Cases</h2>\n<p class=\"muted\">Passing cases are collapsed; open one to see its inputs, outputs and plots.</p>\n"
         var folder: String? = nil
@@ -173,17 +173,13 @@ extension RunReport {
         for m in r.mismatches where m.reference != .gradcheck {
             guard case .real(let a)? = outputs[m.output] else { continue }
             let expected: Value?
-            let tolerance: Tolerance
             if m.reference == .golden {
                 expected = r.artifacts?.golden?.output(m.output)
-                tolerance = c.goldenTolerance(for: m.output, dtype: a.dtype)
             } else {
-                let e = c.expectations.first { $0.output == m.output }?.expectation
-                expected = e?.value
-                tolerance = e?.tolerance ?? c.goldenTolerance(for: m.output, dtype: a.dtype)
+                expected = c.expectations.first { $0.output == m.output }?.expectation.value
             }
-            guard case .real(let e)? = expected, e.shape == a.shape, a.tensor.count > 0 else { continue }
-            let d = MismatchMap(actual: a.tensor.scalars, expected: e.tensor.scalars, shape: a.shape, tolerance: tolerance)
+            guard m.problem == nil, case .real(let e)? = expected, e.shape == a.shape, a.tensor.count > 0, let tolerance = m.tolerance else { continue }
+            let d = MismatchMap(actual: a.tensor.scalars, expected: e.tensor.scalars, mismatch: m)
             var frame = Frame(title: "|actual − \(m.reference == .golden ? "golden" : "expect:")| of \(m.output)",
                               xLabel: a.shape.count >= 2 ? "element within the step (flattened)" : "element",
                               yLabel: a.shape.count >= 2 ? "first axis (time step t)" : "")
@@ -193,8 +189,10 @@ extension RunReport {
                               mark: d.worst.map { ($0 / d.columns, $0 % d.columns) },
                               markRow: d.firstRow.map { ($0, rowNote!) })
             var caption = "\(m.failing) of \(m.total) elements out of tolerance (\(tolerance))"
-            if let w = d.worst { caption += "; worst at flat index \(w): actual \(tickLabel(a.tensor.scalars[w])), expected \(tickLabel(e.tensor.scalars[w]))" }
-            if a.shape.count >= 2, let f = d.firstRow { caption += "; divergence starts at step \(f)" }
+            if let w = m.worstAbs { caption += "; worst at \(w.index.shapeText): actual \(w.actual), expected \(w.expected)" }
+            if let t = m.time { caption += "; first differs at t = \(t.firstStep) of \(t.steps)" }
+            else if a.shape.count >= 2, let f = d.firstRow { caption += "; first differing row: \(f)" }
+            if !m.gates.isEmpty { caption += "; gate blocks that differ: " + m.gates.map(\.gate).joined(separator: ", ") }
             out += "<figure class=\"mismatch\">\(map.svg())<figcaption>\(esc(caption))</figcaption></figure>"
         }
         return out.isEmpty ? "" : "<h4>Where it differs</h4>" + out
@@ -268,43 +266,32 @@ func shortNumberText(_ x: Double) -> String {
 
 func esc(_ s: String) -> String { escapeMarkup(s) }
 
-/// |actual − expected| laid out as rows (the first axis) by columns (the rest), with the element
-/// that exceeds the tolerance most and the first row holding an element out of tolerance.
+/// |actual − expected| laid out as rows (the first axis) by columns (the rest), with the worst
+/// element and the first row holding a differing element taken from the comparison's `Mismatch`
+/// (the comparison rule lives only in `Comparison`).
 public struct MismatchMap: Sendable {
     public var rows: Int
     public var columns: Int
     /// Differences; +∞ where NaN or an infinity does not match.
     public var diffs: [Double]
-    /// Flat index of the worst element, when any is out of tolerance.
+    /// Flat index of the element with the largest absolute difference.
     public var worst: Int?
     /// The first row with an element out of tolerance.
     public var firstRow: Int?
 
-    public init(actual: [Double], expected: [Double], shape: [Int], tolerance: Tolerance) {
+    public init(actual: [Double], expected: [Double], mismatch m: Mismatch) {
+        let shape = m.shape
         rows = shape.count >= 2 ? shape[0] : 1
         columns = max(1, actual.count / max(rows, 1))
-        diffs = []
-        diffs.reserveCapacity(actual.count)
-        var worstExcess = -Double.infinity
-        for k in 0..<actual.count {
-            let x = actual[k], y = expected[k]
-            var excess: Double, d: Double, ok: Bool
-            if x.isNaN || y.isNaN || x.isInfinite || y.isInfinite {
-                ok = x.isNaN ? y.isNaN : x == y
-                d = ok ? 0 : .infinity
-                excess = ok ? 0 : .infinity
-            } else {
-                d = Swift.abs(x - y)
-                let allowed = tolerance.abs + tolerance.rel * Swift.abs(y)
-                ok = d <= allowed
-                excess = allowed > 0 ? d / allowed : (d > 0 ? .infinity : 0)
-            }
-            diffs.append(d)
-            if !ok {
-                if worst == nil || excess > worstExcess { worst = k; worstExcess = excess }
-                if firstRow == nil { firstRow = k / columns }
-            }
+        diffs = zip(actual, expected).map { x, y in
+            if x.isNaN || y.isNaN || x.isInfinite || y.isInfinite { return (x.isNaN ? y.isNaN : x == y) ? 0 : .infinity }
+            return Swift.abs(x - y)
         }
+        func flat(_ index: [Int]) -> Int { zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 } }
+        worst = m.worstAbs.map { flat($0.index) }
+        // The elements are listed in row-major order: the first one is in the first differing row
+        // (the first differing step when the rows are the declared time axis and none are listed).
+        firstRow = m.elements.first.map { flat($0.index) / columns } ?? (m.time?.axis == 0 ? m.time?.firstStep : nil)
     }
 }
 

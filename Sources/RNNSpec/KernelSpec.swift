@@ -276,6 +276,8 @@ public struct OutputSpec: Sendable {
     /// Whether the kernel may leave the output out (only produced under some params).
     public var optional: Bool
     public var doc: String
+    /// The output's time axis and gate blocks, for the mismatch report (`OutputStructure.swift`).
+    public var structure = OutputStructure()
 
     public init(_ name: String, _ shape: String, optional: Bool = false, _ doc: String) {
         self.init(name, .real, shape, optional: optional, doc)
@@ -308,6 +310,11 @@ public struct KernelSpec: Sendable {
     public var lossOutput: String?
     /// The plots the HTML report draws from this kernel's outputs (none by default).
     public var plots: [KernelPlot]
+    /// 1-D outputs that `rnnspec show` prints as a compact curve (first, last, min, every k-th value),
+    /// such as a loss per iteration (none by default).
+    public var curves: [String]
+    /// Which optional inputs go together (`InputRules.swift`): checked when a case loads.
+    public var inputRules: [InputRule] = []
 
     /// The sizes a case's params and input shapes imply (elements of outputs, of caches, and of the
     /// work: steps, samples, bins, windows), evaluated by the loader before the kernel runs so that
@@ -318,9 +325,10 @@ public struct KernelSpec: Sendable {
 
     public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
                 outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
-                sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
+                curves: [String] = [], sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
         self.sizes = sizes
         self.plots = plots
+        self.curves = curves
         self.lossOutput = lossOutput
         self.name = name
         self.summary = summary

@@ -43,7 +43,7 @@ struct NumPyDrawRequest {
 }
 
 extension NodeReader {
-    static let drawFields = ["draw", "size", "loc", "scale", "low", "high", "p", "n", "times"]
+    static let drawFields = ["draw", "size", "loc", "scale", "low", "high", "p", "n", "times", "one_hot"]
 
     /// Whether a node is a `{draw: ...}` mapping.
     func isDraw(_ node: Node) -> Bool {
@@ -108,8 +108,17 @@ extension NodeReader {
             throw error(message, at: methodNode)
         }
         let isInteger = CaseNumPyGenerator.integerMethods.contains(method)
-        if let integers, integers != isInteger {
-            throw error("\(what) holds \(integers ? "integers" : "real numbers"), but '\(method)' draws \(isInteger ? "integers" : "real numbers")", at: methodNode)
+        // `one_hot: V` turns drawn ids into one-hot rows, np.eye(V)[ids]: real numbers.
+        var oneHot: Int? = nil
+        if let node = field("one_hot") {
+            guard isInteger else { throw error("\(what): one_hot: takes integer draws (integers, randint, choice), not '\(method)'", at: node) }
+            let v = try integer(node, "\(what): one_hot")
+            guard v >= 1 else { throw error("\(what): one_hot: must be ≥ 1 (the vocabulary size), found \(v)", at: node) }
+            oneHot = v
+        }
+        let drawsIntegers = isInteger && oneHot == nil
+        if let integers, integers != drawsIntegers {
+            throw error("\(what) holds \(integers ? "integers" : "real numbers"), but '\(method)'\(oneHot != nil ? " with one_hot:" : "") draws \(drawsIntegers ? "integers" : "real numbers")\(!integers && isInteger ? "; one_hot: V makes one-hot rows of them" : "")", at: methodNode)
         }
         // Which arguments each method takes.
         let takes: [String]
@@ -120,7 +129,7 @@ extension NodeReader {
         case "choice": takes = ["n", "p"]
         default: takes = []
         }
-        for (key, keyNode, _) in entries where !["draw", "size", "times"].contains(key) && !takes.contains(key) {
+        for (key, keyNode, _) in entries where !["draw", "size", "times", "one_hot"].contains(key) && !takes.contains(key) {
             throw error("\(what): '\(method)' takes \(takes.isEmpty ? "no arguments besides size" : listPhrase(takes, conjunction: "and")), not '\(key)'", at: keyNode)
         }
         var req = NumPyDrawRequest(method: method, shape: [])
@@ -149,6 +158,9 @@ extension NodeReader {
             let low = try lowNode.map { try integer($0, "\(what): low") } ?? 0
             let high = try integer(highNode, "\(what): high")
             guard low < high else { throw error("\(what): low >= high (\(low) >= \(high)); NumPy draws from [low, high)", at: highNode) }
+            if let v = oneHot, low < 0 || high > v {
+                throw error("\(what): ids from [\(low), \(high)) do not fit one_hot: \(v) (np.eye(\(v)) has rows 0..<\(v))", at: lowNode.map { low < 0 ? $0 : highNode } ?? highNode)
+            }
             req.intLow = Int64(low)
             req.intHigh = Int64(high)
         }
@@ -157,6 +169,7 @@ extension NodeReader {
                 throw error("\(what): 'choice' needs n: N (choice(N) or choice(range(N))) and p: [...] (N probabilities)", at: node)
             }
             let n = try integer(nNode, "\(what): n")
+            if let v = oneHot, n > v { throw error("\(what): choice draws ids up to \(n - 1), outside one_hot: \(v) (ids must be < \(v))", at: nNode) }
             let p = try list(pNode, "\(what): p")
             try reserve(p.count, at: pNode, what)
             req.p = try p.map { try real($0, "\(what): p: an element") }
@@ -164,6 +177,11 @@ extension NodeReader {
             do { _ = try numpyChoiceCDF(req.p) } catch { throw self.error("\(what): \(error)", at: pNode) }
         }
         let count = req.shape.reduce(1, *)
+        if let v = oneHot {
+            let (total, overflow) = count.multipliedReportingOverflow(by: v)
+            guard !overflow else { throw error("\(what): size × one_hot overflows", at: node) }
+            try reserve(total, at: node, what)
+        }
         do {
             if isInteger {
                 var values = [Int]()
@@ -179,6 +197,12 @@ extension NodeReader {
                         for _ in 0..<count { values.append(Int(try g.randint(low: req.intLow, high: req.intHigh))) }
                     }
                     stream = .legacy(g)
+                }
+                if let v = oneHot {
+                    var rows = [Double](repeating: 0, count: count * v)
+                    for (k, id) in values.enumerated() { rows[k * v + id] = 1 }
+                    if let t = req.times { for i in rows.indices { rows[i] *= t } }
+                    return .real(RealTensor(Tensor(shape: req.shape + [v], scalars: rows)))
                 }
                 if req.times != nil { throw NumPyRandomError("times: multiplies real draws only") }
                 return .integer(Tensor(shape: req.shape, scalars: values))

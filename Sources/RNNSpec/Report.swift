@@ -16,30 +16,32 @@ extension RunReport {
     /// The lit-style text: one block per case that did not pass, the counts by status, and the
     /// plain summary line last. Only the block headers, notes and the two summary lines start
     /// at column 0; everything inside a block is indented, and user text is escaped.
-    public func text(verbose: Bool = false) -> String {
+    public func text(verbose: Bool = false, color: Bool = false) -> String {
         var out = ""
         let total = results.count
-        for (k, r) in results.enumerated() {
-            guard !r.status.isSuccess || r.recording != nil || verbose else { continue }
-            out += "\(r.status.rawValue): \(r.id.escapedForDisplay) (\(k + 1) of \(total))\n"
-            for line in r.detailText().split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-                out += line.isEmpty ? "\n" : "  " + line + "\n"
-            }
+        for (k, r) in results.enumerated() where r.isReported(verbose: verbose) {
+            out += r.block(position: k + 1, of: total, color: color)
         }
+        return out + footer(color: color)
+    }
+
+    /// The end of the text report: the orphan goldens, the counts by status and the summary line.
+    public func footer(color: Bool = false) -> String {
+        var out = ""
         if !orphanGoldens.isEmpty {
             out += "note: \(orphanGoldens.count) golden file\(orphanGoldens.count == 1 ? " has" : "s have") no case (`rnnspec prune` deletes them):\n"
             for id in orphanGoldens { out += "  \(id.escapedForDisplay)\n" }
         }
-        out += "Results: " + countsPhrase + String(format: " in %.2f s\n", seconds)
+        out += "Results: " + countsPhrase(color: color) + String(format: " in %.2f s\n", seconds)
         out += summaryLine + "\n"
         return out
     }
 
     /// `40 PASS, 1 FAIL`: the count of every result kind that occurred, in `Status` order.
-    var countsPhrase: String {
+    func countsPhrase(color: Bool = false) -> String {
         let counts = Status.allCases.compactMap { s -> String? in
             let n = count(s)
-            return n == 0 ? nil : "\(n) \(s.rawValue)"
+            return n == 0 ? nil : "\(n) \(s.colored(color))"
         }
         return counts.isEmpty ? "no cases" : counts.joined(separator: ", ")
     }
@@ -54,8 +56,9 @@ extension RunReport {
             var file: String, line: Int, column: Int, message: String
         }
         struct Entry: Encodable {
-            var id: String, path: String, kernel: String?, status: String, seconds: Double
-            var reason: String?, message: String?, error: ErrorEntry?, recording: Recording?
+            var id: String, path: String, kernel: String?, status: String, seconds: Double, tags: [String]
+            var reason: String?, headline: String?, message: String?, error: ErrorEntry?, recording: Recording?
+            var mismatches: [MismatchEntry]
         }
         struct Document: Encodable {
             var format = 1
@@ -69,11 +72,12 @@ extension RunReport {
         let doc = Document(passed: passed, failed: failed, skipped: skipped, seconds: seconds, counts: counts,
                            orphan_goldens: orphanGoldens,
                            cases: results.map { r in
-                               Entry(id: r.id, path: r.path, kernel: r.kernel, status: r.status.rawValue, seconds: r.seconds,
-                                     reason: r.reason, message: r.status.isSuccess && r.recording == nil ? nil : r.detailText(),
+                               Entry(id: r.id, path: r.path, kernel: r.kernel, status: r.status.rawValue, seconds: r.seconds, tags: r.tags,
+                                     reason: r.reason, headline: r.status.isSuccess ? nil : r.headline,
+                                     message: r.status.isSuccess && r.recording == nil ? nil : r.detailText(),
                                      error: r.error.map { ErrorEntry(file: $0.location.file, line: $0.location.line,
                                                                      column: $0.location.column, message: $0.message) },
-                                     recording: r.recording)
+                                     recording: r.recording, mismatches: r.mismatches.map(MismatchEntry.init))
                            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -118,10 +122,11 @@ extension RunReport {
             if r.status.isSuccess { out += "/>\n"; continue }
             out += ">\n"
             let detail = XMLText.content(r.detailText())
+            let message = XMLText.attribute("\(r.status.rawValue): \(r.headline)")
             switch r.status {
             case .unsupported: out += "    <skipped message=\"\(XMLText.attribute(r.reason ?? ""))\"/>\n"
-            case .unresolved: out += "    <error message=\"\(r.status.rawValue)\">\(detail)</error>\n"
-            default: out += "    <failure message=\"\(r.status.rawValue)\">\(detail)</failure>\n"
+            case .unresolved: out += "    <error message=\"\(message)\" type=\"\(r.status.rawValue)\">\(detail)</error>\n"
+            default: out += "    <failure message=\"\(message)\" type=\"\(r.status.rawValue)\">\(detail)</failure>\n"
             }
             out += "  </testcase>\n"
         }
@@ -192,7 +197,50 @@ private func hex4(_ unit: UInt16) -> String {
     return String(repeating: "0", count: 4 - hex.count) + hex
 }
 
+extension Status {
+    /// The SGR colour of the result kind on a terminal: green passes, red failures, yellow for
+    /// goldens to review, cyan for expected failures and skips.
+    public var colorCode: String {
+        switch self {
+        case .pass: return "32"
+        case .fail, .unresolved, .timeout, .xpass: return "1;31"
+        case .new, .stale: return "33"
+        case .xfail, .unsupported: return "36"
+        }
+    }
+
+    /// The name, in its colour when `color` is set.
+    public func colored(_ color: Bool) -> String { color ? "\u{1B}[\(colorCode)m\(rawValue)\u{1B}[0m" : rawValue }
+}
+
 extension CaseResult {
+    /// Whether the text report shows a block for this result: it did not pass, or it wrote a
+    /// golden, or `verbose` lists everything.
+    public func isReported(verbose: Bool) -> Bool { !status.isSuccess || recording != nil || verbose }
+
+    /// The text report's block: `FAIL: id (3 of 41)` (no position when it is not known) and the
+    /// indented detail.
+    public func block(position: Int?, of total: Int, color: Bool = false) -> String {
+        var out = "\(status.colored(color)): \(id.escapedForDisplay)\(position.map { " (\($0) of \(total))" } ?? "")\n"
+        for line in detailText().split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            out += line.isEmpty ? "\n" : "  " + line + "\n"
+        }
+        return out
+    }
+
+    /// One line saying why the case did not pass: the error, the first mismatch's headline (with
+    /// the number of further mismatches), the reason or the first note; the status when none.
+    /// For JUnit's `message` and streamed results.
+    public var headline: String {
+        if let error { return "\(error.location): \(error.message)" }
+        if let m = mismatches.first {
+            let more = mismatches.count - 1
+            return m.headline + (more > 0 ? " (and \(more) more mismatch\(more == 1 ? "" : "es"))" : "")
+        }
+        if let reason { return reason }
+        return notes.first ?? status.rawValue
+    }
+
     /// What went wrong (or what was recorded), several lines, ending with a newline; safe to
     /// print: the line breaks are rnnspec's own, and every piece of user text in it is escaped
     /// (`String.escapedForDisplay`). The text report indents it under the case's header line.
@@ -202,8 +250,8 @@ extension CaseResult {
         if let error { out += "\(error)\n" }
         for m in mismatches {
             out += "\(path.escapedForDisplay): output '\(m.output.escapedForDisplay)' differs from the \(m.reference.rawValue):\n"
-            // The detail's lines are rnnspec's (Comparison writes them); each is escaped.
-            for line in m.detail.split(separator: "\n") { out += "  " + String(line).escapedForDisplay + "\n" }
+            // The lines are rnnspec's (`Mismatch.lines`); each is escaped.
+            for line in m.lines { out += "  " + line.escapedForDisplay + "\n" }
         }
         // A note is one line (it may name the case's path): a line break in it is escaped.
         for note in notes { out += "\(note.escapedForDisplay)\n" }

@@ -52,6 +52,8 @@ public struct CaseResult: Sendable {
     public var path: String
     public var kernel: String?
     public var status: Status
+    /// The case's tags (empty when it cannot be loaded).
+    public var tags: [String] = []
     /// For XFAIL/XPASS/UNSUPPORTED: the case's reason.
     public var reason: String?
     public var mismatches: [Mismatch] = []
@@ -109,6 +111,8 @@ public struct RunOptions: Sendable {
     public var maxMemoryBytes: Int = RunOptions.defaultMaxMemoryBytes
     /// Keep each case's outputs and golden on its result (`CaseResult.artifacts`), for the HTML report.
     public var keepArtifacts = false
+    /// How much of each mismatch is kept (`--max-mismatches`).
+    public var comparison = ComparisonOptions()
 
     public static let defaultTimeout: Double = 120
     /// A quarter of the machine's memory, at most 8 GiB and at least 1 GiB: two workers at the cap
@@ -200,13 +204,23 @@ public struct Runner: Sendable {
     }
 
     /// Loads and validates the selected cases without running a kernel (`rnnspec check`): each is
-    /// PASS when it loads, UNRESOLVED when it does not.
+    /// PASS when it loads (the kernel's input rules included) and its golden, if there is one,
+    /// can be read; UNRESOLVED, with the error's location, when not.
     public func check(_ paths: [String]) throws -> [CaseResult] {
         let files = try selectFiles(paths)
+        let store = goldenStore
         return parallelMap(files, jobs: options.jobs, progress: nil) { file -> CaseResult? in
             switch self.loadSelected(url: file.url, id: file.id) {
             case nil: return nil
-            case .ready(let c)?: return CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .pass)
+            case .ready(let c)?:
+                var r = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .pass)
+                r.tags = c.tags
+                do { _ = try store.read(c.id) } catch {
+                    r.status = .unresolved
+                    r.error = asSpecError(error, path: store.display(store.url(for: c.id)))
+                    r.notes = ["the golden cannot be read; `rnnspec regen \(c.path)` rewrites it"]
+                }
+                return r
             case .settled(var r, _)?:
                 if r.status == .unsupported { r.status = .pass; r.reason = nil }
                 return r
@@ -222,6 +236,7 @@ public struct Runner: Sendable {
             return .settled(result, tags: nil)
         }
         result.kernel = c.kernel.spec.name
+        result.tags = c.tags
         if let skip = c.skip {
             result.status = .unsupported
             result.reason = skip
@@ -232,8 +247,12 @@ public struct Runner: Sendable {
     }
 
     /// Runs every selected case, `options.jobs` at a time. `progress` is called after each case
-    /// with the number done and the total (from any thread). Throws when the workers cannot start.
-    public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> RunReport {
+    /// with the number done and the total (from any thread); `onResult` with each case's result as
+    /// soon as it is known, with the number of selected files (from any thread, one call at a time
+    /// per case), its 1-based position among the selected files (in case-id order) and their number.
+    /// Throws when the workers cannot start.
+    public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil,
+                    onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)? = nil) throws -> RunReport {
         let start = Date()
         let files = try selectFiles(paths)
         let pool: WorkerPool?
@@ -245,14 +264,14 @@ public struct Runner: Sendable {
             pool = nil
         }
         defer { pool?.shutdown() }
-        let outcomes = runSelected(files, pool: pool, progress: progress)
+        let outcomes = runSelected(files, pool: pool, progress: progress, onResult: onResult)
         let results = outcomes.compactMap { if case .ran(let r) = $0 { r } else { nil } }
         let notRun = outcomes.filter { if case .notRun = $0 { true } else { false } }.count
         if results.isEmpty && notRun == 0 && !options.allowEmpty {
             throw UsageError(emptySelectionMessage(paths))
         }
         var orphans: [String] = []
-        if paths.isEmpty && options.filter == nil && options.shard == nil && options.tags.isEmpty
+        if project.coversWholeCasesRoot(paths) && options.filter == nil && options.shard == nil && options.tags.isEmpty
             && options.excludes.isEmpty && options.excludeTags.isEmpty {
             orphans = orphanGoldens()
         }
@@ -308,11 +327,13 @@ public struct Runner: Sendable {
     /// Runs the selected files on `options.jobs` threads, in file order in the result. Each thread
     /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
     /// that parsing YAML and computing overlap.
-    func runSelected(_ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?) -> [Outcome] {
+    func runSelected(_ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?,
+                     onResult: (@Sendable (CaseResult, Int, Int) -> Void)? = nil) -> [Outcome] {
         let box = ParallelBox<Outcome>(files.count)
         let failures = FailureCount(limit: options.maxFailures)
         @Sendable func store(_ k: Int, _ outcome: Outcome) {
             if case .ran(let r) = outcome, !r.status.isSuccess && !r.status.isSkipped { failures.add() }
+            if case .ran(let r) = outcome { onResult?(r, k + 1, files.count) }
             let done = box.store(k, outcome)
             progress?(done, files.count)
         }
@@ -356,6 +377,7 @@ public struct Runner: Sendable {
     /// Runs one loaded case through the stages after execution and returns its result.
     func evaluate(_ c: Case, executed: Result<ExecutionReply, Settled>, start: Date) -> CaseResult {
         var result = CaseResult(id: c.id, path: c.path, kernel: c.kernel.spec.name, status: .unresolved)
+        result.tags = c.tags
         defer { result.seconds = Date().timeIntervalSince(start) }
         if options.keepArtifacts { result.artifacts = CaseArtifacts(case: c) }
         let reply: ExecutionReply
@@ -371,7 +393,9 @@ public struct Runner: Sendable {
         result.artifacts?.outputs = reply.outputs
         result.artifacts?.gradients = reply.gradients
         result.mismatches += expectationStage(c, reply.outputs)
-        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request) }
+        if let request = c.gradcheck { result.mismatches += GradCheck.compare(reply.gradients, request, options: options.comparison) { name, shape in
+                c.kernel.spec.output(name)?.layout(params: c.params, shape: shape) ?? OutputLayout()
+            } }
         let expectFailed = !result.mismatches.isEmpty
         var golden = goldenStage(c, reply.outputs)
         result.artifacts?.golden = golden.old
@@ -517,13 +541,15 @@ public struct Runner: Sendable {
         var mismatches: [Mismatch] = []
         for (name, e) in c.expectations {
             guard let actual = outputs[name] else {
-                mismatches.append(Mismatch(output: name, reference: .expect,
-                                           detail: "the kernel did not produce '\(name)' with these params", failing: 1, total: 1))
+                var m = Mismatch(output: name, reference: .expect, problem: "the kernel did not produce '\(name)' with these params")
+                m.location = e.location
+                mismatches.append(m)
                 continue
             }
             let tolerance = e.tolerance ?? c.goldenTolerance(for: name, dtype: dtype(of: actual))
-            if var m = Comparison.compare(actual: actual, expected: e.value, tolerance: tolerance, output: name, reference: .expect) {
-                m.detail = "\(e.location): " + m.detail
+            if var m = Comparison.compare(actual: actual, expected: e.value, tolerance: tolerance, output: name, reference: .expect,
+                                          structure: layout(c, name, actual), options: options.comparison) {
+                m.location = e.location
                 mismatches.append(m)
             }
         }
@@ -558,23 +584,32 @@ public struct Runner: Sendable {
             return GoldenCheck(status: .stale, old: g, notes: ["\(why); review the change, then `rnnspec regen \(c.path)`"])
         }
         var check = GoldenCheck(status: .pass, old: g)
+        let file = store.display(store.url(for: c.id))
+        func located(_ m: Mismatch) -> Mismatch {
+            var m = m
+            // The output's name, indented by two spaces under `outputs:` (column 3).
+            m.location = SourceLocation(file: file, line: g.outputLines[m.output] ?? 0, column: 3)
+            return m
+        }
         for (name, value) in outputs.entries {
             guard let expected = g.output(name) else {
-                check.mismatches.append(Mismatch(output: name, reference: .golden, detail: "output '\(name)' is not in the golden", failing: 1, total: 1))
+                check.mismatches.append(located(Mismatch(output: name, reference: .golden, problem: "output '\(name)' is not in the golden")))
                 continue
             }
             if case .real(let a) = value, case .real(let e) = expected, a.dtype != e.dtype {
-                check.mismatches.append(Mismatch(output: name, reference: .golden,
-                                                 detail: "computed in \(a.dtype.rawValue), the golden holds \(e.dtype.rawValue) values", failing: 1, total: 1))
+                check.mismatches.append(located(Mismatch(output: name, reference: .golden,
+                                                         problem: "computed in \(a.dtype.rawValue), the golden holds \(e.dtype.rawValue) values",
+                                                         shape: a.shape, dtype: a.dtype.rawValue)))
                 continue
             }
             let tolerance = c.goldenTolerance(for: name, dtype: dtype(of: value))
-            if let m = Comparison.compare(actual: value, expected: expected, tolerance: tolerance, output: name, reference: .golden) {
-                check.mismatches.append(m)
+            if let m = Comparison.compare(actual: value, expected: expected, tolerance: tolerance, output: name, reference: .golden,
+                                          structure: layout(c, name, value), options: options.comparison) {
+                check.mismatches.append(located(m))
             }
         }
         for (name, _) in g.outputs where outputs[name] == nil {
-            check.mismatches.append(Mismatch(output: name, reference: .golden, detail: "the golden has output '\(name)' but the kernel no longer produces it", failing: 1, total: 1))
+            check.mismatches.append(located(Mismatch(output: name, reference: .golden, problem: "the golden has output '\(name)' but the kernel no longer produces it")))
         }
         return check
     }
@@ -646,6 +681,11 @@ public struct Runner: Sendable {
                                       kernel: c.kernel).outputs } catch {
             throw Runner.located(c, error)
         }
+    }
+
+    /// The output's declared time axis and gate blocks, resolved for the case's params and the value's shape.
+    func layout(_ c: Case, _ name: String, _ value: Value) -> OutputLayout {
+        c.kernel.spec.output(name)?.layout(params: c.params, shape: value.shape) ?? OutputLayout()
     }
 
     func dtype(of value: Value) -> DType {

@@ -31,6 +31,10 @@ extension KernelSpec {
             // Optional inputs are written commented out: some only apply under certain params.
             out += "  \(i.inSkeleton ? "" : "# ")\(i.name): \(i.example)\n"
         }
+        if !inputRules.isEmpty {
+            out += "# Input rules (checked when the case loads):\n"
+            for rule in inputRules { out += "#   \(rule)\n" }
+        }
         out += "# expect:  values known independently of rnnspec (a printout, a hand derivation), e.g.\n"
         out += "#   \(outputs[0].name): {value: ..., abs: 5e-5, source: \"printed to 4 decimals\"}\n"
         out += "# Outputs: " + outputs.map(\.name).joined(separator: ", ") + "\n"
@@ -60,6 +64,10 @@ extension KernelSpec {
             let kind = i.kind == .real ? "" : "\(i.kind.rawValue), "
             out += "  \(i.name)\(i.optional ? " (optional)" : ""): \(kind)\(shapes) — \(i.doc)\n"
         }
+        if !inputRules.isEmpty {
+            out += "\ninput rules (checked when a case loads):\n"
+            for rule in inputRules { out += "  \(rule)\n" }
+        }
         if !params.isEmpty {
             out += "\nparams:\n"
             for p in params {
@@ -71,6 +79,8 @@ extension KernelSpec {
         for o in outputs {
             let kind = o.kind == .real ? "" : "\(o.kind.rawValue), "
             out += "  \(o.name)\(o.optional ? " (optional)" : ""): \(kind)\(o.shape) — \(o.doc)\n"
+            // The declared structure the mismatch report uses.
+            if let structure = o.structure.description { out += "    \(structure)\n" }
         }
         return out
     }

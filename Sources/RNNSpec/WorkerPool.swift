@@ -1,11 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RNNPlatform
 
 /// How a run executes its cases: in worker processes (what `rnnspec run` does), or in this process.
 public enum ExecutionMode: Sendable {

@@ -4,9 +4,7 @@
 // kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
 import RNNKernels
-#if canImport(Glibc)
-import Glibc
-#endif
+import RNNPlatform
 
 func clock(_ id: clockid_t) -> Double { var t = timespec(); clock_gettime(id, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
 func now() -> Double { clock(CLOCK_MONOTONIC) }

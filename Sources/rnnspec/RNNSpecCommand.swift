@@ -14,13 +14,21 @@ struct RNNSpecCommand: ParsableCommand {
         Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the \
         blessed outputs. Start with `rnnspec run`, `rnnspec kernels` and `rnnspec new KERNEL PATH`.
 
-        Exit codes: 0 success, 1 failures, 2 usage or configuration error.
+        Exit codes (every command): 0 success; 1 failures: run, report and regen when a case did not pass \
+        (or, under CI=true, a golden has no case), check when a case does not load or its golden cannot be read, \
+        export when a case was not exported; 2 a usage or configuration error (a bad flag, a missing root, \
+        an empty selection, a command that writes under CI=true). kernels, new, prune, show, schema, serve and \
+        bench exit 0 or 2. Errors are printed as `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` when \
+        they point into a file.
+
+        Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
         """,
         version: rnnspecVersion,
         subcommands: [Run.self, Report.self, Regen.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
         defaultSubcommand: nil)
 
-    /// Parses and runs, mapping usage errors to exit code 2.
+    /// Parses and runs, mapping usage errors to exit code 2. Every error is printed in one style:
+    /// `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` for an error located in a file.
     static func main() {
         do {
             var command = try parseAsRoot()
@@ -31,13 +39,16 @@ struct RNNSpecCommand: ParsableCommand {
         } catch let error as SpecError {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             Foundation.exit(ExitStatus.usage.rawValue)
+        } catch let error as ExitCode {
+            Foundation.exit(error.rawValue)
         } catch {
             let code = exitCode(for: error)
-            if code != .success && code != .failure && code.rawValue == ExitCode.validationFailure.rawValue {
-                FileHandle.standardError.write(Data((fullMessage(for: error).escapedKeepingLines + "\n").utf8))
-                Foundation.exit(ExitStatus.usage.rawValue)
-            }
-            exit(withError: error)
+            guard code != .success else { exit(withError: error) }   // --help, --version
+            // A bad flag or argument (the parser's "Error: ..."), or anything else: exit 2.
+            var message = fullMessage(for: error)
+            if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+            FileHandle.standardError.write(Data(("rnnspec: error: " + message.escapedKeepingLines + "\n").utf8))
+            Foundation.exit(ExitStatus.usage.rawValue)
         }
     }
 }
@@ -128,6 +139,12 @@ struct SelectionOptions: ParsableArguments {
     }
 }
 
+/// Shell completion of kernel names (`kernels NAME`, `new KERNEL PATH`): the registry's names.
+let kernelCompletion = CompletionKind.list(KernelRegistry.standard.names)
+
+/// Shell completion of case paths: case files (`.yaml`, `.yml`) and directories.
+let casePathCompletion = CompletionKind.file(extensions: ["yaml", "yml"])
+
 /// This binary, which runs the worker processes.
 var workerExecutable: String {
     Bundle.main.executablePath ?? CommandLine.arguments[0]
@@ -155,6 +172,8 @@ extension RNNSpecCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
+        @OptionGroup var display: DisplayFlags
+        @OptionGroup var mismatches: MismatchFlags
 
         @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing) or all.")
         var record: RecordMode = .none
@@ -186,7 +205,7 @@ extension RNNSpecCommand {
         @Option(help: ArgumentHelp("Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.", valueName: "command"))
         var backend: String?
 
-        @Argument(help: "Case files or directories (default: the cases root).")
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
 
         func validate() throws {
@@ -212,6 +231,8 @@ extension RNNSpecCommand {
             request.verbose = verbose
             request.options.maxFailures = failFast ? 1 : maxFailures
             request.slowest = slowest
+            request.options.comparison.maxShown = mismatches.maxMismatches
+            request.display = display.display(textReport: format == .text || output != nil)
             if let backend {
                 request.options.execution = .workers(.shell(backend))
                 request.backend = backend
@@ -227,15 +248,20 @@ extension RNNSpecCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
+        @OptionGroup var display: DisplayFlags
+        @OptionGroup var mismatches: MismatchFlags
 
         @Option(name: .shortAndLong, help: "The HTML file to write.")
         var output: String = "report.html"
 
-        @Argument(help: "Case files or directories (default: the cases root).")
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
 
         func run() throws {
-            throw ExitCode(try project.frontEnd().report(paths: paths, options: selection.runOptions, output: output).rawValue)
+            var options = selection.runOptions
+            options.comparison.maxShown = mismatches.maxMismatches
+            throw ExitCode(try project.frontEnd().report(paths: paths, options: options, output: output,
+                                                         display: display.display(textReport: true)).rawValue)
         }
     }
 
@@ -245,15 +271,20 @@ extension RNNSpecCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
+        @OptionGroup var display: DisplayFlags
+        @OptionGroup var mismatches: MismatchFlags
 
         @Flag(help: "Rewrite every golden, passing ones included (unchanged bytes are left alone).")
         var all = false
 
-        @Argument(help: "Case files or directories (default: the cases root).")
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
 
         func run() throws {
-            throw ExitCode(try project.frontEnd().regen(paths: paths, all: all, options: selection.runOptions).rawValue)
+            var options = selection.runOptions
+            options.comparison.maxShown = mismatches.maxMismatches
+            throw ExitCode(try project.frontEnd().regen(paths: paths, all: all, options: options,
+                                                        display: display.display(textReport: true)).rawValue)
         }
     }
 
@@ -263,10 +294,10 @@ extension RNNSpecCommand {
 
         @OptionGroup var project: ProjectOptions
 
-        @Argument(help: "The kernel (see `rnnspec kernels`).")
+        @Argument(help: "The kernel (see `rnnspec kernels`).", completion: kernelCompletion)
         var kernel: String
 
-        @Argument(help: "The new case file, under the cases root (.yaml is added if missing).")
+        @Argument(help: "The new case file, under the cases root (.yaml is added if missing).", completion: .file(extensions: ["yaml"]))
         var path: String
 
         func run() throws {
@@ -278,7 +309,7 @@ extension RNNSpecCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the kernels, or show one kernel's inputs, params and outputs.")
 
-        @Argument(help: "A kernel name.")
+        @Argument(help: "A kernel name.", completion: kernelCompletion)
         var name: String?
 
         func run() throws {
@@ -291,12 +322,14 @@ extension RNNSpecCommand {
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
+        @OptionGroup var display: DisplayFlags
 
-        @Argument(help: "Case files or directories (default: the cases root).")
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
 
         func run() throws {
-            throw ExitCode(try project.frontEnd().check(paths: paths, options: selection.runOptions).rawValue)
+            throw ExitCode(try project.frontEnd().check(paths: paths, options: selection.runOptions,
+                                                        display: display.display(textReport: true)).rawValue)
         }
     }
 
@@ -324,7 +357,7 @@ extension RNNSpecCommand {
         @Option(help: ArgumentHelp("The directory to write.", valueName: "dir"))
         var to: String
 
-        @Argument(help: "Case files or directories (default: the cases root).")
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
         var paths: [String] = []
 
         func run() throws {

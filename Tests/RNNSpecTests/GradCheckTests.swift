@@ -31,7 +31,8 @@ final class GradCheckTests: XCTestCase {
         let m = try XCTUnwrap(r.mismatches.first)
         XCTAssertEqual(m.reference, .gradcheck)
         XCTAssertEqual(m.output, "dW_hh")
-        XCTAssertTrue(m.detail.hasPrefix("cases/g.yaml:9:12: shape [3, 3]: 9 of 9 elements differ from the finite differences beyond abs 1e-07, rel 1e-05"), m.detail)
+        XCTAssertEqual(m.location?.description, "cases/g.yaml:9:12")
+        XCTAssertEqual(m.lines.first, "cases/g.yaml:9:12: shape [3, 3] float64: 9 of 9 elements differ from the finite differences beyond abs 1e-07, rel 1e-05")
     }
 
     func testGradcheckWithoutTheUpstreamGradientSaysWhatIsMissing() throws {

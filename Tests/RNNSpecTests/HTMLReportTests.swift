@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RNNSpec
+import RNNKernels
 
 /// The HTML report: self-contained, escaped, drawn from what the run produced, with every plot a
 /// kernel declares, a heatmap for a mismatch, and a page even when cases crash.
@@ -139,7 +140,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(page.contains("<title>|actual − golden| of h</title>"))
         XCTAssertTrue(page.contains("class=\"worst\"><title>worst element: row 3, column 0</title>"))
         XCTAssertTrue(page.contains("class=\"divergence\"><title>first diverging step: 2</title>"))
-        XCTAssertTrue(page.contains("divergence starts at step 2"))
+        XCTAssertTrue(page.contains("first differs at t = 2 of 4"), "the step from the mismatch, on the declared time axis")
         XCTAssertTrue(page.contains("✗ 2 of 12 differ"))
         // The summary: counts by result, folder and kernel, the slowest cases, a link to what failed, the run.
         for part in ["<h3>By result</h3>", "<h3>By folder</h3>", "By kernel (1)", "<h3>Slowest cases</h3>",
@@ -151,18 +152,19 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertNil(try p.run().results[0].artifacts)
     }
 
-    func testMismatchMapFindsWorstElementAndFirstDivergingRow() {
+    func testMismatchMapFindsWorstElementAndFirstDivergingRow() throws {
         let t = Tolerance(abs: 1e-6, rel: 0)
-        let m = MismatchMap(actual: [0, 0, 1, 0, 0, .nan], expected: [0, 0, 1, 0.5, 0, 0], shape: [3, 2], tolerance: t)
+        let actual: [Double] = [0, 0, 1, 0, 0, .nan], expected: [Double] = [0, 0, 1, 0.5, 0, 0]
+        func real(_ x: [Double]) -> Value { .real(RealTensor(Tensor(shape: [3, 2], scalars: x), dtype: .float64)) }
+        // The map takes the worst element and the first differing row from the comparison's mismatch.
+        let mismatch = try XCTUnwrap(Comparison.compare(actual: real(actual), expected: real(expected), tolerance: t, output: "h", reference: .golden))
+        let m = MismatchMap(actual: actual, expected: expected, mismatch: mismatch)
         XCTAssertEqual(m.rows, 3)
         XCTAssertEqual(m.columns, 2)
         XCTAssertEqual(m.firstRow, 1)
         XCTAssertEqual(m.worst, 5, "a NaN where a number belongs is the worst")
         XCTAssertEqual(m.diffs[3], 0.5)
         XCTAssertEqual(m.diffs[5], .infinity)
-        let same = MismatchMap(actual: [1, 2], expected: [1, 2], shape: [2], tolerance: t)
-        XCTAssertNil(same.worst)
-        XCTAssertNil(same.firstRow)
     }
 
     func testCrashingCasesDoNotTakeTheReportDown() throws {

@@ -88,7 +88,7 @@ final class KernelSafetyTests: XCTestCase {
 
     // MARK: 2. Implied sizes
 
-    /// The examples of issue 11 and more of each class: refused at load, with the numbers, before any allocation.
+    /// Hostile sizes of each class: refused at load, with the numbers, before any allocation.
     func testImpliedSizesOverTheLimitAreRefusedBeforeRunning() throws {
         let cases: [(String, String)] = [
             ("kernel: init.weights\nparams: {scheme: he, fan_in: 100000, fan_out: 100000, seed: 1}\n",

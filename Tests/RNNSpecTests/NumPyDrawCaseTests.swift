@@ -112,6 +112,47 @@ final class NumPyDrawCaseTests: XCTestCase {
         XCTAssertEqual(b.tensor.scalars, third)
     }
 
+    /// `one_hot: V` is `np.eye(V)[rng.integers(...)]`: one-hot rows of the drawn ids, which advance
+    /// the stream as the ids do.
+    func testOneHotRowsOfDrawnIds() throws {
+        let c = try load("""
+            kernel: rnn.bptt
+            rng: {numpy: default_rng, seed: 3}
+            inputs:
+              W_xh: {draw: normal, size: [2, 5]}
+              W_hh: [[0.0, 0.0], [0.0, 0.0]]
+              W_hy: [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5], [0.0, 0.0]]
+              x: {draw: integers, high: 5, size: 6, one_hot: 5}
+              targets: {draw: integers, high: 5, size: 6}
+
+            """)
+        var g = NumPyGenerator(seed: 3)
+        for _ in 0..<10 { _ = g.normal() }
+        let ids = try (0..<6).map { _ in Int(try g.integers(low: 0, high: 5)) }
+        let targets = try (0..<6).map { _ in Int(try g.integers(low: 0, high: 5)) }
+        guard case .real(let x)? = c.inputs["x"] else { return XCTFail("x is not real") }
+        XCTAssertEqual(x.shape, [6, 5])
+        XCTAssertEqual(x.tensor.scalars, ids.flatMap { id in (0..<5).map { $0 == id ? 1.0 : 0.0 } })
+        guard case .integer(let t)? = c.inputs["targets"] else { return XCTFail("targets not integers") }
+        XCTAssertEqual(t.scalars, targets, "the one-hot draw advanced the stream by exactly its ids")
+
+        // The legacy stream's choice works too; ids must fit the vocabulary.
+        let legacy = try load("""
+            kernel: rnn.sequence
+            rng: {numpy: legacy, seed: 7}
+            inputs:
+              x: {draw: choice, n: 3, p: [0.2, 0.3, 0.5], size: 4, one_hot: 4}
+              h0: [0.0]
+              W_xh: [[1.0, 1.0, 1.0, 1.0]]
+              W_hh: [[0.5]]
+
+            """)
+        var r = NumPyRandomState(seed: 7)
+        let picks = try r.choice(3, p: [0.2, 0.3, 0.5], size: 4)
+        guard case .real(let lx)? = legacy.inputs["x"] else { return XCTFail("x is not real") }
+        XCTAssertEqual(lx.tensor.scalars, picks.flatMap { id in (0..<4).map { $0 == id ? 1.0 : 0.0 } })
+    }
+
     /// Bad draws are located errors naming the problem.
     func testBadDrawsAreLocatedErrors() {
         let base = "kernel: rnn.step\nrng: {numpy: default_rng, seed: 1}\ninputs:\n  x: X\n  h_prev: [0.0]\n  W_xh: [[1.0]]\n  W_hh: [[1.0]]\n"
@@ -124,7 +165,11 @@ final class NumPyDrawCaseTests: XCTestCase {
             "cases/c.yaml:4:6: error: input 'x' draws from NumPy, but the case has no rng"), err("{draw: normal, size: 1}", rng: "title: t"))
         XCTAssertTrue(err("{draw: normall, size: 1}").contains("4:13: error: input 'x': default_rng has no method 'normall'; did you mean 'normal'?"))
         XCTAssertTrue(err("{draw: randn, size: 1}").contains("default_rng has no method 'randn'"))
-        XCTAssertTrue(err("{draw: integers, high: 3, size: 1}").contains("input 'x' holds real numbers, but 'integers' draws integers"))
+        XCTAssertTrue(err("{draw: integers, high: 3, size: 1}").contains("input 'x' holds real numbers, but 'integers' draws integers; one_hot: V makes one-hot rows of them"))
+        XCTAssertTrue(err("{draw: normal, size: 1, one_hot: 3}").contains("one_hot: takes integer draws (integers, randint, choice), not 'normal'"))
+        XCTAssertTrue(err("{draw: integers, high: 4, size: 1, one_hot: 3}").contains("ids from [0, 4) do not fit one_hot: 3"))
+        XCTAssertTrue(err("{draw: integers, high: 4, size: 1, one_hot: 0}").contains("one_hot: must be ≥ 1"))
+        XCTAssertTrue(err("{draw: integers, high: 4, size: 2, one_hot: 4}", limits: LoadLimits(maxElements: 7)).contains("over the limit of 7"))
         XCTAssertTrue(err("{draw: normal, low: 1, size: 1}").contains("'normal' takes loc and scale, not 'low'"))
         XCTAssertTrue(err("{draw: normal, sise: 1}").contains("did you mean 'size'?"))
         XCTAssertTrue(err("{draw: normal, size: [2, 3]}", limits: LoadLimits(maxElements: 5)).contains("over the limit of 5"))
@@ -142,7 +187,8 @@ final class NumPyDrawCaseTests: XCTestCase {
         let ids = ["theory/s01_vanilla_rnn_sequence", "theory/s06_lstm_step_fiog_concat", "theory/s08_gru_step_reset_before_matmul",
                    "theory/s11_attention_over_encoder_states", "theory/s13_gate_saturation", "article/elman_step_with_output_layer",
                    "article/clip_gradients_global_norm_above", "article/clip_gradients_global_norm_below",
-                   "article/lstm_step_separate_weights", "article/minibatch_hidden_state"]
+                   "article/lstm_step_separate_weights", "article/minibatch_hidden_state",
+                   "article/bptt_forward_backward", "article/bptt_forward_pass"]
         for id in ids {
             let url = repositoryRoot.appendingPathComponent("cases/\(id).yaml")
             let text = try String(contentsOf: url, encoding: .utf8)

@@ -47,8 +47,11 @@ final class ReportSafetyTests: XCTestCase {
                                status: statuses[k % statuses.count])
             r.reason = "reason \(h)"
             r.error = SpecError("message \(h)", at: source.location(line: 2, column: 4), snippet: source.snippet(line: 2, column: 4))
-            r.mismatches = [Mismatch(output: "out\(h)", reference: .golden, detail: "detail \(h)\nworst at [0]: actual \(h)", failing: 1, total: 1),
-                            Mismatch(output: "o", reference: .gradcheck, detail: "\(r.error!)", failing: 1, total: 1)]
+            // Strings a case can hold: they reach a mismatch as compared values, gate names never do.
+            var values = Mismatch(output: "out\(h)", reference: .golden, problem: nil, shape: [1], dtype: "string", failing: 1, total: 1)
+            values.elements = [ElementDifference(index: [0], actual: "actual \(h)", expected: "detail \(h)")]
+            values.location = SourceLocation(file: "golden/\(h).yaml", line: 3, column: 0)
+            r.mismatches = [values, Mismatch(output: "o", reference: .gradcheck, problem: "problem \(h)")]
             r.notes = ["note \(h)", "no golden yet; review the outputs, then `rnnspec regen \(r.path)`"]
             r.recording = Recording(action: .refused, notes: ["recording \(h)"])
             results.append(r)
@@ -92,14 +95,12 @@ final class ReportSafetyTests: XCTestCase {
                        "del\\u{7F}c1\\u{80}\\u{9B}31m", "invisible\\u{200B}\\u{200D}\\u{FEFF}\\u{2060}\\u{AD}\\u{3164}",
                        "tags\\u{E0001}\\u{E0041}", "tab\\there", "backspace\\u{8}\\u{8}\\u{8}PASS", "plain é 中 🙂 e\u{301}"]
         for expected in escaped {
-            for field in ["reason ", "message ", "note ", "recording ", "detail ", "actual ", "out", "orphan", "dir"] {
-                // A mismatch's detail is rnnspec's multi-line text: a line feed in it starts
-                // another indented line (checked above), everything else is escaped.
-                if field == "detail " || field == "actual " , expected.contains("\\n") { continue }
+            for field in ["reason ", "message ", "note ", "recording ", "detail ", "actual ", "problem ", "out", "orphan", "dir"] {
                 XCTAssertTrue(text.contains(field + expected), "\(field)\(expected) is not in the text report")
             }
         }
-        XCTAssertTrue(text.contains("\n    detail lf\n    PASS: forged (1 of 1)\n    worst at [0]: actual lf\n    PASS: forged (1 of 1)\n"), text)
+        // A mismatch's values are user text too: a line feed in one is escaped, never a new line.
+        XCTAssertTrue(text.contains("actual lf\\nPASS: forged (1 of 1)"), text)
         // (A quoted line ends at the string's first line break, as the file's line would.)
         XCTAssertTrue(text.contains("\n  b: lf\n     ^\n"), text)
         XCTAssertTrue(text.contains("\n  b: tab\there tail\n     ^\n"), text)
@@ -132,7 +133,16 @@ final class ReportSafetyTests: XCTestCase {
                 XCTAssertEqual(e["line"] as? Int, 2)
                 XCTAssertEqual(e["column"] as? Int, 4)
             }
-            if !r.status.isSuccess { XCTAssertEqual(entry["message"] as? String, r.detailText()) }
+            if !r.status.isSuccess {
+                XCTAssertEqual(entry["message"] as? String, r.detailText())
+                XCTAssertEqual(entry["headline"] as? String, r.headline)
+                // The mismatches as fields, the user's strings as they are.
+                let mismatches = try XCTUnwrap(entry["mismatches"] as? [[String: Any]])
+                XCTAssertEqual(mismatches.first?["output"] as? String, r.mismatches[0].output)
+                let elements = try XCTUnwrap(mismatches.first?["elements"] as? [[String: Any]])
+                XCTAssertEqual(elements.first?["actual"] as? String, r.mismatches[0].elements[0].actual)
+                XCTAssertEqual(mismatches.last?["problem"] as? String, r.mismatches[1].problem)
+            }
         }
         XCTAssertEqual(doc["orphan_goldens"] as? [String], report.orphanGoldens)
         let counts = try XCTUnwrap(doc["counts"] as? [String: Int])
@@ -173,7 +183,8 @@ final class ReportSafetyTests: XCTestCase {
                 XCTAssertEqual(tc.body, r.detailText())
             default:
                 XCTAssertEqual(tc.kind, "failure")
-                XCTAssertEqual(tc.message, r.status.rawValue)
+                // The headline in the message, the whole text in the body.
+                XCTAssertEqual(tc.message, xmlVisible("\(r.status.rawValue): \(r.headline)"))
                 XCTAssertEqual(tc.body, r.detailText())
             }
         }

@@ -20,12 +20,14 @@ final class ResultKindTests: XCTestCase {
         try golden.replacingOccurrences(of: "0.8482836399575129", with: "0.84828").write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .fail)
+        // The golden's file and the line of the output, the worst element with the limit allowed there.
         XCTAssertEqual(r.detailText(), """
             cases/step.yaml: output 'h' differs from the golden:
-              shape [2]: 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09
-              worst at [0]: actual 0.8482836399575129, expected 0.84828, abs diff 3.64e-06, rel diff 4.29e-06
+              golden/step.yaml:7:3: shape [2] float64: 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09
+              worst at [0]: actual 0.8482836399575129, expected 0.84828, abs diff 3.64e-06, rel diff 4.29e-06 (allowed 8.49e-10)
 
             """)
+        XCTAssertEqual(r.headline, "output 'h': 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09; worst at [0]: actual 0.8482836399575129, expected 0.84828 (abs diff 3.64e-06)")
     }
 
     func testStaleWhenCaseChanges() throws {
@@ -67,7 +69,7 @@ final class ResultKindTests: XCTestCase {
         let r = try p.result("step")
         XCTAssertEqual(r.status, .fail)
         XCTAssertEqual(r.mismatches.map(\.reference), [.expect])
-        XCTAssertTrue(r.mismatches[0].detail.hasPrefix("cases/step.yaml:8:6: shape [2]: 1 of 2 elements differ from the expect"), r.mismatches[0].detail)
+        XCTAssertTrue(r.mismatches[0].lines[0].hasPrefix("cases/step.yaml:8:6: shape [2] float64: 1 of 2 elements differ from the expect"), "\(r.mismatches[0].lines)")
     }
 
     func testUnresolvedAndUnsupportedAndTheRunGoesOn() throws {

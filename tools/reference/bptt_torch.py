@@ -14,7 +14,7 @@ Layouts:
 
 Writes four case files under cases/gradients/: the reference case and the same inputs with a
 truncation window covering the whole sequence (the same expect values: window T cuts nothing).
-Usage: /work/venv/bin/python tools/reference/bptt_torch.py [cases/gradients]
+Usage: python3 tools/reference/bptt_torch.py [cases/gradients]
 """
 import os
 import sys
@@ -22,7 +22,9 @@ import sys
 import numpy as np
 import torch
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "..", "cases", "gradients")
+from refcommon import CASES
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(CASES, "gradients")
 SOURCE = f"PyTorch {'.'.join(torch.__version__.split('+')[0].split('.')[:2])} autograd, tools/reference/bptt_torch.py"
 torch.set_default_dtype(torch.float64)
 
@@ -51,6 +53,7 @@ def write(name, kernel, title, params, inputs, expect, gradcheck, notes=None):
         lines.append(f"  {k}: {{value: {Y(v)}, abs: 1e-12, rel: 1e-10}}")
     if gradcheck:
         lines.append(f"gradcheck: {{wrt: [{', '.join(gradcheck)}], eps: 1e-6, abs: 1e-7, rel: 1e-5}}")
+    os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, name + ".yaml"), "w") as f:
         f.write("\n".join(lines) + "\n")
 

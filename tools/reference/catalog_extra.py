@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference numbers for catalog cases whose seed prints nothing (or plots only).
 
-Reads the seed inputs from /work/refdata/seed000.json (made by seed000.py) and
+Reads the seed inputs from $RNNSPEC_REFDATA/seed000.json (made by seed000.py; see refcommon.py) and
 computes, with NumPy, what the catalog kernels compute on them:
 - 000 §3: norms of products of step Jacobians diag(1 - h_t^2) W_hh along the
   section-1 run (Frobenius and spectral), measured back from the last step.
@@ -9,15 +9,17 @@ computes, with NumPy, what the catalog kernels compute on them:
   and the below/above fractions.
 - 003 §4/§12/§24: sigmoid, tanh, relu, softmax and derivatives at fixed points.
 - 003 §13: the LSTM cell-path product of forget gates, and its norms.
-Writes /work/refdata/catalog_extra.json (or argv[1]); floats as Python repr.
+Writes $RNNSPEC_REFDATA/catalog_extra.json (or argv[1]); floats as Python repr.
 """
 import json
 import sys
 
 import numpy as np
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/catalog_extra.json"
-s0 = json.load(open("/work/refdata/seed000.json"))
+from refcommon import output_path, refdata
+
+OUT = output_path("catalog_extra.json")
+s0 = json.load(open(refdata("seed000.json")))
 out = {"_meta": {"numpy_version": np.__version__}}
 
 # 000 §3 on the §1 run

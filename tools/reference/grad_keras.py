@@ -7,7 +7,7 @@ states; float64 throughout, see the BIT64_TO_BIT32_DTYPE note below) with an opt
 values are the .grad of the layer's kernel, recurrent_kernel, bias (torch Parameters under the
 torch backend), the inputs and the initial states, plus a gradcheck over the tensor inputs.
 
-Usage: KERAS_BACKEND=torch /work/venv/bin/python tools/reference/grad_keras.py   (keras 3.15.1, torch 2.15.0)
+Usage: KERAS_BACKEND=torch python3 tools/reference/grad_keras.py   (keras 3.15.1, torch 2.15.0)
 """
 import os
 

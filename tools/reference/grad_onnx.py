@@ -9,7 +9,7 @@ precision for these kernels) (layout-1
 cases transposed to layout 0 for it), and the gradients of loss = Σ dY⊙Y + Σ dY_h⊙Y_h (+ Σ dY_c⊙Y_c) are torch autograd's.
 Writes cases/interop/grad/onnx_*.yaml with those expect: values and a gradcheck over every input.
 
-Usage: /work/venv/bin/python tools/reference/grad_onnx.py   (torch 2.15.0, onnx 1.23.2, onnxruntime 1.31.1)
+Usage: python3 tools/reference/grad_onnx.py   (torch 2.15.0, onnx 1.23.2, onnxruntime 1.31.1)
 """
 import numpy as np
 import onnx

@@ -7,7 +7,7 @@ with autograd, and writes cases/interop/grad/torch_*.yaml whose expect: values a
 .grad of every state_dict weight, the input and the initial states, plus a gradcheck over all of them.
 Lengths go through pack_padded_sequence(enforce_sorted=False) and pad_packed_sequence.
 
-Usage: /work/venv/bin/python tools/reference/grad_torch.py   (torch 2.15.0)
+Usage: python3 tools/reference/grad_torch.py   (torch 2.15.0)
 """
 import numpy as np
 import torch

@@ -10,7 +10,9 @@ import os
 
 import numpy as np
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "cases", "interop")
+from refcommon import CASES
+
+ROOT = os.path.join(CASES, "interop")
 
 
 def num(v, dtype):

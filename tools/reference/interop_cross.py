@@ -11,7 +11,7 @@ run onnx.GRU / onnx.LSTM with PyTorch's outputs as expect: values.
   Outputs: torch output (L, N, D*H) = ONNX Y (L, D, N, H) with the D axis moved next to H;
            h_n (D, N, H) = Y_h for one layer.
 
-Usage: /work/venv/bin/python tools/reference/interop_cross.py   (torch 2.15.0)
+Usage: python3 tools/reference/interop_cross.py   (torch 2.15.0)
 """
 import numpy as np
 import torch

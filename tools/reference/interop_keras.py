@@ -6,7 +6,7 @@ them with optional initial_state and mask, and writes cases/interop/keras/*.yaml
 values are the layer's outputs. Also writes cross-convention cases (cases/interop/cross/): a Keras
 layer's weights moved into ONNX's and PyTorch's layouts give Keras' numbers.
 
-Usage: KERAS_BACKEND=torch /work/venv/bin/python tools/reference/interop_keras.py   (keras 3.15.1, torch 2.15.0)
+Usage: KERAS_BACKEND=torch python3 tools/reference/interop_keras.py   (keras 3.15.1, torch 2.15.0)
 """
 import os
 
@@ -15,7 +15,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import keras
 import numpy as np
 
-from interop_common import write_case
+from interop_common import ROOT, write_case
 
 KV = keras.__version__
 G = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
@@ -107,7 +107,7 @@ _, kin, kexp = case("gru_reset_before_relu_linear", "GRU",
 def cross_keras_gru_as_onnx(seed):
     layer, inputs, expect = case("_tmp", "GRU", "tmp", seed, reset_after=False, return_sequences=True, return_state=True,
                                  initial_state=True)
-    os.remove(os.path.join(os.path.dirname(__file__), "..", "..", "cases", "interop", "keras", "_tmp.yaml"))
+    os.remove(os.path.join(ROOT, "keras", "_tmp.yaml"))
     k, rk, b = inputs["kernel"], inputs["recurrent_kernel"], inputs["bias"]
     H = rk.shape[0]
     onnx_in = {"X": inputs["inputs"].transpose(1, 0, 2), "W": k.T[None], "R": rk.T[None],
@@ -122,7 +122,7 @@ def cross_keras_gru_as_onnx(seed):
 
 def cross_keras_lstm_as_torch(seed):
     layer, inputs, expect = case("_tmp", "LSTM", "tmp", seed, return_sequences=True, return_state=True, initial_state=True)
-    os.remove(os.path.join(os.path.dirname(__file__), "..", "..", "cases", "interop", "keras", "_tmp.yaml"))
+    os.remove(os.path.join(ROOT, "keras", "_tmp.yaml"))
     k, rk, b = inputs["kernel"], inputs["recurrent_kernel"], inputs["bias"]
     H = rk.shape[0]
     torch_in = {"input": inputs["inputs"], "h_0": inputs["initial_state"][0][None], "c_0": inputs["initial_state"][1][None],
@@ -142,7 +142,7 @@ cross_keras_lstm_as_torch(82)
 
 def cross_keras_gru_as_torch(seed):
     layer, inputs, expect = case("_tmp", "GRU", "tmp", seed, return_sequences=True, return_state=True, initial_state=True)
-    os.remove(os.path.join(os.path.dirname(__file__), "..", "..", "cases", "interop", "keras", "_tmp.yaml"))
+    os.remove(os.path.join(ROOT, "keras", "_tmp.yaml"))
     k, rk, b = inputs["kernel"], inputs["recurrent_kernel"], inputs["bias"]
     H = rk.shape[0]
     order = [1, 0, 2]  # Keras blocks z, r, h -> PyTorch r, z, n

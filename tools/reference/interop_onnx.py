@@ -7,7 +7,7 @@ Weights and inputs: numpy.random.default_rng(seed) normals (weights scaled by 0.
 Cross-convention cases (cases/interop/cross/) take a PyTorch layer's tensors, reorder the gate
 blocks into ONNX's order, and expect PyTorch's own outputs.
 
-Usage: /work/venv/bin/python tools/reference/interop_onnx.py   (onnx 1.23.2, onnxruntime 1.31.1, torch 2.15.0)
+Usage: python3 tools/reference/interop_onnx.py   (onnx 1.23.2, onnxruntime 1.31.1, torch 2.15.0)
 """
 import numpy as np
 import onnx

@@ -5,7 +5,7 @@ default init under torch.manual_seed) and writes cases/interop/torch/*.yaml whos
 are the module's outputs. Lengths go through pack_padded_sequence(enforce_sorted=False) and
 pad_packed_sequence, as a user would.
 
-Usage: /work/venv/bin/python tools/reference/interop_torch.py   (torch 2.15.0)
+Usage: python3 tools/reference/interop_torch.py   (torch 2.15.0)
 """
 import numpy as np
 import torch

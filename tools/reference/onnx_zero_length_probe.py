@@ -8,7 +8,7 @@ the other entries agree with a run without the zero-length entries (to float32 r
 batched matmuls may sum in another order).
 onnx.reference ignores sequence_lens, so it is no reference for this. Prints only; writes nothing.
 
-Usage: /work/venv/bin/python tools/reference/onnx_zero_length_probe.py   (onnx 1.23.2, onnxruntime 1.31.1)
+Usage: python3 tools/reference/onnx_zero_length_probe.py   (onnx 1.23.2, onnxruntime 1.31.1)
 """
 import numpy as np
 import onnx

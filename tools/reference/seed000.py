@@ -6,7 +6,7 @@ draw nothing from the generator) with ONE generator,
 rng = np.random.default_rng(1), created in section 1 and consumed in notebook
 order by sections 1, 6, 8, 11 and 13. Every array a computation consumes, every
 intermediate it makes and the text its print calls write are dumped to
-/work/refdata/seed000.json (or the path given as argv[1]).
+$RNNSPEC_REFDATA/ (default: .build/reference/ in the repository), file seed000.json (or the path given as argv[1]).
 
 Floats are written with Python's repr (shortest round-trip form): never rounded.
 """
@@ -18,26 +18,9 @@ import sys
 
 import numpy as np
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/seed000.json"
+from refcommon import J, output_path
 
-
-def J(v):
-    """Make v JSON-ready: numpy arrays/scalars -> nested lists of float64 (ints stay ints)."""
-    if isinstance(v, np.ndarray):
-        if v.dtype == bool:
-            return v.tolist()
-        return v.astype(np.float64).tolist()
-    if isinstance(v, (np.floating,)):
-        return float(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, dict):
-        return {k: J(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [J(x) for x in v]
-    return v
+OUT = output_path("seed000.json")
 
 
 cases = {}

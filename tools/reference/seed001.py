@@ -3,7 +3,7 @@
 
 Runs the solution cells of exercises 1-10 (and records what the starter cells
 print) and dumps inputs, every intermediate, the outputs and the printed text
-to /work/refdata/seed001.json (or argv[1]). The document shows no outputs, so
+to $RNNSPEC_REFDATA/ (default: .build/reference/ in the repository), file seed001.json (or argv[1]). The document shows no outputs, so
 the checks at the end compare against values worked out by hand.
 
 Floats are written with Python's repr (shortest round-trip form): never rounded.
@@ -17,31 +17,12 @@ import sys
 
 import numpy as np
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/seed001.json"
+from refcommon import J, capture, output_path
 
-
-def J(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist() if v.dtype == bool else v.astype(np.float64).tolist()
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, dict):
-        return {k: J(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [J(x) for x in v]
-    return v
+OUT = output_path("seed001.json")
 
 
 cases = {}
-
-
-def capture(fn):
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        fn()
-    return buf.getvalue()
 
 
 def add(key, inputs, outputs, starter, solution, notes=None):

@@ -12,7 +12,7 @@ b_y [V], column-vector convention (h = tanh(W_hh @ h + W_xh @ x + b_h)).
 The BPTT case implements the backward pass the article leaves as a stub and
 checks it against central finite differences in float64.
 
-Output: /work/refdata/seed002.json (or argv[1]). Floats are written with
+Output: $RNNSPEC_REFDATA/ (default: .build/reference/ in the repository), file seed002.json (or argv[1]). Floats are written with
 Python's repr (shortest round-trip form): never rounded.
 """
 import json
@@ -22,23 +22,9 @@ import sys
 
 import numpy as np
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/seed002.json"
+from refcommon import J, capture, output_path
 
-
-def J(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist() if v.dtype == bool else v.astype(np.float64).tolist()
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.bool_):
-        return bool(v)
-    if isinstance(v, dict):
-        return {k: J(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [J(x) for x in v]
-    return v
+OUT = output_path("seed002.json")
 
 
 def sigmoid(x):

@@ -7,12 +7,14 @@ a_k = W_k [h_prev, x] + b_k, which is W_k = [U_k | V_k] with U_k on h_prev and V
 the cases feed the same numbers to lstm.step (layout separate: W_k on x, U_k on h).
 The GRU follows §20's code: z_input = [h_prev, x], candidate over [r*h_prev, x].
 
-Usage: python seed003.py [OUT.json]   (default /work/refdata/seed003.json). NumPy 2.4.6.
+Usage: python3 seed003.py [OUT.json]   (default $RNNSPEC_REFDATA/seed003.json, see refcommon.py). NumPy 2.4.6.
 """
 import json
 import sys
 
 import numpy as np
+
+from refcommon import output_path
 
 
 def sigmoid(x):
@@ -99,7 +101,7 @@ def main():
     }
     for key, (inputs, outputs) in examples.items():
         out[key] = {"inputs": tolist(inputs), "outputs": tolist(outputs)}
-    path = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/seed003.json"
+    path = output_path("seed003.json")
     with open(path, "w") as fh:
         json.dump(out, fh, indent=1)
     print("wrote", path)

@@ -4,7 +4,7 @@
 Re-runs the code of questions 1-4 exactly as written, captures what it prints,
 ASSERTS that the captured text equals the output printed in the document
 (byte for byte), and dumps the full-precision values to
-/work/refdata/seed004.json (or argv[1]).
+$RNNSPEC_REFDATA/ (default: .build/reference/ in the repository), file seed004.json (or argv[1]).
 
 Floats are written with Python's repr (shortest round-trip form): never rounded.
 """
@@ -16,21 +16,9 @@ import sys
 
 import numpy as np
 
-OUT = sys.argv[1] if len(sys.argv) > 1 else "/work/refdata/seed004.json"
+from refcommon import J, capture, output_path
 
-
-def J(v):
-    if isinstance(v, np.ndarray):
-        return v.tolist() if v.dtype == bool else v.astype(np.float64).tolist()
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, dict):
-        return {k: J(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [J(x) for x in v]
-    return v
+OUT = output_path("seed004.json")
 
 
 # The outputs exactly as the document prints them.

@@ -6,7 +6,7 @@ public struct BenchShape: Sendable, Equatable, Codable {
     public var t: Int, b: Int, i: Int, h: Int
     public init(t: Int, b: Int, i: Int, h: Int) { self.t = t; self.b = b; self.i = i; self.h = h }
 
-    /// The realistic size of issue 6.
+    /// A realistic layer: T 128, B 32, I 128, H 256.
     public static let large = BenchShape(t: 128, b: 32, i: 128, h: 256)
     /// The notebooks' size.
     public static let notebook = BenchShape(t: 64, b: 1, i: 8, h: 16)

@@ -1,9 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import RNNPlatform
 
 /// A finished child process: its exit status, wall time and peak resident memory.
 public struct ChildRun: Sendable {

@@ -36,7 +36,7 @@ public enum BenchSuite {
         let report = try Runner(project: project, options: options).run(paths: [])
         guard report.failed == 0 else {
             let first = report.results.first { !$0.status.isSuccess && !$0.status.isSkipped }
-            throw UsageError("the generated bench suite does not pass: \(first.map { "\($0.id): \($0.status.rawValue) \($0.error.map { "\($0)" } ?? "") \($0.mismatches.first?.detail ?? "")" } ?? "")")
+            throw UsageError("the generated bench suite does not pass: \(first.map { "\($0.id): \($0.status.rawValue) \($0.error.map { "\($0)" } ?? "") \($0.mismatches.first?.headline ?? "")" } ?? "")")
         }
         return project
     }

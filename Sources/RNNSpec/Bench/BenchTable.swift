@@ -28,7 +28,7 @@ func millis(_ ms: Double) -> String {
 }
 
 extension BenchReport {
-    /// Runner targets of issue 6: 2,000 cases in under 1 s wall and 100 MB peak.
+    /// The runner's targets: 2,000 cases in under 1 s wall and 100 MB peak.
     static let targetCases = 2000, targetSeconds = 1.0, targetMB = 100.0
 
     /// The table `rnnspec bench` prints.

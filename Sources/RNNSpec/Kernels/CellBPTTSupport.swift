@@ -60,6 +60,13 @@ enum CellBPTT {
         }
     }
 
+    /// The two loss heads exclude each other.
+    static let headRules: [InputRule] = [
+        .atMostOne(["targets", "dy"], because: "targets is the cross-entropy head, dy the upstream head"),
+        .required(["W_hy"], when: .given("targets"), because: "the cross-entropy head needs W_hy"),
+        .unused(["W_hy", "b_y"], when: .given("dy"), because: "the upstream head (dy) has no output layer"),
+    ]
+
     static let params = [
         ParamSpec("window", .integer(min: 1, max: 1_000_000_000), optional: true, "truncated-BPTT window length (full BPTT if absent)"),
         ParamSpec("clip", .real, optional: true, allowsInfinity: true, "clip the weight gradients to this global norm, after the whole sequence is accumulated"),
@@ -68,9 +75,9 @@ enum CellBPTT {
     static func outputs(lstm: Bool) -> [OutputSpec] {
         [
             OutputSpec("loss", "[]", "Σ over steps (and batch) of −log p[target], or Σ dy·h"),
-            OutputSpec("h", "[T, H] or [T, B, H]", "every hidden state"),
-        ] + (lstm ? [OutputSpec("c", "[T, H] or [T, B, H]", "every cell state")] : []) + [
-            OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "cross-entropy head: every softmax output"),
+            OutputSpec("h", "[T, H] or [T, B, H]", "every hidden state").time(.axis(0)),
+        ] + (lstm ? [OutputSpec("c", "[T, H] or [T, B, H]", "every cell state").time(.axis(0))] : []) + [
+            OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "cross-entropy head: every softmax output").time(.axis(0)),
             OutputSpec("dW_hy", "[V, H]", optional: true, "cross-entropy head: dloss/dW_hy"),
             OutputSpec("db_y", "[V]", optional: true, "cross-entropy head: dloss/db_y (with b_y)"),
             OutputSpec("dh0", "[H] or [B, H]", "dloss/dh0 (through the first window)"),

@@ -26,7 +26,7 @@ struct GRUBPTTKernel: Kernel {
                 OutputSpec("d" + $0, "like \($0)", optional: $0.hasPrefix("b"), "dloss/d\($0)")
             },
         lossOutput: "loss",
-        sizes: CellBPTT.sizes(gates: 3))
+        sizes: CellBPTT.sizes(gates: 3)).rules([GRUStepKernel.biasRule] + CellBPTT.headRules)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")

@@ -40,7 +40,10 @@ struct GRUStepKernel: Kernel {
             OutputSpec("a_r", "[H] or [B, H]", "pre-activation of r"),
             OutputSpec("a_candidate", "[H] or [B, H]", "pre-activation of h~"),
         ],
-        sizes: KernelSpec.boundedByInputs)
+        sizes: KernelSpec.boundedByInputs).rules([GRUStepKernel.biasRule])
+
+    /// The three biases go together.
+    static let biasRule = InputRule.allOrNone(["b_z", "b_r", "b_h"])
 
     /// The cell the case's weights and params describe: W_z, W_r, W_h over the concatenated input, rows z, r, n
     /// (shared with gru.bptt).

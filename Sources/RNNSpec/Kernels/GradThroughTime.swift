@@ -39,8 +39,8 @@ struct GradThroughTimeKernel: Kernel {
         params: [ParamSpec("cell", .choice(CellKind.allCases.map(\.rawValue)), default: .string("rnn"), "the cell: rnn (tanh), lstm or gru")],
         outputs: [
             OutputSpec("loss", "[]", "the loss at the last step"),
-            OutputSpec("dh_norm", "[T]", "‖dL/dh_t‖ for t = 0 … T−1"),
-            OutputSpec("dc_norm", "[T]", optional: true, "lstm: ‖dL/dc_t‖ for t = 0 … T−1"),
+            OutputSpec("dh_norm", "[T]", "‖dL/dh_t‖ for t = 0 … T−1").time(.axis(0)),
+            OutputSpec("dc_norm", "[T]", optional: true, "lstm: ‖dL/dc_t‖ for t = 0 … T−1").time(.axis(0)),
             OutputSpec("dh0", "[H] or [B, H]", "dL/dh0"),
             OutputSpec("dc0", "[H] or [B, H]", optional: true, "lstm: dL/dc0"),
             OutputSpec("dprobe_h", "like probe_h", optional: true, "with probe_h: dL/dh_t for every t (dh_norm[t] is its norm at t)"),
@@ -56,7 +56,9 @@ struct GradThroughTimeKernel: Kernel {
                     ImpliedSize("the states and gates", [("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
                     ImpliedSize("the step caches", [("T", t), ("B", b), ("G + 3", g + 3), ("H", h)], blame: "input:x"),
                     .operations("the time loop", [("T", t), ("B", b), ("G", g), ("H", h), ("I + H", ImpliedSize.sum(x.last ?? 0, h))], blame: "input:x")]
-        })
+        }).rules([.unused(["c0", "probe_c"], when: .param("cell", [.string("rnn"), .string("gru")]), because: "only the lstm cell has a cell state"),
+                  .atMostOne(["target", "dy"], because: "target is the cross-entropy head, dy the upstream head"),
+                  .required(["W_hy"], when: .given("target"), because: "the cross-entropy head needs W_hy")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let xIn: Tensor<T> = try c.real("x")

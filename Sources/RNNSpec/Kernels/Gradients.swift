@@ -27,7 +27,7 @@ struct JacobianNormsKernel: Kernel {
         outputs: [
             OutputSpec("norms", "[T]", "||P_k|| for k = 1..T"),
             OutputSpec("products", "[T, H, H] or [T, H]", "P_k (rnn) or the diagonal of the cell-path product (lstm)"),
-            OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)"),
+            OutputSpec("h", "[T, H]", optional: true, "the hidden states of the run (rnn)").time(.axis(0)),
         ],
         plots: [.lines(title: "Jacobian-product norms ‖P_k‖", outputs: ["norms"], x: "steps back k", y: "norm (log scale)", logY: true, firstX: 1), .trajectories(title: "Hidden-state trajectories h_t", output: "h")],
         sizes: { c in
@@ -45,7 +45,8 @@ struct JacobianNormsKernel: Kernel {
                 }
             }
             return sizes
-        })
+        }).rules([.unused(["x", "h0", "W_xh", "W_hh", "b_h"], when: .param("cell", [.string("lstm")]), because: "cell lstm takes forget_gates only"),
+                  .unused(["forget_gates"], when: .param("cell", [.string("rnn")]), because: "forget_gates need cell: lstm")])
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let norm: MatrixNorm = try c.choice("norm")
@@ -78,6 +79,8 @@ struct InitWeightsKernel: Kernel {
         he: std = sqrt(2/fan_in) (the article's randn(n_in, n_out) * sqrt(2.0/n_in)); xavier: std = sqrt(2/(fan_in + fan_out)).
         normal: w = std * z; uniform: w = bound * (2u - 1), bound = sqrt(3) * std. Draws in row-major order from the same
         SplitMix64 / polar-method stream as the case files' random generator (same seed, same numbers).
+        stream numpy_legacy draws as the article's NumPy: np.random.seed(seed), then np.random.randn(*shape) * std
+        (normal) or np.random.uniform(-b, b, size=shape) with b = np.sqrt(6.0/d) (uniform), d = fan_in (he) or fan_in + fan_out.
         layout in_out gives W [fan_in, fan_out] (the article), out_in gives [fan_out, fan_in] (PyTorch).
         """,
         inputs: [],
@@ -86,8 +89,10 @@ struct InitWeightsKernel: Kernel {
             ParamSpec("distribution", .choice(InitDistribution.allCases.map(\.rawValue)), default: .string("normal"), "normal or uniform"),
             ParamSpec("fan_in", .integer(min: 1, max: 1_000_000_000), "n_in"),
             ParamSpec("fan_out", .integer(min: 1, max: 1_000_000_000), "n_out"),
-            ParamSpec("seed", .integer(min: Int.min, max: Int.max), "the stream's seed"),
+            ParamSpec("seed", .integer(min: Int.min, max: Int.max), "the stream's seed (0 ... 2**32 - 1 for numpy_legacy)"),
             ParamSpec("layout", .choice(["in_out", "out_in"]), default: .string("in_out"), "W [fan_in, fan_out] or [fan_out, fan_in]"),
+            ParamSpec("stream", .choice(["rnnspec", "numpy_legacy"]), default: .string("rnnspec"),
+                      "rnnspec: rnnspec's seeded stream; numpy_legacy: np.random.seed(seed), then randn(*shape) * std or uniform(-b, b), bit for bit"),
         ],
         outputs: [
             OutputSpec("W", "[fan_in, fan_out] or [fan_out, fan_in]", "the weights"),
@@ -102,11 +107,20 @@ struct InitWeightsKernel: Kernel {
         })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let fanIn = try c.int("fan_in"), fanOut = try c.int("fan_out")
-        var stream = SeededStream(seed: UInt64(bitPattern: Int64(try c.int("seed"))))
+        let fanIn = try c.int("fan_in"), fanOut = try c.int("fan_out"), seed = try c.int("seed")
         let shape = try c.string("layout") == "in_out" ? [fanIn, fanOut] : [fanOut, fanIn]
-        let r: InitializedWeights<T> = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: try c.choice("scheme"),
-                                                         distribution: try c.choice("distribution"), stream: &stream)
+        let scheme: InitScheme = try c.choice("scheme"), distribution: InitDistribution = try c.choice("distribution")
+        let r: InitializedWeights<T>
+        if try c.string("stream") == "numpy_legacy" {
+            guard seed >= 0, seed <= Int(UInt32.max) else {
+                throw KernelError.param("seed", "param 'seed' must be between 0 and 2**32 - 1 for stream numpy_legacy (np.random.seed), found \(seed)")
+            }
+            var stream = NumPyRandomState(seed: UInt32(seed))
+            r = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: scheme, distribution: distribution, stream: &stream)
+        } else {
+            var stream = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
+            r = initializeWeights(shape: shape, fanIn: fanIn, fanOut: fanOut, scheme: scheme, distribution: distribution, stream: &stream)
+        }
         var out = KernelOutputs()
         out["W"] = .real(r.weights)
         out["std"] = .real(r.std)
@@ -145,11 +159,11 @@ struct CharRNNSampleKernel: Kernel {
                       "absent or rnnspec: inverse CDF of rnnspec's seeded stream; numpy_legacy: np.random.seed(seed), then np.random.choice(range(V), p=p.ravel()) per step, as the article's sample()"),
         ],
         outputs: [
-            OutputSpec("indices", .integer, "[n]", "sampled character indices"),
-            OutputSpec("probabilities", "[n]", "probability of each sampled index when drawn"),
-            OutputSpec("p", "[n, V]", "the distribution at each step"),
-            OutputSpec("u", "[n]", "the uniform number that chose each index"),
-            OutputSpec("h", "[n, H]", "hidden state after each step"),
+            OutputSpec("indices", .integer, "[n]", "sampled character indices").time(.axis(0)),
+            OutputSpec("probabilities", "[n]", "probability of each sampled index when drawn").time(.axis(0)),
+            OutputSpec("p", "[n, V]", "the distribution at each step").time(.axis(0)),
+            OutputSpec("u", "[n]", "the uniform number that chose each index").time(.axis(0)),
+            OutputSpec("h", "[n, H]", "hidden state after each step").time(.axis(0)),
             OutputSpec("chars", .string, "[n]", optional: true, "the sampled characters (with vocab)"),
         ],
         plots: [.temperatureSweep(title: "Sampling distribution of the first character against temperature", probabilities: "p", temperature: "temperature", labelsFrom: "vocab"), .trajectories(title: "Hidden state while sampling", output: "h")],

@@ -16,13 +16,7 @@ struct KerasRecurrentKernel: Kernel {
     }
 
     /// Column blocks of kernel / recurrent_kernel / bias: LSTM i, f, c, o; GRU z, r, h.
-    var gateOrder: [Gate] {
-        switch kind {
-        case .rnn: return [.a]
-        case .lstm: return [.i, .f, .g, .o]
-        case .gru: return [.z, .r, .n]
-        }
-    }
+    var gateOrder: [Gate] { KerasLayerConfig.gateOrder(kind) }
 
     static let activationNames = ["tanh", "sigmoid", "relu", "linear", "hard_sigmoid", "softsign", "softplus", "elu"]
 
@@ -83,14 +77,21 @@ struct KerasRecurrentKernel: Kernel {
             ParamSpec("return_state", .boolean, default: .boolean(false), "return_state"),
             ParamSpec("go_backwards", .boolean, default: .boolean(false), "go_backwards: read the sequence backwards; outputs in that order"),
             ParamSpec("zero_output_for_mask", .boolean, default: .boolean(false), "zero_output_for_mask: masked steps output 0 instead of the previous output"),
+            KerasLayerConfig.maskValueParam,
         ]
         var outputs: [OutputSpec] = [
-            OutputSpec("output", "(batch, units), or (batch, timesteps, units) with return_sequences", "the layer's output"),
+            OutputSpec("output", "(batch, units), or (batch, timesteps, units) with return_sequences", "the layer's output")
+                .time(AxisRule([.init(axis: 1, rank: 3)])),
             OutputSpec("state_h", "(batch, units)", optional: true, "final state h (with return_state)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("state_c", "(batch, units)", optional: true, "final carry state c (with return_state)")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
-        outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"])
+        outputs += FrameworkGradients.gradientOutputs(["inputs", "kernel", "recurrent_kernel", "bias"]).map { o in
+            // Column blocks of kernel, recurrent_kernel and bias in Keras' gate order (LSTM i, f, c, o; GRU z, r, h).
+            if o.name == "dinputs" { return o.time(.axis(1)) }   // (batch, timesteps, features)
+            guard kind != .rnn, ["dkernel", "drecurrent_kernel", "dbias"].contains(o.name) else { return o }
+            return o.gates(GateBlocks.names(gateOrder, letters: kind == .lstm ? ["i", "f", "c", "o"] : ["z", "r", "h"]), along: .axis(-1))
+        }
         outputs.append(OutputSpec("dinitial_state", "(\(kind == .lstm ? 2 : 1), batch, units)", optional: true,
                                   "dloss/dinitial_state, \(kind == .lstm ? "[dh, dc]" : "[dh]") stacked (with an upstream gradient and initial_state)"))
         let eq: String
@@ -112,7 +113,9 @@ struct KerasRecurrentKernel: Kernel {
             doc: eq + """
 
             kernel is (features, blocks·units): the transpose of PyTorch's weight_ih. Masked steps keep the state and
-            output the previous step's output (0 before the first real step), as Keras does.
+            output the previous step's output (0 before the first real step), as Keras does. mask_value puts a
+            keras.layers.Masking(mask_value) in front: a step whose features all equal mask_value is masked and its
+            inputs become 0; with initial_state Keras drops that mask (the zeroed inputs stay).
             Backward: given doutput (and/or dstate_h\(kind == .lstm ? ", dstate_c" : "") with return_state), loss = Σ doutput⊙output + Σ dstate_h⊙state_h\(kind == .lstm ? " + Σ dstate_c⊙state_c" : "")
             and dinputs, dkernel, drecurrent_kernel, dbias (in bias's shape) and dinitial_state (when given).
             """,
@@ -125,70 +128,27 @@ struct KerasRecurrentKernel: Kernel {
                         ImpliedSize("the step caches", [("batch", b), ("timesteps", t), ("G + 3", g + 3), ("units", units)], blame: "input:inputs"),
                         .operations("the time loop", [("batch", b), ("timesteps", t), ("G*units", g * units), ("features + units", ImpliedSize.sum(c.dim("features", otherwise: 0), units))],
                                     blame: "input:inputs")]
-            })
+            }).rules([.required(["bias"], when: .param("use_bias", [.boolean(true)]), because: "use_bias is true"),
+                      .unused(["bias"], when: .param("use_bias", [.boolean(false)]), because: "use_bias is false")])
     }
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let units = try c.int("units"), g = kind.gateCount
-        let inputs: Tensor<T> = try c.real("inputs")
+        let units = try c.int("units")
+        let (inputs, mask, masking): (Tensor<T>, Tensor<Bool>?, Tensor<Bool>?) = try KerasLayerConfig.maskedInputs(c, inputs: try c.real("inputs"))
         let batch = inputs.shape[0], steps = inputs.shape[1], features = inputs.shape[2]
         if steps == 0, try !c.bool("return_sequences") {
             throw KernelError.input("inputs", "inputs has no timesteps (timesteps = 0): without return_sequences the output is the last step's, and there is none")
         }
-        let kernel: Tensor<T> = try c.real("kernel"), recurrent: Tensor<T> = try c.real("recurrent_kernel")
-        guard kernel.shape == [features, g * units] else {
-            throw KernelError.input("kernel", "kernel must be (features, \(g == 1 ? "" : "\(g)*")units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)")
-        }
-        guard recurrent.shape == [units, g * units] else {
-            throw KernelError.input("recurrent_kernel", "recurrent_kernel must be (units, \(g == 1 ? "" : "\(g)*")units) = (\(units), \(g * units)), found \(recurrent.shape.shapeText)")
-        }
-        var bias: Tensor<T>? = nil
-        if try c.bool("use_bias") {
-            try c.requireInputs(["bias"], because: "use_bias is true")
-            let b: Tensor<T> = try c.real("bias")
-            let resetAfter = try kind == .gru && c.bool("reset_after")
-            let expected = resetAfter ? [2, g * units] : [g * units]
-            guard b.shape == expected else {
-                throw KernelError.input("bias", "bias must be \(expected.shapeText)\(resetAfter ? " (input bias, recurrent bias) with reset_after" : ""), found \(b.shape.shapeText)")
-            }
-            bias = b
-        } else {
-            try c.rejectInputs(["bias"], because: "use_bias is false")
-        }
-        let act = Self.activation(try c.string("activation"))
-        let conventions: CellConventions
-        switch kind {
-        case .rnn:
-            conventions = CellConventions(kind: .rnn, candidateActivation: act)
-        case .lstm:
-            conventions = CellConventions(kind: .lstm, gateOrder: gateOrder, gateActivation: Self.activation(try c.string("recurrent_activation")),
-                                          candidateActivation: act, outputActivation: act)
-        case .gru:
-            conventions = CellConventions(kind: .gru, gateOrder: gateOrder, gateActivation: Self.activation(try c.string("recurrent_activation")),
-                                          candidateActivation: act, resetPlacement: try c.bool("reset_after") ? .afterMatmul : .beforeMatmul,
-                                          updateSide: .previous)
-        }
-        let cell = RecurrentCell(conventions: conventions, parameters: .keras(kernel: kernel, recurrentKernel: recurrent, bias: bias))
+        let layer = KerasLayerConfig(kind: kind, units: units, activation: try c.string("activation"),
+                                     recurrentActivation: kind == .rnn ? nil : try c.string("recurrent_activation"),
+                                     useBias: try c.bool("use_bias"), resetAfter: kind == .gru ? try c.bool("reset_after") : false)
+        let (cell, bias): (RecurrentCell<T>, Tensor<T>?) = try layer.cell(c, features: features, kernel: "kernel", recurrentKernel: "recurrent_kernel", bias: "bias")
 
         var h0: Tensor<T>? = nil, c0: Tensor<T>? = nil
         if c.has("initial_state") {
-            var states: [Tensor<T>] = try c.realList("initial_state")
-            // [h, c] of equal shapes reads as one (2, batch, units) tensor.
-            if states.count == 1 && states[0].rank == 3 { states = (0..<states[0].shape[0]).map { states[0].slice($0) } }
-            let needed = kind == .lstm ? 2 : 1
-            guard states.count == needed else {
-                throw KernelError.input("initial_state", "keras.\(layerName) takes \(needed) initial state tensor(s)\(kind == .lstm ? " [h, c]" : " [h]"), found \(states.count)")
-            }
-            for s in states where s.shape != [batch, units] {
-                throw KernelError.input("initial_state", "each initial state must be (batch, units) = (\(batch), \(units)), found \(s.shape.shapeText)")
-            }
+            let states: [Tensor<T>] = try KerasLayerConfig.initialStates(c, layers: [layer], batch: batch, layerName: "keras.\(layerName)")
             h0 = states[0]
             if kind == .lstm { c0 = states[1] }
-        }
-        var mask: Tensor<Bool>? = nil
-        if c.has("mask") {
-            guard case .boolean(let m)? = c.inputs["mask"] else { throw KernelError.input("mask", "mask must be booleans") }
-            mask = m.permuted([1, 0])
         }
         let backwards = try c.bool("go_backwards"), sequences = try c.bool("return_sequences"), withState = try c.bool("return_state")
         let maskedOutput: MaskedStepOutput = try c.bool("zero_output_for_mask") ? .zero : .previous
@@ -216,7 +176,7 @@ struct KerasRecurrentKernel: Kernel {
         }
         let grads = runSequenceBackward(cell, run: run, mask: mask, maskedOutput: maskedOutput, outputsInProcessingOrder: true,
                                     dOutputs: dOutputs, dhLast: try c.optionalReal("dstate_h"), dcLast: try c.optionalReal("dstate_c"))
-        out["dinputs"] = .real(grads.x.permuted([1, 0, 2]))
+        out["dinputs"] = .real(KerasLayerConfig.maskingGradient(grads.x.permuted([1, 0, 2]), masking: masking))
         let kernels = grads.cell.kerasKernels
         out["dkernel"] = .real(kernels.kernel)
         out["drecurrent_kernel"] = .real(kernels.recurrentKernel)

@@ -19,11 +19,15 @@ struct LSTMBPTTKernel: Kernel {
             + LSTMStepKernel().spec.inputs.filter { !["x", "h_prev", "c_prev"].contains($0.name) },
         params: LSTMStepKernel().spec.params.filter { $0.name != "dtype" } + CellBPTT.params,
         outputs: CellBPTT.outputs(lstm: true)
-            + (LSTMStepKernel.concatNames + LSTMStepKernel.separateNames + LSTMStepKernel.torchNames).map {
-                OutputSpec("d" + $0, "like \($0)", optional: true, "dloss/d\($0) (when \($0) is given)")
+            + (LSTMStepKernel.concatNames + LSTMStepKernel.separateNames + LSTMStepKernel.torchNames).map { name in
+                let o = OutputSpec("d" + name, "like \(name)", optional: true, "dloss/d\(name) (when \(name) is given)")
+                // Stacked gate rows: concat_fiog's W and b (f, i, o, g), torch's W_ih, W_hh, b_ih, b_hh (i, f, g, o).
+                if LSTMStepKernel.concatNames.contains(name) { return o.gates(GateBlocks.names([.f, .i, .o, .g]), along: .axis(0)) }
+                if LSTMStepKernel.torchNames.contains(name) { return o.gates(GateBlocks.names([.i, .f, .g, .o]), along: .axis(0)) }
+                return o
             },
         lossOutput: "loss",
-        sizes: CellBPTT.sizes(gates: 4))
+        sizes: CellBPTT.sizes(gates: 4)).rules(LSTMStepKernel.layoutRules + CellBPTT.headRules)
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")

@@ -10,6 +10,17 @@ struct LSTMStepKernel: Kernel {
     static let torchNames = ["W_ih", "W_hh", "b_ih", "b_hh"]
     static let concatNames = ["W", "b"]
 
+    /// Which inputs each weight layout takes.
+    static let layoutRules: [InputRule] = [
+        .unused(separateNames + torchNames, when: .param("layout", [.string("concat_fiog")]), because: "layout concat_fiog takes W, b"),
+        .required(["W"], when: .param("layout", [.string("concat_fiog")]), because: "layout concat_fiog"),
+        .unused(concatNames + torchNames, when: .param("layout", [.string("separate")]), because: "layout separate takes W_k, U_k, b_k"),
+        .required(["f", "i", "o", "g"].flatMap { ["W_\($0)", "U_\($0)"] }, when: .param("layout", [.string("separate")]), because: "layout separate"),
+        .allOrNone(["b_f", "b_i", "b_o", "b_g"], when: .param("layout", [.string("separate")])),
+        .unused(concatNames + separateNames, when: .param("layout", [.string("torch")]), because: "layout torch takes W_ih, W_hh, b_ih, b_hh"),
+        .required(["W_ih", "W_hh"], when: .param("layout", [.string("torch")]), because: "layout torch"),
+    ]
+
     let spec = KernelSpec(
         name: "lstm.step",
         summary: "One LSTM step: gates f, i, o, g, then c = f⊙c_prev + i⊙g and h = o⊙tanh(c)",
@@ -52,7 +63,7 @@ struct LSTMStepKernel: Kernel {
         ] + ["f", "i", "o", "g"].map { OutputSpec("a_\($0)", "[H] or [B, H]", "pre-activation of gate \($0)") } + [
             OutputSpec("dc_dc_prev", "[H] or [B, H]", "∂c/∂c_prev (elementwise): equals f"),
         ],
-        sizes: KernelSpec.boundedByInputs)
+        sizes: KernelSpec.boundedByInputs).rules(LSTMStepKernel.layoutRules)
 
     /// The cell the case's weights describe, in the layout the `layout` param names (shared with lstm.bptt).
     static func cell<T: KernelScalar>(_ c: KernelContext, inputSize: Int) throws -> (RecurrentCell<T>, Layout) {

@@ -82,13 +82,30 @@ struct ONNXRecurrentKernel: Kernel {
         params.append(ParamSpec("layout", .integer(min: 0, max: 1), default: .integer(0), "0: sequence-major; 1: batch-major X, Y, initial_h, Y_h"))
         var outputs: [OutputSpec] = [
             OutputSpec("Y", "[seq_length, num_directions, batch_size, hidden_size] (layout 1: [batch_size, seq_length, num_directions, hidden_size])",
-                       "every step's hidden state; 0 past a sequence's length"),
+                       "every step's hidden state; 0 past a sequence's length")
+                .time(AxisRule([.init(axis: 1, when: "layout", is: [.integer(1)]), .init(axis: 0)])),
             OutputSpec("Y_h", "[num_directions, batch_size, hidden_size] (layout 1: [batch_size, num_directions, hidden_size])",
                        "the last hidden state (after each sequence's last real step)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("Y_c", "like Y_h", "the last cell state")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
+        // dW [D, G*H, I] and dR [D, G*H, H] hold ONNX's gate blocks (LSTM i, o, f, c; GRU z, r, h), dB [D, 2*G*H]
+        // the W biases then the R biases, dP [D, 3*H] the peepholes i, o, f.
+        if kind != .rnn {
+            let letters = kind == .lstm ? ["i", "o", "f", "c"] : ["z", "r", "h"]
+            let gates = GateBlocks.names(gateOrder, letters: letters)
+            outputs = outputs.map { o in
+                switch o.name {
+                case "dW", "dR": return o.gates(gates, along: .axis(1))
+                case "dB": return o.gates(gates.map { "Wb" + $0 } + gates.map { "Rb" + $0 }, along: .axis(1))
+                case "dP": return o.gates(["p" + GateBlocks.name(.i), "p" + GateBlocks.name(.o), "p" + GateBlocks.name(.f)], along: .axis(1))
+                default: return o
+                }
+            }
+        }
+        // dX is shaped like X: [seq_length, batch_size, input_size], or batch first with layout 1.
+        outputs = outputs.map { $0.name == "dX" ? $0.time(AxisRule([.init(axis: 1, when: "layout", is: [.integer(1)]), .init(axis: 0)])) : $0 }
         let eq: String
         switch kind {
         case .rnn: eq = "Ht = f(Xt*(Wi^T) + Ht-1*(Ri^T) + Wbi + Rbi)"

@@ -30,8 +30,8 @@ struct RNNBPTTKernel: Kernel {
         ],
         outputs: [
             OutputSpec("loss", "[]", "Σ over steps (and batch) of −log p[target]"),
-            OutputSpec("h", "[T, H] or [T, B, H]", "every hidden state"),
-            OutputSpec("p", "[T, V] or [T, B, V]", "every softmax output"),
+            OutputSpec("h", "[T, H] or [T, B, H]", "every hidden state").time(.axis(0)),
+            OutputSpec("p", "[T, V] or [T, B, V]", "every softmax output").time(.axis(0)),
             OutputSpec("dW_xh", "[H, I]", "dloss/dW_xh"),
             OutputSpec("dW_hh", "[H, H]", "dloss/dW_hh"),
             OutputSpec("db_h", "[H]", "dloss/db_h"),

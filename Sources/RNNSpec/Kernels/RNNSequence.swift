@@ -30,11 +30,11 @@ struct RNNSequenceKernel: Kernel {
             ParamSpec("direction", .choice(["forward", "reverse", "bidirectional"]), default: .string("forward"), "forward, reverse, or bidirectional (concatenated on the feature axis)"),
         ],
         outputs: [
-            OutputSpec("h", "[T, D*H] or [T, B, D*H]", "the state at every position"),
+            OutputSpec("h", "[T, D*H] or [T, B, D*H]", "the state at every position").time(.axis(0)),
             OutputSpec("h_last", "[D*H] or [B, D*H]", "the final state of each direction (reverse's is after position 0)"),
-            OutputSpec("a", "[T, D*H] or [T, B, D*H]", "pre-activations W_xh x_t + W_hh h + b_h"),
-            OutputSpec("y", "[T, V] or [T, B, V]", optional: true, "output logits (with W_hy)"),
-            OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "softmax(y) over V (with W_hy)"),
+            OutputSpec("a", "[T, D*H] or [T, B, D*H]", "pre-activations W_xh x_t + W_hh h + b_h").time(.axis(0)),
+            OutputSpec("y", "[T, V] or [T, B, V]", optional: true, "output logits (with W_hy)").time(.axis(0)),
+            OutputSpec("p", "[T, V] or [T, B, V]", optional: true, "softmax(y) over V (with W_hy)").time(.axis(0)),
         ],
         plots: [.trajectories(title: "Hidden-state trajectories h_t", output: "h")],
         sizes: { c in

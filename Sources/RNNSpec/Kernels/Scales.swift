@@ -85,7 +85,7 @@ struct LeakyMemoryKernel: Kernel {
             .real("s0", ["S"], optional: true, "initial state per f (zeros if absent)", example: "[0.0, 0.0, 0.0]"),
         ],
         outputs: [
-            OutputSpec("s", "[S, T]", "s_1..s_T per f"),
+            OutputSpec("s", "[S, T]", "s_1..s_T per f").time(.axis(1)),
             OutputSpec("s_last", "[S]", "s_T per f"),
         ],
         plots: [.lines(title: "Leaky memory: s_t = f s_{t-1} + (1 - f) u_t", outputs: ["s"], x: "time step t", y: "state s_t", rowsFrom: "forget", firstX: 1)],
@@ -118,7 +118,7 @@ struct SequenceProbabilityKernel: Kernel {
         outputs: [
             OutputSpec("p", "[]", "product of the probabilities"),
             OutputSpec("logp", "[]", "sum of their logs"),
-            OutputSpec("log_probs", "[T]", "log of each"),
+            OutputSpec("log_probs", "[T]", "log of each").time(.axis(0)),
         ],
         sizes: KernelSpec.boundedByInputs)
 

@@ -31,7 +31,28 @@ struct TorchRecurrentKernel: Kernel {
         return names
     }
 
-    var spec: KernelSpec {
+    var spec: KernelSpec { declaration.rules(inputRules) }
+
+    /// The module's state_dict decides which weights a case may give: layers past num_layers and the
+    /// reverse direction without bidirectional are not in it.
+    var inputRules: [InputRule] {
+        var rules: [InputRule] = [
+            .unused((0..<Self.maxLayers).flatMap { Self.weightNames(kind, layer: $0, suffix: "_reverse") },
+                    when: .param("bidirectional", [.boolean(false)]), because: "not in the state_dict without bidirectional"),
+            .unused((0..<Self.maxLayers).flatMap { l in ["", "_reverse"].flatMap { ["bias_ih_l\(l)\($0)", "bias_hh_l\(l)\($0)"] } },
+                    when: .param("bias", [.boolean(false)]), because: "bias is false"),
+            .required(["bias_ih_l0", "bias_hh_l0"], when: .param("bias", [.boolean(true)]), because: "bias is true"),
+        ]
+        for l in 1..<Self.maxLayers {
+            rules.append(.unused(["", "_reverse"].flatMap { Self.weightNames(kind, layer: l, suffix: $0) },
+                                 when: .param("num_layers", (1...l).map { .integer($0) }), because: "not in the state_dict with fewer layers"))
+            rules.append(.required(["weight_ih_l\(l)", "weight_hh_l\(l)"],
+                                   when: .param("num_layers", ((l + 1)...Self.maxLayers).map { .integer($0) }), because: "layer \(l)'s weights"))
+        }
+        return rules
+    }
+
+    var declaration: KernelSpec {
         var inputs: [InputSpec] = [
             InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
                       doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
@@ -89,18 +110,30 @@ struct TorchRecurrentKernel: Kernel {
             ParamSpec("bias", .boolean, default: .boolean(true), "bias: whether bias_ih/bias_hh exist"),
             ParamSpec("batch_first", .boolean, default: .boolean(false), "batch_first: input and output are (N, L, ·)"),
             ParamSpec("bidirectional", .boolean, default: .boolean(false), "bidirectional (D = 2)"),
+            ParamSpec("total_length", .integer(min: 1, max: 1_000_000_000), optional: true,
+                      "with lengths: pad_packed_sequence(..., total_length=T): output has T steps (≥ max(lengths)) instead of max(lengths)"),
         ]
         if kind == .lstm {
             params.append(ParamSpec("proj_size", .integer(min: 0, max: 1_000_000_000), default: .integer(0), "proj_size: H_out when > 0"))
         }
         var outputs: [OutputSpec] = [
             OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
-                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths"),
+                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths (total_length if given)")
+                .time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])),
             OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
         outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
+        // The gradients of weight_ih, weight_hh, bias_ih and bias_hh hold G*H_cell rows in PyTorch's gate order.
+        if kind != .rnn {
+            let gates = GateBlocks.names(CellConventions.defaultOrder(kind))
+            outputs = outputs.map { o in
+                ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix) ? o.gates(gates, along: .axis(0)) : o
+            }
+        }
+        // dinput is shaped like input: time first, second with batch_first.
+        outputs = outputs.map { $0.name == "dinput" ? $0.time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])) : $0 }
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
@@ -121,7 +154,8 @@ struct TorchRecurrentKernel: Kernel {
             Weights are named as in the module's state_dict; layer l > 0 reads the previous layer's output
             (D*H_out features). h_n/c_n are layer-major then direction (index = layer*D + direction).
             With lengths: steps past a sequence's length output 0 and its final state is the one after its
-            last real step; the reverse direction starts there (PyTorch packed sequences).
+            last real step; the reverse direction starts there (PyTorch packed sequences). output has
+            max(lengths) steps, or total_length (pad_packed_sequence's argument, which may exceed L).
             Backward: given doutput (and/or dh_n\(kind == .lstm ? ", dc_n" : "")), loss = Σ doutput⊙output + Σ dh_n⊙h_n\(kind == .lstm ? " + Σ dc_n⊙c_n" : "")
             and d<name> for input, h_0\(kind == .lstm ? ", c_0" : "") and every state_dict weight given (autograd's .grad).
             """,
@@ -135,7 +169,12 @@ struct TorchRecurrentKernel: Kernel {
                 // Either axis may be the batch (batch_first), whose states exist even with no steps.
                 let states = rows.map { ImpliedSize("the states and gates", [$0, ("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
                                                     blame: "input:input") }
-                return states + [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
+                // pad_packed_sequence's total_length may make output longer than the input.
+                let batch = x.count == 3 ? x[try c.bool("batch_first") ? 0 : 1] : 1
+                let padded = try c.optionalInt("total_length").map {
+                    [ImpliedSize("output 'output' (total_length)", [("total_length", $0), ("N", batch), ("D", d), ("hidden_size", hidden)], blame: "param:total_length")]
+                } ?? []
+                return states + padded + [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
                         ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
                         ImpliedSize("the step caches", rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
                                     blame: "input:input"),
@@ -247,6 +286,14 @@ struct TorchRecurrentKernel: Kernel {
             }
             mask = lengthMask(lengths: lengths, steps: steps)
             outSteps = longest
+            if let total = try c.optionalInt("total_length") {
+                guard total >= longest else {
+                    throw KernelError.param("total_length", "Expected total_length to be at least the length of the longest sequence in input, but got total_length=\(total) and max sequence length being \(longest)")
+                }
+                outSteps = total
+            }
+        } else if c.params["total_length"] != nil {
+            throw KernelError.param("total_length", "total_length is pad_packed_sequence's: it needs lengths (a packed sequence)")
         }
 
         let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
@@ -254,9 +301,11 @@ struct TorchRecurrentKernel: Kernel {
         let backward = upstreams.contains(where: c.has)
         let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero, keepCaches: backward)
         var output = run.output
-        if outSteps < steps {
-            let w = output.count / steps
-            output = Tensor(shape: [outSteps] + Array(output.shape.dropFirst()), scalars: Array(output.scalars[0..<(outSteps * w)]))
+        if outSteps != steps {
+            // pad_packed_sequence: max(lengths) steps, or total_length (zeros past the input's steps).
+            let w = output.shape.dropFirst().reduce(1, *)
+            output = Tensor(shape: [outSteps] + Array(output.shape.dropFirst()),
+                            scalars: Array(output.scalars[0..<(min(outSteps, steps) * w)]) + [T](repeating: 0, count: max(0, outSteps - steps) * w))
         }
         var hN = Tensor.stacked(run.runs.flatMap { $0.map(\.hLast) }, innerShape: [batch, outSize])
         var cN = kind == .lstm ? Tensor.stacked(run.runs.flatMap { $0.map { $0.cLast! } }, innerShape: [batch, hiddenSize]) : nil
@@ -285,9 +334,11 @@ struct TorchRecurrentKernel: Kernel {
             return (0..<layers).map { l in (0..<d).map { k in t.slice(l * d + k) } }
         }
         var dOutput: Tensor<T>? = try c.optionalReal("doutput").map(timeMajor)
-        if let dy = dOutput, outSteps < steps {
-            // Steps past every length output 0 and are cut from output: no gradient reaches them.
-            dOutput = Tensor(shape: [steps] + Array(dy.shape.dropFirst()), scalars: dy.scalars + [T](repeating: 0, count: (steps - outSteps) * dy.count / outSteps))
+        if let dy = dOutput, outSteps != steps {
+            // Steps past every length output 0, cut from output or padded onto it: no gradient reaches them.
+            let w = dy.shape.dropFirst().reduce(1, *)
+            dOutput = Tensor(shape: [steps] + Array(dy.shape.dropFirst()),
+                             scalars: Array(dy.scalars[0..<(min(outSteps, steps) * w)]) + [T](repeating: 0, count: max(0, steps - outSteps) * w))
         }
         let grads = runStackBackward(cells, directions: directions, run: run, mask: mask, maskedOutput: .zero, dOutput: dOutput,
                                  dhLast: try perLayer("dh_n"), dcLast: try perLayer("dc_n"))
