@@ -1,13 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Flags for RNNKernelsSIMD. The manifest is compiled for the host, so `arch` is the machine building.
-#if arch(x86_64)
-let simdKernelFlags = ["-Ounchecked", "-target-cpu", "haswell"]
-#else
-let simdKernelFlags = ["-Ounchecked"]
-#endif
-
 let package = Package(
     name: "rnnspec",
     products: [
@@ -28,9 +21,10 @@ let package = Package(
         .target(name: "RNNKernels", dependencies: ["RNNKernelsSIMD", "RNNPlatform"]),
         // The C library module (Glibc, Musl or Darwin), named in one place.
         .target(name: "RNNPlatform"),
-        // The matrix-product micro-kernels: optimized even in debug builds and, on x86-64, compiled for
-        // AVX2 + FMA; RNNKernels calls them only after checking the CPU. See README, "Performance".
-        .target(name: "RNNKernelsSIMD", swiftSettings: [.unsafeFlags(simdKernelFlags)]),
+        // The matrix-product and vector-math kernels, in C: on x86-64 compiled for AVX2 + FMA by function
+        // attributes (no compiler flags, so the package can be depended on by version); RNNKernels calls
+        // them only after checking the CPU. See README, "Performance".
+        .target(name: "RNNKernelsSIMD"),
         // Case model, loading, registry, comparison, golden store, running, reporting.
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
@@ -48,7 +42,7 @@ let package = Package(
             "RNNSpec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNKernelsSIMD", "RNNPlatform"]),
+        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),

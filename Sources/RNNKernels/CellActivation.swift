@@ -2,8 +2,6 @@
 //
 // Shape legend: elementwise; x and y are scalars.
 
-import RNNKernelsSIMD    // `VectorFunction`'s cases, in the inlinable buffer form of `apply`
-
 /// An elementwise nonlinearity of a recurrent cell, with its alpha and beta.
 ///
 ///     relu: max(x, 0)                      tanh, sigmoid

@@ -3,10 +3,9 @@
 //
 // Shapes: A [M, K], B [K, N], C [M, N]; vectors are rank-1.
 //
-// The packed SIMD kernels live in RNNKernelsSIMD (compiled for AVX2 + FMA on x86-64); GemmDispatch.swift
-// decides at run time whether the CPU has them and how many threads a product gets.
-
-import RNNKernelsSIMD
+// The packed SIMD kernels live in RNNKernelsSIMD (C, compiled for AVX2 + FMA on x86-64 by function
+// attributes); GemmDispatch.swift decides at run time whether the CPU has them and how many threads a
+// product gets.
 
 /// C = A · B (+ C when `accumulate`), with A [M, K] and B [K, N], both row-major.
 ///

@@ -3,10 +3,8 @@
 //
 // Shapes: A [M, K], B [K, N], C [M, N]; B given as [K, N], or [N, K] when transposed.
 //
-// The panels are the packed kernel's layout (RNNKernelsSIMD/PrepackedGemm.swift); on CPUs without the
+// The panels are the packed kernel's layout (RNNKernelsSIMD/GemmTemplate.h, `rnn_pack_panels_*`); on CPUs without the
 // packed kernels the operand keeps B as given and the product is the plain loop, as `gemm`'s there.
-
-import RNNKernelsSIMD
 
 /// B packed once into the matrix-product micro-kernel's panel layout, for many products with different A.
 ///

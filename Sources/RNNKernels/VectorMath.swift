@@ -4,15 +4,16 @@
 // Shape legend: elementwise; x and y are buffers of the same length n.
 //
 // The functions themselves are in VectorMathCore.swift (the method and its errors are described there),
-// a file compiled both here, for the baseline target, and in RNNKernelsSIMD, for AVX2 on x86-64.
-// `vectorApply` runs the AVX2 copy where the CPU has AVX2 and FMA (`packedGemmAvailable`) and this
-// module's copy elsewhere; the two give bit-identical results, so no result depends on the CPU.
-// Each scalar type reaches its copies through `KernelScalar.vectorApply(_:_:_:count:simd:)` (GemmDispatch.swift).
+// compiled here for the baseline target; RNNKernelsSIMD/VectorMath.c is a C transcription of it whose
+// functions are compiled for AVX2 + FMA on x86-64. `vectorApply` runs the C copy where the CPU has AVX2 and
+// FMA (`packedGemmAvailable`) and this module's copy elsewhere; the two give bit-identical results, so no
+// result depends on the CPU. Each scalar type reaches its copies through
+// `KernelScalar.vectorApply(_:_:_:count:simd:)` (GemmDispatch.swift).
 
-import RNNKernelsSIMD
-
-/// The elementwise function a buffer call evaluates (declared in RNNKernelsSIMD, whose entry points take it).
-public typealias VectorFunction = RNNKernelsSIMD.VectorFunction
+/// The elementwise function a buffer call evaluates.
+public enum VectorFunction: Sendable, CaseIterable {
+    case exp, sigmoid, tanh
+}
 
 extension KernelScalar {
     /// y = f(x) elementwise, one SIMD vector (8 Floats, 4 Doubles) at a time. x and y may be the same buffer.

@@ -1,12 +1,9 @@
-// The vectorized e^x, sigmoid and tanh themselves, compiled twice: this file is in RNNKernelsSIMD
-// (for AVX2 on x86-64) and, through a symbolic link, in RNNKernels (for the baseline target). Every
-// declaration is internal, so each module has its own copy under its own name, and the linker can never
-// hand baseline code the AVX2 copy (weak symbols of the same name, such as generic specializations, are
-// merged by the linker; keep this file free of non-inlined generic code, which is also why the Float and
-// Double extensions below are deliberate twins: the same method with each type's lanes, constants and
-// polynomial degree). The arithmetic is the same
-// IEEE operations in the same order on both targets, with no fused multiply-add (Swift does not contract
-// `a * b + c`), so both copies give bit-identical results; the tests compare them on every run.
+// The vectorized e^x, sigmoid and tanh themselves, compiled for the baseline target (the copy every CPU
+// can run). RNNKernelsSIMD/VectorMath.c is a C transcription of this file whose functions are compiled for
+// AVX2 + FMA on x86-64: the same IEEE operations in the same order, with no fused multiply-add (Swift does
+// not contract `a * b + c`; the C file turns contraction off), and negation as Swift's SIMD types do it
+// (0 − x), so both copies give bit-identical results; the tests compare them on every run. A change here
+// needs the same change there.
 //
 // Shape legend: elementwise; x and y are buffers of n elements.
 //

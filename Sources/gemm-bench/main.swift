@@ -4,7 +4,6 @@
 // kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
 import RNNKernels
-import RNNKernelsSIMD
 import RNNPlatform
 
 func clock(_ id: clockid_t) -> Double { var t = timespec(); clock_gettime(id, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
@@ -153,7 +152,7 @@ func main() {
     } else if let f = args.first {
         shapes = shapes.filter { $0.name.contains(f) }
     }
-    run(Float.self, shapes, variants) { a, b, c, s, t in packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
-    run(Double.self, shapes, variants) { a, b, c, s, t in packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
+    run(Float.self, shapes, variants) { a, b, c, s, t in Float.packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
+    run(Double.self, shapes, variants) { a, b, c, s, t in Double.packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
 }
 main()

@@ -1,5 +1,26 @@
 import XCTest
 import RNNKernels
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The words of the first `flags` line of /proc/cpuinfo (empty if it cannot be read): the kernel's account
+/// of the CPU, to check the CPUID probe of RNNKernelsSIMD against.
+func cpuFlags() -> Set<String> {
+    guard let file = fopen("/proc/cpuinfo", "r") else { return [] }
+    defer { fclose(file) }
+    var line: UnsafeMutablePointer<CChar>? = nil
+    var capacity = 0
+    defer { free(line) }
+    while getline(&line, &capacity, file) > 0 {
+        guard let line else { break }
+        let text = String(cString: line)
+        if text.hasPrefix("flags") {
+            return Set(text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init))
+        }
+    }
+    return []
+}
 
 /// Asserts |actual − expected| ≤ abs + rel·|expected| elementwise, comparing a kernel's
 /// result in precision T with a reference computed in Double.

@@ -6,7 +6,7 @@ import Glibc
 
 /// The vectorized exp, sigmoid and tanh against the C library in higher precision (Double for
 /// Float; Float80 for Double where the platform has it), measured in units in the last place; and the
-/// AVX2 copy (RNNKernelsSIMD) against the baseline copy (RNNKernels), bit for bit.
+/// AVX2 copy (RNNKernelsSIMD, C) against the baseline copy (RNNKernels, Swift), bit for bit.
 final class VectorMathTests: XCTestCase {
     /// The copies this CPU can run: the baseline one, and the AVX2 one where `packedGemmAvailable`.
     let paths = packedGemmAvailable ? [false, true] : [false]

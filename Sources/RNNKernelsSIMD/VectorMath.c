@@ -1,0 +1,213 @@
+// Vectorized e^x, sigmoid and tanh over buffers: the gate activations of the cell core.
+//
+// A transcription of RNNKernels' VectorMathCore.swift (the method and its errors are described there), with
+// the same IEEE operations in the same order and no fused multiply-add (contraction is off, SIMDCommon.h),
+// so the results are bit-identical to that baseline copy; the tests compare the two on every run. As in
+// Swift's SIMD types, negation is 0 − x (−(+0) is +0), and lane masks and selections are integer
+// operations on the bits (all ones or all zeros per lane).
+//
+// Shape legend: elementwise; x and y are buffers of n elements.
+#include "RNNKernelsSIMD.h"
+#include "SIMDCommon.h"
+
+RNN_SIMD_BEGIN
+
+// The small helpers are macros rather than inline functions: debug builds compile C at -O0, where every
+// inlined call still stores and reloads its vector arguments through memory; as macros the functions run
+// about three times faster there (the optimized code is the same).
+
+// MARK: Float, 8 lanes
+
+RNN_INLINE v8f splat8(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
+#define bits8(x) ((v8u)(x))
+/// mask ? a : b, lane by lane.
+#define select8(mask, a, b) ((v8f)((bits8(a) & (mask)) | (bits8(b) & ~(mask))))
+/// All ones where the sign bit of x is set.
+#define sign_mask8(x) (0 - (bits8(x) >> 31))
+/// All ones where |x| > c, for c ≥ 0 (non-negative floats order like their bits); NaN counts as greater.
+#define magnitude_above8(x, c) (0 - ((__builtin_bit_cast(uint32_t, (float)(c)) - (bits8(x) & 0x7fffffffu)) >> 31))
+#define nan_mask8(x) magnitude_above8(x, __builtin_inff())
+#define abs8(x) ((v8f)(bits8(x) & 0x7fffffffu))
+#define neg8(x) (0.0f - (x))
+/// x clamped to [lo, hi] (lo < 0 < hi) for every x but NaN.
+RNN_INLINE v8f clamp8(v8f x, float hi, float lo) {
+    v8u negative = sign_mask8(x);
+    v8u above = ~negative & magnitude_above8(x, hi), below = negative & magnitude_above8(x, -lo);
+    return select8(above, splat8(hi), select8(below, splat8(lo), x));
+}
+
+RNN_INLINE v8f exp8(v8f x) {
+    v8f xc = clamp8(x, 89.0f, -104.0f);
+    // k = round(x / ln 2) by the shifter trick: adding 1.5·2^23 leaves k in the low bits.
+    v8f shifter = splat8(12582912.0f);
+    v8f shifted = xc * 1.44269504f + shifter;
+    v8f kf = shifted - shifter;
+    v8f r = (xc - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
+    v8f p = splat8(1.0f / 5040.0f);
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    // 2^k = 2^(k/2) · 2^(k − k/2): each half stays a normal number for k ≥ −252.
+    v8i k = (v8i)shifted - 0x4B400000;
+    v8i k1 = k >> 1, k2 = k - k1;
+    v8f s1 = (v8f)((v8u)(k1 + 127) << 23);
+    v8f s2 = (v8f)((v8u)(k2 + 127) << 23);
+    return select8(nan_mask8(x), x, p * s1 * s2);    // NaN in, NaN out
+}
+
+/// e^x − 1 for |x| ≤ ln 2 / 2, without cancellation.
+RNN_INLINE v8f expm1_small8(v8f x) {
+    v8f p = splat8(1.0f / 40320.0f);
+    p = p * x + 1.0f / 5040.0f;
+    p = p * x + 1.0f / 720.0f;
+    p = p * x + 1.0f / 120.0f;
+    p = p * x + 1.0f / 24.0f;
+    p = p * x + 1.0f / 6.0f;
+    p = p * x + 0.5f;
+    return (p * x) * x + x;
+}
+
+RNN_INLINE v8f sigmoid8(v8f x) {
+    v8f e = exp8(neg8(abs8(x)));
+    v8f d = 1.0f + e;
+    return select8(nan_mask8(x), x, select8(sign_mask8(x), e / d, 1.0f / d));
+}
+
+RNN_INLINE v8f tanh8(v8f x) {
+    v8f a = abs8(x);
+    v8f e = exp8(-2.0f * a);
+    v8f m = select8(magnitude_above8(a, 0.1732868f), e - 1.0f, expm1_small8(-2.0f * a));
+    v8f y = neg8(m) / (2.0f + m);
+    return select8(nan_mask8(x), x, select8(sign_mask8(x), neg8(y), y));
+}
+
+RNN_INLINE v8f apply8(int f, v8f x) {
+    switch (f) {
+    case RNN_VECTOR_EXP: return exp8(x);
+    case RNN_VECTOR_SIGMOID: return sigmoid8(x);
+    default: return tanh8(x);
+    }
+}
+
+void rnn_vector_apply_f32(int function, const float *x, float *y, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    // One loop per function, so that the choice is not made per vector.
+    switch (function) {
+    case RNN_VECTOR_EXP: for (; i + 8 <= n; i += 8) *(v8f_u *)(y + i) = exp8(*(const v8f_u *)(x + i)); break;
+    case RNN_VECTOR_SIGMOID: for (; i + 8 <= n; i += 8) *(v8f_u *)(y + i) = sigmoid8(*(const v8f_u *)(x + i)); break;
+    default: for (; i + 8 <= n; i += 8) *(v8f_u *)(y + i) = tanh8(*(const v8f_u *)(x + i)); break;
+    }
+    if (i < n) {
+        v8f v = {0};
+        for (ptrdiff_t j = 0; j < n - i; j++) v[j] = x[i + j];
+        v8f r = apply8(function, v);
+        for (ptrdiff_t j = 0; j < n - i; j++) y[i + j] = r[j];
+    }
+}
+
+// MARK: Double, 4 lanes
+
+RNN_INLINE v4d splat4(double x) { return (v4d){x, x, x, x}; }
+#define bits4(x) ((v4u)(x))
+#define select4(mask, a, b) ((v4d)((bits4(a) & (mask)) | (bits4(b) & ~(mask))))
+#define sign_mask4(x) (0 - (bits4(x) >> 63))
+#define magnitude_above4(x, c) (0 - ((__builtin_bit_cast(uint64_t, (double)(c)) - (bits4(x) & 0x7fffffffffffffffull)) >> 63))
+#define nan_mask4(x) magnitude_above4(x, __builtin_inf())
+#define abs4(x) ((v4d)(bits4(x) & 0x7fffffffffffffffull))
+#define neg4(x) (0.0 - (x))
+RNN_INLINE v4d clamp4(v4d x, double hi, double lo) {
+    v4u negative = sign_mask4(x);
+    v4u above = ~negative & magnitude_above4(x, hi), below = negative & magnitude_above4(x, -lo);
+    return select4(above, splat4(hi), select4(below, splat4(lo), x));
+}
+
+RNN_INLINE v4d exp4(v4d x) {
+    v4d xc = clamp4(x, 710.0, -746.0);
+    v4d shifter = splat4(6755399441055744.0);    // 1.5 · 2^52
+    v4d shifted = xc * 1.4426950408889634 + shifter;
+    v4d kf = shifted - shifter;
+    v4d r = (xc - kf * 0.69314718036912381649) - kf * 1.9082149292705877e-10;
+    v4d p = splat4(1.0 / 6227020800.0);
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    // The low bits of `shifted` hold k + 2^51; halving by a logical shift and subtracting 2^50 is floor(k / 2).
+    v4u biased = bits4(shifted) & 0x000fffffffffffffull;    // k + 2^51
+    v4u k1 = (biased >> 1) - (1ull << 50);
+    v4u k2 = (biased - (1ull << 51)) - k1;
+    v4d s1 = (v4d)((k1 + 1023) << 52);
+    v4d s2 = (v4d)((k2 + 1023) << 52);
+    return select4(nan_mask4(x), x, p * s1 * s2);
+}
+
+RNN_INLINE v4d expm1_small4(v4d x) {
+    v4d p = splat4(1.0 / 20922789888000.0);
+    p = p * x + 1.0 / 1307674368000.0;
+    p = p * x + 1.0 / 87178291200.0;
+    p = p * x + 1.0 / 6227020800.0;
+    p = p * x + 1.0 / 479001600.0;
+    p = p * x + 1.0 / 39916800.0;
+    p = p * x + 1.0 / 3628800.0;
+    p = p * x + 1.0 / 362880.0;
+    p = p * x + 1.0 / 40320.0;
+    p = p * x + 1.0 / 5040.0;
+    p = p * x + 1.0 / 720.0;
+    p = p * x + 1.0 / 120.0;
+    p = p * x + 1.0 / 24.0;
+    p = p * x + 1.0 / 6.0;
+    p = p * x + 0.5;
+    return (p * x) * x + x;
+}
+
+RNN_INLINE v4d sigmoid4(v4d x) {
+    v4d e = exp4(neg4(abs4(x)));
+    v4d d = 1.0 + e;
+    return select4(nan_mask4(x), x, select4(sign_mask4(x), e / d, 1.0 / d));
+}
+
+RNN_INLINE v4d tanh4(v4d x) {
+    v4d a = abs4(x);
+    v4d e = exp4(-2.0 * a);
+    v4d m = select4(magnitude_above4(a, 0.1732867951399863), e - 1.0, expm1_small4(-2.0 * a));
+    v4d y = neg4(m) / (2.0 + m);
+    return select4(nan_mask4(x), x, select4(sign_mask4(x), neg4(y), y));
+}
+
+RNN_INLINE v4d apply4(int f, v4d x) {
+    switch (f) {
+    case RNN_VECTOR_EXP: return exp4(x);
+    case RNN_VECTOR_SIGMOID: return sigmoid4(x);
+    default: return tanh4(x);
+    }
+}
+
+void rnn_vector_apply_f64(int function, const double *x, double *y, ptrdiff_t n) {
+    ptrdiff_t i = 0;
+    switch (function) {
+    case RNN_VECTOR_EXP: for (; i + 4 <= n; i += 4) *(v4d_u *)(y + i) = exp4(*(const v4d_u *)(x + i)); break;
+    case RNN_VECTOR_SIGMOID: for (; i + 4 <= n; i += 4) *(v4d_u *)(y + i) = sigmoid4(*(const v4d_u *)(x + i)); break;
+    default: for (; i + 4 <= n; i += 4) *(v4d_u *)(y + i) = tanh4(*(const v4d_u *)(x + i)); break;
+    }
+    if (i < n) {
+        v4d v = {0};
+        for (ptrdiff_t j = 0; j < n - i; j++) v[j] = x[i + j];
+        v4d r = apply4(function, v);
+        for (ptrdiff_t j = 0; j < n - i; j++) y[i + j] = r[j];
+    }
+}
+
+RNN_SIMD_END

@@ -1,0 +1,76 @@
+// The SIMD kernels of rnnspec: packed matrix-product kernels and vectorized e^x, sigmoid and tanh, in C so
+// that the AVX2 + FMA code comes from function attributes (`target("avx2,fma")`) instead of compiler flags.
+// On x86-64 every kernel below uses AVX2 and FMA: call one only after `rnn_simd_supported()` returned 1.
+// On arm64 they are NEON (which always has fused multiply-add) and `rnn_simd_supported()` is 1. Elsewhere
+// they compile to generic code and `rnn_simd_supported()` is 0 (callers then use their portable loops).
+//
+// Shapes: A [M, K], B [K, N], C [M, N]. A strided matrix X is (x, rs, cs): element (i, j) at x[i·rs + j·cs];
+// C is row-major with leading dimension ldc. Functions ending in _f32 take floats, _f64 doubles.
+#ifndef RNN_KERNELS_SIMD_H
+#define RNN_KERNELS_SIMD_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 1 when this CPU can run the kernels: on x86-64 it has AVX2 and FMA (CPUID) and the operating system
+/// saves the 256-bit registers (XGETBV); 1 on arm64; 0 elsewhere.
+int rnn_simd_supported(void);
+
+/// Rows of a micro-tile of the packed kernels (the unit a multi-threaded product is split in by rows).
+#define RNN_SIMD_MR 6
+/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel (`rnn_gemm_dot_*`), which packs nothing.
+#define RNN_SIMD_DOT_MAX_ROWS 96
+/// Columns of C in one tile of the dot-product kernel (the unit it is split in between threads).
+#define RNN_SIMD_DOT_COLS 4
+
+/// Columns of one packed panel: 16 floats, 8 doubles (two 256-bit vectors).
+ptrdiff_t rnn_panel_width_f32(void);
+ptrdiff_t rnn_panel_width_f64(void);
+
+/// C (+ C when `accumulate`) = A · B for A (a, ars, acs) m × k and B (b, brs, bcs) k × n, by packing A and B
+/// (B read in place for few rows when row-major) and a 6 × (panel width) register-blocked micro-kernel.
+void rnn_gemm_blocked_f32(const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *b, ptrdiff_t brs, ptrdiff_t bcs,
+                          float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate);
+void rnn_gemm_blocked_f64(const double *a, ptrdiff_t ars, ptrdiff_t acs, const double *b, ptrdiff_t brs, ptrdiff_t bcs,
+                          double *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate);
+
+/// C[i, j] (+)= Σ_p A[i, p] · B[j, p] for A [m, k] (leading dimension lda) and B [n, k] (ldb), both
+/// row-major: 2 × 4 tiles of C, each element a vector accumulator over p summed across lanes at the end.
+void rnn_gemm_dot_f32(const float *a, const float *b, float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      ptrdiff_t lda, ptrdiff_t ldb, int accumulate);
+void rnn_gemm_dot_f64(const double *a, const double *b, double *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                      ptrdiff_t lda, ptrdiff_t ldb, int accumulate);
+
+/// Elements of the panels `rnn_pack_panels_*` writes for a [k, n] operand.
+ptrdiff_t rnn_panel_elements_f32(ptrdiff_t k, ptrdiff_t n);
+ptrdiff_t rnn_panel_elements_f64(ptrdiff_t k, ptrdiff_t n);
+
+/// Packs B ([k, n], or [n, k] when `transposed`) into panels at dst: depth block [p0, p0 + kcur) (kc = 256,
+/// the last shorter) starts at p0 · nPad (nPad = n rounded up to the panel width) and holds the ⌈n / width⌉
+/// panels of kcur × width elements, panel q holding for each p B[p0 + p, q·width ..< (q+1)·width] (zero past n).
+void rnn_pack_panels_f32(const float *b, ptrdiff_t k, ptrdiff_t n, int transposed, float *dst);
+void rnn_pack_panels_f64(const double *b, ptrdiff_t k, ptrdiff_t n, int transposed, double *dst);
+
+/// C[:, panels q0 ..< q1] (+)= A · B for A (a, ars, acs) m × k and B [k, n] in panels (`rnn_pack_panels_*`).
+void rnn_prepacked_blocked_f32(const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *panels, float *c, ptrdiff_t ldc,
+                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate);
+void rnn_prepacked_blocked_f64(const double *a, ptrdiff_t ars, ptrdiff_t acs, const double *panels, double *c, ptrdiff_t ldc,
+                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate);
+
+/// The elementwise functions of `rnn_vector_apply_*`.
+enum { RNN_VECTOR_EXP = 0, RNN_VECTOR_SIGMOID = 1, RNN_VECTOR_TANH = 2 };
+
+/// y = f(x) elementwise over n elements (8 floats or 4 doubles at a time); x and y may be the same buffer.
+/// The same IEEE operations in the same order as RNNKernels' VectorMathCore.swift (no fused multiply-add),
+/// so the results are bit-identical to it.
+void rnn_vector_apply_f32(int function, const float *x, float *y, ptrdiff_t n);
+void rnn_vector_apply_f64(int function, const double *x, double *y, ptrdiff_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
