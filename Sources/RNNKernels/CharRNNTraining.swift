@@ -18,12 +18,17 @@ public enum CharRNNOptimizer: String, Sendable, CaseIterable {
 public struct CharRNNWeights<T: KernelScalar>: Sendable, Equatable {
     /// [H, V]. - whh: [H, H]. - why: [V, H]. - bh: [H]. - by: [V].
     public var wxh: Tensor<T>
+    /// W_hh, [H, H].
     public var whh: Tensor<T>
+    /// W_hy, [V, H].
     public var why: Tensor<T>
+    /// b_h, [H].
     public var bh: Tensor<T>
+    /// b_y, [V].
     public var by: Tensor<T>
 
     @inlinable
+    /// The five weights, in the article's names.
     public init(wxh: Tensor<T>, whh: Tensor<T>, why: Tensor<T>, bh: Tensor<T>, by: Tensor<T>) {
         self.wxh = wxh
         self.whh = whh
@@ -75,10 +80,13 @@ public struct CharRNNTrainingConfig<T: KernelScalar>: Sendable {
     public var seqLength: Int
     /// K ≥ 0.
     public var iterations: Int
+    /// SGD or Adagrad.
     public var optimizer: CharRNNOptimizer
     /// The article's schedule, lr_n = baseLR · decayRate^(n / decaySteps), n the iteration (0, 1, …).
     public var baseLR: Double
+    /// The schedule's decay rate: lr = base_lr · decay_rate^(iteration / decay_steps).
     public var decayRate: Double
+    /// The schedule's decay steps.
     public var decaySteps: Double
     /// The global-norm threshold of the article's `clip_gradients`; nil clips nothing.
     public var clipNorm: T?
@@ -86,6 +94,7 @@ public struct CharRNNTrainingConfig<T: KernelScalar>: Sendable {
     public var epsilon: T
 
     @inlinable
+    /// A training configuration; see the properties.
     public init(seqLength: Int, iterations: Int, optimizer: CharRNNOptimizer, baseLR: Double, decayRate: Double = 1,
                 decaySteps: Double = 1, clipNorm: T? = nil, epsilon: T = T(1e-8)) {
         self.seqLength = seqLength
@@ -121,6 +130,7 @@ public struct CharRNNTrainingResult<T: KernelScalar>: Sendable {
     public var h: Tensor<T>
 
     @inlinable
+    /// A training record from its curves, weights and sample.
     public init(loss: Tensor<T>, smoothLoss: Tensor<T>, gradNorm: Tensor<T>, learningRate: Tensor<T>,
                 weights: CharRNNWeights<T>, h: Tensor<T>) {
         self.loss = loss
@@ -238,9 +248,11 @@ public func characterIndices(_ text: String, vocab: [String]) -> Result<[Int], C
 
 /// A character of the text that the vocabulary lacks.
 public struct CharacterNotInVocabulary: Error, Sendable, Equatable {
+    /// The character that is not in the vocabulary.
     public var character: String
     /// Its position in the text, counted in Unicode scalars from 0.
     public var position: Int
+    /// The error for `character` at `position` of the text.
     @inlinable public init(character: String, position: Int) { self.character = character; self.position = position }
 }
 

@@ -53,13 +53,16 @@ public struct GradCheckPlan: Sendable, Equatable {
     public var eps: Double
     /// The scalar output that is differentiated.
     public var loss: String
+    /// Full (element by element) or fast (random directions).
     public var mode: GradCheckMode
     /// The number of random directions of a fast check.
     public var directions: Int
     /// The seed of the directions' generator (`SeededStream`).
     public var seed: UInt64
+    /// The tolerance a fast check projects onto its directions.
     public var tolerance: Tolerance
 
+    /// A plan from a case's `gradcheck:` settings.
     public init(wrt: [String], eps: Double, loss: String, mode: GradCheckMode = .full,
                 directions: Int = GradCheck.defaultDirections, seed: UInt64 = GradCheck.defaultSeed,
                 tolerance: Tolerance = GradCheck.defaultTolerance) {
@@ -83,6 +86,7 @@ public struct GradientPair: Sendable, Equatable {
     /// back to full); nil after a fast check that passed.
     public var numeric: RealTensor?
 
+    /// A gradient and, when they were computed element by element, its finite differences.
     public init(name: String, analytic: RealTensor, numeric: RealTensor?) {
         self.name = name
         self.analytic = analytic
@@ -94,10 +98,12 @@ public struct GradientPair: Sendable, Equatable {
 /// element, its finite differences when the check ran in full), and for a fast check the
 /// directional derivative along each of the plan's directions.
 public struct FiniteDifferences: Sendable, Equatable {
+    /// Per input, the analytic gradient and (full mode) its finite differences.
     public var gradients: [GradientPair]
     /// (L(x + eps·u_j) − L(x − eps·u_j)) / (2·eps) for the plan's unit directions u_j; empty in full mode.
     public var directional: [Double]
 
+    /// The differences of one gradcheck.
     public init(gradients: [GradientPair], directional: [Double] = []) {
         self.gradients = gradients
         self.directional = directional
@@ -135,6 +141,7 @@ public struct ExecutionReply: Sendable {
         self.directional = directional
     }
 
+    /// A reply from the outputs and a gradcheck's finite differences.
     public init(outputs: KernelOutputs, _ differences: FiniteDifferences) {
         self.init(outputs: outputs, gradients: differences.gradients, directional: differences.directional)
     }

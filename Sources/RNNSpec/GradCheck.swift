@@ -72,6 +72,7 @@ public enum GradCheck {
     public static let defaultSeed: UInt64 = 0
     /// The largest `directions:` a case may ask for.
     public static let maxDirections = 64
+    /// The tolerance of a `gradcheck:` that gives none: abs 1e-7, rel 1e-5.
     public static let defaultTolerance = Tolerance(abs: 1e-7, rel: 1e-5)
 
     /// k unit directions of `length` elements: standard normals from `SeededStream(seed)`, direction
@@ -88,15 +89,21 @@ public enum GradCheck {
     /// One direction of a fast check: the analytic projection a = g·u, the central difference fd
     /// along u, and the allowance τ = Σ|u_i|·(abs + rel·|g_i|).
     public struct Direction: Sendable, Equatable {
+        /// g·u, the analytic gradient projected on the direction.
         public var analytic: Double
+        /// The central finite difference along the direction.
         public var numeric: Double
+        /// Σ|u_i|·(abs + rel·|g_i|), the difference allowed along the direction.
         public var allowed: Double
+        /// Whether |g·u − fd| is within the allowance.
         public var passed: Bool { (analytic - numeric).magnitude <= allowed }
     }
 
     /// A fast check's directions and whether all of them passed.
     public struct FastVerdict: Sendable, Equatable {
+        /// Each direction's projection, difference and allowance.
         public var directions: [Direction]
+        /// Whether every direction passed (false when there were none).
         public var passed: Bool { !directions.isEmpty && directions.allSatisfy(\.passed) }
     }
 

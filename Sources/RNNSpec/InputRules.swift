@@ -5,6 +5,7 @@ import Foundation
 /// it before any kernel runs. The kernel's adapter may check the same at run time (a backend can
 /// be any program); the loader's error points at the offending input's line.
 public struct InputRule: Sendable, CustomStringConvertible {
+    /// What a rule asks of its inputs.
     public enum Kind: Sendable {
         /// Give every one of the inputs or none of them.
         case allOrNone
@@ -25,12 +26,16 @@ public struct InputRule: Sendable, CustomStringConvertible {
         case given(String)
     }
 
+    /// What the rule asks.
     public var kind: Kind
+    /// The inputs it is about.
     public var inputs: [String]
+    /// When it applies (a param's value), or always.
     public var condition: Condition
     /// Why, in a few words (`layout concat_fiog`), for messages.
     public var reason: String?
 
+    /// A rule of `kind` over `inputs`, applying when `condition` holds, with the reason the error gives.
     public init(_ kind: Kind, _ inputs: [String], when condition: Condition = .always, because reason: String? = nil) {
         self.kind = kind
         self.inputs = inputs
@@ -38,13 +43,17 @@ public struct InputRule: Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// All of `inputs` or none of them (the GRU's three biases).
     public static func allOrNone(_ inputs: [String], when condition: Condition = .always) -> InputRule { InputRule(.allOrNone, inputs, when: condition) }
+    /// Every one of `inputs` must be given when `condition` holds.
     public static func required(_ inputs: [String], when condition: Condition, because reason: String) -> InputRule {
         InputRule(.required, inputs, when: condition, because: reason)
     }
+    /// None of `inputs` may be given when `condition` holds: the kernel would ignore them.
     public static func unused(_ inputs: [String], when condition: Condition, because reason: String) -> InputRule {
         InputRule(.unused, inputs, when: condition, because: reason)
     }
+    /// At most one of `inputs`.
     public static func atMostOne(_ inputs: [String], because reason: String? = nil) -> InputRule { InputRule(.atMostOne, inputs, because: reason) }
 
     var conditionText: String? {

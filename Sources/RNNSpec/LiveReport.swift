@@ -10,6 +10,7 @@ public struct DisplayOptions: Sendable {
     /// Seconds before the progress line first appears (a quick run shows none).
     public var progressDelay = 0.5
 
+    /// Colour for result kinds and the progress line, both off by default.
     public init(color: Bool = false, progress: Bool = false) {
         self.color = color
         self.progress = progress

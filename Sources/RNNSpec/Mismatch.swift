@@ -12,7 +12,9 @@ public struct Mismatch: Sendable, Equatable {
     /// What the output was compared with.
     public enum Reference: String, Sendable, Codable { case golden, expect, gradcheck = "finite differences" }
 
+    /// The output's name.
     public var output: String
+    /// What the output was compared with.
     public var reference: Reference
     /// A difference that is not about element values (the shapes or kinds differ, the kernel did
     /// not produce the output): one sentence. nil when elements differ.
@@ -25,6 +27,7 @@ public struct Mismatch: Sendable, Equatable {
     public var dtype: String
     /// Elements out of tolerance, and elements compared.
     public var failing: Int
+    /// Elements compared.
     public var total: Int
     /// The tolerance (real values; nil where values must be equal).
     public var tolerance: Tolerance?
@@ -45,6 +48,7 @@ public struct Mismatch: Sendable, Equatable {
     /// More of rnnspec's own explanation, line by line (a fast gradient check's directions).
     public var note: String?
 
+    /// A mismatch with its counts; the element details are filled in by `Comparison`.
     public init(output: String, reference: Reference, problem: String?, shape: [Int] = [], dtype: String = "",
                 failing: Int = 1, total: Int = 1) {
         self.output = output
@@ -67,17 +71,23 @@ public struct ElementDifference: Sendable, Equatable {
     /// precision (float32 values in float32's), YAML's `.nan`/`.inf`; integers, strings and
     /// booleans as written in a golden.
     public var actual: String
+    /// The expected value, as text.
     public var expected: String
     /// For real values: the numbers (float32 values as float32's shortest decimal), |actual − expected|,
     /// that over |expected|, and the limit abs + rel·|expected| at this element. An unmatched NaN or
     /// infinity is infinitely far (`inf`); nil for values compared for equality.
     public var actualValue: Double?
+    /// The expected value (real values only).
     public var expectedValue: Double?
+    /// |actual − expected| (real values only).
     public var absDiff: Double?
+    /// |actual − expected| / |expected| (real values only).
     public var relDiff: Double?
+    /// abs + rel·|expected|, the difference allowed at this element.
     public var allowed: Double?
     /// For an output with declared gate blocks: the element's gate and its unit within the block.
     public var gate: String?
+    /// The unit within the gate block.
     public var unit: Int?
     /// For an output with a declared time axis: the element's step.
     public var step: Int?
@@ -103,6 +113,7 @@ public struct GateDivergence: Sendable, Equatable {
     public var block: Int
     /// Units (rows of the block) with a differing element, and the block's units.
     public var differingUnits: Int
+    /// The units in the block.
     public var units: Int
     /// The first unit with a differing element.
     public var firstUnit: Int
@@ -112,6 +123,7 @@ public struct GateDivergence: Sendable, Equatable {
 public struct ComparisonOptions: Sendable, Equatable {
     /// The differing elements listed (`--max-mismatches`).
     public var maxShown: Int = 10
+    /// Keep at most `maxShown` differing elements.
     public init(maxShown: Int = 10) { self.maxShown = maxShown }
 }
 

@@ -5,6 +5,7 @@ import RNNKernels
 /// a list of choices, the first whose conditions hold for the case's params and the output's rank
 /// wins; no choice, or a choice with no axis, means the output has no such axis.
 public struct AxisRule: Sendable, CustomStringConvertible {
+    /// One alternative: the axis, for outputs of this rank, when the param has one of these values.
     public struct Choice: Sendable {
         /// The axis (negative: counted from the end); nil: none under these conditions.
         public var axis: Int?
@@ -12,8 +13,10 @@ public struct AxisRule: Sendable, CustomStringConvertible {
         public var rank: Int?
         /// Only when this param has one of these values.
         public var param: String?
+        /// The param values the choice applies to (any when empty).
         public var values: [ParamValue]
 
+        /// An alternative: `axis` (nil: none) for rank `rank`, when `param` is one of `values`.
         public init(axis: Int?, rank: Int? = nil, when param: String? = nil, is values: [ParamValue] = []) {
             self.axis = axis
             self.rank = rank
@@ -22,8 +25,10 @@ public struct AxisRule: Sendable, CustomStringConvertible {
         }
     }
 
+    /// The alternatives, the first that applies wins.
     public var choices: [Choice]
 
+    /// A rule from its alternatives.
     public init(_ choices: [Choice]) { self.choices = choices }
 
     /// Always this axis.
@@ -58,10 +63,12 @@ public struct AxisRule: Sendable, CustomStringConvertible {
 /// Gate blocks stacked along one axis of an output (a weight gradient with 4·H rows in a
 /// framework's gate order): the axis splits into `names.count` equal blocks, one per gate.
 public struct GateBlocks: Sendable {
+    /// The axis that holds the stacked blocks.
     public var axis: AxisRule
     /// The gates in stacking order, named as the framework names them (`i (input)`).
     public var names: [String]
 
+    /// Gate blocks stacked along `axis`, named in order.
     public init(axis: AxisRule, names: [String]) {
         self.axis = axis
         self.names = names
@@ -97,6 +104,7 @@ public struct OutputStructure: Sendable {
     /// Stacked gate blocks: the report says which gate and unit differ.
     public var gates: GateBlocks?
 
+    /// An output's time axis and gate blocks (none by default).
     public init(time: AxisRule? = nil, gates: GateBlocks? = nil) {
         self.time = time
         self.gates = gates
@@ -113,10 +121,14 @@ public struct OutputStructure: Sendable {
 
 /// An output's structure resolved for one case: the axes as numbers.
 public struct OutputLayout: Sendable, Equatable {
+    /// The time axis, when the output has one.
     public var timeAxis: Int?
+    /// The axis of the stacked gate blocks, when there are any.
     public var gateAxis: Int?
+    /// The gate blocks' names, in order.
     public var gateNames: [String]
 
+    /// A resolved layout.
     public init(timeAxis: Int? = nil, gateAxis: Int? = nil, gateNames: [String] = []) {
         self.timeAxis = timeAxis
         self.gateAxis = gateAxis

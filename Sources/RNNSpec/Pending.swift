@@ -97,6 +97,7 @@ extension GoldenStore {
 
 // MARK: - What changed: inputs and params, and how far outputs move
 
+/// What changed between a golden and its case: the kernel, params or inputs, by name.
 public enum GoldenChange {
     /// What changed between the computation a golden records and another one (the case now, or a
     /// pending golden), by name: `input 'W_hh' changed`, `param 'activation' changed`, `input 'b'
@@ -131,22 +132,33 @@ public enum GoldenChange {
 /// How far one output moves from an old value to a new one: how many elements change, the largest
 /// absolute and relative change with where, and the first changed elements.
 public struct OutputDrift: Sendable {
+    /// How an output changed.
     public enum Kind: String, Sendable { case unchanged, changed, added, removed, reshaped }
+    /// One changed element.
     public struct Element: Sendable {
+        /// Its index.
         public var index: [Int]
+        /// The golden's value, as text.
         public var old: String
+        /// The new value, as text.
         public var new: String
     }
 
+    /// The output's name.
     public var name: String
+    /// How it changed.
     public var kind: Kind
     /// `float64 [2, 3]`: the new value's type and shape (the old one's when removed).
     public var type: String
     /// The old one's, when the shape or type changed.
     public var oldType: String?
+    /// Elements that changed.
     public var changed = 0
+    /// Elements compared.
     public var total = 0
+    /// The largest absolute change and where.
     public var maxAbs: (value: Double, index: [Int])? = nil
+    /// The largest relative change and where.
     public var maxRel: (value: Double, index: [Int])? = nil
     /// The first changed elements, in row-major order.
     public var first: [Element] = []
@@ -359,6 +371,7 @@ func jsonString(_ s: String) -> String {
 /// One pending golden, as `rnnspec review` shows it: why it is pending, what changed, how far each
 /// output moves, and (for a new golden) the outputs themselves.
 public struct ReviewItem: Sendable {
+    /// Why a golden is pending: the case was NEW, STALE or failed.
     public enum Why: String, Sendable {
         /// No golden yet.
         case new = "NEW"
@@ -368,16 +381,21 @@ public struct ReviewItem: Sendable {
         case fail = "FAIL"
     }
 
+    /// The case id.
     public var id: String
+    /// Why it is pending.
     public var why: Why
     /// The pending file and the golden it would replace, as shown.
     public var pendingPath: String
+    /// The golden the pending file would replace, as displayed.
     public var goldenPath: String
     /// STALE: what changed (`input 'W_hh' changed`).
     public var changes: [String] = []
     /// Every output's drift from the golden (empty for NEW).
     public var drifts: [OutputDrift] = []
+    /// The pending golden.
     public var pending: Golden
+    /// The golden it would replace, if there is one.
     public var current: Golden?
     /// Why accepting it would be wrong now (the case was deleted, or changed since the pending
     /// golden was written); nil when it can be accepted.
@@ -410,10 +428,14 @@ public struct ReviewItem: Sendable {
 /// Builds review items and accepts or rejects pending goldens: the library side of `rnnspec review`,
 /// `accept` and `reject`.
 public struct Review: Sendable {
+    /// The suite's roots.
     public var project: Project
+    /// The kernels cases are loaded against.
     public var registry: KernelRegistry
+    /// The limits cases and goldens are read under.
     public var limits: LoadLimits
 
+    /// Pending goldens of `project`'s suite.
     public init(project: Project, registry: KernelRegistry = .standard, limits: LoadLimits = LoadLimits()) {
         self.project = project
         self.registry = registry

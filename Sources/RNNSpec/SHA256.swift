@@ -58,8 +58,11 @@ public enum CaseDigest {
     /// A digest per param and per input (16 hex digits of the SHA-256 of its canonical text):
     /// what a golden keeps so that a STALE result can name what changed.
     public struct Parts: Sendable, Equatable {
+        /// Param name → digest.
         public var params: [String: String]
+        /// Input name → digest.
         public var inputs: [String: String]
+        /// Digests by name.
         public init(params: [String: String], inputs: [String: String]) {
             self.params = params
             self.inputs = inputs

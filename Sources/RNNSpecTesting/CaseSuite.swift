@@ -123,7 +123,8 @@ public struct CaseIssue: Sendable, Equatable, CustomStringConvertible {
 
     /// The issue of a result, its relative paths resolved against `workingDirectory`.
     public init(_ result: CaseResult, workingDirectory: URL) {
-        let spot: RNNSpec.SourceLocation = result.mismatches.lazy.compactMap(\.location).first
+        // In the case file: an `expect:` entry or the `gradcheck:` (a golden mismatch's location is the golden file's).
+        let spot: RNNSpec.SourceLocation = result.mismatches.lazy.filter { $0.reference != .golden }.compactMap(\.location).first
             ?? result.error?.location
             ?? result.location
             ?? RNNSpec.SourceLocation(file: result.path, line: 1, column: 1)

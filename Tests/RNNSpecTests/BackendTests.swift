@@ -73,7 +73,7 @@ final class BackendTests: XCTestCase {
         let r = try runRNNSpec(["run", "--backend", backend], in: p.root)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.contains("FAIL: step (2 of 2)\n"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("output 'h' differs from the golden:\n    golden/step.yaml:7:3: computed in float32, the golden holds float64 values"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("output 'h' differs from the golden:\n    golden/step.yaml:16:3: computed in float32, the golden holds float64 values"), r.stdout)
         XCTAssertFalse(r.stdout.contains("output 'a' differs"), "a matches: " + r.stdout)
         XCTAssertTrue(r.stdout.contains("UNSUPPORTED: clip (1 of 2)\n  reason: sh backend does not implement grad.clip_norm\n"), r.stdout)
         XCTAssertTrue(r.stdout.hasSuffix("""
@@ -98,7 +98,7 @@ final class BackendTests: XCTestCase {
                                        reply: #"{"protocol":1,"id":"step","outputs":[{"name":"h","dtype":"float64","shape":[1],"data":"AAAAAAAAAAA="},{"name":"a","dtype":"float64","shape":[2],"data":"AAAAAAAA9D8AAAAAAADwvw=="}]}"#)
         let r = try runRNNSpec(["run", "--backend", backend], in: p.root)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stdout.contains("FAIL: step (2 of 2)\n  cases/step.yaml: output 'h' differs from the golden:\n    golden/step.yaml:7:3: shape [1], golden has shape [2]"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("FAIL: step (2 of 2)\n  cases/step.yaml: output 'h' differs from the golden:\n    golden/step.yaml:16:3: shape [1], golden has shape [2]"), r.stdout)
         XCTAssertTrue(r.stdout.contains("UNRESOLVED: other (1 of 2)\n  cases/other.yaml:1:9: error: the worker's reply does not follow the worker protocol: a reply for 'step' where 'other' was asked"), r.stdout)
     }
 

@@ -126,8 +126,9 @@ final class CharRNNTrainTests: XCTestCase {
         var curves = ""
         for name in ["loss", "smooth_loss", "grad_norm"] { curves += FrontEnd.curveSummary(name, try reals(outputs, name)) }
         let printed = box.text
-        XCTAssertTrue(printed.hasPrefix("loss: float64 [40]\nsmooth_loss: float64 [40]\n"), printed)
-        XCTAssertTrue(printed.hasSuffix("sample_text: strings (not written to .npz)\n" + curves), printed)
+        XCTAssertTrue(printed.hasPrefix("train (cases/train.yaml): charrnn.train\n"), printed)
+        XCTAssertTrue(printed.contains("\nloss: float64 [40]\n  computed:") && printed.contains("\nsmooth_loss: float64 [40]\n"), printed)
+        XCTAssertTrue(printed.hasSuffix(curves), printed)
         XCTAssertTrue(curves.hasPrefix("loss, 40 values: first 12.42"), curves)   // 5 characters · ln V, V = 12: p ≈ 1/V at first
         XCTAssertTrue(curves.contains("\n  every k-th, k = 4: [0] "), curves)
     }

@@ -23,7 +23,7 @@ final class ResultKindTests: XCTestCase {
         // The golden's file and the line of the output, the worst element with the limit allowed there.
         XCTAssertEqual(r.detailText(), """
             cases/step.yaml: output 'h' differs from the golden:
-              golden/step.yaml:7:3: shape [2] float64: 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09
+              golden/step.yaml:16:3: shape [2] float64: 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09
               worst at [0]: actual 0.8482836399575129, expected 0.84828, abs diff 3.64e-06, rel diff 4.29e-06 (allowed 8.49e-10)
 
             """)
