@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Re-create every reference number and report each case whose `expect:` values differ.
 
-    python3 tools/reference/recreate.py [--python PY] [--rnnspec BIN] [--only NAME,...] [--keep DIR]
+    python3 tools/reference/recreate.py [--python PY] [--python-for SCRIPT=PY ...] [--rnnspec BIN] [--only NAME,...] [--keep DIR]
 
 1. Runs every reference script below with PY (default: this interpreter) into a scratch directory
    (RNNSPEC_REFDATA for data files, RNNSPEC_REFERENCE_CASES for the scripts that write case files),
@@ -55,6 +55,8 @@ SCRIPTS = {
     "interop_cross.py": ("cases", ["numpy", "torch"], {}),
     "interop_torch_cells.py": ("cases", ["numpy", "torch"], {}),
     "interop_keras_bidirectional.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),
+    "interop_flax.py": ("cases", ["numpy", "jax", "flax"], {}),
+    "interop_mlx.py": ("cases", ["numpy", "mlx"], {}),
     "grad_torch.py": ("cases", ["numpy", "torch"], {}),
     "grad_onnx.py": ("cases", ["numpy", "torch", "onnx", "onnxruntime"], {}),
     "grad_keras.py": ("cases", ["numpy", "torch", "keras"], {"KERAS_BACKEND": "torch"}),
@@ -129,12 +131,15 @@ def main():
     ap.add_argument("--python", default=sys.executable, help="the interpreter that runs the scripts (a venv from requirements.txt)")
     ap.add_argument("--rnnspec", default=os.path.join(REPO, ".build", "release", "rnnspec"),
                     help="the rnnspec binary (default .build/release/rnnspec: swift build -c release)")
+    ap.add_argument("--python-for", action="append", default=[], metavar="SCRIPT=PY",
+                    help="run one script with another interpreter (e.g. interop_mlx.py=/tmp/mlx/bin/python); repeatable")
     ap.add_argument("--only", default="", help="comma-separated script names to run (default: all)")
     ap.add_argument("--keep", default=None, help="keep the scratch directory here (default: a temporary one, removed)")
     args = ap.parse_args()
     if not os.access(args.rnnspec, os.X_OK):
         sys.exit(f"no rnnspec binary at {args.rnnspec}: run `swift build -c release` or pass --rnnspec")
     only = set(filter(None, args.only.split(",")))
+    interpreters = dict(item.split("=", 1) for item in args.python_for)
     scratch = args.keep or tempfile.mkdtemp(prefix="rnnspec-reference-")
     os.makedirs(scratch, exist_ok=True)
     refdata, cases_out = os.path.join(scratch, "refdata"), os.path.join(scratch, "cases")
@@ -145,12 +150,13 @@ def main():
     for script, (kind, modules, extra_env) in SCRIPTS.items():
         if only and script not in only:
             continue
-        missing = missing_modules(args.python, modules)
+        python = interpreters.get(script, args.python)
+        missing = missing_modules(python, modules)
         if missing:
             skipped[script] = "needs " + ", ".join(missing)
             continue
         env = dict(os.environ, RNNSPEC_REFDATA=refdata, RNNSPEC_REFERENCE_CASES=cases_out, **extra_env)
-        r = subprocess.run([args.python, os.path.join(HERE, script)], capture_output=True, text=True, env=env, cwd=REPO)
+        r = subprocess.run([python, os.path.join(HERE, script)], capture_output=True, text=True, env=env, cwd=REPO)
         if r.returncode != 0:
             print(f"FAILED {script} (exit {r.returncode}):\n{r.stderr.strip()[-2000:]}")
             skipped[script] = "failed"
