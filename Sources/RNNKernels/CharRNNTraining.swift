@@ -146,7 +146,9 @@ public struct CharRNNTrainingResult<T: KernelScalar>: Sendable {
 /// of the shared cell driver (`cellSequenceForward`, `cellSequenceBackward`, as `rnn.bptt` runs them).
 ///
 /// - Parameters:
-///   - inputs, targets: S character indices each, in 0..<V.
+///   - w: the weights.
+///   - inputs: S character indices, in 0..<V.
+///   - targets: S character indices (the next characters), in 0..<V.
 ///   - hPrev: [H], the state carried in.
 /// - Returns: the loss Σ_t −log p_t[target_t], the gradients in the order of `CharRNNWeights.tensors`,
 ///   and h_{S−1}, [H].
@@ -181,6 +183,7 @@ public func charRNNLossAndGradients<T: KernelScalar>(_ w: CharRNNWeights<T>, inp
 /// - Parameters:
 ///   - data: the text as character indices, N ≥ S + 1.
 ///   - initial: the starting weights (`CharRNNWeights(articleInitVocabSize:...)` for the article's draw).
+///   - config: the chunk length, iterations, optimiser, schedule, clipping and sample settings.
 /// - Note: the condition `p + S + 1 ≥ N` is min-char-rnn's, so the last full chunk of a pass is skipped
 ///   when it ends exactly at the text's last character.
 @inlinable
