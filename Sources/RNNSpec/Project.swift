@@ -211,67 +211,6 @@ public struct Project: Sendable {
         return GoldenStore(root: goldenRoot, display: { project.display($0) }, casesRoot: casesRoot)
     }
 
-    /// The case files named by the paths (files or directories; the whole cases root when
-    /// none), sorted by their bytes, each with its id. Paths outside the cases root are a usage
-    /// error, and so are two files whose names differ only in Unicode normalisation (one id
-    /// per file: ids are compared by their scalars, never merged).
-    public func caseFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
-        guard FileManager.default.fileExists(atPath: casesRoot.path) else {
-            throw UsageError("the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
-        }
-        let rootReal = casesRoot.resolvingSymlinksInPath().path
-        var found: [ExactKey: (id: String, url: URL)] = [:]
-        let targets = paths.isEmpty ? [casesRoot] : paths.map(resolveCaseArgument)
-        for (k, target) in targets.enumerated() {
-            guard FileManager.default.fileExists(atPath: target.path) else {
-                let typed = paths[k]
-                let tried = typed.hasPrefix("/") ? "" : " (nor \(visibleText(display(casesRoot.appendingPathComponent(typed))))[.yaml] in the cases root)"
-                throw UsageError("no such case file, directory or case id: \(visibleText(typed))\(tried)")
-            }
-            let real = target.resolvingSymlinksInPath().path
-            guard real == rootReal || real.hasPrefix(rootReal + "/") else {
-                // Say how an argument such as `cases/../..` or a symbolic link got outside.
-                let typed = paths.isEmpty ? display(target) : paths[targets.firstIndex(of: target) ?? 0]
-                let shown = display(URL(fileURLWithPath: real))
-                let what = typed == shown ? typed : "\(typed) (which resolves to \(shown))"
-                throw UsageError("\(what) is outside the cases root \(display(casesRoot))/; cases must live under it (or set --cases-root)")
-            }
-            // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
-            let underRoot = URL(fileURLWithPath: real)
-            let files = listYAML(under: underRoot)
-            if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != "" && !isCaseFileName(underRoot.lastPathComponent) {
-                throw UsageError("\(display(target)) is not a .yaml (or .yml) case file")
-            }
-            for file in files {
-                let id = relativeID(of: file, under: URL(fileURLWithPath: rootReal))
-                let url = casesRoot.appendingPathComponent(String(file.path.dropFirst(rootReal.count + 1)))
-                if let other = found[ExactKey(id)], other.url.path != url.path {
-                    throw UsageError("\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one")
-                }
-                found[ExactKey(id)] = (id, url)
-            }
-        }
-        let sorted = found.sorted { $0.key < $1.key }.map(\.value)
-        try Project.checkDistinct(sorted.map(\.id), describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
-        return sorted.map { ($0.url, $0.id) }
-    }
-
-    /// Where a command-line argument naming cases points: a path relative to the current
-    /// directory when it exists; else a path inside the cases root (`exercises/ex01.yaml`,
-    /// `exercises`); else a case id (`exercises/ex01`, the file with `.yaml` or `.yml`). When none
-    /// exists, the first (the caller reports it).
-    func resolveCaseArgument(_ argument: String) -> URL {
-        let direct = URL(fileURLWithPath: argument, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
-        if FileManager.default.fileExists(atPath: direct.path) || argument.hasPrefix("/") || argument.isEmpty { return direct }
-        let inRoot = casesRoot.appendingPathComponent(argument).standardizedFileURL
-        if FileManager.default.fileExists(atPath: inRoot.path) { return inRoot }
-        for ext in [".yaml", ".yml"] {
-            let file = casesRoot.appendingPathComponent(argument + ext).standardizedFileURL
-            if FileManager.default.fileExists(atPath: file.path) { return file }
-        }
-        return direct
-    }
-
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and
     /// NFD spellings) though they are different files.
     static func checkDistinct(_ ids: [String], describe: (String) -> String, what: String) throws {

@@ -1,0 +1,211 @@
+import Foundation
+import RNNKernels
+import Yams
+
+extension Golden {
+    /// Reads a golden in exactly the layout `serialized()` writes, with real, integer and boolean
+    /// outputs; nil for anything else, which then goes through YAML. It gives the same `Golden`
+    /// as the YAML path for every file it accepts, without building YAML nodes (the golden was
+    /// the largest cost of running a small case).
+    static func parseCanonical(_ text: String, limits: LoadLimits = LoadLimits()) -> Golden? {
+        var elements = 0
+        var text = text
+        return text.withUTF8 { bytes -> Golden? in
+            if bytes.contains(0x0D) || bytes.contains(0x5C) { return nil }   // CR, backslash (escapes)
+            // YAML's other line breaks: NEL (C2 85), LS and PS (E2 80 A8/A9).
+            for i in bytes.indices.dropLast() where (bytes[i] == 0xC2 && bytes[i + 1] == 0x85)
+                || (bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && i + 2 < bytes.count && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)) {
+                return nil
+            }
+            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+            guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "), lines[1] == "format: 1" || lines[1] == "format: 2",
+                  let caseID = quotedField(lines[2], "case"), let kernel = quotedField(lines[3], "kernel"),
+                  lines[4].hasPrefix("digest: ") else { return nil }
+            func isHex(_ t: Substring) -> Bool { !t.isEmpty && t.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) }
+            let digest = String(lines[4].dropFirst(8))
+            guard isHex(digest[...]) else { return nil }
+            var k = 5
+            // Format 2: `digests:`, then `  params:` and `  inputs:`, each `{}` or `    name: hex` lines.
+            var parts: CaseDigest.Parts? = nil
+            if lines[1] == "format: 2" {
+                guard lines[k] == "digests:" else { return nil }
+                k += 1
+                var p = CaseDigest.Parts(params: [:], inputs: [:])
+                for key in ["params", "inputs"] {
+                    guard k < lines.count else { return nil }
+                    if lines[k] == "  \(key): {}" { k += 1; continue }
+                    guard lines[k] == "  \(key):" else { return nil }
+                    k += 1
+                    var any = false
+                    while k < lines.count, lines[k].hasPrefix("    "), let colon = lines[k].firstIndex(of: ":") {
+                        let written = String(lines[k][lines[k].index(lines[k].startIndex, offsetBy: 4)..<colon])
+                        let name = written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2 ? String(written.dropFirst().dropLast()) : written
+                        let rest = lines[k][colon...]
+                        guard rest.hasPrefix(": "), isHex(rest.dropFirst(2)), !name.isEmpty, YAMLText.scalar(name) == written else { return nil }
+                        if key == "params" { p.params[name] = String(rest.dropFirst(2)) } else { p.inputs[name] = String(rest.dropFirst(2)) }
+                        any = true
+                        k += 1
+                    }
+                    guard any else { return nil }
+                }
+                parts = p
+            } else {
+                guard lines[k] != "digests:" else { return nil }
+            }
+            guard k < lines.count, lines[k] == "outputs:" else { return nil }
+            k += 1
+            var outputs: [(name: String, value: Value)] = []
+            var outputLines: [String: Int] = [:]
+            while k < lines.count {
+                // "  name:" then "    type: ...".
+                let header = lines[k]
+                let headerLine = k + 1
+                guard header.hasPrefix("  "), header.hasSuffix(":"), k + 3 < lines.count else { return nil }
+                // A name is plain, or quoted when it would read as something else (`"Y"`, a boolean in YAML 1.1).
+                let written = String(header.dropFirst(2).dropLast())
+                let name = written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2 ? String(written.dropFirst().dropLast()) : written
+                guard !name.isEmpty, YAMLText.scalar(name) == written, !outputs.contains(where: { $0.name == name }) else { return nil }
+                let type = lines[k + 1]
+                k += 2
+                var dtype: DType? = nil
+                if type == "    type: real" {
+                    switch lines[k] {
+                    case "    dtype: float64": dtype = .float64
+                    case "    dtype: float32": dtype = .float32
+                    default: return nil
+                    }
+                    k += 1
+                } else if type != "    type: integer" && type != "    type: boolean" {
+                    return nil
+                }
+                guard k < lines.count, lines[k].hasPrefix("    shape: ["), lines[k].hasSuffix("]") else { return nil }
+                let shapeText = lines[k].dropFirst(12).dropLast()
+                var shape: [Int] = []
+                if !shapeText.isEmpty {
+                    for part in shapeText.split(separator: ",", omittingEmptySubsequences: false) {
+                        let t = part.hasPrefix(" ") ? part.dropFirst() : part
+                        guard let d = Int(t), d >= 0, String(d) == t else { return nil }
+                        shape.append(d)
+                    }
+                }
+                guard lines[k] == "    shape: \(shape.shapeText)" else { return nil }
+                k += 1
+                // Nothing is allocated for a declared shape before it is known to be within the
+                // limit (all outputs together) and to match the lines that are there; anything
+                // else goes to the YAML path, which says what is wrong.
+                var count = 1, nonZero = 1
+                for d in shape {
+                    let (p, overflow) = count.multipliedReportingOverflow(by: d)
+                    guard !overflow else { return nil }
+                    count = p
+                    if d != 0 {
+                        let (q, overflow2) = nonZero.multipliedReportingOverflow(by: d)
+                        guard !overflow2 else { return nil }
+                        nonZero = q
+                    }
+                }
+                let (total, overflow) = elements.addingReportingOverflow(count)
+                guard !overflow, total <= limits.maxElements, nonZero <= limits.maxElements else { return nil }
+                elements = total
+                if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
+                // The value: a scalar, one row, [] when empty, or one row per line below.
+                var texts: [Substring] = []
+                guard k < lines.count else { return nil }
+                let valueLine = lines[k]
+                if count == 0 {
+                    guard valueLine == "    value: []" else { return nil }
+                    k += 1
+                } else if shape.isEmpty {
+                    guard valueLine.hasPrefix("    value: ") else { return nil }
+                    texts = [valueLine.dropFirst(11)]
+                    k += 1
+                } else if shape.count == 1 {
+                    guard valueLine.hasPrefix("    value: ["), let row = rowItems(valueLine.dropFirst(11)) else { return nil }
+                    texts = row
+                    k += 1
+                } else {
+                    guard valueLine == "    value:" else { return nil }
+                    k += 1
+                    let rowLength = shape.last!, outer = Array(shape.dropLast())
+                    texts.reserveCapacity(count)
+                    for row in 0..<(count / rowLength) {
+                        // The same dashes `writeTensor` puts before each row.
+                        var opening = 1, r = row
+                        for axis in stride(from: outer.count - 1, to: 0, by: -1) {
+                            if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
+                        }
+                        let prefix = "      " + String(repeating: "  ", count: outer.count - opening) + String(repeating: "- ", count: opening)
+                        guard k < lines.count, lines[k].hasPrefix(prefix),
+                              let items = rowItems(lines[k].dropFirst(prefix.count)), items.count == rowLength else { return nil }
+                        texts += items
+                        k += 1
+                    }
+                }
+                guard texts.count == count else { return nil }
+                let value: Value
+                if let dtype {
+                    var scalars: [Double] = []
+                    scalars.reserveCapacity(count)
+                    for t in texts {
+                        guard let v = NumberText.parseReal(String(t)) else { return nil }
+                        scalars.append(dtype == .float32 ? Double(Float(v)) : v)
+                    }
+                    value = .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
+                } else if type == "    type: integer" {
+                    var scalars: [Int] = []
+                    for t in texts { guard let v = NumberText.parseInteger(String(t)) else { return nil }; scalars.append(v) }
+                    value = .integer(Tensor(shape: shape, scalars: scalars))
+                } else {
+                    var scalars: [Bool] = []
+                    for t in texts {
+                        switch t { case "true": scalars.append(true); case "false": scalars.append(false); default: return nil }
+                    }
+                    value = .boolean(Tensor(shape: shape, scalars: scalars))
+                }
+                outputs.append((name, value))
+                outputLines[name] = headerLine
+            }
+            var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, parts: parts, outputs: outputs)
+            golden.outputLines = outputLines
+            return golden
+        }
+    }
+
+    /// `key: "text"` without escapes: the text.
+    private static func quotedField(_ line: String, _ key: String) -> String? {
+        let head = key + ": \""
+        guard line.hasPrefix(head), line.hasSuffix("\""), line.utf8.count >= head.utf8.count + 1 else { return nil }
+        let inner = line.dropFirst(head.count).dropLast()
+        guard !inner.contains("\""), inner.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && $0.value != 0x85 && $0.value != 0x2028 && $0.value != 0x2029 }) else { return nil }
+        return String(inner)
+    }
+
+    /// The items of `[a, b, c]` (plain numbers or words, no quotes or nesting), split on the
+    /// bytes: the separator is exactly ", ".
+    private static func rowItems(_ text: Substring) -> [Substring]? {
+        let u = text.utf8
+        guard u.count >= 3, u.first == 0x5B, u.last == 0x5D else { return nil }   // [ ]
+        var items: [Substring] = []
+        var start = u.index(after: u.startIndex)
+        var i = start
+        let end = u.index(before: u.endIndex)
+        while i < end {
+            let b = u[i]
+            switch b {
+            case 0x2C:                                                             // ,
+                let next = u.index(after: i)
+                guard next < end, u[next] == 0x20, start < i else { return nil }
+                items.append(Substring(u[start..<i]))
+                start = u.index(after: next)
+                i = start
+                continue
+            case 0x5B, 0x5D, 0x20, 0x22, 0x27, 0x23, 0x7B, 0x7D, 0x3A: return nil     // [ ] space " ' # { } :
+            default: break
+            }
+            i = u.index(after: i)
+        }
+        guard start < end else { return nil }
+        items.append(Substring(u[start..<end]))
+        return items
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import RNNKernels
+import Yams
+
+/// YAML spellings that rnnspec writes itself.
+enum YAMLText {
+    /// A double-quoted YAML string with escapes.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                // Control characters, and the line breaks YAML 1.1 knows beyond \n and \r
+                // (NEL, LS, PS), which would otherwise be folded into spaces.
+                if u.value < 0x20 || u.value == 0x7F || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029 {
+                    out += String(format: "\\u%04X", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+
+    /// A plain scalar when that reads back as the same string, else a quoted one.
+    static func scalar(_ s: String) -> String {
+        let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
+        guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_",
+              s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0) }),
+              !reserved.contains(s.lowercased()) else { return quoted(s) }
+        return s
+    }
+}
