@@ -81,9 +81,7 @@ extension NodeReader {
             }
             gen = .legacy(NumPyRandomState(seed: UInt32(seed)))
         default:
-            var message = "rng: numpy must be default_rng or legacy, found '\(kind)'"
-            if let near = closestMatch(to: kind, in: ["default_rng", "legacy"]) { message += "; did you mean '\(near)'?" }
-            throw error(message, at: kindNode)
+            throw error("rng: numpy must be default_rng or legacy, found '\(kind)'" + didYouMean(kind, in: ["default_rng", "legacy"]), at: kindNode)
         }
         if let discard = field("discard") {
             for (k, item) in try list(discard, "rng: discard").enumerated() {
@@ -103,9 +101,8 @@ extension NodeReader {
         let methodNode = field("draw")!
         let method = try string(methodNode, "\(what): draw")
         guard stream.methods.contains(method) else {
-            var message = "\(what): \(stream.name) has no method '\(method)' here (its methods: \(stream.methods.joined(separator: ", ")))"
-            if let near = closestMatch(to: method, in: stream.methods) { message = "\(what): \(stream.name) has no method '\(method)'; did you mean '\(near)'? (its methods: \(stream.methods.joined(separator: ", ")))" }
-            throw error(message, at: methodNode)
+            let hint = didYouMean(method, in: stream.methods)
+            throw error("\(what): \(stream.name) has no method '\(method)'" + (hint.isEmpty ? " here" : hint) + " (its methods: \(stream.methods.joined(separator: ", ")))", at: methodNode)
         }
         let isInteger = CaseNumPyGenerator.integerMethods.contains(method)
         // `one_hot: V` turns drawn ids into one-hot rows, np.eye(V)[ids]: real numbers.

@@ -355,7 +355,7 @@ public enum NpzReader {
         guard let entry = archive[key + ".npy"] ?? archive[key] else {
             let keys = names.map { $0.hasSuffix(".npy") ? String($0.dropLast(4)) : $0 }
             var message = "the archive has no array '\(key)'"
-            if let near = closestMatch(to: key, in: keys) { message += "; did you mean '\(near)'?" }
+            message += didYouMean(key, in: keys)
             message += keys.isEmpty ? " (it is empty)" : " (its arrays: \(keys.prefix(20).joined(separator: ", "))\(keys.count > 20 ? ", ..." : ""))"
             throw NpyError(message)
         }

@@ -10,13 +10,15 @@ extension NodeReader {
         let entries = try mapping(node, what)
         let keys = Set(entries.map(\.key))
         func field(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
-        let kinds = ["data", "eye", "zeros", "ones", "full", "range", "linspace", "random"].filter(keys.contains)
+        let generators = ["data", "eye", "zeros", "ones", "full", "range", "linspace", "random"]
+        let kinds = generators.filter(keys.contains)
         guard kinds.count == 1 else {
             let message = kinds.isEmpty
                 ? "\(what): a mapping value must be {shape, data} or a generator: eye, zeros, ones, full, range, linspace or random"
                 : "\(what): give one of \(listPhrase(kinds, conjunction: "and")), not several"
-            if kinds.isEmpty, let first = entries.first, let near = suggestion(for: first.key, in: ["data", "eye", "zeros", "ones", "full", "range", "linspace", "random"]) {
-                throw error("\(what): unknown field '\(first.key)'; did you mean '\(near)'?", at: first.keyNode)
+            if kinds.isEmpty, let first = entries.first {
+                let hint = didYouMean(first.key, in: generators)
+                if !hint.isEmpty { throw error("\(what): unknown field '\(first.key)'" + hint, at: first.keyNode) }
             }
             throw error(message, at: node)
         }

@@ -47,13 +47,8 @@ struct NodeReader {
     /// Rejects keys outside `allowed`, naming the closest allowed one.
     func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], in what: String) throws {
         for entry in entries where !allowed.contains(entry.key) {
-            var message = "unknown field '\(entry.key)' in \(what)"
-            if let near = suggestion(for: entry.key, in: allowed) {
-                message += "; did you mean '\(near)'?"
-            } else {
-                message += "; expected one of " + listPhrase(allowed)
-            }
-            throw error(message, at: entry.keyNode)
+            let hint = didYouMean(entry.key, in: allowed)
+            throw error("unknown field '\(entry.key)' in \(what)" + (hint.isEmpty ? "; expected one of " + listPhrase(allowed) : hint), at: entry.keyNode)
         }
     }
 
