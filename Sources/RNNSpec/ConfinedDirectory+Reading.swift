@@ -1,0 +1,181 @@
+import Foundation
+import RNNPlatform
+
+extension ConfinedDirectory {
+    // MARK: Reading
+
+    /// Opens the regular file `relative` for reading; nil when it does not exist. The caller
+    /// closes the descriptor.
+    func openRegularFile(_ relative: String) throws -> Int32? {
+        let parts = try components(relative)
+        let dir: Int32
+        // The file's descriptor is checked below: the directories on the way need no check of
+        // their own.
+        do { dir = try openDirectory(parts.dropLast(), create: false, verify: false) } catch let f as Failure where f.kind == .notFound {
+            return nil
+        }
+        defer { close(dir) }
+        let name = parts.last!
+        let follow = policy == .inside ? 0 : O_NOFOLLOW
+        let fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ENOENT {
+                // A dangling link is a link, not a missing file.
+                var st = stat()
+                if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
+                    let target = linkTarget(dir: dir, name: name)
+                    throw Failure(kind: .symbolicLink, path: relative,
+                                  message: "\(shown(parts[...])) is a symbolic link\(target.map { " to \($0)" } ?? ""), which does not exist", target: target)
+                }
+                return nil
+            }
+            throw describeOpenFailure(e, dir: dir, name: name, walked: parts[...], wantDirectory: false)
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw Failure(kind: .system, path: relative, message: "cannot read \(shown(parts[...])): \(String(cString: strerror(e)))")
+        }
+        if policy == .inside && !isInside(fd: fd, rootReal: rootRealPath, opened: root.path + "/" + relative) {
+            let real = ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + relative) ?? "?"
+            close(fd)
+            throw Failure(kind: .outside, path: relative, message: "\(shown(parts[...])) resolves (through a symbolic link) to \(real), outside \(rootName)/")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            let kind: Failure.Kind = (st.st_mode & S_IFMT) == S_IFDIR ? .isDirectory : .notRegular
+            throw Failure(kind: kind, path: relative, message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)), not a regular file",
+                          detail: ConfinedDirectory.kindName(st.st_mode))
+        }
+        return fd
+    }
+
+    /// The bytes of the regular file `relative`; nil when it does not exist. More than
+    /// `maxBytes` is refused without reading further.
+    func read(_ relative: String, maxBytes: Int = Int.max) throws -> Data? {
+        guard let fd = try openRegularFile(relative) else { return nil }
+        defer { close(fd) }
+        return try ConfinedDirectory.readAll(fd: fd, maxBytes: maxBytes, shown: "\(rootName)/\(relative)")
+    }
+
+    /// The bytes of a regular file outside any root (a configuration file), following links;
+    /// a FIFO, device or directory is refused without blocking.
+    static func readRegularFile(path: String, maxBytes: Int, shown: String) throws -> Data {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw Failure(kind: .system, path: shown, message: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw Failure(kind: .notRegular, path: shown, message: "\(shown) is \(kindName(st.st_mode)), not a regular file")
+        }
+        return try readAll(fd: fd, maxBytes: maxBytes, shown: shown)
+    }
+
+    /// Reads a descriptor to its end, refusing more than `maxBytes`.
+    static func readAll(fd: Int32, maxBytes: Int, shown: String) throws -> Data {
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Failure(kind: .system, path: shown, message: "cannot read \(shown): \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { return data }
+            if data.count + n > maxBytes {
+                throw Failure(kind: .tooLarge, path: shown, message: "\(shown) is larger than \(maxBytes) bytes")
+            }
+            data.append(contentsOf: chunk[0..<n])
+        }
+    }
+}
+
+extension ConfinedDirectory {
+    // MARK: Listing
+
+    struct Entry {
+        var name: String
+        /// The name's bytes were valid UTF-8 (otherwise `name` has replacement characters and
+        /// cannot be opened by it).
+        var isUTF8: Bool
+        var type: UInt8
+    }
+
+    /// The entries of an open directory (without `.` and `..`); the descriptor stays open.
+    static func entries(of dir: Int32) -> [Entry] {
+        let copy = dup(dir)
+        guard copy >= 0, let handle = fdopendir(copy) else { if copy >= 0 { close(copy) }; return [] }
+        defer { closedir(handle) }
+        rewinddir(handle)
+        var found: [Entry] = []
+        while let entry = readdir(handle) {
+            let (name, valid) = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { p -> (String, Bool) in
+                    if let s = String(validatingCString: p) { return (s, true) }
+                    return (String(cString: p), false)
+                }
+            }
+            if name == "." || name == ".." { continue }
+            found.append(Entry(name: name, isUTF8: valid, type: entry.pointee.d_type))
+        }
+        return found
+    }
+
+    /// What a walk finds.
+    struct Found {
+        enum Kind: Equatable { case file, symbolicLink, other(String), badName }
+        /// The path relative to the root.
+        var path: String
+        var kind: Kind
+    }
+
+    /// Every entry named `*<suffix>` (`*.yaml` by default) below the root, not entering links
+    /// (or, with `.inside`, entering none either: the walk lists only what is physically below
+    /// the root); hidden entries are skipped. Sorted by bytes.
+    func walk(suffix: String = ".yaml") -> [Found] {
+        guard let fd = try? openRoot(create: false) else { return [] }
+        var found: [Found] = []
+        func visit(_ dir: Int32, _ prefix: String, depth: Int) {
+            guard depth < 256 else { return }
+            for entry in ConfinedDirectory.entries(of: dir) where !entry.name.hasPrefix(".") {
+                let path = prefix.isEmpty ? entry.name : prefix + "/" + entry.name
+                var type = entry.type
+                if !entry.isUTF8 {
+                    // Not openable by its (repaired) name: listed, never entered or opened.
+                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(suffix) { found.append(Found(path: path, kind: .badName)) }
+                    continue
+                }
+                if type == UInt8(DT_UNKNOWN) {
+                    var st = stat()
+                    guard fstatat(dir, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+                    switch st.st_mode & S_IFMT {
+                    case S_IFDIR: type = UInt8(DT_DIR)
+                    case S_IFREG: type = UInt8(DT_REG)
+                    case S_IFLNK: type = UInt8(DT_LNK)
+                    default: type = UInt8(DT_FIFO)
+                    }
+                }
+                if type == UInt8(DT_DIR) {
+                    let sub = openat(dir, entry.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+                    guard sub >= 0 else { continue }
+                    visit(sub, path, depth: depth + 1)
+                    close(sub)
+                    continue
+                }
+                guard entry.name.hasSuffix(suffix) else { continue }
+                switch type {
+                case UInt8(DT_REG): found.append(Found(path: path, kind: .file))
+                case UInt8(DT_LNK): found.append(Found(path: path, kind: .symbolicLink))
+                case UInt8(DT_FIFO): found.append(Found(path: path, kind: .other("a FIFO (named pipe)")))
+                case UInt8(DT_SOCK): found.append(Found(path: path, kind: .other("a socket")))
+                default: found.append(Found(path: path, kind: .other("a device")))
+                }
+            }
+        }
+        visit(fd, "", depth: 0)
+        close(fd)
+        return found.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+    }
+}
