@@ -4,7 +4,10 @@ import Yams
 
 /// YAML spellings that rnnspec writes itself.
 enum YAMLText {
-    /// A double-quoted YAML string with escapes.
+    /// A double-quoted YAML string with escapes, which is also a JSON string literal: `\"`, `\\`,
+    /// `\n`, `\t`, `\r`, and `\uXXXX` for the other C0 controls, DEL, the C1 controls (YAML does
+    /// not print them; NEL among them) and the line separators U+2028 and U+2029. The one
+    /// quoting of goldens, pending goldens, the worker protocol and `review --json`.
     static func quoted(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -17,7 +20,7 @@ enum YAMLText {
             default:
                 // Control characters, and the line breaks YAML 1.1 knows beyond \n and \r
                 // (NEL, LS, PS), which would otherwise be folded into spaces.
-                if u.value < 0x20 || u.value == 0x7F || u.value == 0x85 || u.value == 0x2028 || u.value == 0x2029 {
+                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
                     out += String(format: "\\u%04X", u.value)
                 } else {
                     out.unicodeScalars.append(u)
