@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "RNNPlatform"),
         // The matrix-product and vector-math kernels, in C: on x86-64 compiled for AVX2 + FMA by function
         // attributes (no compiler flags, so the package can be depended on by version); RNNKernels calls
-        // them only after checking the CPU. See README, "Performance".
+        // them only after checking the CPU. See docs/performance.md.
         .target(name: "RNNKernelsSIMD"),
         // Case model, loading, registry, comparison, golden store, running, reporting.
         .target(name: "RNNSpec", dependencies: [

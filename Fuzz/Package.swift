@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // A libFuzzer target for rnnspec's case loader and golden reader, kept out of the main
-// package so that its build and `swift test` are unaffected. Run it with `Fuzz/run` (see the
-// README, "What rnnspec does with bad input").
+// package so that its build and `swift test` are unaffected. Run it with `Fuzz/run` (see
+// docs/bad-input.md, "What rnnspec does with bad input").
 import PackageDescription
 
 let package = Package(

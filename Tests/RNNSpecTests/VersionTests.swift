@@ -32,9 +32,12 @@ final class VersionTests: XCTestCase {
         XCTAssertTrue(newest.body.contains("Worker protocol: version \(WorkerProtocol.version)."), newest.body)
     }
 
-    func testReadmeNamesTheCaseFormatVersion() throws {
+    /// The case format's page (docs/case-format.md, which the README links) is titled with the version.
+    func testCaseFormatPageNamesTheCaseFormatVersion() throws {
+        let page = try String(contentsOf: root.appendingPathComponent("docs/case-format.md"), encoding: .utf8)
+        XCTAssertTrue(page.hasPrefix("# Case format (version \(RNNSpecRelease.caseFormat))\n"))
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
-        XCTAssertTrue(readme.contains("\n## Case format (version \(RNNSpecRelease.caseFormat))\n"))
+        XCTAssertTrue(readme.contains("(docs/case-format.md)"))
     }
 
     func testVersionFlagPrintsThePackageVersion() throws {

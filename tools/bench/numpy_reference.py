@@ -214,7 +214,7 @@ def ort_available():
         import onnx  # noqa: F401
         import onnxruntime  # noqa: F401
     except ImportError as e:
-        return "not run: " + str(e) + " (for " + sys.executable + "; README, Performance, says how to make a venv with it)"
+        return "not run: " + str(e) + " (for " + sys.executable + "; docs/performance.md says how to make a venv with it)"
     return None
 
 

@@ -15,7 +15,7 @@ over the DevTools protocol (--remote-debugging-pipe; standard library only), at 
 Before the reports it loads a deliberately broken page and exits if any of these goes unnoticed.
 
 It saves full-page screenshots of both pages at both widths in --out (default
-.build/browser-check/), and with --readme-shots DIR the README's two pictures: the top of the passing
+.build/browser-check/), and with --readme-shots DIR the two pictures of docs/html-report.md: the top of the passing
 suite's page and the failing case's card with its heatmap.
 
 Usage: tools/browser-check/check.py [--rnnspec .build/debug/rnnspec] [--out DIR] [--readme-shots docs/]

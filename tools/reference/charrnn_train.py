@@ -242,8 +242,8 @@ def write_case(name, cfg, r):
 BASE = dict(hidden_size=32, seq_length=25, iterations=500, decay_rate=1.0, decay_steps=100.0, clip=5.0,
             init_seed=42, sample_n=80, sample_seed=7, sample_seed_index=0, weights_as_inputs=False, dtype="float64",
             tolerance={"curve": (1e-9, 1e-7), "lr": (0, 1e-15), "weights": (1e-9, 1e-7)})
-# The tolerances: measured differences between rnnspec and this script (README, "Training the article's
-# model") with a margin. Rounding differences grow over the iterations: about 1e-16 at the start, at most
+# The tolerances: measured differences between rnnspec and this script (docs/training.md, "Training the
+# article's model") with a margin. Rounding differences grow over the iterations: about 1e-16 at the start, at most
 # 2e-8 relative (SGD) and 1e-10 (Adagrad) after 500 iterations in float64; in float32 (rounding 6e-8) up to
 # 8e-3 relative in a gradient-norm spike and 2e-4 absolute in a weight.
 
