@@ -170,6 +170,10 @@ public struct NumPyGenerator: Sendable {
         }
     }
 
+    // normal, uniform, integers and choice mirror NumPyRandomState's normal, uniform, randint and
+    // choice on purpose, as numpy/random/_generator.pyx mirrors mtrand.pyx: the formulas agree,
+    // the raw draws differ (Lemire's bounded integers here, masked rejection there).
+
     /// `normal(loc, scale)` = loc + scale · standard_normal.
     public mutating func normal(loc: Double = 0, scale: Double = 1) -> Double { loc + scale * standardNormal() }
 
@@ -227,6 +231,8 @@ public struct NumPyRandomState: Sendable {
         hasGauss = true
         return f * x2
     }
+
+    // normal, uniform, randint and choice mirror NumPyGenerator's on purpose (see there).
 
     /// `normal(loc, scale)` = loc + scale · standard_normal.
     public mutating func normal(loc: Double = 0, scale: Double = 1) -> Double { loc + scale * standardNormal() }

@@ -134,32 +134,6 @@ public enum Comparison {
         }
         return index
     }
-
-    /// Largest absolute and relative change from `old` to `new`, elementwise over matching
-    /// real values (for `regen`'s report); nil where the two are not comparable.
-    public static func drift(from old: Value, to new: Value) -> (abs: Double, rel: Double)? {
-        switch (old, new) {
-        case (.real(let a), .real(let b)) where a.shape == b.shape:
-            var maxAbs = 0.0, maxRel = 0.0
-            for (x, y) in zip(a.tensor.scalars, b.tensor.scalars) {
-                if x.isNaN && y.isNaN || x == y { continue }
-                let d = Swift.abs(y - x)
-                if d.isNaN { return (.infinity, .infinity) }
-                maxAbs = Swift.max(maxAbs, d)
-                maxRel = Swift.max(maxRel, x == 0 ? .infinity : d / Swift.abs(x))
-            }
-            return (maxAbs, maxRel)
-        case (.list(let a), .list(let b)) where a.count == b.count:
-            var result = (abs: 0.0, rel: 0.0)
-            for (x, y) in zip(a, b) {
-                guard let d = drift(from: x, to: y) else { return nil }
-                result = (Swift.max(result.abs, d.abs), Swift.max(result.rel, d.rel))
-            }
-            return result
-        default:
-            return old == new ? (0, 0) : nil
-        }
-    }
 }
 
 /// A number in a few significant digits, for differences in messages.

@@ -96,9 +96,23 @@ public struct OutputDrift: Sendable {
         return [drift(name, old, new, n)]
     }
 
+    /// The drift of one value (not a list). An element changes when its text in the golden
+    /// would change: for real values, when the numbers differ (or only the sign of a zero does)
+    /// and are not both NaN, compared without formatting them; only the first `n` changed
+    /// elements are formatted.
     static func drift(_ name: String, _ old: Value?, _ new: Value, _ n: Int) -> OutputDrift {
         var d = OutputDrift(name: name, kind: .unchanged, type: ValueText.typeText(new))
         guard let old else { d.kind = .added; return d }
+        let shape = new.shape
+        if case .real(let a) = old, case .real(let b) = new, a.dtype == b.dtype, a.shape == b.shape {
+            let (x, y) = (a.tensor.scalars, b.tensor.scalars)
+            d.total = y.count
+            for k in 0..<y.count where x[k].bitPattern != y[k].bitPattern && !(x[k].isNaN && y[k].isNaN) {
+                d.count(k, shape, n, old: NumberText.format(x[k], dtype: a.dtype), new: NumberText.format(y[k], dtype: b.dtype), numbers: (x[k], y[k]))
+            }
+            d.kind = d.changed == 0 ? .unchanged : .changed
+            return d
+        }
         let (a, b) = (ValueText.elements(old), ValueText.elements(new))
         guard let a, let b, ValueText.typeText(old) == ValueText.typeText(new) else {
             d.kind = old == new ? .unchanged : .reshaped
@@ -106,20 +120,26 @@ public struct OutputDrift: Sendable {
             return d
         }
         d.total = b.count
-        let shape = new.shape
         for k in 0..<b.count where a[k].text != b[k].text {
-            d.changed += 1
-            let index = Comparison.multiIndex(k, shape)
-            if d.first.count < n { d.first.append(Element(index: index, old: a[k].text, new: b[k].text)) }
-            if let x = a[k].number, let y = b[k].number {
-                let diff = Swift.abs(y - x)
-                let rel = x == 0 ? Double.infinity : diff / Swift.abs(x)
-                if diff.isNaN || d.maxAbs == nil || diff > d.maxAbs!.value { d.maxAbs = (diff.isNaN ? .infinity : diff, index) }
-                if rel.isNaN || d.maxRel == nil || rel > d.maxRel!.value { d.maxRel = (rel.isNaN ? .infinity : rel, index) }
-            }
+            let numbers = a[k].number.flatMap { x in b[k].number.map { (x, $0) } }
+            d.count(k, shape, n, old: a[k].text, new: b[k].text, numbers: numbers)
         }
         d.kind = d.changed == 0 ? .unchanged : .changed
         return d
+    }
+
+    /// Counts element `k` as changed: among the first `n` it is kept with its texts, and its
+    /// absolute and relative change (a NaN one counts as infinite) feed the maxima.
+    private mutating func count(_ k: Int, _ shape: [Int], _ n: Int, old: @autoclosure () -> String, new: @autoclosure () -> String,
+                                numbers: (Double, Double)?) {
+        changed += 1
+        let index = Comparison.multiIndex(k, shape)
+        if first.count < n { first.append(Element(index: index, old: old(), new: new())) }
+        guard let (x, y) = numbers else { return }
+        let diff = Swift.abs(y - x)
+        let rel = diff == 0 ? 0 : x == 0 ? Double.infinity : diff / Swift.abs(x)
+        if diff.isNaN || maxAbs == nil || diff > maxAbs!.value { maxAbs = (diff.isNaN ? .infinity : diff, index) }
+        if rel.isNaN || maxRel == nil || rel > maxRel!.value { maxRel = (rel.isNaN ? .infinity : rel, index) }
     }
 
     /// One line: `h: float64 [2]: 1 of 2 elements changed; max abs change 0.25 at [0], max rel change 0.295 at [0]`.
@@ -150,5 +170,25 @@ public struct OutputDrift: Sendable {
         }
         if changed > first.count { out += indent + "    ... \(changed - first.count) more changed element\(changed - first.count == 1 ? "" : "s")\n" }
         return out
+    }
+}
+
+extension Comparison {
+    /// Largest absolute and relative change from `old` to `new` (for the notes of a rewritten
+    /// golden): the maxima of `OutputDrift`'s comparison, over every item of a list; nil where the
+    /// two are not comparable (another shape, type or number of items, or changed booleans or
+    /// strings).
+    public static func drift(from old: Value, to new: Value) -> (abs: Double, rel: Double)? {
+        var result = (abs: 0.0, rel: 0.0)
+        for d in OutputDrift.drifts("", old, new, 0) {
+            switch d.kind {
+            case .unchanged: continue
+            case .changed:
+                guard let abs = d.maxAbs?.value, let rel = d.maxRel?.value else { return nil }  // booleans or strings
+                result = (Swift.max(result.abs, abs), Swift.max(result.rel, rel))
+            case .added, .removed, .reshaped: return nil
+            }
+        }
+        return result
     }
 }

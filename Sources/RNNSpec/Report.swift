@@ -167,6 +167,10 @@ enum XMLText {
         escape(s) { $0 == "\r" ? "&#13;" : nil }
     }
 
+    // The same loop as SVGPlot's `escapeMarkup` and `YAMLText.quoted`, kept apart on purpose:
+    // XML keeps a forbidden character as its visible escape and line breaks as character
+    // references (the JUnit file says what the text held), where a page shows U+FFFD and a YAML
+    // string uses backslash escapes.
     private static func escape(_ s: String, _ special: (Unicode.Scalar) -> String?) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)

@@ -9,6 +9,8 @@ enum YAMLText {
     /// not print them; NEL among them) and the line separators U+2028 and U+2029. The one
     /// quoting of goldens, pending goldens, the worker protocol and `review --json`.
     static func quoted(_ s: String) -> String {
+        // The same loop as `XMLText.escape` and SVGPlot's `escapeMarkup`, kept apart on purpose:
+        // each format escapes a different set of characters, in its own syntax.
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

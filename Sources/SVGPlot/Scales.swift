@@ -5,6 +5,8 @@ import Foundation
 /// XML 1.0 forbids or HTML would render invisibly) become U+FFFD. Every string that reaches a
 /// page through this module passes here.
 public func escapeMarkup(_ text: String) -> String {
+    // The same loop as RNNSpec's `XMLText.escape` and `YAMLText.quoted`, kept apart on purpose:
+    // this module depends on nothing, and each format escapes a different set differently.
     var out = ""
     out.reserveCapacity(text.utf8.count)
     for u in text.unicodeScalars {

@@ -149,4 +149,28 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(d.rel, 0.5)
         XCTAssertNil(Comparison.drift(from: real([1]), to: real([1, 2])))
     }
+
+    /// The recording notes' drift is `OutputDrift`'s maxima: one computation for `run --record`
+    /// and `review`.
+    func testDriftIsOutputDriftsMaxima() throws {
+        let old = Value.list([real([1, 2]), real([0, 4])]), new = Value.list([real([1, 2.5]), real([-0.0, 3])])
+        let drifts = OutputDrift.compare(old: [("h", old)], new: [("h", new)])
+        XCTAssertEqual(drifts.map(\.name), ["h[0]", "h[1]"])
+        let d = try XCTUnwrap(Comparison.drift(from: old, to: new))
+        XCTAssertEqual(d.abs, drifts.compactMap { $0.maxAbs?.value }.max())
+        XCTAssertEqual(d.rel, drifts.compactMap { $0.maxRel?.value }.max())
+        XCTAssertEqual(d.abs, 1)
+        XCTAssertEqual(d.rel, 0.25)
+        // A zero that only changes sign is a changed element (the golden's text changes) that moved by 0.
+        let zero = try XCTUnwrap(OutputDrift.compare(old: [("z", real([0]))], new: [("z", real([-0.0]))]).first)
+        XCTAssertEqual(zero.kind, .changed)
+        XCTAssertEqual(zero.maxAbs?.value, 0)
+        XCTAssertEqual(zero.maxRel?.value, 0)
+        XCTAssertEqual(Comparison.drift(from: real([0]), to: real([-0.0]))?.abs, 0)
+        // Integers move by numbers too; another type or changed booleans are not comparable.
+        XCTAssertEqual(Comparison.drift(from: .integer(Tensor([1, 2])), to: .integer(Tensor([1, 4])))?.abs, 2)
+        XCTAssertNil(Comparison.drift(from: real([1]), to: .integer(Tensor([1]))))
+        XCTAssertNil(Comparison.drift(from: .boolean(Tensor([true])), to: .boolean(Tensor([false]))))
+        XCTAssertEqual(Comparison.drift(from: .boolean(Tensor([true])), to: .boolean(Tensor([true])))?.abs, 0)
+    }
 }

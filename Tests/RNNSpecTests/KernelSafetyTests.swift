@@ -423,19 +423,41 @@ final class KernelSafetyTests: XCTestCase {
 
     /// An adapter that reads a param it did not declare gives one UNRESOLVED case, not a dead run.
     func testAnAdapterMistakeIsAnUnresolvedCase() throws {
-        struct Broken: Kernel {
-            let spec = KernelSpec(name: "broken.kernel", summary: "reads an undeclared param", inputs: [],
-                                  outputs: [OutputSpec("x", "[]", "x")], hasPrecision: false, sizes: KernelSpec.boundedByInputs)
-            func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-                var out = KernelOutputs()
-                out["x"] = .integer(try c.int("undeclared"))
-                return out
-            }
-        }
-        let loader = CaseLoader(registry: KernelRegistry(kernels: [Broken()]))
+        let loader = CaseLoader(registry: KernelRegistry(kernels: [UndeclaredParamKernel()]))
         let c = try loader.load(data: Data("kernel: broken.kernel\ninputs: {}\n".utf8), id: "c", displayPath: "c.yaml")
         XCTAssertThrowsError(try Runner.execute(c)) { error in
             XCTAssertTrue("\(error)".contains("c.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"), "\(error)")
         }
+    }
+
+    /// In a run, an adapter that reads a param the case does not have makes that one case
+    /// UNRESOLVED with a located error; the run goes on and the other cases pass.
+    func testAnAdapterReadingAMissingParamFailsOnlyItsCase() throws {
+        let p = try TempProject()
+        try p.writeCase("broken", "kernel: broken.kernel\ninputs: {}\n")
+        try p.writeCase("step", simpleStepCase)
+        try p.writeCase("step2", simpleStepCase)
+        _ = try p.run(["cases/step.yaml", "cases/step2.yaml"], record: .missing)
+        var options = RunOptions()
+        options.jobs = 1
+        let registry = KernelRegistry.standard.registering([UndeclaredParamKernel()])
+        let report = try Runner(project: p.project, options: options, registry: registry).run(paths: [])
+        XCTAssertEqual(report.results.map(\.id), ["broken", "step", "step2"])
+        let broken = try XCTUnwrap(report.results.first { $0.id == "broken" })
+        XCTAssertEqual(broken.status, .unresolved)
+        let text = broken.error.map { "\($0)" } ?? "(no error)"
+        XCTAssertTrue(text.contains("cases/broken.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"), text)
+        XCTAssertEqual(report.results.filter { $0.id != "broken" }.map(\.status), [.pass, .pass])
+    }
+}
+
+/// A kernel whose adapter reads a param it did not declare (a case cannot give it).
+private struct UndeclaredParamKernel: Kernel {
+    let spec = KernelSpec(name: "broken.kernel", summary: "reads an undeclared param", inputs: [],
+                          outputs: [OutputSpec("x", "[]", "x")], hasPrecision: false, sizes: KernelSpec.boundedByInputs)
+    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
+        var out = KernelOutputs()
+        out["x"] = .integer(try c.int("undeclared"))
+        return out
     }
 }
