@@ -9,7 +9,7 @@
 //
 // The transcendental functions (`log1p`, `exp`, `log`, `sqrt`) come from the platform's C
 // library, as NumPy's do; `sqrt` is correctly rounded everywhere, the others are on glibc for
-// the arguments met here (see README, "NumPy's generators").
+// the arguments met here (see docs/numpy-data.md, "Drawing inputs as NumPy does").
 
 import RNNPlatform
 

@@ -11,7 +11,7 @@ import Yams
 //
 // Inputs are drawn from the one stream in the order they are written in the file, top to bottom
 // (a list of tensors item by item); `rng: {..., discard: [draw, ...]}` makes, first, the draws an
-// earlier notebook cell made from the same stream. See README, "Drawing inputs as NumPy does".
+// earlier notebook cell made from the same stream. See docs/numpy-data.md, "Drawing inputs as NumPy does".
 
 /// The generator of a case's `rng:` field.
 enum CaseNumPyGenerator {

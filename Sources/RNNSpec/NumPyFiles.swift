@@ -4,7 +4,7 @@ import Yams
 import ZIPFoundation
 
 // NumPy's `.npy` format (versions 1.0, 2.0, 3.0) and `.npz` archives (zip files of `.npy`
-// members, stored or deflated), read and written without NumPy. See README, "Inputs from .npy
+// members, stored or deflated), read and written without NumPy. See docs/numpy-data.md, "Inputs from .npy
 // and .npz files".
 
 /// The element type of an `.npy` array.
