@@ -100,3 +100,7 @@ func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: Str
     process.waitUntilExit()
     return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: errorData.text)
 }
+
+/// RNNSPEC_FULL_TESTS=1: the long forms of tests that are shortened or sampled by default (CI runs
+/// `swift test` both ways).
+let fullTests = ProcessInfo.processInfo.environment["RNNSPEC_FULL_TESTS"] == "1"
