@@ -98,3 +98,7 @@ struct ProductReference {
         }
     }
 }
+
+/// RNNSPEC_FULL_TESTS=1: the long forms of tests that are shortened or sampled by default (CI runs
+/// `swift test` both ways).
+let fullTests = ProcessInfo.processInfo.environment["RNNSPEC_FULL_TESTS"] == "1"

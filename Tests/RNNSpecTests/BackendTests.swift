@@ -9,15 +9,11 @@ final class BackendTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
     }
 
-    /// The seeds' cases and goldens in a temporary directory.
+    /// The seeds' cases and goldens in a temporary directory (without the training cases; CI runs the
+    /// whole suite through `rnnspec serve` too).
     func seedSuite() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-backend-\(UUID().uuidString)")
-        for sub in ["cases", "golden"] {
-            for folder in ["theory", "exercises", "article", "companion", "questions"] {
-                try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("\(sub)/\(folder)"), to: dir.appendingPathComponent("\(sub)/\(folder)"))
-            }
-        }
+        try copyQuickSeedSuite(to: dir)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
     }

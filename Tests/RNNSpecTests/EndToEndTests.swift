@@ -14,13 +14,7 @@ final class EndToEndTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // The seeds' folders: enough for the command-line behaviour; SuiteTests runs every case.
-        for sub in ["cases", "golden"] {
-            for folder in ["theory", "exercises", "article", "companion", "questions"] {
-                try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
-                try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("\(sub)/\(folder)"),
-                                                 to: dir.appendingPathComponent("\(sub)/\(folder)"))
-            }
-        }
+        try copyQuickSeedSuite(to: dir)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         return dir
     }

@@ -249,29 +249,36 @@ final class KernelSafetyTests: XCTestCase {
     /// The kernels' skeletons and the suite's cases with at most `elements` input elements.
     func baseCases(elements: Int) throws -> [Case] {
         var bases = try Self.registry.kernels.map { try skeletonCase($0) }
-        let project = try Project.locate(workingDirectory: repositoryRoot.path)
-        for file in try project.caseFiles([]) {
-            guard let c = try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id),
-                  c.inputs.values.map(\.elementCount).reduce(0, +) <= elements else { continue }
+        for c in Self.suiteCases where c.inputs.values.map(\.elementCount).reduce(0, +) <= elements {
             bases.append(c)
         }
         return bases
     }
+
+    /// The repository's cases that load, read once for the tests here (loading the whole suite takes
+    /// seconds in a debug build).
+    static let suiteCases: [Case] = {
+        let project = try! Project.locate(workingDirectory: repositoryRoot.path)
+        return try! project.caseFiles([]).compactMap { file in try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id) }
+    }()
 
     /// Every kernel with each shape symbol set to 0 in every input that uses it (T = 0 steps, B = 0
     /// sequences, H = 0 units, ...), and with each axis of each input set to 0 alone, through the
     /// loader: outputs or a located error, never a trap.
     func testEveryKernelSurvivesZeroExtents() throws {
         var loaded = 0
+        // Variants with a huge extent are kept in a seeded sample of one in eight (all of them with
+        // RNNSPEC_FULL_TESTS=1): the loader refuses them, their non-zero extents multiplying past the limit.
+        var sample = SeededStream(seed: 0x2E50)
         for base in try baseCases(elements: 64) {
             let kernel = base.kernel
             var variants: [[String: Value]] = []
             // A huge extent beside a zero one: a zero-size tensor whose extents multiply to more than the
-            // kernel may allocate (under the 100_000 limit, extents up to 10^7 pass the loader's axis check).
+            // kernel may allocate.
             let huge = 1 << 23
             let symbols = base.dims.keys.sorted()
             for symbol in symbols {
-                for other in [nil] + symbols.filter({ $0 != symbol }) {
+                for other in [nil] + symbols.filter({ $0 != symbol }) where other == nil || fullTests || sample.next() % 8 == 0 {
                     var bindings = base.dims
                     bindings[symbol] = 0
                     if let other { bindings[other] = huge }
@@ -290,7 +297,7 @@ final class KernelSafetyTests: XCTestCase {
             }
             for (name, value) in base.inputs {
                 for axis in value.shape.indices where value.shape[axis] != 0 {
-                    for other in [nil] + value.shape.indices.filter({ $0 != axis }) {
+                    for other in [nil] + value.shape.indices.filter({ $0 != axis }) where other == nil || fullTests || sample.next() % 8 == 0 {
                         var shape = value.shape
                         shape[axis] = 0
                         if let other { shape[other] = huge }

@@ -17,14 +17,24 @@ final class SuiteTests: XCTestCase {
         XCTAssertEqual(report.orphanGoldens, [], "golden files with no case: `rnnspec prune` deletes them")
     }
 
+    /// Every case file of the repository, loaded once for the tests that only read them (loading the
+    /// whole suite takes seconds in a debug build); nil and the error where a case does not load.
+    static let loadedCases: [(id: String, loaded: Case?, error: String)] = {
+        let project = try! Project.locate(workingDirectory: repositoryRoot.path)
+        let runner = Runner(project: project, options: RunOptions())
+        return try! project.caseFiles([]).map { file in
+            do { return (file.id, try runner.load(url: file.url, id: file.id), "") } catch { return (file.id, nil, "\(error)") }
+        }
+    }()
+
     func testEveryKernelHasACaseAndEveryCaseAKnownKernel() throws {
         var used: Set<String> = []
-        let runner = Runner(project: repoProject, options: RunOptions())
-        for file in try repoProject.caseFiles([]) {
-            do {
-                used.insert(try runner.load(url: file.url, id: file.id).kernel.spec.name)
-            } catch {
-                XCTFail("cases/\(file.id).yaml does not load (an unknown kernel? `rnnspec kernels` lists them): \(error)")
+        XCTAssertEqual(Self.loadedCases.map(\.id), try repoProject.caseFiles([]).map(\.id))
+        for (id, loaded, error) in Self.loadedCases {
+            if let loaded {
+                used.insert(loaded.kernel.spec.name)
+            } else {
+                XCTFail("cases/\(id).yaml does not load (an unknown kernel? `rnnspec kernels` lists them): \(error)")
             }
         }
         for name in KernelRegistry.standard.names where !used.contains(name) {
@@ -40,9 +50,8 @@ final class SuiteTests: XCTestCase {
             name.replacingOccurrences(of: #"_l[1-9]"#, with: "_l1", options: .regularExpression)
         }
         var checked: [String: Set<String>] = [:]
-        let runner = Runner(project: repoProject, options: RunOptions())
-        for file in try repoProject.caseFiles([]) {
-            let c = try runner.load(url: file.url, id: file.id)
+        for (id, loaded, error) in Self.loadedCases {
+            let c = try XCTUnwrap(loaded, "cases/\(id).yaml: \(error)")
             if let g = c.gradcheck { checked[c.kernel.spec.name, default: []].formUnion(g.wrt.map(layerClass)) }
         }
         for kernel in KernelRegistry.standard.kernels where kernel.spec.lossOutput != nil {

@@ -100,3 +100,31 @@ func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: Str
     process.waitUntilExit()
     return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: errorData.text)
 }
+
+/// RNNSPEC_FULL_TESTS=1: the long forms of tests that are shortened or sampled by default (CI runs
+/// `swift test` both ways).
+let fullTests = ProcessInfo.processInfo.environment["RNNSPEC_FULL_TESTS"] == "1"
+
+/// Copies the seeds' folders of `cases/` and `golden/` (theory, exercises, article, companion, questions)
+/// into `dir`, leaving out the cases tagged `training` and their goldens: the suite that tests of the
+/// command line run the binary over, many times. (A training case takes seconds in a debug build;
+/// SuiteTests runs every case.)
+func copyQuickSeedSuite(to dir: URL) throws {
+    let fm = FileManager.default
+    for sub in ["cases", "golden"] {
+        try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+        for folder in ["theory", "exercises", "article", "companion", "questions"] {
+            try fm.copyItem(at: repositoryRoot.appendingPathComponent("\(sub)/\(folder)"), to: dir.appendingPathComponent("\(sub)/\(folder)"))
+        }
+    }
+    for folder in ["theory", "exercises", "article", "companion", "questions"] {
+        for name in try fm.contentsOfDirectory(atPath: dir.appendingPathComponent("cases/\(folder)").path) where name.hasSuffix(".yaml") {
+            let url = dir.appendingPathComponent("cases/\(folder)/\(name)")
+            let text = try String(contentsOf: url, encoding: .utf8)
+            guard let tags = text.split(separator: "\n").first(where: { $0.hasPrefix("tags:") }),
+                  tags.contains("training") else { continue }
+            try fm.removeItem(at: url)
+            try? fm.removeItem(at: dir.appendingPathComponent("golden/\(folder)/\(name)"))
+        }
+    }
+}
