@@ -40,7 +40,7 @@ struct ConfinedDirectory: Sendable {
     let rootName: String
 
     init(root: URL, policy: LinkPolicy, rootName: String) {
-        self.root = root.standardizedFileURL
+        self.root = root.baseURL == nil && isStandardAbsolutePath(root.path) ? root : root.standardizedFileURL
         self.policy = policy
         self.rootName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
     }
@@ -275,7 +275,7 @@ struct ConfinedDirectory: Sendable {
     /// Reads a descriptor to its end, refusing more than `maxBytes`.
     static func readAll(fd: Int32, maxBytes: Int, shown: String) throws -> Data {
         var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

@@ -262,10 +262,11 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Reads up to a newline from the channel, draining standard error meanwhile.
     private func readLine(deadline: Date, maxBytes: Int) -> ReadResult {
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         var scanned = 0
         while true {
-            if let nl = buffer[buffer.startIndex + scanned..<buffer.endIndex].firstIndex(of: UInt8(ascii: "\n")) {
+            if let offset = newlineOffset(buffer, from: scanned) {
+                let nl = buffer.startIndex + offset
                 let line = buffer[buffer.startIndex..<nl]
                 let result = Data(line)
                 buffer.removeSubrange(buffer.startIndex...nl)
@@ -405,9 +406,10 @@ public enum WorkerServer {
                              input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Int32 {
         writeAll(output, WorkerProtocol.hello(name, kernels: registry.names))
         var buffer = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         while true {
-            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let offset = newlineOffset(buffer, from: 0) {
+                let nl = buffer.startIndex + offset
                 let line = Data(buffer[buffer.startIndex..<nl])
                 buffer.removeSubrange(buffer.startIndex...nl)
                 var request: ExecutionRequest
