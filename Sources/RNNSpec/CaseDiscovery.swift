@@ -111,8 +111,8 @@ func listYAML(under url: URL) -> [URL] {
 
 /// The path of `file` under `root` without the `.yaml` extension.
 func relativeID(of file: URL, under root: URL) -> String {
-    let rootPath = root.standardizedFileURL.path
-    let filePath = file.standardizedFileURL.path
+    let rootPath = standardizedPath(root)
+    let filePath = standardizedPath(file)
     var rel = filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
     if rel.hasSuffix(".yaml") { rel.removeLast(5) } else if rel.hasSuffix(".yml") { rel.removeLast(4) }
     return rel

@@ -76,7 +76,7 @@ extension ConfinedDirectory {
     /// Reads a descriptor to its end, refusing more than `maxBytes`.
     static func readAll(fd: Int32, maxBytes: Int, shown: String) throws -> Data {
         var data = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

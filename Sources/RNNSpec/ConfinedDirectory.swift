@@ -40,7 +40,7 @@ struct ConfinedDirectory: Sendable {
     let rootName: String
 
     init(root: URL, policy: LinkPolicy, rootName: String) {
-        self.root = root.standardizedFileURL
+        self.root = root.baseURL == nil && isStandardAbsolutePath(root.path) ? root : root.standardizedFileURL
         self.policy = policy
         self.rootName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
     }

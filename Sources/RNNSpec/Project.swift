@@ -120,7 +120,7 @@ public struct Project: Sendable {
 
     /// A path as shown to the user: relative to the working directory when below it.
     public func display(_ url: URL) -> String {
-        relativePath(url.standardizedFileURL.path, to: workingDirectory.path)
+        relativePath(standardizedPath(url), to: workingDirectory.path)
     }
 
     /// Where a root was set, for messages: `--golden-root cases`, `rnnspec.yaml:2:9: golden: cases`.
@@ -235,7 +235,7 @@ public struct Project: Sendable {
     /// more than `maxBytes` is refused without reading it all.
     public func readCaseFile(_ url: URL, maxBytes: Int = Int.max) throws -> Data {
         let shown = display(url)
-        let path = url.standardizedFileURL.path, root = casesRoot.path
+        let path = standardizedPath(url), root = casesRoot.path
         guard path.hasPrefix(root + "/") else {
             throw SpecError("the file is outside the cases root \(display(casesRoot))/; refusing to read it", at: SourceLocation(file: shown, line: 0, column: 0))
         }

@@ -128,7 +128,13 @@ public struct Runner: Sendable {
         var orphans: [String] = []
         if project.coversWholeCasesRoot(paths) && options.filter == nil && options.shard == nil && options.tags.isEmpty
             && options.excludes.isEmpty && options.excludeTags.isEmpty {
-            orphans = orphanGoldens()
+            if paths.isEmpty {
+                // The selection is the whole cases root, listed already: no second walk.
+                let caseIDs = Set(files.map { ExactKey($0.id) })
+                orphans = project.goldenStore.allIDs().filter { !caseIDs.contains(ExactKey($0)) }
+            } else {
+                orphans = orphanGoldens()
+            }
         }
         var report = RunReport(results: results, orphanGoldens: orphans, seconds: Date().timeIntervalSince(start))
         report.notRun = notRun

@@ -176,9 +176,10 @@ public enum WorkerServer {
                              input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Int32 {
         writeAll(output, WorkerProtocol.hello(name, kernels: registry.names))
         var buffer = Data()
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         while true {
-            if let nl = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let offset = newlineOffset(buffer, from: 0) {
+                let nl = buffer.startIndex + offset
                 let line = Data(buffer[buffer.startIndex..<nl])
                 buffer.removeSubrange(buffer.startIndex...nl)
                 var request: ExecutionRequest

@@ -144,10 +144,11 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Reads up to a newline from the channel, draining standard error meanwhile.
     private func readLine(deadline: Date, maxBytes: Int) -> ReadResult {
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         var scanned = 0
         while true {
-            if let nl = buffer[buffer.startIndex + scanned..<buffer.endIndex].firstIndex(of: UInt8(ascii: "\n")) {
+            if let offset = newlineOffset(buffer, from: scanned) {
+                let nl = buffer.startIndex + offset
                 let line = buffer[buffer.startIndex..<nl]
                 let result = Data(line)
                 buffer.removeSubrange(buffer.startIndex...nl)
@@ -180,7 +181,7 @@ final class WorkerProcess: @unchecked Sendable {
     /// Waits for a worker that closed its output (killing it after a grace period), collects its
     /// last standard-error lines and its status.
     private func reap() -> WorkerDeath {
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var chunk = readChunk()
         var status: Int32 = 0
         var waited: pid_t = 0
         let deadline = Date().addingTimeInterval(2)

@@ -137,9 +137,14 @@ public enum WorkerProtocol {
     }
 
     static func littleEndianBytes<U: FixedWidthInteger>(_ words: [U]) -> Data {
+        #if _endian(little)
+        // The words' memory is their little-endian bytes already.
+        return words.withUnsafeBytes { Data($0) }
+        #else
         var data = Data(capacity: words.count * MemoryLayout<U>.size)
         for w in words { withUnsafeBytes(of: w.littleEndian) { data.append(contentsOf: $0) } }
         return data
+        #endif
     }
 
     // MARK: Decoding
@@ -175,6 +180,7 @@ public enum WorkerProtocol {
 
     /// Reads a request line; params are typed by the kernel's declaration.
     public static func decodeRequest(_ line: Data, registry: KernelRegistry) throws(Violation) -> ExecutionRequest {
+        if let request = WorkerProtocolFastPath.request(line, registry: registry) { return request }
         let o = try object(line)
         guard let id = o["id"] as? String, let kernel = o["kernel"] as? String else { throw Violation("a request needs \"id\" and \"kernel\"") }
         let spec = registry.kernel(named: kernel)?.spec
@@ -221,6 +227,7 @@ public enum WorkerProtocol {
 
     /// Reads a reply line for the request `id`, within `maxElements` scalars.
     public static func decodeReply(_ line: Data, id: String, maxElements: Int) throws(Violation) -> Answer {
+        if let answer = WorkerProtocolFastPath.reply(line, id: id, maxElements: maxElements) { return answer }
         let o = try object(line)
         guard let replyID = o["id"] as? String else { throw Violation("a reply without \"id\": \(quoteStart(line))") }
         guard replyID == id else { throw Violation("a reply for '\(replyID)' where '\(id)' was asked") }

@@ -34,10 +34,26 @@ enum YAMLText {
 
     /// A plain scalar when that reads back as the same string, else a quoted one.
     static func scalar(_ s: String) -> String {
+        if let plain = isPlainASCII(s) { return plain ? s : quoted(s) }
         let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
         guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_",
               s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0) }),
               !reserved.contains(s.lowercased()) else { return quoted(s) }
         return s
+    }
+
+    /// `scalar`'s test for ASCII text, without CharacterSet: whether `s` is written plain (a
+    /// letter or `_`, then letters, digits and `_.-/`, not a reserved word); nil for non-ASCII text.
+    static func isPlainASCII(_ s: String) -> Bool? {
+        var s = s
+        return s.withUTF8 { b -> Bool? in
+            if b.contains(where: { $0 >= 0x80 }) { return nil }
+            func isLetter(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
+            guard let first = b.first, isLetter(first) || first == 0x5F else { return false }
+            for c in b where !(isLetter(c) || (0x30...0x39).contains(c) || c == 0x5F || c == 0x2E || c == 0x2D || c == 0x2F) { return false }
+            guard b.count <= 5 else { return true }
+            let lower = String(decoding: b.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
+            return !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(lower)
+        }
     }
 }

@@ -27,6 +27,8 @@ struct RNNSpecCommand: ParsableCommand {
     /// Parses and runs, mapping usage errors to exit code 2. Every error is printed in one style:
     /// `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` for an error located in a file.
     static func main() {
+        // The worker command is started once per job and per fault: skip the parser's setup for it.
+        if let code = Serve.fastPath(Array(CommandLine.arguments.dropFirst())) { Foundation.exit(code) }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -169,6 +171,7 @@ struct ByteCount: ExpressibleByArgument {
 extension RNNSpecCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run cases and compare their outputs with expectations and goldens.",
             discussion: "Writes nothing unless --record is given; with CI=true in the environment it never writes.")
 
@@ -248,6 +251,7 @@ extension RNNSpecCommand {
 
     struct Report: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Run cases and write a self-contained HTML report: a summary, a card per case, and plots.",
             discussion: "The exit status is run's: 1 when a case did not pass (the report is written either way).")
 
@@ -272,6 +276,7 @@ extension RNNSpecCommand {
 
     struct Regen: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "regen",
             abstract: "Rewrite goldens that are new, stale, unreadable or failing; report how far each output moved.")
 
         @OptionGroup var project: ProjectOptions
@@ -306,6 +311,7 @@ extension RNNSpecCommand {
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "new",
             abstract: "Write a case skeleton for a kernel, with every input and param, that runs as written.")
 
         @OptionGroup var project: ProjectOptions
@@ -323,6 +329,7 @@ extension RNNSpecCommand {
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "kernels",
             abstract: "List the kernels, or show one kernel's inputs, params and outputs.")
 
         @Argument(help: "A kernel name.", completion: kernelCompletion)
@@ -334,7 +341,7 @@ extension RNNSpecCommand {
     }
 
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Validate case files without running kernels.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate case files without running kernels.")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
@@ -350,7 +357,7 @@ extension RNNSpecCommand {
     }
 
     struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete golden files that have no case.")
+        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Delete golden files that have no case.")
 
         @OptionGroup var project: ProjectOptions
 
@@ -364,6 +371,7 @@ extension RNNSpecCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write each case as a folder any tool can read: case.json and .npy files of its inputs, expect: values and golden outputs.",
             discussion: "The layout is described in the README (Export). The directory must be new, empty, or an earlier export; it may not lie under either root.")
 
@@ -384,6 +392,7 @@ extension RNNSpecCommand {
     /// rnnspec's kernels as a backend: the worker process `run` and `regen` start.
     struct Serve: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve rnnspec's kernels over the worker protocol on standard input and output.",
             discussion: """
             `rnnspec run` starts its workers with this; `rnnspec run --backend 'rnnspec serve'` runs the suite \
@@ -397,14 +406,39 @@ extension RNNSpecCommand {
         var noFiniteDifferences = false
 
         func run() throws {
+            throw ExitCode(Serve.serve(maxMemory: maxMemory, noFiniteDifferences: noFiniteDifferences))
+        }
+
+        static func serve(maxMemory: Int?, noFiniteDifferences: Bool) -> Int32 {
             if let maxMemory { WorkerServer.capMemory(bytes: maxMemory) }
             let registry = KernelRegistry.forEnvironment(ProcessInfo.processInfo.environment)
-            throw ExitCode(WorkerServer.serve(registry: registry, name: "rnnspec serve", finiteDifferences: !noFiniteDifferences))
+            return WorkerServer.serve(registry: registry, name: "rnnspec serve", finiteDifferences: !noFiniteDifferences)
+        }
+
+        /// `serve` as `rnnspec run` starts it (`serve`, `--max-memory N`, `--no-finite-differences`,
+        /// each at most once), run without the argument parser; nil for any other command line.
+        static func fastPath(_ arguments: [String]) -> Int32? {
+            guard arguments.first == "serve" else { return nil }
+            var maxMemory: Int? = nil, noFiniteDifferences = false
+            var rest = arguments.dropFirst()
+            while let flag = rest.popFirst() {
+                switch flag {
+                case "--max-memory" where maxMemory == nil:
+                    guard let text = rest.popFirst(), let n = Int(text) else { return nil }
+                    maxMemory = n
+                case "--no-finite-differences" where !noFiniteDifferences:
+                    noFiniteDifferences = true
+                default:
+                    return nil
+                }
+            }
+            return serve(maxMemory: maxMemory, noFiniteDifferences: noFiniteDifferences)
         }
     }
 
     struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Measure the runner and the LSTM/GRU kernels, against NumPy in the same run.",
             discussion: """
             Run it from the repository's top directory in a release build: `swift run -c release rnnspec bench`. \
@@ -459,7 +493,7 @@ extension RNNSpecCommand {
 extension RNNSpecCommand {
     /// `rnnspec show CASE [--npz FILE]` (NpzExport.swift).
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run one case and print its outputs next to its golden's and its expect: values; --npz writes them for NumPy (np.load).")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Run one case and print its outputs next to its golden's and its expect: values; --npz writes them for NumPy (np.load).")
 
         @OptionGroup var project: ProjectOptions
 
@@ -487,6 +521,7 @@ extension RNNSpecCommand {
     /// `rnnspec schema` (CaseSchema.swift).
     struct Schema: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "schema",
             abstract: "Print the JSON Schema (draft 2020-12) of case files, from the kernel registry (for editors: rnnspec schema > rnnspec.schema.json).")
 
         func run() throws {

@@ -22,6 +22,7 @@ extension RNNSpecCommand {
     /// `rnnspec review [PATH...]`: the pending goldens one by one, each decided with one key.
     struct Review: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "review",
             abstract: "Walk the pending goldens: why each is pending, how far each output moves; accept, reject or skip each with one key.",
             discussion: """
             Pending goldens are written by `rnnspec run --record pending` (or `--pending`) and `rnnspec regen --pending`. \
@@ -117,6 +118,7 @@ extension RNNSpecCommand {
     /// `rnnspec accept [ID...|--all]`.
     struct Accept: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "accept",
             abstract: "Accept pending goldens: each pending file is renamed over its golden (atomically).")
 
         @OptionGroup var project: ProjectOptions
@@ -130,6 +132,7 @@ extension RNNSpecCommand {
     /// `rnnspec reject [ID...|--all]`.
     struct Reject: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "reject",
             abstract: "Reject pending goldens: each pending file is deleted; the golden stays as it is.")
 
         @OptionGroup var project: ProjectOptions
@@ -143,6 +146,7 @@ extension RNNSpecCommand {
     /// `rnnspec init [DIR]`.
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Make a new suite in an empty directory: rnnspec.yaml, cases/ with one example case, golden/ with its golden.")
 
         @Argument(help: "The directory (default: the current one); it must be empty or new.", completion: .directory)

@@ -5,7 +5,8 @@ import RNNPlatform
 package struct ChildRun: Sendable {
     package var status: Int32
     package var seconds: Double
-    /// Peak resident set size of the child in bytes (`wait4`'s `ru_maxrss`).
+    /// Peak resident memory in bytes: the sum over the child and its descendants of each one's
+    /// peak resident set (polled from /proc), or `wait4`'s `ru_maxrss` where that is larger.
     package var peakBytes: Int
     /// Its standard output.
     package var output: String
@@ -45,8 +46,19 @@ package func runChild(_ executable: String, _ arguments: [String], scratch: URL,
     guard rc == 0 else { throw UsageError("cannot start \(executable): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 {
-        guard errno == EINTR else { throw UsageError("waiting for \(executable): \(String(cString: strerror(errno)))") }
+    // Every few milliseconds until it exits: the sum of the peaks of the child and its own
+    // children (rnnspec run's worker processes), which wait4's ru_maxrss (the largest single
+    // process) does not give.
+    var treePeak = 0
+    while true {
+        let waited = wait4(pid, &status, WNOHANG, &usage)
+        if waited == pid { break }
+        if waited < 0 {
+            guard errno == EINTR else { throw UsageError("waiting for \(executable): \(String(cString: strerror(errno)))") }
+            continue
+        }
+        treePeak = max(treePeak, processTreePeakBytes(pid))
+        usleep(2_000)
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     // WIFEXITED / WEXITSTATUS, spelled out (the macros are not imported).
@@ -57,5 +69,31 @@ package func runChild(_ executable: String, _ arguments: [String], scratch: URL,
     let peak = Int(usage.ru_maxrss)
     #endif
     let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    return ChildRun(status: exitCode, seconds: seconds, peakBytes: peak, output: output)
+    return ChildRun(status: exitCode, seconds: seconds, peakBytes: max(peak, treePeak), output: output)
+}
+
+/// The sum of the peak resident set sizes (`VmHWM`) of a process and its descendants, in bytes,
+/// from /proc (0 where /proc is not there).
+func processTreePeakBytes(_ pid: pid_t) -> Int {
+    #if os(Linux)
+    func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
+    var total = 0
+    var pending = [pid]
+    var seen = Set<pid_t>()
+    while let p = pending.popLast() {
+        guard seen.insert(p).inserted, let status = read("/proc/\(p)/status") else { continue }
+        if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kb = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
+            total += kb * 1024
+        }
+        for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")) ?? [] {
+            for child in (read("/proc/\(p)/task/\(task)/children") ?? "").split(separator: " ") {
+                if let c = pid_t(child.trimmingCharacters(in: .whitespacesAndNewlines)) { pending.append(c) }
+            }
+        }
+    }
+    return total
+    #else
+    return 0
+    #endif
 }

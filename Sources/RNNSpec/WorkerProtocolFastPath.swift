@@ -1,0 +1,297 @@
+import Foundation
+import RNNKernels
+
+/// A direct reader for the common worker-protocol lines: a request without a gradcheck and a
+/// reply with outputs only, as rnnspec writes them (and as most backends do, whitespace and key
+/// order free). It builds the same `ExecutionRequest` and `Answer` as the general reader, without
+/// Foundation's JSON objects and casts (which were most of the cost of a message). Anything else
+/// (escapes in strings, other keys, non-canonical numbers, a check that fails) gives nil, and the
+/// line goes to the general reader, which gives the same result or the protocol error.
+enum WorkerProtocolFastPath {
+    /// A JSON value with numbers kept as their text.
+    indirect enum J {
+        case object([(key: String, value: J)])
+        case array([J])
+        case string(String)
+        case number(Substring.UTF8View)
+        case bool(Bool)
+        case null
+    }
+
+    /// Parses one JSON line; nil when the text uses anything beyond the plain subset (string
+    /// escapes, non-ASCII outside strings, duplicate keys) or is not JSON.
+    static func parse(_ line: Data) -> J? {
+        line.withUnsafeBytes { raw -> J? in
+            let b = raw.bindMemory(to: UInt8.self)
+            var i = 0
+            guard let v = value(b, &i, depth: 0) else { return nil }
+            skipSpace(b, &i)
+            return i == b.count ? v : nil
+        }
+    }
+
+    private static func skipSpace(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
+        while i < b.count, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0A || b[i] == 0x0D { i += 1 }
+    }
+
+    private static func value(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, depth: Int) -> J? {
+        guard depth < 64 else { return nil }
+        skipSpace(b, &i)
+        guard i < b.count else { return nil }
+        switch b[i] {
+        case 0x7B: // {
+            i += 1
+            var entries: [(key: String, value: J)] = []
+            skipSpace(b, &i)
+            if i < b.count, b[i] == 0x7D { i += 1; return .object(entries) }
+            while true {
+                skipSpace(b, &i)
+                guard let key = string(b, &i) else { return nil }
+                skipSpace(b, &i)
+                guard i < b.count, b[i] == 0x3A else { return nil }
+                i += 1
+                guard let v = value(b, &i, depth: depth + 1) else { return nil }
+                if entries.contains(where: { $0.key == key }) { return nil }
+                entries.append((key, v))
+                skipSpace(b, &i)
+                guard i < b.count else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x7D { i += 1; return .object(entries) }
+                return nil
+            }
+        case 0x5B: // [
+            i += 1
+            var items: [J] = []
+            skipSpace(b, &i)
+            if i < b.count, b[i] == 0x5D { i += 1; return .array(items) }
+            while true {
+                guard let v = value(b, &i, depth: depth + 1) else { return nil }
+                items.append(v)
+                skipSpace(b, &i)
+                guard i < b.count else { return nil }
+                if b[i] == 0x2C { i += 1; continue }
+                if b[i] == 0x5D { i += 1; return .array(items) }
+                return nil
+            }
+        case 0x22:
+            return string(b, &i).map(J.string)
+        case 0x74: // true
+            guard i + 4 <= b.count, b[i + 1] == 0x72, b[i + 2] == 0x75, b[i + 3] == 0x65 else { return nil }
+            i += 4
+            return .bool(true)
+        case 0x66: // false
+            guard i + 5 <= b.count, b[i + 1] == 0x61, b[i + 2] == 0x6C, b[i + 3] == 0x73, b[i + 4] == 0x65 else { return nil }
+            i += 5
+            return .bool(false)
+        case 0x6E: // null
+            guard i + 4 <= b.count, b[i + 1] == 0x75, b[i + 2] == 0x6C, b[i + 3] == 0x6C else { return nil }
+            i += 4
+            return .null
+        default:
+            // A number: -?digits(.digits)?([eE][+-]?digits)?, as RFC 8259 writes it.
+            let start = i
+            if i < b.count, b[i] == 0x2D { i += 1 }
+            let intStart = i
+            while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
+            let intDigits = i - intStart
+            guard intDigits > 0, !(intDigits > 1 && b[intStart] == 0x30) else { return nil }
+            if i < b.count, b[i] == 0x2E {
+                i += 1
+                let f = i
+                while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
+                guard i > f else { return nil }
+            }
+            if i < b.count, b[i] == 0x65 || b[i] == 0x45 {
+                i += 1
+                if i < b.count, b[i] == 0x2B || b[i] == 0x2D { i += 1 }
+                let e = i
+                while i < b.count, (0x30...0x39).contains(b[i]) { i += 1 }
+                guard i > e else { return nil }
+            }
+            let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+            return .number(Substring(text).utf8)
+        }
+    }
+
+    /// A string without escapes or control characters, valid UTF-8.
+    private static func string(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> String? {
+        guard i < b.count, b[i] == 0x22 else { return nil }
+        i += 1
+        let start = i
+        var ascii = true
+        while i < b.count, b[i] != 0x22 {
+            let c = b[i]
+            if c == 0x5C || c < 0x20 { return nil }
+            if c >= 0x80 { ascii = false }
+            i += 1
+        }
+        guard i < b.count else { return nil }
+        let bytes = UnsafeBufferPointer(rebasing: b[start..<i])
+        i += 1
+        if ascii { return String(decoding: bytes, as: UTF8.self) }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    // MARK: Typed fields
+
+    /// A non-negative integer written as plain digits (at most 18), as a shape or dim is.
+    static func plainInt(_ j: J) -> Int? {
+        guard case .number(let u) = j else { return nil }
+        var n = 0, digits = 0, negative = false
+        for (k, c) in u.enumerated() {
+            if k == 0 && c == 0x2D { negative = true; continue }
+            guard (0x30...0x39).contains(c) else { return nil }
+            n = n * 10 + Int(c - 0x30)
+            digits += 1
+        }
+        guard digits > 0, digits <= 18 else { return nil }
+        return negative ? -n : n
+    }
+
+    /// A number as JSONSerialization's NSNumber gives it as a Double: nil for texts it reads
+    /// through Decimal (more than 17 characters before the exponent) or that overflow.
+    static func plainDouble(_ j: J) -> Double? {
+        guard case .number(let u) = j else { return nil }
+        let text = String(Substring(u))
+        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
+            // An integer literal: JSONSerialization makes an integer NSNumber of it (so `-0` is +0.0).
+            guard text.count <= 18, let n = Int64(text) else { return nil }
+            return Double(n)
+        }
+        let mantissa = text.firstIndex(where: { $0 == "e" || $0 == "E" }).map { text[..<$0] } ?? text[...]
+        guard mantissa.count <= 17, !text.contains("E"), let v = Double(text), v.isFinite else { return nil }
+        return v
+    }
+
+    /// A tensor of dtype float64, float32, int64 or bool, checked as `WorkerProtocol.value` checks
+    /// it; nil for any other form or any failed check.
+    static func tensor(_ fields: [(key: String, value: J)], budget: inout Int) -> (name: String, value: Value)? {
+        var name: String? = nil, dtype: String? = nil, shapeJ: [J]? = nil, dataText: String? = nil
+        for (key, v) in fields {
+            switch (key, v) {
+            case ("name", .string(let s)): name = s
+            case ("dtype", .string(let s)): dtype = s
+            case ("shape", .array(let a)): shapeJ = a
+            case ("data", .string(let s)): dataText = s
+            default: return nil
+            }
+        }
+        guard let name, let dtype, let shapeJ, let dataText else { return nil }
+        var shape: [Int] = []
+        shape.reserveCapacity(shapeJ.count)
+        var count = 1
+        for d in shapeJ {
+            guard let n = plainInt(d), n >= 0 else { return nil }
+            let (p, overflow) = count.multipliedReportingOverflow(by: n)
+            guard !overflow else { return nil }
+            count = p
+            shape.append(n)
+        }
+        guard count <= budget else { return nil }
+        let width: Int
+        switch dtype {
+        case "float64", "int64": width = 8
+        case "float32": width = 4
+        case "bool": width = 1
+        default: return nil
+        }
+        guard let data = Data(base64Encoded: dataText), data.count == count * width else { return nil }
+        budget -= count
+        switch dtype {
+        case "float64":
+            let bits: [UInt64] = WorkerProtocol.words(data)
+            return (name, .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(bitPattern: $0) }), dtype: .float64)))
+        case "float32":
+            let bits: [UInt32] = WorkerProtocol.words(data)
+            return (name, .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(Float(bitPattern: $0)) }), dtype: .float32)))
+        case "int64":
+            let bits: [UInt64] = WorkerProtocol.words(data)
+            return (name, .integer(Tensor(shape: shape, scalars: bits.map { Int(Int64(bitPattern: $0)) })))
+        default:
+            return (name, .boolean(Tensor(shape: shape, scalars: data.map { $0 != 0 })))
+        }
+    }
+
+    static func isProtocolOne(_ j: J) -> Bool {
+        guard case .number(let u) = j else { return false }
+        return u.elementsEqual("1".utf8)
+    }
+
+    // MARK: Messages
+
+    /// A reply with outputs only, for the request `id`; nil for anything else.
+    static func reply(_ line: Data, id: String, maxElements: Int) -> WorkerProtocol.Answer? {
+        guard case .object(let fields)? = parse(line) else { return nil }
+        var sawProtocol = false, replyID: String? = nil, outputsJ: [J]? = nil
+        for (key, v) in fields {
+            switch (key, v) {
+            case ("protocol", let p): guard isProtocolOne(p) else { return nil }; sawProtocol = true
+            case ("id", .string(let s)): replyID = s
+            case ("outputs", .array(let a)): outputsJ = a
+            default: return nil
+            }
+        }
+        guard sawProtocol, replyID == id, let outputsJ else { return nil }
+        var budget = maxElements
+        var outputs = KernelOutputs()
+        for item in outputsJ {
+            guard case .object(let t) = item, let named = tensor(t, budget: &budget), outputs[named.name] == nil else { return nil }
+            outputs[named.name] = named.value
+        }
+        return .outputs(ExecutionReply(outputs: outputs))
+    }
+
+    /// A request without a gradcheck whose params are strings, booleans and numbers of the types
+    /// the kernel declares; nil for anything else.
+    static func request(_ line: Data, registry: KernelRegistry) -> ExecutionRequest? {
+        guard case .object(let fields)? = parse(line) else { return nil }
+        var sawProtocol = false, id: String? = nil, kernel: String? = nil
+        var paramsJ: [(key: String, value: J)] = [], inputsJ: [J] = [], dimsJ: [(key: String, value: J)] = []
+        for (key, v) in fields {
+            switch (key, v) {
+            case ("protocol", let p): guard isProtocolOne(p) else { return nil }; sawProtocol = true
+            case ("id", .string(let s)): id = s
+            case ("kernel", .string(let s)): kernel = s
+            case ("params", .object(let o)): paramsJ = o
+            case ("inputs", .array(let a)): inputsJ = a
+            case ("dims", .object(let o)): dimsJ = o
+            default: return nil
+            }
+        }
+        guard sawProtocol, let id, let kernel, let spec = registry.kernel(named: kernel)?.spec else { return nil }
+        var params: [String: ParamValue] = [:]
+        for (name, raw) in paramsJ {
+            guard let type = spec.params.first(where: { $0.name == name })?.type else { return nil }
+            switch (type, raw) {
+            case (.integer, _):
+                guard let n = plainInt(raw) else { return nil }
+                params[name] = .integer(n)
+            case (.real, .string(let s)):
+                switch s {
+                case "nan": params[name] = .real(.nan)
+                case "inf": params[name] = .real(.infinity)
+                case "-inf": params[name] = .real(-.infinity)
+                default: return nil
+                }
+            case (.real, _):
+                guard let v = plainDouble(raw) else { return nil }
+                params[name] = .real(v)
+            case (.boolean, .bool(let b)): params[name] = .boolean(b)
+            case (.string, .string(let s)), (.choice, .string(let s)): params[name] = .string(s)
+            default: return nil
+            }
+        }
+        var inputs: [String: Value] = [:]
+        var unlimited = Int.max
+        for item in inputsJ {
+            guard case .object(let t) = item, let named = tensor(t, budget: &unlimited) else { return nil }
+            inputs[named.name] = named.value
+        }
+        var dims: [String: Int] = [:]
+        for (name, raw) in dimsJ {
+            guard let n = plainInt(raw) else { return nil }
+            dims[name] = n
+        }
+        return ExecutionRequest(id: id, kernel: kernel, params: params, inputs: inputs, dims: dims, gradcheck: nil)
+    }
+}
