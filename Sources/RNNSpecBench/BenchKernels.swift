@@ -1,4 +1,5 @@
 import Foundation
+import RNNSpec
 import RNNKernels
 #if canImport(Glibc)
 import Glibc
