@@ -40,8 +40,8 @@ struct FrontEnd: Sendable {
     var stderr: @Sendable (String) -> Void
 
     init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
-                stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
-                stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
+         stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
+         stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
         self.project = project
         self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
         self.registry = KernelRegistry.forEnvironment(environment)
