@@ -25,7 +25,9 @@ let package = Package(
         // attributes (no compiler flags, so the package can be depended on by version); RNNKernels calls
         // them only after checking the CPU. See docs/performance.md.
         .target(name: "RNNKernelsSIMD"),
-        // Case model, loading, registry, comparison, golden store, running, reporting.
+        // Case model, loading, registry, comparison, golden store, running, reporting: values and
+        // strings only (no printing, terminal or signal handling; the only processes it starts are the
+        // runner's workers).
         .target(name: "RNNSpec", dependencies: [
             "RNNKernels",
             "RNNPlatform",
@@ -37,15 +39,21 @@ let package = Package(
         .target(name: "RNNSpecTesting", dependencies: ["RNNSpec"]),
         // SVG charts (scales, line, scatter, heatmap, histogram) for the HTML report; no dependencies.
         .target(name: "SVGPlot"),
-        // The thin command-line front end.
+        // `rnnspec bench`: runner and kernel throughput, against NumPy and ONNX Runtime run as child
+        // processes (Python). Not a product; only the executable and its tests use it.
+        .target(name: "RNNSpecBench", dependencies: ["RNNSpec", "RNNKernels", "RNNPlatform"]),
+        // The command line: argument parsing (one file per subcommand under Commands/), and the
+        // front end (FrontEnd/) that owns the terminal: printing, colour, the progress line, the
+        // review keys, exit codes and the process-wide signal setting.
         .executableTarget(name: "rnnspec", dependencies: [
             "RNNSpec",
+            "RNNSpecBench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
-        .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "rnnspec"]),
+        .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "rnnspec"]),
         .testTarget(name: "RNNSpecTestingTests", dependencies: ["RNNSpecTesting", "RNNSpec", "RNNKernels"]),
     ]
 )

@@ -16,10 +16,10 @@ extension ConfinedDirectory {
     /// flushed to disk, then renamed over the old file (or, with `replace: false`, linked to
     /// the name, which fails when anything exists there). Missing directories below the root
     /// are created, and the root itself when its parent exists (with `createRoot`).
-    /// A symbolic link at the name is never replaced.
+    /// A symbolic link at the name is never replaced. A full disk, or a file-size limit in a process
+    /// that ignores `SIGXFSZ` (the `rnnspec` executable does; the signal's disposition is the
+    /// program's choice, not the library's), is a thrown `.system` failure naming the error.
     func writeAtomically(_ relative: String, _ data: Data, replace: Bool, createRoot: Bool) throws {
-        // A full disk or a file-size limit must give an error (EFBIG), not kill the process.
-        signal(SIGXFSZ, SIG_IGN)
         let parts = try components(relative)
         if !createRoot {
             let fd = try openRoot(create: false)

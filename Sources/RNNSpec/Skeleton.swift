@@ -183,3 +183,15 @@ extension Project {
         try pruneReport(dryRun: dryRun).deleted
     }
 }
+
+extension KernelRegistry {
+    /// The kernel named `name`, or a usage error that names the closest kernel names (or says that
+    /// `rnnspec kernels` lists them).
+    package func kernelOrUsageError(named name: String) throws -> any Kernel {
+        guard let kernel = kernel(named: name) else {
+            let near = closestMatches(to: name, in: names)
+            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
+        }
+        return kernel
+    }
+}

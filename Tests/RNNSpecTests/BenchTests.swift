@@ -2,6 +2,7 @@ import Foundation
 import RNNKernels
 import XCTest
 @testable import RNNSpec
+@testable import RNNSpecBench
 
 /// The machinery of `rnnspec bench`, in a tiny mode: no timing is asserted.
 final class BenchTests: XCTestCase {

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RNNSpec
+@testable import rnnspec
 
 /// The JSON Schema is generated from the registry, and the committed copy is the generated one.
 final class CaseSchemaTests: XCTestCase {

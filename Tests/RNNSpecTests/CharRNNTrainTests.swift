@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNKernels
 @testable import RNNSpec
+@testable import rnnspec
 
 /// `charrnn.train`: the article's model trained as a case, against rnn.bptt, the NumPy script's numbers and bad input.
 final class CharRNNTrainTests: XCTestCase {
@@ -113,13 +114,13 @@ final class CharRNNTrainTests: XCTestCase {
 
     /// `rnnspec show` prints the declared curves compactly: first, last, min and every k-th value.
     func testShowPrintsTheLossCurveCompactly() throws {
-        XCTAssertEqual(FrontEnd.curveSummary("loss", [5, 4, 3.5, 3.25, 1, 2, 0.5, 0.75, 0.625, 0.6, 0.59, 0.58]), """
+        XCTAssertEqual(CaseOutputsText.curveSummary("loss", [5, 4, 3.5, 3.25, 1, 2, 0.5, 0.75, 0.625, 0.6, 0.59, 0.58]), """
             loss, 12 values: first 5 [0], last 0.58 [11], min 0.5 [6]
               every k-th, k = 2: [0] 5  [2] 3.5  [4] 1  [6] 0.5  [8] 0.625  [10] 0.59  [11] 0.58
 
             """)
-        XCTAssertEqual(FrontEnd.curveSummary("x", [.nan, 2]), "x, 2 values: first nan [0], last 2 [1], min 2 [1]\n  every k-th, k = 1: [0] nan  [1] 2\n")
-        XCTAssertEqual(FrontEnd.curveSummary("x", []), "x, 0 values\n")
+        XCTAssertEqual(CaseOutputsText.curveSummary("x", [.nan, 2]), "x, 2 values: first nan [0], last 2 [1], min 2 [1]\n  every k-th, k = 1: [0] nan  [1] 2\n")
+        XCTAssertEqual(CaseOutputsText.curveSummary("x", []), "x, 0 values\n")
         // A short training run, shown: the outputs, then the three declared curves.
         let p = try TempProject()
         try p.writeCase("train", "kernel: charrnn.train\nparams: {seq_length: 5, iterations: 40, hidden_size: 8, init_seed: 42}\ninputs:\n  text: \"hello world, hello moon\\n\"\n")
@@ -129,7 +130,7 @@ final class CharRNNTrainTests: XCTestCase {
         let c = try Runner(project: p.project, options: RunOptions()).load(url: p.root.appendingPathComponent("cases/train.yaml"), id: "train")
         let outputs = try Runner.execute(c)
         var curves = ""
-        for name in ["loss", "smooth_loss", "grad_norm"] { curves += FrontEnd.curveSummary(name, try reals(outputs, name)) }
+        for name in ["loss", "smooth_loss", "grad_norm"] { curves += CaseOutputsText.curveSummary(name, try reals(outputs, name)) }
         let printed = box.text
         XCTAssertTrue(printed.hasPrefix("train (cases/train.yaml): charrnn.train\n"), printed)
         XCTAssertTrue(printed.contains("\nloss: float64 [40]\n  computed:") && printed.contains("\nsmooth_loss: float64 [40]\n"), printed)

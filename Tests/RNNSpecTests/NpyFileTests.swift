@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ZIPFoundation
 @testable import RNNSpec
+@testable import rnnspec
 
 /// `.npy`/`.npz` reading and writing, against files NumPy wrote (Tests/Fixtures/npy, from
 /// tools/reference/npy_fixtures.py), hostile files, and file inputs in cases.

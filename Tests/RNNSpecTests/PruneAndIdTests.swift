@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RNNSpec
+@testable import rnnspec
 
 /// `prune` deletes only goldens rnnspec wrote, and lists everything else it leaves.
 final class PruneTests: XCTestCase {

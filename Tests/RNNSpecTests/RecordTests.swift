@@ -1,5 +1,6 @@
 import XCTest
 @testable import RNNSpec
+@testable import rnnspec
 
 final class RecordTests: XCTestCase {
     func testRecordModesWriteOnlyWhatTheyName() throws {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNKernels
 @testable import RNNSpec
+@testable import rnnspec
 
 /// The review loop: pending goldens (`run --record pending`, `regen --pending`), `review`, `accept`,
 /// `reject`, `regen --dry-run`, STALE naming what changed, and `show`.

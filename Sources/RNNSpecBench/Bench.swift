@@ -1,5 +1,6 @@
 import Foundation
 import RNNKernels
+import RNNSpec
 
 /// Which parts `rnnspec bench` runs.
 package enum BenchSection: String, Sendable, CaseIterable, Codable {
@@ -106,13 +107,22 @@ package struct BenchReport: Sendable, Codable {
     package var notes: [String] = []
 }
 
-extension FrontEnd {
-    /// `rnnspec bench`: runner throughput, kernel throughput against NumPy, and the
-    /// matrix-multiply peak, as a table (or JSON).
-    package func bench(_ options: BenchOptions) throws -> ExitStatus {
-        if isDebugBuild {
-            stderr("warning: this is a debug build; measure with `swift run -c release rnnspec bench`\n")
-        }
+/// `rnnspec bench`'s measurements: runner throughput on generated suites (each run of `rnnspec run`
+/// a child process), kernel throughput against NumPy (and ONNX Runtime when the Python has it,
+/// through `tools/bench/numpy_reference.py`, a child process) and the matrix-multiply peak. Each
+/// step is announced through `log` (one line each); nothing is printed.
+package struct Benchmark {
+    package var project: Project
+    package var log: (String) -> Void
+
+    /// A benchmark of `project`'s working directory (where the suites and the script are found).
+    package init(project: Project, log: @escaping (String) -> Void) {
+        self.project = project
+        self.log = log
+    }
+
+    /// Runs the sections `options` selects, in a scratch directory removed afterwards.
+    package func run(_ options: BenchOptions) throws -> BenchReport {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -124,17 +134,13 @@ extension FrontEnd {
         if options.section != .runner {
             try benchKernels(options, scratch: scratch, into: &report)
         }
-        switch options.format {
-        case .text: stdout(report.text())
-        case .json: stdout(report.json())
-        }
-        return report.runner.allSatisfy({ $0.exitStatus == 0 }) ? .success : .failures
+        return report
     }
 
     func benchRunner(_ options: BenchOptions, scratch: URL) throws -> [RunnerRow] {
         var rows: [RunnerRow] = []
         for count in options.caseCounts {
-            stderr("bench: generating and recording \(count) cases\n")
+            log("bench: generating and recording \(count) cases\n")
             let base = options.suiteDirectory.map { URL(fileURLWithPath: $0, relativeTo: project.workingDirectory) } ?? scratch
             let root = base.appendingPathComponent("suite-\(count)")
             if FileManager.default.fileExists(atPath: root.path) {
@@ -142,7 +148,7 @@ extension FrontEnd {
             }
             let suite = try BenchSuite.write(count: count, to: root)
             for jobs in options.jobs {
-                stderr("bench: rnnspec run, \(count) cases, --jobs \(jobs)\n")
+                log("bench: rnnspec run, \(count) cases, --jobs \(jobs)\n")
                 var runs: [ChildRun] = []
                 for _ in 0..<options.runnerRepetitions {
                     runs.append(try runChild(options.executable,
@@ -168,7 +174,7 @@ extension FrontEnd {
         for input in inputs {
             for dtype in dtypes {
                 for pass in BenchPass.allCases {
-                    stderr("bench: \(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
+                    log("bench: \(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
                     let (timing, checks) = dtype == "float32"
                         ? benchKernel(input, pass: pass, as: Float.self, repetitions: reps)
                         : benchKernel(input, pass: pass, as: Double.self, repetitions: reps)
@@ -179,11 +185,11 @@ extension FrontEnd {
             }
         }
         for input in inputs where input.shape == .large {
-            stderr("bench: memory of \(input.kind.rawValue) forward+bptt \(input.shape.label)\n")
+            log("bench: memory of \(input.kind.rawValue) forward+bptt \(input.shape.label)\n")
             report.memory.append(benchMemory(input, as: Float.self))
             report.memory.append(benchMemory(input, as: Double.self))
         }
-        stderr("bench: rnnspec gemm \(options.peakN)²\n")
+        log("bench: rnnspec gemm \(options.peakN)²\n")
         let n = options.peakN
         report.peaks = [
             PeakRow(dtype: "float32", n: n, rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000) / 1e9),
@@ -199,7 +205,7 @@ extension FrontEnd {
             report.numpy = "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
             return
         }
-        stderr("bench: NumPy reference (\(options.python) \(project.display(script)))\n")
+        log("bench: NumPy reference (\(options.python) \(project.display(script)))\n")
         let numpy: NumPyReport
         do {
             numpy = try runNumPyReference(python: options.python, script: script, inputs: inputs, dtypes: dtypes,

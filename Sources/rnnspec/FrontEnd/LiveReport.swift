@@ -1,17 +1,17 @@
 import Foundation
+import RNNSpec
 
-/// How a run is shown, as the command line decides it for its terminal (the library never asks
-/// the terminal itself).
-public struct DisplayOptions: Sendable {
+/// How a run is shown, as `DisplayFlags` decides it from the flags and the terminal.
+struct DisplayOptions: Sendable {
     /// Result kinds in colour (`--color`, `NO_COLOR`).
-    public var color = false
+    var color = false
     /// A progress line (counts and elapsed time) on standard error, redrawn in place.
-    public var progress = false
+    var progress = false
     /// Seconds before the progress line first appears (a quick run shows none).
-    public var progressDelay = 0.5
+    var progressDelay = 0.5
 
     /// Colour for result kinds and the progress line, both off by default.
-    public init(color: Bool = false, progress: Bool = false) {
+    init(color: Bool = false, progress: Bool = false) {
         self.color = color
         self.progress = progress
     }

@@ -1,8 +1,7 @@
 import Foundation
+import RNNSpec
 import RNNKernels
-#if canImport(Glibc)
-import Glibc
-#endif
+import RNNPlatform
 
 /// The sizes of one kernel benchmark: T steps, B batch, I input, H hidden.
 package struct BenchShape: Sendable, Equatable, Codable {

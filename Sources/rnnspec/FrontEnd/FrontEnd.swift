@@ -1,47 +1,47 @@
 import Foundation
+import RNNSpec
 
 /// What the command line asks of a run; the CLI fills it from flags and calls `FrontEnd`.
-package struct RunRequest: Sendable {
-    package var paths: [String] = []
-    package var options = RunOptions()
-    package var format: ReportFormat = .text
+struct RunRequest: Sendable {
+    var paths: [String] = []
+    var options = RunOptions()
+    var format: ReportFormat = .text
     /// Where the `--format` report goes (standard output when nil).
-    package var output: String? = nil
-    package var junit: String? = nil
+    var output: String? = nil
+    var junit: String? = nil
     /// Also write the HTML report to this file (`run --html FILE`, `report --output FILE`).
-    package var html: String? = nil
-    package var verbose = false
+    var html: String? = nil
+    var verbose = false
     /// The backend's command line, when the cases run on another implementation: the run then
     /// ends with a coverage table per kernel.
-    package var backend: String? = nil
+    var backend: String? = nil
     /// List this many of the slowest cases after the results.
-    package var slowest: Int? = nil
+    var slowest: Int? = nil
     /// Colour and the progress line, as the command line decided them for its terminal.
-    package var display = DisplayOptions()
-    package init() {}
+    var display = DisplayOptions()
+    init() {}
 }
 
 /// Exit codes: 0 success, 1 failures, 2 usage or configuration error.
-package enum ExitStatus: Int32, Sendable {
+enum ExitStatus: Int32, Sendable {
     case success = 0, failures = 1, usage = 2
 }
 
-/// The library side of the command line: runs, prints and writes reports, so that each
-/// subcommand's `run()` is a few lines.
-package struct FrontEnd: Sendable {
-    package var project: Project
+/// The command line's side of each subcommand: calls the library, prints its text to standard
+/// output and standard error and writes the report files, so that each subcommand's `run()` is a
+/// few lines. Tests give it closures that collect the text.
+struct FrontEnd: Sendable {
+    var project: Project
     /// Whether `CI=true` is set: then `run` never writes goldens.
-    package var isCI: Bool
+    var isCI: Bool
     /// The kernels: the standard ones, plus the fault kernels under `RNNSPEC_FAULT_KERNELS=1`.
-    package var registry: KernelRegistry
-    package var stdout: @Sendable (String) -> Void
-    package var stderr: @Sendable (String) -> Void
+    var registry: KernelRegistry
+    var stdout: @Sendable (String) -> Void
+    var stderr: @Sendable (String) -> Void
 
-    package init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
-                stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
-                stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
-        // A file-size limit or a full disk under `> report.txt` must give an error, not kill the process.
-        signal(SIGXFSZ, SIG_IGN)
+    init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
+         stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
+         stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
         self.project = project
         self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
         self.registry = KernelRegistry.forEnvironment(environment)
@@ -57,7 +57,7 @@ package struct FrontEnd: Sendable {
     }
 
     /// `rnnspec run`.
-    package func run(_ request: RunRequest) throws -> ExitStatus {
+    func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none && request.options.recordTarget != .dryRun {
             try refuseUnderCI("`run --record \(request.options.record.rawValue)\(request.options.recordTarget == .pending ? " --pending" : "")`")
         }
@@ -77,7 +77,7 @@ package struct FrontEnd: Sendable {
     /// `all`), and say how far each output moved.
     /// With `options.recordTarget` `.pending` the goldens go into pending files for review; with
     /// `.dryRun` nothing is written and the run says what would be.
-    package func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         if options.recordTarget != .dryRun { try refuseUnderCI(options.recordTarget == .pending ? "`regen --pending`" : "`regen`") }
         var request = RunRequest()
         request.display = display
@@ -151,49 +151,42 @@ package struct FrontEnd: Sendable {
     }
 
     /// `rnnspec check`: load and validate case files without running kernels.
-    package func check(paths: [String], options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    func check(paths: [String], options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         try project.validate(for: .check)
         let runner = Runner(project: project, options: options, registry: registry)
         let results = try runner.check(paths)
-        let report = RunReport(results: results, orphanGoldens: [], seconds: 0)
+        let report = RunReport(checked: results)
         stdout(report.text(color: display.color))
         return report.failed == 0 ? .success : .failures
     }
 
     /// `rnnspec export [PATH...] --to DIR`.
-    package func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
+    func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
         try project.validate(for: .check)
         let summary = try SuiteExport(project: project, registry: registry, options: options).export(paths: paths, to: directory)
-        for (id, why) in summary.skipped { stdout("not exported: \(visibleText(id)): \(visibleText(why))\n") }
+        for (id, why) in summary.skipped { stdout("not exported: \(id.escapedForDisplay): \(why.escapedForDisplay)\n") }
         if !summary.withoutGolden.isEmpty {
-            stdout("exported without golden outputs (new or stale; `rnnspec regen` first): \(summary.withoutGolden.map(visibleText).joined(separator: ", "))\n")
+            stdout("exported without golden outputs (new or stale; `rnnspec regen` first): \(summary.withoutGolden.map(\.escapedForDisplay).joined(separator: ", "))\n")
         }
-        stdout("exported \(summary.exported.count) case\(summary.exported.count == 1 ? "" : "s") to \(visibleText(directory))\n")
+        stdout("exported \(summary.exported.count) case\(summary.exported.count == 1 ? "" : "s") to \(directory.escapedForDisplay)\n")
         return summary.skipped.isEmpty ? .success : .failures
     }
 
     /// `rnnspec kernels [NAME]`.
-    package func kernels(name: String?) throws -> ExitStatus {
+    func kernels(name: String?) throws -> ExitStatus {
         let registry = KernelRegistry.standard
         guard let name else { stdout(registry.listing()); return .success }
-        guard let kernel = registry.kernel(named: name) else {
-            let near = closestMatches(to: name, in: registry.names)
-            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
-        }
-        stdout(kernel.spec.describe())
+        stdout(try registry.kernelOrUsageError(named: name).spec.describe())
         return .success
     }
 
     /// `rnnspec new KERNEL PATH`.
-    package func new(kernel name: String, path: String) throws -> ExitStatus {
+    func new(kernel name: String, path: String) throws -> ExitStatus {
         try refuseUnderCI("`new`")
-        guard let kernel = KernelRegistry.standard.kernel(named: name) else {
-            let near = closestMatches(to: name, in: KernelRegistry.standard.names)
-            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
-        }
+        let kernel = try KernelRegistry.standard.kernelOrUsageError(named: name)
         try project.validate(for: .new)
         let url = try project.writeSkeleton(kernel: kernel.spec, path: path)
-        let shown = visibleText(project.display(url))
+        let shown = project.display(url).escapedForDisplay
         stdout("wrote \(shown)\nnext: edit its values, then `rnnspec regen \(shown)` and review the golden it writes\n")
         return .success
     }
@@ -201,11 +194,11 @@ package struct FrontEnd: Sendable {
     /// `rnnspec prune [--dry-run]`: deletes only goldens rnnspec wrote that have no case, lists
     /// each, and lists what it leaves alone. Refuses (exit 2) when the roots are missing or
     /// confused, or when there are no case files at all.
-    package func prune(dryRun: Bool) throws -> ExitStatus {
+    func prune(dryRun: Bool) throws -> ExitStatus {
         if !dryRun { try refuseUnderCI("`prune` (deleting goldens)") }
         let report = try project.pruneReport(dryRun: dryRun)
-        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + visibleText(path) + "\n") }
-        for (path, why) in report.leftAlone { stdout("\(visibleText(path)): \(why)\n") }
+        for path in report.deleted { stdout((dryRun ? "would delete " : "deleted ") + path.escapedForDisplay + "\n") }
+        for (path, why) in report.leftAlone { stdout("\(path.escapedForDisplay): \(why)\n") }
         let n = report.deleted.count
         var line = "\(n) golden file\(n == 1 ? "" : "s") with no case" + (dryRun ? "" : " deleted")
         if !report.leftAlone.isEmpty { line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone" }
@@ -214,33 +207,19 @@ package struct FrontEnd: Sendable {
     }
 }
 
-/// Writes text to a file descriptor; a failed write (a full disk under `> report.txt`) loses
-/// the text but never crashes the run (FileHandle.write would trap).
-package func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)
-    bytes.withUnsafeMutableBytes { buffer in
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-            if n < 0 { if errno == EINTR { continue }; return }
-            offset += n
-        }
-    }
-}
-
 // MARK: - The HTML report (`rnnspec report`, `run --html FILE`)
 
 extension FrontEnd {
     /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
     /// HTML report of that run (from the outputs the run produced), then prints the text report.
-    package func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
         var request = RunRequest()
         request.display = display
         request.paths = paths
         request.options = options
         request.html = output
         let status = try run(request)
-        stdout("wrote \(visibleText(output))\n")
+        stdout("wrote \(output.escapedForDisplay)\n")
         return status
     }
 

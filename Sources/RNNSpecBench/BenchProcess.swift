@@ -1,4 +1,5 @@
 import Foundation
+import RNNSpec
 import RNNPlatform
 
 /// A finished child process: its exit status, wall time and peak resident memory.

@@ -1,4 +1,5 @@
 import Foundation
+import RNNSpec
 import RNNKernels
 
 /// A generated suite of small, distinct cases for timing the runner: the seeds' kernels at the

@@ -1,4 +1,5 @@
 import Foundation
+import RNNSpec
 
 /// Lays out rows under a header in aligned columns: text columns left-aligned, the columns in
 /// `right` right-aligned, two spaces between columns, trailing spaces trimmed.

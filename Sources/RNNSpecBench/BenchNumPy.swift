@@ -1,4 +1,5 @@
 import Foundation
+import RNNSpec
 import RNNKernels
 
 /// What `tools/bench/numpy_reference.py` prints.

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import RNNSpec
+
+/// `--record`'s values: the library's record modes, and `pending` (failed, into pending files).
+enum RecordChoice: String, ExpressibleByArgument, CaseIterable {
+    case none, missing, failed, all, pending
+
+    /// The record mode and where the goldens go; `--pending` alone records failed.
+    func resolved(pending flag: Bool) -> (RecordMode, RecordTarget) {
+        switch self {
+        case .pending: return (.failed, .pending)
+        case .none: return flag ? (.failed, .pending) : (.none, .golden)
+        case .missing: return (.missing, flag ? .pending : .golden)
+        case .failed: return (.failed, flag ? .pending : .golden)
+        case .all: return (.all, flag ? .pending : .golden)
+        }
+    }
+}
+
+extension RNNSpecCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "run",
+            abstract: "Run cases and compare their outputs with expectations and goldens.",
+            discussion: "Writes nothing unless --record is given; with CI=true in the environment it never writes.")
+
+        @OptionGroup var project: ProjectOptions
+        @OptionGroup var selection: SelectionOptions
+        @OptionGroup var display: DisplayFlags
+        @OptionGroup var mismatches: MismatchFlags
+
+        @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing), all, or pending (failed, as pending files for `rnnspec review`).")
+        var record: RecordChoice = .none
+
+        @Flag(help: "Write the goldens --record names as pending files beside them (golden/ID.yaml.pending), for `rnnspec review`, `accept` and `reject`; without --record, records failed.")
+        var pending = false
+
+        @Option(help: "Report format: text or json.")
+        var format: ReportFormat = .text
+
+        @Option(help: "Write the --format report to this file instead of standard output.")
+        var output: String?
+
+        @Option(help: "Also write a JUnit XML report to this file.")
+        var junit: String?
+
+        @Option(help: "Also write the HTML report (plots, a card per case) to this file.")
+        var html: String?
+
+        @Flag(name: .shortAndLong, help: "List passing cases too.")
+        var verbose = false
+
+        @Flag(help: "Stop starting cases after the first failure (as --max-failures 1).")
+        var failFast = false
+
+        @Option(help: "Stop starting cases once this many have failed; the rest are counted as not run.")
+        var maxFailures: Int?
+
+        @Option(help: "List the N slowest cases after the results.")
+        var slowest: Int?
+
+        @Option(help: ArgumentHelp("Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.", valueName: "command"))
+        var backend: String?
+
+        @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
+        var paths: [String] = []
+
+        func validate() throws {
+            if output != nil && format != .json { throw ValidationError("--output goes with --format json") }
+            if backend != nil && (record != .none || pending) {
+                throw ValidationError("--backend runs another implementation against the goldens; it never writes them (drop --record)")
+            }
+            if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--backend needs a command") }
+            if failFast && maxFailures != nil { throw ValidationError("--fail-fast is --max-failures 1; give one of them") }
+            if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
+            if let slowest, slowest < 1 { throw ValidationError("--slowest must be at least 1") }
+        }
+
+        func run() throws {
+            var request = RunRequest()
+            request.paths = paths
+            request.options = selection.runOptions
+            (request.options.record, request.options.recordTarget) = record.resolved(pending: pending)
+            request.format = format
+            request.output = output
+            request.junit = junit
+            request.html = html
+            request.verbose = verbose
+            request.options.maxFailures = failFast ? 1 : maxFailures
+            request.slowest = slowest
+            request.options.comparison.maxShown = mismatches.maxMismatches
+            request.display = display.display(textReport: format == .text || output != nil)
+            if let backend {
+                request.options.execution = .workers(.shell(backend))
+                request.backend = backend
+            }
+            throw ExitCode(try project.frontEnd().run(request).rawValue)
+        }
+    }
+}
