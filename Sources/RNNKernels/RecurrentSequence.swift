@@ -90,6 +90,12 @@ public func runSequence<T: KernelScalar>(
     if let probeH { precondition(probeH.shape == [steps, bsz, s], "runSequence: probeH \(probeH.shape)") }
     if let probeC { precondition(cell.acceptsCellStateProbe && probeC.shape == [steps, bsz, h], "runSequence: probeC \(probeC.shape)") }
     if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
+    // A forward pass alone over every step runs fused where the cell allows (bit-identical).
+    if !keepCaches && mask == nil && !recordCellStates,
+       let run = cell.fusedSequenceRun(x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: outputsInProcessingOrder,
+                                       order: direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())) {
+        return run
+    }
     var hState = (h0 ?? Tensor(zeros: [bsz, s])).scalars
     var cState: [T]? = isLSTM ? (c0 ?? Tensor(zeros: [bsz, h])).scalars : nil
     var out = [T](repeating: 0, count: steps * bsz * s)

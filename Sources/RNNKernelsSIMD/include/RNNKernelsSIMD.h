@@ -69,6 +69,52 @@ enum { RNN_VECTOR_EXP = 0, RNN_VECTOR_SIGMOID = 1, RNN_VECTOR_TANH = 2 };
 void rnn_vector_apply_f32(int function, const float *x, float *y, ptrdiff_t n);
 void rnn_vector_apply_f64(int function, const double *x, double *y, ptrdiff_t n);
 
+/// The cell of `rnn_sequence_forward_*`: an LSTM, or a GRU with the reset applied after the product.
+enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
+/// At most this many parts (threads) in `rnn_sequence_forward_*`.
+#define RNN_SEQUENCE_MAX_PARTS 8
+
+/// The arguments of `rnn_sequence_forward_f32` (the f64 twin below is the same with doubles).
+///
+/// Shapes: B batch, H hidden, G gates (4 LSTM, 3 GRU), T steps.
+/// - kind: `RNN_SEQUENCE_LSTM` | `RNN_SEQUENCE_GRU`. blocks: the storage block of each gate, LSTM i, f, g, o;
+///   GRU z, r, n. updateSideCandidate (GRU): h = (1 − z) h_prev + z n when 1, z h_prev + (1 − z) n when 0.
+/// - reverse: steps run t = T−1 … 0. processingOrder: output k of processing goes to row k (else to row t).
+/// - parts (1 ... `RNN_SEQUENCE_MAX_PARTS`), bounds [parts + 1]: part p computes the hidden units
+///   bounds[p] ..< bounds[p+1] on its own thread (part 0 on the caller's); panels[p]: its rows of R, k for every
+///   gate block, packed by `rnn_pack_panels_*` as the [H, G·w] operand (w its number of units, transposed R rows).
+/// - projected [T, B, G·H]: the input part of every gate in time order (x Wᵀ + b_W, + b_R for the LSTM).
+/// - recurrentBias [G·H] (GRU): b_R, added to the product per gate.
+/// - hA [B, H]: h_0 on entry, h after the last step on return; hB [B, H]: scratch. c [B, H] (LSTM): c_0 on
+///   entry, the last c on return. out [T, B, H]: every step's h.
+typedef struct {
+    int kind, reverse, processingOrder, updateSideCandidate;
+    ptrdiff_t steps, batch, hidden, parts;
+    const ptrdiff_t *blocks;
+    const ptrdiff_t *bounds;
+    const float *const *panels;
+    const float *projected;
+    const float *recurrentBias;
+    float *hA, *hB, *c, *out;
+} rnn_sequence_args_f32;
+
+typedef struct {
+    int kind, reverse, processingOrder, updateSideCandidate;
+    ptrdiff_t steps, batch, hidden, parts;
+    const ptrdiff_t *blocks;
+    const ptrdiff_t *bounds;
+    const double *const *panels;
+    const double *projected;
+    const double *recurrentBias;
+    double *hA, *hB, *c, *out;
+} rnn_sequence_args_f64;
+
+/// An LSTM or GRU layer forward over a whole sequence without step caches: per step h_prev Rᵀ on the packed
+/// panels (`rnn_prepacked_blocked_*`) and every gate fused after it, the parts on their own threads meeting at a
+/// spinning barrier once per step. Bit-identical to the step-by-step product and gate operations it fuses.
+void rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
+void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,143 @@
+// The fused forward pass of a sequence (no step caches): the whole time loop of an LSTM or a GRU (reset after
+// the product) in one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers,
+// splits the hidden units between threads that meet at a spinning barrier once per step, and fuses the gates
+// after each step's product. Bit-identical to the step-by-step path (`forwardInPlace`), which the tests check.
+//
+// Shape legend: T steps, B batch, I input, H hidden, G gates.
+
+import RNNKernelsSIMD
+
+/// The arguments of one fused sequence forward pass (see `rnn_sequence_args_f32` in RNNKernelsSIMD.h).
+@usableFromInline
+struct FusedSequenceArguments<T> {
+    var kind: Int32
+    var reverse: Bool
+    var processingOrder: Bool
+    var updateSideCandidate: Bool
+    var steps: Int
+    var batch: Int
+    var hidden: Int
+    var parts: Int
+    var blocks: UnsafePointer<Int>
+    var bounds: UnsafePointer<Int>
+    var panels: UnsafePointer<UnsafePointer<T>?>
+    var projected: UnsafePointer<T>
+    var recurrentBias: UnsafePointer<T>?
+    var hA: UnsafeMutablePointer<T>
+    var hB: UnsafeMutablePointer<T>
+    var c: UnsafeMutablePointer<T>?
+    var out: UnsafeMutablePointer<T>
+}
+
+/// The fused sequence kernel per scalar type (Float: `_f32`, Double: `_f64`).
+protocol FusedSequenceScalar: KernelScalar {
+    static func fusedSequenceForward(_ args: FusedSequenceArguments<Self>)
+}
+
+extension Float: FusedSequenceScalar {
+    static func fusedSequenceForward(_ g: FusedSequenceArguments<Float>) {
+        var args = rnn_sequence_args_f32(
+            kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
+            updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
+            parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
+            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
+        rnn_sequence_forward_f32(&args)
+    }
+}
+
+extension Double: FusedSequenceScalar {
+    static func fusedSequenceForward(_ g: FusedSequenceArguments<Double>) {
+        var args = rnn_sequence_args_f64(
+            kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
+            updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
+            parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
+            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
+        rnn_sequence_forward_f64(&args)
+    }
+}
+
+extension RecurrentCell {
+    /// The cell's code in `rnn_sequence_forward_*` where the fused pass computes exactly what
+    /// `forwardInPlace` does: an LSTM without peepholes or projection, or a GRU with the reset after the
+    /// product, each with sigmoid gates, tanh candidate (and tanh output), no clip and no coupled input and
+    /// forget gates, on a CPU with the packed kernels; nil elsewhere.
+    @usableFromInline
+    var fusedSequenceKind: Int32? {
+        guard packedGemmAvailable else { return nil }
+        let conv = conventions, p = parameters
+        guard conv.clip == nil, !conv.inputForget, conv.gateActivation.kind == .sigmoid,
+              conv.candidateActivation.kind == .tanh else { return nil }
+        switch conv.kind {
+        case .lstm:
+            guard conv.outputActivation.kind == .tanh, p.projection == nil, p.peepholeI == nil, p.peepholeF == nil,
+                  p.peepholeO == nil else { return nil }
+            return Int32(RNN_SEQUENCE_LSTM)
+        case .gru:
+            return conv.resetPlacement == .afterMatmul ? Int32(RNN_SEQUENCE_GRU) : nil
+        case .rnn:
+            return nil
+        }
+    }
+
+    /// `runSequence(self, x:, h0:, c0:, direction:, outputsInProcessingOrder:, keepCaches: false)` without a
+    /// mask, by the fused kernel; nil where it does not apply (`fusedSequenceKind`, empty shapes, or a step
+    /// product the packed kernel would not run), and the caller takes the step-by-step path.
+    ///
+    /// - Parameters: - x: [T, B, I]. - h0, c0: [B, H], zeros if nil. - order: the time index of each processed step.
+    @usableFromInline
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    func fusedSequenceRun(x: Tensor<T>, h0: Tensor<T>?, c0: Tensor<T>?, direction: SequenceDirection,
+                          outputsInProcessingOrder: Bool, order: [Int]) -> SequenceRun<T>? {
+        guard let kind = fusedSequenceKind, let scalar = T.self as? any FusedSequenceScalar.Type else { return nil }
+        let steps = x.shape[0], bsz = x.shape[1], h = hiddenSize
+        guard steps > 0, bsz > 0, h > 0, inputSize > 0 else { return nil }
+        guard let split = sequenceSplit(batch: bsz), split.ranges.count <= Int(RNN_SEQUENCE_MAX_PARTS),
+              split.weights.allSatisfy(\.isPacked) else { return nil }
+        let conv = conventions, gc = conv.kind.gateCount, isLSTM = conv.kind == .lstm
+        // One part of several rows on an operand small enough to keep B as given: `gemm` would run the plain
+        // loop there (another summation order), so the step-by-step path does.
+        if split.ranges.count == 1 && bsz > 1 && !split.weights[0].plain.isEmpty
+            && gemmPackedThreads(m: bsz, n: gc * h, k: h, transposeA: false, transposeB: split.weights[0].transposed) == 0 {
+            return nil
+        }
+        let projected = projectInputs(x.scalars, rows: steps * bsz)
+        var hA = h0?.scalars ?? [T](repeating: 0, count: bsz * h)
+        var hB = [T](repeating: 0, count: bsz * h)
+        var c = isLSTM ? (c0?.scalars ?? [T](repeating: 0, count: bsz * h)) : [T](repeating: 0, count: 1)
+        var out = [T](repeating: 0, count: steps * bsz * h)
+        let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
+        let bounds = [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
+        let bias = isLSTM ? [T](repeating: 0, count: 1) : (parameters.br?.scalars ?? [T](repeating: 0, count: gc * h))
+        let panels: [UnsafePointer<T>?] = split.weights.map { UnsafePointer($0.panels!.base) }
+        withExtendedLifetime(split) {
+            blocks.withUnsafeBufferPointer { blocksBuf in
+            bounds.withUnsafeBufferPointer { boundsBuf in
+            panels.withUnsafeBufferPointer { panelsBuf in
+            projected.withUnsafeBufferPointer { projBuf in
+            bias.withUnsafeBufferPointer { biasBuf in
+            hA.withUnsafeMutableBufferPointer { hABuf in
+            hB.withUnsafeMutableBufferPointer { hBBuf in
+            c.withUnsafeMutableBufferPointer { cBuf in
+            out.withUnsafeMutableBufferPointer { outBuf in
+                let args = FusedSequenceArguments<T>(
+                    kind: kind, reverse: direction == .reverse, processingOrder: outputsInProcessingOrder,
+                    updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz, hidden: h,
+                    parts: split.ranges.count, blocks: blocksBuf.baseAddress!, bounds: boundsBuf.baseAddress!,
+                    panels: panelsBuf.baseAddress!, projected: projBuf.baseAddress!,
+                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!, hA: hABuf.baseAddress!, hB: hBBuf.baseAddress!,
+                    c: isLSTM ? cBuf.baseAddress! : nil, out: outBuf.baseAddress!)
+                scalar.callFused(args)
+            }}}}}}}}}
+        }
+        return SequenceRun(outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
+                           cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
+    }
+}
+
+extension FusedSequenceScalar {
+    /// Runs the kernel on arguments typed by the caller's generic scalar (which is Self).
+    static func callFused<U>(_ args: FusedSequenceArguments<U>) {
+        fusedSequenceForward(unsafeBitCast(args, to: FusedSequenceArguments<Self>.self))
+    }
+}

@@ -1,0 +1,62 @@
+// The fused sequence forward pass of the LSTM and GRU, Float and Double (SequenceTemplate.h once per type),
+// and the spinning barrier its threads meet at once per step.
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+
+#include "RNNKernelsSIMD.h"
+#include "SIMDCommon.h"
+
+/// A barrier for a few threads that spin (with a pause, then yielding the core) instead of sleeping: a step
+/// is tens of microseconds, shorter than a sleep and wake-up.
+typedef struct {
+    _Atomic int arrived;
+    _Atomic int generation;
+    int parts;
+} rnn_barrier;
+
+static void rnn_barrier_init(rnn_barrier *b, int parts) {
+    atomic_init(&b->arrived, 0);
+    atomic_init(&b->generation, 0);
+    b->parts = parts;
+}
+
+static inline void rnn_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/// Waits until all `parts` threads arrived; the last one to arrive releases the others.
+static void rnn_barrier_wait(rnn_barrier *b, int *phase) {
+    (void)phase;
+    int generation = atomic_load_explicit(&b->generation, memory_order_acquire);
+    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == b->parts - 1) {
+        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
+        atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
+        return;
+    }
+    // Spin a while (a step's imbalance is short), then yield, so that a machine with fewer free cores
+    // than threads still makes progress.
+    for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation; spins++) {
+        if (spins < 4000) rnn_cpu_relax(); else sched_yield();
+    }
+}
+
+RNN_SIMD_BEGIN
+
+#define T float
+#define NAME(f) f##_f32
+#include "SequenceTemplate.h"
+#undef T
+#undef NAME
+
+#define T double
+#define NAME(f) f##_f64
+#include "SequenceTemplate.h"
+#undef T
+#undef NAME
+
+RNN_SIMD_END

@@ -1,0 +1,106 @@
+// The fused forward pass of an LSTM or GRU layer over a sequence for one scalar type, included by Sequence.c
+// once per type with T (float | double) and NAME(f) (f with the type's suffix).
+//
+// Each step: every part (a range of hidden units, one thread each) multiplies h_prev by its rows of R
+// (prepacked panels, `rnn_prepacked_blocked_*`, the same kernel and summation order as RNNKernels'
+// `gemm` on a packed operand), then computes every gate of its hidden units in place (the operations of
+// RNNKernels' `forwardInPlace`, in the same order, with the vector functions of VectorMath.c), writes its
+// units of the new h, c and the output row, and waits for the other part at a spinning barrier before the
+// next step reads the whole of h. The result is therefore bit-identical to the step-by-step Swift driver.
+
+/// The state of one part's thread.
+typedef struct {
+    const NAME(rnn_sequence_args) *args;
+    ptrdiff_t part;
+    rnn_barrier *barrier;
+} NAME(sequence_worker);
+
+/// Steps every time step for the hidden units of part `part`.
+static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part, rnn_barrier *barrier) {
+    const ptrdiff_t H = g->hidden, B = g->batch, G = g->kind == RNN_SEQUENCE_LSTM ? 4 : 3, GH = G * H;
+    const ptrdiff_t j0 = g->bounds[part], w = g->bounds[part + 1] - j0, n = G * w;
+    const ptrdiff_t panels = (n + NAME(rnn_panel_width)() - 1) / NAME(rnn_panel_width)();
+    T *rec = rnn_aligned_alloc((size_t)(rnn_max(1, B * n)) * sizeof(T));
+    T *a = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
+    T *y = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
+    T *th = rnn_aligned_alloc((size_t)rnn_max(1, w) * sizeof(T));
+    const ptrdiff_t *blk = g->blocks;
+    int phase = 0;
+    for (ptrdiff_t k = 0; k < g->steps; k++) {
+        ptrdiff_t t = g->reverse ? g->steps - 1 - k : k;
+        const T *hp = (k & 1) ? g->hB : g->hA;
+        T *hn = (k & 1) ? g->hA : g->hB;
+        T *outStep = g->out + (g->processingOrder ? k : t) * B * H;
+        if (w > 0) {
+            // rec [B, G·w]: block q of row b at b·n + q·w.
+            NAME(rnn_prepacked_blocked)(hp, H, 1, g->panels[part], rec, n, B, n, H, 0, panels, 0);
+            for (ptrdiff_t b = 0; b < B; b++) {
+                const T *pre = g->projected + (t * B + b) * GH + j0;
+                const T *r = rec + b * n;
+                T *hOut = hn + b * H + j0;
+                if (g->kind == RNN_SEQUENCE_LSTM) {
+                    for (ptrdiff_t q = 0; q < 4; q++) {
+                        for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * H + j] + r[q * w + j];
+                    }
+                    const ptrdiff_t bi = blk[0] * w, bf = blk[1] * w, bg = blk[2] * w, bo = blk[3] * w;
+                    NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bi, y + bi, w);
+                    NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bf, y + bf, w);
+                    NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bg, y + bg, w);
+                    T *c = g->c + b * H + j0;
+                    for (ptrdiff_t j = 0; j < w; j++) c[j] = y[bf + j] * c[j] + y[bi + j] * y[bg + j];
+                    NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bo, y + bo, w);
+                    NAME(rnn_vector_apply)(RNN_VECTOR_TANH, c, th, w);
+                    for (ptrdiff_t j = 0; j < w; j++) hOut[j] = th[j] * y[bo + j];
+                } else {
+                    const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
+                    const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
+                    const T *bias = g->recurrentBias + j0;
+                    for (ptrdiff_t j = 0; j < w; j++) {
+                        a[bz + j] = pre[qz * H + j] + (r[bz + j] + bias[qz * H + j]);
+                        a[br + j] = pre[qr * H + j] + (r[br + j] + bias[qr * H + j]);
+                    }
+                    NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bz, y + bz, w);
+                    NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + br, y + br, w);
+                    for (ptrdiff_t j = 0; j < w; j++) {
+                        T u = r[bn + j] + bias[qn * H + j];
+                        a[bn + j] = pre[qn * H + j] + y[br + j] * u;
+                    }
+                    NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bn, y + bn, w);
+                    const T *hPrev = hp + b * H + j0;
+                    if (g->updateSideCandidate) {
+                        for (ptrdiff_t j = 0; j < w; j++) hOut[j] = (1 - y[bz + j]) * hPrev[j] + y[bz + j] * y[bn + j];
+                    } else {
+                        for (ptrdiff_t j = 0; j < w; j++) hOut[j] = y[bz + j] * hPrev[j] + (1 - y[bz + j]) * y[bn + j];
+                    }
+                }
+                memcpy(outStep + b * H + j0, hOut, (size_t)w * sizeof(T));
+            }
+        }
+        if (g->parts > 1) rnn_barrier_wait(barrier, &phase);
+    }
+    free(rec); free(a); free(y); free(th);
+}
+
+static void *NAME(sequence_thread)(void *arg) {
+    NAME(sequence_worker) *wk = arg;
+    NAME(sequence_part)(wk->args, wk->part, wk->barrier);
+    return NULL;
+}
+
+void NAME(rnn_sequence_forward)(const NAME(rnn_sequence_args) *args) {
+    ptrdiff_t parts = args->parts;
+    rnn_barrier barrier;
+    rnn_barrier_init(&barrier, (int)parts);
+    pthread_t threads[RNN_SEQUENCE_MAX_PARTS];
+    NAME(sequence_worker) workers[RNN_SEQUENCE_MAX_PARTS];
+    ptrdiff_t started = 1;
+    for (ptrdiff_t p = 1; p < parts; p++) {
+        workers[p] = (NAME(sequence_worker)){args, p, &barrier};
+        if (pthread_create(&threads[p], NULL, NAME(sequence_thread), &workers[p]) != 0) abort();
+        started++;
+    }
+    NAME(sequence_part)(args, 0, &barrier);
+    for (ptrdiff_t p = 1; p < started; p++) pthread_join(threads[p], NULL);
+    // The last step wrote h into hB when the number of steps is odd.
+    if (args->steps & 1) memcpy(args->hA, args->hB, (size_t)(args->batch * args->hidden) * sizeof(T));
+}

@@ -1,0 +1,139 @@
+import XCTest
+@testable import RNNKernels
+
+/// The fused forward pass (`rnn_sequence_forward_*`, taken by `runSequence(keepCaches: false)` without a mask)
+/// computes bit for bit what the step-by-step pass keeping caches does, on one thread and split in two, and
+/// agrees with a scalar reference written out here.
+final class FusedSequenceTests: XCTestCase {
+    /// The LSTM / GRU step written out elementwise in Double (PyTorch equations), as an independent reference.
+    static func reference(_ cell: RecurrentCell<Double>, x: Tensor<Double>, h0: Tensor<Double>, c0: Tensor<Double>?,
+                          reverse: Bool) -> (out: [Double], h: [Double], c: [Double]) {
+        let conv = cell.conventions, p = cell.parameters
+        let steps = x.shape[0], b = x.shape[1], inp = x.shape[2], h = cell.hiddenSize, gh = conv.kind.gateCount * h
+        var hs = h0.scalars, cs = c0?.scalars ?? [Double](repeating: 0, count: b * h)
+        var out = [Double](repeating: 0, count: steps * b * h)
+        func sig(_ v: Double) -> Double { 1 / (1 + Foundation.exp(-v)) }
+        for k in 0..<steps {
+            let t = reverse ? steps - 1 - k : k
+            var hn = hs
+            for row in 0..<b {
+                // wx[q] = W x + b_W, rh[q] = R h + b_R for storage row q.
+                var wx = [Double](repeating: 0, count: gh), rh = wx
+                for q in 0..<gh {
+                    var s = p.bw?.scalars[q] ?? 0
+                    for j in 0..<inp { s += p.w.scalars[q * inp + j] * x.scalars[(t * b + row) * inp + j] }
+                    wx[q] = s
+                    var u = p.br?.scalars[q] ?? 0
+                    for j in 0..<h { u += p.r.scalars[q * h + j] * hs[row * h + j] }
+                    rh[q] = u
+                }
+                for j in 0..<h {
+                    func at(_ g: Gate) -> Int { conv.block(g) * h + j }
+                    if conv.kind == .lstm {
+                        let i = sig(wx[at(.i)] + rh[at(.i)]), f = sig(wx[at(.f)] + rh[at(.f)])
+                        let g = Foundation.tanh(wx[at(.g)] + rh[at(.g)]), o = sig(wx[at(.o)] + rh[at(.o)])
+                        cs[row * h + j] = f * cs[row * h + j] + i * g
+                        hn[row * h + j] = o * Foundation.tanh(cs[row * h + j])
+                    } else {
+                        let z = sig(wx[at(.z)] + rh[at(.z)]), r = sig(wx[at(.r)] + rh[at(.r)])
+                        let n = Foundation.tanh(wx[at(.n)] + r * rh[at(.n)])
+                        let hp = hs[row * h + j]
+                        hn[row * h + j] = conv.updateSide == .candidate ? (1 - z) * hp + z * n : z * hp + (1 - z) * n
+                    }
+                }
+            }
+            hs = hn
+            out.replaceSubrange((t * b * h)..<((t + 1) * b * h), with: hs)
+        }
+        return (out, hs, cs)
+    }
+
+    func check<T: KernelScalar>(_: T.Type, _ conv: CellConventions, steps: Int, batch: Int, input: Int, hidden: Int,
+                                recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64) {
+        var rng = TestRNG(seed)
+        func rand(_ shape: [Int], _ scale: Double = 0.5) -> Tensor<Double> { rng.tensor(shape, scale: scale) }
+        let g = conv.kind.gateCount, h = hidden
+        let params = CellParameters(w: rand([g * h, input]), r: rand([g * h, h], 1 / Double(h).squareRoot()), bw: rand([g * h]),
+                                    br: recurrentBias ? rand([g * h]) : nil)
+        let cellD = RecurrentCell(conventions: conv, parameters: params)
+        let cell = RecurrentCell(conventions: conv, parameters: params.converted(to: T.self))
+        let xD = rand([steps, batch, input]), h0D = rand([batch, h]), c0D = conv.kind == .lstm ? rand([batch, h]) : nil
+        let x: Tensor<T> = xD.converted(), h0: Tensor<T> = h0D.converted(), c0: Tensor<T>? = c0D?.converted()
+        let label = "\(T.self) \(conv.kind) \(conv.gateOrder) side \(conv.updateSide) T\(steps) B\(batch) I\(input) H\(h)"
+        if packedGemmAvailable {
+            XCTAssertNotNil(cell.fusedSequenceKind, label)
+            if let expectParts, elementwiseThreads >= expectParts {
+                XCTAssertEqual(cell.sequenceSplit(batch: batch)?.ranges.count, expectParts, label)
+            }
+        }
+        for direction in SequenceDirection.allCases {
+            let processing = direction == .reverse
+            let kept = runSequence(cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing)
+            let alone = runSequence(cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
+                                    keepCaches: false)
+            let fused = cell.fusedSequenceRun(x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
+                                              order: Array(0..<steps))
+            XCTAssertEqual(fused != nil, packedGemmAvailable, "\(label): the fused pass runs where the packed kernels do")
+            XCTAssertEqual(kept.outputs, alone.outputs, "\(label) \(direction)")
+            XCTAssertEqual(kept.hLast, alone.hLast, "\(label) \(direction)")
+            XCTAssertEqual(kept.cLast, alone.cLast, "\(label) \(direction)")
+            XCTAssertEqual(alone.steps, kept.steps, "\(label) \(direction)")
+            XCTAssertTrue(alone.caches.isEmpty, label)
+            // The scalar reference at the small sizes (the split sizes are pinned to the step path above).
+            if batch * hidden > 64 { continue }
+            let ref = Self.reference(cellD, x: xD, h0: h0D, c0: c0D, reverse: direction == .reverse)
+            // Processing order: output k is time step T−1−k in reverse.
+            var want = ref.out
+            if processing {
+                want = []
+                for k in 0..<steps { let t = steps - 1 - k; want += ref.out[(t * batch * h)..<((t + 1) * batch * h)] }
+            }
+            for (k, (got, w)) in zip(alone.outputs.scalars, want).enumerated() where abs(Double(got) - w) > tolerance {
+                XCTFail("\(label) \(direction): output \(k) is \(got), reference \(w)")
+                break
+            }
+            for (got, w) in zip(alone.hLast.scalars, ref.h) where abs(Double(got) - w) > tolerance {
+                XCTFail("\(label) \(direction): h_last \(got), reference \(w)")
+                break
+            }
+            if let c = alone.cLast {
+                for (got, w) in zip(c.scalars, ref.c) where abs(Double(got) - w) > tolerance {
+                    XCTFail("\(label) \(direction): c_last \(got), reference \(w)")
+                    break
+                }
+            }
+        }
+    }
+
+    func run<T: KernelScalar>(_: T.Type, tolerance: Double) {
+        let lstm = CellConventions(kind: .lstm), lstmONNX = CellConventions(kind: .lstm, gateOrder: [.i, .o, .f, .g])
+        let gru = CellConventions(kind: .gru), gruCandidate = CellConventions(kind: .gru, gateOrder: [.z, .r, .n], updateSide: .candidate)
+        // One part: batch 1 (the 1-row kernel), several rows, hidden sizes off the vector width.
+        for (conv, seed) in [(lstm, UInt64(1)), (lstmONNX, 2), (gru, 3), (gruCandidate, 4)] {
+            check(T.self, conv, steps: 7, batch: 1, input: 3, hidden: 16, recurrentBias: true, expectParts: 1, tolerance: tolerance, seed: seed)
+            check(T.self, conv, steps: 4, batch: 3, input: 5, hidden: 13, recurrentBias: seed % 2 == 0, expectParts: 1,
+                  tolerance: tolerance, seed: seed + 10)
+        }
+        // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier.
+        check(T.self, lstm, steps: 3, batch: 32, input: 4, hidden: 128, recurrentBias: true, expectParts: 2, tolerance: tolerance, seed: 21)
+        check(T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2, tolerance: tolerance, seed: 22)
+    }
+
+    func testFloat() { run(Float.self, tolerance: 2e-5) }
+
+    func testDouble() { run(Double.self, tolerance: 1e-12) }
+
+    /// Cells the fused pass does not compute take the step-by-step path.
+    func testOtherCellsAreNotFused() {
+        var rng = TestRNG(5)
+        let h = 4
+        func params(_ g: Int, peephole: Bool = false) -> CellParameters<Double> {
+            CellParameters(w: rng.tensor([g * h, 2]), r: rng.tensor([g * h, h]), peepholeI: peephole ? rng.tensor([h]) : nil)
+        }
+        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm), parameters: params(4, peephole: true)).fusedSequenceKind)
+        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm, clip: 1), parameters: params(4)).fusedSequenceKind)
+        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm, inputForget: true), parameters: params(4)).fusedSequenceKind)
+        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .gru, resetPlacement: .beforeMatmul), parameters: params(3)).fusedSequenceKind)
+        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .rnn), parameters: params(1)).fusedSequenceKind)
+    }
+}
