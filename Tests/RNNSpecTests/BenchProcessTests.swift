@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import RNNSpec
+@testable import RNNSpecBench
 
 /// The runner rows' peak memory counts the worker processes: the sum over a child and its own
 /// children of each one's peak resident set.
