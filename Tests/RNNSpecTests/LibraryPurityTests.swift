@@ -25,7 +25,9 @@ final class LibraryPurityTests: XCTestCase {
         // The runner's worker processes: spawned with posix_spawn, and, inside a worker
         // (`rnnspec serve`), the worker protocol's replies on standard output and its errors on
         // standard error.
-        "WorkerPool.swift": (["starts a process", "writes to the standard streams"], "the runner's worker pool and worker server"),
+        "WorkerPool.swift": (["writes to the standard streams"], "the runner's worker pool and worker server"),
+        // One worker process of the pool: spawned with posix_spawn.
+        "WorkerProcess.swift": (["starts a process"], "one worker process of the runner's pool"),
         // Kernels that imitate a broken worker (garbage on standard output, a flood on standard error,
         // a crash), registered only under RNNSPEC_FAULT_KERNELS=1 to test the runner.
         "FaultKernels.swift": (["writes to the standard streams", "ends the process"], "fault kernels for the worker tests"),
