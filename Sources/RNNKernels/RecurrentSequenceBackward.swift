@@ -28,8 +28,9 @@ public struct SequenceBackwardSpec<T: KernelScalar>: Sendable {
     public var maskedOutput: MaskedStepOutput = .zero
     /// As given to `runSequence`.
     public var outputsInProcessingOrder = false
-    /// dL/d(hLast) [B, P], dL/d(cLast) [B, H] (LSTM); zeros if nil.
+    /// dL/d(hLast), [B, P]; zeros if nil.
     public var dhLast: Tensor<T>?
+    /// dL/d(cLast), [B, H] (LSTM); zeros if nil.
     public var dcLast: Tensor<T>?
     /// dL/d(cell state after every step), [T, B, H] laid out like the outputs (LSTM); zeros if nil.
     public var dCellStates: Tensor<T>?
