@@ -14,14 +14,10 @@ public enum SequenceLossHead<T: KernelScalar>: Sendable {
     case upstream(dy: Tensor<T>)
 }
 
-/// What the forward pass over a sequence keeps for BPTT.
+/// What the forward pass over a sequence keeps for BPTT: the run (its step caches) and the head's values.
 public struct CellSequenceCache<T: KernelScalar>: Sendable {
-    /// The cell's step caches, t = 0 … T−1.
-    public var steps: [CellStepCache<T>]
-    /// Every h, [T, B, P].
-    public var h: Tensor<T>
-    /// LSTM: every c, [T, B, H].
-    public var c: Tensor<T>?
+    /// The forward run, with its step caches (`runSequence(..., keepCaches: true)`).
+    public var run: SequenceRun<T>
     /// Cross-entropy head: every softmax output, [T, B, V].
     public var p: Tensor<T>?
     /// The loss over the steps t ≥ `lossFrom`.
@@ -31,13 +27,24 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
 
     /// Creates the result from its parts.
     @inlinable
-    public init(steps: [CellStepCache<T>], h: Tensor<T>, c: Tensor<T>?, p: Tensor<T>?, loss: T, lossFrom: Int) {
-        self.steps = steps
-        self.h = h
-        self.c = c
+    public init(run: SequenceRun<T>, p: Tensor<T>?, loss: T, lossFrom: Int) {
+        self.run = run
         self.p = p
         self.loss = loss
         self.lossFrom = lossFrom
+    }
+
+    /// The cell's step caches, t = 0 … T−1.
+    @inlinable
+    public var steps: [CellStepCache<T>] { run.caches }
+    /// Every h, [T, B, P].
+    @inlinable
+    public var h: Tensor<T> { run.outputs }
+    /// LSTM: every c, [T, B, H] (gathered from the step caches when asked); nil for the other families.
+    @inlinable
+    public var c: Tensor<T>? {
+        guard case .lstm(_, let c0, _)? = run.caches.first?.state else { return nil }
+        return Tensor(shape: [run.caches.count] + c0.shape, scalars: run.caches.flatMap { $0.cellState?.scalars ?? [] })
     }
 }
 
@@ -54,26 +61,34 @@ public struct CellSequenceGradients<T: KernelScalar>: Sendable {
     public var h0: Tensor<T>
     /// dL/dc0 [B, H] (LSTM), through the first window.
     public var c0: Tensor<T>?
-    /// dL/dh_t for every t, [T, B, P]: everything flowing into h_t (its output and step t+1),
-    /// within its window.
-    public var dh: Tensor<T>
-    /// LSTM: ∂L/∂c_t along the cell-state path (h_t held fixed), what step t+1 sends back
-    /// into c_t, [T, B, H]; zero at t = T−1 and at window ends.
+    /// dL/dx, [T, B, I] (time order), when asked (`inputGradient`).
+    public var x: Tensor<T>?
+    /// dL/dh_t for every t, [T, B, P], when asked (`recordStateGradients`): everything flowing into h_t
+    /// (its output and step t+1), within its window.
+    public var dh: Tensor<T>?
+    /// LSTM, when asked (`recordStateGradients`): dL/dc_t in full for every t, through c_{t+1} and through
+    /// h_t = o_t ⊙ act(c_t), [T, B, H].
     public var dc: Tensor<T>?
 
-    /// Zeros for `cell` over `steps` steps of `batch` sequences.
+    /// Zeros for `cell` over `steps` steps of `batch` sequences; `dh`/`dc` only with
+    /// `recordStateGradients`, `x` only with `inputGradient` (the backward driver keeps one step of
+    /// them at a time otherwise).
     @inlinable
-    public init(zerosLike cell: RecurrentCell<T>, head: SequenceLossHead<T>, steps: Int, batch: Int) {
+    public init(zerosLike cell: RecurrentCell<T>, head: SequenceLossHead<T>?, steps: Int, batch: Int,
+                recordStateGradients: Bool = false, inputGradient: Bool = false) {
         self.cell = CellGradients(zerosLike: cell)
-        if case .crossEntropy(let why, let by, _) = head {
+        if case .crossEntropy(let why, let by, _)? = head {
             self.why = Tensor(zeros: why.shape)
             self.by = by.map { Tensor(zeros: $0.shape) }
         }
         let isLSTM = cell.conventions.kind == .lstm
         h0 = Tensor(zeros: [batch, cell.stateSize])
         c0 = isLSTM ? Tensor(zeros: [batch, cell.hiddenSize]) : nil
-        dh = Tensor(zeros: [steps, batch, cell.stateSize])
-        dc = isLSTM ? Tensor(zeros: [steps, batch, cell.hiddenSize]) : nil
+        if inputGradient { x = Tensor(zeros: [steps, batch, cell.inputSize]) }
+        if recordStateGradients {
+            dh = Tensor(zeros: [steps, batch, cell.stateSize])
+            dc = isLSTM ? Tensor(zeros: [steps, batch, cell.hiddenSize]) : nil
+        }
     }
 
     /// The weight gradients (cell weights and biases, then the head), the tensors clipping by
@@ -125,18 +140,16 @@ extension CellSequenceGradients {
 ///     without peepholes or projection): `cellSequenceBackward` then reports dh[t] = dL/dprobeH_t and
 ///     dc[t] = dL/dprobeC_t (`RecurrentCell.probed`). nil adds nothing.
 ///   - lossFrom: the first step whose output enters the loss (0: every step; T−1: the last one).
-/// - Returns: the step caches, every h (and c), the softmax outputs and the loss.
-/// - Note: the forward recurrence is `runSequence`'s; this adds the head.
+/// - Returns: the run with its step caches, the softmax outputs and the loss.
+/// - Note: the forward recurrence is `runSequence`'s; this adds the head. `cellSequenceBackward` is its
+///   backward pass.
 @inlinable
 public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
                                                  c0: Tensor<T>? = nil, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil,
                                                  head: SequenceLossHead<T>, lossFrom: Int = 0) -> CellSequenceCache<T> {
-    let run = runSequence(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC)
-    let steps = x.shape[0], bsz = x.shape[1]
+    let run = runSequence(cell, x: x, h0: h0, c0: c0, keepCaches: true, probeH: probeH, probeC: probeC)
     let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
-    let c = cell.conventions.kind == .lstm
-        ? Tensor(shape: [steps, bsz, cell.hiddenSize], scalars: run.caches.flatMap { $0.cellState?.scalars ?? [] }) : nil
-    return CellSequenceCache(steps: run.caches, h: run.outputs, c: c, p: probabilities, loss: loss, lossFrom: lossFrom)
+    return CellSequenceCache(run: run, p: probabilities, loss: loss, lossFrom: lossFrom)
 }
 
 /// The loss a head reads from every state h [T, B, P], over the steps t ≥ lossFrom, and the
@@ -184,7 +197,8 @@ public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bi
     return (Tensor(shape: shape, scalars: y), Tensor(shape: shape, scalars: p))
 }
 
-/// Backpropagation through time for `cellSequenceForward`, adding into `grads`.
+/// Backpropagation through time for `cellSequenceForward`, adding into `g`: `sequenceBackward` with the
+/// cache's head, probabilities and first loss step.
 ///
 ///     dh_t = ∂L/∂h_t (head) + dh_prev from step t+1      (cross-entropy: W_hyᵀ (p_t − onehot))
 ///     dh_{t−1}, dc_{t−1} = cell.backward(step t, dh_t, dc_t)   (adds the weight gradients)
@@ -193,69 +207,20 @@ public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bi
 ///   - window: truncation length; no gradient flows from one window of `window` steps into the
 ///     previous one (the state does, in the forward pass). nil: full BPTT. dL/dh0 (dc0) is what
 ///     reaches the initial state through the first window.
-/// - Note: the step math is the cell core's `backward`; this only routes gradients through time.
+///   - g: `dh` and `dc` are filled when they are there (`recordStateGradients`).
 @inlinable
 public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cache: CellSequenceCache<T>,
                                                   head: SequenceLossHead<T>, window: Int? = nil,
                                                   into g: inout CellSequenceGradients<T>) {
-    let steps = cache.h.shape[0], bsz = cache.h.shape[1], s = cell.stateSize, h = cell.hiddenSize
-    precondition(cache.steps.count == steps, "cellSequenceBackward: the cache holds \(cache.steps.count) step caches for \(steps) steps")
-    let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
-    // Every step's da and dRecurrent, [T*B, G*H]: the weight gradients are then one product over
-    // all T*B rows (after the loop) instead of T products over B rows.
-    // (dRecurrent is da itself but for the GRU's n block: kept apart for the GRU only.)
-    let separateRecurrent = cell.conventions.kind == .gru
-    var da = [T](), dRecurrent = [T]()
-    da.reserveCapacity(steps * bsz * gh)
-    if separateRecurrent { dRecurrent.reserveCapacity(steps * bsz * gh) }
-    // R packed once for the T products dR_t · R (packing costs about four of them).
-    let packedR = steps >= 8 ? cell.packedRecurrent() : nil
-    var dhNext = [T](repeating: 0, count: bsz * s)
-    var dcNext: [T]? = isLSTM ? [T](repeating: 0, count: bsz * h) : nil
-    for t in stride(from: steps - 1, through: 0, by: -1) {
-        if let window, (t + 1) % window == 0, t + 1 < steps {
-            dhNext = [T](repeating: 0, count: bsz * s)
-            if isLSTM { dcNext = [T](repeating: 0, count: bsz * h) }
-        }
-        var dh = dhNext
-        if t >= cache.lossFrom {
-            switch head {
-            case .crossEntropy(let why, _, let targets):
-                let v = why.shape[0]
-                var dy = Array(cache.p!.scalars[(t * bsz * v)..<((t + 1) * bsz * v)])
-                for b in 0..<bsz { dy[b * v + targets[t * bsz + b]] -= 1 }
-                let hT = Array(cache.h.scalars[(t * bsz * s)..<((t + 1) * bsz * s)])
-                gemm(dy, hT, into: &g.why!.scalars, m: v, n: s, k: bsz, transposeA: true, accumulate: true)
-                if g.by != nil { addColumnSums(dy, rows: bsz, cols: v, into: &g.by!.scalars) }
-                gemm(dy, why.scalars, into: &dh, m: bsz, n: s, k: v, accumulate: true)
-            case .upstream(let dy):
-                for k in 0..<(bsz * s) { dh[k] += dy.scalars[t * bsz * s + k] }
-            }
-        }
-        g.dh.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh)
-        let back = cell.backwardStep(cache.steps[t], dh: Tensor(shape: [bsz, s], scalars: dh),
-                                     dc: dcNext.map { Tensor(shape: [bsz, h], scalars: $0) }, packedR: packedR, into: &g.cell)
-        // LSTM: dL/dc_t in full, through c_{t+1} and through h_t = o_t ⊙ act(c_t).
-        if let dcT = back.c { g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcT) }
-        // Stored in reverse time order, like the inputs gathered below.
-        da.append(contentsOf: back.da)
-        if separateRecurrent { dRecurrent.append(contentsOf: back.dRecurrent) }
-        dhNext = back.hPrev.scalars
-        dcNext = back.cPrev?.scalars
+    var spec = SequenceBackwardSpec(head: head, probabilities: cache.p, lossFrom: cache.lossFrom)
+    spec.window = window
+    spec.recordStateGradients = g.dh != nil
+    do {
+        try sequenceBackward(cell, run: cache.run, spec, into: &g)
+    } catch {
+        // `cellSequenceForward` always keeps the caches: only a hand-made cache gets here.
+        preconditionFailure("cellSequenceBackward: \(error)")
     }
-    if steps > 0 {
-        var x = [T](), hPrev = [T]()
-        x.reserveCapacity(steps * bsz * cell.inputSize)
-        hPrev.reserveCapacity(steps * bsz * s)
-        for t in stride(from: steps - 1, through: 0, by: -1) {
-            x.append(contentsOf: cache.steps[t].x.scalars)
-            hPrev.append(contentsOf: cache.steps[t].hPrev.scalars)
-        }
-        cell.accumulateWeightGradients(da: da, dRecurrent: separateRecurrent ? dRecurrent : da, x: x, hPrev: hPrev,
-                                       rows: steps * bsz, into: &g.cell)
-    }
-    for k in 0..<(bsz * s) { g.h0.scalars[k] += dhNext[k] }
-    if let dcNext { for k in 0..<(bsz * h) { g.c0!.scalars[k] += dcNext[k] } }
 }
 
 /// Per-step norms of a [T, B, N] tensor: ‖a_t‖ over the batch and features, [T].

@@ -113,6 +113,24 @@ extension RecurrentCell {
         }
     }
 
+    /// Whether the backward step reads the gate pre-activations, not only the gate values: with a clip
+    /// (its slope is 0 outside [−clip, clip]) or an activation whose slope is not a function of its value
+    /// (anything but the sigmoid and tanh). Otherwise a sequence keeps the gate values alone.
+    @inlinable
+    public var backwardReadsPreactivations: Bool {
+        let c = conventions
+        if c.clip != nil { return true }
+        let used = c.kind == .rnn ? [c.candidateActivation] : [c.gateActivation, c.candidateActivation]
+        return used.contains { $0.kind != .sigmoid && $0.kind != .tanh }
+    }
+
+    /// What the slopes read as x: the pre-activations, or, where the step did not keep them
+    /// (`backwardReadsPreactivations` false), the gate values, which `slope` then does not read as x.
+    @inlinable
+    func slopeInputs(_ cache: CellStepCache<T>) -> [T] {
+        cache.preactivations?.scalars ?? cache.gates.scalars
+    }
+
     /// act'(clamp(x)) · clamp'(x), from the stored output y = act(clamp(x)).
     @inlinable
     func slope(_ act: CellActivation, _ x: T, _ y: T) -> T {
@@ -137,7 +155,7 @@ extension RecurrentCell {
         precondition(dh.shape == [bsz, stateSize], "cell backward: dh \(dh.shape)")
         switch (conventions.kind, cache.state) {
         case (.rnn, .rnn):
-            let act = conventions.candidateActivation, pre = cache.preactivations.scalars, gates = cache.gates.scalars
+            let act = conventions.candidateActivation, pre = slopeInputs(cache), gates = cache.gates.scalars
             let da = (0..<pre.count).map { j in dh.scalars[j] * slope(act, pre[j], gates[j]) }
             var dhPrev: [T] = zeros(bsz * stateSize)
             dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR)

@@ -32,22 +32,12 @@ extension RecurrentCell {
         let inputForget = conv.inputForget
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
         var da: [T] = zeros(bsz * gh), dcp: [T] = zeros(bsz * h), dcTotal: [T] = zeros(bsz * h), dhPrev: [T] = zeros(bsz * s)
-        let gates = cache.gates.scalars, pre = cache.preactivations.scalars, cv = c.scalars, cp = cPrev.scalars
+        let gates = cache.gates.scalars, pre = slopeInputs(cache), cv = c.scalars, cp = cPrev.scalars
         // Rows are independent: two threads for a large batch. The peepholes' gradients are sums over rows,
-        // added from da afterwards. (Nested closures, not a helper over a list of arrays: a list would
-        // allocate at every step, which small cells feel.)
-        da.withUnsafeMutableBufferPointer { daBuf in
-        dcp.withUnsafeMutableBufferPointer { dcpBuf in
-        dcTotal.withUnsafeMutableBufferPointer { totalBuf in
-        dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
-        gates.withUnsafeBufferPointer { gates in
-        pre.withUnsafeBufferPointer { pre in
-        cv.withUnsafeBufferPointer { c in
-        cp.withUnsafeBufferPointer { cp in
-        dm.withUnsafeBufferPointer { dm in
-        dcNext.withUnsafeBufferPointer { dcNext in
-        hcAll.withUnsafeBufferPointer { hcAll in
-            let da = daBuf.baseAddress!, dcp = dcpBuf.baseAddress!, dcTotal = totalBuf.baseAddress!, dhPrev = dhpBuf.baseAddress!
+        // added from da afterwards.
+        withMutableBases(&da, &dcp, &dcTotal, &dhPrev) { da, dcp, dcTotal, dhPrev in
+        withBuffers(gates, pre, cv, cp) { gates, pre, c, cp in
+        withBuffers(dm, dcNext, hcAll) { dm, dcNext, hcAll in
             forEachRowRange(bsz, work: bsz * h * 8) { rows in
                 defer {
                     // Each thread's rows of dh_prev = da · R too: one hand-off per step.
@@ -87,7 +77,7 @@ extension RecurrentCell {
                     }
                 }
             }
-        }}}}}}}}}}}
+        }}}
         for row in 0..<bsz {
             for j in 0..<h {
                 let q = row * h + j
@@ -115,16 +105,10 @@ extension RecurrentCell {
         // Rows are independent: two threads for a large batch, each also multiplying its rows of dRecurrent by R
         // when R is packed.
         var da: [T] = zeros(bsz * gh), dRecurrent: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
-        let gates = cache.gates.scalars, pre = cache.preactivations.scalars, hp = cache.hPrev.scalars, ri = resetInput.scalars
-        da.withUnsafeMutableBufferPointer { daBuf in
-        dRecurrent.withUnsafeMutableBufferPointer { recBuf in
-        dhPrev.withUnsafeMutableBufferPointer { dhpBuf in
-        dh.scalars.withUnsafeBufferPointer { dh in
-        gates.withUnsafeBufferPointer { gates in
-        pre.withUnsafeBufferPointer { pre in
-        hp.withUnsafeBufferPointer { hp in
-        ri.withUnsafeBufferPointer { ri in
-            let da = daBuf.baseAddress!, dRec = recBuf.baseAddress!, dhPrev = dhpBuf.baseAddress!
+        let gates = cache.gates.scalars, pre = slopeInputs(cache), hp = cache.hPrev.scalars, ri = resetInput.scalars
+        withMutableBases(&da, &dRecurrent, &dhPrev) { da, dRec, dhPrev in
+        withBuffers(dh.scalars, gates, pre) { dh, gates, pre in
+        withBuffers(hp, ri) { hp, ri in
             forEachRowRange(bsz, work: bsz * h * 6) { rows in
                 for row in rows {
                     let base = row * gh
@@ -151,7 +135,7 @@ extension RecurrentCell {
                              m: rows.count, accumulate: true)
                 }
             }
-        }}}}}}}}
+        }}}
         if !fusedProduct { dhPrevProduct(dRecurrent, into: &dhPrev, rows: bsz, packedR: packedR) }
         return CellStepGradients(da: da, dRecurrent: dRecurrent, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
     }
@@ -166,7 +150,7 @@ extension RecurrentCell {
         let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize, gh = conv.kind.gateCount * h
         let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation
-        let pre = cache.preactivations.scalars, gates = cache.gates.scalars
+        let pre = slopeInputs(cache), gates = cache.gates.scalars
         let hp = cache.hPrev.scalars, ri = resetInput.scalars
         var da: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
         var dn: [T] = zeros(bsz * h)    // dL/d(a_n)

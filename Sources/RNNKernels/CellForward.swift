@@ -20,8 +20,11 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
     public var x: Tensor<T>
     /// The previous hidden state h_prev, [B, P].
     public var hPrev: Tensor<T>
-    /// Gate pre-activations before clipping, [B, G*H], storage order (peepholes included).
-    public var preactivations: Tensor<T>
+    /// Gate pre-activations before clipping, [B, G*H], storage order (peepholes included). A single step
+    /// keeps them; a sequence run keeps them only where the backward step reads them
+    /// (`backwardReadsPreactivations`) or when asked (`keepPreactivations`), nil otherwise: the gate values
+    /// alone then give every slope.
+    public var preactivations: Tensor<T>?
     /// Gate values after their activations, [B, G*H], storage order (f = 1 − i under input_forget).
     public var gates: Tensor<T>
     /// What the cell family keeps besides (the LSTM's cell states, the GRU's reset input).
@@ -31,7 +34,7 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
 
     /// Creates the result from its parts.
     @inlinable
-    public init(x: Tensor<T>, hPrev: Tensor<T>, preactivations: Tensor<T>, gates: Tensor<T>, state: CellStepState<T>, h: Tensor<T>) {
+    public init(x: Tensor<T>, hPrev: Tensor<T>, preactivations: Tensor<T>?, gates: Tensor<T>, state: CellStepState<T>, h: Tensor<T>) {
         self.x = x
         self.hPrev = hPrev
         self.preactivations = preactivations
@@ -40,10 +43,13 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
         self.h = h
     }
 
-    /// The values of one gate, [B, H] (from `gates`; `preactivation: true` for the pre-activation).
+    /// The values of one gate, [B, H] (from `gates`; `preactivation: true` for the pre-activation, which
+    /// the step must have kept).
     @inlinable
     public func gate(_ gate: Gate, of conventions: CellConventions, preactivation: Bool = false) -> Tensor<T> {
-        let source = preactivation ? preactivations : gates
+        guard let source = preactivation ? preactivations : gates else {
+            preconditionFailure("gate: the step kept no pre-activations (runSequence(..., keepPreactivations: true) keeps them)")
+        }
         let b = source.shape[0], gh = source.shape[1], h = gh / conventions.kind.gateCount
         let k = conventions.block(gate)
         var out = [T]()

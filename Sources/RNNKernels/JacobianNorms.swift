@@ -92,7 +92,7 @@ public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cel
                                                 norm: MatrixNorm = .frobenius) -> JacobianNorms<T> {
     precondition(cell.conventions.kind == .rnn, "elmanJacobianNorms: a \(cell.conventions.kind) cell")
     let steps = x.shape[0], hs = cell.hiddenSize
-    let run = runSequence(cell, x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]))
+    let run = runSequence(cell, x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]), keepPreactivations: true)
     let a = cell.preactivations(of: run), act = cell.conventions.candidateActivation, whh = cell.parameters.r
     var product = [T](repeating: 0, count: hs * hs)
     for i in 0..<hs { product[i * hs + i] = 1 }

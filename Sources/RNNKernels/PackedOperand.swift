@@ -6,6 +6,8 @@
 // The panels are the packed kernel's layout (RNNKernelsSIMD/GemmTemplate.h, `rnn_pack_panels_*`); on CPUs without the
 // packed kernels the operand keeps B as given and the product is the plain loop, as `gemm`'s there.
 
+import RNNKernelsSIMD
+
 /// B packed once into the matrix-product micro-kernel's panel layout, for many products with different A.
 ///
 ///     C = A · B   with B [K, N] fixed and A [M, K] changing
@@ -141,6 +143,7 @@ func gemm<T: KernelScalar>(
              accumulate: accumulate, path: .simple)
         return
     }
+    rnn_probe_count_prepacked()
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
             T.prepackedGemm(pa.baseAddress!, panels.base, pc.baseAddress!,
@@ -166,5 +169,10 @@ func gemmRows<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: PackedOperand<T>, int
                                accumulate: Bool) {
     guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
     if m == 0 || b.n == 0 || b.k == 0 { return }
+    rnn_probe_count_prepacked()
     T.prepackedGemm(a, panels.base, c, m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
 }
+
+/// How many products the packed kernel has run on prepacked panels in this process (`gemm` with a
+/// `PackedOperand` that has panels, `gemmRows`): what tests read to know a step took the packed path.
+var prepackedProductCount: Int { rnn_probe_prepacked_products() }

@@ -46,6 +46,10 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     }
 }
 
+/// Rows of x whose input part a run that keeps its caches computes at once (`runSequence`).
+@usableFromInline
+let cachedProjectionRows = 512
+
 /// The mask of per-sequence lengths: step t of sequence b is real when t < lengths[b]; [T, B].
 @inlinable
 public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
@@ -69,7 +73,11 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 ///   - outputsInProcessingOrder: write output k at position k of processing (Keras `go_backwards`)
 ///     instead of at its time index.
 ///   - keepCaches: keep every step's cache for a backward pass; false for a forward pass alone,
-///     which then holds one step's intermediates at a time (`caches` is empty).
+///     which then holds one step's intermediates at a time (`caches` is empty). The caches hold each
+///     value once: the gate values, and the pre-activations only where the backward step reads them
+///     (`backwardReadsPreactivations`); the input part is then computed a block of steps at a time
+///     (`cachedProjectionRows` rows), not beside every step's gates.
+///   - keepPreactivations: keep the pre-activations in the caches as well (`preactivations(of:)`).
 ///   - recordCellStates: LSTM: keep the cell state after every step in `cellStates` (MLX's LSTM
 ///     returns them all; Flax reads its carry at a per-sequence step).
 ///   - probeH, probeC: values added to the states after every step (`RecurrentCell.probed`), [T, B, P]
@@ -80,7 +88,7 @@ public func runSequence<T: KernelScalar>(
     _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
     mask: Tensor<Bool>? = nil, direction: SequenceDirection = .forward,
     maskedOutput: MaskedStepOutput = .zero, outputsInProcessingOrder: Bool = false, keepCaches: Bool = true,
-    recordCellStates: Bool = false, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil
+    keepPreactivations: Bool = false, recordCellStates: Bool = false, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil
 ) -> SequenceRun<T> {
     precondition(x.rank == 3, "runSequence: x must be [T, B, I], found \(x.shape)")
     let steps = x.shape[0], bsz = x.shape[1], s = cell.stateSize, h = cell.hiddenSize
@@ -105,7 +113,11 @@ public func runSequence<T: KernelScalar>(
     if keepCaches { caches.reserveCapacity(steps) }
     let order = direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
     let gh = cell.conventions.kind.gateCount * h
-    let projected = cell.projectInputs(x.scalars, rows: steps * bsz)
+    // The input part of every gate, for a block of `blockSteps` steps (all of them without caches).
+    let blockSteps = keepCaches ? Swift.max(1, cachedProjectionRows / Swift.max(bsz, 1)) : Swift.max(steps, 1)
+    let rowScalars = bsz * cell.inputSize
+    var projected = [T](), block = -1
+    let dropPreactivations = keepCaches && !keepPreactivations && !cell.backwardReadsPreactivations
     let split = cell.sequenceSplit(batch: bsz)
     // A forward pass alone reuses one step's buffers (no cache, no per-step tensors), where the cell
     // allows (`forwardInPlace`).
@@ -115,7 +127,13 @@ public func runSequence<T: KernelScalar>(
                                  gates: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
                                  kind: conv.kind, batch: inPlace ? bsz : 0, hidden: h)
     for (k, t) in order.enumerated() {
-        let stepRange = (t * bsz * gh)..<((t + 1) * bsz * gh)
+        if t / blockSteps != block {
+            block = t / blockSteps
+            let lo = block * blockSteps, hi = Swift.min(steps, lo + blockSteps)
+            projected = lo == 0 && hi == steps ? cell.projectInputs(x.scalars, rows: steps * bsz)
+                : cell.projectInputs(Array(x.scalars[(lo * rowScalars)..<(hi * rowScalars)]), rows: (hi - lo) * bsz)
+        }
+        let first = (t - block * blockSteps) * bsz * gh, stepRange = first..<(first + bsz * gh)
         var hNew: [T], cNew: [T]?
         if inPlace {
             buffers.pre.withUnsafeMutableBufferPointer { dst in
@@ -135,6 +153,7 @@ public func runSequence<T: KernelScalar>(
                                      hPrev: Tensor(shape: [bsz, s], scalars: hState),
                                      cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
             if probed { cache = cell.probed(cache, h: probeH?.slice(t), c: probeC?.slice(t)) }
+            if dropPreactivations { cache.preactivations = nil }
             hNew = cache.h.scalars
             cNew = cache.cellState?.scalars
             if keepCaches { caches.append(cache) }
@@ -210,14 +229,15 @@ extension RecurrentCell {
     /// The gate pre-activations of every step of a run of this cell, in time order, [T, B, G*H] (from
     /// the run's caches).
     ///
-    /// - Precondition: the run kept its caches (`keepCaches`), one per step.
+    /// - Precondition: the run kept its caches with their pre-activations (`keepPreactivations`), one per step.
     @inlinable
     public func preactivations(of run: SequenceRun<T>) -> Tensor<T> {
         let steps = run.outputs.shape[0], bsz = run.outputs.shape[1], gh = conventions.kind.gateCount * hiddenSize
         precondition(run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
         var out = [T](repeating: 0, count: steps * bsz * gh)
         for (cache, t) in zip(run.caches, run.steps) {
-            out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: cache.preactivations.scalars)
+            guard let pre = cache.preactivations else { preconditionFailure("preactivations: the run kept no pre-activations (keepPreactivations: true)") }
+            out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: pre.scalars)
         }
         return Tensor(shape: [steps, bsz, gh], scalars: out)
     }
@@ -244,12 +264,13 @@ public struct StackRun<T: KernelScalar>: Sendable {
 /// Arguments:
 ///   - layers: layers[l][d] is the cell of layer l, direction `directions[d]`.
 ///   - h0, c0: h0[l][d] ([B, P]) and c0[l][d] ([B, H]); nil for zeros.
-///   - keepCaches: keep every step's cache, for a backward pass (`runSequence`).
+///   - keepCaches, keepPreactivations: keep every step's cache, for a backward pass, and its
+///     pre-activations (`runSequence`).
 @inlinable
 public func runStack<T: KernelScalar>(
     _ layers: [[RecurrentCell<T>]], directions: [SequenceDirection], x: Tensor<T>,
     h0: [[Tensor<T>?]]? = nil, c0: [[Tensor<T>?]]? = nil, mask: Tensor<Bool>? = nil,
-    maskedOutput: MaskedStepOutput = .zero, keepCaches: Bool = true
+    maskedOutput: MaskedStepOutput = .zero, keepCaches: Bool = true, keepPreactivations: Bool = false
 ) -> StackRun<T> {
     var input = x
     var runs = [[SequenceRun<T>]]()
@@ -257,7 +278,7 @@ public func runStack<T: KernelScalar>(
         precondition(cells.count == directions.count, "runStack: \(cells.count) cells for \(directions.count) directions")
         let layerRuns = cells.enumerated().map { d, cell in
             runSequence(cell, x: input, h0: h0?[l][d], c0: c0?[l][d], mask: mask, direction: directions[d],
-                        maskedOutput: maskedOutput, keepCaches: keepCaches)
+                        maskedOutput: maskedOutput, keepCaches: keepCaches, keepPreactivations: keepPreactivations)
         }
         runs.append(layerRuns)
         input = concatenatedLastAxis(layerRuns.map(\.outputs))

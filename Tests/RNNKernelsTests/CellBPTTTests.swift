@@ -112,7 +112,7 @@ final class CellBPTTTests: XCTestCase {
         let cell = cell(.lstm, Double.self)
         let head = head(Double.self, upstream: false)
         let cache = cellSequenceForward(cell, x: x(Double.self), h0: h0(Double.self), c0: c0(.lstm, Double.self), head: head)
-        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch)
+        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch, recordStateGradients: true)
         cellSequenceBackward(cell, cache: cache, head: head, into: &g)
         let f0 = cache.steps[0].gate(.f, of: cell.conventions).scalars
         let dc0 = (0..<(batch * hidden)).map { f0[$0] * g.dc!.scalars[$0] }

@@ -79,7 +79,7 @@ final class RecurrentCellForwardTests: XCTestCase {
         let cell = RecurrentCell(conventions: conv, parameters: p)
         let s = cell.forward(x: Tensor(shape: [1, 1], scalars: [1]), hPrev: Tensor(zeros: [1, 2]))
         assertClose(s.h, [1, -0.5])
-        assertClose(s.preactivations, [10, -0.5])
+        assertClose(s.preactivations ?? Tensor(zeros: [0]), [10, -0.5])
     }
 
     /// GRU: z = 3/4, r = 1/4 from biases; R_n = 1, h_prev = 4 ln 2 (H = 1).
@@ -388,7 +388,7 @@ final class SplitStepTests: XCTestCase {
             let label = "\(conventions.kind) \(T.self) parts \(parts)"
             assertClose(split.h.scalars, plain.h.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " h")
             assertClose(split.gates.scalars, plain.gates.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " gates")
-            assertClose(split.preactivations.scalars, plain.preactivations.scalars.map(Double.init), abs: tolerance, rel: tolerance, label + " pre")
+            assertClose(split.preactivations?.scalars ?? [], (plain.preactivations?.scalars ?? []).map(Double.init), abs: tolerance, rel: tolerance, label + " pre")
             switch (plain.state, split.state) {
             case (.rnn, .rnn): break
             case (.lstm(_, let c, _), .lstm(_, let sc, _)):
@@ -464,8 +464,13 @@ final class FusedBackwardStepTests: XCTestCase {
         let packedR = cell.packedRecurrent()
         XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
         XCTAssertFalse(cell.fusesRowProduct(batch: b, packedR: nil))
+        let before = prepackedProductCount
         let plain = cell.backwardStep(cache, dh: dh, dc: dc, into: &plainGrads)
+        XCTAssertEqual(prepackedProductCount, before, "the step without a packed R runs no product on panels")
         let fused = cell.backwardStep(cache, dh: dh, dc: dc, packedR: packedR, into: &fusedGrads)
+        // One product on panels per thread's rows (gemmRows), none after the rows: the fused path ran.
+        XCTAssertGreaterThanOrEqual(prepackedProductCount - before, 1, "the fused step ran the packed kernel on R's panels")
+        XCTAssertLessThanOrEqual(prepackedProductCount - before, elementwiseThreads, "one packed product per thread's rows")
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.cPrev, plain.cPrev)
@@ -484,8 +489,12 @@ final class FusedBackwardStepTests: XCTestCase {
         var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
         let packedR = cell.packedRecurrent()
         XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
+        let before = prepackedProductCount
         let plain = cell.backwardStep(cache, dh: dh, into: &plainGrads)
+        XCTAssertEqual(prepackedProductCount, before, "the step without a packed R runs no product on panels")
         let fused = cell.backwardStep(cache, dh: dh, packedR: packedR, into: &fusedGrads)
+        XCTAssertGreaterThanOrEqual(prepackedProductCount - before, 1, "the fused step ran the packed kernel on R's panels")
+        XCTAssertLessThanOrEqual(prepackedProductCount - before, elementwiseThreads, "one packed product per thread's rows")
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.dRecurrent, plain.dRecurrent)

@@ -69,7 +69,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
         }
     }
 
-    func sequenceGradientsAgree<T: KernelScalar>(_: T.Type) {
+    func sequenceGradientsAgree<T: KernelScalar>(_: T.Type) throws {
         let tol = T.self == Float.self ? 2e-3 : 1e-6
         let variants = [Options(direction: .forward, masked: false, maskedOutput: .zero, processingOrder: false),
                         Options(direction: .reverse, masked: true, maskedOutput: .zero, processingOrder: false),
@@ -79,7 +79,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
             for (v, o) in variants.enumerated() {
                 let s = setup(kind, seed: UInt64(10 * v + kind.gateCount))
                 let (r, cell) = run(kind, s, o, T.self)
-                let g = runSequenceBackward(cell, run: r, mask: o.masked ? mask : nil, maskedOutput: o.maskedOutput,
+                let g = try runSequenceBackward(cell, run: r, mask: o.masked ? mask : nil, maskedOutput: o.maskedOutput,
                                             outputsInProcessingOrder: o.processingOrder, dOutputs: s.dOut.converted(),
                                             dhLast: s.dh.converted(), dcLast: kind == .lstm ? s.dc.converted() : nil)
                 let label = "\(kind) \(o) \(T.self)"
@@ -98,11 +98,11 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
         }
     }
 
-    func testSequenceBackwardDouble() { sequenceGradientsAgree(Double.self) }
-    func testSequenceBackwardFloat() { sequenceGradientsAgree(Float.self) }
+    func testSequenceBackwardDouble() throws { try sequenceGradientsAgree(Double.self) }
+    func testSequenceBackwardFloat() throws { try sequenceGradientsAgree(Float.self) }
 
     /// Two bidirectional layers over a masked batch: layer 1 reads layer 0's concatenated outputs.
-    func stackGradientsAgree<T: KernelScalar>(_ kind: CellKind, _: T.Type) {
+    func stackGradientsAgree<T: KernelScalar>(_ kind: CellKind, _: T.Type) throws {
         let tol = T.self == Float.self ? 2e-3 : 1e-6
         let layer0 = [setup(kind, seed: 101), setup(kind, seed: 102)]
         let layer1 = [setup(kind, seed: 103, inputSize: 2 * hidden, outputs: 2 * hidden), setup(kind, seed: 104, inputSize: 2 * hidden)]
@@ -127,17 +127,17 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
         let cells: [[RecurrentCell<T>]] = [layer0, layer1].map { $0.map { RecurrentCell(conventions: conventions(kind), parameters: $0.params.converted(to: T.self)) } }
         let x: Tensor<T> = layer0[0].x.converted()
         let r = runStack(cells, directions: directions, x: x, mask: mask)
-        let g = runStackBackward(cells, directions: directions, run: r, mask: mask, dOutput: layer1[0].dOut.converted(),
+        let g = try runStackBackward(cells, directions: directions, run: r, mask: mask, dOutput: layer1[0].dOut.converted(),
                                  dhLast: [layer0, layer1].map { $0.map { $0.dh.converted() } })
         let w00 = layer0[0].params.w, x0 = layer0[0].x
         assertClose(g.cells[0][0].w.scalars, fd(w00) { stackLoss($0, x0) }, abs: tol, rel: tol, "dW layer 0 \(kind) \(T.self)")
         assertClose(g.x.scalars, fd(x0) { stackLoss(w00, $0) }, abs: tol, rel: tol, "dx \(kind) \(T.self)")
     }
 
-    func testStackBackward() {
+    func testStackBackward() throws {
         for kind in CellKind.allCases {
-            stackGradientsAgree(kind, Double.self)
-            stackGradientsAgree(kind, Float.self)
+            try stackGradientsAgree(kind, Double.self)
+            try stackGradientsAgree(kind, Float.self)
         }
     }
 
@@ -155,7 +155,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
                 cellSequenceForward(cell, x: x, probeH: ph, probeC: pc, head: .upstream(dy: dy), lossFrom: 1).loss
             }
             let cache = cellSequenceForward(cell, x: x, probeH: probeH, probeC: probeC, head: .upstream(dy: dy), lossFrom: 1)
-            var g = CellSequenceGradients(zerosLike: cell, head: .upstream(dy: dy), steps: steps, batch: batch)
+            var g = CellSequenceGradients(zerosLike: cell, head: .upstream(dy: dy), steps: steps, batch: batch, recordStateGradients: true)
             cellSequenceBackward(cell, cache: cache, head: .upstream(dy: dy), into: &g)
             let fdH = (0..<probeH.count).map { i -> Double in
                 var plus = probeH, minus = probeH
@@ -163,7 +163,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
                 minus.scalars[i] -= 1e-6
                 return (loss(plus, probeC) - loss(minus, probeC)) / 2e-6
             }
-            assertClose(g.dh.scalars, fdH, abs: 1e-7, rel: 1e-6, "dprobe_h \(kind)")
+            assertClose(g.dh!.scalars, fdH, abs: 1e-7, rel: 1e-6, "dprobe_h \(kind)")
             if let probeC {
                 let fdC = (0..<probeC.count).map { i -> Double in
                     var plus = probeC, minus = probeC

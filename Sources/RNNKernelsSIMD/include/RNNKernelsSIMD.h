@@ -19,6 +19,10 @@ extern "C" {
 /// saves the 256-bit registers (XGETBV); 1 on arm64; 0 elsewhere.
 int rnn_simd_supported(void);
 
+// The dispatch probe (Probe.c): count one product run by the packed kernel on prepacked panels; read the count.
+void rnn_probe_count_prepacked(void);
+long rnn_probe_prepacked_products(void);
+
 /// Rows of a micro-tile of the packed kernels (the unit a multi-threaded product is split in by rows).
 #define RNN_SIMD_MR 6
 /// Up to this many rows of A, A · Bᵀ runs the dot-product kernel (`rnn_gemm_dot_*`), which packs nothing.

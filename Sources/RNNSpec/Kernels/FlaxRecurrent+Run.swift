@@ -55,7 +55,7 @@ extension FlaxRecurrentKernel {
     }
 
     static func passBackward<T: KernelScalar>(_ p: Pass<T>, lengths: [Int]?, dOutputs: Tensor<T>?, dCarryH: Tensor<T>?, dCarryC: Tensor<T>?)
-        -> SequenceRunGradients<T> {
+        throws -> SequenceRunGradients<T> {
         let bsz = p.run.outputs.shape[1], steps = p.run.outputs.shape[0], h = p.cell.hiddenSize
         var dOut = dOutputs.map { p.reverse && p.keepOrder ? flip($0, lengths: lengths) : $0 } ?? Tensor(zeros: [steps, bsz, h])
         var dCells: Tensor<T>? = nil
@@ -73,7 +73,7 @@ extension FlaxRecurrentKernel {
                 }
             }
         }
-        var g = runSequenceBackward(p.cell, run: p.run, dOutputs: dOut, dhLast: dhLast, dcLast: dcLast, dCellStates: dCells)
+        var g = try runSequenceBackward(p.cell, run: p.run, dOutputs: dOut, dhLast: dhLast, dcLast: dcLast, dCellStates: dCells)
         if p.reverse { g.x = flip(g.x, lengths: lengths) }
         return g
     }
@@ -209,7 +209,7 @@ extension FlaxRecurrentKernel {
         var dCarry0 = [Tensor<T>]()
         for k in 0..<d {
             let dk = dCarry?.slice(k)
-            let grads = Self.passBackward(passes[k], lengths: lengths, dOutputs: dOutParts?[k],
+            let grads = try Self.passBackward(passes[k], lengths: lengths, dOutputs: dOutParts?[k],
                                           dCarryH: dk.map { $0.slice(lstm ? 1 : 0) }, dCarryC: lstm ? dk.map { $0.slice(0) } : nil)
             dx = dx.map { acc in Tensor(shape: acc.shape, scalars: zip(acc.scalars, grads.x.scalars).map { $0 + $1 }) } ?? grads.x
             dCarry0 += lstm ? [grads.c0!, grads.h0] : [grads.h0]

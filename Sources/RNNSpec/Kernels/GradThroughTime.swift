@@ -110,15 +110,15 @@ struct GradThroughTimeKernel: Kernel {
         if kind != .lstm { try c.rejectInputs(["probe_c"], because: "only the lstm cell has a cell state") }
         let probeH: Tensor<T>? = try probe(c, "probe_h", form, width: h), probeC: Tensor<T>? = try probe(c, "probe_c", form, width: h)
         let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0, probeH: probeH, probeC: probeC, head: head, lossFrom: steps - 1)
-        var grads = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: bsz)
+        var grads = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: bsz, recordStateGradients: true)
         cellSequenceBackward(cell, cache: cache, head: head, into: &grads)
         var out = KernelOutputs()
         out["loss"] = .real(cache.loss)
-        out["dh_norm"] = .real(stepNorms(grads.dh))
+        if let dh = grads.dh { out["dh_norm"] = .real(stepNorms(dh)) }
         if let dc = grads.dc { out["dc_norm"] = .real(stepNorms(dc)) }
         out["dh0"] = .real(form.unbatch(grads.h0))
         if let dc0 = grads.c0 { out["dc0"] = .real(form.unbatch(dc0)) }
-        if probeH != nil { out["dprobe_h"] = .real(form.unbatch(grads.dh)) }
+        if probeH != nil, let dh = grads.dh { out["dprobe_h"] = .real(form.unbatch(dh)) }
         if probeC != nil, let dc = grads.dc { out["dprobe_c"] = .real(form.unbatch(dc)) }
         return out
     }

@@ -240,7 +240,7 @@ struct KerasBidirectionalKernel: Kernel {
                 full.replaceSubrange((t * batch * units)..<((t + 1) * batch * units), with: d.scalars)
                 return Tensor(shape: [steps, batch, units], scalars: full)
             }
-            let grads = runSequenceBackward(cells[k], run: runs[k], mask: mask, maskedOutput: maskedOutput,
+            let grads = try runSequenceBackward(cells[k], run: runs[k], mask: mask, maskedOutput: maskedOutput,
                                             dOutputs: dOutputs, dhLast: try c.optionalReal("d\(side)_state_h"),
                                             dcLast: try c.optionalReal("d\(side)_state_c"))
             for e in 0..<dx.count { dx[e] += grads.x.scalars[e] }

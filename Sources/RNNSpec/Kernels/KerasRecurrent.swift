@@ -174,7 +174,7 @@ struct KerasRecurrentKernel: Kernel {
             sequences ? d.permuted([1, 0, 2])
                       : Tensor(shape: [steps, batch, units], scalars: [T](repeating: 0, count: (steps - 1) * batch * units) + d.scalars)
         }
-        let grads = runSequenceBackward(cell, run: run, mask: mask, maskedOutput: maskedOutput, outputsInProcessingOrder: true,
+        let grads = try runSequenceBackward(cell, run: run, mask: mask, maskedOutput: maskedOutput, outputsInProcessingOrder: true,
                                     dOutputs: dOutputs, dhLast: try c.optionalReal("dstate_h"), dcLast: try c.optionalReal("dstate_c"))
         out["dinputs"] = .real(KerasLayerConfig.maskingGradient(grads.x.permuted([1, 0, 2]), masking: masking))
         let kernels = grads.cell.kerasKernels

@@ -189,7 +189,7 @@ struct MLXRecurrentKernel: Kernel {
         let upstream = try FrameworkGradients.given(c, [("all_hidden", allHidden), ("all_cell", allCell)])
         guard !upstream.isEmpty else { return out }
         out["loss"] = .real(upstreamLoss(upstream))
-        let grads = runSequenceBackward(cell, run: run, dOutputs: try c.optionalReal("dall_hidden").map(timeMajor),
+        let grads = try runSequenceBackward(cell, run: run, dOutputs: try c.optionalReal("dall_hidden").map(timeMajor),
                                         dCellStates: try c.optionalReal("dall_cell").map(timeMajor))
         out["dx"] = .real(unbatched ? grads.x.reshaped(raw.shape) : grads.x.permuted([1, 0, 2]))
         out["d" + names[0]] = .real(grads.cell.w)

@@ -293,8 +293,8 @@ struct ONNXRecurrentKernel: Kernel {
             try c.optionalReal(name).map { zeroingSequences(layout == 1 ? $0.permuted([1, 0, 2]) : $0, empty) }
         }
         let dYh = try perDirection("dY_h"), dYc = try perDirection("dY_c")
-        let grads = (0..<d).map { k in
-            runSequenceBackward(cells[k], run: runs[k], mask: mask, maskedOutput: .zero,
+        let grads = try (0..<d).map { k in
+            try runSequenceBackward(cells[k], run: runs[k], mask: mask, maskedOutput: .zero,
                                 dOutputs: dY?.slice(k), dhLast: dYh?.slice(k), dcLast: dYc?.slice(k))
         }
         var dX = grads[0].x

@@ -82,7 +82,7 @@ struct RNNSequenceKernel: Kernel {
             directions.append(.reverse)
             h0s.append(try initial("h0_reverse"))
         }
-        let r = runStack([cells], directions: directions, x: xb, h0: [h0s])
+        let r = runStack([cells], directions: directions, x: xb, h0: [h0s], keepPreactivations: true)
         let hLast = concatenatedLastAxis(r.runs[0].map(\.hLast))
         // One sequence: drop the batch axis of length 1 again.
         func seq(_ t: Tensor<T>) -> Tensor<T> { batched ? t : t.reshaped([t.shape[0], t.shape[2]]) }

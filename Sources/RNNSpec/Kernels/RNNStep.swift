@@ -49,7 +49,7 @@ struct RNNStepKernel: Kernel {
         let step = cell.forward(x: asBatch(x), hPrev: asBatch(hPrev))
         var out = KernelOutputs()
         out["h"] = .real(unbatch(step.h))
-        out["a"] = .real(unbatch(step.preactivations))
+        if let a = step.preactivations { out["a"] = .real(unbatch(a)) }
         if let why: Tensor<T> = try c.optionalReal("W_hy") {
             let (y, p) = affineSoftmax(step.h, weight: why, bias: try c.optionalReal("b_y"))
             out["y"] = .real(unbatch(y))

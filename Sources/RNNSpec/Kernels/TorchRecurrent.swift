@@ -340,7 +340,7 @@ struct TorchRecurrentKernel: Kernel {
             dOutput = Tensor(shape: [steps] + Array(dy.shape.dropFirst()),
                              scalars: Array(dy.scalars[0..<(min(outSteps, steps) * w)]) + [T](repeating: 0, count: max(0, steps - outSteps) * w))
         }
-        let grads = runStackBackward(cells, directions: directions, run: run, mask: mask, maskedOutput: .zero, dOutput: dOutput,
+        let grads = try runStackBackward(cells, directions: directions, run: run, mask: mask, maskedOutput: .zero, dOutput: dOutput,
                                  dhLast: try perLayer("dh_n"), dcLast: try perLayer("dc_n"))
         var dx = grads.x
         dx = unbatched ? dx.reshaped([steps, inputSize]) : batchFirst ? dx.permuted([1, 0, 2]) : dx
