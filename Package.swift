@@ -28,13 +28,15 @@ let package = Package(
         // Case model, loading, registry, comparison, golden store, running, reporting: values and
         // strings only (no printing, terminal or signal handling; the only processes it starts are the
         // runner's workers).
-        .target(name: "RNNSpec", dependencies: [
-            "RNNKernels",
-            "RNNPlatform",
-            "SVGPlot",
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-        ]),
+        .target(
+            name: "RNNSpec",
+            dependencies: [
+                "RNNKernels",
+                "RNNPlatform",
+                "SVGPlot",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]),
         // Runs a suite inside a user's XCTest or Swift Testing test; each failing case is an issue at its case file.
         .target(name: "RNNSpecTesting", dependencies: ["RNNSpec"]),
         // SVG charts (scales, line, scatter, heatmap, histogram) for the HTML report; no dependencies.
@@ -45,11 +47,13 @@ let package = Package(
         // The command line: argument parsing (one file per subcommand under Commands/), and the
         // front end (FrontEnd/) that owns the terminal: printing, colour, the progress line, the
         // review keys, exit codes and the process-wide signal setting.
-        .executableTarget(name: "rnnspec", dependencies: [
-            "RNNSpec",
-            "RNNSpecBench",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "rnnspec",
+            dependencies: [
+                "RNNSpec",
+                "RNNSpecBench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),

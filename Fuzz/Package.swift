@@ -7,7 +7,7 @@ import PackageDescription
 let package = Package(
     name: "rnnspec-fuzz",
     dependencies: [
-        .package(name: "rnnspec", path: ".."),
+        .package(name: "rnnspec", path: "..")
     ],
     targets: [
         .executableTarget(
@@ -15,6 +15,6 @@ let package = Package(
             dependencies: [.product(name: "RNNSpec", package: "rnnspec")],
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer"])]
-        ),
+        )
     ]
 )

@@ -23,8 +23,10 @@ public struct ActivationValues<T: KernelScalar>: Sendable {
 
     /// Creates the result from its parts.
     @inlinable
-    public init(sigmoid: Tensor<T>, sigmoidGrad: Tensor<T>, tanh: Tensor<T>, tanhGrad: Tensor<T>, relu: Tensor<T>,
-                reluGrad: Tensor<T>, softmax: Tensor<T>, softmaxJacobian: Tensor<T>) {
+    public init(
+        sigmoid: Tensor<T>, sigmoidGrad: Tensor<T>, tanh: Tensor<T>, tanhGrad: Tensor<T>, relu: Tensor<T>,
+        reluGrad: Tensor<T>, softmax: Tensor<T>, softmaxJacobian: Tensor<T>
+    ) {
         self.sigmoid = sigmoid
         self.sigmoidGrad = sigmoidGrad
         self.tanh = tanh

@@ -32,8 +32,9 @@ public struct AttentionResult<T: KernelScalar>: Sendable {
 /// - Returns: [Q, E]. S = 0 gives zeros.
 @inlinable
 public func attentionContext<T: KernelScalar>(weights: Tensor<T>, values: Tensor<T>) -> Tensor<T> {
-    precondition(weights.rank == 2 && values.rank == 2 && weights.shape[1] == values.shape[0],
-                 "attentionContext: weights \(weights.shape), values \(values.shape)")
+    precondition(
+        weights.rank == 2 && values.rank == 2 && weights.shape[1] == values.shape[0],
+        "attentionContext: weights \(weights.shape), values \(values.shape)")
     let q = weights.shape[0], s = values.shape[0], e = values.shape[1]
     var c = [T](repeating: 0, count: q * e)
     gemm(weights.scalars, values.scalars, into: &c, m: q, n: e, k: s)
@@ -55,10 +56,13 @@ public func attentionContext<T: KernelScalar>(weights: Tensor<T>, values: Tensor
 ///   position masked, or S = 0, the weights are NaN (nothing to attend to), as a softmax over
 ///   all −∞ gives in PyTorch; the context is then NaN too (zeros when S = 0).
 @inlinable
-public func dotAttention<T: KernelScalar>(query: Tensor<T>, keys: Tensor<T>, values: Tensor<T>, scale: T = 1,
-                                          mask: [T]? = nil) -> AttentionResult<T> {
-    precondition(query.rank == 2 && keys.rank == 2 && query.shape[1] == keys.shape[1],
-                 "dotAttention: query \(query.shape), keys \(keys.shape)")
+public func dotAttention<T: KernelScalar>(
+    query: Tensor<T>, keys: Tensor<T>, values: Tensor<T>, scale: T = 1,
+    mask: [T]? = nil
+) -> AttentionResult<T> {
+    precondition(
+        query.rank == 2 && keys.rank == 2 && query.shape[1] == keys.shape[1],
+        "dotAttention: query \(query.shape), keys \(keys.shape)")
     let q = query.shape[0], s = keys.shape[0], d = keys.shape[1]
     precondition(mask == nil || mask!.count == s, "dotAttention: mask must have S entries")
     var scores = [T](repeating: 0, count: q * s)
@@ -81,6 +85,7 @@ public func dotAttention<T: KernelScalar>(query: Tensor<T>, keys: Tensor<T>, val
         }
     }
     let w = Tensor(shape: [q, s], scalars: weights)
-    return AttentionResult(scores: Tensor(shape: [q, s], scalars: scores), weights: w,
-                           context: attentionContext(weights: w, values: values))
+    return AttentionResult(
+        scores: Tensor(shape: [q, s], scalars: scores), weights: w,
+        context: attentionContext(weights: w, values: values))
 }

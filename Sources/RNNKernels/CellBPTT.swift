@@ -74,8 +74,10 @@ public struct CellSequenceGradients<T: KernelScalar>: Sendable {
     /// `recordStateGradients`, `x` only with `inputGradient` (the backward driver keeps one step of
     /// them at a time otherwise).
     @inlinable
-    public init(zerosLike cell: RecurrentCell<T>, head: SequenceLossHead<T>?, steps: Int, batch: Int,
-                recordStateGradients: Bool = false, inputGradient: Bool = false) {
+    public init(
+        zerosLike cell: RecurrentCell<T>, head: SequenceLossHead<T>?, steps: Int, batch: Int,
+        recordStateGradients: Bool = false, inputGradient: Bool = false
+    ) {
         self.cell = CellGradients(zerosLike: cell)
         if case .crossEntropy(let why, let by, _)? = head {
             self.why = Tensor(zeros: why.shape)
@@ -144,9 +146,11 @@ extension CellSequenceGradients {
 /// - Note: the forward recurrence is `runSequence`'s; this adds the head. `cellSequenceBackward` is its
 ///   backward pass.
 @inlinable
-public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
-                                                 c0: Tensor<T>? = nil, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil,
-                                                 head: SequenceLossHead<T>, lossFrom: Int = 0) -> CellSequenceCache<T> {
+public func cellSequenceForward<T: KernelScalar>(
+    _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil,
+    c0: Tensor<T>? = nil, probeH: Tensor<T>? = nil, probeC: Tensor<T>? = nil,
+    head: SequenceLossHead<T>, lossFrom: Int = 0
+) -> CellSequenceCache<T> {
     let run = runSequence(cell, x: x, h0: h0, c0: c0, keepCaches: true, probeH: probeH, probeC: probeC)
     let (loss, probabilities) = sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom)
     return CellSequenceCache(run: run, p: probabilities, loss: loss, lossFrom: lossFrom)
@@ -155,13 +159,17 @@ public func cellSequenceForward<T: KernelScalar>(_ cell: RecurrentCell<T>, x: Te
 /// The loss a head reads from every state h [T, B, P], over the steps t ≥ lossFrom, and the
 /// cross-entropy head's softmax outputs [T, B, V].
 @inlinable
-public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceLossHead<T>, lossFrom: Int) -> (T, Tensor<T>?) {
+public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceLossHead<T>, lossFrom: Int) -> (
+    T, Tensor<T>?
+) {
     let steps = hAll.shape[0], bsz = hAll.shape[1], s = hAll.shape[2]
     var loss: T = 0
     switch head {
     case .crossEntropy(let why, let by, let targets):
         let v = why.shape[0]
-        precondition(why.shape == [v, s] && targets.count == steps * bsz, "sequenceHeadLoss: W_hy \(why.shape), \(targets.count) targets")
+        precondition(
+            why.shape == [v, s] && targets.count == steps * bsz,
+            "sequenceHeadLoss: W_hy \(why.shape), \(targets.count) targets")
         let (logits, p) = affineSoftmax(hAll, weight: why, bias: by)
         for row in (lossFrom * bsz)..<(steps * bsz) {
             // log-softmax, not log(softmax): finite even where the probability underflows.
@@ -183,7 +191,9 @@ public func sequenceHeadLoss<T: KernelScalar>(_ hAll: Tensor<T>, head: SequenceL
 ///   - bias: [V] (zeros if nil).
 /// - Returns: y and p, both [..., V].
 @inlinable
-public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) -> (Tensor<T>, Tensor<T>) {
+public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bias: Tensor<T>?) -> (
+    Tensor<T>, Tensor<T>
+) {
     let v = weight.shape[0], k = weight.shape[1]
     precondition(z.shape.last == k, "affineSoftmax: z \(z.shape), W \(weight.shape)")
     let rows = k == 0 ? z.shape.dropLast().reduce(1, *) : z.count / k
@@ -209,9 +219,11 @@ public func affineSoftmax<T: KernelScalar>(_ z: Tensor<T>, weight: Tensor<T>, bi
 ///     reaches the initial state through the first window.
 ///   - g: `dh` and `dc` are filled when they are there (`recordStateGradients`).
 @inlinable
-public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cache: CellSequenceCache<T>,
-                                                  head: SequenceLossHead<T>, window: Int? = nil,
-                                                  into g: inout CellSequenceGradients<T>) {
+public func cellSequenceBackward<T: KernelScalar>(
+    _ cell: RecurrentCell<T>, cache: CellSequenceCache<T>,
+    head: SequenceLossHead<T>, window: Int? = nil,
+    into g: inout CellSequenceGradients<T>
+) {
     var spec = SequenceBackwardSpec(head: head, probabilities: cache.p, lossFrom: cache.lossFrom)
     spec.window = window
     spec.recordStateGradients = g.dh != nil
@@ -227,9 +239,10 @@ public func cellSequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, cach
 @inlinable
 public func stepNorms<T: KernelScalar>(_ a: Tensor<T>) -> Tensor<T> {
     let steps = a.shape[0], n = a.count / Swift.max(steps, 1)
-    return Tensor((0..<steps).map { t in
-        var sum: T = 0
-        for k in (t * n)..<((t + 1) * n) { sum += a.scalars[k] * a.scalars[k] }
-        return sum.squareRoot()
-    })
+    return Tensor(
+        (0..<steps).map { t in
+            var sum: T = 0
+            for k in (t * n)..<((t + 1) * n) { sum += a.scalars[k] * a.scalars[k] }
+            return sum.squareRoot()
+        })
 }

@@ -61,12 +61,15 @@ extension RecurrentCell {
     ///   This is `backwardStep` followed by `accumulateWeightGradients` for the one step; a
     ///   sequence defers the second to one product over all its steps.
     @inlinable
-    public func backward(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
-                         into grads: inout CellGradients<T>) -> CellInputGradients<T> {
+    public func backward(
+        _ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
+        into grads: inout CellGradients<T>
+    ) -> CellInputGradients<T> {
         let bsz = cache.x.shape[0], inp = inputSize, gh = conventions.kind.gateCount * hiddenSize
         let step = backwardStep(cache, dh: dh, dc: dc, into: &grads)
-        accumulateWeightGradients(da: step.da, dRecurrent: step.dRecurrent, x: cache.x.scalars,
-                                  hPrev: cache.hPrev.scalars, rows: bsz, into: &grads)
+        accumulateWeightGradients(
+            da: step.da, dRecurrent: step.dRecurrent, x: cache.x.scalars,
+            hPrev: cache.hPrev.scalars, rows: bsz, into: &grads)
         var dx = [T](repeating: 0, count: bsz * inp)
         gemm(step.da, parameters.w.scalars, into: &dx, m: bsz, n: inp, k: gh)
         return CellInputGradients(x: Tensor(shape: [bsz, inp], scalars: dx), hPrev: step.hPrev, cPrev: step.cPrev)
@@ -80,11 +83,14 @@ extension RecurrentCell {
     ///   - x: [rows, I]. - hPrev: [rows, P].
     ///   - rows: B for one step, or T*B for a whole sequence at once.
     @inlinable
-    public func accumulateWeightGradients(da: [T], dRecurrent: [T], x: [T], hPrev: [T], rows: Int,
-                                          into grads: inout CellGradients<T>) {
+    public func accumulateWeightGradients(
+        da: [T], dRecurrent: [T], x: [T], hPrev: [T], rows: Int,
+        into grads: inout CellGradients<T>
+    ) {
         let gh = conventions.kind.gateCount * hiddenSize
         gemm(da, x, into: &grads.w.scalars, m: gh, n: inputSize, k: rows, transposeA: true, accumulate: true)
-        gemm(dRecurrent, hPrev, into: &grads.r.scalars, m: gh, n: stateSize, k: rows, transposeA: true, accumulate: true)
+        gemm(
+            dRecurrent, hPrev, into: &grads.r.scalars, m: gh, n: stateSize, k: rows, transposeA: true, accumulate: true)
         addColumnSums(da, rows: rows, cols: gh, into: &grads.bw.scalars)
         addColumnSums(dRecurrent, rows: rows, cols: gh, into: &grads.br.scalars)
     }
@@ -109,7 +115,9 @@ extension RecurrentCell {
         if let packedR {
             gemm(dRec, packedR, into: &dhPrev, m: rows, accumulate: true)
         } else {
-            gemm(dRec, parameters.r.scalars, into: &dhPrev, m: rows, n: stateSize, k: conventions.kind.gateCount * hiddenSize, accumulate: true)
+            gemm(
+                dRec, parameters.r.scalars, into: &dhPrev, m: rows, n: stateSize,
+                k: conventions.kind.gateCount * hiddenSize, accumulate: true)
         }
     }
 
@@ -148,9 +156,11 @@ extension RecurrentCell {
     ///   the GRU's n block), dL/dh_prev [B, P], dL/dc_prev [B, H] (LSTM).
     /// - Precondition: the cache is a step of this cell's family.
     @inlinable
-    public func backwardStep(_ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
-                             packedR: PackedOperand<T>? = nil,
-                             into grads: inout CellGradients<T>) -> CellStepGradients<T> {
+    public func backwardStep(
+        _ cache: CellStepCache<T>, dh: Tensor<T>, dc: Tensor<T>? = nil,
+        packedR: PackedOperand<T>? = nil,
+        into grads: inout CellGradients<T>
+    ) -> CellStepGradients<T> {
         let bsz = cache.x.shape[0]
         precondition(dh.shape == [bsz, stateSize], "cell backward: dh \(dh.shape)")
         switch (conventions.kind, cache.state) {
@@ -159,16 +169,20 @@ extension RecurrentCell {
             let da = (0..<pre.count).map { j in dh.scalars[j] * slope(act, pre[j], gates[j]) }
             var dhPrev: [T] = zeros(bsz * stateSize)
             dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR)
-            return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, stateSize], scalars: dhPrev), cPrev: nil)
+            return CellStepGradients(
+                da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, stateSize], scalars: dhPrev), cPrev: nil)
         case (.lstm, .lstm(let cPrev, let c, let unprojected)):
-            return lstmBackwardStep(cache, cPrev: cPrev, c: c, unprojected: unprojected, dh: dh, dc: dc, packedR: packedR, into: &grads)
+            return lstmBackwardStep(
+                cache, cPrev: cPrev, c: c, unprojected: unprojected, dh: dh, dc: dc, packedR: packedR, into: &grads)
         case (.gru, .gru(let resetInput)):
             if conventions.resetPlacement == .afterMatmul {
                 return gruBackwardStepResetAfter(cache, resetInput: resetInput, dh: dh, packedR: packedR)
             }
             return gruBackwardStepResetBefore(cache, resetInput: resetInput, dh: dh, packedR: packedR, into: &grads)
         default:
-            preconditionFailure("cell backward: the cache of a step of another cell family (\(cache.state)) for a \(conventions.kind) cell")
+            preconditionFailure(
+                "cell backward: the cache of a step of another cell family (\(cache.state)) for a \(conventions.kind) cell"
+            )
         }
     }
 }

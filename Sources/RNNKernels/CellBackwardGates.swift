@@ -9,9 +9,11 @@
 extension RecurrentCell {
     /// The LSTM's backward step (`backwardStep`), from c_prev, c and o ⊙ act(c) before the projection.
     @inlinable
-    func lstmBackwardStep(_ cache: CellStepCache<T>, cPrev: Tensor<T>, c: Tensor<T>, unprojected: Tensor<T>?,
-                          dh: Tensor<T>, dc: Tensor<T>?, packedR: PackedOperand<T>?,
-                          into grads: inout CellGradients<T>) -> CellStepGradients<T> {
+    func lstmBackwardStep(
+        _ cache: CellStepCache<T>, cPrev: Tensor<T>, c: Tensor<T>, unprojected: Tensor<T>?,
+        dh: Tensor<T>, dc: Tensor<T>?, packedR: PackedOperand<T>?,
+        into grads: inout CellGradients<T>
+    ) -> CellStepGradients<T> {
         let conv = conventions, p = parameters
         let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize, gh = conv.kind.gateCount * h
         let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
@@ -21,7 +23,9 @@ extension RecurrentCell {
         if let proj = p.projection, var dproj = grads.projection, let unprojected {
             dm = zeros(bsz * h)
             gemm(dh.scalars, proj.scalars, into: &dm, m: bsz, n: h, k: s)
-            gemm(dh.scalars, unprojected.scalars, into: &dproj.scalars, m: s, n: h, k: bsz, transposeA: true, accumulate: true)
+            gemm(
+                dh.scalars, unprojected.scalars, into: &dproj.scalars, m: s, n: h, k: bsz, transposeA: true,
+                accumulate: true)
             grads.projection = dproj
         }
         let dcNext = dc?.scalars ?? zeros(bsz * h)
@@ -31,53 +35,59 @@ extension RecurrentCell {
         let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
         let inputForget = conv.inputForget
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
-        var da: [T] = zeros(bsz * gh), dcp: [T] = zeros(bsz * h), dcTotal: [T] = zeros(bsz * h), dhPrev: [T] = zeros(bsz * s)
+        var da: [T] = zeros(bsz * gh), dcp: [T] = zeros(bsz * h), dcTotal: [T] = zeros(bsz * h),
+            dhPrev: [T] = zeros(bsz * s)
         let gates = cache.gates.scalars, pre = slopeInputs(cache), cv = c.scalars, cp = cPrev.scalars
         // Rows are independent: two threads for a large batch. The peepholes' gradients are sums over rows,
         // added from da afterwards.
         withMutableBases(&da, &dcp, &dcTotal, &dhPrev) { da, dcp, dcTotal, dhPrev in
-        withBuffers(gates, pre, cv, cp) { gates, pre, c, cp in
-        withBuffers(dm, dcNext, hcAll) { dm, dcNext, hcAll in
-            forEachRowRange(bsz, work: bsz * h * 8) { rows in
-                defer {
-                    // Each thread's rows of dh_prev = da · R too: one hand-off per step.
-                    if fusedProduct, let packedR {
-                        gemmRows(UnsafePointer(da + rows.lowerBound * gh), packedR, into: dhPrev + rows.lowerBound * s,
-                                 m: rows.count, accumulate: true)
-                    }
-                }
-                for row in rows {
-                    let base = row * gh
-                    for j in 0..<h {
-                        let q = row * h + j
-                        let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j], ov = gates[base + ko + j]
-                        let hc = hcAll[q]
-                        let dOut = dm[q]
-                        var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
-                        dcTotal[q] = dcv
-                        let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
-                        da[base + ko + j] = dao
-                        if let pO { dcv += dao * pO[j] }
-                        var di = dcv * gv
-                        let df = dcv * cp[q]
-                        let dg = dcv * iv
-                        var dcPrevQ = dcv * fv
-                        if inputForget {
-                            di -= df
-                        } else {
-                            let daf = df * slope(gateAct, pre[base + kf + j], fv)
-                            da[base + kf + j] = daf
-                            if let pF { dcPrevQ += daf * pF[j] }
+            withBuffers(gates, pre, cv, cp) { gates, pre, c, cp in
+                withBuffers(dm, dcNext, hcAll) { dm, dcNext, hcAll in
+                    forEachRowRange(bsz, work: bsz * h * 8) { rows in
+                        defer {
+                            // Each thread's rows of dh_prev = da · R too: one hand-off per step.
+                            if fusedProduct, let packedR {
+                                gemmRows(
+                                    UnsafePointer(da + rows.lowerBound * gh), packedR,
+                                    into: dhPrev + rows.lowerBound * s,
+                                    m: rows.count, accumulate: true)
+                            }
                         }
-                        let dai = di * slope(gateAct, pre[base + ki + j], iv)
-                        da[base + ki + j] = dai
-                        if let pI { dcPrevQ += dai * pI[j] }
-                        da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
-                        dcp[q] = dcPrevQ
+                        for row in rows {
+                            let base = row * gh
+                            for j in 0..<h {
+                                let q = row * h + j
+                                let iv = gates[base + ki + j], fv = gates[base + kf + j], gv = gates[base + kg + j],
+                                    ov = gates[base + ko + j]
+                                let hc = hcAll[q]
+                                let dOut = dm[q]
+                                var dcv = dcNext[q] + dOut * ov * outAct.derivative(c[q], output: hc)
+                                dcTotal[q] = dcv
+                                let dao = dOut * hc * slope(gateAct, pre[base + ko + j], ov)
+                                da[base + ko + j] = dao
+                                if let pO { dcv += dao * pO[j] }
+                                var di = dcv * gv
+                                let df = dcv * cp[q]
+                                let dg = dcv * iv
+                                var dcPrevQ = dcv * fv
+                                if inputForget {
+                                    di -= df
+                                } else {
+                                    let daf = df * slope(gateAct, pre[base + kf + j], fv)
+                                    da[base + kf + j] = daf
+                                    if let pF { dcPrevQ += daf * pF[j] }
+                                }
+                                let dai = di * slope(gateAct, pre[base + ki + j], iv)
+                                da[base + ki + j] = dai
+                                if let pI { dcPrevQ += dai * pI[j] }
+                                da[base + kg + j] = dg * slope(candAct, pre[base + kg + j], gv)
+                                dcp[q] = dcPrevQ
+                            }
+                        }
                     }
                 }
             }
-        }}}
+        }
         for row in 0..<bsz {
             for j in 0..<h {
                 let q = row * h + j
@@ -87,15 +97,18 @@ extension RecurrentCell {
             }
         }
         if !fusedProduct { dhPrevProduct(da, into: &dhPrev, rows: bsz, packedR: packedR) }
-        return CellStepGradients(da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
-                                 cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
+        return CellStepGradients(
+            da: da, dRecurrent: da, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev),
+            cPrev: Tensor(shape: [bsz, h], scalars: dcp), c: dcTotal)
     }
 
     /// The GRU's backward step with the reset after the product (`backwardStep`): u = R_n h_prev + b_Rn,
     /// a_n += r ⊙ u. dRecurrent holds the z and r blocks of da and, in the n block, dL/du = dL/da_n ⊙ r.
     @inlinable
-    func gruBackwardStepResetAfter(_ cache: CellStepCache<T>, resetInput: Tensor<T>, dh: Tensor<T>,
-                                   packedR: PackedOperand<T>?) -> CellStepGradients<T> {
+    func gruBackwardStepResetAfter(
+        _ cache: CellStepCache<T>, resetInput: Tensor<T>, dh: Tensor<T>,
+        packedR: PackedOperand<T>?
+    ) -> CellStepGradients<T> {
         let conv = conventions
         let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize, gh = conv.kind.gateCount * h
         let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
@@ -107,45 +120,51 @@ extension RecurrentCell {
         var da: [T] = zeros(bsz * gh), dRecurrent: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
         let gates = cache.gates.scalars, pre = slopeInputs(cache), hp = cache.hPrev.scalars, ri = resetInput.scalars
         withMutableBases(&da, &dRecurrent, &dhPrev) { da, dRec, dhPrev in
-        withBuffers(dh.scalars, gates, pre) { dh, gates, pre in
-        withBuffers(hp, ri) { hp, ri in
-            forEachRowRange(bsz, work: bsz * h * 6) { rows in
-                for row in rows {
-                    let base = row * gh
-                    for j in 0..<h {
-                        let q = row * h + j, d = dh[q]
-                        let z = gates[base + kz + j], nv = gates[base + kn + j], r = gates[base + kr + j]
-                        let dz: T, dnv: T
-                        if candidateSide {
-                            dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
-                        } else {
-                            dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
+            withBuffers(dh.scalars, gates, pre) { dh, gates, pre in
+                withBuffers(hp, ri) { hp, ri in
+                    forEachRowRange(bsz, work: bsz * h * 6) { rows in
+                        for row in rows {
+                            let base = row * gh
+                            for j in 0..<h {
+                                let q = row * h + j, d = dh[q]
+                                let z = gates[base + kz + j], nv = gates[base + kn + j], r = gates[base + kr + j]
+                                let dz: T, dnv: T
+                                if candidateSide {
+                                    dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
+                                } else {
+                                    dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
+                                }
+                                da[base + kz + j] = dz * slope(gateAct, pre[base + kz + j], z)
+                                let dn = dnv * slope(candAct, pre[base + kn + j], nv)
+                                da[base + kn + j] = dn
+                                da[base + kr + j] = dn * ri[q] * slope(gateAct, pre[base + kr + j], r)
+                                dRec[base + kz + j] = da[base + kz + j]
+                                dRec[base + kr + j] = da[base + kr + j]
+                                dRec[base + kn + j] = dn * r
+                            }
                         }
-                        da[base + kz + j] = dz * slope(gateAct, pre[base + kz + j], z)
-                        let dn = dnv * slope(candAct, pre[base + kn + j], nv)
-                        da[base + kn + j] = dn
-                        da[base + kr + j] = dn * ri[q] * slope(gateAct, pre[base + kr + j], r)
-                        dRec[base + kz + j] = da[base + kz + j]
-                        dRec[base + kr + j] = da[base + kr + j]
-                        dRec[base + kn + j] = dn * r
+                        if fusedProduct, let packedR {
+                            gemmRows(
+                                UnsafePointer(dRec + rows.lowerBound * gh), packedR, into: dhPrev + rows.lowerBound * s,
+                                m: rows.count, accumulate: true)
+                        }
                     }
                 }
-                if fusedProduct, let packedR {
-                    gemmRows(UnsafePointer(dRec + rows.lowerBound * gh), packedR, into: dhPrev + rows.lowerBound * s,
-                             m: rows.count, accumulate: true)
-                }
             }
-        }}}
+        }
         if !fusedProduct { dhPrevProduct(dRecurrent, into: &dhPrev, rows: bsz, packedR: packedR) }
-        return CellStepGradients(da: da, dRecurrent: dRecurrent, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
+        return CellStepGradients(
+            da: da, dRecurrent: dRecurrent, hPrev: Tensor(shape: [bsz, s], scalars: dhPrev), cPrev: nil)
     }
 
     /// The GRU's backward step with the reset before the product (`backwardStep`): q = r ⊙ h_prev,
     /// a_n += R_n q + b_Rn. dRecurrent holds the z and r blocks of da and 0 in the n block: R_n multiplies
     /// q, not h_prev, so its gradients (and b_Rn's) are added here.
     @inlinable
-    func gruBackwardStepResetBefore(_ cache: CellStepCache<T>, resetInput: Tensor<T>, dh: Tensor<T>,
-                                    packedR: PackedOperand<T>?, into grads: inout CellGradients<T>) -> CellStepGradients<T> {
+    func gruBackwardStepResetBefore(
+        _ cache: CellStepCache<T>, resetInput: Tensor<T>, dh: Tensor<T>,
+        packedR: PackedOperand<T>?, into grads: inout CellGradients<T>
+    ) -> CellStepGradients<T> {
         let conv = conventions, p = parameters
         let bsz = cache.x.shape[0], h = hiddenSize, s = stateSize, gh = conv.kind.gateCount * h
         let kz = conv.block(.z) * h, kr = conv.block(.r) * h, kn = conv.block(.n) * h
@@ -153,7 +172,7 @@ extension RecurrentCell {
         let pre = slopeInputs(cache), gates = cache.gates.scalars
         let hp = cache.hPrev.scalars, ri = resetInput.scalars
         var da: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
-        var dn: [T] = zeros(bsz * h)    // dL/d(a_n)
+        var dn: [T] = zeros(bsz * h)  // dL/d(a_n)
         for row in 0..<bsz {
             let base = row * gh
             for j in 0..<h {

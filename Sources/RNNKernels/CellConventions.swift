@@ -70,14 +70,17 @@ public struct CellConventions: Sendable, Equatable {
     /// Conventions of a `kind` cell; by default PyTorch's gate order (LSTM [i, f, g, o], GRU [r, z, n]),
     /// sigmoid gates, tanh candidate and output, no clip, the GRU reset after the product and z weighing h_prev.
     @inlinable
-    public init(kind: CellKind, gateOrder: [Gate]? = nil,
-                gateActivation: CellActivation = .sigmoid, candidateActivation: CellActivation = .tanh,
-                outputActivation: CellActivation = .tanh, clip: Double? = nil, inputForget: Bool = false,
-                resetPlacement: ResetPlacement = .afterMatmul, updateSide: UpdateSide = .previous) {
+    public init(
+        kind: CellKind, gateOrder: [Gate]? = nil,
+        gateActivation: CellActivation = .sigmoid, candidateActivation: CellActivation = .tanh,
+        outputActivation: CellActivation = .tanh, clip: Double? = nil, inputForget: Bool = false,
+        resetPlacement: ResetPlacement = .afterMatmul, updateSide: UpdateSide = .previous
+    ) {
         self.kind = kind
         self.gateOrder = gateOrder ?? CellConventions.defaultOrder(kind)
-        precondition(Set(self.gateOrder) == Set(CellConventions.defaultOrder(kind)) && self.gateOrder.count == kind.gateCount,
-                     "gate order \(self.gateOrder) does not list the gates of a \(kind) cell")
+        precondition(
+            Set(self.gateOrder) == Set(CellConventions.defaultOrder(kind)) && self.gateOrder.count == kind.gateCount,
+            "gate order \(self.gateOrder) does not list the gates of a \(kind) cell")
         self.gateActivation = gateActivation
         self.candidateActivation = candidateActivation
         self.outputActivation = outputActivation

@@ -34,7 +34,10 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
 
     /// Creates the result from its parts.
     @inlinable
-    public init(x: Tensor<T>, hPrev: Tensor<T>, preactivations: Tensor<T>?, gates: Tensor<T>, state: CellStepState<T>, h: Tensor<T>) {
+    public init(
+        x: Tensor<T>, hPrev: Tensor<T>, preactivations: Tensor<T>?, gates: Tensor<T>, state: CellStepState<T>,
+        h: Tensor<T>
+    ) {
         self.x = x
         self.hPrev = hPrev
         self.preactivations = preactivations
@@ -48,7 +51,8 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
     @inlinable
     public func gate(_ gate: Gate, of conventions: CellConventions, preactivation: Bool = false) -> Tensor<T> {
         guard let source = preactivation ? preactivations : gates else {
-            preconditionFailure("gate: the step kept no pre-activations (runSequence(..., keepPreactivations: true) keeps them)")
+            preconditionFailure(
+                "gate: the step kept no pre-activations (runSequence(..., keepPreactivations: true) keeps them)")
         }
         let b = source.shape[0], gh = source.shape[1], h = gh / conventions.kind.gateCount
         let k = conventions.block(gate)
@@ -137,14 +141,17 @@ extension RecurrentCell {
     ///   the product first (on up to 2 threads) and then the gates. Ignored where
     ///   `splitsByHiddenUnit` is false.
     @inlinable
-    public func forward(x: Tensor<T>, projected: consuming [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil,
-                        split: SplitRecurrent? = nil) -> CellStepCache<T> {
+    public func forward(
+        x: Tensor<T>, projected: consuming [T], hPrev: Tensor<T>, cPrev: Tensor<T>? = nil,
+        split: SplitRecurrent? = nil
+    ) -> CellStepCache<T> {
         // (No copy of `parameters`: copying the struct retains and releases every weight tensor each step.)
         let conv = conventions
         let bsz = x.shape[0], inp = inputSize, h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
-        precondition(x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
-                     "cell step: x \(x.shape), h_prev \(hPrev.shape)")
+        precondition(
+            x.shape == [bsz, inp] && hPrev.shape == [bsz, s] && projected.count == bsz * gh,
+            "cell step: x \(x.shape), h_prev \(hPrev.shape)")
         let gates = [T](repeating: 0, count: bsz * gh)
         if conv.kind == .gru && conv.resetPlacement == .beforeMatmul {
             return gruForwardResetBeforeProduct(x: x, pre: consume projected, gates: consume gates, hPrev: hPrev)
@@ -158,17 +165,20 @@ extension RecurrentCell {
         let pre = Tensor(shape: [bsz, gh], scalars: b.pre), gateValues = Tensor(shape: [bsz, gh], scalars: b.gates)
         switch conv.kind {
         case .rnn:
-            return CellStepCache(x: x, hPrev: hPrev, preactivations: pre, gates: gateValues, state: .rnn,
-                                 h: Tensor(shape: [bsz, h], scalars: b.gates))
+            return CellStepCache(
+                x: x, hPrev: hPrev, preactivations: pre, gates: gateValues, state: .rnn,
+                h: Tensor(shape: [bsz, h], scalars: b.gates))
         case .lstm:
             let unprojected = parameters.projection == nil ? nil : Tensor(shape: [bsz, h], scalars: b.m)
-            return CellStepCache(x: x, hPrev: hPrev, preactivations: pre, gates: gateValues,
-                                 state: .lstm(cPrev: cp, c: Tensor(shape: [bsz, h], scalars: b.c), unprojected: unprojected),
-                                 h: Tensor(shape: [bsz, s], scalars: lstmState(b.m, rows: bsz)))
+            return CellStepCache(
+                x: x, hPrev: hPrev, preactivations: pre, gates: gateValues,
+                state: .lstm(cPrev: cp, c: Tensor(shape: [bsz, h], scalars: b.c), unprojected: unprojected),
+                h: Tensor(shape: [bsz, s], scalars: lstmState(b.m, rows: bsz)))
         case .gru:
-            return CellStepCache(x: x, hPrev: hPrev, preactivations: pre, gates: gateValues,
-                                 state: .gru(resetInput: Tensor(shape: [bsz, h], scalars: b.resetInput)),
-                                 h: Tensor(shape: [bsz, h], scalars: b.hOut))
+            return CellStepCache(
+                x: x, hPrev: hPrev, preactivations: pre, gates: gateValues,
+                state: .gru(resetInput: Tensor(shape: [bsz, h], scalars: b.resetInput)),
+                h: Tensor(shape: [bsz, h], scalars: b.hOut))
         }
     }
 
@@ -190,11 +200,15 @@ extension RecurrentCell {
     ///   - hPrev: [B, P]. - cPrev: [B, H] for an LSTM (empty otherwise).
     /// - Precondition: not a GRU with the reset before the product (`gruForwardResetBeforeProduct`).
     @inlinable
-    public func forwardInPlace(_ b: inout StepBuffers<T>, batch bsz: Int, hPrev: [T], cPrev: [T], split: SplitRecurrent?) {
+    public func forwardInPlace(
+        _ b: inout StepBuffers<T>, batch bsz: Int, hPrev: [T], cPrev: [T], split: SplitRecurrent?
+    ) {
         let conv = conventions
         let h = hiddenSize, s = stateSize
         let gc = conv.kind.gateCount, gh = gc * h
-        precondition(!(conv.kind == .gru && conv.resetPlacement == .beforeMatmul), "forwardInPlace: a GRU with the reset before the product")
+        precondition(
+            !(conv.kind == .gru && conv.resetPlacement == .beforeMatmul),
+            "forwardInPlace: a GRU with the reset before the product")
         precondition(b.pre.count == bsz * gh && hPrev.count == bsz * s, "forwardInPlace: buffers for another batch")
         let isGRU = conv.kind == .gru
         // The buffers, moved out (not copied) for the unsafe pointers below, and back at the end.
@@ -217,92 +231,116 @@ extension RecurrentCell {
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation, outAct = conv.outputActivation
         let side = conv.updateSide
 
-        pre.withUnsafeMutableBufferPointer { aBuf in
-        gates.withUnsafeMutableBufferPointer { yBuf in
-        c.withUnsafeMutableBufferPointer { cBuf in
-        m.withUnsafeMutableBufferPointer { mBuf in
-        resetInput.withUnsafeMutableBufferPointer { uBuf in
-        hOut.withUnsafeMutableBufferPointer { hBuf in
-        cPrev.withUnsafeBufferPointer { cpBuf in
-        hPrev.withUnsafeBufferPointer { hpBuf in
-            let aAll = aBuf.baseAddress!, yAll = yBuf.baseAddress!
-            /// Every gate of the hidden units j0 ..< j0+w for the given rows; `rec` points at
-            /// (row 0, block 0, unit j0) of h_prev Rᵀ laid out with these strides.
-            func gatesOf(rows: Range<Int>, j0: Int, w: Int, rec: UnsafePointer<T>, rowStride: Int, blockStride: Int) {
-                for row in rows {
-                    let a = aAll + row * gh + j0, y = yAll + row * gh + j0, r = rec + row * rowStride
-                    switch conv.kind {
-                    case .rnn:
-                        for j in 0..<w { a[j] += r[j] }
-                        activate(candAct, a, into: y, count: w)
-                    case .lstm:
-                        let ki = conv.block(.i) * h, kf = conv.block(.f) * h, kg = conv.block(.g) * h, ko = conv.block(.o) * h
-                        for k in 0..<gc { for j in 0..<w { a[k * h + j] += r[k * blockStride + j] } }
-                        let cIn = cpBuf.baseAddress! + row * h + j0
-                        let cOut = cBuf.baseAddress! + row * h + j0, mOut = mBuf.baseAddress! + row * h + j0
-                        if let pI { for j in 0..<w { a[ki + j] += pI[j0 + j] * cIn[j] } }
-                        if let pF { for j in 0..<w { a[kf + j] += pF[j0 + j] * cIn[j] } }
-                        activate(gateAct, a + ki, into: y + ki, count: w)
-                        if conv.inputForget {
-                            for j in 0..<w { y[kf + j] = 1 - y[ki + j] }
-                        } else {
-                            activate(gateAct, a + kf, into: y + kf, count: w)
+        withMutableBuffers(&pre, &gates, &c, &m) { aBuf, yBuf, cBuf, mBuf in
+            withMutableBuffers(&resetInput, &hOut) { uBuf, hBuf in
+                withBuffers(cPrev, hPrev) { cpBuf, hpBuf in
+                    let aAll = aBuf.baseAddress!, yAll = yBuf.baseAddress!
+                    /// Every gate of the hidden units j0 ..< j0+w for the given rows; `rec` points at
+                    /// (row 0, block 0, unit j0) of h_prev Rᵀ laid out with these strides.
+                    func gatesOf(
+                        rows: Range<Int>, j0: Int, w: Int, rec: UnsafePointer<T>, rowStride: Int,
+                        blockStride: Int
+                    ) {
+                        for row in rows {
+                            let a = aAll + row * gh + j0, y = yAll + row * gh + j0,
+                                r = rec + row * rowStride
+                            switch conv.kind {
+                            case .rnn:
+                                for j in 0..<w { a[j] += r[j] }
+                                activate(candAct, a, into: y, count: w)
+                            case .lstm:
+                                let ki = conv.block(.i) * h, kf = conv.block(.f) * h,
+                                    kg = conv.block(.g) * h, ko = conv.block(.o) * h
+                                for k in 0..<gc {
+                                    for j in 0..<w { a[k * h + j] += r[k * blockStride + j] }
+                                }
+                                let cIn = cpBuf.baseAddress! + row * h + j0
+                                let cOut = cBuf.baseAddress! + row * h + j0,
+                                    mOut = mBuf.baseAddress! + row * h + j0
+                                if let pI { for j in 0..<w { a[ki + j] += pI[j0 + j] * cIn[j] } }
+                                if let pF { for j in 0..<w { a[kf + j] += pF[j0 + j] * cIn[j] } }
+                                activate(gateAct, a + ki, into: y + ki, count: w)
+                                if conv.inputForget {
+                                    for j in 0..<w { y[kf + j] = 1 - y[ki + j] }
+                                } else {
+                                    activate(gateAct, a + kf, into: y + kf, count: w)
+                                }
+                                activate(candAct, a + kg, into: y + kg, count: w)
+                                for j in 0..<w {
+                                    cOut[j] = lstmCellState(
+                                        forget: y[kf + j], input: y[ki + j], candidate: y[kg + j],
+                                        previous: cIn[j])
+                                }
+                                if let pO { for j in 0..<w { a[ko + j] += pO[j0 + j] * cOut[j] } }
+                                activate(gateAct, a + ko, into: y + ko, count: w)
+                                outAct.apply(
+                                    UnsafeBufferPointer(start: cOut, count: w),
+                                    into: UnsafeMutableBufferPointer(start: mOut, count: w))
+                                for j in 0..<w { mOut[j] *= y[ko + j] }
+                            case .gru:
+                                // Reset after the product: u = R_n h_prev + b_Rn, a_n += r ⊙ u.
+                                let bz = conv.block(.z), brk = conv.block(.r), bn = conv.block(.n)
+                                let kz = bz * h, kr = brk * h, kn = bn * h
+                                let u = uBuf.baseAddress! + row * h + j0,
+                                    hNew = hBuf.baseAddress! + row * h + j0
+                                let hp = hpBuf.baseAddress! + row * s + j0
+                                for j in 0..<w {
+                                    a[kz + j] += r[bz * blockStride + j] + (br?[kz + j0 + j] ?? 0)
+                                    a[kr + j] += r[brk * blockStride + j] + (br?[kr + j0 + j] ?? 0)
+                                }
+                                activate(gateAct, a + kz, into: y + kz, count: w)
+                                activate(gateAct, a + kr, into: y + kr, count: w)
+                                for j in 0..<w {
+                                    u[j] = r[bn * blockStride + j] + (br?[kn + j0 + j] ?? 0)
+                                    a[kn + j] += y[kr + j] * u[j]
+                                }
+                                activate(candAct, a + kn, into: y + kn, count: w)
+                                for j in 0..<w {
+                                    hNew[j] = gruBlend(
+                                        update: y[kz + j], previous: hp[j], candidate: y[kn + j],
+                                        side: side)
+                                }
+                            }
                         }
-                        activate(candAct, a + kg, into: y + kg, count: w)
-                        for j in 0..<w {
-                            cOut[j] = lstmCellState(forget: y[kf + j], input: y[ki + j], candidate: y[kg + j], previous: cIn[j])
+                    }
+                    if useSplit, let split {
+                        forEachPart(split.ranges.count) { t in
+                            let range = split.ranges[t], w = range.count
+                            var part = [T](repeating: 0, count: bsz * gc * w)
+                            gemm(
+                                hPrev, split.weights[t], into: &part, m: bsz, transposeA: false,
+                                accumulate: false,
+                                threads: split.ranges.count > 1 ? 1 : nil)
+                            part.withUnsafeBufferPointer {
+                                gatesOf(
+                                    rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!,
+                                    rowStride: gc * w, blockStride: w)
+                            }
                         }
-                        if let pO { for j in 0..<w { a[ko + j] += pO[j0 + j] * cOut[j] } }
-                        activate(gateAct, a + ko, into: y + ko, count: w)
-                        outAct.apply(UnsafeBufferPointer(start: cOut, count: w), into: UnsafeMutableBufferPointer(start: mOut, count: w))
-                        for j in 0..<w { mOut[j] *= y[ko + j] }
-                    case .gru:
-                        // Reset after the product: u = R_n h_prev + b_Rn, a_n += r ⊙ u.
-                        let bz = conv.block(.z), brk = conv.block(.r), bn = conv.block(.n)
-                        let kz = bz * h, kr = brk * h, kn = bn * h
-                        let u = uBuf.baseAddress! + row * h + j0, hNew = hBuf.baseAddress! + row * h + j0
-                        let hp = hpBuf.baseAddress! + row * s + j0
-                        for j in 0..<w {
-                            a[kz + j] += r[bz * blockStride + j] + (br?[kz + j0 + j] ?? 0)
-                            a[kr + j] += r[brk * blockStride + j] + (br?[kr + j0 + j] ?? 0)
+                    } else {
+                        rec.withUnsafeBufferPointer { r in
+                            forEachRowRange(bsz, work: bsz * gh * 2) { rows in
+                                gatesOf(
+                                    rows: rows, j0: 0, w: h, rec: r.baseAddress!, rowStride: gh,
+                                    blockStride: h)
+                            }
                         }
-                        activate(gateAct, a + kz, into: y + kz, count: w)
-                        activate(gateAct, a + kr, into: y + kr, count: w)
-                        for j in 0..<w {
-                            u[j] = r[bn * blockStride + j] + (br?[kn + j0 + j] ?? 0)
-                            a[kn + j] += y[kr + j] * u[j]
-                        }
-                        activate(candAct, a + kn, into: y + kn, count: w)
-                        for j in 0..<w { hNew[j] = gruBlend(update: y[kz + j], previous: hp[j], candidate: y[kn + j], side: side) }
                     }
                 }
             }
-            if useSplit, let split {
-                forEachPart(split.ranges.count) { t in
-                    let range = split.ranges[t], w = range.count
-                    var part = [T](repeating: 0, count: bsz * gc * w)
-                    gemm(hPrev, split.weights[t], into: &part, m: bsz, transposeA: false, accumulate: false,
-                         threads: split.ranges.count > 1 ? 1 : nil)
-                    part.withUnsafeBufferPointer {
-                        gatesOf(rows: 0..<bsz, j0: range.lowerBound, w: w, rec: $0.baseAddress!, rowStride: gc * w, blockStride: w)
-                    }
-                }
-            } else {
-                rec.withUnsafeBufferPointer { r in
-                    forEachRowRange(bsz, work: bsz * gh * 2) { rows in
-                        gatesOf(rows: rows, j0: 0, w: h, rec: r.baseAddress!, rowStride: gh, blockStride: h)
-                    }
-                }
-            }
-        }}}}}}}}
+        }
     }
 
     /// The GRU step with the reset gate applied before the product (n = g(W_n x + b_Wn +
     /// R_n (r ⊙ h_prev) + b_Rn)): z and r first, then a second product, so not split by hidden unit.
     @inlinable
-    func gruForwardResetBeforeProduct(x: Tensor<T>, pre: consuming [T], gates: consuming [T], hPrev: Tensor<T>) -> CellStepCache<T> {
+    func gruForwardResetBeforeProduct(x: Tensor<T>, pre: consuming [T], gates: consuming [T], hPrev: Tensor<T>)
+        -> CellStepCache<T>
+    {
         let conv = conventions, p = parameters
-        precondition(conv.kind == .gru && conv.resetPlacement == .beforeMatmul, "gruForwardResetBeforeProduct on a \(conv.kind) cell")
+        precondition(
+            conv.kind == .gru && conv.resetPlacement == .beforeMatmul,
+            "gruForwardResetBeforeProduct on a \(conv.kind) cell")
         let bsz = x.shape[0], h = hiddenSize, s = stateSize
         let gh = conv.kind.gateCount * h
         var pre = consume pre, gates = consume gates
@@ -333,23 +371,29 @@ extension RecurrentCell {
         }
         var u = [T](repeating: 0, count: bsz * h)
         if let br = p.br { for row in 0..<bsz { for j in 0..<h { u[row * h + j] = br.scalars[kn + j] } } }
-        gemm(resetInput, rows(p.r, block: conv.block(.n)), into: &u, m: bsz, n: h, k: s, transposeB: true, accumulate: true)
+        gemm(
+            resetInput, rows(p.r, block: conv.block(.n)), into: &u, m: bsz, n: h, k: s, transposeB: true,
+            accumulate: true)
         for row in 0..<bsz { for j in 0..<h { pre[row * gh + kn + j] += u[row * h + j] } }
         var hOut = [T](repeating: 0, count: bsz * h)
         pre.withUnsafeBufferPointer { a in
             gates.withUnsafeMutableBufferPointer { y in
-                for row in 0..<bsz { activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h) }
+                for row in 0..<bsz {
+                    activate(candAct, a.baseAddress! + row * gh + kn, into: y.baseAddress! + row * gh + kn, count: h)
+                }
             }
         }
         for row in 0..<bsz {
             for j in 0..<h {
-                hOut[row * h + j] = gruBlend(update: gates[row * gh + kz + j], previous: hPrev.scalars[row * h + j],
-                                             candidate: gates[row * gh + kn + j], side: side)
+                hOut[row * h + j] = gruBlend(
+                    update: gates[row * gh + kz + j], previous: hPrev.scalars[row * h + j],
+                    candidate: gates[row * gh + kn + j], side: side)
             }
         }
-        return CellStepCache(x: x, hPrev: hPrev, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
-                             gates: Tensor(shape: [bsz, gh], scalars: gates),
-                             state: .gru(resetInput: Tensor(shape: [bsz, h], scalars: resetInput)),
-                             h: Tensor(shape: [bsz, h], scalars: hOut))
+        return CellStepCache(
+            x: x, hPrev: hPrev, preactivations: Tensor(shape: [bsz, gh], scalars: pre),
+            gates: Tensor(shape: [bsz, gh], scalars: gates),
+            state: .gru(resetInput: Tensor(shape: [bsz, h], scalars: resetInput)),
+            h: Tensor(shape: [bsz, h], scalars: hOut))
     }
 }

@@ -61,7 +61,9 @@ extension CellParameters {
     /// One matrix M [G*H, I+H] over the concatenated input ([x, h] or [h, x]), rows in gate order,
     /// and an optional bias [G*H] (seeds 000 and 003).
     @inlinable
-    public static func concatenated(_ m: Tensor<T>, bias: Tensor<T>? = nil, inputSize: Int, order: ConcatOrder) -> CellParameters {
+    public static func concatenated(_ m: Tensor<T>, bias: Tensor<T>? = nil, inputSize: Int, order: ConcatOrder)
+        -> CellParameters
+    {
         switch order {
         case .xh:
             let (w, r) = splitColumns(m, at: inputSize)
@@ -89,7 +91,9 @@ extension CellParameters {
 
     /// ONNX, direction d: W [D, G*H, I], R [D, G*H, H], B [D, 2*G*H] = (Wb, Rb), P [D, 3*H] = (p_i, p_o, p_f).
     @inlinable
-    public static func onnx(w: Tensor<T>, r: Tensor<T>, b: Tensor<T>?, p: Tensor<T>?, direction d: Int) -> CellParameters {
+    public static func onnx(w: Tensor<T>, r: Tensor<T>, b: Tensor<T>?, p: Tensor<T>?, direction d: Int)
+        -> CellParameters
+    {
         let gh = w.shape[1]
         var out = CellParameters(w: w.slice(d), r: r.slice(d))
         if let b {
@@ -131,11 +135,14 @@ extension CellGradients {
     @inlinable
     public static func onnx(_ directions: [CellGradients]) -> (w: Tensor<T>, r: Tensor<T>, b: Tensor<T>, p: Tensor<T>) {
         let first = directions[0]
-        return (Tensor.stacked(directions.map(\.w), innerShape: first.w.shape),
-                Tensor.stacked(directions.map(\.r), innerShape: first.r.shape),
-                Tensor.stacked(directions.map { stackedRows([$0.bw, $0.br]) }, innerShape: [2 * first.bw.count]),
-                Tensor.stacked(directions.map { stackedRows([$0.peepholeI, $0.peepholeO, $0.peepholeF]) },
-                               innerShape: [3 * first.peepholeI.count]))
+        return (
+            Tensor.stacked(directions.map(\.w), innerShape: first.w.shape),
+            Tensor.stacked(directions.map(\.r), innerShape: first.r.shape),
+            Tensor.stacked(directions.map { stackedRows([$0.bw, $0.br]) }, innerShape: [2 * first.bw.count]),
+            Tensor.stacked(
+                directions.map { stackedRows([$0.peepholeI, $0.peepholeO, $0.peepholeF]) },
+                innerShape: [3 * first.peepholeI.count])
+        )
     }
 }
 
@@ -143,8 +150,11 @@ extension RecurrentCell {
     /// The Elman RNN of the seeds, h = act(W_xh x + W_hh h_prev + b_h): one gate block, with W_xh [H, I],
     /// W_hh [H, H] and b_h [H] (zeros if nil) as W, R and b_W, and act as the candidate activation.
     @inlinable
-    public static func elman(wxh: Tensor<T>, whh: Tensor<T>, bh: Tensor<T>? = nil, activation: CellActivation = .tanh) -> RecurrentCell {
-        RecurrentCell(conventions: CellConventions(kind: .rnn, candidateActivation: activation),
-                      parameters: CellParameters(w: wxh, r: whh, bw: bh))
+    public static func elman(wxh: Tensor<T>, whh: Tensor<T>, bh: Tensor<T>? = nil, activation: CellActivation = .tanh)
+        -> RecurrentCell
+    {
+        RecurrentCell(
+            conventions: CellConventions(kind: .rnn, candidateActivation: activation),
+            parameters: CellParameters(w: wxh, r: whh, bw: bh))
     }
 }

@@ -11,7 +11,9 @@ extension CellParameters {
     ///
     ///     W = input kernelᵀ,  R = recurrent kernelᵀ
     @inlinable
-    public static func flax(inputKernel: Tensor<T>, recurrentKernel: Tensor<T>, inputBias: Tensor<T>?, recurrentBias: Tensor<T>?) -> CellParameters {
+    public static func flax(
+        inputKernel: Tensor<T>, recurrentKernel: Tensor<T>, inputBias: Tensor<T>?, recurrentBias: Tensor<T>?
+    ) -> CellParameters {
         CellParameters(w: transposed(inputKernel), r: transposed(recurrentKernel), bw: inputBias, br: recurrentBias)
     }
 

@@ -25,9 +25,11 @@ public struct CellParameters<T: KernelScalar>: Sendable {
 
     /// A cell's weights: W [G*H, I], R [G*H, H or P], the optional biases, peepholes and projection.
     @inlinable
-    public init(w: Tensor<T>, r: Tensor<T>, bw: Tensor<T>? = nil, br: Tensor<T>? = nil,
-                peepholeI: Tensor<T>? = nil, peepholeF: Tensor<T>? = nil, peepholeO: Tensor<T>? = nil,
-                projection: Tensor<T>? = nil) {
+    public init(
+        w: Tensor<T>, r: Tensor<T>, bw: Tensor<T>? = nil, br: Tensor<T>? = nil,
+        peepholeI: Tensor<T>? = nil, peepholeF: Tensor<T>? = nil, peepholeO: Tensor<T>? = nil,
+        projection: Tensor<T>? = nil
+    ) {
         self.w = w
         self.r = r
         self.bw = bw

@@ -45,7 +45,11 @@ extension RecurrentCell {
         let weights = ranges.map { range -> PackedOperand<T> in
             var part = [T]()
             part.reserveCapacity(gc * range.count * s)
-            for k in 0..<gc { part.append(contentsOf: parameters.r.scalars[((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)]) }
+            for k in 0..<gc {
+                part.append(
+                    contentsOf: parameters.r.scalars[
+                        ((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)])
+            }
             return packOperand(part, k: s, n: gc * range.count, transposed: true)
         }
         return SplitRecurrent(ranges: ranges, weights: weights)

@@ -95,8 +95,10 @@ public struct CharRNNTrainingConfig<T: KernelScalar>: Sendable {
 
     @inlinable
     /// A training configuration; see the properties.
-    public init(seqLength: Int, iterations: Int, optimizer: CharRNNOptimizer, baseLR: Double, decayRate: Double = 1,
-                decaySteps: Double = 1, clipNorm: T? = nil, epsilon: T = T(1e-8)) {
+    public init(
+        seqLength: Int, iterations: Int, optimizer: CharRNNOptimizer, baseLR: Double, decayRate: Double = 1,
+        decaySteps: Double = 1, clipNorm: T? = nil, epsilon: T = T(1e-8)
+    ) {
         self.seqLength = seqLength
         self.iterations = iterations
         self.optimizer = optimizer
@@ -131,8 +133,10 @@ public struct CharRNNTrainingResult<T: KernelScalar>: Sendable {
 
     @inlinable
     /// A training record from its curves, weights and sample.
-    public init(loss: Tensor<T>, smoothLoss: Tensor<T>, gradNorm: Tensor<T>, learningRate: Tensor<T>,
-                weights: CharRNNWeights<T>, h: Tensor<T>) {
+    public init(
+        loss: Tensor<T>, smoothLoss: Tensor<T>, gradNorm: Tensor<T>, learningRate: Tensor<T>,
+        weights: CharRNNWeights<T>, h: Tensor<T>
+    ) {
         self.loss = loss
         self.smoothLoss = smoothLoss
         self.gradNorm = gradNorm
@@ -153,15 +157,20 @@ public struct CharRNNTrainingResult<T: KernelScalar>: Sendable {
 /// - Returns: the loss Σ_t −log p_t[target_t], the gradients in the order of `CharRNNWeights.tensors`,
 ///   and h_{S−1}, [H].
 @inlinable
-public func charRNNLossAndGradients<T: KernelScalar>(_ w: CharRNNWeights<T>, inputs: [Int], targets: [Int],
-                                                     hPrev: Tensor<T>) -> (loss: T, grads: [Tensor<T>], h: Tensor<T>) {
+public func charRNNLossAndGradients<T: KernelScalar>(
+    _ w: CharRNNWeights<T>, inputs: [Int], targets: [Int],
+    hPrev: Tensor<T>
+) -> (loss: T, grads: [Tensor<T>], h: Tensor<T>) {
     let v = w.vocabSize, hs = w.hiddenSize, steps = inputs.count
-    precondition(targets.count == steps && hPrev.count == hs, "charRNNLossAndGradients: \(steps) inputs, \(targets.count) targets")
+    precondition(
+        targets.count == steps && hPrev.count == hs,
+        "charRNNLossAndGradients: \(steps) inputs, \(targets.count) targets")
     var x = [T](repeating: 0, count: steps * v)
     for (t, ix) in inputs.enumerated() { x[t * v + ix] = 1 }
     let cell = w.cell
     let head = SequenceLossHead<T>.crossEntropy(why: w.why, by: w.by, targets: targets)
-    let cache = cellSequenceForward(cell, x: Tensor(shape: [steps, 1, v], scalars: x), h0: hPrev.reshaped([1, hs]), head: head)
+    let cache = cellSequenceForward(
+        cell, x: Tensor(shape: [steps, 1, v], scalars: x), h0: hPrev.reshaped([1, hs]), head: head)
     var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: 1)
     cellSequenceBackward(cell, cache: cache, head: head, into: &g)
     let last = steps == 0 ? hPrev.scalars : Array(cache.h.scalars[((steps - 1) * hs)..<(steps * hs)])
@@ -187,10 +196,13 @@ public func charRNNLossAndGradients<T: KernelScalar>(_ w: CharRNNWeights<T>, inp
 /// - Note: the condition `p + S + 1 ≥ N` is min-char-rnn's, so the last full chunk of a pass is skipped
 ///   when it ends exactly at the text's last character.
 @inlinable
-public func trainCharRNN<T: KernelScalar>(data: [Int], initial: CharRNNWeights<T>, config: CharRNNTrainingConfig<T>) -> CharRNNTrainingResult<T> {
+public func trainCharRNN<T: KernelScalar>(data: [Int], initial: CharRNNWeights<T>, config: CharRNNTrainingConfig<T>)
+    -> CharRNNTrainingResult<T>
+{
     let s = config.seqLength, v = initial.vocabSize, hs = initial.hiddenSize, k = config.iterations
-    precondition(s >= 1 && data.count >= s + 1 && k >= 0 && data.allSatisfy { (0..<v).contains($0) },
-                 "trainCharRNN: \(data.count) characters for sequences of \(s)")
+    precondition(
+        s >= 1 && data.count >= s + 1 && k >= 0 && data.allSatisfy { (0..<v).contains($0) },
+        "trainCharRNN: \(data.count) characters for sequences of \(s)")
     var params = initial.tensors
     var memory = params.map { Tensor<T>(zeros: $0.shape) }
     var h = Tensor<T>(zeros: [hs]), p = 0
@@ -202,8 +214,9 @@ public func trainCharRNN<T: KernelScalar>(data: [Int], initial: CharRNNWeights<T
             h = Tensor(zeros: [hs])
             p = 0
         }
-        let step = charRNNLossAndGradients(CharRNNWeights(params), inputs: Array(data[p..<(p + s)]),
-                                           targets: Array(data[(p + 1)..<(p + s + 1)]), hPrev: h)
+        let step = charRNNLossAndGradients(
+            CharRNNWeights(params), inputs: Array(data[p..<(p + s)]),
+            targets: Array(data[(p + 1)..<(p + s + 1)]), hPrev: h)
         h = step.h
         smooth = smooth * T(0.999) + step.loss * T(0.001)
         var grads = step.grads
@@ -231,8 +244,9 @@ public func trainCharRNN<T: KernelScalar>(data: [Int], initial: CharRNNWeights<T
         losses.append(step.loss); smooths.append(smooth); norms.append(norm); rates.append(lr)
         p += s
     }
-    return CharRNNTrainingResult(loss: Tensor(losses), smoothLoss: Tensor(smooths), gradNorm: Tensor(norms),
-                                 learningRate: Tensor(rates), weights: CharRNNWeights(params), h: h)
+    return CharRNNTrainingResult(
+        loss: Tensor(losses), smoothLoss: Tensor(smooths), gradNorm: Tensor(norms),
+        learningRate: Tensor(rates), weights: CharRNNWeights(params), h: h)
 }
 
 /// A text as the indices of its characters (Unicode scalars, as Python iterates a `str`) in `vocab`
@@ -243,7 +257,9 @@ public func characterIndices(_ text: String, vocab: [String]) -> Result<[Int], C
     for (i, c) in vocab.enumerated() where index[c] == nil { index[c] = i }
     var out: [Int] = []
     for (position, scalar) in text.unicodeScalars.enumerated() {
-        guard let i = index[String(scalar)] else { return .failure(CharacterNotInVocabulary(character: String(scalar), position: position)) }
+        guard let i = index[String(scalar)] else {
+            return .failure(CharacterNotInVocabulary(character: String(scalar), position: position))
+        }
         out.append(i)
     }
     return .success(out)

@@ -62,10 +62,13 @@ public func inverseCDF<T: KernelScalar>(_ p: [T], _ u: T) -> Int {
 /// - Note: the article draws with `np.random.choice`; here the draw is the inverse CDF of a
 ///   reproducible uniform, so the same seed gives the same text on every machine.
 @inlinable
-public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
-                                              seedIndex: Int, count: Int, temperature: T = 1,
-                                              stream: inout SeededStream) -> CharSample<T> {
-    sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p in
+public func sampleCharacters<T: KernelScalar>(
+    cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+    seedIndex: Int, count: Int, temperature: T = 1,
+    stream: inout SeededStream
+) -> CharSample<T> {
+    sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature)
+    { p in
         let u = T(stream.nextUniform())
         return (inverseCDF(p, u), u)
     }
@@ -74,12 +77,15 @@ public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tenso
 /// Samples n characters as `sampleCharacters(..., stream:)` does, choosing each index with `choose`,
 /// which is given p_t and returns the index and the uniform number that picked it.
 @inlinable
-public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
-                                              seedIndex: Int, count: Int, temperature: T = 1,
-                                              choose: ([T]) -> (index: Int, u: T)) -> CharSample<T> {
+public func sampleCharacters<T: KernelScalar>(
+    cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+    seedIndex: Int, count: Int, temperature: T = 1,
+    choose: ([T]) -> (index: Int, u: T)
+) -> CharSample<T> {
     let v = why.shape[0], hs = cell.stateSize
-    precondition(cell.conventions.kind == .rnn && cell.inputSize == v && why.shape == [v, hs] && (by?.shape ?? [v]) == [v]
-                 && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0, "sampleCharacters: bad arguments")
+    precondition(
+        cell.conventions.kind == .rnn && cell.inputSize == v && why.shape == [v, hs] && (by?.shape ?? [v]) == [v]
+            && seedIndex >= 0 && seedIndex < v && count >= 0 && temperature > 0, "sampleCharacters: bad arguments")
     let bias = by?.scalars ?? [T](repeating: 0, count: v)
     var h = h0.reshaped([1, hs])
     var ix = seedIndex
@@ -99,8 +105,9 @@ public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tenso
         us.append(u)
         hs_.append(contentsOf: h.scalars)
     }
-    return CharSample(indices: indices, probabilities: Tensor(probs), distributions: Tensor(shape: [count, v], scalars: dists),
-                      uniforms: Tensor(us), h: Tensor(shape: [count, hs], scalars: hs_))
+    return CharSample(
+        indices: indices, probabilities: Tensor(probs), distributions: Tensor(shape: [count, v], scalars: dists),
+        uniforms: Tensor(us), h: Tensor(shape: [count, hs], scalars: hs_))
 }
 
 /// Samples n characters as the article's `CharRNN.sample` does after `np.random.seed(seed)`: each
@@ -110,13 +117,17 @@ public func sampleCharacters<T: KernelScalar>(cell: RecurrentCell<T>, why: Tenso
 ///
 /// - Throws: `NumPyRandomError` where NumPy's `choice` refuses p (negative, NaN, not summing to 1).
 @inlinable
-public func sampleCharactersNumPyLegacy<T: KernelScalar>(cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
-                                                         seedIndex: Int, count: Int, temperature: T = 1, seed: UInt32) throws -> CharSample<T> {
+public func sampleCharactersNumPyLegacy<T: KernelScalar>(
+    cell: RecurrentCell<T>, why: Tensor<T>, by: Tensor<T>? = nil, h0: Tensor<T>,
+    seedIndex: Int, count: Int, temperature: T = 1, seed: UInt32
+) throws -> CharSample<T> {
     var rs = NumPyRandomState(seed: seed)
     // NumPy's tolerance on Σp: √ε of float64, or of p's dtype when larger (float32: √ε in float32).
     let atol = Swift.max(1.4901161193847656e-08, Double(T.ulpOfOne.squareRoot()))
     var failure: NumPyRandomError? = nil
-    let r = sampleCharacters(cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature) { p -> (index: Int, u: T) in
+    let r = sampleCharacters(
+        cell: cell, why: why, by: by, h0: h0, seedIndex: seedIndex, count: count, temperature: temperature
+    ) { p -> (index: Int, u: T) in
         do {
             let cdf = try numpyChoiceCDF(p.map { Double($0) }, atol: atol)
             let u = rs.randomSample()

@@ -45,7 +45,9 @@ public func clipByGlobalNorm<T: KernelScalar>(_ tensors: [Tensor<T>], maxNorm: T
         let coefficient = maxNorm / (norm + epsilon)
         scale = coefficient < 1 ? coefficient : 1
     }
-    let clipped = scale == 1 ? tensors
+    let clipped =
+        scale == 1
+        ? tensors
         : tensors.map { Tensor(shape: $0.shape, scalars: $0.scalars.map { $0 * scale }) }
     return ClipResult(norm: norm, scale: scale, clipped: clipped, clippedNorm: globalNorm(clipped))
 }

@@ -50,8 +50,10 @@ public struct ParameterCount: Sendable, Equatable {
 /// - Note: shared over time, the count does not depend on the sequence length; unrolled with
 ///   separate weights per step it is T times larger.
 @inlinable
-public func parameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
-                           directions: Int = 1, biasVectors: Int = 1) -> ParameterCount {
+public func parameterCount(
+    cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
+    directions: Int = 1, biasVectors: Int = 1
+) -> ParameterCount {
     let g = cell.gateBlocks, h = hiddenSize
     var weights = 0, biases = 0, perLayer: [Int] = []
     for l in 0..<layers {
@@ -68,8 +70,10 @@ public func parameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, la
 /// `parameterCount` with every sum and product checked: nil when a count (or the total) would
 /// overflow 64 bits, or when an argument is out of its domain.
 @inlinable
-public func checkedParameterCount(cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
-                                  directions: Int = 1, biasVectors: Int = 1) -> ParameterCount? {
+public func checkedParameterCount(
+    cell: CellFamily, inputSize: Int, hiddenSize: Int, layers: Int = 1,
+    directions: Int = 1, biasVectors: Int = 1
+) -> ParameterCount? {
     guard inputSize >= 0, hiddenSize >= 0, layers >= 0, directions >= 0, biasVectors >= 0 else { return nil }
     func mul(_ xs: Int...) -> Int? {
         var p = 1
@@ -88,8 +92,9 @@ public func checkedParameterCount(cell: CellFamily, inputSize: Int, hiddenSize: 
     var weights = 0, biases = 0, perLayer: [Int] = []
     for l in 0..<layers {
         guard let inSize = l == 0 ? inputSize : mul(directions, h), let width = add(inSize, h),
-              let w = mul(directions, g, h, width), let b = mul(directions, biasVectors, g, h),
-              let ws = add(weights, w), let bs = add(biases, b), let layer = add(w, b) else { return nil }
+            let w = mul(directions, g, h, width), let b = mul(directions, biasVectors, g, h),
+            let ws = add(weights, w), let bs = add(biases, b), let layer = add(w, b)
+        else { return nil }
         weights = ws
         biases = bs
         perLayer.append(layer)
@@ -137,14 +142,17 @@ public struct RecurrentShapes: Sendable, Equatable {
 ///   - vocabulary: V, the head's output size, or nil for no head.
 ///   - batchFirst: [B, T, ·] as in the seeds; false gives [T, B, ·] (PyTorch's default).
 @inlinable
-public func recurrentShapes(batch: Int, steps: Int, hiddenSize: Int, layers: Int = 1, directions: Int = 1,
-                            vocabulary: Int? = nil, task: RecurrentTask = .manyToMany,
-                            batchFirst: Bool = true) -> RecurrentShapes {
+public func recurrentShapes(
+    batch: Int, steps: Int, hiddenSize: Int, layers: Int = 1, directions: Int = 1,
+    vocabulary: Int? = nil, task: RecurrentTask = .manyToMany,
+    batchFirst: Bool = true
+) -> RecurrentShapes {
     let feature = directions * hiddenSize
     let seq = batchFirst ? [batch, steps] : [steps, batch]
     let logits = vocabulary.map { v in task == .manyToOne ? [batch, v] : seq + [v] }
-    return RecurrentShapes(output: seq + [feature], finalState: [layers * directions, batch, hiddenSize],
-                           last: [batch, feature], logits: logits)
+    return RecurrentShapes(
+        output: seq + [feature], finalState: [layers * directions, batch, hiddenSize],
+        last: [batch, feature], logits: logits)
 }
 
 /// The windows of truncated backpropagation through time.

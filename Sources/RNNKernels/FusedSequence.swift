@@ -66,11 +66,13 @@ extension RecurrentCell {
         guard packedGemmAvailable else { return nil }
         let conv = conventions, p = parameters
         guard conv.clip == nil, !conv.inputForget, conv.gateActivation.kind == .sigmoid,
-              conv.candidateActivation.kind == .tanh else { return nil }
+            conv.candidateActivation.kind == .tanh
+        else { return nil }
         switch conv.kind {
         case .lstm:
             guard conv.outputActivation.kind == .tanh, p.projection == nil, p.peepholeI == nil, p.peepholeF == nil,
-                  p.peepholeO == nil else { return nil }
+                p.peepholeO == nil
+            else { return nil }
             return Int32(RNN_SEQUENCE_LSTM)
         case .gru:
             return conv.resetPlacement == .afterMatmul ? Int32(RNN_SEQUENCE_GRU) : nil
@@ -87,18 +89,23 @@ extension RecurrentCell {
     @usableFromInline
     @_specialize(where T == Float)
     @_specialize(where T == Double)
-    func fusedSequenceRun(x: Tensor<T>, h0: Tensor<T>?, c0: Tensor<T>?, direction: SequenceDirection,
-                          outputsInProcessingOrder: Bool, order: [Int]) -> SequenceRun<T>? {
+    func fusedSequenceRun(
+        x: Tensor<T>, h0: Tensor<T>?, c0: Tensor<T>?, direction: SequenceDirection,
+        outputsInProcessingOrder: Bool, order: [Int]
+    ) -> SequenceRun<T>? {
         guard let kind = fusedSequenceKind, let scalar = T.self as? any FusedSequenceScalar.Type else { return nil }
         let steps = x.shape[0], bsz = x.shape[1], h = hiddenSize
         guard steps > 0, bsz > 0, h > 0, inputSize > 0 else { return nil }
         guard let split = sequenceSplit(batch: bsz), split.ranges.count <= Int(RNN_SEQUENCE_MAX_PARTS),
-              split.weights.allSatisfy(\.isPacked) else { return nil }
+            split.weights.allSatisfy(\.isPacked)
+        else { return nil }
         let conv = conventions, gc = conv.kind.gateCount, isLSTM = conv.kind == .lstm
         // One part of several rows on an operand small enough to keep B as given: `gemm` would run the plain
         // loop there (another summation order), so the step-by-step path does.
         if split.ranges.count == 1 && bsz > 1 && !split.weights[0].plain.isEmpty
-            && gemmPackedThreads(m: bsz, n: gc * h, k: h, transposeA: false, transposeB: split.weights[0].transposed) == 0 {
+            && gemmPackedThreads(m: bsz, n: gc * h, k: h, transposeA: false, transposeB: split.weights[0].transposed)
+                == 0
+        {
             return nil
         }
         let projected = projectInputs(x.scalars, rows: steps * bsz)
@@ -112,26 +119,39 @@ extension RecurrentCell {
         let panels: [UnsafePointer<T>?] = split.weights.map { UnsafePointer($0.panels!.base) }
         withExtendedLifetime(split) {
             blocks.withUnsafeBufferPointer { blocksBuf in
-            bounds.withUnsafeBufferPointer { boundsBuf in
-            panels.withUnsafeBufferPointer { panelsBuf in
-            projected.withUnsafeBufferPointer { projBuf in
-            bias.withUnsafeBufferPointer { biasBuf in
-            hA.withUnsafeMutableBufferPointer { hABuf in
-            hB.withUnsafeMutableBufferPointer { hBBuf in
-            c.withUnsafeMutableBufferPointer { cBuf in
-            out.withUnsafeMutableBufferPointer { outBuf in
-                let args = FusedSequenceArguments<T>(
-                    kind: kind, reverse: direction == .reverse, processingOrder: outputsInProcessingOrder,
-                    updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz, hidden: h,
-                    parts: split.ranges.count, blocks: blocksBuf.baseAddress!, bounds: boundsBuf.baseAddress!,
-                    panels: panelsBuf.baseAddress!, projected: projBuf.baseAddress!,
-                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!, hA: hABuf.baseAddress!, hB: hBBuf.baseAddress!,
-                    c: isLSTM ? cBuf.baseAddress! : nil, out: outBuf.baseAddress!)
-                scalar.callFused(args)
-            }}}}}}}}}
+                bounds.withUnsafeBufferPointer { boundsBuf in
+                    panels.withUnsafeBufferPointer { panelsBuf in
+                        projected.withUnsafeBufferPointer { projBuf in
+                            bias.withUnsafeBufferPointer { biasBuf in
+                                hA.withUnsafeMutableBufferPointer { hABuf in
+                                    hB.withUnsafeMutableBufferPointer { hBBuf in
+                                        c.withUnsafeMutableBufferPointer { cBuf in
+                                            out.withUnsafeMutableBufferPointer { outBuf in
+                                                let args = FusedSequenceArguments<T>(
+                                                    kind: kind, reverse: direction == .reverse,
+                                                    processingOrder: outputsInProcessingOrder,
+                                                    updateSideCandidate: conv.updateSide == .candidate, steps: steps,
+                                                    batch: bsz, hidden: h,
+                                                    parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
+                                                    bounds: boundsBuf.baseAddress!,
+                                                    panels: panelsBuf.baseAddress!, projected: projBuf.baseAddress!,
+                                                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!,
+                                                    hA: hABuf.baseAddress!, hB: hBBuf.baseAddress!,
+                                                    c: isLSTM ? cBuf.baseAddress! : nil, out: outBuf.baseAddress!)
+                                                scalar.callFused(args)
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        return SequenceRun(outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
-                           cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
+        return SequenceRun(
+            outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
+            cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
     }
 }
 

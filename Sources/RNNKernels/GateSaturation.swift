@@ -73,8 +73,10 @@ public func histogram<T: KernelScalar>(_ values: [T], bins: Int, range: (T, T)) 
 /// - Note: N = 0 gives NaN fractions and an all-zero histogram over (−½, ½) widened from (0, 0)
 ///   when no range is given.
 @inlinable
-public func gateSaturation<T: KernelScalar>(_ values: [T], low: T, high: T, bins: Int = 30,
-                                            range: (T, T)? = nil, applySigmoid: Bool = false) -> GateSaturation<T> {
+public func gateSaturation<T: KernelScalar>(
+    _ values: [T], low: T, high: T, bins: Int = 30,
+    range: (T, T)? = nil, applySigmoid: Bool = false
+) -> GateSaturation<T> {
     let g = applySigmoid ? values.map { sigmoid($0) } : values
     var nBelow = 0, nAbove = 0
     for v in g {
@@ -83,6 +85,7 @@ public func gateSaturation<T: KernelScalar>(_ values: [T], low: T, high: T, bins
     let n = T(g.count)
     let r = range ?? (g.min() ?? 0, g.max() ?? 0)
     let (counts, edges) = histogram(g, bins: bins, range: r)
-    return GateSaturation(gates: Tensor(g), below: T(nBelow) / n, above: T(nAbove) / n,
-                          saturated: T(nBelow + nAbove) / n, counts: counts, edges: Tensor(edges))
+    return GateSaturation(
+        gates: Tensor(g), below: T(nBelow) / n, above: T(nAbove) / n,
+        saturated: T(nBelow + nAbove) / n, counts: counts, edges: Tensor(edges))
 }

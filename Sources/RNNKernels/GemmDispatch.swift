@@ -5,8 +5,8 @@
 // Shapes: A [M, K], B [K, N], C [M, N], row-major; a transposed argument is laid out [K, M] / [N, K].
 
 import Dispatch
-import RNNPlatform
 import RNNKernelsSIMD
+import RNNPlatform
 
 /// Whether the packed kernels (and the SIMD copy of the vector functions) can run here, asked once of
 /// RNNKernelsSIMD (`rnn_simd_supported`: AVX2 and FMA by CPUID, with the 256-bit state saved by the
@@ -42,15 +42,18 @@ protocol SIMDKernelScalar: KernelScalar {
     /// Columns of a packed panel (two 256-bit vectors).
     static var panelWidth: Int { get }
     /// C (+)= A · B, A (a, ars, acs) m × k, B (b, brs, bcs) k × n, C row-major with leading dimension ldc.
-    static func blocked(_ a: UnsafePointer<Self>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Self>, _ brs: Int, _ bcs: Int,
-                        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool)
+    static func blocked(
+        _ a: UnsafePointer<Self>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Self>, _ brs: Int, _ bcs: Int,
+        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool)
     /// C (+)= A · Bᵀ for A [m, k] and B [n, k] row-major (leading dimensions lda, ldb): the dot-product kernel.
-    static func dot(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>, _ ldc: Int,
-                    m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool)
+    static func dot(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>, _ ldc: Int,
+        m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool)
     /// C[:, panels q] (+)= A · B for q in `panels`, A (a, ars, acs) m × k, B [k, n] in panels.
-    static func prepackedBlocked(_ a: UnsafePointer<Self>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Self>,
-                                 _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
-                                 accumulate: Bool)
+    static func prepackedBlocked(
+        _ a: UnsafePointer<Self>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Self>,
+        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
+        accumulate: Bool)
 }
 
 /// Pointers handed to the threads of one product (each thread writes its own part of C).
@@ -66,8 +69,10 @@ func partChunk(_ length: Int, parts: Int, unit: Int) -> Int { ((length + parts -
 /// C = op(A) · op(B) (+ C when `accumulate`) on `threads` threads: the dot-product kernel for A · Bᵀ with
 /// up to `dotProductMaxRows` rows (C split by columns), else the packed kernel with C split by columns when
 /// there are enough, else by rows, in whole tiles. Call only where `packedGemmAvailable`.
-func simdGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
-                                   m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
+func simdGemm<S: SIMDKernelScalar>(
+    _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int
+) {
     if m == 0 || n == 0 { return }
     if k == 0 {
         if !accumulate { c.update(repeating: 0, count: m * n) }
@@ -85,8 +90,9 @@ func simdGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
         DispatchQueue.concurrentPerform(iterations: parts) { t in
             let start = t * chunk, end = min(n, start + chunk)
             if start < end {
-                S.dot(ptr.a, ptr.b + start * k, ptr.c + start, n, m: m, n: end - start, k: k, lda: k, ldb: k,
-                      accumulate: accumulate)
+                S.dot(
+                    ptr.a, ptr.b + start * k, ptr.c + start, n, m: m, n: end - start, k: k, lda: k, ldb: k,
+                    accumulate: accumulate)
             }
         }
         return
@@ -106,11 +112,13 @@ func simdGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
         let start = t * chunk, end = min(byColumns ? n : m, start + chunk)
         if start >= end { return }
         if byColumns {
-            S.blocked(ptr.a, ars, acs, ptr.b + start * bcs, brs, bcs, ptr.c + start, n, m: m, n: end - start, k: k,
-                      accumulate: accumulate)
+            S.blocked(
+                ptr.a, ars, acs, ptr.b + start * bcs, brs, bcs, ptr.c + start, n, m: m, n: end - start, k: k,
+                accumulate: accumulate)
         } else {
-            S.blocked(ptr.a + start * ars, ars, acs, ptr.b, brs, bcs, ptr.c + start * n, n, m: end - start, n: n, k: k,
-                      accumulate: accumulate)
+            S.blocked(
+                ptr.a + start * ars, ars, acs, ptr.b, brs, bcs, ptr.c + start * n, n, m: end - start, n: n, k: k,
+                accumulate: accumulate)
         }
     }
 }
@@ -118,8 +126,10 @@ func simdGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
 /// C = op(A) · B (+ C when `accumulate`) with B in panels, on `threads` threads: the panels split between
 /// the threads (by rows of A, in whole tiles, when there are fewer panels than threads). Call only where
 /// `packedGemmAvailable`.
-func simdPrepackedGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ panels: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
-                                            m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
+func simdPrepackedGemm<S: SIMDKernelScalar>(
+    _ a: UnsafePointer<S>, _ panels: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
+    m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int
+) {
     if m == 0 || n == 0 { return }
     if k == 0 {
         if !accumulate { c.update(repeating: 0, count: m * n) }
@@ -141,10 +151,12 @@ func simdPrepackedGemm<S: SIMDKernelScalar>(_ a: UnsafePointer<S>, _ panels: Uns
         let start = t * chunk, end = min(length, start + chunk)
         if start >= end { return }
         if byColumns {
-            S.prepackedBlocked(ptr.a, ars, acs, ptr.b, ptr.c, n, m: m, n: n, k: k, panels: start..<end, accumulate: accumulate)
+            S.prepackedBlocked(
+                ptr.a, ars, acs, ptr.b, ptr.c, n, m: m, n: n, k: k, panels: start..<end, accumulate: accumulate)
         } else {
-            S.prepackedBlocked(ptr.a + start * ars, ars, acs, ptr.b, ptr.c + start * n, n, m: end - start, n: n, k: k,
-                               panels: 0..<count, accumulate: accumulate)
+            S.prepackedBlocked(
+                ptr.a + start * ars, ars, acs, ptr.b, ptr.c + start * n, n, m: end - start, n: n, k: k,
+                panels: 0..<count, accumulate: accumulate)
         }
     }
 }
@@ -166,40 +178,58 @@ extension VectorFunction {
 extension Float: SIMDKernelScalar {
     static var panelWidth: Int { rnn_panel_width_f32() }
 
-    static func blocked(_ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Float>, _ brs: Int, _ bcs: Int,
-                        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+    static func blocked(
+        _ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Float>, _ brs: Int, _ bcs: Int,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool
+    ) {
         rnn_gemm_blocked_f32(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0)
     }
 
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
-                    m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool) {
+    static func dot(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>, _ ldc: Int,
+        m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool
+    ) {
         rnn_gemm_dot_f32(a, b, c, ldc, m, n, k, lda, ldb, accumulate ? 1 : 0)
     }
 
-    static func prepackedBlocked(_ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Float>,
-                                 _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
-                                 accumulate: Bool) {
-        rnn_prepacked_blocked_f32(a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
+    static func prepackedBlocked(
+        _ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Float>,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
+        accumulate: Bool
+    ) {
+        rnn_prepacked_blocked_f32(
+            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
     }
 
-    public static func packedGemm(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                  m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
-        simdGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate, threads: threads)
+    public static func packedGemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int
+    ) {
+        simdGemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate,
+            threads: threads)
     }
 
     public static func packedPanelElements(k: Int, n: Int) -> Int { rnn_panel_elements_f32(k, n) }
 
-    public static func packPanels(_ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Float>) {
+    public static func packPanels(
+        _ b: UnsafePointer<Float>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Float>
+    ) {
         rnn_pack_panels_f32(b, k, n, transposed ? 1 : 0, dst)
     }
 
-    public static func prepackedGemm(_ a: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
-                                     m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
-        simdPrepackedGemm(a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
+    public static func prepackedGemm(
+        _ a: UnsafePointer<Float>, _ panels: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int
+    ) {
+        simdPrepackedGemm(
+            a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
     }
 
-    public static func vectorApply(_ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
-                                   simd: Bool) {
+    public static func vectorApply(
+        _ f: VectorFunction, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count n: Int,
+        simd: Bool
+    ) {
         if simd { rnn_vector_apply_f32(f.simdCode, x, y, n) } else { vectorMathApply(f, x, y, n) }
     }
 }
@@ -207,40 +237,58 @@ extension Float: SIMDKernelScalar {
 extension Double: SIMDKernelScalar {
     static var panelWidth: Int { rnn_panel_width_f64() }
 
-    static func blocked(_ a: UnsafePointer<Double>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Double>, _ brs: Int, _ bcs: Int,
-                        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool) {
+    static func blocked(
+        _ a: UnsafePointer<Double>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Double>, _ brs: Int, _ bcs: Int,
+        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool
+    ) {
         rnn_gemm_blocked_f64(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0)
     }
 
-    static func dot(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>, _ ldc: Int,
-                    m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool) {
+    static func dot(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>, _ ldc: Int,
+        m: Int, n: Int, k: Int, lda: Int, ldb: Int, accumulate: Bool
+    ) {
         rnn_gemm_dot_f64(a, b, c, ldc, m, n, k, lda, ldb, accumulate ? 1 : 0)
     }
 
-    static func prepackedBlocked(_ a: UnsafePointer<Double>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Double>,
-                                 _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
-                                 accumulate: Bool) {
-        rnn_prepacked_blocked_f64(a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
+    static func prepackedBlocked(
+        _ a: UnsafePointer<Double>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Double>,
+        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, panels: Range<Int>,
+        accumulate: Bool
+    ) {
+        rnn_prepacked_blocked_f64(
+            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
     }
 
-    public static func packedGemm(_ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                                  m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int) {
-        simdGemm(a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate, threads: threads)
+    public static func packedGemm(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int
+    ) {
+        simdGemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate,
+            threads: threads)
     }
 
     public static func packedPanelElements(k: Int, n: Int) -> Int { rnn_panel_elements_f64(k, n) }
 
-    public static func packPanels(_ b: UnsafePointer<Double>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Double>) {
+    public static func packPanels(
+        _ b: UnsafePointer<Double>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Double>
+    ) {
         rnn_pack_panels_f64(b, k, n, transposed ? 1 : 0, dst)
     }
 
-    public static func prepackedGemm(_ a: UnsafePointer<Double>, _ panels: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
-                                     m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int) {
-        simdPrepackedGemm(a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
+    public static func prepackedGemm(
+        _ a: UnsafePointer<Double>, _ panels: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int
+    ) {
+        simdPrepackedGemm(
+            a, panels, c, m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: threads)
     }
 
-    public static func vectorApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int,
-                                   simd: Bool) {
+    public static func vectorApply(
+        _ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, count n: Int,
+        simd: Bool
+    ) {
         if simd { rnn_vector_apply_f64(f.simdCode, x, y, n) } else { vectorMathApply(f, x, y, n) }
     }
 }

@@ -90,8 +90,10 @@ extension NumPyRandomState: WeightInitStream {
 /// - Note: the draw is made in Double and rounded to T, so Float and Double weights agree to
 ///   float precision (NumPy's `(randn(...) * std).astype(np.float32)`).
 @inlinable
-public func initializeWeights<T: KernelScalar, S: WeightInitStream>(shape: [Int], fanIn: Int, fanOut: Int, scheme: InitScheme,
-                                                                    distribution: InitDistribution, stream: inout S) -> InitializedWeights<T> {
+public func initializeWeights<T: KernelScalar, S: WeightInitStream>(
+    shape: [Int], fanIn: Int, fanOut: Int, scheme: InitScheme,
+    distribution: InitDistribution, stream: inout S
+) -> InitializedWeights<T> {
     precondition(fanIn >= 1 && fanOut >= 1, "initializeWeights: fans must be ≥ 1")
     let denominator = Double(scheme == .he ? fanIn : fanIn + fanOut)
     let variance: Double = 2 / denominator
@@ -112,6 +114,7 @@ public func initializeWeights<T: KernelScalar, S: WeightInitStream>(shape: [Int]
     var ss: T = 0
     for v in w { ss += (v - mean) * (v - mean) }
     let sampleStd = n == 0 ? T.nan : (ss / T(n)).squareRoot()
-    return InitializedWeights(weights: Tensor(shape: shape, scalars: w), std: T(std), bound: T(bound),
-                              sampleMean: n == 0 ? T.nan : mean, sampleStd: sampleStd)
+    return InitializedWeights(
+        weights: Tensor(shape: shape, scalars: w), std: T(std), bound: T(bound),
+        sampleMean: n == 0 ? T.nan : mean, sampleStd: sampleStd)
 }

@@ -88,11 +88,14 @@ func matrixNorm<T: KernelScalar>(_ a: [T], rows: Int, columns: Int, _ norm: Matr
 /// - Note: the states come from `runSequence`, so the run is the same as `rnn.sequence`'s. T = 0 gives no
 ///   products.
 @inlinable
-public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cell: RecurrentCell<T>,
-                                                norm: MatrixNorm = .frobenius) -> JacobianNorms<T> {
+public func elmanJacobianNorms<T: KernelScalar>(
+    x: Tensor<T>, h0: Tensor<T>, cell: RecurrentCell<T>,
+    norm: MatrixNorm = .frobenius
+) -> JacobianNorms<T> {
     precondition(cell.conventions.kind == .rnn, "elmanJacobianNorms: a \(cell.conventions.kind) cell")
     let steps = x.shape[0], hs = cell.hiddenSize
-    let run = runSequence(cell, x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]), keepPreactivations: true)
+    let run = runSequence(
+        cell, x: x.reshaped([steps, 1, x.shape[1]]), h0: h0.reshaped([1, hs]), keepPreactivations: true)
     let a = cell.preactivations(of: run), act = cell.conventions.candidateActivation, whh = cell.parameters.r
     var product = [T](repeating: 0, count: hs * hs)
     for i in 0..<hs { product[i * hs + i] = 1 }
@@ -111,8 +114,9 @@ public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cel
         products.append(contentsOf: product)
         norms.append(matrixNorm(product, rows: hs, columns: hs, norm))
     }
-    return JacobianNorms(h: run.outputs.reshaped([steps, hs]), products: Tensor(shape: [steps, hs, hs], scalars: products),
-                         norms: Tensor(norms))
+    return JacobianNorms(
+        h: run.outputs.reshaped([steps, hs]), products: Tensor(shape: [steps, hs, hs], scalars: products),
+        norms: Tensor(norms))
 }
 
 /// The LSTM cell-state highway: ∂c_T/∂c_{T−k} along the cell path is diag(f_T ⊙ ⋯ ⊙ f_{T−k+1}).
@@ -125,7 +129,9 @@ public func elmanJacobianNorms<T: KernelScalar>(x: Tensor<T>, h0: Tensor<T>, cel
 /// - Note: only the direct path c_{t−1} → c_t is counted, as seed 003 §13 does; the paths through
 ///   h_{t−1} into the gates are left out.
 @inlinable
-public func cellPathJacobianNorms<T: KernelScalar>(forgetGates f: Tensor<T>, norm: MatrixNorm = .frobenius) -> JacobianNorms<T> {
+public func cellPathJacobianNorms<T: KernelScalar>(forgetGates f: Tensor<T>, norm: MatrixNorm = .frobenius)
+    -> JacobianNorms<T>
+{
     let steps = f.shape[0], hs = f.shape[1]
     var d = [T](repeating: 1, count: hs)
     var products = [T](), norms = [T]()

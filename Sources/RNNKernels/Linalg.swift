@@ -25,8 +25,9 @@ public func gemm<T: KernelScalar>(
     m: Int, n: Int, k: Int,
     transposeA: Bool = false, transposeB: Bool = false, accumulate: Bool = false
 ) {
-    gemm(a, b, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-         accumulate: accumulate, path: .automatic)
+    gemm(
+        a, b, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+        accumulate: accumulate, path: .automatic)
 }
 
 /// Which implementation `gemm` uses: `.automatic` chooses by size and CPU; tests pin the others.
@@ -63,12 +64,14 @@ func gemm<T: KernelScalar>(
                 case .packed(let t): threads = packedGemmAvailable ? t : 0
                 }
                 if threads > 0 {
-                    T.packedGemm(a0, b0, c0, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
-                                 accumulate: accumulate, threads: threads)
+                    T.packedGemm(
+                        a0, b0, c0, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB,
+                        accumulate: accumulate, threads: threads)
                     return
                 }
-                gemmSimple(a0, b0, c0, m: m, n: n, k: k,
-                           transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)
+                gemmSimple(
+                    a0, b0, c0, m: m, n: n, k: k,
+                    transposeA: transposeA, transposeB: transposeB, accumulate: accumulate)
             }
         }
     }
@@ -112,8 +115,9 @@ func gemmSimple<T: KernelScalar>(
 /// A · B for rank-2 tensors: [M, K] · [K, N] → [M, N].
 @inlinable
 public func matmul<T: KernelScalar>(_ a: Tensor<T>, _ b: Tensor<T>) -> Tensor<T> {
-    precondition(a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0],
-                 "matmul: \(a.shape) · \(b.shape)")
+    precondition(
+        a.rank == 2 && b.rank == 2 && a.shape[1] == b.shape[0],
+        "matmul: \(a.shape) · \(b.shape)")
     var c = [T](repeating: 0, count: a.shape[0] * b.shape[1])
     gemm(a.scalars, b.scalars, into: &c, m: a.shape[0], n: b.shape[1], k: a.shape[1])
     return Tensor(shape: [a.shape[0], b.shape[1]], scalars: c)

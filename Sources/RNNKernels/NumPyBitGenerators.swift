@@ -31,7 +31,9 @@ public struct NumPySeedSequence: Sendable, Equatable {
         for i in 0..<4 { mixer[i] = hashmix(i < entropyWords.count ? entropyWords[i] : 0) }
         for src in 0..<4 { for dst in 0..<4 where src != dst { mixer[dst] = mix(mixer[dst], hashmix(mixer[src])) } }
         if entropyWords.count > 4 {
-            for src in 4..<entropyWords.count { for dst in 0..<4 { mixer[dst] = mix(mixer[dst], hashmix(entropyWords[src])) } }
+            for src in 4..<entropyWords.count {
+                for dst in 0..<4 { mixer[dst] = mix(mixer[dst], hashmix(entropyWords[src])) }
+            }
         }
         pool = mixer
     }

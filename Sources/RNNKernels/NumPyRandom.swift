@@ -162,8 +162,10 @@ public struct NumPyGenerator: Sendable {
                 }
             } else {
                 zigguratPaths.wedge += 1
-                if (NumPyZiggurat.fi[idx - 1] - NumPyZiggurat.fi[idx]) * bitGenerator.nextDouble() + NumPyZiggurat.fi[idx]
-                    < exp(-0.5 * x * x) {
+                if (NumPyZiggurat.fi[idx - 1] - NumPyZiggurat.fi[idx]) * bitGenerator.nextDouble()
+                    + NumPyZiggurat.fi[idx]
+                    < exp(-0.5 * x * x)
+                {
                     return x
                 }
             }
@@ -178,7 +180,9 @@ public struct NumPyGenerator: Sendable {
     public mutating func normal(loc: Double = 0, scale: Double = 1) -> Double { loc + scale * standardNormal() }
 
     /// `uniform(low, high)` = low + (high − low) · random.
-    public mutating func uniform(low: Double = 0, high: Double = 1) -> Double { low + (high - low) * bitGenerator.nextDouble() }
+    public mutating func uniform(low: Double = 0, high: Double = 1) -> Double {
+        low + (high - low) * bitGenerator.nextDouble()
+    }
 
     /// `integers(low, high)` (int64, high exclusive): Lemire's bounded generation.
     public mutating func integers(low: Int64, high: Int64) throws -> Int64 {
@@ -238,7 +242,9 @@ public struct NumPyRandomState: Sendable {
     public mutating func normal(loc: Double = 0, scale: Double = 1) -> Double { loc + scale * standardNormal() }
 
     /// `uniform(low, high)` = low + (high − low) · random_sample.
-    public mutating func uniform(low: Double = 0, high: Double = 1) -> Double { low + (high - low) * bitGenerator.nextDouble() }
+    public mutating func uniform(low: Double = 0, high: Double = 1) -> Double {
+        low + (high - low) * bitGenerator.nextDouble()
+    }
 
     /// `randint(low, high)` (int64, high exclusive): masked rejection.
     public mutating func randint(low: Int64, high: Int64) throws -> Int64 {

@@ -87,8 +87,9 @@ func packOperand<T: KernelScalar>(_ b: [T], k: Int, n: Int, transposed: Bool, pa
     b.withUnsafeBufferPointer { pb in
         T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: buffer.base)
     }
-    return PackedOperand(k: k, n: n, panels: buffer, plain: k * n <= packedOperandPlainLimit ? b : [],
-                         transposed: transposed)
+    return PackedOperand(
+        k: k, n: n, panels: buffer, plain: k * n <= packedOperandPlainLimit ? b : [],
+        transposed: transposed)
 }
 
 /// C = A · B (+ C when `accumulate`), with A [M, K] row-major and B packed by `packOperand`.
@@ -122,8 +123,9 @@ func gemm<T: KernelScalar>(
     let n = b.n, k = b.k
     precondition(a.count == m * k && c.count == m * n, "gemm: shape mismatch with the packed operand")
     guard let panels = b.panels else {
-        gemm(a, b.plain, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed,
-             accumulate: accumulate, path: .simple)
+        gemm(
+            a, b.plain, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed,
+            accumulate: accumulate, path: .simple)
         return
     }
     if m == 0 || n == 0 { return }
@@ -135,19 +137,22 @@ func gemm<T: KernelScalar>(
     // A single row takes the panels' 1-row kernel (faster than the plain loop at every size measured);
     // other products that `gemm` would run as a plain loop run it here too.
     if pinned == nil && m > 1 && !b.plain.isEmpty
-        && gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed) == 0 {
+        && gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed) == 0
+    {
         threads = 0
     }
     if threads == 0 && !b.plain.isEmpty {
-        gemm(a, b.plain, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed,
-             accumulate: accumulate, path: .simple)
+        gemm(
+            a, b.plain, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: b.transposed,
+            accumulate: accumulate, path: .simple)
         return
     }
     rnn_probe_count_prepacked()
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
-            T.prepackedGemm(pa.baseAddress!, panels.base, pc.baseAddress!,
-                            m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
+            T.prepackedGemm(
+                pa.baseAddress!, panels.base, pc.baseAddress!,
+                m: m, n: n, k: k, transposeA: transposeA, accumulate: accumulate, threads: max(1, threads))
         }
     }
 }
@@ -165,8 +170,10 @@ func prepackedThreads(m: Int, n: Int, k: Int) -> Int {
 ///
 /// - Parameters: - a: [m, b.k], rows contiguous. - c: [m, b.n].
 @inlinable
-func gemmRows<T: KernelScalar>(_ a: UnsafePointer<T>, _ b: PackedOperand<T>, into c: UnsafeMutablePointer<T>, m: Int,
-                               accumulate: Bool) {
+func gemmRows<T: KernelScalar>(
+    _ a: UnsafePointer<T>, _ b: PackedOperand<T>, into c: UnsafeMutablePointer<T>, m: Int,
+    accumulate: Bool
+) {
     guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
     if m == 0 || b.n == 0 || b.k == 0 { return }
     rnn_probe_count_prepacked()

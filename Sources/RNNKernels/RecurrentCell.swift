@@ -45,11 +45,15 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
         precondition(p.w.rank == 2 && p.w.shape[0] % g == 0, "W must be [\(g)*H, I], found \(p.w.shape)")
         let h = p.w.shape[0] / g, s = p.projection?.shape[0] ?? h
         precondition(p.r.shape == [g * h, s], "R must be [\(g * h), \(s)], found \(p.r.shape)")
-        for b in [p.bw, p.br].compactMap({ $0 }) { precondition(b.shape == [g * h], "biases must be [\(g * h)], found \(b.shape)") }
+        for b in [p.bw, p.br].compactMap({ $0 }) {
+            precondition(b.shape == [g * h], "biases must be [\(g * h)], found \(b.shape)")
+        }
         for q in [p.peepholeI, p.peepholeF, p.peepholeO].compactMap({ $0 }) {
             precondition(conventions.kind == .lstm && q.shape == [h], "peepholes must be [\(h)] on an LSTM")
         }
-        if let proj = p.projection { precondition(conventions.kind == .lstm && proj.shape == [s, h], "projection must be [P, H] on an LSTM") }
+        if let proj = p.projection {
+            precondition(conventions.kind == .lstm && proj.shape == [s, h], "projection must be [P, H] on an LSTM")
+        }
         self.conventions = conventions
         self.parameters = p
     }

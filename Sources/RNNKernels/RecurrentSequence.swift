@@ -96,12 +96,17 @@ public func runSequence<T: KernelScalar>(
     let probed = probeH != nil || probeC != nil
     precondition(!probed || keepCaches, "runSequence: probes need the step caches (keepCaches: true)")
     if let probeH { precondition(probeH.shape == [steps, bsz, s], "runSequence: probeH \(probeH.shape)") }
-    if let probeC { precondition(cell.acceptsCellStateProbe && probeC.shape == [steps, bsz, h], "runSequence: probeC \(probeC.shape)") }
+    if let probeC {
+        precondition(
+            cell.acceptsCellStateProbe && probeC.shape == [steps, bsz, h], "runSequence: probeC \(probeC.shape)")
+    }
     if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
     // A forward pass alone over every step runs fused where the cell allows (bit-identical).
     if !keepCaches && mask == nil && !recordCellStates,
-       let run = cell.fusedSequenceRun(x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: outputsInProcessingOrder,
-                                       order: direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())) {
+        let run = cell.fusedSequenceRun(
+            x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: outputsInProcessingOrder,
+            order: direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed()))
+    {
         return run
     }
     var hState = (h0 ?? Tensor(zeros: [bsz, s])).scalars
@@ -123,14 +128,17 @@ public func runSequence<T: KernelScalar>(
     // allows (`forwardInPlace`).
     let conv = cell.conventions
     let inPlace = !keepCaches && !(conv.kind == .gru && conv.resetPlacement == .beforeMatmul)
-    var buffers = StepBuffers<T>(pre: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
-                                 gates: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
-                                 kind: conv.kind, batch: inPlace ? bsz : 0, hidden: h)
+    var buffers = StepBuffers<T>(
+        pre: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
+        gates: inPlace ? [T](repeating: 0, count: bsz * gh) : [],
+        kind: conv.kind, batch: inPlace ? bsz : 0, hidden: h)
     for (k, t) in order.enumerated() {
         if t / blockSteps != block {
             block = t / blockSteps
             let lo = block * blockSteps, hi = Swift.min(steps, lo + blockSteps)
-            projected = lo == 0 && hi == steps ? cell.projectInputs(x.scalars, rows: steps * bsz)
+            projected =
+                lo == 0 && hi == steps
+                ? cell.projectInputs(x.scalars, rows: steps * bsz)
                 : cell.projectInputs(Array(x.scalars[(lo * rowScalars)..<(hi * rowScalars)]), rows: (hi - lo) * bsz)
         }
         let first = (t - block * blockSteps) * bsz * gh, stepRange = first..<(first + bsz * gh)
@@ -149,9 +157,10 @@ public func runSequence<T: KernelScalar>(
             }
             cNew = isLSTM ? buffers.c : nil
         } else {
-            var cache = cell.forward(x: x.slice(t), projected: Array(projected[stepRange]),
-                                     hPrev: Tensor(shape: [bsz, s], scalars: hState),
-                                     cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
+            var cache = cell.forward(
+                x: x.slice(t), projected: Array(projected[stepRange]),
+                hPrev: Tensor(shape: [bsz, s], scalars: hState),
+                cPrev: cState.map { Tensor(shape: [bsz, h], scalars: $0) }, split: split)
             if probed { cache = cell.probed(cache, h: probeH?.slice(t), c: probeC?.slice(t)) }
             if dropPreactivations { cache.preactivations = nil }
             hNew = cache.h.scalars
@@ -174,12 +183,15 @@ public func runSequence<T: KernelScalar>(
         hState = hNew
         if let cNew {
             cState = cNew
-            if !cellOut.isEmpty { cellOut.replaceSubrange((position * bsz * h)..<((position + 1) * bsz * h), with: cNew) }
+            if !cellOut.isEmpty {
+                cellOut.replaceSubrange((position * bsz * h)..<((position + 1) * bsz * h), with: cNew)
+            }
         }
     }
-    var run = SequenceRun(outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
-                          cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
-                          caches: caches, steps: order)
+    var run = SequenceRun(
+        outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
+        cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
+        caches: caches, steps: order)
     if isLSTM && recordCellStates { run.cellStates = Tensor(shape: [steps, bsz, h], scalars: cellOut) }
     return run
 }
@@ -190,7 +202,8 @@ extension RecurrentCell {
     @inlinable
     public var acceptsCellStateProbe: Bool {
         let p = parameters
-        return conventions.kind == .lstm && p.projection == nil && p.peepholeI == nil && p.peepholeF == nil && p.peepholeO == nil
+        return conventions.kind == .lstm && p.projection == nil && p.peepholeI == nil && p.peepholeF == nil
+            && p.peepholeO == nil
     }
 
     /// A step's cache with probes added to its states, so that the gradient reaching every state is the
@@ -206,7 +219,8 @@ extension RecurrentCell {
     /// - Parameters: - h: [B, P], nil for none. - c: [B, H], nil for none; only where `acceptsCellStateProbe`.
     @inlinable
     public func probed(_ step: CellStepCache<T>, h probeH: Tensor<T>?, c probeC: Tensor<T>?) -> CellStepCache<T> {
-        precondition(probeC == nil || acceptsCellStateProbe, "probed: a c probe needs an LSTM without peepholes or projection")
+        precondition(
+            probeC == nil || acceptsCellStateProbe, "probed: a c probe needs an LSTM without peepholes or projection")
         var cache = step
         if let probeC, case .lstm(let cPrev, let cStep, _) = cache.state {
             precondition(probeC.shape == cStep.shape, "probed: a c probe \(probeC.shape) for c \(cStep.shape)")
@@ -214,7 +228,9 @@ extension RecurrentCell {
             var c = cStep.scalars, hNew = c
             for k in 0..<c.count { c[k] += probeC.scalars[k] }
             // h = o ⊙ act(c), with the buffer form of act the cell itself uses.
-            c.withUnsafeBufferPointer { cb in hNew.withUnsafeMutableBufferPointer { conventions.outputActivation.apply(cb, into: $0) } }
+            c.withUnsafeBufferPointer { cb in
+                hNew.withUnsafeMutableBufferPointer { conventions.outputActivation.apply(cb, into: $0) }
+            }
             for k in 0..<hNew.count { hNew[k] *= o[k] }
             cache.state = .lstm(cPrev: cPrev, c: Tensor(shape: cStep.shape, scalars: c), unprojected: nil)
             cache.h = Tensor(shape: cache.h.shape, scalars: hNew)
@@ -233,10 +249,13 @@ extension RecurrentCell {
     @inlinable
     public func preactivations(of run: SequenceRun<T>) -> Tensor<T> {
         let steps = run.outputs.shape[0], bsz = run.outputs.shape[1], gh = conventions.kind.gateCount * hiddenSize
-        precondition(run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
+        precondition(
+            run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
         var out = [T](repeating: 0, count: steps * bsz * gh)
         for (cache, t) in zip(run.caches, run.steps) {
-            guard let pre = cache.preactivations else { preconditionFailure("preactivations: the run kept no pre-activations (keepPreactivations: true)") }
+            guard let pre = cache.preactivations else {
+                preconditionFailure("preactivations: the run kept no pre-activations (keepPreactivations: true)")
+            }
             out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: pre.scalars)
         }
         return Tensor(shape: [steps, bsz, gh], scalars: out)
@@ -275,10 +294,12 @@ public func runStack<T: KernelScalar>(
     var input = x
     var runs = [[SequenceRun<T>]]()
     for (l, cells) in layers.enumerated() {
-        precondition(cells.count == directions.count, "runStack: \(cells.count) cells for \(directions.count) directions")
+        precondition(
+            cells.count == directions.count, "runStack: \(cells.count) cells for \(directions.count) directions")
         let layerRuns = cells.enumerated().map { d, cell in
-            runSequence(cell, x: input, h0: h0?[l][d], c0: c0?[l][d], mask: mask, direction: directions[d],
-                        maskedOutput: maskedOutput, keepCaches: keepCaches, keepPreactivations: keepPreactivations)
+            runSequence(
+                cell, x: input, h0: h0?[l][d], c0: c0?[l][d], mask: mask, direction: directions[d],
+                maskedOutput: maskedOutput, keepCaches: keepCaches, keepPreactivations: keepPreactivations)
         }
         runs.append(layerRuns)
         input = concatenatedLastAxis(layerRuns.map(\.outputs))

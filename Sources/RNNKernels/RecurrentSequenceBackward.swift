@@ -56,7 +56,8 @@ public enum SequenceBackwardError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .cachesNotKept(let kept, let steps):
-            return "the forward run kept \(kept) step caches for \(steps) steps: run it with keepCaches: true for a backward pass"
+            return
+                "the forward run kept \(kept) step caches for \(steps) steps: run it with keepCaches: true for a backward pass"
         }
     }
 }
@@ -84,8 +85,10 @@ let deferredGradientRows = 512
 /// - Throws: `SequenceBackwardError.cachesNotKept` when the run kept no step caches (`keepCaches: false`).
 /// - Note: the step math is the cell core's `backwardStep`; this only routes gradients through time.
 @inlinable
-public func sequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, run: SequenceRun<T>, _ spec: SequenceBackwardSpec<T>,
-                                              into g: inout CellSequenceGradients<T>) throws(SequenceBackwardError) {
+public func sequenceBackward<T: KernelScalar>(
+    _ cell: RecurrentCell<T>, run: SequenceRun<T>, _ spec: SequenceBackwardSpec<T>,
+    into g: inout CellSequenceGradients<T>
+) throws(SequenceBackwardError) {
     let steps = run.outputs.shape[0], bsz = run.hLast.shape[0]
     guard run.caches.count == steps && run.steps.count == steps else {
         throw .cachesNotKept(kept: run.caches.count, steps: steps)
@@ -94,15 +97,24 @@ public func sequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, run: Seq
     let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
     let mask = spec.mask
     if let dhLast = spec.dhLast { precondition(dhLast.shape == [bsz, s], "sequenceBackward: dhLast \(dhLast.shape)") }
-    if let dcLast = spec.dcLast { precondition(isLSTM && dcLast.shape == [bsz, h], "sequenceBackward: dcLast \(dcLast.shape)") }
-    if let d = spec.dCellStates { precondition(isLSTM && d.shape == [steps, bsz, h], "sequenceBackward: dCellStates \(d.shape)") }
+    if let dcLast = spec.dcLast {
+        precondition(isLSTM && dcLast.shape == [bsz, h], "sequenceBackward: dcLast \(dcLast.shape)")
+    }
+    if let d = spec.dCellStates {
+        precondition(isLSTM && d.shape == [steps, bsz, h], "sequenceBackward: dCellStates \(d.shape)")
+    }
     if let mask { precondition(mask.shape == [steps, bsz], "sequenceBackward: mask \(mask.shape)") }
-    if spec.inputGradient { precondition(g.x?.shape == [steps, bsz, inp], "sequenceBackward: g.x must be [T, B, I] zeros") }
-    if spec.recordStateGradients { precondition(g.dh?.shape == [steps, bsz, s], "sequenceBackward: g.dh must be [T, B, P] zeros") }
+    if spec.inputGradient {
+        precondition(g.x?.shape == [steps, bsz, inp], "sequenceBackward: g.x must be [T, B, I] zeros")
+    }
+    if spec.recordStateGradients {
+        precondition(g.dh?.shape == [steps, bsz, s], "sequenceBackward: g.dh must be [T, B, P] zeros")
+    }
     switch spec.head {
     case .crossEntropy(let why, _, let targets)?:
-        precondition(spec.probabilities?.shape == [steps, bsz, why.shape[0]] && targets.count == steps * bsz && g.why != nil,
-                     "sequenceBackward: the cross-entropy head needs the probabilities [T, B, V] and targets [T, B]")
+        precondition(
+            spec.probabilities?.shape == [steps, bsz, why.shape[0]] && targets.count == steps * bsz && g.why != nil,
+            "sequenceBackward: the cross-entropy head needs the probabilities [T, B, V] and targets [T, B]")
     case .upstream(let dy)?:
         precondition(dy.shape == run.outputs.shape, "sequenceBackward: dy \(dy.shape) for outputs \(run.outputs.shape)")
     case nil: break
@@ -115,8 +127,9 @@ public func sequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, run: Seq
     var da = [T](), dRecurrent = [T](), xRows = [T](), hPrevRows = [T]()
     func flush() {
         if !da.isEmpty {
-            cell.accumulateWeightGradients(da: da, dRecurrent: separateRecurrent ? dRecurrent : da, x: xRows, hPrev: hPrevRows,
-                                           rows: da.count / gh, into: &g.cell)
+            cell.accumulateWeightGradients(
+                da: da, dRecurrent: separateRecurrent ? dRecurrent : da, x: xRows, hPrev: hPrevRows,
+                rows: da.count / gh, into: &g.cell)
         }
         da.removeAll(keepingCapacity: true); dRecurrent.removeAll(keepingCapacity: true)
         xRows.removeAll(keepingCapacity: true); hPrevRows.removeAll(keepingCapacity: true)
@@ -162,8 +175,9 @@ public func sequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, run: Seq
         }
         if spec.recordStateGradients { g.dh!.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh) }
         let cache = run.caches[k]
-        let back = cell.backwardStep(cache, dh: Tensor(shape: [bsz, s], scalars: dh),
-                                     dc: dc.map { Tensor(shape: [bsz, h], scalars: $0) }, packedR: packedR, into: &g.cell)
+        let back = cell.backwardStep(
+            cache, dh: Tensor(shape: [bsz, s], scalars: dh),
+            dc: dc.map { Tensor(shape: [bsz, h], scalars: $0) }, packedR: packedR, into: &g.cell)
         // LSTM: dL/dc_t in full, through c_{t+1} and through h_t = o_t ⊙ act(c_t).
         if spec.recordStateGradients, let dcT = back.c {
             g.dc!.scalars.replaceSubrange((t * bsz * h)..<((t + 1) * bsz * h), with: dcT)
@@ -202,8 +216,10 @@ public func sequenceBackward<T: KernelScalar>(_ cell: RecurrentCell<T>, run: Seq
 /// Adds the gradient of the head at output position `position` into `d` ([B, P]), and (cross-entropy) the
 /// head's weight gradients into `g`.
 @inlinable
-func addOutputGradient<T: KernelScalar>(_ spec: SequenceBackwardSpec<T>, position: Int, batch bsz: Int, outputs: Tensor<T>,
-                                        into d: inout [T], g: inout CellSequenceGradients<T>) {
+func addOutputGradient<T: KernelScalar>(
+    _ spec: SequenceBackwardSpec<T>, position: Int, batch bsz: Int, outputs: Tensor<T>,
+    into d: inout [T], g: inout CellSequenceGradients<T>
+) {
     guard position >= spec.lossFrom, let head = spec.head else { return }
     let s = outputs.shape[2]
     switch head {
@@ -309,7 +325,8 @@ public func runStackBackward<T: KernelScalar>(
     mask: Tensor<Bool>? = nil, maskedOutput: MaskedStepOutput = .zero,
     dOutput: Tensor<T>? = nil, dhLast: [[Tensor<T>?]]? = nil, dcLast: [[Tensor<T>?]]? = nil
 ) throws(SequenceBackwardError) -> StackRunGradients<T> {
-    precondition(run.runs.count == layers.count, "runStackBackward: \(run.runs.count) layer runs for \(layers.count) layers")
+    precondition(
+        run.runs.count == layers.count, "runStackBackward: \(run.runs.count) layer runs for \(layers.count) layers")
     var cells = [[CellGradients<T>]](repeating: [], count: layers.count)
     var h0 = [[Tensor<T>]](repeating: [], count: layers.count)
     var c0 = [[Tensor<T>?]](repeating: [], count: layers.count)
@@ -319,8 +336,9 @@ public func runStackBackward<T: KernelScalar>(
         let parts = dLayerOut.map { splitLastAxis($0, widths: layers[l].map(\.stateSize)) }
         var sum: [T]? = nil
         for (d, cell) in layers[l].enumerated() {
-            let g = try runSequenceBackward(cell, run: run.runs[l][d], mask: mask, maskedOutput: maskedOutput,
-                                        dOutputs: parts?[d], dhLast: dhLast?[l][d], dcLast: dcLast?[l][d])
+            let g = try runSequenceBackward(
+                cell, run: run.runs[l][d], mask: mask, maskedOutput: maskedOutput,
+                dOutputs: parts?[d], dhLast: dhLast?[l][d], dcLast: dcLast?[l][d])
             cells[l].append(g.cell)
             h0[l].append(g.h0)
             c0[l].append(g.c0)

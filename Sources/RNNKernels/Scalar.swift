@@ -25,17 +25,21 @@ where Self.RawSignificand: FixedWidthInteger {
     // `packedGemmAvailable`; `gemm`, `packOperand` and `vectorApply` check it.
 
     /// C = op(A) · op(B) (+ C when `accumulate`) by the packed kernel on `threads` threads.
-    static func packedGemm(_ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
-                           m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int)
+    static func packedGemm(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int)
     /// Elements of the panels `packPanels` writes for a [k, n] operand.
     static func packedPanelElements(k: Int, n: Int) -> Int
     /// Packs B ([k, n], or [n, k] when `transposed`) into panels at `dst`.
-    static func packPanels(_ b: UnsafePointer<Self>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Self>)
+    static func packPanels(
+        _ b: UnsafePointer<Self>, k: Int, n: Int, transposed: Bool, into dst: UnsafeMutablePointer<Self>)
     /// C = op(A) · B (+ C when `accumulate`) with B in panels, on `threads` threads.
-    static func prepackedGemm(_ a: UnsafePointer<Self>, _ panels: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
-                              m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int)
+    static func prepackedGemm(
+        _ a: UnsafePointer<Self>, _ panels: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
+        m: Int, n: Int, k: Int, transposeA: Bool, accumulate: Bool, threads: Int)
     /// y = f(x) over n elements by the AVX2 copy of the vector functions (`simd`) or the baseline copy.
-    static func vectorApply(_ f: VectorFunction, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int, simd: Bool)
+    static func vectorApply(
+        _ f: VectorFunction, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Self>, count n: Int, simd: Bool)
 }
 
 extension Float: KernelScalar {

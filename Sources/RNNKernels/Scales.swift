@@ -59,8 +59,9 @@ public func memoryDecay<T: KernelScalar>(forget: [T], steps: Int) -> MemoryDecay
         return T.log(T(0.5)) / T.log(f)
     }
     let tau = forget.map { f -> T in f == 1 ? .infinity : 1 / (1 - f) }
-    return MemoryDecay(remaining: Tensor(shape: [forget.count, steps], scalars: out),
-                       halfLife: Tensor(half), timescale: Tensor(tau))
+    return MemoryDecay(
+        remaining: Tensor(shape: [forget.count, steps], scalars: out),
+        halfLife: Tensor(half), timescale: Tensor(tau))
 }
 
 /// A leaky integrator (an LSTM cell with tied gates i = 1 − f) driven by an input sequence.
@@ -75,7 +76,9 @@ public func memoryDecay<T: KernelScalar>(forget: [T], steps: Int) -> MemoryDecay
 /// - Note: evaluated as `f * s + (1 - f) * u`, left to right, as seed 004 does; the closed
 ///   form 1 − f^T (for u = 1, s_0 = 0) agrees only to rounding.
 @inlinable
-public func leakyMemory<T: KernelScalar>(forget: [T], inputs: [T], initial: [T]? = nil) -> (trajectories: Tensor<T>, last: Tensor<T>) {
+public func leakyMemory<T: KernelScalar>(forget: [T], inputs: [T], initial: [T]? = nil) -> (
+    trajectories: Tensor<T>, last: Tensor<T>
+) {
     precondition(initial == nil || initial!.count == forget.count, "leakyMemory: initial must match forget")
     var out = [T](), last = [T]()
     out.reserveCapacity(forget.count * inputs.count)
@@ -133,7 +136,9 @@ public func sequenceProbability<T: KernelScalar>(_ probabilities: [T]) -> Sequen
 ///   - base: the learning rate at e = 0; rate: the factor per `steps` epochs; steps > 0.
 /// - Returns: the exponents [N] and the learning rates [N].
 @inlinable
-public func exponentialDecay<T: KernelScalar>(epochs: [T], base: T, rate: T, steps: T, stepwise: Bool = false) -> (exponent: [T], rate: [T]) {
+public func exponentialDecay<T: KernelScalar>(epochs: [T], base: T, rate: T, steps: T, stepwise: Bool = false) -> (
+    exponent: [T], rate: [T]
+) {
     let exponents = epochs.map { e -> T in stepwise ? (e / steps).rounded(.down) : e / steps }
     return (exponents, exponents.map { base * T.pow(rate, $0) })
 }

@@ -36,7 +36,9 @@ public struct DecoderInputs<Token: Equatable & Sendable>: Sendable {
 ///   - start: the start-of-sequence token, or nil to begin at step 1 as seed 000 does.
 /// - Note: T = 0, or T = 1 without a start token, gives no steps.
 @inlinable
-public func decoderInputs<Token: Equatable & Sendable>(gold: [Token], prediction: [Token], start: Token? = nil) -> DecoderInputs<Token> {
+public func decoderInputs<Token: Equatable & Sendable>(gold: [Token], prediction: [Token], start: Token? = nil)
+    -> DecoderInputs<Token>
+{
     precondition(gold.count == prediction.count, "decoderInputs: gold and prediction differ in length")
     var steps: [Int] = [], teacher: [Token] = [], free: [Token] = []
     if let start, !gold.isEmpty {
@@ -47,6 +49,7 @@ public func decoderInputs<Token: Equatable & Sendable>(gold: [Token], prediction
         teacher.append(gold[t - 1])
         free.append(prediction[t - 1])
     }
-    return DecoderInputs(steps: steps, teacherForcing: teacher, freeRunning: free,
-                         differs: zip(teacher, free).map { $0 != $1 })
+    return DecoderInputs(
+        steps: steps, teacherForcing: teacher, freeRunning: free,
+        differs: zip(teacher, free).map { $0 != $1 })
 }

@@ -18,13 +18,17 @@ public enum VectorFunction: Sendable, CaseIterable {
 extension KernelScalar {
     /// y = f(x) elementwise, one SIMD vector (8 Floats, 4 Doubles) at a time. x and y may be the same buffer.
     @inlinable
-    public static func vectorApply(_ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>) {
+    public static func vectorApply(
+        _ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>
+    ) {
         vectorApply(f, x, into: y, simd: packedGemmAvailable)
     }
 
     /// `vectorApply` on the AVX2 copy (`simd` true; only where `packedGemmAvailable`) or the baseline copy.
     @inlinable
-    static func vectorApply(_ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>, simd: Bool) {
+    static func vectorApply(
+        _ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>, simd: Bool
+    ) {
         precondition(x.count == y.count, "vector function: \(x.count) inputs for \(y.count) outputs")
         guard x.count > 0, let src = x.baseAddress, let dst = y.baseAddress else { return }
         vectorApply(f, src, dst, count: x.count, simd: simd)

@@ -78,7 +78,7 @@ extension Float {
         let k1 = k &>> 1, k2 = k &- k1
         let s1 = unsafeBitCast((k1 &+ 127) &<< 23, to: SIMD8<Float>.self)
         let s2 = unsafeBitCast((k2 &+ 127) &<< 23, to: SIMD8<Float>.self)
-        return vselect(vnanMask(x), x, p * s1 * s2)    // NaN in, NaN out
+        return vselect(vnanMask(x), x, p * s1 * s2)  // NaN in, NaN out
     }
 
     /// e^x − 1 for |x| ≤ ln 2 / 2, without cancellation: the Taylor polynomial with no constant term.
@@ -149,7 +149,7 @@ extension Double {
     @inline(__always)
     static func vexp(_ x: SIMD4<Double>) -> SIMD4<Double> {
         let xc = vclamp(x, 710, -746)
-        let shifter = SIMD4<Double>(repeating: 6_755_399_441_055_744)    // 1.5 · 2^52
+        let shifter = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 · 2^52
         let shifted = xc * 1.442_695_040_888_963_4 + shifter
         let kf = shifted - shifter
         let r = (xc - kf * 0.693_147_180_369_123_816_49) - kf * 1.908_214_929_270_587_7e-10
@@ -169,7 +169,7 @@ extension Double {
         p = p * r + 1
         // The low bits of `shifted` hold k + 2^51; k is small, so halving by a logical shift of
         // k + 2^51 and subtracting 2^50 is an exact floor(k / 2).
-        let biased = vbits(shifted) & 0x000f_ffff_ffff_ffff    // k + 2^51
+        let biased = vbits(shifted) & 0x000f_ffff_ffff_ffff  // k + 2^51
         let k1 = (biased &>> 1) &- (1 << 50)
         let k2 = (biased &- (1 << 51)) &- k1
         let s1 = unsafeBitCast((k1 &+ 1023) &<< 52, to: SIMD4<Double>.self)
@@ -233,12 +233,15 @@ func vectorMathApply(_ f: VectorFunction, _ x: UnsafePointer<Double>, _ y: Unsaf
 }
 
 @inline(__always)
-func vectorMathLoop(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
-                    _ f: (SIMD8<Float>) -> SIMD8<Float>) {
+func vectorMathLoop(
+    _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, _ n: Int,
+    _ f: (SIMD8<Float>) -> SIMD8<Float>
+) {
     var i = 0
     while i + 8 <= n {
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: f(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)),
-                                                    as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(
+            of: f(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD8<Float>.self)),
+            as: SIMD8<Float>.self)
         i += 8
     }
     if i < n {
@@ -250,12 +253,15 @@ func vectorMathLoop(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Flo
 }
 
 @inline(__always)
-func vectorMathLoop(_ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int,
-                    _ f: (SIMD4<Double>) -> SIMD4<Double>) {
+func vectorMathLoop(
+    _ src: UnsafePointer<Double>, _ dst: UnsafeMutablePointer<Double>, _ n: Int,
+    _ f: (SIMD4<Double>) -> SIMD4<Double>
+) {
     var i = 0
     while i + 4 <= n {
-        UnsafeMutableRawPointer(dst + i).storeBytes(of: f(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Double>.self)),
-                                                    as: SIMD4<Double>.self)
+        UnsafeMutableRawPointer(dst + i).storeBytes(
+            of: f(UnsafeRawPointer(src + i).loadUnaligned(as: SIMD4<Double>.self)),
+            as: SIMD4<Double>.self)
         i += 4
     }
     if i < n {

@@ -9,7 +9,9 @@ extension Project {
     /// per file: ids are compared by their scalars, never merged).
     public func caseFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
         guard FileManager.default.fileExists(atPath: casesRoot.path) else {
-            throw UsageError("the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)")
+            throw UsageError(
+                "the cases root \(display(casesRoot))/ does not exist (run from the project's top directory, or set --cases-root or a rnnspec.yaml)"
+            )
         }
         let rootReal = casesRoot.resolvingSymlinksInPath().path
         var found: [ExactKey: (id: String, url: URL)] = [:]
@@ -17,7 +19,10 @@ extension Project {
         for (k, target) in targets.enumerated() {
             guard FileManager.default.fileExists(atPath: target.path) else {
                 let typed = paths[k]
-                let tried = typed.hasPrefix("/") ? "" : " (nor \(visibleText(display(casesRoot.appendingPathComponent(typed))))[.yaml] in the cases root)"
+                let tried =
+                    typed.hasPrefix("/")
+                    ? ""
+                    : " (nor \(visibleText(display(casesRoot.appendingPathComponent(typed))))[.yaml] in the cases root)"
                 throw UsageError("no such case file, directory or case id: \(visibleText(typed))\(tried)")
             }
             let real = target.resolvingSymlinksInPath().path
@@ -26,25 +31,32 @@ extension Project {
                 let typed = paths.isEmpty ? display(target) : paths[targets.firstIndex(of: target) ?? 0]
                 let shown = display(URL(fileURLWithPath: real))
                 let what = typed == shown ? typed : "\(typed) (which resolves to \(shown))"
-                throw UsageError("\(what) is outside the cases root \(display(casesRoot))/; cases must live under it (or set --cases-root)")
+                throw UsageError(
+                    "\(what) is outside the cases root \(display(casesRoot))/; cases must live under it (or set --cases-root)"
+                )
             }
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)
             let files = listYAML(under: underRoot)
-            if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != "" && !isCaseFileName(underRoot.lastPathComponent) {
+            if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != ""
+                && !isCaseFileName(underRoot.lastPathComponent)
+            {
                 throw UsageError("\(display(target)) is not a .yaml (or .yml) case file")
             }
             for file in files {
                 let id = relativeID(of: file, under: URL(fileURLWithPath: rootReal))
                 let url = casesRoot.appendingPathComponent(String(file.path.dropFirst(rootReal.count + 1)))
                 if let other = found[ExactKey(id)], other.url.path != url.path {
-                    throw UsageError("\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one")
+                    throw UsageError(
+                        "\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one"
+                    )
                 }
                 found[ExactKey(id)] = (id, url)
             }
         }
         let sorted = found.sorted { $0.key < $1.key }.map(\.value)
-        try Project.checkDistinct(sorted.map(\.id), describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
+        try Project.checkDistinct(
+            sorted.map(\.id), describe: { display(casesRoot.appendingPathComponent($0 + ".yaml")) }, what: "case files")
         return sorted.map { ($0.url, $0.id) }
     }
 
@@ -54,7 +66,9 @@ extension Project {
     /// exists, the first (the caller reports it).
     func resolveCaseArgument(_ argument: String) -> URL {
         let direct = URL(fileURLWithPath: argument, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
-        if FileManager.default.fileExists(atPath: direct.path) || argument.hasPrefix("/") || argument.isEmpty { return direct }
+        if FileManager.default.fileExists(atPath: direct.path) || argument.hasPrefix("/") || argument.isEmpty {
+            return direct
+        }
         let inRoot = casesRoot.appendingPathComponent(argument).standardizedFileURL
         if FileManager.default.fileExists(atPath: inRoot.path) { return inRoot }
         for ext in [".yaml", ".yml"] {
@@ -113,7 +127,8 @@ func listYAML(under url: URL) -> [URL] {
 func relativeID(of file: URL, under root: URL) -> String {
     let rootPath = standardizedPath(root)
     let filePath = standardizedPath(file)
-    var rel = filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
+    var rel =
+        filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
     if rel.hasSuffix(".yaml") { rel.removeLast(5) } else if rel.hasSuffix(".yml") { rel.removeLast(4) }
     return rel
 }

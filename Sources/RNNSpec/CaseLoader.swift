@@ -19,7 +19,10 @@ public struct CaseLoader: Sendable {
         self.limits = limits
     }
 
-    static let topLevelFields = ["kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip", "timeout", "notes", "rng"]
+    static let topLevelFields = [
+        "kernel", "title", "source", "tags", "params", "inputs", "expect", "tolerance", "gradcheck", "xfail", "skip",
+        "timeout", "notes", "rng",
+    ]
 
     /// Loads one file.
     ///
@@ -44,8 +47,9 @@ public struct CaseLoader: Sendable {
         let source = SourceText(path: displayPath, text: text)
         let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
         guard let root = composed else {
-            throw SpecError("the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
-                            at: source.location(line: 1, column: 1))
+            throw SpecError(
+                "the file is empty; a case is a mapping with at least 'kernel:' and 'inputs:' (see `rnnspec new`)",
+                at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
         reader.packed = packed
@@ -63,12 +67,15 @@ public struct CaseLoader: Sendable {
         for f in fields { locations[f.key] = reader.location(f.keyNode) }
 
         guard let kernelField = field("kernel") else {
-            throw source.error("missing 'kernel:': name the kernel this case runs (`rnnspec kernels` lists them)", line: 1, column: 1)
+            throw source.error(
+                "missing 'kernel:': name the kernel this case runs (`rnnspec kernels` lists them)", line: 1, column: 1)
         }
         let kernelName = try reader.string(kernelField.value, "kernel")
         guard let kernel = registry.kernel(named: kernelName) else {
             let hint = didYouMean(kernelName, in: registry.names, limit: 3)
-            throw reader.error("unknown kernel '\(kernelName)'" + (hint.isEmpty ? "; `rnnspec kernels` lists them" : hint), at: kernelField.value)
+            throw reader.error(
+                "unknown kernel '\(kernelName)'" + (hint.isEmpty ? "; `rnnspec kernels` lists them" : hint),
+                at: kernelField.value)
         }
         locations["kernel"] = reader.location(kernelField.value)
         let spec = kernel.spec
@@ -77,12 +84,16 @@ public struct CaseLoader: Sendable {
         let caseSource = try field("source").map { try reader.string($0.value, "source") }
         let tags = try field("tags").map { try reader.stringList($0.value, "tags") } ?? []
         if let notes = field("notes") { _ = try reader.string(notes.value, "notes") }
-        let xfail = try field("xfail").map { try reader.string($0.value, "xfail (the reason the case is expected to fail)") }
+        let xfail = try field("xfail").map {
+            try reader.string($0.value, "xfail (the reason the case is expected to fail)")
+        }
         let skip = try field("skip").map { try reader.string($0.value, "skip (the reason the case is not run)") }
         let timeout = try field("timeout").map { f -> Double in
             let seconds = try reader.real(f.value, "timeout (seconds)")
             guard seconds.isFinite, seconds > 0, seconds <= 86_400 else {
-                throw reader.error("timeout must be a number of seconds above 0 and at most 86400, found \(NumberText.format(seconds))", at: f.value)
+                throw reader.error(
+                    "timeout must be a number of seconds above 0 and at most 86400, found \(NumberText.format(seconds))",
+                    at: f.value)
             }
             return seconds
         }
@@ -98,7 +109,8 @@ public struct CaseLoader: Sendable {
             let entries = try reader.mapping(p.value, "params")
             for entry in entries {
                 guard let ps = spec.param(entry.key) else {
-                    throw reader.error(spec.noSuch("param", entry.key, among: spec.params.map(\.name)), at: entry.keyNode)
+                    throw reader.error(
+                        spec.noSuch("param", entry.key, among: spec.params.map(\.name)), at: entry.keyNode)
                 }
                 let value = try paramValue(entry.value, ps, reader: reader)
                 if let problem = ps.problem(with: value) { throw reader.error(problem, at: entry.value) }
@@ -107,8 +119,12 @@ public struct CaseLoader: Sendable {
             }
         }
         for ps in spec.params where params[ps.name] == nil {
-            if let d = ps.defaultValue { params[ps.name] = d } else if !ps.optional {
-                throw reader.error("\(spec.name) needs param '\(ps.name)' (\(ps.type.description)): \(ps.doc)", at: field("params")?.keyNode ?? kernelField.keyNode)
+            if let d = ps.defaultValue {
+                params[ps.name] = d
+            } else if !ps.optional {
+                throw reader.error(
+                    "\(spec.name) needs param '\(ps.name)' (\(ps.type.description)): \(ps.doc)",
+                    at: field("params")?.keyNode ?? kernelField.keyNode)
             }
         }
 
@@ -120,13 +136,16 @@ public struct CaseLoader: Sendable {
             let entries = try reader.mapping(i.value, "inputs")
             for entry in entries {
                 guard let input = spec.input(entry.key) else {
-                    throw reader.error(spec.noSuch("input", entry.key, among: spec.inputs.map(\.name)), at: entry.keyNode)
+                    throw reader.error(
+                        spec.noSuch("input", entry.key, among: spec.inputs.map(\.name)), at: entry.keyNode)
                 }
                 if reader.isFileInput(entry.value) {  // .npy/.npz (NumPyFiles.swift)
-                    inputs[entry.key] = try reader.fileInput(entry.value, kind: input.kind, shapes: input.shapes, kernel: spec.name, caseID: id,
-                                                             read: readCasesFile, "input '\(entry.key)'")
+                    inputs[entry.key] = try reader.fileInput(
+                        entry.value, kind: input.kind, shapes: input.shapes, kernel: spec.name, caseID: id,
+                        read: readCasesFile, "input '\(entry.key)'")
                 } else if reader.holdsDraw(entry.value) {  // NumPy draws, in file order (NumPyDraws.swift)
-                    inputs[entry.key] = try reader.drawnValue(entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
+                    inputs[entry.key] = try reader.drawnValue(
+                        entry.value, kind: input.kind, stream: &numpyStream, "input '\(entry.key)'")
                 } else {
                     inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
                 }
@@ -136,8 +155,9 @@ public struct CaseLoader: Sendable {
         }
         let missing = spec.inputs.filter { !$0.optional && inputs[$0.name] == nil }.map(\.name)
         if !missing.isEmpty {
-            throw reader.error("\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
-                               at: field("inputs")?.keyNode ?? kernelField.keyNode)
+            throw reader.error(
+                "\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
+                at: field("inputs")?.keyNode ?? kernelField.keyNode)
         }
         // The kernel's own rules about which inputs go together.
         if let broken = spec.inputRuleViolation(params: params, given: Set(inputs.keys)) {
@@ -147,8 +167,12 @@ public struct CaseLoader: Sendable {
         }
         let dims = try bindShapes(spec, inputs, inputNodes, reader)
         // What the params and shapes imply (outputs, caches, steps), before anything runs.
-        if let over = spec.sizeProblem(KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements) {
-            let key = locations[over.blame] != nil ? over.blame : over.blame.hasPrefix("param:") && locations["params"] != nil ? "params" : "kernel"
+        if let over = spec.sizeProblem(
+            KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements)
+        {
+            let key =
+                locations[over.blame] != nil
+                ? over.blame : over.blame.hasPrefix("param:") && locations["params"] != nil ? "params" : "kernel"
             let loc = locations[key]!
             throw SpecError(over.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
         }
@@ -158,7 +182,8 @@ public struct CaseLoader: Sendable {
         if let e = field("expect"), !isEmpty(e.value) {
             for entry in try reader.mapping(e.value, "expect") {
                 guard let output = spec.output(entry.key) else {
-                    throw reader.error(spec.noSuch("output", entry.key, among: spec.outputs.map(\.name)), at: entry.keyNode)
+                    throw reader.error(
+                        spec.noSuch("output", entry.key, among: spec.outputs.map(\.name)), at: entry.keyNode)
                 }
                 expectations.append((entry.key, try expectation(entry.value, output, reader: &reader)))
             }
@@ -175,11 +200,13 @@ public struct CaseLoader: Sendable {
             if let perOutput = entries.first(where: { $0.key == "outputs" }) {
                 for entry in try reader.mapping(perOutput.value, "tolerance outputs") {
                     guard spec.output(entry.key) != nil else {
-                        throw reader.error(spec.noSuch("output", entry.key, among: spec.outputs.map(\.name)), at: entry.keyNode)
+                        throw reader.error(
+                            spec.noSuch("output", entry.key, among: spec.outputs.map(\.name)), at: entry.keyNode)
                     }
                     let fields = try reader.mapping(entry.value, "tolerance for '\(entry.key)'")
                     try reader.checkKeys(fields, allowed: ["abs", "rel"], in: "tolerance for '\(entry.key)'")
-                    outputTolerances[entry.key] = try toleranceFields(fields, defaults: tolerance ?? .float64Default, reader: reader)
+                    outputTolerances[entry.key] = try toleranceFields(
+                        fields, defaults: tolerance ?? .float64Default, reader: reader)
                 }
             }
         }
@@ -187,10 +214,11 @@ public struct CaseLoader: Sendable {
         let gradcheck = try field("gradcheck").map { try gradCheckRequest($0.value, spec, inputs, reader: reader) }
 
         let digest = CaseDigest.compute(kernel: spec.name, params: params, inputs: inputs)
-        var c = Case(id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
-                     params: params, inputs: inputs, dims: dims, expectations: expectations,
-                     tolerance: tolerance, outputTolerances: outputTolerances, gradcheck: gradcheck, xfail: xfail, skip: skip,
-                     locations: locations, text: source, digest: digest)
+        var c = Case(
+            id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
+            params: params, inputs: inputs, dims: dims, expectations: expectations,
+            tolerance: tolerance, outputTolerances: outputTolerances, gradcheck: gradcheck, xfail: xfail, skip: skip,
+            locations: locations, text: source, digest: digest)
         c.timeout = timeout
         return c
     }

@@ -7,7 +7,9 @@ package enum CaseOutputsText {
     /// The `.npz` arrays of a kernel's outputs: reals as float64 (float32 outputs as float32),
     /// integers as int64, booleans as bool; a list of tensors as NAME_0, NAME_1, ...; strings
     /// have no NumPy numeric form and are left out (their names are returned).
-    package static func npzArrays(_ outputs: KernelOutputs) -> (arrays: [(name: String, array: NpyArray)], skipped: [String]) {
+    package static func npzArrays(_ outputs: KernelOutputs) -> (
+        arrays: [(name: String, array: NpyArray)], skipped: [String]
+    ) {
         var arrays: [(name: String, array: NpyArray)] = [], skipped: [String] = []
         func add(_ name: String, _ value: Value) {
             if case .list(let items) = value {
@@ -30,9 +32,12 @@ package enum CaseOutputsText {
     ///
     /// Numbers have six significant digits; NaN is `nan` and is never the minimum.
     package static func curveSummary(_ name: String, _ values: [Double]) -> String {
-        func f(_ x: Double) -> String { x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(format: "%.6g", x) }
+        func f(_ x: Double) -> String {
+            x.isNaN ? "nan" : x.isInfinite ? (x < 0 ? "-inf" : "inf") : String(format: "%.6g", x)
+        }
         guard let first = values.first, let last = values.last else { return "\(name), 0 values\n" }
-        var text = "\(name), \(values.count) value\(values.count == 1 ? "" : "s"): first \(f(first)) [0], last \(f(last)) [\(values.count - 1)]"
+        var text =
+            "\(name), \(values.count) value\(values.count == 1 ? "" : "s"): first \(f(first)) [0], last \(f(last)) [\(values.count - 1)]"
         if let m = values.indices.filter({ !values[$0].isNaN }).min(by: { values[$0] < values[$1] }) {
             text += ", min \(f(values[m])) [\(m)]"
         }
@@ -46,7 +51,9 @@ package enum CaseOutputsText {
     /// Runs one case in this process, as `rnnspec show` does; a kernel's failure is thrown as an
     /// error located at the case file.
     package static func execute(_ c: Case) throws -> KernelOutputs {
-        do { return try Execution.run(ExecutionRequest(c), kernel: c.kernel).outputs } catch { throw Runner.located(c, error) }
+        do { return try Execution.run(ExecutionRequest(c), kernel: c.kernel).outputs } catch {
+            throw Runner.located(c, error)
+        }
     }
 
     /// The text or JSON `rnnspec show` prints for a case and its computed outputs: each output
@@ -58,38 +65,50 @@ package enum CaseOutputsText {
         do {
             golden = try store.read(c.id)
             if let g = golden {
-                if g.kernel == c.kernel.spec.name && g.digest == c.digest { state = "current" } else {
+                if g.kernel == c.kernel.spec.name && g.digest == c.digest {
+                    state = "current"
+                } else {
                     state = "stale"
-                    changes = GoldenChange.changes(from: g, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts)
+                    changes = GoldenChange.changes(
+                        from: g, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts)
                 }
             }
         } catch {
             state = "unreadable"
             goldenError = "\(asSpecError(error, path: goldenPath))"
         }
-        let expectations = Dictionary(c.expectations.map { ($0.output, $0.expectation) }, uniquingKeysWith: { a, _ in a })
+        let expectations = Dictionary(
+            c.expectations.map { ($0.output, $0.expectation) }, uniquingKeysWith: { a, _ in a })
 
         if format == .json {
-            var out = "{\"id\": \(jsonString(c.id)), \"path\": \(jsonString(c.path)), \"kernel\": \(jsonString(c.kernel.spec.name)),\n"
-            out += " \"golden\": {\"path\": \(jsonString(goldenPath)), \"state\": \"\(state)\", \"changes\": [\(changes.map(jsonString).joined(separator: ", "))]"
+            var out =
+                "{\"id\": \(jsonString(c.id)), \"path\": \(jsonString(c.path)), \"kernel\": \(jsonString(c.kernel.spec.name)),\n"
+            out +=
+                " \"golden\": {\"path\": \(jsonString(goldenPath)), \"state\": \"\(state)\", \"changes\": [\(changes.map(jsonString).joined(separator: ", "))]"
             if let goldenError { out += ", \"error\": \(jsonString(goldenError))" }
             out += "},\n \"outputs\": ["
             var first = true
             for (name, value) in outputs.entries {
                 out += first ? "\n" : ",\n"
                 first = false
-                out += "  {\"name\": \(jsonString(name)), \"type\": \(jsonString(ValueText.typeText(value))), \"computed\": \(ValueText.json(value))"
+                out +=
+                    "  {\"name\": \(jsonString(name)), \"type\": \(jsonString(ValueText.typeText(value))), \"computed\": \(ValueText.json(value))"
                 if let g = golden?.output(name) {
                     let d = OutputDrift.compare(old: [(name, g)], new: [(name, value)])
-                    let changed = d.reduce(0) { $0 + $1.changed } + d.filter { $0.kind == .reshaped || $0.kind == .added || $0.kind == .removed }.count
+                    let changed =
+                        d.reduce(0) { $0 + $1.changed }
+                        + d.filter { $0.kind == .reshaped || $0.kind == .added || $0.kind == .removed }.count
                     out += ", \"golden\": \(ValueText.json(g)), \"elementsDifferingFromGolden\": \(changed)"
                 } else {
                     out += ", \"golden\": null"
                 }
                 if let e = expectations[name] {
                     let t = e.tolerance ?? c.goldenTolerance(for: name, dtype: dtypeOf(value))
-                    let ok = Comparison.compare(actual: value, expected: e.value, tolerance: t, output: name, reference: .expect) == nil
-                    out += ", \"expect\": {\"value\": \(ValueText.json(e.value)), \"abs\": \(NumberText.format(t.abs)), \"rel\": \(NumberText.format(t.rel)), \"source\": \(e.source.map(jsonString) ?? "null"), \"matches\": \(ok)}"
+                    let ok =
+                        Comparison.compare(
+                            actual: value, expected: e.value, tolerance: t, output: name, reference: .expect) == nil
+                    out +=
+                        ", \"expect\": {\"value\": \(ValueText.json(e.value)), \"abs\": \(NumberText.format(t.abs)), \"rel\": \(NumberText.format(t.rel)), \"source\": \(e.source.map(jsonString) ?? "null"), \"matches\": \(ok)}"
                 } else {
                     out += ", \"expect\": null"
                 }
@@ -101,9 +120,13 @@ package enum CaseOutputsText {
         var out = "\(visibleText(c.id)) (\(visibleText(c.path))): \(c.kernel.spec.name)\n"
         switch state {
         case "current": out += "golden: \(visibleText(goldenPath))\n"
-        case "stale": out += "golden: \(visibleText(goldenPath)) is STALE: \(changes.joined(separator: "; ").escapedForDisplay)\n"
-        case "unreadable": out += "golden: \(visibleText(goldenPath)) cannot be read: \((goldenError ?? "").escapedForDisplay)\n"
-        default: out += "golden: none yet (NEW; `rnnspec run --record pending \(visibleText(c.path))` writes one for review)\n"
+        case "stale":
+            out += "golden: \(visibleText(goldenPath)) is STALE: \(changes.joined(separator: "; ").escapedForDisplay)\n"
+        case "unreadable":
+            out += "golden: \(visibleText(goldenPath)) cannot be read: \((goldenError ?? "").escapedForDisplay)\n"
+        default:
+            out +=
+                "golden: none yet (NEW; `rnnspec run --record pending \(visibleText(c.path))` writes one for review)\n"
         }
         func block(_ label: String, _ value: Value, _ suffix: String = "") -> String {
             let lines = ValueText.lines(value)
@@ -119,15 +142,20 @@ package enum CaseOutputsText {
                     out += "  golden:   identical to computed\n"
                 } else {
                     out += block("golden:  ", g)
-                    for d in drifts where d.kind != .unchanged { out += d.text(indent: "  computed vs golden: ").escapedKeepingLines }
+                    for d in drifts where d.kind != .unchanged {
+                        out += d.text(indent: "  computed vs golden: ").escapedKeepingLines
+                    }
                 }
             } else if golden != nil {
                 out += "  golden:   (no such output in the golden)\n"
             }
             if let e = expectations[name] {
                 let t = e.tolerance ?? c.goldenTolerance(for: name, dtype: dtypeOf(value))
-                let ok = Comparison.compare(actual: value, expected: e.value, tolerance: t, output: name, reference: .expect) == nil
-                let note = " (\(ok ? "matches" : "DIFFERS") within abs \(NumberText.format(t.abs)), rel \(NumberText.format(t.rel))\(e.source.map { "; source: \($0.escapedForDisplay)" } ?? ""))"
+                let ok =
+                    Comparison.compare(actual: value, expected: e.value, tolerance: t, output: name, reference: .expect)
+                    == nil
+                let note =
+                    " (\(ok ? "matches" : "DIFFERS") within abs \(NumberText.format(t.abs)), rel \(NumberText.format(t.rel))\(e.source.map { "; source: \($0.escapedForDisplay)" } ?? ""))"
                 out += block("expect:  ", e.value, note)
             }
         }
@@ -148,7 +176,9 @@ extension NpyArray {
     /// booleans as bool; nil for strings and lists, which `.npy` cannot hold without pickling.
     package init?(_ value: Value) {
         switch value {
-        case .real(let r): self.init(dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))
+        case .real(let r):
+            self.init(
+                dtype: .float(bytes: r.dtype == .float32 ? 4 : 8), shape: r.shape, values: .reals(r.tensor.scalars))
         case .integer(let t): self.init(dtype: .int(bytes: 8), shape: t.shape, values: .integers(t.scalars))
         case .boolean(let t): self.init(dtype: .bool, shape: t.shape, values: .booleans(t.scalars))
         case .string, .list: return nil

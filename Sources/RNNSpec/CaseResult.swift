@@ -80,9 +80,11 @@ public struct CaseResult: Sendable {
     public var location: SourceLocation? = nil
 
     /// A result from its parts.
-    public init(id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
-                mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
-                recording: Recording? = nil, seconds: Double = 0) {
+    public init(
+        id: String, path: String, kernel: String?, status: Status, reason: String? = nil,
+        mismatches: [Mismatch] = [], error: SpecError? = nil, notes: [String] = [],
+        recording: Recording? = nil, seconds: Double = 0
+    ) {
         self.id = id
         self.path = path
         self.kernel = kernel

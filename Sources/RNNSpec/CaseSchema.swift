@@ -60,12 +60,18 @@ public enum CaseSchema {
             inputs[i.name] = s
         }
         for o in spec.outputs {
-            outputs[o.name] = ["anyOf": [valueSchema(o.kind), ref("expectation")], "description": "\(o.doc) (shape \(o.shape))"]
+            outputs[o.name] = [
+                "anyOf": [valueSchema(o.kind), ref("expectation")], "description": "\(o.doc) (shape \(o.shape))",
+            ]
         }
-        var paramsSchema: [String: Any] = ["type": ["object", "null"], "properties": params, "additionalProperties": false]
+        var paramsSchema: [String: Any] = [
+            "type": ["object", "null"], "properties": params, "additionalProperties": false,
+        ]
         let required = spec.params.filter { $0.defaultValue == nil && !$0.optional }.map(\.name)
         if !required.isEmpty { paramsSchema["required"] = required }
-        var inputsSchema: [String: Any] = ["type": ["object", "null"], "properties": inputs, "additionalProperties": false]
+        var inputsSchema: [String: Any] = [
+            "type": ["object", "null"], "properties": inputs, "additionalProperties": false,
+        ]
         let requiredInputs = spec.inputs.filter { !$0.optional }.map(\.name)
         if !requiredInputs.isEmpty { inputsSchema["required"] = requiredInputs }
         var then: [String: Any] = [
@@ -73,8 +79,11 @@ public enum CaseSchema {
             "properties": [
                 "params": paramsSchema,
                 "inputs": inputsSchema,
-                "expect": ["type": ["object", "null"], "properties": outputs, "additionalProperties": false] as [String: Any],
-                "tolerance": ["properties": ["outputs": ["type": "object", "propertyNames": ["enum": spec.outputs.map(\.name)]]]],
+                "expect": ["type": ["object", "null"], "properties": outputs, "additionalProperties": false]
+                    as [String: Any],
+                "tolerance": [
+                    "properties": ["outputs": ["type": "object", "propertyNames": ["enum": spec.outputs.map(\.name)]]]
+                ],
                 "gradcheck": ["properties": ["wrt": ["type": "array", "items": ["enum": spec.inputs.map(\.name)]]]],
             ] as [String: Any],
         ]
@@ -91,33 +100,55 @@ public enum CaseSchema {
         let nested: (String, [String: Any]) -> [String: Any] = { name, leaf in
             ["anyOf": [leaf, ["type": "array", "items": ref(name)]]]
         }
-        let tol: [String: Any] = ["type": "object", "properties": ["abs": number, "rel": number], "additionalProperties": false]
+        let tol: [String: Any] = [
+            "type": "object", "properties": ["abs": number, "rel": number], "additionalProperties": false,
+        ]
         let draw: [String: Any] = [
             "type": "object", "required": ["draw"], "additionalProperties": false,
             "description": "A draw from the case's NumPy stream (rng:), made in the order the inputs are written",
             "properties": [
-                "draw": ["enum": ["random", "standard_normal", "normal", "uniform", "integers", "choice", "rand", "random_sample", "randn", "randint"]],
-                "size": ["anyOf": [["type": "integer", "minimum": 0], ["type": "array", "items": ["type": "integer", "minimum": 0]]]],
+                "draw": [
+                    "enum": [
+                        "random", "standard_normal", "normal", "uniform", "integers", "choice", "rand", "random_sample",
+                        "randn", "randint",
+                    ]
+                ],
+                "size": [
+                    "anyOf": [
+                        ["type": "integer", "minimum": 0],
+                        ["type": "array", "items": ["type": "integer", "minimum": 0]],
+                    ]
+                ],
                 "loc": number, "scale": number, "low": number, "high": number, "times": number,
                 "n": ["type": "integer", "minimum": 1], "p": ["type": "array", "items": number],
-                "one_hot": ["type": "integer", "minimum": 1, "description": "one-hot rows of the drawn ids: np.eye(one_hot)[ids]"],
+                "one_hot": [
+                    "type": "integer", "minimum": 1,
+                    "description": "one-hot rows of the drawn ids: np.eye(one_hot)[ids]",
+                ],
             ] as [String: Any],
         ]
         let file: [String: Any] = [
             "oneOf": [
-                ["type": "object", "required": ["npy"], "additionalProperties": false, "properties": ["npy": ["type": "string"]]],
-                ["type": "object", "required": ["npz", "key"], "additionalProperties": false,
-                 "properties": ["npz": ["type": "string"], "key": ["type": "string"]]],
-            ],
+                [
+                    "type": "object", "required": ["npy"], "additionalProperties": false,
+                    "properties": ["npy": ["type": "string"]],
+                ],
+                [
+                    "type": "object", "required": ["npz", "key"], "additionalProperties": false,
+                    "properties": ["npz": ["type": "string"], "key": ["type": "string"]],
+                ],
+            ]
         ]
         var generator: [String: Any] = [
             "type": "object", "additionalProperties": false,
             "description": "{shape, data} or a generator: eye, zeros, ones, full, range, linspace, random",
             "properties": [
                 "shape": ["anyOf": [["type": "integer"], ["type": "array", "items": ["type": "integer"]]]],
-                "data": ["type": "array"], "eye": [:] as [String: Any], "zeros": [:] as [String: Any], "ones": [:] as [String: Any],
+                "data": ["type": "array"], "eye": [:] as [String: Any], "zeros": [:] as [String: Any],
+                "ones": [:] as [String: Any],
                 "full": [:] as [String: Any], "range": [:] as [String: Any], "linspace": [:] as [String: Any],
-                "random": ["enum": ["normal", "uniform"]], "scale": number, "value": number, "seed": ["type": "integer"],
+                "random": ["enum": ["normal", "uniform"]], "scale": number, "value": number,
+                "seed": ["type": "integer"],
                 "mean": number, "std": number, "low": number, "high": number,
             ] as [String: Any],
         ]
@@ -134,7 +165,9 @@ public enum CaseSchema {
             "booleans": ["anyOf": [ref("booleanNested"), ref("file")]],
             "expectation": [
                 "type": "object", "required": ["value"], "additionalProperties": false,
-                "properties": ["value": [:] as [String: Any], "abs": number, "rel": number, "source": ["type": "string"]],
+                "properties": [
+                    "value": [:] as [String: Any], "abs": number, "rel": number, "source": ["type": "string"],
+                ],
             ] as [String: Any],
         ]
         let properties: [String: Any] = [
@@ -143,24 +176,52 @@ public enum CaseSchema {
             "tags": ["type": "array", "items": ["type": "string"]],
             "xfail": ["type": "string"], "skip": ["type": "string"],
             "timeout": ["type": "number", "exclusiveMinimum": 0, "maximum": 86_400],
-            "params": ["type": ["object", "null"]], "inputs": ["type": ["object", "null"]], "expect": ["type": ["object", "null"]],
-            "tolerance": ["type": "object", "properties": ["abs": number, "rel": number, "outputs": ["type": "object", "additionalProperties": tol]] as [String: Any],
-                          "additionalProperties": false],
-            "gradcheck": ["type": "object", "required": ["wrt"], "additionalProperties": false,
-                          "properties": ["wrt": ["type": "array", "description": "the inputs to differentiate with respect to"],
-                                         "eps": ["type": "number", "exclusiveMinimum": 0, "description": "step of the central difference (default 1e-6)"],
-                                         "abs": number, "rel": number,
-                                         "mode": ["enum": GradCheckMode.allCases.map(\.rawValue),
-                                                  "description": "fast (default): the gradient's projections on a few seeded random unit directions against central differences along them, 1 + 2·directions kernel runs, falling back to full when it fails; full: every element, 1 + 2·elements runs"],
-                                         "directions": ["type": "integer", "minimum": 1, "maximum": GradCheck.maxDirections, "description": "random directions of a fast check (default \(GradCheck.defaultDirections))"],
-                                         "seed": ["type": "integer", "minimum": 0, "description": "seed of the fast check's directions (default \(GradCheck.defaultSeed))"]] as [String: Any]],
-            "rng": ["type": "object", "required": ["numpy", "seed"], "additionalProperties": false,
-                    "properties": ["numpy": ["enum": ["default_rng", "legacy"]], "seed": ["type": "integer", "minimum": 0],
-                                   "discard": ["type": "array", "items": ref("draw")]] as [String: Any]],
+            "params": ["type": ["object", "null"]], "inputs": ["type": ["object", "null"]],
+            "expect": ["type": ["object", "null"]],
+            "tolerance": [
+                "type": "object",
+                "properties": [
+                    "abs": number, "rel": number, "outputs": ["type": "object", "additionalProperties": tol],
+                ] as [String: Any],
+                "additionalProperties": false,
+            ],
+            "gradcheck": [
+                "type": "object", "required": ["wrt"], "additionalProperties": false,
+                "properties": [
+                    "wrt": ["type": "array", "description": "the inputs to differentiate with respect to"],
+                    "eps": [
+                        "type": "number", "exclusiveMinimum": 0,
+                        "description": "step of the central difference (default 1e-6)",
+                    ],
+                    "abs": number, "rel": number,
+                    "mode": [
+                        "enum": GradCheckMode.allCases.map(\.rawValue),
+                        "description":
+                            "fast (default): the gradient's projections on a few seeded random unit directions against central differences along them, 1 + 2·directions kernel runs, falling back to full when it fails; full: every element, 1 + 2·elements runs",
+                    ],
+                    "directions": [
+                        "type": "integer", "minimum": 1, "maximum": GradCheck.maxDirections,
+                        "description": "random directions of a fast check (default \(GradCheck.defaultDirections))",
+                    ],
+                    "seed": [
+                        "type": "integer", "minimum": 0,
+                        "description": "seed of the fast check's directions (default \(GradCheck.defaultSeed))",
+                    ],
+                ] as [String: Any],
+            ],
+            "rng": [
+                "type": "object", "required": ["numpy", "seed"], "additionalProperties": false,
+                "properties": [
+                    "numpy": ["enum": ["default_rng", "legacy"]], "seed": ["type": "integer", "minimum": 0],
+                    "discard": ["type": "array", "items": ref("draw")],
+                ] as [String: Any],
+            ],
         ]
         let selected: [[String: Any]] = registry.names.compactMap { name in
             guard let k = registry.kernel(named: name) else { return nil }
-            return ["if": ["properties": ["kernel": ["const": name]], "required": ["kernel"]], "then": kernelSchema(k.spec)]
+            return [
+                "if": ["properties": ["kernel": ["const": name]], "required": ["kernel"]], "then": kernelSchema(k.spec),
+            ]
         }
         return [
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -174,14 +235,16 @@ public enum CaseSchema {
 
     /// The schema as pretty-printed JSON with sorted keys (byte-stable), ending in a newline.
     public static func text(_ registry: KernelRegistry = .standard) -> String {
-        let data = try! JSONSerialization.data(withJSONObject: schema(registry), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        let data = try! JSONSerialization.data(
+            withJSONObject: schema(registry), options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     /// The `# yaml-language-server: $schema=...` line for a case at `relative` under the cases
     /// root, pointing at the schema file beside the cases root.
     public static func modeline(forCaseAt relative: String) -> String {
-        let depth = relative.split(separator: "/").count  // directories below the cases root, plus one for the root itself
+        // directories below the cases root, plus one for the root itself
+        let depth = relative.split(separator: "/").count
         return "# yaml-language-server: $schema=" + String(repeating: "../", count: depth) + fileName + "\n"
     }
 }

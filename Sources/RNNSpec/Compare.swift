@@ -8,26 +8,42 @@ public enum Comparison {
     /// Compares `actual` with `expected`; nil when they agree. `structure` is the output's declared
     /// time axis and gate blocks (resolved for the case's params), `options` how many differing
     /// elements are kept.
-    public static func compare(actual: Value, expected: Value, tolerance: Tolerance,
-                               output: String, reference: Mismatch.Reference,
-                               structure: OutputLayout = OutputLayout(), options: ComparisonOptions = ComparisonOptions()) -> Mismatch? {
+    public static func compare(
+        actual: Value, expected: Value, tolerance: Tolerance,
+        output: String, reference: Mismatch.Reference,
+        structure: OutputLayout = OutputLayout(), options: ComparisonOptions = ComparisonOptions()
+    ) -> Mismatch? {
         func mismatch(_ problem: String) -> Mismatch {
-            Mismatch(output: output, reference: reference, problem: problem, shape: actual.shape, dtype: dtypeName(actual))
+            Mismatch(
+                output: output, reference: reference, problem: problem, shape: actual.shape, dtype: dtypeName(actual))
         }
         switch (actual, expected) {
         case (.real(let a), .real(let e)):
-            guard a.shape == e.shape else { return mismatch("shape \(a.shape.shapeText), \(reference.rawValue) has shape \(e.shape.shapeText)") }
-            return compareReals(a, e, tolerance, output: output, reference: reference, structure: structure, options: options)
+            guard a.shape == e.shape else {
+                return mismatch("shape \(a.shape.shapeText), \(reference.rawValue) has shape \(e.shape.shapeText)")
+            }
+            return compareReals(
+                a, e, tolerance, output: output, reference: reference, structure: structure, options: options)
         case (.integer(let a), .integer(let e)):
-            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "integer", output, reference, structure, options)
+            return compareExact(
+                a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "integer", output, reference,
+                structure, options)
         case (.string(let a), .string(let e)):
-            return compareExact(a.shape, a.scalars.map(YAMLText.quoted), e.shape, e.scalars.map(YAMLText.quoted), "string", output, reference, structure, options)
+            return compareExact(
+                a.shape, a.scalars.map(YAMLText.quoted), e.shape, e.scalars.map(YAMLText.quoted), "string", output,
+                reference, structure, options)
         case (.boolean(let a), .boolean(let e)):
-            return compareExact(a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "boolean", output, reference, structure, options)
+            return compareExact(
+                a.shape, a.scalars.map(String.init), e.shape, e.scalars.map(String.init), "boolean", output, reference,
+                structure, options)
         case (.list(let a), .list(let e)):
-            guard a.count == e.count else { return mismatch("a list of \(a.count) tensors, \(reference.rawValue) has \(e.count)") }
+            guard a.count == e.count else {
+                return mismatch("a list of \(a.count) tensors, \(reference.rawValue) has \(e.count)")
+            }
             for (k, (x, y)) in zip(a, e).enumerated() {
-                if var m = compare(actual: x, expected: y, tolerance: tolerance, output: output, reference: reference, options: options) {
+                if var m = compare(
+                    actual: x, expected: y, tolerance: tolerance, output: output, reference: reference, options: options
+                ) {
                     m.item = k
                     return m
                 }
@@ -50,11 +66,15 @@ public enum Comparison {
     }
 
     /// Real tensors of one shape under the `allclose` rule.
-    static func compareReals(_ a: RealTensor, _ e: RealTensor, _ t: Tolerance, output: String, reference: Mismatch.Reference,
-                             structure: OutputLayout, options: ComparisonOptions) -> Mismatch? {
+    static func compareReals(
+        _ a: RealTensor, _ e: RealTensor, _ t: Tolerance, output: String, reference: Mismatch.Reference,
+        structure: OutputLayout, options: ComparisonOptions
+    ) -> Mismatch? {
         let shape = a.shape
         let xs = a.tensor.scalars, ys = e.tensor.scalars
-        var m = Mismatch(output: output, reference: reference, problem: nil, shape: shape, dtype: a.dtype.rawValue, failing: 0, total: xs.count)
+        var m = Mismatch(
+            output: output, reference: reference, problem: nil, shape: shape, dtype: a.dtype.rawValue, failing: 0,
+            total: xs.count)
         m.tolerance = t
         var tracker = StructureTracker(structure, shape: shape)
         var worstAbs = -1.0, worstRel = -1.0
@@ -81,9 +101,11 @@ public enum Comparison {
             tracker.record(k)
             guard needed else { continue }
             let index = multiIndex(k, shape)
-            var d = ElementDifference(index: index, actual: NumberText.format(x, dtype: a.dtype), expected: NumberText.format(y, dtype: e.dtype),
-                                      actualValue: shown(x, a.dtype), expectedValue: shown(y, e.dtype),
-                                      absDiff: diff, relDiff: rel, allowed: allowed.isFinite ? allowed : nil)
+            var d = ElementDifference(
+                index: index, actual: NumberText.format(x, dtype: a.dtype),
+                expected: NumberText.format(y, dtype: e.dtype),
+                actualValue: shown(x, a.dtype), expectedValue: shown(y, e.dtype),
+                absDiff: diff, relDiff: rel, allowed: allowed.isFinite ? allowed : nil)
             tracker.annotate(&d)
             if isWorstAbs { worstAbs = diff; m.worstAbs = d }
             if isWorstRel { worstRel = rel; m.worstRel = d }
@@ -101,14 +123,19 @@ public enum Comparison {
     }
 
     /// Integers, strings or booleans, compared for equality.
-    static func compareExact(_ aShape: [Int], _ a: [String], _ eShape: [Int], _ e: [String], _ dtype: String,
-                             _ output: String, _ reference: Mismatch.Reference, _ structure: OutputLayout,
-                             _ options: ComparisonOptions) -> Mismatch? {
+    static func compareExact(
+        _ aShape: [Int], _ a: [String], _ eShape: [Int], _ e: [String], _ dtype: String,
+        _ output: String, _ reference: Mismatch.Reference, _ structure: OutputLayout,
+        _ options: ComparisonOptions
+    ) -> Mismatch? {
         guard aShape == eShape else {
-            return Mismatch(output: output, reference: reference, problem: "shape \(aShape.shapeText), \(reference.rawValue) has shape \(eShape.shapeText)",
-                            shape: aShape, dtype: dtype)
+            return Mismatch(
+                output: output, reference: reference,
+                problem: "shape \(aShape.shapeText), \(reference.rawValue) has shape \(eShape.shapeText)",
+                shape: aShape, dtype: dtype)
         }
-        var m = Mismatch(output: output, reference: reference, problem: nil, shape: aShape, dtype: dtype, failing: 0, total: a.count)
+        var m = Mismatch(
+            output: output, reference: reference, problem: nil, shape: aShape, dtype: dtype, failing: 0, total: a.count)
         var tracker = StructureTracker(structure, shape: aShape)
         for k in 0..<a.count where a[k] != e[k] {
             m.failing += 1

@@ -11,7 +11,9 @@ extension ConfinedDirectory {
         let dir: Int32
         // The file's descriptor is checked below: the directories on the way need no check of
         // their own.
-        do { dir = try openDirectory(parts.dropLast(), create: false, verify: false) } catch let f as Failure where f.kind == .notFound {
+        do { dir = try openDirectory(parts.dropLast(), create: false, verify: false) } catch let f as Failure
+            where f.kind == .notFound
+        {
             return nil
         }
         defer { close(dir) }
@@ -25,8 +27,11 @@ extension ConfinedDirectory {
                 var st = stat()
                 if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && (st.st_mode & S_IFMT) == S_IFLNK {
                     let target = linkTarget(dir: dir, name: name)
-                    throw Failure(kind: .symbolicLink, path: relative,
-                                  message: "\(shown(parts[...])) is a symbolic link\(target.map { " to \($0)" } ?? ""), which does not exist", target: target)
+                    throw Failure(
+                        kind: .symbolicLink, path: relative,
+                        message:
+                            "\(shown(parts[...])) is a symbolic link\(target.map { " to \($0)" } ?? ""), which does not exist",
+                        target: target)
                 }
                 return nil
             }
@@ -36,18 +41,24 @@ extension ConfinedDirectory {
         guard fstat(fd, &st) == 0 else {
             let e = errno
             close(fd)
-            throw Failure(kind: .system, path: relative, message: "cannot read \(shown(parts[...])): \(String(cString: strerror(e)))")
+            throw Failure(
+                kind: .system, path: relative,
+                message: "cannot read \(shown(parts[...])): \(String(cString: strerror(e)))")
         }
         if policy == .inside && !isInside(fd: fd, rootReal: rootRealPath, opened: root.path + "/" + relative) {
             let real = ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + relative) ?? "?"
             close(fd)
-            throw Failure(kind: .outside, path: relative, message: "\(shown(parts[...])) resolves (through a symbolic link) to \(real), outside \(rootName)/")
+            throw Failure(
+                kind: .outside, path: relative,
+                message: "\(shown(parts[...])) resolves (through a symbolic link) to \(real), outside \(rootName)/")
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
             let kind: Failure.Kind = (st.st_mode & S_IFMT) == S_IFDIR ? .isDirectory : .notRegular
-            throw Failure(kind: kind, path: relative, message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)), not a regular file",
-                          detail: ConfinedDirectory.kindName(st.st_mode))
+            throw Failure(
+                kind: kind, path: relative,
+                message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)), not a regular file",
+                detail: ConfinedDirectory.kindName(st.st_mode))
         }
         return fd
     }
@@ -68,7 +79,8 @@ extension ConfinedDirectory {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
-            throw Failure(kind: .notRegular, path: shown, message: "\(shown) is \(kindName(st.st_mode)), not a regular file")
+            throw Failure(
+                kind: .notRegular, path: shown, message: "\(shown) is \(kindName(st.st_mode)), not a regular file")
         }
         return try readAll(fd: fd, maxBytes: maxBytes, shown: shown)
     }
@@ -81,7 +93,8 @@ extension ConfinedDirectory {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw Failure(kind: .system, path: shown, message: "cannot read \(shown): \(String(cString: strerror(errno)))")
+                throw Failure(
+                    kind: .system, path: shown, message: "cannot read \(shown): \(String(cString: strerror(errno)))")
             }
             if n == 0 { return data }
             if data.count + n > maxBytes {
@@ -144,7 +157,9 @@ extension ConfinedDirectory {
                 var type = entry.type
                 if !entry.isUTF8 {
                     // Not openable by its (repaired) name: listed, never entered or opened.
-                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(suffix) { found.append(Found(path: path, kind: .badName)) }
+                    if type == UInt8(DT_DIR) || entry.name.hasSuffix(suffix) {
+                        found.append(Found(path: path, kind: .badName))
+                    }
                     continue
                 }
                 if type == UInt8(DT_UNKNOWN) {

@@ -31,20 +31,26 @@ extension ConfinedDirectory {
         var st = stat()
         if fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 {
             if !replace {
-                let what = (st.st_mode & S_IFMT) == S_IFREG ? "exists already" : "exists already as \(ConfinedDirectory.kindName(st.st_mode))"
+                let what =
+                    (st.st_mode & S_IFMT) == S_IFREG
+                    ? "exists already" : "exists already as \(ConfinedDirectory.kindName(st.st_mode))"
                 throw Failure(kind: .exists, path: relative, message: "\(shown(parts[...])) \(what)")
             }
             let type = st.st_mode & S_IFMT
             if type != S_IFREG && type != S_IFDIR && type != S_IFLNK {
-                throw Failure(kind: .notRegular, path: relative,
-                              message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)); rnnspec replaces only regular files",
-                              detail: ConfinedDirectory.kindName(st.st_mode))
+                throw Failure(
+                    kind: .notRegular, path: relative,
+                    message:
+                        "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)); rnnspec replaces only regular files",
+                    detail: ConfinedDirectory.kindName(st.st_mode))
             }
             if type == S_IFLNK {
                 let target = linkTarget(dir: dir, name: name)
-                throw Failure(kind: .symbolicLink, path: relative,
-                              message: "\(shown(parts[...])) is a symbolic link\(target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/",
-                              target: target)
+                throw Failure(
+                    kind: .symbolicLink, path: relative,
+                    message:
+                        "\(shown(parts[...])) is a symbolic link\(target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/",
+                    target: target)
             }
         }
         let temp = ConfinedDirectory.temporaryPrefix(for: name) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -79,7 +85,11 @@ extension ConfinedDirectory {
                         unlinkat(dir, temp, 0)
                         let direct = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
                         if direct < 0 {
-                            if errno == EEXIST { kind = .exists; failure = "\(shown(parts[...])) exists already" } else { failure = String(cString: strerror(errno)) }
+                            if errno == EEXIST {
+                                kind = .exists; failure = "\(shown(parts[...])) exists already"
+                            } else {
+                                failure = String(cString: strerror(errno))
+                            }
                         } else {
                             let ok = data.withUnsafeBytes { buffer -> Bool in
                                 var offset = 0
@@ -121,13 +131,16 @@ extension ConfinedDirectory {
         defer { close(dir) }
         let follow = policy == .inside ? 0 : O_NOFOLLOW
         let fd = openat(dir, source.last!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
-        guard fd >= 0 else { throw describeOpenFailure(errno, dir: dir, name: source.last!, walked: source[...], wantDirectory: false) }
+        guard fd >= 0 else {
+            throw describeOpenFailure(errno, dir: dir, name: source.last!, walked: source[...], wantDirectory: false)
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
             throw Failure(kind: .notRegular, path: from, message: "\(shown(source[...])) is not a regular file")
         }
-        let head = (try? ConfinedDirectory.readAll(fd: fd, maxBytes: Int.max, shown: from).prefix(prefixBytes)) ?? Data()
+        let head =
+            (try? ConfinedDirectory.readAll(fd: fd, maxBytes: Int.max, shown: from).prefix(prefixBytes)) ?? Data()
         guard accept(Data(head)) else {
             throw Failure(kind: .notRegular, path: from, message: "\(shown(source[...])) is not a golden rnnspec wrote")
         }
@@ -137,18 +150,32 @@ extension ConfinedDirectory {
             case S_IFREG: break
             case S_IFLNK:
                 let link = linkTarget(dir: dir, name: target.last!)
-                throw Failure(kind: .symbolicLink, path: to, message: "\(shown(target[...])) is a symbolic link\(link.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/", target: link)
+                throw Failure(
+                    kind: .symbolicLink, path: to,
+                    message:
+                        "\(shown(target[...])) is a symbolic link\(link.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under \(rootName)/",
+                    target: link)
             default:
-                throw Failure(kind: .notRegular, path: to, message: "\(shown(target[...])) is \(ConfinedDirectory.kindName(now.st_mode)); rnnspec replaces only regular files")
+                throw Failure(
+                    kind: .notRegular, path: to,
+                    message:
+                        "\(shown(target[...])) is \(ConfinedDirectory.kindName(now.st_mode)); rnnspec replaces only regular files"
+                )
             }
         }
         // The name must still be the file that was checked (not swapped meanwhile).
         var again = stat()
-        guard fstatat(dir, source.last!, &again, AT_SYMLINK_NOFOLLOW) == 0, again.st_ino == st.st_ino, again.st_dev == st.st_dev else {
-            throw Failure(kind: .system, path: from, message: "\(shown(source[...])) changed while it was being renamed")
+        guard fstatat(dir, source.last!, &again, AT_SYMLINK_NOFOLLOW) == 0, again.st_ino == st.st_ino,
+            again.st_dev == st.st_dev
+        else {
+            throw Failure(
+                kind: .system, path: from, message: "\(shown(source[...])) changed while it was being renamed")
         }
         guard renameat(dir, source.last!, dir, target.last!) == 0 else {
-            throw Failure(kind: .system, path: to, message: "cannot rename \(shown(source[...])) to \(shown(target[...])): \(String(cString: strerror(errno)))")
+            throw Failure(
+                kind: .system, path: to,
+                message:
+                    "cannot rename \(shown(source[...])) to \(shown(target[...])): \(String(cString: strerror(errno)))")
         }
         fsync(dir)
     }
@@ -165,7 +192,9 @@ extension ConfinedDirectory {
         let name = parts.last!
         let follow = policy == .inside ? 0 : O_NOFOLLOW
         let fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | follow)
-        guard fd >= 0 else { throw describeOpenFailure(errno, dir: dir, name: name, walked: parts[...], wantDirectory: false) }
+        guard fd >= 0 else {
+            throw describeOpenFailure(errno, dir: dir, name: name, walked: parts[...], wantDirectory: false)
+        }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
@@ -183,9 +212,12 @@ extension ConfinedDirectory {
         if dryRun { return true }
         // The name must still be the file that was read (not swapped meanwhile).
         var now = stat()
-        guard fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) == 0, now.st_ino == st.st_ino, now.st_dev == st.st_dev else { return false }
+        guard fstatat(dir, name, &now, AT_SYMLINK_NOFOLLOW) == 0, now.st_ino == st.st_ino, now.st_dev == st.st_dev
+        else { return false }
         guard unlinkat(dir, name, 0) == 0 else {
-            throw Failure(kind: .system, path: relative, message: "cannot delete \(shown(parts[...])): \(String(cString: strerror(errno)))")
+            throw Failure(
+                kind: .system, path: relative,
+                message: "cannot delete \(shown(parts[...])): \(String(cString: strerror(errno)))")
         }
         return true
     }
@@ -195,15 +227,19 @@ extension ConfinedDirectory {
     /// link, or missing, is left alone.
     func removeAbandonedTemporaries(besides relative: String) {
         guard let parts = try? components(relative),
-              let dir = try? openDirectory(parts.dropLast(), create: false) else { return }
+            let dir = try? openDirectory(parts.dropLast(), create: false)
+        else { return }
         defer { close(dir) }
         let prefix = ConfinedDirectory.temporaryPrefix(for: parts.last!)
         for entry in ConfinedDirectory.entries(of: dir) where entry.name.hasPrefix(prefix) {
             let rest = entry.name.dropFirst(prefix.count)
             guard let pid = Int32(rest.prefix { $0 != "-" }), pid > 0, pid != getpid(),
-                  rest.dropFirst(String(pid).count).first == "-" else { continue }
+                rest.dropFirst(String(pid).count).first == "-"
+            else { continue }
             var st = stat()
-            guard fstatat(dir, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+            guard fstatat(dir, entry.name, &st, AT_SYMLINK_NOFOLLOW) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+                continue
+            }
             if kill(pid, 0) != 0 && errno == ESRCH {
                 unlinkat(dir, entry.name, 0)
             }

@@ -21,7 +21,9 @@ struct ConfinedDirectory: Sendable {
 
     /// A failure, with the relative path of the component at fault.
     struct Failure: Error, CustomStringConvertible {
-        enum Kind: Equatable { case notFound, symbolicLink, notDirectory, isDirectory, notRegular, outside, tooLarge, exists, system }
+        enum Kind: Equatable {
+            case notFound, symbolicLink, notDirectory, isDirectory, notRegular, outside, tooLarge, exists, system
+        }
         var kind: Kind
         /// The path (relative to the root, `/`-separated) of the component at fault.
         var path: String
@@ -51,7 +53,9 @@ struct ConfinedDirectory: Sendable {
     func components(_ relative: String) throws -> [String] {
         let parts = relative.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         for p in parts where p.isEmpty || p == "." || p == ".." || p.utf8.contains(0) {
-            throw Failure(kind: .outside, path: relative, message: "the path '\(relative)' is not a plain path under \(rootName)/")
+            throw Failure(
+                kind: .outside, path: relative, message: "the path '\(relative)' is not a plain path under \(rootName)/"
+            )
         }
         guard !parts.isEmpty else { throw Failure(kind: .outside, path: relative, message: "empty path") }
         return parts
@@ -71,7 +75,8 @@ struct ConfinedDirectory: Sendable {
         var fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 && errno == ENOENT && create {
             if mkdir(root.path, 0o755) != 0 && errno != EEXIST {
-                let why = errno == ENOENT ? "neither it nor its parent directory exists" : String(cString: strerror(errno))
+                let why =
+                    errno == ENOENT ? "neither it nor its parent directory exists" : String(cString: strerror(errno))
                 throw Failure(kind: .notFound, path: "", message: "cannot create the root \(rootName)/: \(why)")
             }
             fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
@@ -81,7 +86,9 @@ struct ConfinedDirectory: Sendable {
             switch e {
             case ENOENT: throw Failure(kind: .notFound, path: "", message: "\(rootName)/ does not exist")
             case ENOTDIR: throw Failure(kind: .notDirectory, path: "", message: "\(rootName) is not a directory")
-            default: throw Failure(kind: .system, path: "", message: "cannot open \(rootName)/: \(String(cString: strerror(e)))")
+            default:
+                throw Failure(
+                    kind: .system, path: "", message: "cannot open \(rootName)/: \(String(cString: strerror(e)))")
             }
         }
         return fd
@@ -135,8 +142,9 @@ struct ConfinedDirectory: Sendable {
                 if mkdirat(fd, part, 0o755) != 0 && errno != EEXIST {
                     let e = errno
                     close(fd)
-                    throw Failure(kind: .system, path: walked.joined(separator: "/"),
-                                  message: "cannot create \(shown(walked[...])): \(String(cString: strerror(e)))")
+                    throw Failure(
+                        kind: .system, path: walked.joined(separator: "/"),
+                        message: "cannot create \(shown(walked[...])): \(String(cString: strerror(e)))")
                 }
                 next = openat(fd, part, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK | follow)
             }
@@ -149,24 +157,33 @@ struct ConfinedDirectory: Sendable {
             close(fd)
             fd = next
             if check && !isInside(fd: fd, rootReal: rootReal, opened: root.path + "/" + walked.joined(separator: "/")) {
-                let real = ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + walked.joined(separator: "/")) ?? "?"
+                let real =
+                    ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + walked.joined(separator: "/")) ?? "?"
                 close(fd)
-                throw Failure(kind: .outside, path: walked.joined(separator: "/"),
-                              message: "\(shown(walked[...])) resolves (through a symbolic link) to \(real), outside \(rootName)/")
+                throw Failure(
+                    kind: .outside, path: walked.joined(separator: "/"),
+                    message: "\(shown(walked[...])) resolves (through a symbolic link) to \(real), outside \(rootName)/"
+                )
             }
         }
         return fd
     }
 
     /// Why `openat(dir, name)` failed, in words.
-    func describeOpenFailure(_ e: Int32, dir: Int32, name: String, walked: ArraySlice<String>, wantDirectory: Bool) -> Failure {
+    func describeOpenFailure(_ e: Int32, dir: Int32, name: String, walked: ArraySlice<String>, wantDirectory: Bool)
+        -> Failure
+    {
         let path = walked.joined(separator: "/")
         let shownPath = shown(walked)
         var st = stat()
         let exists = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0
         if exists && (st.st_mode & S_IFMT) == S_IFLNK && policy == .never {
             let target = linkTarget(dir: dir, name: name)
-            return Failure(kind: .symbolicLink, path: path, message: "\(shownPath) is a symbolic link\(target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under \(rootName)/", target: target)
+            return Failure(
+                kind: .symbolicLink, path: path,
+                message:
+                    "\(shownPath) is a symbolic link\(target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under \(rootName)/",
+                target: target)
         }
         switch e {
         case ENOENT:
@@ -174,9 +191,11 @@ struct ConfinedDirectory: Sendable {
         case ENOTDIR where wantDirectory:
             return Failure(kind: .notDirectory, path: path, message: "\(shownPath) is a file, not a directory")
         case ELOOP:
-            return Failure(kind: .symbolicLink, path: path, message: "\(shownPath): too many levels of symbolic links (a loop?)")
+            return Failure(
+                kind: .symbolicLink, path: path, message: "\(shownPath): too many levels of symbolic links (a loop?)")
         default:
-            return Failure(kind: .system, path: path, message: "cannot open \(shownPath): \(String(cString: strerror(e)))")
+            return Failure(
+                kind: .system, path: path, message: "cannot open \(shownPath): \(String(cString: strerror(e)))")
         }
     }
 
@@ -215,7 +234,11 @@ struct ExactKey: Hashable, Comparable {
 func scalarSpelling(_ s: String) -> String {
     var out = ""
     for u in s.unicodeScalars {
-        if u.value >= 0x20 && u.value < 0x7F { out.unicodeScalars.append(u) } else { out += "\\u{\(String(u.value, radix: 16, uppercase: true))}" }
+        if u.value >= 0x20 && u.value < 0x7F {
+            out.unicodeScalars.append(u)
+        } else {
+            out += "\\u{\(String(u.value, radix: 16, uppercase: true))}"
+        }
     }
     return out
 }

@@ -56,7 +56,9 @@ public struct SpecError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var text = "\(location): error: \(message.escapedForDisplay)"
         if let snippet, !snippet.isEmpty {
-            text += "\n" + snippet.split(separator: "\n", omittingEmptySubsequences: false)
+            text +=
+                "\n"
+                + snippet.split(separator: "\n", omittingEmptySubsequences: false)
                 .map { String($0).escapedForDisplay(keepingTabs: true) }.joined(separator: "\n")
         }
         return text
@@ -114,8 +116,10 @@ public struct SourceText: Sendable {
         let column = min(max(column, 1), count + 1)
         let lo = max(0, column - 1 - SourceText.snippetContext)
         let hi = min(count, lo + 2 * SourceText.snippetContext)
-        let window = content[content.index(content.startIndex, offsetBy: lo)..<content.index(content.startIndex, offsetBy: hi)]
-        return SourceText.caretSnippet(window.map(Piece.init), column: column - lo, cutBefore: lo > 0, cutAfter: hi < count)
+        let window = content[
+            content.index(content.startIndex, offsetBy: lo)..<content.index(content.startIndex, offsetBy: hi)]
+        return SourceText.caretSnippet(
+            window.map(Piece.init), column: column - lo, cutBefore: lo > 0, cutAfter: hi < count)
     }
 
     /// Characters of a quoted line shown on each side of the caret.
@@ -175,7 +179,8 @@ public struct SourceText: Sendable {
     /// A line escaped for display and a caret line under the 1-based column (counted in
     /// pieces; the caret sits under the escape when the column points at an escaped one);
     /// `...` where the line was cut.
-    static func caretSnippet(_ pieces: [Piece], column: Int, cutBefore: Bool = false, cutAfter: Bool = false) -> String {
+    static func caretSnippet(_ pieces: [Piece], column: Int, cutBefore: Bool = false, cutAfter: Bool = false) -> String
+    {
         var shown = cutBefore ? "..." : "", pad = cutBefore ? "   " : ""
         let before = min(max(column, 1), pieces.count + 1) - 1
         for (k, piece) in pieces.enumerated() {
@@ -244,8 +249,10 @@ public struct SourceText: Sendable {
     /// The error for bytes that are not UTF-8: located at the first invalid byte's line and
     /// column (columns in decoded characters, each invalid byte one column), with its line
     /// quoted, the invalid bytes shown as `\x{FF}`.
-    public static func invalidUTF8Error(_ data: Data, path: String,
-                                        message: (_ byte: UInt8, _ offset: Int) -> String) -> SpecError {
+    public static func invalidUTF8Error(
+        _ data: Data, path: String,
+        message: (_ byte: UInt8, _ offset: Int) -> String
+    ) -> SpecError {
         let bytes = [UInt8](data)
         // A leading byte-order mark is not part of the text (the decoder drops it).
         let bom = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
@@ -279,8 +286,9 @@ public struct SourceText: Sendable {
             index += 1
         }
         let byte = bad < bytes.count ? bytes[bad] : 0
-        return SpecError(message(byte, bad), at: SourceLocation(file: path, line: line, column: column),
-                         snippet: caretSnippet(pieces, column: column - lo, cutBefore: lo > 0, cutAfter: cutAfter))
+        return SpecError(
+            message(byte, bad), at: SourceLocation(file: path, line: line, column: column),
+            snippet: caretSnippet(pieces, column: column - lo, cutBefore: lo > 0, cutAfter: cutAfter))
     }
 
     /// The scalar encoded in valid UTF-8 at `offset`, and its width; nil where the bytes there
@@ -297,7 +305,8 @@ public struct SourceText: Sendable {
         }
         guard offset + width <= bytes.count else { return nil }
         guard let s = String(validating: bytes[offset..<offset + width], as: UTF8.self),
-              let u = s.unicodeScalars.first, s.unicodeScalars.count == 1 else { return nil }
+            let u = s.unicodeScalars.first, s.unicodeScalars.count == 1
+        else { return nil }
         return (u, width)
     }
 }
@@ -354,8 +363,8 @@ public enum TextEscape {
         if p.isEmojiPresentation { return 2 }
         switch v {
         case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
-             0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
-             0xFFE0...0xFFE6, 0x20000...0x3FFFD:
+            0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+            0xFFE0...0xFFE6, 0x20000...0x3FFFD:
             return 2
         default:
             return 1
@@ -389,6 +398,7 @@ extension String {
     /// only line feeds stay, so every line can be indented and none starts at column 0 unless
     /// the caller puts it there.
     public var escapedKeepingLines: String {
-        split(separator: "\n", omittingEmptySubsequences: false).map { String($0).escapedForDisplay }.joined(separator: "\n")
+        split(separator: "\n", omittingEmptySubsequences: false).map { String($0).escapedForDisplay }.joined(
+            separator: "\n")
     }
 }

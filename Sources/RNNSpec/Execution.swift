@@ -19,8 +19,10 @@ public struct ExecutionRequest: Sendable {
     public var gradcheck: GradCheckPlan?
 
     /// A request from its parts.
-    public init(id: String, kernel: String, params: [String: ParamValue], inputs: [String: Value],
-                dims: [String: Int] = [:], gradcheck: GradCheckPlan? = nil) {
+    public init(
+        id: String, kernel: String, params: [String: ParamValue], inputs: [String: Value],
+        dims: [String: Int] = [:], gradcheck: GradCheckPlan? = nil
+    ) {
         self.id = id
         self.kernel = kernel
         self.params = params
@@ -31,8 +33,9 @@ public struct ExecutionRequest: Sendable {
 
     /// The request that runs a loaded case.
     public init(_ c: Case) {
-        self.init(id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims,
-                  gradcheck: c.gradcheck.map(\.plan))
+        self.init(
+            id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims,
+            gradcheck: c.gradcheck.map(\.plan))
     }
 }
 
@@ -63,9 +66,11 @@ public struct GradCheckPlan: Sendable, Equatable {
     public var tolerance: Tolerance
 
     /// A plan from a case's `gradcheck:` settings.
-    public init(wrt: [String], eps: Double, loss: String, mode: GradCheckMode = .full,
-                directions: Int = GradCheck.defaultDirections, seed: UInt64 = GradCheck.defaultSeed,
-                tolerance: Tolerance = GradCheck.defaultTolerance) {
+    public init(
+        wrt: [String], eps: Double, loss: String, mode: GradCheckMode = .full,
+        directions: Int = GradCheck.defaultDirections, seed: UInt64 = GradCheck.defaultSeed,
+        tolerance: Tolerance = GradCheck.defaultTolerance
+    ) {
         self.wrt = wrt
         self.eps = eps
         self.loss = loss
@@ -151,7 +156,9 @@ public struct ExecutionReply: Sendable {
 /// every request it reads; a library user without workers calls it directly.
 public enum Execution {
     /// Runs the kernel (and the gradcheck's finite differences) of a request.
-    public static func run(_ request: ExecutionRequest, registry: KernelRegistry) throws(ExecutionFailure) -> ExecutionReply {
+    public static func run(_ request: ExecutionRequest, registry: KernelRegistry) throws(ExecutionFailure)
+        -> ExecutionReply
+    {
         guard let kernel = registry.kernel(named: request.kernel) else {
             throw ExecutionFailure("unknown kernel '\(request.kernel)'", at: "kernel")
         }
@@ -166,8 +173,10 @@ public enum Execution {
     }
 
     /// Runs a kernel in the case's precision and checks the outputs against its declaration.
-    static func outputs(_ kernel: any Kernel, _ inputs: [String: Value], _ params: [String: ParamValue],
-                        _ dims: [String: Int]) throws(ExecutionFailure) -> KernelOutputs {
+    static func outputs(
+        _ kernel: any Kernel, _ inputs: [String: Value], _ params: [String: ParamValue],
+        _ dims: [String: Int]
+    ) throws(ExecutionFailure) -> KernelOutputs {
         let context = KernelContext(inputs: inputs, params: params, dims: dims)
         let outputs: KernelOutputs
         do {
@@ -202,7 +211,9 @@ public enum Execution {
     }
 
     /// The finite differences of a gradcheck, with the kernel run here, in Double (see the next function).
-    static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan) throws(ExecutionFailure) -> FiniteDifferences {
+    static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan)
+        throws(ExecutionFailure) -> FiniteDifferences
+    {
         try gradients(request, plan, spec: kernel.spec) { (inputs, params) throws(ExecutionFailure) in
             try outputs(kernel, inputs, params, request.dims)
         }
@@ -223,15 +234,18 @@ public enum Execution {
     ///
     /// A fast check that fails `GradCheck.fastVerdict` is done again in full, so that the report can
     /// name the worst element; so is one over no more elements than it has directions (no more runs).
-    static func gradients(_ request: ExecutionRequest, _ plan: GradCheckPlan, spec: KernelSpec,
-                          evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs) throws(ExecutionFailure) -> FiniteDifferences {
+    static func gradients(
+        _ request: ExecutionRequest, _ plan: GradCheckPlan, spec: KernelSpec,
+        evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs
+    ) throws(ExecutionFailure) -> FiniteDifferences {
         var params = request.params
         if params["dtype"] != nil { params["dtype"] = .string("float64") }
         let analytic = try evaluate(request.inputs, params)
         if analytic[plan.loss] == nil {
             // Kernels whose loss exists only under some inputs (the framework kernels' upstream gradients).
             let when = spec.output(plan.loss).map { "; \(plan.loss) is \($0.doc)" } ?? ""
-            throw ExecutionFailure("gradcheck: \(spec.name) reported no '\(plan.loss)' for this case\(when)", at: "gradcheck")
+            throw ExecutionFailure(
+                "gradcheck: \(spec.name) reported no '\(plan.loss)' for this case\(when)", at: "gradcheck")
         }
         func lossValue(_ changed: [String: Value]) throws(ExecutionFailure) -> Double {
             var inputs = request.inputs
@@ -246,12 +260,14 @@ public enum Execution {
         var checked: [(name: String, original: Value, parts: [RealTensor], gradient: RealTensor)] = []
         for name in plan.wrt {
             guard let original = request.inputs[name], let parts = GradCheck.perturbable(original),
-                  case .real(let g)? = analytic["d" + name] else {
+                case .real(let g)? = analytic["d" + name]
+            else {
                 throw ExecutionFailure("gradcheck: the kernel did not report d\(name)", at: "gradcheck")
             }
             let count = parts.reduce(0) { $0 + $1.tensor.count }
             guard g.tensor.count == count else {
-                throw ExecutionFailure("gradcheck: d\(name) has \(g.tensor.count) elements for the \(count) of \(name)", at: "gradcheck")
+                throw ExecutionFailure(
+                    "gradcheck: d\(name) has \(g.tensor.count) elements for the \(count) of \(name)", at: "gradcheck")
             }
             guard !checked.contains(where: { $0.name == name }) else {
                 throw ExecutionFailure("gradcheck: wrt lists \(name) twice", at: "gradcheck")
@@ -273,8 +289,10 @@ public enum Execution {
                         numeric.append((up - down) / (2 * plan.eps))
                     }
                 }
-                pairs.append(GradientPair(name: "d" + c.name, analytic: c.gradient,
-                                          numeric: RealTensor(Tensor(shape: c.gradient.shape, scalars: numeric))))
+                pairs.append(
+                    GradientPair(
+                        name: "d" + c.name, analytic: c.gradient,
+                        numeric: RealTensor(Tensor(shape: c.gradient.shape, scalars: numeric))))
             }
             return pairs
         }
@@ -302,8 +320,9 @@ public enum Execution {
         }
         let gradients = checked.map(\.gradient)
         if GradCheck.fastVerdict(gradients, directional, directions: directions, tolerance: plan.tolerance).passed {
-            return FiniteDifferences(gradients: checked.map { GradientPair(name: "d" + $0.name, analytic: $0.gradient, numeric: nil) },
-                                     directional: directional)
+            return FiniteDifferences(
+                gradients: checked.map { GradientPair(name: "d" + $0.name, analytic: $0.gradient, numeric: nil) },
+                directional: directional)
         }
         return FiniteDifferences(gradients: try full(), directional: directional)
     }

@@ -31,8 +31,12 @@ package struct SuiteExport {
         let top = URL(fileURLWithPath: directory, relativeTo: project.workingDirectory).absoluteURL.standardizedFileURL
         try project.checkReportDestination(directory)
         let fm = FileManager.default
-        if let entries = try? fm.contentsOfDirectory(atPath: top.path), !entries.isEmpty, !entries.contains(Self.indexName) {
-            throw UsageError("\(visibleText(directory)) is not empty and is not an earlier export (no \(Self.indexName)); export into a new or empty directory")
+        if let entries = try? fm.contentsOfDirectory(atPath: top.path), !entries.isEmpty,
+            !entries.contains(Self.indexName)
+        {
+            throw UsageError(
+                "\(visibleText(directory)) is not empty and is not an earlier export (no \(Self.indexName)); export into a new or empty directory"
+            )
         }
         let runner = Runner(project: project, options: options, registry: registry)
         var summary = Summary()
@@ -52,9 +56,14 @@ package struct SuiteExport {
             summary.exported.append(c.id)
             if golden == nil || golden?.digest != c.digest { summary.withoutGolden.append(c.id) }
         }
-        let index: [String: Any] = ["format": 1, "rnnspec_export": "one folder per case: case.json, inputs/, expect/, golden/",
-                                    "cases": summary.exported]
-        try writeFile(try JSONSerialization.data(withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), top.appendingPathComponent(Self.indexName))
+        let index: [String: Any] = [
+            "format": 1, "rnnspec_export": "one folder per case: case.json, inputs/, expect/, golden/",
+            "cases": summary.exported,
+        ]
+        try writeFile(
+            try JSONSerialization.data(
+                withJSONObject: index, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+            top.appendingPathComponent(Self.indexName))
         return summary
     }
 
@@ -69,11 +78,13 @@ package struct SuiteExport {
         var tolerance: [String: Any] = [:]
         if let t = c.tolerance { tolerance["abs"] = t.abs; tolerance["rel"] = t.rel }
         if !c.outputTolerances.isEmpty {
-            tolerance["outputs"] = Dictionary(uniqueKeysWithValues: c.outputTolerances.map { ($0.key, ["abs": $0.value.abs, "rel": $0.value.rel]) })
+            tolerance["outputs"] = Dictionary(
+                uniqueKeysWithValues: c.outputTolerances.map { ($0.key, ["abs": $0.value.abs, "rel": $0.value.rel]) })
         }
         tolerance["default_float64"] = ["abs": Tolerance.float64Default.abs, "rel": Tolerance.float64Default.rel]
         tolerance["default_float32"] = ["abs": Tolerance.float32Default.abs, "rel": Tolerance.float32Default.rel]
-        tolerance["rule"] = "|actual - expected| <= abs + rel * |expected| elementwise; NaN only where expected is NaN; infinities equal"
+        tolerance["rule"] =
+            "|actual - expected| <= abs + rel * |expected| elementwise; NaN only where expected is NaN; infinities equal"
         json["tolerance"] = tolerance
         json["inputs"] = try values(c.inputs.sorted { $0.key < $1.key }, in: folder, sub: "inputs")
         var expect: [String: Any] = [:]
@@ -85,11 +96,17 @@ package struct SuiteExport {
         }
         json["expect"] = expect
         if let golden, golden.digest == c.digest {
-            json["golden"] = ["digest": golden.digest, "outputs": try values(golden.outputs.map { ($0.name, $0.value) }, in: folder, sub: "golden")]
+            json["golden"] = [
+                "digest": golden.digest,
+                "outputs": try values(golden.outputs.map { ($0.name, $0.value) }, in: folder, sub: "golden"),
+            ]
         } else {
             json["golden"] = NSNull()
         }
-        try writeFile(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), folder.appendingPathComponent("case.json"))
+        try writeFile(
+            try JSONSerialization.data(
+                withJSONObject: json, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+            folder.appendingPathComponent("case.json"))
     }
 
     /// Writes each tensor as `sub/NAME.npy` (a list as `NAME.0.npy`, `NAME.1.npy`, ...; strings in
@@ -134,7 +151,8 @@ package struct SuiteExport {
 
     func writeFile(_ data: Data, _ url: URL) throws {
         do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try data.write(to: url, options: .atomic)
         } catch {
             throw UsageError("cannot write \(visibleText(project.display(url))): \(error.localizedDescription)")

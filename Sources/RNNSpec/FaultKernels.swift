@@ -23,7 +23,8 @@ enum FaultKernels {
         Fault(name: "fault.exit", summary: "exits the process with status 3") { _ in
             exit(3)
         },
-        Fault(name: "fault.noise", summary: "writes a megabyte to standard error and to standard output, then traps") { _ in
+        Fault(name: "fault.noise", summary: "writes a megabyte to standard error and to standard output, then traps") {
+            _ in
             let line = String(repeating: "x", count: 1023) + "\n"
             for _ in 0..<1024 { writeAll(STDERR_FILENO, line) }
             writeAll(STDOUT_FILENO, "this is not a reply\n")
@@ -35,11 +36,12 @@ enum FaultKernels {
     /// `loss = Σ x²` with its gradient, right (`dx = 2x`) or, with `wrong: true`, wrong (`dx = x`):
     /// a gradcheck must catch the second, wherever the finite differences are computed.
     struct Square: Kernel {
-        let spec = KernelSpec(name: "fault.square", summary: "loss = sum(x^2) and dx (a test kernel)",
-                              inputs: [.real("x", ["N"], "the point", example: "[1.0, -2.0]")],
-                              params: [ParamSpec("wrong", .boolean, default: .boolean(false), "report dx = x instead of 2x")],
-                              outputs: [OutputSpec("loss", "[]", "sum of squares"), OutputSpec("dx", "[N]", "the gradient")],
-                              hasPrecision: false, lossOutput: "loss", sizes: KernelSpec.boundedByInputs)
+        let spec = KernelSpec(
+            name: "fault.square", summary: "loss = sum(x^2) and dx (a test kernel)",
+            inputs: [.real("x", ["N"], "the point", example: "[1.0, -2.0]")],
+            params: [ParamSpec("wrong", .boolean, default: .boolean(false), "report dx = x instead of 2x")],
+            outputs: [OutputSpec("loss", "[]", "sum of squares"), OutputSpec("dx", "[N]", "the gradient")],
+            hasPrecision: false, lossOutput: "loss", sizes: KernelSpec.boundedByInputs)
 
         func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
             let x: Tensor<Double> = try c.real("x")
@@ -56,11 +58,12 @@ enum FaultKernels {
         let body: @Sendable (KernelContext) throws -> Int
 
         init(name: String, summary: String, body: @escaping @Sendable (KernelContext) throws -> Int) {
-            spec = KernelSpec(name: name, summary: summary + " (a test kernel)",
-                              inputs: [.real("x", ["N"], "anything", example: "[1.0]")],
-                              params: [ParamSpec("mib", .integer(min: 0, max: 1 << 20), default: .integer(0), "MiB to allocate")],
-                              outputs: [OutputSpec("y", "[N]", "x, when the kernel returns")], hasPrecision: false,
-                              sizes: KernelSpec.boundedByInputs)
+            spec = KernelSpec(
+                name: name, summary: summary + " (a test kernel)",
+                inputs: [.real("x", ["N"], "anything", example: "[1.0]")],
+                params: [ParamSpec("mib", .integer(min: 0, max: 1 << 20), default: .integer(0), "MiB to allocate")],
+                outputs: [OutputSpec("y", "[N]", "x, when the kernel returns")], hasPrecision: false,
+                sizes: KernelSpec.boundedByInputs)
             self.body = body
         }
 

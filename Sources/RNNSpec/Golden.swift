@@ -24,7 +24,10 @@ public struct Golden: Sendable {
     public var outputLines: [String: Int] = [:]
 
     /// A golden from its parts.
-    public init(caseID: String, kernel: String, digest: String, parts: CaseDigest.Parts? = nil, outputs: [(name: String, value: Value)]) {
+    public init(
+        caseID: String, kernel: String, digest: String, parts: CaseDigest.Parts? = nil,
+        outputs: [(name: String, value: Value)]
+    ) {
         self.caseID = caseID
         self.kernel = kernel
         self.digest = digest
@@ -112,10 +115,12 @@ public struct Golden: Sendable {
             for axis in stride(from: outer.count - 1, to: 0, by: -1) {
                 if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
             }
-            let depth = outer.count // dashes before the innermost row
+            let depth = outer.count  // dashes before the innermost row
             let leading = depth - opening
             let line = String(repeating: "  ", count: leading) + String(repeating: "- ", count: opening)
-            out += pad + "  " + line + "[" + texts[(row * rowLength)..<((row + 1) * rowLength)].joined(separator: ", ") + "]\n"
+            out +=
+                pad + "  " + line + "[" + texts[(row * rowLength)..<((row + 1) * rowLength)].joined(separator: ", ")
+                + "]\n"
         }
     }
 }

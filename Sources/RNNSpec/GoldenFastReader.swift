@@ -11,17 +11,26 @@ extension Golden {
         var elements = 0
         var text = text
         return text.withUTF8 { bytes -> Golden? in
-            if bytes.contains(0x0D) || bytes.contains(0x5C) { return nil }   // CR, backslash (escapes)
+            if bytes.contains(0x0D) || bytes.contains(0x5C) { return nil }  // CR, backslash (escapes)
             // YAML's other line breaks: NEL (C2 85), LS and PS (E2 80 A8/A9).
-            for i in bytes.indices.dropLast() where (bytes[i] == 0xC2 && bytes[i + 1] == 0x85)
-                || (bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && i + 2 < bytes.count && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9)) {
+            for i in bytes.indices.dropLast()
+            where (bytes[i] == 0xC2 && bytes[i + 1] == 0x85)
+                || (bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && i + 2 < bytes.count
+                    && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9))
+            {
                 return nil
             }
-            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-            guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "), lines[1] == "format: 1" || lines[1] == "format: 2",
-                  let caseID = quotedField(lines[2], "case"), let kernel = quotedField(lines[3], "kernel"),
-                  lines[4].hasPrefix("digest: ") else { return nil }
-            func isHex(_ t: Substring) -> Bool { !t.isEmpty && t.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }) }
+            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
+                String(decoding: $0, as: UTF8.self)
+            }
+            guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "),
+                lines[1] == "format: 1" || lines[1] == "format: 2",
+                let caseID = quotedField(lines[2], "case"), let kernel = quotedField(lines[3], "kernel"),
+                lines[4].hasPrefix("digest: ")
+            else { return nil }
+            func isHex(_ t: Substring) -> Bool {
+                !t.isEmpty && t.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            }
             let digest = String(lines[4].dropFirst(8))
             guard isHex(digest[...]) else { return nil }
             var k = 5
@@ -39,10 +48,18 @@ extension Golden {
                     var any = false
                     while k < lines.count, lines[k].hasPrefix("    "), let colon = lines[k].firstIndex(of: ":") {
                         let written = String(lines[k][lines[k].index(lines[k].startIndex, offsetBy: 4)..<colon])
-                        let name = written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2 ? String(written.dropFirst().dropLast()) : written
+                        let name =
+                            written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2
+                            ? String(written.dropFirst().dropLast()) : written
                         let rest = lines[k][colon...]
-                        guard rest.hasPrefix(": "), isHex(rest.dropFirst(2)), !name.isEmpty, YAMLText.scalar(name) == written else { return nil }
-                        if key == "params" { p.params[name] = String(rest.dropFirst(2)) } else { p.inputs[name] = String(rest.dropFirst(2)) }
+                        guard rest.hasPrefix(": "), isHex(rest.dropFirst(2)), !name.isEmpty,
+                            YAMLText.scalar(name) == written
+                        else { return nil }
+                        if key == "params" {
+                            p.params[name] = String(rest.dropFirst(2))
+                        } else {
+                            p.inputs[name] = String(rest.dropFirst(2))
+                        }
                         any = true
                         k += 1
                     }
@@ -63,8 +80,11 @@ extension Golden {
                 guard header.hasPrefix("  "), header.hasSuffix(":"), k + 3 < lines.count else { return nil }
                 // A name is plain, or quoted when it would read as something else (`"Y"`, a boolean in YAML 1.1).
                 let written = String(header.dropFirst(2).dropLast())
-                let name = written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2 ? String(written.dropFirst().dropLast()) : written
-                guard !name.isEmpty, YAMLText.scalar(name) == written, !outputs.contains(where: { $0.name == name }) else { return nil }
+                let name =
+                    written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2
+                    ? String(written.dropFirst().dropLast()) : written
+                guard !name.isEmpty, YAMLText.scalar(name) == written, !outputs.contains(where: { $0.name == name })
+                else { return nil }
                 let type = lines[k + 1]
                 k += 2
                 var dtype: DType? = nil
@@ -120,7 +140,9 @@ extension Golden {
                     texts = [valueLine.dropFirst(11)]
                     k += 1
                 } else if shape.count == 1 {
-                    guard valueLine.hasPrefix("    value: ["), let row = rowItems(valueLine.dropFirst(11)) else { return nil }
+                    guard valueLine.hasPrefix("    value: ["), let row = rowItems(valueLine.dropFirst(11)) else {
+                        return nil
+                    }
                     texts = row
                     k += 1
                 } else {
@@ -134,9 +156,12 @@ extension Golden {
                         for axis in stride(from: outer.count - 1, to: 0, by: -1) {
                             if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
                         }
-                        let prefix = "      " + String(repeating: "  ", count: outer.count - opening) + String(repeating: "- ", count: opening)
+                        let prefix =
+                            "      " + String(repeating: "  ", count: outer.count - opening)
+                            + String(repeating: "- ", count: opening)
                         guard k < lines.count, lines[k].hasPrefix(prefix),
-                              let items = rowItems(lines[k].dropFirst(prefix.count)), items.count == rowLength else { return nil }
+                            let items = rowItems(lines[k].dropFirst(prefix.count)), items.count == rowLength
+                        else { return nil }
                         texts += items
                         k += 1
                     }
@@ -153,12 +178,18 @@ extension Golden {
                     value = .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
                 } else if type == "    type: integer" {
                     var scalars: [Int] = []
-                    for t in texts { guard let v = NumberText.parseInteger(String(t)) else { return nil }; scalars.append(v) }
+                    for t in texts {
+                        guard let v = NumberText.parseInteger(String(t)) else { return nil }; scalars.append(v)
+                    }
                     value = .integer(Tensor(shape: shape, scalars: scalars))
                 } else {
                     var scalars: [Bool] = []
                     for t in texts {
-                        switch t { case "true": scalars.append(true); case "false": scalars.append(false); default: return nil }
+                        switch t {
+                        case "true": scalars.append(true);
+                        case "false": scalars.append(false);
+                        default: return nil
+                        }
                     }
                     value = .boolean(Tensor(shape: shape, scalars: scalars))
                 }
@@ -176,7 +207,11 @@ extension Golden {
         let head = key + ": \""
         guard line.hasPrefix(head), line.hasSuffix("\""), line.utf8.count >= head.utf8.count + 1 else { return nil }
         let inner = line.dropFirst(head.count).dropLast()
-        guard !inner.contains("\""), inner.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F && $0.value != 0x85 && $0.value != 0x2028 && $0.value != 0x2029 }) else { return nil }
+        guard !inner.contains("\""),
+            inner.unicodeScalars.allSatisfy({
+                $0.value >= 0x20 && $0.value != 0x7F && $0.value != 0x85 && $0.value != 0x2028 && $0.value != 0x2029
+            })
+        else { return nil }
         return String(inner)
     }
 
@@ -184,7 +219,7 @@ extension Golden {
     /// bytes: the separator is exactly ", ".
     private static func rowItems(_ text: Substring) -> [Substring]? {
         let u = text.utf8
-        guard u.count >= 3, u.first == 0x5B, u.last == 0x5D else { return nil }   // [ ]
+        guard u.count >= 3, u.first == 0x5B, u.last == 0x5D else { return nil }  // [ ]
         var items: [Substring] = []
         var start = u.index(after: u.startIndex)
         var i = start
@@ -192,14 +227,14 @@ extension Golden {
         while i < end {
             let b = u[i]
             switch b {
-            case 0x2C:                                                             // ,
+            case 0x2C:  // ,
                 let next = u.index(after: i)
                 guard next < end, u[next] == 0x20, start < i else { return nil }
                 items.append(Substring(u[start..<i]))
                 start = u.index(after: next)
                 i = start
                 continue
-            case 0x5B, 0x5D, 0x20, 0x22, 0x27, 0x23, 0x7B, 0x7D, 0x3A: return nil     // [ ] space " ' # { } :
+            case 0x5B, 0x5D, 0x20, 0x22, 0x27, 0x23, 0x7B, 0x7D, 0x3A: return nil  // [ ] space " ' # { } :
             default: break
             }
             i = u.index(after: i)

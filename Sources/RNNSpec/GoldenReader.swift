@@ -10,7 +10,9 @@ extension Golden {
     public static func parse(data: Data, path: String, limits: LoadLimits = LoadLimits()) throws -> Golden {
         try limits.checkFileBytes(data.count, file: path)
         guard let text = String(validatingUTF8Data: data) else {
-            throw SpecError("the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it", at: SourceLocation(file: path, line: 1, column: 1))
+            throw SpecError(
+                "the golden file is not valid UTF-8 (corrupt?); `rnnspec regen` rewrites it",
+                at: SourceLocation(file: path, line: 1, column: 1))
         }
         return try parse(SourceText(path: path, text: text), limits: limits)
     }
@@ -34,21 +36,28 @@ extension Golden {
     static func parseYAML(_ source: SourceText, limits: LoadLimits = LoadLimits()) throws -> Golden {
         let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
         guard let root = composed else {
-            throw SpecError("the golden file is empty (truncated?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
+            throw SpecError(
+                "the golden file is empty (truncated?); `rnnspec regen` rewrites it",
+                at: source.location(line: 1, column: 1))
         }
         var reader = NodeReader(source: source, limits: limits)
         reader.packed = packed
         let fields = try reader.mapping(root, "a golden file")
-        try reader.checkKeys(fields, allowed: ["format", "case", "kernel", "digest", "digests", "outputs"], in: "the golden file")
+        try reader.checkKeys(
+            fields, allowed: ["format", "case", "kernel", "digest", "digests", "outputs"], in: "the golden file")
         func field(_ key: String) throws -> Node {
             guard let f = fields.first(where: { $0.key == key }) else {
-                throw SpecError("the golden file has no '\(key):' (truncated or hand-edited?); `rnnspec regen` rewrites it", at: source.location(line: 1, column: 1))
+                throw SpecError(
+                    "the golden file has no '\(key):' (truncated or hand-edited?); `rnnspec regen` rewrites it",
+                    at: source.location(line: 1, column: 1))
             }
             return f.value
         }
         let format = try reader.integer(try field("format"), "format")
         guard format <= formatVersion else {
-            throw reader.error("golden format \(format) is newer than this rnnspec reads (\(formatVersion)); update rnnspec or regenerate the golden", at: try field("format"))
+            throw reader.error(
+                "golden format \(format) is newer than this rnnspec reads (\(formatVersion)); update rnnspec or regenerate the golden",
+                at: try field("format"))
         }
         guard format >= 1 else { throw reader.error("unknown golden format \(format)", at: try field("format")) }
         let caseID = try reader.string(try field("case"), "case")
@@ -81,15 +90,18 @@ extension Golden {
     static func readValue(_ node: Node, _ reader: inout NodeReader, _ what: String) throws -> Value {
         let entries = try reader.mapping(node, what)
         func field(_ key: String) throws -> Node {
-            guard let f = entries.first(where: { $0.key == key }) else { throw reader.error("\(what) has no '\(key):'", at: node) }
+            guard let f = entries.first(where: { $0.key == key }) else {
+                throw reader.error("\(what) has no '\(key):'", at: node)
+            }
             return f.value
         }
         let type = try reader.string(try field("type"), "\(what) type")
         if type == "list" {
             try reader.checkKeys(entries, allowed: ["type", "items"], in: what)
-            return .list(try reader.list(try field("items"), "\(what) items").enumerated().map { k, item in
-                try readValue(item, &reader, "\(what) item \(k)")
-            })
+            return .list(
+                try reader.list(try field("items"), "\(what) items").enumerated().map { k, item in
+                    try readValue(item, &reader, "\(what) item \(k)")
+                })
         }
         try reader.checkKeys(entries, allowed: ["type", "dtype", "shape", "value"], in: what)
         // The declared shape is checked (overflow, limit) but not counted: the values are,
@@ -98,29 +110,42 @@ extension Golden {
         let shape = try reader.shape(shapeNode, what, reserve: false)
         let count = try reader.elementCount(shape, at: shapeNode, what)
         if count > reader.limits.maxElements {
-            throw reader.error("\(what) needs \(count) elements, over the limit of \(reader.limits.maxElements) per case (raise it with --max-elements)", at: shapeNode)
+            throw reader.error(
+                "\(what) needs \(count) elements, over the limit of \(reader.limits.maxElements) per case (raise it with --max-elements)",
+                at: shapeNode)
         }
         let valueNode = try field("value")
         let (found, leaves) = try reader.nested(valueNode, what)
         guard found == shape || (count == 0 && leaves.count == 0) else {
-            throw reader.error("\(what): value has shape \(found.shapeText) but the golden says \(shape.shapeText)", at: valueNode)
+            throw reader.error(
+                "\(what): value has shape \(found.shapeText) but the golden says \(shape.shapeText)", at: valueNode)
         }
         switch type {
         case "real":
             let dtypeText = try reader.string(try field("dtype"), "\(what) dtype")
-            guard let dtype = DType(rawValue: dtypeText) else { throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype")) }
+            guard let dtype = DType(rawValue: dtypeText) else {
+                throw reader.error("\(what): unknown dtype '\(dtypeText)'", at: try field("dtype"))
+            }
             // float32 values are read in single precision, as they were written.
             var scalars = try leaves.map(reader, NumberText.parseReal) { try reader.real($0, what) }
             if dtype == .float32 { for i in scalars.indices { scalars[i] = Double(Float(scalars[i])) } }
             return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
         case "integer":
-            return .integer(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseInteger) { try reader.integer($0, what) }))
+            return .integer(
+                Tensor(
+                    shape: shape,
+                    scalars: try leaves.map(reader, NumberText.parseInteger) { try reader.integer($0, what) }))
         case "string":
-            return .string(Tensor(shape: shape, scalars: try leaves.map(reader, { $0 }) { try reader.string($0, what) }))
+            return .string(
+                Tensor(shape: shape, scalars: try leaves.map(reader, { $0 }) { try reader.string($0, what) }))
         case "boolean":
-            return .boolean(Tensor(shape: shape, scalars: try leaves.map(reader, NumberText.parseBoolean) { try reader.boolean($0, what) }))
+            return .boolean(
+                Tensor(
+                    shape: shape,
+                    scalars: try leaves.map(reader, NumberText.parseBoolean) { try reader.boolean($0, what) }))
         default:
-            throw reader.error("\(what): unknown type '\(type)' (real, integer, string, boolean or list)", at: try field("type"))
+            throw reader.error(
+                "\(what): unknown type '\(type)' (real, integer, string, boolean or list)", at: try field("type"))
         }
     }
 }

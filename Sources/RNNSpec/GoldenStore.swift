@@ -70,17 +70,26 @@ public struct GoldenStore: Sendable {
             return try directory.read(relative, maxBytes: maxBytes)
         } catch let f as ConfinedDirectory.Failure {
             switch f.kind {
-            case .notDirectory, .notFound: return nil      // no directory, so no golden
+            case .notDirectory, .notFound: return nil  // no directory, so no golden
             case .isDirectory:
-                throw SpecError("the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden", at: location(id))
+                throw SpecError(
+                    "the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden",
+                    at: location(id))
             case .symbolicLink where f.path == relative:
-                throw SpecError("the golden file is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root: remove it and `rnnspec regen` writes the golden", at: location(id))
+                throw SpecError(
+                    "the golden file is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root: remove it and `rnnspec regen` writes the golden",
+                    at: location(id))
             case .symbolicLink:
-                throw SpecError("\(display(root.appendingPathComponent(f.path))) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root, so the golden is not read through it", at: location(id))
+                throw SpecError(
+                    "\(display(root.appendingPathComponent(f.path))) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec does not follow links under the golden root, so the golden is not read through it",
+                    at: location(id))
             case .notRegular:
-                throw SpecError("the golden path is \(f.detail ?? "not a regular file"), not a file; move it away and `rnnspec regen` writes the golden", at: location(id))
+                throw SpecError(
+                    "the golden path is \(f.detail ?? "not a regular file"), not a file; move it away and `rnnspec regen` writes the golden",
+                    at: location(id))
             case .tooLarge:
-                try LoadLimits(maxFileBytes: maxBytes).checkFileBytes(fileSize(url(for: id).path) ?? maxBytes + 1, file: location(id).file)
+                try LoadLimits(maxFileBytes: maxBytes).checkFileBytes(
+                    fileSize(url(for: id).path) ?? maxBytes + 1, file: location(id).file)
                 throw SpecError("the golden file is larger than \(maxBytes) bytes", at: location(id))
             case .outside, .exists, .system:
                 throw SpecError("cannot read the golden file: \(f.message)", at: location(id))
@@ -104,8 +113,9 @@ public struct GoldenStore: Sendable {
         guard let casesRoot else { return }
         let g = realPath(root), c = realPath(casesRoot)
         if g == c || g.hasPrefix(c == "/" ? "/" : c + "/") || c.hasPrefix(g == "/" ? "/" : g + "/") {
-            throw SpecError("the golden root \(display(root)) and the cases root \(display(casesRoot)) are the same directory or one holds the other; refusing to write or delete goldens there",
-                            at: location(id))
+            throw SpecError(
+                "the golden root \(display(root)) and the cases root \(display(casesRoot)) are the same directory or one holds the other; refusing to write or delete goldens there",
+                at: location(id))
         }
     }
 
@@ -122,10 +132,12 @@ public struct GoldenStore: Sendable {
             let message: String
             switch f.kind {
             case .outside:
-                message = "the golden's path resolves outside the golden root \(display(root)) (through '..' or a symbolic link); refusing to write it"
+                message =
+                    "the golden's path resolves outside the golden root \(display(root)) (through '..' or a symbolic link); refusing to write it"
             case .symbolicLink:
                 let shown = f.path == id + ".yaml" ? "the golden file" : display(root.appendingPathComponent(f.path))
-                message = "cannot write the golden: \(shown) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under the golden root; nothing was written"
+                message =
+                    "cannot write the golden: \(shown) is a symbolic link\(f.target.map { " (to \($0))" } ?? ""); rnnspec neither follows nor replaces links under the golden root; nothing was written"
             case .notDirectory, .notFound:
                 message = "cannot create the directory for the golden: \(f.message); nothing was written"
             case .isDirectory, .notRegular, .tooLarge, .exists, .system:
@@ -159,12 +171,14 @@ public struct GoldenStore: Sendable {
         let bytes = [UInt8](head)
         let prefix = Array(headerPrefix.utf8)
         guard bytes.count > prefix.count, Array(bytes[0..<prefix.count]) == prefix,
-              let firstBreak = bytes.firstIndex(of: 0x0A) else { return false }
+            let firstBreak = bytes.firstIndex(of: 0x0A)
+        else { return false }
         let second = bytes[(firstBreak + 1)...].prefix { $0 != 0x0A }
         let key = Array("format: ".utf8)
         guard second.count > key.count, second.count < 32, Array(second.prefix(key.count)) == key,
-              second.dropFirst(key.count).allSatisfy({ (0x30...0x39).contains($0) }),
-              bytes.count > firstBreak + 1 + second.count else { return false }
+            second.dropFirst(key.count).allSatisfy({ (0x30...0x39).contains($0) }),
+            bytes.count > firstBreak + 1 + second.count
+        else { return false }
         return true
     }
 
@@ -173,7 +187,8 @@ public struct GoldenStore: Sendable {
     func removeIfWrittenByRNNSpec(_ id: String, dryRun: Bool) throws -> Bool {
         try checkSeparateFromCases(id)
         do {
-            return try directory.removeFile(id + ".yaml", prefixBytes: 1 << 16, dryRun: dryRun, accept: GoldenStore.isWrittenByRNNSpec)
+            return try directory.removeFile(
+                id + ".yaml", prefixBytes: 1 << 16, dryRun: dryRun, accept: GoldenStore.isWrittenByRNNSpec)
         } catch let f as ConfinedDirectory.Failure {
             throw SpecError("not deleted: \(f.message)", at: location(id))
         }

@@ -22,7 +22,8 @@ public struct GradCheckRequest: Sendable {
 
     /// What the worker computes.
     public var plan: GradCheckPlan {
-        GradCheckPlan(wrt: wrt, eps: eps, loss: loss, mode: mode, directions: directions, seed: seed, tolerance: tolerance)
+        GradCheckPlan(
+            wrt: wrt, eps: eps, loss: loss, mode: mode, directions: directions, seed: seed, tolerance: tolerance)
     }
 }
 
@@ -109,8 +110,10 @@ public enum GradCheck {
 
     /// Judges a fast check: the gradients are the analytic `d<input>` tensors in `wrt` order, `numeric`
     /// the directional differences along `directions` (each as long as all the gradients' elements).
-    public static func fastVerdict(_ gradients: [RealTensor], _ numeric: [Double], directions: [[Double]],
-                                   tolerance: Tolerance) -> FastVerdict {
+    public static func fastVerdict(
+        _ gradients: [RealTensor], _ numeric: [Double], directions: [[Double]],
+        tolerance: Tolerance
+    ) -> FastVerdict {
         let g = gradients.flatMap(\.tensor.scalars)
         let weight = g.map { tolerance.abs + tolerance.rel * $0.magnitude }
         var out: [Direction] = []
@@ -122,7 +125,9 @@ public enum GradCheck {
             }
             out.append(Direction(analytic: a, numeric: fd, allowed: allowed))
         }
-        if out.count != numeric.count || numeric.count != directions.count { out.append(Direction(analytic: 0, numeric: .nan, allowed: 0)) }
+        if out.count != numeric.count || numeric.count != directions.count {
+            out.append(Direction(analytic: 0, numeric: .nan, allowed: 0))
+        }
         return FastVerdict(directions: out)
     }
 
@@ -143,18 +148,24 @@ public enum GradCheck {
     /// finite differences under the request's tolerance: element by element where every input came
     /// back with them (full mode, or a fast check that fell back to full), otherwise by the fast rule.
     /// `layout` gives a gradient output's declared time axis and gate blocks.
-    public static func compare(_ pairs: [GradientPair], directional: [Double] = [], _ request: GradCheckRequest,
-                               options: ComparisonOptions = ComparisonOptions(),
-                               layout: (String, [Int]) -> OutputLayout = { _, _ in OutputLayout() }) -> [Mismatch] {
+    public static func compare(
+        _ pairs: [GradientPair], directional: [Double] = [], _ request: GradCheckRequest,
+        options: ComparisonOptions = ComparisonOptions(),
+        layout: (String, [Int]) -> OutputLayout = { _, _ in OutputLayout() }
+    ) -> [Mismatch] {
         if !pairs.isEmpty, pairs.allSatisfy({ $0.numeric != nil }) {
             let fast = directional.isEmpty ? nil : verdict(pairs, directional, request)
             return pairs.compactMap { pair in
                 guard let numeric = pair.numeric,
-                      var m = Comparison.compare(actual: .real(pair.analytic), expected: .real(numeric),
-                                                 tolerance: request.tolerance, output: pair.name, reference: .gradcheck,
-                                                 structure: layout(pair.name, pair.analytic.shape), options: options) else { return nil }
+                    var m = Comparison.compare(
+                        actual: .real(pair.analytic), expected: .real(numeric),
+                        tolerance: request.tolerance, output: pair.name, reference: .gradcheck,
+                        structure: layout(pair.name, pair.analytic.shape), options: options)
+                else { return nil }
                 m.location = request.location
-                if let fast, !fast.passed { m.note = describe(fast, request) + "\n(the full check above names the worst element)" }
+                if let fast, !fast.passed {
+                    m.note = describe(fast, request) + "\n(the full check above names the worst element)"
+                }
                 return m
             }
         }
@@ -162,8 +173,9 @@ public enum GradCheck {
         guard !fast.passed else { return [] }
         let failing = fast.directions.filter { !$0.passed }.count
         let text = describe(fast, request).split(separator: "\n", maxSplits: 1).map(String.init)
-        var m = Mismatch(output: pairs.map(\.name).joined(separator: ", "), reference: .gradcheck, problem: text[0],
-                         failing: failing, total: fast.directions.count)
+        var m = Mismatch(
+            output: pairs.map(\.name).joined(separator: ", "), reference: .gradcheck, problem: text[0],
+            failing: failing, total: fast.directions.count)
         m.note = text.count > 1 ? text[1].trimmingCharacters(in: .whitespaces) : nil
         m.location = request.location
         return [m]
@@ -178,9 +190,13 @@ public enum GradCheck {
     /// "fast check: 2 of 4 random directions (seed 0) differ ...: direction 1: analytic ..., ...".
     static func describe(_ v: FastVerdict, _ request: GradCheckRequest) -> String {
         let failing = v.directions.enumerated().filter { !$0.element.passed }
-        var text = "fast check: \(failing.count) of \(request.directions) random directions (seed \(request.seed)) differ from the finite differences beyond Σ|u_i|·(abs \(short(request.tolerance.abs)) + rel \(short(request.tolerance.rel))·|g_i|)"
-        if let (j, d) = failing.max(by: { ($0.element.analytic - $0.element.numeric).magnitude < ($1.element.analytic - $1.element.numeric).magnitude }) {
-            text += "\n    worst direction \(j + 1): analytic g·u \(short(d.analytic)), finite difference \(short(d.numeric)), diff \(short((d.analytic - d.numeric).magnitude)), allowed \(short(d.allowed))"
+        var text =
+            "fast check: \(failing.count) of \(request.directions) random directions (seed \(request.seed)) differ from the finite differences beyond Σ|u_i|·(abs \(short(request.tolerance.abs)) + rel \(short(request.tolerance.rel))·|g_i|)"
+        if let (j, d) = failing.max(by: {
+            ($0.element.analytic - $0.element.numeric).magnitude < ($1.element.analytic - $1.element.numeric).magnitude
+        }) {
+            text +=
+                "\n    worst direction \(j + 1): analytic g·u \(short(d.analytic)), finite difference \(short(d.numeric)), diff \(short((d.analytic - d.numeric).magnitude)), allowed \(short(d.allowed))"
         }
         return text
     }
@@ -193,7 +209,9 @@ public enum GradCheck {
         switch value {
         case .real(let x): return [x]
         case .list(let items):
-            let parts = items.compactMap { item -> RealTensor? in if case .real(let r) = item { return r } else { return nil } }
+            let parts = items.compactMap { item -> RealTensor? in
+                if case .real(let r) = item { return r } else { return nil }
+            }
             return parts.isEmpty || parts.count != items.count ? nil : parts
         default: return nil
         }

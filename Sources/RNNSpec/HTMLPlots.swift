@@ -20,7 +20,9 @@ package struct MismatchMap: Sendable {
         rows = shape.count >= 2 ? shape[0] : 1
         columns = max(1, actual.count / max(rows, 1))
         diffs = zip(actual, expected).map { x, y in
-            if x.isNaN || y.isNaN || x.isInfinite || y.isInfinite { return (x.isNaN ? y.isNaN : x == y) ? 0 : .infinity }
+            if x.isNaN || y.isNaN || x.isInfinite || y.isInfinite {
+                return (x.isNaN ? y.isNaN : x == y) ? 0 : .infinity
+            }
             return Swift.abs(x - y)
         }
         func flat(_ index: [Int]) -> Int { zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 } }
@@ -52,13 +54,19 @@ func drawKernelPlot(_ plot: KernelPlot, _ c: Case, _ outputs: KernelOutputs) -> 
         for name in names {
             guard let r = real(name) else { continue }
             if r.shape.count <= 1 {
-                series.append(Series(name: name, x: (0..<r.tensor.count).map { Double($0 + firstX) }, y: r.tensor.scalars))
+                series.append(
+                    Series(name: name, x: (0..<r.tensor.count).map { Double($0 + firstX) }, y: r.tensor.scalars))
             } else if r.shape.count == 2 {
                 let (rows, cols) = (r.shape[0], r.shape[1])
                 let labels = rowsFrom.flatMap(real).map(\.tensor.scalars)
                 for row in 0..<rows {
-                    let label = labels.flatMap { $0.count == rows ? "\(rowsFrom!) = \(shortNumberText($0[row]))" : nil } ?? "\(name)[\(row)]"
-                    series.append(Series(name: label, x: (0..<cols).map { Double($0 + firstX) }, y: Array(r.tensor.scalars[(row * cols)..<((row + 1) * cols)])))
+                    let label =
+                        labels.flatMap { $0.count == rows ? "\(rowsFrom!) = \(shortNumberText($0[row]))" : nil }
+                        ?? "\(name)[\(row)]"
+                    series.append(
+                        Series(
+                            name: label, x: (0..<cols).map { Double($0 + firstX) },
+                            y: Array(r.tensor.scalars[(row * cols)..<((row + 1) * cols)])))
                 }
             }
         }
@@ -72,8 +80,13 @@ func drawKernelPlot(_ plot: KernelPlot, _ c: Case, _ outputs: KernelOutputs) -> 
         case .real(let r)?: counts = r.tensor.scalars
         default: return nil
         }
-        let markers = thresholds.compactMap { name in number(name).map { (x: $0, label: "\(name) \(shortNumberText($0))") } }
-        return Histogram(frame: Frame(title: title, xLabel: x, yLabel: "count"), edges: edges.tensor.scalars, counts: counts, markers: markers).svg()
+        let markers = thresholds.compactMap { name in
+            number(name).map { (x: $0, label: "\(name) \(shortNumberText($0))") }
+        }
+        return Histogram(
+            frame: Frame(title: title, xLabel: x, yLabel: "count"), edges: edges.tensor.scalars, counts: counts,
+            markers: markers
+        ).svg()
     case let .heatmap(title, name, x, y):
         guard let r = real(name), r.tensor.count > 0, r.shape.count <= 2 else { return nil }
         let rows = r.shape.count == 2 ? r.shape[0] : 1, cols = r.shape.last ?? 1
@@ -83,11 +96,17 @@ func drawKernelPlot(_ plot: KernelPlot, _ c: Case, _ outputs: KernelOutputs) -> 
     case let .trajectories(title, name):
         guard let r = real(name), r.shape.count >= 2, r.shape[0] > 0 else { return nil }
         let t = r.shape[0], width = r.shape.last!, stride = r.tensor.count / t
-        let series = (0..<width).map { j in Series(name: "\(name)[\(j)]", y: (0..<t).map { r.tensor.scalars[$0 * stride + j] }) }
+        let series = (0..<width).map { j in
+            Series(name: "\(name)[\(j)]", y: (0..<t).map { r.tensor.scalars[$0 * stride + j] })
+        }
         let batch = r.shape.count == 3 ? " (first batch row)" : ""
-        return LineChart(frame: Frame(title: title + batch, xLabel: "time step t", yLabel: "state value"), series: series).svg()
+        return LineChart(
+            frame: Frame(title: title + batch, xLabel: "time step t", yLabel: "state value"), series: series
+        ).svg()
     case let .temperatureSweep(title, name, temperatureParam, labelsFrom):
-        guard let p = real(name), p.shape.count == 2, p.shape[0] > 0, let temperature = number(temperatureParam), temperature > 0 else { return nil }
+        guard let p = real(name), p.shape.count == 2, p.shape[0] > 0, let temperature = number(temperatureParam),
+            temperature > 0
+        else { return nil }
         let v = p.shape[1]
         let first = Array(p.tensor.scalars[0..<v])
         let logits = first.map { $0 > 0 ? Foundation.log($0) * temperature : -Double.infinity }
@@ -99,12 +118,15 @@ func drawKernelPlot(_ plot: KernelPlot, _ c: Case, _ outputs: KernelOutputs) -> 
             let m = z.filter(\.isFinite).max() ?? 0
             let e = z.map { $0.isFinite ? Foundation.exp($0 - m) : 0 }
             let s = e.reduce(0, +)
-            return Series(name: "T = \(shortNumberText(tau))" + (tau == temperature ? " (this case)" : ""), y: e.map { $0 / s })
+            return Series(
+                name: "T = \(shortNumberText(tau))" + (tau == temperature ? " (this case)" : ""), y: e.map { $0 / s })
         }
         var xLabel = "character index"
         if let labels = labelsFrom, case .string(let vocab)? = c.inputs[labels] {
             xLabel += ": " + vocab.scalars.enumerated().map { "\($0.offset) \"\($0.element)\"" }.joined(separator: ", ")
         }
-        return LineChart(frame: Frame(title: title, xLabel: xLabel, yLabel: "probability"), series: series, markers: true).svg()
+        return LineChart(
+            frame: Frame(title: title, xLabel: xLabel, yLabel: "probability"), series: series, markers: true
+        ).svg()
     }
 }

@@ -44,7 +44,9 @@ public struct InputRule: Sendable, CustomStringConvertible {
     }
 
     /// All of `inputs` or none of them (the GRU's three biases).
-    public static func allOrNone(_ inputs: [String], when condition: Condition = .always) -> InputRule { InputRule(.allOrNone, inputs, when: condition) }
+    public static func allOrNone(_ inputs: [String], when condition: Condition = .always) -> InputRule {
+        InputRule(.allOrNone, inputs, when: condition)
+    }
     /// Every one of `inputs` must be given when `condition` holds.
     public static func required(_ inputs: [String], when condition: Condition, because reason: String) -> InputRule {
         InputRule(.required, inputs, when: condition, because: reason)
@@ -54,7 +56,9 @@ public struct InputRule: Sendable, CustomStringConvertible {
         InputRule(.unused, inputs, when: condition, because: reason)
     }
     /// At most one of `inputs`.
-    public static func atMostOne(_ inputs: [String], because reason: String? = nil) -> InputRule { InputRule(.atMostOne, inputs, because: reason) }
+    public static func atMostOne(_ inputs: [String], because reason: String? = nil) -> InputRule {
+        InputRule(.atMostOne, inputs, because: reason)
+    }
 
     var conditionText: String? {
         switch condition {
@@ -89,7 +93,9 @@ public struct InputRule: Sendable, CustomStringConvertible {
 
     /// The input the error points at (nil: the case's `inputs:` or the param) and the message,
     /// when the case breaks the rule.
-    func violation(params: [String: ParamValue], given: Set<String>, kernel: String) -> (input: String?, param: String?, message: String)? {
+    func violation(params: [String: ParamValue], given: Set<String>, kernel: String) -> (
+        input: String?, param: String?, message: String
+    )? {
         guard applies(params: params, given: given) else { return nil }
         let present = inputs.filter(given.contains), absent = inputs.filter { !given.contains($0) }
         let why = [conditionText, reason].compactMap { $0 }.joined(separator: "; ")
@@ -99,7 +105,10 @@ public struct InputRule: Sendable, CustomStringConvertible {
         switch kind {
         case .allOrNone:
             guard !present.isEmpty, !absent.isEmpty else { return nil }
-            return (present[0], nil, "\(kernel): give all of \(listPhrase(inputs, conjunction: "and")) or none; \(listPhrase(absent, conjunction: "and")) \(absent.count == 1 ? "is" : "are") missing")
+            return (
+                present[0], nil,
+                "\(kernel): give all of \(listPhrase(inputs, conjunction: "and")) or none; \(listPhrase(absent, conjunction: "and")) \(absent.count == 1 ? "is" : "are") missing"
+            )
         case .required:
             guard let first = absent.first else { return nil }
             return (nil, param, "\(kernel) needs input '\(first)'\(suffix)")
@@ -108,7 +117,10 @@ public struct InputRule: Sendable, CustomStringConvertible {
             return (first, nil, "\(kernel) does not use input '\(first)'\(suffix); remove it")
         case .atMostOne:
             guard present.count > 1 else { return nil }
-            return (present[1], nil, "\(kernel): give at most one of \(listPhrase(inputs)), not \(listPhrase(present, conjunction: "and"))\(suffix)")
+            return (
+                present[1], nil,
+                "\(kernel): give at most one of \(listPhrase(inputs)), not \(listPhrase(present, conjunction: "and"))\(suffix)"
+            )
         }
     }
 }
@@ -122,7 +134,9 @@ extension KernelSpec {
     }
 
     /// The first input rule the case breaks.
-    func inputRuleViolation(params: [String: ParamValue], given: Set<String>) -> (input: String?, param: String?, message: String)? {
+    func inputRuleViolation(params: [String: ParamValue], given: Set<String>) -> (
+        input: String?, param: String?, message: String
+    )? {
         for rule in inputRules {
             if let v = rule.violation(params: params, given: given, kernel: name) { return v }
         }

@@ -59,7 +59,9 @@ public struct KernelContext: Sendable {
     /// A real input in precision `T`.
     public func real<T: KernelScalar>(_ name: String, as _: T.Type = T.self) throws -> Tensor<T> {
         guard let value = inputs[name] else { throw KernelError.input(name, "input '\(name)' is required") }
-        guard case .real(let r) = value else { throw KernelError.input(name, "expected a real tensor, found \(value.kindName) values") }
+        guard case .real(let r) = value else {
+            throw KernelError.input(name, "expected a real tensor, found \(value.kindName) values")
+        }
         return r.tensor.converted(to: T.self)
     }
 
@@ -74,11 +76,14 @@ public struct KernelContext: Sendable {
         case .real(let r)?: return [r.tensor.converted(to: T.self)]
         case .list(let items)?:
             return try items.map { item in
-                guard case .real(let r) = item else { throw KernelError.input(name, "every item must be a real tensor") }
+                guard case .real(let r) = item else {
+                    throw KernelError.input(name, "every item must be a real tensor")
+                }
                 return r.tensor.converted(to: T.self)
             }
         case nil: throw KernelError.input(name, "input '\(name)' is required")
-        case let other?: throw KernelError.input(name, "expected a list of real tensors, found \(other.kindName) values")
+        case let other?:
+            throw KernelError.input(name, "expected a list of real tensors, found \(other.kindName) values")
         }
     }
 
@@ -112,7 +117,8 @@ public struct KernelContext: Sendable {
         switch params[name] {
         case .real(let v)?: return v
         case .integer(let v)?: return Double(v)
-        default: throw KernelError.param(name, "param '\(name)' is not a declared number (a bug in the kernel's adapter)")
+        default:
+            throw KernelError.param(name, "param '\(name)' is not a declared number (a bug in the kernel's adapter)")
         }
     }
 
@@ -138,7 +144,8 @@ public struct KernelContext: Sendable {
     }
 
     /// A `choice` param as an enum whose raw values are the choices.
-    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) throws -> E where E.RawValue == String {
+    public func choice<E: RawRepresentable>(_ name: String, as _: E.Type = E.self) throws -> E
+    where E.RawValue == String {
         let word = try string(name)
         guard let e = E(rawValue: word) else {
             throw KernelError.param(name, "param '\(name)' has no choice '\(word)' (a bug in the kernel's adapter)")
@@ -157,7 +164,9 @@ public struct KernelContext: Sendable {
         switch params[name] {
         case nil: return nil
         case .stringList(let v)?: return v
-        default: throw KernelError.param(name, "param '\(name)' is not a declared list of words (a bug in the kernel's adapter)")
+        default:
+            throw KernelError.param(
+                name, "param '\(name)' is not a declared list of words (a bug in the kernel's adapter)")
         }
     }
 
@@ -179,7 +188,9 @@ public struct KernelContext: Sendable {
         switch params[name] {
         case .realList(let v)?: return v
         case .integerList(let v)?: return v.map(Double.init)
-        default: throw KernelError.param(name, "param '\(name)' is not a declared number list (a bug in the kernel's adapter)")
+        default:
+            throw KernelError.param(
+                name, "param '\(name)' is not a declared number list (a bug in the kernel's adapter)")
         }
     }
 }

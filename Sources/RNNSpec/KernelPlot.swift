@@ -4,7 +4,9 @@ public enum KernelPlot: Sendable, Equatable {
     /// Each named output over its last axis, one line per output (a 1-D output) or per row (a 2-D
     /// output, rows named by the input `rowsFrom` when given: `f = 0.8`), x counted from `firstX`.
     /// `logY`: log₁₀ y axis.
-    case lines(title: String, outputs: [String], x: String, y: String, logY: Bool = false, rowsFrom: String? = nil, firstX: Int = 0)
+    case lines(
+        title: String, outputs: [String], x: String, y: String, logY: Bool = false, rowsFrom: String? = nil,
+        firstX: Int = 0)
     /// A histogram from an output of counts and one of bin edges, with the params named in
     /// `thresholds` drawn as vertical lines.
     case histogram(title: String, counts: String, edges: String, x: String, thresholds: [String] = [])

@@ -36,8 +36,10 @@ public struct InputSpec: Sendable {
     public var inSkeleton: Bool
 
     /// An input that may have any of `shapes` (in symbols such as `["H", "I"]`).
-    public init(_ name: String, _ kind: ValueKind = .real, shapes: [Shape], optional: Bool = false,
-                doc: String, example: String) {
+    public init(
+        _ name: String, _ kind: ValueKind = .real, shapes: [Shape], optional: Bool = false,
+        doc: String, example: String
+    ) {
         self.name = name
         self.kind = kind
         self.shapes = shapes
@@ -55,7 +57,9 @@ public struct InputSpec: Sendable {
     }
 
     /// A real input with one shape.
-    public static func real(_ name: String, _ shape: Shape, optional: Bool = false, _ doc: String, example: String) -> InputSpec {
+    public static func real(_ name: String, _ shape: Shape, optional: Bool = false, _ doc: String, example: String)
+        -> InputSpec
+    {
         InputSpec(name, .real, shapes: [shape], optional: optional, doc: doc, example: example)
     }
 }
@@ -136,8 +140,10 @@ public struct ParamSpec: Sendable {
     public var allowsInfinity: Bool
 
     /// A parameter with its type, default and description.
-    public init(_ name: String, _ type: ParamType, default defaultValue: ParamValue? = nil,
-                optional: Bool = false, allowsInfinity: Bool = false, _ doc: String) {
+    public init(
+        _ name: String, _ type: ParamType, default defaultValue: ParamValue? = nil,
+        optional: Bool = false, allowsInfinity: Bool = false, _ doc: String
+    ) {
         self.name = name
         self.type = type
         self.defaultValue = defaultValue
@@ -174,8 +180,9 @@ public struct ParamSpec: Sendable {
     }
 
     /// The `dtype` parameter that every kernel computing in `Float` or `Double` takes.
-    public static let dtype = ParamSpec("dtype", .choice(["float64", "float32"]), default: .string("float64"),
-                                        "the precision the kernel computes in")
+    public static let dtype = ParamSpec(
+        "dtype", .choice(["float64", "float32"]), default: .string("float64"),
+        "the precision the kernel computes in")
 }
 
 /// A declared output of a kernel.
@@ -243,9 +250,11 @@ public struct KernelSpec: Sendable {
     public var sizes: @Sendable (KernelContext) throws -> [ImpliedSize]
 
     /// A kernel's declaration. With `hasPrecision` (the default) the `dtype` parameter is added: the kernel then runs in `Float` for `dtype: float32`, in `Double` otherwise.
-    public init(name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
-                outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
-                curves: [String] = [], sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]) {
+    public init(
+        name: String, summary: String, doc: String = "", inputs: [InputSpec], params: [ParamSpec] = [],
+        outputs: [OutputSpec], hasPrecision: Bool = true, lossOutput: String? = nil, plots: [KernelPlot] = [],
+        curves: [String] = [], sizes: @escaping @Sendable (KernelContext) throws -> [ImpliedSize]
+    ) {
         self.sizes = sizes
         self.plots = plots
         self.curves = curves

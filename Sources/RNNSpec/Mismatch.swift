@@ -49,8 +49,10 @@ public struct Mismatch: Sendable, Equatable {
     public var note: String?
 
     /// A mismatch with its counts; the element details are filled in by `Comparison`.
-    public init(output: String, reference: Reference, problem: String?, shape: [Int] = [], dtype: String = "",
-                failing: Int = 1, total: Int = 1) {
+    public init(
+        output: String, reference: Reference, problem: String?, shape: [Int] = [], dtype: String = "",
+        failing: Int = 1, total: Int = 1
+    ) {
         self.output = output
         self.reference = reference
         self.problem = problem
@@ -133,7 +135,8 @@ extension Mismatch {
     public var summary: String {
         if let problem { return (item.map { "item \($0): " } ?? "") + problem }
         var text = item.map { "item \($0): " } ?? ""
-        text += "\(failing) of \(total) element\(total == 1 ? "" : "s") differ\(total == 1 ? "s" : "") from the \(reference.rawValue)"
+        text +=
+            "\(failing) of \(total) element\(total == 1 ? "" : "s") differ\(total == 1 ? "s" : "") from the \(reference.rawValue)"
         if let tolerance { text += " beyond \(tolerance)" }
         return text
     }
@@ -169,12 +172,15 @@ extension Mismatch {
             out.append(line)
         }
         if !gates.isEmpty {
-            out.append("gate blocks that differ: " + gates.map { g in
-                "\(g.gate) (\(g.differingUnits) of \(g.units) unit\(g.units == 1 ? "" : "s"), first unit \(g.firstUnit))"
-            }.joined(separator: ", "))
+            out.append(
+                "gate blocks that differ: "
+                    + gates.map { g in
+                        "\(g.gate) (\(g.differingUnits) of \(g.units) unit\(g.units == 1 ? "" : "s"), first unit \(g.firstUnit))"
+                    }.joined(separator: ", "))
         }
         func worst(_ what: String, _ e: ElementDifference) -> String {
-            var line = "\(what) at \(e.index.shapeText)\(Mismatch.place(e)): actual \(e.actual.escapedForDisplay), expected \(e.expected.escapedForDisplay)"
+            var line =
+                "\(what) at \(e.index.shapeText)\(Mismatch.place(e)): actual \(e.actual.escapedForDisplay), expected \(e.expected.escapedForDisplay)"
             if let d = e.absDiff, let r = e.relDiff, !d.isNaN {
                 line += ", abs diff \(shortNumber(d)), rel diff \(shortNumber(r))"
             }
@@ -188,20 +194,27 @@ extension Mismatch {
             if let r = worstRel { out.append(worst("worst rel", r)) }
         }
         if failing > 1 || worstAbs == nil, !elements.isEmpty {
-            out.append(elements.count < failing ? "first \(elements.count) of \(failing) differing elements:" : "differing elements:")
+            out.append(
+                elements.count < failing
+                    ? "first \(elements.count) of \(failing) differing elements:" : "differing elements:")
             let real = elements.contains { $0.absDiff != nil }
             var rows = [["index", "actual", "expected"] + (real ? ["abs diff", "allowed"] : [])]
             for e in elements {
                 // Values can be a case's strings: escaped before the columns are measured.
-                var row = [e.index.shapeText + Mismatch.place(e), e.actual.escapedForDisplay, e.expected.escapedForDisplay]
+                var row = [
+                    e.index.shapeText + Mismatch.place(e), e.actual.escapedForDisplay, e.expected.escapedForDisplay,
+                ]
                 if real { row += [e.absDiff.map(shortNumber) ?? "", e.allowed.map(shortNumber) ?? ""] }
                 rows.append(row)
             }
             let widths = (0..<rows[0].count).map { k in rows.map { $0[k].count }.max() ?? 0 }
             for row in rows {
-                out.append("  " + row.enumerated().map { k, cell in
-                    k == row.count - 1 ? cell : cell + String(repeating: " ", count: max(0, widths[k] - cell.count))
-                }.joined(separator: "  "))
+                out.append(
+                    "  "
+                        + row.enumerated().map { k, cell in
+                            k == row.count - 1
+                                ? cell : cell + String(repeating: " ", count: max(0, widths[k] - cell.count))
+                        }.joined(separator: "  "))
             }
         }
         return out + noteLines
@@ -255,8 +268,14 @@ struct MismatchEntry: Encodable {
         worst_abs = m.worstAbs.map(Element.init); worst_rel = m.worstRel.map(Element.init)
         elements = m.elements.map(Element.init)
         location = m.location.map { Location(file: $0.file, line: $0.line, column: $0.column) }
-        time = m.time.map { Time(axis: $0.axis, first_step: $0.firstStep, steps: $0.steps, differing_steps: $0.differingSteps) }
-        gates = m.gates.map { Gate(gate: $0.gate, block: $0.block, differing_units: $0.differingUnits, units: $0.units, first_unit: $0.firstUnit) }
+        time = m.time.map {
+            Time(axis: $0.axis, first_step: $0.firstStep, steps: $0.steps, differing_steps: $0.differingSteps)
+        }
+        gates = m.gates.map {
+            Gate(
+                gate: $0.gate, block: $0.block, differing_units: $0.differingUnits, units: $0.units,
+                first_unit: $0.firstUnit)
+        }
         note = m.note
         headline = m.headline
     }

@@ -16,7 +16,8 @@ public enum NpyWriter {
         case .uint(let s): descr = s == 1 ? "|u1" : "<u\(s)"
         case .float(let s): descr = "<f\(s)"
         }
-        let shapeText = a.shape.count == 1 ? "(\(a.shape[0]),)" : "(" + a.shape.map(String.init).joined(separator: ", ") + ")"
+        let shapeText =
+            a.shape.count == 1 ? "(\(a.shape[0]),)" : "(" + a.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         var version: UInt8 = 1
         var pre = 10
@@ -25,14 +26,17 @@ public enum NpyWriter {
         header += String(repeating: " ", count: pad) + "\n"
         var out = Data(NpyReader.magic + [version, 0])
         let n = header.utf8.count
-        if version == 1 { out += [UInt8(n & 0xff), UInt8(n >> 8)] } else {
+        if version == 1 {
+            out += [UInt8(n & 0xff), UInt8(n >> 8)]
+        } else {
             out += [UInt8(n & 0xff), UInt8((n >> 8) & 0xff), UInt8((n >> 16) & 0xff), UInt8(n >> 24)]
         }
         out += Data(header.utf8)
         func put(_ v: UInt64, _ size: Int) { for b in 0..<size { out.append(UInt8((v >> UInt64(8 * b)) & 0xff)) } }
         switch (a.values, a.dtype) {
         case (.booleans(let vs), _): for v in vs { out.append(v ? 1 : 0) }
-        case (.integers(let vs), .int(let s)), (.integers(let vs), .uint(let s)): for v in vs { put(UInt64(bitPattern: Int64(v)), s) }
+        case (.integers(let vs), .int(let s)), (.integers(let vs), .uint(let s)):
+            for v in vs { put(UInt64(bitPattern: Int64(v)), s) }
         case (.reals(let vs), .float(4)): for v in vs { put(UInt64(Float(v).bitPattern), 4) }
         case (.reals(let vs), _): for v in vs { put(v.bitPattern, 8) }
         default: preconditionFailure("NpyWriter: values do not match the dtype")
@@ -45,7 +49,9 @@ public enum NpyWriter {
         let archive = try Archive(data: Data(), accessMode: .create)
         for (name, array) in arrays {
             let bytes = data(array)
-            try archive.addEntry(with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none) { position, size in
+            try archive.addEntry(
+                with: name + ".npy", type: .file, uncompressedSize: Int64(bytes.count), compressionMethod: .none
+            ) { position, size in
                 bytes.subdata(in: Int(position)..<(Int(position) + size))
             }
         }

@@ -26,7 +26,8 @@ enum CaseNumPyGenerator {
     var methods: [String] {
         switch self {
         case .generator: return ["random", "standard_normal", "normal", "uniform", "integers", "choice"]
-        case .legacy: return ["rand", "random_sample", "randn", "standard_normal", "normal", "uniform", "randint", "choice"]
+        case .legacy:
+            return ["rand", "random_sample", "randn", "standard_normal", "normal", "uniform", "randint", "choice"]
         }
     }
     static let integerMethods: Set<String> = ["integers", "randint", "choice"]
@@ -65,7 +66,9 @@ extension NodeReader {
         try checkKeys(entries, allowed: ["numpy", "seed", "discard"], in: "rng")
         func field(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         guard let kindNode = field("numpy") else {
-            throw error("rng needs numpy: default_rng (np.random.default_rng(seed)) or numpy: legacy (np.random.seed(seed))", at: node)
+            throw error(
+                "rng needs numpy: default_rng (np.random.default_rng(seed)) or numpy: legacy (np.random.seed(seed))",
+                at: node)
         }
         guard let seedNode = field("seed") else { throw error("rng needs seed: N, the notebook's seed", at: node) }
         let kind = try string(kindNode, "rng: numpy")
@@ -81,11 +84,15 @@ extension NodeReader {
             }
             gen = .legacy(NumPyRandomState(seed: UInt32(seed)))
         default:
-            throw error("rng: numpy must be default_rng or legacy, found '\(kind)'" + didYouMean(kind, in: ["default_rng", "legacy"]), at: kindNode)
+            throw error(
+                "rng: numpy must be default_rng or legacy, found '\(kind)'"
+                    + didYouMean(kind, in: ["default_rng", "legacy"]), at: kindNode)
         }
         if let discard = field("discard") {
             for (k, item) in try list(discard, "rng: discard").enumerated() {
-                guard isDraw(item) else { throw error("rng: discard[\(k)] must be a draw such as {draw: normal, size: [5, 3]}", at: item) }
+                guard isDraw(item) else {
+                    throw error("rng: discard[\(k)] must be a draw such as {draw: normal, size: [5, 3]}", at: item)
+                }
                 _ = try draw(item, integers: nil, stream: &gen, "rng: discard[\(k)]")
             }
         }
@@ -94,7 +101,8 @@ extension NodeReader {
 
     /// Decodes `{draw: METHOD, size: ..., ...}` and draws it; `integers` says which kind the
     /// input holds (nil: either, for discarded draws).
-    mutating func draw(_ node: Node, integers: Bool?, stream: inout CaseNumPyGenerator, _ what: String) throws -> Value {
+    mutating func draw(_ node: Node, integers: Bool?, stream: inout CaseNumPyGenerator, _ what: String) throws -> Value
+    {
         let entries = try mapping(node, what)
         try checkKeys(entries, allowed: Self.drawFields, in: "\(what) draw")
         func field(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
@@ -102,20 +110,29 @@ extension NodeReader {
         let method = try string(methodNode, "\(what): draw")
         guard stream.methods.contains(method) else {
             let hint = didYouMean(method, in: stream.methods)
-            throw error("\(what): \(stream.name) has no method '\(method)'" + (hint.isEmpty ? " here" : hint) + " (its methods: \(stream.methods.joined(separator: ", ")))", at: methodNode)
+            throw error(
+                "\(what): \(stream.name) has no method '\(method)'" + (hint.isEmpty ? " here" : hint)
+                    + " (its methods: \(stream.methods.joined(separator: ", ")))", at: methodNode)
         }
         let isInteger = CaseNumPyGenerator.integerMethods.contains(method)
         // `one_hot: V` turns drawn ids into one-hot rows, np.eye(V)[ids]: real numbers.
         var oneHot: Int? = nil
         if let node = field("one_hot") {
-            guard isInteger else { throw error("\(what): one_hot: takes integer draws (integers, randint, choice), not '\(method)'", at: node) }
+            guard isInteger else {
+                throw error(
+                    "\(what): one_hot: takes integer draws (integers, randint, choice), not '\(method)'", at: node)
+            }
             let v = try integer(node, "\(what): one_hot")
-            guard v >= 1 else { throw error("\(what): one_hot: must be ≥ 1 (the vocabulary size), found \(v)", at: node) }
+            guard v >= 1 else {
+                throw error("\(what): one_hot: must be ≥ 1 (the vocabulary size), found \(v)", at: node)
+            }
             oneHot = v
         }
         let drawsIntegers = isInteger && oneHot == nil
         if let integers, integers != drawsIntegers {
-            throw error("\(what) holds \(integers ? "integers" : "real numbers"), but '\(method)'\(oneHot != nil ? " with one_hot:" : "") draws \(drawsIntegers ? "integers" : "real numbers")\(!integers && isInteger ? "; one_hot: V makes one-hot rows of them" : "")", at: methodNode)
+            throw error(
+                "\(what) holds \(integers ? "integers" : "real numbers"), but '\(method)'\(oneHot != nil ? " with one_hot:" : "") draws \(drawsIntegers ? "integers" : "real numbers")\(!integers && isInteger ? "; one_hot: V makes one-hot rows of them" : "")",
+                at: methodNode)
         }
         // Which arguments each method takes.
         let takes: [String]
@@ -126,8 +143,11 @@ extension NodeReader {
         case "choice": takes = ["n", "p"]
         default: takes = []
         }
-        for (key, keyNode, _) in entries where !["draw", "size", "times", "one_hot"].contains(key) && !takes.contains(key) {
-            throw error("\(what): '\(method)' takes \(takes.isEmpty ? "no arguments besides size" : listPhrase(takes, conjunction: "and")), not '\(key)'", at: keyNode)
+        for (key, keyNode, _) in entries
+        where !["draw", "size", "times", "one_hot"].contains(key) && !takes.contains(key) {
+            throw error(
+                "\(what): '\(method)' takes \(takes.isEmpty ? "no arguments besides size" : listPhrase(takes, conjunction: "and")), not '\(key)'",
+                at: keyNode)
         }
         var req = NumPyDrawRequest(method: method, shape: [])
         if let sizeNode = field("size") {
@@ -150,27 +170,41 @@ extension NodeReader {
             if let n = field("high") { req.high = try real(n, "\(what): high") }
         }
         if method == "integers" || method == "randint" {
-            guard let highNode = field("high") else { throw error("\(what): '\(method)' needs high: N (exclusive)", at: node) }
+            guard let highNode = field("high") else {
+                throw error("\(what): '\(method)' needs high: N (exclusive)", at: node)
+            }
             let lowNode = field("low")
             let low = try lowNode.map { try integer($0, "\(what): low") } ?? 0
             let high = try integer(highNode, "\(what): high")
-            guard low < high else { throw error("\(what): low >= high (\(low) >= \(high)); NumPy draws from [low, high)", at: highNode) }
+            guard low < high else {
+                throw error("\(what): low >= high (\(low) >= \(high)); NumPy draws from [low, high)", at: highNode)
+            }
             if let v = oneHot, low < 0 || high > v {
-                throw error("\(what): ids from [\(low), \(high)) do not fit one_hot: \(v) (np.eye(\(v)) has rows 0..<\(v))", at: lowNode.map { low < 0 ? $0 : highNode } ?? highNode)
+                throw error(
+                    "\(what): ids from [\(low), \(high)) do not fit one_hot: \(v) (np.eye(\(v)) has rows 0..<\(v))",
+                    at: lowNode.map { low < 0 ? $0 : highNode } ?? highNode)
             }
             req.intLow = Int64(low)
             req.intHigh = Int64(high)
         }
         if method == "choice" {
             guard let nNode = field("n"), let pNode = field("p") else {
-                throw error("\(what): 'choice' needs n: N (choice(N) or choice(range(N))) and p: [...] (N probabilities)", at: node)
+                throw error(
+                    "\(what): 'choice' needs n: N (choice(N) or choice(range(N))) and p: [...] (N probabilities)",
+                    at: node)
             }
             let n = try integer(nNode, "\(what): n")
-            if let v = oneHot, n > v { throw error("\(what): choice draws ids up to \(n - 1), outside one_hot: \(v) (ids must be < \(v))", at: nNode) }
+            if let v = oneHot, n > v {
+                throw error(
+                    "\(what): choice draws ids up to \(n - 1), outside one_hot: \(v) (ids must be < \(v))", at: nNode)
+            }
             let p = try list(pNode, "\(what): p")
             try reserve(p.count, at: pNode, what)
             req.p = try p.map { try real($0, "\(what): p: an element") }
-            guard n == req.p.count else { throw error("\(what): 'a' and 'p' must have same size (n = \(n), \(req.p.count) probabilities)", at: pNode) }
+            guard n == req.p.count else {
+                throw error(
+                    "\(what): 'a' and 'p' must have same size (n = \(n), \(req.p.count) probabilities)", at: pNode)
+            }
             do { _ = try numpyChoiceCDF(req.p) } catch { throw self.error("\(what): \(error)", at: pNode) }
         }
         let count = req.shape.reduce(1, *)
@@ -185,12 +219,16 @@ extension NodeReader {
                 values.reserveCapacity(count)
                 switch stream {
                 case .generator(var g):
-                    if method == "choice" { values = try g.choice(req.p.count, p: req.p, size: count) } else {
+                    if method == "choice" {
+                        values = try g.choice(req.p.count, p: req.p, size: count)
+                    } else {
                         for _ in 0..<count { values.append(Int(try g.integers(low: req.intLow, high: req.intHigh))) }
                     }
                     stream = .generator(g)
                 case .legacy(var g):
-                    if method == "choice" { values = try g.choice(req.p.count, p: req.p, size: count) } else {
+                    if method == "choice" {
+                        values = try g.choice(req.p.count, p: req.p, size: count)
+                    } else {
                         for _ in 0..<count { values.append(Int(try g.randint(low: req.intLow, high: req.intHigh))) }
                     }
                     stream = .legacy(g)
@@ -236,9 +274,13 @@ extension NodeReader {
     }
 
     /// An input written with draws: one draw, or a list of tensors some of whose items are draws.
-    mutating func drawnValue(_ node: Node, kind: ValueKind, stream: inout CaseNumPyGenerator?, _ what: String) throws -> Value {
+    mutating func drawnValue(_ node: Node, kind: ValueKind, stream: inout CaseNumPyGenerator?, _ what: String) throws
+        -> Value
+    {
         guard var gen = stream else {
-            throw error("\(what) draws from NumPy, but the case has no rng: add rng: {numpy: default_rng, seed: N} (or numpy: legacy) at the top", at: node)
+            throw error(
+                "\(what) draws from NumPy, but the case has no rng: add rng: {numpy: default_rng, seed: N} (or numpy: legacy) at the top",
+                at: node)
         }
         defer { stream = gen }
         switch kind {
@@ -246,10 +288,14 @@ extension NodeReader {
             guard isDraw(node) else { throw error("\(what): a draw is written {draw: METHOD, size: [...]}", at: node) }
             return try draw(node, integers: kind == .integer, stream: &gen, what)
         case .realList:
-            guard case .sequence(let seq) = node else { return .list([try draw(node, integers: false, stream: &gen, what)]) }
+            guard case .sequence(let seq) = node else {
+                return .list([try draw(node, integers: false, stream: &gen, what)])
+            }
             var items = [Value]()
             for (k, item) in seq.enumerated() {
-                if isDraw(item) { items.append(try draw(item, integers: false, stream: &gen, "\(what)[\(k)]")) } else {
+                if isDraw(item) {
+                    items.append(try draw(item, integers: false, stream: &gen, "\(what)[\(k)]"))
+                } else {
                     items.append(.real(RealTensor(try realTensor(item, "\(what)[\(k)]"))))
                 }
             }

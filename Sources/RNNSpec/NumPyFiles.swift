@@ -71,7 +71,9 @@ public enum NpyReader {
 
     /// Parses the header; `checkCount` is given the element count before any data is read
     /// (it throws to refuse a count over the limit).
-    static func header(_ bytes: [UInt8], checkShape: ([Int]) throws -> Void = { _ in }, checkCount: (Int) throws -> Void) throws -> Header {
+    static func header(
+        _ bytes: [UInt8], checkShape: ([Int]) throws -> Void = { _ in }, checkCount: (Int) throws -> Void
+    ) throws -> Header {
         guard bytes.count >= 10, Array(bytes[0..<6]) == magic else {
             throw NpyError("not an .npy file (it does not start with \\x93NUMPY)")
         }
@@ -88,13 +90,20 @@ public enum NpyReader {
         default:
             throw NpyError("format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
         }
-        guard minor == 0 else { throw NpyError("format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)") }
+        guard minor == 0 else {
+            throw NpyError("format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
+        }
         guard bytes.count >= start + headerLength else {
-            throw NpyError("truncated: the header says it is \(headerLength) bytes but the file has \(bytes.count - start) after the preamble")
+            throw NpyError(
+                "truncated: the header says it is \(headerLength) bytes but the file has \(bytes.count - start) after the preamble"
+            )
         }
         let headerBytes = bytes[start..<(start + headerLength)]
-        guard let text = major == 3 ? String(bytes: headerBytes, encoding: .utf8) : String(bytes: headerBytes, encoding: .isoLatin1),
-              major == 3 || headerBytes.allSatisfy({ $0 < 0x80 }) else {
+        guard
+            let text = major == 3
+                ? String(bytes: headerBytes, encoding: .utf8) : String(bytes: headerBytes, encoding: .isoLatin1),
+            major == 3 || headerBytes.allSatisfy({ $0 < 0x80 })
+        else {
             throw NpyError("the header is not \(major == 3 ? "UTF-8" : "ASCII") text")
         }
         var parser = HeaderParser(text: Array(text.unicodeScalars))
@@ -103,10 +112,14 @@ public enum NpyReader {
             throw NpyError("the header has an unknown key '\(key)'")
         }
         guard case .string(let descr)? = dict["descr"] else {
-            if case .other(let d)? = dict["descr"] { throw NpyError("unsupported dtype \(d): structured and record arrays are not supported") }
+            if case .other(let d)? = dict["descr"] {
+                throw NpyError("unsupported dtype \(d): structured and record arrays are not supported")
+            }
             throw NpyError("the header has no 'descr' string")
         }
-        guard case .bool(let fortran)? = dict["fortran_order"] else { throw NpyError("the header has no 'fortran_order' True/False") }
+        guard case .bool(let fortran)? = dict["fortran_order"] else {
+            throw NpyError("the header has no 'fortran_order' True/False")
+        }
         guard case .tuple(let shape)? = dict["shape"] else { throw NpyError("the header has no 'shape' tuple") }
         var count = 1
         for d in shape {
@@ -144,17 +157,25 @@ public enum NpyReader {
     }
 
     /// Reads a whole `.npy` file.
-    public static func read(_ data: Data, checkShape: ([Int]) throws -> Void = { _ in },
-                            checkCount: (Int) throws -> Void = { _ in }) throws -> NpyArray {
+    public static func read(
+        _ data: Data, checkShape: ([Int]) throws -> Void = { _ in },
+        checkCount: (Int) throws -> Void = { _ in }
+    ) throws -> NpyArray {
         let bytes = [UInt8](data)
         let h = try header(bytes, checkShape: checkShape, checkCount: checkCount)
         let count = h.shape.reduce(1, *)
         let (needed, o) = count.multipliedReportingOverflow(by: h.dtype.itemSize)
         let available = bytes.count - h.dataOffset
         guard !o, available >= needed else {
-            throw NpyError("truncated: the shape \(h.shape.shapeText) of \(h.dtype.itemSize)-byte elements needs \(o ? "more than 2^63" : String(needed)) bytes of data but the file has \(available)")
+            throw NpyError(
+                "truncated: the shape \(h.shape.shapeText) of \(h.dtype.itemSize)-byte elements needs \(o ? "more than 2^63" : String(needed)) bytes of data but the file has \(available)"
+            )
         }
-        guard available == needed else { throw NpyError("\(available - needed) bytes after the data (the header's shape \(h.shape.shapeText) accounts for \(needed))") }
+        guard available == needed else {
+            throw NpyError(
+                "\(available - needed) bytes after the data (the header's shape \(h.shape.shapeText) accounts for \(needed))"
+            )
+        }
         // C-order index k → element position in the file.
         let position: (Int) -> Int
         if h.fortran && h.shape.count > 1 {
@@ -181,31 +202,45 @@ public enum NpyReader {
         }
         switch h.dtype {
         case .bool:
-            return NpyArray(dtype: h.dtype, shape: h.shape, values: .booleans(try (0..<count).map { i in
-                let r = raw(i)
-                guard r <= 1 else { throw NpyError("a bool element is \(r), not 0 or 1") }
-                return r == 1
-            }))
+            return NpyArray(
+                dtype: h.dtype, shape: h.shape,
+                values: .booleans(
+                    try (0..<count).map { i in
+                        let r = raw(i)
+                        guard r <= 1 else { throw NpyError("a bool element is \(r), not 0 or 1") }
+                        return r == 1
+                    }))
         case .int(let s):
-            return NpyArray(dtype: h.dtype, shape: h.shape, values: .integers((0..<count).map { i in
-                let r = raw(i), shift = UInt64(64 - 8 * s)
-                return Int(Int64(bitPattern: r << shift) >> Int64(shift))
-            }))
+            return NpyArray(
+                dtype: h.dtype, shape: h.shape,
+                values: .integers(
+                    (0..<count).map { i in
+                        let r = raw(i), shift = UInt64(64 - 8 * s)
+                        return Int(Int64(bitPattern: r << shift) >> Int64(shift))
+                    }))
         case .uint:
-            return NpyArray(dtype: h.dtype, shape: h.shape, values: .integers(try (0..<count).map { i in
-                let r = raw(i)
-                guard let v = Int(exactly: r) else { throw NpyError("a uint64 element \(r) is too large for a 64-bit integer") }
-                return v
-            }))
+            return NpyArray(
+                dtype: h.dtype, shape: h.shape,
+                values: .integers(
+                    try (0..<count).map { i in
+                        let r = raw(i)
+                        guard let v = Int(exactly: r) else {
+                            throw NpyError("a uint64 element \(r) is too large for a 64-bit integer")
+                        }
+                        return v
+                    }))
         case .float(let s):
-            return NpyArray(dtype: h.dtype, shape: h.shape, values: .reals((0..<count).map { i in
-                let r = raw(i)
-                switch s {
-                case 2: return halfToDouble(UInt16(r))
-                case 4: return Double(Float(bitPattern: UInt32(r)))
-                default: return Double(bitPattern: r)
-                }
-            }))
+            return NpyArray(
+                dtype: h.dtype, shape: h.shape,
+                values: .reals(
+                    (0..<count).map { i in
+                        let r = raw(i)
+                        switch s {
+                        case 2: return halfToDouble(UInt16(r))
+                        case 4: return Double(Float(bitPattern: UInt32(r)))
+                        default: return Double(bitPattern: r)
+                        }
+                    }))
         }
     }
 
@@ -228,13 +263,17 @@ public enum NpyReader {
         mutating func skip() { while i < text.count, text[i] == " " || text[i] == "\n" || text[i] == "\t" { i += 1 } }
         mutating func expect(_ c: Unicode.Scalar) throws {
             skip()
-            guard i < text.count, text[i] == c else { throw NpyError("the header is not a Python dict literal (expected '\(c)' at character \(i))") }
+            guard i < text.count, text[i] == c else {
+                throw NpyError("the header is not a Python dict literal (expected '\(c)' at character \(i))")
+            }
             i += 1
         }
         mutating func peek() -> Unicode.Scalar? { skip(); return i < text.count ? text[i] : nil }
         mutating func string() throws -> String {
             skip()
-            guard i < text.count, text[i] == "'" || text[i] == "\"" else { throw NpyError("the header is not a Python dict literal (expected a quoted string at character \(i))") }
+            guard i < text.count, text[i] == "'" || text[i] == "\"" else {
+                throw NpyError("the header is not a Python dict literal (expected a quoted string at character \(i))")
+            }
             let q = text[i]
             i += 1
             var s = ""
@@ -252,10 +291,16 @@ public enum NpyReader {
                 while true {
                     if peek() == ")" { i += 1; break }
                     var digits = ""
-                    while i < text.count, ("0"..."9").contains(text[i]) || (digits.isEmpty && text[i] == "-") { digits.unicodeScalars.append(text[i]); i += 1 }
+                    while i < text.count, ("0"..."9").contains(text[i]) || (digits.isEmpty && text[i] == "-") {
+                        digits.unicodeScalars.append(text[i]); i += 1
+                    }
                     guard let d = Int(digits) else { throw NpyError("the header's shape is not a tuple of integers") }
                     dims.append(d)
-                    if peek() == "," { i += 1 } else if peek() != ")" { throw NpyError("the header's shape is not a tuple of integers") }
+                    if peek() == "," {
+                        i += 1
+                    } else if peek() != ")" {
+                        throw NpyError("the header's shape is not a tuple of integers")
+                    }
                 }
                 return .tuple(dims)
             }
@@ -283,7 +328,11 @@ public enum NpyReader {
                 try expect(":")
                 guard d[k] == nil else { throw NpyError("the header repeats the key '\(k)'") }
                 d[k] = try value()
-                if peek() == "," { i += 1 } else if peek() != "}" { throw NpyError("the header is not a Python dict literal (expected ',' or '}' at character \(i))") }
+                if peek() == "," {
+                    i += 1
+                } else if peek() != "}" {
+                    throw NpyError("the header is not a Python dict literal (expected ',' or '}' at character \(i))")
+                }
             }
             skip()
             guard i == text.count else { throw NpyError("the header has text after the dict") }

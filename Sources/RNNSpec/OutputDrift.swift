@@ -12,7 +12,9 @@ public enum GoldenChange {
         if old.digest == digest && old.kernel == kernel { return out }
         guard let before = old.parts, let after = parts else {
             if old.kernel == kernel {
-                out.append("the kernel's params or inputs changed (the golden predates per-input digests, so rnnspec cannot say which; regenerating it records them)")
+                out.append(
+                    "the kernel's params or inputs changed (the golden predates per-input digests, so rnnspec cannot say which; regenerating it records them)"
+                )
             }
             return out
         }
@@ -69,7 +71,9 @@ public struct OutputDrift: Sendable {
 
     /// Drift of every output, in the new outputs' order, then the removed ones; a list output is
     /// one drift per item (`h[0]`, `h[1]`, ...).
-    public static func compare(old: [(name: String, value: Value)], new: [(name: String, value: Value)], maxElements: Int = 10) -> [OutputDrift] {
+    public static func compare(
+        old: [(name: String, value: Value)], new: [(name: String, value: Value)], maxElements: Int = 10
+    ) -> [OutputDrift] {
         var out: [OutputDrift] = []
         for (name, value) in new {
             let before = old.first { $0.name == name }?.value
@@ -85,7 +89,9 @@ public struct OutputDrift: Sendable {
         if case .list(let items) = new {
             if let old, case .list(let before) = old {
                 var out: [OutputDrift] = []
-                for (k, item) in items.enumerated() { out += drifts("\(name)[\(k)]", k < before.count ? before[k] : nil, item, n) }
+                for (k, item) in items.enumerated() {
+                    out += drifts("\(name)[\(k)]", k < before.count ? before[k] : nil, item, n)
+                }
                 for k in items.count..<max(items.count, before.count) {
                     out.append(OutputDrift(name: "\(name)[\(k)]", kind: .removed, type: ValueText.typeText(before[k])))
                 }
@@ -108,7 +114,9 @@ public struct OutputDrift: Sendable {
             let (x, y) = (a.tensor.scalars, b.tensor.scalars)
             d.total = y.count
             for k in 0..<y.count where x[k].bitPattern != y[k].bitPattern && !(x[k].isNaN && y[k].isNaN) {
-                d.count(k, shape, n, old: NumberText.format(x[k], dtype: a.dtype), new: NumberText.format(y[k], dtype: b.dtype), numbers: (x[k], y[k]))
+                d.count(
+                    k, shape, n, old: NumberText.format(x[k], dtype: a.dtype),
+                    new: NumberText.format(y[k], dtype: b.dtype), numbers: (x[k], y[k]))
             }
             d.kind = d.changed == 0 ? .unchanged : .changed
             return d
@@ -130,8 +138,10 @@ public struct OutputDrift: Sendable {
 
     /// Counts element `k` as changed: among the first `n` it is kept with its texts, and its
     /// absolute and relative change (a NaN one counts as infinite) feed the maxima.
-    private mutating func count(_ k: Int, _ shape: [Int], _ n: Int, old: @autoclosure () -> String, new: @autoclosure () -> String,
-                                numbers: (Double, Double)?) {
+    private mutating func count(
+        _ k: Int, _ shape: [Int], _ n: Int, old: @autoclosure () -> String, new: @autoclosure () -> String,
+        numbers: (Double, Double)?
+    ) {
         changed += 1
         let index = Comparison.multiIndex(k, shape)
         if first.count < n { first.append(Element(index: index, old: old(), new: new())) }
@@ -165,10 +175,15 @@ public struct OutputDrift: Sendable {
         let indexWidth = first.map { $0.index.shapeText.count }.max() ?? 0
         let oldWidth = first.map { $0.old.count }.max() ?? 0
         for e in first {
-            out += indent + "    " + e.index.shapeText.padding(toLength: indexWidth, withPad: " ", startingAt: 0) + "  "
+            out +=
+                indent + "    " + e.index.shapeText.padding(toLength: indexWidth, withPad: " ", startingAt: 0) + "  "
                 + String(repeating: " ", count: oldWidth - e.old.count) + e.old + " → " + e.new + "\n"
         }
-        if changed > first.count { out += indent + "    ... \(changed - first.count) more changed element\(changed - first.count == 1 ? "" : "s")\n" }
+        if changed > first.count {
+            out +=
+                indent
+                + "    ... \(changed - first.count) more changed element\(changed - first.count == 1 ? "" : "s")\n"
+        }
         return out
     }
 }

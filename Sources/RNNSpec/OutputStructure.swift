@@ -53,8 +53,11 @@ public struct AxisRule: Sendable, CustomStringConvertible {
             var conditions: [String] = []
             if let p = c.param { conditions.append("\(p) is \(c.values.map(\.description).joined(separator: " or "))") }
             if let r = c.rank { conditions.append("rank \(r)") }
-            if !conditions.isEmpty { text += " when " + conditions.joined(separator: " and ") }
-            else if n > 0 { text = "else " + text }
+            if !conditions.isEmpty {
+                text += " when " + conditions.joined(separator: " and ")
+            } else if n > 0 {
+                text = "else " + text
+            }
             return text
         }.joined(separator: ", ")
     }
@@ -157,7 +160,8 @@ extension OutputSpec {
         var layout = OutputLayout()
         layout.timeAxis = structure.time?.resolve(params: params, rank: shape.count)
         if let g = structure.gates, g.names.count > 1, let axis = g.axis.resolve(params: params, rank: shape.count),
-           shape[axis] > 0, shape[axis] % g.names.count == 0 {
+            shape[axis] > 0, shape[axis] % g.names.count == 0
+        {
             layout.gateAxis = axis
             layout.gateNames = g.names
         }
@@ -217,8 +221,9 @@ struct StructureTracker {
         }
         if let size = blockSize {
             m.gates = blockUnits.keys.sorted().map { b in
-                GateDivergence(gate: layout.gateNames[b], block: b, differingUnits: blockUnits[b]!.count, units: size,
-                               firstUnit: blockUnits[b]!.min()!)
+                GateDivergence(
+                    gate: layout.gateNames[b], block: b, differingUnits: blockUnits[b]!.count, units: size,
+                    firstUnit: blockUnits[b]!.min()!)
             }
         }
     }

@@ -2,8 +2,10 @@ import Foundation
 import RNNKernels
 
 /// Maps `body` over `items` on up to `jobs` threads, keeping the order.
-func parallelMap<T: Sendable, R: Sendable>(_ items: [T], jobs: Int, progress: (@Sendable (Int, Int) -> Void)?,
-                                          _ body: @Sendable @escaping (T) -> R) -> [R] {
+func parallelMap<T: Sendable, R: Sendable>(
+    _ items: [T], jobs: Int, progress: (@Sendable (Int, Int) -> Void)?,
+    _ body: @Sendable @escaping (T) -> R
+) -> [R] {
     let box = ParallelBox<R>(items.count)
     let workers = max(1, min(jobs, items.count))
     DispatchQueue.concurrentPerform(iterations: workers) { _ in

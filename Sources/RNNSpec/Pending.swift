@@ -34,9 +34,12 @@ extension GoldenStore {
         let id = golden.caseID
         try checkSeparateFromCases(id)
         do {
-            try directory.writeAtomically(id + ".yaml" + GoldenStore.pendingSuffix, Data(golden.serialized().utf8), replace: true, createRoot: true)
+            try directory.writeAtomically(
+                id + ".yaml" + GoldenStore.pendingSuffix, Data(golden.serialized().utf8), replace: true,
+                createRoot: true)
         } catch let f as ConfinedDirectory.Failure {
-            throw SpecError("cannot write the pending golden: \(f.message); nothing was written", at: pendingLocation(id))
+            throw SpecError(
+                "cannot write the pending golden: \(f.message); nothing was written", at: pendingLocation(id))
         }
     }
 
@@ -68,8 +71,9 @@ extension GoldenStore {
     public func acceptPending(_ id: String) throws {
         try checkSeparateFromCases(id)
         do {
-            try directory.renameFile(id + ".yaml" + GoldenStore.pendingSuffix, over: id + ".yaml", prefixBytes: 1 << 16,
-                                     accept: GoldenStore.isWrittenByRNNSpec)
+            try directory.renameFile(
+                id + ".yaml" + GoldenStore.pendingSuffix, over: id + ".yaml", prefixBytes: 1 << 16,
+                accept: GoldenStore.isWrittenByRNNSpec)
         } catch let f as ConfinedDirectory.Failure {
             throw SpecError("not accepted: \(f.message)", at: pendingLocation(id))
         }
@@ -79,8 +83,13 @@ extension GoldenStore {
     public func rejectPending(_ id: String) throws {
         try checkSeparateFromCases(id)
         do {
-            guard try directory.removeFile(id + ".yaml" + GoldenStore.pendingSuffix, prefixBytes: 1 << 16, accept: GoldenStore.isWrittenByRNNSpec) else {
-                throw SpecError("not rejected: the pending file is not a golden rnnspec wrote; left alone", at: pendingLocation(id))
+            guard
+                try directory.removeFile(
+                    id + ".yaml" + GoldenStore.pendingSuffix, prefixBytes: 1 << 16,
+                    accept: GoldenStore.isWrittenByRNNSpec)
+            else {
+                throw SpecError(
+                    "not rejected: the pending file is not a golden rnnspec wrote; left alone", at: pendingLocation(id))
             }
         } catch let f as ConfinedDirectory.Failure {
             throw SpecError("not rejected: \(f.message)", at: pendingLocation(id))
@@ -91,6 +100,9 @@ extension GoldenStore {
     /// these outputs). Returns whether one was deleted.
     func removeObsoletePending(_ id: String) -> Bool {
         guard (try? checkSeparateFromCases(id)) != nil else { return false }
-        return (try? directory.removeFile(id + ".yaml" + GoldenStore.pendingSuffix, prefixBytes: 1 << 16, accept: GoldenStore.isWrittenByRNNSpec)) ?? false
+        return
+            (try? directory.removeFile(
+                id + ".yaml" + GoldenStore.pendingSuffix, prefixBytes: 1 << 16, accept: GoldenStore.isWrittenByRNNSpec))
+            ?? false
     }
 }

@@ -44,8 +44,10 @@ public struct Project: Sendable {
     }
 
     /// A project with these roots (nothing is checked: call `validate(for:)`).
-    public init(casesRoot: URL, goldenRoot: URL, workingDirectory: URL, configFile: URL? = nil,
-                casesOrigin: RootOrigin = .standard, goldenOrigin: RootOrigin = .standard) {
+    public init(
+        casesRoot: URL, goldenRoot: URL, workingDirectory: URL, configFile: URL? = nil,
+        casesOrigin: RootOrigin = .standard, goldenOrigin: RootOrigin = .standard
+    ) {
         self.casesRoot = casesRoot.standardizedFileURL
         self.goldenRoot = goldenRoot.standardizedFileURL
         self.workingDirectory = workingDirectory.standardizedFileURL
@@ -57,8 +59,10 @@ public struct Project: Sendable {
     /// Finds the roots from the flags, a `rnnspec.yaml`, or the defaults. Nothing is checked
     /// here (`rnnspec kernels` needs no roots): every command that touches them calls
     /// `validate(for:)` first.
-    public static func locate(casesRoot: String? = nil, goldenRoot: String? = nil,
-                              workingDirectory: String = FileManager.default.currentDirectoryPath) throws -> Project {
+    public static func locate(
+        casesRoot: String? = nil, goldenRoot: String? = nil,
+        workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) throws -> Project {
         let cwd = URL(fileURLWithPath: workingDirectory, isDirectory: true)
         var cases = cwd.appendingPathComponent("cases", isDirectory: true)
         var golden = cwd.appendingPathComponent("golden", isDirectory: true)
@@ -92,29 +96,39 @@ public struct Project: Sendable {
             golden = URL(fileURLWithPath: goldenRoot, relativeTo: cwd)
             goldenOrigin = .flag("--golden-root", goldenRoot)
         }
-        return Project(casesRoot: cases.absoluteURL, goldenRoot: golden.absoluteURL, workingDirectory: cwd, configFile: configFile,
-                       casesOrigin: casesOrigin, goldenOrigin: goldenOrigin)
+        return Project(
+            casesRoot: cases.absoluteURL, goldenRoot: golden.absoluteURL, workingDirectory: cwd, configFile: configFile,
+            casesOrigin: casesOrigin, goldenOrigin: goldenOrigin)
     }
 
-    static func readConfig(_ url: URL, cwd: URL) throws -> (cases: (value: String, location: SourceLocation)?, golden: (value: String, location: SourceLocation)?) {
+    static func readConfig(_ url: URL, cwd: URL) throws -> (
+        cases: (value: String, location: SourceLocation)?, golden: (value: String, location: SourceLocation)?
+    ) {
         let display = relativePath(url.path, to: cwd.path)
         let data: Data
         do {
             // A FIFO or a huge file named rnnspec.yaml must not hang or fill memory.
             data = try ConfinedDirectory.readRegularFile(path: url.path, maxBytes: 1 << 20, shown: display)
         } catch let f as ConfinedDirectory.Failure {
-            throw SpecError("cannot read the configuration file: \(f.message)", at: SourceLocation(file: display, line: 0, column: 0))
+            throw SpecError(
+                "cannot read the configuration file: \(f.message)",
+                at: SourceLocation(file: display, line: 0, column: 0))
         }
         guard let text = String(validatingUTF8Data: data) else {
-            throw SpecError("cannot read the configuration file (not UTF-8)", at: SourceLocation(file: display, line: 0, column: 0))
+            throw SpecError(
+                "cannot read the configuration file (not UTF-8)", at: SourceLocation(file: display, line: 0, column: 0))
         }
         let source = SourceText(path: display, text: text)
         guard let root = try NodeReader.compose(source) else { return (nil, nil) }
         let reader = NodeReader(source: source, limits: LoadLimits())
         let entries = try reader.mapping(root, "rnnspec.yaml")
         try reader.checkKeys(entries, allowed: ["cases", "golden"], in: "rnnspec.yaml")
-        let cases = try entries.first { $0.key == "cases" }.map { (try reader.string($0.value, "cases"), reader.location($0.value)) }
-        let golden = try entries.first { $0.key == "golden" }.map { (try reader.string($0.value, "golden"), reader.location($0.value)) }
+        let cases = try entries.first { $0.key == "cases" }.map {
+            (try reader.string($0.value, "cases"), reader.location($0.value))
+        }
+        let golden = try entries.first { $0.key == "golden" }.map {
+            (try reader.string($0.value, "golden"), reader.location($0.value))
+        }
         return (cases, golden)
     }
 
@@ -128,7 +142,8 @@ public struct Project: Sendable {
         switch origin {
         case .standard: return "the default; set --\(key)-root or `\(key):` in rnnspec.yaml"
         case .flag(let flag, let value): return "\(flag) \(visibleText(value))"
-        case .config(let location, let k, let value): return "\(visibleText(location.description)): `\(k): \(visibleText(value))`"
+        case .config(let location, let k, let value):
+            return "\(visibleText(location.description)): `\(k): \(visibleText(value))`"
         }
     }
 
@@ -144,7 +159,9 @@ public struct Project: Sendable {
     ///   resolved): else goldens would overwrite cases, or `prune` delete them.
     /// - `/`, the home directory and a directory holding `.git` are refused as the golden root.
     public func validate(for use: Use, home: String? = ProcessInfo.processInfo.environment["HOME"]) throws {
-        func asDirectory(_ url: URL) -> String { let d = visibleText(display(url)); return d.hasSuffix("/") ? d : d + "/" }
+        func asDirectory(_ url: URL) -> String {
+            let d = visibleText(display(url)); return d.hasSuffix("/") ? d : d + "/"
+        }
         let casesShown = asDirectory(casesRoot), goldenShown = asDirectory(goldenRoot)
         let casesWhy = describe(casesOrigin, "cases"), goldenWhy = describe(goldenOrigin, "golden")
         func kind(_ url: URL) -> mode_t? {
@@ -157,7 +174,9 @@ public struct Project: Sendable {
         case S_IFDIR?: break
         case nil where use == .new && parentExists(casesRoot): break
         case nil:
-            throw UsageError("the cases root \(casesShown) does not exist (\(casesWhy)); run from the project's top directory, or give the directory that holds the case files")
+            throw UsageError(
+                "the cases root \(casesShown) does not exist (\(casesWhy)); run from the project's top directory, or give the directory that holds the case files"
+            )
         default:
             throw UsageError("the cases root \(casesShown) is not a directory (\(casesWhy))")
         }
@@ -168,10 +187,14 @@ public struct Project: Sendable {
             // A recording run creates it; a plain run reads no golden from it (every case is
             // NEW, which fails the run and says `rnnspec regen` writes them).
             guard parentExists(goldenRoot) else {
-                throw UsageError("the golden root \(goldenShown) does not exist, nor its parent directory (\(goldenWhy)); rnnspec creates the golden root, not the directories above it")
+                throw UsageError(
+                    "the golden root \(goldenShown) does not exist, nor its parent directory (\(goldenWhy)); rnnspec creates the golden root, not the directories above it"
+                )
             }
         case nil:
-            throw UsageError("the golden root \(goldenShown) does not exist (\(goldenWhy)); `rnnspec regen` (or `rnnspec run --record missing`) creates it")
+            throw UsageError(
+                "the golden root \(goldenShown) does not exist (\(goldenWhy)); `rnnspec regen` (or `rnnspec run --record missing`) creates it"
+            )
         default:
             throw UsageError("the golden root \(goldenShown) is not a directory (\(goldenWhy))")
         }
@@ -185,23 +208,35 @@ public struct Project: Sendable {
         let casesReal = real(casesRoot), goldenReal = real(goldenRoot)
         func within(_ a: String, _ b: String) -> Bool { b == "/" ? a != "/" : a.hasPrefix(b + "/") }
         if goldenReal == "/" {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is the file system's root; refusing to use it as the golden root")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) is the file system's root; refusing to use it as the golden root"
+            )
         }
         if let home, !home.isEmpty, goldenReal == realPath(URL(fileURLWithPath: home)) {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is your home directory; refusing to use it as the golden root")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) is your home directory; refusing to use it as the golden root"
+            )
         }
         var st = stat()
         if lstat(goldenRoot.appendingPathComponent(".git").path, &st) == 0 {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) holds a .git: it is a repository's top directory, not a directory of goldens; give the directory rnnspec writes goldens into (golden/)")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) holds a .git: it is a repository's top directory, not a directory of goldens; give the directory rnnspec writes goldens into (golden/)"
+            )
         }
         if goldenReal == casesReal {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is the cases root \(casesShown) (\(casesWhy)); goldens would overwrite the case files: give the two different directories")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) is the cases root \(casesShown) (\(casesWhy)); goldens would overwrite the case files: give the two different directories"
+            )
         }
         if within(goldenReal, casesReal) {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) is inside the cases root \(casesShown) (\(casesWhy)); goldens would be read as cases: give two separate directories")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) is inside the cases root \(casesShown) (\(casesWhy)); goldens would be read as cases: give two separate directories"
+            )
         }
         if within(casesReal, goldenReal) {
-            throw UsageError("the golden root \(goldenShown) (\(goldenWhy)) contains the cases root \(casesShown) (\(casesWhy)); case files would be taken for goldens: give two separate directories")
+            throw UsageError(
+                "the golden root \(goldenShown) (\(goldenWhy)) contains the cases root \(casesShown) (\(casesWhy)); case files would be taken for goldens: give two separate directories"
+            )
         }
     }
 
@@ -221,7 +256,9 @@ public struct Project: Sendable {
         for id in ids {
             guard let group = groups[id], group.count > 1 else { continue }
             let named = group.map { "\(describe($0)) (\(scalarSpelling(describe($0))))" }
-            throw UsageError("\(listPhrase(named, conjunction: "and")) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
+            throw UsageError(
+                "\(listPhrase(named, conjunction: "and")) are \(group.count) \(what) whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one"
+            )
         }
     }
 
@@ -237,11 +274,14 @@ public struct Project: Sendable {
         let shown = display(url)
         let path = standardizedPath(url), root = casesRoot.path
         guard path.hasPrefix(root + "/") else {
-            throw SpecError("the file is outside the cases root \(display(casesRoot))/; refusing to read it", at: SourceLocation(file: shown, line: 0, column: 0))
+            throw SpecError(
+                "the file is outside the cases root \(display(casesRoot))/; refusing to read it",
+                at: SourceLocation(file: shown, line: 0, column: 0))
         }
         do {
             guard let data = try casesDirectory.read(String(path.dropFirst(root.count + 1)), maxBytes: maxBytes) else {
-                let why = path.unicodeScalars.contains("\u{FFFD}")
+                let why =
+                    path.unicodeScalars.contains("\u{FFFD}")
                     ? "its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it"
                     : "it does not exist (deleted during the run?)"
                 throw SpecError("cannot read the file: \(why)", at: SourceLocation(file: shown, line: 0, column: 0))
@@ -250,8 +290,11 @@ public struct Project: Sendable {
         } catch let f as ConfinedDirectory.Failure {
             let message: String
             switch f.kind {
-            case .outside: message = "the file resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to read it"
-            case .notRegular, .isDirectory, .symbolicLink, .tooLarge, .notDirectory, .notFound, .exists, .system: message = "cannot read the file: \(f.message)"
+            case .outside:
+                message =
+                    "the file resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to read it"
+            case .notRegular, .isDirectory, .symbolicLink, .tooLarge, .notDirectory, .notFound, .exists, .system:
+                message = "cannot read the file: \(f.message)"
             }
             throw SpecError(message, at: SourceLocation(file: shown, line: 0, column: 0))
         }
@@ -266,7 +309,9 @@ public struct Project: Sendable {
         for (root, name) in [(casesRoot, "cases"), (goldenRoot, "golden")] {
             let r = realPath(root)
             if real == r || real.hasPrefix(r == "/" ? "/" : r + "/") {
-                throw UsageError("\(visibleText(path)) is under the \(name) root \(visibleText(display(root)))/; reports are written elsewhere (rnnspec never writes a report over a \(name == "cases" ? "case" : "golden") file)")
+                throw UsageError(
+                    "\(visibleText(path)) is under the \(name) root \(visibleText(display(root)))/; reports are written elsewhere (rnnspec never writes a report over a \(name == "cases" ? "case" : "golden") file)"
+                )
             }
         }
     }

@@ -29,7 +29,8 @@ extension RunReport {
     public func footer(color: Bool = false) -> String {
         var out = ""
         if !orphanGoldens.isEmpty {
-            out += "note: \(orphanGoldens.count) golden file\(orphanGoldens.count == 1 ? " has" : "s have") no case (`rnnspec prune` deletes them):\n"
+            out +=
+                "note: \(orphanGoldens.count) golden file\(orphanGoldens.count == 1 ? " has" : "s have") no case (`rnnspec prune` deletes them):\n"
             for id in orphanGoldens { out += "  \(id.escapedForDisplay)\n" }
         }
         out += "Results: " + countsPhrase(color: color) + String(format: " in %.2f s\n", seconds)
@@ -69,20 +70,27 @@ extension RunReport {
         }
         var counts: [String: Int] = [:]
         for s in Status.allCases { counts[s.rawValue] = count(s) }
-        let doc = Document(passed: passed, failed: failed, skipped: skipped, seconds: seconds, counts: counts,
-                           orphan_goldens: orphanGoldens,
-                           cases: results.map { r in
-                               Entry(id: r.id, path: r.path, kernel: r.kernel, status: r.status.rawValue, seconds: r.seconds, tags: r.tags,
-                                     reason: r.reason, headline: r.status.isSuccess ? nil : r.headline,
-                                     message: r.status.isSuccess && r.recording == nil ? nil : r.detailText(),
-                                     error: r.error.map { ErrorEntry(file: $0.location.file, line: $0.location.line,
-                                                                     column: $0.location.column, message: $0.message) },
-                                     recording: r.recording, mismatches: r.mismatches.map(MismatchEntry.init))
-                           })
+        let doc = Document(
+            passed: passed, failed: failed, skipped: skipped, seconds: seconds, counts: counts,
+            orphan_goldens: orphanGoldens,
+            cases: results.map { r in
+                Entry(
+                    id: r.id, path: r.path, kernel: r.kernel, status: r.status.rawValue, seconds: r.seconds,
+                    tags: r.tags,
+                    reason: r.reason, headline: r.status.isSuccess ? nil : r.headline,
+                    message: r.status.isSuccess && r.recording == nil ? nil : r.detailText(),
+                    error: r.error.map {
+                        ErrorEntry(
+                            file: $0.location.file, line: $0.location.line,
+                            column: $0.location.column, message: $0.message)
+                    },
+                    recording: r.recording, mismatches: r.mismatches.map(MismatchEntry.init))
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         // Times are finite; should one not be, it is written as a string rather than failing.
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         guard let data = try? encoder.encode(doc) else {
             // Not reachable with the types above; still a valid document if it were.
             return "{\"format\": 1, \"error\": \"the report could not be encoded\"}\n"
@@ -113,19 +121,22 @@ extension RunReport {
         let errors = count(.unresolved)
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
         out += "<testsuites>\n"
-        out += "<testsuite name=\"rnnspec\" tests=\"\(results.count)\" failures=\"\(failed - errors)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", seconds))\">\n"
+        out +=
+            "<testsuite name=\"rnnspec\" tests=\"\(results.count)\" failures=\"\(failed - errors)\" errors=\"\(errors)\" skipped=\"\(skipped)\" time=\"\(String(format: "%.3f", seconds))\">\n"
         for r in results {
             let parts = r.id.split(separator: "/", omittingEmptySubsequences: false)
             let dir = parts.dropLast().joined(separator: ".")
             let name = String(parts.last ?? "")
-            out += "  <testcase classname=\"\(XMLText.attribute(dir.isEmpty ? "cases" : dir))\" name=\"\(XMLText.attribute(name))\" time=\"\(String(format: "%.3f", r.seconds))\""
+            out +=
+                "  <testcase classname=\"\(XMLText.attribute(dir.isEmpty ? "cases" : dir))\" name=\"\(XMLText.attribute(name))\" time=\"\(String(format: "%.3f", r.seconds))\""
             if r.status.isSuccess { out += "/>\n"; continue }
             out += ">\n"
             let detail = XMLText.content(r.detailText())
             let message = XMLText.attribute("\(r.status.rawValue): \(r.headline)")
             switch r.status {
             case .unsupported: out += "    <skipped message=\"\(XMLText.attribute(r.reason ?? ""))\"/>\n"
-            case .unresolved: out += "    <error message=\"\(message)\" type=\"\(r.status.rawValue)\">\(detail)</error>\n"
+            case .unresolved:
+                out += "    <error message=\"\(message)\" type=\"\(r.status.rawValue)\">\(detail)</error>\n"
             default: out += "    <failure message=\"\(message)\" type=\"\(r.status.rawValue)\">\(detail)</failure>\n"
             }
             out += "  </testcase>\n"
@@ -253,7 +264,8 @@ extension CaseResult {
         if let reason { out += "reason: \(reason.escapedForDisplay)\n" }
         if let error { out += "\(error)\n" }
         for m in mismatches {
-            out += "\(path.escapedForDisplay): output '\(m.output.escapedForDisplay)' differs from the \(m.reference.rawValue):\n"
+            out +=
+                "\(path.escapedForDisplay): output '\(m.output.escapedForDisplay)' differs from the \(m.reference.rawValue):\n"
             // The lines are rnnspec's (`Mismatch.lines`); each is escaped.
             for line in m.lines { out += "  " + line.escapedForDisplay + "\n" }
         }
@@ -265,7 +277,8 @@ extension CaseResult {
             case .rewritten: out += "golden rewritten" + (rec.notes.isEmpty ? "" : ":") + "\n"
             case .unchanged: out += "golden unchanged\n"
             case .refused: out += "golden not written\n"
-            case .pending: out += "pending golden written (`rnnspec review` shows it)" + (rec.notes.isEmpty ? "" : ":") + "\n"
+            case .pending:
+                out += "pending golden written (`rnnspec review` shows it)" + (rec.notes.isEmpty ? "" : ":") + "\n"
             case .wouldWrite: out += "golden would be written (dry run)" + (rec.notes.isEmpty ? "" : ":") + "\n"
             }
             for note in rec.notes { out += "  \(note.escapedForDisplay)\n" }
@@ -281,14 +294,21 @@ extension RunReport {
         for r in results {
             let kernel = r.kernel ?? "(unreadable)"
             var row = rows[kernel] ?? (0, 0, 0)
-            if r.status.isSuccess { row.passed += 1 } else if r.status.isSkipped { row.unsupported += 1 } else { row.failed += 1 }
+            if r.status.isSuccess {
+                row.passed += 1
+            } else if r.status.isSkipped {
+                row.unsupported += 1
+            } else {
+                row.failed += 1
+            }
             rows[kernel] = row
         }
         let width = max(6, rows.keys.map(\.count).max() ?? 0)
         func line(_ name: String, _ a: String, _ b: String, _ c: String) -> String {
-            name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + [a, b, c].enumerated().map { k, v in
-                String(repeating: " ", count: max(0, [6, 6, 11][k] - v.count)) + v
-            }.joined(separator: "  ") + "\n"
+            name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + [a, b, c].enumerated().map { k, v in
+                    String(repeating: " ", count: max(0, [6, 6, 11][k] - v.count)) + v
+                }.joined(separator: "  ") + "\n"
         }
         var out = "Coverage of \(backend.escapedForDisplay), by kernel:\n"
         out += line("kernel", "passed", "failed", "unsupported")

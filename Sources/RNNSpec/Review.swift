@@ -95,7 +95,9 @@ public struct Review: Sendable {
                 matched = all.filter { ids.contains(ExactKey($0)) }
             }
             guard !matched.isEmpty else {
-                throw UsageError("no pending golden for \(visibleText(argument)) (`rnnspec run --record pending` writes them; `rnnspec review` lists them)")
+                throw UsageError(
+                    "no pending golden for \(visibleText(argument)) (`rnnspec run --record pending` writes them; `rnnspec review` lists them)"
+                )
             }
             for id in matched { chosen.insert(ExactKey(id)) }
         }
@@ -106,9 +108,12 @@ public struct Review: Sendable {
     /// spelled as a path under the golden or cases root, with `.yaml`, `.yml` or `.yaml.pending`.
     func matches(_ argument: String, _ id: String) -> Bool {
         var a = argument
-        for suffix in [".yaml" + GoldenStore.pendingSuffix, ".yaml", ".yml"] where a.hasSuffix(suffix) { a.removeLast(suffix.count); break }
+        for suffix in [".yaml" + GoldenStore.pendingSuffix, ".yaml", ".yml"] where a.hasSuffix(suffix) {
+            a.removeLast(suffix.count); break
+        }
         while a.hasSuffix("/") { a.removeLast() }
-        let absolute = URL(fileURLWithPath: a, relativeTo: project.workingDirectory).absoluteURL.standardizedFileURL.path
+        let absolute = URL(fileURLWithPath: a, relativeTo: project.workingDirectory).absoluteURL.standardizedFileURL
+            .path
         var candidates = [a]
         for root in [project.goldenRoot.path, project.casesRoot.path] where absolute.hasPrefix(root + "/") {
             candidates.append(String(absolute.dropFirst(root.count + 1)))
@@ -132,12 +137,14 @@ public struct Review: Sendable {
             throw UsageError("no pending golden for \(visibleText(id))")
         }
         let current = try? store.read(id)
-        var item = ReviewItem(id: id, why: .new, pendingPath: store.display(store.pendingURL(for: id)),
-                              goldenPath: store.display(store.url(for: id)), pending: pending, current: current ?? nil)
+        var item = ReviewItem(
+            id: id, why: .new, pendingPath: store.display(store.pendingURL(for: id)),
+            goldenPath: store.display(store.url(for: id)), pending: pending, current: current ?? nil)
         if let old = current ?? nil {
             if old.kernel != pending.kernel || old.digest != pending.digest {
                 item.why = .stale
-                item.changes = GoldenChange.changes(from: old, kernel: pending.kernel, digest: pending.digest, parts: pending.parts)
+                item.changes = GoldenChange.changes(
+                    from: old, kernel: pending.kernel, digest: pending.digest, parts: pending.parts)
             } else {
                 item.why = .fail
             }
@@ -152,13 +159,15 @@ public struct Review: Sendable {
             do {
                 let c = try Runner(project: project, options: options, registry: registry).load(url: url, id: id)
                 if c.digest != pending.digest || c.kernel.spec.name != pending.kernel {
-                    item.problem = "the case changed since this pending golden was written; `rnnspec run --record pending \(project.display(url))` writes it again"
+                    item.problem =
+                        "the case changed since this pending golden was written; `rnnspec run --record pending \(project.display(url))` writes it again"
                 }
             } catch {
                 item.problem = "the case does not load: \(asSpecError(error, path: project.display(url)).message)"
             }
         } else {
-            item.problem = "the case no longer exists (its golden would have no case); `rnnspec reject \(id)` removes the pending file"
+            item.problem =
+                "the case no longer exists (its golden would have no case); `rnnspec reject \(id)` removes the pending file"
         }
         return item
     }
@@ -172,7 +181,9 @@ public struct Review: Sendable {
 
     /// Rejects a pending golden: deletes the pending file only.
     public func reject(_ id: String) throws {
-        guard try store.readPendingBytes(id) != nil else { throw UsageError("no pending golden for \(visibleText(id))") }
+        guard try store.readPendingBytes(id) != nil else {
+            throw UsageError("no pending golden for \(visibleText(id))")
+        }
         try store.rejectPending(id)
     }
 }
@@ -186,11 +197,17 @@ extension Runner {
     /// A STALE result's notes: what changed since the golden was written (by name, when the golden
     /// has per-input digests), how far each output would move, and what to do.
     func staleNotes(_ c: Case, _ g: Golden, _ outputs: KernelOutputs) -> [String] {
-        var notes = ["the case changed since its golden was written: " + GoldenChange.changes(from: g, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts).joined(separator: "; ")]
+        var notes = [
+            "the case changed since its golden was written: "
+                + GoldenChange.changes(from: g, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts)
+                .joined(separator: "; ")
+        ]
         for d in OutputDrift.compare(old: g.outputs, new: outputs.entries) {
             notes.append("if regenerated, " + d.summary)
         }
-        notes.append("review the change (`rnnspec run --record pending \(c.path)`, then `rnnspec review`), or `rnnspec regen \(c.path)`")
+        notes.append(
+            "review the change (`rnnspec run --record pending \(c.path)`, then `rnnspec review`), or `rnnspec regen \(c.path)`"
+        )
         return notes
     }
 }

@@ -27,10 +27,20 @@ extension Runner {
             }
         }
         if let implemented = pool.kernels, !implemented.contains(c.kernel.spec.name) {
-            return .done(.failure(Settled(status: .unsupported, reason: "\(pool.name.isEmpty ? "the backend" : pool.name) does not implement \(c.kernel.spec.name)")))
+            return .done(
+                .failure(
+                    Settled(
+                        status: .unsupported,
+                        reason:
+                            "\(pool.name.isEmpty ? "the backend" : pool.name) does not implement \(c.kernel.spec.name)")
+                ))
         }
         do { try worker.ensureRunning() } catch {
-            return .done(.failure(Settled(status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel"))))
+            return .done(
+                .failure(
+                    Settled(
+                        status: .unresolved, error: c.error("cannot restart the worker process: \(error)", at: "kernel")
+                    )))
         }
         let timeout = c.timeout ?? options.timeout
         // A failed send shows as the worker's death when the reply is collected.
@@ -46,7 +56,9 @@ extension Runner {
     }
 
     /// Execute, second half: the worker's reply (or its fault) as outputs or a settled result.
-    func complete(_ c: Case, _ submitted: Submitted, pool: WorkerPool?, worker: WorkerProcess?) -> Result<ExecutionReply, Settled> {
+    func complete(_ c: Case, _ submitted: Submitted, pool: WorkerPool?, worker: WorkerProcess?) -> Result<
+        ExecutionReply, Settled
+    > {
         guard case .sent(let request, let deadline, let timeout) = submitted, let worker else {
             if case .done(let result) = submitted { return result }
             return .failure(Settled(status: .unresolved, error: c.error("no worker process", at: "kernel")))
@@ -57,33 +69,48 @@ extension Runner {
             if let plan = request.gradcheck, reply.gradients.isEmpty {
                 // A backend that does not compute finite differences: run them through it.
                 do {
-                    let differences = try finiteDifferences(request, plan, c.kernel.spec, worker: worker, deadline: deadline)
+                    let differences = try finiteDifferences(
+                        request, plan, c.kernel.spec, worker: worker, deadline: deadline)
                     reply.gradients = differences.gradients
                     reply.directional = differences.directional
                 } catch {
                     if error.at == Self.timeoutKey {
-                        return .failure(Settled(status: .timeout, error: c.error(
-                            "the case's gradcheck did not finish within \(NumberText.format(timeout)) s; its worker was stopped", at: "gradcheck")))
+                        return .failure(
+                            Settled(
+                                status: .timeout,
+                                error: c.error(
+                                    "the case's gradcheck did not finish within \(NumberText.format(timeout)) s; its worker was stopped",
+                                    at: "gradcheck")))
                     }
                     return .failure(Settled(status: .unresolved, error: located(error)))
                 }
             }
-            do { return .success(try checkedOutputs(c, reply)) } catch { return .failure(Settled(status: .unresolved, error: located(error))) }
+            do { return .success(try checkedOutputs(c, reply)) } catch {
+                return .failure(Settled(status: .unresolved, error: located(error)))
+            }
         case .answered(.failure(let f)):
             return .failure(Settled(status: .unresolved, error: located(f)))
         case .answered(.unsupported(let reason)):
             return .failure(Settled(status: .unsupported, reason: reason))
         case .timedOut(let seconds):
             let source = c.timeout != nil ? "its timeout:" : "--timeout"
-            return .failure(Settled(status: .timeout, error: c.error(
-                "the case did not finish within \(NumberText.format(seconds)) s (\(source)); its worker was stopped", at: c.timeout != nil ? "timeout" : "kernel")))
+            return .failure(
+                Settled(
+                    status: .timeout,
+                    error: c.error(
+                        "the case did not finish within \(NumberText.format(seconds)) s (\(source)); its worker was stopped",
+                        at: c.timeout != nil ? "timeout" : "kernel")))
         case .died(let death):
-            let message = death.ranOutOfMemory
+            let message =
+                death.ranOutOfMemory
                 ? "the case ran out of memory: its worker process hit the cap of \(options.maxMemoryBytes >> 20) MiB (--max-memory) and died: \(death)"
                 : "the case crashed its worker process: \(death)"
             return .failure(Settled(status: .unresolved, error: c.error(message, at: "kernel"), notes: death.notes))
         case .violated(let what):
-            return .failure(Settled(status: .unresolved, error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
+            return .failure(
+                Settled(
+                    status: .unresolved,
+                    error: c.error("the worker's reply does not follow the worker protocol: \(what)", at: "kernel")))
         }
     }
 
@@ -91,8 +118,10 @@ extension Runner {
 
     /// A gradcheck's finite differences computed here, each run of the kernel a request to the worker,
     /// all of them within the case's deadline.
-    func finiteDifferences(_ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
-                           worker: WorkerProcess, deadline: Date) throws(ExecutionFailure) -> FiniteDifferences {
+    func finiteDifferences(
+        _ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
+        worker: WorkerProcess, deadline: Date
+    ) throws(ExecutionFailure) -> FiniteDifferences {
         try Execution.gradients(request, plan, spec: spec) { (inputs, params) throws(ExecutionFailure) in
             var shifted = request
             shifted.inputs = inputs
@@ -102,12 +131,20 @@ extension Runner {
             guard remaining > 0 else { throw ExecutionFailure("", at: Self.timeoutKey) }
             switch worker.startingIfNeeded(shifted, timeout: remaining, maxElements: options.limits.maxElements) {
             case .success(.answered(.outputs(let reply))): return reply.outputs
-            case .success(.answered(.failure(let f))): throw ExecutionFailure("gradcheck: a run with a perturbed input failed: \(f.message)", at: f.at)
-            case .success(.answered(.unsupported(let why))): throw ExecutionFailure("gradcheck: a run with a perturbed input is unsupported: \(why)", at: "gradcheck")
+            case .success(.answered(.failure(let f))):
+                throw ExecutionFailure("gradcheck: a run with a perturbed input failed: \(f.message)", at: f.at)
+            case .success(.answered(.unsupported(let why))):
+                throw ExecutionFailure(
+                    "gradcheck: a run with a perturbed input is unsupported: \(why)", at: "gradcheck")
             case .success(.timedOut): throw ExecutionFailure("", at: Self.timeoutKey)
-            case .success(.died(let death)): throw ExecutionFailure("gradcheck: the worker died during a run with a perturbed input: \(death)", at: "gradcheck")
-            case .success(.violated(let what)): throw ExecutionFailure("gradcheck: the worker's reply does not follow the worker protocol: \(what)", at: "gradcheck")
-            case .failure(let error): throw ExecutionFailure("gradcheck: cannot restart the worker process: \(error)", at: "gradcheck")
+            case .success(.died(let death)):
+                throw ExecutionFailure(
+                    "gradcheck: the worker died during a run with a perturbed input: \(death)", at: "gradcheck")
+            case .success(.violated(let what)):
+                throw ExecutionFailure(
+                    "gradcheck: the worker's reply does not follow the worker protocol: \(what)", at: "gradcheck")
+            case .failure(let error):
+                throw ExecutionFailure("gradcheck: cannot restart the worker process: \(error)", at: "gradcheck")
             }
         }
     }
@@ -124,13 +161,19 @@ extension Runner {
                 throw ExecutionFailure("gradcheck: no finite differences came back for \(name)", at: "gradcheck")
             }
             if let numeric = pair.numeric, pair.analytic.shape != numeric.shape {
-                throw ExecutionFailure("gradcheck: \(pair.name) has shape \(pair.analytic.shape) but its finite differences \(numeric.shape)", at: "gradcheck")
+                throw ExecutionFailure(
+                    "gradcheck: \(pair.name) has shape \(pair.analytic.shape) but its finite differences \(numeric.shape)",
+                    at: "gradcheck")
             }
             ordered.append(pair)
         }
         reply.gradients = ordered
-        if ordered.contains(where: { $0.numeric == nil }) && (plan.mode != .fast || reply.directional.count != plan.directions) {
-            throw ExecutionFailure("gradcheck: \(reply.directional.count) directional differences came back for the \(plan.mode == .fast ? plan.directions : 0) directions of a \(plan.mode.rawValue) check", at: "gradcheck")
+        if ordered.contains(where: { $0.numeric == nil })
+            && (plan.mode != .fast || reply.directional.count != plan.directions)
+        {
+            throw ExecutionFailure(
+                "gradcheck: \(reply.directional.count) directional differences came back for the \(plan.mode == .fast ? plan.directions : 0) directions of a \(plan.mode.rawValue) check",
+                at: "gradcheck")
         }
         return reply
     }
@@ -138,8 +181,13 @@ extension Runner {
     /// Runs a case's kernel in this process, in its precision, and checks the outputs against the
     /// declaration; errors point at the case's lines.
     public static func execute(_ c: Case) throws -> KernelOutputs {
-        do { return try Execution.run(ExecutionRequest(id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims),
-                                      kernel: c.kernel).outputs } catch {
+        do {
+            return try Execution.run(
+                ExecutionRequest(
+                    id: c.id, kernel: c.kernel.spec.name, params: c.params, inputs: c.inputs, dims: c.dims),
+                kernel: c.kernel
+            ).outputs
+        } catch {
             throw Runner.located(c, error)
         }
     }

@@ -14,19 +14,24 @@ extension Runner {
         }
         guard wanted else {
             // A pending golden of a case that now passes against its golden is obsolete.
-            if options.recordTarget == .pending && check.status == .pass && check.mismatches.isEmpty { _ = goldenStore.removeObsoletePending(c.id) }
+            if options.recordTarget == .pending && check.status == .pass && check.mismatches.isEmpty {
+                _ = goldenStore.removeObsoletePending(c.id)
+            }
             return nil
         }
         if expectFailed && c.xfail == nil {
-            return Recording(action: .refused, notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
+            return Recording(
+                action: .refused,
+                notes: ["not recorded: the outputs fail the case's expect: values, which a golden must not contradict"])
         }
-        let golden = Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts, outputs: outputs.entries)
+        let golden = Golden(
+            caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts, outputs: outputs.entries)
         do { return try record(golden, replacing: check.old, store: goldenStore) } catch {
             return Recording(action: .refused, notes: ["\(asSpecError(error, path: c.path))"])
         }
     }
 
-/// Writes a golden unless its bytes would not change, and says how far each output moved.
+    /// Writes a golden unless its bytes would not change, and says how far each output moved.
     func record(_ golden: Golden, replacing old: Golden?, store: GoldenStore) throws -> Recording {
         let target = options.recordTarget
         if target != .dryRun { store.removeAbandonedTemporaries(golden.caseID) }
@@ -43,16 +48,22 @@ extension Runner {
         case .pending: try store.writePending(golden)
         case .dryRun: break
         }
-        let action: Recording.Action = target == .pending ? .pending : target == .dryRun ? .wouldWrite : existed ? .rewritten : .created
+        let action: Recording.Action =
+            target == .pending ? .pending : target == .dryRun ? .wouldWrite : existed ? .rewritten : .created
         guard let old else {
-            return Recording(action: action, notes: existed ? ["the old golden could not be read"] : target == .golden ? [] : ["new golden"])
+            return Recording(
+                action: action,
+                notes: existed ? ["the old golden could not be read"] : target == .golden ? [] : ["new golden"])
         }
         var notes: [String] = []
         for (name, value) in golden.outputs {
             guard let before = old.output(name) else { notes.append("\(name): new output"); continue }
             if let d = Comparison.drift(from: before, to: value) {
-                notes.append(d.abs == 0 && d.rel == 0 ? "\(name): unchanged"
-                             : "\(name): \(target == .golden ? "moved" : "would move") by at most abs \(shortNumber(d.abs)), rel \(shortNumber(d.rel))")
+                notes.append(
+                    d.abs == 0 && d.rel == 0
+                        ? "\(name): unchanged"
+                        : "\(name): \(target == .golden ? "moved" : "would move") by at most abs \(shortNumber(d.abs)), rel \(shortNumber(d.rel))"
+                )
             } else {
                 notes.append("\(name): changed shape or type")
             }

@@ -24,7 +24,9 @@ extension Runner {
         result.artifacts?.directional = reply.directional
         result.mismatches += expectationStage(c, reply.outputs)
         if let request = c.gradcheck {
-            result.mismatches += GradCheck.compare(reply.gradients, directional: reply.directional, request, options: options.comparison) { name, shape in
+            result.mismatches += GradCheck.compare(
+                reply.gradients, directional: reply.directional, request, options: options.comparison
+            ) { name, shape in
                 c.kernel.spec.output(name)?.layout(params: c.params, shape: shape) ?? OutputLayout()
             }
         }

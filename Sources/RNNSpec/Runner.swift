@@ -26,7 +26,9 @@ public struct Runner: Sendable {
     public func selectFiles(_ paths: [String]) throws -> [(url: URL, id: String)] {
         var files = try project.caseFiles(paths)
         if let filter = options.filter { files = files.filter { idMatches(filter, $0.id) } }
-        if !options.excludes.isEmpty { files = files.filter { file in !options.excludes.contains { idMatches($0, file.id) } } }
+        if !options.excludes.isEmpty {
+            files = files.filter { file in !options.excludes.contains { idMatches($0, file.id) } }
+        }
         if let shard = options.shard {
             files = files.enumerated().filter { $0.offset % shard.count == shard.index - 1 }.map(\.element)
         }
@@ -106,8 +108,10 @@ public struct Runner: Sendable {
     /// soon as it is known, with the number of selected files (from any thread, one call at a time
     /// per case), its 1-based position among the selected files (in case-id order) and their number.
     /// Throws when the workers cannot start.
-    public func run(paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil,
-                    onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)? = nil) throws -> RunReport {
+    public func run(
+        paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil,
+        onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)? = nil
+    ) throws -> RunReport {
         let start = Date()
         let files = try selectFiles(paths)
         let pool: WorkerPool?
@@ -127,7 +131,8 @@ public struct Runner: Sendable {
         }
         var orphans: [String] = []
         if project.coversWholeCasesRoot(paths) && options.filter == nil && options.shard == nil && options.tags.isEmpty
-            && options.excludes.isEmpty && options.excludeTags.isEmpty {
+            && options.excludes.isEmpty && options.excludeTags.isEmpty
+        {
             if paths.isEmpty {
                 // The selection is the whole cases root, listed already: no second walk.
                 let caseIDs = Set(files.map { ExactKey($0.id) })
@@ -152,9 +157,16 @@ public struct Runner: Sendable {
         what += options.tags.map { "--tag \(visibleText($0))" }
         what += options.excludeTags.map { "--exclude-tag \(visibleText($0))" }
         if let shard = options.shard { what.append("--shard \(shard.index)/\(shard.count)") }
-        let under = paths.isEmpty ? "the cases root \(visibleText(project.display(project.casesRoot)))/" : paths.map(visibleText).joined(separator: " ")
-        if what.isEmpty { return "no case files (*.yaml) under \(under); `rnnspec new KERNEL PATH` writes one (--allow-empty accepts an empty run)" }
-        return "no case under \(under) matches \(what.joined(separator: " ")) (--allow-empty accepts an empty selection)"
+        let under =
+            paths.isEmpty
+            ? "the cases root \(visibleText(project.display(project.casesRoot)))/"
+            : paths.map(visibleText).joined(separator: " ")
+        if what.isEmpty {
+            return
+                "no case files (*.yaml) under \(under); `rnnspec new KERNEL PATH` writes one (--allow-empty accepts an empty run)"
+        }
+        return
+            "no case under \(under) matches \(what.joined(separator: " ")) (--allow-empty accepts an empty selection)"
     }
 
     /// Golden ids with no case file.
@@ -174,8 +186,11 @@ public struct Runner: Sendable {
     public func load(url: URL, id: String) throws -> Case {
         // Through the confined layer: not outside the cases root, not a FIFO or a device.
         let data: Data
-        do { data = try project.readCaseFile(url, maxBytes: options.limits.maxFileBytes) } catch let e as SpecError where e.message.contains("is larger than") {
-            try options.limits.checkFileBytes(fileSize(url.path) ?? options.limits.maxFileBytes + 1, file: e.location.file)
+        do { data = try project.readCaseFile(url, maxBytes: options.limits.maxFileBytes) } catch let e as SpecError
+            where e.message.contains("is larger than")
+        {
+            try options.limits.checkFileBytes(
+                fileSize(url.path) ?? options.limits.maxFileBytes + 1, file: e.location.file)
             throw e
         }
         var loader = CaseLoader(registry: registry, limits: options.limits)
@@ -190,8 +205,10 @@ public struct Runner: Sendable {
     /// Runs the selected files on `options.jobs` threads, in file order in the result. Each thread
     /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
     /// that parsing YAML and computing overlap.
-    func runSelected(_ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?,
-                     onResult: (@Sendable (CaseResult, Int, Int) -> Void)? = nil) -> [Outcome] {
+    func runSelected(
+        _ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?,
+        onResult: (@Sendable (CaseResult, Int, Int) -> Void)? = nil
+    ) -> [Outcome] {
         let box = ParallelBox<Outcome>(files.count)
         let failures = FailureCount(limit: options.maxFailures)
         @Sendable func store(_ k: Int, _ outcome: Outcome) {
@@ -221,12 +238,17 @@ public struct Runner: Sendable {
                     }
                 }
                 if let f = inFlight {
-                    store(f.index, .ran(self.evaluate(f.c, executed: self.complete(f.c, f.submitted, pool: pool, worker: worker), start: f.start)))
+                    store(
+                        f.index,
+                        .ran(
+                            self.evaluate(
+                                f.c, executed: self.complete(f.c, f.submitted, pool: pool, worker: worker),
+                                start: f.start)))
                     inFlight = nil
                 }
                 guard let k else { break }
                 if next != nil && failures.reached {
-                    store(k, .notRun)      // the case before it reached --max-failures
+                    store(k, .notRun)  // the case before it reached --max-failures
                 } else if let (c, start) = next {
                     inFlight = (k, c, self.submit(c, pool: pool, worker: worker), start)
                 } else if let settled {

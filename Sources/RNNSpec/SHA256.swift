@@ -20,7 +20,9 @@ struct SHA256 {
         message.reserveCapacity(padded)
         message.append(0x80)
         message.append(contentsOf: repeatElement(0, count: padded - 8 - message.count))
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
         var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
             (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
         let k = Self.k
@@ -30,7 +32,8 @@ struct SHA256 {
                     for chunk in stride(from: 0, to: m.count, by: 64) {
                         for t in 0..<16 {
                             let b = chunk + 4 * t
-                            w[t] = UInt32(m[b]) << 24 | UInt32(m[b + 1]) << 16 | UInt32(m[b + 2]) << 8 | UInt32(m[b + 3])
+                            w[t] =
+                                UInt32(m[b]) << 24 | UInt32(m[b + 1]) << 16 | UInt32(m[b + 2]) << 8 | UInt32(m[b + 3])
                         }
                         for t in 16..<64 {
                             let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)

@@ -172,7 +172,8 @@ public struct ImpliedSize: Sendable {
 
     /// `[S, steps] = [3, 1000000000000]`.
     public var factorText: String {
-        "[" + factors.map(\.name).joined(separator: ", ") + "] = [" + factors.map { "\($0.value)" }.joined(separator: ", ") + "]"
+        "[" + factors.map(\.name).joined(separator: ", ") + "] = ["
+            + factors.map { "\($0.value)" }.joined(separator: ", ") + "]"
     }
 }
 
@@ -200,9 +201,12 @@ extension KernelSpec {
         // refused even in a tensor with no elements ([0, 2^40] holds nothing but a loop over its axis 1 hangs).
         for (input, value) in context.inputs.sorted(by: { $0.key < $1.key }) {
             if let extent = value.shape.first(where: { $0 > operationCap }) {
-                return ("input:\(input)", "input '\(input)' has an axis of \(extent) (shape \(value.shape.shapeText)); a kernel loops over its axes, "
+                return (
+                    "input:\(input)",
+                    "input '\(input)' has an axis of \(extent) (shape \(value.shape.shapeText)); a kernel loops over its axes, "
                         + "so an extent may be at most \(operationCap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit)), "
-                        + "even in a tensor with no elements")
+                        + "even in a tensor with no elements"
+                )
             }
         }
         for size in implied {
@@ -213,8 +217,10 @@ extension KernelSpec {
             let subject = blamed.count == 2 ? "\(blamed[0]) '\(blamed[1])'" : size.blame
             let unit = size.isOperations ? "multiply-adds" : "elements"
             let amount = count.map { "\($0) \(unit)" } ?? "more than 2^63 \(unit) (the product overflows 64 bits)"
-            let rule = size.isOperations ? "the limit is \(cap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit))"
-                                         : "the limit is \(limit) per case (--max-elements)"
+            let rule =
+                size.isOperations
+                ? "the limit is \(cap) (\(ImpliedSize.operationsPerElement) per element of --max-elements \(limit))"
+                : "the limit is \(limit) per case (--max-elements)"
             return (size.blame, "\(subject) makes \(name) need \(amount) for \(size.what), \(size.factorText); \(rule)")
         }
         return nil

@@ -15,7 +15,13 @@ extension KernelSpec {
             for p in params {
                 let value = p.defaultValue.map(\.description) ?? exampleParam(p.type)
                 var comment = "\(p.doc); \(p.type.description)"
-                if p.defaultValue != nil { comment += " (default \(value))" } else if p.optional { comment += " (optional)" } else { comment += " (required)" }
+                if p.defaultValue != nil {
+                    comment += " (default \(value))"
+                } else if p.optional {
+                    comment += " (optional)"
+                } else {
+                    comment += " (required)"
+                }
                 // Optional params without a default are written commented out.
                 let off = p.defaultValue == nil && p.optional
                 out += "  \(off ? "# " : "")\(p.name): \(value)  # \(comment)\n"
@@ -25,7 +31,8 @@ extension KernelSpec {
         for i in inputs {
             var comment = (i.optional ? "optional: " : "") + i.doc
             if !i.shapes.isEmpty {
-                comment += "; shape " + listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
+                comment +=
+                    "; shape " + listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
             }
             out += "  # \(comment)\n"
             // Optional inputs are written commented out: some only apply under certain params.
@@ -60,7 +67,9 @@ extension KernelSpec {
         if !doc.isEmpty { out += "\n" + doc.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
         out += "\ninputs:\n"
         for i in inputs {
-            let shapes = i.shapes.isEmpty ? "any shape" : listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
+            let shapes =
+                i.shapes.isEmpty
+                ? "any shape" : listPhrase(i.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" })
             let kind = i.kind == .real ? "" : "\(i.kind.rawValue), "
             out += "  \(i.name)\(i.optional ? " (optional)" : ""): \(kind)\(shapes) — \(i.doc)\n"
         }
@@ -110,7 +119,9 @@ extension Project {
                 throw UsageError("\(p) is outside the cases root \(display(casesRoot))/; give a path under it")
             }
             url = casesRoot.appendingPathComponent(p).standardizedFileURL
-            guard url.path.hasPrefix(root) else { throw UsageError("\(p) leaves the cases root \(display(casesRoot))/") }
+            guard url.path.hasPrefix(root) else {
+                throw UsageError("\(p) leaves the cases root \(display(casesRoot))/")
+            }
         }
         // Through the confined layer: a symbolic link inside the cases root must not carry the
         // new file outside it, and nothing that exists at the name (a file, a link, even a
@@ -118,11 +129,15 @@ extension Project {
         // was taken meanwhile.
         let relative = String(url.path.dropFirst(root.count))
         do {
-            try casesDirectory.writeAtomically(relative, Data((CaseSchema.modeline(forCaseAt: relative) + kernel.skeleton()).utf8), replace: false, createRoot: true)
+            try casesDirectory.writeAtomically(
+                relative, Data((CaseSchema.modeline(forCaseAt: relative) + kernel.skeleton()).utf8), replace: false,
+                createRoot: true)
         } catch let f as ConfinedDirectory.Failure {
             switch f.kind {
             case .outside:
-                throw UsageError("\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to write it")
+                throw UsageError(
+                    "\(display(url)) resolves (through a symbolic link) outside the cases root \(display(casesRoot))/; refusing to write it"
+                )
             case .exists:
                 throw UsageError("\(f.message); rnnspec new never overwrites a case")
             default:
@@ -152,7 +167,9 @@ extension Project {
         let entries = store.entries()
         let caseIDs = Set(cases.map { ExactKey($0.id) })
         if cases.isEmpty && !entries.isEmpty {
-            throw UsageError("there are no case files under the cases root \(display(casesRoot))/, so every golden would be deleted; refusing (check --cases-root or `cases:` in rnnspec.yaml)")
+            throw UsageError(
+                "there are no case files under the cases root \(display(casesRoot))/, so every golden would be deleted; refusing (check --cases-root or `cases:` in rnnspec.yaml)"
+            )
         }
         var report = PruneReport()
         for entry in entries {
@@ -190,7 +207,10 @@ extension KernelRegistry {
     package func kernelOrUsageError(named name: String) throws -> any Kernel {
         guard let kernel = kernel(named: name) else {
             let near = closestMatches(to: name, in: names)
-            throw UsageError("unknown kernel '\(name)'" + (near.isEmpty ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
+            throw UsageError(
+                "unknown kernel '\(name)'"
+                    + (near.isEmpty
+                        ? "; `rnnspec kernels` lists them" : "; did you mean \(listPhrase(near.map { "'\($0)'" }))?"))
         }
         return kernel
     }

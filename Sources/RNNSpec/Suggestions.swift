@@ -18,7 +18,9 @@ func closestMatches(to word: String, in candidates: [String], limit: Int = 3) ->
     let length = word.unicodeScalars.count
     guard length > 2 * longest + 6 else { return rankedMatches(to: word, in: candidates, limit: limit) }
     let lower = word.lowercased()
-    let scored = candidates.filter { lower.hasPrefix($0.lowercased()) }.map { (name: $0, distance: length - $0.unicodeScalars.count) }
+    let scored = candidates.filter { lower.hasPrefix($0.lowercased()) }.map {
+        (name: $0, distance: length - $0.unicodeScalars.count)
+    }
     return closest(scored, limit: limit)
 }
 
@@ -29,7 +31,9 @@ func rankedMatches(to word: String, in candidates: [String], limit: Int = 3) -> 
     for candidate in candidates {
         let other = candidate.lowercased()
         let d = editDistance(lower, other)
-        if d <= max(2, candidate.unicodeScalars.count / 3) || other.hasPrefix(lower) || lower.hasPrefix(other) { scored.append((candidate, d)) }
+        if d <= max(2, candidate.unicodeScalars.count / 3) || other.hasPrefix(lower) || lower.hasPrefix(other) {
+            scored.append((candidate, d))
+        }
     }
     return closest(scored, limit: limit)
 }

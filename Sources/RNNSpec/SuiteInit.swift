@@ -30,11 +30,18 @@ package enum SuiteInit {
         let dir = URL(fileURLWithPath: directory, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
         var st = stat()
         if stat(dir.path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFDIR else { throw UsageError("\(visibleText(directory)) is not a directory") }
-            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0 != ".git" }.sorted()
+            guard (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw UsageError("\(visibleText(directory)) is not a directory")
+            }
+            let entries = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter {
+                $0 != ".git"
+            }.sorted()
             if !entries.isEmpty {
-                let shown = entries.prefix(5).map(visibleText).joined(separator: ", ") + (entries.count > 5 ? ", ..." : "")
-                throw UsageError("\(visibleText(directory)) is not empty (\(shown)); `rnnspec init` makes a new suite only in an empty directory")
+                let shown =
+                    entries.prefix(5).map(visibleText).joined(separator: ", ") + (entries.count > 5 ? ", ..." : "")
+                throw UsageError(
+                    "\(visibleText(directory)) is not empty (\(shown)); `rnnspec init` makes a new suite only in an empty directory"
+                )
             }
         } else {
             guard stat(dir.deletingLastPathComponent().path, &st) == 0 else {
@@ -45,15 +52,17 @@ package enum SuiteInit {
             }
         }
         do {
-            try Data("# rnnspec's roots, relative to this file.\ncases: cases\ngolden: golden\n".utf8).write(to: dir.appendingPathComponent("rnnspec.yaml"), options: .withoutOverwriting)
+            try Data("# rnnspec's roots, relative to this file.\ncases: cases\ngolden: golden\n".utf8).write(
+                to: dir.appendingPathComponent("rnnspec.yaml"), options: .withoutOverwriting)
         } catch {
             throw UsageError("cannot write rnnspec.yaml in \(visibleText(directory)): \(error.localizedDescription)")
         }
         let suite = try Project.locate(workingDirectory: dir.path)
         let relative = "example/rnn_step.yaml"
         do {
-            try suite.casesDirectory.writeAtomically(relative, Data(exampleCase.utf8),
-                                                     replace: false, createRoot: true)
+            try suite.casesDirectory.writeAtomically(
+                relative, Data(exampleCase.utf8),
+                replace: false, createRoot: true)
         } catch let f as ConfinedDirectory.Failure {
             throw UsageError("cannot write the example case: \(f.message)")
         }
@@ -61,7 +70,12 @@ package enum SuiteInit {
         let runner = Runner(project: suite, options: RunOptions(), registry: registry)
         let c = try runner.load(url: suite.casesRoot.appendingPathComponent(relative), id: "example/rnn_step")
         let outputs = try Runner.execute(c)
-        if !runner.expectationStage(c, outputs).isEmpty { throw UsageError("the example case does not match its own expect: values (a kernel bug?)") }
-        try suite.goldenStore.write(Golden(caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts, outputs: outputs.entries))
+        if !runner.expectationStage(c, outputs).isEmpty {
+            throw UsageError("the example case does not match its own expect: values (a kernel bug?)")
+        }
+        try suite.goldenStore.write(
+            Golden(
+                caseID: c.id, kernel: c.kernel.spec.name, digest: c.digest, parts: c.digestParts,
+                outputs: outputs.entries))
     }
 }

@@ -129,7 +129,8 @@ enum NumberText {
     static func overflows(_ text: String) -> Bool {
         let s = text.trimmingCharacters(in: .whitespaces)
         guard !s.isEmpty, s.unicodeScalars.allSatisfy({ "+-.0123456789eE".unicodeScalars.contains($0) }),
-              let v = Double(s) else { return false }
+            let v = Double(s)
+        else { return false }
         return v.isInfinite
     }
 
@@ -160,7 +161,9 @@ enum NumberText {
     static func parseInteger(_ text: String) -> Int? {
         if isPlainNumber(text, exponent: false) { return Int(text) }
         let s = text.trimmingCharacters(in: .whitespaces)
-        guard !s.isEmpty, s.unicodeScalars.allSatisfy({ "+-0123456789".unicodeScalars.contains($0) }) else { return nil }
+        guard !s.isEmpty, s.unicodeScalars.allSatisfy({ "+-0123456789".unicodeScalars.contains($0) }) else {
+            return nil
+        }
         return Int(s)
     }
 }

@@ -57,7 +57,9 @@ public enum ValueText {
         let rows = texts.count / columns
         let shownRows = min(rows, maxRows)
         var widths = [Int](repeating: 0, count: shownColumns)
-        for r in 0..<shownRows { for c in 0..<shownColumns { widths[c] = max(widths[c], texts[r * columns + c].count) } }
+        for r in 0..<shownRows {
+            for c in 0..<shownColumns { widths[c] = max(widths[c], texts[r * columns + c].count) }
+        }
         var out: [String] = []
         let rowsPerMatrix = shape[shape.count - 2]
         for r in 0..<shownRows {

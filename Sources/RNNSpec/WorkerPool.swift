@@ -31,15 +31,18 @@ public struct WorkerCommand: Sendable {
     public static func rnnspec(_ executable: String, maxMemoryBytes: Int) -> WorkerCommand {
         // The Swift runtime's backtracer takes seconds to symbolicate a crash; the coordinator
         // only needs the fatal-error line.
-        WorkerCommand(executable: executable, arguments: ["serve", "--max-memory", "\(maxMemoryBytes)"],
-                      environment: ["SWIFT_BACKTRACE": "enable=no"])
+        WorkerCommand(
+            executable: executable, arguments: ["serve", "--max-memory", "\(maxMemoryBytes)"],
+            environment: ["SWIFT_BACKTRACE": "enable=no"])
     }
 
     /// A backend given as a command line (`--backend 'python3 my_solutions.py'`), run by `/bin/sh`
     /// so that quoting and `$PATH` work as in a shell.
     public static func shell(_ commandLine: String) -> WorkerCommand {
-        WorkerCommand(executable: "/bin/sh", arguments: ["-c", "exec " + commandLine], environment: ["SWIFT_BACKTRACE": "enable=no"],
-                      shown: commandLine)
+        WorkerCommand(
+            executable: "/bin/sh", arguments: ["-c", "exec " + commandLine],
+            environment: ["SWIFT_BACKTRACE": "enable=no"],
+            shown: commandLine)
     }
 
     /// How messages show the command.
@@ -71,7 +74,8 @@ public struct WorkerDeath: Sendable, CustomStringConvertible {
     /// Whether its last words say an allocation failed (the memory cap, or the machine's).
     public var ranOutOfMemory: Bool {
         let t = stderrTail.lowercased()
-        return t.contains("failed to allocate") || t.contains("could not allocate") || t.contains("out of memory") || t.contains("cannot allocate")
+        return t.contains("failed to allocate") || t.contains("could not allocate") || t.contains("out of memory")
+            || t.contains("cannot allocate")
             || t.contains("bad_alloc") || t.contains("memoryerror")
     }
 
@@ -172,8 +176,10 @@ public enum WorkerServer {
 
     /// With `finiteDifferences: false` a request's gradcheck is ignored, as by a backend that leaves
     /// the finite differences to rnnspec (which then sends the perturbed runs itself).
-    public static func serve(registry: KernelRegistry, name: String, finiteDifferences: Bool = true,
-                             input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO) -> Int32 {
+    public static func serve(
+        registry: KernelRegistry, name: String, finiteDifferences: Bool = true,
+        input: Int32 = STDIN_FILENO, output: Int32 = STDOUT_FILENO
+    ) -> Int32 {
         writeAll(output, WorkerProtocol.hello(name, kernels: registry.names))
         var buffer = Data()
         var chunk = readChunk()
@@ -189,7 +195,9 @@ public enum WorkerServer {
                 }
                 if !finiteDifferences { request.gradcheck = nil }
                 let answer: WorkerProtocol.Answer
-                do { answer = .outputs(try Execution.run(request, registry: registry)) } catch { answer = .failure(error) }
+                do { answer = .outputs(try Execution.run(request, registry: registry)) } catch {
+                    answer = .failure(error)
+                }
                 writeAll(output, WorkerProtocol.encode(answer, id: request.id))
                 continue
             }

@@ -29,7 +29,8 @@ final class WorkerProcess: @unchecked Sendable {
         var io: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
         let kind = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         guard socketpair(AF_UNIX, kind, 0, &io) == 0, socketpair(AF_UNIX, kind, 0, &err) == 0 else {
-            throw WorkerStartError(description: "cannot create the worker's channels: \(String(cString: strerror(errno)))")
+            throw WorkerStartError(
+                description: "cannot create the worker's channels: \(String(cString: strerror(errno)))")
         }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -73,10 +74,13 @@ final class WorkerProcess: @unchecked Sendable {
             }
         case .timeout:
             stop()
-            throw WorkerStartError(description: "`\(command.display)` said nothing within \(Int(timeout)) s of starting")
+            throw WorkerStartError(
+                description: "`\(command.display)` said nothing within \(Int(timeout)) s of starting")
         case .closed, .tooLong:
             let death = reap()
-            let words = death.lastWords.isEmpty ? "" : "; its last standard-error lines: " + death.lastWords.joined(separator: " | ")
+            let words =
+                death.lastWords.isEmpty
+                ? "" : "; its last standard-error lines: " + death.lastWords.joined(separator: " | ")
             throw WorkerStartError(description: "`\(command.display)` did not start: \(death)\(words)")
         }
     }
@@ -84,11 +88,14 @@ final class WorkerProcess: @unchecked Sendable {
     /// Sends one request and waits for its reply, at most `timeout` seconds.
     func execute(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> WorkerOutcome {
         guard submit(request) else { return .died(reap()) }
-        return collect(request, deadline: Date().addingTimeInterval(timeout), timeout: timeout, maxElements: maxElements)
+        return collect(
+            request, deadline: Date().addingTimeInterval(timeout), timeout: timeout, maxElements: maxElements)
     }
 
     /// Starts the worker when it is not running (the first time, or after a fault), then runs the request.
-    func startingIfNeeded(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> Result<WorkerOutcome, WorkerStartError> {
+    func startingIfNeeded(_ request: ExecutionRequest, timeout: Double, maxElements: Int) -> Result<
+        WorkerOutcome, WorkerStartError
+    > {
         do { try ensureRunning() } catch { return .failure(error) }
         return .success(execute(request, timeout: timeout, maxElements: maxElements))
     }
@@ -113,7 +120,9 @@ final class WorkerProcess: @unchecked Sendable {
         let maxBytes = max(1 << 20, min(Int.max / 64, maxElements) * 24)
         switch readLine(deadline: deadline, maxBytes: maxBytes) {
         case .line(let reply):
-            do { return .answered(try WorkerProtocol.decodeReply(reply, id: request.id, maxElements: maxElements)) } catch {
+            do {
+                return .answered(try WorkerProtocol.decodeReply(reply, id: request.id, maxElements: maxElements))
+            } catch {
                 stop()
                 return .violated("\(error)")
             }
@@ -158,7 +167,10 @@ final class WorkerProcess: @unchecked Sendable {
             if buffer.count > maxBytes { return .tooLong }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { return .timeout }
-            var fds = [pollfd(fd: channel, events: Int16(POLLIN), revents: 0), pollfd(fd: errors, events: Int16(POLLIN), revents: 0)]
+            var fds = [
+                pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: errors, events: Int16(POLLIN), revents: 0),
+            ]
             let ready = poll(&fds, errors >= 0 ? 2 : 1, Int32(min(remaining * 1000 + 1, 60_000)))
             if ready < 0 { if errno == EINTR { continue }; return .closed }
             if errors >= 0 && fds[1].revents != 0 { drainErrors(&chunk) }

@@ -39,7 +39,7 @@ enum WorkerProtocolFastPath {
         skipSpace(b, &i)
         guard i < b.count else { return nil }
         switch b[i] {
-        case 0x7B: // {
+        case 0x7B:  // {
             i += 1
             var entries: [(key: String, value: J)] = []
             skipSpace(b, &i)
@@ -59,7 +59,7 @@ enum WorkerProtocolFastPath {
                 if b[i] == 0x7D { i += 1; return .object(entries) }
                 return nil
             }
-        case 0x5B: // [
+        case 0x5B:  // [
             i += 1
             var items: [J] = []
             skipSpace(b, &i)
@@ -75,15 +75,17 @@ enum WorkerProtocolFastPath {
             }
         case 0x22:
             return string(b, &i).map(J.string)
-        case 0x74: // true
+        case 0x74:  // true
             guard i + 4 <= b.count, b[i + 1] == 0x72, b[i + 2] == 0x75, b[i + 3] == 0x65 else { return nil }
             i += 4
             return .bool(true)
-        case 0x66: // false
-            guard i + 5 <= b.count, b[i + 1] == 0x61, b[i + 2] == 0x6C, b[i + 3] == 0x73, b[i + 4] == 0x65 else { return nil }
+        case 0x66:  // false
+            guard i + 5 <= b.count, b[i + 1] == 0x61, b[i + 2] == 0x6C, b[i + 3] == 0x73, b[i + 4] == 0x65 else {
+                return nil
+            }
             i += 5
             return .bool(false)
-        case 0x6E: // null
+        case 0x6E:  // null
             guard i + 4 <= b.count, b[i + 1] == 0x75, b[i + 2] == 0x6C, b[i + 3] == 0x6C else { return nil }
             i += 4
             return .null
@@ -200,10 +202,18 @@ enum WorkerProtocolFastPath {
         switch dtype {
         case "float64":
             let bits: [UInt64] = WorkerProtocol.words(data)
-            return (name, .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(bitPattern: $0) }), dtype: .float64)))
+            return (
+                name,
+                .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(bitPattern: $0) }), dtype: .float64))
+            )
         case "float32":
             let bits: [UInt32] = WorkerProtocol.words(data)
-            return (name, .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(Float(bitPattern: $0)) }), dtype: .float32)))
+            return (
+                name,
+                .real(
+                    RealTensor(
+                        Tensor(shape: shape, scalars: bits.map { Double(Float(bitPattern: $0)) }), dtype: .float32))
+            )
         case "int64":
             let bits: [UInt64] = WorkerProtocol.words(data)
             return (name, .integer(Tensor(shape: shape, scalars: bits.map { Int(Int64(bitPattern: $0)) })))
@@ -235,7 +245,9 @@ enum WorkerProtocolFastPath {
         var budget = maxElements
         var outputs = KernelOutputs()
         for item in outputsJ {
-            guard case .object(let t) = item, let named = tensor(t, budget: &budget), outputs[named.name] == nil else { return nil }
+            guard case .object(let t) = item, let named = tensor(t, budget: &budget), outputs[named.name] == nil else {
+                return nil
+            }
             outputs[named.name] = named.value
         }
         return .outputs(ExecutionReply(outputs: outputs))

@@ -50,8 +50,9 @@ public struct LoadLimits: Sendable, Equatable {
     /// size (`fstat`) before reading and on the bytes read.
     public func checkFileBytes(_ byteCount: Int, file: String) throws {
         guard byteCount > maxFileBytes else { return }
-        throw SpecError("the file is \(byteCount) bytes, over the limit of \(maxFileBytes) bytes (raise it with --max-file-bytes)",
-                        at: SourceLocation(file: file, line: 0, column: 0))
+        throw SpecError(
+            "the file is \(byteCount) bytes, over the limit of \(maxFileBytes) bytes (raise it with --max-file-bytes)",
+            at: SourceLocation(file: file, line: 0, column: 0))
     }
 
     /// Reads a whole file, refusing it before reading when its size is over `maxFileBytes`, and
@@ -60,17 +61,26 @@ public struct LoadLimits: Sendable, Equatable {
     public func readFile(_ url: URL, display: String) throws -> Data {
         let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            throw SpecError("cannot read the file: \(String(cString: strerror(errno)))", at: SourceLocation(file: display, line: 0, column: 0))
+            throw SpecError(
+                "cannot read the file: \(String(cString: strerror(errno)))",
+                at: SourceLocation(file: display, line: 0, column: 0))
         }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else {
-            throw SpecError("cannot read the file: \(String(cString: strerror(errno)))", at: SourceLocation(file: display, line: 0, column: 0))
+            throw SpecError(
+                "cannot read the file: \(String(cString: strerror(errno)))",
+                at: SourceLocation(file: display, line: 0, column: 0))
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFDIR: throw SpecError("cannot read the file: it is a directory", at: SourceLocation(file: display, line: 0, column: 0))
-        default: throw SpecError("cannot read the file: it is not a regular file (a device, FIFO or socket)", at: SourceLocation(file: display, line: 0, column: 0))
+        case S_IFDIR:
+            throw SpecError(
+                "cannot read the file: it is a directory", at: SourceLocation(file: display, line: 0, column: 0))
+        default:
+            throw SpecError(
+                "cannot read the file: it is not a regular file (a device, FIFO or socket)",
+                at: SourceLocation(file: display, line: 0, column: 0))
         }
         try checkFileBytes(Int(st.st_size), file: display)
         let capacity = Int(st.st_size) < maxFileBytes ? Int(st.st_size) + 1 : maxFileBytes
@@ -91,7 +101,9 @@ public struct LoadLimits: Sendable, Equatable {
             length += n
         }
         if failure != 0 {
-            throw SpecError("cannot read the file: \(String(cString: strerror(failure)))", at: SourceLocation(file: display, line: 0, column: 0))
+            throw SpecError(
+                "cannot read the file: \(String(cString: strerror(failure)))",
+                at: SourceLocation(file: display, line: 0, column: 0))
         }
         try checkFileBytes(length, file: display)
         data.count = length
@@ -128,15 +140,18 @@ extension NodeReader {
     /// blanked out to `[]` and spaces (line breaks kept, so every other node keeps its line and
     /// column); the reader finds the items by the list's position. Only pure-ASCII text without
     /// carriage returns is packed (bytes, characters and libyaml's indices coincide).
-    static func composePacked(_ source: SourceText, maxDepth: Int = 64, limits: LoadLimits = LoadLimits()) throws -> (root: Node?, packed: [Int: PackedList]) {
+    static func composePacked(_ source: SourceText, maxDepth: Int = 64, limits: LoadLimits = LoadLimits()) throws -> (
+        root: Node?, packed: [Int: PackedList]
+    ) {
         try checkNesting(source, limit: maxDepth)
-        let lists = try scanTokens(source, maxDepth: maxDepth, maxScalars: limits.maxScalars, maxElements: limits.maxElements, packing: true)
+        let lists = try scanTokens(
+            source, maxDepth: maxDepth, maxScalars: limits.maxScalars, maxElements: limits.maxElements, packing: true)
         var text = source.text
         if !lists.isEmpty {
             var bytes = Array(source.text.utf8)
             for list in lists {
-                bytes[list.start] = 0x5B                                   // [
-                bytes[list.start + 1] = 0x5D                               // ]
+                bytes[list.start] = 0x5B  // [
+                bytes[list.start + 1] = 0x5D  // ]
                 for i in (list.start + 2)..<list.end where bytes[i] != 0x0A { bytes[i] = 0x20 }
             }
             text = String(decoding: bytes, as: UTF8.self)
@@ -168,7 +183,9 @@ extension NodeReader {
             case "[", "{":
                 depth += 1
                 if depth > limit {
-                    throw source.error("nesting deeper than \(limit) levels; rnnspec files hold tensors of a few dimensions", line: line, column: column)
+                    throw source.error(
+                        "nesting deeper than \(limit) levels; rnnspec files hold tensors of a few dimensions",
+                        line: line, column: column)
                 }
             case "]", "}": depth = max(0, depth - 1)
             default: break
@@ -190,10 +207,10 @@ extension NodeReader {
                 if inComment { continue }
                 if quote != 0 { if b == quote { quote = 0 }; continue }
                 switch b {
-                case 0x23: inComment = true                                  // #
-                case 0x22, 0x27: if depth > 0 { quote = b }                  // " '
-                case 0x5B, 0x7B: depth += 1; if depth > limit { return false } // [ {
-                case 0x5D, 0x7D: depth = max(0, depth - 1)                   // ] }
+                case 0x23: inComment = true  // #
+                case 0x22, 0x27: if depth > 0 { quote = b }  // " '
+                case 0x5B, 0x7B: depth += 1; if depth > limit { return false }  // [ {
+                case 0x5D, 0x7D: depth = max(0, depth - 1)  // ] }
                 default: break
                 }
             }
@@ -211,8 +228,10 @@ extension NodeReader {
     /// list or mapping around these, at most `maxDepth` of them per counted one, so the count
     /// bounds the node tree before it exists.
     @discardableResult
-    static func scanTokens(_ source: SourceText, maxDepth: Int, maxScalars: Int = Int.max, maxElements: Int = Int.max,
-                           packing: Bool = false) throws -> [PackedList] {
+    static func scanTokens(
+        _ source: SourceText, maxDepth: Int, maxScalars: Int = Int.max, maxElements: Int = Int.max,
+        packing: Bool = false
+    ) throws -> [PackedList] {
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else { return [] }
         defer { yaml_parser_delete(&parser) }
@@ -239,11 +258,16 @@ extension NodeReader {
                     switch type {
                     case YAML_FLOW_SEQUENCE_START_TOKEN:
                         if !open.isEmpty { open[open.count - 1] = nil }
-                        open.append(PackedList.Builder(start: Int(mark.index), line: Int(mark.line) + 1, column: Int(mark.column) + 1))
+                        open.append(
+                            PackedList.Builder(
+                                start: Int(mark.index), line: Int(mark.line) + 1, column: Int(mark.column) + 1))
                     case YAML_SCALAR_TOKEN:
                         if !open.isEmpty, open[open.count - 1] != nil {
-                            if token.data.scalar.style == YAML_PLAIN_SCALAR_STYLE, previous == YAML_FLOW_SEQUENCE_START_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN {
-                                let value = UnsafeBufferPointer(start: token.data.scalar.value, count: token.data.scalar.length)
+                            if token.data.scalar.style == YAML_PLAIN_SCALAR_STYLE,
+                                previous == YAML_FLOW_SEQUENCE_START_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN
+                            {
+                                let value = UnsafeBufferPointer(
+                                    start: token.data.scalar.value, count: token.data.scalar.length)
                                 open[open.count - 1]!.texts.append(String(decoding: value, as: UTF8.self))
                             } else {
                                 open[open.count - 1] = nil
@@ -253,8 +277,10 @@ extension NodeReader {
                         // An empty entry (`[, 1]`, `[1, , 2]`) is left to the composer's error.
                         if !open.isEmpty, previous != YAML_SCALAR_TOKEN { open[open.count - 1] = nil }
                     case YAML_FLOW_SEQUENCE_END_TOKEN:
-                        if let last = open.popLast(), let builder = last, builder.texts.count >= PackedList.minimumCount,
-                           previous == YAML_SCALAR_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN {
+                        if let last = open.popLast(), let builder = last,
+                            builder.texts.count >= PackedList.minimumCount,
+                            previous == YAML_SCALAR_TOKEN || previous == YAML_FLOW_ENTRY_TOKEN
+                        {
                             packedLists.append(PackedList(builder, end: Int(token.end_mark.index)))
                         }
                     default:
@@ -265,22 +291,23 @@ extension NodeReader {
                 yaml_token_delete(&token)
                 switch type {
                 case YAML_SCALAR_TOKEN, YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN,
-                     YAML_BLOCK_SEQUENCE_START_TOKEN, YAML_BLOCK_MAPPING_START_TOKEN, YAML_TAG_TOKEN,
-                     YAML_ANCHOR_TOKEN, YAML_ALIAS_TOKEN:
+                    YAML_BLOCK_SEQUENCE_START_TOKEN, YAML_BLOCK_MAPPING_START_TOKEN, YAML_TAG_TOKEN,
+                    YAML_ANCHOR_TOKEN, YAML_ALIAS_TOKEN:
                     break
                 case YAML_BLOCK_ENTRY_TOKEN where afterValue:
                     break
                 default:
-                    if expectingNode { scalars += 1 }   // an empty node
+                    if expectingNode { scalars += 1 }  // an empty node
                 }
                 if type == YAML_SCALAR_TOKEN { scalars += 1 }
                 if scalars > maxScalars {
-                    throw source.error("the file holds more than \(maxScalars) scalars (numbers, words and keys): the limit is \(maxElements) elements per case plus \(LoadLimits.scalarAllowance) for keys and words (raise it with --max-elements)",
-                                       line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                    throw source.error(
+                        "the file holds more than \(maxScalars) scalars (numbers, words and keys): the limit is \(maxElements) elements per case plus \(LoadLimits.scalarAllowance) for keys and words (raise it with --max-elements)",
+                        line: Int(mark.line) + 1, column: Int(mark.column) + 1)
                 }
                 switch type {
                 case YAML_KEY_TOKEN, YAML_VALUE_TOKEN, YAML_BLOCK_ENTRY_TOKEN, YAML_FLOW_ENTRY_TOKEN,
-                     YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN, YAML_TAG_TOKEN:
+                    YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN, YAML_TAG_TOKEN:
                     expectingNode = true
                 default:
                     expectingNode = false
@@ -291,14 +318,16 @@ extension NodeReader {
                     return
                 case YAML_ANCHOR_TOKEN, YAML_ALIAS_TOKEN:
                     let what = type == YAML_ANCHOR_TOKEN ? "an anchor (&name)" : "an alias (*name)"
-                    throw source.error("\(what): anchors and aliases are not allowed in rnnspec files (they can expand to billions of values); write the values out",
-                                       line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                    throw source.error(
+                        "\(what): anchors and aliases are not allowed in rnnspec files (they can expand to billions of values); write the values out",
+                        line: Int(mark.line) + 1, column: Int(mark.column) + 1)
                 case YAML_BLOCK_SEQUENCE_START_TOKEN, YAML_BLOCK_MAPPING_START_TOKEN,
-                     YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN:
+                    YAML_FLOW_SEQUENCE_START_TOKEN, YAML_FLOW_MAPPING_START_TOKEN:
                     depth += 1
                     if depth > maxDepth {
-                        throw source.error("nesting deeper than \(maxDepth) levels; rnnspec files hold tensors of a few dimensions",
-                                           line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+                        throw source.error(
+                            "nesting deeper than \(maxDepth) levels; rnnspec files hold tensors of a few dimensions",
+                            line: Int(mark.line) + 1, column: Int(mark.column) + 1)
                     }
                 case YAML_BLOCK_END_TOKEN, YAML_FLOW_SEQUENCE_END_TOKEN, YAML_FLOW_MAPPING_END_TOKEN:
                     depth = max(0, depth - 1)
@@ -321,8 +350,9 @@ extension NodeReader {
         case let .parser(context, problem, mark, _): return located(problem, context, mark)
         case let .composer(context, problem, mark, _): return located(problem, context, mark)
         case let .duplicatedKeysInMapping(duplicates, context):
-            return source.error("duplicate key '\(duplicates.joined(separator: "', '"))' in a mapping: each key may appear once",
-                                line: context.mark.line, column: context.mark.column)
+            return source.error(
+                "duplicate key '\(duplicates.joined(separator: "', '"))' in a mapping: each key may appear once",
+                line: context.mark.line, column: context.mark.column)
         case let .reader(problem, offset, value, _):
             return source.readerError(problem: problem, offset: offset, value: value)
         default:

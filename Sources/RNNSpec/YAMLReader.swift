@@ -48,7 +48,9 @@ struct NodeReader {
     func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], in what: String) throws {
         for entry in entries where !allowed.contains(entry.key) {
             let hint = didYouMean(entry.key, in: allowed)
-            throw error("unknown field '\(entry.key)' in \(what)" + (hint.isEmpty ? "; expected one of " + listPhrase(allowed) : hint), at: entry.keyNode)
+            throw error(
+                "unknown field '\(entry.key)' in \(what)"
+                    + (hint.isEmpty ? "; expected one of " + listPhrase(allowed) : hint), at: entry.keyNode)
         }
     }
 
@@ -73,7 +75,9 @@ struct NodeReader {
     func isWrittenAsString(_ s: Node.Scalar) -> Bool {
         if s.style != .plain && s.style != .any { return true }
         let tag = s.tag.description
-        return !(tag.isEmpty || tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:int" || tag == "tag:yaml.org,2002:bool")
+        return
+            !(tag.isEmpty || tag == "tag:yaml.org,2002:float" || tag == "tag:yaml.org,2002:int"
+            || tag == "tag:yaml.org,2002:bool")
     }
 
     /// "the string '1.0'" with how it was made one.
@@ -96,7 +100,9 @@ struct NodeReader {
         }
         guard let v = NumberText.parseReal(s.string) else {
             if NumberText.overflows(s.string) {
-                throw error("\(what): \(s.string) overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf", at: node)
+                throw error(
+                    "\(what): \(s.string) overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf",
+                    at: node)
             }
             throw error("\(what) must be a number, found \(describe(node))", at: node)
         }
@@ -104,7 +110,9 @@ struct NodeReader {
     }
 
     func integer(_ node: Node, _ what: String) throws -> Int {
-        guard case .scalar(let s) = node else { throw error("\(what) must be an integer, found \(describe(node))", at: node) }
+        guard case .scalar(let s) = node else {
+            throw error("\(what) must be an integer, found \(describe(node))", at: node)
+        }
         if isWrittenAsString(s), !s.string.isEmpty {
             throw error("\(what) must be an integer, found \(describeString(s))", at: node)
         }
@@ -117,13 +125,17 @@ struct NodeReader {
         if NumberText.parseReal(s.string) != nil || NumberText.overflows(s.string) {
             let v = NumberText.parseReal(s.string) ?? .infinity
             let kind = v.isNaN || v.isInfinite ? "'\(s.string)'" : "the number '\(s.string)'"
-            throw error("\(what) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent", at: node)
+            throw error(
+                "\(what) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent",
+                at: node)
         }
         throw error("\(what) must be an integer, found \(describe(node))", at: node)
     }
 
     func boolean(_ node: Node, _ what: String) throws -> Bool {
-        guard case .scalar(let s) = node else { throw error("\(what) must be true or false, found \(describe(node))", at: node) }
+        guard case .scalar(let s) = node else {
+            throw error("\(what) must be true or false, found \(describe(node))", at: node)
+        }
         if isWrittenAsString(s) {
             throw error("\(what) must be true or false, found \(describeString(s))", at: node)
         }
@@ -135,7 +147,9 @@ struct NodeReader {
     }
 
     func list(_ node: Node, _ what: String) throws -> [Node] {
-        guard case .sequence(let seq) = node else { throw error("\(what) must be a list, found \(describe(node))", at: node) }
+        guard case .sequence(let seq) = node else {
+            throw error("\(what) must be a list, found \(describe(node))", at: node)
+        }
         if let p = packedList(node) { return try materialize(p) }
         return Array(seq)
     }
@@ -151,9 +165,13 @@ struct NodeReader {
     /// breaks and spaces as came before it.
     func materialize(_ p: PackedList) throws -> [Node] {
         let u = source.text.utf8
-        let body = String(decoding: u[u.index(u.startIndex, offsetBy: p.start)..<u.index(u.startIndex, offsetBy: p.end)], as: UTF8.self)
+        let body = String(
+            decoding: u[u.index(u.startIndex, offsetBy: p.start)..<u.index(u.startIndex, offsetBy: p.end)],
+            as: UTF8.self)
         let text = String(repeating: "\n", count: p.line - 1) + String(repeating: " ", count: p.column - 1) + body
-        guard case .sequence(let seq)? = try Yams.compose(yaml: text, .basic, .default, .utf8), seq.count == p.texts.count else {
+        guard case .sequence(let seq)? = try Yams.compose(yaml: text, .basic, .default, .utf8),
+            seq.count == p.texts.count
+        else {
             throw source.error("internal error: a packed list does not read back", line: p.line, column: p.column)
         }
         return Array(seq)
@@ -198,7 +216,9 @@ struct NodeReader {
         }
         if dims.contains(0) {
             if nonZero > limits.maxElements {
-                throw error("\(what): shape \(dims.shapeText) is empty, but its non-zero extents multiply to \(nonZero), over the limit of \(limits.maxElements) elements per case (raise it with --max-elements)", at: node)
+                throw error(
+                    "\(what): shape \(dims.shapeText) is empty, but its non-zero extents multiply to \(nonZero), over the limit of \(limits.maxElements) elements per case (raise it with --max-elements)",
+                    at: node)
             }
             return 0
         }
@@ -209,7 +229,9 @@ struct NodeReader {
     mutating func reserve(_ count: Int, at node: Node, _ what: String) throws {
         let (total, overflow) = elements.addingReportingOverflow(count)
         if overflow || total > limits.maxElements {
-            throw error("\(what) needs \(count) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)", at: node)
+            throw error(
+                "\(what) needs \(count) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)",
+                at: node)
         }
         elements = total
     }
@@ -223,17 +245,25 @@ struct NodeReader {
             return .real(RealTensor(try realTensor(node, what)))
         case .integer:
             let (shape, leaves) = try nested(node, what)
-            return .integer(Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseInteger) { try integer($0, "\(what): an element") }))
+            return .integer(
+                Tensor(
+                    shape: shape,
+                    scalars: try leaves.map(self, NumberText.parseInteger) { try integer($0, "\(what): an element") }))
         case .string:
             let (shape, leaves) = try nested(node, what)
-            return .string(Tensor(shape: shape, scalars: try leaves.map(self, { $0 }) { try string($0, "\(what): an element") }))
+            return .string(
+                Tensor(shape: shape, scalars: try leaves.map(self, { $0 }) { try string($0, "\(what): an element") }))
         case .boolean:
             let (shape, leaves) = try nested(node, what)
-            return .boolean(Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseBoolean) { try boolean($0, "\(what): an element") }))
+            return .boolean(
+                Tensor(
+                    shape: shape,
+                    scalars: try leaves.map(self, NumberText.parseBoolean) { try boolean($0, "\(what): an element") }))
         case .realList:
             // A list whose items are tensors; a plain vector is a list of one tensor.
             if case .sequence(let seq) = node, let first = seq.first, !isScalar(first) {
-                return .list(try seq.enumerated().map { k, item in .real(RealTensor(try realTensor(item, "\(what)[\(k)]"))) })
+                return .list(
+                    try seq.enumerated().map { k, item in .real(RealTensor(try realTensor(item, "\(what)[\(k)]"))) })
             }
             return .list([.real(RealTensor(try realTensor(node, what)))])
         }
@@ -245,7 +275,8 @@ struct NodeReader {
     mutating func realTensor(_ node: Node, _ what: String) throws -> Tensor<Double> {
         if case .mapping = node { return try generated(node, what) }
         let (shape, leaves) = try nested(node, what)
-        return Tensor(shape: shape, scalars: try leaves.map(self, NumberText.parseReal) { try real($0, "\(what): an element") })
+        return Tensor(
+            shape: shape, scalars: try leaves.map(self, NumberText.parseReal) { try real($0, "\(what): an element") })
     }
 
     /// The shape and the scalar leaves of nested lists; ragged lists are an error that
@@ -273,11 +304,15 @@ struct NodeReader {
             var leaves = Leaves()
             for (k, item) in items.enumerated() {
                 if case .mapping = item {
-                    throw error("\(what): a nested list holds numbers or lists, not a mapping; use {shape: [...], data: [...]} for the whole value", at: item)
+                    throw error(
+                        "\(what): a nested list holds numbers or lists, not a mapping; use {shape: [...], data: [...]} for the whole value",
+                        at: item)
                 }
                 let (s, l) = try nested(item, what)
                 if let expected = shape, expected != s {
-                    throw error("\(what): ragged list: item \(k) has shape \(s.shapeText) but item 0 has shape \(expected.shapeText); every row must have the same length", at: item)
+                    throw error(
+                        "\(what): ragged list: item \(k) has shape \(s.shapeText) but item 0 has shape \(expected.shapeText); every row must have the same length",
+                        at: item)
                 }
                 shape = s
                 leaves.append(contentsOf: l)

@@ -22,7 +22,9 @@ enum YAMLText {
             default:
                 // Control characters, and the line breaks YAML 1.1 knows beyond \n and \r
                 // (NEL, LS, PS), which would otherwise be folded into spaces.
-                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028 || u.value == 0x2029 {
+                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028
+                    || u.value == 0x2029
+                {
                     out += String(format: "\\u%04X", u.value)
                 } else {
                     out.unicodeScalars.append(u)
@@ -37,8 +39,11 @@ enum YAMLText {
         if let plain = isPlainASCII(s) { return plain ? s : quoted(s) }
         let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
         guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_",
-              s.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0) }),
-              !reserved.contains(s.lowercased()) else { return quoted(s) }
+            s.unicodeScalars.allSatisfy({
+                CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0)
+            }),
+            !reserved.contains(s.lowercased())
+        else { return quoted(s) }
         return s
     }
 
@@ -50,7 +55,10 @@ enum YAMLText {
             if b.contains(where: { $0 >= 0x80 }) { return nil }
             func isLetter(_ c: UInt8) -> Bool { (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) }
             guard let first = b.first, isLetter(first) || first == 0x5F else { return false }
-            for c in b where !(isLetter(c) || (0x30...0x39).contains(c) || c == 0x5F || c == 0x2E || c == 0x2D || c == 0x2F) { return false }
+            for c in b
+            where !(isLetter(c) || (0x30...0x39).contains(c) || c == 0x5F || c == 0x2E || c == 0x2D || c == 0x2F) {
+                return false
+            }
             guard b.count <= 5 else { return true }
             let lower = String(decoding: b.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
             return !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(lower)

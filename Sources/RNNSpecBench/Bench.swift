@@ -123,7 +123,8 @@ package struct Benchmark {
 
     /// Runs the sections `options` selects, in a scratch directory removed afterwards.
     package func run(_ options: BenchOptions) throws -> BenchReport {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-bench-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rnnspec-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
 
@@ -141,7 +142,8 @@ package struct Benchmark {
         var rows: [RunnerRow] = []
         for count in options.caseCounts {
             log("bench: generating and recording \(count) cases\n")
-            let base = options.suiteDirectory.map { URL(fileURLWithPath: $0, relativeTo: project.workingDirectory) } ?? scratch
+            let base =
+                options.suiteDirectory.map { URL(fileURLWithPath: $0, relativeTo: project.workingDirectory) } ?? scratch
             let root = base.appendingPathComponent("suite-\(count)")
             if FileManager.default.fileExists(atPath: root.path) {
                 throw UsageError("\(project.display(root)) exists; the bench writes new suites only")
@@ -151,15 +153,21 @@ package struct Benchmark {
                 log("bench: rnnspec run, \(count) cases, --jobs \(jobs)\n")
                 var runs: [ChildRun] = []
                 for _ in 0..<options.runnerRepetitions {
-                    runs.append(try runChild(options.executable,
-                                             ["run", "--cases-root", suite.casesRoot.path, "--golden-root", suite.goldenRoot.path,
-                                              "--jobs", "\(jobs)"], scratch: scratch))
+                    runs.append(
+                        try runChild(
+                            options.executable,
+                            [
+                                "run", "--cases-root", suite.casesRoot.path, "--golden-root", suite.goldenRoot.path,
+                                "--jobs", "\(jobs)",
+                            ], scratch: scratch))
                 }
                 let last = runs.last!
                 let summary = last.output.split(separator: "\n").last.map(String.init) ?? ""
-                rows.append(RunnerRow(cases: count, jobs: jobs, seconds: median(runs.map(\.seconds)),
-                                      peakBytes: runs.map(\.peakBytes).max()!, runs: runs.count,
-                                      exitStatus: runs.map(\.status).max()!, summary: summary))
+                rows.append(
+                    RunnerRow(
+                        cases: count, jobs: jobs, seconds: median(runs.map(\.seconds)),
+                        peakBytes: runs.map(\.peakBytes).max()!, runs: runs.count,
+                        exitStatus: runs.map(\.status).max()!, summary: summary))
             }
         }
         return rows
@@ -175,12 +183,15 @@ package struct Benchmark {
             for dtype in dtypes {
                 for pass in BenchPass.allCases {
                     log("bench: \(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
-                    let (timing, checks) = dtype == "float32"
+                    let (timing, checks) =
+                        dtype == "float32"
                         ? benchKernel(input, pass: pass, as: Float.self, repetitions: reps)
                         : benchKernel(input, pass: pass, as: Double.self, repetitions: reps)
-                    report.kernels.append(KernelRow(kind: input.kind.rawValue, pass: pass, dtype: dtype, shape: input.shape,
-                                                    flops: benchFLOPs(kind: input.kind, shape: input.shape, pass: pass),
-                                                    milliseconds: timing.milliseconds, runs: timing.runs, checks: checks))
+                    report.kernels.append(
+                        KernelRow(
+                            kind: input.kind.rawValue, pass: pass, dtype: dtype, shape: input.shape,
+                            flops: benchFLOPs(kind: input.kind, shape: input.shape, pass: pass),
+                            milliseconds: timing.milliseconds, runs: timing.runs, checks: checks))
                 }
             }
         }
@@ -192,8 +203,14 @@ package struct Benchmark {
         log("bench: rnnspec gemm \(options.peakN)²\n")
         let n = options.peakN
         report.peaks = [
-            PeakRow(dtype: "float32", n: n, rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000) / 1e9),
-            PeakRow(dtype: "float64", n: n, rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Double.self, repetitions: reps).milliseconds / 1000) / 1e9),
+            PeakRow(
+                dtype: "float32", n: n,
+                rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000)
+                    / 1e9),
+            PeakRow(
+                dtype: "float64", n: n,
+                rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Double.self, repetitions: reps).milliseconds / 1000)
+                    / 1e9),
         ]
 
         // NumPy, on the same inputs.
@@ -202,14 +219,16 @@ package struct Benchmark {
             return
         }
         guard let script = locateNumPyScript(workingDirectory: project.workingDirectory) else {
-            report.numpy = "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
+            report.numpy =
+                "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
             return
         }
         log("bench: NumPy reference (\(options.python) \(project.display(script)))\n")
         let numpy: NumPyReport
         do {
-            numpy = try runNumPyReference(python: options.python, script: script, inputs: inputs, dtypes: dtypes,
-                                          peakN: n, repetitions: reps, scratch: scratch)
+            numpy = try runNumPyReference(
+                python: options.python, script: script, inputs: inputs, dtypes: dtypes,
+                peakN: n, repetitions: reps, scratch: scratch)
         } catch {
             report.numpy = "not run: \(error)"
             return
@@ -219,7 +238,8 @@ package struct Benchmark {
         for k in report.kernels.indices {
             let row = report.kernels[k]
             guard let kind = CellKind(rawValue: row.kind),
-                  let ref = numpy.row(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) else { continue }
+                let ref = numpy.row(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass)
+            else { continue }
             report.kernels[k].numpyMilliseconds = ref.ms
             report.kernels[k].agree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
         }
@@ -227,11 +247,13 @@ package struct Benchmark {
             report.peaks[k].numpyGFLOPs = numpy.peak(dtype: report.peaks[k].dtype)?.gflops
         }
         if let ort = numpy.ort, let version = ort.version {
-            report.ort = "ONNX Runtime \(version), CPUExecutionProvider, \(ort.threads ?? kernelThreads) intra-op threads"
+            report.ort =
+                "ONNX Runtime \(version), CPUExecutionProvider, \(ort.threads ?? kernelThreads) intra-op threads"
             for k in report.kernels.indices {
                 let row = report.kernels[k]
                 guard let kind = CellKind(rawValue: row.kind),
-                      let ref = numpy.ortRow(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) else { continue }
+                    let ref = numpy.ortRow(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass)
+                else { continue }
                 report.kernels[k].ortMilliseconds = ref.ms
                 report.kernels[k].ortAgree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
             }

@@ -1,7 +1,7 @@
 import Foundation
-import RNNSpec
 import RNNKernels
 import RNNPlatform
+import RNNSpec
 
 /// The sizes of one kernel benchmark: T steps, B batch, I input, H hidden.
 package struct BenchShape: Sendable, Equatable, Codable {
@@ -130,8 +130,11 @@ package struct BenchInputs: Sendable {
     /// The arrays by the names the NumPy script reads (`<name>.f64`, little-endian float64).
     package var files: [(name: String, values: [Double], shape: [Int])] {
         let g = kind.gateCount
-        return [("x", x, [shape.t, shape.b, shape.i]), ("W_ih", w, [g * shape.h, shape.i]), ("W_hh", r, [g * shape.h, shape.h]),
-                ("b_ih", bw, [g * shape.h]), ("b_hh", br, [g * shape.h]), ("dy", dy, [shape.t, shape.b, shape.h])]
+        return [
+            ("x", x, [shape.t, shape.b, shape.i]), ("W_ih", w, [g * shape.h, shape.i]),
+            ("W_hh", r, [g * shape.h, shape.h]),
+            ("b_ih", bw, [g * shape.h]), ("b_hh", br, [g * shape.h]), ("dy", dy, [shape.t, shape.b, shape.h]),
+        ]
     }
 
     /// The cell in PyTorch's conventions (LSTM gates [i, f, g, o]; GRU [r, z, n], reset after
@@ -139,9 +142,11 @@ package struct BenchInputs: Sendable {
     package func cell<T: KernelScalar>(_: T.Type) -> RecurrentCell<T> {
         let g = kind.gateCount
         func t(_ v: [Double], _ shape: [Int]) -> Tensor<T> { Tensor(shape: shape, scalars: v.map { T($0) }) }
-        return RecurrentCell(conventions: CellConventions(kind: kind),
-                             parameters: CellParameters(w: t(w, [g * shape.h, shape.i]), r: t(r, [g * shape.h, shape.h]),
-                                                        bw: t(bw, [g * shape.h]), br: t(br, [g * shape.h])))
+        return RecurrentCell(
+            conventions: CellConventions(kind: kind),
+            parameters: CellParameters(
+                w: t(w, [g * shape.h, shape.i]), r: t(r, [g * shape.h, shape.h]),
+                bw: t(bw, [g * shape.h]), br: t(br, [g * shape.h])))
     }
 
     package func tensor<T: KernelScalar>(_ v: [Double], _ shape: [Int], as _: T.Type) -> Tensor<T> {
@@ -156,8 +161,10 @@ package struct BenchInputs: Sendable {
 package typealias BenchChecks = [String: Double]
 
 /// Times one kernel row in precision T.
-package func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass, as _: T.Type,
-                                         repetitions: Repetitions) -> (Timing, BenchChecks) {
+package func benchKernel<T: KernelScalar>(
+    _ inputs: BenchInputs, pass: BenchPass, as _: T.Type,
+    repetitions: Repetitions
+) -> (Timing, BenchChecks) {
     let s = inputs.shape
     let cell = inputs.cell(T.self)
     let x = inputs.tensor(inputs.x, [s.t, s.b, s.i], as: T.self)
@@ -174,8 +181,14 @@ package func benchKernel<T: KernelScalar>(_ inputs: BenchInputs, pass: BenchPass
             return (cache.loss, g)
         }
         let g = result.1.cell
-        return (timing, ["loss": Double(result.0), "dW_ih_norm": Double(globalNorm([g.w])), "dW_hh_norm": Double(globalNorm([g.r])),
-                         "db_norm": Double(globalNorm([g.bw]))])
+        return (
+            timing,
+            [
+                "loss": Double(result.0), "dW_ih_norm": Double(globalNorm([g.w])),
+                "dW_hh_norm": Double(globalNorm([g.r])),
+                "db_norm": Double(globalNorm([g.bw])),
+            ]
+        )
     }
 }
 
@@ -283,6 +296,8 @@ package func benchMemory<T: KernelScalar>(_ inputs: BenchInputs, as _: T.Type) -
         withExtendedLifetime(sink) {}
     }
     #endif
-    return MemoryRow(kind: inputs.kind.rawValue, dtype: T.self == Float.self ? "float32" : "float64", shape: s,
-                     peakBytes: peak, minimumBytes: minimumCacheBytes(kind: inputs.kind, shape: s, scalarBytes: MemoryLayout<T>.size))
+    return MemoryRow(
+        kind: inputs.kind.rawValue, dtype: T.self == Float.self ? "float32" : "float64", shape: s,
+        peakBytes: peak, minimumBytes: minimumCacheBytes(kind: inputs.kind, shape: s, scalarBytes: MemoryLayout<T>.size)
+    )
 }

@@ -1,6 +1,6 @@
 import Foundation
-import RNNSpec
 import RNNKernels
+import RNNSpec
 
 /// What `tools/bench/numpy_reference.py` prints.
 package struct NumPyReport: Sendable, Codable {
@@ -59,7 +59,9 @@ package struct NumPyReport: Sendable, Codable {
     package func peak(dtype: String) -> Peak? { peak.first { $0.dtype == dtype } }
 
     package func ortRow(kind: CellKind, dtype: String, shape: BenchShape, pass: BenchPass) -> Row? {
-        ort?.rows?.first { $0.kind == kind.rawValue && $0.dtype == dtype && $0.shape == shape && $0.pass == pass.rawValue }
+        ort?.rows?.first {
+            $0.kind == kind.rawValue && $0.dtype == dtype && $0.shape == shape && $0.pass == pass.rawValue
+        }
     }
 }
 
@@ -102,7 +104,9 @@ package func locateNumPyScript(workingDirectory: URL, executable: String = curre
 }
 
 /// An executable name looked up on PATH (a path with a slash is taken as it is).
-package func resolveExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+package func resolveExecutable(_ name: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    -> String?
+{
     if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
     for dir in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
         let path = "\(dir)/\(name)"
@@ -116,8 +120,10 @@ package func resolveExecutable(_ name: String, environment: [String: String] = P
 package var kernelThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
 
 /// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report.
-func runNumPyReference(python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
-                       repetitions: Repetitions, scratch: URL) throws -> NumPyReport {
+func runNumPyReference(
+    python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
+    repetitions: Repetitions, scratch: URL
+) throws -> NumPyReport {
     guard let executable = resolveExecutable(python) else { throw UsageError("\(python) not found") }
     var configs: [NumPyManifest.Config] = []
     for input in inputs {
@@ -129,18 +135,24 @@ func runNumPyReference(python: String, script: URL, inputs: [BenchInputs], dtype
             try data.write(to: scratch.appendingPathComponent(name))
             files[file.name] = name
         }
-        configs.append(.init(kind: input.kind.rawValue, T: input.shape.t, B: input.shape.b, I: input.shape.i, H: input.shape.h,
-                             dtypes: dtypes, files: files))
+        configs.append(
+            .init(
+                kind: input.kind.rawValue, T: input.shape.t, B: input.shape.b, I: input.shape.i, H: input.shape.h,
+                dtypes: dtypes, files: files))
     }
-    let manifest = NumPyManifest(repetitions: .init(count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
-                                                    minimum: repetitions.minimum, warm_up: repetitions.warmUp),
-                                 peak_n: peakN, threads: kernelThreads, configs: configs)
+    let manifest = NumPyManifest(
+        repetitions: .init(
+            count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
+            minimum: repetitions.minimum, warm_up: repetitions.warmUp),
+        peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")
     try JSONEncoder().encode(manifest).write(to: manifestURL)
     let run = try runChild(executable, [script.path, "--manifest", manifestURL.path], scratch: scratch)
     guard run.status == 0 else {
         let err = (try? String(contentsOf: scratch.appendingPathComponent("child-stderr.txt"), encoding: .utf8)) ?? ""
-        throw UsageError("the NumPy reference exited with status \(run.status): \(err.split(separator: "\n").last.map(String.init) ?? "")")
+        throw UsageError(
+            "the NumPy reference exited with status \(run.status): \(err.split(separator: "\n").last.map(String.init) ?? "")"
+        )
     }
     return try NumPyReport.parse(run.output)
 }

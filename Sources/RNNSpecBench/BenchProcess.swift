@@ -1,6 +1,6 @@
 import Foundation
-import RNNSpec
 import RNNPlatform
+import RNNSpec
 
 /// A finished child process: its exit status, wall time and peak resident memory.
 package struct ChildRun: Sendable {
@@ -25,8 +25,10 @@ package func currentExecutablePath() -> String {
 
 /// Runs `executable` with `arguments`, its standard output and error going to files in
 /// `scratch`, and measures it with `wait4`: wall time from spawn to exit, and `ru_maxrss`.
-package func runChild(_ executable: String, _ arguments: [String], scratch: URL,
-                     environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ChildRun {
+package func runChild(
+    _ executable: String, _ arguments: [String], scratch: URL,
+    environment: [String: String] = ProcessInfo.processInfo.environment
+) throws -> ChildRun {
     let outPath = scratch.appendingPathComponent("child-stdout.txt").path
     let errPath = scratch.appendingPathComponent("child-stderr.txt").path
     var actions = posix_spawn_file_actions_t()
@@ -55,7 +57,9 @@ package func runChild(_ executable: String, _ arguments: [String], scratch: URL,
         let waited = wait4(pid, &status, WNOHANG, &usage)
         if waited == pid { break }
         if waited < 0 {
-            guard errno == EINTR else { throw UsageError("waiting for \(executable): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else {
+                throw UsageError("waiting for \(executable): \(String(cString: strerror(errno)))")
+            }
             continue
         }
         treePeak = max(treePeak, processTreePeakBytes(pid))
@@ -84,7 +88,8 @@ func processTreePeakBytes(_ pid: pid_t) -> Int {
     while let p = pending.popLast() {
         guard seen.insert(p).inserted, let status = read("/proc/\(p)/status") else { continue }
         if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-           let kb = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") {
+            let kb = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
+        {
             total += kb * 1024
         }
         for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")) ?? [] {

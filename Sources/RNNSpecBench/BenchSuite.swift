@@ -1,6 +1,6 @@
 import Foundation
-import RNNSpec
 import RNNKernels
+import RNNSpec
 
 /// A generated suite of small, distinct cases for timing the runner: the seeds' kernels at the
 /// notebooks' sizes (a few inputs, a handful of hidden units, a few steps), with seeded random
@@ -23,11 +23,14 @@ package enum BenchSuite {
     /// Writes `count` cases under `root/cases/` and records their goldens under `root/golden/` with
     /// the ordinary record path (`Runner` with `--record all`). Returns the project.
     @discardableResult
-    package static func write(count: Int, to root: URL, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws -> Project {
+    package static func write(count: Int, to root: URL, jobs: Int = ProcessInfo.processInfo.activeProcessorCount) throws
+        -> Project
+    {
         let casesRoot = root.appendingPathComponent("cases", isDirectory: true)
         for (id, text) in cases(count: count) {
             let url = casesRoot.appendingPathComponent(id + ".yaml")
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             try Data(text.utf8).write(to: url)
         }
         let project = try Project.locate(workingDirectory: root.path)
@@ -37,7 +40,9 @@ package enum BenchSuite {
         let report = try Runner(project: project, options: options).run(paths: [])
         guard report.failed == 0 else {
             let first = report.results.first { !$0.status.isSuccess && !$0.status.isSkipped }
-            throw UsageError("the generated bench suite does not pass: \(first.map { "\($0.id): \($0.status.rawValue) \($0.error.map { "\($0)" } ?? "") \($0.mismatches.first?.headline ?? "")" } ?? "")")
+            throw UsageError(
+                "the generated bench suite does not pass: \(first.map { "\($0.id): \($0.status.rawValue) \($0.error.map { "\($0)" } ?? "") \($0.mismatches.first?.headline ?? "")" } ?? "")"
+            )
         }
         return project
     }
@@ -110,7 +115,10 @@ package enum BenchSuite {
         },
         Template(group: "rnn_bptt") { k, s in
             let t = int(&s, 3...6), b = int(&s, 1...2), i = int(&s, 2...3), h = int(&s, 2...4), v = int(&s, 2...3)
-            let targets = "[" + (0..<t).map { _ in "[" + (0..<b).map { _ in "\(int(&s, 0...(v - 1)))" }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+            let targets =
+                "["
+                + (0..<t).map { _ in "[" + (0..<b).map { _ in "\(int(&s, 0...(v - 1)))" }.joined(separator: ", ") + "]"
+                }.joined(separator: ", ") + "]"
             // A finite-difference gradient check on one case in four, as in cases/gradients.
             let check = k % 4 == 2 ? "gradcheck: {wrt: [W_xh, W_hh], eps: 1e-6, abs: 1e-7, rel: 1e-5}\n" : ""
             return header("rnn.bptt", k, ["bptt"]) + """

@@ -34,49 +34,82 @@ extension BenchReport {
 
     /// The table `rnnspec bench` prints.
     package func text() -> String {
-        var out = "rnnspec bench: \(debugBuild ? "DEBUG build (numbers are not meaningful; use -c release)" : "release build"), \(cores) cores\n"
+        var out =
+            "rnnspec bench: \(debugBuild ? "DEBUG build (numbers are not meaningful; use -c release)" : "release build"), \(cores) cores\n"
         if !runner.isEmpty {
-            out += "\nRunner throughput: a generated suite of small cases (the seeds' kernels at notebook sizes), `rnnspec run` as a child process\n"
-            out += formatTable(["cases", "jobs", "wall s", "cases/s", "peak MB", "result"], runner.map { r in
-                [String(r.cases), String(r.jobs), fixed(r.seconds, 3), fixed(r.casesPerSecond, 0), fixed(r.peakMB, 1),
-                 r.exitStatus == 0 ? r.summary : "exit \(r.exitStatus): \(r.summary)"]
-            }, right: [0, 1, 2, 3, 4])
+            out +=
+                "\nRunner throughput: a generated suite of small cases (the seeds' kernels at notebook sizes), `rnnspec run` as a child process\n"
+            out += formatTable(
+                ["cases", "jobs", "wall s", "cases/s", "peak MB", "result"],
+                runner.map { r in
+                    [
+                        String(r.cases), String(r.jobs), fixed(r.seconds, 3), fixed(r.casesPerSecond, 0),
+                        fixed(r.peakMB, 1),
+                        r.exitStatus == 0 ? r.summary : "exit \(r.exitStatus): \(r.summary)",
+                    ]
+                }, right: [0, 1, 2, 3, 4])
             out += runnerVerdict()
         }
         if !peaks.isEmpty {
             out += "\nMatrix-multiply peak: N×N · N×N, 2·N³ flops, median\n"
-            out += formatTable(["dtype", "N", "rnnspec gemm GFLOP/s", "NumPy a @ b GFLOP/s"], peaks.map { p in
-                [p.dtype, String(p.n), p.rnnspecGFLOPs.map { fixed($0, 1) } ?? "n/a", p.numpyGFLOPs.map { fixed($0, 1) } ?? "n/a"]
-            }, right: [1, 2, 3])
+            out += formatTable(
+                ["dtype", "N", "rnnspec gemm GFLOP/s", "NumPy a @ b GFLOP/s"],
+                peaks.map { p in
+                    [
+                        p.dtype, String(p.n), p.rnnspecGFLOPs.map { fixed($0, 1) } ?? "n/a",
+                        p.numpyGFLOPs.map { fixed($0, 1) } ?? "n/a",
+                    ]
+                }, right: [1, 2, 3])
         }
         if !kernels.isEmpty {
-            out += "\nKernel throughput: PyTorch conventions, zero initial state, median ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
-            out += formatTable(["kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec", "agree",
-                                "ORT ms", "ORT/rnnspec", "ORT agree"], kernels.map { k in
-                let peak = peaks.first { $0.dtype == k.dtype }?.numpyGFLOPs
-                return [k.kind.uppercased(), k.pass.rawValue, k.dtype, k.shape.label, millis(k.milliseconds), fixed(k.gflops, 2),
+            out +=
+                "\nKernel throughput: PyTorch conventions, zero initial state, median ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
+            out += formatTable(
+                [
+                    "kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec",
+                    "agree",
+                    "ORT ms", "ORT/rnnspec", "ORT agree",
+                ],
+                kernels.map { k in
+                    let peak = peaks.first { $0.dtype == k.dtype }?.numpyGFLOPs
+                    return [
+                        k.kind.uppercased(), k.pass.rawValue, k.dtype, k.shape.label, millis(k.milliseconds),
+                        fixed(k.gflops, 2),
                         peak.map { fixed(100 * k.gflops / $0, 1) } ?? "n/a",
                         k.numpyMilliseconds.map(millis) ?? "n/a", k.ratio.map { fixed($0, 2) } ?? "n/a",
                         k.agree.map { $0 ? "yes" : "NO" } ?? "n/a",
                         k.ortMilliseconds.map(millis) ?? "-", k.ortRatio.map { fixed($0, 2) } ?? "-",
-                        k.ortAgree.map { $0 ? "yes" : "NO" } ?? "-"]
-            }, right: [4, 5, 6, 7, 8, 10, 11])
-            out += "GFLOP/s counts the matrix products only: forward 2·B·(I+H)·G·H per step (G = 4 LSTM, 3 GRU), backward twice that; % peak is of NumPy's measured matrix-multiply peak in the same dtype.\n"
-            out += "agree: rnnspec's and NumPy's results on the same inputs (‖h_T‖ and h_T[0]; loss, ‖dW_ih‖, ‖dW_hh‖, ‖db‖) match to rel 1e-8 (float64) or 2e-3 (float32).\n"
+                        k.ortAgree.map { $0 ? "yes" : "NO" } ?? "-",
+                    ]
+                }, right: [4, 5, 6, 7, 8, 10, 11])
+            out +=
+                "GFLOP/s counts the matrix products only: forward 2·B·(I+H)·G·H per step (G = 4 LSTM, 3 GRU), backward twice that; % peak is of NumPy's measured matrix-multiply peak in the same dtype.\n"
+            out +=
+                "agree: rnnspec's and NumPy's results on the same inputs (‖h_T‖ and h_T[0]; loss, ‖dW_ih‖, ‖dW_hh‖, ‖db‖) match to rel 1e-8 (float64) or 2e-3 (float32).\n"
             out += "NumPy: \(numpy)\n"
-            out += "ORT: \(ort.isEmpty ? "not run" : ort) (ONNX Runtime's LSTM/GRU node, float32 forward only; - where it has no row)\n"
+            out +=
+                "ORT: \(ort.isEmpty ? "not run" : ort) (ONNX Runtime's LSTM/GRU node, float32 forward only; - where it has no row)\n"
             out += kernelVerdict()
         }
         if !memory.isEmpty {
-            out += "\nMemory of forward+BPTT: the rise of peak resident memory over the run, against the least its caches need\n"
-            out += "(per step the G gate activations, h_t and c_t or the GRU's candidate term, stored once, plus the weight gradients)\n"
-            out += formatTable(["kernel", "dtype", "size", "peak MB", "minimum MB", "peak/minimum"], memory.map { m in
-                [m.kind.uppercased(), m.dtype, m.shape.label, m.peakBytes.map { fixed(Double($0) / 1_048_576, 1) } ?? "n/a",
-                 fixed(Double(m.minimumBytes) / 1_048_576, 1), m.ratio.map { fixed($0, 2) } ?? "n/a"]
-            }, right: [3, 4, 5])
+            out +=
+                "\nMemory of forward+BPTT: the rise of peak resident memory over the run, against the least its caches need\n"
+            out +=
+                "(per step the G gate activations, h_t and c_t or the GRU's candidate term, stored once, plus the weight gradients)\n"
+            out += formatTable(
+                ["kernel", "dtype", "size", "peak MB", "minimum MB", "peak/minimum"],
+                memory.map { m in
+                    [
+                        m.kind.uppercased(), m.dtype, m.shape.label,
+                        m.peakBytes.map { fixed(Double($0) / 1_048_576, 1) } ?? "n/a",
+                        fixed(Double(m.minimumBytes) / 1_048_576, 1), m.ratio.map { fixed($0, 2) } ?? "n/a",
+                    ]
+                }, right: [3, 4, 5])
             let measured = memory.compactMap(\.ratio)
             if let worst = measured.max() {
-                out += "target peak within 1.5× of the minimum: " + (worst <= 1.5 ? "holds" : "MISSED") + " (largest ratio \(fixed(worst, 2)))\n"
+                out +=
+                    "target peak within 1.5× of the minimum: " + (worst <= 1.5 ? "holds" : "MISSED")
+                    + " (largest ratio \(fixed(worst, 2)))\n"
             }
         }
         for note in notes { out += "note: \(note)\n" }
@@ -89,13 +122,18 @@ extension BenchReport {
         if let best = target.min(by: { $0.seconds < $1.seconds }) {
             let worstMB = target.map(\.peakMB).max()!
             let holds = best.seconds < BenchReport.targetSeconds && worstMB < BenchReport.targetMB
-            out += "target \(BenchReport.targetCases) cases < \(fixed(BenchReport.targetSeconds, 0)) s wall, < \(fixed(BenchReport.targetMB, 0)) MB peak: "
-                + (holds ? "holds" : "MISSED") + " (best \(fixed(best.seconds, 3)) s with --jobs \(best.jobs); peak at most \(fixed(worstMB, 1)) MB)\n"
+            out +=
+                "target \(BenchReport.targetCases) cases < \(fixed(BenchReport.targetSeconds, 0)) s wall, < \(fixed(BenchReport.targetMB, 0)) MB peak: "
+                + (holds ? "holds" : "MISSED")
+                + " (best \(fixed(best.seconds, 3)) s with --jobs \(best.jobs); peak at most \(fixed(worstMB, 1)) MB)\n"
         }
         for jobs in Set(runner.map(\.jobs)).sorted() {
             let rows = runner.filter { $0.jobs == jobs }.sorted { $0.cases < $1.cases }
             guard rows.count > 1 else { continue }
-            out += "--jobs \(jobs): ms per case " + rows.map { "\(fixed(1000 * $0.seconds / Double($0.cases), 3)) at \($0.cases)" }.joined(separator: ", ")
+            out +=
+                "--jobs \(jobs): ms per case "
+                + rows.map { "\(fixed(1000 * $0.seconds / Double($0.cases), 3)) at \($0.cases)" }.joined(
+                    separator: ", ")
                 + " (linear when these are equal)\n"
         }
         return out
@@ -112,12 +150,16 @@ extension BenchReport {
         }
         let ort = kernels.compactMap { k in k.ortRatio.map { (k, $0) } }
         if !ort.isEmpty {
-            out += "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): \(ort.filter { $0.1 >= 1 }.count) of \(ort.count) rows"
-                + "; " + ort.map { "\($0.0.kind.uppercased()) \($0.0.shape.label) \(fixed($0.1, 2))" }.joined(separator: ", ") + "\n"
+            out +=
+                "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): \(ort.filter { $0.1 >= 1 }.count) of \(ort.count) rows"
+                + "; "
+                + ort.map { "\($0.0.kind.uppercased()) \($0.0.shape.label) \(fixed($0.1, 2))" }.joined(separator: ", ")
+                + "\n"
         }
         let small = ratios.filter { $0.0.shape == .notebook }
         if !small.isEmpty {
-            out += "notebook size at least 10× faster than NumPy: \(small.filter { $0.1 >= 10 }.count) of \(small.count) rows\n"
+            out +=
+                "notebook size at least 10× faster than NumPy: \(small.filter { $0.1 >= 10 }.count) of \(small.count) rows\n"
         }
         return out
     }

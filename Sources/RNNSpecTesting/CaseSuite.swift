@@ -41,22 +41,27 @@ public struct CaseSuite: Sendable {
     ///   - kernels: Kernels to run in place of rnnspec's (same name) or beside them (new name).
     ///   - requireGoldens: See ``requireGoldens``.
     /// - Throws: A `UsageError` when the roots cannot be used (no cases directory, say).
-    public init(root: String, paths: [String] = [], filter: String? = nil, tags: [String] = [],
-                registering kernels: [any Kernel] = [], requireGoldens: Bool = true) throws {
+    public init(
+        root: String, paths: [String] = [], filter: String? = nil, tags: [String] = [],
+        registering kernels: [any Kernel] = [], requireGoldens: Bool = true
+    ) throws {
         let project = try Project.locate(workingDirectory: URL(fileURLWithPath: root).standardizedFileURL.path)
         try project.validate(for: .run)
         var options = RunOptions()
         options.filter = filter
         options.tags = tags
         options.execution = .inProcess
-        self.init(project: project, paths: paths, registry: KernelRegistry.standard.registering(kernels),
-                  options: options, requireGoldens: requireGoldens)
+        self.init(
+            project: project, paths: paths, registry: KernelRegistry.standard.registering(kernels),
+            options: options, requireGoldens: requireGoldens)
     }
 
     /// A suite from its parts, for full control of the project, the registry and the options.
     /// `options.execution` is used as given.
-    public init(project: Project, paths: [String] = [], registry: KernelRegistry, options: RunOptions,
-                requireGoldens: Bool = true) {
+    public init(
+        project: Project, paths: [String] = [], registry: KernelRegistry, options: RunOptions,
+        requireGoldens: Bool = true
+    ) {
         self.project = project
         self.paths = paths
         self.registry = registry
@@ -124,14 +129,17 @@ public struct CaseIssue: Sendable, Equatable, CustomStringConvertible {
     /// The issue of a result, its relative paths resolved against `workingDirectory`.
     public init(_ result: CaseResult, workingDirectory: URL) {
         // In the case file: an `expect:` entry or the `gradcheck:` (a golden mismatch's location is the golden file's).
-        let spot: RNNSpec.SourceLocation = result.mismatches.lazy.filter { $0.reference != .golden }.compactMap(\.location).first
+        let spot: RNNSpec.SourceLocation =
+            result.mismatches.lazy.filter { $0.reference != .golden }.compactMap(\.location).first
             ?? result.error?.location
             ?? result.location
             ?? RNNSpec.SourceLocation(file: result.path, line: 1, column: 1)
         caseID = result.id
         status = result.status
         displayPath = spot.file
-        filePath = spot.file.hasPrefix("/") ? spot.file
+        filePath =
+            spot.file.hasPrefix("/")
+            ? spot.file
             : workingDirectory.appendingPathComponent(spot.file).standardizedFileURL.path
         line = max(1, spot.line)
         column = max(1, spot.column)

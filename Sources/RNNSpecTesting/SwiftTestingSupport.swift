@@ -12,7 +12,8 @@ import Testing
 ///
 /// - Returns: The run's report, or nil when the suite could not run.
 @discardableResult
-public func expectCasesPass(_ suite: CaseSuite, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> RunReport? {
+public func expectCasesPass(_ suite: CaseSuite, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> RunReport?
+{
     let checked: (report: RunReport, issues: [CaseIssue])
     do { checked = try suite.check() } catch {
         Issue.record("rnnspec: the suite cannot run: \(error)", sourceLocation: sourceLocation)

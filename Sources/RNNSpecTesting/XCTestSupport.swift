@@ -26,8 +26,10 @@ extension XCTestCase {
     public func record(_ issue: CaseIssue) {
         #if canImport(Darwin)
         let location = XCTSourceCodeLocation(filePath: issue.filePath, lineNumber: issue.line)
-        record(XCTIssue(type: .assertionFailure, compactDescription: issue.message,
-                        sourceCodeContext: XCTSourceCodeContext(location: location)))
+        record(
+            XCTIssue(
+                type: .assertionFailure, compactDescription: issue.message,
+                sourceCodeContext: XCTSourceCodeContext(location: location)))
         #else
         recordFailure(withDescription: issue.message, inFile: issue.filePath, atLine: issue.line, expected: true)
         #endif

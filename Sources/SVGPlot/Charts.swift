@@ -48,7 +48,8 @@ public struct Frame: Sendable {
     /// The opening tag with an accessible name (`<title>`) and description (`<desc>`).
     func open(extraHeight: Double = 0, description: String) -> String {
         let h = height + extraHeight
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(h))\" width=\"\(coordinate(width))\" height=\"\(coordinate(h))\" role=\"img\">"
+        return
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"plot\" viewBox=\"0 0 \(coordinate(width)) \(coordinate(h))\" width=\"\(coordinate(width))\" height=\"\(coordinate(h))\" role=\"img\">"
             + "<title>\(escapeMarkup(title))</title><desc>\(escapeMarkup(description))</desc>"
             + "<rect width=\"100%\" height=\"100%\" fill=\"#fff\"/>"
             + "<text x=\"\(coordinate(width / 2))\" y=\"20\" text-anchor=\"middle\" class=\"pt\">\(escapeMarkup(title))</text>"
@@ -59,18 +60,25 @@ public struct Frame: Sendable {
         var out = "<g class=\"ax\">"
         for t in yTicks ?? y.ticks() {
             guard let py = y(t) else { continue }
-            out += "<line x1=\"\(coordinate(plotLeft))\" x2=\"\(coordinate(plotRight))\" y1=\"\(coordinate(py))\" y2=\"\(coordinate(py))\" class=\"grid\"/>"
-            out += "<text x=\"\(coordinate(plotLeft - 6))\" y=\"\(coordinate(py + 4))\" text-anchor=\"end\">\(escapeMarkup(tickLabel(t)))</text>"
+            out +=
+                "<line x1=\"\(coordinate(plotLeft))\" x2=\"\(coordinate(plotRight))\" y1=\"\(coordinate(py))\" y2=\"\(coordinate(py))\" class=\"grid\"/>"
+            out +=
+                "<text x=\"\(coordinate(plotLeft - 6))\" y=\"\(coordinate(py + 4))\" text-anchor=\"end\">\(escapeMarkup(tickLabel(t)))</text>"
         }
         for t in xTicks ?? x.ticks() {
             guard let px = x(t) else { continue }
-            out += "<line x1=\"\(coordinate(px))\" x2=\"\(coordinate(px))\" y1=\"\(coordinate(plotBottom))\" y2=\"\(coordinate(plotBottom + 5))\"/>"
-            out += "<text x=\"\(coordinate(px))\" y=\"\(coordinate(plotBottom + 18))\" text-anchor=\"middle\">\(escapeMarkup(tickLabel(t)))</text>"
+            out +=
+                "<line x1=\"\(coordinate(px))\" x2=\"\(coordinate(px))\" y1=\"\(coordinate(plotBottom))\" y2=\"\(coordinate(plotBottom + 5))\"/>"
+            out +=
+                "<text x=\"\(coordinate(px))\" y=\"\(coordinate(plotBottom + 18))\" text-anchor=\"middle\">\(escapeMarkup(tickLabel(t)))</text>"
         }
-        out += "<rect x=\"\(coordinate(plotLeft))\" y=\"\(coordinate(plotTop))\" width=\"\(coordinate(plotRight - plotLeft))\" height=\"\(coordinate(plotBottom - plotTop))\" fill=\"none\" class=\"box\"/>"
-        out += "<text x=\"\(coordinate((plotLeft + plotRight) / 2))\" y=\"\(coordinate(plotBottom + 36))\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(xLabel))</text>"
+        out +=
+            "<rect x=\"\(coordinate(plotLeft))\" y=\"\(coordinate(plotTop))\" width=\"\(coordinate(plotRight - plotLeft))\" height=\"\(coordinate(plotBottom - plotTop))\" fill=\"none\" class=\"box\"/>"
+        out +=
+            "<text x=\"\(coordinate((plotLeft + plotRight) / 2))\" y=\"\(coordinate(plotBottom + 36))\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(xLabel))</text>"
         let cy = (plotTop + plotBottom) / 2
-        out += "<text transform=\"translate(14 \(coordinate(cy))) rotate(-90)\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(yLabel))</text>"
+        out +=
+            "<text transform=\"translate(14 \(coordinate(cy))) rotate(-90)\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(yLabel))</text>"
         return out + "</g>"
     }
 
@@ -83,12 +91,14 @@ public struct Frame: Sendable {
         var out = "<g class=\"legend\">"
         for (k, name) in shown.enumerated() {
             let x = left + Double(k % columns) * 130, y = height + 4 + Double(k / columns) * 16
-            out += "<line x1=\"\(coordinate(x))\" x2=\"\(coordinate(x + 18))\" y1=\"\(coordinate(y + 6))\" y2=\"\(coordinate(y + 6))\" stroke=\"\(seriesPalette[k % seriesPalette.count])\" stroke-width=\"2.5\"\(dash(k))/>"
+            out +=
+                "<line x1=\"\(coordinate(x))\" x2=\"\(coordinate(x + 18))\" y1=\"\(coordinate(y + 6))\" y2=\"\(coordinate(y + 6))\" stroke=\"\(seriesPalette[k % seriesPalette.count])\" stroke-width=\"2.5\"\(dash(k))/>"
             let label = name.count > 18 ? String(name.prefix(17)) + "…" : name
             out += "<text x=\"\(coordinate(x + 22))\" y=\"\(coordinate(y + 10))\">\(escapeMarkup(label))</text>"
         }
         if names.count > limit {
-            out += "<text x=\"\(coordinate(left))\" y=\"\(coordinate(height + 4 + Double(rows - 1) * 16 + 10))\">and \(names.count - limit) more</text>"
+            out +=
+                "<text x=\"\(coordinate(left))\" y=\"\(coordinate(height + 4 + Double(rows - 1) * 16 + 10))\">and \(names.count - limit) more</text>"
         }
         return (out + "</g>", Double(rows) * 16 + 8)
     }
@@ -157,7 +167,8 @@ public struct LineChart: Sendable {
     public var xScale: Scale {
         let all = series.flatMap(\.x).filter(\.isFinite)
         let lo = all.min() ?? 0, hi = all.max() ?? 1
-        return .linear(domain: lo < hi ? (lo, hi) : (lo - 0.5, lo + 0.5), range: (frame.plotLeft + 6, frame.plotRight - 6))
+        return .linear(
+            domain: lo < hi ? (lo, hi) : (lo - 0.5, lo + 0.5), range: (frame.plotLeft + 6, frame.plotRight - 6))
     }
 
     /// Points that are not drawn: (not finite, not positive on a log axis).
@@ -170,10 +181,13 @@ public struct LineChart: Sendable {
     public func svg() -> String {
         let x = xScale, y = yScale
         let legend = frame.legend(series.map(\.name))
-        var desc = "\(series.count) series over \(tickLabel(x.lower))…\(tickLabel(x.upper)); \(logY ? "log" : "linear") y axis from \(tickLabel(y.lower)) to \(tickLabel(y.upper))"
+        var desc =
+            "\(series.count) series over \(tickLabel(x.lower))…\(tickLabel(x.upper)); \(logY ? "log" : "linear") y axis from \(tickLabel(y.lower)) to \(tickLabel(y.upper))"
         let h = hidden
         if h.nonFinite > 0 { desc += "; \(h.nonFinite) NaN or infinite values shown as gaps" }
-        if h.nonPositive > 0 { desc += "; \(h.nonPositive) zero or negative values cannot be placed on the log axis and are shown as gaps" }
+        if h.nonPositive > 0 {
+            desc += "; \(h.nonPositive) zero or negative values cannot be placed on the log axis and are shown as gaps"
+        }
         var out = frame.open(extraHeight: legend.height, description: desc)
         let xTicks = x.ticks().filter { x.upper - x.lower > 12 || $0 == $0.rounded() }
         out += frame.axes(x: x, y: y, xTicks: xTicks)
@@ -185,7 +199,9 @@ public struct LineChart: Sendable {
                 guard let p, let px = x(p.x), let py = y(p.y) else { pen = false; continue }
                 d += (pen ? "L" : "M") + coordinate(px) + " " + coordinate(py)
                 let isolated = !pen && (i + 1 >= points.count || points[i + 1] == nil)
-                if markers || isolated { dots += "<circle cx=\"\(coordinate(px))\" cy=\"\(coordinate(py))\" r=\"2.5\" fill=\"\(color)\"/>" }
+                if markers || isolated {
+                    dots += "<circle cx=\"\(coordinate(px))\" cy=\"\(coordinate(py))\" r=\"2.5\" fill=\"\(color)\"/>"
+                }
                 pen = true
             }
             out += "<g class=\"series\"><title>\(escapeMarkup(s.name))</title>"
@@ -206,7 +222,9 @@ public struct ScatterChart: Sendable {
     /// Indices of points outside the band, drawn in a second colour.
     public var outside: Set<Int>
 
-    public init(frame: Frame, points: [(x: Double, y: Double)], bandAbs: Double, bandRel: Double, outside: Set<Int> = []) {
+    public init(
+        frame: Frame, points: [(x: Double, y: Double)], bandAbs: Double, bandRel: Double, outside: Set<Int> = []
+    ) {
         self.frame = frame
         self.points = points
         self.bandAbs = bandAbs
@@ -219,8 +237,11 @@ public struct ScatterChart: Sendable {
         let range = Scale.linear(covering: values, range: (0, 1))
         let x = Scale.linear(domain: (range.lower, range.upper), range: (frame.plotLeft, frame.plotRight))
         let y = Scale.linear(domain: (range.lower, range.upper), range: (frame.plotBottom, frame.plotTop))
-        let shown = points.count > 5_000 ? stride(from: 0, to: points.count, by: points.count / 5_000 + 1).map { $0 } : Array(points.indices)
-        var desc = "\(points.count) points; the shaded band is abs \(tickLabel(bandAbs)) + rel \(tickLabel(bandRel)) around the diagonal"
+        let shown =
+            points.count > 5_000
+            ? stride(from: 0, to: points.count, by: points.count / 5_000 + 1).map { $0 } : Array(points.indices)
+        var desc =
+            "\(points.count) points; the shaded band is abs \(tickLabel(bandAbs)) + rel \(tickLabel(bandRel)) around the diagonal"
         if !outside.isEmpty { desc += "; \(outside.count) outside the band, in orange" }
         if shown.count < points.count { desc += "; every \(points.count / shown.count)th point drawn" }
         var out = frame.open(description: desc)
@@ -232,26 +253,39 @@ public struct ScatterChart: Sendable {
             let w = bandAbs + bandRel * abs(n)
             // An infinite or overflowing band fills the plot rather than breaking it.
             let px = x(n) ?? frame.plotLeft
-            upper.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n + w) ?? frame.plotTop))))
-            lower.append(coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n - w) ?? frame.plotBottom))))
+            upper.append(
+                coordinate(px) + " " + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n + w) ?? frame.plotTop))))
+            lower.append(
+                coordinate(px) + " "
+                    + coordinate(min(frame.plotBottom, max(frame.plotTop, y(n - w) ?? frame.plotBottom))))
         }
-        out += "<path d=\"M\(upper.joined(separator: "L"))L\(lower.reversed().joined(separator: "L"))Z\" fill=\"#56B4E9\" fill-opacity=\"0.35\" stroke=\"none\" class=\"band\"/>"
-        out += "<line x1=\"\(coordinate(x(range.lower)!))\" y1=\"\(coordinate(y(range.lower)!))\" x2=\"\(coordinate(x(range.upper)!))\" y2=\"\(coordinate(y(range.upper)!))\" stroke=\"#666\" stroke-dasharray=\"4 3\"/>"
+        out +=
+            "<path d=\"M\(upper.joined(separator: "L"))L\(lower.reversed().joined(separator: "L"))Z\" fill=\"#56B4E9\" fill-opacity=\"0.35\" stroke=\"none\" class=\"band\"/>"
+        out +=
+            "<line x1=\"\(coordinate(x(range.lower)!))\" y1=\"\(coordinate(y(range.lower)!))\" x2=\"\(coordinate(x(range.upper)!))\" y2=\"\(coordinate(y(range.upper)!))\" stroke=\"#666\" stroke-dasharray=\"4 3\"/>"
         var missing = 0
         for k in shown {
             let p = points[k]
             guard let px = x(p.x), let py = y(p.y) else { missing += 1; continue }
             let bad = outside.contains(k)
-            out += "<circle cx=\"\(coordinate(px))\" cy=\"\(coordinate(py))\" r=\"\(bad ? 4 : 3)\" fill=\"\(bad ? "#D55E00" : "#0072B2")\" fill-opacity=\"0.8\"/>"
+            out +=
+                "<circle cx=\"\(coordinate(px))\" cy=\"\(coordinate(py))\" r=\"\(bad ? 4 : 3)\" fill=\"\(bad ? "#D55E00" : "#0072B2")\" fill-opacity=\"0.8\"/>"
         }
-        if missing > 0 { out += "<text x=\"\(coordinate(frame.plotRight - 4))\" y=\"\(coordinate(frame.plotBottom - 6))\" text-anchor=\"end\" class=\"mk\">\(missing) NaN or infinite not drawn</text>" }
+        if missing > 0 {
+            out +=
+                "<text x=\"\(coordinate(frame.plotRight - 4))\" y=\"\(coordinate(frame.plotBottom - 6))\" text-anchor=\"end\" class=\"mk\">\(missing) NaN or infinite not drawn</text>"
+        }
         // Legend, inside the top-left corner.
         let lx = frame.plotLeft + 8, ly = frame.plotTop + 8
-        out += "<g class=\"legend\"><rect x=\"\(coordinate(lx - 4))\" y=\"\(coordinate(ly - 4))\" width=\"150\" height=\"\(outside.isEmpty ? 38 : 54)\" fill=\"#fff\" fill-opacity=\"0.85\"/>"
-        out += "<rect x=\"\(coordinate(lx))\" y=\"\(coordinate(ly))\" width=\"14\" height=\"10\" fill=\"#56B4E9\" fill-opacity=\"0.35\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 9))\">tolerance band</text>"
-        out += "<circle cx=\"\(coordinate(lx + 7))\" cy=\"\(coordinate(ly + 21))\" r=\"3\" fill=\"#0072B2\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 25))\">within tolerance</text>"
+        out +=
+            "<g class=\"legend\"><rect x=\"\(coordinate(lx - 4))\" y=\"\(coordinate(ly - 4))\" width=\"150\" height=\"\(outside.isEmpty ? 38 : 54)\" fill=\"#fff\" fill-opacity=\"0.85\"/>"
+        out +=
+            "<rect x=\"\(coordinate(lx))\" y=\"\(coordinate(ly))\" width=\"14\" height=\"10\" fill=\"#56B4E9\" fill-opacity=\"0.35\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 9))\">tolerance band</text>"
+        out +=
+            "<circle cx=\"\(coordinate(lx + 7))\" cy=\"\(coordinate(ly + 21))\" r=\"3\" fill=\"#0072B2\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 25))\">within tolerance</text>"
         if !outside.isEmpty {
-            out += "<circle cx=\"\(coordinate(lx + 7))\" cy=\"\(coordinate(ly + 37))\" r=\"4\" fill=\"#D55E00\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 41))\">outside tolerance</text>"
+            out +=
+                "<circle cx=\"\(coordinate(lx + 7))\" cy=\"\(coordinate(ly + 37))\" r=\"4\" fill=\"#D55E00\"/><text x=\"\(coordinate(lx + 20))\" y=\"\(coordinate(ly + 41))\">outside tolerance</text>"
         }
         return out + "</g></svg>"
     }

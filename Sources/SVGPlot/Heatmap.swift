@@ -19,8 +19,10 @@ public struct Heatmap: Sendable {
     /// Above this many cells, blocks of cells are merged (keeping each block's largest value).
     public static let maxCells = 4_096
 
-    public init(frame: Frame, rows: Int, columns: Int, values: [Double], mark: (row: Int, column: Int)? = nil,
-                markRow: (row: Int, label: String)? = nil, rowLabels: [String]? = nil, columnLabels: [String]? = nil) {
+    public init(
+        frame: Frame, rows: Int, columns: Int, values: [Double], mark: (row: Int, column: Int)? = nil,
+        markRow: (row: Int, label: String)? = nil, rowLabels: [String]? = nil, columnLabels: [String]? = nil
+    ) {
         self.frame = frame
         self.rows = rows
         self.columns = columns
@@ -59,18 +61,22 @@ public struct Heatmap: Sendable {
         let plotH = frame.plotBottom - frame.plotTop
         let cw = plotW / Double(max(g.columns, 1)), ch = plotH / Double(max(g.rows, 1))
         var desc = "\(rows) × \(columns) values from \(tickLabel(lo)) to \(tickLabel(hi))"
-        if g.rowStep > 1 || g.columnStep > 1 { desc += "; blocks of \(g.rowStep) × \(g.columnStep) cells drawn as their largest value" }
+        if g.rowStep > 1 || g.columnStep > 1 {
+            desc += "; blocks of \(g.rowStep) × \(g.columnStep) cells drawn as their largest value"
+        }
         let nonFinite = values.filter { !$0.isFinite }.count
         if nonFinite > 0 { desc += "; \(nonFinite) NaN or infinite cells hatched grey" }
         if let m = mark { desc += "; outlined: row \(m.row), column \(m.column)" }
         if let r = markRow { desc += "; arrow: \(r.label)" }
         var out = frame.open(description: desc)
-        out += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\"><rect width=\"6\" height=\"6\" fill=\"#ddd\"/><path d=\"M0 6L6 0\" stroke=\"#888\"/></pattern></defs>"
+        out +=
+            "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\"><rect width=\"6\" height=\"6\" fill=\"#ddd\"/><path d=\"M0 6L6 0\" stroke=\"#888\"/></pattern></defs>"
         for r in 0..<g.rows {
             for c in 0..<g.columns {
                 let v = g.values[r * g.columns + c]
                 let fill = v.isFinite ? viridis(hi > lo ? (v - lo) / (hi - lo) : 0.5) : "url(#hatch)"
-                out += "<rect x=\"\(coordinate(frame.plotLeft + Double(c) * cw))\" y=\"\(coordinate(frame.plotTop + Double(r) * ch))\" width=\"\(coordinate(cw + 0.3))\" height=\"\(coordinate(ch + 0.3))\" fill=\"\(fill)\"/>"
+                out +=
+                    "<rect x=\"\(coordinate(frame.plotLeft + Double(c) * cw))\" y=\"\(coordinate(frame.plotTop + Double(r) * ch))\" width=\"\(coordinate(cw + 0.3))\" height=\"\(coordinate(ch + 0.3))\" fill=\"\(fill)\"/>"
             }
         }
         // Axis ticks: labels when few, indices otherwise.
@@ -79,35 +85,47 @@ public struct Heatmap: Sendable {
         for r in rowTicks {
             let label = rowLabels.map { r < $0.count ? $0[r] : "\(r)" } ?? "\(r)"
             let py = frame.plotTop + (Double(r / g.rowStep) + 0.5) * ch
-            out += "<text x=\"\(coordinate(frame.plotLeft - 5))\" y=\"\(coordinate(py + 4))\" text-anchor=\"end\">\(escapeMarkup(label))</text>"
+            out +=
+                "<text x=\"\(coordinate(frame.plotLeft - 5))\" y=\"\(coordinate(py + 4))\" text-anchor=\"end\">\(escapeMarkup(label))</text>"
         }
         for c in columnTicks {
             let label = columnLabels.map { c < $0.count ? $0[c] : "\(c)" } ?? "\(c)"
             let px = frame.plotLeft + (Double(c / g.columnStep) + 0.5) * cw
-            out += "<text x=\"\(coordinate(px))\" y=\"\(coordinate(frame.plotBottom + 15))\" text-anchor=\"middle\">\(escapeMarkup(label))</text>"
+            out +=
+                "<text x=\"\(coordinate(px))\" y=\"\(coordinate(frame.plotBottom + 15))\" text-anchor=\"middle\">\(escapeMarkup(label))</text>"
         }
-        out += "<text x=\"\(coordinate(frame.plotLeft + plotW / 2))\" y=\"\(coordinate(frame.plotBottom + 36))\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(frame.xLabel))</text>"
-        out += "<text transform=\"translate(14 \(coordinate((frame.plotTop + frame.plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(frame.yLabel))</text>"
+        out +=
+            "<text x=\"\(coordinate(frame.plotLeft + plotW / 2))\" y=\"\(coordinate(frame.plotBottom + 36))\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(frame.xLabel))</text>"
+        out +=
+            "<text transform=\"translate(14 \(coordinate((frame.plotTop + frame.plotBottom) / 2))) rotate(-90)\" text-anchor=\"middle\" class=\"al\">\(escapeMarkup(frame.yLabel))</text>"
         // Colour bar.
         let bx = frame.plotLeft + plotW + 10
         for k in 0..<32 {
             let t = Double(k) / 31
-            out += "<rect x=\"\(coordinate(bx))\" y=\"\(coordinate(frame.plotBottom - (Double(k) + 1) * plotH / 32))\" width=\"\(coordinate(barWidth))\" height=\"\(coordinate(plotH / 32 + 0.3))\" fill=\"\(viridis(t))\"/>"
+            out +=
+                "<rect x=\"\(coordinate(bx))\" y=\"\(coordinate(frame.plotBottom - (Double(k) + 1) * plotH / 32))\" width=\"\(coordinate(barWidth))\" height=\"\(coordinate(plotH / 32 + 0.3))\" fill=\"\(viridis(t))\"/>"
         }
-        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotTop + 9))\">\(escapeMarkup(barLabel(hi)))</text>"
-        out += "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotBottom))\">\(escapeMarkup(barLabel(lo)))</text>"
+        out +=
+            "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotTop + 9))\">\(escapeMarkup(barLabel(hi)))</text>"
+        out +=
+            "<text x=\"\(coordinate(bx + barWidth + 3))\" y=\"\(coordinate(frame.plotBottom))\">\(escapeMarkup(barLabel(lo)))</text>"
         out += "</g>"
         if let m = mark, m.row < rows, m.column < columns {
-            let px = frame.plotLeft + Double(m.column / g.columnStep) * cw, py = frame.plotTop + Double(m.row / g.rowStep) * ch
-            out += "<rect x=\"\(coordinate(px))\" y=\"\(coordinate(py))\" width=\"\(coordinate(cw))\" height=\"\(coordinate(ch))\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"3\" class=\"worst\"><title>worst element: row \(m.row), column \(m.column)</title></rect>"
+            let px = frame.plotLeft + Double(m.column / g.columnStep) * cw,
+                py = frame.plotTop + Double(m.row / g.rowStep) * ch
+            out +=
+                "<rect x=\"\(coordinate(px))\" y=\"\(coordinate(py))\" width=\"\(coordinate(cw))\" height=\"\(coordinate(ch))\" fill=\"none\" stroke=\"#D55E00\" stroke-width=\"3\" class=\"worst\"><title>worst element: row \(m.row), column \(m.column)</title></rect>"
         }
         if let r = markRow, r.row < rows {
             let py = frame.plotTop + (Double(r.row / g.rowStep) + 0.5) * ch
             let ax = frame.plotLeft + plotW + 2
             let top = frame.plotTop + Double(r.row / g.rowStep) * ch
-            out += "<path d=\"M\(coordinate(ax + 6)) \(coordinate(py - 5))L\(coordinate(ax)) \(coordinate(py))L\(coordinate(ax + 6)) \(coordinate(py + 5))Z\" fill=\"#D55E00\" class=\"divergence\"><title>\(escapeMarkup(r.label))</title></path>"
-            out += "<line x1=\"\(coordinate(frame.plotLeft))\" x2=\"\(coordinate(frame.plotLeft + plotW))\" y1=\"\(coordinate(top))\" y2=\"\(coordinate(top))\" stroke=\"#D55E00\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
-            out += "<text x=\"\(coordinate(frame.plotLeft + plotW))\" y=\"\(coordinate(frame.plotTop - 5))\" text-anchor=\"end\" class=\"mk\">\(escapeMarkup(r.label))</text>"
+            out +=
+                "<path d=\"M\(coordinate(ax + 6)) \(coordinate(py - 5))L\(coordinate(ax)) \(coordinate(py))L\(coordinate(ax + 6)) \(coordinate(py + 5))Z\" fill=\"#D55E00\" class=\"divergence\"><title>\(escapeMarkup(r.label))</title></path>"
+            out +=
+                "<line x1=\"\(coordinate(frame.plotLeft))\" x2=\"\(coordinate(frame.plotLeft + plotW))\" y1=\"\(coordinate(top))\" y2=\"\(coordinate(top))\" stroke=\"#D55E00\" stroke-width=\"2\" stroke-dasharray=\"6 3\"/>"
+            out +=
+                "<text x=\"\(coordinate(frame.plotLeft + plotW))\" y=\"\(coordinate(frame.plotTop - 5))\" text-anchor=\"end\" class=\"mk\">\(escapeMarkup(r.label))</text>"
         }
         return out + "</svg>"
     }

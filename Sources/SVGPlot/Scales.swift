@@ -81,10 +81,13 @@ public struct Scale: Sendable, Equatable {
         if lo > hi { lo = 0; hi = 1 }
         if lo == hi { let pad = max(abs(lo) * 0.1, 1); lo -= pad; hi += pad }
         // A span beyond the largest double (values near ±1.8e308) cannot be divided into steps.
-        guard (hi - lo).isFinite else { return Scale(kind: .linear, lower: lo, upper: hi, rangeStart: range.0, rangeEnd: range.1) }
+        guard (hi - lo).isFinite else {
+            return Scale(kind: .linear, lower: lo, upper: hi, rangeStart: range.0, rangeEnd: range.1)
+        }
         let step = niceStep((hi - lo) / 5)
         let nlo = (lo / step).rounded(.down) * step, nhi = (hi / step).rounded(.up) * step
-        return Scale(kind: .linear, lower: nlo, upper: nhi > nlo ? nhi : nlo + step, rangeStart: range.0, rangeEnd: range.1)
+        return Scale(
+            kind: .linear, lower: nlo, upper: nhi > nlo ? nhi : nlo + step, rangeStart: range.0, rangeEnd: range.1)
     }
 
     /// A log₁₀ scale over the positive finite values given (zeros, negatives, NaN and infinities

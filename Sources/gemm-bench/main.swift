@@ -6,7 +6,9 @@
 import RNNKernels
 import RNNPlatform
 
-func clock(_ id: clockid_t) -> Double { var t = timespec(); clock_gettime(id, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9 }
+func clock(_ id: clockid_t) -> Double {
+    var t = timespec(); clock_gettime(id, &t); return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
 func now() -> Double { clock(CLOCK_MONOTONIC) }
 func cpu() -> Double { clock(CLOCK_PROCESS_CPUTIME_ID) }
 func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
@@ -25,8 +27,10 @@ let standard = [
 
 /// Variants measured interleaved (round-robin) so that load from other processes hits them alike.
 /// Variant: (label, setup, threads: 0 = public gemm).
-func run<T: KernelScalar>(_: T.Type, _ shapes: [Shape], _ variants: [(String, () -> Void, Int)],
-                          _ packed: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Shape, Int) -> Void) {
+func run<T: KernelScalar>(
+    _: T.Type, _ shapes: [Shape], _ variants: [(String, () -> Void, Int)],
+    _ packed: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>, Shape, Int) -> Void
+) {
     for s in shapes {
         let a = (0..<(s.m * s.k)).map { T(Double(($0 * 7) % 13) / 13 - 0.5) }
         let b = (0..<(s.k * s.n)).map { T(Double(($0 * 5) % 11) / 11 - 0.5) }
@@ -42,8 +46,13 @@ func run<T: KernelScalar>(_: T.Type, _ shapes: [Shape], _ variants: [(String, ()
                     if threads == 0 {
                         gemm(a, b, into: &c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb)
                     } else {
-                        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
-                            packed(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, s, threads) } } }
+                        a.withUnsafeBufferPointer { pa in
+                            b.withUnsafeBufferPointer { pb in
+                                c.withUnsafeMutableBufferPointer { pc in
+                                    packed(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!, s, threads)
+                                }
+                            }
+                        }
                     }
                 }
                 best[v] = min(best[v], (now() - t0) / Double(reps))
@@ -72,14 +81,21 @@ func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bo
     let packTime = now() - t0
     let panels = (0..<T.packedPanelElements(k: k, n: n)).map { _ in T(0) }
     var pinned = panels
-    b.withUnsafeBufferPointer { pb in pinned.withUnsafeMutableBufferPointer { pp in
-        T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: pp.baseAddress!)
-    } }
+    b.withUnsafeBufferPointer { pb in
+        pinned.withUnsafeMutableBufferPointer { pp in
+            T.packPanels(pb.baseAddress!, k: k, n: n, transposed: transposed, into: pp.baseAddress!)
+        }
+    }
     func kernel(_ threads: Int) {
-        a.withUnsafeBufferPointer { pa in pinned.withUnsafeBufferPointer { pp in c.withUnsafeMutableBufferPointer { pc in
-            T.prepackedGemm(pa.baseAddress!, pp.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, transposeA: false,
-                            accumulate: false, threads: threads)
-        } } }
+        a.withUnsafeBufferPointer { pa in
+            pinned.withUnsafeBufferPointer { pp in
+                c.withUnsafeMutableBufferPointer { pc in
+                    T.prepackedGemm(
+                        pa.baseAddress!, pp.baseAddress!, pc.baseAddress!, m: m, n: n, k: k, transposeA: false,
+                        accumulate: false, threads: threads)
+                }
+            }
+        }
     }
     let variants: [(String, () -> Void)] = [
         ("gemm", { gemm(a, b, into: &c, m: m, n: n, k: k, transposeB: transposed) }),
@@ -106,7 +122,8 @@ func sequence<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, transposed: Bo
     for (v, (label, _)) in variants.enumerated() {
         let med = times[v].sorted()[times[v].count / 2]
         let unit = steps == 1 ? "\((med * 1e7).rounded() / 10) µs" : "\((med * 1e4).rounded() / 10) ms"
-        line += "  \(label) \(unit) (\(format0(flop / med / 1e9)) GFLOP/s, best call \((best[v] * 1e7).rounded() / 10) µs)"
+        line +=
+            "  \(label) \(unit) (\(format0(flop / med / 1e9)) GFLOP/s, best call \((best[v] * 1e7).rounded() / 10) µs)"
     }
     print(line + "  pack \((packTime * 1e7).rounded() / 10) µs")
 }
@@ -147,12 +164,21 @@ func main() {
     var shapes = standard
     let variants: [(String, () -> Void, Int)] = [("gemm", {}, 0), ("1T", {}, 1), ("2T", {}, 2)]
     if args.count == 5 {
-        shapes = [Shape(name: "\(args[0])×\(args[1])×\(args[2]) \(args[3])\(args[4])", m: Int(args[0])!, n: Int(args[1])!,
-                        k: Int(args[2])!, ta: args[3] == "t", tb: args[4] == "t")]
+        shapes = [
+            Shape(
+                name: "\(args[0])×\(args[1])×\(args[2]) \(args[3])\(args[4])", m: Int(args[0])!, n: Int(args[1])!,
+                k: Int(args[2])!, ta: args[3] == "t", tb: args[4] == "t")
+        ]
     } else if let f = args.first {
         shapes = shapes.filter { $0.name.contains(f) }
     }
-    run(Float.self, shapes, variants) { a, b, c, s, t in Float.packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
-    run(Double.self, shapes, variants) { a, b, c, s, t in Double.packedGemm(a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t) }
+    run(Float.self, shapes, variants) { a, b, c, s, t in
+        Float.packedGemm(
+            a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t)
+    }
+    run(Double.self, shapes, variants) { a, b, c, s, t in
+        Double.packedGemm(
+            a, b, c, m: s.m, n: s.n, k: s.k, transposeA: s.ta, transposeB: s.tb, accumulate: false, threads: t)
+    }
 }
 main()

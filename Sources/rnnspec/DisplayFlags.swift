@@ -10,13 +10,17 @@ enum ColorMode: String, ExpressibleByArgument, CaseIterable {
 /// How a run is shown: the executable owns the terminal, so it decides colour and the progress
 /// line here and hands the decision to the library.
 struct DisplayFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("Colour the result kinds: never, auto (when standard output is a terminal and NO_COLOR is not set) or always.",
-                               valueName: "when"))
+    @Option(
+        help: ArgumentHelp(
+            "Colour the result kinds: never, auto (when standard output is a terminal and NO_COLOR is not set) or always.",
+            valueName: "when"))
     var color: ColorMode = .auto
 
     /// Colour when asked, or (auto) on a terminal without a non-empty `NO_COLOR`; the progress
     /// line when standard error is a terminal and the text report is shown.
-    func display(textReport: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> DisplayOptions {
+    func display(textReport: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> DisplayOptions
+    {
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         let colored: Bool
         switch color {
@@ -30,8 +34,10 @@ struct DisplayFlags: ParsableArguments {
 
 /// `--max-mismatches N`.
 struct MismatchFlags: ParsableArguments {
-    @Option(help: ArgumentHelp("List at most this many differing elements per output (the count, the worst elements, the first step and the gates are always given).",
-                               valueName: "n"))
+    @Option(
+        help: ArgumentHelp(
+            "List at most this many differing elements per output (the count, the worst elements, the first step and the gates are always given).",
+            valueName: "n"))
     var maxMismatches: Int = ComparisonOptions().maxShown
 
     func validate() throws {

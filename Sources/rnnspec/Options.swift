@@ -24,7 +24,10 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Cases run at once (default: the number of cores).")
     var jobs: Int?
 
-    @Option(help: "Only cases whose id matches: a glob ('theory/*', '*clip*'), or a plain word that the id contains ('clip').")
+    @Option(
+        help:
+            "Only cases whose id matches: a glob ('theory/*', '*clip*'), or a plain word that the id contains ('clip')."
+    )
     var filter: String?
 
     @Option(help: "Leave out cases whose id matches (a glob or a plain word, as --filter; repeatable).")
@@ -48,13 +51,22 @@ struct SelectionOptions: ParsableArguments {
     @Option(help: "The largest case or golden file read, in bytes.")
     var maxFileBytes: Int = LoadLimits.defaultMaxFileBytes
 
-    @Option(help: ArgumentHelp("Seconds a case may run before its worker process is stopped (TIMEOUT); a case's `timeout:` overrides it.", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds a case may run before its worker process is stopped (TIMEOUT); a case's `timeout:` overrides it.",
+            valueName: "seconds"))
     var timeout: Double = RunOptions.defaultTimeout
 
-    @Option(help: ArgumentHelp("The memory cap of each worker process, e.g. 512M or 2G (default: a quarter of the machine's memory, at most 8G).", valueName: "size"))
+    @Option(
+        help: ArgumentHelp(
+            "The memory cap of each worker process, e.g. 512M or 2G (default: a quarter of the machine's memory, at most 8G).",
+            valueName: "size"))
     var maxMemory: ByteCount?
 
-    @Option(help: ArgumentHelp("Run every gradcheck in this mode, fast or full (default: each case's `mode:`, fast when it gives none).", valueName: "mode"))
+    @Option(
+        help: ArgumentHelp(
+            "Run every gradcheck in this mode, fast or full (default: each case's `mode:`, fast when it gives none).",
+            valueName: "mode"))
     var gradcheck: GradCheckMode?
 
     func validate() throws {
@@ -62,8 +74,12 @@ struct SelectionOptions: ParsableArguments {
         if jobs ?? 0 > 256 { throw ValidationError("--jobs must be at most 256 (each job is a worker process)") }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
         if maxFileBytes < 1 { throw ValidationError("--max-file-bytes must be at least 1") }
-        if !(timeout > 0 && timeout <= 86_400) { throw ValidationError("--timeout must be a number of seconds above 0 and at most 86400") }
-        if let maxMemory, maxMemory.bytes < 64 << 20 { throw ValidationError("--max-memory must be at least 64M (a worker needs that much to start)") }
+        if !(timeout > 0 && timeout <= 86_400) {
+            throw ValidationError("--timeout must be a number of seconds above 0 and at most 86400")
+        }
+        if let maxMemory, maxMemory.bytes < 64 << 20 {
+            throw ValidationError("--max-memory must be at least 64M (a worker needs that much to start)")
+        }
         if shard != nil && parsedShard == nil { throw ValidationError("--shard takes i/n with 1 ≤ i ≤ n, e.g. 1/4") }
     }
 

@@ -8,20 +8,23 @@ struct RNNSpecCommand: ParsableCommand {
         commandName: "rnnspec",
         abstract: "Check recurrent-network math against case files and golden outputs.",
         discussion: """
-        Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the \
-        blessed outputs. Start with `rnnspec run`, `rnnspec kernels` and `rnnspec new KERNEL PATH`.
+            Case files (cases/**/*.yaml) describe one computation each; goldens (golden/**/*.yaml) hold the \
+            blessed outputs. Start with `rnnspec run`, `rnnspec kernels` and `rnnspec new KERNEL PATH`.
 
-        Exit codes (every command): 0 success; 1 failures: run, report and regen when a case did not pass \
-        (or, under CI=true, a golden has no case), check when a case does not load or its golden cannot be read, \
-        export when a case was not exported; 2 a usage or configuration error (a bad flag, a missing root, \
-        an empty selection, a command that writes under CI=true). kernels, new, prune, show, schema, serve and \
-        bench exit 0 or 2. Errors are printed as `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` when \
-        they point into a file.
+            Exit codes (every command): 0 success; 1 failures: run, report and regen when a case did not pass \
+            (or, under CI=true, a golden has no case), check when a case does not load or its golden cannot be read, \
+            export when a case was not exported; 2 a usage or configuration error (a bad flag, a missing root, \
+            an empty selection, a command that writes under CI=true). kernels, new, prune, show, schema, serve and \
+            bench exit 0 or 2. Errors are printed as `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` when \
+            they point into a file.
 
-        Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
-        """,
+            Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
+            """,
         version: RNNSpecRelease.version,
-        subcommands: [Run.self, Report.self, Regen.self, Review.self, Accept.self, Reject.self, Init.self, New.self, Kernels.self, Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self],
+        subcommands: [
+            Run.self, Report.self, Regen.self, Review.self, Accept.self, Reject.self, Init.self, New.self, Kernels.self,
+            Check.self, Prune.self, Export.self, Bench.self, Serve.self, Show.self, Schema.self,
+        ],
         defaultSubcommand: nil)
 
     /// Parses and runs, mapping usage errors to exit code 2. Every error is printed in one style:
@@ -46,7 +49,7 @@ struct RNNSpecCommand: ParsableCommand {
             Foundation.exit(error.rawValue)
         } catch {
             let code = exitCode(for: error)
-            guard code != .success else { exit(withError: error) }   // --help, --version
+            guard code != .success else { exit(withError: error) }  // --help, --version
             // A bad flag or argument (the parser's "Error: ..."), or anything else: exit 2.
             var message = fullMessage(for: error)
             if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }

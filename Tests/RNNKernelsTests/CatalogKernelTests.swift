@@ -1,5 +1,5 @@
-import XCTest
 import RNNKernels
+import XCTest
 
 /// Hand-derived checks of the catalog kernels (sequences, counts and shapes, diagnostics, seeded draws
 /// and sampling). Each generic helper runs in Float and in
@@ -7,14 +7,17 @@ import RNNKernels
 final class CatalogKernelTests: XCTestCase {
     func tol<T: KernelScalar>(_: T.Type) -> Double { T.self == Float.self ? 2e-6 : 1e-12 }
 
-    func assertClose<T: KernelScalar>(_ got: [T], _ want: [Double], _ what: String, abs: Double? = nil,
-                                      file: StaticString = #filePath, line: UInt = #line) {
+    func assertClose<T: KernelScalar>(
+        _ got: [T], _ want: [Double], _ what: String, abs: Double? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertEqual(got.count, want.count, "\(what): count", file: file, line: line)
         let t = abs ?? tol(T.self)
         for (g, w) in zip(got, want) {
             if w.isNaN { XCTAssertTrue(g.isNaN, "\(what): want NaN, got \(g)", file: file, line: line); continue }
             if w.isInfinite { XCTAssertEqual(Double(g), w, "\(what)", file: file, line: line); continue }
-            XCTAssertEqual(Double(g), w, accuracy: t * Swift.max(1, Swift.abs(w)), "\(what) (\(T.self))", file: file, line: line)
+            XCTAssertEqual(
+                Double(g), w, accuracy: t * Swift.max(1, Swift.abs(w)), "\(what) (\(T.self))", file: file, line: line)
         }
     }
 
@@ -22,7 +25,8 @@ final class CatalogKernelTests: XCTestCase {
 
     func sequenceScalar<T: KernelScalar>(_: T.Type) {
         // Seed 004 Q1: h_t = tanh(0.8 h_{t-1} + x_t) from 0.
-        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
+        let cell = RecurrentCell<T>.elman(
+            wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
         let x = Tensor<T>(shape: [4, 1, 1], scalars: [1, 0.5, -0.25, 0])
         let r = runSequence(cell, x: x, h0: Tensor(zeros: [1, 1]))
         var h = 0.0, want: [Double] = []
@@ -42,21 +46,26 @@ final class CatalogKernelTests: XCTestCase {
         assertClose(bi.output.scalars, (0..<4).flatMap { [want[$0], wantRev[$0]] }, "bi h")
         assertClose(concatenatedLastAxis(bi.runs[0].map(\.hLast)).scalars, [want[3], wantRev[0]], "bi h_last")
         // T = 0: nothing happens, h_last = h0.
-        let empty = runSequence(cell, x: Tensor<T>(shape: [0, 1, 1], scalars: []), h0: Tensor(shape: [1, 1], scalars: [0.5]))
+        let empty = runSequence(
+            cell, x: Tensor<T>(shape: [0, 1, 1], scalars: []), h0: Tensor(shape: [1, 1], scalars: [0.5]))
         XCTAssertEqual(empty.outputs.shape, [0, 1, 1])
         assertClose(empty.hLast.scalars, [0.5], "empty h_last")
     }
 
     func sequenceSoftmax<T: KernelScalar>(_: T.Type) {
         // Seed 004 Q2: three steps with x = 0; y_1 = [tanh 1, -tanh 1].
-        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [2, 2], scalars: [1, 1, -1, 1]), whh: Tensor(shape: [2, 2], scalars: [1, 1, 0, 1]),
-                                          bh: Tensor([1, 0]))
+        let cell = RecurrentCell<T>.elman(
+            wxh: Tensor(shape: [2, 2], scalars: [1, 1, -1, 1]), whh: Tensor(shape: [2, 2], scalars: [1, 1, 0, 1]),
+            bh: Tensor([1, 0]))
         let r = runSequence(cell, x: Tensor(zeros: [3, 1, 2]), h0: Tensor(zeros: [1, 2]))
         let (y, p) = affineSoftmax(r.outputs, weight: Tensor(shape: [2, 2], scalars: [1, -1, -1, 1]), bias: nil)
         let t1 = Foundation.tanh(1.0)
         assertClose(Array(y.scalars[0..<2]), [t1, -t1], "y_1")
-        assertClose(Array(p.scalars[0..<2]), [1 / (1 + Foundation.exp(-2 * t1)), 1 / (1 + Foundation.exp(2 * t1))], "p_1")
-        assertClose(p.scalars, [0.8210075, 0.1789925, 0.86822576, 0.13177424, 0.87208178, 0.12791822], "p", abs: T.self == Float.self ? 1e-6 : 5e-9)
+        assertClose(
+            Array(p.scalars[0..<2]), [1 / (1 + Foundation.exp(-2 * t1)), 1 / (1 + Foundation.exp(2 * t1))], "p_1")
+        assertClose(
+            p.scalars, [0.8210075, 0.1789925, 0.86822576, 0.13177424, 0.87208178, 0.12791822], "p",
+            abs: T.self == Float.self ? 1e-6 : 5e-9)
     }
 
     func testSequence() {
@@ -84,12 +93,16 @@ final class CatalogKernelTests: XCTestCase {
         XCTAssertEqual(s.finalState, [2, 2, 4])
         XCTAssertNil(s.logits)
         XCTAssertEqual(recurrentShapes(batch: 3, steps: 5, hiddenSize: 8, vocabulary: 100).logits, [3, 5, 100])
-        XCTAssertEqual(recurrentShapes(batch: 3, steps: 5, hiddenSize: 8, vocabulary: 100, task: .manyToOne).logits, [3, 100])
-        XCTAssertEqual(recurrentShapes(batch: 3, steps: 5, hiddenSize: 8, layers: 2, batchFirst: false).output, [5, 3, 8])
-        XCTAssertEqual(bpttChunks(length: 23, window: 6).map { [$0.start, $0.stop] }, [[0, 6], [6, 12], [12, 18], [18, 23]])
+        XCTAssertEqual(
+            recurrentShapes(batch: 3, steps: 5, hiddenSize: 8, vocabulary: 100, task: .manyToOne).logits, [3, 100])
+        XCTAssertEqual(
+            recurrentShapes(batch: 3, steps: 5, hiddenSize: 8, layers: 2, batchFirst: false).output, [5, 3, 8])
+        XCTAssertEqual(
+            bpttChunks(length: 23, window: 6).map { [$0.start, $0.stop] }, [[0, 6], [6, 12], [12, 18], [18, 23]])
         XCTAssertTrue(bpttChunks(length: 0, window: 6).isEmpty)
         XCTAssertEqual(bpttChunks(length: 5, window: 10).map { [$0.start, $0.stop] }, [[0, 5]])
-        XCTAssertEqual(bpttChunks(length: 5, window: 3, stride: 2).map { [$0.start, $0.stop] }, [[0, 3], [2, 5], [4, 5]])
+        XCTAssertEqual(
+            bpttChunks(length: 5, window: 3, stride: 2).map { [$0.start, $0.stop] }, [[0, 3], [2, 5], [4, 5]])
     }
 
     // MARK: scales
@@ -115,7 +128,9 @@ final class CatalogKernelTests: XCTestCase {
         assertClose([e.probability, e.logProbability], [1, 0], "empty seq prob")
         let lr = exponentialDecay(epochs: [T(0), 2, 4, 5], base: T(0.1), rate: T(0.96), steps: 4)
         assertClose(lr.rate, [0.1, 0.1 * Foundation.pow(0.96, 0.5), 0.096, 0.1 * Foundation.pow(0.96, 1.25)], "lr")
-        assertClose(exponentialDecay(epochs: [T(3), 4, 9], base: T(1), rate: T(0.5), steps: 4, stepwise: true).rate, [1, 0.5, 0.25], "stepwise")
+        assertClose(
+            exponentialDecay(epochs: [T(3), 4, 9], base: T(1), rate: T(0.5), steps: 4, stepwise: true).rate,
+            [1, 0.5, 0.25], "stepwise")
     }
 
     func testScales() { scales(Float.self); scales(Double.self) }
@@ -125,7 +140,9 @@ final class CatalogKernelTests: XCTestCase {
     func attention<T: KernelScalar>(_: T.Type) {
         let enc = Tensor<T>(shape: [3, 2], scalars: [1, 0, 0, 1, 1, 1])
         // Seed 001 ex9: [0.2, 0.3, 0.5] @ enc = [0.7, 0.8].
-        assertClose(attentionContext(weights: Tensor(shape: [1, 3], scalars: [0.2, 0.3, 0.5]), values: enc).scalars, [0.7, 0.8], "context")
+        assertClose(
+            attentionContext(weights: Tensor(shape: [1, 3], scalars: [0.2, 0.3, 0.5]), values: enc).scalars,
+            [0.7, 0.8], "context")
         let q = Tensor<T>(shape: [1, 2], scalars: [1, 0])
         let r = dotAttention(query: q, keys: enc, values: enc)
         let e = Foundation.exp(1.0), z = 2 * e + 1
@@ -137,8 +154,9 @@ final class CatalogKernelTests: XCTestCase {
         let none = dotAttention(query: q, keys: enc, values: enc, mask: [0, 0, 0])
         XCTAssertTrue(none.weights.scalars.allSatisfy(\.isNaN))
         // ±1000 scores do not overflow.
-        let big = dotAttention(query: Tensor(shape: [1, 1], scalars: [1000]), keys: Tensor(shape: [2, 1], scalars: [1, -1]),
-                               values: Tensor(shape: [2, 1], scalars: [3, 5]))
+        let big = dotAttention(
+            query: Tensor(shape: [1, 1], scalars: [1000]), keys: Tensor(shape: [2, 1], scalars: [1, -1]),
+            values: Tensor(shape: [2, 1], scalars: [3, 5]))
         assertClose(big.weights.scalars, [1, 0], "overflow")
         assertClose(big.context.scalars, [3], "overflow context")
         let scaled = dotAttention(query: q, keys: enc, values: enc, scale: T(0.5))
@@ -187,13 +205,15 @@ final class CatalogKernelTests: XCTestCase {
         let d = gateSaturation([T(0), 1, 2, 3], low: 0, high: 1, bins: 3)
         XCTAssertEqual(d.counts, [1, 1, 2])
         let s = gateSaturation([T(-10), 0, 10], low: T(0.05), high: T(0.95), bins: 1, applySigmoid: true)
-        assertClose(s.gates.scalars, [1 / (1 + Foundation.exp(10)), 0.5, 1 / (1 + Foundation.exp(-10))], "sigmoid applied")
+        assertClose(
+            s.gates.scalars, [1 / (1 + Foundation.exp(10)), 0.5, 1 / (1 + Foundation.exp(-10))], "sigmoid applied")
         assertClose([s.saturated], [2.0 / 3], "saturated")
     }
 
     func jacobians<T: KernelScalar>(_: T.Type) {
         // Scalar RNN h_t = tanh(w h + x): ∂h_T/∂h_{T−k} = Π (1 − h²) w.
-        let cell = RecurrentCell<T>.elman(wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
+        let cell = RecurrentCell<T>.elman(
+            wxh: Tensor(shape: [1, 1], scalars: [1]), whh: Tensor(shape: [1, 1], scalars: [0.8]))
         let xs: [Double] = [1, 0.5, -0.25]
         let r = elmanJacobianNorms(x: Tensor(shape: [3, 1], scalars: xs.map { T($0) }), h0: Tensor([0]), cell: cell)
         var h = 0.0, hs: [Double] = []
@@ -202,8 +222,9 @@ final class CatalogKernelTests: XCTestCase {
         for t in stride(from: 2, through: 0, by: -1) { prod *= (1 - hs[t] * hs[t]) * 0.8; want.append(Swift.abs(prod)) }
         assertClose(r.norms.scalars, want, "scalar norms")
         // Spectral norm of diag(3, 4) W with W = I is 4; Frobenius 5.
-        let d = RecurrentCell<T>.elman(wxh: Tensor(shape: [2, 1], scalars: [0, 0]), whh: Tensor(shape: [2, 2], scalars: [0.6, 0.8, -0.8, 0.6]),
-                                       activation: .identity)
+        let d = RecurrentCell<T>.elman(
+            wxh: Tensor(shape: [2, 1], scalars: [0, 0]), whh: Tensor(shape: [2, 2], scalars: [0.6, 0.8, -0.8, 0.6]),
+            activation: .identity)
         let rot = elmanJacobianNorms(x: Tensor(zeros: [2, 1]), h0: Tensor([1, 0]), cell: d, norm: .spectral)
         assertClose(rot.norms.scalars, [1, 1], "rotation spectral")
         assertClose([spectralNorm([T(3), 0, 0, 4], rows: 2, columns: 2)], [4], "spectral")
@@ -222,13 +243,15 @@ final class CatalogKernelTests: XCTestCase {
 
     func draws<T: KernelScalar>(_: T.Type) {
         var s1 = SeededStream(seed: 7), s2 = SeededStream(seed: 7)
-        let w: InitializedWeights<T> = initializeWeights(shape: [50, 40], fanIn: 50, fanOut: 40, scheme: .he, distribution: .normal, stream: &s1)
+        let w: InitializedWeights<T> = initializeWeights(
+            shape: [50, 40], fanIn: 50, fanOut: 40, scheme: .he, distribution: .normal, stream: &s1)
         let z = (0..<2000).map { _ in s2.nextNormal() * (2.0 / 50).squareRoot() }
         assertClose(w.weights.scalars, z, "same stream")
         assertClose([w.std], [0.2], "he std")
         XCTAssertEqual(Double(w.sampleStd), 0.2, accuracy: 0.01)
         var s3 = SeededStream(seed: 1)
-        let x: InitializedWeights<T> = initializeWeights(shape: [3, 5], fanIn: 3, fanOut: 5, scheme: .xavier, distribution: .uniform, stream: &s3)
+        let x: InitializedWeights<T> = initializeWeights(
+            shape: [3, 5], fanIn: 3, fanOut: 5, scheme: .xavier, distribution: .uniform, stream: &s3)
         assertClose([x.std, x.bound], [0.5, 0.75.squareRoot()], "xavier")
         XCTAssertTrue(x.weights.scalars.allSatisfy { Swift.abs(Double($0)) <= 0.75.squareRoot() })
     }
@@ -241,7 +264,8 @@ final class CatalogKernelTests: XCTestCase {
         // Zero weights: uniform distribution over V = 4, so index = ⌊4u⌋.
         let cell = RecurrentCell<T>.elman(wxh: Tensor(zeros: [2, 4]), whh: Tensor(zeros: [2, 2]))
         var stream = SeededStream(seed: 3), copy = SeededStream(seed: 3)
-        let r = sampleCharacters(cell: cell, why: Tensor(zeros: [4, 2]), h0: Tensor(zeros: [2]), seedIndex: 0, count: 5, stream: &stream)
+        let r = sampleCharacters(
+            cell: cell, why: Tensor(zeros: [4, 2]), h0: Tensor(zeros: [2]), seedIndex: 0, count: 5, stream: &stream)
         XCTAssertEqual(r.indices, (0..<5).map { _ in Int(4 * copy.nextUniform()) })
         assertClose(r.probabilities.scalars, [0.25, 0.25, 0.25, 0.25, 0.25], "uniform p")
     }

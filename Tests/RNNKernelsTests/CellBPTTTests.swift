@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// BPTT of LSTM and GRU sequences (`cellSequenceForward` / `cellSequenceBackward`) against central
@@ -7,29 +8,46 @@ import XCTest
 final class CellBPTTTests: XCTestCase {
     let steps = 7, batch = 2, input = 3, hidden = 3, classes = 4
 
-    func values(_ n: Int, _ seed: Double, scale: Double = 0.6) -> [Double] { (0..<n).map { scale * sin(Double($0) * 1.3 + seed) } }
+    func values(_ n: Int, _ seed: Double, scale: Double = 0.6) -> [Double] {
+        (0..<n).map { scale * sin(Double($0) * 1.3 + seed) }
+    }
     var targets: [Int] { (0..<(steps * batch)).map { ($0 * 7 + 3) % classes } }
 
-    func cell<T: KernelScalar>(_ kind: CellKind, _: T.Type, w: [Double]? = nil, r: [Double]? = nil) -> RecurrentCell<T> {
+    func cell<T: KernelScalar>(_ kind: CellKind, _: T.Type, w: [Double]? = nil, r: [Double]? = nil) -> RecurrentCell<T>
+    {
         let gh = kind.gateCount * hidden
-        let conventions = kind == .gru ? CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
-                                       : CellConventions(kind: kind)
-        return RecurrentCell(conventions: conventions, parameters: CellParameters(
-            w: tensor([gh, input], w ?? values(gh * input, 1)), r: tensor([gh, hidden], r ?? values(gh * hidden, 2)),
-            bw: tensor([gh], values(gh, 3, scale: 0.2)), br: tensor([gh], values(gh, 4, scale: 0.2))))
+        let conventions =
+            kind == .gru
+            ? CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
+            : CellConventions(kind: kind)
+        return RecurrentCell(
+            conventions: conventions,
+            parameters: CellParameters(
+                w: tensor([gh, input], w ?? values(gh * input, 1)),
+                r: tensor([gh, hidden], r ?? values(gh * hidden, 2)),
+                bw: tensor([gh], values(gh, 3, scale: 0.2)), br: tensor([gh], values(gh, 4, scale: 0.2))))
     }
 
     func head<T: KernelScalar>(_: T.Type, upstream: Bool) -> SequenceLossHead<T> {
-        upstream ? .upstream(dy: tensor([steps, batch, hidden], values(steps * batch * hidden, 5)))
-                 : .crossEntropy(why: tensor([classes, hidden], values(classes * hidden, 6)), by: tensor([classes], values(classes, 7, scale: 0.1)),
-                                 targets: targets)
+        upstream
+            ? .upstream(dy: tensor([steps, batch, hidden], values(steps * batch * hidden, 5)))
+            : .crossEntropy(
+                why: tensor([classes, hidden], values(classes * hidden, 6)),
+                by: tensor([classes], values(classes, 7, scale: 0.1)),
+                targets: targets)
     }
 
-    func x<T: KernelScalar>(_: T.Type) -> Tensor<T> { tensor([steps, batch, input], values(steps * batch * input, 8, scale: 1)) }
+    func x<T: KernelScalar>(_: T.Type) -> Tensor<T> {
+        tensor([steps, batch, input], values(steps * batch * input, 8, scale: 1))
+    }
     func h0<T: KernelScalar>(_: T.Type) -> Tensor<T> { tensor([batch, hidden], values(batch * hidden, 9, scale: 0.5)) }
-    func c0<T: KernelScalar>(_ kind: CellKind, _: T.Type) -> Tensor<T>? { kind == .lstm ? tensor([batch, hidden], values(batch * hidden, 10, scale: 0.5)) : nil }
+    func c0<T: KernelScalar>(_ kind: CellKind, _: T.Type) -> Tensor<T>? {
+        kind == .lstm ? tensor([batch, hidden], values(batch * hidden, 10, scale: 0.5)) : nil
+    }
 
-    func gradients<T: KernelScalar>(_ kind: CellKind, _: T.Type, upstream: Bool, window: Int? = nil) -> CellSequenceGradients<T> {
+    func gradients<T: KernelScalar>(_ kind: CellKind, _: T.Type, upstream: Bool, window: Int? = nil)
+        -> CellSequenceGradients<T>
+    {
         let cell = cell(kind, T.self), head = head(T.self, upstream: upstream)
         let cache = cellSequenceForward(cell, x: x(T.self), h0: h0(T.self), c0: c0(kind, T.self), head: head)
         var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch)
@@ -40,8 +58,10 @@ final class CellBPTTTests: XCTestCase {
     /// The Double loss with W (which: 0) or R (which: 1) replaced.
     func loss(_ kind: CellKind, upstream: Bool, which: Int, _ m: [Double]) -> Double {
         let cell = which == 0 ? cell(kind, Double.self, w: m) : cell(kind, Double.self, r: m)
-        return cellSequenceForward(cell, x: x(Double.self), h0: h0(Double.self), c0: c0(kind, Double.self),
-                                   head: head(Double.self, upstream: upstream)).loss
+        return cellSequenceForward(
+            cell, x: x(Double.self), h0: h0(Double.self), c0: c0(kind, Double.self),
+            head: head(Double.self, upstream: upstream)
+        ).loss
     }
 
     func finiteDifferences(_ kind: CellKind, upstream: Bool, which: Int) -> [Double] {
@@ -51,7 +71,9 @@ final class CellBPTTTests: XCTestCase {
             var plus = base, minus = base
             plus[i] += eps
             minus[i] -= eps
-            return (loss(kind, upstream: upstream, which: which, plus) - loss(kind, upstream: upstream, which: which, minus)) / (2 * eps)
+            return
+                (loss(kind, upstream: upstream, which: which, plus)
+                - loss(kind, upstream: upstream, which: which, minus)) / (2 * eps)
         }
     }
 
@@ -59,8 +81,12 @@ final class CellBPTTTests: XCTestCase {
         for upstream in [false, true] {
             let g = gradients(kind, T.self, upstream: upstream)
             let a = T.self == Float.self ? 1e-4 : 1e-7, r = T.self == Float.self ? 1e-3 : 1e-6
-            assertClose(g.cell.w.scalars, finiteDifferences(kind, upstream: upstream, which: 0), abs: a, rel: r, "\(kind) dW \(T.self)")
-            assertClose(g.cell.r.scalars, finiteDifferences(kind, upstream: upstream, which: 1), abs: a, rel: r, "\(kind) dR \(T.self)")
+            assertClose(
+                g.cell.w.scalars, finiteDifferences(kind, upstream: upstream, which: 0), abs: a, rel: r,
+                "\(kind) dW \(T.self)")
+            assertClose(
+                g.cell.r.scalars, finiteDifferences(kind, upstream: upstream, which: 1), abs: a, rel: r,
+                "\(kind) dR \(T.self)")
         }
     }
 
@@ -83,7 +109,8 @@ final class CellBPTTTests: XCTestCase {
             XCTAssertEqual(full.h0.scalars, whole.h0.scalars)
             XCTAssertEqual(full.c0?.scalars, whole.c0?.scalars)
             // A shorter window does cut the recurrence.
-            XCTAssertNotEqual(gradients(kind, Double.self, upstream: false, window: 2).cell.r.scalars, full.cell.r.scalars)
+            XCTAssertNotEqual(
+                gradients(kind, Double.self, upstream: false, window: 2).cell.r.scalars, full.cell.r.scalars)
         }
     }
 
@@ -111,8 +138,10 @@ final class CellBPTTTests: XCTestCase {
     func testCellGradientIsTheTotalGradient() {
         let cell = cell(.lstm, Double.self)
         let head = head(Double.self, upstream: false)
-        let cache = cellSequenceForward(cell, x: x(Double.self), h0: h0(Double.self), c0: c0(.lstm, Double.self), head: head)
-        var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch, recordStateGradients: true)
+        let cache = cellSequenceForward(
+            cell, x: x(Double.self), h0: h0(Double.self), c0: c0(.lstm, Double.self), head: head)
+        var g = CellSequenceGradients(
+            zerosLike: cell, head: head, steps: steps, batch: batch, recordStateGradients: true)
         cellSequenceBackward(cell, cache: cache, head: head, into: &g)
         let f0 = cache.steps[0].gate(.f, of: cell.conventions).scalars
         let dc0 = (0..<(batch * hidden)).map { f0[$0] * g.dc!.scalars[$0] }

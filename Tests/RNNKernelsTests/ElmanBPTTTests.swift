@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 
 /// BPTT of the Elman language model (the Elman layout of `RecurrentCell` with a cross-entropy head)
@@ -12,16 +13,23 @@ final class ElmanBPTTTests: XCTestCase {
     func values(_ n: Int, _ seed: Double) -> [Double] { (0..<n).map { 0.6 * sin(Double($0) * 1.7 + seed) } }
 
     func cell<T: KernelScalar>(_: T.Type, whh: [Double]? = nil) -> RecurrentCell<T> {
-        .elman(wxh: tensor([hidden, input], values(hidden * input, 1)), whh: tensor([hidden, hidden], whh ?? values(hidden * hidden, 2)),
-               bh: tensor([hidden], values(hidden, 3)))
+        .elman(
+            wxh: tensor([hidden, input], values(hidden * input, 1)),
+            whh: tensor([hidden, hidden], whh ?? values(hidden * hidden, 2)),
+            bh: tensor([hidden], values(hidden, 3)))
     }
 
     func head<T: KernelScalar>(_: T.Type) -> SequenceLossHead<T> {
-        .crossEntropy(why: tensor([classes, hidden], values(classes * hidden, 4)), by: tensor([classes], values(classes, 5)), targets: targets)
+        .crossEntropy(
+            why: tensor([classes, hidden], values(classes * hidden, 4)), by: tensor([classes], values(classes, 5)),
+            targets: targets)
     }
 
     func inputs<T: KernelScalar>(_: T.Type) -> (x: Tensor<T>, h0: Tensor<T>) {
-        (tensor([steps, batch, input], values(steps * batch * input, 6)), tensor([batch, hidden], values(batch * hidden, 7)))
+        (
+            tensor([steps, batch, input], values(steps * batch * input, 6)),
+            tensor([batch, hidden], values(batch * hidden, 7))
+        )
     }
 
     func loss(whh: [Double]) -> Double {
@@ -47,7 +55,8 @@ final class ElmanBPTTTests: XCTestCase {
             minus[i] -= eps
             return (loss(whh: plus) - loss(whh: minus)) / (2 * eps)
         }
-        assertClose(g.cell.r.scalars, numeric, abs: T.self == Float.self ? 1e-4 : 1e-8, rel: T.self == Float.self ? 1e-3 : 1e-6)
+        assertClose(
+            g.cell.r.scalars, numeric, abs: T.self == Float.self ? 1e-4 : 1e-8, rel: T.self == Float.self ? 1e-3 : 1e-6)
     }
 
     func testGradientsAgreeWithFiniteDifferences() {
@@ -90,8 +99,9 @@ final class ElmanBPTTTests: XCTestCase {
     func testLossStaysFiniteWhenTheTargetProbabilityUnderflows() {
         let c = RecurrentCell<Double>.elman(wxh: tensor([1, 1], [0]), whh: tensor([1, 1], [0]), bh: tensor([1], [1]))
         // h = tanh(1) on every step; logits ±1000·tanh(1); the target is the unlikely class.
-        let cache = cellSequenceForward(c, x: tensor([1, 1, 1], [0]), h0: tensor([1, 1], [0]),
-                                        head: .crossEntropy(why: tensor([2, 1], [1000, -1000]), by: nil, targets: [1]))
+        let cache = cellSequenceForward(
+            c, x: tensor([1, 1, 1], [0]), h0: tensor([1, 1], [0]),
+            head: .crossEntropy(why: tensor([2, 1], [1000, -1000]), by: nil, targets: [1]))
         XCTAssertEqual(cache.p?.scalars[1], 0)
         XCTAssertEqual(cache.loss, 2000 * Foundation.tanh(1.0), accuracy: 1e-9)
     }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// The fused forward pass (`rnn_sequence_forward_*`, taken by `runSequence(keepCaches: false)` without a mask)
@@ -6,8 +7,10 @@ import XCTest
 /// agrees with a scalar reference written out here.
 final class FusedSequenceTests: XCTestCase {
     /// The LSTM / GRU step written out elementwise in Double (PyTorch equations), as an independent reference.
-    static func reference(_ cell: RecurrentCell<Double>, x: Tensor<Double>, h0: Tensor<Double>, c0: Tensor<Double>?,
-                          reverse: Bool) -> (out: [Double], h: [Double], c: [Double]) {
+    static func reference(
+        _ cell: RecurrentCell<Double>, x: Tensor<Double>, h0: Tensor<Double>, c0: Tensor<Double>?,
+        reverse: Bool
+    ) -> (out: [Double], h: [Double], c: [Double]) {
         let conv = cell.conventions, p = cell.parameters
         let steps = x.shape[0], b = x.shape[1], inp = x.shape[2], h = cell.hiddenSize, gh = conv.kind.gateCount * h
         var hs = h0.scalars, cs = c0?.scalars ?? [Double](repeating: 0, count: b * h)
@@ -48,18 +51,22 @@ final class FusedSequenceTests: XCTestCase {
         return (out, hs, cs)
     }
 
-    func check<T: KernelScalar>(_: T.Type, _ conv: CellConventions, steps: Int, batch: Int, input: Int, hidden: Int,
-                                recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64) {
+    func check<T: KernelScalar>(
+        _: T.Type, _ conv: CellConventions, steps: Int, batch: Int, input: Int, hidden: Int,
+        recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64
+    ) {
         var rng = TestRNG(seed)
         func rand(_ shape: [Int], _ scale: Double = 0.5) -> Tensor<Double> { rng.tensor(shape, scale: scale) }
         let g = conv.kind.gateCount, h = hidden
-        let params = CellParameters(w: rand([g * h, input]), r: rand([g * h, h], 1 / Double(h).squareRoot()), bw: rand([g * h]),
-                                    br: recurrentBias ? rand([g * h]) : nil)
+        let params = CellParameters(
+            w: rand([g * h, input]), r: rand([g * h, h], 1 / Double(h).squareRoot()), bw: rand([g * h]),
+            br: recurrentBias ? rand([g * h]) : nil)
         let cellD = RecurrentCell(conventions: conv, parameters: params)
         let cell = RecurrentCell(conventions: conv, parameters: params.converted(to: T.self))
         let xD = rand([steps, batch, input]), h0D = rand([batch, h]), c0D = conv.kind == .lstm ? rand([batch, h]) : nil
         let x: Tensor<T> = xD.converted(), h0: Tensor<T> = h0D.converted(), c0: Tensor<T>? = c0D?.converted()
-        let label = "\(T.self) \(conv.kind) \(conv.gateOrder) side \(conv.updateSide) T\(steps) B\(batch) I\(input) H\(h)"
+        let label =
+            "\(T.self) \(conv.kind) \(conv.gateOrder) side \(conv.updateSide) T\(steps) B\(batch) I\(input) H\(h)"
         if packedGemmAvailable {
             XCTAssertNotNil(cell.fusedSequenceKind, label)
             if let expectParts, elementwiseThreads >= expectParts {
@@ -68,12 +75,16 @@ final class FusedSequenceTests: XCTestCase {
         }
         for direction in SequenceDirection.allCases {
             let processing = direction == .reverse
-            let kept = runSequence(cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing)
-            let alone = runSequence(cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
-                                    keepCaches: false)
-            let fused = cell.fusedSequenceRun(x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
-                                              order: Array(0..<steps))
-            XCTAssertEqual(fused != nil, packedGemmAvailable, "\(label): the fused pass runs where the packed kernels do")
+            let kept = runSequence(
+                cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing)
+            let alone = runSequence(
+                cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
+                keepCaches: false)
+            let fused = cell.fusedSequenceRun(
+                x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
+                order: Array(0..<steps))
+            XCTAssertEqual(
+                fused != nil, packedGemmAvailable, "\(label): the fused pass runs where the packed kernels do")
             XCTAssertEqual(kept.outputs, alone.outputs, "\(label) \(direction)")
             XCTAssertEqual(kept.hLast, alone.hLast, "\(label) \(direction)")
             XCTAssertEqual(kept.cLast, alone.cLast, "\(label) \(direction)")
@@ -107,16 +118,24 @@ final class FusedSequenceTests: XCTestCase {
 
     func run<T: KernelScalar>(_: T.Type, tolerance: Double) {
         let lstm = CellConventions(kind: .lstm), lstmONNX = CellConventions(kind: .lstm, gateOrder: [.i, .o, .f, .g])
-        let gru = CellConventions(kind: .gru), gruCandidate = CellConventions(kind: .gru, gateOrder: [.z, .r, .n], updateSide: .candidate)
+        let gru = CellConventions(kind: .gru),
+            gruCandidate = CellConventions(kind: .gru, gateOrder: [.z, .r, .n], updateSide: .candidate)
         // One part: batch 1 (the 1-row kernel), several rows, hidden sizes off the vector width.
         for (conv, seed) in [(lstm, UInt64(1)), (lstmONNX, 2), (gru, 3), (gruCandidate, 4)] {
-            check(T.self, conv, steps: 7, batch: 1, input: 3, hidden: 16, recurrentBias: true, expectParts: 1, tolerance: tolerance, seed: seed)
-            check(T.self, conv, steps: 4, batch: 3, input: 5, hidden: 13, recurrentBias: seed % 2 == 0, expectParts: 1,
-                  tolerance: tolerance, seed: seed + 10)
+            check(
+                T.self, conv, steps: 7, batch: 1, input: 3, hidden: 16, recurrentBias: true, expectParts: 1,
+                tolerance: tolerance, seed: seed)
+            check(
+                T.self, conv, steps: 4, batch: 3, input: 5, hidden: 13, recurrentBias: seed % 2 == 0, expectParts: 1,
+                tolerance: tolerance, seed: seed + 10)
         }
         // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier.
-        check(T.self, lstm, steps: 3, batch: 32, input: 4, hidden: 128, recurrentBias: true, expectParts: 2, tolerance: tolerance, seed: 21)
-        check(T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2, tolerance: tolerance, seed: 22)
+        check(
+            T.self, lstm, steps: 3, batch: 32, input: 4, hidden: 128, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 21)
+        check(
+            T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 22)
     }
 
     func testFloat() { run(Float.self, tolerance: 2e-5) }
@@ -128,12 +147,21 @@ final class FusedSequenceTests: XCTestCase {
         var rng = TestRNG(5)
         let h = 4
         func params(_ g: Int, peephole: Bool = false) -> CellParameters<Double> {
-            CellParameters(w: rng.tensor([g * h, 2]), r: rng.tensor([g * h, h]), peepholeI: peephole ? rng.tensor([h]) : nil)
+            CellParameters(
+                w: rng.tensor([g * h, 2]), r: rng.tensor([g * h, h]), peepholeI: peephole ? rng.tensor([h]) : nil)
         }
-        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm), parameters: params(4, peephole: true)).fusedSequenceKind)
-        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm, clip: 1), parameters: params(4)).fusedSequenceKind)
-        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .lstm, inputForget: true), parameters: params(4)).fusedSequenceKind)
-        XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .gru, resetPlacement: .beforeMatmul), parameters: params(3)).fusedSequenceKind)
+        XCTAssertNil(
+            RecurrentCell(conventions: CellConventions(kind: .lstm), parameters: params(4, peephole: true))
+                .fusedSequenceKind)
+        XCTAssertNil(
+            RecurrentCell(conventions: CellConventions(kind: .lstm, clip: 1), parameters: params(4)).fusedSequenceKind)
+        XCTAssertNil(
+            RecurrentCell(conventions: CellConventions(kind: .lstm, inputForget: true), parameters: params(4))
+                .fusedSequenceKind)
+        XCTAssertNil(
+            RecurrentCell(
+                conventions: CellConventions(kind: .gru, resetPlacement: .beforeMatmul), parameters: params(3)
+            ).fusedSequenceKind)
         XCTAssertNil(RecurrentCell(conventions: CellConventions(kind: .rnn), parameters: params(1)).fusedSequenceKind)
     }
 }

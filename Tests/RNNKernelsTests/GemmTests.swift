@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// `gemm` on every path (plain loop, packed SIMD kernel on 1 and 2 threads), every combination of
@@ -15,8 +16,10 @@ final class GemmTests: XCTestCase {
 
     /// Runs one shape on every path and combination, comparing with the Double reference Σ a·b; the
     /// tolerance is 2k ulps of Σ |a·b| (the reference itself rounds in Double).
-    func check<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
-                                file: StaticString = #filePath, line: UInt = #line) {
+    func check<T: KernelScalar>(
+        _: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let aT = a.map { Double(T($0)) }, bT = b.map { Double(T($0)) }, cT = c0.map { Double(T($0)) }
         let reference = ProductReference(a: aT, b: bT, m: m, n: n, k: k)
         for ta in [false, true] {
@@ -26,10 +29,12 @@ final class GemmTests: XCTestCase {
                 for accumulate in [false, true] {
                     for path in paths {
                         var c = accumulate ? cT.map { T($0) } : [T](repeating: .nan, count: m * n)
-                        gemm(argA, argB, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
-                             accumulate: accumulate, path: path)
-                        reference.check(c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
-                                        file: file, line: line)
+                        gemm(
+                            argA, argB, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb,
+                            accumulate: accumulate, path: path)
+                        reference.check(
+                            c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
+                            file: file, line: line)
                     }
                 }
             }
@@ -38,7 +43,9 @@ final class GemmTests: XCTestCase {
 
     func checkShapes<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in shapes {
-            check(type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3))
+            check(
+                type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2),
+                c0: productTestValues(m * n, 3))
         }
     }
 
@@ -49,9 +56,9 @@ final class GemmTests: XCTestCase {
     func nonFinite<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in [(3, 4, 5), (13, 37, 300)] {
             var a = productTestValues(m * k, 4), b = productTestValues(k * n, 5)
-            a[1 * k + 2] = 0; b[2 * n + 3] = .infinity                // C[1, 3] = NaN (0 · ∞), C[i≠1, 3] = ±∞
-            a[2 * k + 4] = .nan                                       // row 2 all NaN
-            b[(k - 1) * n + 1] = -.infinity; a[0 * k + (k - 1)] = 0   // C[0, 1] NaN, the rest of column 1 ±∞
+            a[1 * k + 2] = 0; b[2 * n + 3] = .infinity  // C[1, 3] = NaN (0 · ∞), C[i≠1, 3] = ±∞
+            a[2 * k + 4] = .nan  // row 2 all NaN
+            b[(k - 1) * n + 1] = -.infinity; a[0 * k + (k - 1)] = 0  // C[0, 1] NaN, the rest of column 1 ±∞
             check(type, m: m, n: n, k: k, a: a, b: b, c0: productTestValues(m * n, 6))
         }
     }

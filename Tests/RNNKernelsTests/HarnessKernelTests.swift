@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 
 /// The Elman step, clipping, the masked mean, softmax and gemm against hand-derived values, in Float and
@@ -22,7 +23,8 @@ final class HarnessKernelTests: XCTestCase {
     func elmanStepWithOutputLayer<T: KernelScalar>(_: T.Type) {
         // Seed 004, question 2, first step: a = b = [1, 0], h = [tanh 1, 0],
         // o = V h = [tanh 1, −tanh 1], y = softmax(o) = [0.8210075, 0.1789925] (printed).
-        let cell = RecurrentCell<T>.elman(wxh: tensor([2, 2], [1, 1, -1, 1]), whh: tensor([2, 2], [1, 1, 0, 1]), bh: tensor([2], [1, 0]))
+        let cell = RecurrentCell<T>.elman(
+            wxh: tensor([2, 2], [1, 1, -1, 1]), whh: tensor([2, 2], [1, 1, 0, 1]), bh: tensor([2], [1, 0]))
         // A batch of two identical rows checks that rows do not mix.
         let r = cell.forward(x: tensor([2, 2], [0, 0, 0, 0]), hPrev: tensor([2, 2], [0, 0, 0, 0]))
         let (y, p) = affineSoftmax(r.h, weight: tensor([2, 2], [1, -1, -1, 1]), bias: nil)
@@ -70,8 +72,9 @@ final class HarnessKernelTests: XCTestCase {
 
     func masked<T: KernelScalar>(_: T.Type) {
         // Seed 000 §9: (0.4 + 0.5 + 0.8 + 0.7 + 0.6) / 5 = 0.6; unmasked 3.0 / 8 = 0.375.
-        let r = maskedMean(losses: tensor([2, 4], [0.4, 0.5, 0.8, 0, 0.7, 0.6, 0, 0]) as Tensor<T>,
-                           mask: tensor([2, 4], [1, 1, 1, 0, 1, 1, 0, 0]))
+        let r = maskedMean(
+            losses: tensor([2, 4], [0.4, 0.5, 0.8, 0, 0.7, 0.6, 0, 0]) as Tensor<T>,
+            mask: tensor([2, 4], [1, 1, 1, 0, 1, 1, 0, 0]))
         assertClose([r.masked, r.unmasked, r.weight], [0.6, 0.375, 5])
         // No real tokens: NaN, and padding's NaN loss never leaks in.
         let none = maskedMean(losses: tensor([2], [1, .nan]) as Tensor<T>, mask: tensor([2], [0, 0]))
@@ -105,7 +108,9 @@ final class HarnessKernelTests: XCTestCase {
         var c = [T](repeating: 0, count: m * n)
         gemm(a, b, into: &c, m: m, n: n, k: k)
         var expected = [Double](repeating: 0, count: m * n)
-        for i in 0..<m { for j in 0..<n { for p in 0..<k { expected[i * n + j] += Double(a[i * k + p]) * Double(b[p * n + j]) } } }
+        for i in 0..<m {
+            for j in 0..<n { for p in 0..<k { expected[i * n + j] += Double(a[i * k + p]) * Double(b[p * n + j]) } }
+        }
         assertClose(c, expected)
         // Transposed operands: Aᵀ laid out [K, M], Bᵀ laid out [N, K].
         var at = [T](repeating: 0, count: k * m), bt = [T](repeating: 0, count: n * k)

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// The C kernels give the same bits as the Swift kernels they replaced (Swift compiled with `-Ounchecked
@@ -63,8 +64,9 @@ final class KernelDigestTests: XCTestCase {
                     var h: UInt64 = 0xcbf2_9ce4_8422_2325
                     for t in [1, 2] {
                         var c = c0
-                        gemm(a, b, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb, accumulate: acc,
-                             path: .packed(threads: t))
+                        gemm(
+                            a, b, into: &c, m: m, n: n, k: k, transposeA: ta, transposeB: tb, accumulate: acc,
+                            path: .packed(threads: t))
                         digest(c, into: &h)
                         let packed = packOperand(b, k: k, n: n, transposed: tb)
                         c = c0
@@ -79,11 +81,13 @@ final class KernelDigestTests: XCTestCase {
     }
 
     func check<T: KernelScalar>(_ type: T.Type) throws {
-        try XCTSkipUnless(packedGemmAvailable, "no packed kernels on this CPU: nothing to compare with the recorded digests")
+        try XCTSkipUnless(
+            packedGemmAvailable, "no packed kernels on this CPU: nothing to compare with the recorded digests")
         for (m, n, k) in Self.shapes {
             let key = "\(T.dtypeName) \(m)x\(n)x\(k)"
             let d = shapeDigest(type, m: m, n: n, k: k)
-            XCTAssertEqual(d, Self.recorded[key], "\(key): the packed kernels' results differ from the Swift kernels' bits")
+            XCTAssertEqual(
+                d, Self.recorded[key], "\(key): the packed kernels' results differ from the Swift kernels' bits")
         }
     }
 

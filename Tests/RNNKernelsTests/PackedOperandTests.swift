@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// `gemm` with a `PackedOperand`: the automatic choice, the packed kernel pinned to 1 and 2 threads, and the
@@ -8,16 +9,22 @@ final class PackedOperandTests: XCTestCase {
     enum Path: CustomStringConvertible {
         case automatic, threads(Int), fallback
         var description: String {
-            switch self { case .automatic: "automatic"; case .threads(let t): "\(t)T"; case .fallback: "fallback" }
+            switch self {
+            case .automatic: "automatic";
+            case .threads(let t): "\(t)T";
+            case .fallback: "fallback"
+            }
         }
     }
 
     /// One shape on every path and layout against the Double reference Σ a·b; the tolerance is GemmTests':
     /// 2(k + 1) ulps of Σ |a·b| + |C₀|.
-    func check<T: KernelScalar>(_: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
-                                paths: [Path] = [.automatic, .threads(1), .threads(2), .fallback],
-                                only combination: Int? = nil,
-                                file: StaticString = #filePath, line: UInt = #line) {
+    func check<T: KernelScalar>(
+        _: T.Type, m: Int, n: Int, k: Int, a: [Double], b: [Double], c0: [Double],
+        paths: [Path] = [.automatic, .threads(1), .threads(2), .fallback],
+        only combination: Int? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let aT = a.map { Double(T($0)) }, bT = b.map { Double(T($0)) }, cT = c0.map { Double(T($0)) }
         let reference = ProductReference(a: aT, b: bT, m: m, n: n, k: k)
         for tb in [false, true] where combination.map({ ($0 & 1 == 1) == tb }) ?? true {
@@ -38,8 +45,9 @@ final class PackedOperandTests: XCTestCase {
                             gemm(argA, packed, into: &c, m: m, transposeA: ta, accumulate: accumulate, threads: t)
                         case .fallback: gemm(argA, plain, into: &c, m: m, transposeA: ta, accumulate: accumulate)
                         }
-                        reference.check(c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
-                                        file: file, line: line)
+                        reference.check(
+                            c, accumulate: accumulate, c0: cT, "tA \(ta) tB \(tb) acc \(accumulate) \(path)",
+                            file: file, line: line)
                     }
                 }
             }
@@ -56,7 +64,9 @@ final class PackedOperandTests: XCTestCase {
 
     func checkShapes<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in shapes {
-            check(type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3))
+            check(
+                type, m: m, n: n, k: k, a: productTestValues(m * k, 1), b: productTestValues(k * n, 2),
+                c0: productTestValues(m * n, 3))
         }
     }
 
@@ -68,8 +78,10 @@ final class PackedOperandTests: XCTestCase {
     func rows<T: KernelScalar>(_ type: T.Type) {
         let n = 37, k = 29
         for m in 1...100 {
-            check(type, m: m, n: n, k: k, a: productTestValues(m * k, m), b: productTestValues(k * n, 2), c0: productTestValues(m * n, 3),
-                  paths: [.automatic, .threads(2)], only: m % 8)
+            check(
+                type, m: m, n: n, k: k, a: productTestValues(m * k, m), b: productTestValues(k * n, 2),
+                c0: productTestValues(m * n, 3),
+                paths: [.automatic, .threads(2)], only: m % 8)
         }
     }
 
@@ -81,11 +93,11 @@ final class PackedOperandTests: XCTestCase {
     func nonFinite<T: KernelScalar>(_ type: T.Type) {
         for (m, n, k) in [(3, 4, 5), (13, 37, 300), (1, 37, 300)] {
             var a = productTestValues(m * k, 4), b = productTestValues(k * n, 5)
-            b[2 * n + 3] = .infinity                                  // column 3 ±∞ ...
-            a[0 * k + 2] = 0                                          // ... but C[0, 3] = NaN (0 · ∞)
-            if m > 2 { a[2 * k + 4] = .nan }                          // row 2 all NaN
+            b[2 * n + 3] = .infinity  // column 3 ±∞ ...
+            a[0 * k + 2] = 0  // ... but C[0, 3] = NaN (0 · ∞)
+            if m > 2 { a[2 * k + 4] = .nan }  // row 2 all NaN
             b[(k - 1) * n + 1] = -.infinity
-            if m > 1 { a[1 * k + (k - 1)] = 0 }                       // C[1, 1] NaN, the rest of column 1 ±∞
+            if m > 1 { a[1 * k + (k - 1)] = 0 }  // C[1, 1] NaN, the rest of column 1 ±∞
             check(type, m: m, n: n, k: k, a: a, b: b, c0: productTestValues(m * n, 6))
         }
     }
@@ -99,7 +111,9 @@ final class PackedOperandTests: XCTestCase {
         for (m, n, k, tb) in [(5, 33, 31, true), (32, 64, 300, false), (2, 3, 5, false), (3, 12, 12, false)] {
             let a = productTestValues(m * k, 7).map { Float($0) }, b = productTestValues(k * n, 8).map { Float($0) }
             var expect = [Float](repeating: 0, count: m * n), got = expect
-            gemm(a, b, into: &expect, m: m, n: n, k: k, transposeA: false, transposeB: tb, accumulate: false, path: .simple)
+            gemm(
+                a, b, into: &expect, m: m, n: n, k: k, transposeA: false, transposeB: tb, accumulate: false,
+                path: .simple)
             gemm(a, packOperand(b, k: k, n: n, transposed: tb, panels: false), into: &got, m: m)
             XCTAssertEqual(got, expect)
             if gemmPackedThreads(m: m, n: n, k: k, transposeA: false, transposeB: tb) == 0 {

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNKernels
 
 /// The one backward driver (`sequenceBackward`): it refuses a run without caches, its block-wise
@@ -10,9 +11,11 @@ final class SequenceBackwardDriverTests: XCTestCase {
         let gh = kind.gateCount * hidden
         var conventions = CellConventions(kind: kind)
         conventions.clip = clip
-        return RecurrentCell(conventions: conventions, parameters: CellParameters(
-            w: rng.tensor([gh, input], scale: 0.5), r: rng.tensor([gh, hidden], scale: 0.5),
-            bw: rng.tensor([gh], scale: 0.3), br: rng.tensor([gh], scale: 0.3)))
+        return RecurrentCell(
+            conventions: conventions,
+            parameters: CellParameters(
+                w: rng.tensor([gh, input], scale: 0.5), r: rng.tensor([gh, hidden], scale: 0.5),
+                bw: rng.tensor([gh], scale: 0.3), br: rng.tensor([gh], scale: 0.3)))
     }
 
     /// A forward pass without caches cannot be differentiated: the driver says so instead of returning
@@ -28,10 +31,14 @@ final class SequenceBackwardDriverTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains("keepCaches: true"), "\(error)")
             }
             var g = CellSequenceGradients(zerosLike: c, head: nil, steps: 5, batch: 2)
-            XCTAssertThrowsError(try sequenceBackward(c, run: alone, SequenceBackwardSpec(head: .upstream(dy: rng.tensor([5, 2, 4]))), into: &g))
+            XCTAssertThrowsError(
+                try sequenceBackward(
+                    c, run: alone, SequenceBackwardSpec(head: .upstream(dy: rng.tensor([5, 2, 4]))), into: &g))
             // With the caches, the same call runs.
             let kept = runSequence(c, x: x)
-            XCTAssertNoThrow(try sequenceBackward(c, run: kept, SequenceBackwardSpec(head: .upstream(dy: rng.tensor([5, 2, 4]))), into: &g))
+            XCTAssertNoThrow(
+                try sequenceBackward(
+                    c, run: kept, SequenceBackwardSpec(head: .upstream(dy: rng.tensor([5, 2, 4]))), into: &g))
         }
     }
 
@@ -39,7 +46,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
     /// a mask: the weight gradients equal the sum of the per-step backward steps (`RecurrentCell.backward`,
     /// one product per step), and dx and dh0 agree.
     func testBlockwiseWeightGradientsAreThePerStepSums() throws {
-        let steps = 9, batch = 2 * deferredGradientRows / 8 + 3    // 131 rows a step: 3 blocks and a rest
+        let steps = 9, batch = 2 * deferredGradientRows / 8 + 3  // 131 rows a step: 3 blocks and a rest
         for kind in CellKind.allCases {
             for direction in [SequenceDirection.forward, .reverse] {
                 let c = cell(kind, input: 3, hidden: 4, seed: 11)
@@ -50,18 +57,24 @@ final class SequenceBackwardDriverTests: XCTestCase {
                 let g = try runSequenceBackward(c, run: r, mask: mask, dOutputs: dOut)
                 // The reference: per-step `backward` (weights added step by step), state routed by hand.
                 var want = CellGradients(zerosLike: c)
-                var dhState = [Double](repeating: 0, count: batch * 4), dcState = [Double](repeating: 0, count: batch * 4)
+                var dhState = [Double](repeating: 0, count: batch * 4),
+                    dcState = [Double](repeating: 0, count: batch * 4)
                 var dx = [Double](repeating: 0, count: steps * batch * 3)
                 for k in stride(from: steps - 1, through: 0, by: -1) {
                     let t = r.steps[k]
                     var dh = dhState, dc = dcState
                     for b in 0..<batch {
                         for j in 0..<4 {
-                            if mask.scalars[t * batch + b] { dh[b * 4 + j] += dOut.scalars[(t * batch + b) * 4 + j] } else { dh[b * 4 + j] = 0; dc[b * 4 + j] = 0 }
+                            if mask.scalars[t * batch + b] {
+                                dh[b * 4 + j] += dOut.scalars[(t * batch + b) * 4 + j]
+                            } else {
+                                dh[b * 4 + j] = 0; dc[b * 4 + j] = 0
+                            }
                         }
                     }
-                    let back = c.backward(r.caches[k], dh: Tensor(shape: [batch, 4], scalars: dh),
-                                          dc: kind == .lstm ? Tensor(shape: [batch, 4], scalars: dc) : nil, into: &want)
+                    let back = c.backward(
+                        r.caches[k], dh: Tensor(shape: [batch, 4], scalars: dh),
+                        dc: kind == .lstm ? Tensor(shape: [batch, 4], scalars: dc) : nil, into: &want)
                     dx.replaceSubrange((t * batch * 3)..<((t + 1) * batch * 3), with: back.x.scalars)
                     for b in 0..<batch where mask.scalars[t * batch + b] {
                         for j in 0..<4 {
@@ -95,7 +108,8 @@ final class SequenceBackwardDriverTests: XCTestCase {
                 XCTAssertEqual(lean.caches.allSatisfy { $0.preactivations == nil }, clip == nil, "\(kind)")
                 XCTAssertTrue(full.caches.allSatisfy { $0.preactivations != nil })
                 XCTAssertEqual(lean.outputs, full.outputs)
-                let a = try runSequenceBackward(c, run: lean, dOutputs: dOut), b = try runSequenceBackward(c, run: full, dOutputs: dOut)
+                let a = try runSequenceBackward(c, run: lean, dOutputs: dOut),
+                    b = try runSequenceBackward(c, run: full, dOutputs: dOut)
                 XCTAssertEqual(a.cell.w, b.cell.w, "\(kind)")
                 XCTAssertEqual(a.cell.r, b.cell.r, "\(kind)")
                 XCTAssertEqual(a.x, b.x, "\(kind)")
@@ -104,19 +118,22 @@ final class SequenceBackwardDriverTests: XCTestCase {
         }
         var relu = CellConventions(kind: .rnn)
         relu.candidateActivation = CellActivation(.relu)
-        XCTAssertTrue(RecurrentCell(conventions: relu, parameters: cell(.rnn, input: 2, hidden: 2, seed: 3).parameters).backwardReadsPreactivations)
+        XCTAssertTrue(
+            RecurrentCell(conventions: relu, parameters: cell(.rnn, input: 2, hidden: 2, seed: 3).parameters)
+                .backwardReadsPreactivations)
     }
 
     /// A run that keeps its caches computes the input part a block of steps at a time: the outputs are
     /// those of the forward pass alone, which computes it at once.
     func testBlockwiseInputProjectionGivesTheSameRun() {
-        let steps = 5, batch = cachedProjectionRows / 2 + 1    // two steps a block
+        let steps = 5, batch = cachedProjectionRows / 2 + 1  // two steps a block
         for kind in CellKind.allCases {
             for direction in [SequenceDirection.forward, .reverse] {
                 let c = cell(kind, input: 3, hidden: 4, seed: 31)
                 var rng = TestRNG(32)
                 let x = rng.tensor([steps, batch, 3])
-                let kept = runSequence(c, x: x, direction: direction), alone = runSequence(c, x: x, direction: direction, keepCaches: false)
+                let kept = runSequence(c, x: x, direction: direction),
+                    alone = runSequence(c, x: x, direction: direction, keepCaches: false)
                 assertClose(kept.outputs.scalars, alone.outputs.scalars, abs: 1e-13, rel: 1e-13, "\(kind) \(direction)")
             }
         }

@@ -1,5 +1,6 @@
-import XCTest
 import RNNKernels
+import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,8 +25,10 @@ func cpuFlags() -> Set<String> {
 
 /// Asserts |actual − expected| ≤ abs + rel·|expected| elementwise, comparing a kernel's
 /// result in precision T with a reference computed in Double.
-func assertClose<T: KernelScalar>(_ actual: [T], _ expected: [Double], abs: Double? = nil, rel: Double? = nil,
-                                  _ message: String = "", file: StaticString = #filePath, line: UInt = #line) {
+func assertClose<T: KernelScalar>(
+    _ actual: [T], _ expected: [Double], abs: Double? = nil, rel: Double? = nil,
+    _ message: String = "", file: StaticString = #filePath, line: UInt = #line
+) {
     // Float results get a few float ulps; Double results a few double ulps.
     let a = abs ?? (T.self == Float.self ? 1e-6 : 1e-14)
     let r = rel ?? (T.self == Float.self ? 1e-6 : 1e-14)
@@ -33,7 +36,9 @@ func assertClose<T: KernelScalar>(_ actual: [T], _ expected: [Double], abs: Doub
     var worst = 0.0
     for (x, e) in zip(actual, expected) {
         let d = Swift.abs(Double(x) - e)
-        if e.isNaN { XCTAssertTrue(Double(x).isNaN, "\(message): expected NaN, got \(x)", file: file, line: line); continue }
+        if e.isNaN {
+            XCTAssertTrue(Double(x).isNaN, "\(message): expected NaN, got \(x)", file: file, line: line); continue
+        }
         XCTAssertLessThanOrEqual(d, a + r * Swift.abs(e), "\(message): \(x) vs \(e)", file: file, line: line)
         worst = max(worst, d)
     }
@@ -79,20 +84,28 @@ struct ProductReference {
 
     /// Fails (at most three messages) where C differs from the reference (+ C₀ when accumulating) by more
     /// than 2(k + 1) ulps of Σ|a·b| + |C₀|; NaN and infinities must match exactly.
-    func check<T: KernelScalar>(_ c: [T], accumulate: Bool, c0: [Double], _ label: String,
-                                file: StaticString, line: UInt) {
+    func check<T: KernelScalar>(
+        _ c: [T], accumulate: Bool, c0: [Double], _ label: String,
+        file: StaticString, line: UInt
+    ) {
         let eps = Double(T.ulpOfOne)
         var bad = 0
         for x in 0..<(m * n) {
             let expect = product[x] + (accumulate ? c0[x] : 0)
             let got = Double(c[x])
-            let ok = expect.isNaN ? got.isNaN
-                : expect.isInfinite ? got == expect
-                : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (magnitude[x] + Swift.abs(c0[x])) + Double(T.leastNormalMagnitude)
+            let ok =
+                expect.isNaN
+                ? got.isNaN
+                : expect.isInfinite
+                    ? got == expect
+                    : Swift.abs(got - expect) <= 2 * Double(k + 1) * eps * (magnitude[x] + Swift.abs(c0[x]))
+                        + Double(T.leastNormalMagnitude)
             if !ok {
                 bad += 1
                 if bad <= 3 {
-                    XCTFail("\(T.self) \(m)×\(n)×\(k) \(label) at \(x / n),\(x % n): \(got) vs \(expect)", file: file, line: line)
+                    XCTFail(
+                        "\(T.self) \(m)×\(n)×\(k) \(label) at \(x / n),\(x % n): \(got) vs \(expect)", file: file,
+                        line: line)
                 }
             }
         }

@@ -1,8 +1,10 @@
 import XCTest
+
+@testable import RNNKernels
+
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import RNNKernels
 
 /// The vectorized exp, sigmoid and tanh against the C library in higher precision (Double for
 /// Float; Float80 for Double where the platform has it), measured in units in the last place; and the
@@ -38,7 +40,9 @@ final class VectorMathTests: XCTestCase {
         return worst
     }
 
-    func worstULP<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], _ ys: [T], reference: (T) -> Double) -> (ulps: Double, at: T) {
+    func worstULP<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], _ ys: [T], reference: (T) -> Double) -> (
+        ulps: Double, at: T
+    ) {
         var worst = (ulps: 0.0, at: T(0))
         for (x, y) in zip(xs, ys) {
             let r = reference(x)
@@ -55,13 +59,17 @@ final class VectorMathTests: XCTestCase {
     /// Points spread over the ranges that matter: tiny, the polynomial boundary, saturation, under- and overflow.
     func samples<T: KernelScalar>(_: T.Type) -> [T] {
         var xs: [T] = [0, -0.0, 1, -1, .infinity, -.infinity, .nan, .leastNonzeroMagnitude, -.leastNormalMagnitude]
-        for (lo, hi, n) in [(-1.0, 1.0, 20000), (-0.2, 0.2, 20000), (-30.0, 30.0, 20000), (-800.0, 800.0, 20000), (-1e-6, 1e-6, 2000)] {
+        for (lo, hi, n) in [
+            (-1.0, 1.0, 20000), (-0.2, 0.2, 20000), (-30.0, 30.0, 20000), (-800.0, 800.0, 20000), (-1e-6, 1e-6, 2000),
+        ] {
             xs += (0...n).map { T(lo + (hi - lo) * Double($0) / Double(n)) }
         }
         return xs
     }
 
-    func sigmoidReference(_ x: Double) -> Double { x >= 0 ? 1 / (1 + Glibc.exp(-x)) : Glibc.exp(x) / (1 + Glibc.exp(x)) }
+    func sigmoidReference(_ x: Double) -> Double {
+        x >= 0 ? 1 / (1 + Glibc.exp(-x)) : Glibc.exp(x) / (1 + Glibc.exp(x))
+    }
 
     func testFloatAgainstDoubleLibm() {
         let xs = samples(Float.self)
@@ -97,10 +105,14 @@ final class VectorMathTests: XCTestCase {
         for n in 0...19 {
             let xs = (0..<n).map { Double($0) * 0.37 - 3 }
             var ys = [Double](repeating: .nan, count: n)
-            xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { Double.vectorApply(.tanh, x, into: $0) } }
+            xs.withUnsafeBufferPointer { x in
+                ys.withUnsafeMutableBufferPointer { Double.vectorApply(.tanh, x, into: $0) }
+            }
             for (k, x) in xs.enumerated() {
                 var one = [Double.nan]
-                [x].withUnsafeBufferPointer { xb in one.withUnsafeMutableBufferPointer { Double.vectorApply(.tanh, xb, into: $0) } }
+                [x].withUnsafeBufferPointer { xb in
+                    one.withUnsafeMutableBufferPointer { Double.vectorApply(.tanh, xb, into: $0) }
+                }
                 XCTAssertEqual(ys[k], one[0], "n \(n), lane \(k)")
                 XCTAssertEqual(ys[k], Glibc.tanh(x), accuracy: 4 * Glibc.tanh(x).ulp)
             }
@@ -110,7 +122,8 @@ final class VectorMathTests: XCTestCase {
     func testSpecialValues() {
         func apply(_ f: VectorFunction, _ x: Float) -> Float {
             var y: [Float] = [0]
-            [x].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Float.vectorApply(f, xb, into: $0) } }
+            [x].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Float.vectorApply(f, xb, into: $0) }
+            }
             return y[0]
         }
         XCTAssertEqual(apply(.exp, .infinity), .infinity)
@@ -158,8 +171,10 @@ final class VectorMathTests: XCTestCase {
             // Every length up to a few vectors (the partial last vector), and in place.
             for n in 0...40 {
                 let part = Array(xs[..<n])
-                XCTAssertEqual(apply(f, part, simd: true).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
-                XCTAssertEqual(apply(f, part, simd: false).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
+                XCTAssertEqual(
+                    apply(f, part, simd: true).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
+                XCTAssertEqual(
+                    apply(f, part, simd: false).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
             }
             for simd in paths {
                 var inPlace = Array(xs[..<1000])
@@ -172,7 +187,8 @@ final class VectorMathTests: XCTestCase {
                         Double.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
                     }
                 }
-                XCTAssertEqual(inPlace.map(bitPattern), base[..<1000].map(bitPattern), "\(T.self) \(f) in place, simd \(simd)")
+                XCTAssertEqual(
+                    inPlace.map(bitPattern), base[..<1000].map(bitPattern), "\(T.self) \(f) in place, simd \(simd)")
             }
         }
     }

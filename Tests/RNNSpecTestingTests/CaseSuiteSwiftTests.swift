@@ -29,8 +29,12 @@ import Testing
     @Test func aRegisteredKernelWithANewNameRuns() throws {
         let scratch = try ScratchSuite()
         defer { scratch.remove() }
-        try scratch.write("axpy", "kernel: demo.axpy\nparams: {alpha: -1}\ninputs: {x: [1.0, 2.0], y: [0.5, 0.25]}\nexpect: {out: [-0.5, -1.75]}\n")
-        let report = expectCasesPass(try CaseSuite(root: scratch.root.path, registering: [AXPYKernel()], requireGoldens: false))
+        try scratch.write(
+            "axpy",
+            "kernel: demo.axpy\nparams: {alpha: -1}\ninputs: {x: [1.0, 2.0], y: [0.5, 0.25]}\nexpect: {out: [-0.5, -1.75]}\n"
+        )
+        let report = expectCasesPass(
+            try CaseSuite(root: scratch.root.path, registering: [AXPYKernel()], requireGoldens: false))
         #expect(report?.results.map(\.status) == [.pass])
     }
 }

@@ -11,7 +11,9 @@ final class CaseSuiteXCTests: XCTestCase {
     private var captured: [Captured]? = nil
 
     #if !canImport(Darwin)
-    override func recordFailure(withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool) {
+    override func recordFailure(
+        withDescription description: String, inFile filePath: String, atLine lineNumber: Int, expected: Bool
+    ) {
         if captured != nil {
             captured!.append(Captured(description: description, file: filePath, line: lineNumber))
         } else {
@@ -29,8 +31,11 @@ final class CaseSuiteXCTests: XCTestCase {
     }
 
     func testRNNSpecsOwnKernelsPassTheExercises() throws {
-        let files = try FileManager.default.contentsOfDirectory(atPath: repositoryFile("cases/exercises")).filter { $0.hasSuffix(".yaml") }
-        let report = try XCTUnwrap(assertCasesPass(try CaseSuite(root: repositoryRoot.path, paths: ["cases/exercises"])))
+        let files = try FileManager.default.contentsOfDirectory(atPath: repositoryFile("cases/exercises")).filter {
+            $0.hasSuffix(".yaml")
+        }
+        let report = try XCTUnwrap(
+            assertCasesPass(try CaseSuite(root: repositoryRoot.path, paths: ["cases/exercises"])))
         XCTAssertEqual(report.results.count, files.count)
         XCTAssertEqual(report.passed, files.count, report.text())
     }
@@ -45,13 +50,16 @@ final class CaseSuiteXCTests: XCTestCase {
     }
 
     func testAFailingCaseIsAFailureAtItsExpectLine() throws {
-        let suite = try CaseSuite(root: repositoryRoot.path, paths: ["cases/exercises/ex06_gru_blend.yaml"],
-                                  registering: [OwnGRUBlend(swapped: true)])
+        let suite = try CaseSuite(
+            root: repositoryRoot.path, paths: ["cases/exercises/ex06_gru_blend.yaml"],
+            registering: [OwnGRUBlend(swapped: true)])
         let failures = capturing { assertCasesPass(suite) }
         XCTAssertEqual(failures.count, 1)
         let failure = try XCTUnwrap(failures.first)
         XCTAssertEqual(failure.file, repositoryFile("cases/exercises/ex06_gru_blend.yaml"))
-        XCTAssertEqual(failure.line, try lineNumber(in: "cases/exercises/ex06_gru_blend.yaml", startingWith: "  h:", after: "expect:"))
+        XCTAssertEqual(
+            failure.line,
+            try lineNumber(in: "cases/exercises/ex06_gru_blend.yaml", startingWith: "  h:", after: "expect:"))
         XCTAssertTrue(failure.description.hasPrefix("FAIL: exercises/ex06_gru_blend\n"), failure.description)
         XCTAssertTrue(failure.description.contains("output 'h' differs from the expect"), failure.description)
         XCTAssertTrue(failure.description.contains("worst at [1]: actual -0.625, expected 0.125"), failure.description)
@@ -60,9 +68,14 @@ final class CaseSuiteXCTests: XCTestCase {
     func testAGoldenMismatchIsAFailureAtTheKernelLine() throws {
         let scratch = try ScratchSuite()
         defer { scratch.remove() }
-        try scratch.write("blend", "# a blend with no expect: values; only its golden says what h is\nkernel: gru.blend\ninputs: {z: [0.5, 0.25], h_prev: [1.0, 2.0], h_tilde: [3.0, 4.0]}\n")
+        try scratch.write(
+            "blend",
+            "# a blend with no expect: values; only its golden says what h is\nkernel: gru.blend\ninputs: {z: [0.5, 0.25], h_prev: [1.0, 2.0], h_tilde: [3.0, 4.0]}\n"
+        )
         try scratch.recordGoldens()
-        let failures = capturing { assertCasesPass(try! CaseSuite(root: scratch.root.path, registering: [OwnGRUBlend(swapped: true)])) }
+        let failures = capturing {
+            assertCasesPass(try! CaseSuite(root: scratch.root.path, registering: [OwnGRUBlend(swapped: true)]))
+        }
         XCTAssertEqual(failures.map(\.file), [scratch.path("cases/blend.yaml")])
         XCTAssertEqual(failures.map(\.line), [2])
         XCTAssertTrue(failures.first?.description.contains("output 'h' differs from the golden") == true, "\(failures)")
@@ -73,7 +86,10 @@ final class CaseSuiteXCTests: XCTestCase {
     func testANewKernelIsDeclaredAndCheckedAgainstItsShapes() throws {
         let scratch = try ScratchSuite()
         defer { scratch.remove() }
-        try scratch.write("axpy", "kernel: demo.axpy\nparams: {alpha: 2}\ninputs:\n  x: [1.0, 2.0]\n  y: [0.5, 0.25]\nexpect:\n  out: [2.5, 4.25]\n")
+        try scratch.write(
+            "axpy",
+            "kernel: demo.axpy\nparams: {alpha: 2}\ninputs:\n  x: [1.0, 2.0]\n  y: [0.5, 0.25]\nexpect:\n  out: [2.5, 4.25]\n"
+        )
         try scratch.write("axpy_bad_shape", "kernel: demo.axpy\ninputs:\n  x: [1.0, 2.0]\n  y: [0.5, 0.25, 1.0]\n")
         // Without goldens the expect: values decide; the case whose shapes break the declaration is UNRESOLVED at its input.
         let suite = try CaseSuite(root: scratch.root.path, registering: [AXPYKernel()], requireGoldens: false)

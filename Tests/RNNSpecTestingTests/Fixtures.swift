@@ -3,7 +3,8 @@ import RNNKernels
 import RNNSpec
 
 /// The repository's root (it holds `cases/` and `golden/`).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 /// The absolute path of a file under the repository.
 func repositoryFile(_ relative: String) -> String { repositoryRoot.appendingPathComponent(relative).path }
@@ -17,7 +18,8 @@ func lineNumber(in file: String, startingWith prefix: String, after: String? = n
         if armed && line.hasPrefix(prefix) { return k + 1 }
         if let after, line.hasPrefix(after) { armed = true }
     }
-    throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no line starting with \(prefix) in \(file)"])
+    throw CocoaError(
+        .fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "no line starting with \(prefix) in \(file)"])
 }
 
 /// How many times a kernel ran, from any thread.
@@ -38,8 +40,11 @@ struct OwnGRUBlend: Kernel {
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         counter.add()
-        let z: Tensor<T> = try c.real("z"), previous: Tensor<T> = try c.real("h_prev"), candidate: Tensor<T> = try c.real("h_tilde")
-        guard previous.shape == z.shape, candidate.shape == z.shape else { throw KernelError.invalid("z, h_prev and h_tilde differ in shape") }
+        let z: Tensor<T> = try c.real("z"), previous: Tensor<T> = try c.real("h_prev"),
+            candidate: Tensor<T> = try c.real("h_tilde")
+        guard previous.shape == z.shape, candidate.shape == z.shape else {
+            throw KernelError.invalid("z, h_prev and h_tilde differ in shape")
+        }
         let candidateSide = try c.string("update_side") == "candidate" && !swapped
         var h = z
         for i in 0..<z.count {
@@ -80,7 +85,8 @@ struct ScratchSuite {
     let root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-testing-\(UUID().uuidString)")
 
     init() throws {
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("cases"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("cases"), withIntermediateDirectories: true)
     }
 
     /// Writes `cases/<id>.yaml`.

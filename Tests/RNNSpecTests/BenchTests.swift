@@ -1,6 +1,7 @@
 import Foundation
 import RNNKernels
 import XCTest
+
 @testable import RNNSpec
 @testable import RNNSpecBench
 
@@ -51,10 +52,17 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(table, "name     ms\nlstm    1.5\ngru   10.25\n")
 
         var report = BenchReport(debugBuild: false, cores: 2)
-        report.runner = [RunnerRow(cases: 2000, jobs: 2, seconds: 0.5, peakBytes: 30 << 20, runs: 3, exitStatus: 0, summary: "2000 passed, 0 failed")]
-        report.kernels = [KernelRow(kind: "lstm", pass: .forward, dtype: "float64", shape: .notebook,
-                                    flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.2, runs: 7,
-                                    checks: [:], numpyMilliseconds: nil, agree: nil)]
+        report.runner = [
+            RunnerRow(
+                cases: 2000, jobs: 2, seconds: 0.5, peakBytes: 30 << 20, runs: 3, exitStatus: 0,
+                summary: "2000 passed, 0 failed")
+        ]
+        report.kernels = [
+            KernelRow(
+                kind: "lstm", pass: .forward, dtype: "float64", shape: .notebook,
+                flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.2, runs: 7,
+                checks: [:], numpyMilliseconds: nil, agree: nil)
+        ]
         report.numpy = "not run: python3 not found"
         let text = report.text()
         XCTAssertTrue(text.contains(" 2000     2   0.500     4000     30.0  2000 passed, 0 failed\n"), text)
@@ -77,7 +85,8 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(row.checks["loss"], 1.25)
         XCTAssertNil(report.row(kind: .lstm, dtype: "float32", shape: .notebook, pass: .forwardBPTT))
         XCTAssertEqual(report.peak(dtype: "float64")?.gflops, 68.7)
-        XCTAssertThrowsError(try NumPyReport.parse(#"{"error": "numpy is not installed for /usr/bin/python3"}"#)) { error in
+        XCTAssertThrowsError(try NumPyReport.parse(#"{"error": "numpy is not installed for /usr/bin/python3"}"#)) {
+            error in
             XCTAssertTrue("\(error)".contains("numpy is not installed"))
         }
         XCTAssertThrowsError(try NumPyReport.parse("Traceback (most recent call last):"))
@@ -93,22 +102,29 @@ final class BenchTests: XCTestCase {
         let row = try XCTUnwrap(report.ortRow(kind: .lstm, dtype: "float32", shape: .notebook, pass: .forward))
         XCTAssertEqual(row.ms, 0.08)
         XCTAssertNil(report.ortRow(kind: .gru, dtype: "float32", shape: .notebook, pass: .forward))
-        let missing = try NumPyReport.parse(#"{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": [], "ort": {"missing": "not run: No module named 'onnxruntime'"}}"#)
+        let missing = try NumPyReport.parse(
+            #"{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": [], "ort": {"missing": "not run: No module named 'onnxruntime'"}}"#
+        )
         XCTAssertEqual(missing.ort?.missing, "not run: No module named 'onnxruntime'")
         XCTAssertNil(try NumPyReport.parse(#"{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": []}"#).ort)
 
         var bench = BenchReport(debugBuild: false, cores: 2)
-        var k = KernelRow(kind: "lstm", pass: .forward, dtype: "float32", shape: .notebook,
-                          flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.05, runs: 7, checks: [:])
+        var k = KernelRow(
+            kind: "lstm", pass: .forward, dtype: "float32", shape: .notebook,
+            flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0.05, runs: 7, checks: [:])
         k.ortMilliseconds = 0.08
         k.ortAgree = true
         bench.kernels = [k]
         bench.ort = "ONNX Runtime 1.32.0, CPUExecutionProvider, 2 intra-op threads"
-        bench.memory = [MemoryRow(kind: "gru", dtype: "float32", shape: .large, peakBytes: 30 << 20, minimumBytes: 20 << 20)]
+        bench.memory = [
+            MemoryRow(kind: "gru", dtype: "float32", shape: .large, peakBytes: 30 << 20, minimumBytes: 20 << 20)
+        ]
         let text = bench.text()
         XCTAssertTrue(text.contains("ORT ms  ORT/rnnspec  ORT agree"), text)
         XCTAssertTrue(text.contains("0.080         1.60  yes"), text)
-        XCTAssertTrue(text.contains("at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): 1 of 1 rows; LSTM T=64 B=1 I=8 H=16 1.60"), text)
+        XCTAssertTrue(
+            text.contains(
+                "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): 1 of 1 rows; LSTM T=64 B=1 I=8 H=16 1.60"), text)
         XCTAssertTrue(text.contains("ORT: ONNX Runtime 1.32.0"), text)
         XCTAssertTrue(text.contains("GRU     float32  T=128 B=32 I=128 H=256     30.0        20.0          1.50"), text)
         XCTAssertTrue(text.contains("target peak within 1.5× of the minimum: holds (largest ratio 1.50)"), text)
@@ -118,9 +134,12 @@ final class BenchTests: XCTestCase {
     /// term), plus the weight gradients; the peak is measured (a small size: this test runs in debug).
     func testMemoryMinimumAndMeasurement() {
         let s = BenchShape(t: 4, b: 2, i: 3, h: 5)
-        XCTAssertEqual(minimumCacheBytes(kind: .lstm, shape: s, scalarBytes: 8), 8 * (4 * 2 * 6 * 5 + 4 * 5 * (3 + 5 + 2)))
-        XCTAssertEqual(minimumCacheBytes(kind: .gru, shape: s, scalarBytes: 4), 4 * (4 * 2 * 5 * 5 + 3 * 5 * (3 + 5 + 2)))
-        XCTAssertEqual(minimumCacheBytes(kind: .lstm, shape: .large, scalarBytes: 4), 4 * (128 * 32 * 6 * 256 + 4 * 256 * 386))
+        XCTAssertEqual(
+            minimumCacheBytes(kind: .lstm, shape: s, scalarBytes: 8), 8 * (4 * 2 * 6 * 5 + 4 * 5 * (3 + 5 + 2)))
+        XCTAssertEqual(
+            minimumCacheBytes(kind: .gru, shape: s, scalarBytes: 4), 4 * (4 * 2 * 5 * 5 + 3 * 5 * (3 + 5 + 2)))
+        XCTAssertEqual(
+            minimumCacheBytes(kind: .lstm, shape: .large, scalarBytes: 4), 4 * (128 * 32 * 6 * 256 + 4 * 256 * 386))
         let small = BenchShape(t: 16, b: 2, i: 4, h: 8)
         let row = benchMemory(BenchInputs(kind: .lstm, shape: small), as: Double.self)
         XCTAssertEqual(row.minimumBytes, minimumCacheBytes(kind: .lstm, shape: small, scalarBytes: 8))
@@ -156,9 +175,13 @@ final class BenchTests: XCTestCase {
         XCTAssertGreaterThan(direct, 100)
 
         let text = try String(contentsOf: temp.goldenURL("clip/c00005"), encoding: .utf8)
-        for edit in [text.replacingOccurrences(of: "[10.0", with: "[10.0 "), text + "# a comment\n",
-                     text.replacingOccurrences(of: "\n", with: "\r\n"), text.replacingOccurrences(of: "format: 2", with: "format: 3"), text.replacingOccurrences(of: "format: 2", with: "format: 1"),
-                     text.replacingOccurrences(of: "  norm:", with: "  \"norm\":"), String(text.dropLast())] {
+        for edit in [
+            text.replacingOccurrences(of: "[10.0", with: "[10.0 "), text + "# a comment\n",
+            text.replacingOccurrences(of: "\n", with: "\r\n"),
+            text.replacingOccurrences(of: "format: 2", with: "format: 3"),
+            text.replacingOccurrences(of: "format: 2", with: "format: 1"),
+            text.replacingOccurrences(of: "  norm:", with: "  \"norm\":"), String(text.dropLast()),
+        ] {
             XCTAssertNil(Golden.parseCanonical(edit), edit)
         }
         // Declined files still read (or fail) exactly as before, through YAML.

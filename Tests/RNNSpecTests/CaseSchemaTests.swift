@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 @testable import rnnspec
 
@@ -15,9 +16,12 @@ final class CaseSchemaTests: XCTestCase {
         XCTAssertEqual(branches.count, KernelRegistry.standard.names.count)
         for name in KernelRegistry.standard.names {
             let spec = KernelRegistry.standard.kernel(named: name)!.spec
-            let branch = try XCTUnwrap(branches.first {
-                (($0["if"] as? [String: Any])?["properties"] as? [String: Any]).flatMap { ($0["kernel"] as? [String: Any])?["const"] as? String } == name
-            }, "no branch for \(name)")
+            let branch = try XCTUnwrap(
+                branches.first {
+                    (($0["if"] as? [String: Any])?["properties"] as? [String: Any]).flatMap {
+                        ($0["kernel"] as? [String: Any])?["const"] as? String
+                    } == name
+                }, "no branch for \(name)")
             let then = try XCTUnwrap((branch["then"] as? [String: Any])?["properties"] as? [String: Any])
             func keys(_ field: String) -> Set<String> {
                 Set((((then[field] as? [String: Any])?["properties"]) as? [String: Any] ?? [:]).keys)
@@ -37,8 +41,11 @@ final class CaseSchemaTests: XCTestCase {
 
     /// rnnspec.schema.json in the repository is exactly what `rnnspec schema` prints.
     func testCommittedSchemaIsTheGeneratedOne() throws {
-        let committed = try String(contentsOf: repositoryRoot.appendingPathComponent(CaseSchema.fileName), encoding: .utf8)
-        XCTAssertTrue(committed == CaseSchema.text(), "rnnspec.schema.json is stale: run `swift run rnnspec schema > rnnspec.schema.json`")
+        let committed = try String(
+            contentsOf: repositoryRoot.appendingPathComponent(CaseSchema.fileName), encoding: .utf8)
+        XCTAssertTrue(
+            committed == CaseSchema.text(),
+            "rnnspec.schema.json is stale: run `swift run rnnspec schema > rnnspec.schema.json`")
     }
 
     /// `rnnspec new` starts the file with the YAML language server's schema line, relative to the file.
@@ -46,8 +53,10 @@ final class CaseSchemaTests: XCTestCase {
         let p = try TempProject()
         let fe = FrontEnd(project: p.project, environment: [:], stdout: { _ in }, stderr: { _ in })
         XCTAssertEqual(try fe.new(kernel: "rnn.step", path: "cases/exercises/my_case.yaml"), .success)
-        let text = try String(contentsOf: p.root.appendingPathComponent("cases/exercises/my_case.yaml"), encoding: .utf8)
+        let text = try String(
+            contentsOf: p.root.appendingPathComponent("cases/exercises/my_case.yaml"), encoding: .utf8)
         XCTAssertTrue(text.hasPrefix("# yaml-language-server: $schema=../../rnnspec.schema.json\n"), text)
-        XCTAssertEqual(CaseSchema.modeline(forCaseAt: "top.yaml"), "# yaml-language-server: $schema=../rnnspec.schema.json\n")
+        XCTAssertEqual(
+            CaseSchema.modeline(forCaseAt: "top.yaml"), "# yaml-language-server: $schema=../rnnspec.schema.json\n")
     }
 }

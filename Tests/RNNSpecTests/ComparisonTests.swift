@@ -1,5 +1,6 @@
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 
 final class ComparisonTests: XCTestCase {
@@ -8,7 +9,8 @@ final class ComparisonTests: XCTestCase {
     }
 
     func compare(_ a: Value, _ e: Value, abs: Double = 0, rel: Double = 0) -> Mismatch? {
-        Comparison.compare(actual: a, expected: e, tolerance: Tolerance(abs: abs, rel: rel), output: "h", reference: .golden)
+        Comparison.compare(
+            actual: a, expected: e, tolerance: Tolerance(abs: abs, rel: rel), output: "h", reference: .golden)
     }
 
     func testAllcloseRuleIsAbsPlusRelTimesExpected() {
@@ -37,7 +39,8 @@ final class ComparisonTests: XCTestCase {
     }
 
     func testReportNamesWorstElementsWithTheirLimits() throws {
-        let m = try XCTUnwrap(compare(real([1, 2, 3, 4.5], shape: [2, 2]), real([1, 2.001, 3, 4], shape: [2, 2]), abs: 1e-6))
+        let m = try XCTUnwrap(
+            compare(real([1, 2, 3, 4.5], shape: [2, 2]), real([1, 2.001, 3, 4], shape: [2, 2]), abs: 1e-6))
         XCTAssertEqual(m.failing, 2)
         XCTAssertEqual(m.total, 4)
         XCTAssertEqual(m.shape, [2, 2])
@@ -50,14 +53,16 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(m.elements.map(\.index), [[0, 1], [1, 1]], "the first differing elements, row-major")
         XCTAssertEqual(m.elements[0].actual, "2.0")
         XCTAssertEqual(m.elements[0].expected, "2.001")
-        XCTAssertEqual(m.lines, [
-            "shape [2, 2] float64: 2 of 4 elements differ from the golden beyond abs 1e-06, rel 0.0",
-            "worst at [1, 1]: actual 4.5, expected 4.0, abs diff 0.5, rel diff 0.125 (allowed 1e-06)",
-            "differing elements:",
-            "  index   actual  expected  abs diff  allowed",
-            "  [0, 1]  2.0     2.001     0.001     1e-06",
-            "  [1, 1]  4.5     4.0       0.5       1e-06",
-        ])
+        XCTAssertEqual(
+            m.lines,
+            [
+                "shape [2, 2] float64: 2 of 4 elements differ from the golden beyond abs 1e-06, rel 0.0",
+                "worst at [1, 1]: actual 4.5, expected 4.0, abs diff 0.5, rel diff 0.125 (allowed 1e-06)",
+                "differing elements:",
+                "  index   actual  expected  abs diff  allowed",
+                "  [0, 1]  2.0     2.001     0.001     1e-06",
+                "  [1, 1]  4.5     4.0       0.5       1e-06",
+            ])
     }
 
     func testWorstAbsoluteAndWorstRelativeAreSeparateElements() throws {
@@ -67,8 +72,12 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(m.worstAbs?.allowed ?? 0, 0.2, accuracy: 1e-12)
         XCTAssertEqual(m.worstRel?.index, [1])
         XCTAssertEqual(m.worstRel?.allowed ?? 0, 0.1001, accuracy: 1e-12)
-        XCTAssertTrue(m.lines.contains { $0.hasPrefix("worst abs at [0]: actual 1001.0, expected 1000.0, abs diff 1") }, "\(m.lines)")
-        XCTAssertTrue(m.lines.contains { $0.hasPrefix("worst rel at [1]: actual 1.5, expected 1.0, abs diff 0.5, rel diff 0.5") }, "\(m.lines)")
+        XCTAssertTrue(
+            m.lines.contains { $0.hasPrefix("worst abs at [0]: actual 1001.0, expected 1000.0, abs diff 1") },
+            "\(m.lines)")
+        XCTAssertTrue(
+            m.lines.contains { $0.hasPrefix("worst rel at [1]: actual 1.5, expected 1.0, abs diff 0.5, rel diff 0.5") },
+            "\(m.lines)")
     }
 
     func testMaxShownLimitsTheListedElementsButNotTheCount() throws {
@@ -76,15 +85,19 @@ final class ComparisonTests: XCTestCase {
         let ten = try XCTUnwrap(compare(a, e))
         XCTAssertEqual(ten.failing, 100)
         XCTAssertEqual(ten.elements.count, 10, "the default is 10")
-        let three = try XCTUnwrap(Comparison.compare(actual: a, expected: e, tolerance: Tolerance(abs: 0, rel: 0), output: "h",
-                                                     reference: .golden, options: ComparisonOptions(maxShown: 3)))
+        let three = try XCTUnwrap(
+            Comparison.compare(
+                actual: a, expected: e, tolerance: Tolerance(abs: 0, rel: 0), output: "h",
+                reference: .golden, options: ComparisonOptions(maxShown: 3)))
         XCTAssertEqual(three.elements.map(\.index), [[0], [1], [2]])
         XCTAssertTrue(three.lines.contains("first 3 of 100 differing elements:"), "\(three.lines)")
     }
 
     func testFloat32ValuesPrintInFloat32sShortestForm() throws {
-        let a = Value.real(RealTensor(Tensor(shape: [2], scalars: [Double(Float(0.1)), Double(Float(0.7))]), dtype: .float32))
-        let e = Value.real(RealTensor(Tensor(shape: [2], scalars: [Double(Float(0.1)), Double(Float(0.5))]), dtype: .float32))
+        let a = Value.real(
+            RealTensor(Tensor(shape: [2], scalars: [Double(Float(0.1)), Double(Float(0.7))]), dtype: .float32))
+        let e = Value.real(
+            RealTensor(Tensor(shape: [2], scalars: [Double(Float(0.1)), Double(Float(0.5))]), dtype: .float32))
         let m = try XCTUnwrap(compare(a, e))
         XCTAssertEqual(m.dtype, "float32")
         XCTAssertEqual(m.worstAbs?.actual, "0.7", "not 0.699999988079071")
@@ -97,12 +110,15 @@ final class ComparisonTests: XCTestCase {
         var xs = [Double](repeating: 0, count: 12), es = xs
         es[7] = 1; es[10] = 1
         xs[0] = 0
-        let m = try XCTUnwrap(Comparison.compare(actual: real(xs, shape: [6, 2]), expected: real(es, shape: [6, 2]),
-                                                 tolerance: Tolerance(abs: 1e-9, rel: 0), output: "h", reference: .golden,
-                                                 structure: OutputLayout(timeAxis: 0)))
+        let m = try XCTUnwrap(
+            Comparison.compare(
+                actual: real(xs, shape: [6, 2]), expected: real(es, shape: [6, 2]),
+                tolerance: Tolerance(abs: 1e-9, rel: 0), output: "h", reference: .golden,
+                structure: OutputLayout(timeAxis: 0)))
         XCTAssertEqual(m.time, TimeDivergence(axis: 0, firstStep: 3, steps: 6, differingSteps: 2))
         XCTAssertEqual(m.elements.map(\.step), [3, 5])
-        XCTAssertTrue(m.lines.contains("first differs at t = 3 of 6 (axis 0); steps 0–2 match; 2 steps differ"), "\(m.lines)")
+        XCTAssertTrue(
+            m.lines.contains("first differs at t = 3 of 6 (axis 0); steps 0–2 match; 2 steps differ"), "\(m.lines)")
         XCTAssertTrue(m.headline.contains("first differs at t = 3 of 6"), m.headline)
     }
 
@@ -111,17 +127,25 @@ final class ComparisonTests: XCTestCase {
         var xs = [Double](repeating: 0, count: 8)
         xs[3] = 1; xs[6] = 2
         let names = GateBlocks.names([.i, .f, .g, .o])
-        let m = try XCTUnwrap(Comparison.compare(actual: real(xs, shape: [8, 1]), expected: real([Double](repeating: 0, count: 8), shape: [8, 1]),
-                                                 tolerance: Tolerance(abs: 1e-9, rel: 0), output: "dweight_ih_l0", reference: .golden,
-                                                 structure: OutputLayout(gateAxis: 0, gateNames: names)))
+        let m = try XCTUnwrap(
+            Comparison.compare(
+                actual: real(xs, shape: [8, 1]), expected: real([Double](repeating: 0, count: 8), shape: [8, 1]),
+                tolerance: Tolerance(abs: 1e-9, rel: 0), output: "dweight_ih_l0", reference: .golden,
+                structure: OutputLayout(gateAxis: 0, gateNames: names)))
         XCTAssertEqual(m.gates.map(\.gate), ["f (forget)", "o (output)"])
         XCTAssertEqual(m.gates.map(\.firstUnit), [1, 0])
         XCTAssertEqual(m.worstAbs?.gate, "o (output)")
         XCTAssertEqual(m.worstAbs?.unit, 0)
         // Both differ infinitely in relative terms (expected 0): the worst relative one is the first.
-        XCTAssertTrue(m.lines.contains("worst abs at [6, 0] (gate o (output), unit 0): actual 2.0, expected 0.0, abs diff 2, rel diff .inf (allowed 1e-09)"), "\(m.lines)")
+        XCTAssertTrue(
+            m.lines.contains(
+                "worst abs at [6, 0] (gate o (output), unit 0): actual 2.0, expected 0.0, abs diff 2, rel diff .inf (allowed 1e-09)"
+            ), "\(m.lines)")
         XCTAssertEqual(m.worstRel?.index, [3, 0])
-        XCTAssertTrue(m.lines.contains("gate blocks that differ: f (forget) (1 of 2 units, first unit 1), o (output) (1 of 2 units, first unit 0)"), "\(m.lines)")
+        XCTAssertTrue(
+            m.lines.contains(
+                "gate blocks that differ: f (forget) (1 of 2 units, first unit 1), o (output) (1 of 2 units, first unit 0)"
+            ), "\(m.lines)")
     }
 
     func testIntegersStringsAndBooleansCompareExactly() throws {
@@ -129,8 +153,12 @@ final class ComparisonTests: XCTestCase {
         let m = try XCTUnwrap(compare(.integers([1, 2]), .integers([1, 3]), abs: 10))
         XCTAssertEqual(m.failing, 1)
         XCTAssertEqual(m.elements, [ElementDifference(index: [1], actual: "2", expected: "3")])
-        XCTAssertEqual(m.lines, ["shape [2] integer: 1 of 2 elements differ from the golden", "differing elements:",
-                                 "  index  actual  expected", "  [1]    2       3"])
+        XCTAssertEqual(
+            m.lines,
+            [
+                "shape [2] integer: 1 of 2 elements differ from the golden", "differing elements:",
+                "  index  actual  expected", "  [1]    2       3",
+            ])
         XCTAssertNotNil(compare(.string(Tensor(["a"])), .string(Tensor(["b"]))))
         XCTAssertNil(compare(.boolean(Tensor([true])), .boolean(Tensor([true]))))
         XCTAssertEqual(compare(.integers([1]), real([1]))?.problem, "integer values, golden holds real values")
@@ -139,7 +167,8 @@ final class ComparisonTests: XCTestCase {
     func testListsCompareItemByItem() {
         let a = Value.list([real([1, 2]), real([3])]), e = Value.list([real([1, 2]), real([3.5])])
         XCTAssertEqual(compare(a, e, abs: 0.1)?.item, 1)
-        XCTAssertEqual(compare(a, e, abs: 0.1)?.lines.first?.hasPrefix("shape [1] float64: item 1: 1 of 1 element differs"), true)
+        XCTAssertEqual(
+            compare(a, e, abs: 0.1)?.lines.first?.hasPrefix("shape [1] float64: item 1: 1 of 1 element differs"), true)
         XCTAssertEqual(compare(a, .list([real([1, 2])]))?.problem, "a list of 2 tensors, golden has 1")
     }
 

@@ -8,22 +8,28 @@ import XCTest
 /// and the `KernelScalar` requirements in `Scalar.swift` and `GemmDispatch.swift`).
 final class DocCommentTests: XCTestCase {
     func testEveryPublicDeclarationHasADocComment() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let exemptFiles: Set<String> = ["Scalar.swift", "GemmDispatch.swift"]
-        let exemptNames = ["var description:", "static func ==", "static func <", "func hash(into", "init(stringLiteral"]
+        let exemptNames = [
+            "var description:", "static func ==", "static func <", "func hash(into", "init(stringLiteral",
+        ]
         let declaration = try NSRegularExpression(pattern: #"^(@\w+(\([^)]*\))?\s+)*(public|open)\s"#)
         var missing: [String] = []
         var checked = 0
         for module in ["RNNSpec", "RNNKernels", "RNNSpecTesting"] {
             let dir = root.appendingPathComponent("Sources/\(module)")
             let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)!
-                .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" && !exemptFiles.contains($0.lastPathComponent) }
+                .compactMap { $0 as? URL }.filter {
+                    $0.pathExtension == "swift" && !exemptFiles.contains($0.lastPathComponent)
+                }
             for file in files.sorted(by: { $0.path < $1.path }) {
                 let lines = try String(contentsOf: file, encoding: .utf8).components(separatedBy: "\n")
                 for (k, raw) in lines.enumerated() {
                     let line = raw.trimmingCharacters(in: .whitespaces)
                     guard declaration.firstMatch(in: line, range: NSRange(line.startIndex..., in: line)) != nil,
-                          !line.hasPrefix("public import"), !exemptNames.contains(where: line.contains) else { continue }
+                        !line.hasPrefix("public import"), !exemptNames.contains(where: line.contains)
+                    else { continue }
                     checked += 1
                     var above = k - 1
                     while above >= 0, lines[above].trimmingCharacters(in: .whitespaces).hasPrefix("@") { above -= 1 }

@@ -4,7 +4,8 @@ import XCTest
 /// The README and the pages under `docs/` link each other: every relative link names a file that exists,
 /// and every `#anchor` names a heading of the page it points into (as GitHub spells heading anchors).
 final class DocumentationLinkTests: XCTestCase {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// `README.md` and every `docs/*.md`, as paths relative to the repository's root.
     func documents() throws -> [String] {
@@ -21,7 +22,8 @@ final class DocumentationLinkTests: XCTestCase {
         var problems: [String] = []
         var checked = 0
         for document in try documents() {
-            for target in DocumentationLinks.targets(in: try text(document)) where !DocumentationLinks.isExternal(target) {
+            for target in DocumentationLinks.targets(in: try text(document))
+            where !DocumentationLinks.isExternal(target) {
                 checked += 1
                 if let problem = try resolve(target, from: document) { problems.append("\(document): \(problem)") }
             }
@@ -32,8 +34,9 @@ final class DocumentationLinkTests: XCTestCase {
 
     /// Every page under `docs/` is one click from the README.
     func testEveryDocsPageIsLinkedFromTheReadme() throws {
-        let linked = Set(DocumentationLinks.targets(in: try text("README.md"))
-            .map { String($0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]) })
+        let linked = Set(
+            DocumentationLinks.targets(in: try text("README.md"))
+                .map { String($0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]) })
         for page in try documents().dropFirst() {
             XCTAssertTrue(linked.contains(page), "README.md does not link \(page)")
         }
@@ -42,12 +45,15 @@ final class DocumentationLinkTests: XCTestCase {
     /// The checker itself: GitHub's anchors for headings with code, punctuation and repeats, links inside
     /// code are not links, and a broken link and anchor are found.
     func testTheCheckerSpellsAnchorsAsGitHubAndFindsBrokenLinks() throws {
-        XCTAssertEqual(DocumentationLinks.anchor("Checking another implementation (`--backend`)"),
-                       "checking-another-implementation---backend")
-        XCTAssertEqual(DocumentationLinks.anchor("Training the article's model (`charrnn.train`)"),
-                       "training-the-articles-model-charrnntrain")
-        XCTAssertEqual(DocumentationLinks.anchor("Framework conventions: PyTorch, ONNX, Keras, Flax, MLX"),
-                       "framework-conventions-pytorch-onnx-keras-flax-mlx")
+        XCTAssertEqual(
+            DocumentationLinks.anchor("Checking another implementation (`--backend`)"),
+            "checking-another-implementation---backend")
+        XCTAssertEqual(
+            DocumentationLinks.anchor("Training the article's model (`charrnn.train`)"),
+            "training-the-articles-model-charrnntrain")
+        XCTAssertEqual(
+            DocumentationLinks.anchor("Framework conventions: PyTorch, ONNX, Keras, Flax, MLX"),
+            "framework-conventions-pytorch-onnx-keras-flax-mlx")
         let page = """
             # Title
             ## Part
@@ -62,7 +68,8 @@ final class DocumentationLinkTests: XCTestCase {
         XCTAssertEqual(DocumentationLinks.targets(in: page), ["#part", "#part-1", "#missing", "no-such-page.md"])
         XCTAssertNil(try resolve("#part-1", from: "docs/x.md", text: page))
         XCTAssertEqual(try resolve("#missing", from: "docs/x.md", text: page), "no heading for #missing in docs/x.md")
-        XCTAssertEqual(try resolve("no-such-page.md", from: "docs/x.md", text: page), "no such file: docs/no-such-page.md")
+        XCTAssertEqual(
+            try resolve("no-such-page.md", from: "docs/x.md", text: page), "no such file: docs/no-such-page.md")
     }
 
     /// nil when `target` (a link in `document`) resolves, else what is wrong. `text` is the document's own
@@ -70,7 +77,9 @@ final class DocumentationLinkTests: XCTestCase {
     func resolve(_ target: String, from document: String, text: String? = nil) throws -> String? {
         let parts = target.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let directory = (document as NSString).deletingLastPathComponent
-        let path = parts[0].isEmpty ? document : ((directory as NSString).appendingPathComponent(parts[0]) as NSString).standardizingPath
+        let path =
+            parts[0].isEmpty
+            ? document : ((directory as NSString).appendingPathComponent(parts[0]) as NSString).standardizingPath
         let url = root.appendingPathComponent(path)
         let pageText: String
         if parts[0].isEmpty, let text {
@@ -81,7 +90,8 @@ final class DocumentationLinkTests: XCTestCase {
             pageText = try String(contentsOf: url, encoding: .utf8)
         }
         guard parts.count == 2 else { return nil }
-        return DocumentationLinks.anchors(in: pageText).contains(parts[1]) ? nil : "no heading for #\(parts[1]) in \(path)"
+        return DocumentationLinks.anchors(in: pageText).contains(parts[1])
+            ? nil : "no heading for #\(parts[1]) in \(path)"
     }
 }
 
@@ -119,7 +129,8 @@ enum DocumentationLinks {
         for scalar in text.trimmingCharacters(in: .whitespaces).unicodeScalars {
             let p = scalar.properties
             if p.isAlphabetic || p.generalCategory == .decimalNumber || p.generalCategory == .nonspacingMark
-                || scalar == "_" || scalar == "-" {
+                || scalar == "_" || scalar == "-"
+            {
                 out.unicodeScalars.append(scalar)
             } else if scalar == " " {
                 out += "-"

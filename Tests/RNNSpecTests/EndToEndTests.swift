@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// Runs the built `rnnspec` binary over a temporary copy of the repository's suite.
@@ -20,7 +21,9 @@ final class EndToEndTests: XCTestCase {
     }
 
     func testStaleNewAndRegenByteForByte() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no rnnspec binary at \(binary.path)")
+        }
         let dir = try copyOfSuite()
         let clean = try rnnspec(["run", "cases/"], in: dir, ci: true)
         XCTAssertEqual(clean.status, 0, clean.stdout + clean.stderr)
@@ -29,7 +32,8 @@ final class EndToEndTests: XCTestCase {
         // A changed case goes STALE.
         let caseURL = dir.appendingPathComponent("cases/exercises/ex01_rnn_update.yaml")
         let original = try String(contentsOf: caseURL, encoding: .utf8)
-        try original.replacingOccurrences(of: "h_prev: [0.5, 0.0]", with: "h_prev: [0.5, 0.25]").write(to: caseURL, atomically: true, encoding: .utf8)
+        try original.replacingOccurrences(of: "h_prev: [0.5, 0.0]", with: "h_prev: [0.5, 0.25]").write(
+            to: caseURL, atomically: true, encoding: .utf8)
         let stale = try rnnspec(["run"], in: dir, ci: true)
         XCTAssertEqual(stale.status, 1)
         XCTAssertTrue(stale.stdout.contains("STALE: exercises/ex01_rnn_update ("), stale.stdout)
@@ -44,13 +48,18 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(new.stdout.contains("NEW: exercises/ex04_clip_to_norm_5 ("), new.stdout)
         let refused = try rnnspec(["run", "--record", "missing"], in: dir, ci: true)
         XCTAssertEqual(refused.status, 2)
-        XCTAssertEqual(refused.stderr, "rnnspec: error: CI=true is set, and `run --record missing` writes files; a CI run only checks the suite (unset CI to write)\n")
+        XCTAssertEqual(
+            refused.stderr,
+            "rnnspec: error: CI=true is set, and `run --record missing` writes files; a CI run only checks the suite (unset CI to write)\n"
+        )
         XCTAssertFalse(FileManager.default.fileExists(atPath: goldenURL.path))
 
         // regen restores it byte for byte, and touches nothing else.
         let regen = try rnnspec(["regen", "cases/exercises"], in: dir)
         XCTAssertEqual(regen.status, 0, regen.stdout + regen.stderr)
-        XCTAssertTrue(regen.stdout.hasSuffix("1 golden written\n  wrote golden/exercises/ex04_clip_to_norm_5.yaml\n"), regen.stdout)
+        XCTAssertTrue(
+            regen.stdout.hasSuffix("1 golden written\n  wrote golden/exercises/ex04_clip_to_norm_5.yaml\n"),
+            regen.stdout)
         XCTAssertEqual(try Data(contentsOf: goldenURL), blessed)
         XCTAssertEqual(try rnnspec(["run"], in: dir, ci: true).status, 0)
     }
@@ -62,12 +71,19 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try rnnspec(["run", "--shard", "3/2"], in: dir).status, 2)
         let outside = try rnnspec(["run", "/"], in: dir)
         XCTAssertEqual(outside.status, 2)
-        XCTAssertEqual(outside.stderr, "rnnspec: error: / is outside the cases root cases/; cases must live under it (or set --cases-root)\n")
-        XCTAssertEqual(try rnnspec(["kernels", "rnn.stpe"], in: dir).stderr, "rnnspec: error: unknown kernel 'rnn.stpe'; did you mean 'rnn.step'?\n")
+        XCTAssertEqual(
+            outside.stderr,
+            "rnnspec: error: / is outside the cases root cases/; cases must live under it (or set --cases-root)\n")
+        XCTAssertEqual(
+            try rnnspec(["kernels", "rnn.stpe"], in: dir).stderr,
+            "rnnspec: error: unknown kernel 'rnn.stpe'; did you mean 'rnn.step'?\n")
 
-        let run = try rnnspec(["run", "--format", "json", "--output", "r.json", "--junit", "r.xml", "--jobs", "1"], in: dir, ci: true)
+        let run = try rnnspec(
+            ["run", "--format", "json", "--output", "r.json", "--junit", "r.xml", "--jobs", "1"], in: dir, ci: true)
         XCTAssertEqual(run.status, 0, run.stdout)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("r.json"))) as? [String: Any]
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("r.json")))
+            as? [String: Any]
         XCTAssertEqual(json?["failed"] as? Int, 0)
         XCTAssertGreaterThan((json?["cases"] as? [Any])?.count ?? 0, 2)
         let xml = try String(contentsOf: dir.appendingPathComponent("r.xml"), encoding: .utf8)
@@ -79,7 +95,10 @@ final class EndToEndTests: XCTestCase {
         let dir = try copyOfSuite()
         let new = try rnnspec(["new", "rnn.step", "mine/first"], in: dir)
         XCTAssertEqual(new.status, 0, new.stderr)
-        XCTAssertEqual(new.stdout, "wrote cases/mine/first.yaml\nnext: edit its values, then `rnnspec regen cases/mine/first.yaml` and review the golden it writes\n")
+        XCTAssertEqual(
+            new.stdout,
+            "wrote cases/mine/first.yaml\nnext: edit its values, then `rnnspec regen cases/mine/first.yaml` and review the golden it writes\n"
+        )
         XCTAssertEqual(try rnnspec(["new", "rnn.step", "mine/first"], in: dir).status, 2, "never overwrites")
         XCTAssertEqual(try rnnspec(["regen", "cases/mine/first.yaml"], in: dir).status, 0)
         XCTAssertEqual(try rnnspec(["check"], in: dir).status, 0)

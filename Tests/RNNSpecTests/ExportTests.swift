@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 @testable import RNNSpec
 
@@ -9,13 +10,15 @@ final class ExportTests: XCTestCase {
         let x = Value.real(RealTensor(Tensor(shape: [2, 3], scalars: [1, -2, 0.5, .nan, -0.0, .infinity])))
         let data = try XCTUnwrap(npyBytes(x))
         let bytes = [UInt8](data)
-        XCTAssertEqual(Array(bytes[0..<8]), [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0], "magic \\x93NUMPY, version 1.0")
+        XCTAssertEqual(
+            Array(bytes[0..<8]), [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0], "magic \\x93NUMPY, version 1.0")
         let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         XCTAssertEqual((10 + headerLength) % 64, 0, "the data starts at a multiple of 64")
         let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
         XCTAssertTrue(header.hasPrefix("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3), }"), header)
         XCTAssertTrue(header.hasSuffix("\n"))
-        XCTAssertEqual(header.dropLast().drop { $0 != "}" }.dropFirst().allSatisfy { $0 == " " }, true, "padded with spaces")
+        XCTAssertEqual(
+            header.dropLast().drop { $0 != "}" }.dropFirst().allSatisfy { $0 == " " }, true, "padded with spaces")
         let payload = Array(bytes[(10 + headerLength)...])
         XCTAssertEqual(payload.count, 6 * 8)
         for (k, v) in [1, -2, 0.5, Double.nan, -0.0, .infinity].enumerated() {
@@ -47,15 +50,20 @@ final class ExportTests: XCTestCase {
 
     func testExportWritesCaseJSONAndOneNpyPerInputExpectationAndGoldenOutput() throws {
         let p = try TempProject()
-        try p.writeCase("dir/a", simpleStepCase + "tags: [t]\nsource: \"by hand\"\nexpect:\n  a: {value: [1.25, -1.0], abs: 1e-12}\n")
-        try p.writeCase("clip", "kernel: grad.clip_norm\ninputs: {g: [[3.0, 4.0], [[1.0], [2.0]]]}\nparams: {max_norm: 1.0}\n")
+        try p.writeCase(
+            "dir/a",
+            simpleStepCase + "tags: [t]\nsource: \"by hand\"\nexpect:\n  a: {value: [1.25, -1.0], abs: 1e-12}\n")
+        try p.writeCase(
+            "clip", "kernel: grad.clip_norm\ninputs: {g: [[3.0, 4.0], [[1.0], [2.0]]]}\nparams: {max_norm: 1.0}\n")
         _ = try p.run(record: .all)
         try p.writeCase("new", simpleStepCase)
         let out = p.root.appendingPathComponent("export")
         let summary = try SuiteExport(project: p.project).export(paths: [], to: out.path)
         XCTAssertEqual(summary.exported, ["clip", "dir/a", "new"])
         XCTAssertEqual(summary.withoutGolden, ["new"])
-        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("dir/a/case.json"))) as? [String: Any])
+        let json = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("dir/a/case.json")))
+                as? [String: Any])
         XCTAssertEqual(json["kernel"] as? String, "rnn.step")
         XCTAssertEqual(json["params"] as? [String: String], ["activation": "tanh", "dtype": "float64"])
         XCTAssertEqual(json["tags"] as? [String], ["t"])
@@ -64,25 +72,36 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual((golden["digest"] as? String)?.count, 64)
         let h = try XCTUnwrap((golden["outputs"] as? [String: Any])?["h"] as? [String: Any])
         XCTAssertEqual(h["file"] as? String, "golden/h.npy")
-        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("dir/a/golden/h.npy")),
-                       npyBytes(try XCTUnwrap(Golden.parse(data: Data(contentsOf: p.goldenURL("dir/a")), path: "g")).output("h")!))
+        XCTAssertEqual(
+            try Data(contentsOf: out.appendingPathComponent("dir/a/golden/h.npy")),
+            npyBytes(try XCTUnwrap(Golden.parse(data: Data(contentsOf: p.goldenURL("dir/a")), path: "g")).output("h")!))
         let expectA = try XCTUnwrap((json["expect"] as? [String: Any])?["a"] as? [String: Any])
         XCTAssertEqual(expectA["abs"] as? Double, 1e-12)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("dir/a/inputs/W_hh.npy").path))
         // A list input is one file per tensor.
-        let clip = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip/case.json"))) as? [String: Any])
+        let clip = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("clip/case.json")))
+                as? [String: Any])
         let g = try XCTUnwrap((clip["inputs"] as? [String: Any])?["g"] as? [String: Any])
-        XCTAssertEqual((g["list"] as? [[String: Any]])?.map { $0["file"] as? String }, ["inputs/g.0.npy", "inputs/g.1.npy"])
+        XCTAssertEqual(
+            (g["list"] as? [[String: Any]])?.map { $0["file"] as? String }, ["inputs/g.0.npy", "inputs/g.1.npy"])
         // A case without a golden has no outputs.
-        let new = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("new/case.json"))) as? [String: Any])
+        let new = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("new/case.json")))
+                as? [String: Any])
         XCTAssertTrue(new["golden"] is NSNull)
         // Exporting again into the same directory is allowed; into another non-empty one, or under a root, is not.
         XCTAssertEqual(try SuiteExport(project: p.project).export(paths: [], to: out.path).exported.count, 3)
-        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("other"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: p.root.appendingPathComponent("other"), withIntermediateDirectories: true)
         try "mine".write(to: p.root.appendingPathComponent("other/notes.txt"), atomically: true, encoding: .utf8)
-        for (target, message) in [("other", "is not empty and is not an earlier export"), ("golden/x", "is under the golden root"),
-                                  ("cases/x", "is under the cases root")] {
-            XCTAssertThrowsError(try SuiteExport(project: p.project).export(paths: [], to: p.root.appendingPathComponent(target).path)) {
+        for (target, message) in [
+            ("other", "is not empty and is not an earlier export"), ("golden/x", "is under the golden root"),
+            ("cases/x", "is under the cases root"),
+        ] {
+            XCTAssertThrowsError(
+                try SuiteExport(project: p.project).export(paths: [], to: p.root.appendingPathComponent(target).path)
+            ) {
                 XCTAssertTrue("\($0)".contains(message), "\($0)")
             }
         }

@@ -1,17 +1,23 @@
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 
 /// What the Flax and MLX kernels refuse, with the input or param to blame.
 final class FlaxMLXKernelTests: XCTestCase {
     func run(_ kernel: String, _ inputs: [String: Value], _ params: [String: ParamValue]) throws -> KernelOutputs {
-        try KernelRegistry.standard.kernel(named: kernel)!.run(KernelContext(inputs: inputs, params: params), as: Double.self)
+        try KernelRegistry.standard.kernel(named: kernel)!.run(
+            KernelContext(inputs: inputs, params: params), as: Double.self)
     }
 
-    func real(_ shape: [Int]) -> Value { .real(Tensor<Double>(shape: shape, scalars: (0..<shape.reduce(1, *)).map { 0.1 * Double($0 % 7) - 0.3 })) }
+    func real(_ shape: [Int]) -> Value {
+        .real(Tensor<Double>(shape: shape, scalars: (0..<shape.reduce(1, *)).map { 0.1 * Double($0 % 7) - 0.3 }))
+    }
 
     func blame(_ body: () throws -> KernelOutputs) -> (String, String)? {
-        do { _ = try body() } catch let KernelError.input(name, message) { return (name, message) } catch let KernelError.param(name, message) {
+        do { _ = try body() } catch let KernelError.input(name, message) { return (name, message) } catch let
+            KernelError.param(name, message)
+        {
             return (name, message)
         } catch { return ("?", "\(error)") }
         return nil
@@ -35,13 +41,20 @@ final class FlaxMLXKernelTests: XCTestCase {
     }
 
     var flaxParams: [String: ParamValue] {
-        ["in_features": .integer(2), "hidden_features": .integer(2), "api": .string("nnx"), "wrapper": .string("RNN"),
-         "time_major": .boolean(false), "return_carry": .boolean(true), "reverse": .boolean(false), "keep_order": .boolean(false),
-         "gate_fn": .string("sigmoid"), "activation_fn": .string("tanh")]
+        [
+            "in_features": .integer(2), "hidden_features": .integer(2), "api": .string("nnx"),
+            "wrapper": .string("RNN"),
+            "time_major": .boolean(false), "return_carry": .boolean(true), "reverse": .boolean(false),
+            "keep_order": .boolean(false),
+            "gate_fn": .string("sigmoid"), "activation_fn": .string("tanh"),
+        ]
     }
 
     var flaxGRU: [String: Value] {
-        ["inputs": real([2, 3, 2]), "cell.dense_i.kernel": real([2, 6]), "cell.dense_i.bias": real([6]), "cell.dense_h.kernel": real([2, 6])]
+        [
+            "inputs": real([2, 3, 2]), "cell.dense_i.kernel": real([2, 6]), "cell.dense_i.bias": real([6]),
+            "cell.dense_h.kernel": real([2, 6]),
+        ]
     }
 
     func testFlaxSeqLengthsMustFitTheSteps() throws {

@@ -1,5 +1,6 @@
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 
 final class FormatTests: XCTestCase {
@@ -30,7 +31,9 @@ final class FormatTests: XCTestCase {
             ("e", .real(RealTensor(Tensor(shape: [0, 3], scalars: [])))),
             ("l", .list([.real(0.5), .integers([])])),
         ])
-        XCTAssertEqual(g.serialized(), """
+        XCTAssertEqual(
+            g.serialized(),
+            """
             # Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen t/x
             format: 1
             case: "t/x"
@@ -97,17 +100,28 @@ final class FormatTests: XCTestCase {
         let inputs: [String: Value] = ["x": .real(Tensor<Double>([1, 2]))]
         let d = CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: inputs)
         XCTAssertEqual(d.count, 64)
-        XCTAssertEqual(d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: inputs))
-        XCTAssertNotEqual(d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("relu")], inputs: inputs))
-        XCTAssertNotEqual(d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: ["x": .real(Tensor<Double>([1, 2.0000000000000004]))]))
-        XCTAssertNotEqual(d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: ["x": .real(RealTensor(Tensor(shape: [2, 1], scalars: [1.0, 2])))]))
+        XCTAssertEqual(
+            d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: inputs))
+        XCTAssertNotEqual(
+            d, CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("relu")], inputs: inputs))
+        XCTAssertNotEqual(
+            d,
+            CaseDigest.compute(
+                kernel: "rnn.step", params: ["activation": .string("tanh")],
+                inputs: ["x": .real(Tensor<Double>([1, 2.0000000000000004]))]))
+        XCTAssertNotEqual(
+            d,
+            CaseDigest.compute(
+                kernel: "rnn.step", params: ["activation": .string("tanh")],
+                inputs: ["x": .real(RealTensor(Tensor(shape: [2, 1], scalars: [1.0, 2])))]))
     }
 
     func testSHA256KnownVectors() {
         XCTAssertEqual(SHA256.hex("".utf8), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        XCTAssertEqual(SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
-                       "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        XCTAssertEqual(
+            SHA256.hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
     func testRandomStreamIsPinned() {
@@ -143,7 +157,9 @@ final class FormatTests: XCTestCase {
 
     func testGeneratorsMatchNumPy() throws {
         let p = try TempProject()
-        try p.writeCase("g", """
+        try p.writeCase(
+            "g",
+            """
             kernel: loss.masked_mean
             inputs:
               losses: {linspace: [0, 1, 5], shape: [5]}

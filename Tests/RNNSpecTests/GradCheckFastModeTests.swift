@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import RNNSpec
 import RNNKernels
+import XCTest
+
+@testable import RNNSpec
 
 /// Fast gradient checks (`mode: fast`): the projections on seeded random directions catch wrong
 /// gradients (mutation tests, with the miss probability of `GradCheck`'s bound), cost a fixed
@@ -55,23 +56,33 @@ final class GradCheckFastModeTests: XCTestCase {
     /// The four bugs of the mutation test, each a plausible mistake in a backward pass.
     static let mutations: [(name: String, mutate: @Sendable (KernelContext, inout KernelOutputs) throws -> Void)] = [
         ("one element of dW_f off by 1e-3", { _, out in edit(&out, "dW_f") { $0.scalars[5] += 1e-3 } }),
-        ("dU_i with the wrong sign", { _, out in edit(&out, "dU_i") { t in t = Tensor(shape: t.shape, scalars: t.scalars.map { -$0 }) } }),
-        ("dU_f transposed", { _, out in
-            edit(&out, "dU_f") { t in
-                let n = t.shape[0]
-                t = Tensor(shape: t.shape, scalars: (0..<(n * n)).map { k in t.scalars[(k % n) * n + k / n] })
+        (
+            "dU_i with the wrong sign",
+            { _, out in edit(&out, "dU_i") { t in t = Tensor(shape: t.shape, scalars: t.scalars.map { -$0 }) } }
+        ),
+        (
+            "dU_f transposed",
+            { _, out in
+                edit(&out, "dU_f") { t in
+                    let n = t.shape[0]
+                    t = Tensor(shape: t.shape, scalars: (0..<(n * n)).map { k in t.scalars[(k % n) * n + k / n] })
+                }
             }
-        }),
-        ("the last time step missing from the backward pass", { c, out in
-            // The backward loop that never sees step T−1: every gradient from dy with that step zeroed.
-            guard case .real(var dy)? = c.inputs["dy"] else { return }
-            let perStep = dy.tensor.count / dy.shape[0]
-            for i in (dy.tensor.count - perStep)..<dy.tensor.count { dy.tensor.scalars[i] = 0 }
-            var inputs = c.inputs
-            inputs["dy"] = .real(dy)
-            let skipped = try KernelRegistry.standard.kernel(named: "lstm.bptt")!.run(KernelContext(inputs: inputs, params: c.params, dims: c.dims), as: Double.self)
-            for (name, value) in skipped.entries where name.hasPrefix("d") && name != "dy" { out[name] = value }
-        }),
+        ),
+        (
+            "the last time step missing from the backward pass",
+            { c, out in
+                // The backward loop that never sees step T−1: every gradient from dy with that step zeroed.
+                guard case .real(var dy)? = c.inputs["dy"] else { return }
+                let perStep = dy.tensor.count / dy.shape[0]
+                for i in (dy.tensor.count - perStep)..<dy.tensor.count { dy.tensor.scalars[i] = 0 }
+                var inputs = c.inputs
+                inputs["dy"] = .real(dy)
+                let skipped = try KernelRegistry.standard.kernel(named: "lstm.bptt")!.run(
+                    KernelContext(inputs: inputs, params: c.params, dims: c.dims), as: Double.self)
+                for (name, value) in skipped.entries where name.hasPrefix("d") && name != "dy" { out[name] = value }
+            }
+        ),
     ]
 
     func loadCase(_ text: String) throws -> (TempProject, Case) {
@@ -81,13 +92,16 @@ final class GradCheckFastModeTests: XCTestCase {
     }
 
     /// The run count of a check: every kernel run goes through `evaluate`.
-    func differences(_ c: Case, kernel: any Kernel, seed: UInt64? = nil, directions: Int? = nil, mode: GradCheckMode = .fast) throws -> (FiniteDifferences, runs: Int) {
+    func differences(
+        _ c: Case, kernel: any Kernel, seed: UInt64? = nil, directions: Int? = nil, mode: GradCheckMode = .fast
+    ) throws -> (FiniteDifferences, runs: Int) {
         var request = ExecutionRequest(c)
         request.gradcheck?.mode = mode
         if let seed { request.gradcheck?.seed = seed }
         if let directions { request.gradcheck?.directions = directions }
         var runs = 0
-        let d = try Execution.gradients(request, request.gradcheck!, spec: kernel.spec) { (inputs, params) throws(ExecutionFailure) in
+        let d = try Execution.gradients(request, request.gradcheck!, spec: kernel.spec) {
+            (inputs, params) throws(ExecutionFailure) in
             runs += 1
             return try Execution.outputs(kernel, inputs, params, request.dims)
         }
@@ -109,7 +123,8 @@ final class GradCheckFastModeTests: XCTestCase {
         let (fast, fastRuns) = try differences(c, kernel: kernel)
         XCTAssertEqual(fastRuns, 1 + 2 * 4)
         XCTAssertEqual(fast.directional.count, 4)
-        XCTAssertTrue(fast.gradients.allSatisfy { $0.numeric == nil }, "a passing fast check sends no element-wise differences")
+        XCTAssertTrue(
+            fast.gradients.allSatisfy { $0.numeric == nil }, "a passing fast check sends no element-wise differences")
         XCTAssertEqual(GradCheck.compare(fast.gradients, directional: fast.directional, request(c)), [])
         let (full, fullRuns) = try differences(c, kernel: kernel, mode: .full)
         XCTAssertEqual(fullRuns, 1 + 2 * 96)
@@ -124,8 +139,10 @@ final class GradCheckFastModeTests: XCTestCase {
     }
 
     func testDirectionsAreSeededNotSystemRandom() {
-        XCTAssertEqual(GradCheck.directions(seed: 7, count: 3, length: 50), GradCheck.directions(seed: 7, count: 3, length: 50))
-        XCTAssertNotEqual(GradCheck.directions(seed: 7, count: 1, length: 50), GradCheck.directions(seed: 8, count: 1, length: 50))
+        XCTAssertEqual(
+            GradCheck.directions(seed: 7, count: 3, length: 50), GradCheck.directions(seed: 7, count: 3, length: 50))
+        XCTAssertNotEqual(
+            GradCheck.directions(seed: 7, count: 1, length: 50), GradCheck.directions(seed: 8, count: 1, length: 50))
         // Direction j is the j-th block of normals of SeededStream(seed), normalized.
         var stream = SeededStream(seed: 7)
         let z = (0..<100).map { _ in stream.nextNormal() }
@@ -158,17 +175,23 @@ final class GradCheckFastModeTests: XCTestCase {
             let (d, runs) = try differences(c, kernel: mutant)
             let mismatches = GradCheck.compare(d.gradients, directional: d.directional, request(c))
             XCTAssertFalse(mismatches.isEmpty, "fast mode missed: \(mutation.name)")
-            XCTAssertTrue(d.gradients.allSatisfy { $0.numeric != nil }, "\(mutation.name): a failing fast check falls back to full")
+            XCTAssertTrue(
+                d.gradients.allSatisfy { $0.numeric != nil },
+                "\(mutation.name): a failing fast check falls back to full")
             XCTAssertEqual(runs, 1 + 2 * 4 + 2 * 96, mutation.name)
             let texts = mismatches.map { $0.lines.joined(separator: "\n") }
-            XCTAssertTrue(texts.allSatisfy { $0.contains("fast check: ") && $0.contains("worst") && $0.contains(" at [") }, texts.joined(separator: "\n"))
+            XCTAssertTrue(
+                texts.allSatisfy { $0.contains("fast check: ") && $0.contains("worst") && $0.contains(" at [") },
+                texts.joined(separator: "\n"))
 
             let analytic = d.gradients.map(\.analytic)
             let g = analytic.flatMap(\.tensor.scalars)
             let b = zip(g, trueGradient).map { $0 - $1 }
             let w = g.map { 1e-7 + 1e-5 * $0.magnitude }
             let bound = GradCheck.missBound(error: b, weights: w, directions: 4)
-            bounds.append("\(mutation.name): ‖b‖₂ \(GradCheck.short(b.reduce(0) { $0 + $1 * $1 }.squareRoot())), miss ≤ \(GradCheck.short(bound))")
+            bounds.append(
+                "\(mutation.name): ‖b‖₂ \(GradCheck.short(b.reduce(0) { $0 + $1 * $1 }.squareRoot())), miss ≤ \(GradCheck.short(bound))"
+            )
             // A subtle bug (one element off by 1e-3, where the gradient's elements are ~0.1–1) has the
             // largest bound; the others are far below it.
             XCTAssertLessThan(bound, mutation.name.hasPrefix("one element") ? 0.02 : 1e-9, mutation.name)
@@ -196,12 +219,15 @@ final class GradCheckFastModeTests: XCTestCase {
         XCTAssertGreaterThan(bound, 0.02)
         XCTAssertLessThan(bound, 0.5)
         var wrong = trueAnalytic
-        wrong[0].tensor.scalars[5] += delta      // dW_f, the first wrt input
+        wrong[0].tensor.scalars[5] += delta  // dW_f, the first wrt input
         let seeds = 2000
         let missed = (1...seeds).filter { projectedVerdict(wrong, fd, seed: UInt64($0), directions: 1) }.count
-        let falseAlarms = (1...seeds).filter { !projectedVerdict(trueAnalytic, fd, seed: UInt64($0), directions: 1) }.count
+        let falseAlarms = (1...seeds).filter { !projectedVerdict(trueAnalytic, fd, seed: UInt64($0), directions: 1) }
+            .count
         let rate = Double(missed) / Double(seeds)
-        print("one direction, one element off by \(delta): missed \(missed) of \(seeds) (rate \(rate)), bound \(GradCheck.short(bound))")
+        print(
+            "one direction, one element off by \(delta): missed \(missed) of \(seeds) (rate \(rate)), bound \(GradCheck.short(bound))"
+        )
         XCTAssertLessThanOrEqual(rate, bound)
         XCTAssertGreaterThan(missed, 0, "a bug this small is sometimes missed: the bound is not vacuous")
         XCTAssertEqual(falseAlarms, 0)
@@ -209,20 +235,28 @@ final class GradCheckFastModeTests: XCTestCase {
         let mutant = Mutant(base: truth, mutate: { _, out in Self.edit(&out, "dW_f") { $0.scalars[5] += delta } })
         for seed in 1...6 {
             let (s, _) = try differences(c, kernel: mutant, seed: UInt64(seed), directions: 1)
-            XCTAssertEqual(GradCheck.verdict(s.gradients, s.directional, request(c, seed: UInt64(seed), directions: 1)).passed,
-                           projectedVerdict(wrong, fd, seed: UInt64(seed), directions: 1), "seed \(seed)")
+            XCTAssertEqual(
+                GradCheck.verdict(s.gradients, s.directional, request(c, seed: UInt64(seed), directions: 1)).passed,
+                projectedVerdict(wrong, fd, seed: UInt64(seed), directions: 1), "seed \(seed)")
         }
     }
 
     func testModeDirectionsAndSeedAreReadAndChecked() throws {
         let p = try TempProject()
-        let base = lstm.replacingOccurrences(of: "gradcheck: {wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]}\n", with: "")
+        let base = lstm.replacingOccurrences(
+            of: "gradcheck: {wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]}\n", with: "")
         func expected(_ line: String, _ column: Int, _ message: String) -> String {
             "cases/c.yaml:20:\(column): error: \(message)\n\(line)\n" + String(repeating: " ", count: column - 1) + "^"
         }
         for (line, column, message) in [
-            ("gradcheck: {wrt: [W_f], mode: fats}", 31, "gradcheck mode must be fast or full, not 'fats'; did you mean 'fast'?"),
-            ("gradcheck: {wrt: [W_f], mode: full, seed: 3}", 37, "gradcheck seed applies to mode: fast, not mode: full"),
+            (
+                "gradcheck: {wrt: [W_f], mode: fats}", 31,
+                "gradcheck mode must be fast or full, not 'fats'; did you mean 'fast'?"
+            ),
+            (
+                "gradcheck: {wrt: [W_f], mode: full, seed: 3}", 37,
+                "gradcheck seed applies to mode: fast, not mode: full"
+            ),
             ("gradcheck: {wrt: [W_f], directions: 0}", 37, "gradcheck directions must be between 1 and 64"),
             ("gradcheck: {wrt: [W_f], seed: -1}", 31, "gradcheck seed must be an integer ≥ 0"),
             ("gradcheck: {wrt: [W_f, W_f]}", 24, "gradcheck wrt lists 'W_f' twice"),
@@ -230,14 +264,19 @@ final class GradCheckFastModeTests: XCTestCase {
             XCTAssertEqual(try p.loadError(base + line + "\n"), expected(line, column, message))
         }
         let (_, c) = try loadCase(base + "gradcheck: {wrt: [W_f, h0], mode: fast, directions: 2, seed: 9}\n")
-        XCTAssertEqual(c.gradcheck?.plan, GradCheckPlan(wrt: ["W_f", "h0"], eps: 1e-6, loss: "loss", mode: .fast, directions: 2, seed: 9))
+        XCTAssertEqual(
+            c.gradcheck?.plan,
+            GradCheckPlan(wrt: ["W_f", "h0"], eps: 1e-6, loss: "loss", mode: .fast, directions: 2, seed: 9))
         let (_, full) = try loadCase(base + "gradcheck: {wrt: [W_f], mode: full}\n")
         XCTAssertEqual(full.gradcheck?.mode, .full)
     }
 
     /// Fewer elements than directions: the check runs element by element (no more runs than fast).
     func testFewElementsAreCheckedInFull() throws {
-        let (_, c) = try loadCase(lstm.replacingOccurrences(of: "wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]", with: "wrt: [b_f], directions: 5"))
+        let (_, c) = try loadCase(
+            lstm.replacingOccurrences(
+                of: "wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]",
+                with: "wrt: [b_f], directions: 5"))
         let (d, runs) = try differences(c, kernel: KernelRegistry.standard.kernel(named: "lstm.bptt")!)
         XCTAssertEqual(runs, 1 + 2 * 3)
         XCTAssertEqual(d.directional, [])
@@ -249,7 +288,9 @@ final class GradCheckFastModeTests: XCTestCase {
     func testFastChecksThroughWorkersAndBackends() throws {
         let p = try TempProject()
         try p.writeCase("good", lstm)
-        try p.writeCase("bad", """
+        try p.writeCase(
+            "bad",
+            """
             kernel: fault.square
             params: {wrong: true}
             inputs:
@@ -258,11 +299,15 @@ final class GradCheckFastModeTests: XCTestCase {
 
             """)
         for command in ["'\(rnnspecBinary.path)' serve", "'\(rnnspecBinary.path)' serve --no-finite-differences"] {
-            let out = try runRNNSpec(["run", "--backend", command], in: p.root, environment: ["RNNSPEC_FAULT_KERNELS": "1"])
+            let out = try runRNNSpec(
+                ["run", "--backend", command], in: p.root, environment: ["RNNSPEC_FAULT_KERNELS": "1"])
             XCTAssertTrue(out.stdout.contains("NEW: bad (1 of 2)"), out.stdout + out.stderr)
-            XCTAssertTrue(out.stdout.contains("fast check: 4 of 4 random directions (seed 0) differ from the finite differences"), out.stdout)
+            XCTAssertTrue(
+                out.stdout.contains("fast check: 4 of 4 random directions (seed 0) differ from the finite differences"),
+                out.stdout)
             XCTAssertTrue(out.stdout.contains("output 'dx' differs from the finite differences"), out.stdout)
-            XCTAssertEqual(out.stdout.components(separatedBy: "differs from the finite differences").count, 2, out.stdout)
+            XCTAssertEqual(
+                out.stdout.components(separatedBy: "differs from the finite differences").count, 2, out.stdout)
         }
     }
 }

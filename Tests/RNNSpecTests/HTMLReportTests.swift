@@ -1,7 +1,8 @@
 import Foundation
-import XCTest
-@testable import RNNSpec
 import RNNKernels
+import XCTest
+
+@testable import RNNSpec
 
 /// The HTML report: self-contained, escaped, drawn from what the run produced, with every plot a
 /// kernel declares, a heatmap for a mismatch, and a page even when cases crash.
@@ -13,7 +14,9 @@ final class HTMLReportTests: XCTestCase {
 
     func testCaseTextIsEscapedAndThePageFetchesNothing() throws {
         let p = try TempProject()
-        try p.writeCase("odd/a", """
+        try p.writeCase(
+            "odd/a",
+            """
             kernel: rnn.step
             title: "</title><script>alert(1)</script>"
             source: "\\"><img src=x onerror=alert(2)>"
@@ -52,7 +55,8 @@ final class HTMLReportTests: XCTestCase {
         for kernel in KernelRegistry.standard.names {
             guard let k = KernelRegistry.standard.kernel(named: kernel), !k.spec.plots.isEmpty else { continue }
             let file = files.first { f in
-                !f.id.contains("_edge_") && ((try? String(contentsOf: f.url, encoding: .utf8)) ?? "").contains("kernel: \(kernel)\n")
+                !f.id.contains("_edge_")
+                    && ((try? String(contentsOf: f.url, encoding: .utf8)) ?? "").contains("kernel: \(kernel)\n")
             }
             let f = try XCTUnwrap(file, "no case runs \(kernel), which declares plots")
             paths.append(f.url.path)
@@ -60,7 +64,8 @@ final class HTMLReportTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(byKernel.count, 9)
         // Cases with a gradcheck: fast (its table of directions) and full (the scatter).
-        paths.append(repositoryRoot.appendingPathComponent("cases/gradients/grad_through_time_rnn_large_T50_probe.yaml").path)
+        paths.append(
+            repositoryRoot.appendingPathComponent("cases/gradients/grad_through_time_rnn_large_T50_probe.yaml").path)
         paths.append(repositoryRoot.appendingPathComponent("cases/article/bptt_forward_backward.yaml").path)
         var options = RunOptions()
         options.keepArtifacts = true
@@ -75,14 +80,19 @@ final class HTMLReportTests: XCTestCase {
                 let title: String
                 switch plot {
                 case .lines(let t, _, _, _, _, _, _), .histogram(let t, _, _, _, _), .heatmap(let t, _, _, _),
-                     .trajectories(let t, _), .temperatureSweep(let t, _, _, _): title = t
+                    .trajectories(let t, _), .temperatureSweep(let t, _, _, _):
+                    title = t
                 }
-                XCTAssertTrue(card.contains("<title>\(escapeForTest(title))"), "\(id) (\(kernel)) lacks its plot '\(title)'")
+                XCTAssertTrue(
+                    card.contains("<title>\(escapeForTest(title))"), "\(id) (\(kernel)) lacks its plot '\(title)'")
             }
         }
         let probe = try XCTUnwrap(cards.first { $0.contains("grad_through_time_rnn_large_T50_probe</span>") })
-        XCTAssertTrue(probe.contains("<p>Fast check: the analytic gradient's projections g·u on 4 random unit directions (seed 0)"), probe)
-        XCTAssertEqual(probe.components(separatedBy: "<td>ok</td>").count, 5, "four directions, each within its allowance")
+        XCTAssertTrue(
+            probe.contains(
+                "<p>Fast check: the analytic gradient's projections g·u on 4 random unit directions (seed 0)"), probe)
+        XCTAssertEqual(
+            probe.components(separatedBy: "<td>ok</td>").count, 5, "four directions, each within its allowance")
         let full = try XCTUnwrap(cards.first { $0.contains("article/bptt_forward_backward</span>") })
         XCTAssertTrue(full.contains("<title>dW_hh: analytic against finite differences</title>"))
         XCTAssertTrue(full.contains("class=\"band\""))
@@ -95,15 +105,24 @@ final class HTMLReportTests: XCTestCase {
     func testEveryPlotNamesDeclaredOutputsInputsAndParams() {
         for kernel in KernelRegistry.standard.names {
             let spec = KernelRegistry.standard.kernel(named: kernel)!.spec
-            func output(_ n: String) { XCTAssertNotNil(spec.output(n), "\(kernel): a plot names the undeclared output '\(n)'") }
-            func input(_ n: String?) { if let n { XCTAssertNotNil(spec.input(n), "\(kernel): a plot names the undeclared input '\(n)'") } }
-            func param(_ n: String) { XCTAssertNotNil(spec.param(n), "\(kernel): a plot names the undeclared param '\(n)'") }
+            func output(_ n: String) {
+                XCTAssertNotNil(spec.output(n), "\(kernel): a plot names the undeclared output '\(n)'")
+            }
+            func input(_ n: String?) {
+                if let n { XCTAssertNotNil(spec.input(n), "\(kernel): a plot names the undeclared input '\(n)'") }
+            }
+            func param(_ n: String) {
+                XCTAssertNotNil(spec.param(n), "\(kernel): a plot names the undeclared param '\(n)'")
+            }
             for plot in spec.plots {
                 switch plot {
                 case let .lines(_, outputs, _, _, _, rowsFrom, _): outputs.forEach(output); input(rowsFrom)
-                case let .histogram(_, counts, edges, _, thresholds): output(counts); output(edges); thresholds.forEach(param)
+                case let .histogram(_, counts, edges, _, thresholds):
+                    output(counts); output(edges); thresholds.forEach(param)
                 case let .heatmap(_, value, _, _):
-                    XCTAssertTrue(spec.output(value) != nil || spec.input(value) != nil, "\(kernel): '\(value)' is neither an output nor an input")
+                    XCTAssertTrue(
+                        spec.output(value) != nil || spec.input(value) != nil,
+                        "\(kernel): '\(value)' is neither an output nor an input")
                 case let .trajectories(_, name): output(name)
                 case let .temperatureSweep(_, p, temperature, labels): output(p); param(temperature); input(labels)
                 }
@@ -113,7 +132,9 @@ final class HTMLReportTests: XCTestCase {
 
     func testAFailingSequenceShowsItsHeatmapWorstElementAndDivergenceStep() throws {
         let p = try TempProject()
-        try p.writeCase("seq", """
+        try p.writeCase(
+            "seq",
+            """
             kernel: rnn.sequence
             title: a short sequence
             inputs:
@@ -144,12 +165,15 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(page.contains("<title>|actual − golden| of h</title>"))
         XCTAssertTrue(page.contains("class=\"worst\"><title>worst element: row 3, column 0</title>"))
         XCTAssertTrue(page.contains("class=\"divergence\"><title>first diverging step: 2</title>"))
-        XCTAssertTrue(page.contains("first differs at t = 2 of 4"), "the step from the mismatch, on the declared time axis")
+        XCTAssertTrue(
+            page.contains("first differs at t = 2 of 4"), "the step from the mismatch, on the declared time axis")
         XCTAssertTrue(page.contains("✗ 2 of 12 differ"))
         // The summary: counts by result, folder and kernel, the slowest cases, a link to what failed, the run.
-        for part in ["<h3>By result</h3>", "<h3>By folder</h3>", "By kernel (1)", "<h3>Slowest cases</h3>",
-                     "<h3>Not passing</h3><ul class=\"bad-list\"><li><span class=\"badge b-fail\">FAIL</span> <a href=\"#case-0\">seq</a></li>",
-                     "<dt>rnnspec</dt><dd>commit abc1234</dd>", "<dt>machine</dt>"] {
+        for part in [
+            "<h3>By result</h3>", "<h3>By folder</h3>", "By kernel (1)", "<h3>Slowest cases</h3>",
+            "<h3>Not passing</h3><ul class=\"bad-list\"><li><span class=\"badge b-fail\">FAIL</span> <a href=\"#case-0\">seq</a></li>",
+            "<dt>rnnspec</dt><dd>commit abc1234</dd>", "<dt>machine</dt>",
+        ] {
             XCTAssertTrue(page.contains(part), part)
         }
         // Without keepArtifacts a run keeps no outputs.
@@ -161,7 +185,9 @@ final class HTMLReportTests: XCTestCase {
         let actual: [Double] = [0, 0, 1, 0, 0, .nan], expected: [Double] = [0, 0, 1, 0.5, 0, 0]
         func real(_ x: [Double]) -> Value { .real(RealTensor(Tensor(shape: [3, 2], scalars: x), dtype: .float64)) }
         // The map takes the worst element and the first differing row from the comparison's mismatch.
-        let mismatch = try XCTUnwrap(Comparison.compare(actual: real(actual), expected: real(expected), tolerance: t, output: "h", reference: .golden))
+        let mismatch = try XCTUnwrap(
+            Comparison.compare(
+                actual: real(actual), expected: real(expected), tolerance: t, output: "h", reference: .golden))
         let m = MismatchMap(actual: actual, expected: expected, mismatch: mismatch)
         XCTAssertEqual(m.rows, 3)
         XCTAssertEqual(m.columns, 2)
@@ -172,7 +198,9 @@ final class HTMLReportTests: XCTestCase {
     }
 
     func testCrashingCasesDoNotTakeTheReportDown() throws {
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         let p = try TempProject()
         try p.writeCase("faults/trap", "kernel: fault.trap\ntitle: traps\ninputs: {x: [1.0]}\n")
         try p.writeCase("fine/a", simpleStepCase)
@@ -182,19 +210,26 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         XCTAssertTrue(r.stdout.hasSuffix("1 passed, 1 failed\nwrote r.html\n"), r.stdout)
         let page = try String(contentsOf: p.root.appendingPathComponent("r.html"), encoding: .utf8)
-        XCTAssertTrue(page.contains("<span class=\"badge b-unresolved\">UNRESOLVED</span> <span class=\"id\">faults/trap</span> <span class=\"title\">traps</span>"))
+        XCTAssertTrue(
+            page.contains(
+                "<span class=\"badge b-unresolved\">UNRESOLVED</span> <span class=\"id\">faults/trap</span> <span class=\"title\">traps</span>"
+            ))
         XCTAssertTrue(page.contains("the case crashed its worker process"))
         XCTAssertTrue(page.contains("<span class=\"id\">fine/a</span>"))
-        XCTAssertTrue(page.contains("<th scope=\"row\"><code>h</code></th>"), "the passing case's outputs, from its worker")
+        XCTAssertTrue(
+            page.contains("<th scope=\"row\"><code>h</code></th>"), "the passing case's outputs, from its worker")
         XCTAssertTrue(page.hasSuffix("</html>\n"))
         // `run --html` writes the same kind of page beside the text report.
         let run = try runRNNSpec(["run", "--html", "run.html"], in: p.root, environment: env)
         XCTAssertEqual(run.status, 1)
-        XCTAssertTrue(try String(contentsOf: p.root.appendingPathComponent("run.html"), encoding: .utf8).contains("faults/trap"))
+        XCTAssertTrue(
+            try String(contentsOf: p.root.appendingPathComponent("run.html"), encoding: .utf8).contains("faults/trap"))
     }
 }
 
 private func escapeForTest(_ s: String) -> String {
-    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
-        .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
+    s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(
+        of: ">", with: "&gt;"
+    )
+    .replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&#39;")
 }

@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 
 /// No kernel traps, hangs or exhausts memory because of its params or values: every integer param
@@ -12,7 +13,8 @@ final class KernelSafetyTests: XCTestCase {
     /// A kernel's `rnnspec new` skeleton, loaded.
     func skeletonCase(_ kernel: any Kernel, limits: LoadLimits = LoadLimits()) throws -> Case {
         let text = kernel.spec.skeleton()
-        return try CaseLoader(limits: limits).load(data: Data(text.utf8), id: kernel.spec.name, displayPath: "\(kernel.spec.name).yaml")
+        return try CaseLoader(limits: limits).load(
+            data: Data(text.utf8), id: kernel.spec.name, displayPath: "\(kernel.spec.name).yaml")
     }
 
     /// The error a case text gives when loaded (nil if it loads).
@@ -36,34 +38,46 @@ final class KernelSafetyTests: XCTestCase {
                 guard let lo, let hi else { continue }
                 // Only a seed may take every 64-bit integer; a count or size has a finite range.
                 if !(lo == Int.min && hi == Int.max) {
-                    XCTAssertLessThanOrEqual(hi, 1_000_000_000_000, "\(kernel.spec.name) param '\(p.name)': range \(lo)...\(hi) is too wide for a count")
+                    XCTAssertLessThanOrEqual(
+                        hi, 1_000_000_000_000,
+                        "\(kernel.spec.name) param '\(p.name)': range \(lo)...\(hi) is too wide for a count")
                 } else {
-                    XCTAssertTrue(p.name.contains("seed"), "\(kernel.spec.name) param '\(p.name)' takes any 64-bit integer")
+                    XCTAssertTrue(
+                        p.name.contains("seed"), "\(kernel.spec.name) param '\(p.name)' takes any 64-bit integer")
                 }
                 // `rnnspec kernels NAME` shows it.
                 XCTAssertTrue(kernel.spec.describe().contains("\(p.name): \(p.type.description)"))
-                XCTAssertTrue(p.type.description.contains("\(lo)...\(hi)") || p.type.description == "any 64-bit integer")
+                XCTAssertTrue(
+                    p.type.description.contains("\(lo)...\(hi)") || p.type.description == "any 64-bit integer")
             }
         }
     }
 
     func testAnOutOfRangeParamIsALocatedErrorNamingTheRange() throws {
-        let error = try XCTUnwrap(loadError("""
-            kernel: memory.decay
-            params:
-              steps: 1000000000000
-            inputs:
-              forget: [0.5]
-            """))
-        XCTAssertEqual(error, """
+        let error = try XCTUnwrap(
+            loadError(
+                """
+                kernel: memory.decay
+                params:
+                  steps: 1000000000000
+                inputs:
+                  forget: [0.5]
+                """))
+        XCTAssertEqual(
+            error,
+            """
             c.yaml:3:10: error: param 'steps' must be an integer in 0...1000000000, found 1000000000000
               steps: 1000000000000
                      ^
             """)
-        XCTAssertTrue(try XCTUnwrap(loadError("kernel: bptt.chunks\nparams: {length: 9223372036854775807, window: 1}\n"))
-            .contains("c.yaml:2:18: error: param 'length' must be an integer in 0...1000000000000, found 9223372036854775807"))
-        XCTAssertTrue(try XCTUnwrap(loadError("kernel: bptt.chunks\nparams: {length: 10, window: 0}\n"))
-            .contains("param 'window' must be an integer in 1...1000000000000, found 0"))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError("kernel: bptt.chunks\nparams: {length: 9223372036854775807, window: 1}\n"))
+                .contains(
+                    "c.yaml:2:18: error: param 'length' must be an integer in 0...1000000000000, found 9223372036854775807"
+                ))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError("kernel: bptt.chunks\nparams: {length: 10, window: 0}\n"))
+                .contains("param 'window' must be an integer in 1...1000000000000, found 0"))
     }
 
     func testNaNParamsAreRefusedAndInfinityOnlyWhereMeaningful() throws {
@@ -75,15 +89,18 @@ final class KernelSafetyTests: XCTestCase {
               W_hh: {eye: 2}
               W_hy: {eye: 2}
             """
-        XCTAssertTrue(try XCTUnwrap(loadError(sample.replacingOccurrences(of: "TEMP", with: ".nan")))
-            .contains("c.yaml:2:53: error: param 'temperature' must be a number, found .nan"))
-        XCTAssertTrue(try XCTUnwrap(loadError(sample.replacingOccurrences(of: "TEMP", with: ".inf")))
-            .contains("param 'temperature' must be a finite number, found .inf"))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError(sample.replacingOccurrences(of: "TEMP", with: ".nan")))
+                .contains("c.yaml:2:53: error: param 'temperature' must be a number, found .nan"))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError(sample.replacingOccurrences(of: "TEMP", with: ".inf")))
+                .contains("param 'temperature' must be a finite number, found .inf"))
         XCTAssertNil(loadError(sample.replacingOccurrences(of: "TEMP", with: "0.5")))
         // A clip threshold of .inf clips nothing: meaningful, allowed.
         XCTAssertNil(loadError("kernel: grad.clip_norm\nparams: {max_norm: .inf}\ninputs:\n  g: [3.0, 4.0]\n"))
-        XCTAssertTrue(try XCTUnwrap(loadError("kernel: grad.clip_norm\nparams: {max_norm: .nan}\ninputs:\n  g: [3.0, 4.0]\n"))
-            .contains("param 'max_norm' must be a number, found .nan"))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError("kernel: grad.clip_norm\nparams: {max_norm: .nan}\ninputs:\n  g: [3.0, 4.0]\n"))
+                .contains("param 'max_norm' must be a number, found .nan"))
     }
 
     // MARK: 2. Implied sizes
@@ -91,45 +108,81 @@ final class KernelSafetyTests: XCTestCase {
     /// Hostile sizes of each class: refused at load, with the numbers, before any allocation.
     func testImpliedSizesOverTheLimitAreRefusedBeforeRunning() throws {
         let cases: [(String, String)] = [
-            ("kernel: init.weights\nparams: {scheme: he, fan_in: 100000, fan_out: 100000, seed: 1}\n",
-             "c.yaml:2:30: error: param 'fan_in' makes init.weights need 10000000000 elements for output 'W', [fan_in, fan_out] = [100000, 100000]; the limit is 50000000 per case (--max-elements)"),
-            ("kernel: memory.decay\nparams: {steps: 1000000000}\ninputs:\n  forget: [0.5, 0.9]\n",
-             "c.yaml:2:17: error: param 'steps' makes memory.decay need 2000000000 elements for output 'remaining', [S, steps] = [2, 1000000000]"),
-            ("kernel: grad.repeated_scale\nparams: {steps: 1000000000}\ninputs:\n  scales: [0.5]\n",
-             "param 'steps' makes grad.repeated_scale need 1000000000 elements for output 'values', [S, steps] = [1, 1000000000]"),
-            ("kernel: diag.gate_saturation\nparams: {bins: 1000000000}\ninputs:\n  gates: [0.5]\n",
-             "c.yaml:2:16: error: param 'bins' makes diag.gate_saturation need 1000000001 elements for output 'edges'"),
-            ("kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1}\n",
-             "c.yaml:2:41: error: param 'window' makes bptt.chunks need 2000000000000 elements for output 'chunks', [windows, 2] = [1000000000000, 2]"),
-            ("kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1000000000000, stride: 1}\n",
-             "param 'stride' makes bptt.chunks need 2000000000000 elements"),
-            ("kernel: charrnn.sample\nparams: {seed_index: 0, n: 1000000000, seed: 1}\ninputs:\n  W_xh: {eye: 2}\n  W_hh: {eye: 2}\n  W_hy: {eye: 2}\n",
-             "param 'n' makes charrnn.sample need 1000000000 elements for sampling steps"),
+            (
+                "kernel: init.weights\nparams: {scheme: he, fan_in: 100000, fan_out: 100000, seed: 1}\n",
+                "c.yaml:2:30: error: param 'fan_in' makes init.weights need 10000000000 elements for output 'W', [fan_in, fan_out] = [100000, 100000]; the limit is 50000000 per case (--max-elements)"
+            ),
+            (
+                "kernel: memory.decay\nparams: {steps: 1000000000}\ninputs:\n  forget: [0.5, 0.9]\n",
+                "c.yaml:2:17: error: param 'steps' makes memory.decay need 2000000000 elements for output 'remaining', [S, steps] = [2, 1000000000]"
+            ),
+            (
+                "kernel: grad.repeated_scale\nparams: {steps: 1000000000}\ninputs:\n  scales: [0.5]\n",
+                "param 'steps' makes grad.repeated_scale need 1000000000 elements for output 'values', [S, steps] = [1, 1000000000]"
+            ),
+            (
+                "kernel: diag.gate_saturation\nparams: {bins: 1000000000}\ninputs:\n  gates: [0.5]\n",
+                "c.yaml:2:16: error: param 'bins' makes diag.gate_saturation need 1000000001 elements for output 'edges'"
+            ),
+            (
+                "kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1}\n",
+                "c.yaml:2:41: error: param 'window' makes bptt.chunks need 2000000000000 elements for output 'chunks', [windows, 2] = [1000000000000, 2]"
+            ),
+            (
+                "kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1000000000000, stride: 1}\n",
+                "param 'stride' makes bptt.chunks need 2000000000000 elements"
+            ),
+            (
+                "kernel: charrnn.sample\nparams: {seed_index: 0, n: 1000000000, seed: 1}\ninputs:\n  W_xh: {eye: 2}\n  W_hh: {eye: 2}\n  W_hy: {eye: 2}\n",
+                "param 'n' makes charrnn.sample need 1000000000 elements for sampling steps"
+            ),
             // Outputs larger than the inputs: N² from N, S × T from S + T, Q × S from zero-size inputs.
-            ("kernel: activation.eval\ninputs:\n  x: {range: 100000}\n",
-             "c.yaml:3:6: error: input 'x' makes activation.eval need 10000000000 elements for output 'softmax_jacobian', [N, N] = [100000, 100000]"),
-            ("kernel: memory.leaky\ninputs:\n  forget: {zeros: [100000]}\n  u: {zeros: [100000]}\n",
-             "input 'u' makes memory.leaky need 10000000000 elements for output 's', [S, T] = [100000, 100000]"),
-            ("kernel: attention.dot\ninputs:\n  keys: {zeros: [100000, 0]}\n  query: {zeros: [100000, 0]}\n",
-             "input 'query' makes attention.dot need 10000000000 elements for output 'scores', [Q, S] = [100000, 100000]"),
-            ("kernel: attention.context\ninputs:\n  weights: {zeros: [100000, 0]}\n  values: {zeros: [0, 100000]}\n",
-             "input 'weights' makes attention.context need 10000000000 elements for output 'context', [Q, E] = [100000, 100000]"),
-            ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [1000000000, 0]}\n  W_xh: {zeros: [1, 0]}\n  W_hh: [[0.5]]\n",
-             // Refused by the loader already: an empty shape's other extents count against the limit.
-             "input 'x': shape [1000000000, 0] is empty, but its non-zero extents multiply to 1000000000, over the limit of 50000000 elements per case"),
-            ("kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [100, 0]}\n  W_hh: {zeros: [100, 100]}\n",
-             "input 'x' makes grad.jacobian_norms need 1000000000 elements for output 'products', [T, H, H] = [100000, 100, 100]"),
+            (
+                "kernel: activation.eval\ninputs:\n  x: {range: 100000}\n",
+                "c.yaml:3:6: error: input 'x' makes activation.eval need 10000000000 elements for output 'softmax_jacobian', [N, N] = [100000, 100000]"
+            ),
+            (
+                "kernel: memory.leaky\ninputs:\n  forget: {zeros: [100000]}\n  u: {zeros: [100000]}\n",
+                "input 'u' makes memory.leaky need 10000000000 elements for output 's', [S, T] = [100000, 100000]"
+            ),
+            (
+                "kernel: attention.dot\ninputs:\n  keys: {zeros: [100000, 0]}\n  query: {zeros: [100000, 0]}\n",
+                "input 'query' makes attention.dot need 10000000000 elements for output 'scores', [Q, S] = [100000, 100000]"
+            ),
+            (
+                "kernel: attention.context\ninputs:\n  weights: {zeros: [100000, 0]}\n  values: {zeros: [0, 100000]}\n",
+                "input 'weights' makes attention.context need 10000000000 elements for output 'context', [Q, E] = [100000, 100000]"
+            ),
+            (
+                "kernel: rnn.sequence\ninputs:\n  x: {zeros: [1000000000, 0]}\n  W_xh: {zeros: [1, 0]}\n  W_hh: [[0.5]]\n",
+                // Refused by the loader already: an empty shape's other extents count against the limit.
+                "input 'x': shape [1000000000, 0] is empty, but its non-zero extents multiply to 1000000000, over the limit of 50000000 elements per case"
+            ),
+            (
+                "kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [100, 0]}\n  W_hh: {zeros: [100, 100]}\n",
+                "input 'x' makes grad.jacobian_norms need 1000000000 elements for output 'products', [T, H, H] = [100000, 100, 100]"
+            ),
             // Zero-size inputs with a long time axis and a large state: tiny files, hours of arithmetic.
-            ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [300, 0]}\n  W_hh: {zeros: [300, 300]}\n",
-             "c.yaml:3:6: error: input 'x' makes rnn.sequence need 9000000000 multiply-adds for the time loop, [T, B, D, H, I + H + V] = [100000, 1, 1, 300, 300]; the limit is 5000000000 (100 per element of --max-elements 50000000)"),
-            ("kernel: charrnn.sample\nparams: {seed_index: 0, n: 400000, seed: 1}\ninputs:\n  W_xh: {eye: 100}\n  W_hh: {eye: 100}\n  W_hy: {eye: 100}\n",
-             "param 'n' makes charrnn.sample need 8000000000 multiply-adds for the sampling steps, [n, H, H + V] = [400000, 100, 200]"),
-            ("kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [300, 0]}\n  W_xh: {zeros: [400, 0]}\n  W_hh: {zeros: [400, 400]}\n",
-             "input 'x' makes grad.jacobian_norms need 19200000000 multiply-adds for the Jacobian products"),
-            ("kernel: onnx.GRU\ninputs:\n  X: {zeros: [5000, 1, 0]}\n  W: {zeros: [1, 3000, 0]}\n  R: {zeros: [1, 3000, 1000]}\n",
-             "input 'X' makes onnx.GRU need 15000000000 multiply-adds for the time loop"),
-            ("kernel: rnn.sequence\ninputs:\n  x: {zeros: [0, 1099511627776, 0]}\n  W_xh: {zeros: [1, 0]}\n  W_hh: [[0.5]]\n",
-             "c.yaml:3:14: error: input 'x': shape [0, 1099511627776, 0] is empty, but its non-zero extents multiply to 1099511627776, over the limit of 50000000 elements per case"),
+            (
+                "kernel: rnn.sequence\ninputs:\n  x: {zeros: [100000, 0]}\n  W_xh: {zeros: [300, 0]}\n  W_hh: {zeros: [300, 300]}\n",
+                "c.yaml:3:6: error: input 'x' makes rnn.sequence need 9000000000 multiply-adds for the time loop, [T, B, D, H, I + H + V] = [100000, 1, 1, 300, 300]; the limit is 5000000000 (100 per element of --max-elements 50000000)"
+            ),
+            (
+                "kernel: charrnn.sample\nparams: {seed_index: 0, n: 400000, seed: 1}\ninputs:\n  W_xh: {eye: 100}\n  W_hh: {eye: 100}\n  W_hy: {eye: 100}\n",
+                "param 'n' makes charrnn.sample need 8000000000 multiply-adds for the sampling steps, [n, H, H + V] = [400000, 100, 200]"
+            ),
+            (
+                "kernel: grad.jacobian_norms\ninputs:\n  x: {zeros: [300, 0]}\n  W_xh: {zeros: [400, 0]}\n  W_hh: {zeros: [400, 400]}\n",
+                "input 'x' makes grad.jacobian_norms need 19200000000 multiply-adds for the Jacobian products"
+            ),
+            (
+                "kernel: onnx.GRU\ninputs:\n  X: {zeros: [5000, 1, 0]}\n  W: {zeros: [1, 3000, 0]}\n  R: {zeros: [1, 3000, 1000]}\n",
+                "input 'X' makes onnx.GRU need 15000000000 multiply-adds for the time loop"
+            ),
+            (
+                "kernel: rnn.sequence\ninputs:\n  x: {zeros: [0, 1099511627776, 0]}\n  W_xh: {zeros: [1, 0]}\n  W_hh: [[0.5]]\n",
+                "c.yaml:3:14: error: input 'x': shape [0, 1099511627776, 0] is empty, but its non-zero extents multiply to 1099511627776, over the limit of 50000000 elements per case"
+            ),
         ]
         for (text, expected) in cases {
             let start = Date()
@@ -143,7 +196,9 @@ final class KernelSafetyTests: XCTestCase {
     func testTheLimitIsTheMaxElementsOption() throws {
         let text = "kernel: memory.decay\nparams: {steps: 1000}\ninputs:\n  forget: [0.5, 0.9]\n"
         XCTAssertNil(loadError(text))
-        XCTAssertTrue(try XCTUnwrap(loadError(text, limits: LoadLimits(maxElements: 1999))).contains("the limit is 1999 per case (--max-elements)"))
+        XCTAssertTrue(
+            try XCTUnwrap(loadError(text, limits: LoadLimits(maxElements: 1999))).contains(
+                "the limit is 1999 per case (--max-elements)"))
         XCTAssertNil(loadError(text, limits: LoadLimits(maxElements: 2000)))
     }
 
@@ -151,21 +206,26 @@ final class KernelSafetyTests: XCTestCase {
         let size = ImpliedSize("output 'x'", [("a", Int.max / 2), ("b", 3)], blame: "param:a")
         XCTAssertNil(size.count)
         XCTAssertEqual(ImpliedSize("x", [("a", 1 << 40), ("b", 0), ("c", 1 << 40)], blame: "input:x").count, 0)
-        let spec = KernelSpec(name: "t.t", summary: "", inputs: [], outputs: [], hasPrecision: false, sizes: { _ in [size] })
+        let spec = KernelSpec(
+            name: "t.t", summary: "", inputs: [], outputs: [], hasPrecision: false, sizes: { _ in [size] })
         let problem = spec.sizeProblem(KernelContext(inputs: [:], params: [:]), limit: 100)
         XCTAssertEqual(problem?.blame, "param:a")
         XCTAssertTrue(problem?.message.contains("more than 2^63 elements (the product overflows 64 bits)") ?? false)
     }
 
     func testParamCountsThatOverflowAreAnError() throws {
-        let c = try CaseLoader().load(data: Data("kernel: params.count\nparams: {cell: lstm, input_size: 1000000000, hidden_size: 1000000000, layers: 1000, directions: 2, steps: 5}\n".utf8),
-                                      id: "c", displayPath: "c.yaml")
+        let c = try CaseLoader().load(
+            data: Data(
+                "kernel: params.count\nparams: {cell: lstm, input_size: 1000000000, hidden_size: 1000000000, layers: 1000, directions: 2, steps: 5}\n"
+                    .utf8),
+            id: "c", displayPath: "c.yaml")
         XCTAssertThrowsError(try Runner.execute(c)) { error in
             XCTAssertTrue("\(error)".contains("the parameter count overflows 64 bits"), "\(error)")
         }
         XCTAssertNil(checkedParameterCount(cell: .lstm, inputSize: Int.max, hiddenSize: 2))
-        XCTAssertEqual(checkedParameterCount(cell: .lstm, inputSize: 10, hiddenSize: 20, layers: 2, directions: 2, biasVectors: 2),
-                       parameterCount(cell: .lstm, inputSize: 10, hiddenSize: 20, layers: 2, directions: 2, biasVectors: 2))
+        XCTAssertEqual(
+            checkedParameterCount(cell: .lstm, inputSize: 10, hiddenSize: 20, layers: 2, directions: 2, biasVectors: 2),
+            parameterCount(cell: .lstm, inputSize: 10, hiddenSize: 20, layers: 2, directions: 2, biasVectors: 2))
     }
 
     /// The declaration covers what the kernel really produces: on every kernel's skeleton, each
@@ -178,8 +238,10 @@ final class KernelSafetyTests: XCTestCase {
             let inputElements = c.inputs.values.map(\.elementCount).reduce(0, +)
             let outputs = try Runner.execute(c)
             for (name, value) in outputs.entries {
-                XCTAssertLessThanOrEqual(value.elementCount, max(declared, inputElements, 3),
-                                         "\(kernel.spec.name): output '\(name)' is larger than its inputs and than any size the kernel declares")
+                XCTAssertLessThanOrEqual(
+                    value.elementCount, max(declared, inputElements, 3),
+                    "\(kernel.spec.name): output '\(name)' is larger than its inputs and than any size the kernel declares"
+                )
             }
         }
     }
@@ -231,7 +293,8 @@ final class KernelSafetyTests: XCTestCase {
                 case .integer(let lo, let hi):
                     values = [lo, hi, lo.map { $0 &+ 1 }, hi.map { $0 &- 1 }].compactMap { $0 }.map(ParamValue.integer)
                 case .real:
-                    values = ([.nan, .infinity, -.infinity, 0, -1, 1e308, -1e308, .leastNonzeroMagnitude] as [Double]).map(ParamValue.real)
+                    values = ([.nan, .infinity, -.infinity, 0, -1, 1e308, -1e308, .leastNonzeroMagnitude] as [Double])
+                        .map(ParamValue.real)
                 case .realList:
                     values = [.realList([.nan]), .realList([.infinity, -1e308]), .realList([])]
                 default: break
@@ -259,7 +322,9 @@ final class KernelSafetyTests: XCTestCase {
     /// seconds in a debug build).
     static let suiteCases: [Case] = {
         let project = try! Project.locate(workingDirectory: repositoryRoot.path)
-        return try! project.caseFiles([]).compactMap { file in try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id) }
+        return try! project.caseFiles([]).compactMap { file in
+            try? CaseLoader().load(url: file.url, id: file.id, displayPath: file.id)
+        }
     }()
 
     /// Every kernel with each shape symbol set to 0 in every input that uses it (T = 0 steps, B = 0
@@ -278,18 +343,24 @@ final class KernelSafetyTests: XCTestCase {
             let huge = 1 << 23
             let symbols = base.dims.keys.sorted()
             for symbol in symbols {
-                for other in [nil] + symbols.filter({ $0 != symbol }) where other == nil || fullTests || sample.next() % 8 == 0 {
+                for other in [nil] + symbols.filter({ $0 != symbol })
+                where other == nil || fullTests || sample.next() % 8 == 0 {
                     var bindings = base.dims
                     bindings[symbol] = 0
                     if let other { bindings[other] = huge }
                     var inputs = base.inputs
                     var feasible = true
                     for (name, value) in base.inputs {
-                        guard let spec = kernel.spec.input(name), let declared = spec.shapes.first(where: { $0.count == value.shape.count }) else { continue }
-                        let shape = zip(declared, value.shape).map { dim, extent in dim.isWildcard ? extent : (try? dim.evaluate(bindings)) ?? extent }
+                        guard let spec = kernel.spec.input(name),
+                            let declared = spec.shapes.first(where: { $0.count == value.shape.count })
+                        else { continue }
+                        let shape = zip(declared, value.shape).map { dim, extent in
+                            dim.isWildcard ? extent : (try? dim.evaluate(bindings)) ?? extent
+                        }
                         guard shape != value.shape else { continue }
                         guard ImpliedSize("", shape.map { ("", $0) }, blame: "").count.map({ $0 <= 1_000 }) ?? false,
-                              let v = zeros(like: value, shape: shape) else { feasible = false; break }
+                            let v = zeros(like: value, shape: shape)
+                        else { feasible = false; break }
                         inputs[name] = v
                     }
                     if feasible { variants.append(inputs) }
@@ -297,7 +368,8 @@ final class KernelSafetyTests: XCTestCase {
             }
             for (name, value) in base.inputs {
                 for axis in value.shape.indices where value.shape[axis] != 0 {
-                    for other in [nil] + value.shape.indices.filter({ $0 != axis }) where other == nil || fullTests || sample.next() % 8 == 0 {
+                    for other in [nil] + value.shape.indices.filter({ $0 != axis })
+                    where other == nil || fullTests || sample.next() % 8 == 0 {
                         var shape = value.shape
                         shape[axis] = 0
                         if let other { shape[other] = huge }
@@ -315,10 +387,15 @@ final class KernelSafetyTests: XCTestCase {
                 let literals = inputs.sorted(by: { $0.key < $1.key }).map { ($0.key, yaml($0.value)) }
                 guard literals.allSatisfy({ $0.1 != nil }) else { continue }
                 for (name, literal) in literals { text += "  \(name): \(literal!)\n" }
-                guard let c = try? CaseLoader(limits: LoadLimits(maxElements: 100_000)).load(data: Data(text.utf8), id: "z", displayPath: "z.yaml") else { continue }
+                guard
+                    let c = try? CaseLoader(limits: LoadLimits(maxElements: 100_000)).load(
+                        data: Data(text.utf8), id: "z", displayPath: "z.yaml")
+                else { continue }
                 loaded += 1
                 // A trap kills the process before XCTFail can name the case: KERNEL_SAFETY_TRACE=1 prints each one first.
-                if ProcessInfo.processInfo.environment["KERNEL_SAFETY_TRACE"] != nil { FileHandle.standardError.write(Data("---\n\(text)".utf8)) }
+                if ProcessInfo.processInfo.environment["KERNEL_SAFETY_TRACE"] != nil {
+                    FileHandle.standardError.write(Data("---\n\(text)".utf8))
+                }
                 do { _ = try Runner.execute(c) } catch is SpecError {} catch {
                     XCTFail("\(kernel.spec.name): \(error) is not a located error\n\(text)")
                 }
@@ -342,7 +419,9 @@ final class KernelSafetyTests: XCTestCase {
         func nested(_ shape: [Int], _ items: [String]) -> String {
             guard let first = shape.first else { return items[0] }
             let inner = Array(shape.dropFirst()), width = inner.reduce(1, *)
-            return "[" + (0..<first).map { k in nested(inner, Array(items[(k * width)..<((k + 1) * width)])) }.joined(separator: ", ") + "]"
+            return "["
+                + (0..<first).map { k in nested(inner, Array(items[(k * width)..<((k + 1) * width)])) }.joined(
+                    separator: ", ") + "]"
         }
         switch value {
         case .real(let r):
@@ -378,7 +457,9 @@ final class KernelSafetyTests: XCTestCase {
     }
 
     func testTheHistogramNeverTrapsOnInfiniteOrHugeRanges() {
-        for range in [(-Double.infinity, 1.0), (0, Double.infinity), (-1e308, 1e308), (-Double.infinity, Double.infinity)] {
+        for range in [
+            (-Double.infinity, 1.0), (0, Double.infinity), (-1e308, 1e308), (-Double.infinity, Double.infinity),
+        ] {
             let h = histogram([0.5, 1.0, -1e308, 1e308, .infinity, -.infinity, .nan], bins: 7, range: range)
             XCTAssertEqual(h.counts.count, 7)
         }
@@ -388,15 +469,24 @@ final class KernelSafetyTests: XCTestCase {
     }
 
     func testGateSaturationWithAnInfiniteValueNeedsARange() throws {
-        let error = try XCTUnwrap(loadErrorAfterRunning("kernel: diag.gate_saturation\ninputs:\n  gates: [0.5, .inf]\n"))
-        XCTAssertTrue(error.contains("c.yaml:3:10: error: the histogram range from the values is not finite (found inf); give range_low and range_high"), error)
-        XCTAssertNil(loadErrorAfterRunning("kernel: diag.gate_saturation\nparams: {range_low: 0, range_high: 1}\ninputs:\n  gates: [0.5, .inf, -.inf]\n"))
+        let error = try XCTUnwrap(
+            loadErrorAfterRunning("kernel: diag.gate_saturation\ninputs:\n  gates: [0.5, .inf]\n"))
+        XCTAssertTrue(
+            error.contains(
+                "c.yaml:3:10: error: the histogram range from the values is not finite (found inf); give range_low and range_high"
+            ), error)
+        XCTAssertNil(
+            loadErrorAfterRunning(
+                "kernel: diag.gate_saturation\nparams: {range_low: 0, range_high: 1}\ninputs:\n  gates: [0.5, .inf, -.inf]\n"
+            ))
     }
 
     func testBPTTChunksNearTheRangeEndsDoNotOverflow() throws {
         XCTAssertEqual(bpttChunks(length: Int.max, window: Int.max).map { [$0.start, $0.stop] }, [[0, Int.max]])
-        XCTAssertEqual(bpttChunks(length: 10, window: Int.max, stride: 6).map { [$0.start, $0.stop] }, [[0, 10], [6, 10]])
-        XCTAssertNil(loadErrorAfterRunning("kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1000000000000}\n"))
+        XCTAssertEqual(
+            bpttChunks(length: 10, window: Int.max, stride: 6).map { [$0.start, $0.stop] }, [[0, 10], [6, 10]])
+        XCTAssertNil(
+            loadErrorAfterRunning("kernel: bptt.chunks\nparams: {length: 1000000000000, window: 1000000000000}\n"))
     }
 
     /// Loads and runs a case; the error text, or nil when it ran.
@@ -433,7 +523,10 @@ final class KernelSafetyTests: XCTestCase {
         let loader = CaseLoader(registry: KernelRegistry(kernels: [UndeclaredParamKernel()]))
         let c = try loader.load(data: Data("kernel: broken.kernel\ninputs: {}\n".utf8), id: "c", displayPath: "c.yaml")
         XCTAssertThrowsError(try Runner.execute(c)) { error in
-            XCTAssertTrue("\(error)".contains("c.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"), "\(error)")
+            XCTAssertTrue(
+                "\(error)".contains(
+                    "c.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"),
+                "\(error)")
         }
     }
 
@@ -453,15 +546,19 @@ final class KernelSafetyTests: XCTestCase {
         let broken = try XCTUnwrap(report.results.first { $0.id == "broken" })
         XCTAssertEqual(broken.status, .unresolved)
         let text = broken.error.map { "\($0)" } ?? "(no error)"
-        XCTAssertTrue(text.contains("cases/broken.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"), text)
+        XCTAssertTrue(
+            text.contains(
+                "cases/broken.yaml:1:9: error: param 'undeclared' is not a declared integer (a bug in the kernel's adapter)"
+            ), text)
         XCTAssertEqual(report.results.filter { $0.id != "broken" }.map(\.status), [.pass, .pass])
     }
 }
 
 /// A kernel whose adapter reads a param it did not declare (a case cannot give it).
 private struct UndeclaredParamKernel: Kernel {
-    let spec = KernelSpec(name: "broken.kernel", summary: "reads an undeclared param", inputs: [],
-                          outputs: [OutputSpec("x", "[]", "x")], hasPrecision: false, sizes: KernelSpec.boundedByInputs)
+    let spec = KernelSpec(
+        name: "broken.kernel", summary: "reads an undeclared param", inputs: [],
+        outputs: [OutputSpec("x", "[]", "x")], hasPrecision: false, sizes: KernelSpec.boundedByInputs)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         var out = KernelOutputs()
         out["x"] = .integer(try c.int("undeclared"))

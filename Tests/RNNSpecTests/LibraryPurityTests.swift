@@ -9,15 +9,30 @@ import XCTest
 final class LibraryPurityTests: XCTestCase {
     /// What the library must not do, each with the patterns that find it.
     static let forbidden: [(what: String, patterns: [String])] = [
-        ("prints", [#"(?<![\w.])print\("#, #"(?<![\w.])debugPrint\("#, #"(?<![\w.])dump\("#,
-                    #"\bfputs\("#, #"\bfprintf\("#, #"\bputs\("#, #"\bsetvbuf\("#, #"\bfflush\("#]),
+        (
+            "prints",
+            [
+                #"(?<![\w.])print\("#, #"(?<![\w.])debugPrint\("#, #"(?<![\w.])dump\("#,
+                #"\bfputs\("#, #"\bfprintf\("#, #"\bputs\("#, #"\bsetvbuf\("#, #"\bfflush\("#,
+            ]
+        ),
         ("asks or changes the terminal", [#"\bisatty\("#, #"\btcgetattr\("#, #"\btcsetattr\("#, #"\bioctl\("#]),
         ("handles signals", [#"\bsignal\("#, #"\bsigaction\("#, #"\bSIG_IGN\b"#, #"\bSIG_DFL\b"#]),
-        ("writes to the standard streams", [#"FileHandle\.standard(Output|Error|Input)"#, #"\bSTDOUT_FILENO\b"#,
-                                            #"\bSTDERR_FILENO\b"#, #"\bSTDIN_FILENO\b"#, #"\bstdout\b"#, #"\bstderr\b"#]),
+        (
+            "writes to the standard streams",
+            [
+                #"FileHandle\.standard(Output|Error|Input)"#, #"\bSTDOUT_FILENO\b"#,
+                #"\bSTDERR_FILENO\b"#, #"\bSTDIN_FILENO\b"#, #"\bstdout\b"#, #"\bstderr\b"#,
+            ]
+        ),
         ("ends the process", [#"(?<![\w.])exit\("#, #"Foundation\.exit\("#, #"\b_exit\("#]),
-        ("starts a process", [#"\bProcess\("#, #"\bposix_spawnp?\("#, #"\bfork\("#, #"\bexecv[pe]?\("#,
-                              #"\bpopen\("#, #"(?<![\w.])system\("#]),
+        (
+            "starts a process",
+            [
+                #"\bProcess\("#, #"\bposix_spawnp?\("#, #"\bfork\("#, #"\bexecv[pe]?\("#,
+                #"\bpopen\("#, #"(?<![\w.])system\("#,
+            ]
+        ),
     ]
 
     /// Files allowed to do one of these things, and why.
@@ -30,7 +45,9 @@ final class LibraryPurityTests: XCTestCase {
         "WorkerProcess.swift": (["starts a process"], "one worker process of the runner's pool"),
         // Kernels that imitate a broken worker (garbage on standard output, a flood on standard error,
         // a crash), registered only under RNNSPEC_FAULT_KERNELS=1 to test the runner.
-        "FaultKernels.swift": (["writes to the standard streams", "ends the process"], "fault kernels for the worker tests"),
+        "FaultKernels.swift": (
+            ["writes to the standard streams", "ends the process"], "fault kernels for the worker tests"
+        ),
     ]
 
     /// The code of a Swift file without its comments (`//` to the end of the line, `/* */`), line by
@@ -44,12 +61,18 @@ final class LibraryPurityTests: XCTestCase {
             var chars = Array(raw)[...]
             while let c = chars.first {
                 if inBlock {
-                    if chars.starts(with: "*/") { inBlock = false; chars = chars.dropFirst(2) } else { chars = chars.dropFirst() }
+                    if chars.starts(with: "*/") {
+                        inBlock = false; chars = chars.dropFirst(2)
+                    } else {
+                        chars = chars.dropFirst()
+                    }
                     continue
                 }
                 if !inString && chars.starts(with: "//") { break }
                 if !inString && chars.starts(with: "/*") { inBlock = true; chars = chars.dropFirst(2); continue }
-                if c == "\\" && inString { line.append(contentsOf: chars.prefix(2)); chars = chars.dropFirst(2); continue }
+                if c == "\\" && inString {
+                    line.append(contentsOf: chars.prefix(2)); chars = chars.dropFirst(2); continue
+                }
                 if c == "\"" { inString.toggle() }
                 line.append(c)
                 chars = chars.dropFirst()
@@ -77,7 +100,8 @@ final class LibraryPurityTests: XCTestCase {
     }
 
     func testTheLibraryNeitherPrintsNorHandlesSignalsNorSpawnsOutsideTheWorkerPool() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let dir = root.appendingPathComponent("Sources/RNNSpec")
         let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)!
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "swift" }.sorted { $0.path < $1.path }
@@ -86,11 +110,14 @@ final class LibraryPurityTests: XCTestCase {
         for file in files {
             found += try Self.findings(in: String(contentsOf: file, encoding: .utf8), name: file.lastPathComponent)
         }
-        XCTAssertEqual(found, [], "the RNNSpec library must leave printing, the terminal, signals and processes to the rnnspec executable:\n"
-                       + found.joined(separator: "\n"))
+        XCTAssertEqual(
+            found, [],
+            "the RNNSpec library must leave printing, the terminal, signals and processes to the rnnspec executable:\n"
+                + found.joined(separator: "\n"))
         // Every allowed file exists (a renamed file must be renamed here too, not silently dropped).
         for name in Self.allowed.keys {
-            XCTAssertTrue(files.contains { $0.lastPathComponent == name }, "\(name) is allowed but not in Sources/RNNSpec")
+            XCTAssertTrue(
+                files.contains { $0.lastPathComponent == name }, "\(name) is allowed but not in Sources/RNNSpec")
         }
     }
 

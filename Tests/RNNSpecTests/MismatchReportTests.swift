@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// The mismatch report end to end: a golden changed by hand at known elements, the run's result
@@ -43,14 +44,19 @@ final class MismatchReportTests: XCTestCase {
         XCTAssertEqual(m.location, SourceLocation(file: "golden/seq.yaml", line: hLine, column: 3))
         XCTAssertEqual(m.elements.map(\.index), [[1, 1], [2, 0]], "row-major order")
         let text = r.detailText()
-        XCTAssertTrue(text.contains("  golden/seq.yaml:\(hLine):3: shape \(m.shape.shapeText) float64: 2 of \(m.total) elements differ from the golden"), text)
-        XCTAssertTrue(text.contains("  first differs at t = 1 of \(steps) (axis 0); steps 0–0 match; 2 steps differ\n"), text)
+        XCTAssertTrue(
+            text.contains(
+                "  golden/seq.yaml:\(hLine):3: shape \(m.shape.shapeText) float64: 2 of \(m.total) elements differ from the golden"
+            ), text)
+        XCTAssertTrue(
+            text.contains("  first differs at t = 1 of \(steps) (axis 0); steps 0–0 match; 2 steps differ\n"), text)
 
         // JSON: the same as fields, and the case's tags.
         let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
         let entry = try XCTUnwrap((doc["cases"] as? [[String: Any]])?.first)
         XCTAssertEqual(entry["tags"] as? [String], ["rnn"])
-        let mismatch = try XCTUnwrap((entry["mismatches"] as? [[String: Any]])?.first { $0["output"] as? String == "h" })
+        let mismatch = try XCTUnwrap(
+            (entry["mismatches"] as? [[String: Any]])?.first { $0["output"] as? String == "h" })
         XCTAssertEqual(mismatch["failing"] as? Int, 2)
         XCTAssertEqual(mismatch["shape"] as? [Int], m.shape)
         XCTAssertEqual(mismatch["dtype"] as? String, "float64")
@@ -75,15 +81,18 @@ final class MismatchReportTests: XCTestCase {
         // lstm.bptt's dW is concat_fiog's [4*H, I+H], rows f, i, o, g; the skeleton has H = 2.
         let p = try project(kernel: "lstm.bptt", id: "bptt")
         let golden = try XCTUnwrap(p.golden("bptt"))
-        try perturbed(golden, output: "dW", row: 3, column: 0, to: "7.0").write(to: p.goldenURL("bptt"), atomically: true, encoding: .utf8)
+        try perturbed(golden, output: "dW", row: 3, column: 0, to: "7.0").write(
+            to: p.goldenURL("bptt"), atomically: true, encoding: .utf8)
         let r = try XCTUnwrap(try p.run().results.first)
         let m = try XCTUnwrap(r.mismatches.first { $0.output == "dW" })
         XCTAssertEqual(m.shape.first, 8)
-        XCTAssertEqual(m.gates, [GateDivergence(gate: "i (input)", block: 1, differingUnits: 1, units: 2, firstUnit: 1)])
+        XCTAssertEqual(
+            m.gates, [GateDivergence(gate: "i (input)", block: 1, differingUnits: 1, units: 2, firstUnit: 1)])
         XCTAssertEqual(m.worstAbs?.gate, "i (input)")
         XCTAssertEqual(m.worstAbs?.unit, 1)
         XCTAssertTrue(r.detailText().contains("worst at [3, 0] (gate i (input), unit 1): actual "), r.detailText())
-        XCTAssertTrue(r.detailText().contains("gate blocks that differ: i (input) (1 of 2 units, first unit 1)"), r.detailText())
+        XCTAssertTrue(
+            r.detailText().contains("gate blocks that differ: i (input) (1 of 2 units, first unit 1)"), r.detailText())
     }
 
     func testAGradcheckMismatchNamesTheGatesToo() throws {
@@ -95,22 +104,27 @@ final class MismatchReportTests: XCTestCase {
         let r = try p.result("g")
         let m = try XCTUnwrap(r.mismatches.first { $0.reference == .gradcheck })
         XCTAssertEqual(m.output, "dW")
-        XCTAssertEqual(m.gates.map(\.gate), ["f (forget)", "i (input)", "o (output)", "g (cell candidate)"], r.detailText())
+        XCTAssertEqual(
+            m.gates.map(\.gate), ["f (forget)", "i (input)", "o (output)", "g (cell candidate)"], r.detailText())
     }
 
     func testFrameworkGateOrdersAreDeclaredWithTheKernels() throws {
         func gates(_ kernel: String, _ output: String) throws -> [String] {
-            try XCTUnwrap(KernelRegistry.standard.kernel(named: kernel)?.spec.output(output)?.structure.gates?.names, "\(kernel) \(output)")
+            try XCTUnwrap(
+                KernelRegistry.standard.kernel(named: kernel)?.spec.output(output)?.structure.gates?.names,
+                "\(kernel) \(output)")
         }
         // PyTorch: LSTM i, f, g, o; GRU r, z, n (torch.nn.LSTM / torch.nn.GRU documentation).
-        XCTAssertEqual(try gates("torch.LSTM", "dweight_ih_l0"), ["i (input)", "f (forget)", "g (cell candidate)", "o (output)"])
+        XCTAssertEqual(
+            try gates("torch.LSTM", "dweight_ih_l0"), ["i (input)", "f (forget)", "g (cell candidate)", "o (output)"])
         XCTAssertEqual(try gates("torch.GRU", "dweight_hh_l1_reverse"), ["r (reset)", "z (update)", "n (candidate)"])
         // ONNX: LSTM i, o, f, c; GRU z, r, h (the operator specification), along axis 1 of [D, G*H, ·].
         XCTAssertEqual(try gates("onnx.LSTM", "dW"), ["i (input)", "o (output)", "f (forget)", "c (cell candidate)"])
         XCTAssertEqual(try gates("onnx.GRU", "dR"), ["z (update)", "r (reset)", "h (candidate)"])
         XCTAssertEqual(try gates("onnx.GRU", "dB").count, 6, "W biases then R biases")
         // Keras: LSTM i, f, c, o; GRU z, r, h, along the last axis of kernel [features, G*units].
-        XCTAssertEqual(try gates("keras.LSTM", "dkernel"), ["i (input)", "f (forget)", "c (cell candidate)", "o (output)"])
+        XCTAssertEqual(
+            try gates("keras.LSTM", "dkernel"), ["i (input)", "f (forget)", "c (cell candidate)", "o (output)"])
         XCTAssertEqual(try gates("keras.GRU", "dbias"), ["z (update)", "r (reset)", "h (candidate)"])
         // A torch output's time axis moves with batch_first; an unbatched one has it first.
         let output = try XCTUnwrap(KernelRegistry.standard.kernel(named: "torch.LSTM")?.spec.output("output"))
@@ -118,15 +132,27 @@ final class MismatchReportTests: XCTestCase {
         XCTAssertEqual(output.layout(params: ["batch_first": .boolean(false)], shape: [5, 2, 3]).timeAxis, 0)
         XCTAssertEqual(output.layout(params: ["batch_first": .boolean(true)], shape: [5, 3]).timeAxis, 0)
         // The input gradients have the inputs' time axes.
-        XCTAssertEqual(KernelRegistry.standard.kernel(named: "torch.GRU")?.spec.output("dinput")?.layout(params: ["batch_first": .boolean(true)], shape: [2, 5, 3]).timeAxis, 1)
-        XCTAssertEqual(KernelRegistry.standard.kernel(named: "onnx.RNN")?.spec.output("dX")?.layout(params: ["layout": .integer(0)], shape: [5, 2, 3]).timeAxis, 0)
-        XCTAssertEqual(KernelRegistry.standard.kernel(named: "keras.LSTM")?.spec.output("dinputs")?.layout(params: [:], shape: [2, 5, 3]).timeAxis, 1)
+        XCTAssertEqual(
+            KernelRegistry.standard.kernel(named: "torch.GRU")?.spec.output("dinput")?.layout(
+                params: ["batch_first": .boolean(true)], shape: [2, 5, 3]
+            ).timeAxis, 1)
+        XCTAssertEqual(
+            KernelRegistry.standard.kernel(named: "onnx.RNN")?.spec.output("dX")?.layout(
+                params: ["layout": .integer(0)], shape: [5, 2, 3]
+            ).timeAxis, 0)
+        XCTAssertEqual(
+            KernelRegistry.standard.kernel(named: "keras.LSTM")?.spec.output("dinputs")?.layout(
+                params: [:], shape: [2, 5, 3]
+            ).timeAxis, 1)
         let y = try XCTUnwrap(KernelRegistry.standard.kernel(named: "onnx.GRU")?.spec.output("Y"))
         XCTAssertEqual(y.layout(params: ["layout": .integer(1)], shape: [2, 5, 1, 3]).timeAxis, 1)
         // `rnnspec kernels NAME` shows the declaration.
         let described = try XCTUnwrap(KernelRegistry.standard.kernel(named: "torch.LSTM")).spec.describe()
-        XCTAssertTrue(described.contains("    time axis 1 when batch_first is true and rank 3, else axis 0\n"), described)
-        XCTAssertTrue(described.contains("    gate blocks along axis 0: i (input), f (forget), g (cell candidate), o (output)\n"), described)
+        XCTAssertTrue(
+            described.contains("    time axis 1 when batch_first is true and rank 3, else axis 0\n"), described)
+        XCTAssertTrue(
+            described.contains("    gate blocks along axis 0: i (input), f (forget), g (cell candidate), o (output)\n"),
+            described)
     }
 
     func testMaxMismatchesReachesTheReport() throws {

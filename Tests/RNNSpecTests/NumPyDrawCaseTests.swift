@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 @testable import RNNSpec
 
@@ -42,8 +43,10 @@ final class NumPyDrawCaseTests: XCTestCase {
         XCTAssertEqual(reals(c, "x"), x)
         XCTAssertEqual(reals(c, "W_hh"), whh)
         // Swapping the two lines swaps which numbers each input gets.
-        let swapped = try load(text.replacingOccurrences(of: "  h_prev: {draw: normal, size: 2}\n  x: {draw: normal, scale: 0.3, size: 2}\n",
-                                                          with: "  x: {draw: normal, scale: 0.3, size: 2}\n  h_prev: {draw: normal, size: 2}\n"))
+        let swapped = try load(
+            text.replacingOccurrences(
+                of: "  h_prev: {draw: normal, size: 2}\n  x: {draw: normal, scale: 0.3, size: 2}\n",
+                with: "  x: {draw: normal, scale: 0.3, size: 2}\n  h_prev: {draw: normal, size: 2}\n"))
         XCTAssertEqual(reals(swapped, "x"), hPrev.map { 0.0 + 0.3 * $0 })
         XCTAssertNotEqual(reals(swapped, "h_prev"), hPrev)
     }
@@ -51,7 +54,8 @@ final class NumPyDrawCaseTests: XCTestCase {
     /// `discard:` makes the earlier cells' draws first; legacy draws keep the cached second normal
     /// across inputs; `times:` multiplies (NumPy's `randn(...) * 0.01`).
     func testDiscardLegacyCacheAndTimes() throws {
-        let c = try load("""
+        let c = try load(
+            """
             kernel: rnn.step
             rng:
               numpy: legacy
@@ -74,7 +78,8 @@ final class NumPyDrawCaseTests: XCTestCase {
 
     /// Integer inputs draw with integers/randint/choice; a list of tensors draws item by item.
     func testIntegerAndListDraws() throws {
-        let c = try load("""
+        let c = try load(
+            """
             kernel: rnn.bptt
             rng: {numpy: default_rng, seed: 0}
             inputs:
@@ -91,7 +96,8 @@ final class NumPyDrawCaseTests: XCTestCase {
         guard case .integer(let got)? = c.inputs["targets"] else { return XCTFail("targets not integers") }
         XCTAssertEqual(got.scalars, t)
 
-        let clip = try load("""
+        let clip = try load(
+            """
             kernel: grad.clip_norm
             params: {max_norm: 5.0}
             rng: {numpy: default_rng, seed: 0}
@@ -103,8 +109,11 @@ final class NumPyDrawCaseTests: XCTestCase {
 
             """)
         var h = NumPyGenerator(seed: 0)
-        let first = (0..<6).map { _ in h.normal(loc: 0, scale: 2) }, third = (0..<2).map { _ in h.normal(loc: 0, scale: 2) }
-        guard case .list(let items)? = clip.inputs["g"], items.count == 3, case .real(let a) = items[0], case .real(let b) = items[2] else {
+        let first = (0..<6).map { _ in h.normal(loc: 0, scale: 2) },
+            third = (0..<2).map { _ in h.normal(loc: 0, scale: 2) }
+        guard case .list(let items)? = clip.inputs["g"], items.count == 3, case .real(let a) = items[0],
+            case .real(let b) = items[2]
+        else {
             return XCTFail("g is not a list of three tensors")
         }
         XCTAssertEqual(a.tensor.scalars, first)
@@ -115,7 +124,8 @@ final class NumPyDrawCaseTests: XCTestCase {
     /// `one_hot: V` is `np.eye(V)[rng.integers(...)]`: one-hot rows of the drawn ids, which advance
     /// the stream as the ids do.
     func testOneHotRowsOfDrawnIds() throws {
-        let c = try load("""
+        let c = try load(
+            """
             kernel: rnn.bptt
             rng: {numpy: default_rng, seed: 3}
             inputs:
@@ -137,7 +147,8 @@ final class NumPyDrawCaseTests: XCTestCase {
         XCTAssertEqual(t.scalars, targets, "the one-hot draw advanced the stream by exactly its ids")
 
         // The legacy stream's choice works too; ids must fit the vocabulary.
-        let legacy = try load("""
+        let legacy = try load(
+            """
             kernel: rnn.sequence
             rng: {numpy: legacy, seed: 7}
             inputs:
@@ -155,46 +166,73 @@ final class NumPyDrawCaseTests: XCTestCase {
 
     /// Bad draws are located errors naming the problem.
     func testBadDrawsAreLocatedErrors() {
-        let base = "kernel: rnn.step\nrng: {numpy: default_rng, seed: 1}\ninputs:\n  x: X\n  h_prev: [0.0]\n  W_xh: [[1.0]]\n  W_hh: [[1.0]]\n"
+        let base =
+            "kernel: rnn.step\nrng: {numpy: default_rng, seed: 1}\ninputs:\n  x: X\n  h_prev: [0.0]\n  W_xh: [[1.0]]\n  W_hh: [[1.0]]\n"
         func err(_ x: String, rng: String? = nil, limits: LoadLimits = LoadLimits()) -> String {
             var t = base.replacingOccurrences(of: "X", with: x)
             if let rng { t = t.replacingOccurrences(of: "rng: {numpy: default_rng, seed: 1}", with: rng) }
             return loadError(t, limits: limits)
         }
-        XCTAssertTrue(err("{draw: normal, size: 1}", rng: "title: t").contains(
-            "cases/c.yaml:4:6: error: input 'x' draws from NumPy, but the case has no rng"), err("{draw: normal, size: 1}", rng: "title: t"))
-        XCTAssertTrue(err("{draw: normall, size: 1}").contains("4:13: error: input 'x': default_rng has no method 'normall'; did you mean 'normal'?"))
+        XCTAssertTrue(
+            err("{draw: normal, size: 1}", rng: "title: t").contains(
+                "cases/c.yaml:4:6: error: input 'x' draws from NumPy, but the case has no rng"),
+            err("{draw: normal, size: 1}", rng: "title: t"))
+        XCTAssertTrue(
+            err("{draw: normall, size: 1}").contains(
+                "4:13: error: input 'x': default_rng has no method 'normall'; did you mean 'normal'?"))
         XCTAssertTrue(err("{draw: randn, size: 1}").contains("default_rng has no method 'randn'"))
-        XCTAssertTrue(err("{draw: integers, high: 3, size: 1}").contains("input 'x' holds real numbers, but 'integers' draws integers; one_hot: V makes one-hot rows of them"))
-        XCTAssertTrue(err("{draw: normal, size: 1, one_hot: 3}").contains("one_hot: takes integer draws (integers, randint, choice), not 'normal'"))
-        XCTAssertTrue(err("{draw: integers, high: 4, size: 1, one_hot: 3}").contains("ids from [0, 4) do not fit one_hot: 3"))
+        XCTAssertTrue(
+            err("{draw: integers, high: 3, size: 1}").contains(
+                "input 'x' holds real numbers, but 'integers' draws integers; one_hot: V makes one-hot rows of them"))
+        XCTAssertTrue(
+            err("{draw: normal, size: 1, one_hot: 3}").contains(
+                "one_hot: takes integer draws (integers, randint, choice), not 'normal'"))
+        XCTAssertTrue(
+            err("{draw: integers, high: 4, size: 1, one_hot: 3}").contains("ids from [0, 4) do not fit one_hot: 3"))
         XCTAssertTrue(err("{draw: integers, high: 4, size: 1, one_hot: 0}").contains("one_hot: must be ≥ 1"))
-        XCTAssertTrue(err("{draw: integers, high: 4, size: 2, one_hot: 4}", limits: LoadLimits(maxElements: 7)).contains("over the limit of 7"))
+        XCTAssertTrue(
+            err("{draw: integers, high: 4, size: 2, one_hot: 4}", limits: LoadLimits(maxElements: 7)).contains(
+                "over the limit of 7"))
         XCTAssertTrue(err("{draw: normal, low: 1, size: 1}").contains("'normal' takes loc and scale, not 'low'"))
         XCTAssertTrue(err("{draw: normal, sise: 1}").contains("did you mean 'size'?"))
-        XCTAssertTrue(err("{draw: normal, size: [2, 3]}", limits: LoadLimits(maxElements: 5)).contains("over the limit of 5"))
-        XCTAssertTrue(err("{draw: normal, size: 1}", rng: "rng: {numpy: legacy, seed: 4294967296}").contains(
-            "2:28: error: rng: seed must be between 0 and 2**32 - 1 for np.random.seed, found 4294967296"))
-        XCTAssertTrue(err("{draw: normal, size: 1}", rng: "rng: {numpy: default_rg, seed: 1}").contains("did you mean 'default_rng'?"))
-        XCTAssertTrue(err("{draw: normal, size: 1}", rng: "rng: {numpy: legacy, seed: 1, discard: [[1, 2]]}").contains("rng: discard[0] must be a draw"))
-        XCTAssertTrue(err("{draw: normal, size: 1}", rng: "rng: {numpy: legacy, seed: 1, discard: [{draw: choice, n: 2, p: [0.5, 0.6]}]}")
+        XCTAssertTrue(
+            err("{draw: normal, size: [2, 3]}", limits: LoadLimits(maxElements: 5)).contains("over the limit of 5"))
+        XCTAssertTrue(
+            err("{draw: normal, size: 1}", rng: "rng: {numpy: legacy, seed: 4294967296}").contains(
+                "2:28: error: rng: seed must be between 0 and 2**32 - 1 for np.random.seed, found 4294967296"))
+        XCTAssertTrue(
+            err("{draw: normal, size: 1}", rng: "rng: {numpy: default_rg, seed: 1}").contains(
+                "did you mean 'default_rng'?"))
+        XCTAssertTrue(
+            err("{draw: normal, size: 1}", rng: "rng: {numpy: legacy, seed: 1, discard: [[1, 2]]}").contains(
+                "rng: discard[0] must be a draw"))
+        XCTAssertTrue(
+            err(
+                "{draw: normal, size: 1}",
+                rng: "rng: {numpy: legacy, seed: 1, discard: [{draw: choice, n: 2, p: [0.5, 0.6]}]}"
+            )
             .contains("rng: discard[0]: probabilities do not sum to 1"))
     }
 
     /// The converted seed cases draw exactly the numbers their goldens were written for: their digest
     /// equals the golden's (so `rnnspec regen --all` writes nothing).
     func testSeedCasesDrawTheirGoldensNumbers() throws {
-        let ids = ["theory/s01_vanilla_rnn_sequence", "theory/s06_lstm_step_fiog_concat", "theory/s08_gru_step_reset_before_matmul",
-                   "theory/s11_attention_over_encoder_states", "theory/s13_gate_saturation", "article/elman_step_with_output_layer",
-                   "article/clip_gradients_global_norm_above", "article/clip_gradients_global_norm_below",
-                   "article/lstm_step_separate_weights", "article/minibatch_hidden_state",
-                   "article/bptt_forward_backward", "article/bptt_forward_pass"]
+        let ids = [
+            "theory/s01_vanilla_rnn_sequence", "theory/s06_lstm_step_fiog_concat",
+            "theory/s08_gru_step_reset_before_matmul",
+            "theory/s11_attention_over_encoder_states", "theory/s13_gate_saturation",
+            "article/elman_step_with_output_layer",
+            "article/clip_gradients_global_norm_above", "article/clip_gradients_global_norm_below",
+            "article/lstm_step_separate_weights", "article/minibatch_hidden_state",
+            "article/bptt_forward_backward", "article/bptt_forward_pass",
+        ]
         for id in ids {
             let url = repositoryRoot.appendingPathComponent("cases/\(id).yaml")
             let text = try String(contentsOf: url, encoding: .utf8)
             XCTAssertTrue(text.contains("{draw: "), "\(id) draws its inputs")
             let c = try CaseLoader().load(url: url, id: id, displayPath: "cases/\(id).yaml")
-            let golden = try String(contentsOf: repositoryRoot.appendingPathComponent("golden/\(id).yaml"), encoding: .utf8)
+            let golden = try String(
+                contentsOf: repositoryRoot.appendingPathComponent("golden/\(id).yaml"), encoding: .utf8)
             let digestLine = golden.split(separator: "\n").first { $0.hasPrefix("digest: ") }
             XCTAssertEqual(digestLine.map { String($0.dropFirst(8)) }, c.digest, id)
         }

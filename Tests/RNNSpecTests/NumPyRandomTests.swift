@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 @testable import RNNSpec
 
@@ -48,12 +49,18 @@ final class NumPyRandomTests: XCTestCase {
                     switch c.method {
                     case "random": for _ in 0..<c.size { out.append(g.random().bitPattern) }
                     case "standard_normal": for _ in 0..<c.size { out.append(g.standardNormal().bitPattern) }
-                    case "normal": for _ in 0..<c.size { out.append(g.normal(loc: c.args[0], scale: c.args[1]).bitPattern) }
-                    case "uniform": for _ in 0..<c.size { out.append(g.uniform(low: c.args[0], high: c.args[1]).bitPattern) }
+                    case "normal":
+                        for _ in 0..<c.size { out.append(g.normal(loc: c.args[0], scale: c.args[1]).bitPattern) }
+                    case "uniform":
+                        for _ in 0..<c.size { out.append(g.uniform(low: c.args[0], high: c.args[1]).bitPattern) }
                     case "integers":
-                        for _ in 0..<c.size { out.append(UInt64(bitPattern: try g.integers(low: c.intArgs[0], high: c.intArgs[1]))) }
+                        for _ in 0..<c.size {
+                            out.append(UInt64(bitPattern: try g.integers(low: c.intArgs[0], high: c.intArgs[1])))
+                        }
                     case "choice":
-                        out += try g.choice(Int(c.intArgs[0]), p: Array(c.args.dropFirst()), size: c.size).map { UInt64($0) }
+                        out += try g.choice(Int(c.intArgs[0]), p: Array(c.args.dropFirst()), size: c.size).map {
+                            UInt64($0)
+                        }
                     default: XCTFail("unknown method \(c.method)")
                     }
                 }
@@ -66,12 +73,18 @@ final class NumPyRandomTests: XCTestCase {
                     case "seed": g = NumPyRandomState(seed: UInt32(c.intArgs[0]))
                     case "random_sample": for _ in 0..<c.size { out.append(g.randomSample().bitPattern) }
                     case "randn", "standard_normal": for _ in 0..<c.size { out.append(g.standardNormal().bitPattern) }
-                    case "normal": for _ in 0..<c.size { out.append(g.normal(loc: c.args[0], scale: c.args[1]).bitPattern) }
-                    case "uniform": for _ in 0..<c.size { out.append(g.uniform(low: c.args[0], high: c.args[1]).bitPattern) }
+                    case "normal":
+                        for _ in 0..<c.size { out.append(g.normal(loc: c.args[0], scale: c.args[1]).bitPattern) }
+                    case "uniform":
+                        for _ in 0..<c.size { out.append(g.uniform(low: c.args[0], high: c.args[1]).bitPattern) }
                     case "randint":
-                        for _ in 0..<c.size { out.append(UInt64(bitPattern: try g.randint(low: c.intArgs[0], high: c.intArgs[1]))) }
+                        for _ in 0..<c.size {
+                            out.append(UInt64(bitPattern: try g.randint(low: c.intArgs[0], high: c.intArgs[1])))
+                        }
                     case "choice":
-                        out += try g.choice(Int(c.intArgs[0]), p: Array(c.args.dropFirst()), size: c.size).map { UInt64($0) }
+                        out += try g.choice(Int(c.intArgs[0]), p: Array(c.args.dropFirst()), size: c.size).map {
+                            UInt64($0)
+                        }
                     default: XCTFail("unknown method \(c.method)")
                     }
                 }
@@ -87,21 +100,28 @@ final class NumPyRandomTests: XCTestCase {
         var perMethod: [String: Int] = [:]
         for s in numpyDrawStreams {
             let bits = try replay(s)
-            let name = "\(s.kind)(\(s.seed)) \(s.calls.map { "\($0.method)(\($0.size))" }.joined(separator: ", ")) ×\(s.repeats)"
+            let name =
+                "\(s.kind)(\(s.seed)) \(s.calls.map { "\($0.method)(\($0.size))" }.joined(separator: ", ")) ×\(s.repeats)"
             XCTAssertEqual(bits.count, s.count, name)
             XCTAssertEqual(Array(bits.prefix(s.head.count)).map(hex), s.head.map(hex), "first values of \(name)")
             XCTAssertEqual(Array(bits.suffix(s.last.count)).map(hex), s.last.map(hex), "last values of \(name)")
             XCTAssertEqual(hex(Self.mix64(bits)), hex(s.mix64), "mix64 of every value of \(name)")
             if fullTests {
-                let bytes = bits.withUnsafeBufferPointer { words in words.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } } }
+                let bytes = bits.withUnsafeBufferPointer { words in
+                    words.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } }
+                }
                 XCTAssertEqual(SHA256.hex(bytes), s.sha256, "SHA-256 of every value of \(name)")
             }
-            for c in s.calls where c.method != "seed" { perMethod["\(s.kind).\(c.method)", default: 0] += c.size * s.repeats }
+            for c in s.calls where c.method != "seed" {
+                perMethod["\(s.kind).\(c.method)", default: 0] += c.size * s.repeats
+            }
         }
         // At least 10^5 draws of each method across seeds (the mixed streams add the rest).
         for (m, n) in perMethod where !m.hasSuffix("standard_normal") || m.hasPrefix("default_rng") {
-            if ["default_rng.random", "default_rng.standard_normal", "default_rng.integers", "default_rng.choice",
-                "legacy.random_sample", "legacy.randn", "legacy.randint", "legacy.choice", "legacy.uniform"].contains(m) {
+            if [
+                "default_rng.random", "default_rng.standard_normal", "default_rng.integers", "default_rng.choice",
+                "legacy.random_sample", "legacy.randn", "legacy.randint", "legacy.choice", "legacy.uniform",
+            ].contains(m) {
                 XCTAssertGreaterThanOrEqual(n, 100_000, m)
             }
         }
@@ -110,7 +130,8 @@ final class NumPyRandomTests: XCTestCase {
     /// The recorded normal streams take the ziggurat's tail (|x| > r) and wedge paths many times.
     func testZigguratTailAndWedgePathsAreExercised() {
         var paths = ZigguratPathCounts()
-        for s in numpyDrawStreams where s.kind == "default_rng" && s.calls.count == 1 && s.calls[0].method == "standard_normal" {
+        for s in numpyDrawStreams
+        where s.kind == "default_rng" && s.calls.count == 1 && s.calls[0].method == "standard_normal" {
             var g = NumPyGenerator(seed: s.seed)
             var tailValues = 0
             for _ in 0..<s.calls[0].size where abs(g.standardNormal()) > NumPyZiggurat.r { tailValues += 1 }
@@ -131,7 +152,8 @@ final class NumPyRandomTests: XCTestCase {
         XCTAssertEqual(NumPyZiggurat.invR, 1 / NumPyZiggurat.r, accuracy: 1e-16)
         for i in 1..<256 {
             let x = NumPyZiggurat.wi[i] * two52
-            XCTAssertEqual(NumPyZiggurat.fi[i], exp(-0.5 * x * x), accuracy: 1e-14 * max(1, NumPyZiggurat.fi[i]), "fi[\(i)]")
+            XCTAssertEqual(
+                NumPyZiggurat.fi[i], exp(-0.5 * x * x), accuracy: 1e-14 * max(1, NumPyZiggurat.fi[i]), "fi[\(i)]")
             if i >= 2 {
                 let xPrev = NumPyZiggurat.wi[i - 1] * two52
                 XCTAssertEqual(Double(NumPyZiggurat.ki[i]), (xPrev / x) * two52, accuracy: 2, "ki[\(i)]")
@@ -186,4 +208,6 @@ final class NumPyRandomTests: XCTestCase {
 /// `np.random.SeedSequence(1).generate_state(4)` (NumPy 2.4.6).
 private let seedSequence1State: [UInt32] = [1_835_504_127, 1_731_038_949, 1_320_224_556, 2_330_041_505]
 /// `np.random.PCG64(1).random_raw()` three times (NumPy 2.4.6).
-private let pcg64Seed1Raw: [UInt64] = [9_441_442_522_235_856_127, 17_532_960_557_476_522_086, 2_659_275_481_604_167_885]
+private let pcg64Seed1Raw: [UInt64] = [
+    9_441_442_522_235_856_127, 17_532_960_557_476_522_086, 2_659_275_481_604_167_885,
+]

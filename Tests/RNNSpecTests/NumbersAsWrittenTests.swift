@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// Numbers are read as written: an overflowing literal is an error, not an infinity, and a
@@ -12,17 +13,23 @@ final class NumbersAsWrittenTests: XCTestCase {
     }
 
     func testOverflowingLiteralsAreErrorsPointingAtThem() throws {
-        try check("[1.0, 1e999]", """
+        try check(
+            "[1.0, 1e999]",
+            """
             cases/c.yaml:3:12: error: input 'x': an element: 1e999 overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf
               x: [1.0, 1e999]
                        ^
             """)
-        try check("[-1e400, 1.0]", """
+        try check(
+            "[-1e400, 1.0]",
+            """
             cases/c.yaml:3:7: error: input 'x': an element: -1e400 overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf
               x: [-1e400, 1.0]
                   ^
             """)
-        try check("{full: [2], value: 2e308}", """
+        try check(
+            "{full: [2], value: 2e308}",
+            """
             cases/c.yaml:3:25: error: input 'x': value: 2e308 overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf
               x: {full: [2], value: 2e308}
                                     ^
@@ -40,17 +47,23 @@ final class NumbersAsWrittenTests: XCTestCase {
     }
 
     func testQuotedAndTaggedScalarsAreStrings() throws {
-        try check("[\"1.0\", 2.0]", """
+        try check(
+            "[\"1.0\", 2.0]",
+            """
             cases/c.yaml:3:7: error: input 'x': an element must be a number, found the string '1.0' (quoted, so a string, not a number or boolean; write numbers without quotes)
               x: ["1.0", 2.0]
                   ^
             """)
-        try check("['-1.0', 2.0]", """
+        try check(
+            "['-1.0', 2.0]",
+            """
             cases/c.yaml:3:7: error: input 'x': an element must be a number, found the string '-1.0' (quoted, so a string, not a number or boolean; write numbers without quotes)
               x: ['-1.0', 2.0]
                   ^
             """)
-        try check("[!!str 1.0, 2.0]", """
+        try check(
+            "[!!str 1.0, 2.0]",
+            """
             cases/c.yaml:3:7: error: input 'x': an element must be a number, found the string '1.0' (tagged !!str, so a string, not a number or boolean; write numbers without quotes)
               x: [!!str 1.0, 2.0]
                   ^
@@ -65,7 +78,9 @@ final class NumbersAsWrittenTests: XCTestCase {
 
     func testQuotedIntegersAndBooleansAreStrings() throws {
         XCTAssertThrowsError(try decodeValue("[\"3\"]", kind: .integer)) { error in
-            XCTAssertEqual("\(error)", """
+            XCTAssertEqual(
+                "\(error)",
+                """
                 cases/c.yaml:1:5: error: input 'x': an element must be an integer, found the string '3' (quoted, so a string, not a number or boolean; write numbers without quotes)
                 x: ["3"]
                     ^
@@ -75,7 +90,9 @@ final class NumbersAsWrittenTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("must be true or false, found the string 'true' (quoted"), "\(error)")
         }
         let p = try TempProject()
-        XCTAssertEqual(try p.loadError("kernel: attention.dot\nparams: {scaled: \"true\"}\n"), """
+        XCTAssertEqual(
+            try p.loadError("kernel: attention.dot\nparams: {scaled: \"true\"}\n"),
+            """
             cases/c.yaml:2:18: error: param 'scaled' must be true or false, found the string 'true' (quoted, so a string, not a number or boolean; write numbers without quotes)
             params: {scaled: "true"}
                              ^

@@ -1,7 +1,8 @@
 import Foundation
+import RNNKernels
 import XCTest
 import Yams
-import RNNKernels
+
 @testable import RNNSpec
 
 /// Long flow lists of plain scalars are kept as text by the pre-scan (not as Yams nodes):
@@ -9,7 +10,9 @@ import RNNKernels
 /// Yams.
 final class PackedListTests: XCTestCase {
     /// Decodes `x: <yaml>` both ways: with packing (as cases and goldens are read) and without.
-    func decodeBoth(_ yaml: String, kind: ValueKind = .real, limits: LoadLimits = LoadLimits()) -> (packed: Result<Value, SpecError>, plain: Result<Value, SpecError>, lists: Int) {
+    func decodeBoth(_ yaml: String, kind: ValueKind = .real, limits: LoadLimits = LoadLimits()) -> (
+        packed: Result<Value, SpecError>, plain: Result<Value, SpecError>, lists: Int
+    ) {
         let source = SourceText(path: "cases/c.yaml", text: "x: \(yaml)\n")
         var lists = 0
         func run(_ pack: Bool) -> Result<Value, SpecError> {
@@ -35,7 +38,10 @@ final class PackedListTests: XCTestCase {
         return (run(true), run(false), lists)
     }
 
-    func assertSame(_ yaml: String, kind: ValueKind = .real, limits: LoadLimits = LoadLimits(), lists: Int, file: StaticString = #filePath, line: UInt = #line) {
+    func assertSame(
+        _ yaml: String, kind: ValueKind = .real, limits: LoadLimits = LoadLimits(), lists: Int,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         let r = decodeBoth(yaml, kind: kind, limits: limits)
         XCTAssertEqual(r.lists, lists, "packed lists", file: file, line: line)
         switch (r.packed, r.plain) {
@@ -57,9 +63,9 @@ final class PackedListTests: XCTestCase {
         // (NaN is not equal to itself: checked below.)
         let spellings = ["0.5", "-1", "+4", "1e-3", "-2.5E+10", "-.inf", ".inf", "7", "0", "1.7976931348623157e308"]
         assertSame(numbers(200) { spellings[$0 % spellings.count] }, lists: 1)
-        assertSame("[" + numbers(64) + ", " + numbers(64) + "]", lists: 2)                 // [2, 64]
+        assertSame("[" + numbers(64) + ", " + numbers(64) + "]", lists: 2)  // [2, 64]
         assertSame("{shape: [10, 20], data: " + numbers(200) + "}", lists: 1)
-        assertSame("{range: " + numbers(3) + "}", lists: 0)                                    // short: Yams
+        assertSame("{range: " + numbers(3) + "}", lists: 0)  // short: Yams
         assertSame(numbers(100) { "\($0 % 7)" }, kind: .integer, lists: 1)
         assertSame(numbers(100) { ["I", "like", "math", "true", "1.0"][$0 % 5] }, kind: .string, lists: 1)
         assertSame(numbers(100) { $0 % 2 == 0 ? "true" : "False" }, kind: .boolean, lists: 1)
@@ -71,7 +77,9 @@ final class PackedListTests: XCTestCase {
         guard case .success(.real(let r)) = decodeBoth(numbers(200)).packed else { return XCTFail() }
         XCTAssertEqual(r.shape, [200])
         XCTAssertEqual(r.tensor.scalars[199], 199.0 / 8)
-        guard case .success(.real(let n)) = decodeBoth(numbers(100) { $0 == 3 ? ".nan" : "1" }).packed else { return XCTFail() }
+        guard case .success(.real(let n)) = decodeBoth(numbers(100) { $0 == 3 ? ".nan" : "1" }).packed else {
+            return XCTFail()
+        }
         XCTAssertTrue(n.tensor.scalars[3].isNaN)
         XCTAssertEqual(n.tensor.scalars.filter { $0 == 1 }.count, 99)
     }
@@ -85,16 +93,21 @@ final class PackedListTests: XCTestCase {
         assertSame(numbers(100), limits: LoadLimits(maxElements: 57), lists: 1)
         assertSame("[" + numbers(64) + ", " + numbers(64) + "]", limits: LoadLimits(maxElements: 100), lists: 2)
         assertSame("{shape: [10, 11], data: " + numbers(100) + "}", lists: 1)
-        assertSame("[" + numbers(64) + ", " + numbers(65) + "]", lists: 2)                  // ragged
+        assertSame("[" + numbers(64) + ", " + numbers(65) + "]", lists: 2)  // ragged
         let r = decodeBoth(numbers(100) { $0 == 73 ? "abc" : "1.5" })
         guard case .failure(let error) = r.packed else { return XCTFail() }
-        XCTAssertEqual("\(error)", """
+        XCTAssertEqual(
+            "\(error)",
+            """
             cases/c.yaml:8:20: error: input 'x': an element must be a number, found 'abc'
                 1.5, 1.5, 1.5, abc, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5,
                                ^
             """)
-        guard case .failure(let limit) = decodeBoth(numbers(100), limits: LoadLimits(maxElements: 57)).packed else { return XCTFail() }
-        XCTAssertEqual(limit.message, "input 'x' needs 1 elements, over the limit of 57 per case (raise it with --max-elements)")
+        guard case .failure(let limit) = decodeBoth(numbers(100), limits: LoadLimits(maxElements: 57)).packed else {
+            return XCTFail()
+        }
+        XCTAssertEqual(
+            limit.message, "input 'x' needs 1 elements, over the limit of 57 per case (raise it with --max-elements)")
         XCTAssertEqual(limit.location.line, 6)
     }
 
@@ -118,13 +131,17 @@ final class PackedListTests: XCTestCase {
         XCTAssertEqual(try p.result("long").status, .pass)
         // Loaded packed and unpacked (CRLF line ends turn packing off): the same digest.
         let packedCase = try CaseLoader().load(data: Data(text.utf8), id: "long", displayPath: "cases/long.yaml")
-        let crlf = try CaseLoader().load(data: Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), id: "long", displayPath: "cases/long.yaml")
+        let crlf = try CaseLoader().load(
+            data: Data(text.replacingOccurrences(of: "\n", with: "\r\n").utf8), id: "long",
+            displayPath: "cases/long.yaml")
         XCTAssertEqual(packedCase.digest, crlf.digest)
         // A golden of 200-wide rows: the YAML path (a comment line turns the canonical reader off) packs each row.
-        let wide = Golden(caseID: "g", kernel: "k", digest: "00", outputs: [
-            ("h", .real(RealTensor(Tensor(shape: [3, 200], scalars: (0..<600).map { Double($0) / 3 })))),
-            ("t", .integer(Tensor(shape: [100], scalars: Array(0..<100)))),
-        ])
+        let wide = Golden(
+            caseID: "g", kernel: "k", digest: "00",
+            outputs: [
+                ("h", .real(RealTensor(Tensor(shape: [3, 200], scalars: (0..<600).map { Double($0) / 3 })))),
+                ("t", .integer(Tensor(shape: [100], scalars: Array(0..<100)))),
+            ])
         let written = wide.serialized()
         let canonical = try XCTUnwrap(Golden.parseCanonical(written))
         let viaYAML = try Golden.parseYAML(SourceText(path: "g.yaml", text: "# hand edit\n" + written))

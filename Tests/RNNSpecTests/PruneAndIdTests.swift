@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 @testable import rnnspec
 
@@ -30,12 +31,16 @@ final class PruneTests: XCTestCase {
         try simpleStepCase.write(to: golden.appendingPathComponent("a_case.yaml"), atomically: true, encoding: .utf8)
         try Data("# notes\n".utf8).write(to: golden.appendingPathComponent("notes.yaml"))
         try Data().write(to: golden.appendingPathComponent("empty.yaml"))
-        try Data((GoldenStore.headerPrefix + "x\nnot the format\n").utf8).write(to: golden.appendingPathComponent("forged.yaml"))
+        try Data((GoldenStore.headerPrefix + "x\nnot the format\n").utf8).write(
+            to: golden.appendingPathComponent("forged.yaml"))
         let outside = p.root.appendingPathComponent("outside")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: p.goldenURL("keep"), to: outside.appendingPathComponent("orphan.yaml"))
-        try FileManager.default.createSymbolicLink(at: golden.appendingPathComponent("link.yaml"), withDestinationURL: outside.appendingPathComponent("orphan.yaml"))
-        try FileManager.default.createSymbolicLink(at: golden.appendingPathComponent("dir"), withDestinationURL: outside)
+        try FileManager.default.createSymbolicLink(
+            at: golden.appendingPathComponent("link.yaml"),
+            withDestinationURL: outside.appendingPathComponent("orphan.yaml"))
+        try FileManager.default.createSymbolicLink(
+            at: golden.appendingPathComponent("dir"), withDestinationURL: outside)
         XCTAssertEqual(mkfifo(golden.appendingPathComponent("fifo.yaml").path, 0o644), 0)
         let before = snapshot(p.root)
 
@@ -51,11 +56,16 @@ final class PruneTests: XCTestCase {
             golden/notes.yaml: not an rnnspec golden, left alone
 
             """
-        XCTAssertEqual(dry, "would delete golden/gone.yaml\n" + expectedLeft + "1 golden file with no case; 6 other files left alone\n")
+        XCTAssertEqual(
+            dry,
+            "would delete golden/gone.yaml\n" + expectedLeft + "1 golden file with no case; 6 other files left alone\n")
 
         let (status, out) = try prune(p, dryRun: false)
         XCTAssertEqual(status, .success)
-        XCTAssertEqual(out, "deleted golden/gone.yaml\n" + expectedLeft + "1 golden file with no case deleted; 6 other files left alone\n")
+        XCTAssertEqual(
+            out,
+            "deleted golden/gone.yaml\n" + expectedLeft
+                + "1 golden file with no case deleted; 6 other files left alone\n")
         var after = before
         after["golden/gone.yaml"] = nil
         XCTAssertEqual(snapshot(p.root), after, "only the orphan golden went")
@@ -82,16 +92,24 @@ final class PruneTests: XCTestCase {
         for (dir, text) in [(golden, try XCTUnwrap(p.golden("keep"))), (cases, simpleStepCase)] {
             var name = Array((dir + "/bad").utf8CString.dropLast()).map { UInt8(bitPattern: $0) }
             name += [0xFF] + Array(".yaml".utf8) + [0]
-            let fd = name.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) } }
+            let fd = name.withUnsafeBufferPointer {
+                $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT | O_EXCL, 0o644) }
+            }
             XCTAssertGreaterThanOrEqual(fd, 0)
             _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress!, $0.count - 1) }
             close(fd)
         }
         let before = snapshot(p.root)
         let r = try XCTUnwrap(p.run().results.first { $0.id != "keep" })
-        XCTAssertEqual("\(r.error!)", "cases/bad\u{FFFD}.yaml: error: cannot read the file: its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it")
+        XCTAssertEqual(
+            "\(r.error!)",
+            "cases/bad\u{FFFD}.yaml: error: cannot read the file: its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it"
+        )
         let (_, out) = try prune(p, dryRun: false)
-        XCTAssertEqual(out, "golden/bad\u{FFFD}.yaml: a name that is not valid UTF-8, left alone\n0 golden files with no case deleted; 1 other file left alone\n")
+        XCTAssertEqual(
+            out,
+            "golden/bad\u{FFFD}.yaml: a name that is not valid UTF-8, left alone\n0 golden files with no case deleted; 1 other file left alone\n"
+        )
         XCTAssertEqual(snapshot(p.root), before)
     }
 
@@ -102,7 +120,10 @@ final class PruneTests: XCTestCase {
         try FileManager.default.removeItem(at: p.root.appendingPathComponent("cases/c.yaml"))
         let before = snapshot(p.root)
         XCTAssertThrowsError(try prune(p, dryRun: false)) { error in
-            XCTAssertEqual("\(error)", "error: there are no case files under the cases root cases/, so every golden would be deleted; refusing (check --cases-root or `cases:` in rnnspec.yaml)")
+            XCTAssertEqual(
+                "\(error)",
+                "error: there are no case files under the cases root cases/, so every golden would be deleted; refusing (check --cases-root or `cases:` in rnnspec.yaml)"
+            )
         }
         try FileManager.default.removeItem(at: p.root.appendingPathComponent("cases"))
         XCTAssertThrowsError(try prune(p, dryRun: false)) { error in
@@ -125,9 +146,14 @@ final class ExactIdTests: XCTestCase {
         try p.writeCase(composed, simpleStepCase)
         try p.writeCase(decomposed, simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.25"))
         try p.writeCase("other", simpleStepCase)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases").path).count, 3, "two files on disk")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases").path).count, 3,
+            "two files on disk")
         XCTAssertThrowsError(try p.run()) { error in
-            XCTAssertEqual("\(error)", "error: cases/\(decomposed).yaml (cases/cafe\\u{301}.yaml) and cases/\(composed).yaml (cases/caf\\u{E9}.yaml) are 2 case files whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one")
+            XCTAssertEqual(
+                "\(error)",
+                "error: cases/\(decomposed).yaml (cases/cafe\\u{301}.yaml) and cases/\(composed).yaml (cases/caf\\u{E9}.yaml) are 2 case files whose names differ only in Unicode normalisation (composed and decomposed accents); rnnspec gives each file its own id and will not confuse them: rename all but one"
+            )
         }
         // Selecting only other files is fine.
         XCTAssertEqual(try p.run([p.root.appendingPathComponent("cases/other.yaml").path]).results.map(\.id), ["other"])
@@ -143,7 +169,8 @@ final class ExactIdTests: XCTestCase {
         XCTAssertEqual(r.results.map(\.status), [.new])
         XCTAssertEqual(r.orphanGoldens.map { $0.unicodeScalars.map(\.value) }, [decomposed.unicodeScalars.map(\.value)])
         XCTAssertEqual(try p.project.prune(dryRun: false), ["golden/\(decomposed).yaml"])
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path), [])
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path), [])
     }
 }
 
@@ -155,9 +182,14 @@ final class CaseWriteTests: XCTestCase {
         let outside = p.root.appendingPathComponent("outside")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
         try Data("mine\n".utf8).write(to: outside.appendingPathComponent("target.yaml"))
-        try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/link.yaml"), withDestinationURL: outside.appendingPathComponent("target.yaml"))
-        try FileManager.default.createSymbolicLink(at: p.root.appendingPathComponent("cases/dangling.yaml"), withDestinationURL: outside.appendingPathComponent("new.yaml"))
-        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("cases/dir.yaml"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            at: p.root.appendingPathComponent("cases/link.yaml"),
+            withDestinationURL: outside.appendingPathComponent("target.yaml"))
+        try FileManager.default.createSymbolicLink(
+            at: p.root.appendingPathComponent("cases/dangling.yaml"),
+            withDestinationURL: outside.appendingPathComponent("new.yaml"))
+        try FileManager.default.createDirectory(
+            at: p.root.appendingPathComponent("cases/dir.yaml"), withIntermediateDirectories: true)
         XCTAssertEqual(mkfifo(p.root.appendingPathComponent("cases/fifo.yaml").path, 0o644), 0)
         let before = snapshot(p.root)
         let spec = try XCTUnwrap(KernelRegistry.standard.kernel(named: "rnn.step")).spec
@@ -165,54 +197,88 @@ final class CaseWriteTests: XCTestCase {
             ("exists", "error: cases/exists.yaml exists already; rnnspec new never overwrites a case"),
             ("cases/exists.yaml", "error: cases/exists.yaml exists already; rnnspec new never overwrites a case"),
             ("link", "error: cases/link.yaml exists already as a symbolic link; rnnspec new never overwrites a case"),
-            ("dangling", "error: cases/dangling.yaml exists already as a symbolic link; rnnspec new never overwrites a case"),
+            (
+                "dangling",
+                "error: cases/dangling.yaml exists already as a symbolic link; rnnspec new never overwrites a case"
+            ),
             ("dir", "error: cases/dir.yaml exists already as a directory; rnnspec new never overwrites a case"),
-            ("fifo", "error: cases/fifo.yaml exists already as a FIFO (named pipe); rnnspec new never overwrites a case"),
+            (
+                "fifo",
+                "error: cases/fifo.yaml exists already as a FIFO (named pipe); rnnspec new never overwrites a case"
+            ),
             ("../outside/x", "error: ../outside/x.yaml leaves the cases root cases/"),
-            (outside.appendingPathComponent("y").path, "error: \(outside.path)/y.yaml is outside the cases root cases/; give a path under it"),
+            (
+                outside.appendingPathComponent("y").path,
+                "error: \(outside.path)/y.yaml is outside the cases root cases/; give a path under it"
+            ),
         ] {
             XCTAssertThrowsError(try p.project.writeSkeleton(kernel: spec, path: path), path) { error in
                 XCTAssertEqual("\(error)", message)
             }
         }
         XCTAssertEqual(snapshot(p.root), before)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: outside.appendingPathComponent("new.yaml").path), "not created through the dangling link")
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: outside.appendingPathComponent("new.yaml").path),
+            "not created through the dangling link")
         // And a fresh name is written, whole.
         let url = try p.project.writeSkeleton(kernel: spec, path: "fresh/one")
-        XCTAssertEqual(try String(contentsOf: url, encoding: .utf8), CaseSchema.modeline(forCaseAt: "fresh/one.yaml") + spec.skeleton())
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases/fresh").path), ["one.yaml"], "no temporary left")
+        XCTAssertEqual(
+            try String(contentsOf: url, encoding: .utf8),
+            CaseSchema.modeline(forCaseAt: "fresh/one.yaml") + spec.skeleton())
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("cases/fresh").path),
+            ["one.yaml"], "no temporary left")
     }
 
     func testAGoldenHardLinkedToACaseFileIsReplacedNotWrittenThrough() throws {
         let p = try TempProject()
         let caseURL = try p.writeCase("c", simpleStepCase)
-        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
         XCTAssertEqual(link(caseURL.path, p.goldenURL("c").path), 0)
         let before = try Data(contentsOf: caseURL)
         XCTAssertEqual(try p.result("c").status, .unresolved, "a case file is not a golden")
         XCTAssertEqual(try p.result("c", record: .failed).recording?.action, .rewritten)
-        XCTAssertEqual(try Data(contentsOf: caseURL), before, "the rename replaced the golden's name; the case file is untouched")
+        XCTAssertEqual(
+            try Data(contentsOf: caseURL), before, "the rename replaced the golden's name; the case file is untouched")
         XCTAssertEqual(try p.result("c").status, .pass)
     }
 
     func testNoOtherCommandWritesACaseFile() throws {
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         let s = try Sandbox()
         // A case whose golden is stale and one with none: every writing path is exercised.
         try s.project.writeCase("a", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.75"))
         try s.project.writeCase("fresh", simpleStepCase)
         let cases = s.top.appendingPathComponent("cases")
         let before = snapshot(cases)
-        for args in [["run"], ["run", "--record", "all"], ["regen", "--all"], ["regen"], ["check"], ["prune"], ["prune", "--dry-run"],
-                     ["regen", "--golden-root", "cases"], ["regen", "--golden-root", "cases/sub"], ["prune", "--golden-root", "."]] {
+        for args in [
+            ["run"], ["run", "--record", "all"], ["regen", "--all"], ["regen"], ["check"], ["prune"],
+            ["prune", "--dry-run"],
+            ["regen", "--golden-root", "cases"], ["regen", "--golden-root", "cases/sub"],
+            ["prune", "--golden-root", "."],
+        ] {
             _ = try runBinary(args, in: s.top)
             XCTAssertEqual(snapshot(cases), before, "\(args) changed a case file")
         }
         // Nor does a report land on a case file or a golden.
         let goldens = snapshot(s.top.appendingPathComponent("golden"))
-        for (args, expected) in [(["run", "--junit", "cases/a.yaml"], "rnnspec: error: cases/a.yaml is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"),
-                                 (["run", "--format", "json", "--output", "./cases/sub/new.json"], "rnnspec: error: ./cases/sub/new.json is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"),
-                                 (["run", "--junit", "golden/a.yaml"], "rnnspec: error: golden/a.yaml is under the golden root golden/; reports are written elsewhere (rnnspec never writes a report over a golden file)\n")] {
+        for (args, expected) in [
+            (
+                ["run", "--junit", "cases/a.yaml"],
+                "rnnspec: error: cases/a.yaml is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"
+            ),
+            (
+                ["run", "--format", "json", "--output", "./cases/sub/new.json"],
+                "rnnspec: error: ./cases/sub/new.json is under the cases root cases/; reports are written elsewhere (rnnspec never writes a report over a case file)\n"
+            ),
+            (
+                ["run", "--junit", "golden/a.yaml"],
+                "rnnspec: error: golden/a.yaml is under the golden root golden/; reports are written elsewhere (rnnspec never writes a report over a golden file)\n"
+            ),
+        ] {
             let r = try runBinary(args, in: s.top)
             XCTAssertEqual(r.status, 2, "\(args)")
             XCTAssertEqual(r.stderr, expected)

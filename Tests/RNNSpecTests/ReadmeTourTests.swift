@@ -5,28 +5,35 @@ import XCTest
 /// code blocks is run, in order, in a copy of the suite's `cases/exercises` and `golden/exercises`, and
 /// prints what the README shows (times aside; a `...` line stands for lines left out).
 final class ReadmeTourTests: XCTestCase {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func testTheTourPrintsWhatTheReadmeShows() throws {
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         let tour = try XCTUnwrap(Self.section("## A five-minute tour", of: readme), "README.md has a five-minute tour")
 
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-tour-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: dir) }
         for sub in ["cases", "golden"] {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
-            try FileManager.default.copyItem(at: root.appendingPathComponent("\(sub)/exercises"),
-                                             to: dir.appendingPathComponent("\(sub)/exercises"))
+            try FileManager.default.createDirectory(
+                at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(
+                at: root.appendingPathComponent("\(sub)/exercises"),
+                to: dir.appendingPathComponent("\(sub)/exercises"))
         }
         let casePath = "cases/exercises/my_case.yaml"
         let caseURL = dir.appendingPathComponent(casePath)
         /// The edits the tour's prose describes, made to the case before the first command of its section.
         let edits: [String: [(String, String)]] = [
             "### See a failure": [("h: {value: [2.0, 0.0]", "h: {value: [2.0, -0.5]")],
-            "### Bless a change": [("h: {value: [2.0, -0.5]", "h: {value: [2.0, 0.0]"),
-                                   ("b_h: [0.0, 0.25]", "b_h: [0.0, 0.75]"),
-                                   ("a: {value: [2.0, -0.5]", "a: {value: [2.0, 0.0]")],
+            "### Bless a change": [
+                ("h: {value: [2.0, -0.5]", "h: {value: [2.0, 0.0]"),
+                ("b_h: [0.0, 0.25]", "b_h: [0.0, 0.75]"),
+                ("a: {value: [2.0, -0.5]", "a: {value: [2.0, 0.0]"),
+            ],
         ]
 
         var heading = ""
@@ -38,8 +45,10 @@ final class ReadmeTourTests: XCTestCase {
             if heading == "### Add a case" { started = true }
             guard started else { continue }
             if block.info == "yaml" {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: caseURL.path), "`rnnspec new` comes before the case's text")
-                try block.lines.joined(separator: "\n").appending("\n").write(to: caseURL, atomically: true, encoding: .utf8)
+                XCTAssertTrue(
+                    FileManager.default.fileExists(atPath: caseURL.path), "`rnnspec new` comes before the case's text")
+                try block.lines.joined(separator: "\n").appending("\n").write(
+                    to: caseURL, atomically: true, encoding: .utf8)
                 continue
             }
             guard block.lines.first?.hasPrefix("$ rnnspec ") == true else { continue }
@@ -57,8 +66,10 @@ final class ReadmeTourTests: XCTestCase {
                 let r = try runRNNSpec(Array(args.dropFirst()), in: dir)
                 var actual = r.stdout.components(separatedBy: "\n")
                 while actual.last == "" { actual.removeLast() }
-                XCTAssertTrue(Self.matches(expected.map(Self.timeless), actual.map(Self.timeless)),
-                              "\(heading): `\(command)` printed\n\(r.stdout)\(r.stderr)\nbut the README shows\n\(expected.joined(separator: "\n"))")
+                XCTAssertTrue(
+                    Self.matches(expected.map(Self.timeless), actual.map(Self.timeless)),
+                    "\(heading): `\(command)` printed\n\(r.stdout)\(r.stderr)\nbut the README shows\n\(expected.joined(separator: "\n"))"
+                )
                 commands += 1
             }
         }

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNSpec
 @testable import rnnspec
 
@@ -27,7 +28,8 @@ final class RecordTests: XCTestCase {
         try p.writeCase("a", simpleStepCase)
         _ = try p.run(record: .all)
         let before = try XCTUnwrap(p.golden("a"))
-        let modified = try FileManager.default.attributesOfItem(atPath: p.goldenURL("a").path)[.modificationDate] as? Date
+        let modified =
+            try FileManager.default.attributesOfItem(atPath: p.goldenURL("a").path)[.modificationDate] as? Date
         let failed = try p.run(record: .failed)
         XCTAssertNil(failed.results[0].recording, "a passing golden is not touched by --record failed")
         let all = try p.run(record: .all)
@@ -54,23 +56,32 @@ final class RecordTests: XCTestCase {
     func testCIModeRefusesEveryCommandThatWrites() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
-        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
-        try "# Golden file written by rnnspec; do not edit.\nformat: 1\n".write(to: p.goldenURL("orphan"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        try "# Golden file written by rnnspec; do not edit.\nformat: 1\n".write(
+            to: p.goldenURL("orphan"), atomically: true, encoding: .utf8)
         let output = OutputBox()
-        let frontEnd = FrontEnd(project: p.project, environment: ["CI": "true"], stdout: output.append, stderr: output.append)
+        let frontEnd = FrontEnd(
+            project: p.project, environment: ["CI": "true"], stdout: output.append, stderr: output.append)
         var request = RunRequest()
         request.options.record = .all
         func refusal(_ body: () throws -> ExitStatus) -> String {
             do { _ = try body(); return "(no error)" } catch { return "\(error)" }
         }
-        XCTAssertEqual(refusal { try frontEnd.run(request) },
-                       "error: CI=true is set, and `run --record all` writes files; a CI run only checks the suite (unset CI to write)")
-        XCTAssertEqual(refusal { try frontEnd.regen(paths: [], all: false, options: RunOptions()) },
-                       "error: CI=true is set, and `regen` writes files; a CI run only checks the suite (unset CI to write)")
-        XCTAssertEqual(refusal { try frontEnd.new(kernel: "rnn.step", path: "cases/b.yaml") },
-                       "error: CI=true is set, and `new` writes files; a CI run only checks the suite (unset CI to write)")
-        XCTAssertEqual(refusal { try frontEnd.prune(dryRun: false) },
-                       "error: CI=true is set, and `prune` (deleting goldens) writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(
+            refusal { try frontEnd.run(request) },
+            "error: CI=true is set, and `run --record all` writes files; a CI run only checks the suite (unset CI to write)"
+        )
+        XCTAssertEqual(
+            refusal { try frontEnd.regen(paths: [], all: false, options: RunOptions()) },
+            "error: CI=true is set, and `regen` writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(
+            refusal { try frontEnd.new(kernel: "rnn.step", path: "cases/b.yaml") },
+            "error: CI=true is set, and `new` writes files; a CI run only checks the suite (unset CI to write)")
+        XCTAssertEqual(
+            refusal { try frontEnd.prune(dryRun: false) },
+            "error: CI=true is set, and `prune` (deleting goldens) writes files; a CI run only checks the suite (unset CI to write)"
+        )
         XCTAssertNil(p.golden("a"))
         XCTAssertNotNil(p.golden("orphan"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: p.root.appendingPathComponent("cases/b.yaml").path))
@@ -90,11 +101,15 @@ final class RecordTests: XCTestCase {
         let output = OutputBox()
         let local = FrontEnd(project: p.project, environment: [:], stdout: output.append, stderr: output.append)
         XCTAssertEqual(try local.run(RunRequest()), .success, "outside CI an orphan is a note")
-        XCTAssertTrue(output.text.contains("note: 1 golden file has no case (`rnnspec prune` deletes them):\n  b\n"), output.text)
+        XCTAssertTrue(
+            output.text.contains("note: 1 golden file has no case (`rnnspec prune` deletes them):\n  b\n"), output.text)
         let ciOutput = OutputBox()
-        let ci = FrontEnd(project: p.project, environment: ["CI": "true"], stdout: ciOutput.append, stderr: ciOutput.append)
+        let ci = FrontEnd(
+            project: p.project, environment: ["CI": "true"], stdout: ciOutput.append, stderr: ciOutput.append)
         XCTAssertEqual(try ci.run(RunRequest()), .failures)
-        XCTAssertTrue(ciOutput.text.hasSuffix("error: CI=true: 1 golden file has no case; rename the case back or `rnnspec prune`\n"), ciOutput.text)
+        XCTAssertTrue(
+            ciOutput.text.hasSuffix(
+                "error: CI=true: 1 golden file has no case; rename the case back or `rnnspec prune`\n"), ciOutput.text)
         var some = RunRequest()
         some.paths = [p.root.appendingPathComponent("cases/a.yaml").path]
         XCTAssertEqual(try ci.run(some), .success, "a run of part of the suite does not judge orphans")

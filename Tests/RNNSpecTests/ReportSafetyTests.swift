@@ -1,10 +1,12 @@
 import Foundation
+import RNNKernels
+import XCTest
+
+@testable import RNNSpec
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import RNNKernels
-import XCTest
-@testable import RNNSpec
 
 /// Strings a hostile or careless user can put in a file name or a YAML string, fed through the
 /// text, JSON and JUnit reports: the text shows them escaped with no forged line, the JUnit
@@ -43,12 +45,15 @@ final class ReportSafetyTests: XCTestCase {
         let statuses = Status.allCases
         for (k, h) in Self.hostile.enumerated() {
             let source = SourceText(path: "cases/\(h).yaml", text: "a: 1\r\nb: \(h) tail\r\n")
-            var r = CaseResult(id: "dir\(h)/case\(k)\(h)", path: "cases/dir\(h)/case\(k)\(h).yaml", kernel: "kernel\(h)",
-                               status: statuses[k % statuses.count])
+            var r = CaseResult(
+                id: "dir\(h)/case\(k)\(h)", path: "cases/dir\(h)/case\(k)\(h).yaml", kernel: "kernel\(h)",
+                status: statuses[k % statuses.count])
             r.reason = "reason \(h)"
-            r.error = SpecError("message \(h)", at: source.location(line: 2, column: 4), snippet: source.snippet(line: 2, column: 4))
+            r.error = SpecError(
+                "message \(h)", at: source.location(line: 2, column: 4), snippet: source.snippet(line: 2, column: 4))
             // Strings a case can hold: they reach a mismatch as compared values, gate names never do.
-            var values = Mismatch(output: "out\(h)", reference: .golden, problem: nil, shape: [1], dtype: "string", failing: 1, total: 1)
+            var values = Mismatch(
+                output: "out\(h)", reference: .golden, problem: nil, shape: [1], dtype: "string", failing: 1, total: 1)
             values.elements = [ElementDifference(index: [0], actual: "actual \(h)", expected: "detail \(h)")]
             values.location = SourceLocation(file: "golden/\(h).yaml", line: 3, column: 0)
             r.mismatches = [values, Mismatch(output: "o", reference: .gradcheck, problem: "problem \(h)")]
@@ -64,7 +69,9 @@ final class ReportSafetyTests: XCTestCase {
     /// own) and tabs (in quoted source lines) among the characters `TextEscape` escapes.
     func assertPrintable(_ text: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
         for u in text.unicodeScalars where TextEscape.isUnsafe(u) && u != "\n" && u != "\t" {
-            XCTFail("\(what) holds the raw character U+\(String(u.value, radix: 16, uppercase: true))", file: file, line: line)
+            XCTFail(
+                "\(what) holds the raw character U+\(String(u.value, radix: 16, uppercase: true))", file: file,
+                line: line)
             return
         }
     }
@@ -76,26 +83,39 @@ final class ReportSafetyTests: XCTestCase {
             // Column 0 belongs to rnnspec: a header per result shown, the orphan note and the
             // two summary lines; every other line is indented.
             let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-            let shown = report.results.enumerated().filter { text.contains("(\($0.offset + 1) of \(report.results.count))\n") }
+            let shown = report.results.enumerated().filter {
+                text.contains("(\($0.offset + 1) of \(report.results.count))\n")
+            }
             var headers: [String] = []
             for line in lines where !line.isEmpty && !line.hasPrefix("  ") {
-                if line.hasPrefix("note: ") || line.hasPrefix("Results: ") || line == Substring(report.summaryLine) { continue }
+                if line.hasPrefix("note: ") || line.hasPrefix("Results: ") || line == Substring(report.summaryLine) {
+                    continue
+                }
                 headers.append(String(line))
             }
-            XCTAssertEqual(headers, shown.map { "\($0.element.status.rawValue): \($0.element.id.escapedForDisplay) (\($0.offset + 1) of \(report.results.count))" })
-            XCTAssertFalse(lines.contains { $0.hasPrefix("PASS: x") || $0.hasPrefix("PASS: forged") || $0.hasPrefix("  PASS") })
+            XCTAssertEqual(
+                headers,
+                shown.map {
+                    "\($0.element.status.rawValue): \($0.element.id.escapedForDisplay) (\($0.offset + 1) of \(report.results.count))"
+                })
+            XCTAssertFalse(
+                lines.contains { $0.hasPrefix("PASS: x") || $0.hasPrefix("PASS: forged") || $0.hasPrefix("  PASS") })
         }
         let text = report.text(verbose: true)
         XCTAssertTrue(text.contains("PASS: ok (\(report.results.count) of \(report.results.count))\n"))
         // The escapes are visible, and each field shows up escaped.
-        let escaped = ["cr\\rhere", "lf\\nPASS: forged (1 of 1)", "esc\\u{1B}[31mred\\u{1B}[0m\\u{1B}[2K",
-                       "osc\\u{1B}]0;title\\u{7}bell", "nul\\0byte", "nonchar\\u{FFFE}\\u{FFFF}\\u{FDD0}\\u{1FFFE}",
-                       "ls\\u{2028}ps\\u{2029}nel\\u{85}", "bidi\\u{202E}gnp.exe\\u{202C}\\u{202A}\\u{202B}\\u{202D}",
-                       "isolate\\u{2066}x\\u{2067}\\u{2068}\\u{2069}", "marks\\u{200E}\\u{200F}\\u{61C}", "cdata]]>end<![CDATA[x",
-                       "del\\u{7F}c1\\u{80}\\u{9B}31m", "invisible\\u{200B}\\u{200D}\\u{FEFF}\\u{2060}\\u{AD}\\u{3164}",
-                       "tags\\u{E0001}\\u{E0041}", "tab\\there", "backspace\\u{8}\\u{8}\\u{8}PASS", "plain é 中 🙂 e\u{301}"]
+        let escaped = [
+            "cr\\rhere", "lf\\nPASS: forged (1 of 1)", "esc\\u{1B}[31mred\\u{1B}[0m\\u{1B}[2K",
+            "osc\\u{1B}]0;title\\u{7}bell", "nul\\0byte", "nonchar\\u{FFFE}\\u{FFFF}\\u{FDD0}\\u{1FFFE}",
+            "ls\\u{2028}ps\\u{2029}nel\\u{85}", "bidi\\u{202E}gnp.exe\\u{202C}\\u{202A}\\u{202B}\\u{202D}",
+            "isolate\\u{2066}x\\u{2067}\\u{2068}\\u{2069}", "marks\\u{200E}\\u{200F}\\u{61C}", "cdata]]>end<![CDATA[x",
+            "del\\u{7F}c1\\u{80}\\u{9B}31m", "invisible\\u{200B}\\u{200D}\\u{FEFF}\\u{2060}\\u{AD}\\u{3164}",
+            "tags\\u{E0001}\\u{E0041}", "tab\\there", "backspace\\u{8}\\u{8}\\u{8}PASS", "plain é 中 🙂 e\u{301}",
+        ]
         for expected in escaped {
-            for field in ["reason ", "message ", "note ", "recording ", "detail ", "actual ", "problem ", "out", "orphan", "dir"] {
+            for field in [
+                "reason ", "message ", "note ", "recording ", "detail ", "actual ", "problem ", "out", "orphan", "dir",
+            ] {
                 XCTAssertTrue(text.contains(field + expected), "\(field)\(expected) is not in the text report")
             }
         }
@@ -153,7 +173,9 @@ final class ReportSafetyTests: XCTestCase {
     /// XML 1.0 forbids replaced by their visible escape.
     func xmlVisible(_ s: String) -> String {
         var out = ""
-        for u in s.unicodeScalars { if XMLText.isAllowed(u) { out.unicodeScalars.append(u) } else { out += TextEscape.escape(u) } }
+        for u in s.unicodeScalars {
+            if XMLText.isAllowed(u) { out.unicodeScalars.append(u) } else { out += TextEscape.escape(u) }
+        }
         return out
     }
 
@@ -165,13 +187,16 @@ final class ReportSafetyTests: XCTestCase {
 
         let report = hostileReport()
         let xml = report.junit()
-        for u in xml.unicodeScalars { XCTAssertTrue(XMLText.isAllowed(u), "U+\(String(u.value, radix: 16)) in the JUnit") }
+        for u in xml.unicodeScalars {
+            XCTAssertTrue(XMLText.isAllowed(u), "U+\(String(u.value, radix: 16)) in the JUnit")
+        }
         let parsed = try JUnitDocument.parse(xml)
         XCTAssertEqual(parsed.testcases.count, report.results.count)
         for (tc, r) in zip(parsed.testcases, report.results) {
             let parts = r.id.split(separator: "/", omittingEmptySubsequences: false)
             XCTAssertEqual(tc.name, xmlVisible(String(parts.last!)))
-            XCTAssertEqual(tc.classname, parts.count == 1 ? "cases" : xmlVisible(parts.dropLast().joined(separator: ".")))
+            XCTAssertEqual(
+                tc.classname, parts.count == 1 ? "cases" : xmlVisible(parts.dropLast().joined(separator: ".")))
             switch r.status {
             case .pass, .xfail:
                 XCTAssertNil(tc.kind)
@@ -192,7 +217,8 @@ final class ReportSafetyTests: XCTestCase {
         XCTAssertTrue(parsed.testcases.contains { $0.name == "case1lf\nPASS: forged (1 of 1)" })
         XCTAssertTrue(parsed.testcases.contains { $0.name == "case0cr\rhere" })
         XCTAssertTrue(parsed.testcases.contains { $0.name == "case12cdata]]>end<![CDATA[x" })
-        XCTAssertTrue(parsed.testcases.contains { $0.name == "case7nonchar\\u{FFFE}\\u{FFFF}" + Self.fdd0 + "\u{1FFFE}" })
+        XCTAssertTrue(
+            parsed.testcases.contains { $0.name == "case7nonchar\\u{FFFE}\\u{FFFF}" + Self.fdd0 + "\u{1FFFE}" })
         XCTAssertEqual(parsed.suiteAttributes["tests"], "\(report.results.count)")
         XCTAssertEqual(parsed.suiteAttributes["errors"], "\(report.count(.unresolved))")
         XCTAssertEqual(parsed.suiteAttributes["skipped"], "\(report.skipped)")
@@ -207,8 +233,9 @@ final class ReportSafetyTests: XCTestCase {
         // Ordinary text passes through unchanged.
         XCTAssertEqual("exercises/ex01 é 中 🙂".escapedForDisplay, "exercises/ex01 é 中 🙂")
         XCTAssertEqual("a\tb".escapedForDisplay(keepingTabs: true), "a\tb")
-        XCTAssertEqual("\u{1B}[2J\r\n\u{0}\u{7F}\u{9B}\u{2028}\u{202E}\u{FFFF}".escapedForDisplay,
-                       "\\u{1B}[2J\\r\\n\\0\\u{7F}\\u{9B}\\u{2028}\\u{202E}\\u{FFFF}")
+        XCTAssertEqual(
+            "\u{1B}[2J\r\n\u{0}\u{7F}\u{9B}\u{2028}\u{202E}\u{FFFF}".escapedForDisplay,
+            "\\u{1B}[2J\\r\\n\\0\\u{7F}\\u{9B}\\u{2028}\\u{202E}\\u{FFFF}")
         XCTAssertEqual("\(UsageError("cases/x\nPASS: y is outside"))", "error: cases/x\\nPASS: y is outside")
         XCTAssertEqual("\(SourceLocation(file: "a\u{1B}b.yaml", line: 0, column: 0))", "a\\u{1B}b.yaml")
     }
@@ -220,7 +247,8 @@ final class ReportSafetyTests: XCTestCase {
         let skip = "skip: \"\\nPASS: forged \\e[31m \\uFFFE \\u2028 \\u202E ]]> <&\\\" \\0\"\n"
         try p.writeCase("x\nPASS: y", simpleStepCase + skip)
         try p.writeCase("esc\u{1B}[2J\r\u{202E}\u{FFFF}", simpleStepCase + "skip: \"\\t\\r\\n\\x85\\x9b\"\n")
-        try p.writeCase("kernel", simpleStepCase.replacingOccurrences(of: "rnn.step", with: "\"rnn.step\\uFFFF\\n\\e[2JPASS: k\""))
+        try p.writeCase(
+            "kernel", simpleStepCase.replacingOccurrences(of: "rnn.step", with: "\"rnn.step\\uFFFF\\n\\e[2JPASS: k\""))
         try p.writeCase("field", simpleStepCase + "  \"W\\u2028\\nPASS: f\": 1\n")
         try p.writeCase("ok", simpleStepCase)
         let report = try p.run(record: .missing)
@@ -232,28 +260,43 @@ final class ReportSafetyTests: XCTestCase {
         let zeroColumn = text.split(separator: "\n").filter { !$0.hasPrefix(" ") }
         XCTAssertEqual(zeroColumn.filter { $0.hasPrefix("PASS") }, ["PASS: ok (4 of 5)"], text)
         XCTAssertTrue(text.contains("UNSUPPORTED: x\\nPASS: y ("), text)
-        XCTAssertTrue(text.contains("reason: \\nPASS: forged \\u{1B}[31m \\u{FFFE} \\u{2028} \\u{202E} ]]> <&\" \\0\n"), text)
+        XCTAssertTrue(
+            text.contains("reason: \\nPASS: forged \\u{1B}[31m \\u{FFFE} \\u{2028} \\u{202E} ]]> <&\" \\0\n"), text)
         XCTAssertTrue(text.contains("unknown kernel 'rnn.step\\u{FFFF}\\n\\u{1B}[2JPASS: k'"), text)
         XCTAssertTrue(text.contains("has no input 'W\\u{2028}\\nPASS: f'"), text)
         let junit = try JUnitDocument.parse(report.junit())
         XCTAssertTrue(junit.testcases.contains { $0.name == "x\nPASS: y" })
-        XCTAssertTrue(junit.testcases.contains { $0.message == "\nPASS: forged \\u{1B}[31m \\u{FFFE} \u{2028} \u{202E} ]]> <&\" \\0" },
-                      "\(junit.testcases.map(\.message))")
+        XCTAssertTrue(
+            junit.testcases.contains {
+                $0.message == "\nPASS: forged \\u{1B}[31m \\u{FFFE} \u{2028} \u{202E} ]]> <&\" \\0"
+            },
+            "\(junit.testcases.map(\.message))")
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(report.json().utf8)) as? [String: Any])
         let reasons = (json["cases"] as? [[String: Any]])?.compactMap { $0["reason"] as? String }
-        XCTAssertTrue(reasons?.contains("\nPASS: forged \u{1B}[31m \u{FFFE} \u{2028} \u{202E} ]]> <&\" \u{0}") == true, "\(reasons ?? [])")
+        XCTAssertTrue(
+            reasons?.contains("\nPASS: forged \u{1B}[31m \u{FFFE} \u{2028} \u{202E} ]]> <&\" \u{0}") == true,
+            "\(reasons ?? [])")
 
         // The command line prints the same report.
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         for args in [["check"], ["run", "--junit", "r.xml", "--format", "json", "--output", "r.json"]] {
             let out = try runBinary(args, in: p.root)
             XCTAssertEqual(out.status, 1, out.stdout + out.stderr)
             assertPrintable(out.stdout, "rnnspec \(args[0])'s output")
             assertPrintable(out.stderr, "rnnspec \(args[0])'s errors")
-            XCTAssertFalse(out.stdout.split(separator: "\n").contains { $0.hasPrefix("PASS: forged") || $0.hasPrefix("PASS: y") || $0.hasPrefix("PASS: k") || $0.hasPrefix("PASS: f") }, out.stdout)
+            XCTAssertFalse(
+                out.stdout.split(separator: "\n").contains {
+                    $0.hasPrefix("PASS: forged") || $0.hasPrefix("PASS: y") || $0.hasPrefix("PASS: k")
+                        || $0.hasPrefix("PASS: f")
+                }, out.stdout)
         }
-        XCTAssertEqual(try JUnitDocument.parse(String(contentsOf: p.root.appendingPathComponent("r.xml"), encoding: .utf8)).testcases.count, 5)
-        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(contentsOf: p.root.appendingPathComponent("r.json"))))
+        XCTAssertEqual(
+            try JUnitDocument.parse(String(contentsOf: p.root.appendingPathComponent("r.xml"), encoding: .utf8))
+                .testcases.count, 5)
+        XCTAssertNotNil(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: p.root.appendingPathComponent("r.json"))))
     }
 
     /// A small in-test fuzzer: a valid case and a golden, mangled with the characters above
@@ -262,11 +305,18 @@ final class ReportSafetyTests: XCTestCase {
     /// files (3,000 with RNNSPEC_FULL_TESTS=1; `Fuzz/` fuzzes the loaders for longer).
     func testRandomlyMangledFilesGiveSafeErrorsInEveryFormat() throws {
         var rng = SplitMix(state: 0x5EED)
-        let golden = Golden(caseID: "c", kernel: "rnn.step", digest: "d", outputs: [("h", .real(RealTensor(Tensor<Double>([0.5, -0.25]))))]).serialized()
+        let golden = Golden(
+            caseID: "c", kernel: "rnn.step", digest: "d",
+            outputs: [("h", .real(RealTensor(Tensor<Double>([0.5, -0.25]))))]
+        ).serialized()
         let bases = [simpleStepCase, simpleStepCase.replacingOccurrences(of: "\n", with: "\r\n"), golden]
-        let pieces: [[UInt8]] = ["\r", "\n", "\r\n", "\t", "\u{0}", "\u{1B}[2J", "\u{7F}", "\u{85}", "\u{9B}", "\u{2028}", "\u{2029}",
-                                 "\u{202E}", "\u{2066}", "\u{FEFF}", "\u{FFFE}", "\u{FFFF}", "中", "e\u{301}", "🙂", "\"", "'", "[", "{", "]", ":",
-                                 "- ", "#", "&", "*", "!", "%", "]]>", "<", "\nPASS: x\n"].map { Array($0.utf8) }
+        let pieces: [[UInt8]] =
+            [
+                "\r", "\n", "\r\n", "\t", "\u{0}", "\u{1B}[2J", "\u{7F}", "\u{85}", "\u{9B}", "\u{2028}", "\u{2029}",
+                "\u{202E}", "\u{2066}", "\u{FEFF}", "\u{FFFE}", "\u{FFFF}", "中", "e\u{301}", "🙂", "\"", "'", "[", "{",
+                "]", ":",
+                "- ", "#", "&", "*", "!", "%", "]]>", "<", "\nPASS: x\n",
+            ].map { Array($0.utf8) }
             + [[0xFF], [0xC0, 0x80], [0xE4, 0xB8], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80]]
         var results: [CaseResult] = []
         let files = fullTests ? 3000 : 1000
@@ -281,11 +331,15 @@ final class ReportSafetyTests: XCTestCase {
             var error: SpecError? = nil
             if k % bases.count == 2 {
                 if let text = String(validatingUTF8Data: Data(bytes)) {
-                    do { _ = try Golden.parse(SourceText(path: path, text: text)) } catch let e as SpecError { error = e }
+                    do { _ = try Golden.parse(SourceText(path: path, text: text)) } catch let e as SpecError {
+                        error = e
+                    }
                 }
             } else {
-                do { _ = try CaseLoader(limits: LoadLimits(maxElements: 10_000)).load(data: Data(bytes), id: "m\(k)", displayPath: path) }
-                catch let e as SpecError { error = e }
+                do {
+                    _ = try CaseLoader(limits: LoadLimits(maxElements: 10_000)).load(
+                        data: Data(bytes), id: "m\(k)", displayPath: path)
+                } catch let e as SpecError { error = e }
             }
             guard let error else { continue }
             let description = "\(error)"
@@ -293,7 +347,8 @@ final class ReportSafetyTests: XCTestCase {
             let lines = description.split(separator: "\n", omittingEmptySubsequences: false)
             XCTAssertTrue(lines.count == 1 || lines.count == 3, description)
             if lines.count == 3 {
-                XCTAssertTrue(lines[2].hasSuffix("^") && lines[2].dropLast().allSatisfy { $0 == " " || $0 == "\t" }, description)
+                XCTAssertTrue(
+                    lines[2].hasSuffix("^") && lines[2].dropLast().allSatisfy { $0 == " " || $0 == "\t" }, description)
                 XCTAssertLessThanOrEqual(lines[1].count, 2 * 80 + 6 + 10 * 4, "a quoted line is cut around the caret")
             }
             results.append(CaseResult(id: "m\(k)\r", path: path, kernel: nil, status: .unresolved, error: error))
@@ -359,7 +414,8 @@ struct JUnitDocument {
         let delegate = Delegate()
         parser.delegate = delegate
         guard parser.parse() else {
-            throw NotWellFormed(description: "not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "?")\n\(xml)")
+            throw NotWellFormed(
+                description: "not well-formed XML: \(parser.parserError.map { "\($0)" } ?? "?")\n\(xml)")
         }
         return delegate.document
     }
@@ -368,12 +424,15 @@ struct JUnitDocument {
         var document = JUnitDocument()
         var inBody = false
 
-        func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                    qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+        func parser(
+            _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+            qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+        ) {
             switch elementName {
             case "testsuite": document.suiteAttributes = attributeDict
             case "testcase":
-                document.testcases.append(TestCase(classname: attributeDict["classname"] ?? "", name: attributeDict["name"] ?? ""))
+                document.testcases.append(
+                    TestCase(classname: attributeDict["classname"] ?? "", name: attributeDict["name"] ?? ""))
             case "failure", "error", "skipped":
                 document.testcases[document.testcases.count - 1].kind = elementName
                 document.testcases[document.testcases.count - 1].message = attributeDict["message"]
@@ -382,7 +441,9 @@ struct JUnitDocument {
             }
         }
 
-        func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+        func parser(
+            _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
+        ) {
             if ["failure", "error", "skipped"].contains(elementName) { inBody = false }
         }
 

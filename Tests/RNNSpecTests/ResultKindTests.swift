@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RNNSpec
 
 final class ResultKindTests: XCTestCase {
@@ -17,17 +18,23 @@ final class ResultKindTests: XCTestCase {
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
         let golden = try XCTUnwrap(p.golden("step"))
-        try golden.replacingOccurrences(of: "0.8482836399575129", with: "0.84828").write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
+        try golden.replacingOccurrences(of: "0.8482836399575129", with: "0.84828").write(
+            to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .fail)
         // The golden's file and the line of the output, the worst element with the limit allowed there.
-        XCTAssertEqual(r.detailText(), """
+        XCTAssertEqual(
+            r.detailText(),
+            """
             cases/step.yaml: output 'h' differs from the golden:
               golden/step.yaml:16:3: shape [2] float64: 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09
               worst at [0]: actual 0.8482836399575129, expected 0.84828, abs diff 3.64e-06, rel diff 4.29e-06 (allowed 8.49e-10)
 
             """)
-        XCTAssertEqual(r.headline, "output 'h': 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09; worst at [0]: actual 0.8482836399575129, expected 0.84828 (abs diff 3.64e-06)")
+        XCTAssertEqual(
+            r.headline,
+            "output 'h': 1 of 2 elements differ from the golden beyond abs 1e-12, rel 1e-09; worst at [0]: actual 0.8482836399575129, expected 0.84828 (abs diff 3.64e-06)"
+        )
     }
 
     func testStaleWhenCaseChanges() throws {
@@ -37,10 +44,14 @@ final class ResultKindTests: XCTestCase {
         try p.writeCase("step", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.25"))
         let r = try p.result("step")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertEqual(r.notes, ["the case changed since its golden was written: input 'W_hh' changed",
-                                 "if regenerated, h: float64 [2]: 1 of 2 elements changed; max abs change 0.039 at [0], max rel change 0.046 at [0]",
-                                 "if regenerated, a: float64 [2]: 1 of 2 elements changed; max abs change 0.125 at [0], max rel change 0.1 at [0]",
-                                 "review the change (`rnnspec run --record pending cases/step.yaml`, then `rnnspec review`), or `rnnspec regen cases/step.yaml`"])
+        XCTAssertEqual(
+            r.notes,
+            [
+                "the case changed since its golden was written: input 'W_hh' changed",
+                "if regenerated, h: float64 [2]: 1 of 2 elements changed; max abs change 0.039 at [0], max rel change 0.046 at [0]",
+                "if regenerated, a: float64 [2]: 1 of 2 elements changed; max abs change 0.125 at [0], max rel change 0.1 at [0]",
+                "review the change (`rnnspec run --record pending cases/step.yaml`, then `rnnspec review`), or `rnnspec regen cases/step.yaml`",
+            ])
         // Title, tags and tolerances are not part of the digest.
         try p.writeCase("step", "title: renamed\ntags: [x]\n" + simpleStepCase)
         XCTAssertEqual(try p.result("step").status, .pass)
@@ -72,7 +83,10 @@ final class ResultKindTests: XCTestCase {
         let r = try p.result("step")
         XCTAssertEqual(r.status, .fail)
         XCTAssertEqual(r.mismatches.map(\.reference), [.expect])
-        XCTAssertTrue(r.mismatches[0].lines[0].hasPrefix("cases/step.yaml:8:6: shape [2] float64: 1 of 2 elements differ from the expect"), "\(r.mismatches[0].lines)")
+        XCTAssertTrue(
+            r.mismatches[0].lines[0].hasPrefix(
+                "cases/step.yaml:8:6: shape [2] float64: 1 of 2 elements differ from the expect"),
+            "\(r.mismatches[0].lines)")
     }
 
     func testUnresolvedAndUnsupportedAndTheRunGoesOn() throws {
@@ -94,9 +108,15 @@ final class ResultKindTests: XCTestCase {
         try String(good.prefix(120)).write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .unresolved)
-        XCTAssertEqual("\(r.error!)", "golden/step.yaml:1:1: error: the golden file has no 'digest:' (truncated or hand-edited?); `rnnspec regen` rewrites it")
-        try "format: 7\ncase: step\nkernel: rnn.step\ndigest: x\noutputs: {}\n".write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
-        XCTAssertEqual("\(try p.result("step").error!)", """
+        XCTAssertEqual(
+            "\(r.error!)",
+            "golden/step.yaml:1:1: error: the golden file has no 'digest:' (truncated or hand-edited?); `rnnspec regen` rewrites it"
+        )
+        try "format: 7\ncase: step\nkernel: rnn.step\ndigest: x\noutputs: {}\n".write(
+            to: p.goldenURL("step"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(
+            "\(try p.result("step").error!)",
+            """
             golden/step.yaml:1:9: error: golden format 7 is newer than this rnnspec reads (2); update rnnspec or regenerate the golden
             format: 7
                     ^
@@ -109,11 +129,14 @@ final class ResultKindTests: XCTestCase {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
-        let g = try XCTUnwrap(p.golden("step")).replacingOccurrences(of: "kernel: \"rnn.step\"", with: "kernel: \"gru.step\"")
+        let g = try XCTUnwrap(p.golden("step")).replacingOccurrences(
+            of: "kernel: \"rnn.step\"", with: "kernel: \"gru.step\"")
         try g.write(to: p.goldenURL("step"), atomically: true, encoding: .utf8)
         let r = try p.result("step")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertEqual(r.notes[0], "the case changed since its golden was written: the kernel changed from 'gru.step' to 'rnn.step'")
+        XCTAssertEqual(
+            r.notes[0],
+            "the case changed since its golden was written: the kernel changed from 'gru.step' to 'rnn.step'")
     }
 
     func testFilterTagAndShardSelectCases() throws {

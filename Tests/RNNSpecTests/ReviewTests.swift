@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 @testable import rnnspec
 
@@ -11,17 +12,21 @@ final class ReviewTests: XCTestCase {
     func snapshot(_ root: URL) -> [String: Data] {
         var out: [String: Data] = [:]
         let e = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!
-        for case let url as URL in e where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true {
+        for case let url as URL in e where (try? url.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true
+        {
             out[url.path] = try? Data(contentsOf: url)
         }
         return out
     }
 
     func frontEnd(_ p: TempProject, _ output: OutputBox, ci: Bool = false) -> FrontEnd {
-        FrontEnd(project: p.project, environment: ci ? ["CI": "true"] : [:], stdout: output.append, stderr: output.append)
+        FrontEnd(
+            project: p.project, environment: ci ? ["CI": "true"] : [:], stdout: output.append, stderr: output.append)
     }
 
-    func pendingURL(_ p: TempProject, _ id: String) -> URL { p.root.appendingPathComponent("golden/\(id).yaml.pending") }
+    func pendingURL(_ p: TempProject, _ id: String) -> URL {
+        p.root.appendingPathComponent("golden/\(id).yaml.pending")
+    }
 
     /// A project with a blessed case `a`, then `a`'s W_hh changed (STALE) and a new case `b` (NEW).
     func staleAndNew() throws -> TempProject {
@@ -46,7 +51,8 @@ final class ReviewTests: XCTestCase {
         // Beside the golden, whole, with no temporary file left.
         let pendingA = try String(contentsOf: pendingURL(p, "a"), encoding: .utf8)
         XCTAssertTrue(pendingA.contains("value: [0.8093010702017809, -0.7615941559557649]"), pendingA)
-        let files = try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path).sorted()
+        let files = try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path)
+            .sorted()
         XCTAssertEqual(files, ["a.yaml", "a.yaml.pending", "b.yaml.pending"])
         // Hidden from comparison, orphan detection, prune and case discovery.
         XCTAssertEqual(try p.run().results.map(\.status), [.stale, .new])
@@ -54,19 +60,24 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(try p.project.orphanGoldens(), [])
         XCTAssertEqual(try p.project.pruneReport(dryRun: true).deleted, [])
         XCTAssertTrue(listYAML(under: p.root.appendingPathComponent("golden")).isEmpty == false)
-        XCTAssertFalse(listYAML(under: p.root.appendingPathComponent("golden")).contains { $0.lastPathComponent.hasSuffix(".pending") })
+        XCTAssertFalse(
+            listYAML(under: p.root.appendingPathComponent("golden")).contains {
+                $0.lastPathComponent.hasSuffix(".pending")
+            })
         // The run says how many are pending, and names each file.
         let output = OutputBox()
         var request = RunRequest()
         request.options.record = .failed
         request.options.recordTarget = .pending
         XCTAssertEqual(try frontEnd(p, output).run(request), .failures)
-        XCTAssertTrue(output.text.hasSuffix("""
-            2 goldens pending review (`rnnspec review`, or `rnnspec accept`/`rnnspec reject`); 0 goldens written
-              pending golden/a.yaml.pending
-              pending golden/b.yaml.pending
+        XCTAssertTrue(
+            output.text.hasSuffix(
+                """
+                2 goldens pending review (`rnnspec review`, or `rnnspec accept`/`rnnspec reject`); 0 goldens written
+                  pending golden/a.yaml.pending
+                  pending golden/b.yaml.pending
 
-            """), output.text)
+                """), output.text)
         // Once the golden holds the outputs, a pending run deletes the obsolete pending file.
         try p.writeCase("b", simpleStepCase.replacingOccurrences(of: "x: [1.0, -1.0]", with: "x: [2.0, 0.5]"))
         _ = try p.run(["cases/b.yaml"], record: .all)
@@ -87,7 +98,10 @@ final class ReviewTests: XCTestCase {
         XCTAssertTrue(regen.stdout.contains("2 goldens pending review"), regen.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: pendingURL(p, "a").path))
         let tree = snapshot(p.root)
-        for args in [["run", "--record", "pending"], ["run", "--pending"], ["regen", "--pending"], ["accept", "--all"], ["reject", "--all"]] {
+        for args in [
+            ["run", "--record", "pending"], ["run", "--pending"], ["regen", "--pending"], ["accept", "--all"],
+            ["reject", "--all"],
+        ] {
             let r = try runRNNSpec(args, in: p.root, environment: ["CI": "true"])
             XCTAssertEqual(r.status, 2, args.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains("CI=true is set"), r.stderr)
@@ -103,8 +117,12 @@ final class ReviewTests: XCTestCase {
         let output = OutputBox()
         let fe = frontEnd(p, output)
         // Accepting needs ids or --all.
-        XCTAssertThrowsError(try fe.accept([], all: false)) { XCTAssertTrue("\($0)".contains("give their case ids"), "\($0)") }
-        XCTAssertThrowsError(try fe.accept(["nope"], all: false)) { XCTAssertTrue("\($0)".contains("no pending golden for nope"), "\($0)") }
+        XCTAssertThrowsError(try fe.accept([], all: false)) {
+            XCTAssertTrue("\($0)".contains("give their case ids"), "\($0)")
+        }
+        XCTAssertThrowsError(try fe.accept(["nope"], all: false)) {
+            XCTAssertTrue("\($0)".contains("no pending golden for nope"), "\($0)")
+        }
         XCTAssertEqual(try fe.reject(["cases/a.yaml"], all: false), .success)
         XCTAssertFalse(FileManager.default.fileExists(atPath: pendingURL(p, "a").path))
         XCTAssertEqual(p.golden("a"), goldenA, "reject leaves the golden alone")
@@ -122,7 +140,8 @@ final class ReviewTests: XCTestCase {
         _ = try p.run(["cases/a.yaml"], record: .failed) { $0.recordTarget = .pending }
         try p.writeCase("a", simpleStepCase.replacingOccurrences(of: "scale: 0.5", with: "scale: 0.75"))
         XCTAssertEqual(try fe.accept(["a"], all: false), .failures)
-        XCTAssertTrue(output.text.contains("a not accepted: the case changed since this pending golden was written"), output.text)
+        XCTAssertTrue(
+            output.text.contains("a not accepted: the case changed since this pending golden was written"), output.text)
         XCTAssertEqual(try Data(contentsOf: p.goldenURL("a")), pendingA)
     }
 
@@ -140,7 +159,9 @@ final class ReviewTests: XCTestCase {
         let items = try fe.reviewItems([])
         XCTAssertEqual(items.map(\.id), ["a", "b", "c"])
         XCTAssertEqual(items.map(\.why), [.stale, .new, .fail])
-        XCTAssertEqual(items[0].text(), """
+        XCTAssertEqual(
+            items[0].text(),
+            """
             a: STALE (the case changed since its golden was written)
               pending: golden/a.yaml.pending → golden/a.yaml
               input 'W_hh' changed
@@ -150,7 +171,9 @@ final class ReviewTests: XCTestCase {
                   [0]  1.25 → 1.125
 
             """)
-        XCTAssertEqual(items[1].text(), """
+        XCTAssertEqual(
+            items[1].text(),
+            """
             b: NEW (no golden yet)
               pending: golden/b.yaml.pending → golden/b.yaml
               h: float64 [2]
@@ -175,7 +198,9 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stdout.hasPrefix("(1 of 2) a: STALE"), r.stdout)
         XCTAssertTrue(r.stdout.contains("(2 of 2) b: NEW"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("standard input is not a terminal, so nothing was decided: `rnnspec accept ID...`"), r.stdout)
+        XCTAssertTrue(
+            r.stdout.contains("standard input is not a terminal, so nothing was decided: `rnnspec accept ID...`"),
+            r.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: pendingURL(p, "a").path))
     }
 
@@ -190,8 +215,8 @@ final class ReviewTests: XCTestCase {
         let master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
         XCTAssertGreaterThanOrEqual(master, 0)
         var unlock: Int32 = 0, number: UInt32 = 0
-        XCTAssertEqual(ioctl(master, UInt(0x4004_5431), &unlock), 0)   // TIOCSPTLCK
-        XCTAssertEqual(ioctl(master, UInt(0x8004_5430), &number), 0)   // TIOCGPTN
+        XCTAssertEqual(ioctl(master, UInt(0x4004_5431), &unlock), 0)  // TIOCSPTLCK
+        XCTAssertEqual(ioctl(master, UInt(0x8004_5430), &number), 0)  // TIOCGPTN
         let slave = open("/dev/pts/\(number)", O_RDWR | O_NOCTTY)
         XCTAssertGreaterThanOrEqual(slave, 0)
         let process = Process()
@@ -230,7 +255,10 @@ final class ReviewTests: XCTestCase {
         let text = screen.text.replacingOccurrences(of: "\r", with: "")
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("(1 of 3) a: STALE"), text)
-        XCTAssertTrue(text.contains("x\na accept (the pending file replaces the golden)   r reject (delete the pending file)   s skip   q quit   ? help\n"), text)
+        XCTAssertTrue(
+            text.contains(
+                "x\na accept (the pending file replaces the golden)   r reject (delete the pending file)   s skip   q quit   ? help\n"
+            ), text)
         XCTAssertTrue(text.contains("r\nrejected: deleted golden/a.yaml.pending\n"), text)
         XCTAssertTrue(text.contains("(2 of 3) b: NEW"), text)
         XCTAssertTrue(text.contains("a\naccepted: golden/b.yaml\n"), text)
@@ -250,8 +278,14 @@ final class ReviewTests: XCTestCase {
         options.recordTarget = .dryRun
         XCTAssertEqual(try frontEnd(p, output).regen(paths: [], all: false, options: options), .success)
         XCTAssertEqual(snapshot(p.root), tree, "byte-identical")
-        XCTAssertTrue(output.text.contains("golden would be written (dry run):\n    h: would move by at most abs 0.039, rel 0.046\n    a: would move by at most abs 0.125, rel 0.1\n"), output.text)
-        XCTAssertTrue(output.text.hasSuffix("2 goldens would be written (dry run: nothing was written)\n  would write golden/a.yaml\n  would write golden/b.yaml\n"), output.text)
+        XCTAssertTrue(
+            output.text.contains(
+                "golden would be written (dry run):\n    h: would move by at most abs 0.039, rel 0.046\n    a: would move by at most abs 0.125, rel 0.1\n"
+            ), output.text)
+        XCTAssertTrue(
+            output.text.hasSuffix(
+                "2 goldens would be written (dry run: nothing was written)\n  would write golden/a.yaml\n  would write golden/b.yaml\n"
+            ), output.text)
         // Through the binary, under CI=true too (it writes nothing).
         let r = try runRNNSpec(["regen", "--dry-run", "--all"], in: p.root, environment: ["CI": "true"])
         XCTAssertEqual(r.status, 0, r.stderr)
@@ -263,30 +297,40 @@ final class ReviewTests: XCTestCase {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         _ = try p.run(record: .all)
-        try p.writeCase("a", "params: {activation: relu}\n" + simpleStepCase.replacingOccurrences(of: "h_prev: [0.5, 0.0]", with: "h_prev: [0.5, 1.0]"))
+        try p.writeCase(
+            "a",
+            "params: {activation: relu}\n"
+                + simpleStepCase.replacingOccurrences(of: "h_prev: [0.5, 0.0]", with: "h_prev: [0.5, 1.0]"))
         let r = try p.result("a")
         XCTAssertEqual(r.status, .stale)
-        XCTAssertEqual(r.notes, [
-            "the case changed since its golden was written: param 'activation' changed; input 'h_prev' changed",
-            "if regenerated, h: float64 [2]: 2 of 2 elements changed; max abs change 0.762 at [1], max rel change 1 at [1]",
-            "if regenerated, a: float64 [2]: 1 of 2 elements changed; max abs change 0.5 at [1], max rel change 0.5 at [1]",
-            "review the change (`rnnspec run --record pending cases/a.yaml`, then `rnnspec review`), or `rnnspec regen cases/a.yaml`",
-        ])
+        XCTAssertEqual(
+            r.notes,
+            [
+                "the case changed since its golden was written: param 'activation' changed; input 'h_prev' changed",
+                "if regenerated, h: float64 [2]: 2 of 2 elements changed; max abs change 0.762 at [1], max rel change 1 at [1]",
+                "if regenerated, a: float64 [2]: 1 of 2 elements changed; max abs change 0.5 at [1], max rel change 0.5 at [1]",
+                "review the change (`rnnspec run --record pending cases/a.yaml`, then `rnnspec review`), or `rnnspec regen cases/a.yaml`",
+            ])
         // A golden of format 1 (no per-input digests) still reads, and says it cannot tell which.
         var old = try XCTUnwrap(try p.project.goldenStore.read("a"))
         old.parts = nil
         try p.project.goldenStore.write(old)
         XCTAssertTrue(p.golden("a")!.contains("format: 1\n"))
         XCTAssertFalse(p.golden("a")!.contains("digests:"))
-        XCTAssertEqual(try p.result("a").notes.first,
-                       "the case changed since its golden was written: the kernel's params or inputs changed (the golden predates per-input digests, so rnnspec cannot say which; regenerating it records them)")
+        XCTAssertEqual(
+            try p.result("a").notes.first,
+            "the case changed since its golden was written: the kernel's params or inputs changed (the golden predates per-input digests, so rnnspec cannot say which; regenerating it records them)"
+        )
     }
 
     func testGoldenFormat2ReadsTheSameThroughBothParsers() throws {
-        let parts = CaseDigest.Parts(params: ["n": "00000000000000ab", "activation": "0123456789abcdef"], inputs: ["x": "fedcba9876543210"])
+        let parts = CaseDigest.Parts(
+            params: ["n": "00000000000000ab", "activation": "0123456789abcdef"], inputs: ["x": "fedcba9876543210"])
         let g = Golden(caseID: "t/x", kernel: "k.x", digest: "d", parts: parts, outputs: [("h", .real(0.5))])
         let text = g.serialized()
-        XCTAssertEqual(text, """
+        XCTAssertEqual(
+            text,
+            """
             # Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen t/x
             format: 2
             case: "t/x"
@@ -313,14 +357,18 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(fast.serialized(), text)
         XCTAssertEqual(yaml.serialized(), text)
         // No params: `{}`.
-        let empty = Golden(caseID: "t/x", kernel: "k.x", digest: "d", parts: CaseDigest.Parts(params: [:], inputs: ["x": "ab"]), outputs: [("h", .real(0.5))])
+        let empty = Golden(
+            caseID: "t/x", kernel: "k.x", digest: "d", parts: CaseDigest.Parts(params: [:], inputs: ["x": "ab"]),
+            outputs: [("h", .real(0.5))])
         XCTAssertTrue(empty.serialized().contains("digests:\n  params: {}\n  inputs:\n    x: ab\n"))
         XCTAssertEqual(Golden.parseCanonical(empty.serialized())?.parts, empty.parts)
     }
 
     func testShowPrintsComputedGoldenAndExpectShapeAwareAndAsJSON() throws {
         let p = try TempProject()
-        try p.writeCase("m", """
+        try p.writeCase(
+            "m",
+            """
             kernel: rnn.step
             params: {dtype: float32}
             inputs:
@@ -335,7 +383,9 @@ final class ReviewTests: XCTestCase {
         _ = try p.run(record: .all)
         let output = OutputBox()
         XCTAssertEqual(try frontEnd(p, output).show(casePath: "m", npz: nil, options: RunOptions()), .success)
-        XCTAssertEqual(output.text, """
+        XCTAssertEqual(
+            output.text,
+            """
             m (cases/m.yaml): rnn.step
             golden: golden/m.yaml
             h: float32 [2, 2]
@@ -354,7 +404,9 @@ final class ReviewTests: XCTestCase {
 
             """)
         let json = OutputBox()
-        XCTAssertEqual(try frontEnd(p, json).show(casePath: "cases/m.yaml", npz: nil, options: RunOptions(), format: .json), .success)
+        XCTAssertEqual(
+            try frontEnd(p, json).show(casePath: "cases/m.yaml", npz: nil, options: RunOptions(), format: .json),
+            .success)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.text.utf8)) as? [String: Any])
         XCTAssertEqual(object["id"] as? String, "m")
         XCTAssertEqual((object["golden"] as? [String: Any])?["state"] as? String, "current")
@@ -370,17 +422,24 @@ final class ReviewTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-init-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent(".git"), withIntermediateDirectories: true)
         let made = try runRNNSpec(["init"], in: dir)
         XCTAssertEqual(made.status, 0, made.stderr)
-        XCTAssertEqual(try String(contentsOf: dir.appendingPathComponent("rnnspec.yaml"), encoding: .utf8), "# rnnspec's roots, relative to this file.\ncases: cases\ngolden: golden\n")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("golden/example/rnn_step.yaml").path))
+        XCTAssertEqual(
+            try String(contentsOf: dir.appendingPathComponent("rnnspec.yaml"), encoding: .utf8),
+            "# rnnspec's roots, relative to this file.\ncases: cases\ngolden: golden\n")
+        XCTAssertTrue(
+            FileManager.default.fileExists(atPath: dir.appendingPathComponent("golden/example/rnn_step.yaml").path))
         let run = try runRNNSpec(["run"], in: dir)
         XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
         XCTAssertTrue(run.stdout.contains("1 passed, 0 failed"), run.stdout)
         let again = try runRNNSpec(["init"], in: dir)
         XCTAssertEqual(again.status, 2)
-        XCTAssertEqual(again.stderr, "rnnspec: error: . is not empty (cases, golden, rnnspec.yaml); `rnnspec init` makes a new suite only in an empty directory\n")
+        XCTAssertEqual(
+            again.stderr,
+            "rnnspec: error: . is not empty (cases, golden, rnnspec.yaml); `rnnspec init` makes a new suite only in an empty directory\n"
+        )
         // A new directory is made; CI=true refuses.
         XCTAssertEqual(try runRNNSpec(["init", "sub"], in: dir).status, 0)
         XCTAssertEqual(try runRNNSpec(["run"], in: dir.appendingPathComponent("sub")).status, 0)
@@ -391,10 +450,14 @@ final class ReviewTests: XCTestCase {
     /// A missing cases root is named as missing by every command that reads cases.
     func testAMissingCasesRootIsSaidToBeMissing() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-nocases-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: dir.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try simpleStepCase.write(to: dir.appendingPathComponent("elsewhere/x.yaml"), atomically: true, encoding: .utf8)
-        for args in [["run"], ["run", "elsewhere/x.yaml"], ["check"], ["regen"], ["show", "elsewhere/x.yaml"], ["review"], ["accept", "--all"], ["export", "--to", "out"]] {
+        for args in [
+            ["run"], ["run", "elsewhere/x.yaml"], ["check"], ["regen"], ["show", "elsewhere/x.yaml"], ["review"],
+            ["accept", "--all"], ["export", "--to", "out"],
+        ] {
             let r = try runRNNSpec(args, in: dir)
             XCTAssertEqual(r.status, 2, args.joined(separator: " "))
             XCTAssertTrue(r.stderr.contains("the cases root cases/ does not exist"), "\(args): \(r.stderr)")
@@ -407,7 +470,8 @@ final class ReviewTests: XCTestCase {
     func testEveryCommandTakesACaseAsPathOrIdAndTheRegenerateLineWorks() throws {
         let p = try TempProject()
         try p.writeCase("dir/one", simpleStepCase)
-        try simpleStepCase.write(to: p.root.appendingPathComponent("cases/dir/two.yml"), atomically: true, encoding: .utf8)
+        try simpleStepCase.write(
+            to: p.root.appendingPathComponent("cases/dir/two.yml"), atomically: true, encoding: .utf8)
         try p.writeCase("it's here", simpleStepCase)
         for spelling in ["cases/dir/one.yaml", "dir/one.yaml", "dir/one", "dir/two", "dir/two.yml"] {
             let r = try runRNNSpec(["regen", spelling], in: p.root)
@@ -420,9 +484,14 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(try runRNNSpec(["run", "dir"], in: p.root).status, 0)
         let missing = try runRNNSpec(["run", "dir/three"], in: p.root)
         XCTAssertEqual(missing.status, 2)
-        XCTAssertEqual(missing.stderr, "rnnspec: error: no such case file, directory or case id: dir/three (nor cases/dir/three[.yaml] in the cases root)\n")
+        XCTAssertEqual(
+            missing.stderr,
+            "rnnspec: error: no such case file, directory or case id: dir/three (nor cases/dir/three[.yaml] in the cases root)\n"
+        )
         // From a subdirectory, relative to it.
-        let sub = try runRNNSpec(["show", "one.yaml", "--cases-root", "../../cases", "--golden-root", "../../golden"], in: p.root.appendingPathComponent("cases/dir"))
+        let sub = try runRNNSpec(
+            ["show", "one.yaml", "--cases-root", "../../cases", "--golden-root", "../../golden"],
+            in: p.root.appendingPathComponent("cases/dir"))
         XCTAssertEqual(sub.status, 0, sub.stderr)
 
         // The Regenerate: line of each golden, run as written by a shell with rnnspec on PATH.
@@ -445,6 +514,8 @@ final class ReviewTests: XCTestCase {
             XCTAssertEqual(shell.terminationStatus, 0, command)
             XCTAssertNotNil(p.golden(id), command)
         }
-        XCTAssertTrue(p.golden("it's here")!.hasPrefix("# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen 'it'\\''s here'\n"))
+        XCTAssertTrue(
+            p.golden("it's here")!.hasPrefix(
+                "# Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen 'it'\\''s here'\n"))
     }
 }

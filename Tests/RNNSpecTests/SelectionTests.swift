@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// Which cases a run takes: filters, exclusions, tags, empty selections, `--max-failures`, `*.yml`.
@@ -18,33 +19,55 @@ final class SelectionTests: XCTestCase {
 
     func testFilterExcludeAndTags() throws {
         let p = try project()
-        XCTAssertEqual(try ids(p) { $0.filter = "clip" }, ["clip/a", "clip/b"], "a plain word matches ids that contain it")
+        XCTAssertEqual(
+            try ids(p) { $0.filter = "clip" }, ["clip/a", "clip/b"], "a plain word matches ids that contain it")
         XCTAssertEqual(try ids(p) { $0.filter = "clip" }, try ids(p) { $0.filter = "*clip*" })
         XCTAssertEqual(try ids(p) { $0.filter = "c*" }, ["clip/a", "clip/b"], "a glob matches the whole id")
         XCTAssertEqual(try ids(p) { $0.excludes = ["b", "step/*"] }, ["clip/a"])
-        XCTAssertEqual(try ids(p) { $0.tags = ["fast", "slow"]; $0.excludeTags = ["slow"] }, ["clip/a"])
+        XCTAssertEqual(
+            try ids(p) {
+                $0.tags = ["fast", "slow"]; $0.excludeTags = ["slow"]
+            }, ["clip/a"])
         XCTAssertEqual(try ids(p) { $0.excludeTags = ["fast"] }, ["clip/b", "step/c"])
     }
 
     func testAnEmptySelectionIsAnErrorNamingWhatMatchedNothing() throws {
         let p = try project()
         XCTAssertThrowsError(try p.run { $0.filter = "lstm" }) {
-            XCTAssertEqual("\($0)", "error: no case under the cases root cases/ matches --filter lstm (--allow-empty accepts an empty selection)")
+            XCTAssertEqual(
+                "\($0)",
+                "error: no case under the cases root cases/ matches --filter lstm (--allow-empty accepts an empty selection)"
+            )
         }
-        XCTAssertThrowsError(try p.run { $0.tags = ["gpu"]; $0.excludes = ["x"] }) {
-            XCTAssertEqual("\($0)", "error: no case under the cases root cases/ matches --exclude x --tag gpu (--allow-empty accepts an empty selection)")
+        XCTAssertThrowsError(
+            try p.run {
+                $0.tags = ["gpu"]; $0.excludes = ["x"]
+            }
+        ) {
+            XCTAssertEqual(
+                "\($0)",
+                "error: no case under the cases root cases/ matches --exclude x --tag gpu (--allow-empty accepts an empty selection)"
+            )
         }
-        XCTAssertEqual(try p.run { $0.filter = "lstm"; $0.allowEmpty = true }.results.count, 0)
+        XCTAssertEqual(
+            try p.run {
+                $0.filter = "lstm"; $0.allowEmpty = true
+            }.results.count, 0)
         let empty = try TempProject()
         XCTAssertThrowsError(try empty.run()) {
-            XCTAssertEqual("\($0)", "error: no case files (*.yaml) under the cases root cases/; `rnnspec new KERNEL PATH` writes one (--allow-empty accepts an empty run)")
+            XCTAssertEqual(
+                "\($0)",
+                "error: no case files (*.yaml) under the cases root cases/; `rnnspec new KERNEL PATH` writes one (--allow-empty accepts an empty run)"
+            )
         }
     }
 
     func testMaxFailuresStopsStartingCases() throws {
         let p = try TempProject()
-        for k in 0..<6 { try p.writeCase("c\(k)", simpleStepCase) }   // no goldens: each is NEW, a failure
-        let report = try p.run { $0.maxFailures = 2; $0.jobs = 1 }
+        for k in 0..<6 { try p.writeCase("c\(k)", simpleStepCase) }  // no goldens: each is NEW, a failure
+        let report = try p.run {
+            $0.maxFailures = 2; $0.jobs = 1
+        }
         XCTAssertEqual(report.results.count, 2)
         XCTAssertEqual(report.notRun, 4)
         XCTAssertEqual(report.summaryLine, "0 passed, 2 failed, 4 not run (--max-failures reached)")
@@ -61,7 +84,10 @@ final class SelectionTests: XCTestCase {
         XCTAssertNotNil(p.golden("short"))
         try p.writeCase("short", simpleStepCase)
         XCTAssertThrowsError(try p.run()) {
-            XCTAssertEqual("\($0)", "error: cases/short.yaml and cases/short.yml are two case files with one id, 'short' (and one golden); rename one")
+            XCTAssertEqual(
+                "\($0)",
+                "error: cases/short.yaml and cases/short.yml are two case files with one id, 'short' (and one golden); rename one"
+            )
         }
     }
 
@@ -76,7 +102,9 @@ final class SelectionTests: XCTestCase {
     }
 
     func testVersionFlag() throws {
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         let r = try runRNNSpec(["--version"], in: FileManager.default.temporaryDirectory)
         XCTAssertEqual(r.status, 0)
         XCTAssertTrue(r.stdout.hasPrefix("0."), r.stdout)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// Checks of the repository's own suite: every golden is current, every kernel has a case.
@@ -12,8 +13,10 @@ final class SuiteTests: XCTestCase {
         let report = try Runner(project: repoProject, options: options).run(paths: [])
         let failures = report.results.filter { !$0.status.isSuccess && !$0.status.isSkipped }
         XCTAssertGreaterThan(report.results.count, 0)
-        XCTAssertTrue(failures.isEmpty, "run `swift run rnnspec run cases/` and fix or `rnnspec regen` these:\n"
-                      + failures.map { "\($0.status.rawValue): \($0.id)\n\($0.detailText())" }.joined(separator: "\n"))
+        XCTAssertTrue(
+            failures.isEmpty,
+            "run `swift run rnnspec run cases/` and fix or `rnnspec regen` these:\n"
+                + failures.map { "\($0.status.rawValue): \($0.id)\n\($0.detailText())" }.joined(separator: "\n"))
         XCTAssertEqual(report.orphanGoldens, [], "golden files with no case: `rnnspec prune` deletes them")
     }
 
@@ -23,7 +26,9 @@ final class SuiteTests: XCTestCase {
         let project = try! Project.locate(workingDirectory: repositoryRoot.path)
         let runner = Runner(project: project, options: RunOptions())
         return try! project.caseFiles([]).map { file in
-            do { return (file.id, try runner.load(url: file.url, id: file.id), "") } catch { return (file.id, nil, "\(error)") }
+            do { return (file.id, try runner.load(url: file.url, id: file.id), "") } catch {
+                return (file.id, nil, "\(error)")
+            }
         }
     }()
 
@@ -38,7 +43,9 @@ final class SuiteTests: XCTestCase {
             }
         }
         for name in KernelRegistry.standard.names where !used.contains(name) {
-            XCTFail("kernel \(name) has no case: add one under cases/ (`swift run rnnspec new \(name) cases/<folder>/<name>.yaml`), then `rnnspec regen` it")
+            XCTFail(
+                "kernel \(name) has no case: add one under cases/ (`swift run rnnspec new \(name) cases/<folder>/<name>.yaml`), then `rnnspec regen` it"
+            )
         }
     }
 
@@ -57,8 +64,10 @@ final class SuiteTests: XCTestCase {
         for kernel in KernelRegistry.standard.kernels where kernel.spec.lossOutput != nil {
             let spec = kernel.spec
             for input in spec.inputs where spec.output("d" + input.name) != nil {
-                XCTAssertTrue(checked[spec.name, default: []].contains(layerClass(input.name)),
-                              "\(spec.name) reports d\(input.name), but no case gradchecks it: add \(input.name) to a case's gradcheck wrt (or a case with one)")
+                XCTAssertTrue(
+                    checked[spec.name, default: []].contains(layerClass(input.name)),
+                    "\(spec.name) reports d\(input.name), but no case gradchecks it: add \(input.name) to a case's gradcheck wrt (or a case with one)"
+                )
             }
         }
     }
@@ -71,7 +80,9 @@ final class SuiteTests: XCTestCase {
         }
         let report = try p.run(record: .all)
         for r in report.results {
-            XCTAssertEqual(r.status, .pass, "`rnnspec new \(r.kernel ?? r.id)` writes a case that does not run:\n\(r.detailText())")
+            XCTAssertEqual(
+                r.status, .pass, "`rnnspec new \(r.kernel ?? r.id)` writes a case that does not run:\n\(r.detailText())"
+            )
         }
         XCTAssertEqual(report.results.count, KernelRegistry.standard.kernels.count)
     }
@@ -84,7 +95,9 @@ final class SuiteTests: XCTestCase {
             XCTAssertFalse(spec.outputs.isEmpty, "\(spec.name) declares no outputs")
             let names = spec.inputs.map(\.name) + spec.params.map(\.name)
             XCTAssertEqual(Set(names).count, names.count, "\(spec.name) declares a name twice")
-            for p in spec.params { if let d = p.defaultValue { XCTAssertFalse(d.description.isEmpty, "\(spec.name).\(p.name)") } }
+            for p in spec.params {
+                if let d = p.defaultValue { XCTAssertFalse(d.description.isEmpty, "\(spec.name).\(p.name)") }
+            }
             XCTAssertTrue(spec.describe().contains(spec.name))
         }
     }

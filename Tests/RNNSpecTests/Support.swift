@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNSpec
 
 /// A throwaway project directory with `cases/` and `golden/`.
@@ -8,7 +9,8 @@ final class TempProject {
 
     init() throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("cases"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("cases"), withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: root) }
@@ -28,7 +30,9 @@ final class TempProject {
 
     func golden(_ id: String) -> String? { try? String(contentsOf: goldenURL(id), encoding: .utf8) }
 
-    func run(_ paths: [String] = [], record: RecordMode = .none, configure: (inout RunOptions) -> Void = { _ in }) throws -> RunReport {
+    func run(_ paths: [String] = [], record: RecordMode = .none, configure: (inout RunOptions) -> Void = { _ in })
+        throws -> RunReport
+    {
         var options = RunOptions()
         options.record = record
         options.jobs = 2
@@ -51,7 +55,8 @@ final class TempProject {
 }
 
 /// The repository's top directory (this file is Tests/RNNSpecTests/Support.swift).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
 
 let simpleStepCase = """
     kernel: rnn.step
@@ -74,8 +79,10 @@ var rnnspecBinary: URL {
 struct CommandOutput { var status: Int32; var stdout: String; var stderr: String }
 
 /// Runs the built binary in `dir`, with the environment changed as given (nil removes a variable).
-func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: String?] = [:],
-                executable: URL = rnnspecBinary) throws -> CommandOutput {
+func runRNNSpec(
+    _ args: [String], in dir: URL, environment changes: [String: String?] = [:],
+    executable: URL = rnnspecBinary
+) throws -> CommandOutput {
     let process = Process()
     process.executableURL = executable
     process.arguments = args
@@ -98,7 +105,8 @@ func runRNNSpec(_ args: [String], in dir: URL, environment changes: [String: Str
     let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
     group.wait()
     process.waitUntilExit()
-    return CommandOutput(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: errorData.text)
+    return CommandOutput(
+        status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self), stderr: errorData.text)
 }
 
 /// RNNSPEC_FULL_TESTS=1: the long forms of tests that are shortened or sampled by default (CI runs
@@ -114,15 +122,19 @@ func copyQuickSeedSuite(to dir: URL) throws {
     for sub in ["cases", "golden"] {
         try fm.createDirectory(at: dir.appendingPathComponent(sub), withIntermediateDirectories: true)
         for folder in ["theory", "exercises", "article", "companion", "questions"] {
-            try fm.copyItem(at: repositoryRoot.appendingPathComponent("\(sub)/\(folder)"), to: dir.appendingPathComponent("\(sub)/\(folder)"))
+            try fm.copyItem(
+                at: repositoryRoot.appendingPathComponent("\(sub)/\(folder)"),
+                to: dir.appendingPathComponent("\(sub)/\(folder)"))
         }
     }
     for folder in ["theory", "exercises", "article", "companion", "questions"] {
-        for name in try fm.contentsOfDirectory(atPath: dir.appendingPathComponent("cases/\(folder)").path) where name.hasSuffix(".yaml") {
+        for name in try fm.contentsOfDirectory(atPath: dir.appendingPathComponent("cases/\(folder)").path)
+        where name.hasSuffix(".yaml") {
             let url = dir.appendingPathComponent("cases/\(folder)/\(name)")
             let text = try String(contentsOf: url, encoding: .utf8)
             guard let tags = text.split(separator: "\n").first(where: { $0.hasPrefix("tags:") }),
-                  tags.contains("training") else { continue }
+                tags.contains("training")
+            else { continue }
             try fm.removeItem(at: url)
             try? fm.removeItem(at: dir.appendingPathComponent("golden/\(folder)/\(name)"))
         }

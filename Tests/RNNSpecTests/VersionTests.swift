@@ -5,7 +5,8 @@ import XCTest
 /// One version, written once: `RNNSpecRelease.version` is the newest CHANGELOG heading and what
 /// `rnnspec --version` prints.
 final class VersionTests: XCTestCase {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     /// The `## X.Y.Z` headings of CHANGELOG.md, newest first, each with the text up to the next heading.
     func changelogReleases() throws -> [(version: String, body: String)] {
@@ -41,7 +42,9 @@ final class VersionTests: XCTestCase {
     }
 
     func testVersionFlagPrintsThePackageVersion() throws {
-        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else { throw XCTSkip("no rnnspec binary") }
+        guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
+            throw XCTSkip("no rnnspec binary")
+        }
         let r = try runRNNSpec(["--version"], in: FileManager.default.temporaryDirectory)
         XCTAssertEqual(r.status, 0)
         XCTAssertEqual(r.stdout, RNNSpecRelease.version + "\n")

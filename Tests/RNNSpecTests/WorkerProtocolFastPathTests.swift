@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 @testable import RNNSpec
 
@@ -17,7 +18,8 @@ final class WorkerProtocolFastPathTests: XCTestCase {
     func sameBits(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.real(let x), .real(let y)):
-            return x.shape == y.shape && x.dtype == y.dtype && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
+            return x.shape == y.shape && x.dtype == y.dtype
+                && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
         case (.list(let xs), .list(let ys)):
             return xs.count == ys.count && zip(xs, ys).allSatisfy { sameBits($0, $1) }
         default:
@@ -27,18 +29,26 @@ final class WorkerProtocolFastPathTests: XCTestCase {
 
     func testRequestsReadDirectlyAgreeWithTheGeneralReader() throws {
         let requests = [
-            ExecutionRequest(id: "rnn_step/c00001", kernel: "rnn.step",
-                             params: ["activation": .string("relu"), "dtype": .string("float32")],
-                             inputs: ["x": .real(RealTensor(Tensor(shape: [2], scalars: [1.5, -0.0]))),
-                                      "h_prev": .real(RealTensor(Tensor(shape: [3], scalars: [.nan, .infinity, .leastNonzeroMagnitude]))),
-                                      "W_xh": .real(RealTensor(Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]))),
-                                      "W_hh": .real(RealTensor(Tensor(shape: [3, 3], scalars: Array(repeating: 0.1, count: 9))))],
-                             dims: ["H": 3, "I": 2]),
-            ExecutionRequest(id: "dir/ünïcode", kernel: "grad.clip_norm", params: ["max_norm": .real(-0.0)],
-                             inputs: ["g": .real(RealTensor(Tensor(shape: [], scalars: [3e-300])))]),
-            ExecutionRequest(id: "m", kernel: "loss.masked_mean", params: [:],
-                             inputs: ["losses": .real(RealTensor(Tensor(shape: [0], scalars: []))),
-                                      "mask": .integer(Tensor(shape: [2], scalars: [Int.min, Int.max]))]),
+            ExecutionRequest(
+                id: "rnn_step/c00001", kernel: "rnn.step",
+                params: ["activation": .string("relu"), "dtype": .string("float32")],
+                inputs: [
+                    "x": .real(RealTensor(Tensor(shape: [2], scalars: [1.5, -0.0]))),
+                    "h_prev": .real(
+                        RealTensor(Tensor(shape: [3], scalars: [.nan, .infinity, .leastNonzeroMagnitude]))),
+                    "W_xh": .real(RealTensor(Tensor(shape: [3, 2], scalars: [1, 2, 3, 4, 5, 6]))),
+                    "W_hh": .real(RealTensor(Tensor(shape: [3, 3], scalars: Array(repeating: 0.1, count: 9)))),
+                ],
+                dims: ["H": 3, "I": 2]),
+            ExecutionRequest(
+                id: "dir/ünïcode", kernel: "grad.clip_norm", params: ["max_norm": .real(-0.0)],
+                inputs: ["g": .real(RealTensor(Tensor(shape: [], scalars: [3e-300])))]),
+            ExecutionRequest(
+                id: "m", kernel: "loss.masked_mean", params: [:],
+                inputs: [
+                    "losses": .real(RealTensor(Tensor(shape: [0], scalars: []))),
+                    "mask": .integer(Tensor(shape: [2], scalars: [Int.min, Int.max])),
+                ]),
         ]
         for request in requests {
             let line = String(WorkerProtocol.encode(request).dropLast())
@@ -49,7 +59,11 @@ final class WorkerProtocolFastPathTests: XCTestCase {
             XCTAssertEqual(direct.kernel, slow.kernel)
             XCTAssertEqual(direct.params.keys.sorted(), slow.params.keys.sorted())
             for (k, v) in slow.params {
-                if case .real(let a) = v, case .real(let b)? = direct.params[k] { XCTAssertEqual(a.bitPattern, b.bitPattern, k) } else { XCTAssertEqual(direct.params[k], v, k) }
+                if case .real(let a) = v, case .real(let b)? = direct.params[k] {
+                    XCTAssertEqual(a.bitPattern, b.bitPattern, k)
+                } else {
+                    XCTAssertEqual(direct.params[k], v, k)
+                }
             }
             XCTAssertEqual(direct.dims, slow.dims)
             XCTAssertNil(direct.gradcheck)
@@ -66,10 +80,16 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         outputs["ok"] = .boolean(Tensor(shape: [3], scalars: [true, false, true]))
         let line = String(WorkerProtocol.encode(.outputs(ExecutionReply(outputs: outputs)), id: "a/b").dropLast())
         // Whitespace and key order as other programs write them (Python's json.dumps).
-        let spaced = #"{"id": "a/b", "outputs": [{"data": "AAAAAAAABEA=", "shape": [], "dtype": "float64", "name": "loss"}], "protocol": 1}"#
+        let spaced =
+            #"{"id": "a/b", "outputs": [{"data": "AAAAAAAABEA=", "shape": [], "dtype": "float64", "name": "loss"}], "protocol": 1}"#
         for text in [line, spaced] {
-            guard case .outputs(let direct)? = WorkerProtocolFastPath.reply(Data(text.utf8), id: "a/b", maxElements: 100) else { return XCTFail(text) }
-            guard case .outputs(let slow) = try WorkerProtocol.decodeReply(Data(general(text).utf8), id: "a/b", maxElements: 100) else { return XCTFail(text) }
+            guard
+                case .outputs(let direct)? = WorkerProtocolFastPath.reply(Data(text.utf8), id: "a/b", maxElements: 100)
+            else { return XCTFail(text) }
+            guard
+                case .outputs(let slow) = try WorkerProtocol.decodeReply(
+                    Data(general(text).utf8), id: "a/b", maxElements: 100)
+            else { return XCTFail(text) }
             XCTAssertEqual(direct.outputs.entries.map(\.name), slow.outputs.entries.map(\.name))
             for (name, value) in slow.outputs.entries { XCTAssertTrue(sameBits(direct.outputs[name]!, value), name) }
         }
@@ -78,12 +98,14 @@ final class WorkerProtocolFastPathTests: XCTestCase {
     func testLinesTheDirectReaderDoesNotTakeGoToTheGeneralReader() {
         let tensor = #"{"name":"h","dtype":"float64","shape":[1],"data":"AAAAAAAA8D8="}"#
         for text in [
-            #"{"protocol":1,"id":"b","outputs":[\#(tensor)]}"#,                               // another id
-            #"{"protocol":1,"id":"a","outputs":[\#(tensor),\#(tensor)]}"#,                    // twice
-            #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[2],"data":"AAAAAAAA8D8="}]}"#,  // too few bytes
+            #"{"protocol":1,"id":"b","outputs":[\#(tensor)]}"#,  // another id
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor),\#(tensor)]}"#,  // twice
+            // too few bytes
+            #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[2],"data":"AAAAAAAA8D8="}]}"#,
             #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[1.0],"data":"AAAAAAAA8D8="}]}"#,
-            #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[9],"data":"AAAAAAAA8D8="}]}"#,  // over the limit
-            #"{"protocol":1,"id":"a\u0041","outputs":[\#(tensor)]}"#,                          // an escape
+            // over the limit
+            #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[9],"data":"AAAAAAAA8D8="}]}"#,
+            #"{"protocol":1,"id":"a\u0041","outputs":[\#(tensor)]}"#,  // an escape
             #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":[1]}"#,
             #"{"protocol":1,"id":"a","error":{"message":"m","at":"kernel"},"outputs":[]}"#,
             #"{"protocol":1,"id":"a","outputs":[\#(tensor)]} x"#,
@@ -91,12 +113,16 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         ] {
             XCTAssertNil(WorkerProtocolFastPath.reply(Data(text.utf8), id: "a", maxElements: 4), text)
         }
-        XCTAssertNotNil(WorkerProtocolFastPath.reply(Data(#"{"protocol":1,"id":"a","outputs":[\#(tensor)]}"#.utf8), id: "a", maxElements: 4))
+        XCTAssertNotNil(
+            WorkerProtocolFastPath.reply(
+                Data(#"{"protocol":1,"id":"a","outputs":[\#(tensor)]}"#.utf8), id: "a", maxElements: 4))
         for text in [
-            #"{"protocol":1,"id":"a","kernel":"rnn.stepp","params":{},"inputs":[],"dims":{}}"#,                    // unknown kernel
-            #"{"protocol":1,"id":"a","kernel":"rnn.step","params":{"nope":1},"inputs":[],"dims":{}}"#,            // unknown param
-            #"{"protocol":1,"id":"a","kernel":"rnn.step","params":{"activation":1},"inputs":[],"dims":{}}"#,      // wrong type
-            #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":0.12345678901234567},"inputs":[],"dims":{}}"#, // read through Decimal
+            #"{"protocol":1,"id":"a","kernel":"rnn.stepp","params":{},"inputs":[],"dims":{}}"#,  // unknown kernel
+            #"{"protocol":1,"id":"a","kernel":"rnn.step","params":{"nope":1},"inputs":[],"dims":{}}"#,  // unknown param
+            // wrong type
+            #"{"protocol":1,"id":"a","kernel":"rnn.step","params":{"activation":1},"inputs":[],"dims":{}}"#,
+            // read through Decimal
+            #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":0.12345678901234567},"inputs":[],"dims":{}}"#,
             #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":1E2},"inputs":[],"dims":{}}"#,
             #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":["W_xh"],"eps":1e-6,"loss":"loss"}}"#,
         ] {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RNNKernels
 @testable import RNNSpec
 
@@ -13,11 +14,17 @@ final class WorkerProtocolTests: XCTestCase {
             id: "dir/ünïcode \"quoted\"\n", kernel: "rnn.step",
             params: ["activation": .string("tanh"), "dtype": .string("float64")],
             inputs: [
-                "x": .real(RealTensor(Tensor(shape: [2, 3], scalars: [1.5, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude]))),
+                "x": .real(
+                    RealTensor(
+                        Tensor(
+                            shape: [2, 3], scalars: [1.5, -0.0, .nan, .infinity, -.infinity, .leastNonzeroMagnitude]))),
                 "ids": .integer(Tensor(shape: [3], scalars: [Int.min, 0, Int.max])),
                 "mask": .boolean(Tensor(shape: [2], scalars: [true, false])),
                 "words": .string(Tensor(shape: [2], scalars: ["a\u{0}b", "\u{2028}é"])),
-                "list": .list([.real(RealTensor(Tensor(shape: [], scalars: [0.1]))), .real(RealTensor(Tensor(shape: [0, 4], scalars: [])))]),
+                "list": .list([
+                    .real(RealTensor(Tensor(shape: [], scalars: [0.1]))),
+                    .real(RealTensor(Tensor(shape: [0, 4], scalars: []))),
+                ]),
             ],
             dims: ["H": 3, "I": 2],
             gradcheck: GradCheckPlan(wrt: ["x"], eps: 1e-6, loss: "loss"))
@@ -38,9 +45,14 @@ final class WorkerProtocolTests: XCTestCase {
         var outputs = KernelOutputs()
         outputs["h"] = .real(Tensor<Float>(shape: [2], scalars: [0.1, -Float.greatestFiniteMagnitude]))
         outputs["loss"] = .real(Tensor<Double>(shape: [], scalars: [2.5]))
-        let pair = GradientPair(name: "dx", analytic: RealTensor(Tensor(shape: [1], scalars: [1])), numeric: RealTensor(Tensor(shape: [1], scalars: [1.0000001])))
+        let pair = GradientPair(
+            name: "dx", analytic: RealTensor(Tensor(shape: [1], scalars: [1])),
+            numeric: RealTensor(Tensor(shape: [1], scalars: [1.0000001])))
         let line = WorkerProtocol.encode(.outputs(ExecutionReply(outputs: outputs, gradients: [pair])), id: "a")
-        guard case .outputs(let reply) = try WorkerProtocol.decodeReply(Data(line.utf8.dropLast()), id: "a", maxElements: 100) else {
+        guard
+            case .outputs(let reply) = try WorkerProtocol.decodeReply(
+                Data(line.utf8.dropLast()), id: "a", maxElements: 100)
+        else {
             return XCTFail("not outputs")
         }
         XCTAssertEqual(reply.outputs.entries.map(\.name), ["h", "loss"], "outputs keep their order")
@@ -50,40 +62,59 @@ final class WorkerProtocolTests: XCTestCase {
         XCTAssertEqual(reply.gradients, [pair])
 
         let error = WorkerProtocol.encode(.failure(ExecutionFailure("bad\nthing", at: "input:x")), id: "a")
-        guard case .failure(let f) = try WorkerProtocol.decodeReply(Data(error.utf8.dropLast()), id: "a", maxElements: 1) else { return XCTFail() }
+        guard
+            case .failure(let f) = try WorkerProtocol.decodeReply(Data(error.utf8.dropLast()), id: "a", maxElements: 1)
+        else { return XCTFail() }
         XCTAssertEqual(f, ExecutionFailure("bad\nthing", at: "input:x"))
         let unsupported = WorkerProtocol.encode(.unsupported("not here"), id: "a")
-        guard case .unsupported("not here") = try WorkerProtocol.decodeReply(Data(unsupported.utf8.dropLast()), id: "a", maxElements: 1) else { return XCTFail() }
+        guard
+            case .unsupported("not here") = try WorkerProtocol.decodeReply(
+                Data(unsupported.utf8.dropLast()), id: "a", maxElements: 1)
+        else { return XCTFail() }
     }
 
     func testRepliesThatBreakTheProtocolAreRefused() {
         func refusal(_ text: String, maxElements: Int = 1000) -> String {
-            do { _ = try WorkerProtocol.decodeReply(Data(text.utf8), id: "a", maxElements: maxElements); return "(accepted)" } catch { return "\(error)" }
+            do {
+                _ = try WorkerProtocol.decodeReply(Data(text.utf8), id: "a", maxElements: maxElements);
+                return "(accepted)"
+            } catch { return "\(error)" }
         }
         XCTAssertEqual(refusal("Segmentation fault\u{1B}[2J"), "not a JSON line: 'Segmentation fault\\u{1b}[2J'")
         XCTAssertEqual(refusal("[1, 2]"), "not a JSON object: '[1, 2]'")
         XCTAssertEqual(refusal(#"{"id":"a"}"#), #"no "protocol" field: '{"id":"a"}'"#)
         XCTAssertEqual(refusal(#"{"protocol":2,"id":"a"}"#), "speaks protocol 2; this rnnspec speaks 1")
         XCTAssertEqual(refusal(#"{"protocol":1,"id":"a"}"#), #"a reply needs "outputs", "error" or "unsupported""#)
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[-1],"data":""}]}"#),
-                       "output 'h': shape must be a list of non-negative integers")
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[2000],"data":""}]}"#),
-                       "output 'h': shape [2000] holds 2000 elements, over the limit")
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"complex128","shape":[1],"data":"AAAA"}]}"#),
-                       "output 'h': unknown dtype 'complex128'")
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[1],"data":"not base64!"}]}"#),
-                       "output 'h': data must be base64 text")
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"string","shape":[2],"data":["x"]}]}"#),
-                       "output 'h': a string tensor of shape [2] needs 2 strings")
-        XCTAssertEqual(refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[],"data":"AAAAAAAA8D8="},{"name":"h","dtype":"float64","shape":[],"data":"AAAAAAAA8D8="}]}"#),
-                       "output 'h' twice")
+        XCTAssertEqual(
+            refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[-1],"data":""}]}"#),
+            "output 'h': shape must be a list of non-negative integers")
+        XCTAssertEqual(
+            refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[2000],"data":""}]}"#),
+            "output 'h': shape [2000] holds 2000 elements, over the limit")
+        XCTAssertEqual(
+            refusal(
+                #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"complex128","shape":[1],"data":"AAAA"}]}"#),
+            "output 'h': unknown dtype 'complex128'")
+        XCTAssertEqual(
+            refusal(
+                #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[1],"data":"not base64!"}]}"#),
+            "output 'h': data must be base64 text")
+        XCTAssertEqual(
+            refusal(#"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"string","shape":[2],"data":["x"]}]}"#),
+            "output 'h': a string tensor of shape [2] needs 2 strings")
+        XCTAssertEqual(
+            refusal(
+                #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[],"data":"AAAAAAAA8D8="},{"name":"h","dtype":"float64","shape":[],"data":"AAAAAAAA8D8="}]}"#
+            ),
+            "output 'h' twice")
     }
 
     /// Values equal bit for bit (NaN equal to NaN, -0.0 not equal to 0.0), and of the same dtype.
     func sameBits(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
         case (.real(let x), .real(let y)):
-            return x.shape == y.shape && x.dtype == y.dtype && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
+            return x.shape == y.shape && x.dtype == y.dtype
+                && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
         case (.list(let xs), .list(let ys)):
             return xs.count == ys.count && zip(xs, ys).allSatisfy { sameBits($0, $1) }
         default:

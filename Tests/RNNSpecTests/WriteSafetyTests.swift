@@ -1,6 +1,7 @@
 import Foundation
-import XCTest
 import RNNKernels
+import XCTest
+
 @testable import RNNSpec
 
 /// Goldens under interrupted and concurrent `rnnspec regen` processes: every golden is always
@@ -56,14 +57,22 @@ final class WriteSafetyTests: XCTestCase {
     /// Every golden is the old or the new file, whole, and parses; nothing else is listed as a
     /// golden. Returns how many are new.
     @discardableResult
-    func checkGoldens(_ suite: Suite, _ context: String, file: StaticString = #filePath, line: UInt = #line) throws -> Int {
+    func checkGoldens(_ suite: Suite, _ context: String, file: StaticString = #filePath, line: UInt = #line) throws
+        -> Int
+    {
         let store = GoldenStore(root: suite.dir.appendingPathComponent("golden"))
-        XCTAssertEqual(Set(store.allIDs().map { $0 + ".yaml" }), Set(suite.versions.keys), "\(context): the goldens listed", file: file, line: line)
+        XCTAssertEqual(
+            Set(store.allIDs().map { $0 + ".yaml" }), Set(suite.versions.keys), "\(context): the goldens listed",
+            file: file, line: line)
         var newCount = 0
         for (path, v) in suite.versions {
             let data = try Data(contentsOf: suite.dir.appendingPathComponent("golden/" + path))
-            if data == v.new { newCount += 1 } else {
-                XCTAssertEqual(data, v.old, "\(context): \(path) is neither the old nor the new golden (\(data.count) bytes)", file: file, line: line)
+            if data == v.new {
+                newCount += 1
+            } else {
+                XCTAssertEqual(
+                    data, v.old, "\(context): \(path) is neither the old nor the new golden (\(data.count) bytes)",
+                    file: file, line: line)
             }
             let id = String(path.dropLast(5))
             XCTAssertNoThrow(try store.read(id), "\(context): \(path) does not parse", file: file, line: line)
@@ -77,7 +86,9 @@ final class WriteSafetyTests: XCTestCase {
     }
 
     func testSIGKILLAtRandomPointsLeavesEveryGoldenWhole() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no rnnspec binary at \(binary.path)")
+        }
         let suite = try makeSuite()
         // How long an uninterrupted regen takes here.
         let t0 = Date()
@@ -105,21 +116,26 @@ final class WriteSafetyTests: XCTestCase {
             process.waitUntilExit()
             let context = "run \(runs), killed after \(Int(delay * 1000)) ms"
             let newCount = try checkGoldens(suite, context)
-            outcomes.append("\(Int(delay * 1000))ms:\(newCount)" + (temporaries(suite).isEmpty ? "" : "+\(temporaries(suite).count)tmp"))
+            outcomes.append(
+                "\(Int(delay * 1000))ms:\(newCount)"
+                    + (temporaries(suite).isEmpty ? "" : "+\(temporaries(suite).count)tmp"))
             // The next regen finishes the job, whatever the killed one left behind.
             if runs % 5 == 0 {
                 let finish = try start(["regen", "--all"], in: suite.dir)
                 finish.waitUntilExit()
                 XCTAssertEqual(finish.terminationStatus, 0, context)
                 XCTAssertEqual(try checkGoldens(suite, context + ", then regen"), suite.versions.count)
-                XCTAssertEqual(temporaries(suite), [], context + ": regen removes the temporary files of killed writers")
+                XCTAssertEqual(
+                    temporaries(suite), [], context + ": regen removes the temporary files of killed writers")
             }
         }
         print("SIGKILL runs (delay:new goldens of \(suite.versions.count)): " + outcomes.joined(separator: " "))
     }
 
     func testConcurrentRegensLeaveEveryGoldenValid() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no rnnspec binary at \(binary.path)")
+        }
         let suite = try makeSuite()
         for round in 1...3 {
             try suite.resetToOld()
@@ -142,30 +158,44 @@ final class FailedWriteTests: XCTestCase {
     func testGoldenDirectoryPathIsAFile() throws {
         let p = try TempProject()
         try p.writeCase("deep/c", simpleStepCase)
-        try FileManager.default.createDirectory(at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: p.root.appendingPathComponent("golden"), withIntermediateDirectories: true)
         try Data("not a directory\n".utf8).write(to: p.root.appendingPathComponent("golden/deep"))
         let r = try p.result("deep/c", record: .all)
         XCTAssertEqual(r.status, .new)
         XCTAssertEqual(r.recording?.action, .refused)
-        XCTAssertEqual(r.recording?.notes, ["golden/deep/c.yaml: error: cannot create the directory for the golden: golden/deep is a file, not a directory; nothing was written"])
-        XCTAssertEqual(try String(contentsOf: p.root.appendingPathComponent("golden/deep"), encoding: .utf8), "not a directory\n")
+        XCTAssertEqual(
+            r.recording?.notes,
+            [
+                "golden/deep/c.yaml: error: cannot create the directory for the golden: golden/deep is a file, not a directory; nothing was written"
+            ])
+        XCTAssertEqual(
+            try String(contentsOf: p.root.appendingPathComponent("golden/deep"), encoding: .utf8), "not a directory\n")
     }
 
     func testGoldenPathIsADirectory() throws {
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
-        try FileManager.default.createDirectory(at: p.goldenURL("c").appendingPathComponent("keep"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: p.goldenURL("c").appendingPathComponent("keep"), withIntermediateDirectories: true)
         let r = try p.result("c", record: .all)
         XCTAssertEqual(r.status, .unresolved)
-        XCTAssertEqual("\(r.error!)", "golden/c.yaml: error: the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden")
-        XCTAssertEqual(r.recording?.notes, ["golden/c.yaml: error: cannot write the golden: Is a directory; the old file is unchanged"])
+        XCTAssertEqual(
+            "\(r.error!)",
+            "golden/c.yaml: error: the golden path is a directory, not a file; move it away and `rnnspec regen` writes the golden"
+        )
+        XCTAssertEqual(
+            r.recording?.notes,
+            ["golden/c.yaml: error: cannot write the golden: Is a directory; the old file is unchanged"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: p.goldenURL("c").appendingPathComponent("keep").path))
     }
 
     /// A full disk, imitated by a file-size limit of 0 (`ulimit -f 0`): every write fails with EFBIG.
     func testFullDiskKeepsTheOldGolden() throws {
         let binary = rnnspecBinary
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("no rnnspec binary at \(binary.path)")
+        }
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
         _ = try p.run(record: .all)
@@ -177,7 +207,7 @@ final class FailedWriteTests: XCTestCase {
         process.arguments = ["-c", "ulimit -f 0 && exec \"$0\" regen --all", binary.path]
         process.currentDirectoryURL = p.root
         var env = ProcessInfo.processInfo.environment
-        env["CI"] = nil    // regen refuses under CI=true, which CI sets
+        env["CI"] = nil  // regen refuses under CI=true, which CI sets
         process.environment = env
         let out = Pipe()
         process.standardOutput = out
@@ -187,14 +217,17 @@ final class FailedWriteTests: XCTestCase {
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .exit, "not killed by SIGXFSZ")
         XCTAssertEqual(process.terminationStatus, 1)
-        XCTAssertTrue(stdout.contains("""
-              golden not written
-                golden/c.yaml: error: cannot write the golden: File too large; the old file is unchanged
+        XCTAssertTrue(
+            stdout.contains(
+                """
+                  golden not written
+                    golden/c.yaml: error: cannot write the golden: File too large; the old file is unchanged
 
-            """), stdout)
+                """), stdout)
         XCTAssertTrue(stdout.hasSuffix("0 goldens written\n"), stdout)
         XCTAssertEqual(try Data(contentsOf: p.goldenURL("c")), old)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path), ["c.yaml"], "no temporary file is left")
+        XCTAssertEqual(
+            try FileManager.default.contentsOfDirectory(atPath: p.root.appendingPathComponent("golden").path),
+            ["c.yaml"], "no temporary file is left")
     }
 }
-

@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import SVGPlot
 
 /// Geometry of the SVG charts: scales and ticks, values that cannot be placed, degenerate series,
@@ -78,7 +79,8 @@ final class SVGPlotTests: XCTestCase {
     }
 
     func testConstantSeriesAndOnePointGetAVisibleAxisAndMarker() {
-        let constant = LineChart(frame: Frame(title: "c", xLabel: "x", yLabel: "y"), series: [Series(name: "c", y: [5, 5, 5])])
+        let constant = LineChart(
+            frame: Frame(title: "c", xLabel: "x", yLabel: "y"), series: [Series(name: "c", y: [5, 5, 5])])
         let y = constant.yScale
         XCTAssertLessThan(y.lower, 5)
         XCTAssertGreaterThan(y.upper, 5)
@@ -88,7 +90,9 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("<circle"), "a single point is drawn as a dot")
         XCTAssertFalse(svg.contains("NaN"))
         // An empty series draws axes and nothing else.
-        XCTAssertTrue(LineChart(frame: Frame(title: "e", xLabel: "x", yLabel: "y"), series: [Series(name: "e", y: [])]).svg().hasSuffix("</svg>"))
+        XCTAssertTrue(
+            LineChart(frame: Frame(title: "e", xLabel: "x", yLabel: "y"), series: [Series(name: "e", y: [])]).svg()
+                .hasSuffix("</svg>"))
     }
 
     func testHundredThousandPointsAreDownsampledToASmallSVG() {
@@ -112,8 +116,9 @@ final class SVGPlotTests: XCTestCase {
     }
 
     func testHeatmapMarksTheWorstCellAndTheDivergingRowAndHatchesNaN() {
-        let map = Heatmap(frame: Frame(title: "diff", xLabel: "x", yLabel: "t"), rows: 3, columns: 2,
-                          values: [0, 0, 0, .nan, 1, 2], mark: (2, 1), markRow: (1, "first diverging step: 1"))
+        let map = Heatmap(
+            frame: Frame(title: "diff", xLabel: "x", yLabel: "t"), rows: 3, columns: 2,
+            values: [0, 0, 0, .nan, 1, 2], mark: (2, 1), markRow: (1, "first diverging step: 1"))
         let svg = map.svg()
         XCTAssertTrue(svg.contains("class=\"worst\""))
         XCTAssertTrue(svg.contains("class=\"divergence\""))
@@ -122,23 +127,27 @@ final class SVGPlotTests: XCTestCase {
     }
 
     func testHistogramBarsSpanTheirBinsAndStandOnZero() {
-        let h = Histogram(frame: Frame(title: "h", xLabel: "g", yLabel: "count"), edges: [0, 0.5, 1], counts: [3, 1],
-                          markers: [(0.05, "low"), (0.95, "high")])
+        let h = Histogram(
+            frame: Frame(title: "h", xLabel: "g", yLabel: "count"), edges: [0, 0.5, 1], counts: [3, 1],
+            markers: [(0.05, "low"), (0.95, "high")])
         let svg = h.svg()
         XCTAssertEqual(svg.components(separatedBy: "fill=\"#0072B2\"").count - 1, 2)
         XCTAssertTrue(svg.contains(">low<") && svg.contains(">high<"))
     }
 
     func testScatterMarksPointsOutsideTheBand() {
-        let chart = ScatterChart(frame: Frame(title: "g", xLabel: "numeric", yLabel: "analytic"),
-                                 points: [(1, 1), (2, 2.5), (.nan, 1)], bandAbs: 1e-7, bandRel: 1e-5, outside: [1])
+        let chart = ScatterChart(
+            frame: Frame(title: "g", xLabel: "numeric", yLabel: "analytic"),
+            points: [(1, 1), (2, 2.5), (.nan, 1)], bandAbs: 1e-7, bandRel: 1e-5, outside: [1])
         let svg = chart.svg()
         XCTAssertTrue(svg.contains("fill=\"#D55E00\""))
         XCTAssertTrue(svg.contains("1 NaN or infinite not drawn"))
         XCTAssertTrue(svg.contains("class=\"band\""))
         // Extreme values and an infinite band draw a page, not a crash.
-        let extreme = ScatterChart(frame: Frame(title: "x", xLabel: "n", yLabel: "a"), points: [(1e308, -1e308), (0, 0)],
-                                   bandAbs: .infinity, bandRel: 1).svg()
+        let extreme = ScatterChart(
+            frame: Frame(title: "x", xLabel: "n", yLabel: "a"), points: [(1e308, -1e308), (0, 0)],
+            bandAbs: .infinity, bandRel: 1
+        ).svg()
         XCTAssertTrue(extreme.hasSuffix("</svg>"))
         XCTAssertFalse(extreme.contains("nan") || extreme.contains("inf"))
     }
@@ -156,19 +165,25 @@ final class SVGPlotTests: XCTestCase {
     func testTextIsEscapedEverywhere() {
         XCTAssertEqual(escapeMarkup("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;")
         XCTAssertEqual(escapeMarkup("a\u{0}b\u{1B}"), "a\u{FFFD}b\u{FFFD}")
-        let svg = LineChart(frame: Frame(title: "</title><script>x</script>", xLabel: "<b>", yLabel: "&"),
-                            series: [Series(name: "<i>", y: [1]), Series(name: "\"q\"", y: [2])]).svg()
+        let svg = LineChart(
+            frame: Frame(title: "</title><script>x</script>", xLabel: "<b>", yLabel: "&"),
+            series: [Series(name: "<i>", y: [1]), Series(name: "\"q\"", y: [2])]
+        ).svg()
         XCTAssertFalse(svg.contains("<script>"))
         XCTAssertFalse(svg.contains("<b>") || svg.contains("<i>"))
         XCTAssertTrue(svg.contains("&lt;/title&gt;&lt;script&gt;"))
     }
 
     func testChartsHaveTitlesAndAccessibleNames() {
-        let svg = LineChart(frame: Frame(title: "Gradient norms", xLabel: "t", yLabel: "norm"),
-                            series: [Series(name: "a", y: [1, 2]), Series(name: "b", y: [2, 1])]).svg()
+        let svg = LineChart(
+            frame: Frame(title: "Gradient norms", xLabel: "t", yLabel: "norm"),
+            series: [Series(name: "a", y: [1, 2]), Series(name: "b", y: [2, 1])]
+        ).svg()
         XCTAssertTrue(svg.contains("role=\"img\""))
         XCTAssertTrue(svg.contains("<title>Gradient norms</title>"))
         XCTAssertTrue(svg.contains("class=\"legend\""), "two series get a legend")
-        XCTAssertFalse(LineChart(frame: Frame(title: "one", xLabel: "t", yLabel: "y"), series: [Series(name: "a", y: [1, 2])]).svg().contains("class=\"legend\""))
+        XCTAssertFalse(
+            LineChart(frame: Frame(title: "one", xLabel: "t", yLabel: "y"), series: [Series(name: "a", y: [1, 2])])
+                .svg().contains("class=\"legend\""))
     }
 }

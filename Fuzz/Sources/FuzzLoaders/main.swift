@@ -22,9 +22,11 @@ public func fuzzLoaders(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
 /// libFuzzer's driver (from the runtime linked by `-sanitize=fuzzer`); SwiftPM's executable
 /// owns `main`, so it hands the command line to the driver.
 @_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
-                         _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<CInt>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+) -> CInt
 
 var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv

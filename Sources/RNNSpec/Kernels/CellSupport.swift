@@ -15,7 +15,10 @@ struct StepBatching {
         for (name, t) in others {
             guard let t else { continue }
             guard t.rank == reference.rank else {
-                throw KernelError.input(name, "\(name) must be batched like x: x has shape \(reference.shape.shapeText), \(name) \(t.shape.shapeText)")
+                throw KernelError.input(
+                    name,
+                    "\(name) must be batched like x: x has shape \(reference.shape.shapeText), \(name) \(t.shape.shapeText)"
+                )
             }
             if batched && t.shape[0] != batch {
                 throw KernelError.input(name, "\(name) has batch \(t.shape[0]) but x has batch \(batch)")

@@ -6,15 +6,19 @@ struct ClipNormKernel: Kernel {
         name: "grad.clip_norm",
         summary: "Clip gradients by global norm: g' = g · min(1, max_norm / (‖g‖ + epsilon))",
         doc: """
-        ‖g‖ = sqrt(Σ over all tensors of Σ g²); scale = min(1, max_norm / (‖g‖ + epsilon)).
-        A zero norm returns the input unchanged (scale 1). A plain vector is a list of one tensor.
-        """,
+            ‖g‖ = sqrt(Σ over all tensors of Σ g²); scale = min(1, max_norm / (‖g‖ + epsilon)).
+            A zero norm returns the input unchanged (scale 1). A plain vector is a list of one tensor.
+            """,
         inputs: [
-            InputSpec("g", .realList, shapes: [], doc: "the gradient: one tensor, or a list of tensors of any shapes", example: "[3.0, 4.0, 12.0]"),
+            InputSpec(
+                "g", .realList, shapes: [], doc: "the gradient: one tensor, or a list of tensors of any shapes",
+                example: "[3.0, 4.0, 12.0]")
         ],
         params: [
             ParamSpec("max_norm", .real, allowsInfinity: true, "the largest global norm allowed"),
-            ParamSpec("epsilon", .real, default: .real(0), "added to the norm in the denominator (PyTorch's clip_grad_norm_ uses 1e-6)"),
+            ParamSpec(
+                "epsilon", .real, default: .real(0),
+                "added to the norm in the denominator (PyTorch's clip_grad_norm_ uses 1e-6)"),
         ],
         outputs: [
             OutputSpec("norm", "[]", "global norm before clipping"),

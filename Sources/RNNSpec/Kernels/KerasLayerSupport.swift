@@ -25,9 +25,11 @@ struct KerasLayerConfig {
     var stateCount: Int { kind == .lstm ? 2 : 1 }
 
     /// `keras.layers.Masking(mask_value)` in front of the layer.
-    static let maskValueParam = ParamSpec("mask_value", .real, optional: true,
-                                          "a keras.layers.Masking(mask_value) in front: a step whose features all equal mask_value is masked and its inputs become 0 "
-                                          + "(instead of a mask input); as in Keras 3, a call with initial_state drops that mask (every step is real, the zeroed inputs stay)")
+    static let maskValueParam = ParamSpec(
+        "mask_value", .real, optional: true,
+        "a keras.layers.Masking(mask_value) in front: a step whose features all equal mask_value is masked and its inputs become 0 "
+            + "(instead of a mask input); as in Keras 3, a call with initial_state drops that mask (every step is real, the zeroed inputs stay)"
+    )
 
     /// Column blocks of kernel / recurrent_kernel / bias: LSTM i, f, c, o; GRU z, r, h.
     static func gateOrder(_ kind: CellKind) -> [Gate] {
@@ -44,29 +46,39 @@ struct KerasLayerConfig {
         case .rnn:
             return CellConventions(kind: .rnn, candidateActivation: act)
         case .lstm:
-            return CellConventions(kind: .lstm, gateOrder: Self.gateOrder(kind),
-                                   gateActivation: KerasRecurrentKernel.activation(recurrentActivation ?? "sigmoid"),
-                                   candidateActivation: act, outputActivation: act)
+            return CellConventions(
+                kind: .lstm, gateOrder: Self.gateOrder(kind),
+                gateActivation: KerasRecurrentKernel.activation(recurrentActivation ?? "sigmoid"),
+                candidateActivation: act, outputActivation: act)
         case .gru:
-            return CellConventions(kind: .gru, gateOrder: Self.gateOrder(kind),
-                                   gateActivation: KerasRecurrentKernel.activation(recurrentActivation ?? "sigmoid"),
-                                   candidateActivation: act, resetPlacement: resetAfter ? .afterMatmul : .beforeMatmul,
-                                   updateSide: .previous)
+            return CellConventions(
+                kind: .gru, gateOrder: Self.gateOrder(kind),
+                gateActivation: KerasRecurrentKernel.activation(recurrentActivation ?? "sigmoid"),
+                candidateActivation: act, resetPlacement: resetAfter ? .afterMatmul : .beforeMatmul,
+                updateSide: .previous)
         }
     }
 
     /// The layer's cell from the inputs named `kernel`, `recurrentKernel`, `bias`, each checked
     /// against units and features; the bias tensor as given (nil without use_bias).
-    func cell<T: KernelScalar>(_ c: KernelContext, features: Int, kernel kName: String, recurrentKernel rName: String,
-                               bias bName: String) throws -> (RecurrentCell<T>, Tensor<T>?) {
+    func cell<T: KernelScalar>(
+        _ c: KernelContext, features: Int, kernel kName: String, recurrentKernel rName: String,
+        bias bName: String
+    ) throws -> (RecurrentCell<T>, Tensor<T>?) {
         let g = kind.gateCount, blocks = g == 1 ? "" : "\(g)*"
         try c.requireInputs([kName, rName], because: "keras.layers.\(className) has them")
         let kernel: Tensor<T> = try c.real(kName), recurrent: Tensor<T> = try c.real(rName)
         guard kernel.shape == [features, g * units] else {
-            throw KernelError.input(kName, "\(kName) must be (features, \(blocks)units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)")
+            throw KernelError.input(
+                kName,
+                "\(kName) must be (features, \(blocks)units) = (\(features), \(g * units)), found \(kernel.shape.shapeText)"
+            )
         }
         guard recurrent.shape == [units, g * units] else {
-            throw KernelError.input(rName, "\(rName) must be (units, \(blocks)units) = (\(units), \(g * units)), found \(recurrent.shape.shapeText)")
+            throw KernelError.input(
+                rName,
+                "\(rName) must be (units, \(blocks)units) = (\(units), \(g * units)), found \(recurrent.shape.shapeText)"
+            )
         }
         var bias: Tensor<T>? = nil
         if useBias {
@@ -75,27 +87,40 @@ struct KerasLayerConfig {
             let split = kind == .gru && resetAfter
             let expected = split ? [2, g * units] : [g * units]
             guard b.shape == expected else {
-                throw KernelError.input(bName, "\(bName) must be \(expected.shapeText)\(split ? " (input bias, recurrent bias) with reset_after" : ""), found \(b.shape.shapeText)")
+                throw KernelError.input(
+                    bName,
+                    "\(bName) must be \(expected.shapeText)\(split ? " (input bias, recurrent bias) with reset_after" : ""), found \(b.shape.shapeText)"
+                )
             }
             bias = b
         } else {
             try c.rejectInputs([bName], because: "use_bias is false")
         }
-        return (RecurrentCell(conventions: conventions, parameters: .keras(kernel: kernel, recurrentKernel: recurrent, bias: bias)), bias)
+        return (
+            RecurrentCell(
+                conventions: conventions, parameters: .keras(kernel: kernel, recurrentKernel: recurrent, bias: bias)),
+            bias
+        )
     }
 
     /// `initial_state`: the layers' states in order ([h] or [h, c] per layer), each (batch, units).
     /// A list of equal shapes may come as one stacked tensor.
-    static func initialStates<T: KernelScalar>(_ c: KernelContext, layers: [KerasLayerConfig], batch: Int, layerName: String) throws -> [Tensor<T>] {
+    static func initialStates<T: KernelScalar>(
+        _ c: KernelContext, layers: [KerasLayerConfig], batch: Int, layerName: String
+    ) throws -> [Tensor<T>] {
         var states: [Tensor<T>] = try c.realList("initial_state")
         if states.count == 1 && states[0].rank == 3 { states = (0..<states[0].shape[0]).map { states[0].slice($0) } }
         let widths = layers.flatMap { l in [Int](repeating: l.units, count: l.stateCount) }
         let names = layers.map { $0.kind == .lstm ? "[h, c]" : "[h]" }.joined(separator: " + ")
         guard states.count == widths.count else {
-            throw KernelError.input("initial_state", "\(layerName) takes \(widths.count) initial state tensor(s) \(names), found \(states.count)")
+            throw KernelError.input(
+                "initial_state",
+                "\(layerName) takes \(widths.count) initial state tensor(s) \(names), found \(states.count)")
         }
         for (s, w) in zip(states, widths) where s.shape != [batch, w] {
-            throw KernelError.input("initial_state", "each initial state must be (batch, units) = (\(batch), \(w)), found \(s.shape.shapeText)")
+            throw KernelError.input(
+                "initial_state",
+                "each initial state must be (batch, units) = (\(batch), \(w)), found \(s.shape.shapeText)")
         }
         return states
     }
@@ -110,13 +135,22 @@ struct KerasLayerConfig {
     /// only when that input is the call's one tensor argument (`Layer.__call__`); a call with
     /// `initial_state` has more, so Masking's mask is dropped and every step is real (the zeroed
     /// inputs stay). `mask_value` with `initial_state` does the same.
-    static func maskedInputs<T: KernelScalar>(_ c: KernelContext, inputs: Tensor<T>) throws -> (inputs: Tensor<T>, mask: Tensor<Bool>?, masking: Tensor<Bool>?) {
+    static func maskedInputs<T: KernelScalar>(_ c: KernelContext, inputs: Tensor<T>) throws -> (
+        inputs: Tensor<T>, mask: Tensor<Bool>?, masking: Tensor<Bool>?
+    ) {
         let maskValue = try c.optionalDouble("mask_value")
         if c.has("mask") {
-            if maskValue != nil { throw KernelError.input("mask", "give either a mask or mask_value (a Masking layer in front), not both") }
-            guard case .boolean(let m)? = c.inputs["mask"] else { throw KernelError.input("mask", "mask must be booleans") }
+            if maskValue != nil {
+                throw KernelError.input("mask", "give either a mask or mask_value (a Masking layer in front), not both")
+            }
+            guard case .boolean(let m)? = c.inputs["mask"] else {
+                throw KernelError.input("mask", "mask must be booleans")
+            }
             let expected = Array(inputs.shape.prefix(2))
-            guard m.shape == expected else { throw KernelError.input("mask", "mask must be (batch, timesteps) = \(expected.shapeText), found \(m.shape.shapeText)") }
+            guard m.shape == expected else {
+                throw KernelError.input(
+                    "mask", "mask must be (batch, timesteps) = \(expected.shapeText), found \(m.shape.shapeText)")
+            }
             return (inputs, m.permuted([1, 0]), nil)
         }
         guard let maskValue else { return (inputs, nil, nil) }

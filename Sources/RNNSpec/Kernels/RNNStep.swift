@@ -6,21 +6,24 @@ struct RNNStepKernel: Kernel {
         name: "rnn.step",
         summary: "One Elman RNN step: h = act(W_xh x + W_hh h_prev + b_h), with an optional output layer",
         doc: """
-        a = W_xh x + W_hh h_prev + b_h,  h = act(a)
-        with W_hy: y = W_hy h + b_y,  p = softmax(y)
-        x may be one vector [I] or a batch [B, I] (then h_prev is [B, H]).
-        """,
+            a = W_xh x + W_hh h_prev + b_h,  h = act(a)
+            with W_hy: y = W_hy h + b_y,  p = softmax(y)
+            x may be one vector [I] or a batch [B, I] (then h_prev is [B, H]).
+            """,
         inputs: [
             InputSpec("x", shapes: [["I"], ["B", "I"]], doc: "input at this step", example: "[1.0, -1.0]"),
             InputSpec("h_prev", shapes: [["H"], ["B", "H"]], doc: "previous hidden state", example: "[0.5, 0.0]"),
             .real("W_xh", ["H", "I"], "input-to-hidden weights", example: "{eye: 2}"),
             .real("W_hh", ["H", "H"], "hidden-to-hidden weights", example: "{eye: 2, scale: 0.5}"),
             .real("b_h", ["H"], optional: true, "hidden bias (zeros if absent)", example: "[0.0, 0.0]"),
-            .real("W_hy", ["V", "H"], optional: true, "hidden-to-output weights: adds outputs y and p", example: "[[1.0, -1.0], [-1.0, 1.0]]"),
+            .real(
+                "W_hy", ["V", "H"], optional: true, "hidden-to-output weights: adds outputs y and p",
+                example: "[[1.0, -1.0], [-1.0, 1.0]]"),
             .real("b_y", ["V"], optional: true, "output bias (zeros if absent)", example: "[0.0, 0.0]"),
         ],
         params: [
-            ParamSpec("activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the hidden nonlinearity"),
+            ParamSpec(
+                "activation", .choice(CellActivation.elmanNames), default: .string("tanh"), "the hidden nonlinearity")
         ],
         outputs: [
             OutputSpec("h", "[H] or [B, H]", "new hidden state"),
@@ -35,14 +38,17 @@ struct RNNStepKernel: Kernel {
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
         guard x.rank == hPrev.rank else {
-            throw KernelError.input("h_prev", "h_prev must be batched like x: x has shape \(x.shape.shapeText), h_prev \(hPrev.shape.shapeText)")
+            throw KernelError.input(
+                "h_prev",
+                "h_prev must be batched like x: x has shape \(x.shape.shapeText), h_prev \(hPrev.shape.shapeText)")
         }
         let batched = x.rank == 2
         if batched && x.shape[0] != hPrev.shape[0] {
             throw KernelError.input("h_prev", "h_prev has batch \(hPrev.shape[0]) but x has batch \(x.shape[0])")
         }
-        let cell = RecurrentCell<T>.elman(wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
-                                          activation: try elmanActivation(c))
+        let cell = RecurrentCell<T>.elman(
+            wxh: try c.real("W_xh"), whh: try c.real("W_hh"), bh: try c.optionalReal("b_h"),
+            activation: try elmanActivation(c))
         if c.has("b_y") && !c.has("W_hy") { throw KernelError.input("b_y", "b_y needs W_hy (the output layer)") }
         let asBatch = { (t: Tensor<T>) in batched ? t : t.reshaped([1] + t.shape) }
         let unbatch = { (t: Tensor<T>) in batched ? t : t.reshaped([t.shape[1]]) }
@@ -62,6 +68,8 @@ struct RNNStepKernel: Kernel {
 /// The Elman nonlinearity the `activation` param names (`CellActivation.elmanNames`).
 func elmanActivation(_ c: KernelContext) throws -> CellActivation {
     let name = try c.string("activation")
-    guard let activation = CellActivation(elmanName: name) else { throw KernelError.param("activation", "unknown activation '\(name)'") }
+    guard let activation = CellActivation(elmanName: name) else {
+        throw KernelError.param("activation", "unknown activation '\(name)'")
+    }
     return activation
 }

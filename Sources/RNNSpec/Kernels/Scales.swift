@@ -6,21 +6,31 @@ struct RepeatedScaleKernel: Kernel {
         name: "grad.repeated_scale",
         summary: "scale^k for k = 1..steps and several scales: how a repeated factor shrinks or grows a gradient",
         doc: """
-        values[s, k-1] = scales[s]^k (pow, as NumPy's scale ** steps); last = scales^steps.
-        Below 1 the product vanishes, above 1 it explodes; steps = 0 gives an empty table and last = 1.
-        """,
+            values[s, k-1] = scales[s]^k (pow, as NumPy's scale ** steps); last = scales^steps.
+            Below 1 the product vanishes, above 1 it explodes; steps = 0 gives an empty table and last = 1.
+            """,
         inputs: [
-            .real("scales", ["S"], "the per-step factors", example: "[0.8, 1.0, 1.2]"),
+            .real("scales", ["S"], "the per-step factors", example: "[0.8, 1.0, 1.2]")
         ],
         params: [
-            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "K, the largest distance"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "K, the largest distance")
         ],
         outputs: [
             OutputSpec("values", "[S, K]", "scale^k for k = 1..K"),
             OutputSpec("last", "[S]", "scale^K"),
         ],
-        plots: [.lines(title: "Repeated-Jacobian gradient scale: scale^k", outputs: ["values"], x: "steps k", y: "scale^k (log scale)", logY: true, rowsFrom: "scales", firstX: 1)],
-        sizes: { c in [ImpliedSize("output 'values'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
+        plots: [
+            .lines(
+                title: "Repeated-Jacobian gradient scale: scale^k", outputs: ["values"], x: "steps k",
+                y: "scale^k (log scale)", logY: true, rowsFrom: "scales", firstX: 1)
+        ],
+        sizes: { c in
+            [
+                ImpliedSize(
+                    "output 'values'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))],
+                    blame: "param:steps")
+            ]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let scales: Tensor<T> = try c.real("scales"), steps = try c.int("steps")
@@ -38,23 +48,33 @@ struct MemoryDecayKernel: Kernel {
         name: "memory.decay",
         summary: "Forget-gate memory decay f^k for k = 0..steps-1, with half-life and timescale",
         doc: """
-        remaining[s, k] = f_s^k (k = 0..steps-1, as np.arange(0, steps)); half_life = ln(1/2)/ln f
-        (+inf for f = 1: nothing decays; NumPy's np.log(0.5)/np.log(1.0) gives -inf there, since ln 1 is +0);
-        timescale = 1/(1 - f) (infinite for f = 1).
-        """,
+            remaining[s, k] = f_s^k (k = 0..steps-1, as np.arange(0, steps)); half_life = ln(1/2)/ln f
+            (+inf for f = 1: nothing decays; NumPy's np.log(0.5)/np.log(1.0) gives -inf there, since ln 1 is +0);
+            timescale = 1/(1 - f) (infinite for f = 1).
+            """,
         inputs: [
-            .real("forget", ["S"], "forget-gate values", example: "[0.5, 0.8, 0.95, 0.99]"),
+            .real("forget", ["S"], "forget-gate values", example: "[0.5, 0.8, 0.95, 0.99]")
         ],
         params: [
-            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "N, the number of steps listed (k = 0..N-1)"),
+            ParamSpec("steps", .integer(min: 0, max: 1_000_000_000), "N, the number of steps listed (k = 0..N-1)")
         ],
         outputs: [
             OutputSpec("remaining", "[S, N]", "f^k"),
             OutputSpec("half_life", "[S]", "steps until half remains"),
             OutputSpec("timescale", "[S]", "1/(1 - f)"),
         ],
-        plots: [.lines(title: "Forget-gate memory decay: f^k", outputs: ["remaining"], x: "steps k", y: "share of the cell state left", rowsFrom: "forget")],
-        sizes: { c in [ImpliedSize("output 'remaining'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))], blame: "param:steps")] })
+        plots: [
+            .lines(
+                title: "Forget-gate memory decay: f^k", outputs: ["remaining"], x: "steps k",
+                y: "share of the cell state left", rowsFrom: "forget")
+        ],
+        sizes: { c in
+            [
+                ImpliedSize(
+                    "output 'remaining'", [("S", c.dim("S", otherwise: 0)), ("steps", try c.int("steps"))],
+                    blame: "param:steps")
+            ]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget")
@@ -76,9 +96,9 @@ struct LeakyMemoryKernel: Kernel {
         name: "memory.leaky",
         summary: "Leaky memory s_t = f s_{t-1} + (1 - f) u_t for several forget factors f",
         doc: """
-        Evaluated as f*s + (1-f)*u left to right from s0 (zeros if absent), t = 1..T.
-        s is the trajectory per f; s_last is s_T (s0 when T = 0).
-        """,
+            Evaluated as f*s + (1-f)*u left to right from s0 (zeros if absent), t = 1..T.
+            s is the trajectory per f; s_last is s_T (s0 when T = 0).
+            """,
         inputs: [
             .real("forget", ["S"], "forget factors f", example: "[0.2, 0.8, 0.95]"),
             .real("u", ["T"], "the input sequence, shared by every f", example: "{ones: [20]}"),
@@ -88,13 +108,24 @@ struct LeakyMemoryKernel: Kernel {
             OutputSpec("s", "[S, T]", "s_1..s_T per f").time(.axis(1)),
             OutputSpec("s_last", "[S]", "s_T per f"),
         ],
-        plots: [.lines(title: "Leaky memory: s_t = f s_{t-1} + (1 - f) u_t", outputs: ["s"], x: "time step t", y: "state s_t", rowsFrom: "forget", firstX: 1)],
-        sizes: { c in [ImpliedSize("output 's'", [("S", c.dim("S", otherwise: 0)), ("T", c.dim("T", otherwise: 0))], blame: "input:u")] })
+        plots: [
+            .lines(
+                title: "Leaky memory: s_t = f s_{t-1} + (1 - f) u_t", outputs: ["s"], x: "time step t", y: "state s_t",
+                rowsFrom: "forget", firstX: 1)
+        ],
+        sizes: { c in
+            [
+                ImpliedSize(
+                    "output 's'", [("S", c.dim("S", otherwise: 0)), ("T", c.dim("T", otherwise: 0))], blame: "input:u")
+            ]
+        })
 
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget"), u: Tensor<T> = try c.real("u")
         let s0: Tensor<T>? = try c.optionalReal("s0")
-        if let s0, s0.count != f.count { throw KernelError.input("s0", "s0 needs one value per forget factor (\(f.count)), found \(s0.count)") }
+        if let s0, s0.count != f.count {
+            throw KernelError.input("s0", "s0 needs one value per forget factor (\(f.count)), found \(s0.count)")
+        }
         let r = leakyMemory(forget: f.scalars, inputs: u.scalars, initial: s0?.scalars)
         var out = KernelOutputs()
         out["s"] = .real(r.trajectories)
@@ -109,11 +140,11 @@ struct SequenceProbabilityKernel: Kernel {
         name: "seq.probability",
         summary: "Sequence probability as the product of step probabilities, and its log as a sum of logs",
         doc: """
-        p = p_1 * p_2 * ... * p_T (left to right); logp = sum_t log p_t.
-        Long sequences underflow p to 0 while logp stays finite; T = 0 gives p = 1, logp = 0.
-        """,
+            p = p_1 * p_2 * ... * p_T (left to right); logp = sum_t log p_t.
+            Long sequences underflow p to 0 while logp stays finite; T = 0 gives p = 1, logp = 0.
+            """,
         inputs: [
-            .real("probs", ["T"], "conditional probability of each step's token", example: "[0.8, 0.6, 0.5]"),
+            .real("probs", ["T"], "conditional probability of each step's token", example: "[0.8, 0.6, 0.5]")
         ],
         outputs: [
             OutputSpec("p", "[]", "product of the probabilities"),
@@ -142,10 +173,10 @@ struct ExpDecayKernel: Kernel {
         name: "schedule.exp_decay",
         summary: "Learning rate base_lr * rate^(epoch / decay_steps), optionally with the exponent floored (stepwise)",
         doc: """
-        lr = base_lr * rate ** (epoch / decay_steps); stepwise: rate ** floor(epoch / decay_steps).
-        """,
+            lr = base_lr * rate ** (epoch / decay_steps); stepwise: rate ** floor(epoch / decay_steps).
+            """,
         inputs: [
-            .real("epochs", ["N"], "the epochs (or steps) to evaluate at", example: "{range: 11}"),
+            .real("epochs", ["N"], "the epochs (or steps) to evaluate at", example: "{range: 11}")
         ],
         params: [
             ParamSpec("base_lr", .real, "the learning rate at epoch 0"),
@@ -165,8 +196,9 @@ struct ExpDecayKernel: Kernel {
         let rate = try c.double("rate")
         guard rate > 0 else { throw KernelError.param("rate", "rate must be > 0, found \(rate)") }
         let epochs: Tensor<T> = try c.real("epochs")
-        let r = exponentialDecay(epochs: epochs.scalars, base: T(try c.double("base_lr")), rate: T(rate), steps: T(steps),
-                                 stepwise: try c.bool("stepwise"))
+        let r = exponentialDecay(
+            epochs: epochs.scalars, base: T(try c.double("base_lr")), rate: T(rate), steps: T(steps),
+            stepwise: try c.bool("stepwise"))
         var out = KernelOutputs()
         out["lr"] = .real(Tensor(r.rate))
         out["exponent"] = .real(Tensor(r.exponent))

@@ -26,7 +26,9 @@ struct TorchRecurrentKernel: Kernel {
     }
 
     static func weightNames(_ kind: CellKind, layer l: Int, suffix: String) -> [String] {
-        var names = ["weight_ih_l\(l)\(suffix)", "weight_hh_l\(l)\(suffix)", "bias_ih_l\(l)\(suffix)", "bias_hh_l\(l)\(suffix)"]
+        var names = [
+            "weight_ih_l\(l)\(suffix)", "weight_hh_l\(l)\(suffix)", "bias_ih_l\(l)\(suffix)", "bias_hh_l\(l)\(suffix)",
+        ]
         if kind == .lstm { names.append("weight_hr_l\(l)\(suffix)") }
         return names
     }
@@ -37,37 +39,56 @@ struct TorchRecurrentKernel: Kernel {
     /// reverse direction without bidirectional are not in it.
     var inputRules: [InputRule] {
         var rules: [InputRule] = [
-            .unused((0..<Self.maxLayers).flatMap { Self.weightNames(kind, layer: $0, suffix: "_reverse") },
-                    when: .param("bidirectional", [.boolean(false)]), because: "not in the state_dict without bidirectional"),
-            .unused((0..<Self.maxLayers).flatMap { l in ["", "_reverse"].flatMap { ["bias_ih_l\(l)\($0)", "bias_hh_l\(l)\($0)"] } },
-                    when: .param("bias", [.boolean(false)]), because: "bias is false"),
+            .unused(
+                (0..<Self.maxLayers).flatMap { Self.weightNames(kind, layer: $0, suffix: "_reverse") },
+                when: .param("bidirectional", [.boolean(false)]), because: "not in the state_dict without bidirectional"
+            ),
+            .unused(
+                (0..<Self.maxLayers).flatMap { l in
+                    ["", "_reverse"].flatMap { ["bias_ih_l\(l)\($0)", "bias_hh_l\(l)\($0)"] }
+                },
+                when: .param("bias", [.boolean(false)]), because: "bias is false"),
             .required(["bias_ih_l0", "bias_hh_l0"], when: .param("bias", [.boolean(true)]), because: "bias is true"),
         ]
         for l in 1..<Self.maxLayers {
-            rules.append(.unused(["", "_reverse"].flatMap { Self.weightNames(kind, layer: l, suffix: $0) },
-                                 when: .param("num_layers", (1...l).map { .integer($0) }), because: "not in the state_dict with fewer layers"))
-            rules.append(.required(["weight_ih_l\(l)", "weight_hh_l\(l)"],
-                                   when: .param("num_layers", ((l + 1)...Self.maxLayers).map { .integer($0) }), because: "layer \(l)'s weights"))
+            rules.append(
+                .unused(
+                    ["", "_reverse"].flatMap { Self.weightNames(kind, layer: l, suffix: $0) },
+                    when: .param("num_layers", (1...l).map { .integer($0) }),
+                    because: "not in the state_dict with fewer layers"))
+            rules.append(
+                .required(
+                    ["weight_ih_l\(l)", "weight_hh_l\(l)"],
+                    when: .param("num_layers", ((l + 1)...Self.maxLayers).map { .integer($0) }),
+                    because: "layer \(l)'s weights"))
         }
         return rules
     }
 
     var declaration: KernelSpec {
         var inputs: [InputSpec] = [
-            InputSpec("input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
-                      doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
-                      example: "{random: normal, shape: [3, 1, 1], seed: 1}"),
-            InputSpec("h_0", shapes: [["?", "?", "H_out"], ["?", "H_out"]], optional: true,
-                      doc: "initial hidden state (D*num_layers, N, H_out), or (D*num_layers, H_out) unbatched; zeros if absent",
-                      example: "[[[0.1]]]"),
+            InputSpec(
+                "input", shapes: [["?", "?", "H_in"], ["L", "H_in"]],
+                doc: "(L, N, H_in), (N, L, H_in) with batch_first, or unbatched (L, H_in)",
+                example: "{random: normal, shape: [3, 1, 1], seed: 1}"),
+            InputSpec(
+                "h_0", shapes: [["?", "?", "H_out"], ["?", "H_out"]], optional: true,
+                doc:
+                    "initial hidden state (D*num_layers, N, H_out), or (D*num_layers, H_out) unbatched; zeros if absent",
+                example: "[[[0.1]]]"),
         ]
         if kind == .lstm {
-            inputs.append(InputSpec("c_0", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], optional: true,
-                                    doc: "initial cell state (D*num_layers, N, H_cell); zeros if absent", example: "[[[0.2]]]"))
+            inputs.append(
+                InputSpec(
+                    "c_0", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], optional: true,
+                    doc: "initial cell state (D*num_layers, N, H_cell); zeros if absent", example: "[[[0.2]]]"))
         }
-        inputs.append(InputSpec("lengths", .integer, shapes: [["N"]], optional: true,
-                                doc: "per-sequence lengths: packed-sequence semantics (pack_padded_sequence, enforce_sorted=False, then pad_packed_sequence)",
-                                example: "[3]"))
+        inputs.append(
+            InputSpec(
+                "lengths", .integer, shapes: [["N"]], optional: true,
+                doc:
+                    "per-sequence lengths: packed-sequence semantics (pack_padded_sequence, enforce_sorted=False, then pad_packed_sequence)",
+                example: "[3]"))
         let rows = gateRows
         let hh: Dim = kind == .lstm ? "H_out" : "H_cell"
         for l in 0..<Self.maxLayers {
@@ -76,27 +97,48 @@ struct TorchRecurrentKernel: Kernel {
                 let ih: Shape = l == 0 ? [rows, "H_in"] : [rows, "?"]
                 let seed = 10 * l + (suffix.isEmpty ? 1 : 5)
                 let g = kind.gateCount
-                let ex = { (shape: String, s: Int) in "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}" }
-                inputs.append(.real("weight_ih_l\(l)\(suffix)", ih, optional: !first,
-                                    "weight_ih_l\(l)\(suffix): input-hidden weights of layer \(l)\(suffix.isEmpty ? "" : ", reverse direction")"
-                                    + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(g), 1]", seed)))
-                inputs.append(.real("weight_hh_l\(l)\(suffix)", [rows, hh], optional: !first,
-                                    "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(g), 1]", seed + 1)))
-                inputs.append(InputSpec.real("bias_ih_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)).inSkeleton(first))
-                inputs.append(InputSpec.real("bias_hh_l\(l)\(suffix)", [rows], optional: true,
-                                    "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)).inSkeleton(first))
+                let ex = { (shape: String, s: Int) in
+                    "{random: uniform, shape: \(shape), seed: \(s), low: -0.7, high: 0.7}"
+                }
+                inputs.append(
+                    .real(
+                        "weight_ih_l\(l)\(suffix)", ih, optional: !first,
+                        "weight_ih_l\(l)\(suffix): input-hidden weights of layer \(l)\(suffix.isEmpty ? "" : ", reverse direction")"
+                            + (l > 0 ? " (G*H_cell, D*H_out)" : ""), example: ex("[\(g), 1]", seed)))
+                inputs.append(
+                    .real(
+                        "weight_hh_l\(l)\(suffix)", [rows, hh], optional: !first,
+                        "weight_hh_l\(l)\(suffix): hidden-hidden weights", example: ex("[\(g), 1]", seed + 1)))
+                inputs.append(
+                    InputSpec.real(
+                        "bias_ih_l\(l)\(suffix)", [rows], optional: true,
+                        "bias_ih_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 2)
+                    ).inSkeleton(first))
+                inputs.append(
+                    InputSpec.real(
+                        "bias_hh_l\(l)\(suffix)", [rows], optional: true,
+                        "bias_hh_l\(l)\(suffix) (with bias: true)", example: ex("[\(g)]", seed + 3)
+                    ).inSkeleton(first))
                 if kind == .lstm {
-                    inputs.append(.real("weight_hr_l\(l)\(suffix)", ["H_out", "H_cell"], optional: true,
-                                        "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 1]", seed + 4)))
+                    inputs.append(
+                        .real(
+                            "weight_hr_l\(l)\(suffix)", ["H_out", "H_cell"], optional: true,
+                            "weight_hr_l\(l)\(suffix): projection (with proj_size > 0)", example: ex("[1, 1]", seed + 4)
+                        ))
                 }
             }
         }
-        inputs.append(FrameworkGradients.upstream("output", shapes: [["?", "?", "?"], ["?", "?"]], like: "output",
-                                                  example: "[[[1.0]], [[-0.5]], [[0.25]]]"))
-        inputs.append(FrameworkGradients.upstream("h_n", shapes: [["?", "?", "H_out"], ["?", "H_out"]], like: "h_n", example: "[[[0.5]]]"))
+        inputs.append(
+            FrameworkGradients.upstream(
+                "output", shapes: [["?", "?", "?"], ["?", "?"]], like: "output",
+                example: "[[[1.0]], [[-0.5]], [[0.25]]]"))
+        inputs.append(
+            FrameworkGradients.upstream(
+                "h_n", shapes: [["?", "?", "H_out"], ["?", "H_out"]], like: "h_n", example: "[[[0.5]]]"))
         if kind == .lstm {
-            inputs.append(FrameworkGradients.upstream("c_n", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], like: "c_n", example: "[[[0.5]]]"))
+            inputs.append(
+                FrameworkGradients.upstream(
+                    "c_n", shapes: [["?", "?", "H_cell"], ["?", "H_cell"]], like: "c_n", example: "[[[0.5]]]"))
         }
         var params: [ParamSpec] = [
             ParamSpec("input_size", .integer(min: 0, max: 1_000_000_000), "input_size: H_in"),
@@ -104,265 +146,124 @@ struct TorchRecurrentKernel: Kernel {
             ParamSpec("num_layers", .integer(min: 1, max: Self.maxLayers), default: .integer(1), "num_layers"),
         ]
         if kind == .rnn {
-            params.append(ParamSpec("nonlinearity", .choice(["tanh", "relu"]), default: .string("tanh"), "nonlinearity"))
+            params.append(
+                ParamSpec("nonlinearity", .choice(["tanh", "relu"]), default: .string("tanh"), "nonlinearity"))
         }
         params += [
             ParamSpec("bias", .boolean, default: .boolean(true), "bias: whether bias_ih/bias_hh exist"),
             ParamSpec("batch_first", .boolean, default: .boolean(false), "batch_first: input and output are (N, L, ·)"),
             ParamSpec("bidirectional", .boolean, default: .boolean(false), "bidirectional (D = 2)"),
-            ParamSpec("total_length", .integer(min: 1, max: 1_000_000_000), optional: true,
-                      "with lengths: pad_packed_sequence(..., total_length=T): output has T steps (≥ max(lengths)) instead of max(lengths)"),
+            ParamSpec(
+                "total_length", .integer(min: 1, max: 1_000_000_000), optional: true,
+                "with lengths: pad_packed_sequence(..., total_length=T): output has T steps (≥ max(lengths)) instead of max(lengths)"
+            ),
         ]
         if kind == .lstm {
-            params.append(ParamSpec("proj_size", .integer(min: 0, max: 1_000_000_000), default: .integer(0), "proj_size: H_out when > 0"))
+            params.append(
+                ParamSpec(
+                    "proj_size", .integer(min: 0, max: 1_000_000_000), default: .integer(0), "proj_size: H_out when > 0"
+                ))
         }
         var outputs: [OutputSpec] = [
-            OutputSpec("output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
-                       "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths (total_length if given)")
-                .time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])),
-            OutputSpec("h_n", "(D*num_layers, N, H_out)", "final hidden state of every layer and direction (layer-major, then direction)"),
+            OutputSpec(
+                "output", "(L, N, D*H_out), (N, L, D*H_out) with batch_first, (L, D*H_out) unbatched",
+                "last layer's h at every step, directions concatenated; zeros past a sequence's length, L = max(lengths) with lengths (total_length if given)"
+            )
+            .time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])),
+            OutputSpec(
+                "h_n", "(D*num_layers, N, H_out)",
+                "final hidden state of every layer and direction (layer-major, then direction)"),
         ]
         if kind == .lstm { outputs.append(OutputSpec("c_n", "(D*num_layers, N, H_cell)", "final cell state")) }
         outputs.append(FrameworkGradients.lossOutput(upstreams))
-        outputs += FrameworkGradients.gradientOutputs(inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
+        outputs += FrameworkGradients.gradientOutputs(
+            inputs.filter { $0.kind == .real && !upstreams.contains($0.name) }.map(\.name))
         // The gradients of weight_ih, weight_hh, bias_ih and bias_hh hold G*H_cell rows in PyTorch's gate order.
         if kind != .rnn {
             let gates = GateBlocks.names(CellConventions.defaultOrder(kind))
             outputs = outputs.map { o in
-                ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix) ? o.gates(gates, along: .axis(0)) : o
+                ["dweight_ih_l", "dweight_hh_l", "dbias_ih_l", "dbias_hh_l"].contains(where: o.name.hasPrefix)
+                    ? o.gates(gates, along: .axis(0)) : o
             }
         }
         // dinput is shaped like input: time first, second with batch_first.
-        outputs = outputs.map { $0.name == "dinput" ? $0.time(AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])) : $0 }
+        outputs = outputs.map {
+            $0.name == "dinput"
+                ? $0.time(
+                    AxisRule([.init(axis: 1, rank: 3, when: "batch_first", is: [.boolean(true)]), .init(axis: 0)])) : $0
+        }
         let equations: String
         switch kind {
         case .rnn: equations = "h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh), act = nonlinearity"
-        case .lstm: equations = """
-            i, f, g, o = chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh (gate order i, f, g, o)
-            c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g);  h_t = σ(o)⊙tanh(c_t);  with proj_size: h_t = W_hr h_t
-            """
-        case .gru: equations = """
-            r, z = σ(chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (gate order r, z, n)
-            n = tanh(W_in x_t + b_in + r⊙(W_hn h_{t-1} + b_hn));  h_t = (1−z)⊙n + z⊙h_{t-1}
-            """
+        case .lstm:
+            equations = """
+                i, f, g, o = chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh (gate order i, f, g, o)
+                c_t = σ(f)⊙c_{t-1} + σ(i)⊙tanh(g);  h_t = σ(o)⊙tanh(c_t);  with proj_size: h_t = W_hr h_t
+                """
+        case .gru:
+            equations = """
+                r, z = σ(chunks of W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (gate order r, z, n)
+                n = tanh(W_in x_t + b_in + r⊙(W_hn h_{t-1} + b_hn));  h_t = (1−z)⊙n + z⊙h_{t-1}
+                """
         }
         return KernelSpec(
             name: "torch.\(moduleName)",
-            summary: "torch.nn.\(moduleName): \(kind == .rnn ? "Elman RNN" : kind.rawValue.uppercased()) layers with PyTorch's names, layouts and packed-sequence lengths",
+            summary:
+                "torch.nn.\(moduleName): \(kind == .rnn ? "Elman RNN" : kind.rawValue.uppercased()) layers with PyTorch's names, layouts and packed-sequence lengths",
             doc: equations + """
 
-            Weights are named as in the module's state_dict; layer l > 0 reads the previous layer's output
-            (D*H_out features). h_n/c_n are layer-major then direction (index = layer*D + direction).
-            With lengths: steps past a sequence's length output 0 and its final state is the one after its
-            last real step; the reverse direction starts there (PyTorch packed sequences). output has
-            max(lengths) steps, or total_length (pad_packed_sequence's argument, which may exceed L).
-            Backward: given doutput (and/or dh_n\(kind == .lstm ? ", dc_n" : "")), loss = Σ doutput⊙output + Σ dh_n⊙h_n\(kind == .lstm ? " + Σ dc_n⊙c_n" : "")
-            and d<name> for input, h_0\(kind == .lstm ? ", c_0" : "") and every state_dict weight given (autograd's .grad).
-            """,
+                Weights are named as in the module's state_dict; layer l > 0 reads the previous layer's output
+                (D*H_out features). h_n/c_n are layer-major then direction (index = layer*D + direction).
+                With lengths: steps past a sequence's length output 0 and its final state is the one after its
+                last real step; the reverse direction starts there (PyTorch packed sequences). output has
+                max(lengths) steps, or total_length (pad_packed_sequence's argument, which may exceed L).
+                Backward: given doutput (and/or dh_n\(kind == .lstm ? ", dc_n" : "")), loss = Σ doutput⊙output + Σ dh_n⊙h_n\(kind == .lstm ? " + Σ dc_n⊙c_n" : "")
+                and d<name> for input, h_0\(kind == .lstm ? ", c_0" : "") and every state_dict weight given (autograd's .grad).
+                """,
             inputs: inputs, params: params, outputs: outputs, lossOutput: "loss",
             sizes: { [g = kind.gateCount] c in
                 let x = c.shape("input") ?? []
                 // (L, N, H_in), (N, L, H_in) or (L, H_in): every axis but the last is steps or batch.
                 let rows = x.dropLast().enumerated().map { ("input.shape[\($0.offset)]", $0.element) }
                 let steps = x.count >= 2 ? x.dropLast().max()! : 0
-                let layers = try c.int("num_layers"), d = try c.bool("bidirectional") ? 2 : 1, hidden = try c.int("hidden_size")
+                let layers = try c.int("num_layers"), d = try c.bool("bidirectional") ? 2 : 1,
+                    hidden = try c.int("hidden_size")
                 // Either axis may be the batch (batch_first), whose states exist even with no steps.
-                let states = rows.map { ImpliedSize("the states and gates", [$0, ("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
-                                                    blame: "input:input") }
+                let states = rows.map {
+                    ImpliedSize(
+                        "the states and gates",
+                        [$0, ("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                        blame: "input:input")
+                }
                 // pad_packed_sequence's total_length may make output longer than the input.
                 let batch = x.count == 3 ? x[try c.bool("batch_first") ? 0 : 1] : 1
-                let padded = try c.optionalInt("total_length").map {
-                    [ImpliedSize("output 'output' (total_length)", [("total_length", $0), ("N", batch), ("D", d), ("hidden_size", hidden)], blame: "param:total_length")]
-                } ?? []
-                return states + padded + [ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
-                        ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
-                        ImpliedSize("the step caches", rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
-                                    blame: "input:input"),
-                        .operations("the time loop", rows + [("num_layers", layers), ("D", d), ("G*hidden_size", g * hidden),
-                                                             ("max(input_size, D*hidden_size) + hidden_size", ImpliedSize.sum(max(x.last ?? 0, d * hidden), hidden))],
-                                    blame: "input:input")]
+                let padded =
+                    try c.optionalInt("total_length").map {
+                        [
+                            ImpliedSize(
+                                "output 'output' (total_length)",
+                                [("total_length", $0), ("N", batch), ("D", d), ("hidden_size", hidden)],
+                                blame: "param:total_length")
+                        ]
+                    } ?? []
+                return states + padded + [
+                    ImpliedSize("time steps", [("L", steps)], blame: "input:input"),
+                    ImpliedSize("output 'output'", rows + [("D", d), ("hidden_size", hidden)], blame: "input:input"),
+                    ImpliedSize(
+                        "the step caches",
+                        rows + [("num_layers", layers), ("D", d), ("G + 3", g + 3), ("hidden_size", hidden)],
+                        blame: "input:input"),
+                    .operations(
+                        "the time loop",
+                        rows + [
+                            ("num_layers", layers), ("D", d), ("G*hidden_size", g * hidden),
+                            (
+                                "max(input_size, D*hidden_size) + hidden_size",
+                                ImpliedSize.sum(max(x.last ?? 0, d * hidden), hidden)
+                            ),
+                        ],
+                        blame: "input:input"),
+                ]
             })
-    }
-
-    func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
-        let layers = try c.int("num_layers"), bidirectional = try c.bool("bidirectional"), batchFirst = try c.bool("batch_first")
-        let d = bidirectional ? 2 : 1
-        let hiddenSize = try c.int("hidden_size"), inputSize = try c.int("input_size")
-        let projSize = kind == .lstm ? try c.int("proj_size") : 0
-        let outSize = projSize > 0 ? projSize : hiddenSize
-        let hasBias = try c.bool("bias")
-        if projSize >= hiddenSize && projSize > 0 {
-            throw KernelError.param("proj_size", "proj_size has to be smaller than hidden_size")
-        }
-
-        // input → [L, N, H_in].
-        let raw: Tensor<T> = try c.real("input")
-        let unbatched = raw.rank == 2
-        var x = unbatched ? raw.reshaped([raw.shape[0], 1, raw.shape[1]]) : raw
-        if batchFirst && !unbatched { x = x.permuted([1, 0, 2]) }
-        let steps = x.shape[0], batch = x.shape[1]
-        guard x.shape[2] == inputSize else {
-            throw KernelError.input("input", "input.size(-1) must be equal to input_size. Expected \(inputSize), got \(x.shape[2])")
-        }
-
-        // Weights, layer by layer, direction by direction.
-        let allowed = Set((0..<layers).flatMap { l in (bidirectional ? ["", "_reverse"] : [""]).flatMap { Self.weightNames(kind, layer: l, suffix: $0) } })
-        for name in c.inputs.keys where name.hasPrefix("weight_") || name.hasPrefix("bias_") {
-            if !allowed.contains(name) {
-                throw KernelError.input(name, "\(name) is not in the state_dict of torch.nn.\(moduleName)(num_layers=\(layers), bidirectional=\(bidirectional))")
-            }
-        }
-        let conventions: CellConventions
-        switch kind {
-        case .rnn: conventions = CellConventions(kind: .rnn, candidateActivation: try c.string("nonlinearity") == "relu" ? .relu : .tanh)
-        case .lstm: conventions = CellConventions(kind: .lstm)
-        case .gru: conventions = CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
-        }
-        let g = kind.gateCount
-        var cells = [[RecurrentCell<T>]]()
-        for l in 0..<layers {
-            var row = [RecurrentCell<T>]()
-            for suffix in (bidirectional ? ["", "_reverse"] : [""]) {
-                let names = Self.weightNames(kind, layer: l, suffix: suffix)
-                try c.requireInputs([names[0], names[1]], because: "layer \(l) of torch.nn.\(moduleName)")
-                let wih: Tensor<T> = try c.real(names[0]), whh: Tensor<T> = try c.real(names[1])
-                let layerIn = l == 0 ? inputSize : d * outSize
-                guard wih.shape == [g * hiddenSize, layerIn] else {
-                    throw KernelError.input(names[0], "\(names[0]) must be (\(g == 1 ? "" : "\(g)*")hidden_size, \(l == 0 ? "input_size" : "D*H_out")) = (\(g * hiddenSize), \(layerIn)), found \(wih.shape.shapeText)")
-                }
-                guard whh.shape == [g * hiddenSize, outSize] else {
-                    throw KernelError.input(names[1], "\(names[1]) must be (\(g * hiddenSize), \(outSize)), found \(whh.shape.shapeText)")
-                }
-                var p = CellParameters(w: wih, r: whh)
-                if hasBias {
-                    try c.requireInputs([names[2], names[3]], because: "bias is true")
-                    p.bw = try c.real(names[2])
-                    p.br = try c.real(names[3])
-                } else {
-                    try c.rejectInputs([names[2], names[3]], because: "bias is false")
-                }
-                if kind == .lstm {
-                    if projSize > 0 {
-                        try c.requireInputs([names[4]], because: "proj_size > 0")
-                        let whr: Tensor<T> = try c.real(names[4])
-                        guard whr.shape == [projSize, hiddenSize] else {
-                            throw KernelError.input(names[4], "\(names[4]) must be (proj_size, hidden_size) = (\(projSize), \(hiddenSize)), found \(whr.shape.shapeText)")
-                        }
-                        p.projection = whr
-                    } else {
-                        try c.rejectInputs([names[4]], because: "proj_size is 0")
-                    }
-                }
-                row.append(RecurrentCell(conventions: conventions, parameters: p))
-            }
-            cells.append(row)
-        }
-
-        // Initial states: (D*num_layers, N, ·), index layer*D + direction.
-        func states(_ name: String, width: Int) throws -> [[Tensor<T>?]]? {
-            guard var t: Tensor<T> = try c.optionalReal(name) else { return nil }
-            if unbatched {
-                guard t.rank == 2 else { throw KernelError.input(name, "for unbatched input, \(name) must be 2-D (D*num_layers, \(width == outSize ? "H_out" : "H_cell")), found \(t.shape.shapeText)") }
-                t = t.reshaped([t.shape[0], 1, t.shape[1]])
-            }
-            guard t.shape == [d * layers, batch, width] else {
-                throw KernelError.input(name, "Expected \(name) size (D*num_layers, N, \(width == outSize && name == "h_0" ? "H_out" : "H_cell")) = (\(d * layers), \(batch), \(width)), got \(t.shape.shapeText)")
-            }
-            return (0..<layers).map { l in (0..<d).map { k in t.slice(l * d + k) } }
-        }
-        let h0 = try states("h_0", width: outSize)
-        let c0 = kind == .lstm ? try states("c_0", width: hiddenSize) : nil
-
-        var mask: Tensor<Bool>? = nil
-        var outSteps = steps
-        if c.has("lengths") {
-            let lengths = try c.integers("lengths").scalars
-            guard lengths.count == batch else { throw KernelError.input("lengths", "lengths has \(lengths.count) entries for batch N = \(batch)") }
-            if let bad = lengths.first(where: { $0 < 1 || $0 > steps }) {
-                throw KernelError.input("lengths", "every length must be in 1...L = 1...\(steps), found \(bad)")
-            }
-            guard let longest = lengths.max() else {
-                throw KernelError.input("lengths", "lengths needs at least one sequence (the batch N is 0)")
-            }
-            mask = lengthMask(lengths: lengths, steps: steps)
-            outSteps = longest
-            if let total = try c.optionalInt("total_length") {
-                guard total >= longest else {
-                    throw KernelError.param("total_length", "Expected total_length to be at least the length of the longest sequence in input, but got total_length=\(total) and max sequence length being \(longest)")
-                }
-                outSteps = total
-            }
-        } else if c.params["total_length"] != nil {
-            throw KernelError.param("total_length", "total_length is pad_packed_sequence's: it needs lengths (a packed sequence)")
-        }
-
-        let directions: [SequenceDirection] = bidirectional ? [.forward, .reverse] : [.forward]
-        // Step caches only for a backward pass.
-        let backward = upstreams.contains(where: c.has)
-        let run = runStack(cells, directions: directions, x: x, h0: h0, c0: c0, mask: mask, maskedOutput: .zero, keepCaches: backward)
-        var output = run.output
-        if outSteps != steps {
-            // pad_packed_sequence: max(lengths) steps, or total_length (zeros past the input's steps).
-            let w = output.shape.dropFirst().reduce(1, *)
-            output = Tensor(shape: [outSteps] + Array(output.shape.dropFirst()),
-                            scalars: Array(output.scalars[0..<(min(outSteps, steps) * w)]) + [T](repeating: 0, count: max(0, outSteps - steps) * w))
-        }
-        var hN = Tensor.stacked(run.runs.flatMap { $0.map(\.hLast) }, innerShape: [batch, outSize])
-        var cN = kind == .lstm ? Tensor.stacked(run.runs.flatMap { $0.map { $0.cLast! } }, innerShape: [batch, hiddenSize]) : nil
-        if unbatched {
-            output = output.reshaped([output.shape[0], output.shape[2]])
-            hN = hN.reshaped([hN.shape[0], hN.shape[2]])
-            cN = cN.map { $0.reshaped([$0.shape[0], $0.shape[2]]) }
-        } else if batchFirst {
-            output = output.permuted([1, 0, 2])
-        }
-        var out = KernelOutputs()
-        out["output"] = .real(output)
-        out["h_n"] = .real(hN)
-        if let cN { out["c_n"] = .real(cN) }
-
-        // Backward, when an upstream gradient is given: every step back to [L, N, ·] time-major.
-        let upstream = try FrameworkGradients.given(c, [("output", output), ("h_n", hN), ("c_n", kind == .lstm ? cN : nil)])
-        guard !upstream.isEmpty else { return out }
-        out["loss"] = .real(upstreamLoss(upstream))
-        func timeMajor(_ t: Tensor<T>) -> Tensor<T> {
-            unbatched ? t.reshaped([t.shape[0], 1, t.shape[1]]) : batchFirst ? t.permuted([1, 0, 2]) : t
-        }
-        func perLayer(_ name: String) throws -> [[Tensor<T>?]]? {
-            guard var t: Tensor<T> = try c.optionalReal(name) else { return nil }
-            if unbatched { t = t.reshaped([t.shape[0], 1, t.shape[1]]) }
-            return (0..<layers).map { l in (0..<d).map { k in t.slice(l * d + k) } }
-        }
-        var dOutput: Tensor<T>? = try c.optionalReal("doutput").map(timeMajor)
-        if let dy = dOutput, outSteps != steps {
-            // Steps past every length output 0, cut from output or padded onto it: no gradient reaches them.
-            let w = dy.shape.dropFirst().reduce(1, *)
-            dOutput = Tensor(shape: [steps] + Array(dy.shape.dropFirst()),
-                             scalars: Array(dy.scalars[0..<(min(outSteps, steps) * w)]) + [T](repeating: 0, count: max(0, steps - outSteps) * w))
-        }
-        let grads = try runStackBackward(cells, directions: directions, run: run, mask: mask, maskedOutput: .zero, dOutput: dOutput,
-                                 dhLast: try perLayer("dh_n"), dcLast: try perLayer("dc_n"))
-        var dx = grads.x
-        dx = unbatched ? dx.reshaped([steps, inputSize]) : batchFirst ? dx.permuted([1, 0, 2]) : dx
-        out["dinput"] = .real(dx)
-        func stateGradient(_ parts: [Tensor<T>], width: Int) -> Tensor<T> {
-            let t = Tensor.stacked(parts, innerShape: [batch, width])
-            return unbatched ? t.reshaped([t.shape[0], width]) : t
-        }
-        out["dh_0"] = .real(stateGradient(grads.h0.flatMap { $0 }, width: outSize))
-        if kind == .lstm { out["dc_0"] = .real(stateGradient(grads.c0.flatMap { $0.map { $0! } }, width: hiddenSize)) }
-        for l in 0..<layers {
-            for k in 0..<d {
-                let names = Self.weightNames(kind, layer: l, suffix: k == 0 ? "" : "_reverse"), cg = grads.cells[l][k]
-                out["d" + names[0]] = .real(cg.w)
-                out["d" + names[1]] = .real(cg.r)
-                if hasBias {
-                    out["d" + names[2]] = .real(cg.bw)
-                    out["d" + names[3]] = .real(cg.br)
-                }
-                if let proj = cg.projection { out["d" + names[4]] = .real(proj) }
-            }
-        }
-        return out
     }
 }

@@ -14,7 +14,8 @@ extension RNNSpecCommand {
 
     /// `rnnspec accept [ID...|--all]`.
     struct Accept: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "accept",
+        static let configuration = CommandConfiguration(
+            commandName: "accept",
             abstract: "Accept pending goldens: each pending file is renamed over its golden (atomically).")
 
         @OptionGroup var project: ProjectOptions
@@ -27,7 +28,8 @@ extension RNNSpecCommand {
 
     /// `rnnspec reject [ID...|--all]`.
     struct Reject: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "reject",
+        static let configuration = CommandConfiguration(
+            commandName: "reject",
             abstract: "Reject pending goldens: each pending file is deleted; the golden stays as it is.")
 
         @OptionGroup var project: ProjectOptions

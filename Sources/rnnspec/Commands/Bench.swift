@@ -7,14 +7,15 @@ extension BenchSection: ExpressibleByArgument {}
 
 extension RNNSpecCommand {
     struct Bench: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "bench",
+        static let configuration = CommandConfiguration(
+            commandName: "bench",
             abstract: "Measure the runner and the LSTM/GRU kernels, against NumPy in the same run.",
             discussion: """
-            Run it from the repository's top directory in a release build: `swift run -c release rnnspec bench`. \
-            It times `rnnspec run` on generated suites of 500, 1,000 and 2,000 small cases, the LSTM and GRU \
-            forward and forward + BPTT at T=128 B=32 I=128 H=256 and at the notebooks' T=64 B=1 I=8 H=16, \
-            and the same kernels in tools/bench/numpy_reference.py; the README's Performance section explains the table.
-            """)
+                Run it from the repository's top directory in a release build: `swift run -c release rnnspec bench`. \
+                It times `rnnspec run` on generated suites of 500, 1,000 and 2,000 small cases, the LSTM and GRU \
+                forward and forward + BPTT at T=128 B=32 I=128 H=256 and at the notebooks' T=64 B=1 I=8 H=16, \
+                and the same kernels in tools/bench/numpy_reference.py; the README's Performance section explains the table.
+                """)
 
         @Flag(help: "One repetition per row and only the 2,000-case suite: a smoke test, not a measurement.")
         var quick = false
@@ -31,17 +32,22 @@ extension RNNSpecCommand {
         @Option(help: "What to measure: all, runner or kernels.")
         var only: BenchSection = .all
 
-        @Option(help: "Write the generated suites under this directory and keep them (to profile `rnnspec run` on them).")
+        @Option(
+            help: "Write the generated suites under this directory and keep them (to profile `rnnspec run` on them).")
         var suiteDir: String?
 
         @Option(help: "Report format: text or json.")
         var format: ReportFormat = .text
 
         func validate() throws {
-            if only == .kernels && suiteDir != nil { throw ValidationError("--only kernels writes no suite; drop --suite-dir") }
+            if only == .kernels && suiteDir != nil {
+                throw ValidationError("--only kernels writes no suite; drop --suite-dir")
+            }
             if jobs.contains(where: { $0 < 1 }) { throw ValidationError("--jobs must be at least 1") }
             if skipNumpy && python != nil { throw ValidationError("--python and --skip-numpy contradict each other") }
-            if only == .runner && (skipNumpy || python != nil) { throw ValidationError("--only runner runs no NumPy; drop --python/--skip-numpy") }
+            if only == .runner && (skipNumpy || python != nil) {
+                throw ValidationError("--only runner runs no NumPy; drop --python/--skip-numpy")
+            }
             if only == .kernels && !jobs.isEmpty { throw ValidationError("--only kernels runs no cases; drop --jobs") }
         }
 

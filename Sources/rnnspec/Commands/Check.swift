@@ -4,7 +4,8 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct Check: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "check", abstract: "Validate case files without running kernels.")
+        static let configuration = CommandConfiguration(
+            commandName: "check", abstract: "Validate case files without running kernels.")
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions
@@ -14,8 +15,11 @@ extension RNNSpecCommand {
         var paths: [String] = []
 
         func run() throws {
-            throw ExitCode(try project.frontEnd().check(paths: paths, options: selection.runOptions,
-                                                        display: display.display(textReport: true)).rawValue)
+            throw ExitCode(
+                try project.frontEnd().check(
+                    paths: paths, options: selection.runOptions,
+                    display: display.display(textReport: true)
+                ).rawValue)
         }
     }
 }

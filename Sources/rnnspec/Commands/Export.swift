@@ -4,9 +4,13 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "export",
-            abstract: "Write each case as a folder any tool can read: case.json and .npy files of its inputs, expect: values and golden outputs.",
-            discussion: "The layout is described in the README (Export). The directory must be new, empty, or an earlier export; it may not lie under either root.")
+        static let configuration = CommandConfiguration(
+            commandName: "export",
+            abstract:
+                "Write each case as a folder any tool can read: case.json and .npy files of its inputs, expect: values and golden outputs.",
+            discussion:
+                "The layout is described in the README (Export). The directory must be new, empty, or an earlier export; it may not lie under either root."
+        )
 
         @OptionGroup var project: ProjectOptions
         @OptionGroup var selection: SelectionOptions

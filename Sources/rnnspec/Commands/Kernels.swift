@@ -4,7 +4,8 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct Kernels: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "kernels",
+        static let configuration = CommandConfiguration(
+            commandName: "kernels",
             abstract: "List the kernels, or show one kernel's inputs, params and outputs.")
 
         @Argument(help: "A kernel name.", completion: kernelCompletion)

@@ -4,7 +4,8 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct New: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "new",
+        static let configuration = CommandConfiguration(
+            commandName: "new",
             abstract: "Write a case skeleton for a kernel, with every input and param, that runs as written.")
 
         @OptionGroup var project: ProjectOptions
@@ -12,7 +13,9 @@ extension RNNSpecCommand {
         @Argument(help: "The kernel (see `rnnspec kernels`).", completion: kernelCompletion)
         var kernel: String
 
-        @Argument(help: "The new case file, under the cases root (.yaml is added if missing).", completion: .file(extensions: ["yaml"]))
+        @Argument(
+            help: "The new case file, under the cases root (.yaml is added if missing).",
+            completion: .file(extensions: ["yaml"]))
         var path: String
 
         func run() throws {

@@ -4,7 +4,8 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct Prune: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "prune", abstract: "Delete golden files that have no case.")
+        static let configuration = CommandConfiguration(
+            commandName: "prune", abstract: "Delete golden files that have no case.")
 
         @OptionGroup var project: ProjectOptions
 

@@ -4,7 +4,8 @@ import RNNSpec
 
 extension RNNSpecCommand {
     struct Report: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "report",
+        static let configuration = CommandConfiguration(
+            commandName: "report",
             abstract: "Run cases and write a self-contained HTML report: a summary, a card per case, and plots.",
             discussion: "The exit status is run's: 1 when a case did not pass (the report is written either way).")
 
@@ -22,8 +23,11 @@ extension RNNSpecCommand {
         func run() throws {
             var options = selection.runOptions
             options.comparison.maxShown = mismatches.maxMismatches
-            throw ExitCode(try project.frontEnd().report(paths: paths, options: options, output: output,
-                                                         display: display.display(textReport: true)).rawValue)
+            throw ExitCode(
+                try project.frontEnd().report(
+                    paths: paths, options: options, output: output,
+                    display: display.display(textReport: true)
+                ).rawValue)
         }
     }
 }

@@ -20,7 +20,8 @@ enum RecordChoice: String, ExpressibleByArgument, CaseIterable {
 
 extension RNNSpecCommand {
     struct Run: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "run",
+        static let configuration = CommandConfiguration(
+            commandName: "run",
             abstract: "Run cases and compare their outputs with expectations and goldens.",
             discussion: "Writes nothing unless --record is given; with CI=true in the environment it never writes.")
 
@@ -29,10 +30,16 @@ extension RNNSpecCommand {
         @OptionGroup var display: DisplayFlags
         @OptionGroup var mismatches: MismatchFlags
 
-        @Option(help: "Write goldens: missing (new ones only), failed (new, stale and failing), all, or pending (failed, as pending files for `rnnspec review`).")
+        @Option(
+            help:
+                "Write goldens: missing (new ones only), failed (new, stale and failing), all, or pending (failed, as pending files for `rnnspec review`)."
+        )
         var record: RecordChoice = .none
 
-        @Flag(help: "Write the goldens --record names as pending files beside them (golden/ID.yaml.pending), for `rnnspec review`, `accept` and `reject`; without --record, records failed.")
+        @Flag(
+            help:
+                "Write the goldens --record names as pending files beside them (golden/ID.yaml.pending), for `rnnspec review`, `accept` and `reject`; without --record, records failed."
+        )
         var pending = false
 
         @Option(help: "Report format: text or json.")
@@ -59,7 +66,10 @@ extension RNNSpecCommand {
         @Option(help: "List the N slowest cases after the results.")
         var slowest: Int?
 
-        @Option(help: ArgumentHelp("Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.", valueName: "command"))
+        @Option(
+            help: ArgumentHelp(
+                "Run the cases on this implementation instead of rnnspec's kernels: a command that speaks the worker protocol (docs/worker-protocol.md), run by /bin/sh, e.g. 'python3 my_solutions.py'. Never writes goldens.",
+                valueName: "command"))
         var backend: String?
 
         @Argument(help: "Case files or directories (default: the cases root).", completion: casePathCompletion)
@@ -68,10 +78,15 @@ extension RNNSpecCommand {
         func validate() throws {
             if output != nil && format != .json { throw ValidationError("--output goes with --format json") }
             if backend != nil && (record != .none || pending) {
-                throw ValidationError("--backend runs another implementation against the goldens; it never writes them (drop --record)")
+                throw ValidationError(
+                    "--backend runs another implementation against the goldens; it never writes them (drop --record)")
             }
-            if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--backend needs a command") }
-            if failFast && maxFailures != nil { throw ValidationError("--fail-fast is --max-failures 1; give one of them") }
+            if let backend, backend.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError("--backend needs a command")
+            }
+            if failFast && maxFailures != nil {
+                throw ValidationError("--fail-fast is --max-failures 1; give one of them")
+            }
             if let maxFailures, maxFailures < 1 { throw ValidationError("--max-failures must be at least 1") }
             if let slowest, slowest < 1 { throw ValidationError("--slowest must be at least 1") }
         }

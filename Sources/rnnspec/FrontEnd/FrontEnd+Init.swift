@@ -8,7 +8,8 @@ extension FrontEnd {
         try refuseUnderCI("`init`")
         try SuiteInit.create(directory: directory, workingDirectory: project.workingDirectory, registry: registry)
         let top = (directory.hasSuffix("/") ? String(directory.dropLast()) : directory).escapedForDisplay
-        stdout("""
+        stdout(
+            """
             wrote \(top)/rnnspec.yaml, \(top)/cases/example/rnn_step.yaml and its golden \(top)/golden/example/rnn_step.yaml
             next: `rnnspec run` there; `rnnspec new KERNEL cases/PATH.yaml` adds a case (`rnnspec kernels` lists the kernels)
 

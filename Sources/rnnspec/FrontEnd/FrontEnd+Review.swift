@@ -15,9 +15,12 @@ extension FrontEnd {
     /// decide (`rnnspec accept ID`, `rnnspec reject ID`); decides nothing.
     func reviewListing(_ arguments: [String]) throws -> ExitStatus {
         let items = try reviewItems(arguments)
-        if items.isEmpty { stdout("no pending goldens (`rnnspec run --record pending` writes them)\n"); return .success }
+        if items.isEmpty {
+            stdout("no pending goldens (`rnnspec run --record pending` writes them)\n"); return .success
+        }
         for (k, item) in items.enumerated() { stdout("(\(k + 1) of \(items.count)) " + item.text()) }
-        stdout("""
+        stdout(
+            """
             standard input is not a terminal, so nothing was decided: \
             `rnnspec accept ID...` (or --all) makes a pending golden the golden, \
             `rnnspec reject ID...` (or --all) deletes the pending file\n
@@ -39,14 +42,20 @@ extension FrontEnd {
         try decide(arguments, all: all, verb: "reject") { review, id in
             try review.reject(id)
             let store = project.goldenStore
-            return "rejected \(id.escapedForDisplay): deleted \(store.display(store.pendingURL(for: id)).escapedForDisplay)"
+            return
+                "rejected \(id.escapedForDisplay): deleted \(store.display(store.pendingURL(for: id)).escapedForDisplay)"
         }
     }
 
-    func decide(_ arguments: [String], all: Bool, verb: String, _ act: (Review, String) throws -> String) throws -> ExitStatus {
+    func decide(_ arguments: [String], all: Bool, verb: String, _ act: (Review, String) throws -> String) throws
+        -> ExitStatus
+    {
         try refuseUnderCI("`\(verb)`")
         if all == !arguments.isEmpty {
-            throw UsageError(all ? "give case ids or --all, not both" : "\(verb) which pending goldens? give their case ids (`rnnspec review` lists them) or --all")
+            throw UsageError(
+                all
+                    ? "give case ids or --all, not both"
+                    : "\(verb) which pending goldens? give their case ids (`rnnspec review` lists them) or --all")
         }
         try project.validate(for: .check)
         let review = Review(project: project, registry: registry)
@@ -70,9 +79,12 @@ extension FrontEnd {
     func review(_ arguments: [String], readKey: () -> Character?) throws -> ExitStatus {
         try refuseUnderCI("`review`")
         let items = try reviewItems(arguments)
-        if items.isEmpty { stdout("no pending goldens (`rnnspec run --record pending` writes them)\n"); return .success }
+        if items.isEmpty {
+            stdout("no pending goldens (`rnnspec run --record pending` writes them)\n"); return .success
+        }
         let review = Review(project: project, registry: registry)
-        let help = "a accept (the pending file replaces the golden)   r reject (delete the pending file)   s skip   q quit   ? help\n"
+        let help =
+            "a accept (the pending file replaces the golden)   r reject (delete the pending file)   s skip   q quit   ? help\n"
         var counts = (accepted: 0, rejected: 0, skipped: 0)
         var failed = false
         loop: for (k, item) in items.enumerated() {

@@ -39,9 +39,11 @@ struct FrontEnd: Sendable {
     var stdout: @Sendable (String) -> Void
     var stderr: @Sendable (String) -> Void
 
-    init(project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
-         stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
-         stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }) {
+    init(
+        project: Project, environment: [String: String] = ProcessInfo.processInfo.environment,
+        stdout: @escaping @Sendable (String) -> Void = { writeAll(STDOUT_FILENO, $0) },
+        stderr: @escaping @Sendable (String) -> Void = { writeAll(STDERR_FILENO, $0) }
+    ) {
         self.project = project
         self.isCI = ["true", "1", "yes"].contains((environment["CI"] ?? "").lowercased())
         self.registry = KernelRegistry.forEnvironment(environment)
@@ -52,22 +54,29 @@ struct FrontEnd: Sendable {
     /// Refuses a command that writes when `CI=true`: a CI run checks the suite, it never changes it.
     func refuseUnderCI(_ what: String) throws {
         if isCI {
-            throw UsageError("CI=true is set, and \(what) writes files; a CI run only checks the suite (unset CI to write)")
+            throw UsageError(
+                "CI=true is set, and \(what) writes files; a CI run only checks the suite (unset CI to write)")
         }
     }
 
     /// `rnnspec run`.
     func run(_ request: RunRequest) throws -> ExitStatus {
         if request.options.record != .none && request.options.recordTarget != .dryRun {
-            try refuseUnderCI("`run --record \(request.options.record.rawValue)\(request.options.recordTarget == .pending ? " --pending" : "")`")
+            try refuseUnderCI(
+                "`run --record \(request.options.record.rawValue)\(request.options.recordTarget == .pending ? " --pending" : "")`"
+            )
         }
         try project.validate(for: request.options.record == .none ? .run : .record)
-        for destination in [request.output, request.junit, request.html].compactMap({ $0 }) { try project.checkReportDestination(destination) }
+        for destination in [request.output, request.junit, request.html].compactMap({ $0 }) {
+            try project.checkReportDestination(destination)
+        }
         let report = try execute(request)
         if request.options.record != .none { stdout(writtenSummary(report, target: request.options.recordTarget)) }
         if isCI && !report.orphanGoldens.isEmpty {
             // A renamed or deleted case leaves its golden behind: a CI run fails until it is pruned.
-            stderr("rnnspec: error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n")
+            stderr(
+                "rnnspec: error: CI=true: \(report.orphanGoldens.count) golden file\(report.orphanGoldens.count == 1 ? " has" : "s have") no case; rename the case back or `rnnspec prune`\n"
+            )
             return .failures
         }
         return report.failed == 0 ? .success : .failures
@@ -77,8 +86,12 @@ struct FrontEnd: Sendable {
     /// `all`), and say how far each output moved.
     /// With `options.recordTarget` `.pending` the goldens go into pending files for review; with
     /// `.dryRun` nothing is written and the run says what would be.
-    func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
-        if options.recordTarget != .dryRun { try refuseUnderCI(options.recordTarget == .pending ? "`regen --pending`" : "`regen`") }
+    func regen(paths: [String], all: Bool, options: RunOptions, display: DisplayOptions = DisplayOptions()) throws
+        -> ExitStatus
+    {
+        if options.recordTarget != .dryRun {
+            try refuseUnderCI(options.recordTarget == .pending ? "`regen --pending`" : "`regen`")
+        }
         var request = RunRequest()
         request.display = display
         request.paths = paths
@@ -99,7 +112,8 @@ struct FrontEnd: Sendable {
         switch target {
         case .pending:
             let pending = report.goldensPending
-            var out = "\(plural(pending.count)) pending review (`rnnspec review`, or `rnnspec accept`/`rnnspec reject`); 0 goldens written\n"
+            var out =
+                "\(plural(pending.count)) pending review (`rnnspec review`, or `rnnspec accept`/`rnnspec reject`); 0 goldens written\n"
             for id in pending { out += "  pending \(store.display(store.pendingURL(for: id)))\n" }
             return out
         case .dryRun:
@@ -121,11 +135,14 @@ struct FrontEnd: Sendable {
         let runner = Runner(project: project, options: options, registry: registry)
         // The text report goes to standard output as cases finish; JSON on standard output comes whole at the end.
         let streaming = request.format == .text || request.output != nil
-        let live = LiveReport(display: request.display, verbose: request.verbose, streaming: streaming,
-                              totalKnown: options.tags.isEmpty && options.excludeTags.isEmpty, stdout: stdout, stderr: stderr)
+        let live = LiveReport(
+            display: request.display, verbose: request.verbose, streaming: streaming,
+            totalKnown: options.tags.isEmpty && options.excludeTags.isEmpty, stdout: stdout, stderr: stderr)
         let report: RunReport
         do {
-            report = try runner.run(paths: request.paths, onResult: { result, position, files in live.add(result, position: position, files: files) })
+            report = try runner.run(
+                paths: request.paths,
+                onResult: { result, position, files in live.add(result, position: position, files: files) })
         } catch {
             live.finish()
             throw error
@@ -136,7 +153,9 @@ struct FrontEnd: Sendable {
         }
         if streaming { stdout(report.footer(color: request.display.color)) }
         if let junit = request.junit { try writeReport(report.junit(), to: junit) }
-        if let backend = request.backend, request.format == .text || request.output != nil { stdout(report.coverageTable(backend: backend)) }
+        if let backend = request.backend, request.format == .text || request.output != nil {
+            stdout(report.coverageTable(backend: backend))
+        }
         if let n = request.slowest, request.format == .text || request.output != nil { stdout(report.slowest(n)) }
         if let html = request.html { try writeReport(report.html(info: runInfo()), to: html) }
         return report
@@ -163,12 +182,17 @@ struct FrontEnd: Sendable {
     /// `rnnspec export [PATH...] --to DIR`.
     func export(paths: [String], to directory: String, options: RunOptions) throws -> ExitStatus {
         try project.validate(for: .check)
-        let summary = try SuiteExport(project: project, registry: registry, options: options).export(paths: paths, to: directory)
+        let summary = try SuiteExport(project: project, registry: registry, options: options).export(
+            paths: paths, to: directory)
         for (id, why) in summary.skipped { stdout("not exported: \(id.escapedForDisplay): \(why.escapedForDisplay)\n") }
         if !summary.withoutGolden.isEmpty {
-            stdout("exported without golden outputs (new or stale; `rnnspec regen` first): \(summary.withoutGolden.map(\.escapedForDisplay).joined(separator: ", "))\n")
+            stdout(
+                "exported without golden outputs (new or stale; `rnnspec regen` first): \(summary.withoutGolden.map(\.escapedForDisplay).joined(separator: ", "))\n"
+            )
         }
-        stdout("exported \(summary.exported.count) case\(summary.exported.count == 1 ? "" : "s") to \(directory.escapedForDisplay)\n")
+        stdout(
+            "exported \(summary.exported.count) case\(summary.exported.count == 1 ? "" : "s") to \(directory.escapedForDisplay)\n"
+        )
         return summary.skipped.isEmpty ? .success : .failures
     }
 
@@ -201,7 +225,9 @@ struct FrontEnd: Sendable {
         for (path, why) in report.leftAlone { stdout("\(path.escapedForDisplay): \(why)\n") }
         let n = report.deleted.count
         var line = "\(n) golden file\(n == 1 ? "" : "s") with no case" + (dryRun ? "" : " deleted")
-        if !report.leftAlone.isEmpty { line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone" }
+        if !report.leftAlone.isEmpty {
+            line += "; \(report.leftAlone.count) other file\(report.leftAlone.count == 1 ? "" : "s") left alone"
+        }
         stdout(line + "\n")
         return .success
     }
@@ -212,7 +238,9 @@ struct FrontEnd: Sendable {
 extension FrontEnd {
     /// `rnnspec report [PATH...] --output FILE`: runs the selected cases as `run` does and writes the
     /// HTML report of that run (from the outputs the run produced), then prints the text report.
-    func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws -> ExitStatus {
+    func report(paths: [String], options: RunOptions, output: String, display: DisplayOptions = DisplayOptions()) throws
+        -> ExitStatus
+    {
         var request = RunRequest()
         request.display = display
         request.paths = paths
@@ -225,7 +253,9 @@ extension FrontEnd {
 
     /// The date, the commit of the working directory (when git knows it) and the machine.
     func runInfo() -> RunInfo {
-        var info = RunInfo(command: CommandLine.arguments.map { ($0 as NSString).lastPathComponent == "rnnspec" ? "rnnspec" : $0 }.joined(separator: " "))
+        var info = RunInfo(
+            command: CommandLine.arguments.map { ($0 as NSString).lastPathComponent == "rnnspec" ? "rnnspec" : $0 }
+                .joined(separator: " "))
         let git = Process()
         git.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         git.arguments = ["git", "-C", project.workingDirectory.path, "describe", "--always", "--dirty"]

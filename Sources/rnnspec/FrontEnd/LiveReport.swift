@@ -41,8 +41,10 @@ final class LiveReport: @unchecked Sendable {
     /// Redraws the progress line while a slow case runs, so that the elapsed time moves.
     private var ticker: DispatchSourceTimer? = nil
 
-    init(display: DisplayOptions, verbose: Bool, streaming: Bool, totalKnown: Bool,
-         stdout: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void) {
+    init(
+        display: DisplayOptions, verbose: Bool, streaming: Bool, totalKnown: Bool,
+        stdout: @escaping @Sendable (String) -> Void, stderr: @escaping @Sendable (String) -> Void
+    ) {
         self.display = display
         self.verbose = verbose
         self.streaming = streaming
@@ -80,14 +82,17 @@ final class LiveReport: @unchecked Sendable {
 
     /// `[12/41] 10 PASS, 1 FAIL, 1 NEW  3.2 s`.
     var progressText: String {
-        let phrase = Status.allCases.compactMap { s in counts[s].map { "\($0) \(s.colored(display.color))" } }.joined(separator: ", ")
-        return "[\(done)\(totalKnown ? "/\(files)" : "")] \(phrase)  " + String(format: "%.1f s", Date().timeIntervalSince(start))
+        let phrase = Status.allCases.compactMap { s in counts[s].map { "\($0) \(s.colored(display.color))" } }.joined(
+            separator: ", ")
+        return "[\(done)\(totalKnown ? "/\(files)" : "")] \(phrase)  "
+            + String(format: "%.1f s", Date().timeIntervalSince(start))
     }
 
     private func drawProgress(force: Bool) {
         guard display.progress else { return }
         let now = Date()
-        guard now.timeIntervalSince(start) >= display.progressDelay, force || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        guard now.timeIntervalSince(start) >= display.progressDelay, force || now.timeIntervalSince(lastDraw) > 0.1
+        else { return }
         lastDraw = now
         shown = true
         stderr("\r\u{1B}[K" + progressText)
