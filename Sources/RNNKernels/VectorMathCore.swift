@@ -17,6 +17,8 @@
 // the standard library's SIMD comparisons, `replace(with:where:)`, `clamped` and float-to-integer
 // conversions compile to scalar loops here, ten times slower than the arithmetic around them.
 
+// The Float and Double extensions below are deliberate twins (`duplicates` pairs them): the same method with
+// each type's lane count, polynomial degree and constants, kept apart so each reads as its own recipe.
 extension Float {
     @inline(__always)
     static func vbits(_ x: SIMD8<Float>) -> SIMD8<UInt32> { unsafeBitCast(x, to: SIMD8<UInt32>.self) }
@@ -113,6 +115,7 @@ extension Float {
     }
 }
 
+// The twin of the Float extension above (deliberate): Double's lanes, polynomial and constants.
 extension Double {
     @inline(__always)
     static func vbits(_ x: SIMD4<Double>) -> SIMD4<UInt64> { unsafeBitCast(x, to: SIMD4<UInt64>.self) }

@@ -17,6 +17,8 @@ RNN_SIMD_BEGIN
 // about three times faster there (the optimized code is the same).
 
 // MARK: Float, 8 lanes
+// The Float and Double sections are deliberate twins (`duplicates` pairs them): the same method with
+// each type's lanes, polynomial degree and constants, as in VectorMathCore.swift.
 
 RNN_INLINE v8f splat8(float x) { return (v8f){x, x, x, x, x, x, x, x}; }
 #define bits8(x) ((v8u)(x))
@@ -110,6 +112,7 @@ void rnn_vector_apply_f32(int function, const float *x, float *y, ptrdiff_t n) {
 }
 
 // MARK: Double, 4 lanes
+// The twin of the Float section above (deliberate): 4 lanes, a longer polynomial, Double's constants.
 
 RNN_INLINE v4d splat4(double x) { return (v4d){x, x, x, x}; }
 #define bits4(x) ((v4u)(x))

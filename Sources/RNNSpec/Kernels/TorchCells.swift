@@ -147,14 +147,7 @@ struct TorchCellKernel: Kernel {
         } else {
             try c.rejectInputs(["bias_ih", "bias_hh"], because: "bias is false")
         }
-        let conventions: CellConventions
-        switch kind {
-        case .rnn:
-            conventions = CellConventions(
-                kind: .rnn, candidateActivation: try c.string("nonlinearity") == "relu" ? .relu : .tanh)
-        case .lstm: conventions = CellConventions(kind: .lstm)
-        case .gru: conventions = CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
-        }
+        let conventions = try TorchRecurrentKernel.conventions(kind, c)
         let cell = RecurrentCell(conventions: conventions, parameters: p)
         let step = cell.forward(
             x: form.batch(x), hPrev: form.batch(optional: h0) ?? Tensor(zeros: [form.batch, hidden]),

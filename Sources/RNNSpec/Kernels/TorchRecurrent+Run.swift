@@ -39,14 +39,7 @@ extension TorchRecurrentKernel {
                 )
             }
         }
-        let conventions: CellConventions
-        switch kind {
-        case .rnn:
-            conventions = CellConventions(
-                kind: .rnn, candidateActivation: try c.string("nonlinearity") == "relu" ? .relu : .tanh)
-        case .lstm: conventions = CellConventions(kind: .lstm)
-        case .gru: conventions = CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
-        }
+        let conventions = try TorchRecurrentKernel.conventions(kind, c)
         let g = kind.gateCount
         var cells = [[RecurrentCell<T>]]()
         for l in 0..<layers {

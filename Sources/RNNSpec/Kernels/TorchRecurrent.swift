@@ -25,6 +25,19 @@ struct TorchRecurrentKernel: Kernel {
         }
     }
 
+    /// PyTorch's conventions for a cell kind, shared by the modules and the cells: the LSTM's gates
+    /// [i, f, g, o]; the GRU's [r, z, n] with the reset applied after the product and z weighting
+    /// h_prev; the Elman cell's nonlinearity from its `nonlinearity` param (tanh or relu).
+    static func conventions(_ kind: CellKind, _ c: KernelContext) throws -> CellConventions {
+        switch kind {
+        case .rnn:
+            return CellConventions(
+                kind: .rnn, candidateActivation: try c.string("nonlinearity") == "relu" ? .relu : .tanh)
+        case .lstm: return CellConventions(kind: .lstm)
+        case .gru: return CellConventions(kind: .gru, resetPlacement: .afterMatmul, updateSide: .previous)
+        }
+    }
+
     static func weightNames(_ kind: CellKind, layer l: Int, suffix: String) -> [String] {
         var names = [
             "weight_ih_l\(l)\(suffix)", "weight_hh_l\(l)\(suffix)", "bias_ih_l\(l)\(suffix)", "bias_hh_l\(l)\(suffix)",
