@@ -18,7 +18,7 @@ struct RNNSpecCommand: ParsableCommand {
             bench exit 0 or 2. Errors are printed as `rnnspec: error: ...`, or `FILE:LINE:COLUMN: error: ...` when \
             they point into a file.
 
-            Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see the README).
+            Shell completion: `rnnspec --generate-completion-script bash|zsh|fish` (see docs/commands.md).
             """,
         version: RNNSpecRelease.version,
         subcommands: [

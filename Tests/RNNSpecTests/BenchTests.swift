@@ -54,7 +54,7 @@ final class BenchTests: XCTestCase {
         var report = BenchReport(debugBuild: false, cores: 2)
         report.runner = [
             RunnerRow(
-                cases: 2000, jobs: 2, seconds: 0.5, peakBytes: 30 << 20, runs: 3, exitStatus: 0,
+                cases: 2000, jobs: 2, seconds: 0.25, peakBytes: 30 << 20, runs: 3, exitStatus: 0,
                 summary: "2000 passed, 0 failed")
         ]
         report.kernels = [
@@ -65,8 +65,16 @@ final class BenchTests: XCTestCase {
         ]
         report.numpy = "not run: python3 not found"
         let text = report.text()
-        XCTAssertTrue(text.contains(" 2000     2   0.500     4000     30.0  2000 passed, 0 failed\n"), text)
-        XCTAssertTrue(text.contains("target 2000 cases < 1 s wall, < 100 MB peak: holds"), text)
+        XCTAssertTrue(text.contains(" 2000     2   0.250     8000     30.0  2000 passed, 0 failed\n"), text)
+        XCTAssertTrue(
+            text.contains("target 2000 cases ≤ 0.25 s wall with --jobs 2, ≤ 40 MB peak: holds (0.250 s, 30.0 MB)"), text
+        )
+        var slow = report
+        slow.runner[0].seconds = 0.26
+        XCTAssertTrue(slow.text().contains("≤ 40 MB peak: MISSED (0.260 s, 30.0 MB)"), slow.text())
+        slow.runner[0].seconds = 0.2
+        slow.runner[0].peakBytes = 41 << 20
+        XCTAssertTrue(slow.text().contains("≤ 40 MB peak: MISSED (0.200 s, 41.0 MB)"), slow.text())
         XCTAssertTrue(text.contains("LSTM    forward  float64  T=64 B=1 I=8 H=16"), text)
         XCTAssertTrue(text.contains("n/a"), text)
         XCTAssertTrue(text.contains("NumPy: not run: python3 not found"), text)

@@ -14,7 +14,7 @@ extension RNNSpecCommand {
                 Run it from the repository's top directory in a release build: `swift run -c release rnnspec bench`. \
                 It times `rnnspec run` on generated suites of 500, 1,000 and 2,000 small cases, the LSTM and GRU \
                 forward and forward + BPTT at T=128 B=32 I=128 H=256 and at the notebooks' T=64 B=1 I=8 H=16, \
-                and the same kernels in tools/bench/numpy_reference.py; the README's Performance section explains the table.
+                and the same kernels in tools/bench/numpy_reference.py; docs/performance.md explains the table.
                 """)
 
         @Flag(help: "One repetition per row and only the 2,000-case suite: a smoke test, not a measurement.")

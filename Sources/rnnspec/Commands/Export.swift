@@ -9,7 +9,7 @@ extension RNNSpecCommand {
             abstract:
                 "Write each case as a folder any tool can read: case.json and .npy files of its inputs, expect: values and golden outputs.",
             discussion:
-                "The layout is described in the README (Export). The directory must be new, empty, or an earlier export; it may not lie under either root."
+                "The layout is described in docs/numpy-data.md (Export). The directory must be new, empty, or an earlier export; it may not lie under either root."
         )
 
         @OptionGroup var project: ProjectOptions
