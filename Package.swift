@@ -55,7 +55,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
-        .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels"]),
+        .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
         .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "rnnspec"]),
         .testTarget(name: "RNNSpecTestingTests", dependencies: ["RNNSpecTesting", "RNNSpec", "RNNKernels"]),

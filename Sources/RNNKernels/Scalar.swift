@@ -53,11 +53,11 @@ extension Float: KernelScalar {
 }
 
 extension Double: KernelScalar {
-    @inlinable public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
-    @inlinable public static func log(_ x: Double) -> Double { Glibc.log(x) }
-    @inlinable public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
-    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
-    @inlinable public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
-    @inlinable public static func expm1(_ x: Double) -> Double { Glibc.expm1(x) }
+    @inlinable public static func exp(_ x: Double) -> Double { RNNPlatform.exp(x) }
+    @inlinable public static func log(_ x: Double) -> Double { RNNPlatform.log(x) }
+    @inlinable public static func tanh(_ x: Double) -> Double { RNNPlatform.tanh(x) }
+    @inlinable public static func pow(_ x: Double, _ y: Double) -> Double { RNNPlatform.pow(x, y) }
+    @inlinable public static func log1p(_ x: Double) -> Double { RNNPlatform.log1p(x) }
+    @inlinable public static func expm1(_ x: Double) -> Double { RNNPlatform.expm1(x) }
     public static var dtypeName: String { "float64" }
 }

@@ -90,7 +90,7 @@ extension ConfinedDirectory {
         var data = Data()
         var chunk = readChunk()
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
+            let n = chunk.withUnsafeMutableBytes { RNNPlatform.read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw Failure(

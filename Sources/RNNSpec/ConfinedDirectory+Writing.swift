@@ -62,7 +62,7 @@ extension ConfinedDirectory {
         data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                let n = RNNPlatform.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
                 if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); return }
                 offset += n
             }
@@ -94,7 +94,8 @@ extension ConfinedDirectory {
                             let ok = data.withUnsafeBytes { buffer -> Bool in
                                 var offset = 0
                                 while offset < buffer.count {
-                                    let n = Glibc.write(direct, buffer.baseAddress! + offset, buffer.count - offset)
+                                    let n = RNNPlatform.write(
+                                        direct, buffer.baseAddress! + offset, buffer.count - offset)
                                     if n < 0 { if errno == EINTR { continue }; return false }
                                     offset += n
                                 }
@@ -203,7 +204,7 @@ extension ConfinedDirectory {
         var head = [UInt8](repeating: 0, count: prefixBytes)
         var got = 0
         while got < prefixBytes {
-            let n = head.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + got, prefixBytes - got) }
+            let n = head.withUnsafeMutableBytes { RNNPlatform.read(fd, $0.baseAddress! + got, prefixBytes - got) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { break }
             got += n

@@ -1,6 +1,7 @@
 import CYaml
 import Foundation
 import RNNKernels
+import RNNPlatform
 import Yams
 
 /// Limits that keep a hostile file from exhausting memory, checked before the work they bound.
@@ -94,7 +95,7 @@ public struct LoadLimits: Sendable, Equatable {
                 data.count = min(maxFileBytes + 1, max(length * 2, 4096))
             }
             let n = data.withUnsafeMutableBytes { buffer in
-                Glibc.read(fd, buffer.baseAddress! + length, buffer.count - length)
+                RNNPlatform.read(fd, buffer.baseAddress! + length, buffer.count - length)
             }
             if n < 0 { if errno == EINTR { continue }; failure = errno; break }
             if n == 0 { break }

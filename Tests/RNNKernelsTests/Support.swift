@@ -1,9 +1,6 @@
 import RNNKernels
+import RNNPlatform
 import XCTest
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The words of the first `flags` line of /proc/cpuinfo (empty if it cannot be read): the kernel's account
 /// of the CPU, to check the CPUID probe of RNNKernelsSIMD against.
