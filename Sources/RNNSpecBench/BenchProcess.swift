@@ -7,7 +7,8 @@ package struct ChildRun: Sendable {
     package var status: Int32
     package var seconds: Double
     /// Peak resident memory in bytes: the sum over the child and its descendants of each one's
-    /// peak resident set (polled from /proc), or `wait4`'s `ru_maxrss` where that is larger.
+    /// peak resident set, polled from /proc; `wait4`'s `ru_maxrss` only where /proc gives nothing
+    /// (on Linux a spawned child's `ru_maxrss` includes its parent's resident set, copied at exec).
     package var peakBytes: Int
     /// Its standard output.
     package var output: String
@@ -74,7 +75,7 @@ package func runChild(
     let peak = Int(usage.ru_maxrss)
     #endif
     let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    return ChildRun(status: exitCode, seconds: seconds, peakBytes: max(peak, treePeak), output: output)
+    return ChildRun(status: exitCode, seconds: seconds, peakBytes: treePeak > 0 ? treePeak : peak, output: output)
 }
 
 /// The sum of the peak resident set sizes (`VmHWM`) of a process and its descendants, in bytes,

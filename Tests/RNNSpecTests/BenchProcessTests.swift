@@ -19,6 +19,12 @@ final class BenchProcessTests: XCTestCase {
         XCTAssertEqual(alone.status, 0)
         XCTAssertEqual(family.status, 0)
         XCTAssertGreaterThan(family.peakBytes, alone.peakBytes, "three sleeping children count on top of the shell")
+        // Not the test process's own memory: a child spawned from a large process is measured by
+        // itself (wait4's ru_maxrss would include the parent's resident set).
+        let ballast = [UInt8](repeating: 1, count: 256 << 20)
+        let big = try runChild("/bin/sh", ["-c", "/bin/sleep 0.3"], scratch: scratch)
+        XCTAssertLessThan(big.peakBytes, 64 << 20, "a shell is a few MB, whatever its parent holds")
+        XCTAssertEqual(ballast.last, 1)
         XCTAssertGreaterThan(processTreePeakBytes(getpid()), 0)
         #endif
     }
