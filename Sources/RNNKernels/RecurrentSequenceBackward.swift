@@ -79,7 +79,10 @@ let deferredGradientRows = 512
 /// at window boundaries. Cross-entropy: dy_k = W_hyᵀ (p_k − onehot(target_k)), and dW_hy, db_y accumulate.
 ///
 /// - Parameters:
+///   - cell: the cell the forward run used.
 ///   - run: the forward run, with its step caches.
+///   - spec: what flows back: the loss head or upstream gradients, the window, mask and lengths, the final
+///     state gradients, and whether to record per-step state gradients and compute dx.
 ///   - g: the gradients to add into (`CellSequenceGradients(zerosLike:...)`, with `x` set when
 ///     `spec.inputGradient`, `dh`/`dc` when `spec.recordStateGradients`).
 /// - Throws: `SequenceBackwardError.cachesNotKept` when the run kept no step caches (`keepCaches: false`).
