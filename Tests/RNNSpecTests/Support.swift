@@ -140,3 +140,16 @@ func copyQuickSeedSuite(to dir: URL) throws {
         }
     }
 }
+
+/// Values equal bit for bit (NaN equal to NaN, -0.0 not equal to 0.0), and of the same dtype.
+func sameBits(_ a: Value, _ b: Value) -> Bool {
+    switch (a, b) {
+    case (.real(let x), .real(let y)):
+        return x.shape == y.shape && x.dtype == y.dtype
+            && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
+    case (.list(let xs), .list(let ys)):
+        return xs.count == ys.count && zip(xs, ys).allSatisfy { sameBits($0, $1) }
+    default:
+        return a == b
+    }
+}

@@ -15,18 +15,6 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         return "{\"x-extra\":[1,{\"y\":null}]," + line.dropFirst()
     }
 
-    func sameBits(_ a: Value, _ b: Value) -> Bool {
-        switch (a, b) {
-        case (.real(let x), .real(let y)):
-            return x.shape == y.shape && x.dtype == y.dtype
-                && zip(x.tensor.scalars, y.tensor.scalars).allSatisfy { $0.bitPattern == $1.bitPattern }
-        case (.list(let xs), .list(let ys)):
-            return xs.count == ys.count && zip(xs, ys).allSatisfy { sameBits($0, $1) }
-        default:
-            return a == b
-        }
-    }
-
     func testRequestsReadDirectlyAgreeWithTheGeneralReader() throws {
         let requests = [
             ExecutionRequest(
