@@ -108,18 +108,19 @@ extension RecurrentCell {
     /// one matrix product instead of T.
     @inlinable
     public func projectInputs(_ x: [T], rows: Int) -> [T] {
-        let gh = conventions.kind.gateCount * hiddenSize, p = parameters
+        let gh = conventions.kind.gateCount * hiddenSize
         precondition(x.count == rows * inputSize, "projectInputs: \(x.count) values for \(rows) rows of \(inputSize)")
+        return gemm(x, parameters.w.scalars, addingRow: projectionBias, m: rows, n: gh, k: inputSize, transposeB: true)
+    }
+
+    /// The bias the input projection starts from, [G*H]: b_W, plus b_R where the cell folds it in
+    /// (`foldsRecurrentBias`), zeros without biases.
+    @inlinable
+    public var projectionBias: [T] {
+        let gh = conventions.kind.gateCount * hiddenSize, p = parameters
         var bias = p.bw?.scalars ?? [T](repeating: 0, count: gh)
         if foldsRecurrentBias, let br = p.br { for j in 0..<gh { bias[j] += br.scalars[j] } }
-        var out = [T](repeating: 0, count: rows * gh)
-        out.withUnsafeMutableBufferPointer { o in
-            bias.withUnsafeBufferPointer { b in
-                for row in 0..<rows { for j in 0..<gh { o[row * gh + j] = b[j] } }
-            }
-        }
-        gemm(x, p.w.scalars, into: &out, m: rows, n: gh, k: inputSize, transposeB: true, accumulate: true)
-        return out
+        return bias
     }
 
     /// One step for a batch.

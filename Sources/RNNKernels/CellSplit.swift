@@ -40,19 +40,26 @@ extension RecurrentCell {
     /// R regrouped into `parts` ranges of hidden units (see `SplitRecurrent`).
     @inlinable
     public func splitRecurrent(parts: Int) -> SplitRecurrent {
-        let h = hiddenSize, s = stateSize, gc = conventions.kind.gateCount
+        let h = hiddenSize
         let ranges = (0..<parts).map { t in (t * h / parts)..<((t + 1) * h / parts) }
-        let weights = ranges.map { range -> PackedOperand<T> in
+        return SplitRecurrent(ranges: ranges, weights: packedByHiddenUnit(parameters.r.scalars, ranges: ranges))
+    }
+
+    /// A weight matrix of G gate blocks, [G*H, K] (R or W), regrouped by the hidden units of each range
+    /// (part t: rows k*H + j for every gate block k and j in `ranges[t]`) and packed as the [K, G*|range|]
+    /// right operand of a product by its transpose.
+    @inlinable
+    func packedByHiddenUnit(_ weights: [T], ranges: [Range<Int>]) -> [PackedOperand<T>] {
+        let h = hiddenSize, gc = conventions.kind.gateCount, depth = weights.count / max(1, gc * h)
+        return ranges.map { range -> PackedOperand<T> in
             var part = [T]()
-            part.reserveCapacity(gc * range.count * s)
+            part.reserveCapacity(gc * range.count * depth)
             for k in 0..<gc {
                 part.append(
-                    contentsOf: parameters.r.scalars[
-                        ((k * h + range.lowerBound) * s)..<((k * h + range.upperBound) * s)])
+                    contentsOf: weights[((k * h + range.lowerBound) * depth)..<((k * h + range.upperBound) * depth)])
             }
-            return packOperand(part, k: s, n: gc * range.count, transposed: true)
+            return packOperand(part, k: depth, n: gc * range.count, transposed: true)
         }
-        return SplitRecurrent(ranges: ranges, weights: weights)
     }
 
     /// The split a sequence of batch `batch` should run its steps with: R regrouped in two parts

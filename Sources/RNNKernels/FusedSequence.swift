@@ -21,7 +21,11 @@ struct FusedSequenceArguments<T> {
     var blocks: UnsafePointer<Int>
     var bounds: UnsafePointer<Int>
     var panels: UnsafePointer<UnsafePointer<T>?>
-    var projected: UnsafePointer<T>
+    var projected: UnsafePointer<T>?
+    var inputs: UnsafePointer<T>?
+    var inputSize: Int
+    var inputPanels: UnsafePointer<UnsafePointer<T>?>?
+    var inputBias: UnsafePointer<T>?
     var recurrentBias: UnsafePointer<T>?
     var hA: UnsafeMutablePointer<T>
     var hB: UnsafeMutablePointer<T>
@@ -40,6 +44,7 @@ extension Float: FusedSequenceScalar {
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
+            inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
         rnn_sequence_forward_f32(&args)
     }
@@ -51,6 +56,7 @@ extension Double: FusedSequenceScalar {
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
+            inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
         rnn_sequence_forward_f64(&args)
     }
@@ -108,41 +114,43 @@ extension RecurrentCell {
         {
             return nil
         }
-        let projected = projectInputs(x.scalars, rows: steps * bsz)
+        // The input projection per step inside the kernel (the same sums as one product over all steps, see
+        // `rnn_sequence_args_f32`) where that product would run the blocked kernel and a step has two rows
+        // or more; else all steps at once here.
+        let perStep = fusedProjectsPerStep(steps: steps, batch: bsz)
+        let inputWeights = perStep ? packedByHiddenUnit(parameters.w.scalars, ranges: split.ranges) : []
+        guard inputWeights.allSatisfy(\.isPacked) else { return nil }
+        let projected = perStep ? [T](repeating: 0, count: 1) : projectInputs(x.scalars, rows: steps * bsz)
+        let inputBias = perStep ? projectionBias : [T](repeating: 0, count: 1)
         var hA = h0?.scalars ?? [T](repeating: 0, count: bsz * h)
         var hB = [T](repeating: 0, count: bsz * h)
         var c = isLSTM ? (c0?.scalars ?? [T](repeating: 0, count: bsz * h)) : [T](repeating: 0, count: 1)
-        var out = [T](repeating: 0, count: steps * bsz * h)
+        // Every element is written by the kernel.
+        var out = [T](unsafeUninitializedCapacity: steps * bsz * h) { _, count in count = steps * bsz * h }
         let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
         let bounds = [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
         let bias = isLSTM ? [T](repeating: 0, count: 1) : (parameters.br?.scalars ?? [T](repeating: 0, count: gc * h))
         let panels: [UnsafePointer<T>?] = split.weights.map { UnsafePointer($0.panels!.base) }
-        withExtendedLifetime(split) {
-            blocks.withUnsafeBufferPointer { blocksBuf in
-                bounds.withUnsafeBufferPointer { boundsBuf in
-                    panels.withUnsafeBufferPointer { panelsBuf in
-                        projected.withUnsafeBufferPointer { projBuf in
-                            bias.withUnsafeBufferPointer { biasBuf in
-                                hA.withUnsafeMutableBufferPointer { hABuf in
-                                    hB.withUnsafeMutableBufferPointer { hBBuf in
-                                        c.withUnsafeMutableBufferPointer { cBuf in
-                                            out.withUnsafeMutableBufferPointer { outBuf in
-                                                let args = FusedSequenceArguments<T>(
-                                                    kind: kind, reverse: direction == .reverse,
-                                                    processingOrder: outputsInProcessingOrder,
-                                                    updateSideCandidate: conv.updateSide == .candidate, steps: steps,
-                                                    batch: bsz, hidden: h,
-                                                    parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
-                                                    bounds: boundsBuf.baseAddress!,
-                                                    panels: panelsBuf.baseAddress!, projected: projBuf.baseAddress!,
-                                                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!,
-                                                    hA: hABuf.baseAddress!, hB: hBBuf.baseAddress!,
-                                                    c: isLSTM ? cBuf.baseAddress! : nil, out: outBuf.baseAddress!)
-                                                scalar.callFused(args)
-                                            }
-                                        }
-                                    }
-                                }
+        let inputPanels: [UnsafePointer<T>?] = inputWeights.map { UnsafePointer($0.panels!.base) }
+        withExtendedLifetime((split, inputWeights)) {
+            withBuffers(projected, x.scalars, inputBias, bias) { projBuf, xBuf, inputBiasBuf, biasBuf in
+                withBuffers(panels, inputPanels) { panelsBuf, inputPanelsBuf in
+                    blocks.withUnsafeBufferPointer { blocksBuf in
+                        bounds.withUnsafeBufferPointer { boundsBuf in
+                            withMutableBases(&hA, &hB, &c, &out) { hABase, hBBase, cBase, outBase in
+                                let args = FusedSequenceArguments<T>(
+                                    kind: kind, reverse: direction == .reverse,
+                                    processingOrder: outputsInProcessingOrder,
+                                    updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz,
+                                    hidden: h, parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
+                                    bounds: boundsBuf.baseAddress!, panels: panelsBuf.baseAddress!,
+                                    projected: perStep ? nil : projBuf.baseAddress!,
+                                    inputs: perStep ? xBuf.baseAddress! : nil, inputSize: inputSize,
+                                    inputPanels: perStep ? inputPanelsBuf.baseAddress! : nil,
+                                    inputBias: perStep ? inputBiasBuf.baseAddress! : nil,
+                                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!,
+                                    hA: hABase, hB: hBBase, c: isLSTM ? cBase : nil, out: outBase)
+                                scalar.callFused(args)
                             }
                         }
                     }
@@ -152,6 +160,20 @@ extension RecurrentCell {
         return SequenceRun(
             outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
             cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
+    }
+}
+
+extension RecurrentCell {
+    /// Whether the fused pass computes each step's input projection inside its time loop (x_t W_partᵀ + b
+    /// by the packed kernel on prepacked panels, per thread) rather than all steps at once before it: where
+    /// the product over all steps would run the blocked kernel (`gemmRunsBlockedKernel`), whose sums the
+    /// per-step products repeat exactly, and a step has two rows or more (one row takes the 1-row kernel).
+    @usableFromInline
+    func fusedProjectsPerStep(steps: Int, batch: Int) -> Bool {
+        batch > 1
+            && gemmRunsBlockedKernel(
+                m: steps * batch, n: conventions.kind.gateCount * hiddenSize, k: inputSize, transposeA: false,
+                transposeB: true)
     }
 }
 

@@ -41,10 +41,12 @@ func gemmPackedThreads(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Boo
 protocol SIMDKernelScalar: KernelScalar {
     /// Columns of a packed panel (two 256-bit vectors).
     static var panelWidth: Int { get }
-    /// C (+)= A · B, A (a, ars, acs) m × k, B (b, brs, bcs) k × n, C row-major with leading dimension ldc.
+    /// C (+)= A · B, A (a, ars, acs) m × k, B (b, brs, bcs) k × n, C row-major with leading dimension ldc;
+    /// C = rowInit + A · B (every row) when `rowInit` is given.
     static func blocked(
         _ a: UnsafePointer<Self>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Self>, _ brs: Int, _ bcs: Int,
-        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool)
+        _ c: UnsafeMutablePointer<Self>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool,
+        rowInit: UnsafePointer<Self>?)
     /// C (+)= A · Bᵀ for A [m, k] and B [n, k] row-major (leading dimensions lda, ldb): the dot-product kernel.
     static func dot(
         _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>, _ ldc: Int,
@@ -61,25 +63,50 @@ struct ProductPointers<S>: @unchecked Sendable {
     let a: UnsafePointer<S>
     let b: UnsafePointer<S>
     let c: UnsafeMutablePointer<S>
+    var rowInit: UnsafePointer<S>? = nil
 }
 
 /// `chunk` elements of `length` per part for `parts` parts, rounded up to whole `unit`s.
 func partChunk(_ length: Int, parts: Int, unit: Int) -> Int { ((length + parts - 1) / parts + unit - 1) / unit * unit }
 
+/// Whether `simdGemm` runs A · Bᵀ by the dot-product kernel (else by the packed blocked kernel).
+func simdGemmRunsDot(m: Int, transposeA: Bool, transposeB: Bool) -> Bool {
+    transposeB && !transposeA && m <= dotProductMaxRows
+}
+
+/// Whether `gemm` runs this product by the packed blocked kernel (`rnn_gemm_blocked_*`), whose sums the
+/// packed kernel on prepacked panels repeats for two rows or more.
+@usableFromInline
+func gemmRunsBlockedKernel(m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool) -> Bool {
+    gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB) > 0
+        && !simdGemmRunsDot(m: m, transposeA: transposeA, transposeB: transposeB)
+}
+
 /// C = op(A) · op(B) (+ C when `accumulate`) on `threads` threads: the dot-product kernel for A · Bᵀ with
 /// up to `dotProductMaxRows` rows (C split by columns), else the packed kernel with C split by columns when
 /// there are enough, else by rows, in whole tiles. Call only where `packedGemmAvailable`.
+///
+/// `rowInit` [n]: C = rowInit + op(A) · op(B) in every row instead, bit for bit C filled with the row and
+/// then accumulated into (the blocked kernel starts from the row; the dot-product kernel fills C first).
 func simdGemm<S: SIMDKernelScalar>(
     _ a: UnsafePointer<S>, _ b: UnsafePointer<S>, _ c: UnsafeMutablePointer<S>,
-    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int
+    m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int,
+    rowInit: UnsafePointer<S>? = nil
 ) {
     if m == 0 || n == 0 { return }
+    if let row = rowInit, k == 0 || simdGemmRunsDot(m: m, transposeA: transposeA, transposeB: transposeB) {
+        for i in 0..<m { (c + i * n).update(from: row, count: n) }
+        return simdGemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: true,
+            threads: threads)
+    }
+    let accumulate = accumulate && rowInit == nil
     if k == 0 {
         if !accumulate { c.update(repeating: 0, count: m * n) }
         return
     }
-    let ptr = ProductPointers(a: a, b: b, c: c)
-    if transposeB && !transposeA && m <= dotProductMaxRows {
+    let ptr = ProductPointers(a: a, b: b, c: c, rowInit: rowInit)
+    if simdGemmRunsDot(m: m, transposeA: transposeA, transposeB: transposeB) {
         let cols = Int(RNN_SIMD_DOT_COLS)
         let parts = n >= 2 * cols * max(1, threads) ? max(1, threads) : 1
         if parts == 1 {
@@ -101,7 +128,7 @@ func simdGemm<S: SIMDKernelScalar>(
     let (brs, bcs) = transposeB ? (1, k) : (n, 1)
     let parts = max(1, threads)
     if parts == 1 {
-        S.blocked(a, ars, acs, b, brs, bcs, c, n, m: m, n: n, k: k, accumulate: accumulate)
+        S.blocked(a, ars, acs, b, brs, bcs, c, n, m: m, n: n, k: k, accumulate: accumulate, rowInit: rowInit)
         return
     }
     // Split the longer side in whole tiles.
@@ -114,11 +141,11 @@ func simdGemm<S: SIMDKernelScalar>(
         if byColumns {
             S.blocked(
                 ptr.a, ars, acs, ptr.b + start * bcs, brs, bcs, ptr.c + start, n, m: m, n: end - start, k: k,
-                accumulate: accumulate)
+                accumulate: accumulate, rowInit: ptr.rowInit.map { $0 + start })
         } else {
             S.blocked(
                 ptr.a + start * ars, ars, acs, ptr.b, brs, bcs, ptr.c + start * n, n, m: end - start, n: n, k: k,
-                accumulate: accumulate)
+                accumulate: accumulate, rowInit: ptr.rowInit)
         }
     }
 }
@@ -180,9 +207,10 @@ extension Float: SIMDKernelScalar {
 
     static func blocked(
         _ a: UnsafePointer<Float>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Float>, _ brs: Int, _ bcs: Int,
-        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool,
+        rowInit: UnsafePointer<Float>?
     ) {
-        rnn_gemm_blocked_f32(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0)
+        rnn_gemm_blocked_f32(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0, rowInit)
     }
 
     static func dot(
@@ -198,7 +226,7 @@ extension Float: SIMDKernelScalar {
         accumulate: Bool
     ) {
         rnn_prepacked_blocked_f32(
-            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
+            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0, nil)
     }
 
     public static func packedGemm(
@@ -208,6 +236,16 @@ extension Float: SIMDKernelScalar {
         simdGemm(
             a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate,
             threads: threads)
+    }
+
+    public static func packedGemm(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+        addingRow row: UnsafePointer<Float>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, threads: Int
+    ) {
+        simdGemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: false,
+            threads: threads, rowInit: row)
     }
 
     public static func packedPanelElements(k: Int, n: Int) -> Int { rnn_panel_elements_f32(k, n) }
@@ -239,9 +277,10 @@ extension Double: SIMDKernelScalar {
 
     static func blocked(
         _ a: UnsafePointer<Double>, _ ars: Int, _ acs: Int, _ b: UnsafePointer<Double>, _ brs: Int, _ bcs: Int,
-        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool
+        _ c: UnsafeMutablePointer<Double>, _ ldc: Int, m: Int, n: Int, k: Int, accumulate: Bool,
+        rowInit: UnsafePointer<Double>?
     ) {
-        rnn_gemm_blocked_f64(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0)
+        rnn_gemm_blocked_f64(a, ars, acs, b, brs, bcs, c, ldc, m, n, k, accumulate ? 1 : 0, rowInit)
     }
 
     static func dot(
@@ -257,7 +296,7 @@ extension Double: SIMDKernelScalar {
         accumulate: Bool
     ) {
         rnn_prepacked_blocked_f64(
-            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0)
+            a, ars, acs, b, c, ldc, m, n, k, panels.lowerBound, panels.upperBound, accumulate ? 1 : 0, nil)
     }
 
     public static func packedGemm(
@@ -267,6 +306,16 @@ extension Double: SIMDKernelScalar {
         simdGemm(
             a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: accumulate,
             threads: threads)
+    }
+
+    public static func packedGemm(
+        _ a: UnsafePointer<Double>, _ b: UnsafePointer<Double>, _ c: UnsafeMutablePointer<Double>,
+        addingRow row: UnsafePointer<Double>,
+        m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, threads: Int
+    ) {
+        simdGemm(
+            a, b, c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: false,
+            threads: threads, rowInit: row)
     }
 
     public static func packedPanelElements(k: Int, n: Int) -> Int { rnn_panel_elements_f64(k, n) }

@@ -30,6 +30,41 @@ public func gemm<T: KernelScalar>(
         accumulate: accumulate, path: .automatic)
 }
 
+/// C = row + A · B in every row of C, with `row` [N]: bit for bit `gemm(accumulate: true)` on a C whose rows
+/// were each filled with `row` (a bias added to a product), without that filling pass where the packed
+/// kernel runs (it starts each sum from the row).
+///
+///     C[i, j] = row[j] + Σ_p A[i, p] · B[p, j]
+///
+/// - Returns: C, [M, N].
+@inlinable
+public func gemm<T: KernelScalar>(
+    _ a: [T], _ b: [T], addingRow row: [T], m: Int, n: Int, k: Int, transposeA: Bool = false,
+    transposeB: Bool = false
+) -> [T] {
+    precondition(a.count == m * k && b.count == k * n && row.count == n, "gemm: shape mismatch")
+    let threads = gemmPackedThreads(m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB)
+    if threads > 0 && m > 0 && n > 0 && k > 0 {
+        return [T](unsafeUninitializedCapacity: m * n) { c, count in
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    row.withUnsafeBufferPointer { pr in
+                        T.packedGemm(
+                            pa.baseAddress!, pb.baseAddress!, c.baseAddress!, addingRow: pr.baseAddress!, m: m, n: n,
+                            k: k, transposeA: transposeA, transposeB: transposeB, threads: threads)
+                    }
+                }
+            }
+            count = m * n
+        }
+    }
+    var c = [T]()
+    c.reserveCapacity(m * n)
+    for _ in 0..<m { c.append(contentsOf: row) }
+    gemm(a, b, into: &c, m: m, n: n, k: k, transposeA: transposeA, transposeB: transposeB, accumulate: true)
+    return c
+}
+
 /// Which implementation `gemm` uses: `.automatic` chooses by size and CPU; tests pin the others.
 @usableFromInline
 enum GemmPath: Sendable {

@@ -28,6 +28,12 @@ where Self.RawSignificand: FixedWidthInteger {
     static func packedGemm(
         _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
         m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool, accumulate: Bool, threads: Int)
+    /// C = row + op(A) · op(B) in every row of C (`row` [n]) by the packed kernel on `threads` threads: the
+    /// bits of C filled with `row` and then accumulated into, without the pass that fills it.
+    static func packedGemm(
+        _ a: UnsafePointer<Self>, _ b: UnsafePointer<Self>, _ c: UnsafeMutablePointer<Self>,
+        addingRow row: UnsafePointer<Self>, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+        threads: Int)
     /// Elements of the panels `packPanels` writes for a [k, n] operand.
     static func packedPanelElements(k: Int, n: Int) -> Int
     /// Packs B ([k, n], or [n, k] when `transposed`) into panels at `dst`.

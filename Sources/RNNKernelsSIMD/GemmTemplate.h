@@ -50,9 +50,11 @@ static void NAME(pack)(const T *x, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t rows, p
 }
 
 /// One MR × NR tile: C[0 ..< rows, 0 ..< cols] (+)= Apanel · Bpanel over kc; row p of the B panel starts at
-/// b + p · ldb (NR when packed, the row stride of B when read in place). `load`: add to what C holds.
+/// b + p · ldb (NR when packed, the row stride of B when read in place). `load`: add to what C holds;
+/// `init` (when not NULL, instead of `load`): add to init[0 ..< cols] in every row, C[i, j] = init[j] + sum,
+/// the bits of C filled with the row and then added to.
 RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc,
-                                   ptrdiff_t rows, ptrdiff_t cols, int load, T *scratch) {
+                                   ptrdiff_t rows, ptrdiff_t cols, int load, const T *init, T *scratch) {
     V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     const T *pa = a, *pb = b;
@@ -110,7 +112,15 @@ RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff
     // Full tiles go straight to C; edge tiles through the scratch tile.
     T *out = full ? c : scratch;
     ptrdiff_t ld = full ? ldc : NR;
-    if (full && load) {
+    if (full && init) {
+        V i0 = NAME(load)(init), i1 = NAME(load)(init + W);
+        NAME(store)(out, i0 + c00); NAME(store)(out + W, i1 + c01); out += ld;
+        NAME(store)(out, i0 + c10); NAME(store)(out + W, i1 + c11); out += ld;
+        NAME(store)(out, i0 + c20); NAME(store)(out + W, i1 + c21); out += ld;
+        NAME(store)(out, i0 + c30); NAME(store)(out + W, i1 + c31); out += ld;
+        NAME(store)(out, i0 + c40); NAME(store)(out + W, i1 + c41); out += ld;
+        NAME(store)(out, i0 + c50); NAME(store)(out + W, i1 + c51);
+    } else if (full && load) {
         NAME(store)(out, NAME(load)(out) + c00); NAME(store)(out + W, NAME(load)(out + W) + c01); out += ld;
         NAME(store)(out, NAME(load)(out) + c10); NAME(store)(out + W, NAME(load)(out + W) + c11); out += ld;
         NAME(store)(out, NAME(load)(out) + c20); NAME(store)(out + W, NAME(load)(out + W) + c21); out += ld;
@@ -129,7 +139,8 @@ RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff
         for (ptrdiff_t r = 0; r < rows; r++) {
             T *dst = c + r * ldc;
             const T *src = scratch + r * NR;
-            if (load) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] += src[j]; }
+            if (init) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = init[j] + src[j]; }
+            else if (load) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] += src[j]; }
             else { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = src[j]; }
         }
     }
@@ -140,7 +151,8 @@ RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff
 #define DIRECT_MAX_ROWS 40
 
 void NAME(rnn_gemm_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *b, ptrdiff_t brs, ptrdiff_t bcs,
-                            T *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate) {
+                            T *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate,
+                            const T *rowInit) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     ptrdiff_t kcMax = rnn_min(KC, k);
     ptrdiff_t mcMax = rnn_min(MC, (m + MR - 1) / MR * MR);
@@ -158,7 +170,9 @@ void NAME(rnn_gemm_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *b
             // B's block [pc, pc + kcur) × [jc, jc + ncur), as its transpose.
             const T *bblock = b + pc * brs + jc * bcs;
             if (!direct) NAME(pack)(bblock, bcs, brs, ncur, kcur, NR, packedB);
-            int load = accumulate || pc > 0;
+            // The first depth block adds to the initial row when there is one, to C when accumulating.
+            const T *init = pc == 0 && rowInit ? rowInit + jc : NULL;
+            int load = !init && (accumulate || pc > 0);
             for (ptrdiff_t ic = 0; ic < m; ) {
                 ptrdiff_t mcur = rnn_min(MC, m - ic);
                 NAME(pack)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, MR, packedA);
@@ -175,7 +189,7 @@ void NAME(rnn_gemm_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *b
                     }
                     for (ptrdiff_t ir = 0; ir < mcur; ir += MR) {
                         NAME(micro_kernel)(kcur, packedA + ir * kcur, pb, ldb, c + (ic + ir) * ldc + jc + jr, ldc,
-                                           rnn_min(MR, mcur - ir), cols, load, scratch);
+                                           rnn_min(MR, mcur - ir), cols, load, init ? init + jr : NULL, scratch);
                     }
                 }
                 ic += mcur;
@@ -274,7 +288,8 @@ void NAME(rnn_pack_panels)(const T *b, ptrdiff_t k, ptrdiff_t n, int transposed,
 /// c[0 ..< cols] (+)= a · panel over kc for a single row a: four depth steps at a time into separate
 /// accumulators, so that the fused multiply-adds do not wait on each other (the 6-row micro-kernel would
 /// do 6 times the arithmetic for one row). Summed as (s + t) + (u + v) at the end.
-RNN_INLINE void NAME(row_kernel)(ptrdiff_t kc, const T *a, const T *b, T *c, ptrdiff_t cols, int load) {
+RNN_INLINE void NAME(row_kernel)(ptrdiff_t kc, const T *a, const T *b, T *c, ptrdiff_t cols, int load,
+                                 const T *init) {
     V s0 = {0}, s1 = {0}, t0 = {0}, t1 = {0}, u0 = {0}, u1 = {0}, v0 = {0}, v1 = {0};
     ptrdiff_t p = 0;
 #if RNN_GEMM_ASM
@@ -320,7 +335,10 @@ RNN_INLINE void NAME(row_kernel)(ptrdiff_t kc, const T *a, const T *b, T *c, ptr
     }
     V r0 = (s0 + t0) + (u0 + v0), r1 = (s1 + t1) + (u1 + v1);
     if (cols == NR) {
-        if (load) {
+        if (init) {
+            NAME(store)(c, NAME(load)(init) + r0);
+            NAME(store)(c + W, NAME(load)(init + W) + r1);
+        } else if (load) {
             NAME(store)(c, NAME(load)(c) + r0);
             NAME(store)(c + W, NAME(load)(c + W) + r1);
         } else {
@@ -330,13 +348,14 @@ RNN_INLINE void NAME(row_kernel)(ptrdiff_t kc, const T *a, const T *b, T *c, ptr
     } else {
         for (ptrdiff_t j = 0; j < cols; j++) {
             T v = j < W ? r0[j] : r1[j - W];
-            c[j] = load ? c[j] + v : v;
+            c[j] = init ? init[j] + v : load ? c[j] + v : v;
         }
     }
 }
 
 void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *panels, T *c, ptrdiff_t ldc,
-                                 ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate) {
+                                 ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate,
+                                 const T *rowInit) {
     if (m <= 0 || n <= 0 || k <= 0 || q0 >= q1) return;
     ptrdiff_t nPad = (n + NR - 1) / NR * NR;
     if (m == 1) {
@@ -344,9 +363,10 @@ void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const
         for (ptrdiff_t pc = 0; pc < k; ) {
             ptrdiff_t kcur = rnn_min(KC, k - pc);
             const T *block = panels + pc * nPad;
+            const T *init = pc == 0 && rowInit ? rowInit : NULL;
             for (ptrdiff_t q = q0; q < q1; q++) {
                 NAME(row_kernel)(kcur, a + pc * acs, block + q * NR * kcur, c + q * NR,
-                                 rnn_min(NR, n - q * NR), accumulate || pc > 0);
+                                 rnn_min(NR, n - q * NR), !init && (accumulate || pc > 0), init ? init + q * NR : NULL);
             }
             pc += kcur;
         }
@@ -363,7 +383,8 @@ void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const
         for (ptrdiff_t pc = 0; pc < k; ) {
             ptrdiff_t kcur = rnn_min(KC, k - pc);
             const T *block = panels + pc * nPad;
-            int load = accumulate || pc > 0;
+            const T *init = pc == 0 && rowInit ? rowInit : NULL;
+            int load = !init && (accumulate || pc > 0);
             for (ptrdiff_t ic = 0; ic < m; ) {
                 ptrdiff_t mcur = rnn_min(MC, m - ic);
                 NAME(pack)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, MR, packedA);
@@ -373,7 +394,7 @@ void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const
                     const T *pb = block + q * NR * kcur;
                     for (ptrdiff_t ir = 0; ir < mcur; ir += MR) {
                         NAME(micro_kernel)(kcur, packedA + ir * kcur, pb, NR, c + (ic + ir) * ldc + jr, ldc,
-                                           rnn_min(MR, mcur - ir), cols, load, scratch);
+                                           rnn_min(MR, mcur - ir), cols, load, init ? init + jr : NULL, scratch);
                     }
                 }
                 ic += mcur;

@@ -24,6 +24,17 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
     T *a = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *y = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *th = rnn_aligned_alloc((size_t)rnn_max(1, w) * sizeof(T));
+    // With the inputs given, each step's input part of this part's gates is computed here, into
+    // pre [B, G·w] (gate block q of row b at b·G·w + q·w), starting from this part's bias: the products
+    // and sums `rnn_gemm_blocked` makes over all steps at once, without that [T, B, G·H] buffer.
+    const int perStep = g->inputs != NULL;
+    const ptrdiff_t I = g->inputSize;
+    T *stepPre = perStep ? rnn_aligned_alloc((size_t)rnn_max(1, B * n) * sizeof(T)) : NULL;
+    T *bias = perStep ? rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T)) : NULL;
+    if (perStep) {
+        for (ptrdiff_t q = 0; q < G; q++) memcpy(bias + q * w, g->inputBias + q * H + j0, (size_t)w * sizeof(T));
+    }
+    const ptrdiff_t preGate = perStep ? w : H;
     const ptrdiff_t *blk = g->blocks;
     int phase = 0;
     for (ptrdiff_t k = 0; k < g->steps; k++) {
@@ -33,14 +44,18 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
         T *outStep = g->out + (g->processingOrder ? k : t) * B * H;
         if (w > 0) {
             // rec [B, G·w]: block q of row b at b·n + q·w.
-            NAME(rnn_prepacked_blocked)(hp, H, 1, g->panels[part], rec, n, B, n, H, 0, panels, 0);
+            if (perStep) {
+                NAME(rnn_prepacked_blocked)(g->inputs + t * B * I, I, 1, g->inputPanels[part], stepPre, n, B, n, I,
+                                            0, panels, 0, bias);
+            }
+            NAME(rnn_prepacked_blocked)(hp, H, 1, g->panels[part], rec, n, B, n, H, 0, panels, 0, NULL);
             for (ptrdiff_t b = 0; b < B; b++) {
-                const T *pre = g->projected + (t * B + b) * GH + j0;
+                const T *pre = perStep ? stepPre + b * n : g->projected + (t * B + b) * GH + j0;
                 const T *r = rec + b * n;
                 T *hOut = hn + b * H + j0;
                 if (g->kind == RNN_SEQUENCE_LSTM) {
                     for (ptrdiff_t q = 0; q < 4; q++) {
-                        for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * H + j] + r[q * w + j];
+                        for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * preGate + j] + r[q * w + j];
                     }
                     const ptrdiff_t bi = blk[0] * w, bf = blk[1] * w, bg = blk[2] * w, bo = blk[3] * w;
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bi, y + bi, w);
@@ -54,16 +69,16 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                 } else {
                     const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
                     const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
-                    const T *bias = g->recurrentBias + j0;
+                    const T *rbias = g->recurrentBias + j0;
                     for (ptrdiff_t j = 0; j < w; j++) {
-                        a[bz + j] = pre[qz * H + j] + (r[bz + j] + bias[qz * H + j]);
-                        a[br + j] = pre[qr * H + j] + (r[br + j] + bias[qr * H + j]);
+                        a[bz + j] = pre[qz * preGate + j] + (r[bz + j] + rbias[qz * H + j]);
+                        a[br + j] = pre[qr * preGate + j] + (r[br + j] + rbias[qr * H + j]);
                     }
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bz, y + bz, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + br, y + br, w);
                     for (ptrdiff_t j = 0; j < w; j++) {
-                        T u = r[bn + j] + bias[qn * H + j];
-                        a[bn + j] = pre[qn * H + j] + y[br + j] * u;
+                        T u = r[bn + j] + rbias[qn * H + j];
+                        a[bn + j] = pre[qn * preGate + j] + y[br + j] * u;
                     }
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bn, y + bn, w);
                     const T *hPrev = hp + b * H + j0;
@@ -78,7 +93,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
         }
         if (g->parts > 1) rnn_barrier_wait(barrier, &phase);
     }
-    free(rec); free(a); free(y); free(th);
+    free(rec); free(a); free(y); free(th); free(stepPre); free(bias);
 }
 
 static void *NAME(sequence_thread)(void *arg) {

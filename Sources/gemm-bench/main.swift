@@ -136,8 +136,39 @@ func loadAverage() -> String {
     return String(decoding: buf[0..<n], as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ")
 }
 
+/// `gemm-bench sequence lstm|gru [REPS]`: the forward pass of the bench's large layer (T=128 B=32 I=128
+/// H=256, float32, no caches) run REPS times, median and best ms: a target for `perf record`.
+func sequenceForward(kind: CellKind, reps: Int) {
+    let t = 128, b = 32, i = 128, h = 256, g = kind.gateCount
+    func values(_ n: Int, _ seed: Int) -> [Float] { (0..<n).map { Float(Double(($0 * seed) % 97) / 97 - 0.5) * 0.1 } }
+    let cell = RecurrentCell(
+        conventions: CellConventions(kind: kind),
+        parameters: CellParameters(
+            w: Tensor(shape: [g * h, i], scalars: values(g * h * i, 7)),
+            r: Tensor(shape: [g * h, h], scalars: values(g * h * h, 11)),
+            bw: Tensor(shape: [g * h], scalars: values(g * h, 13)),
+            br: Tensor(shape: [g * h], scalars: values(g * h, 17))))
+    let x = Tensor(shape: [t, b, i], scalars: values(t * b * i, 5))
+    var times: [Double] = []
+    for _ in 0..<reps {
+        let t0 = now()
+        let run = runSequence(cell, x: x, keepCaches: false)
+        times.append(now() - t0)
+        precondition(run.hLast.scalars[0].isFinite)
+    }
+    times.sort()
+    print(
+        "\(kind) forward float32 T=128 B=32 I=128 H=256: median \(times[times.count / 2] * 1000) ms, best \(times[0] * 1000) ms"
+    )
+}
+
 func main() {
     let args = Array(CommandLine.arguments.dropFirst())
+    if args.first == "sequence" {
+        let kind: CellKind = args.dropFirst().first == "gru" ? .gru : .lstm
+        sequenceForward(kind: kind, reps: args.count > 2 ? Int(args[2]) ?? 20 : 20)
+        return
+    }
     if args.first == "prepacked" {
         print("load average \(loadAverage())")
         let rest = args.dropFirst().compactMap { Int($0) }

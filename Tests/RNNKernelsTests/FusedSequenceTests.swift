@@ -53,7 +53,7 @@ final class FusedSequenceTests: XCTestCase {
 
     func check<T: KernelScalar>(
         _: T.Type, _ conv: CellConventions, steps: Int, batch: Int, input: Int, hidden: Int,
-        recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64
+        recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64, projectsPerStep: Bool? = nil
     ) {
         var rng = TestRNG(seed)
         func rand(_ shape: [Int], _ scale: Double = 0.5) -> Tensor<Double> { rng.tensor(shape, scale: scale) }
@@ -69,6 +69,9 @@ final class FusedSequenceTests: XCTestCase {
             "\(T.self) \(conv.kind) \(conv.gateOrder) side \(conv.updateSide) T\(steps) B\(batch) I\(input) H\(h)"
         if packedGemmAvailable {
             XCTAssertNotNil(cell.fusedSequenceKind, label)
+            if let projectsPerStep {
+                XCTAssertEqual(cell.fusedProjectsPerStep(steps: steps, batch: batch), projectsPerStep, label)
+            }
             if let expectParts, elementwiseThreads >= expectParts {
                 XCTAssertEqual(cell.sequenceSplit(batch: batch)?.ranges.count, expectParts, label)
             }
@@ -129,13 +132,23 @@ final class FusedSequenceTests: XCTestCase {
                 T.self, conv, steps: 4, batch: 3, input: 5, hidden: 13, recurrentBias: seed % 2 == 0, expectParts: 1,
                 tolerance: tolerance, seed: seed + 10)
         }
-        // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier.
+        // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier. T · B = 96
+        // projects all steps at once (the dot-product kernel), 128 per step inside the kernel.
         check(
             T.self, lstm, steps: 3, batch: 32, input: 4, hidden: 128, recurrentBias: true, expectParts: 2,
-            tolerance: tolerance, seed: 21)
+            tolerance: tolerance, seed: 21, projectsPerStep: false)
+        check(
+            T.self, lstm, steps: 4, batch: 32, input: 9, hidden: 128, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 23, projectsPerStep: true)
         check(
             T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2,
-            tolerance: tolerance, seed: 22)
+            tolerance: tolerance, seed: 22, projectsPerStep: true)
+        // One part projecting per step: a few rows, inputs past one depth block (256), hidden off the vector width.
+        for (conv, seed) in [(lstm, UInt64(31)), (gruCandidate, 32)] {
+            check(
+                T.self, conv, steps: 33, batch: 3, input: 300, hidden: 13, recurrentBias: true, expectParts: 1,
+                tolerance: tolerance, seed: seed, projectsPerStep: true)
+        }
     }
 
     func testFloat() { run(Float.self, tolerance: 2e-5) }

@@ -81,6 +81,33 @@ final class GemmTests: XCTestCase {
     /// Where the CPU has AVX2 + FMA (or is arm64) the packed kernel must be in use, and large products
     /// get it. The C probe (CPUID) must agree with the kernel's own account of the CPU (/proc/cpuinfo), so
     /// that on this machine the tests above run the packed kernels and not a silent fallback.
+    /// `gemm(addingRow:)` gives the bits of C filled with the row and accumulated into, on whichever path the
+    /// product takes: the plain loop, the dot-product kernel, the blocked kernel on one and two threads (split
+    /// by rows and by columns) and past one depth block.
+    func addingRow<T: KernelScalar>(_: T.Type) {
+        let shapes = [
+            (2, 3, 5), (7, 13, 17), (60, 40, 20), (150, 40, 20), (40, 700, 300), (130, 300, 257), (7, 4100, 3),
+        ]
+        for (m, n, k) in shapes {
+            let a = productTestValues(m * k, 6).map { T($0) }, b = productTestValues(k * n, 7).map { T($0) }
+            let row = productTestValues(n, 8).map { T($0) * 10 }
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    var want = [T]()
+                    for _ in 0..<m { want += row }
+                    gemm(a, b, into: &want, m: m, n: n, k: k, transposeA: ta, transposeB: tb, accumulate: true)
+                    let got = gemm(a, b, addingRow: row, m: m, n: n, k: k, transposeA: ta, transposeB: tb)
+                    XCTAssertEqual(
+                        got.map { Double($0).bitPattern }, want.map { Double($0).bitPattern },
+                        "\(T.self) [\(m), \(n), \(k)] tA \(ta) tB \(tb)")
+                }
+            }
+        }
+    }
+
+    func testAddingRowFloat() { addingRow(Float.self) }
+    func testAddingRowDouble() { addingRow(Double.self) }
+
     func testDispatch() throws {
         #if arch(x86_64) && os(Linux)
         let flags = cpuFlags()

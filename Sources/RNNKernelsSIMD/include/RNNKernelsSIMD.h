@@ -36,10 +36,14 @@ ptrdiff_t rnn_panel_width_f64(void);
 
 /// C (+ C when `accumulate`) = A · B for A (a, ars, acs) m × k and B (b, brs, bcs) k × n, by packing A and B
 /// (B read in place for few rows when row-major) and a 6 × (panel width) register-blocked micro-kernel.
+/// rowInit [n] (or NULL): C[i, j] = rowInit[j] + (A · B)[i, j] instead, bit for bit what filling every row of
+/// C with rowInit and accumulating gives (a bias added without a pass over C).
 void rnn_gemm_blocked_f32(const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *b, ptrdiff_t brs, ptrdiff_t bcs,
-                          float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate);
+                          float *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate,
+                          const float *rowInit);
 void rnn_gemm_blocked_f64(const double *a, ptrdiff_t ars, ptrdiff_t acs, const double *b, ptrdiff_t brs, ptrdiff_t bcs,
-                          double *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate);
+                          double *c, ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, int accumulate,
+                          const double *rowInit);
 
 /// C[i, j] (+)= Σ_p A[i, p] · B[j, p] for A [m, k] (leading dimension lda) and B [n, k] (ldb), both
 /// row-major: 2 × 4 tiles of C, each element a vector accumulator over p summed across lanes at the end.
@@ -59,10 +63,13 @@ void rnn_pack_panels_f32(const float *b, ptrdiff_t k, ptrdiff_t n, int transpose
 void rnn_pack_panels_f64(const double *b, ptrdiff_t k, ptrdiff_t n, int transposed, double *dst);
 
 /// C[:, panels q0 ..< q1] (+)= A · B for A (a, ars, acs) m × k and B [k, n] in panels (`rnn_pack_panels_*`).
+/// rowInit [n] (or NULL): add the product to rowInit[j] instead, as `rnn_gemm_blocked_*`.
 void rnn_prepacked_blocked_f32(const float *a, ptrdiff_t ars, ptrdiff_t acs, const float *panels, float *c, ptrdiff_t ldc,
-                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate);
+                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate,
+                               const float *rowInit);
 void rnn_prepacked_blocked_f64(const double *a, ptrdiff_t ars, ptrdiff_t acs, const double *panels, double *c, ptrdiff_t ldc,
-                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate);
+                               ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1, int accumulate,
+                               const double *rowInit);
 
 /// The elementwise functions of `rnn_vector_apply_*`.
 enum { RNN_VECTOR_EXP = 0, RNN_VECTOR_SIGMOID = 1, RNN_VECTOR_TANH = 2 };
@@ -87,7 +94,11 @@ enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
 /// - parts (1 ... `RNN_SEQUENCE_MAX_PARTS`), bounds [parts + 1]: part p computes the hidden units
 ///   bounds[p] ..< bounds[p+1] on its own thread (part 0 on the caller's); panels[p]: its rows of R, k for every
 ///   gate block, packed by `rnn_pack_panels_*` as the [H, G·w] operand (w its number of units, transposed R rows).
-/// - projected [T, B, G·H]: the input part of every gate in time order (x Wᵀ + b_W, + b_R for the LSTM).
+/// - projected [T, B, G·H]: the input part of every gate in time order (x Wᵀ + b_W, + b_R for the LSTM); or,
+///   when inputs is not NULL, computed per step instead: inputs [T, B, I] (inputSize I), inputPanels[p] the
+///   rows of W of part p packed as panels[p] are, inputBias [G·H] the bias the projection starts from. Each
+///   step then adds its product to the bias exactly as `rnn_gemm_blocked_*` with rowInit does over all
+///   steps (one micro-kernel, the same order), so both give the same bits when batch > 1.
 /// - recurrentBias [G·H] (GRU): b_R, added to the product per gate.
 /// - hA [B, H]: h_0 on entry, h after the last step on return; hB [B, H]: scratch. c [B, H] (LSTM): c_0 on
 ///   entry, the last c on return. out [T, B, H]: every step's h.
@@ -98,6 +109,10 @@ typedef struct {
     const ptrdiff_t *bounds;
     const float *const *panels;
     const float *projected;
+    const float *inputs;
+    ptrdiff_t inputSize;
+    const float *const *inputPanels;
+    const float *inputBias;
     const float *recurrentBias;
     float *hA, *hB, *c, *out;
 } rnn_sequence_args_f32;
@@ -109,6 +124,10 @@ typedef struct {
     const ptrdiff_t *bounds;
     const double *const *panels;
     const double *projected;
+    const double *inputs;
+    ptrdiff_t inputSize;
+    const double *const *inputPanels;
+    const double *inputBias;
     const double *recurrentBias;
     double *hA, *hB, *c, *out;
 } rnn_sequence_args_f64;
