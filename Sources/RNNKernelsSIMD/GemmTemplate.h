@@ -5,7 +5,8 @@
 // Scheme (Goto / BLIS): for each column block of C (NC wide) and depth block (KC deep), B's block is packed
 // into panels NR = 2·W wide; for each row block (MC high) A's block is packed into panels MR high; the
 // micro-kernel then computes each MR × NR tile of C with 12 vector accumulators held in registers
-// (12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers). Transposes are handled by the
+// (12 accumulators + 2 B vectors + 1 broadcast = 15 of the 16 ymm registers), and a 4 × NR twin the last
+// 4 or 8 rows of a block that 6 does not divide (B = 32 is 6 + 6 + 6 + 6 + 4 + 4). Transposes are handled by the
 // packing; edge tiles by zero-padded panels and a scratch tile. Block sizes: a KC × NR panel of B stays in
 // L1, the MC × KC block of A in L2, the KC × NC block of B in L3.
 //
@@ -46,6 +47,40 @@ static void NAME(pack)(const T *x, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t rows, p
             }
         }
         d += width * kc;
+    }
+}
+
+/// Stores a tile's accumulators (acc[2·r], acc[2·r + 1]: row r's two vectors, for r < tileRows) into C[0 ..< rows,
+/// 0 ..< cols]: added to init[0 ..< cols] in every row when `init` is not NULL, else to what C holds when
+/// `load`, else as they are. Full tiles go straight to C; edge tiles through the scratch tile (MR × NR).
+RNN_INLINE void NAME(store_tile)(const V *acc, ptrdiff_t tileRows, T *c, ptrdiff_t ldc, ptrdiff_t rows,
+                                 ptrdiff_t cols, int load, const T *init, T *scratch) {
+    if (rows == tileRows && cols == NR) {
+        for (ptrdiff_t r = 0; r < tileRows; r++) {
+            T *out = c + r * ldc;
+            if (init) {
+                NAME(store)(out, NAME(load)(init) + acc[2 * r]);
+                NAME(store)(out + W, NAME(load)(init + W) + acc[2 * r + 1]);
+            } else if (load) {
+                NAME(store)(out, NAME(load)(out) + acc[2 * r]);
+                NAME(store)(out + W, NAME(load)(out + W) + acc[2 * r + 1]);
+            } else {
+                NAME(store)(out, acc[2 * r]);
+                NAME(store)(out + W, acc[2 * r + 1]);
+            }
+        }
+        return;
+    }
+    for (ptrdiff_t r = 0; r < tileRows; r++) {
+        NAME(store)(scratch + r * NR, acc[2 * r]);
+        NAME(store)(scratch + r * NR + W, acc[2 * r + 1]);
+    }
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        T *dst = c + r * ldc;
+        const T *src = scratch + r * NR;
+        if (init) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = init[j] + src[j]; }
+        else if (load) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] += src[j]; }
+        else { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = src[j]; }
     }
 }
 
@@ -108,41 +143,91 @@ RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff
         pb += ldb;
     }
 #endif
-    int full = rows == MR && cols == NR;
-    // Full tiles go straight to C; edge tiles through the scratch tile.
-    T *out = full ? c : scratch;
-    ptrdiff_t ld = full ? ldc : NR;
-    if (full && init) {
-        V i0 = NAME(load)(init), i1 = NAME(load)(init + W);
-        NAME(store)(out, i0 + c00); NAME(store)(out + W, i1 + c01); out += ld;
-        NAME(store)(out, i0 + c10); NAME(store)(out + W, i1 + c11); out += ld;
-        NAME(store)(out, i0 + c20); NAME(store)(out + W, i1 + c21); out += ld;
-        NAME(store)(out, i0 + c30); NAME(store)(out + W, i1 + c31); out += ld;
-        NAME(store)(out, i0 + c40); NAME(store)(out + W, i1 + c41); out += ld;
-        NAME(store)(out, i0 + c50); NAME(store)(out + W, i1 + c51);
-    } else if (full && load) {
-        NAME(store)(out, NAME(load)(out) + c00); NAME(store)(out + W, NAME(load)(out + W) + c01); out += ld;
-        NAME(store)(out, NAME(load)(out) + c10); NAME(store)(out + W, NAME(load)(out + W) + c11); out += ld;
-        NAME(store)(out, NAME(load)(out) + c20); NAME(store)(out + W, NAME(load)(out + W) + c21); out += ld;
-        NAME(store)(out, NAME(load)(out) + c30); NAME(store)(out + W, NAME(load)(out + W) + c31); out += ld;
-        NAME(store)(out, NAME(load)(out) + c40); NAME(store)(out + W, NAME(load)(out + W) + c41); out += ld;
-        NAME(store)(out, NAME(load)(out) + c50); NAME(store)(out + W, NAME(load)(out + W) + c51);
-    } else {
-        NAME(store)(out, c00); NAME(store)(out + W, c01); out += ld;
-        NAME(store)(out, c10); NAME(store)(out + W, c11); out += ld;
-        NAME(store)(out, c20); NAME(store)(out + W, c21); out += ld;
-        NAME(store)(out, c30); NAME(store)(out + W, c31); out += ld;
-        NAME(store)(out, c40); NAME(store)(out + W, c41); out += ld;
-        NAME(store)(out, c50); NAME(store)(out + W, c51);
+    V acc[2 * MR] = {c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51};
+    NAME(store_tile)(acc, MR, c, ldc, rows, cols, load, init, scratch);
+}
+
+/// The 4 × NR twin of `micro_kernel` (8 accumulators: on a core whose fused multiply-add takes 4 cycles on
+/// each of 2 pipes, still one per pipe per cycle), for row counts the 6-row tile does not divide: 32 rows
+/// are 6 + 6 + 6 + 6 + 4 + 4 instead of six 6-row tiles, one of them two-thirds empty. Each element is the
+/// same chain of fused multiply-adds in order of p as in `micro_kernel`, so the bits do not depend on
+/// which kernel computed it.
+RNN_INLINE void NAME(micro_kernel4)(ptrdiff_t kc, const T *a, const T *b, ptrdiff_t ldb, T *c, ptrdiff_t ldc,
+                                    ptrdiff_t rows, ptrdiff_t cols, int load, const T *init, T *scratch) {
+    V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
+    const T *pa = a, *pb = b;
+#if RNN_GEMM_ASM
+    if (kc > 0) {
+        ptrdiff_t steps = kc, bstep = ldb * (ptrdiff_t)sizeof(T);
+        __asm__ volatile(
+            "1:\n\t"
+            "vmovups (%[pb]), %%ymm12\n\t"
+            "vmovups 32(%[pb]), %%ymm13\n\t"
+            ASM_BCAST " 0*" ASM_ES "(%[pa]), %%ymm14\n\t"
+            ASM_FMA " %%ymm12, %%ymm14, %[c00]\n\t" ASM_FMA " %%ymm13, %%ymm14, %[c01]\n\t"
+            ASM_BCAST " 1*" ASM_ES "(%[pa]), %%ymm15\n\t"
+            ASM_FMA " %%ymm12, %%ymm15, %[c10]\n\t" ASM_FMA " %%ymm13, %%ymm15, %[c11]\n\t"
+            ASM_BCAST " 2*" ASM_ES "(%[pa]), %%ymm14\n\t"
+            ASM_FMA " %%ymm12, %%ymm14, %[c20]\n\t" ASM_FMA " %%ymm13, %%ymm14, %[c21]\n\t"
+            ASM_BCAST " 3*" ASM_ES "(%[pa]), %%ymm15\n\t"
+            ASM_FMA " %%ymm12, %%ymm15, %[c30]\n\t" ASM_FMA " %%ymm13, %%ymm15, %[c31]\n\t"
+            "add $4*" ASM_ES ", %[pa]\n\t"
+            "add %[bstep], %[pb]\n\t"
+            "dec %[steps]\n\t"
+            "jnz 1b\n\t"
+            : [c00] "+x"(c00), [c01] "+x"(c01), [c10] "+x"(c10), [c11] "+x"(c11), [c20] "+x"(c20), [c21] "+x"(c21),
+              [c30] "+x"(c30), [c31] "+x"(c31), [pa] "+r"(pa), [pb] "+r"(pb), [steps] "+r"(steps)
+            : [bstep] "r"(bstep)
+            : "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory");
     }
-    if (!full) {
-        for (ptrdiff_t r = 0; r < rows; r++) {
-            T *dst = c + r * ldc;
-            const T *src = scratch + r * NR;
-            if (init) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = init[j] + src[j]; }
-            else if (load) { for (ptrdiff_t j = 0; j < cols; j++) dst[j] += src[j]; }
-            else { for (ptrdiff_t j = 0; j < cols; j++) dst[j] = src[j]; }
-        }
+#else
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        V b0 = NAME(load)(pb), b1 = NAME(load)(pb + W);
+        V x = SPLAT(pa[0]);
+        c00 = FMA(x, b0, c00); c01 = FMA(x, b1, c01);
+        x = SPLAT(pa[1]);
+        c10 = FMA(x, b0, c10); c11 = FMA(x, b1, c11);
+        x = SPLAT(pa[2]);
+        c20 = FMA(x, b0, c20); c21 = FMA(x, b1, c21);
+        x = SPLAT(pa[3]);
+        c30 = FMA(x, b0, c30); c31 = FMA(x, b1, c31);
+        pa += 4;
+        pb += ldb;
+    }
+#endif
+    V acc[8] = {c00, c01, c10, c11, c20, c21, c30, c31};
+    NAME(store_tile)(acc, 4, c, ldc, rows, cols, load, init, scratch);
+}
+
+/// Rows of an m-row block computed by 6-row tiles (the rest by 4-row tiles, `micro_kernel4`): all of them
+/// but a last 4 (m = 6q + 4) or a last 8 (m = 6q + 2, q ≥ 1); other remainders are a zero-padded 6-row tile.
+RNN_INLINE ptrdiff_t NAME(six_row_part)(ptrdiff_t m) {
+    ptrdiff_t r = m % MR;
+    if (r == 4) return m - 4;
+    if (r == 2 && m >= 8) return m - 8;
+    return m;
+}
+
+/// Packs an m-row block of A (x, rs, cs) over kc as `six_row_part(m)` rows in 6-row panels, then the rest in
+/// 4-row panels right after them.
+RNN_INLINE void NAME(pack_rows)(const T *x, ptrdiff_t rs, ptrdiff_t cs, ptrdiff_t m, ptrdiff_t kc, T *dst) {
+    ptrdiff_t six = NAME(six_row_part)(m);
+    NAME(pack)(x, rs, cs, six, kc, MR, dst);
+    if (six < m) NAME(pack)(x + six * rs, rs, cs, m - six, kc, 4, dst + (six + MR - 1) / MR * MR * kc);
+}
+
+/// C (+)= the packed m-row block (`pack_rows`) times one panel of B over kc: its 6-row tiles, then its
+/// 4-row tiles. `init`, `load`: as `micro_kernel`.
+RNN_INLINE void NAME(panel_tiles)(ptrdiff_t kc, const T *packedA, ptrdiff_t m, const T *pb, ptrdiff_t ldb, T *c,
+                                  ptrdiff_t ldc, ptrdiff_t cols, int load, const T *init, T *scratch) {
+    ptrdiff_t six = NAME(six_row_part)(m);
+    for (ptrdiff_t ir = 0; ir < six; ir += MR) {
+        NAME(micro_kernel)(kc, packedA + ir * kc, pb, ldb, c + ir * ldc, ldc, rnn_min(MR, six - ir), cols, load, init,
+                           scratch);
+    }
+    const T *rest = packedA + (six + MR - 1) / MR * MR * kc;
+    for (ptrdiff_t ir = six; ir < m; ir += 4) {
+        NAME(micro_kernel4)(kc, rest + (ir - six) * kc, pb, ldb, c + ir * ldc, ldc, 4, cols, load, init, scratch);
     }
 }
 
@@ -175,7 +260,7 @@ void NAME(rnn_gemm_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *b
             int load = !init && (accumulate || pc > 0);
             for (ptrdiff_t ic = 0; ic < m; ) {
                 ptrdiff_t mcur = rnn_min(MC, m - ic);
-                NAME(pack)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, MR, packedA);
+                NAME(pack_rows)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, packedA);
                 for (ptrdiff_t jr = 0; jr < ncur; jr += NR) {
                     ptrdiff_t cols = rnn_min(NR, ncur - jr);
                     const T *pb = packedB + jr * kcur;
@@ -187,10 +272,8 @@ void NAME(rnn_gemm_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const T *b
                             NAME(pack)(bblock + jr * bcs, bcs, brs, cols, kcur, NR, packedB + jr * kcur);
                         }
                     }
-                    for (ptrdiff_t ir = 0; ir < mcur; ir += MR) {
-                        NAME(micro_kernel)(kcur, packedA + ir * kcur, pb, ldb, c + (ic + ir) * ldc + jc + jr, ldc,
-                                           rnn_min(MR, mcur - ir), cols, load, init ? init + jr : NULL, scratch);
-                    }
+                    NAME(panel_tiles)(kcur, packedA, mcur, pb, ldb, c + ic * ldc + jc + jr, ldc, cols, load,
+                                      init ? init + jr : NULL, scratch);
                 }
                 ic += mcur;
             }
@@ -387,15 +470,13 @@ void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const
             int load = !init && (accumulate || pc > 0);
             for (ptrdiff_t ic = 0; ic < m; ) {
                 ptrdiff_t mcur = rnn_min(MC, m - ic);
-                NAME(pack)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, MR, packedA);
+                NAME(pack_rows)(a + ic * ars + pc * acs, ars, acs, mcur, kcur, packedA);
                 for (ptrdiff_t q = jq; q < jqEnd; q++) {
                     ptrdiff_t jr = q * NR;
                     ptrdiff_t cols = rnn_min(NR, n - jr);
                     const T *pb = block + q * NR * kcur;
-                    for (ptrdiff_t ir = 0; ir < mcur; ir += MR) {
-                        NAME(micro_kernel)(kcur, packedA + ir * kcur, pb, NR, c + (ic + ir) * ldc + jr, ldc,
-                                           rnn_min(MR, mcur - ir), cols, load, init ? init + jr : NULL, scratch);
-                    }
+                    NAME(panel_tiles)(kcur, packedA, mcur, pb, NR, c + ic * ldc + jr, ldc, cols, load,
+                                      init ? init + jr : NULL, scratch);
                 }
                 ic += mcur;
             }

@@ -105,6 +105,28 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Rows computed by the 4-row tiles (m = 6q + 4, 6q + 2) have the bits the 6-row tiles give them: the same
+    /// rows inside a product whose row count the 6-row tile divides.
+    func tileIndependence<T: KernelScalar>(_: T.Type) {
+        for (m, n, k) in [(32, 40, 300), (28, 17, 9), (8, 33, 64), (10, 16, 5)] {
+            let padded = (m + 5) / 6 * 6
+            let a = productTestValues(padded * k, 9).map { T($0) }, b = productTestValues(k * n, 10).map { T($0) }
+            var whole = [T](repeating: 0, count: padded * n), part = [T](repeating: 0, count: m * n)
+            gemm(
+                a, b, into: &whole, m: padded, n: n, k: k, transposeA: false, transposeB: false, accumulate: false,
+                path: .packed(threads: 1))
+            gemm(
+                Array(a[0..<(m * k)]), b, into: &part, m: m, n: n, k: k, transposeA: false, transposeB: false,
+                accumulate: false, path: .packed(threads: 1))
+            XCTAssertEqual(
+                part.map { Double($0).bitPattern }, whole[0..<(m * n)].map { Double($0).bitPattern },
+                "\(T.self) [\(m), \(n), \(k)]")
+        }
+    }
+
+    func testTileIndependenceFloat() { tileIndependence(Float.self) }
+    func testTileIndependenceDouble() { tileIndependence(Double.self) }
+
     func testAddingRowFloat() { addingRow(Float.self) }
     func testAddingRowDouble() { addingRow(Double.self) }
 
