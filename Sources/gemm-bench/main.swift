@@ -136,10 +136,12 @@ func loadAverage() -> String {
     return String(decoding: buf[0..<n], as: UTF8.self).split(separator: " ").prefix(3).joined(separator: " ")
 }
 
-/// `gemm-bench sequence lstm|gru [REPS]`: the forward pass of the bench's large layer (T=128 B=32 I=128
-/// H=256, float32, no caches) run REPS times, median and best ms: a target for `perf record`.
-func sequenceForward(kind: CellKind, reps: Int) {
-    let t = 128, b = 32, i = 128, h = 256, g = kind.gateCount
+/// `gemm-bench sequence lstm|gru [REPS [T B I H]] [bptt]`: the forward pass (no caches), or forward + BPTT, of
+/// a float32 layer (default the bench's large T=128 B=32 I=128 H=256) run REPS times, median and best ms: a
+/// target for `perf record`.
+func sequenceRun(kind: CellKind, reps: Int, size: [Int], backward: Bool) {
+    let (t, b, i, h) = size.count == 4 ? (size[0], size[1], size[2], size[3]) : (128, 32, 128, 256)
+    let g = kind.gateCount
     func values(_ n: Int, _ seed: Int) -> [Float] { (0..<n).map { Float(Double(($0 * seed) % 97) / 97 - 0.5) * 0.1 } }
     let cell = RecurrentCell(
         conventions: CellConventions(kind: kind),
@@ -149,24 +151,35 @@ func sequenceForward(kind: CellKind, reps: Int) {
             bw: Tensor(shape: [g * h], scalars: values(g * h, 13)),
             br: Tensor(shape: [g * h], scalars: values(g * h, 17))))
     let x = Tensor(shape: [t, b, i], scalars: values(t * b * i, 5))
+    let head = SequenceLossHead<Float>.upstream(dy: Tensor(shape: [t, b, h], scalars: values(t * b * h, 3)))
     var times: [Double] = []
     for _ in 0..<reps {
         let t0 = now()
-        let run = runSequence(cell, x: x, keepCaches: false)
+        if backward {
+            let cache = cellSequenceForward(cell, x: x, head: head)
+            var grads = CellSequenceGradients(zerosLike: cell, head: head, steps: t, batch: b)
+            cellSequenceBackward(cell, cache: cache, head: head, into: &grads)
+            precondition(grads.cell.r.scalars[0].isFinite)
+        } else {
+            let run = runSequence(cell, x: x, keepCaches: false)
+            precondition(run.hLast.scalars[0].isFinite)
+        }
         times.append(now() - t0)
-        precondition(run.hLast.scalars[0].isFinite)
     }
     times.sort()
+    let pass = backward ? "forward+bptt" : "forward"
     print(
-        "\(kind) forward float32 T=128 B=32 I=128 H=256: median \(times[times.count / 2] * 1000) ms, best \(times[0] * 1000) ms"
-    )
+        "\(kind) \(pass) float32 T=\(t) B=\(b) I=\(i) H=\(h): median \(times[times.count / 2] * 1000) ms, "
+            + "best \(times[0] * 1000) ms")
 }
 
 func main() {
     let args = Array(CommandLine.arguments.dropFirst())
     if args.first == "sequence" {
         let kind: CellKind = args.dropFirst().first == "gru" ? .gru : .lstm
-        sequenceForward(kind: kind, reps: args.count > 2 ? Int(args[2]) ?? 20 : 20)
+        let numbers = args.dropFirst(3).compactMap { Int($0) }
+        sequenceRun(
+            kind: kind, reps: args.count > 2 ? Int(args[2]) ?? 20 : 20, size: numbers, backward: args.contains("bptt"))
         return
     }
     if args.first == "prepacked" {

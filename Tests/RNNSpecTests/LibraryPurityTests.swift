@@ -82,17 +82,37 @@ final class LibraryPurityTests: XCTestCase {
         return lines
     }
 
+    /// One expression per kind of forbidden call: its patterns as alternatives.
+    static let expressions: [(what: String, regex: NSRegularExpression)] = forbidden.map { what, patterns in
+        (what, try! NSRegularExpression(pattern: patterns.map { "(?:\($0))" }.joined(separator: "|")))
+    }
+
     /// Each forbidden call in `text` (of the file `name`) that `allowed` does not allow, as
-    /// `name:LINE: what: the line`.
+    /// `name:LINE: what: the line`. The code is scanned whole, once per kind, and each match is
+    /// placed on its line.
     static func findings(in text: String, name: String) throws -> [String] {
         var out: [String] = []
         let exempt = allowed[name]?.whats ?? []
-        for (what, patterns) in forbidden where !exempt.contains(what) {
-            let regexes = try patterns.map { try NSRegularExpression(pattern: $0) }
-            for (k, line) in code(text).enumerated() {
-                let range = NSRange(line.startIndex..., in: line)
-                if regexes.contains(where: { $0.firstMatch(in: line, range: range) != nil }) {
-                    out.append("\(name):\(k + 1): \(what): \(line.trimmingCharacters(in: .whitespaces))")
+        let lines = code(text)
+        let joined = lines.joined(separator: "\n") as NSString
+        // The offset (UTF-16) at which each line starts.
+        var starts: [Int] = []
+        var offset = 0
+        for line in lines {
+            starts.append(offset)
+            offset += (line as NSString).length + 1
+        }
+        for (what, regex) in expressions where !exempt.contains(what) {
+            var seen = Set<Int>()
+            for match in regex.matches(in: joined as String, range: NSRange(location: 0, length: joined.length)) {
+                // The last line starting at or before the match.
+                var lo = 0, hi = starts.count - 1
+                while lo < hi {
+                    let mid = (lo + hi + 1) / 2
+                    if starts[mid] <= match.range.location { lo = mid } else { hi = mid - 1 }
+                }
+                if seen.insert(lo).inserted {
+                    out.append("\(name):\(lo + 1): \(what): \(lines[lo].trimmingCharacters(in: .whitespaces))")
                 }
             }
         }
