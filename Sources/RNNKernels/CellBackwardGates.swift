@@ -35,6 +35,10 @@ extension RecurrentCell {
         let pI = p.peepholeI?.scalars, pF = p.peepholeF?.scalars, pO = p.peepholeO?.scalars
         let inputForget = conv.inputForget
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
+        // The common cell: sigmoid gates, tanh candidate and output, no clip, peepholes or coupled gates.
+        let plain =
+            conv.clip == nil && gateAct.kind == .sigmoid && candAct.kind == .tanh && outAct.kind == .tanh
+            && pI == nil && pF == nil && pO == nil && !inputForget
         var da: [T] = zeros(bsz * gh), dcp: [T] = zeros(bsz * h), dcTotal: [T] = zeros(bsz * h),
             dhPrev: [T] = zeros(bsz * s)
         let gates = cache.gates.scalars, pre = slopeInputs(cache), cv = c.scalars, cp = cPrev.scalars
@@ -52,6 +56,28 @@ extension RecurrentCell {
                                     into: dhPrev + rows.lowerBound * s,
                                     m: rows.count, accumulate: true)
                             }
+                        }
+                        if plain {
+                            // The same operations as below with the slopes written out: σ' = y(1 − y),
+                            // tanh' = 1 − y² (times a clamp slope of exactly 1), no peepholes: a loop
+                            // without calls, which the compiler vectorizes. Same bits.
+                            for row in rows {
+                                let base = row * gh
+                                for j in 0..<h {
+                                    let q = row * h + j
+                                    let iv = gates[base + ki + j], fv = gates[base + kf + j]
+                                    let gv = gates[base + kg + j], ov = gates[base + ko + j]
+                                    let hc = hcAll[q], dOut = dm[q]
+                                    let dcv = dcNext[q] + dOut * ov * (1 - hc * hc)
+                                    dcTotal[q] = dcv
+                                    da[base + ko + j] = dOut * hc * (ov * (1 - ov))
+                                    da[base + kf + j] = dcv * cp[q] * (fv * (1 - fv))
+                                    da[base + ki + j] = dcv * gv * (iv * (1 - iv))
+                                    da[base + kg + j] = dcv * iv * (1 - gv * gv)
+                                    dcp[q] = dcv * fv
+                                }
+                            }
+                            return
                         }
                         for row in rows {
                             let base = row * gh
@@ -115,6 +141,7 @@ extension RecurrentCell {
         let gateAct = conv.gateActivation, candAct = conv.candidateActivation
         let fusedProduct = fusesRowProduct(batch: bsz, packedR: packedR)
         let candidateSide = conv.updateSide == .candidate
+        let plain = conv.clip == nil && gateAct.kind == .sigmoid && candAct.kind == .tanh
         // Rows are independent: two threads for a large batch, each also multiplying its rows of dRecurrent by R
         // when R is packed.
         var da: [T] = zeros(bsz * gh), dRecurrent: [T] = zeros(bsz * gh), dhPrev: [T] = zeros(bsz * s)
@@ -123,7 +150,31 @@ extension RecurrentCell {
             withBuffers(dh.scalars, gates, pre) { dh, gates, pre in
                 withBuffers(hp, ri) { hp, ri in
                     forEachRowRange(bsz, work: bsz * h * 6) { rows in
-                        for row in rows {
+                        // The common cell (sigmoid gates, tanh candidate, no clip): the slopes written out,
+                        // σ' = y(1 − y) and tanh' = 1 − y² (times a clamp slope of exactly 1), in a loop
+                        // without calls. Same operations, same bits.
+                        for row in rows where plain {
+                            let base = row * gh
+                            for j in 0..<h {
+                                let q = row * h + j, d = dh[q]
+                                let z = gates[base + kz + j], nv = gates[base + kn + j], r = gates[base + kr + j]
+                                let dz: T, dnv: T
+                                if candidateSide {
+                                    dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
+                                } else {
+                                    dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
+                                }
+                                let daz = dz * (z * (1 - z)), dn = dnv * (1 - nv * nv)
+                                let dar = dn * ri[q] * (r * (1 - r))
+                                da[base + kz + j] = daz
+                                da[base + kn + j] = dn
+                                da[base + kr + j] = dar
+                                dRec[base + kz + j] = daz
+                                dRec[base + kr + j] = dar
+                                dRec[base + kn + j] = dn * r
+                            }
+                        }
+                        for row in rows where !plain {
                             let base = row * gh
                             for j in 0..<h {
                                 let q = row * h + j, d = dh[q]
