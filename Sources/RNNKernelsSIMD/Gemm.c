@@ -20,7 +20,7 @@ RNN_INLINE v4d splat_f64(double x) { return (v4d){x, x, x, x}; }
 #define VU v8f_u
 #define W 8
 #define KC 256
-#define MC 144
+#define MC 288
 #define NC 4096
 #define SPLAT splat_f32
 #define NAME(f) f##_f32
