@@ -150,10 +150,10 @@ extension RecurrentCell {
             withBuffers(dh.scalars, gates, pre) { dh, gates, pre in
                 withBuffers(hp, ri) { hp, ri in
                     forEachRowRange(bsz, work: bsz * h * 6) { rows in
-                        // The common cell (sigmoid gates, tanh candidate, no clip): the slopes written out,
-                        // σ' = y(1 − y) and tanh' = 1 − y² (times a clamp slope of exactly 1), in a loop
-                        // without calls. Same operations, same bits.
-                        for row in rows where plain {
+                        // The common cell (sigmoid gates, tanh candidate, no clip) takes the slopes written out,
+                        // σ' = y(1 − y) and tanh' = 1 − y² (times a clamp slope of exactly 1): the same values,
+                        // and a condition the compiler lifts out of the loop, which then has no calls.
+                        for row in rows {
                             let base = row * gh
                             for j in 0..<h {
                                 let q = row * h + j, d = dh[q]
@@ -164,33 +164,15 @@ extension RecurrentCell {
                                 } else {
                                     dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
                                 }
-                                let daz = dz * (z * (1 - z)), dn = dnv * (1 - nv * nv)
-                                let dar = dn * ri[q] * (r * (1 - r))
+                                let sz = plain ? z * (1 - z) : slope(gateAct, pre[base + kz + j], z)
+                                let sn = plain ? 1 - nv * nv : slope(candAct, pre[base + kn + j], nv)
+                                let sr = plain ? r * (1 - r) : slope(gateAct, pre[base + kr + j], r)
+                                let daz = dz * sz, dn = dnv * sn, dar = dn * ri[q] * sr
                                 da[base + kz + j] = daz
                                 da[base + kn + j] = dn
                                 da[base + kr + j] = dar
                                 dRec[base + kz + j] = daz
                                 dRec[base + kr + j] = dar
-                                dRec[base + kn + j] = dn * r
-                            }
-                        }
-                        for row in rows where !plain {
-                            let base = row * gh
-                            for j in 0..<h {
-                                let q = row * h + j, d = dh[q]
-                                let z = gates[base + kz + j], nv = gates[base + kn + j], r = gates[base + kr + j]
-                                let dz: T, dnv: T
-                                if candidateSide {
-                                    dz = d * (nv - hp[q]); dnv = d * z; dhPrev[q] += d * (1 - z)
-                                } else {
-                                    dz = d * (hp[q] - nv); dnv = d * (1 - z); dhPrev[q] += d * z
-                                }
-                                da[base + kz + j] = dz * slope(gateAct, pre[base + kz + j], z)
-                                let dn = dnv * slope(candAct, pre[base + kn + j], nv)
-                                da[base + kn + j] = dn
-                                da[base + kr + j] = dn * ri[q] * slope(gateAct, pre[base + kr + j], r)
-                                dRec[base + kz + j] = da[base + kz + j]
-                                dRec[base + kr + j] = da[base + kr + j]
                                 dRec[base + kn + j] = dn * r
                             }
                         }
