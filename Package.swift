@@ -1,6 +1,31 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The `rnnspec` executable links the Swift runtime and Foundation statically on Linux: each run
+// starts a coordinator and one worker process per job, and a dynamically linked Swift process
+// spends about 10 ms and 20 MB resident loading and relocating the shared libraries before any
+// work (docs/performance.md, "Runner"). These are the only unsafe flags in the package, on an
+// executable target that no library product contains, so SwiftPM still accepts the package as a
+// dependency by version (`.ci/consumer-test.sh` builds one; `ManifestTests` keeps them here).
+// `-static-stdlib` links the runtime; the group adds the static libraries that Foundation's static
+// modules link (the dynamic modules the other targets compile against do not name them), in a
+// group because they refer to one another. The list is the Swift 6.3 toolchain's; older
+// compilers link dynamically.
+#if compiler(>=6.3)
+let staticSwiftRuntime: [LinkerSetting] = [
+    .unsafeFlags(
+        [
+            "-static-stdlib", "-Xlinker", "--start-group",
+            "-Xlinker", "-l_FoundationICU", "-Xlinker", "-lCoreFoundation", "-Xlinker", "-lFoundation",
+            "-Xlinker", "-lFoundationEssentials", "-Xlinker", "-lFoundationInternationalization",
+            "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections",
+            "-Xlinker", "-lswiftSynchronization", "-Xlinker", "--end-group",
+        ], .when(platforms: [.linux]))
+]
+#else
+let staticSwiftRuntime: [LinkerSetting] = []
+#endif
+
 let package = Package(
     name: "rnnspec",
     products: [
@@ -46,18 +71,21 @@ let package = Package(
         .target(name: "RNNSpecBench", dependencies: ["RNNSpec", "RNNKernels", "RNNPlatform"]),
         // The command line: argument parsing (one file per subcommand under Commands/), and the
         // front end (FrontEnd/) that owns the terminal: printing, colour, the progress line, the
-        // review keys, exit codes and the process-wide signal setting.
-        .executableTarget(
-            name: "rnnspec",
+        // review keys, exit codes and the process-wide signal setting. Not a product: the
+        // executable below and the tests use it.
+        .target(
+            name: "RNNSpecCLI",
             dependencies: [
                 "RNNSpec",
                 "RNNSpecBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The executable: `main.swift` only, so that the linker settings below are its alone.
+        .executableTarget(name: "rnnspec", dependencies: ["RNNSpecCLI"], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNPlatform"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
-        .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "rnnspec"]),
+        .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "RNNSpecCLI"]),
         .testTarget(name: "RNNSpecTestingTests", dependencies: ["RNNSpecTesting", "RNNSpec", "RNNKernels"]),
     ]
 )

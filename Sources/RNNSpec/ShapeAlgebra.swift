@@ -13,7 +13,7 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
 
     /// Parses `H`, `4*H`, `I+H`, `2*H+1` or `?`.
     public init(_ text: String) {
-        let t = text.replacingOccurrences(of: " ", with: "")
+        let t = String(text.unicodeScalars.filter { $0 != " " })
         if t == "?" { terms = []; isWildcard = true; return }
         isWildcard = false
         terms = t.split(separator: "+").map { part in

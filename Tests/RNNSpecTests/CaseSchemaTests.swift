@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// The JSON Schema is generated from the registry, and the committed copy is the generated one.
 final class CaseSchemaTests: XCTestCase {

@@ -3,7 +3,7 @@ import RNNKernels
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// `charrnn.train`: the article's model trained as a case, against rnn.bptt, the NumPy script's numbers and bad input.
 final class CharRNNTrainTests: XCTestCase {

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// The command line's promises: results stream as cases finish (piped too), colour only where
 /// asked, a progress line on a terminal, `check` refusing what `run` would, orphans on any

@@ -3,7 +3,7 @@ import XCTest
 import ZIPFoundation
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// `.npy`/`.npz` reading and writing, against files NumPy wrote (Tests/Fixtures/npy, from
 /// tools/reference/npy_fixtures.py), hostile files, and file inputs in cases.

@@ -2,7 +2,7 @@ import Foundation
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// `prune` deletes only goldens rnnspec wrote, and lists everything else it leaves.
 final class PruneTests: XCTestCase {

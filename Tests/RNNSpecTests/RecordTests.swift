@@ -1,7 +1,7 @@
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 final class RecordTests: XCTestCase {
     func testRecordModesWriteOnlyWhatTheyName() throws {

@@ -3,7 +3,7 @@ import RNNKernels
 import XCTest
 
 @testable import RNNSpec
-@testable import rnnspec
+@testable import RNNSpecCLI
 
 /// The review loop: pending goldens (`run --record pending`, `regen --pending`), `review`, `accept`,
 /// `reject`, `regen --dry-run`, STALE naming what changed, and `show`.

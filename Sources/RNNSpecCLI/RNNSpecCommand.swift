@@ -2,7 +2,12 @@ import ArgumentParser
 import Foundation
 import RNNSpec
 
-@main
+/// The `rnnspec` executable's entry point (its `main.swift` calls it).
+public enum RNNSpecEntry {
+    /// Parses the process's arguments, runs the command and exits with its status.
+    public static func main() { RNNSpecCommand.main() }
+}
+
 struct RNNSpecCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rnnspec",
