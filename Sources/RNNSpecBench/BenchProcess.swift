@@ -10,6 +10,11 @@ package struct ChildRun: Sendable {
     /// peak resident set, polled from /proc; `wait4`'s `ru_maxrss` only where /proc gives nothing
     /// (on Linux a spawned child's `ru_maxrss` includes its parent's resident set, copied at exec).
     package var peakBytes: Int
+    /// Peak memory of the child and its descendants together, in bytes: the largest, over the polls,
+    /// of their private pages summed plus the largest shared set of any one of them (pages they
+    /// share, such as the executable's and the C library's, counted once, in full); nil where /proc
+    /// has no `smaps_rollup`.
+    package var peakGroupBytes: Int?
     /// Its standard output.
     package var output: String
 }
@@ -54,6 +59,7 @@ package func runChild(
     // children (rnnspec run's worker processes), which wait4's ru_maxrss (the largest single
     // process) does not give.
     var treePeak = 0
+    var treeGroup: Int? = nil
     while true {
         let waited = wait4(pid, &status, WNOHANG, &usage)
         if waited == pid { break }
@@ -64,6 +70,7 @@ package func runChild(
             continue
         }
         treePeak = max(treePeak, processTreePeakBytes(pid))
+        if let group = processTreeGroupBytes(pid) { treeGroup = max(treeGroup ?? 0, group) }
         usleep(2_000)
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -75,32 +82,74 @@ package func runChild(
     let peak = Int(usage.ru_maxrss)
     #endif
     let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    return ChildRun(status: exitCode, seconds: seconds, peakBytes: treePeak > 0 ? treePeak : peak, output: output)
+    return ChildRun(
+        status: exitCode, seconds: seconds, peakBytes: treePeak > 0 ? treePeak : peak, peakGroupBytes: treeGroup,
+        output: output)
 }
 
 /// The sum of the peak resident set sizes (`VmHWM`) of a process and its descendants, in bytes,
 /// from /proc (0 where /proc is not there).
 func processTreePeakBytes(_ pid: pid_t) -> Int {
+    processTree(pid).reduce(0) { $0 + (procKilobytes("/proc/\($1)/status", "VmHWM:") ?? 0) * 1024 }
+}
+
+/// The memory of a process and its descendants together now, in bytes: their private pages
+/// (`Private_Clean` + `Private_Dirty` in `smaps_rollup`) summed, plus the largest shared set
+/// (`Shared_Clean` + `Shared_Dirty`) of any one of them, so that a page they all map counts once and
+/// in full (not divided among unrelated processes, as the proportional set size would); nil where
+/// /proc has no `smaps_rollup`.
+func processTreeGroupBytes(_ pid: pid_t) -> Int? {
+    var privateKB = 0, sharedKB = 0, measured = false
+    for p in processTree(pid) {
+        guard let text = try? String(contentsOfFile: "/proc/\(p)/smaps_rollup", encoding: .utf8) else { continue }
+        let fields = procFields(text)
+        guard let pc = fields["Private_Clean"], let pd = fields["Private_Dirty"], let sc = fields["Shared_Clean"],
+            let sd = fields["Shared_Dirty"]
+        else { continue }
+        measured = true
+        privateKB += pc + pd
+        sharedKB = max(sharedKB, sc + sd)
+    }
+    return measured ? (privateKB + sharedKB) * 1024 : nil
+}
+
+/// A process and its descendants (from each task's `children` in /proc; only the process
+/// where /proc is not there).
+func processTree(_ pid: pid_t) -> [pid_t] {
     #if os(Linux)
-    func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
-    var total = 0
+    var tree: [pid_t] = []
     var pending = [pid]
     var seen = Set<pid_t>()
     while let p = pending.popLast() {
-        guard seen.insert(p).inserted, let status = read("/proc/\(p)/status") else { continue }
-        if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kb = Int(line.dropFirst(6).trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "")
-        {
-            total += kb * 1024
-        }
+        guard seen.insert(p).inserted else { continue }
+        tree.append(p)
         for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(p)/task")) ?? [] {
-            for child in (read("/proc/\(p)/task/\(task)/children") ?? "").split(separator: " ") {
+            let children = (try? String(contentsOfFile: "/proc/\(p)/task/\(task)/children", encoding: .utf8)) ?? ""
+            for child in children.split(separator: " ") {
                 if let c = pid_t(child.trimmingCharacters(in: .whitespacesAndNewlines)) { pending.append(c) }
             }
         }
     }
-    return total
+    return tree
     #else
-    return 0
+    return [pid]
     #endif
+}
+
+/// The number of kilobytes on the line of a /proc file that starts with `key` (`VmHWM:`), nil
+/// where the file or the line is not there.
+func procKilobytes(_ path: String, _ key: String) -> Int? {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+    return procFields(text)[String(key.dropLast())]
+}
+
+/// The `Name:   123 kB` lines of a /proc file, by name, in kilobytes.
+func procFields(_ text: String) -> [String: Int] {
+    var fields: [String: Int] = [:]
+    for line in text.split(separator: "\n") {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces).split(separator: " ")
+        if let first = value.first, let kb = Int(first) { fields[String(line[..<colon])] = kb }
+    }
+    return fields
 }

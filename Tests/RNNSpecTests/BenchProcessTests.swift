@@ -19,6 +19,13 @@ final class BenchProcessTests: XCTestCase {
         XCTAssertEqual(alone.status, 0)
         XCTAssertEqual(family.status, 0)
         XCTAssertGreaterThan(family.peakBytes, alone.peakBytes, "three sleeping children count on top of the shell")
+        // Together, the pages the four processes share (the sleep binary, the C library) count once: more
+        // than the shell alone, less than the summed resident peaks, at least the largest one's.
+        let together = try XCTUnwrap(family.peakGroupBytes, "smaps_rollup is polled on Linux")
+        let shellAlone = try XCTUnwrap(alone.peakGroupBytes)
+        XCTAssertGreaterThan(together, shellAlone)
+        XCTAssertLessThan(together, family.peakBytes)
+        XCTAssertGreaterThanOrEqual(together, alone.peakBytes / 2, "the shell's shared pages count in full")
         // Not the test process's own memory: a child spawned from a large process is measured by
         // itself (wait4's ru_maxrss would include the parent's resident set).
         let ballast = [UInt8](repeating: 1, count: 256 << 20)
@@ -26,6 +33,8 @@ final class BenchProcessTests: XCTestCase {
         XCTAssertLessThan(big.peakBytes, 64 << 20, "a shell is a few MB, whatever its parent holds")
         XCTAssertEqual(ballast.last, 1)
         XCTAssertGreaterThan(processTreePeakBytes(getpid()), 0)
+        // The fields as /proc writes them.
+        XCTAssertEqual(procFields("Rss:     2048 kB\nPss:  1000 kB\nbad line\n"), ["Rss": 2048, "Pss": 1000])
         #endif
     }
 }
