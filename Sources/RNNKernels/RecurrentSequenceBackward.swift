@@ -65,7 +65,7 @@ public enum SequenceBackwardError: Error, Equatable, CustomStringConvertible {
 /// Rows of the weight-gradient products the driver defers at a time (`accumulateWeightGradients` over a block
 /// of steps), so that the gate gradients of a whole long sequence are never held at once.
 @usableFromInline
-let deferredGradientRows = 512
+let deferredGradientRows = 256
 
 /// Backpropagation through time for a `runSequence` run, adding into `g`.
 ///

@@ -13,6 +13,13 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
 
     /// Parses `H`, `4*H`, `I+H`, `2*H+1` or `?`.
     public init(_ text: String) {
+        // Most dimensions are one symbol or one number (`hidden_features`, `T`, `3`): no '+', '*', ' '
+        // or '?' to split on (the kernels' specs parse thousands of them at every process start).
+        if !text.isEmpty, !text.utf8.contains(where: { $0 == 0x2B || $0 == 0x2A || $0 == 0x20 || $0 == 0x3F }) {
+            isWildcard = false
+            terms = [Int(text).map { ($0, "") } ?? (1, text)]
+            return
+        }
         let t = String(text.unicodeScalars.filter { $0 != " " })
         if t == "?" { terms = []; isWildcard = true; return }
         isWildcard = false

@@ -281,6 +281,21 @@ final class LoadLimitTests: XCTestCase {
 
     // MARK: Shape arithmetic
 
+    func testOneTermDimensionsParseAsTheGeneralPathDoes() throws {
+        // A trailing space sends the same text through the general parser.
+        for text in ["H", "hidden_features", "3", "0", "-2", "007", "x1", "99999999999999999999", "é", "?"] {
+            let fast = Dim(text), general = Dim(text + " ")
+            XCTAssertEqual(fast, general, text)
+            XCTAssertEqual(fast.symbols, general.symbols, text)
+            XCTAssertEqual(
+                try fast.evaluate(["H": 5, "hidden_features": 7]),
+                try general.evaluate(["H": 5, "hidden_features": 7]), text)
+        }
+        XCTAssertEqual(try Dim("3").evaluate([:]), 3)
+        XCTAssertEqual(Dim("H").symbols, ["H"])
+        XCTAssertEqual(Dim("").description, "")
+    }
+
     func testDimArithmeticOverflowIsAnErrorWithTheNumbers() throws {
         XCTAssertEqual(try Dim("4*H").evaluate(["H": 3]), 12)
         XCTAssertEqual(try Dim("4*H").evaluate([:]), nil)

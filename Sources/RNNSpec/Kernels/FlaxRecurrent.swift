@@ -125,17 +125,17 @@ struct FlaxRecurrentKernel: Kernel {
                 example: "[3]"),
         ]
         var seen = Set<String>()
+        let slotsByAPI = API.allCases.map { (api: $0, slots: Self.slots(cell, $0)) }
         for (k, prefix) in Self.prefixes.enumerated() {
-            for api in API.allCases {
-                for slot in Self.slots(cell, api) where !seen.contains(prefix + slot.path) {
+            for (api, apiSlots) in slotsByAPI {
+                for slot in apiSlots where !seen.contains(prefix + slot.path) {
                     let name = prefix + slot.path
                     seen.insert(name)
                     let cols: Dim = slot.blocks == 1 ? "hidden_features" : Dim("\(slot.blocks)*hidden_features")
                     let shape: Shape =
                         slot.isKernel ? [slot.side == .input ? "in_features" : "hidden_features", cols] : [cols]
                     let exShape = slot.isKernel ? "[1, \(slot.blocks)]" : "[\(slot.blocks)]"
-                    let apis = API.allCases.filter { a in Self.slots(cell, a).contains { $0.path == slot.path } }.map(
-                        \.rawValue)
+                    let apis = slotsByAPI.filter { $0.slots.contains { $0.path == slot.path } }.map(\.api.rawValue)
                     let doc =
                         "\(name): \(slot.side == .input ? "input" : "recurrent") Dense \(slot.isKernel ? "kernel (in, out)" : "bias")"
                         + (slot.blocks == 1 && g > 1
