@@ -41,6 +41,11 @@ struct RNNSpecCommand: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         // The worker command is started once per job and per fault: skip the parser's setup for it.
         if let code = Serve.fastPath(Array(CommandLine.arguments.dropFirst())) { Foundation.exit(code) }
+        // Most commands read the kernel registry, whose specs take a few milliseconds to build: build
+        // it on another core while the arguments are parsed (the first use waits for it; a one-time
+        // initialization, so it is built once either way).
+        let environment = ProcessInfo.processInfo.environment
+        DispatchQueue.global().async { _ = KernelRegistry.forEnvironment(environment) }
         do {
             var command = try parseAsRoot()
             try command.run()
