@@ -90,7 +90,10 @@ package func runChild(
 /// The sum of the peak resident set sizes (`VmHWM`) of a process and its descendants, in bytes,
 /// from /proc (0 where /proc is not there).
 func processTreePeakBytes(_ pid: pid_t) -> Int {
-    processTree(pid).reduce(0) { $0 + (procKilobytes("/proc/\($1)/status", "VmHWM:") ?? 0) * 1024 }
+    processTree(pid).reduce(0) { total, p in
+        let status = (try? String(contentsOfFile: "/proc/\(p)/status", encoding: .utf8)) ?? ""
+        return total + (procFields(status)["VmHWM"] ?? 0) * 1024
+    }
 }
 
 /// The memory of a process and its descendants together now, in bytes: their private pages
@@ -134,13 +137,6 @@ func processTree(_ pid: pid_t) -> [pid_t] {
     #else
     return [pid]
     #endif
-}
-
-/// The number of kilobytes on the line of a /proc file that starts with `key` (`VmHWM:`), nil
-/// where the file or the line is not there.
-func procKilobytes(_ path: String, _ key: String) -> Int? {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-    return procFields(text)[String(key.dropLast())]
 }
 
 /// The `Name:   123 kB` lines of a /proc file, by name, in kilobytes.
