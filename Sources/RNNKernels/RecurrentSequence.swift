@@ -31,9 +31,23 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     /// like `outputs` (a masked step holds the state it carried over).
     public var cellStates: Tensor<T>?
     /// The step caches in processing order (every row computed; masked rows then discarded).
-    public var caches: [CellStepCache<T>]
+    ///
+    /// A run of `runSequence` without a mask keeps each step's x, h_prev and h once, as rows of its input
+    /// and of `outputs`, and makes a step's cache when it is read (`stepCache(_:)` reads one): reading
+    /// this property copies those rows out for every step. Setting it stores the caches as given.
+    public var caches: [CellStepCache<T>] {
+        get { (0..<cacheCount).map { stepCache($0) } }
+        set {
+            kept = newValue
+            tape = nil
+        }
+    }
     /// The time index of each cache.
     public var steps: [Int]
+    /// The caches as stored, where the run keeps them whole (a mask, or made by hand).
+    @usableFromInline var kept: [CellStepCache<T>]
+    /// The caches less the rows the run's input and outputs hold, where the run has no mask.
+    @usableFromInline var tape: SequenceTape<T>?
 
     /// Creates the result from its parts.
     @inlinable
@@ -41,8 +55,66 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
         self.outputs = outputs
         self.hLast = hLast
         self.cLast = cLast
-        self.caches = caches
+        self.kept = caches
+        self.tape = nil
         self.steps = steps
+    }
+
+    /// How many step caches the run kept (0 for a forward pass alone).
+    @inlinable
+    public var cacheCount: Int { tape?.parts.count ?? kept.count }
+
+    /// The cache of the k-th step in processing order, 0 ≤ k < `cacheCount`.
+    @inlinable
+    public func stepCache(_ k: Int) -> CellStepCache<T> {
+        guard let tape else { return kept[k] }
+        let part = tape.parts[k], bsz = outputs.shape[1], s = outputs.shape[2]
+        func outputRows(_ j: Int) -> Tensor<T> {
+            let position = tape.outputsInProcessingOrder ? j : steps[j]
+            return Tensor(
+                shape: [bsz, s], scalars: Array(outputs.scalars[(position * bsz * s)..<((position + 1) * bsz * s)]))
+        }
+        return CellStepCache(
+            x: tape.x.slice(steps[k]), hPrev: k == 0 ? Tensor(shape: [bsz, s], scalars: tape.h0) : outputRows(k - 1),
+            preactivations: part.preactivations, gates: part.gates, state: part.state, h: outputRows(k))
+    }
+}
+
+/// What a run without a mask keeps of its step caches beside its input and outputs: a step's x is a block
+/// of rows of the input, its h one of the outputs, and its h_prev the h of the step before it (h0 for the
+/// first), so that each is stored once.
+@usableFromInline
+struct SequenceTape<T: KernelScalar>: Sendable {
+    /// A step's cache less x, h_prev and h.
+    @usableFromInline
+    struct Part: Sendable {
+        @usableFromInline var preactivations: Tensor<T>?
+        @usableFromInline var gates: Tensor<T>
+        @usableFromInline var state: CellStepState<T>
+
+        @inlinable
+        init(_ cache: CellStepCache<T>) {
+            preactivations = cache.preactivations
+            gates = cache.gates
+            state = cache.state
+        }
+    }
+
+    /// The run's input, [T, B, I].
+    @usableFromInline var x: Tensor<T>
+    /// The state before the first step, [B, P].
+    @usableFromInline var h0: [T]
+    /// Whether the run's outputs are in processing order.
+    @usableFromInline var outputsInProcessingOrder: Bool
+    /// In processing order.
+    @usableFromInline var parts: [Part]
+
+    @inlinable
+    init(x: Tensor<T>, h0: [T], outputsInProcessingOrder: Bool, parts: [Part]) {
+        self.x = x
+        self.h0 = h0
+        self.outputsInProcessingOrder = outputsInProcessingOrder
+        self.parts = parts
     }
 }
 
@@ -114,8 +186,12 @@ public func runSequence<T: KernelScalar>(
     var out = [T](repeating: 0, count: steps * bsz * s)
     var cellOut = [T](repeating: 0, count: isLSTM && recordCellStates ? steps * bsz * h : 0)
     var prevOut = [T](repeating: 0, count: bsz * s)
-    var caches = [CellStepCache<T>]()
-    if keepCaches { caches.reserveCapacity(steps) }
+    // Without a mask every step's x, h_prev and h are rows of the input and the outputs: the tape keeps the
+    // rest of each cache (`SequenceTape`).
+    let onTape = keepCaches && mask == nil
+    var caches = [CellStepCache<T>](), parts = [SequenceTape<T>.Part]()
+    if keepCaches { if onTape { parts.reserveCapacity(steps) } else { caches.reserveCapacity(steps) } }
+    let hFirst = hState
     let order = direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed())
     let gh = cell.conventions.kind.gateCount * h
     // The input part of every gate, for a block of `blockSteps` steps (all of them without caches).
@@ -165,7 +241,7 @@ public func runSequence<T: KernelScalar>(
             if dropPreactivations { cache.preactivations = nil }
             hNew = cache.h.scalars
             cNew = cache.cellState?.scalars
-            if keepCaches { caches.append(cache) }
+            if onTape { parts.append(.init(cache)) } else if keepCaches { caches.append(cache) }
         }
         var y = hNew
         if let mask {
@@ -192,6 +268,9 @@ public func runSequence<T: KernelScalar>(
         outputs: Tensor(shape: [steps, bsz, s], scalars: out), hLast: Tensor(shape: [bsz, s], scalars: hState),
         cLast: cState.map { Tensor(shape: [bsz, h], scalars: $0) },
         caches: caches, steps: order)
+    if onTape {
+        run.tape = SequenceTape(x: x, h0: hFirst, outputsInProcessingOrder: outputsInProcessingOrder, parts: parts)
+    }
     if isLSTM && recordCellStates { run.cellStates = Tensor(shape: [steps, bsz, h], scalars: cellOut) }
     return run
 }
@@ -250,10 +329,10 @@ extension RecurrentCell {
     public func preactivations(of run: SequenceRun<T>) -> Tensor<T> {
         let steps = run.outputs.shape[0], bsz = run.outputs.shape[1], gh = conventions.kind.gateCount * hiddenSize
         precondition(
-            run.caches.count == steps, "preactivations: the run kept \(run.caches.count) caches for \(steps) steps")
+            run.cacheCount == steps, "preactivations: the run kept \(run.cacheCount) caches for \(steps) steps")
         var out = [T](repeating: 0, count: steps * bsz * gh)
-        for (cache, t) in zip(run.caches, run.steps) {
-            guard let pre = cache.preactivations else {
+        for (k, t) in run.steps.enumerated() {
+            guard let pre = run.stepCache(k).preactivations else {
                 preconditionFailure("preactivations: the run kept no pre-activations (keepPreactivations: true)")
             }
             out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: pre.scalars)

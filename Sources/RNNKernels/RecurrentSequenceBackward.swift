@@ -93,8 +93,8 @@ public func sequenceBackward<T: KernelScalar>(
     into g: inout CellSequenceGradients<T>
 ) throws(SequenceBackwardError) {
     let steps = run.outputs.shape[0], bsz = run.hLast.shape[0]
-    guard run.caches.count == steps && run.steps.count == steps else {
-        throw .cachesNotKept(kept: run.caches.count, steps: steps)
+    guard run.cacheCount == steps && run.steps.count == steps else {
+        throw .cachesNotKept(kept: run.cacheCount, steps: steps)
     }
     let s = cell.stateSize, h = cell.hiddenSize, inp = cell.inputSize
     let isLSTM = cell.conventions.kind == .lstm, gh = cell.conventions.kind.gateCount * h
@@ -177,7 +177,7 @@ public func sequenceBackward<T: KernelScalar>(
             dPrevOut = nextPrevOut
         }
         if spec.recordStateGradients { g.dh!.scalars.replaceSubrange((t * bsz * s)..<((t + 1) * bsz * s), with: dh) }
-        let cache = run.caches[k]
+        let cache = run.stepCache(k)
         let back = cell.backwardStep(
             cache, dh: Tensor(shape: [bsz, s], scalars: dh),
             dc: dc.map { Tensor(shape: [bsz, h], scalars: $0) }, packedR: packedR, into: &g.cell)

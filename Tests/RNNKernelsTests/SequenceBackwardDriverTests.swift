@@ -94,6 +94,71 @@ final class SequenceBackwardDriverTests: XCTestCase {
         }
     }
 
+    /// A run without a mask keeps each step's x, h_prev and h once, as rows of its input and outputs
+    /// (`SequenceTape`), and makes the same caches, to the bit, as a run that stores them whole (an
+    /// all-true mask): in both directions, outputs in processing order, from a given h0 and c0, with
+    /// probes; and the gradients through either are the same.
+    func testRunsWithoutAMaskMakeTheCachesTheyDoNotStore() throws {
+        func same(_ a: CellStepState<Double>, _ b: CellStepState<Double>) -> Bool {
+            switch (a, b) {
+            case (.rnn, .rnn): return true
+            case (.gru(let x), .gru(let y)): return x == y
+            case (.lstm(let p, let c, let u), .lstm(let q, let d, let v)): return p == q && c == d && u == v
+            default: return false
+            }
+        }
+        let steps = 7, batch = 3
+        for kind in CellKind.allCases {
+            for direction in [SequenceDirection.forward, .reverse] {
+                for processingOrder in [false, true] {
+                    for probed in [false, true] {
+                        let c = cell(kind, input: 3, hidden: 4, seed: 31)
+                        var rng = TestRNG(32)
+                        let x = rng.tensor([steps, batch, 3]), h0 = rng.tensor([batch, 4])
+                        let c0 = kind == .lstm ? rng.tensor([batch, 4]) : nil
+                        let probeH = probed ? rng.tensor([steps, batch, 4], scale: 0.2) : nil
+                        let allReal = Tensor(
+                            shape: [steps, batch], scalars: [Bool](repeating: true, count: steps * batch))
+                        func run(_ mask: Tensor<Bool>?) -> SequenceRun<Double> {
+                            runSequence(
+                                c, x: x, h0: h0, c0: c0, mask: mask, direction: direction,
+                                outputsInProcessingOrder: processingOrder, probeH: probeH)
+                        }
+                        let onTape = run(nil), whole = run(allReal)
+                        let label = "\(kind) \(direction) processing order \(processingOrder) probed \(probed)"
+                        XCTAssertNotNil(onTape.tape, label)
+                        XCTAssertNil(whole.tape, label)
+                        XCTAssertEqual(onTape.cacheCount, steps, label)
+                        XCTAssertEqual(onTape.outputs, whole.outputs, label)
+                        for (k, (a, b)) in zip(onTape.caches, whole.caches).enumerated() {
+                            XCTAssertEqual(a.x, b.x, "x, step \(k), \(label)")
+                            XCTAssertEqual(a.hPrev, b.hPrev, "h_prev, step \(k), \(label)")
+                            XCTAssertEqual(a.h, b.h, "h, step \(k), \(label)")
+                            XCTAssertEqual(a.gates, b.gates, "gates, step \(k), \(label)")
+                            XCTAssertEqual(a.preactivations, b.preactivations, "pre-activations, step \(k), \(label)")
+                            XCTAssertTrue(same(a.state, b.state), "state, step \(k), \(label)")
+                        }
+                        let dOut = rng.tensor([steps, batch, 4])
+                        let
+                            ga = try runSequenceBackward(
+                                c, run: onTape, outputsInProcessingOrder: processingOrder, dOutputs: dOut),
+                            gb = try runSequenceBackward(
+                                c, run: whole, mask: allReal, outputsInProcessingOrder: processingOrder, dOutputs: dOut)
+                        XCTAssertEqual(ga.cell.w, gb.cell.w, label)
+                        XCTAssertEqual(ga.cell.r, gb.cell.r, label)
+                        XCTAssertEqual(ga.x, gb.x, label)
+                        XCTAssertEqual(ga.h0, gb.h0, label)
+                        // Setting the caches stores them as given.
+                        var set = onTape
+                        set.caches = whole.caches
+                        XCTAssertNil(set.tape, label)
+                        XCTAssertEqual(set.stepCache(steps - 1).h, whole.stepCache(steps - 1).h, label)
+                    }
+                }
+            }
+        }
+    }
+
     /// The caches keep the gate values alone where the slopes need nothing else (sigmoid and tanh, no
     /// clip), and the pre-activations too where they do (a clip); the gradients are those of caches that
     /// keep both, to the bit.
