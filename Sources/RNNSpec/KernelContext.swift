@@ -14,9 +14,18 @@ public enum KernelError: Error, Sendable, Equatable {
 
 /// A kernel: its declaration and the adapter that calls `RNNKernels` with a case's values.
 public protocol Kernel: Sendable {
+    /// The name cases give in `kernel:`, `spec.name`. The default reads the spec; a kernel whose spec
+    /// takes time to build may give its name without building it (the registry indexes kernels by
+    /// name and builds a spec only when a case, a listing or a check reads it).
+    var name: String { get }
     var spec: KernelSpec { get }
     /// Runs the kernel in precision `T` (`Double` unless the case sets `dtype: float32`).
     func run<T: KernelScalar>(_ context: KernelContext, as: T.Type) throws -> KernelOutputs
+}
+
+extension Kernel {
+    /// `spec.name`.
+    public var name: String { spec.name }
 }
 
 /// The outputs of one kernel run, in the order they were set.

@@ -11,7 +11,7 @@ public enum ExecutionMode: Sendable {
 }
 
 /// The command line of a worker and the limits it runs under.
-public struct WorkerCommand: Sendable {
+public struct WorkerCommand: Sendable, Equatable {
     /// The program to start.
     public var executable: String
     /// Its arguments.
@@ -135,10 +135,17 @@ final class WorkerPool: @unchecked Sendable {
     private(set) var name = ""
     private(set) var kernels: Set<String>? = nil
 
-    /// Starts one worker now, so that a command that cannot start is an error before any case runs.
+    /// Starts one worker now (or takes the one `WorkerPrestart` started, when its command is this
+    /// pool's), so that a command that cannot start is an error before any case runs.
     func warmUp() throws {
-        let worker = WorkerProcess(command: command)
-        try worker.start()
+        let worker: WorkerProcess
+        if let early = WorkerPrestart.take(matching: command) {
+            worker = early
+            do { try worker.awaitHello() } catch { try worker.start() }
+        } else {
+            worker = WorkerProcess(command: command)
+            try worker.start()
+        }
         name = worker.name
         kernels = worker.kernels
         lock.lock(); idle.append(worker); lock.unlock()
@@ -162,6 +169,49 @@ final class WorkerPool: @unchecked Sendable {
         idle.removeAll()
         lock.unlock()
         for w in all { w.stop() }
+    }
+}
+
+/// A worker started before a run is set up: the command line starts the worker `rnnspec run` will most
+/// likely use as soon as the process starts, so that the worker's start overlaps the parsing of the
+/// arguments and the loading of the cases. The run's pool takes it when the commands are the same; one
+/// that is not taken is stopped by `discard()`.
+public enum WorkerPrestart {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var started: WorkerProcess?
+
+    /// Starts a worker with `command` now, without waiting for its hello (nothing if one is waiting).
+    public static func start(_ command: WorkerCommand) {
+        let worker = WorkerProcess(command: command)
+        guard (try? worker.spawn()) != nil else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if started == nil { started = worker } else { worker.stop() }
+    }
+
+    /// Stops the worker `start` started, if no run took it.
+    public static func discard() {
+        lock.lock()
+        let worker = started
+        started = nil
+        lock.unlock()
+        worker?.stop()
+    }
+
+    /// The started worker that no run has taken yet.
+    static var waiting: WorkerProcess? {
+        lock.lock()
+        defer { lock.unlock() }
+        return started
+    }
+
+    /// The started worker, when it runs `command`; nil otherwise.
+    static func take(matching command: WorkerCommand) -> WorkerProcess? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let worker = started, worker.command == command else { return nil }
+        started = nil
+        return worker
     }
 }
 

@@ -23,8 +23,17 @@ final class WorkerProcess: @unchecked Sendable {
 
     var isRunning: Bool { pid > 0 }
 
+    /// The worker's process ID while it runs, 0 otherwise.
+    var processID: pid_t { pid }
+
     /// Starts the worker and waits for its hello line.
     func start(timeout: Double = 60) throws {
+        try spawn()
+        try awaitHello(timeout: timeout)
+    }
+
+    /// Starts the worker's process without waiting for it to say hello (`awaitHello`).
+    func spawn() throws {
         stop()
         var io: [Int32] = [-1, -1], err: [Int32] = [-1, -1]
         let kind = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
@@ -65,6 +74,10 @@ final class WorkerProcess: @unchecked Sendable {
         errors = err[0]
         buffer.removeAll(keepingCapacity: true)
         stderrTail.removeAll()
+    }
+
+    /// Waits for the hello line of a worker `spawn` started.
+    func awaitHello(timeout: Double = 60) throws {
         switch readLine(deadline: Date().addingTimeInterval(timeout), maxBytes: 1 << 16) {
         case .line(let line):
             do { (name, kernels) = try WorkerProtocol.decodeHello(line) } catch {

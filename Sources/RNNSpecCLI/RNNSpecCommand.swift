@@ -41,6 +41,13 @@ struct RNNSpecCommand: ParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         // The worker command is started once per job and per fault: skip the parser's setup for it.
         if let code = Serve.fastPath(Array(CommandLine.arguments.dropFirst())) { Foundation.exit(code) }
+        // `run` will start a worker: start it now, so that its start overlaps the parsing of the
+        // arguments and the loading of the cases. The run takes it if its worker command is this one
+        // (no --max-memory, no --backend); otherwise it is stopped when the process exits.
+        if CommandLine.arguments.dropFirst().first == "run" {
+            WorkerPrestart.start(.rnnspec(workerExecutable, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes))
+            atexit { WorkerPrestart.discard() }
+        }
         // Most commands read the kernel registry, whose specs take a few milliseconds to build: build
         // it on another core while the arguments are parsed (the first use waits for it; a one-time
         // initialization, so it is built once either way).

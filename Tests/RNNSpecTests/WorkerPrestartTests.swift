@@ -1,0 +1,68 @@
+import Foundation
+import XCTest
+
+@testable import RNNSpec
+
+/// `rnnspec run` starts its first worker before it parses its arguments (`WorkerPrestart`): the run's
+/// pool takes that worker when the commands agree, and one that no run takes is stopped.
+final class WorkerPrestartTests: XCTestCase {
+    let command = WorkerCommand.rnnspec(rnnspecBinary.path, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes)
+
+    override func tearDown() {
+        WorkerPrestart.discard()
+        super.tearDown()
+    }
+
+    func report(_ project: TempProject, _ execution: ExecutionMode) throws -> RunReport {
+        var options = RunOptions()
+        options.execution = execution
+        options.jobs = 1
+        return try Runner(project: project.project, options: options).run(paths: [])
+    }
+
+    /// A run with the same worker command takes the started worker and runs its cases on it.
+    func testARunTakesTheStartedWorkerWhenTheCommandsAgree() throws {
+        let project = try TempProject()
+        try project.writeCase("c", simpleStepCase)
+        WorkerPrestart.start(command)
+        let started = try XCTUnwrap(WorkerPrestart.waiting)
+        XCTAssertTrue(started.isRunning)
+        let results = try report(project, .workers(command)).results
+        XCTAssertEqual(results.map(\.status), [.new])
+        XCTAssertNil(WorkerPrestart.waiting, "the run did not take the started worker")
+        // The run stopped its workers, the one it took among them.
+        XCTAssertFalse(started.isRunning)
+    }
+
+    /// A run with another command (here another memory cap) starts its own worker and leaves the started
+    /// one alone; `discard` then stops it.
+    func testAStartedWorkerWithAnotherCommandIsLeftAndDiscarded() throws {
+        let project = try TempProject()
+        try project.writeCase("c", simpleStepCase)
+        WorkerPrestart.start(command)
+        let started = try XCTUnwrap(WorkerPrestart.waiting)
+        let pid = started.processID
+        let other = WorkerCommand.rnnspec(rnnspecBinary.path, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes / 2)
+        XCTAssertEqual(try report(project, .workers(other)).results.map(\.status), [.new])
+        XCTAssertTrue(WorkerPrestart.waiting === started)
+        XCTAssertEqual(kill(pid, 0), 0, "the started worker is gone")
+        WorkerPrestart.discard()
+        XCTAssertNil(WorkerPrestart.waiting)
+        XCTAssertFalse(started.isRunning)
+        XCTAssertEqual(kill(pid, 0), -1, "the discarded worker still runs")
+        XCTAssertEqual(errno, ESRCH)
+    }
+
+    /// A started worker that cannot start (the program is not there) leaves nothing waiting, and the
+    /// run's own start reports the error as before.
+    func testAWorkerThatCannotStartLeavesNothingWaiting() throws {
+        let project = try TempProject()
+        try project.writeCase("c", simpleStepCase)
+        let missing = WorkerCommand.rnnspec("/nonexistent/rnnspec", maxMemoryBytes: 1 << 30)
+        WorkerPrestart.start(missing)
+        XCTAssertNil(WorkerPrestart.waiting)
+        XCTAssertThrowsError(try report(project, .workers(missing))) { error in
+            XCTAssertTrue("\(error)".contains("cannot start a worker process"), "\(error)")
+        }
+    }
+}
