@@ -115,15 +115,26 @@ public struct Runner: Sendable {
         let start = Date()
         let files = try selectFiles(paths)
         let pool: WorkerPool?
+        var first: Loaded?? = nil
         if case .workers(let command) = options.execution, !files.isEmpty {
             let p = WorkerPool(command: command)
-            do { try p.warmUp() } catch { throw UsageError("cannot start a worker process: \(error)") }
+            // The first worker starts (or says hello, when it was started early) while the first case
+            // loads; no case runs, and no result is reported, unless it started.
+            let started = ParallelBox<Result<Void, any Error>>(1)
+            let group = DispatchGroup()
+            DispatchQueue.global().async(group: group) { _ = started.store(0, Result { try p.warmUp() }) }
+            first = loadSelected(url: files[0].url, id: files[0].id)
+            group.wait()
+            if case .failure(let error)? = started.results[0] {
+                p.shutdown()
+                throw UsageError("cannot start a worker process: \(error)")
+            }
             pool = p
         } else {
             pool = nil
         }
         defer { pool?.shutdown() }
-        let outcomes = runSelected(files, pool: pool, progress: progress, onResult: onResult)
+        let outcomes = runSelected(files, pool: pool, first: first, progress: progress, onResult: onResult)
         let results = outcomes.compactMap { if case .ran(let r) = $0 { r } else { nil } }
         let notRun = outcomes.filter { if case .notRun = $0 { true } else { false } }.count
         if results.isEmpty && notRun == 0 && !options.allowEmpty {
@@ -204,9 +215,10 @@ public struct Runner: Sendable {
     /// Runs one loaded case through the stages and returns its result.
     /// Runs the selected files on `options.jobs` threads, in file order in the result. Each thread
     /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
-    /// that parsing YAML and computing overlap.
+    /// that parsing YAML and computing overlap. `first`, when given, is the first file already loaded.
     func runSelected(
-        _ files: [(url: URL, id: String)], pool: WorkerPool?, progress: (@Sendable (Int, Int) -> Void)?,
+        _ files: [(url: URL, id: String)], pool: WorkerPool?, first: Loaded?? = nil,
+        progress: (@Sendable (Int, Int) -> Void)?,
         onResult: (@Sendable (CaseResult, Int, Int) -> Void)? = nil
     ) -> [Outcome] {
         let box = ParallelBox<Outcome>(files.count)
@@ -230,7 +242,13 @@ public struct Runner: Sendable {
                     if failures.reached {
                         settled = .notRun
                     } else {
-                        switch self.loadSelected(url: files[k].url, id: files[k].id) {
+                        let loaded: Loaded?
+                        if k == 0, let first {
+                            loaded = first
+                        } else {
+                            loaded = self.loadSelected(url: files[k].url, id: files[k].id)
+                        }
+                        switch loaded {
                         case nil: settled = .notSelected
                         case .settled(let r, _)?: settled = .ran(r)
                         case .ready(let c)?: next = (c, start)

@@ -114,9 +114,16 @@ let kernelCompletion = CompletionKind.list(KernelRegistry.standard.names)
 /// Shell completion of case paths: case files (`.yaml`, `.yml`) and directories.
 let casePathCompletion = CompletionKind.file(extensions: ["yaml", "yml"])
 
-/// This binary, which runs the worker processes.
+/// This binary, which runs the worker processes. On Linux the kernel's link to it: `Bundle.main`
+/// lists the binary's directory to find the bundle, which in a directory of thousands of files (a
+/// binary in /tmp) took milliseconds of every run's start.
 var workerExecutable: String {
-    Bundle.main.executablePath ?? CommandLine.arguments[0]
+    #if os(Linux)
+    var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    let n = readlink("/proc/self/exe", &path, Int(PATH_MAX))
+    if n > 0 { return String(decoding: path[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    #endif
+    return Bundle.main.executablePath ?? CommandLine.arguments[0]
 }
 
 /// A size in bytes, written with an optional K, M or G suffix (powers of 1024; M when none).

@@ -145,6 +145,28 @@ final class IsolationTests: XCTestCase {
         )
     }
 
+    /// The first case loads while the first worker starts; when the worker cannot start, no result is
+    /// reported, not even the first case's load error.
+    func testNoResultIsReportedWhenTheWorkerCannotStart() throws {
+        let p = try TempProject()
+        try p.writeCase("a0", "kernel: [not, a, name\n")
+        try p.writeCase("a1", simpleStepCase)
+        let reported = OutputBox()
+        var options = RunOptions()
+        options.execution = .workers(WorkerCommand(executable: "/bin/sh", arguments: ["-c", "sleep 0.2; exit 3"]))
+        XCTAssertThrowsError(
+            try Runner(project: p.project, options: options).run(
+                paths: [], onResult: { r, _, _ in reported.append(r.id) })
+        ) { error in
+            XCTAssertTrue("\(error)".hasPrefix("error: cannot start a worker process: "), "\(error)")
+        }
+        XCTAssertEqual(reported.text, "")
+        // With a worker that starts, the same run reports both.
+        options.execution = .workers(.rnnspec(rnnspecBinary.path, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes))
+        let report = try Runner(project: p.project, options: options).run(paths: [])
+        XCTAssertEqual(report.results.map(\.status), [.unresolved, .new])
+    }
+
     /// A worker that answers with the wrong shape, dtype, id or size is a located UNRESOLVED result.
     func testRepliesThatBreakTheProtocolAreReportedNotTrusted() throws {
         let p = try TempProject()
