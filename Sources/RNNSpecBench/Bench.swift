@@ -28,6 +28,7 @@ package struct BenchOptions: Sendable {
     var caseCounts: [Int] { quick ? [2000] : [500, 1000, 2000] }
     var repetitions: Repetitions { quick ? .quick : .standard }
     var runnerRepetitions: Int { quick ? 1 : 3 }
+    var oneCaseRepetitions: Int { quick ? 3 : 30 }
     var peakN: Int { quick ? 512 : 2048 }
 }
 
@@ -62,6 +63,19 @@ package struct RunnerRow: Sendable, Codable {
     /// The memory the target is judged on: the processes together where measured (shared pages
     /// once), else the summed resident peaks.
     package var judgedMB: Double { peakGroupMB ?? peakMB }
+}
+
+/// One small case end to end: `rnnspec run` on one case file, from the spawn to the exit, repeated.
+package struct OneCaseRow: Sendable, Codable {
+    /// The case file, relative to the suite's directory.
+    package var path: String
+    /// Wall milliseconds of each run, in the order made.
+    package var milliseconds: [Double]
+    /// The largest exit status of the runs.
+    package var exitStatus: Int32
+
+    /// The median of `milliseconds`.
+    package var median: Double { RNNSpecBench.median(milliseconds) }
 }
 
 /// One kernel row, with its NumPy counterpart when there is one.
@@ -102,6 +116,8 @@ package struct BenchReport: Sendable, Codable {
     package var debugBuild: Bool
     package var cores: Int
     package var runner: [RunnerRow] = []
+    /// `rnnspec run` on one small case, start to exit (nil when the runner was not measured).
+    package var oneCase: OneCaseRow? = nil
     package var kernels: [KernelRow] = []
     package var peaks: [PeakRow] = []
     /// Peak memory of forward+BPTT at the large size against its minimum.
@@ -138,6 +154,7 @@ package struct Benchmark {
         var report = BenchReport(debugBuild: isDebugBuild, cores: ProcessInfo.processInfo.activeProcessorCount)
         if options.section != .kernels {
             report.runner = try benchRunner(options, scratch: scratch)
+            report.oneCase = try benchOneCase(options, scratch: scratch)
         }
         if options.section != .runner {
             try benchKernels(options, scratch: scratch, into: &report)
@@ -180,6 +197,26 @@ package struct Benchmark {
             }
         }
         return rows
+    }
+
+    /// `rnnspec run` on the generated suite's first case (an `rnn.step`), from the spawn to the exit,
+    /// waited for without polling /proc; after one untimed run.
+    func benchOneCase(_ options: BenchOptions, scratch: URL) throws -> OneCaseRow {
+        log("bench: rnnspec run, one case, \(options.oneCaseRepetitions) times\n")
+        let root = scratch.appendingPathComponent("one-case")
+        try BenchSuite.write(count: 1, to: root)
+        let file = "cases/\(BenchSuite.cases(count: 1)[0].id).yaml"
+        let arguments = [
+            "run", "--cases-root", root.appendingPathComponent("cases").path, "--golden-root",
+            root.appendingPathComponent("golden").path, root.appendingPathComponent(file).path,
+        ]
+        var times: [Double] = [], status: Int32 = 0
+        for k in 0...options.oneCaseRepetitions {
+            let run = try runChild(options.executable, arguments, scratch: scratch, measureMemory: false)
+            status = max(status, run.status)
+            if k > 0 { times.append(1000 * run.seconds) }
+        }
+        return OneCaseRow(path: file, milliseconds: times, exitStatus: status)
     }
 
     func benchKernels(_ options: BenchOptions, scratch: URL, into report: inout BenchReport) throws {

@@ -33,6 +33,7 @@ extension BenchReport {
     /// (`rnnspec run` and its worker processes together: their private pages plus the pages they
     /// share counted once; the sum of each one's resident peak is printed too).
     static let targetCases = 2000, targetJobs = 2, targetSeconds = 0.25, targetMB = 40.0
+    static let targetOneCaseMilliseconds = 15.0
 
     /// The table `rnnspec bench` prints.
     package func text() -> String {
@@ -54,6 +55,15 @@ extension BenchReport {
                 "peak MB: rnnspec run and its workers together, polled: their private pages plus the pages they share (the executable's, the C library's) once; "
                 + "RSS sum MB: each process's own peak resident set, summed (shared pages once per process)\n"
             out += runnerVerdict()
+        }
+        if let one = oneCase {
+            let sorted = one.milliseconds.sorted()
+            let held = one.median <= BenchReport.targetOneCaseMilliseconds
+            out +=
+                "\nOne case end to end: `rnnspec run` on \(one.path) (an rnn.step; its own cases and golden roots) as a child process, spawn to exit, \(sorted.count) runs after one untimed\n"
+                + "median \(fixed(one.median, 1)) ms (fastest \(fixed(sorted.first ?? .nan, 1)), slowest \(fixed(sorted.last ?? .nan, 1))"
+                + (one.exitStatus == 0 ? "" : "; exit \(one.exitStatus)") + "); target ≤ "
+                + "\(fixed(BenchReport.targetOneCaseMilliseconds, 0)) ms: \(held && one.exitStatus == 0 ? "holds" : "MISSED")\n"
         }
         if !peaks.isEmpty {
             out += "\nMatrix-multiply peak: N×N · N×N, 2·N³ flops, median\n"

@@ -88,6 +88,21 @@ final class BenchTests: XCTestCase {
         slow.runner[0].peakGroupBytes = 41 << 20
         XCTAssertTrue(
             slow.text().contains("MISSED (time 0.200 s, held; memory 41.0 MB (RSS sum 41.0 MB), missed)"), slow.text())
+        XCTAssertFalse(text.contains("One case end to end"), text)
+        var one = report
+        one.oneCase = OneCaseRow(path: "cases/a.yaml", milliseconds: [14, 16, 15.5, 13], exitStatus: 0)
+        XCTAssertTrue(
+            one.text().contains(
+                "median 14.8 ms (fastest 13.0, slowest 16.0); target ≤ 15 ms: holds\n"), one.text())
+        one.oneCase!.milliseconds = [15.2, 15.1, 14]
+        XCTAssertTrue(
+            one.text().contains("median 15.1 ms (fastest 14.0, slowest 15.2); target ≤ 15 ms: MISSED"), one.text())
+        one.oneCase!.milliseconds = [10]
+        one.oneCase!.exitStatus = 1
+        XCTAssertTrue(
+            one.text().contains("median 10.0 ms (fastest 10.0, slowest 10.0; exit 1); target ≤ 15 ms: MISSED"),
+            one.text())
+        XCTAssertTrue(one.json().contains("\"oneCase\""), one.json())
         XCTAssertTrue(text.contains("LSTM    forward  float64  T=64 B=1 I=8 H=16"), text)
         XCTAssertTrue(text.contains("n/a"), text)
         XCTAssertTrue(text.contains("NumPy: not run: python3 not found"), text)
