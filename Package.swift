@@ -10,7 +10,10 @@ import PackageDescription
 // `-static-stdlib` links the runtime; the group adds the static libraries that Foundation's static
 // modules link (the dynamic modules the other targets compile against do not name them), in a
 // group because they refer to one another. The list is the Swift 6.3 toolchain's; older
-// compilers link dynamically.
+// compilers link dynamically. `-no-pie` links the executable at a fixed address: as a
+// position-independent executable it had 82,000 relocations to apply in every process before `main`
+// (one case end to end 14.5 -> 13.0 ms, a worker's start 7.3 -> 6.2 ms, 370 fewer page faults); the
+// price is that the executable's own code is not placed at a random address.
 #if compiler(>=6.3)
 let staticSwiftRuntime: [LinkerSetting] = [
     .unsafeFlags(
@@ -19,7 +22,7 @@ let staticSwiftRuntime: [LinkerSetting] = [
             "-Xlinker", "-l_FoundationICU", "-Xlinker", "-lCoreFoundation", "-Xlinker", "-lFoundation",
             "-Xlinker", "-lFoundationEssentials", "-Xlinker", "-lFoundationInternationalization",
             "-Xlinker", "-l_FoundationCShims", "-Xlinker", "-l_FoundationCollections",
-            "-Xlinker", "-lswiftSynchronization", "-Xlinker", "--end-group",
+            "-Xlinker", "-lswiftSynchronization", "-Xlinker", "--end-group", "-Xclang-linker", "-no-pie",
         ], .when(platforms: [.linux]))
 ]
 #else

@@ -168,7 +168,7 @@ final class WorkerPool: @unchecked Sendable {
         let all = idle
         idle.removeAll()
         lock.unlock()
-        for w in all { w.stop() }
+        for w in all { w.stopReapingLater() }
     }
 }
 

@@ -57,10 +57,8 @@ final class WorkerProcess: @unchecked Sendable {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
 
-        var environment = ProcessInfo.processInfo.environment
-        for (k, v) in command.environment { environment[k] = v }
         let argv = ([command.executable] + command.arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let envp = spawnEnvironment(command.environment) + [nil]
         defer { for p in argv { free(p) }; for p in envp { free(p) } }
         var child: pid_t = 0
         let rc = posix_spawn(&child, command.executable, &actions, &attributes, argv, envp)
@@ -249,9 +247,40 @@ final class WorkerProcess: @unchecked Sendable {
         closeChannels()
     }
 
+    /// Stops the worker as `stop` does, and reaps it on another thread: a run that has finished does not
+    /// wait the millisecond the kernel takes to take the process down.
+    func stopReapingLater() {
+        if pid > 0 {
+            let child = pid
+            kill(child, SIGKILL)
+            pid = 0
+            DispatchQueue.global().async {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+            }
+        }
+        closeChannels()
+    }
+
     private func closeChannels() {
         if channel >= 0 { close(channel); channel = -1 }
         if errors >= 0 { close(errors); errors = -1 }
         buffer.removeAll()
     }
+}
+
+/// This process's environment with `extra` set (each replacing a variable of its name), as `KEY=value`
+/// C strings for `posix_spawn`, copied from `environ` (building Foundation's dictionary of it took a
+/// worker's start about a millisecond).
+func spawnEnvironment(_ extra: [String: String]) -> [UnsafeMutablePointer<CChar>?] {
+    let replaced = extra.keys.map { Array(($0 + "=").utf8CString.dropLast()) }
+    var out: [UnsafeMutablePointer<CChar>?] = []
+    var entry = environ
+    while let pointer = entry.pointee {
+        let isReplaced = replaced.contains { key in strncmp(pointer, key, key.count) == 0 }
+        if !isReplaced { out.append(strdup(pointer)) }
+        entry += 1
+    }
+    for (key, value) in extra.sorted(by: { $0.key < $1.key }) { out.append(strdup("\(key)=\(value)")) }
+    return out
 }

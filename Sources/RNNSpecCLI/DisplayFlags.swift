@@ -21,6 +21,15 @@ struct DisplayFlags: ParsableArguments {
     func display(textReport: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> DisplayOptions
     {
+        Self.display(color: color, textReport: textReport, environment: environment)
+    }
+
+    /// `display(textReport:)` without `--color`.
+    static func defaultDisplay(textReport: Bool) -> DisplayOptions {
+        display(color: .auto, textReport: textReport, environment: ProcessInfo.processInfo.environment)
+    }
+
+    static func display(color: ColorMode, textReport: Bool, environment: [String: String]) -> DisplayOptions {
         let noColor = !(environment["NO_COLOR"] ?? "").isEmpty
         let colored: Bool
         switch color {
@@ -38,7 +47,9 @@ struct MismatchFlags: ParsableArguments {
         help: ArgumentHelp(
             "List at most this many differing elements per output (the count, the worst elements, the first step and the gates are always given).",
             valueName: "n"))
-    var maxMismatches: Int = ComparisonOptions().maxShown
+    var maxMismatches: Int = MismatchFlags.defaultMaxMismatches
+
+    static let defaultMaxMismatches = ComparisonOptions().maxShown
 
     func validate() throws {
         if maxMismatches < 0 { throw ValidationError("--max-mismatches must be 0 or more") }

@@ -91,7 +91,7 @@ struct SelectionOptions: ParsableArguments {
     }
 
     var runOptions: RunOptions {
-        var o = RunOptions()
+        var o = Self.defaultRunOptions
         if let jobs { o.jobs = jobs }
         o.filter = filter
         o.excludes = exclude
@@ -103,6 +103,16 @@ struct SelectionOptions: ParsableArguments {
         o.timeout = timeout
         o.gradcheckMode = gradcheck
         o.maxMemoryBytes = maxMemory?.bytes ?? RunOptions.defaultMaxMemoryBytes
+        o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
+        return o
+    }
+
+    /// The run options with every selection flag at its default.
+    static var defaultRunOptions: RunOptions {
+        var o = RunOptions()
+        o.limits = LoadLimits(maxElements: LoadLimits().maxElements, maxFileBytes: LoadLimits.defaultMaxFileBytes)
+        o.timeout = RunOptions.defaultTimeout
+        o.maxMemoryBytes = RunOptions.defaultMaxMemoryBytes
         o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
         return o
     }

@@ -54,8 +54,12 @@ struct RNNSpecCommand: ParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         DispatchQueue.global().async { _ = KernelRegistry.forEnvironment(environment) }
         do {
-            var command = try parseAsRoot()
-            try command.run()
+            if let run = Run.fastPath(Array(CommandLine.arguments.dropFirst())) {
+                try run()
+            } else {
+                var command = try parseAsRoot()
+                try command.run()
+            }
         } catch let error as UsageError {
             FileHandle.standardError.write(Data("rnnspec: \(error)\n".utf8))
             Foundation.exit(ExitStatus.usage.rawValue)

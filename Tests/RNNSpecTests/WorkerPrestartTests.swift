@@ -27,11 +27,45 @@ final class WorkerPrestartTests: XCTestCase {
         WorkerPrestart.start(command)
         let started = try XCTUnwrap(WorkerPrestart.waiting)
         XCTAssertTrue(started.isRunning)
+        let pid = started.processID
         let results = try report(project, .workers(command)).results
         XCTAssertEqual(results.map(\.status), [.new])
         XCTAssertNil(WorkerPrestart.waiting, "the run did not take the started worker")
-        // The run stopped its workers, the one it took among them.
+        // The run stopped its workers, the one it took among them, and reaps them: the process goes away
+        // (a zombie would still answer kill(pid, 0)).
         XCTAssertFalse(started.isRunning)
+        XCTAssertTrue(processIsGone(pid, within: 5), "worker \(pid) was not reaped")
+    }
+
+    /// Waits until no process (not even a zombie) has `pid`.
+    func processIsGone(_ pid: pid_t, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if kill(pid, 0) == -1 && errno == ESRCH { return true }
+            usleep(5_000)
+        }
+        return false
+    }
+
+    /// A worker's environment is this process's with the command's variables set: each replaces the
+    /// variable of its name (not one whose name it begins), and everything else is passed on.
+    func testAWorkersEnvironmentIsOursWithTheCommandsVariables() {
+        setenv("RNNSPEC_TEST_VAR", "old", 1)
+        setenv("RNNSPEC_TEST_VAR_LONGER", "kept", 1)
+        defer {
+            unsetenv("RNNSPEC_TEST_VAR")
+            unsetenv("RNNSPEC_TEST_VAR_LONGER")
+        }
+        let pointers = spawnEnvironment(["RNNSPEC_TEST_VAR": "new", "RNNSPEC_TEST_ADDED": "a=b"])
+        defer { pointers.forEach { free($0) } }
+        let entries = pointers.map { String(cString: $0!) }
+        XCTAssertEqual(entries.filter { $0.hasPrefix("RNNSPEC_TEST_VAR=") }, ["RNNSPEC_TEST_VAR=new"])
+        XCTAssertTrue(entries.contains("RNNSPEC_TEST_VAR_LONGER=kept"))
+        XCTAssertTrue(entries.contains("RNNSPEC_TEST_ADDED=a=b"))
+        var expected = ProcessInfo.processInfo.environment
+        expected["RNNSPEC_TEST_VAR"] = "new"
+        expected["RNNSPEC_TEST_ADDED"] = "a=b"
+        XCTAssertEqual(entries.sorted(), expected.map { "\($0.key)=\($0.value)" }.sorted())
     }
 
     /// A run with another command (here another memory cap) starts its own worker and leaves the started
