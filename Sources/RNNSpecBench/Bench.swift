@@ -67,7 +67,8 @@ package struct RunnerRow: Sendable, Codable {
 
 /// One small case end to end: `rnnspec run` on one case file, from the spawn to the exit, repeated.
 package struct OneCaseRow: Sendable, Codable {
-    /// The case file, relative to the suite's directory.
+    /// The arguments after `run`: the case file relative to the suite's directory (the roots as flags
+    /// too where the child cannot be started in that directory).
     package var path: String
     /// Wall milliseconds of each run, in the order made.
     package var milliseconds: [Double]
@@ -199,24 +200,31 @@ package struct Benchmark {
         return rows
     }
 
-    /// `rnnspec run` on the generated suite's first case (an `rnn.step`), from the spawn to the exit,
-    /// waited for without polling /proc; after one untimed run.
+    /// `rnnspec run cases/ID.yaml` in a suite of the generated suite's first case (an `rnn.step`), from
+    /// the spawn to the exit, waited for without polling /proc; after one untimed run.
     func benchOneCase(_ options: BenchOptions, scratch: URL) throws -> OneCaseRow {
         log("bench: rnnspec run, one case, \(options.oneCaseRepetitions) times\n")
         let root = scratch.appendingPathComponent("one-case")
         try BenchSuite.write(count: 1, to: root)
         let file = "cases/\(BenchSuite.cases(count: 1)[0].id).yaml"
-        let arguments = [
-            "run", "--cases-root", root.appendingPathComponent("cases").path, "--golden-root",
-            root.appendingPathComponent("golden").path, root.appendingPathComponent(file).path,
-        ]
+        // `rnnspec run cases/ID.yaml` in the suite's directory, as a user types it; where the C library
+        // cannot start a child in another directory, the roots are given as flags.
+        let inSuite = spawnAddChdir != nil
+        let arguments =
+            inSuite
+            ? ["run", file]
+            : [
+                "run", "--cases-root", root.appendingPathComponent("cases").path, "--golden-root",
+                root.appendingPathComponent("golden").path, root.appendingPathComponent(file).path,
+            ]
         var times: [Double] = [], status: Int32 = 0
         for k in 0...options.oneCaseRepetitions {
-            let run = try runChild(options.executable, arguments, scratch: scratch, measureMemory: false)
+            let run = try runChild(
+                options.executable, arguments, scratch: scratch, directory: inSuite ? root : nil, measureMemory: false)
             status = max(status, run.status)
             if k > 0 { times.append(1000 * run.seconds) }
         }
-        return OneCaseRow(path: file, milliseconds: times, exitStatus: status)
+        return OneCaseRow(path: arguments.dropFirst().joined(separator: " "), milliseconds: times, exitStatus: status)
     }
 
     func benchKernels(_ options: BenchOptions, scratch: URL, into report: inout BenchReport) throws {

@@ -29,12 +29,28 @@ package func currentExecutablePath() -> String {
     return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
 }
 
-/// Runs `executable` with `arguments`, its standard output and error going to files in `scratch`, and measures it with `wait4`: wall time from spawn to exit, and the memory of
+/// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later), looked up at run time: Swift's Glibc
+/// module does not import it. Nil where the C library has none.
+let spawnAddChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? =
+    {
+        #if os(Linux)
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(
+            symbol,
+            to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32).self)
+        #else
+        return nil
+        #endif
+    }()
+
+/// Runs `executable` with `arguments` (in `directory` when given: the caller checks `spawnAddChdir`),
+/// its standard output and error going to files in `scratch`, and measures it with `wait4`: wall time from spawn to exit, and the memory of
 /// it and its children, polled from /proc every 2 ms; with `measureMemory: false`, the wall time alone,
 /// waited for without polling (the poll adds up to 2 ms to a short run).
 package func runChild(
     _ executable: String, _ arguments: [String], scratch: URL,
-    environment: [String: String] = ProcessInfo.processInfo.environment, measureMemory: Bool = true
+    environment: [String: String] = ProcessInfo.processInfo.environment, directory: URL? = nil,
+    measureMemory: Bool = true
 ) throws -> ChildRun {
     let outPath = scratch.appendingPathComponent("child-stdout.txt").path
     let errPath = scratch.appendingPathComponent("child-stderr.txt").path
@@ -43,6 +59,11 @@ package func runChild(
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    if let directory {
+        guard let addChdir = spawnAddChdir, addChdir(&actions, directory.path) == 0 else {
+            throw UsageError("cannot start \(executable) in \(directory.path)")
+        }
+    }
 
     let argv = ([executable] + arguments).map { strdup($0) }
     let envp = environment.map { strdup("\($0.key)=\($0.value)") }

@@ -60,7 +60,7 @@ extension BenchReport {
             let sorted = one.milliseconds.sorted()
             let held = one.median <= BenchReport.targetOneCaseMilliseconds
             out +=
-                "\nOne case end to end: `rnnspec run` on \(one.path) (an rnn.step; its own cases and golden roots) as a child process, spawn to exit, \(sorted.count) runs after one untimed\n"
+                "\nOne case end to end: `rnnspec run \(one.path)` (an rnn.step, in its suite's directory) as a child process, spawn to exit, \(sorted.count) runs after one untimed\n"
                 + "median \(fixed(one.median, 1)) ms (fastest \(fixed(sorted.first ?? .nan, 1)), slowest \(fixed(sorted.last ?? .nan, 1))"
                 + (one.exitStatus == 0 ? "" : "; exit \(one.exitStatus)") + "); target ≤ "
                 + "\(fixed(BenchReport.targetOneCaseMilliseconds, 0)) ms: \(held && one.exitStatus == 0 ? "holds" : "MISSED")\n"

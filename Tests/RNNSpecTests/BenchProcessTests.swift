@@ -6,6 +6,26 @@ import XCTest
 /// The runner rows' peak memory counts the worker processes: the sum over a child and its own
 /// children of each one's peak resident set.
 final class BenchProcessTests: XCTestCase {
+    /// A child started in a directory runs there; without the memory poll it is waited for and timed the same.
+    func testAChildStartsInTheDirectoryGiven() throws {
+        #if os(Linux)
+        XCTAssertNotNil(spawnAddChdir, "glibc 2.29 and later have posix_spawn_file_actions_addchdir_np")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "rnnspec-benchprocess-\(UUID().uuidString)")
+        let inside = scratch.appendingPathComponent("in side")
+        try FileManager.default.createDirectory(at: inside, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run = try runChild("/bin/pwd", [], scratch: scratch, directory: inside, measureMemory: false)
+        XCTAssertEqual(run.status, 0)
+        XCTAssertEqual(run.output, inside.resolvingSymlinksInPath().path + "\n")
+        XCTAssertGreaterThan(run.seconds, 0)
+        XCTAssertThrowsError(
+            try runChild("/bin/pwd", [], scratch: scratch, directory: scratch.appendingPathComponent("missing")))
+        #else
+        throw XCTSkip("the bench measures processes on Linux")
+        #endif
+    }
+
     func testPeakMemoryCountsTheChildsChildren() throws {
         #if os(Linux)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
