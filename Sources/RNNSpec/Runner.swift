@@ -212,7 +212,6 @@ public struct Runner: Sendable {
         return c
     }
 
-    /// Runs one loaded case through the stages and returns its result.
     /// Runs the selected files on `options.jobs` threads, in file order in the result. Each thread
     /// keeps one worker and loads (and selects) its next case while the worker runs the one before, so
     /// that parsing YAML and computing overlap. `first`, when given, is the first file already loaded.

@@ -143,6 +143,9 @@ final class WorkerPool: @unchecked Sendable {
             worker = early
             do { try worker.awaitHello() } catch { try worker.start() }
         } else {
+            // A worker started early for another command (a run with --backend or --max-memory) is not
+            // needed.
+            WorkerPrestart.discard()
             worker = WorkerProcess(command: command)
             try worker.start()
         }
@@ -174,8 +177,8 @@ final class WorkerPool: @unchecked Sendable {
 
 /// A worker started before a run is set up: the command line starts the worker `rnnspec run` will most
 /// likely use as soon as the process starts, so that the worker's start overlaps the parsing of the
-/// arguments and the loading of the cases. The run's pool takes it when the commands are the same; one
-/// that is not taken is stopped by `discard()`.
+/// arguments and the loading of the cases. The run's pool takes it when the commands are the same, and
+/// stops it when they are not; one that no run took is stopped by `discard()`.
 public enum WorkerPrestart {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var started: WorkerProcess?
@@ -189,13 +192,13 @@ public enum WorkerPrestart {
         if started == nil { started = worker } else { worker.stop() }
     }
 
-    /// Stops the worker `start` started, if no run took it.
+    /// Stops the worker `start` started, if no run took it (reaped on another thread).
     public static func discard() {
         lock.lock()
         let worker = started
         started = nil
         lock.unlock()
-        worker?.stop()
+        worker?.stopReapingLater()
     }
 
     /// The started worker that no run has taken yet.

@@ -48,11 +48,6 @@ struct RNNSpecCommand: ParsableCommand {
             WorkerPrestart.start(.rnnspec(workerExecutable, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes))
             atexit { WorkerPrestart.discard() }
         }
-        // Most commands read the kernel registry, whose specs take a few milliseconds to build: build
-        // it on another core while the arguments are parsed (the first use waits for it; a one-time
-        // initialization, so it is built once either way).
-        let environment = ProcessInfo.processInfo.environment
-        DispatchQueue.global().async { _ = KernelRegistry.forEnvironment(environment) }
         do {
             if let run = Run.fastPath(Array(CommandLine.arguments.dropFirst())) {
                 try run()
