@@ -52,16 +52,29 @@ package struct Repetitions: Sendable, Codable {
     /// Run once untimed first. A warm-up that alone takes more than the budget is used as the
     /// one measurement, so a slow kernel never holds the bench for minutes.
     package var warmUp: Bool
+    /// A body whose first run (the warm-up, or the first timed run) takes less than `shortBelowSeconds`
+    /// is timed up to `shortCount` times instead of `count` (within the same budget): seven runs of a
+    /// 30 µs kernel are too few for a median that one busy millisecond does not move.
+    package var shortCount: Int
+    package var shortBelowSeconds: Double
 
-    package init(count: Int, budgetSeconds: Double, minimum: Int, warmUp: Bool) {
+    package init(
+        count: Int, budgetSeconds: Double, minimum: Int, warmUp: Bool, shortCount: Int? = nil,
+        shortBelowSeconds: Double = 0.001
+    ) {
         self.count = count
         self.budgetSeconds = budgetSeconds
         self.minimum = minimum
         self.warmUp = warmUp
+        self.shortCount = shortCount ?? count
+        self.shortBelowSeconds = shortBelowSeconds
     }
 
-    package static let standard = Repetitions(count: 7, budgetSeconds: 3, minimum: 3, warmUp: true)
+    package static let standard = Repetitions(count: 7, budgetSeconds: 3, minimum: 3, warmUp: true, shortCount: 201)
     package static let quick = Repetitions(count: 1, budgetSeconds: 0, minimum: 1, warmUp: false)
+
+    /// How many timed runs a body gets whose first run took `first` seconds.
+    func limit(first: Double) -> Int { first < shortBelowSeconds ? max(count, shortCount) : count }
 }
 
 /// A median time in milliseconds over timed runs.
@@ -82,18 +95,21 @@ package func median(_ values: [Double]) -> Double {
 func measure<R>(_ reps: Repetitions, _ body: () -> R) -> (Timing, R) {
     var times: [Double] = []
     var result: R
+    let first: Double
     if reps.warmUp {
         let t0 = now()
         result = body()
-        let warm = now() - t0
-        if warm > reps.budgetSeconds { return (Timing(milliseconds: warm * 1000, runs: 1), result) }
+        first = now() - t0
+        if first > reps.budgetSeconds { return (Timing(milliseconds: first * 1000, runs: 1), result) }
     } else {
         let t0 = now()
         result = body()
-        times.append(now() - t0)
+        first = now() - t0
+        times.append(first)
     }
+    let limit = reps.limit(first: first)
     var spent = times.reduce(0, +)
-    while times.count < reps.count && (times.count < reps.minimum || spent < reps.budgetSeconds) {
+    while times.count < limit && (times.count < reps.minimum || spent < reps.budgetSeconds) {
         let t0 = now()
         result = body()
         let dt = now() - t0

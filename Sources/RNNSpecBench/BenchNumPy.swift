@@ -78,6 +78,8 @@ struct NumPyManifest: Encodable {
         var budget_seconds: Double
         var minimum: Int
         var warm_up: Bool
+        var short_count: Int
+        var short_below_seconds: Double
     }
     var repetitions: Reps
     var peak_n: Int
@@ -143,7 +145,8 @@ func runNumPyReference(
     let manifest = NumPyManifest(
         repetitions: .init(
             count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
-            minimum: repetitions.minimum, warm_up: repetitions.warmUp),
+            minimum: repetitions.minimum, warm_up: repetitions.warmUp, short_count: repetitions.shortCount,
+            short_below_seconds: repetitions.shortBelowSeconds),
         peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")
     try JSONEncoder().encode(manifest).write(to: manifestURL)

@@ -47,6 +47,21 @@ final class BenchTests: XCTestCase {
         XCTAssertGreaterThan(benchGEMM(n: 8, as: Float.self, repetitions: .quick).milliseconds, 0)
     }
 
+    /// Short bodies are timed many times, long ones seven, within the budget; the NumPy script gets the
+    /// same rule in its manifest.
+    func testShortBodiesAreTimedMoreOften() {
+        let reps = Repetitions.standard
+        XCTAssertEqual(reps.limit(first: 0.000_05), 201)
+        XCTAssertEqual(reps.limit(first: 0.002), 7)
+        XCTAssertEqual(Repetitions.quick.limit(first: 0.000_05), 1)
+        var calls = 0
+        let (short, _) = RNNSpecBench.measure(reps) { calls += 1 }
+        XCTAssertEqual(short.runs, 201)
+        XCTAssertEqual(calls, 202, "a warm-up and 201 timed runs")
+        let (long, _) = RNNSpecBench.measure(reps) { usleep(2_000) }
+        XCTAssertEqual(long.runs, 7)
+    }
+
     func testTableLayout() {
         let table = formatTable(["name", "ms"], [["lstm", "1.5"], ["gru", "10.25"]], right: [1])
         XCTAssertEqual(table, "name     ms\nlstm    1.5\ngru   10.25\n")

@@ -148,14 +148,19 @@ def measure(body, reps):
     if reps["warm_up"]:
         t0 = time.perf_counter()
         result = body()
-        warm = time.perf_counter() - t0
-        if warm > reps["budget_seconds"]:
-            return warm * 1000, 1, result
+        first = time.perf_counter() - t0
+        if first > reps["budget_seconds"]:
+            return first * 1000, 1, result
     else:
         t0 = time.perf_counter()
         result = body()
-        times.append(time.perf_counter() - t0)
-    while len(times) < reps["count"] and (len(times) < reps["minimum"] or sum(times) < reps["budget_seconds"]):
+        first = time.perf_counter() - t0
+        times.append(first)
+    # A body whose first run is shorter than short_below_seconds is timed up to short_count times.
+    limit = reps["count"]
+    if first < reps.get("short_below_seconds", 0):
+        limit = max(limit, reps.get("short_count", limit))
+    while len(times) < limit and (len(times) < reps["minimum"] or sum(times) < reps["budget_seconds"]):
         t0 = time.perf_counter()
         result = body()
         times.append(time.perf_counter() - t0)
@@ -270,7 +275,8 @@ def matmul_peak(n, dtype, reps):
 
 
 DEFAULT = {
-    "repetitions": {"count": 7, "budget_seconds": 3.0, "minimum": 3, "warm_up": True},
+    "repetitions": {"count": 7, "budget_seconds": 3.0, "minimum": 3, "warm_up": True,
+                    "short_count": 201, "short_below_seconds": 0.001},
     "peak_n": 2048,
     "configs": [
         {"kind": kind, "T": T, "B": B, "I": I, "H": H, "dtypes": ["float32", "float64"]}
