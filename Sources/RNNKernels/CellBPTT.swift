@@ -43,10 +43,10 @@ public struct CellSequenceCache<T: KernelScalar>: Sendable {
     /// LSTM: every c, [T, B, H] (gathered from the step caches when asked); nil for the other families.
     @inlinable
     public var c: Tensor<T>? {
-        guard run.cacheCount > 0, case .lstm(_, let c0, _) = run.stepCache(0).state else { return nil }
+        guard run.cacheCount > 0, case .lstm(_, let c0, _) = run.stepState(0) else { return nil }
         return Tensor(
             shape: [run.cacheCount] + c0.shape,
-            scalars: (0..<run.cacheCount).flatMap { run.stepCache($0).cellState?.scalars ?? [] })
+            scalars: (0..<run.cacheCount).flatMap { run.stepState($0).cellState?.scalars ?? [] })
     }
 }
 

@@ -64,8 +64,14 @@ public struct CellStepCache<T: KernelScalar>: Sendable {
 
     /// LSTM: the new cell state c, [B, H]; nil for the other families.
     @inlinable
+    public var cellState: Tensor<T>? { state.cellState }
+}
+
+extension CellStepState {
+    /// LSTM: the new cell state c, [B, H]; nil for the other families.
+    @inlinable
     public var cellState: Tensor<T>? {
-        if case .lstm(_, let c, _) = state { return c }
+        if case .lstm(_, let c, _) = self { return c }
         return nil
     }
 }

@@ -64,6 +64,16 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
     @inlinable
     public var cacheCount: Int { tape?.parts.count ?? kept.count }
 
+    /// The k-th step's cell state (LSTM c, GRU reset input), without copying its x and h rows out.
+    @inlinable
+    public func stepState(_ k: Int) -> CellStepState<T> { tape?.parts[k].state ?? kept[k].state }
+
+    /// The k-th step's pre-activations where kept, without copying its x and h rows out.
+    @inlinable
+    public func stepPreactivations(_ k: Int) -> Tensor<T>? {
+        tape.map { $0.parts[k].preactivations } ?? kept[k].preactivations
+    }
+
     /// The cache of the k-th step in processing order, 0 ≤ k < `cacheCount`.
     @inlinable
     public func stepCache(_ k: Int) -> CellStepCache<T> {
@@ -332,7 +342,7 @@ extension RecurrentCell {
             run.cacheCount == steps, "preactivations: the run kept \(run.cacheCount) caches for \(steps) steps")
         var out = [T](repeating: 0, count: steps * bsz * gh)
         for (k, t) in run.steps.enumerated() {
-            guard let pre = run.stepCache(k).preactivations else {
+            guard let pre = run.stepPreactivations(k) else {
                 preconditionFailure("preactivations: the run kept no pre-activations (keepPreactivations: true)")
             }
             out.replaceSubrange((t * bsz * gh)..<((t + 1) * bsz * gh), with: pre.scalars)

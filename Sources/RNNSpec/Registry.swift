@@ -36,7 +36,6 @@ public struct KernelRegistry: Sendable {
     /// a kernel with a new name adds a kernel that cases can name. Two of `others` with the same
     /// name are a programming error (it traps, as the initializer does).
     public func registering(_ others: [any Kernel]) -> KernelRegistry {
-        let others = others.map { $0 is SpecCachedKernel || $0 is LazyKernel ? $0 : SpecCachedKernel($0) }
         let replaced = Set(others.map(\.name))
         return KernelRegistry(kernels: kernels.filter { !replaced.contains($0.name) } + others)
     }
@@ -46,7 +45,6 @@ public struct KernelRegistry: Sendable {
 struct SpecCachedKernel: Kernel {
     let base: any Kernel
     let spec: KernelSpec
-    var name: String { spec.name }
 
     init(_ base: any Kernel) {
         self.base = base

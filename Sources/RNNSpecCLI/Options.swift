@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RNNSpec
+import RNNSpecBench
 
 extension RecordMode: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
@@ -110,9 +111,6 @@ struct SelectionOptions: ParsableArguments {
     /// The run options with every selection flag at its default.
     static var defaultRunOptions: RunOptions {
         var o = RunOptions()
-        o.limits = LoadLimits(maxElements: LoadLimits().maxElements, maxFileBytes: LoadLimits.defaultMaxFileBytes)
-        o.timeout = RunOptions.defaultTimeout
-        o.maxMemoryBytes = RunOptions.defaultMaxMemoryBytes
         o.execution = .workers(.rnnspec(workerExecutable, maxMemoryBytes: o.maxMemoryBytes))
         return o
     }
@@ -124,17 +122,10 @@ let kernelCompletion = CompletionKind.list(KernelRegistry.standard.names)
 /// Shell completion of case paths: case files (`.yaml`, `.yml`) and directories.
 let casePathCompletion = CompletionKind.file(extensions: ["yaml", "yml"])
 
-/// This binary, which runs the worker processes. On Linux the kernel's link to it: `Bundle.main`
-/// lists the binary's directory to find the bundle, which in a directory of thousands of files (a
-/// binary in /tmp) took milliseconds of every run's start.
-var workerExecutable: String {
-    #if os(Linux)
-    var path = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-    let n = readlink("/proc/self/exe", &path, Int(PATH_MAX))
-    if n > 0 { return String(decoding: path[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-    #endif
-    return Bundle.main.executablePath ?? CommandLine.arguments[0]
-}
+/// This binary, which runs the worker processes: `/proc/self/exe` on Linux (`Bundle.main` lists the
+/// binary's directory to find the bundle, which in a directory of thousands of files took milliseconds
+/// of every run's start).
+var workerExecutable: String { currentExecutablePath() }
 
 /// A size in bytes, written with an optional K, M or G suffix (powers of 1024; M when none).
 struct ByteCount: ExpressibleByArgument {

@@ -43,7 +43,8 @@ struct RNNSpecCommand: ParsableCommand {
         if let code = Serve.fastPath(Array(CommandLine.arguments.dropFirst())) { Foundation.exit(code) }
         // `run` will start a worker: start it now, so that its start overlaps the parsing of the
         // arguments and the loading of the cases. The run takes it if its worker command is this one
-        // (no --max-memory, no --backend); otherwise it is stopped when the process exits.
+        // (no --max-memory, no --backend) and stops it otherwise; a command that runs no case leaves it
+        // to the exit handler.
         if CommandLine.arguments.dropFirst().first == "run" {
             WorkerPrestart.start(.rnnspec(workerExecutable, maxMemoryBytes: RunOptions.defaultMaxMemoryBytes))
             atexit { WorkerPrestart.discard() }

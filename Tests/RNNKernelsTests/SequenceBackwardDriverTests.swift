@@ -137,6 +137,9 @@ final class SequenceBackwardDriverTests: XCTestCase {
                             XCTAssertEqual(a.gates, b.gates, "gates, step \(k), \(label)")
                             XCTAssertEqual(a.preactivations, b.preactivations, "pre-activations, step \(k), \(label)")
                             XCTAssertTrue(same(a.state, b.state), "state, step \(k), \(label)")
+                            // The accessors that copy no rows out read the same values.
+                            XCTAssertTrue(same(onTape.stepState(k), b.state), "stepState, step \(k), \(label)")
+                            XCTAssertEqual(onTape.stepPreactivations(k), b.preactivations, "step \(k), \(label)")
                         }
                         let dOut = rng.tensor([steps, batch, 4])
                         let
