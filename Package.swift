@@ -86,9 +86,14 @@ let package = Package(
         // The executable: `main.swift` only, so that the linker settings below are its alone.
         .executableTarget(name: "rnnspec", dependencies: ["RNNSpecCLI"], linkerSettings: staticSwiftRuntime),
         .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
-        .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNPlatform"]),
-        .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot"]),
-        .testTarget(name: "RNNSpecTests", dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "RNNSpecCLI"]),
+        // XCTest's assertions recording Swift Testing issues, for the tests below: Swift Testing runs them
+        // in parallel (Tests/TestAssertions). Not a product.
+        .target(name: "TestAssertions", path: "Tests/TestAssertions"),
+        .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNPlatform", "TestAssertions"]),
+        .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot", "TestAssertions"]),
+        .testTarget(
+            name: "RNNSpecTests",
+            dependencies: ["RNNSpec", "RNNKernels", "RNNSpecBench", "RNNSpecCLI", "TestAssertions"]),
         .testTarget(name: "RNNSpecTestingTests", dependencies: ["RNNSpecTesting", "RNNSpec", "RNNKernels"]),
     ]
 )

@@ -47,15 +47,8 @@ final class WorkerProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, io[1], 0)
         posix_spawn_file_actions_adddup2(&actions, io[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
+        var attributes = ChildSignals.attributes()
         defer { posix_spawnattr_destroy(&attributes) }
-        // A coordinator that ignores SIGPIPE must not pass that on.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
 
         let argv = ([command.executable] + command.arguments).map { strdup($0) } + [nil]
         let envp = spawnEnvironment(command.environment) + [nil]
@@ -270,6 +263,29 @@ final class WorkerProcess: @unchecked Sendable {
 }
 
 /// This process's environment with `extra` set (each replacing a variable of its name), as `KEY=value`
+/// The signal state a child starts with, whichever thread starts it.
+package enum ChildSignals {
+    /// Spawn attributes that give the child an empty signal mask and SIGPIPE's default action.
+    ///
+    /// `posix_spawn` passes on the calling thread's mask, and Dispatch's and Swift concurrency's threads
+    /// block nearly every signal: a child started from one would not see SIGCHLD (a shell's `wait` then
+    /// never returns), SIGTERM or SIGINT. A parent that ignores SIGPIPE must not pass that on either.
+    /// Destroy the result with `posix_spawnattr_destroy`.
+    package static func attributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        posix_spawnattr_setsigmask(&attributes, &mask)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        return attributes
+    }
+}
+
 /// C strings for `posix_spawn`, copied from `environ` (building Foundation's dictionary of it took a
 /// worker's start about a millisecond).
 func spawnEnvironment(_ extra: [String: String]) -> [UnsafeMutablePointer<CChar>?] {

@@ -73,7 +73,9 @@ package func runChild(
 
     var pid: pid_t = 0
     let start = DispatchTime.now().uptimeNanoseconds
-    let rc = posix_spawn(&pid, executable, &actions, nil, &cArgs, &cEnv)
+    var attributes = ChildSignals.attributes()
+    defer { posix_spawnattr_destroy(&attributes) }
+    let rc = posix_spawn(&pid, executable, &actions, &attributes, &cArgs, &cEnv)
     guard rc == 0 else { throw UsageError("cannot start \(executable): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     var usage = rusage()

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The backward steps' loops for the common cell (sigmoid gates, tanh candidate and output, no clip,
 /// peepholes or coupled gates) write the slopes out; the general loops call the activations. The two must
 /// give the same bits: a cell with a clip no pre-activation reaches runs the general loops on the same values.
-final class BackwardFastPathTests: XCTestCase {
+@Suite final class BackwardFastPathTests {
     func check<T: KernelScalar>(_: T.Type, _ conventions: CellConventions, batch: Int, seed: UInt64) {
         var rng = TestRNG(seed)
         let steps = 5, input = 3, hidden = 8, g = conventions.kind.gateCount
@@ -41,6 +43,6 @@ final class BackwardFastPathTests: XCTestCase {
         }
     }
 
-    func testFloat() { run(Float.self) }
-    func testDouble() { run(Double.self) }
+    @Test func testFloat() { run(Float.self) }
+    @Test func testDouble() { run(Double.self) }
 }

@@ -1,10 +1,12 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 /// Hand-derived checks of the catalog kernels (sequences, counts and shapes, diagnostics, seeded draws
 /// and sampling). Each generic helper runs in Float and in
 /// Double; values are compared with Double references at a tolerance fitting the precision.
-final class CatalogKernelTests: XCTestCase {
+@Suite final class CatalogKernelTests {
     func tol<T: KernelScalar>(_: T.Type) -> Double { T.self == Float.self ? 2e-6 : 1e-12 }
 
     func assertClose<T: KernelScalar>(
@@ -68,14 +70,14 @@ final class CatalogKernelTests: XCTestCase {
             abs: T.self == Float.self ? 1e-6 : 5e-9)
     }
 
-    func testSequence() {
+    @Test func testSequence() {
         sequenceScalar(Float.self); sequenceScalar(Double.self)
         sequenceSoftmax(Float.self); sequenceSoftmax(Double.self)
     }
 
     // MARK: counts, shapes, chunks
 
-    func testParameterCount() {
+    @Test func testParameterCount() {
         // Seed 000 §2: W_xh 4x3 + W_hh 4x4 + b 4 = 32.
         XCTAssertEqual(parameterCount(cell: .rnn, inputSize: 3, hiddenSize: 4).total, 32)
         // LSTM 4·H(I+H) + 4H; GRU 3·H(I+H) + 3H; with I = 10, H = 20: 2480 and 1860.
@@ -87,7 +89,7 @@ final class CatalogKernelTests: XCTestCase {
         XCTAssertEqual(p.biases, 4 * 160)
     }
 
-    func testShapesAndChunks() {
+    @Test func testShapesAndChunks() {
         let s = recurrentShapes(batch: 2, steps: 6, hiddenSize: 4, directions: 2)
         XCTAssertEqual(s.output, [2, 6, 8])
         XCTAssertEqual(s.finalState, [2, 2, 4])
@@ -133,7 +135,7 @@ final class CatalogKernelTests: XCTestCase {
             [1, 0.5, 0.25], "stepwise")
     }
 
-    func testScales() { scales(Float.self); scales(Double.self) }
+    @Test func testScales() { scales(Float.self); scales(Double.self) }
 
     // MARK: attention, decoding, activations
 
@@ -177,12 +179,12 @@ final class CatalogKernelTests: XCTestCase {
         assertClose(b.softmaxJacobian.scalars, [0.1875, -0.1875, -0.1875, 0.1875], "jacobian")
     }
 
-    func testAttentionAndActivations() {
+    @Test func testAttentionAndActivations() {
         attention(Float.self); attention(Double.self)
         activations(Float.self); activations(Double.self)
     }
 
-    func testTeacherForcing() {
+    @Test func testTeacherForcing() {
         let r = decoderInputs(gold: ["I", "like", "math", "<EOS>"], prediction: ["I", "like", "pizza", "<EOS>"])
         XCTAssertEqual(r.steps, [1, 2, 3])
         XCTAssertEqual(r.teacherForcing, ["I", "like", "math"])
@@ -234,7 +236,7 @@ final class CatalogKernelTests: XCTestCase {
         assertClose(c.norms.scalars, [(0.25 + 0.81).squareRoot(), (0.0625 + 0.81).squareRoot()], "cell norms")
     }
 
-    func testDiagnostics() {
+    @Test func testDiagnostics() {
         saturation(Float.self); saturation(Double.self)
         jacobians(Float.self); jacobians(Double.self)
     }
@@ -270,7 +272,7 @@ final class CatalogKernelTests: XCTestCase {
         assertClose(r.probabilities.scalars, [0.25, 0.25, 0.25, 0.25, 0.25], "uniform p")
     }
 
-    func testDraws() {
+    @Test func testDraws() {
         draws(Float.self); draws(Double.self)
         sampling(Float.self); sampling(Double.self)
     }

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// BPTT of LSTM and GRU sequences (`cellSequenceForward` / `cellSequenceBackward`) against central
 /// finite differences computed in Double; written once generic, run for Float and Double (Float
 /// compared with the Double reference at a float tolerance).
-final class CellBPTTTests: XCTestCase {
+@Suite final class CellBPTTTests {
     let steps = 7, batch = 2, input = 3, hidden = 3, classes = 4
 
     func values(_ n: Int, _ seed: Double, scale: Double = 0.6) -> [Double] {
@@ -90,17 +92,17 @@ final class CellBPTTTests: XCTestCase {
         }
     }
 
-    func testLSTMGradientsAgreeWithFiniteDifferences() {
+    @Test func testLSTMGradientsAgreeWithFiniteDifferences() {
         gradientsAgreeWithFiniteDifferences(.lstm, Float.self)
         gradientsAgreeWithFiniteDifferences(.lstm, Double.self)
     }
 
-    func testGRUGradientsAgreeWithFiniteDifferences() {
+    @Test func testGRUGradientsAgreeWithFiniteDifferences() {
         gradientsAgreeWithFiniteDifferences(.gru, Float.self)
         gradientsAgreeWithFiniteDifferences(.gru, Double.self)
     }
 
-    func testOneFullWindowIsFullBPTT() {
+    @Test func testOneFullWindowIsFullBPTT() {
         for kind in [CellKind.lstm, .gru] {
             let full = gradients(kind, Double.self, upstream: false)
             let whole = gradients(kind, Double.self, upstream: false, window: steps)
@@ -116,7 +118,7 @@ final class CellBPTTTests: XCTestCase {
 
     /// Clipping scales the accumulated gradients once: every clipped gradient is the full one times
     /// maxNorm / ‖g‖, with ‖g‖ the norm of the sum over all steps.
-    func testClippingIsAppliedAfterAccumulation() {
+    @Test func testClippingIsAppliedAfterAccumulation() {
         let cell = cell(.lstm, Double.self)
         var g = gradients(.lstm, Double.self, upstream: false)
         let full = g
@@ -135,7 +137,7 @@ final class CellBPTTTests: XCTestCase {
 
     /// dL/dc_t is the full gradient: c_{−1} = c0 reaches the loss only through c_0 = f_0⊙c0 + …,
     /// so dL/dc0 = f_0 ⊙ dL/dc_0; and dL/dc0 itself is checked against finite differences elsewhere.
-    func testCellGradientIsTheTotalGradient() {
+    @Test func testCellGradientIsTheTotalGradient() {
         let cell = cell(.lstm, Double.self)
         let head = head(Double.self, upstream: false)
         let cache = cellSequenceForward(

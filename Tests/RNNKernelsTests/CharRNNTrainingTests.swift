@@ -1,9 +1,11 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The training loop of the article's character RNN (`trainCharRNN`), checked against its parts done by hand.
-final class CharRNNTrainingTests: XCTestCase {
+@Suite final class CharRNNTrainingTests {
     let text = "hello world, hello moon\n"
 
     func data() -> (indices: [Int], v: Int) {
@@ -12,7 +14,7 @@ final class CharRNNTrainingTests: XCTestCase {
         return (d, vocab.count)
     }
 
-    func testVocabularyIsSortedDistinctScalarsAndUnknownCharactersAreNamed() {
+    @Test func testVocabularyIsSortedDistinctScalarsAndUnknownCharactersAreNamed() {
         XCTAssertEqual(
             sortedVocabulary("hello world, hello moon\n"),
             ["\n", " ", ",", "d", "e", "h", "l", "m", "n", "o", "r", "w"])
@@ -25,7 +27,7 @@ final class CharRNNTrainingTests: XCTestCase {
     }
 
     /// The gradients the loop uses are the loss's: central differences of the loss with a carried-in state.
-    func testChunkGradientsMatchFiniteDifferences() {
+    @Test func testChunkGradientsMatchFiniteDifferences() {
         let (d, v) = data()
         let w = CharRNNWeights<Double>(articleInitVocabSize: v, hiddenSize: 6, seed: 3)
         var scaled = w
@@ -50,7 +52,7 @@ final class CharRNNTrainingTests: XCTestCase {
     }
 
     /// One SGD step is W − lr · dW with the chunk's gradients, and a second step starts from the carried state.
-    func testSGDStepsApplyTheChunkGradientsAndCarryTheState() {
+    @Test func testSGDStepsApplyTheChunkGradientsAndCarryTheState() {
         let (d, v) = data()
         let w0 = CharRNNWeights<Double>(articleInitVocabSize: v, hiddenSize: 8, seed: 42)
         let config = CharRNNTrainingConfig<Double>(seqLength: 5, iterations: 2, optimizer: .sgd, baseLR: 0.3)
@@ -80,7 +82,7 @@ final class CharRNNTrainingTests: XCTestCase {
 
     /// Adagrad: m += d², θ += −lr · d / sqrt(m + ε); the first step moves every weight whose gradient
     /// is much larger than √ε by about lr, whatever its size.
-    func testAdagradUpdatesWithAccumulatedSquares() {
+    @Test func testAdagradUpdatesWithAccumulatedSquares() {
         let (d, v) = data()
         let w0 = CharRNNWeights<Double>(articleInitVocabSize: v, hiddenSize: 8, seed: 7)
         let config = CharRNNTrainingConfig<Double>(
@@ -119,7 +121,7 @@ final class CharRNNTrainingTests: XCTestCase {
     }
 
     /// At the end of the text the chunk starts again at 0 with h = 0 (min-char-rnn's p + S + 1 ≥ N).
-    func testTheStateIsResetWhenTheTextRunsOut() {
+    @Test func testTheStateIsResetWhenTheTextRunsOut() {
         let (d, v) = data()  // 24 characters, chunks of 10: p = 0, 10, then 20 + 11 ≥ 24 → back to 0
         let w0 = CharRNNWeights<Double>(articleInitVocabSize: v, hiddenSize: 4, seed: 1)
         let config = CharRNNTrainingConfig<Double>(seqLength: 10, iterations: 3, optimizer: .sgd, baseLR: 0)
@@ -130,7 +132,7 @@ final class CharRNNTrainingTests: XCTestCase {
         XCTAssertEqual(r.weights, w0)
     }
 
-    func testTheScheduleIsTheArticles() {
+    @Test func testTheScheduleIsTheArticles() {
         let config = CharRNNTrainingConfig<Double>(
             seqLength: 1, iterations: 0, optimizer: .sgd, baseLR: 0.1, decayRate: 0.5, decaySteps: 250)
         XCTAssertEqual(config.learningRate(at: 0), 0.1)
@@ -139,7 +141,7 @@ final class CharRNNTrainingTests: XCTestCase {
     }
 
     /// The loss falls clearly, in both precisions, and the two agree early on.
-    func testTheLossFallsInFloatAndDouble() {
+    @Test func testTheLossFallsInFloatAndDouble() {
         let (d, v) = data()
         let config64 = CharRNNTrainingConfig<Double>(
             seqLength: 8, iterations: 300, optimizer: .adagrad, baseLR: 0.05, clipNorm: 5)
@@ -160,7 +162,7 @@ final class CharRNNTrainingTests: XCTestCase {
     }
 
     /// The article's draw: W_hh, then W_xh, then W_hy from one legacy stream, each randn · 0.01.
-    func testArticleInitDrawsInTheArticlesOrder() {
+    @Test func testArticleInitDrawsInTheArticlesOrder() {
         let w = CharRNNWeights<Double>(articleInitVocabSize: 3, hiddenSize: 2, seed: 42)
         var rs = NumPyRandomState(seed: 42)
         let draws = (0..<(4 + 6 + 6)).map { _ in rs.standardNormal() * 0.01 }

@@ -1,12 +1,13 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// BPTT of the Elman language model (the Elman layout of `RecurrentCell` with a cross-entropy head)
 /// against central finite differences computed in Double; the Float gradients are compared with that
 /// Double reference at a float tolerance.
-final class ElmanBPTTTests: XCTestCase {
+@Suite final class ElmanBPTTTests {
     let steps = 6, batch = 2, hidden = 3, input = 2, classes = 3
     let targets = [0, 2, 1, 1, 2, 0, 0, 1, 2, 2, 1, 0]
 
@@ -59,12 +60,12 @@ final class ElmanBPTTTests: XCTestCase {
             g.cell.r.scalars, numeric, abs: T.self == Float.self ? 1e-4 : 1e-8, rel: T.self == Float.self ? 1e-3 : 1e-6)
     }
 
-    func testGradientsAgreeWithFiniteDifferences() {
+    @Test func testGradientsAgreeWithFiniteDifferences() {
         gradientsAgreeWithFiniteDifferences(Float.self)
         gradientsAgreeWithFiniteDifferences(Double.self)
     }
 
-    func testWindowCoveringTheSequenceIsFullBPTTAndWindowOneCutsTheRecurrence() {
+    @Test func testWindowCoveringTheSequenceIsFullBPTTAndWindowOneCutsTheRecurrence() {
         let (cache, full) = backward(Double.self)
         let (_, whole) = backward(Double.self, window: steps)
         XCTAssertEqual(full.cell.r, whole.cell.r)
@@ -96,7 +97,7 @@ final class ElmanBPTTTests: XCTestCase {
     }
 
     /// A target whose probability underflows to 0 gives a large finite loss, not infinity.
-    func testLossStaysFiniteWhenTheTargetProbabilityUnderflows() {
+    @Test func testLossStaysFiniteWhenTheTargetProbabilityUnderflows() {
         let c = RecurrentCell<Double>.elman(wxh: tensor([1, 1], [0]), whh: tensor([1, 1], [0]), bh: tensor([1], [1]))
         // h = tanh(1) on every step; logits ±1000·tanh(1); the target is the unlikely class.
         let cache = cellSequenceForward(

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The fused forward pass (`rnn_sequence_forward_*`, taken by `runSequence(keepCaches: false)` without a mask)
 /// computes bit for bit what the step-by-step pass keeping caches does, on one thread and split in two, and
 /// agrees with a scalar reference written out here.
-final class FusedSequenceTests: XCTestCase {
+@Suite final class FusedSequenceTests {
     /// The LSTM / GRU step written out elementwise in Double (PyTorch equations), as an independent reference.
     static func reference(
         _ cell: RecurrentCell<Double>, x: Tensor<Double>, h0: Tensor<Double>, c0: Tensor<Double>?,
@@ -151,12 +153,12 @@ final class FusedSequenceTests: XCTestCase {
         }
     }
 
-    func testFloat() { run(Float.self, tolerance: 2e-5) }
+    @Test func testFloat() { run(Float.self, tolerance: 2e-5) }
 
-    func testDouble() { run(Double.self, tolerance: 1e-12) }
+    @Test func testDouble() { run(Double.self, tolerance: 1e-12) }
 
     /// Cells the fused pass does not compute take the step-by-step path.
-    func testOtherCellsAreNotFused() {
+    @Test func testOtherCellsAreNotFused() {
         var rng = TestRNG(5)
         let h = 4
         func params(_ g: Int, peephole: Bool = false) -> CellParameters<Double> {

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// `gemm` on every path (plain loop, packed SIMD kernel on 1 and 2 threads), every combination of
 /// transposes and accumulate, sizes around the micro-tile (6 × 16 / 6 × 8), the depth block (256), the row
 /// block (288 / 72) and the column block (4096 / 2048), against a naive reference in Double.
-final class GemmTests: XCTestCase {
+@Suite final class GemmTests {
     /// (m, n, k): odd sizes, tile edges, and sizes crossing the blocks and the thread split.
     let shapes: [(Int, Int, Int)] = [
         (1, 1, 1), (2, 3, 5), (7, 13, 17), (5, 33, 31), (13, 17, 65), (31, 65, 7), (33, 127, 13),
@@ -50,8 +52,8 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testFloat() { checkShapes(Float.self) }
-    func testDouble() { checkShapes(Double.self) }
+    @Test func testFloat() { checkShapes(Float.self) }
+    @Test func testDouble() { checkShapes(Double.self) }
 
     /// No term is skipped: 0 · ∞ and 0 · NaN are NaN, a NaN in A poisons its row, ∞ survives.
     func nonFinite<T: KernelScalar>(_ type: T.Type) {
@@ -64,11 +66,11 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testNonFiniteFloat() { nonFinite(Float.self) }
-    func testNonFiniteDouble() { nonFinite(Double.self) }
+    @Test func testNonFiniteFloat() { nonFinite(Float.self) }
+    @Test func testNonFiniteDouble() { nonFinite(Double.self) }
 
     /// k = 0: C = 0, or C unchanged with accumulate; empty outputs are fine.
-    func testEmpty() {
+    @Test func testEmpty() {
         var c: [Float] = [1, 2, 3, 4]
         gemm([], [], into: &c, m: 2, n: 2, k: 0, accumulate: true)
         XCTAssertEqual(c, [1, 2, 3, 4])
@@ -125,13 +127,13 @@ final class GemmTests: XCTestCase {
         }
     }
 
-    func testTileIndependenceFloat() { tileIndependence(Float.self) }
-    func testTileIndependenceDouble() { tileIndependence(Double.self) }
+    @Test func testTileIndependenceFloat() { tileIndependence(Float.self) }
+    @Test func testTileIndependenceDouble() { tileIndependence(Double.self) }
 
-    func testAddingRowFloat() { addingRow(Float.self) }
-    func testAddingRowDouble() { addingRow(Double.self) }
+    @Test func testAddingRowFloat() { addingRow(Float.self) }
+    @Test func testAddingRowDouble() { addingRow(Double.self) }
 
-    func testDispatch() throws {
+    @Test func testDispatch() throws {
         #if arch(x86_64) && os(Linux)
         let flags = cpuFlags()
         XCTAssertEqual(packedGemmAvailable, flags.contains("avx2") && flags.contains("fma"))

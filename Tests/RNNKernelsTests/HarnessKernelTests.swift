@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The Elman step, clipping, the masked mean, softmax and gemm against hand-derived values, in Float and
 /// Double.
-final class HarnessKernelTests: XCTestCase {
+@Suite final class HarnessKernelTests {
     func elmanStepByHand<T: KernelScalar>(_: T.Type) {
         // Exercise 1 of seed 001: a = [1, -1] + 0.5·[0.5, 0] = [1.25, -1].
         let cell = RecurrentCell<T>.elman(wxh: tensor([2, 2], [1, 0, 0, 1]), whh: tensor([2, 2], [0.5, 0, 0, 0.5]))
@@ -15,7 +16,7 @@ final class HarnessKernelTests: XCTestCase {
         XCTAssertEqual(r.h.shape, [1, 2])
     }
 
-    func testElmanStepByHand() {
+    @Test func testElmanStepByHand() {
         elmanStepByHand(Float.self)
         elmanStepByHand(Double.self)
     }
@@ -36,7 +37,7 @@ final class HarnessKernelTests: XCTestCase {
         assertClose(p.scalars, [0.8210075, 0.1789925, 0.8210075, 0.1789925], abs: 5e-8, rel: 0)
     }
 
-    func testElmanStepWithOutputLayer() {
+    @Test func testElmanStepWithOutputLayer() {
         elmanStepWithOutputLayer(Float.self)
         elmanStepWithOutputLayer(Double.self)
     }
@@ -65,7 +66,7 @@ final class HarnessKernelTests: XCTestCase {
         XCTAssertTrue(clipByGlobalNorm([tensor([1], [.infinity]) as Tensor<T>], maxNorm: 1).scale.isNaN)
     }
 
-    func testClipping() {
+    @Test func testClipping() {
         clipping(Float.self)
         clipping(Double.self)
     }
@@ -83,12 +84,12 @@ final class HarnessKernelTests: XCTestCase {
         XCTAssertEqual(padded.masked, 1)
     }
 
-    func testMaskedMean() {
+    @Test func testMaskedMean() {
         masked(Float.self)
         masked(Double.self)
     }
 
-    func testSoftmaxIsStableAtExtremes() {
+    @Test func testSoftmaxIsStableAtExtremes() {
         let p = softmax([1000.0, 0, -1000])
         XCTAssertEqual(p[0], 1)
         XCTAssertEqual(p[2], 0)
@@ -121,7 +122,7 @@ final class HarnessKernelTests: XCTestCase {
         assertClose(c2, expected.map { $0 + 1 })
     }
 
-    func testGemm() {
+    @Test func testGemm() {
         gemmAgainstNaive(Float.self)
         gemmAgainstNaive(Double.self)
     }

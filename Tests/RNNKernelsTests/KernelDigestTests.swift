@@ -1,4 +1,6 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
@@ -11,7 +13,7 @@ import XCTest
 /// Inputs are seeded values in [−1, 1]. The C kernels keep the Swift kernels' blocking, per-lane summation
 /// order and fused multiply-adds, so a difference here means a changed summation order or a lost FMA,
 /// which would move goldens. The recording script: tools/kernel-digests/main.swift.
-final class KernelDigestTests: XCTestCase {
+@Suite final class KernelDigestTests {
     static let shapes: [(Int, Int, Int)] = [
         (1, 37, 300), (2, 33, 13), (6, 16, 256), (7, 17, 257), (13, 70, 65), (32, 1024, 40), (41, 50, 300),
         (97, 40, 20), (150, 130, 513), (200, 90, 7),
@@ -91,6 +93,6 @@ final class KernelDigestTests: XCTestCase {
         }
     }
 
-    func testFloatBitsMatchTheSwiftKernels() throws { try check(Float.self) }
-    func testDoubleBitsMatchTheSwiftKernels() throws { try check(Double.self) }
+    @Test func testFloatBitsMatchTheSwiftKernels() throws { try check(Float.self) }
+    @Test func testDoubleBitsMatchTheSwiftKernels() throws { try check(Double.self) }
 }

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// `gemm` with a `PackedOperand`: the automatic choice, the packed kernel pinned to 1 and 2 threads, and the
 /// fallback (B as given, the plain loop), against a naive reference in Double, for B packed from [K, N] and
 /// from [N, K], A as given and transposed, with and without accumulate.
-final class PackedOperandTests: XCTestCase {
+@Suite final class PackedOperandTests {
     enum Path: CustomStringConvertible {
         case automatic, threads(Int), fallback
         var description: String {
@@ -70,8 +72,8 @@ final class PackedOperandTests: XCTestCase {
         }
     }
 
-    func testFloat() { checkShapes(Float.self) }
-    func testDouble() { checkShapes(Double.self) }
+    @Test func testFloat() { checkShapes(Float.self) }
+    @Test func testDouble() { checkShapes(Double.self) }
 
     /// Every m from 1 to 100 with one B (two and a fraction panels): the row tiles (6), the 1-row kernel,
     /// the thread split by rows; each m takes one of the 8 combinations of transposes and accumulate.
@@ -85,8 +87,8 @@ final class PackedOperandTests: XCTestCase {
         }
     }
 
-    func testRowsFloat() { rows(Float.self) }
-    func testRowsDouble() { rows(Double.self) }
+    @Test func testRowsFloat() { rows(Float.self) }
+    @Test func testRowsDouble() { rows(Double.self) }
 
     /// No term is skipped: 0 · ∞ and 0 · NaN are NaN, a NaN in A poisons its row, ∞ survives; m = 1 takes
     /// the 1-row kernel.
@@ -102,12 +104,12 @@ final class PackedOperandTests: XCTestCase {
         }
     }
 
-    func testNonFiniteFloat() { nonFinite(Float.self) }
-    func testNonFiniteDouble() { nonFinite(Double.self) }
+    @Test func testNonFiniteFloat() { nonFinite(Float.self) }
+    @Test func testNonFiniteDouble() { nonFinite(Double.self) }
 
     /// The fallback is exactly `gemm`'s plain loop; small products `gemm` runs as a plain loop give the
     /// same bits through a packed operand.
-    func testFallbackMatchesGemm() {
+    @Test func testFallbackMatchesGemm() {
         for (m, n, k, tb) in [(5, 33, 31, true), (32, 64, 300, false), (2, 3, 5, false), (3, 12, 12, false)] {
             let a = productTestValues(m * k, 7).map { Float($0) }, b = productTestValues(k * n, 8).map { Float($0) }
             var expect = [Float](repeating: 0, count: m * n), got = expect
@@ -124,7 +126,7 @@ final class PackedOperandTests: XCTestCase {
     }
 
     /// k = 0: C = 0, or unchanged with accumulate; empty outputs are fine.
-    func testEmpty() {
+    @Test func testEmpty() {
         let p = packOperand([Float](), k: 0, n: 2, transposed: false)
         var c: [Float] = [1, 2, 3, 4]
         gemm([], p, into: &c, m: 2, accumulate: true)
@@ -139,7 +141,7 @@ final class PackedOperandTests: XCTestCase {
     }
 
     /// The recurrent products split between two threads on a 2-core machine.
-    func testThreads() {
+    @Test func testThreads() {
         XCTAssertEqual(prepackedThreads(m: 32, n: 1024, k: 256), min(2, onlineProcessors))
         XCTAssertEqual(prepackedThreads(m: 1, n: 64, k: 16), 1)
     }

@@ -1,4 +1,6 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
@@ -35,11 +37,11 @@ func assertClose<T: KernelScalar>(
     }
 }
 
-final class RecurrentCellForwardTests: XCTestCase {
+@Suite final class RecurrentCellForwardTests {
     let ln2 = Foundation.log(2.0), ln3 = Foundation.log(3.0)
 
     /// σ(ln 3) = 3/4, σ(−ln 3) = 1/4, tanh(ln 2) = 3/5, tanh(ln 3) = 4/5: exact gate values from biases alone.
-    func testLSTMGatesFromBiasesInAnyGateOrder() {
+    @Test func testLSTMGatesFromBiasesInAnyGateOrder() {
         let biasOf: [Gate: Double] = [.i: ln3, .f: -ln3, .g: ln2, .o: ln3]
         for order in [[Gate.i, .f, .g, .o], [.f, .i, .o, .g], [.i, .o, .f, .g]] {
             let conv = CellConventions(kind: .lstm, gateOrder: order)
@@ -61,7 +63,7 @@ final class RecurrentCellForwardTests: XCTestCase {
     }
 
     /// input_forget: f = 1 − i whatever the forget weights say; peepholes add p ⊙ c_prev (i, f) and p ⊙ c (o).
-    func testLSTMInputForgetAndPeepholes() {
+    @Test func testLSTMInputForgetAndPeepholes() {
         let conv = CellConventions(kind: .lstm, gateOrder: [.i, .o, .f, .g], inputForget: true)
         // Pre-activations before peepholes: i 0, o 0, f 5 (ignored), g ln 2.
         var p = CellParameters<Double>(
@@ -81,7 +83,7 @@ final class RecurrentCellForwardTests: XCTestCase {
     }
 
     /// clip clamps every pre-activation: a_i = 10 clipped to 1 gives σ(1).
-    func testClip() {
+    @Test func testClip() {
         let conv = CellConventions(kind: .rnn, candidateActivation: .identity, clip: 1)
         let p = CellParameters<Double>(w: Tensor(shape: [2, 1], scalars: [10, -0.5]), r: Tensor(zeros: [2, 2]))
         let cell = RecurrentCell(conventions: conv, parameters: p)
@@ -92,7 +94,7 @@ final class RecurrentCellForwardTests: XCTestCase {
 
     /// GRU: z = 3/4, r = 1/4 from biases; R_n = 1, h_prev = 4 ln 2 (H = 1).
     /// Before the matmul: a_n = 1·(r·h_prev) + b_Rn; after: a_n = r·(h_prev + b_Rn).
-    func testGRUResetPlacementAndUpdateSide() {
+    @Test func testGRUResetPlacementAndUpdateSide() {
         let hp = 4 * ln2, brn = 4 * ln3 - 4 * ln2
         for placement in ResetPlacement.allCases {
             for side in UpdateSide.allCases {
@@ -114,7 +116,7 @@ final class RecurrentCellForwardTests: XCTestCase {
     }
 
     /// Seed 000 §8 (NumPy 2.4.6, tools/reference/seed000.py): one matrix per gate over [x, h], no biases.
-    func testSeed000GRU() {
+    @Test func testSeed000GRU() {
         let x: [Double] = [1.9724738539297917, 0.20916747233627678, -0.5924100997529326]
         let hp: [Double] = [-0.12597918998664273, -0.07249854561981205, 0.10873738347811868, -0.03002781322943489]
         // The check here is structural (concat split and gate order); the seed's numbers are in cases/theory.
@@ -150,7 +152,7 @@ struct GradCase {
     var projection: Int? = nil
 }
 
-final class RecurrentCellGradientTests: XCTestCase {
+@Suite final class RecurrentCellGradientTests {
     static let cases: [GradCase] = [
         GradCase(name: "rnn tanh", conventions: CellConventions(kind: .rnn)),
         GradCase(
@@ -288,16 +290,16 @@ final class RecurrentCellGradientTests: XCTestCase {
         }
     }
 
-    func testBackwardStepDouble() {
+    @Test func testBackwardStepDouble() {
         for c in Self.cases { check(c, as: Double.self, tolerance: 1e-7) }
     }
 
-    func testBackwardStepFloatAgainstDoubleReference() {
+    @Test func testBackwardStepFloatAgainstDoubleReference() {
         for c in Self.cases { check(c, as: Float.self, tolerance: 2e-5) }
     }
 
     /// Gradients add into what is there: two backward calls give twice one.
-    func testBackwardAccumulates() {
+    @Test func testBackwardAccumulates() {
         let c = Self.cases[2]
         let cell = RecurrentCell(
             conventions: c.conventions, parameters: Self.parameters(c, inputSize: 2, hidden: 3, seed: 5))
@@ -313,9 +315,9 @@ final class RecurrentCellGradientTests: XCTestCase {
     }
 }
 
-final class RecurrentSequenceTests: XCTestCase {
+@Suite final class RecurrentSequenceTests {
     /// Lengths: steps past a sequence's end output 0 and keep the state; reverse starts at the last real step.
-    func testLengthsAndReverse() {
+    @Test func testLengthsAndReverse() {
         var rng = TestRNG(21)
         let cell = RecurrentCell(
             conventions: CellConventions(kind: .gru),
@@ -337,7 +339,7 @@ final class RecurrentSequenceTests: XCTestCase {
         }
     }
 
-    func testPermutedAndConcat() {
+    @Test func testPermutedAndConcat() {
         let t = Tensor<Double>(shape: [2, 3, 2], scalars: (0..<12).map(Double.init))
         let p = t.permuted([1, 0, 2])
         XCTAssertEqual(p.shape, [3, 2, 2])
@@ -349,8 +351,8 @@ final class RecurrentSequenceTests: XCTestCase {
     }
 }
 
-final class CellElementwiseTests: XCTestCase {
-    func testCellUpdateAndBlendByHand() {
+@Suite final class CellElementwiseTests {
+    @Test func testCellUpdateAndBlendByHand() {
         for dtype in [Float.self as any KernelScalar.Type, Double.self] {
             func check<T: KernelScalar>(_: T.Type) {
                 let r = lstmCellUpdate(
@@ -370,7 +372,7 @@ final class CellElementwiseTests: XCTestCase {
     }
 
     /// ∂c/∂c_prev from the backward step is f (no peepholes).
-    func testCellJacobianDiagonalIsForgetGate() {
+    @Test func testCellJacobianDiagonalIsForgetGate() {
         var rng = TestRNG(8)
         let cell = RecurrentCell(
             conventions: CellConventions(kind: .lstm, gateOrder: [.f, .i, .o, .g]),
@@ -380,7 +382,7 @@ final class CellElementwiseTests: XCTestCase {
     }
 }
 
-final class SequenceSemanticsTests: XCTestCase {
+@Suite final class SequenceSemanticsTests {
     func cell() -> RecurrentCell<Double> {
         var rng = TestRNG(17)
         return RecurrentCell(
@@ -389,7 +391,7 @@ final class SequenceSemanticsTests: XCTestCase {
     }
 
     /// Keras masks: a masked step repeats the previous output (0 before any real step) and keeps the state.
-    func testMaskedStepRepeatsPreviousOutput() {
+    @Test func testMaskedStepRepeatsPreviousOutput() {
         let c = cell()
         var rng = TestRNG(2)
         let x = rng.tensor([4, 1, 2])
@@ -406,7 +408,7 @@ final class SequenceSemanticsTests: XCTestCase {
     }
 
     /// go_backwards: outputs in processing order are the reverse of the time-ordered reverse run.
-    func testProcessingOrderOutputs() {
+    @Test func testProcessingOrderOutputs() {
         let c = cell()
         var rng = TestRNG(4)
         let x = rng.tensor([3, 2, 2])
@@ -417,7 +419,7 @@ final class SequenceSemanticsTests: XCTestCase {
     }
 
     /// Stacked bidirectional: layer 2 reads [forward ‖ reverse] of layer 1.
-    func testStackFeedsConcatenatedDirections() {
+    @Test func testStackFeedsConcatenatedDirections() {
         var rng = TestRNG(6)
         func rnn(_ i: Int) -> RecurrentCell<Double> {
             RecurrentCell(
@@ -436,7 +438,7 @@ final class SequenceSemanticsTests: XCTestCase {
 }
 
 /// The step split by hidden unit over two threads computes what the unsplit step computes.
-final class SplitStepTests: XCTestCase {
+@Suite final class SplitStepTests {
     func check<T: KernelScalar>(_: T.Type, _ conventions: CellConventions, peepholes: Bool = false, tolerance: Double) {
         var rng = TestRNG(23)
         func rand(_ shape: [Int]) -> Tensor<T> { rng.tensor(shape, scale: 0.5).converted() }
@@ -472,7 +474,7 @@ final class SplitStepTests: XCTestCase {
         }
     }
 
-    func testSplitMatchesUnsplit() {
+    @Test func testSplitMatchesUnsplit() {
         for (t, tol) in [(Float.self as any KernelScalar.Type, 1e-5), (Double.self, 1e-13)] {
             func run<T: KernelScalar>(_: T.Type) {
                 check(T.self, CellConventions(kind: .rnn), tolerance: tol)
@@ -487,8 +489,8 @@ final class SplitStepTests: XCTestCase {
 }
 
 /// A forward pass alone (buffers reused, no caches) computes exactly what a pass keeping caches does.
-final class ForwardOnlyTests: XCTestCase {
-    func testForwardOnlyIsBitIdentical() {
+@Suite final class ForwardOnlyTests {
+    @Test func testForwardOnlyIsBitIdentical() {
         var rng = TestRNG(29)
         func rand(_ shape: [Int]) -> Tensor<Double> { rng.tensor(shape, scale: 0.8) }
         let steps = 6, b = 3, i = 4, h = 5
@@ -529,8 +531,8 @@ final class ForwardOnlyTests: XCTestCase {
 
 /// The LSTM backward step that multiplies each thread's rows of da by the packed R (large batches)
 /// gives the gradients of the plain step.
-final class FusedBackwardStepTests: XCTestCase {
-    func testFusedRowsProductMatchesPlainStep() throws {
+@Suite final class FusedBackwardStepTests {
+    @Test func testFusedRowsProductMatchesPlainStep() throws {
         try XCTSkipUnless(
             packedGemmAvailable, "no packed kernels on this CPU: the backward step never fuses the product")
         var rng = TestRNG(31)
@@ -561,7 +563,7 @@ final class FusedBackwardStepTests: XCTestCase {
         XCTAssertEqual(fusedGrads.peepholeI, plainGrads.peepholeI)
     }
 
-    func testFusedRowsProductMatchesPlainGRUStep() throws {
+    @Test func testFusedRowsProductMatchesPlainGRUStep() throws {
         try XCTSkipUnless(
             packedGemmAvailable, "no packed kernels on this CPU: the backward step never fuses the product")
         var rng = TestRNG(37)

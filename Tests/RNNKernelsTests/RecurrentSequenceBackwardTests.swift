@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// `runSequenceBackward`, `runStackBackward` and `cellSequenceForward` with probes against central finite
 /// differences of L = Σ dOutputs⊙outputs + Σ dhLast⊙hLast (+ Σ dcLast⊙cLast) computed in Double;
 /// written once generic, run for Float and Double (Float compared with the Double reference).
-final class RecurrentSequenceBackwardTests: XCTestCase {
+@Suite final class RecurrentSequenceBackwardTests {
     let steps = 5, batch = 3, input = 2, hidden = 3
     /// Sequence 0 is all real; 1 has steps 1 and 3 masked (Keras-style holes); 2 has length 2.
     var mask: Tensor<Bool> {
@@ -115,8 +117,8 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
         }
     }
 
-    func testSequenceBackwardDouble() throws { try sequenceGradientsAgree(Double.self) }
-    func testSequenceBackwardFloat() throws { try sequenceGradientsAgree(Float.self) }
+    @Test func testSequenceBackwardDouble() throws { try sequenceGradientsAgree(Double.self) }
+    @Test func testSequenceBackwardFloat() throws { try sequenceGradientsAgree(Float.self) }
 
     /// Two bidirectional layers over a masked batch: layer 1 reads layer 0's concatenated outputs.
     func stackGradientsAgree<T: KernelScalar>(_ kind: CellKind, _: T.Type) throws {
@@ -158,7 +160,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
         assertClose(g.x.scalars, fd(x0) { stackLoss(w00, $0) }, abs: tol, rel: tol, "dx \(kind) \(T.self)")
     }
 
-    func testStackBackward() throws {
+    @Test func testStackBackward() throws {
         for kind in CellKind.allCases {
             try stackGradientsAgree(kind, Double.self)
             try stackGradientsAgree(kind, Float.self)
@@ -166,7 +168,7 @@ final class RecurrentSequenceBackwardTests: XCTestCase {
     }
 
     /// Non-zero probes: dh[t] = dL/dprobeH_t and dc[t] = dL/dprobeC_t (the full gradients at h_t, c_t).
-    func testProbedSequenceGradientsAreTheProbes() {
+    @Test func testProbedSequenceGradientsAreTheProbes() {
         for kind in CellKind.allCases {
             var rng = TestRNG(7)
             let gh = kind.gateCount * hidden

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The one backward driver (`sequenceBackward`): it refuses a run without caches, its block-wise
 /// weight-gradient products add up to the per-step backward, and dropping the pre-activations from the
 /// caches changes no gradient.
-final class SequenceBackwardDriverTests: XCTestCase {
+@Suite final class SequenceBackwardDriverTests {
     func cell(_ kind: CellKind, input: Int, hidden: Int, clip: Double? = nil, seed: UInt64) -> RecurrentCell<Double> {
         var rng = TestRNG(seed)
         let gh = kind.gateCount * hidden
@@ -20,7 +22,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
 
     /// A forward pass without caches cannot be differentiated: the driver says so instead of returning
     /// the gradients of zero steps.
-    func testBackwardWithoutTheForwardCachesThrows() {
+    @Test func testBackwardWithoutTheForwardCachesThrows() {
         for kind in CellKind.allCases {
             let c = cell(kind, input: 3, hidden: 4, seed: 1)
             var rng = TestRNG(2)
@@ -45,7 +47,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
     /// More rows than one block of deferred products (`deferredGradientRows`), in both directions and with
     /// a mask: the weight gradients equal the sum of the per-step backward steps (`RecurrentCell.backward`,
     /// one product per step), and dx and dh0 agree.
-    func testBlockwiseWeightGradientsAreThePerStepSums() throws {
+    @Test func testBlockwiseWeightGradientsAreThePerStepSums() throws {
         let steps = 9, batch = 2 * deferredGradientRows / 8 + 3  // 131 rows a step: 3 blocks and a rest
         for kind in CellKind.allCases {
             for direction in [SequenceDirection.forward, .reverse] {
@@ -98,7 +100,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
     /// (`SequenceTape`), and makes the same caches, to the bit, as a run that stores them whole (an
     /// all-true mask): in both directions, outputs in processing order, from a given h0 and c0, with
     /// probes; and the gradients through either are the same.
-    func testRunsWithoutAMaskMakeTheCachesTheyDoNotStore() throws {
+    @Test func testRunsWithoutAMaskMakeTheCachesTheyDoNotStore() throws {
         func same(_ a: CellStepState<Double>, _ b: CellStepState<Double>) -> Bool {
             switch (a, b) {
             case (.rnn, .rnn): return true
@@ -165,7 +167,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
     /// The caches keep the gate values alone where the slopes need nothing else (sigmoid and tanh, no
     /// clip), and the pre-activations too where they do (a clip); the gradients are those of caches that
     /// keep both, to the bit.
-    func testCachesKeepEachValueOnceWithTheSameGradients() throws {
+    @Test func testCachesKeepEachValueOnceWithTheSameGradients() throws {
         for kind in CellKind.allCases {
             for clip in [nil, 0.4] {
                 let c = cell(kind, input: 3, hidden: 4, clip: clip, seed: 21)
@@ -193,7 +195,7 @@ final class SequenceBackwardDriverTests: XCTestCase {
 
     /// A run that keeps its caches computes the input part a block of steps at a time: the outputs are
     /// those of the forward pass alone, which computes it at once.
-    func testBlockwiseInputProjectionGivesTheSameRun() {
+    @Test func testBlockwiseInputProjectionGivesTheSameRun() {
         let steps = 5, batch = cachedProjectionRows / 2 + 1  // two steps a block
         for kind in CellKind.allCases {
             for direction in [SequenceDirection.forward, .reverse] {

@@ -1,6 +1,8 @@
+import Foundation
 import RNNKernels
 import RNNPlatform
-import XCTest
+import TestAssertions
+import Testing
 
 /// The words of the first `flags` line of /proc/cpuinfo (empty if it cannot be read): the kernel's account
 /// of the CPU, to check the CPUID probe of RNNKernelsSIMD against.

@@ -1,12 +1,14 @@
+import Foundation
 import RNNPlatform
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 
 /// The vectorized exp, sigmoid and tanh against the C library in higher precision (Double for
 /// Float; Float80 for Double where the platform has it), measured in units in the last place; and the
 /// AVX2 copy (RNNKernelsSIMD, C) against the baseline copy (RNNKernels, Swift), bit for bit.
-final class VectorMathTests: XCTestCase {
+@Suite final class VectorMathTests {
     /// The copies this CPU can run: the baseline one, and the AVX2 one where `packedGemmAvailable`.
     let paths = packedGemmAvailable ? [false, true] : [false]
 
@@ -68,7 +70,7 @@ final class VectorMathTests: XCTestCase {
         x >= 0 ? 1 / (1 + RNNPlatform.exp(-x)) : RNNPlatform.exp(x) / (1 + RNNPlatform.exp(x))
     }
 
-    func testFloatAgainstDoubleLibm() {
+    @Test func testFloatAgainstDoubleLibm() {
         let xs = samples(Float.self)
         let cases: [(VectorFunction, (Double) -> Double, Double)] = [
             (.exp, RNNPlatform.exp, 2), (.sigmoid, sigmoidReference, 3), (.tanh, RNNPlatform.tanh, 3),
@@ -79,7 +81,7 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
-    func testDoubleAgainstHigherPrecision() {
+    @Test func testDoubleAgainstHigherPrecision() {
         let xs = samples(Double.self)
         #if arch(x86_64) && canImport(Glibc)
         let exp80: (Double) -> Double = { Double(RNNPlatform.expl(Float80($0))) }
@@ -99,7 +101,7 @@ final class VectorMathTests: XCTestCase {
     }
 
     /// Every length, so that the partial last vector is covered, and lanes are independent of position.
-    func testTailsAndPositionIndependence() {
+    @Test func testTailsAndPositionIndependence() {
         for n in 0...19 {
             let xs = (0..<n).map { Double($0) * 0.37 - 3 }
             var ys = [Double](repeating: .nan, count: n)
@@ -117,7 +119,7 @@ final class VectorMathTests: XCTestCase {
         }
     }
 
-    func testSpecialValues() {
+    @Test func testSpecialValues() {
         func apply(_ f: VectorFunction, _ x: Float) -> Float {
             var y: [Float] = [0]
             [x].withUnsafeBufferPointer { xb in y.withUnsafeMutableBufferPointer { Float.vectorApply(f, xb, into: $0) }
@@ -193,14 +195,14 @@ final class VectorMathTests: XCTestCase {
 
     /// The AVX2 copy gives the same bits as the baseline copy, so no result depends on the CPU (and the
     /// goldens stay byte-stable): the same operations in the same order, and no fused multiply-add.
-    func testAVX2CopyBitIdenticalToBaseline() throws {
+    @Test func testAVX2CopyBitIdenticalToBaseline() throws {
         try XCTSkipUnless(packedGemmAvailable, "this CPU runs only the baseline copy")
         assertCopiesIdentical(identitySamples(Float.self) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
         assertCopiesIdentical(identitySamples(Double.self) { Double(bitPattern: $0) })
     }
 
     /// The public entry point runs the AVX2 copy exactly where the CPU check allows it.
-    func testDispatchFollowsCPUCheck() {
+    @Test func testDispatchFollowsCPUCheck() {
         let xs: [Float] = (0..<37).map { Float($0) * 0.7 - 12 }
         var ys = [Float](repeating: 0, count: xs.count)
         xs.withUnsafeBufferPointer { x in ys.withUnsafeMutableBufferPointer { Float.vectorApply(.tanh, x, into: $0) } }

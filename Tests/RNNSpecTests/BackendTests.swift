@@ -1,11 +1,16 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// `rnnspec run --backend COMMAND`: the suite judged against another implementation over the
 /// worker protocol, with the same goldens, expectations, tolerances and result kinds.
-final class BackendTests: XCTestCase {
+@Suite final class BackendTests {
+    /// Directories removed when the test ends (Swift Testing makes one instance per test).
+    var removedAtTheEnd: [URL] = []
+    deinit { for dir in removedAtTheEnd { try? FileManager.default.removeItem(at: dir) } }
+
     func requireBinary() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
@@ -17,11 +22,11 @@ final class BackendTests: XCTestCase {
     func seedSuite() throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-backend-\(UUID().uuidString)")
         try copyQuickSeedSuite(to: dir)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        removedAtTheEnd.append(dir)
         return dir
     }
 
-    func testRNNSpecServeAsABackendPassesWhatAPlainRunPasses() throws {
+    @Test func testRNNSpecServeAsABackendPassesWhatAPlainRunPasses() throws {
         try requireBinary()
         let dir = try seedSuite()
         let plain = try runRNNSpec(["run"], in: dir, environment: ["CI": "true"])
@@ -39,7 +44,7 @@ final class BackendTests: XCTestCase {
         XCTAssertTrue(backend.stdout.contains("\nrnn.step "), backend.stdout)
     }
 
-    func testAGradcheckFailsThroughABackendWhereverTheDifferencesAreComputed() throws {
+    @Test func testAGradcheckFailsThroughABackendWhereverTheDifferencesAreComputed() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("right", "kernel: fault.square\ninputs: {x: [1.0, -2.0, 0.5]}\ngradcheck: {wrt: [x]}\n")
@@ -73,7 +78,7 @@ final class BackendTests: XCTestCase {
         return "sh backend.sh"
     }
 
-    func testKernelsTheBackendDoesNotListAreUnsupportedAndTheTableSaysSo() throws {
+    @Test func testKernelsTheBackendDoesNotListAreUnsupportedAndTheTableSaysSo() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
@@ -108,7 +113,7 @@ final class BackendTests: XCTestCase {
                 """), r.stdout)
     }
 
-    func testAnOutputOfTheWrongShapeIsALocatedFailAndTheRunGoesOn() throws {
+    @Test func testAnOutputOfTheWrongShapeIsALocatedFailAndTheRunGoesOn() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
@@ -132,7 +137,7 @@ final class BackendTests: XCTestCase {
             ), r.stdout)
     }
 
-    func testBackendRunsNeverWriteGoldensAndABackendThatCannotStartExitsTwo() throws {
+    @Test func testBackendRunsNeverWriteGoldensAndABackendThatCannotStartExitsTwo() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)

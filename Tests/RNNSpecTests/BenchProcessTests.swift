@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpecBench
 
 /// The runner rows' peak memory counts the worker processes: the sum over a child and its own
 /// children of each one's peak resident set.
-final class BenchProcessTests: XCTestCase {
+@Suite final class BenchProcessTests {
     /// A child started in a directory runs there; without the memory poll it is waited for and timed the same.
-    func testAChildStartsInTheDirectoryGiven() throws {
+    @Test func testAChildStartsInTheDirectoryGiven() throws {
         #if os(Linux)
         XCTAssertNotNil(spawnAddChdir, "glibc 2.29 and later have posix_spawn_file_actions_addchdir_np")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -26,7 +27,7 @@ final class BenchProcessTests: XCTestCase {
         #endif
     }
 
-    func testPeakMemoryCountsTheChildsChildren() throws {
+    @Test func testPeakMemoryCountsTheChildsChildren() throws {
         #if os(Linux)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
             "rnnspec-benchprocess-\(UUID().uuidString)")

@@ -1,13 +1,14 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecBench
 
 /// The machinery of `rnnspec bench`, in a tiny mode: no timing is asserted.
-final class BenchTests: XCTestCase {
-    func testGeneratedSuiteIsDistinctAndPasses() throws {
+@Suite final class BenchTests {
+    @Test func testGeneratedSuiteIsDistinctAndPasses() throws {
         let cases = BenchSuite.cases(count: 2 * BenchSuite.templates.count)
         XCTAssertEqual(Set(cases.map(\.text)).count, cases.count, "every generated case is different")
         XCTAssertEqual(Set(cases.map(\.id)).count, cases.count)
@@ -25,7 +26,7 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(BenchSuite.cases(count: 5).map(\.text), BenchSuite.cases(count: 5).map(\.text))
     }
 
-    func testFLOPCount() {
+    @Test func testFLOPCount() {
         // forward per step 2·B·(I+H)·G·H; backward twice that.
         let s = BenchShape.large
         XCTAssertEqual(benchFLOPs(kind: .lstm, shape: s, pass: .forward), 128 * 2 * 32 * (128 + 256) * 4 * 256)
@@ -34,7 +35,7 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(gemmFLOPs(2048), 2 * 2048 * 2048 * 2048)
     }
 
-    func testTinyKernelRowsRunAndAgreeAcrossPrecisions() {
+    @Test func testTinyKernelRowsRunAndAgreeAcrossPrecisions() {
         let inputs = BenchInputs(kind: .lstm, shape: BenchShape(t: 3, b: 2, i: 2, h: 3))
         for pass in BenchPass.allCases {
             let (t64, c64) = benchKernel(inputs, pass: pass, as: Double.self, repetitions: .quick)
@@ -49,7 +50,7 @@ final class BenchTests: XCTestCase {
 
     /// Short bodies are timed many times, long ones seven, within the budget; the NumPy script gets the
     /// same rule in its manifest.
-    func testShortBodiesAreTimedMoreOften() {
+    @Test func testShortBodiesAreTimedMoreOften() {
         let reps = Repetitions.standard
         XCTAssertEqual(reps.limit(first: 0.000_05), 201)
         XCTAssertEqual(reps.limit(first: 0.002), 7)
@@ -62,7 +63,7 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(long.runs, 7)
     }
 
-    func testTableLayout() {
+    @Test func testTableLayout() {
         let table = formatTable(["name", "ms"], [["lstm", "1.5"], ["gru", "10.25"]], right: [1])
         XCTAssertEqual(table, "name     ms\nlstm    1.5\ngru   10.25\n")
 
@@ -124,7 +125,7 @@ final class BenchTests: XCTestCase {
         XCTAssertTrue(report.json().contains("\"numpyRan\" : false"))
     }
 
-    func testNumPyReportParses() throws {
+    @Test func testNumPyReportParses() throws {
         let json = """
             some warning on a line before
             {"numpy": "2.4.6", "python": "3.12.3", "rows": [{"kind": "gru", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward+bptt", "ms": 4.5, "runs": 7, "checks": {"loss": 1.25}}], "peak": [{"dtype": "float64", "n": 2048, "ms": 250.0, "runs": 3, "gflops": 68.7}]}
@@ -145,7 +146,7 @@ final class BenchTests: XCTestCase {
 
     /// ONNX Runtime's rows come in the NumPy script's report, or the reason they do not; the table
     /// shows ORT's time and ORT/rnnspec next to NumPy's.
-    func testORTRowsParseAndShowInTheTable() throws {
+    @Test func testORTRowsParseAndShowInTheTable() throws {
         let json = """
             {"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": [], "ort": {"version": "1.32.0", "threads": 2, "rows": [{"kind": "lstm", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward", "ms": 0.08, "runs": 7, "checks": {"h_last_norm": 0.644242308767499, "h_last_0": 0.11348800361156464}}]}}
             """
@@ -183,7 +184,7 @@ final class BenchTests: XCTestCase {
 
     /// The minimum a forward+BPTT keeps: per step G gates, h_t and c_t (or the GRU's candidate
     /// term), plus the weight gradients; the peak is measured (a small size: this test runs in debug).
-    func testMemoryMinimumAndMeasurement() {
+    @Test func testMemoryMinimumAndMeasurement() {
         let s = BenchShape(t: 4, b: 2, i: 3, h: 5)
         XCTAssertEqual(
             minimumCacheBytes(kind: .lstm, shape: s, scalarBytes: 8), 8 * (4 * 2 * 6 * 5 + 4 * 5 * (3 + 5 + 2)))
@@ -201,7 +202,7 @@ final class BenchTests: XCTestCase {
 
     /// The direct golden reader gives what the YAML path gives, for every golden in the
     /// repository and a generated suite, and declines anything off the written layout.
-    func testCanonicalGoldenReaderMatchesYAML() throws {
+    @Test func testCanonicalGoldenReaderMatchesYAML() throws {
         let temp = try TempProject()
         try BenchSuite.write(count: 2 * BenchSuite.templates.count, to: temp.root, jobs: 2)
         var direct = 0

@@ -1,14 +1,15 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
 
 /// The JSON Schema is generated from the registry, and the committed copy is the generated one.
-final class CaseSchemaTests: XCTestCase {
+@Suite final class CaseSchemaTests {
     /// Every registered kernel has its if/then branch, listing exactly its params (with enums for
     /// choices), inputs and outputs.
-    func testSchemaCoversEveryKernelParamInputAndOutput() throws {
+    @Test func testSchemaCoversEveryKernelParamInputAndOutput() throws {
         let schema = CaseSchema.schema()
         let branches = try XCTUnwrap(schema["allOf"] as? [[String: Any]])
         let properties = try XCTUnwrap(schema["properties"] as? [String: Any])
@@ -40,7 +41,7 @@ final class CaseSchemaTests: XCTestCase {
     }
 
     /// rnnspec.schema.json in the repository is exactly what `rnnspec schema` prints.
-    func testCommittedSchemaIsTheGeneratedOne() throws {
+    @Test func testCommittedSchemaIsTheGeneratedOne() throws {
         let committed = try String(
             contentsOf: repositoryRoot.appendingPathComponent(CaseSchema.fileName), encoding: .utf8)
         XCTAssertTrue(
@@ -49,7 +50,7 @@ final class CaseSchemaTests: XCTestCase {
     }
 
     /// `rnnspec new` starts the file with the YAML language server's schema line, relative to the file.
-    func testNewWritesTheSchemaLine() throws {
+    @Test func testNewWritesTheSchemaLine() throws {
         let p = try TempProject()
         let fe = FrontEnd(project: p.project, environment: [:], stdout: { _ in }, stderr: { _ in })
         XCTAssertEqual(try fe.new(kernel: "rnn.step", path: "cases/exercises/my_case.yaml"), .success)

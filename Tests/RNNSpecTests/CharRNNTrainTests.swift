@@ -1,12 +1,13 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
 
 /// `charrnn.train`: the article's model trained as a case, against rnn.bptt, the NumPy script's numbers and bad input.
-final class CharRNNTrainTests: XCTestCase {
+@Suite final class CharRNNTrainTests {
     var repoProject: Project { try! Project.locate(workingDirectory: repositoryRoot.path) }
 
     func load(_ text: String, limits: LoadLimits = LoadLimits()) throws -> Case {
@@ -30,7 +31,7 @@ final class CharRNNTrainTests: XCTestCase {
 
     /// One SGD iteration is rnn.bptt's gradients on the first chunk (one-hot rows, the next characters as
     /// targets) applied by hand: W − lr · dW, bit for bit, with rnn.bptt's loss and gradient norm.
-    func testOneSGDIterationIsRNNBPTTGradientsAppliedByHand() throws {
+    @Test func testOneSGDIterationIsRNNBPTTGradientsAppliedByHand() throws {
         let draws = """
             rng: {numpy: legacy, seed: 5}
             inputs:
@@ -66,7 +67,7 @@ final class CharRNNTrainTests: XCTestCase {
     }
 
     /// init_seed draws what the case-level `rng: {numpy: legacy}` draws in the article's order: the same training.
-    func testInitSeedDrawsTheArticlesWeights() throws {
+    @Test func testInitSeedDrawsTheArticlesWeights() throws {
         let common =
             "kernel: charrnn.train\nparams: {seq_length: 4, iterations: 3, hidden_size: 5, sample_n: 10, sample_seed: 3MORE}\n"
         let seeded = try Runner.execute(
@@ -89,7 +90,7 @@ final class CharRNNTrainTests: XCTestCase {
     /// sample, and the kernel meets them (the runner's expectation stage, as `rnnspec run`; that run, a
     /// few seconds each in a debug build, is SuiteTests' run of every case, and here too with
     /// RNNSPEC_FULL_TESTS=1).
-    func testTheArticleCasesMatchTheNumPyScript() throws {
+    @Test func testTheArticleCasesMatchTheNumPyScript() throws {
         if fullTests {
             var options = RunOptions()
             options.filter = "article/charrnn_train_*"
@@ -136,7 +137,7 @@ final class CharRNNTrainTests: XCTestCase {
     }
 
     /// `rnnspec show` prints the declared curves compactly: first, last, min and every k-th value.
-    func testShowPrintsTheLossCurveCompactly() throws {
+    @Test func testShowPrintsTheLossCurveCompactly() throws {
         XCTAssertEqual(
             CaseOutputsText.curveSummary("loss", [5, 4, 3.5, 3.25, 1, 2, 0.5, 0.75, 0.625, 0.6, 0.59, 0.58]),
             """
@@ -175,7 +176,7 @@ final class CharRNNTrainTests: XCTestCase {
         XCTAssertTrue(curves.contains("\n  every k-th, k = 4: [0] "), curves)
     }
 
-    func testBadInputIsALocatedError() throws {
+    @Test func testBadInputIsALocatedError() throws {
         let base =
             "kernel: charrnn.train\nparams: {seq_length: 4, iterations: 2, hidden_size: 3, init_seed: 1PARAMS}\ninputs:\n  text: TEXT\n"
         func run(_ params: String = "", text: String = "\"abcabcab\"", more: String = "") -> String? {
@@ -214,7 +215,7 @@ final class CharRNNTrainTests: XCTestCase {
     }
 
     /// Hostile sizes are refused when the case loads, before anything is allocated or trained.
-    func testHugeSizesAreRefusedBeforeRunning() throws {
+    @Test func testHugeSizesAreRefusedBeforeRunning() throws {
         let cases: [(String, String)] = [
             (
                 "params: {seq_length: 2, iterations: 1000000000, hidden_size: 8, init_seed: 1}",

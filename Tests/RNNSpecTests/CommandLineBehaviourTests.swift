@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
@@ -8,7 +9,7 @@ import XCTest
 /// asked, a progress line on a terminal, `check` refusing what `run` would, orphans on any
 /// spelling of the cases root, one error style, the exit codes of every command, and shell
 /// completion of kernel names and case paths.
-final class CommandLineBehaviourTests: XCTestCase {
+@Suite final class CommandLineBehaviourTests {
     func requireBinary() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
@@ -27,7 +28,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         return p
     }
 
-    func testAFailingCaseIsPrintedAsSoonAsItIsKnownEvenWhenPiped() throws {
+    @Test func testAFailingCaseIsPrintedAsSoonAsItIsKnownEvenWhenPiped() throws {
         try requireBinary()
         let p = try slowSuite()
         let process = Process()
@@ -61,7 +62,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertFalse(seen.contains("\u{1B}"), "no colour on a pipe")
     }
 
-    func testColourIsChosenByFlagAndNoColor() throws {
+    @Test func testColourIsChosenByFlagAndNoColor() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("x", simpleStepCase)  // NEW: no golden
@@ -105,7 +106,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         return String(decoding: data, as: UTF8.self)
     }
 
-    func testOnATerminalColourUnlessNoColorAndAProgressLine() throws {
+    @Test func testOnATerminalColourUnlessNoColorAndAProgressLine() throws {
         try requireBinary()
         let p = try slowSuite()
         let shown = try onTerminal(["run", "--jobs", "1"], in: p.root, environment: ["RNNSPEC_FAULT_KERNELS": "1"])
@@ -118,7 +119,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertFalse(plain.contains("\u{1B}["), plain)
     }
 
-    func testLiveReportWritesEachResultAndRedrawsTheProgressLine() {
+    @Test func testLiveReportWritesEachResultAndRedrawsTheProgressLine() {
         let out = OutputBox(), err = OutputBox()
         var display = DisplayOptions(color: false, progress: true)
         display.progressDelay = 0
@@ -138,7 +139,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertTrue(err.text.hasSuffix("\r\u{1B}[K"), "the line is cleared at the end")
     }
 
-    func testCheckRefusesAKernelsInputRuleAtTheInputsLineAndReadsGoldens() throws {
+    @Test func testCheckRefusesAKernelsInputRuleAtTheInputsLineAndReadsGoldens() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase(
@@ -185,7 +186,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         )
     }
 
-    func testInputRulesOfLayoutsPointAtTheUnusedInput() throws {
+    @Test func testInputRulesOfLayoutsPointAtTheUnusedInput() throws {
         let p = try TempProject()
         let text = try XCTUnwrap(KernelRegistry.standard.kernel(named: "lstm.step")).spec.skeleton()
             .replacingOccurrences(of: "  # W_ih:", with: "  W_ih:")
@@ -196,7 +197,7 @@ final class CommandLineBehaviourTests: XCTestCase {
             ), error)
     }
 
-    func testTorchStateDictRulesAreCheckedWhenTheCaseLoads() throws {
+    @Test func testTorchStateDictRulesAreCheckedWhenTheCaseLoads() throws {
         let p = try TempProject()
         let skeleton = try XCTUnwrap(KernelRegistry.standard.kernel(named: "torch.GRU")).spec.skeleton()
         // weight_ih_l1 with num_layers 1 is not in the module's state_dict.
@@ -211,7 +212,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertTrue(skeleton.contains("#   when bias is false: bias_ih_l0, bias_hh_l0, "), skeleton)
     }
 
-    func testOrphanGoldensOnEverySpellingOfTheWholeSuite() throws {
+    @Test func testOrphanGoldensOnEverySpellingOfTheWholeSuite() throws {
         let p = try TempProject()
         try p.writeCase("kept", simpleStepCase)
         try p.writeCase("gone", simpleStepCase)
@@ -225,7 +226,7 @@ final class CommandLineBehaviourTests: XCTestCase {
             try p.run(["cases/kept.yaml"]).orphanGoldens, [], "a part of the suite says nothing about orphans")
     }
 
-    func testEveryCommandsExitCodes() throws {
+    @Test func testEveryCommandsExitCodes() throws {
         try requireBinary()
         let p = try TempProject()
         try p.writeCase("ok", simpleStepCase)
@@ -281,7 +282,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertEqual(try status(["export", "--to", "out2"]), 1, "a case not exported")
     }
 
-    func testHelpDocumentsExitCodesAndMaxMismatchesReachesTheReport() throws {
+    @Test func testHelpDocumentsExitCodesAndMaxMismatchesReachesTheReport() throws {
         try requireBinary()
         let p = try TempProject()
         let help = try runRNNSpec(["--help"], in: p.root)
@@ -311,7 +312,7 @@ final class CommandLineBehaviourTests: XCTestCase {
         XCTAssertEqual(try runRNNSpec(["run", "--max-mismatches", "-1"], in: p.root).status, 2)
     }
 
-    func testCompletionScriptCompletesKernelNamesAndCasePaths() throws {
+    @Test func testCompletionScriptCompletesKernelNamesAndCasePaths() throws {
         try requireBinary()
         let p = try TempProject()
         for shell in ["bash", "zsh", "fish"] {

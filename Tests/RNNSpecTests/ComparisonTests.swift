@@ -1,9 +1,11 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
-final class ComparisonTests: XCTestCase {
+@Suite final class ComparisonTests {
     func real(_ xs: [Double], shape: [Int]? = nil) -> Value {
         .real(RealTensor(Tensor(shape: shape ?? [xs.count], scalars: xs)))
     }
@@ -13,7 +15,7 @@ final class ComparisonTests: XCTestCase {
             actual: a, expected: e, tolerance: Tolerance(abs: abs, rel: rel), output: "h", reference: .golden)
     }
 
-    func testAllcloseRuleIsAbsPlusRelTimesExpected() {
+    @Test func testAllcloseRuleIsAbsPlusRelTimesExpected() {
         // |a − e| ≤ abs + rel·|e|: 1.1 vs 1.0 needs 0.1 ≤ abs + rel·1.
         XCTAssertNil(compare(real([1.1]), real([1.0]), abs: 0.05, rel: 0.05 + 1e-12))
         XCTAssertNotNil(compare(real([1.1]), real([1.0]), abs: 0.05, rel: 0.04))
@@ -24,7 +26,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertNil(compare(real([1.5]), real([1.0]), abs: 0.5))
     }
 
-    func testNaNOnlyWhereExpectedIsNaNAndInfinitiesExactly() {
+    @Test func testNaNOnlyWhereExpectedIsNaNAndInfinitiesExactly() {
         XCTAssertNil(compare(real([.nan, 1]), real([.nan, 1])))
         XCTAssertNotNil(compare(real([.nan]), real([1]), abs: 1e9))
         XCTAssertNotNil(compare(real([1]), real([.nan]), abs: 1e9))
@@ -33,12 +35,12 @@ final class ComparisonTests: XCTestCase {
         XCTAssertNotNil(compare(real([1e308]), real([.infinity]), abs: 1e300, rel: 1))
     }
 
-    func testShapesMustBeEqual() {
+    @Test func testShapesMustBeEqual() {
         let m = compare(real([1, 2, 3, 4], shape: [2, 2]), real([1, 2, 3, 4], shape: [4]), abs: 1)
         XCTAssertEqual(m?.problem, "shape [2, 2], golden has shape [4]")
     }
 
-    func testReportNamesWorstElementsWithTheirLimits() throws {
+    @Test func testReportNamesWorstElementsWithTheirLimits() throws {
         let m = try XCTUnwrap(
             compare(real([1, 2, 3, 4.5], shape: [2, 2]), real([1, 2.001, 3, 4], shape: [2, 2]), abs: 1e-6))
         XCTAssertEqual(m.failing, 2)
@@ -65,7 +67,7 @@ final class ComparisonTests: XCTestCase {
             ])
     }
 
-    func testWorstAbsoluteAndWorstRelativeAreSeparateElements() throws {
+    @Test func testWorstAbsoluteAndWorstRelativeAreSeparateElements() throws {
         // [0]: abs 1, rel 0.001; [1]: abs 0.5, rel 0.5. The limit at each element is abs + rel·|e|.
         let m = try XCTUnwrap(compare(real([1001, 1.5]), real([1000, 1]), abs: 0.1, rel: 1e-4))
         XCTAssertEqual(m.worstAbs?.index, [0])
@@ -80,7 +82,7 @@ final class ComparisonTests: XCTestCase {
             "\(m.lines)")
     }
 
-    func testMaxShownLimitsTheListedElementsButNotTheCount() throws {
+    @Test func testMaxShownLimitsTheListedElementsButNotTheCount() throws {
         let a = real((0..<100).map(Double.init)), e = real((0..<100).map { Double($0) + 1 })
         let ten = try XCTUnwrap(compare(a, e))
         XCTAssertEqual(ten.failing, 100)
@@ -93,7 +95,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(three.lines.contains("first 3 of 100 differing elements:"), "\(three.lines)")
     }
 
-    func testFloat32ValuesPrintInFloat32sShortestForm() throws {
+    @Test func testFloat32ValuesPrintInFloat32sShortestForm() throws {
         let a = Value.real(
             RealTensor(Tensor(shape: [2], scalars: [Double(Float(0.1)), Double(Float(0.7))]), dtype: .float32))
         let e = Value.real(
@@ -105,7 +107,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(m.worstAbs?.actualValue, 0.7)
     }
 
-    func testTimeAxisGivesTheFirstDivergingStep() throws {
+    @Test func testTimeAxisGivesTheFirstDivergingStep() throws {
         // [T = 6, H = 2]; steps 0–2 match, 3 and 5 differ.
         var xs = [Double](repeating: 0, count: 12), es = xs
         es[7] = 1; es[10] = 1
@@ -122,7 +124,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertTrue(m.headline.contains("first differs at t = 3 of 6"), m.headline)
     }
 
-    func testGateBlocksNameTheGateAndUnit() throws {
+    @Test func testGateBlocksNameTheGateAndUnit() throws {
         // A [4*H = 8, 1] weight gradient in PyTorch's order i, f, g, o (H = 2): row 3 is f's unit 1, row 6 is o's unit 0.
         var xs = [Double](repeating: 0, count: 8)
         xs[3] = 1; xs[6] = 2
@@ -148,7 +150,7 @@ final class ComparisonTests: XCTestCase {
             ), "\(m.lines)")
     }
 
-    func testIntegersStringsAndBooleansCompareExactly() throws {
+    @Test func testIntegersStringsAndBooleansCompareExactly() throws {
         XCTAssertNil(compare(.integers([1, 2]), .integers([1, 2]), abs: 10))
         let m = try XCTUnwrap(compare(.integers([1, 2]), .integers([1, 3]), abs: 10))
         XCTAssertEqual(m.failing, 1)
@@ -164,7 +166,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(compare(.integers([1]), real([1]))?.problem, "integer values, golden holds real values")
     }
 
-    func testListsCompareItemByItem() {
+    @Test func testListsCompareItemByItem() {
         let a = Value.list([real([1, 2]), real([3])]), e = Value.list([real([1, 2]), real([3.5])])
         XCTAssertEqual(compare(a, e, abs: 0.1)?.item, 1)
         XCTAssertEqual(
@@ -172,7 +174,7 @@ final class ComparisonTests: XCTestCase {
         XCTAssertEqual(compare(a, .list([real([1, 2])]))?.problem, "a list of 2 tensors, golden has 1")
     }
 
-    func testDriftReportsLargestChange() throws {
+    @Test func testDriftReportsLargestChange() throws {
         let d = try XCTUnwrap(Comparison.drift(from: real([1, 2]), to: real([1.5, 2])))
         XCTAssertEqual(d.abs, 0.5)
         XCTAssertEqual(d.rel, 0.5)
@@ -181,7 +183,7 @@ final class ComparisonTests: XCTestCase {
 
     /// The recording notes' drift is `OutputDrift`'s maxima: one computation for `run --record`
     /// and `review`.
-    func testDriftIsOutputDriftsMaxima() throws {
+    @Test func testDriftIsOutputDriftsMaxima() throws {
         let old = Value.list([real([1, 2]), real([0, 4])]), new = Value.list([real([1, 2.5]), real([-0.0, 3])])
         let drifts = OutputDrift.compare(old: [("h", old)], new: [("h", new)])
         XCTAssertEqual(drifts.map(\.name), ["h[0]", "h[1]"])

@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
@@ -7,7 +8,7 @@ final class ResultBox<T>: @unchecked Sendable { var result: Result<T, Error>? }
 
 /// Goldens and case files are read, written and deleted through one confined layer: no link
 /// leads out of a root, nothing that is not a regular file is read, nothing blocks.
-final class ConfinedFileTests: XCTestCase {
+@Suite final class ConfinedFileTests {
     /// Runs `body` on another thread and fails (instead of hanging the suite) if it takes
     /// longer than `seconds`.
     func withinSeconds<T>(_ seconds: Double, _ what: String, _ body: @escaping @Sendable () throws -> T) throws -> T {
@@ -24,7 +25,7 @@ final class ConfinedFileTests: XCTestCase {
         return try result.get()
     }
 
-    func testAGoldenLinkedToAnOutsideFileIsUnresolvedNamingTheLinkAndNeverQuotingIt() throws {
+    @Test func testAGoldenLinkedToAnOutsideFileIsUnresolvedNamingTheLinkAndNeverQuotingIt() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }
@@ -60,7 +61,7 @@ final class ConfinedFileTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before)
     }
 
-    func testAGoldenDirectoryLinkedOutsideIsNeverEntered() throws {
+    @Test func testAGoldenDirectoryLinkedOutsideIsNeverEntered() throws {
         let p = try TempProject()
         try p.writeCase("sub/c", simpleStepCase)
         _ = try p.run(record: .all)
@@ -83,7 +84,7 @@ final class ConfinedFileTests: XCTestCase {
         XCTAssertEqual(snapshot(p.root), before, "the temporary and the golden outside are untouched")
     }
 
-    func testFIFOsAndDevicesNamedYamlDoNotBlock() throws {
+    @Test func testFIFOsAndDevicesNamedYamlDoNotBlock() throws {
         let p = try TempProject()
         try p.writeCase("ok", simpleStepCase)
         _ = try p.run(record: .all)
@@ -140,7 +141,7 @@ final class ConfinedFileTests: XCTestCase {
         }
     }
 
-    func testDanglingAndLoopingLinksAndDirectoriesNamedYaml() throws {
+    @Test func testDanglingAndLoopingLinksAndDirectoriesNamedYaml() throws {
         let p = try TempProject()
         try p.writeCase("x.yaml/inner", simpleStepCase)  // a directory named x.yaml
         try FileManager.default.createSymbolicLink(
@@ -183,7 +184,7 @@ final class ConfinedFileTests: XCTestCase {
             FileManager.default.fileExists(atPath: "/nonexistent/g1.yaml"), "never created through a dangling link")
     }
 
-    func testVeryLongNamesGetTheirGoldenAndTheirTemporariesCleanedUp() throws {
+    @Test func testVeryLongNamesGetTheirGoldenAndTheirTemporariesCleanedUp() throws {
         let p = try TempProject()
         let long = String(repeating: "n", count: 250)  // 255 bytes with .yaml: NAME_MAX
         let wide = String(repeating: "é", count: 125)  // 250 bytes of UTF-8
@@ -209,7 +210,7 @@ final class ConfinedFileTests: XCTestCase {
 
     /// Tests run as root, where permissions are ignored: the binary runs as `nobody` through
     /// setpriv(1) to meet files it may not read and directories it may not write.
-    func testUnreadableFilesAndUnwritableDirectoriesAreErrorsNamingTheFile() throws {
+    @Test func testUnreadableFilesAndUnwritableDirectoriesAreErrorsNamingTheFile() throws {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
             FileManager.default.isExecutableFile(atPath: rnnspecBinary.path)
         else { throw XCTSkip("needs root, setpriv and the binary") }
@@ -244,7 +245,7 @@ final class ConfinedFileTests: XCTestCase {
 
     /// No time-of-check gap: while another thread keeps swapping a golden directory for a
     /// link to outside, thousands of writes, reads and clean-ups never touch the outside.
-    func testSwappingAGoldenDirectoryForALinkMidWriteNeverReachesOutside() throws {
+    @Test func testSwappingAGoldenDirectoryForALinkMidWriteNeverReachesOutside() throws {
         let p = try TempProject()
         let golden = p.root.appendingPathComponent("golden")
         let outside = p.root.appendingPathComponent("outside")
@@ -285,7 +286,7 @@ final class ConfinedFileTests: XCTestCase {
         XCTAssertGreaterThan(written + refused, 100)
     }
 
-    func testTheLayerRefusesPathsThatLeaveTheRoot() throws {
+    @Test func testTheLayerRefusesPathsThatLeaveTheRoot() throws {
         let p = try TempProject()
         let dir = ConfinedDirectory(root: p.root.appendingPathComponent("cases"), policy: .never, rootName: "cases")
         for bad in ["../x.yaml", "a/../../x.yaml", "/etc/passwd", "a//b.yaml", "./x.yaml", ""] {

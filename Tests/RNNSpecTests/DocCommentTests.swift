@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 /// Every public declaration of the libraries a package depends on (RNNSpec, RNNKernels,
 /// RNNSpecTesting) has a `///` comment right above it (attributes such as `@inlinable` may stand
 /// between). Exempt: members that implement a documented protocol requirement, which DocC shows
 /// with the requirement's comment (`description`, `==`, `<`, `hash(into:)`, `init(stringLiteral:)`,
 /// and the `KernelScalar` requirements in `Scalar.swift` and `GemmDispatch.swift`).
-final class DocCommentTests: XCTestCase {
-    func testEveryPublicDeclarationHasADocComment() throws {
+@Suite final class DocCommentTests {
+    @Test func testEveryPublicDeclarationHasADocComment() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let exemptFiles: Set<String> = ["Scalar.swift", "GemmDispatch.swift"]

@@ -1,9 +1,10 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 /// The README and the pages under `docs/` link each other: every relative link names a file that exists,
 /// and every `#anchor` names a heading of the page it points into (as GitHub spells heading anchors).
-final class DocumentationLinkTests: XCTestCase {
+@Suite final class DocumentationLinkTests {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -18,7 +19,7 @@ final class DocumentationLinkTests: XCTestCase {
         try String(contentsOf: root.appendingPathComponent(path), encoding: .utf8)
     }
 
-    func testEveryRelativeLinkAndAnchorResolves() throws {
+    @Test func testEveryRelativeLinkAndAnchorResolves() throws {
         var problems: [String] = []
         var checked = 0
         for document in try documents() {
@@ -33,7 +34,7 @@ final class DocumentationLinkTests: XCTestCase {
     }
 
     /// Every page under `docs/` is one click from the README.
-    func testEveryDocsPageIsLinkedFromTheReadme() throws {
+    @Test func testEveryDocsPageIsLinkedFromTheReadme() throws {
         let linked = Set(
             DocumentationLinks.targets(in: try text("README.md"))
                 .map { String($0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]) })
@@ -44,7 +45,7 @@ final class DocumentationLinkTests: XCTestCase {
 
     /// The checker itself: GitHub's anchors for headings with code, punctuation and repeats, links inside
     /// code are not links, and a broken link and anchor are found.
-    func testTheCheckerSpellsAnchorsAsGitHubAndFindsBrokenLinks() throws {
+    @Test func testTheCheckerSpellsAnchorsAsGitHubAndFindsBrokenLinks() throws {
         XCTAssertEqual(
             DocumentationLinks.anchor("Checking another implementation (`--backend`)"),
             "checking-another-implementation---backend")

@@ -1,10 +1,15 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Runs the built `rnnspec` binary over a temporary copy of the repository's suite.
-final class EndToEndTests: XCTestCase {
+@Suite final class EndToEndTests {
+    /// Directories removed when the test ends (Swift Testing makes one instance per test).
+    var removedAtTheEnd: [URL] = []
+    deinit { for dir in removedAtTheEnd { try? FileManager.default.removeItem(at: dir) } }
+
     var binary: URL { rnnspecBinary }
 
     func rnnspec(_ args: [String], in dir: URL, ci: Bool = false) throws -> CommandOutput {
@@ -16,11 +21,11 @@ final class EndToEndTests: XCTestCase {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // The seeds' folders: enough for the command-line behaviour; SuiteTests runs every case.
         try copyQuickSeedSuite(to: dir)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        removedAtTheEnd.append(dir)
         return dir
     }
 
-    func testStaleNewAndRegenByteForByte() throws {
+    @Test func testStaleNewAndRegenByteForByte() throws {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("no rnnspec binary at \(binary.path)")
         }
@@ -64,7 +69,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try rnnspec(["run"], in: dir, ci: true).status, 0)
     }
 
-    func testUsageErrorsExitTwoAndReportsAreWritten() throws {
+    @Test func testUsageErrorsExitTwoAndReportsAreWritten() throws {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary") }
         let dir = try copyOfSuite()
         XCTAssertEqual(try rnnspec(["run", "--jobs", "0"], in: dir).status, 2)
@@ -90,7 +95,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(xml.contains("<testsuite name=\"rnnspec\""))
     }
 
-    func testNewWritesACaseThatRunsAndKernelsDescribesIt() throws {
+    @Test func testNewWritesACaseThatRunsAndKernelsDescribesIt() throws {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("no rnnspec binary") }
         let dir = try copyOfSuite()
         let new = try rnnspec(["new", "rnn.step", "mine/first"], in: dir)

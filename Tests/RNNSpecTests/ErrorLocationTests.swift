@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Errors point at the right line and column, and quote it safely, whatever the file's line
 /// endings and whatever characters it holds.
-final class ErrorLocationTests: XCTestCase {
+@Suite final class ErrorLocationTests {
     func check(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = try TempProject()
         XCTAssertEqual(try p.loadError(text), expected, file: file, line: line)
@@ -19,7 +20,7 @@ final class ErrorLocationTests: XCTestCase {
         XCTAssertEqual(r.error.map { "\($0)" }, expected, file: file, line: line)
     }
 
-    func testCRLFFilesKeepTheQuotedLineAndCaret() throws {
+    @Test func testCRLFFilesKeepTheQuotedLineAndCaret() throws {
         try check(
             "kernel: rnn.step\r\ninputs:\r\n  x: [1.0, -1.0]\r\n  bogus: 1\r\n",
             """
@@ -43,7 +44,7 @@ final class ErrorLocationTests: XCTestCase {
             """)
     }
 
-    func testOldMacLineEndingsAndUnicodeLineBreaksCountAsLibyamlCountsThem() throws {
+    @Test func testOldMacLineEndingsAndUnicodeLineBreaksCountAsLibyamlCountsThem() throws {
         // A lone CR ends a line for libyaml: the marks and the quoted line agree.
         try check(
             "kernel: rnn.step\rinputs:\r  x: [1.0, -1.0]\r  bogus: 1\r",
@@ -64,7 +65,7 @@ final class ErrorLocationTests: XCTestCase {
         }
     }
 
-    func testNestingErrorInACRLFFileIsAtItsLine() throws {
+    @Test func testNestingErrorInACRLFFileIsAtItsLine() throws {
         let deep = String(repeating: "[", count: 70)
         let p = try TempProject()
         let text = try p.loadError("kernel: rnn.step\r\ninputs:\r\n  x: \(deep)\r\n")
@@ -72,7 +73,7 @@ final class ErrorLocationTests: XCTestCase {
         XCTAssertTrue(text.hasSuffix("\n  x: \(deep)\n" + String(repeating: " ", count: 69) + "^"), text)
     }
 
-    func testControlCharactersAreLocatedAndQuotedEscaped() throws {
+    @Test func testControlCharactersAreLocatedAndQuotedEscaped() throws {
         try check(
             "kernel: rnn.step\ninputs:\n  x: [1.0,\u{1} -1.0]\n",
             """
@@ -120,7 +121,7 @@ final class ErrorLocationTests: XCTestCase {
             """)
     }
 
-    func testInvalidBytesAreLocatedAndQuotedEscaped() throws {
+    @Test func testInvalidBytesAreLocatedAndQuotedEscaped() throws {
         try checkBytes(
             Array("kernel: rnn.step\r\ntitle: é中".utf8) + [0xFF] + Array("x\r\n".utf8),
             """
@@ -138,7 +139,7 @@ final class ErrorLocationTests: XCTestCase {
             """)
     }
 
-    func testUnreadableGoldenIsLocatedAtItsLine() throws {
+    @Test func testUnreadableGoldenIsLocatedAtItsLine() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -161,7 +162,7 @@ final class ErrorLocationTests: XCTestCase {
             ), bytes)
     }
 
-    func testMessagesAndPathsPrintOnOneSafeLine() throws {
+    @Test func testMessagesAndPathsPrintOnOneSafeLine() throws {
         let p = try TempProject()
         let text = try p.loadError(simpleStepCase + "  \"a\\e[2J\\r\\nPASS: b\\u202E\": 1\n", id: "d\u{1B}\r\n")
         XCTAssertEqual(text.split(separator: "\n").count, 3, text)
@@ -172,7 +173,7 @@ final class ErrorLocationTests: XCTestCase {
         XCTAssertFalse(text.unicodeScalars.contains { TextEscape.isUnsafe($0) && $0 != "\n" }, text)
     }
 
-    func testLongLinesAreCutAroundTheColumn() throws {
+    @Test func testLongLinesAreCutAroundTheColumn() throws {
         let a = String(repeating: "a", count: 100_000)
         try check(
             "title: \"\(a)\u{1}\(a)\"\n",
@@ -192,7 +193,7 @@ final class ErrorLocationTests: XCTestCase {
         XCTAssertEqual(SourceText(path: "f", text: "ab" + a).snippet(line: 1, column: 2), "ab\(a.prefix(158))...\n ^")
     }
 
-    func testSnippetEdges() {
+    @Test func testSnippetEdges() {
         let s = SourceText(path: "f", text: "a\r\n\r\nb\rc\u{2028}d")
         XCTAssertEqual(s.snippet(line: 1, column: 2), "a\n ^")
         XCTAssertEqual(s.snippet(line: 2, column: 1), "\n^")

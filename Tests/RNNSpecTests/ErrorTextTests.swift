@@ -1,15 +1,17 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// The exact text of every kind of load error, with its location and caret.
-final class ErrorTextTests: XCTestCase {
+@Suite final class ErrorTextTests {
     func check(_ text: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = try TempProject()
         XCTAssertEqual(try p.loadError(text), expected, file: file, line: line)
     }
 
-    func testUnknownKernelSuggestsClosest() throws {
+    @Test func testUnknownKernelSuggestsClosest() throws {
         try check(
             "kernel: rnn.stpe\n",
             """
@@ -19,14 +21,14 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testMissingKernel() throws {
+    @Test func testMissingKernel() throws {
         try check(
             "inputs: {}\n",
             "cases/c.yaml:1:1: error: missing 'kernel:': name the kernel this case runs (`rnnspec kernels` lists them)\ninputs: {}\n^"
         )
     }
 
-    func testUnknownTopLevelFieldNamesClosest() throws {
+    @Test func testUnknownTopLevelFieldNamesClosest() throws {
         try check(
             simpleStepCase + "tolerence: {abs: 1e-6}\n",
             """
@@ -36,7 +38,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testUnknownInputListsValidOnes() throws {
+    @Test func testUnknownInputListsValidOnes() throws {
         try check(
             simpleStepCase + "  W_hx: [1]\n",
             """
@@ -46,7 +48,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testMissingInputs() throws {
+    @Test func testMissingInputs() throws {
         try check(
             "kernel: rnn.step\ninputs:\n  x: [1.0]\n",
             """
@@ -56,7 +58,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testUnknownParamAndBadChoice() throws {
+    @Test func testUnknownParamAndBadChoice() throws {
         try check(
             "kernel: rnn.step\nparams: {activaton: tanh}\n",
             """
@@ -73,7 +75,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testMissingRequiredParam() throws {
+    @Test func testMissingRequiredParam() throws {
         try check(
             "kernel: grad.clip_norm\ninputs: {g: [1.0]}\n",
             """
@@ -83,7 +85,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testShapeMismatchNamesSymbolsAndTheirSource() throws {
+    @Test func testShapeMismatchNamesSymbolsAndTheirSource() throws {
         try check(
             simpleStepCase.replacingOccurrences(of: "{eye: 2, scale: 0.5}", with: "[[1, 0, 0], [0, 1, 0]]"),
             """
@@ -100,7 +102,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testRaggedListPointsAtTheRow() throws {
+    @Test func testRaggedListPointsAtTheRow() throws {
         try check(
             simpleStepCase.replacingOccurrences(of: "{eye: 2}", with: "[[1, 0], [0]]"),
             """
@@ -110,7 +112,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testWrongTypes() throws {
+    @Test func testWrongTypes() throws {
         try check(
             simpleStepCase.replacingOccurrences(of: "x: [1.0, -1.0]", with: "x: [1.0, one]"),
             """
@@ -127,7 +129,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testShapeDataCountMismatch() throws {
+    @Test func testShapeDataCountMismatch() throws {
         try check(
             simpleStepCase.replacingOccurrences(of: "{eye: 2}", with: "{shape: [2, 2], data: [1, 2, 3]}"),
             """
@@ -137,7 +139,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testGeneratorTyposAndLimits() throws {
+    @Test func testGeneratorTyposAndLimits() throws {
         try check(
             simpleStepCase.replacingOccurrences(of: "{eye: 2}", with: "{ey: 2}"),
             """
@@ -161,7 +163,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testDuplicateKeysAndInvalidYAMLAndEmptyFiles() throws {
+    @Test func testDuplicateKeysAndInvalidYAMLAndEmptyFiles() throws {
         try check(
             simpleStepCase + "  x: [1.0, -1.0]\n",
             """
@@ -189,7 +191,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testInvalidUTF8() throws {
+    @Test func testInvalidUTF8() throws {
         let p = try TempProject()
         let url = p.root.appendingPathComponent("cases/c.yaml")
         try Data("kernel: rnn.step\ntitle: caf".utf8 + [0xE9, 0x0A]).write(to: url)
@@ -199,7 +201,7 @@ final class ErrorTextTests: XCTestCase {
         )
     }
 
-    func testKernelRejectionPointsAtTheInput() throws {
+    @Test func testKernelRejectionPointsAtTheInput() throws {
         try check(
             simpleStepCase + "  b_y: [0.0, 0.0]\n",
             """
@@ -209,7 +211,7 @@ final class ErrorTextTests: XCTestCase {
             """)
     }
 
-    func testDeepNestingIsRefusedQuickly() throws {
+    @Test func testDeepNestingIsRefusedQuickly() throws {
         let deep =
             "kernel: rnn.step\ninputs:\n  x: " + String(repeating: "[", count: 100_000)
             + String(repeating: "]", count: 100_000) + "\n"
@@ -220,7 +222,7 @@ final class ErrorTextTests: XCTestCase {
         XCTAssertTrue(error.hasPrefix("cases/c.yaml:3:70: error: nesting deeper than 64 levels"), error)
     }
 
-    func testSymlinkOutsideTheRootIsRefused() throws {
+    @Test func testSymlinkOutsideTheRootIsRefused() throws {
         let p = try TempProject()
         let outside = p.root.appendingPathComponent("outside.yaml")
         try simpleStepCase.write(to: outside, atomically: true, encoding: .utf8)
@@ -234,7 +236,7 @@ final class ErrorTextTests: XCTestCase {
         )
     }
 
-    func testPathOutsideTheRootIsAUsageError() throws {
+    @Test func testPathOutsideTheRootIsAUsageError() throws {
         let p = try TempProject()
         XCTAssertThrowsError(try p.run(["/tmp"])) { error in
             XCTAssertEqual(

@@ -1,12 +1,13 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 @testable import RNNSpec
 
 /// `rnnspec export`: `.npy` files byte for byte, `case.json`, and where an export may be written.
-final class ExportTests: XCTestCase {
-    func testNpyFilesAreVersionOneLittleEndianCOrderByteForByte() throws {
+@Suite final class ExportTests {
+    @Test func testNpyFilesAreVersionOneLittleEndianCOrderByteForByte() throws {
         let x = Value.real(RealTensor(Tensor(shape: [2, 3], scalars: [1, -2, 0.5, .nan, -0.0, .infinity])))
         let data = try XCTUnwrap(npyBytes(x))
         let bytes = [UInt8](data)
@@ -48,7 +49,7 @@ final class ExportTests: XCTestCase {
         return String(decoding: bytes[10..<(10 + (Int(bytes[8]) | Int(bytes[9]) << 8))], as: UTF8.self)
     }
 
-    func testExportWritesCaseJSONAndOneNpyPerInputExpectationAndGoldenOutput() throws {
+    @Test func testExportWritesCaseJSONAndOneNpyPerInputExpectationAndGoldenOutput() throws {
         let p = try TempProject()
         try p.writeCase(
             "dir/a",

@@ -1,10 +1,12 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// What the Flax and MLX kernels refuse, with the input or param to blame.
-final class FlaxMLXKernelTests: XCTestCase {
+@Suite final class FlaxMLXKernelTests {
     func run(_ kernel: String, _ inputs: [String: Value], _ params: [String: ParamValue]) throws -> KernelOutputs {
         try KernelRegistry.standard.kernel(named: kernel)!.run(
             KernelContext(inputs: inputs, params: params), as: Double.self)
@@ -23,7 +25,7 @@ final class FlaxMLXKernelTests: XCTestCase {
         return nil
     }
 
-    func testMLXRejectsASequenceWithoutSteps() {
+    @Test func testMLXRejectsASequenceWithoutSteps() {
         let inputs = ["x": real([2, 0, 3]), "Wx": real([12, 3]), "Wh": real([12, 3])]
         let params: [String: ParamValue] = ["input_size": .integer(3), "hidden_size": .integer(3)]
         let b = blame { try run("mlx.LSTM", inputs, params) }
@@ -34,7 +36,7 @@ final class FlaxMLXKernelTests: XCTestCase {
         XCTAssertNotNil(try run("mlx.LSTM", ok, params)["all_cell"])
     }
 
-    func testMLXGRUNeedsBothBiasesOrNone() {
+    @Test func testMLXGRUNeedsBothBiasesOrNone() {
         let inputs = ["x": real([4, 3]), "Wx": real([9, 3]), "Wh": real([9, 3]), "b": real([9])]
         let b = blame { try run("mlx.GRU", inputs, ["input_size": .integer(3), "hidden_size": .integer(3)]) }
         XCTAssertEqual(b?.0, "bhn")
@@ -57,7 +59,7 @@ final class FlaxMLXKernelTests: XCTestCase {
         ]
     }
 
-    func testFlaxSeqLengthsMustFitTheSteps() throws {
+    @Test func testFlaxSeqLengthsMustFitTheSteps() throws {
         var inputs = flaxGRU
         inputs["seq_lengths"] = .integer(Tensor(shape: [2], scalars: [3, 4]))
         let b = blame { try run("flax.GRUCell", inputs, flaxParams) }
@@ -67,7 +69,7 @@ final class FlaxMLXKernelTests: XCTestCase {
         XCTAssertNotNil(try run("flax.GRUCell", inputs, flaxParams)["carry"])
     }
 
-    func testFlaxNamesThePathsOfTheChosenAPIAndWrapper() {
+    @Test func testFlaxNamesThePathsOfTheChosenAPIAndWrapper() {
         var inputs = flaxGRU
         inputs["cell.hn.bias"] = real([2])
         let b = blame { try run("flax.GRUCell", inputs, flaxParams) }
@@ -79,7 +81,7 @@ final class FlaxMLXKernelTests: XCTestCase {
         XCTAssertTrue(c?.0.hasPrefix("cell.dense_") ?? false, c?.0 ?? "no error")
     }
 
-    func testFlaxBidirectionalRefusesReverse() {
+    @Test func testFlaxBidirectionalRefusesReverse() {
         var params = flaxParams
         params["wrapper"] = .string("Bidirectional")
         params["reverse"] = .boolean(true)

@@ -1,10 +1,12 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Bad input to keras.Bidirectional, the Keras layers' mask_value, the PyTorch cells and total_length
 /// gets a located error naming the rule.
-final class FrameworkPiecesTests: XCTestCase {
+@Suite final class FrameworkPiecesTests {
     func error(_ text: String) throws -> String {
         let p = try TempProject()
         return try p.loadError(text)
@@ -22,7 +24,7 @@ final class FrameworkPiecesTests: XCTestCase {
 
         """
 
-    func testTotalLengthBelowTheLongestSequenceIsPyTorchsError() throws {
+    @Test func testTotalLengthBelowTheLongestSequenceIsPyTorchsError() throws {
         let e = try error(torchGRU + "  lengths: [3, 1]\n")
         XCTAssertTrue(
             e.hasPrefix(
@@ -30,7 +32,7 @@ final class FrameworkPiecesTests: XCTestCase {
             ), e)
     }
 
-    func testTotalLengthNeedsLengths() throws {
+    @Test func testTotalLengthNeedsLengths() throws {
         let e = try error(torchGRU)
         XCTAssertTrue(
             e.contains("error: total_length is pad_packed_sequence's: it needs lengths (a packed sequence)"), e)
@@ -50,7 +52,7 @@ final class FrameworkPiecesTests: XCTestCase {
 
         """
 
-    func testElementwiseMergeNeedsEqualUnits() throws {
+    @Test func testElementwiseMergeNeedsEqualUnits() throws {
         let e = try error(bidirectional)
         XCTAssertTrue(
             e.contains(
@@ -58,13 +60,13 @@ final class FrameworkPiecesTests: XCTestCase {
             ), e)
     }
 
-    func testSimpleRNNHasNoRecurrentActivation() throws {
+    @Test func testSimpleRNNHasNoRecurrentActivation() throws {
         let e = try error(
             bidirectional.replacingOccurrences(of: "merge_mode: sum", with: "recurrent_activation: sigmoid"))
         XCTAssertTrue(e.contains("error: keras.layers.SimpleRNN has no recurrent_activation"), e)
     }
 
-    func testMaskAndMaskValueAreExclusive() throws {
+    @Test func testMaskAndMaskValueAreExclusive() throws {
         let text =
             bidirectional.replacingOccurrences(of: "merge_mode: sum, backward_units: 2", with: "mask_value: 0.0")
             .replacingOccurrences(of: "[[0.3, 0.1]]", with: "[[0.3]]").replacingOccurrences(
@@ -75,7 +77,7 @@ final class FrameworkPiecesTests: XCTestCase {
         XCTAssertTrue(e.contains("error: give either a mask or mask_value (a Masking layer in front), not both"), e)
     }
 
-    func testCellStateIsBatchedLikeTheInput() throws {
+    @Test func testCellStateIsBatchedLikeTheInput() throws {
         let e = try error(
             """
             kernel: torch.GRUCell

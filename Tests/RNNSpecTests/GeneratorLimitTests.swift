@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Generators and shapes never trap: each hostile argument gives a valid tensor within the
 /// element limit or an error at its line and column.
-final class GeneratorLimitTests: XCTestCase {
+@Suite final class GeneratorLimitTests {
     /// The error text of a value that does not decode, or nil.
     func error(_ yaml: String, limits: LoadLimits = LoadLimits()) -> String? {
         do { _ = try decodeValue(yaml, limits: limits); return nil } catch { return "\(error)" }
@@ -17,7 +18,7 @@ final class GeneratorLimitTests: XCTestCase {
         }
     }
 
-    func testRangeNeverTraps() {
+    @Test func testRangeNeverTraps() {
         // A negative or -inf count (the Double -> Int conversion trapped) is an empty range, as in numpy.
         XCTAssertEqual(shape("{range: [0, -1e300]}"), [0])
         XCTAssertEqual(shape("{range: [1e308, -1e308, 1]}"), [0])  // (stop - start) overflows to -inf
@@ -48,7 +49,7 @@ final class GeneratorLimitTests: XCTestCase {
                 == true)
     }
 
-    func testLinspaceEyeRandomNeverTrap() {
+    @Test func testLinspaceEyeRandomNeverTrap() {
         XCTAssertEqual(
             error("{linspace: [0, 1, 99999999999999]}"),
             """
@@ -109,7 +110,7 @@ final class GeneratorLimitTests: XCTestCase {
         XCTAssertEqual(shape("{random: uniform, shape: [2], seed: -9223372036854775808}"), [2])
     }
 
-    func testShapesNeverTrap() {
+    @Test func testShapesNeverTrap() {
         XCTAssertTrue(
             error("{zeros: [4611686018427387904, 4, 0]}")?.contains(
                 "shape [4611686018427387904, 4, 0] overflows a 64-bit element count") == true)
@@ -143,7 +144,7 @@ final class GeneratorLimitTests: XCTestCase {
 
     /// A hostile user's inputs, whole cases: each loads or is an error at a line and column of
     /// the file, never a trap.
-    func testHostileCasesGiveLocatedErrors() throws {
+    @Test func testHostileCasesGiveLocatedErrors() throws {
         let inputs: [String] = [
             "[1, [2]]", "[[1], 2]", "[1, {a: 1}]", "{1: 2}", "{? [1]: 2}", "null", "~", "", "[true, false]",
             "[0x10, 1]", "[1_000, 1]", "[., 1]", "[e5, 1]", "[-, 1]", "[+-1, 1]", "[inf, -inf]", "[NaN, nan]",

@@ -1,12 +1,14 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// The golden file format: numbers in their shortest round-trip form, one row per line, round trips,
 /// the digest of what a golden was computed from, and the SHA-256 behind it.
-final class GoldenFormatTests: XCTestCase {
-    func testNumbersUseShortestRoundTripFormAndYAMLSpecials() {
+@Suite final class GoldenFormatTests {
+    @Test func testNumbersUseShortestRoundTripFormAndYAMLSpecials() {
         XCTAssertEqual(NumberText.format(0.1), "0.1")
         XCTAssertEqual(NumberText.format(1e-05), "1e-05")
         XCTAssertEqual(NumberText.format(.nan), ".nan")
@@ -24,7 +26,7 @@ final class GoldenFormatTests: XCTestCase {
         Golden(caseID: "t/x", kernel: "k.x", digest: "d", outputs: outputs)
     }
 
-    func testGoldenLayoutIsOneRowPerLine() {
+    @Test func testGoldenLayoutIsOneRowPerLine() {
         let g = golden([
             ("m", .real(RealTensor(Tensor(shape: [2, 2, 2], scalars: [1, 2, 3, 4, 5, 6, 7, .nan])))),
             ("f", .real(Tensor<Float>([0.1, -.infinity]))),
@@ -83,7 +85,7 @@ final class GoldenFormatTests: XCTestCase {
             """)
     }
 
-    func testGoldenRoundTrips() throws {
+    @Test func testGoldenRoundTrips() throws {
         let outputs: [(String, Value)] = [
             ("m", .real(RealTensor(Tensor(shape: [3, 1, 2], scalars: [1, 2, 3, 4, 5, -0.0])))),
             ("f", .real(Tensor<Float>([0.1, 1e-30]))),
@@ -98,7 +100,7 @@ final class GoldenFormatTests: XCTestCase {
         XCTAssertEqual(back.serialized(), text)
     }
 
-    func testDigestDependsOnKernelParamsAndInputsOnly() {
+    @Test func testDigestDependsOnKernelParamsAndInputsOnly() {
         let inputs: [String: Value] = ["x": .real(Tensor<Double>([1, 2]))]
         let d = CaseDigest.compute(kernel: "rnn.step", params: ["activation": .string("tanh")], inputs: inputs)
         XCTAssertEqual(d.count, 64)
@@ -118,7 +120,7 @@ final class GoldenFormatTests: XCTestCase {
                 inputs: ["x": .real(RealTensor(Tensor(shape: [2, 1], scalars: [1.0, 2])))]))
     }
 
-    func testSHA256KnownVectors() {
+    @Test func testSHA256KnownVectors() {
         XCTAssertEqual(SHA256.hex("".utf8), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         XCTAssertEqual(

@@ -1,13 +1,14 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Fast gradient checks (`mode: fast`): the projections on seeded random directions catch wrong
 /// gradients (mutation tests, with the miss probability of `GradCheck`'s bound), cost a fixed
 /// number of kernel runs, and fall back to the full check to name the worst element.
-final class GradCheckFastModeTests: XCTestCase {
+@Suite final class GradCheckFastModeTests {
     /// An LSTM over T = 6 steps, batch 2, I = H = 3 (square blocks, so a transposed block is a
     /// different matrix), with an upstream gradient on every step: 96 gradient elements.
     let lstm = """
@@ -115,7 +116,7 @@ final class GradCheckFastModeTests: XCTestCase {
         return r
     }
 
-    func testFastModeCostsTwoRunsPerDirectionWhateverTheElementCount() throws {
+    @Test func testFastModeCostsTwoRunsPerDirectionWhateverTheElementCount() throws {
         let (_, c) = try loadCase(lstm)
         let kernel = KernelRegistry.standard.kernel(named: "lstm.bptt")!
         XCTAssertEqual(c.gradcheck?.mode, .fast, "fast is the default")
@@ -138,7 +139,7 @@ final class GradCheckFastModeTests: XCTestCase {
         }
     }
 
-    func testDirectionsAreSeededNotSystemRandom() {
+    @Test func testDirectionsAreSeededNotSystemRandom() {
         XCTAssertEqual(
             GradCheck.directions(seed: 7, count: 3, length: 50), GradCheck.directions(seed: 7, count: 3, length: 50))
         XCTAssertNotEqual(
@@ -163,7 +164,7 @@ final class GradCheckFastModeTests: XCTestCase {
     /// The mutation test: each bug is caught by the default check (seed 0, 4 directions, run for
     /// real), the failure falls back to the full check and names the worst element, and no seed of
     /// 1…200 misses it; `GradCheck.missBound` gives the probability of a miss for each.
-    func testFastModeCatchesWrongElementsSignsTransposedBlocksAndMissingSteps() throws {
+    @Test func testFastModeCatchesWrongElementsSignsTransposedBlocksAndMissingSteps() throws {
         let (_, c) = try loadCase(lstm)
         let truth = KernelRegistry.standard.kernel(named: "lstm.bptt")!
         let (clean, _) = try differences(c, kernel: truth, mode: .full)
@@ -204,7 +205,7 @@ final class GradCheckFastModeTests: XCTestCase {
     /// The bound is a bound: with one direction and a bug small enough that it says something
     /// between 0 and 1, the observed miss rate over 2,000 seeds stays below it, and the true
     /// gradient is never failed.
-    func testObservedMissRateIsWithinTheBound() throws {
+    @Test func testObservedMissRateIsWithinTheBound() throws {
         let (_, c) = try loadCase(lstm)
         let truth = KernelRegistry.standard.kernel(named: "lstm.bptt")!
         let (clean, _) = try differences(c, kernel: truth, mode: .full)
@@ -241,7 +242,7 @@ final class GradCheckFastModeTests: XCTestCase {
         }
     }
 
-    func testModeDirectionsAndSeedAreReadAndChecked() throws {
+    @Test func testModeDirectionsAndSeedAreReadAndChecked() throws {
         let p = try TempProject()
         let base = lstm.replacingOccurrences(
             of: "gradcheck: {wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]}\n", with: "")
@@ -272,7 +273,7 @@ final class GradCheckFastModeTests: XCTestCase {
     }
 
     /// Fewer elements than directions: the check runs element by element (no more runs than fast).
-    func testFewElementsAreCheckedInFull() throws {
+    @Test func testFewElementsAreCheckedInFull() throws {
         let (_, c) = try loadCase(
             lstm.replacingOccurrences(
                 of: "wrt: [W_f, U_f, b_f, W_i, U_i, b_i, W_o, U_o, b_o, W_g, U_g, b_g, h0, c0]",
@@ -285,7 +286,7 @@ final class GradCheckFastModeTests: XCTestCase {
 
     /// Through worker processes, with the differences computed in the worker and, as for a backend
     /// that leaves them out, by the coordinator: the same verdicts, and the worst element on failure.
-    func testFastChecksThroughWorkersAndBackends() throws {
+    @Test func testFastChecksThroughWorkersAndBackends() throws {
         let p = try TempProject()
         try p.writeCase("good", lstm)
         try p.writeCase(

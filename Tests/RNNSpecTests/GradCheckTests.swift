@@ -1,9 +1,11 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
-final class GradCheckTests: XCTestCase {
+@Suite final class GradCheckTests {
     let bptt = """
         kernel: rnn.bptt
         inputs:
@@ -15,14 +17,14 @@ final class GradCheckTests: XCTestCase {
 
         """
 
-    func testGradcheckPassesForTrueGradients() throws {
+    @Test func testGradcheckPassesForTrueGradients() throws {
         let p = try TempProject()
         try p.writeCase("g", bptt + "gradcheck: {wrt: [W_hh, W_xh, W_hy]}\n")
         let r = try p.result("g", record: .all)
         XCTAssertEqual(r.status, .pass, r.detailText())
     }
 
-    func testGradcheckFailsWhenGradientsAreNotTheLossGradient() throws {
+    @Test func testGradcheckFailsWhenGradientsAreNotTheLossGradient() throws {
         // Clipped gradients are not dloss/dW: the check must notice.
         let p = try TempProject()
         try p.writeCase(
@@ -41,7 +43,7 @@ final class GradCheckTests: XCTestCase {
         )
     }
 
-    func testGradcheckWithoutTheUpstreamGradientSaysWhatIsMissing() throws {
+    @Test func testGradcheckWithoutTheUpstreamGradientSaysWhatIsMissing() throws {
         // The framework kernels report loss and gradients only when an upstream gradient is given.
         let p = try TempProject()
         try p.writeCase(
@@ -66,7 +68,7 @@ final class GradCheckTests: XCTestCase {
             ), r.detailText())
     }
 
-    func testGradcheckFieldsAreValidated() throws {
+    @Test func testGradcheckFieldsAreValidated() throws {
         let p = try TempProject()
         XCTAssertEqual(
             try p.loadError(bptt + "gradcheck: {wrt: [W_hx]}\n"),
@@ -92,7 +94,7 @@ final class GradCheckTests: XCTestCase {
     }
 
     /// A list of tensors (Keras's initial_state) is gradchecked tensor by tensor, against its stacked gradient.
-    func testGradcheckOfAListInput() throws {
+    @Test func testGradcheckOfAListInput() throws {
         let p = try TempProject()
         try p.writeCase(
             "g",

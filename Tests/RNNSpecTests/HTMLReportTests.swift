@@ -1,18 +1,19 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// The HTML report: self-contained, escaped, drawn from what the run produced, with every plot a
 /// kernel declares, a heatmap for a mismatch, and a page even when cases crash.
-final class HTMLReportTests: XCTestCase {
+@Suite final class HTMLReportTests {
     func html(_ p: TempProject, _ paths: [String] = []) throws -> (RunReport, String) {
         let report = try p.run(paths) { $0.keepArtifacts = true }
         return (report, report.html(info: RunInfo(commit: "abc1234")))
     }
 
-    func testCaseTextIsEscapedAndThePageFetchesNothing() throws {
+    @Test func testCaseTextIsEscapedAndThePageFetchesNothing() throws {
         let p = try TempProject()
         try p.writeCase(
             "odd/a",
@@ -46,7 +47,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertTrue(page.contains("<meta name=\"viewport\""))
     }
 
-    func testEveryDeclaredPlotIsDrawnFromTheSuitesOwnCases() throws {
+    @Test func testEveryDeclaredPlotIsDrawnFromTheSuitesOwnCases() throws {
         // For each kernel that declares plots, its first case in the real suite (not an edge case: an
         // empty sequence has nothing to draw).
         let project = try Project.locate(workingDirectory: repositoryRoot.path)
@@ -102,7 +103,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertFalse(page.contains("<details class=\"card s-pass\" id=\"case-0\" open>"))
     }
 
-    func testEveryPlotNamesDeclaredOutputsInputsAndParams() {
+    @Test func testEveryPlotNamesDeclaredOutputsInputsAndParams() {
         for kernel in KernelRegistry.standard.names {
             let spec = KernelRegistry.standard.kernel(named: kernel)!.spec
             func output(_ n: String) {
@@ -130,7 +131,7 @@ final class HTMLReportTests: XCTestCase {
         }
     }
 
-    func testAFailingSequenceShowsItsHeatmapWorstElementAndDivergenceStep() throws {
+    @Test func testAFailingSequenceShowsItsHeatmapWorstElementAndDivergenceStep() throws {
         let p = try TempProject()
         try p.writeCase(
             "seq",
@@ -180,7 +181,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertNil(try p.run().results[0].artifacts)
     }
 
-    func testMismatchMapFindsWorstElementAndFirstDivergingRow() throws {
+    @Test func testMismatchMapFindsWorstElementAndFirstDivergingRow() throws {
         let t = Tolerance(abs: 1e-6, rel: 0)
         let actual: [Double] = [0, 0, 1, 0, 0, .nan], expected: [Double] = [0, 0, 1, 0.5, 0, 0]
         func real(_ x: [Double]) -> Value { .real(RealTensor(Tensor(shape: [3, 2], scalars: x), dtype: .float64)) }
@@ -197,7 +198,7 @@ final class HTMLReportTests: XCTestCase {
         XCTAssertEqual(m.diffs[5], .infinity)
     }
 
-    func testCrashingCasesDoNotTakeTheReportDown() throws {
+    @Test func testCrashingCasesDoNotTakeTheReportDown() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }

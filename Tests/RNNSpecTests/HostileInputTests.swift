@@ -1,10 +1,11 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Hostile case files and goldens: refused quickly, with a located message, never a hang.
-final class HostileInputTests: XCTestCase {
+@Suite final class HostileInputTests {
     /// The classic "billion laughs": nine levels of ten aliases each.
     static let billionLaughs: String = {
         var text = "kernel: rnn.step\nnotes: &l0 \"lol\"\n"
@@ -16,7 +17,7 @@ final class HostileInputTests: XCTestCase {
         return text + "inputs:\n  x: *l9\n"
     }()
 
-    func testAliasBombIsRefusedQuickly() throws {
+    @Test func testAliasBombIsRefusedQuickly() throws {
         let p = try TempProject()
         let start = Date()
         let error = try p.loadError(Self.billionLaughs)
@@ -30,7 +31,7 @@ final class HostileInputTests: XCTestCase {
             """)
     }
 
-    func testAliasAsAMappingKeyIsRefusedBeforeComposing() throws {
+    @Test func testAliasAsAMappingKeyIsRefusedBeforeComposing() throws {
         // Yams hashes mapping keys while composing: an aliased key would be hashed in full.
         let p = try TempProject()
         let start = Date()
@@ -45,7 +46,7 @@ final class HostileInputTests: XCTestCase {
             """)
     }
 
-    func testAliasBombInAGoldenIsUnresolvedQuickly() throws {
+    @Test func testAliasBombInAGoldenIsUnresolvedQuickly() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -68,7 +69,7 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(try p.result("step").status, .pass)
     }
 
-    func testDeepBlockNestingIsRefusedQuickly() throws {
+    @Test func testDeepBlockNestingIsRefusedQuickly() throws {
         // `- - - 1` nests block sequences without a single bracket.
         let deep = "kernel: rnn.step\ninputs:\n  x:\n    " + String(repeating: "- ", count: 100_000) + "1\n"
         let p = try TempProject()
@@ -82,7 +83,7 @@ final class HostileInputTests: XCTestCase {
 }
 
 /// Wrong numeric types in integer places, and NaN/Inf in inputs.
-final class NumericInputTests: XCTestCase {
+@Suite final class NumericInputTests {
     static let bptt = """
         kernel: rnn.bptt
         inputs:
@@ -101,7 +102,7 @@ final class NumericInputTests: XCTestCase {
             line: line)
     }
 
-    func testIntegersTooLargeForTheTargetType() throws {
+    @Test func testIntegersTooLargeForTheTargetType() throws {
         try check(
             "[0, 99999999999999999999, 2]",
             """
@@ -119,7 +120,7 @@ final class NumericInputTests: XCTestCase {
             """)
     }
 
-    func testFloatWhereAnIntegerIndexBelongs() throws {
+    @Test func testFloatWhereAnIntegerIndexBelongs() throws {
         try check(
             "[0, 1.0, 2]",
             """
@@ -157,7 +158,7 @@ final class NumericInputTests: XCTestCase {
             """)
     }
 
-    func testNaNAndInfInputsAreComparedAsTheGoldenSays() throws {
+    @Test func testNaNAndInfInputsAreComparedAsTheGoldenSays() throws {
         let p = try TempProject()
         try p.writeCase("nan", "kernel: activation.eval\ninputs:\n  x: [.nan, -.inf, 0.5]\n")
         XCTAssertEqual(try p.result("nan", record: .all).status, .pass)
@@ -186,7 +187,7 @@ final class NumericInputTests: XCTestCase {
 }
 
 extension NumericInputTests {
-    func testSignsWithoutDigitsAreNotTooLarge() throws {
+    @Test func testSignsWithoutDigitsAreNotTooLarge() throws {
         try check(
             "[0, -, 2]",
             """

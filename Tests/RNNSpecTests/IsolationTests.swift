@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
@@ -9,7 +10,7 @@ import FoundationXML
 
 /// Cases run in worker processes: a case that traps, exits, hangs, exhausts memory or writes garbage
 /// is one result, and the run goes on with every report written.
-final class IsolationTests: XCTestCase {
+@Suite final class IsolationTests {
     func faultProject() throws -> TempProject {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
@@ -25,7 +26,7 @@ final class IsolationTests: XCTestCase {
         return p
     }
 
-    func testEveryFaultIsOneResultAndTheRunGoesOn() throws {
+    @Test func testEveryFaultIsOneResultAndTheRunGoesOn() throws {
         let p = try faultProject()
         XCTAssertEqual(try runRNNSpec(["regen", "cases/fine"], in: p.root).status, 0)
         let start = Date()
@@ -88,7 +89,7 @@ final class IsolationTests: XCTestCase {
         XCTAssertEqual(parser.errors, 4, "UNRESOLVED is an error")
     }
 
-    func testTimeoutFlagStopsARealKernelThatRunsTooLong() throws {
+    @Test func testTimeoutFlagStopsARealKernelThatRunsTooLong() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }
@@ -119,7 +120,7 @@ final class IsolationTests: XCTestCase {
             r.stdout)
     }
 
-    func testWorkersThatCannotStartAreAUsageError() throws {
+    @Test func testWorkersThatCannotStartAreAUsageError() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         func failure(_ command: WorkerCommand) -> String {
@@ -147,7 +148,7 @@ final class IsolationTests: XCTestCase {
 
     /// The first case loads while the first worker starts; when the worker cannot start, no result is
     /// reported, not even the first case's load error.
-    func testNoResultIsReportedWhenTheWorkerCannotStart() throws {
+    @Test func testNoResultIsReportedWhenTheWorkerCannotStart() throws {
         let p = try TempProject()
         try p.writeCase("a0", "kernel: [not, a, name\n")
         try p.writeCase("a1", simpleStepCase)
@@ -168,7 +169,7 @@ final class IsolationTests: XCTestCase {
     }
 
     /// A worker that answers with the wrong shape, dtype, id or size is a located UNRESOLVED result.
-    func testRepliesThatBreakTheProtocolAreReportedNotTrusted() throws {
+    @Test func testRepliesThatBreakTheProtocolAreReportedNotTrusted() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         func reply(_ text: String) throws -> String {

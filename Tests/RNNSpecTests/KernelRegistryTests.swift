@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// The registry indexes kernels by name and builds a kernel's spec only when it is read.
-final class KernelRegistryTests: XCTestCase {
+@Suite final class KernelRegistryTests {
     /// Every kernel in the list carries the name its spec gives (the list names each kernel so that the
     /// registry need not build the spec to index it).
-    func testEveryListedNameIsTheSpecsName() throws {
+    @Test func testEveryListedNameIsTheSpecsName() throws {
         for kernel in allKernels {
             let lazy = try XCTUnwrap(kernel as? LazyKernel, "\(kernel.name) is not built lazily")
             XCTAssertEqual(lazy.make().spec.name, lazy.name)
@@ -18,7 +19,7 @@ final class KernelRegistryTests: XCTestCase {
 
     /// Building a registry, listing its names and finding a kernel build nothing; reading the spec or
     /// running a case builds that kernel once, however many threads ask at once.
-    func testAKernelIsBuiltOnceAndOnlyWhenItsSpecIsRead() throws {
+    @Test func testAKernelIsBuiltOnceAndOnlyWhenItsSpecIsRead() throws {
         final class Count: @unchecked Sendable {
             let lock = NSLock()
             var value = 0

@@ -1,13 +1,14 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// No kernel traps, hangs or exhausts memory because of its params or values: every integer param
 /// has a range, every kernel declares the sizes its params imply (checked against --max-elements
 /// before it runs), non-finite values never trap, and an adapter's mistake is an error.
-final class KernelSafetyTests: XCTestCase {
+@Suite final class KernelSafetyTests {
     static let registry = KernelRegistry.standard
 
     /// A kernel's `rnnspec new` skeleton, loaded.
@@ -29,7 +30,7 @@ final class KernelSafetyTests: XCTestCase {
 
     // MARK: 1. Ranges
 
-    func testEveryIntegerParamHasARange() {
+    @Test func testEveryIntegerParamHasARange() {
         for kernel in Self.registry.kernels {
             for p in kernel.spec.params {
                 guard case .integer(let lo, let hi) = p.type else { continue }
@@ -53,7 +54,7 @@ final class KernelSafetyTests: XCTestCase {
         }
     }
 
-    func testAnOutOfRangeParamIsALocatedErrorNamingTheRange() throws {
+    @Test func testAnOutOfRangeParamIsALocatedErrorNamingTheRange() throws {
         let error = try XCTUnwrap(
             loadError(
                 """
@@ -80,7 +81,7 @@ final class KernelSafetyTests: XCTestCase {
                 .contains("param 'window' must be an integer in 1...1000000000000, found 0"))
     }
 
-    func testNaNParamsAreRefusedAndInfinityOnlyWhereMeaningful() throws {
+    @Test func testNaNParamsAreRefusedAndInfinityOnlyWhereMeaningful() throws {
         let sample = """
             kernel: charrnn.sample
             params: {seed_index: 0, n: 3, seed: 1, temperature: TEMP}
@@ -106,7 +107,7 @@ final class KernelSafetyTests: XCTestCase {
     // MARK: 2. Implied sizes
 
     /// Hostile sizes of each class: refused at load, with the numbers, before any allocation.
-    func testImpliedSizesOverTheLimitAreRefusedBeforeRunning() throws {
+    @Test func testImpliedSizesOverTheLimitAreRefusedBeforeRunning() throws {
         let cases: [(String, String)] = [
             (
                 "kernel: init.weights\nparams: {scheme: he, fan_in: 100000, fan_out: 100000, seed: 1}\n",
@@ -193,7 +194,7 @@ final class KernelSafetyTests: XCTestCase {
         }
     }
 
-    func testTheLimitIsTheMaxElementsOption() throws {
+    @Test func testTheLimitIsTheMaxElementsOption() throws {
         let text = "kernel: memory.decay\nparams: {steps: 1000}\ninputs:\n  forget: [0.5, 0.9]\n"
         XCTAssertNil(loadError(text))
         XCTAssertTrue(
@@ -202,7 +203,7 @@ final class KernelSafetyTests: XCTestCase {
         XCTAssertNil(loadError(text, limits: LoadLimits(maxElements: 2000)))
     }
 
-    func testAnOverflowingProductIsRefusedWithoutTrapping() {
+    @Test func testAnOverflowingProductIsRefusedWithoutTrapping() {
         let size = ImpliedSize("output 'x'", [("a", Int.max / 2), ("b", 3)], blame: "param:a")
         XCTAssertNil(size.count)
         XCTAssertEqual(ImpliedSize("x", [("a", 1 << 40), ("b", 0), ("c", 1 << 40)], blame: "input:x").count, 0)
@@ -213,7 +214,7 @@ final class KernelSafetyTests: XCTestCase {
         XCTAssertTrue(problem?.message.contains("more than 2^63 elements (the product overflows 64 bits)") ?? false)
     }
 
-    func testParamCountsThatOverflowAreAnError() throws {
+    @Test func testParamCountsThatOverflowAreAnError() throws {
         let c = try CaseLoader().load(
             data: Data(
                 "kernel: params.count\nparams: {cell: lstm, input_size: 1000000000, hidden_size: 1000000000, layers: 1000, directions: 2, steps: 5}\n"
@@ -230,7 +231,7 @@ final class KernelSafetyTests: XCTestCase {
 
     /// The declaration covers what the kernel really produces: on every kernel's skeleton, each
     /// output is no larger than the inputs' elements or a declared size.
-    func testDeclaredSizesCoverEveryOutputOfEverySkeleton() throws {
+    @Test func testDeclaredSizesCoverEveryOutputOfEverySkeleton() throws {
         for kernel in Self.registry.kernels {
             let c = try skeletonCase(kernel)
             let context = KernelContext(inputs: c.inputs, params: c.params, dims: c.dims)
@@ -250,7 +251,7 @@ final class KernelSafetyTests: XCTestCase {
 
     /// Every kernel, with NaN, +inf and -inf in each real input (all of it, and one element) and each
     /// param at its range's ends: outputs or an error, never a trap (which would kill this test process).
-    func testEveryKernelSurvivesNonFiniteInputsAndExtremeParams() throws {
+    @Test func testEveryKernelSurvivesNonFiniteInputsAndExtremeParams() throws {
         let limit = 100_000
         var runs = 0
         // Every kernel's skeleton, and the suite's small cases (other params, layouts and heads).
@@ -330,7 +331,7 @@ final class KernelSafetyTests: XCTestCase {
     /// Every kernel with each shape symbol set to 0 in every input that uses it (T = 0 steps, B = 0
     /// sequences, H = 0 units, ...), and with each axis of each input set to 0 alone, through the
     /// loader: outputs or a located error, never a trap.
-    func testEveryKernelSurvivesZeroExtents() throws {
+    @Test func testEveryKernelSurvivesZeroExtents() throws {
         var loaded = 0
         // Variants with a huge extent are kept in a seeded sample of one in eight (all of them with
         // RNNSPEC_FULL_TESTS=1): the loader refuses them, their non-zero extents multiplying past the limit.
@@ -456,7 +457,7 @@ final class KernelSafetyTests: XCTestCase {
         }
     }
 
-    func testTheHistogramNeverTrapsOnInfiniteOrHugeRanges() {
+    @Test func testTheHistogramNeverTrapsOnInfiniteOrHugeRanges() {
         for range in [
             (-Double.infinity, 1.0), (0, Double.infinity), (-1e308, 1e308), (-Double.infinity, Double.infinity),
         ] {
@@ -468,7 +469,7 @@ final class KernelSafetyTests: XCTestCase {
         XCTAssertEqual(histogram([0.0, 0.5, 1.0], bins: 2, range: (0, 1)).counts, [1, 2])
     }
 
-    func testGateSaturationWithAnInfiniteValueNeedsARange() throws {
+    @Test func testGateSaturationWithAnInfiniteValueNeedsARange() throws {
         let error = try XCTUnwrap(
             loadErrorAfterRunning("kernel: diag.gate_saturation\ninputs:\n  gates: [0.5, .inf]\n"))
         XCTAssertTrue(
@@ -481,7 +482,7 @@ final class KernelSafetyTests: XCTestCase {
             ))
     }
 
-    func testBPTTChunksNearTheRangeEndsDoNotOverflow() throws {
+    @Test func testBPTTChunksNearTheRangeEndsDoNotOverflow() throws {
         XCTAssertEqual(bpttChunks(length: Int.max, window: Int.max).map { [$0.start, $0.stop] }, [[0, Int.max]])
         XCTAssertEqual(
             bpttChunks(length: 10, window: Int.max, stride: 6).map { [$0.start, $0.stop] }, [[0, 10], [6, 10]])
@@ -502,7 +503,7 @@ final class KernelSafetyTests: XCTestCase {
 
     // MARK: 4. Accessors throw
 
-    func testParamAccessorsThrowInsteadOfTrapping() {
+    @Test func testParamAccessorsThrowInsteadOfTrapping() {
         let c = KernelContext(inputs: [:], params: ["n": .string("x"), "s": .integer(1)])
         XCTAssertThrowsError(try c.int("n"))
         XCTAssertThrowsError(try c.int("missing"))
@@ -519,7 +520,7 @@ final class KernelSafetyTests: XCTestCase {
     }
 
     /// An adapter that reads a param it did not declare gives one UNRESOLVED case, not a dead run.
-    func testAnAdapterMistakeIsAnUnresolvedCase() throws {
+    @Test func testAnAdapterMistakeIsAnUnresolvedCase() throws {
         let loader = CaseLoader(registry: KernelRegistry(kernels: [UndeclaredParamKernel()]))
         let c = try loader.load(data: Data("kernel: broken.kernel\ninputs: {}\n".utf8), id: "c", displayPath: "c.yaml")
         XCTAssertThrowsError(try Runner.execute(c)) { error in
@@ -532,7 +533,7 @@ final class KernelSafetyTests: XCTestCase {
 
     /// In a run, an adapter that reads a param the case does not have makes that one case
     /// UNRESOLVED with a located error; the run goes on and the other cases pass.
-    func testAnAdapterReadingAMissingParamFailsOnlyItsCase() throws {
+    @Test func testAnAdapterReadingAMissingParamFailsOnlyItsCase() throws {
         let p = try TempProject()
         try p.writeCase("broken", "kernel: broken.kernel\ninputs: {}\n")
         try p.writeCase("step", simpleStepCase)

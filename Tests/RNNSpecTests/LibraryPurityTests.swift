@@ -1,12 +1,13 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 /// The `RNNSpec` library returns values and strings; the `rnnspec` executable owns the terminal
 /// and the process. This scan reads every `Sources/RNNSpec/**/*.swift` (comments left out) and
 /// fails on a call that prints, asks or changes the terminal, changes a signal's disposition,
 /// writes to the standard streams, ends the process, or starts a process, outside the files
 /// named in `allowed`.
-final class LibraryPurityTests: XCTestCase {
+@Suite final class LibraryPurityTests {
     /// What the library must not do, each with the patterns that find it.
     static let forbidden: [(what: String, patterns: [String])] = [
         (
@@ -119,7 +120,7 @@ final class LibraryPurityTests: XCTestCase {
         return out
     }
 
-    func testTheLibraryNeitherPrintsNorHandlesSignalsNorSpawnsOutsideTheWorkerPool() throws {
+    @Test func testTheLibraryNeitherPrintsNorHandlesSignalsNorSpawnsOutsideTheWorkerPool() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let dir = root.appendingPathComponent("Sources/RNNSpec")
@@ -142,7 +143,7 @@ final class LibraryPurityTests: XCTestCase {
     }
 
     /// The scan itself: each kind of forbidden call is found, in code, and not in comments.
-    func testTheScanFindsEachForbiddenCall() throws {
+    @Test func testTheScanFindsEachForbiddenCall() throws {
         let calls = [
             "print(\"x\")", "debugPrint(x)", "fputs(\"x\", stderr)", "setvbuf(stdout, nil, _IOLBF, 0)",
             "FileHandle.standardError.write(data)", "FileHandle.standardOutput.write(data)",

@@ -1,12 +1,13 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 import Yams
 
 @testable import RNNSpec
 
 /// Limits checked before the work they bound: file bytes before reading, scalars before Yams
 /// builds nodes, element counts before allocating, for case files and goldens alike.
-final class LoadLimitTests: XCTestCase {
+@Suite final class LoadLimitTests {
     /// Loads `text` as `cases/c.yaml` with the given limits; the error text, or nil if it loads.
     func loadError(_ text: String, limits: LoadLimits) -> String? {
         do {
@@ -19,7 +20,7 @@ final class LoadLimitTests: XCTestCase {
 
     // MARK: File bytes
 
-    func testFileBytesOverTheLimitAreRefusedWithTheNumbers() throws {
+    @Test func testFileBytesOverTheLimitAreRefusedWithTheNumbers() throws {
         let limits = LoadLimits(maxFileBytes: 20)
         XCTAssertNoThrow(try limits.checkFileBytes(20, file: "golden/g.yaml"))
         XCTAssertThrowsError(try limits.checkFileBytes(21, file: "golden/g.yaml")) { error in
@@ -42,7 +43,7 @@ final class LoadLimitTests: XCTestCase {
 
     /// A 64 GiB (sparse) case file is refused from its size, before a byte is read: quickly, and
     /// without the memory reading it would take.
-    func testAHugeFileIsRefusedBeforeItIsRead() throws {
+    @Test func testAHugeFileIsRefusedBeforeItIsRead() throws {
         let p = try TempProject()
         let url = try p.writeCase("huge", "kernel: rnn.step\n")
         let handle = try FileHandle(forWritingTo: url)
@@ -59,7 +60,7 @@ final class LoadLimitTests: XCTestCase {
     }
 
     /// `readFile` reads regular files only: a FIFO would block, a device never ends.
-    func testAFIFOIsRefusedNotWaitedFor() throws {
+    @Test func testAFIFOIsRefusedNotWaitedFor() throws {
         let p = try TempProject()
         let path = p.root.appendingPathComponent("cases/fifo.yaml").path
         XCTAssertEqual(mkfifo(path, 0o644), 0)
@@ -83,7 +84,7 @@ final class LoadLimitTests: XCTestCase {
     /// 200,000 numbers with `--max-elements 1000`: the token pre-scan stops at scalar 5,097
     /// (1,000 + the allowance of 4,096), before Yams builds a node; without it the error would
     /// come from decoding (`input 'x' needs 1 elements, ...` at the 1,001st number).
-    func testScalarsOverTheLimitAreRefusedBeforeComposing() throws {
+    @Test func testScalarsOverTheLimitAreRefusedBeforeComposing() throws {
         let numbers = (0..<200_000).map { _ in "0.5" }
         // 8 numbers a line: scalar 5,097 is the first on line 3 + 5,095 / 8 = 639 of the list
         // ("kernel" and "rnn.step", "inputs", "x" are scalars 1 to 4: the list's 5,093rd number).
@@ -107,7 +108,7 @@ final class LoadLimitTests: XCTestCase {
     }
 
     /// Empty lists and empty values are nodes too: 10,000 `[]` hold no scalar but are counted.
-    func testEmptyNodesAreCountedBeforeComposing() throws {
+    @Test func testEmptyNodesAreCountedBeforeComposing() throws {
         let text =
             "kernel: rnn.step\ninputs:\n  x: [" + Array(repeating: "[]", count: 10_000).joined(separator: ", ") + "]\n"
         let error = try XCTUnwrap(loadError(text, limits: LoadLimits(maxElements: 1000)))
@@ -120,7 +121,7 @@ final class LoadLimitTests: XCTestCase {
     }
 
     /// The allowance is for keys and words: a case with exactly `maxElements` elements loads.
-    func testACaseAtTheLimitLoads() throws {
+    @Test func testACaseAtTheLimitLoads() throws {
         // x 30 + h_prev 1 + W_xh 30 + W_hh 1 = 62 elements; range counted once, not again
         // for its shape.
         let text = """
@@ -158,7 +159,7 @@ final class LoadLimitTests: XCTestCase {
     /// A 100-kilobyte kernel name or key is not compared letter by letter with every kernel (the
     /// edit distance took minutes for a megabyte, and would take far more than the 3 s allowed here
     /// for this one); suggestions stay what they were.
-    func testHugeNamesAreRefusedQuickly() throws {
+    @Test func testHugeNamesAreRefusedQuickly() throws {
         let long = String(repeating: "a", count: 100_000)
         /// The first line of the error, with the long name shortened (failures stay readable).
         func firstLine(_ text: String) -> String? {
@@ -195,7 +196,7 @@ final class LoadLimitTests: XCTestCase {
     /// The issue's example: a golden declaring 10^10 elements with one row. It used to crash
     /// `run` and `regen` (reserving 10^10 elements); now it is an UNRESOLVED result with the
     /// numbers, and `regen` replaces it.
-    func testAGoldenDeclaringAHugeShapeIsUnresolvedAndRegenRepairsIt() throws {
+    @Test func testAGoldenDeclaringAHugeShapeIsUnresolvedAndRegenRepairsIt() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -215,7 +216,7 @@ final class LoadLimitTests: XCTestCase {
         XCTAssertEqual(p.golden("step"), good)
     }
 
-    func testGoldenShapesAreCheckedBeforeAllocating() throws {
+    @Test func testGoldenShapesAreCheckedBeforeAllocating() throws {
         func golden(_ shape: String, _ value: String) -> String {
             """
             # Golden file written by rnnspec; do not edit. Regenerate: rnnspec regen c
@@ -281,7 +282,7 @@ final class LoadLimitTests: XCTestCase {
 
     // MARK: Shape arithmetic
 
-    func testOneTermDimensionsParseAsTheGeneralPathDoes() throws {
+    @Test func testOneTermDimensionsParseAsTheGeneralPathDoes() throws {
         // A trailing space sends the same text through the general parser.
         for text in ["H", "hidden_features", "3", "0", "-2", "007", "x1", "99999999999999999999", "é", "?"] {
             let fast = Dim(text), general = Dim(text + " ")
@@ -296,7 +297,7 @@ final class LoadLimitTests: XCTestCase {
         XCTAssertEqual(Dim("").description, "")
     }
 
-    func testDimArithmeticOverflowIsAnErrorWithTheNumbers() throws {
+    @Test func testDimArithmeticOverflowIsAnErrorWithTheNumbers() throws {
         XCTAssertEqual(try Dim("4*H").evaluate(["H": 3]), 12)
         XCTAssertEqual(try Dim("4*H").evaluate([:]), nil)
         XCTAssertThrowsError(try Dim("4*H").evaluate(["H": 1 << 62])) { error in
@@ -315,7 +316,7 @@ final class LoadLimitTests: XCTestCase {
 
     /// Zero-size tensors with a 2^62 extent (the issue's example): with the element limit
     /// raised as far as it goes, the declared `4*H` overflows, and that is a located error.
-    func testAnOverflowingDeclaredShapeIsALocatedError() throws {
+    @Test func testAnOverflowingDeclaredShapeIsALocatedError() throws {
         let text = """
             kernel: lstm.step
             inputs:

@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 /// The manifest stays acceptable for a dependency by version. SwiftPM refuses a versioned dependency's
 /// product when one of the targets it builds has `unsafeFlags`, so the AVX2 + FMA kernels get their
 /// instructions from function attributes in C (RNNKernelsSIMD), not from flags, and the only unsafe flags
 /// are the static linking of the `rnnspec` executable, a target that no library product contains
 /// (`.ci/consumer-test.sh` depends on the package by version and builds).
-final class ManifestTests: XCTestCase {
-    func testUnsafeFlagsOnlyLinkTheExecutable() throws {
+@Suite final class ManifestTests {
+    @Test func testUnsafeFlagsOnlyLinkTheExecutable() throws {
         let manifest = repositoryRoot.appendingPathComponent("Package.swift")
         let text = try String(contentsOf: manifest, encoding: .utf8)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -49,8 +50,8 @@ final class ManifestTests: XCTestCase {
 
 /// The built `rnnspec` executable needs no Swift shared library on Linux (`staticSwiftRuntime` in
 /// Package.swift): its dynamic section names only the C and C++ runtime.
-final class StaticLinkTests: XCTestCase {
-    func testTheExecutableLinksSwiftStatically() throws {
+@Suite final class StaticLinkTests {
+    @Test func testTheExecutableLinksSwiftStatically() throws {
         #if os(Linux)
         let readelf = URL(fileURLWithPath: "/usr/bin/readelf")
         guard FileManager.default.isExecutableFile(atPath: readelf.path) else {
@@ -81,7 +82,7 @@ final class StaticLinkTests: XCTestCase {
 
     /// The executable is linked at a fixed address (`-no-pie`): a position-independent one had 82,000
     /// relocations to apply, each process, before `main`.
-    func testTheExecutableIsNotPositionIndependent() throws {
+    @Test func testTheExecutableIsNotPositionIndependent() throws {
         #if os(Linux)
         let handle = try FileHandle(forReadingFrom: rnnspecBinary)
         defer { try? handle.close() }

@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// The mismatch report end to end: a golden changed by hand at known elements, the run's result
 /// naming the golden's line, the first step that differs and the gate block, as fields in JSON.
-final class MismatchReportTests: XCTestCase {
+@Suite final class MismatchReportTests {
     /// The golden text with the element (row, column) of a matrix output replaced by `value`.
     func perturbed(_ golden: String, output: String, row: Int, column: Int, to value: String) throws -> String {
         var lines = golden.components(separatedBy: "\n")
@@ -28,7 +29,7 @@ final class MismatchReportTests: XCTestCase {
         return p
     }
 
-    func testTimeAxisGoldenLineAndJSONFields() throws {
+    @Test func testTimeAxisGoldenLineAndJSONFields() throws {
         let p = try project(kernel: "rnn.sequence", id: "seq")
         let golden = try XCTUnwrap(p.golden("seq"))
         var changed = try perturbed(golden, output: "h", row: 2, column: 0, to: "9.0")
@@ -77,7 +78,7 @@ final class MismatchReportTests: XCTestCase {
         XCTAssertEqual(elements[1]["expected"] as? Double, 9.0)
     }
 
-    func testGateBlocksOfAStackedWeightGradient() throws {
+    @Test func testGateBlocksOfAStackedWeightGradient() throws {
         // lstm.bptt's dW is concat_fiog's [4*H, I+H], rows f, i, o, g; the skeleton has H = 2.
         let p = try project(kernel: "lstm.bptt", id: "bptt")
         let golden = try XCTUnwrap(p.golden("bptt"))
@@ -95,7 +96,7 @@ final class MismatchReportTests: XCTestCase {
             r.detailText().contains("gate blocks that differ: i (input) (1 of 2 units, first unit 1)"), r.detailText())
     }
 
-    func testAGradcheckMismatchNamesTheGatesToo() throws {
+    @Test func testAGradcheckMismatchNamesTheGatesToo() throws {
         // Clipped gradients are not dloss/dW: every gate block of concat_fiog's dW (f, i, o, g) differs.
         let p = try TempProject()
         let text = try XCTUnwrap(KernelRegistry.standard.kernel(named: "lstm.bptt")).spec.skeleton()
@@ -108,7 +109,7 @@ final class MismatchReportTests: XCTestCase {
             m.gates.map(\.gate), ["f (forget)", "i (input)", "o (output)", "g (cell candidate)"], r.detailText())
     }
 
-    func testFrameworkGateOrdersAreDeclaredWithTheKernels() throws {
+    @Test func testFrameworkGateOrdersAreDeclaredWithTheKernels() throws {
         func gates(_ kernel: String, _ output: String) throws -> [String] {
             try XCTUnwrap(
                 KernelRegistry.standard.kernel(named: kernel)?.spec.output(output)?.structure.gates?.names,
@@ -155,7 +156,7 @@ final class MismatchReportTests: XCTestCase {
             described)
     }
 
-    func testMaxMismatchesReachesTheReport() throws {
+    @Test func testMaxMismatchesReachesTheReport() throws {
         let p = try project(kernel: "rnn.sequence", id: "seq")
         var golden = try XCTUnwrap(p.golden("seq"))
         for row in 0..<3 { golden = try perturbed(golden, output: "a", row: row, column: 0, to: "5.0") }

@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 import ZIPFoundation
 
 @testable import RNNSpec
@@ -7,7 +8,7 @@ import ZIPFoundation
 
 /// `.npy`/`.npz` reading and writing, against files NumPy wrote (Tests/Fixtures/npy, from
 /// tools/reference/npy_fixtures.py), hostile files, and file inputs in cases.
-final class NpyFileTests: XCTestCase {
+@Suite final class NpyFileTests {
     let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures/npy")
 
     private func fixture(_ name: String) throws -> Data { try Data(contentsOf: fixtures.appendingPathComponent(name)) }
@@ -29,7 +30,7 @@ final class NpyFileTests: XCTestCase {
 
     /// Every dtype, both byte orders, C and Fortran order, versions 1.0–3.0, stored and deflated
     /// `.npz`: the values NumPy saved, bit for bit.
-    func testEveryFileNumPyWroteReadsExactly() throws {
+    @Test func testEveryFileNumPyWroteReadsExactly() throws {
         let files = try expected()
         XCTAssertGreaterThanOrEqual(files.count, 29)
         for (name, e) in files where !name.contains(":") {
@@ -44,7 +45,7 @@ final class NpyFileTests: XCTestCase {
     }
 
     /// Complex, structured, object and string arrays are refused, naming the dtype.
-    func testUnsupportedDtypesAreNamed() throws {
+    @Test func testUnsupportedDtypesAreNamed() throws {
         let cases = [
             "complex.npy": "unsupported dtype '<c16' (complex)",
             "structured.npy": "structured and record arrays are not supported",
@@ -75,7 +76,7 @@ final class NpyFileTests: XCTestCase {
 
     /// Truncated files, lying headers, huge shapes and garbage are errors that say what is wrong;
     /// a huge shape is refused from the header, before any data is read.
-    func testHostileNpyFiles() throws {
+    @Test func testHostileNpyFiles() throws {
         let good = try fixture("f8_le.npy")
         XCTAssertTrue(
             readError(good.prefix(good.count - 3)).contains(
@@ -118,7 +119,7 @@ final class NpyFileTests: XCTestCase {
     /// Zip bombs: a member whose declared size is over the limit is refused before inflating; one
     /// that lies about its size (declares 48 bytes, inflates to 4 MiB, four times the limit) is stopped at
     /// the limit.
-    func testZipBombsAreRefused() throws {
+    @Test func testZipBombsAreRefused() throws {
         let big = 4 << 20
         let archive = try Archive(data: Data(), accessMode: .create)
         let zeros = Data(count: 1 << 16)
@@ -158,7 +159,7 @@ final class NpyFileTests: XCTestCase {
     }
 
     /// NpyWriter writes what numpy.save writes, byte for byte, and reads back every value.
-    func testWriterMatchesNumPySaveAndReadsBack() throws {
+    @Test func testWriterMatchesNumPySaveAndReadsBack() throws {
         let files = try expected()
         for (name, dtype) in [
             ("f8_le.npy", NpyDType.float(bytes: 8)), ("i8_le.npy", .int(bytes: 8)), ("b1_le.npy", .bool),
@@ -183,7 +184,7 @@ final class NpyFileTests: XCTestCase {
 
     /// In a case: paths relative to the case file, inside the cases root only; the digest covers
     /// the file's values (a changed file makes the golden STALE); errors name the file.
-    func testFileInputsInCases() throws {
+    @Test func testFileInputsInCases() throws {
         let p = try TempProject()
         let dataDir = p.root.appendingPathComponent("cases/sub/data")
         try FileManager.default.createDirectory(at: dataDir, withIntermediateDirectories: true)
@@ -256,7 +257,7 @@ final class NpyFileTests: XCTestCase {
     }
 
     /// `rnnspec show CASE --npz FILE` writes every output, readable back value for value.
-    func testShowWritesOutputsAsNpz() throws {
+    @Test func testShowWritesOutputsAsNpz() throws {
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
         let fe = FrontEnd(project: p.project, environment: [:], stdout: { _ in }, stderr: { _ in })

@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 @testable import RNNSpec
 
 /// `rng:` and `{draw: ...}` inputs in case files.
-final class NumPyDrawCaseTests: XCTestCase {
+@Suite final class NumPyDrawCaseTests {
     private func load(_ text: String, limits: LoadLimits = LoadLimits()) throws -> Case {
         try CaseLoader(limits: limits).load(data: Data(text.utf8), id: "c", displayPath: "cases/c.yaml")
     }
@@ -23,7 +24,7 @@ final class NumPyDrawCaseTests: XCTestCase {
     }
 
     /// Inputs are drawn from one stream in the order they are written, whatever the kernel's order.
-    func testInputsAreDrawnInFileOrderFromOneStream() throws {
+    @Test func testInputsAreDrawnInFileOrderFromOneStream() throws {
         let text = """
             kernel: rnn.step
             rng: {numpy: default_rng, seed: 1}
@@ -53,7 +54,7 @@ final class NumPyDrawCaseTests: XCTestCase {
 
     /// `discard:` makes the earlier cells' draws first; legacy draws keep the cached second normal
     /// across inputs; `times:` multiplies (NumPy's `randn(...) * 0.01`).
-    func testDiscardLegacyCacheAndTimes() throws {
+    @Test func testDiscardLegacyCacheAndTimes() throws {
         let c = try load(
             """
             kernel: rnn.step
@@ -77,7 +78,7 @@ final class NumPyDrawCaseTests: XCTestCase {
     }
 
     /// Integer inputs draw with integers/randint/choice; a list of tensors draws item by item.
-    func testIntegerAndListDraws() throws {
+    @Test func testIntegerAndListDraws() throws {
         let c = try load(
             """
             kernel: rnn.bptt
@@ -123,7 +124,7 @@ final class NumPyDrawCaseTests: XCTestCase {
 
     /// `one_hot: V` is `np.eye(V)[rng.integers(...)]`: one-hot rows of the drawn ids, which advance
     /// the stream as the ids do.
-    func testOneHotRowsOfDrawnIds() throws {
+    @Test func testOneHotRowsOfDrawnIds() throws {
         let c = try load(
             """
             kernel: rnn.bptt
@@ -165,7 +166,7 @@ final class NumPyDrawCaseTests: XCTestCase {
     }
 
     /// Bad draws are located errors naming the problem.
-    func testBadDrawsAreLocatedErrors() {
+    @Test func testBadDrawsAreLocatedErrors() {
         let base =
             "kernel: rnn.step\nrng: {numpy: default_rng, seed: 1}\ninputs:\n  x: X\n  h_prev: [0.0]\n  W_xh: [[1.0]]\n  W_hh: [[1.0]]\n"
         func err(_ x: String, rng: String? = nil, limits: LoadLimits = LoadLimits()) -> String {
@@ -216,7 +217,7 @@ final class NumPyDrawCaseTests: XCTestCase {
 
     /// The converted seed cases draw exactly the numbers their goldens were written for: their digest
     /// equals the golden's (so `rnnspec regen --all` writes nothing).
-    func testSeedCasesDrawTheirGoldensNumbers() throws {
+    @Test func testSeedCasesDrawTheirGoldensNumbers() throws {
         let ids = [
             "theory/s01_vanilla_rnn_sequence", "theory/s06_lstm_step_fiog_concat",
             "theory/s08_gru_step_reset_before_matmul",

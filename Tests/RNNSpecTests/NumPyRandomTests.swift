@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 @testable import RNNSpec
@@ -37,7 +38,7 @@ struct NumPyArg: ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
     init(floatLiteral v: Double) { double = v; int = Int64(v) }
 }
 
-final class NumPyRandomTests: XCTestCase {
+@Suite final class NumPyRandomTests {
     /// Runs a recorded stream's calls through our generators, returning every value's bit pattern.
     private func replay(_ s: NumPyDrawStream) throws -> [UInt64] {
         var out = [UInt64]()
@@ -96,7 +97,7 @@ final class NumPyRandomTests: XCTestCase {
     /// Every value of every recorded stream, bit for bit: the mix64 checksum of all 64-bit patterns
     /// equals NumPy's (with RNNSPEC_FULL_TESTS=1 their SHA-256 too, which takes about a minute in a
     /// debug build), and the first and last values are shown where they differ.
-    func testEveryRecordedDrawMatchesNumPyBitForBit() throws {
+    @Test func testEveryRecordedDrawMatchesNumPyBitForBit() throws {
         var perMethod: [String: Int] = [:]
         for s in numpyDrawStreams {
             let bits = try replay(s)
@@ -128,7 +129,7 @@ final class NumPyRandomTests: XCTestCase {
     }
 
     /// The recorded normal streams take the ziggurat's tail (|x| > r) and wedge paths many times.
-    func testZigguratTailAndWedgePathsAreExercised() {
+    @Test func testZigguratTailAndWedgePathsAreExercised() {
         var paths = ZigguratPathCounts()
         for s in numpyDrawStreams
         where s.kind == "default_rng" && s.calls.count == 1 && s.calls[0].method == "standard_normal" {
@@ -145,7 +146,7 @@ final class NumPyRandomTests: XCTestCase {
 
     /// ki, wi and fi follow their definitions: x_i = wi[i]·2^52 are the layer edges, fi[i] =
     /// exp(−x_i²/2), ki[i] = ⌊2^52 · x_{i−1}/x_i⌋ (to a unit), and the tail edge is r.
-    func testZigguratTablesFollowTheirDefinitions() {
+    @Test func testZigguratTablesFollowTheirDefinitions() {
         let two52 = 4_503_599_627_370_496.0
         XCTAssertEqual(NumPyZiggurat.wi[255] * two52, NumPyZiggurat.r, accuracy: 1e-12)
         XCTAssertEqual(NumPyZiggurat.fi[0], 1)
@@ -164,7 +165,7 @@ final class NumPyRandomTests: XCTestCase {
     }
 
     /// SeedSequence(1).generate_state(4) and PCG64's first raw outputs, as NumPy 2.4.6 gives them.
-    func testSeedSequenceAndPCG64FirstWords() {
+    @Test func testSeedSequenceAndPCG64FirstWords() {
         XCTAssertEqual(NumPySeedSequence(seed: 1).generateState32(4), seedSequence1State)
         var pcg = NumPyPCG64(seed: 1)
         XCTAssertEqual((0..<3).map { _ in pcg.nextUInt64() }, pcg64Seed1Raw)
@@ -188,7 +189,7 @@ final class NumPyRandomTests: XCTestCase {
     }
 
     /// The checksum sees a single flipped bit anywhere, and the order of the values.
-    func testMix64SeesEveryChangedBitAndTheOrder() {
+    @Test func testMix64SeesEveryChangedBitAndTheOrder() {
         let words: [UInt64] = (0..<64).map { UInt64($0) &* 0x0123_4567_89AB_CDEF }
         let sum = Self.mix64(words)
         for i in [0, 1, 31, 63] {

@@ -1,18 +1,19 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Numbers are read as written: an overflowing literal is an error, not an infinity, and a
 /// quoted or `!!str`-tagged scalar is a string, never a number.
-final class NumbersAsWrittenTests: XCTestCase {
+@Suite final class NumbersAsWrittenTests {
     func check(_ input: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let p = try TempProject()
         let text = simpleStepCase.replacingOccurrences(of: "x: [1.0, -1.0]", with: "x: \(input)")
         XCTAssertEqual(try p.loadError(text), expected, file: file, line: line)
     }
 
-    func testOverflowingLiteralsAreErrorsPointingAtThem() throws {
+    @Test func testOverflowingLiteralsAreErrorsPointingAtThem() throws {
         try check(
             "[1.0, 1e999]",
             """
@@ -46,7 +47,7 @@ final class NumbersAsWrittenTests: XCTestCase {
         XCTAssertFalse(NumberText.overflows(".inf"))
     }
 
-    func testQuotedAndTaggedScalarsAreStrings() throws {
+    @Test func testQuotedAndTaggedScalarsAreStrings() throws {
         try check(
             "[\"1.0\", 2.0]",
             """
@@ -76,7 +77,7 @@ final class NumbersAsWrittenTests: XCTestCase {
         XCTAssertEqual(r.tensor.scalars, [1.5])
     }
 
-    func testQuotedIntegersAndBooleansAreStrings() throws {
+    @Test func testQuotedIntegersAndBooleansAreStrings() throws {
         XCTAssertThrowsError(try decodeValue("[\"3\"]", kind: .integer)) { error in
             XCTAssertEqual(
                 "\(error)",

@@ -1,6 +1,7 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 import Yams
 
 @testable import RNNSpec
@@ -8,7 +9,7 @@ import Yams
 /// Long flow lists of plain scalars are kept as text by the pre-scan (not as Yams nodes):
 /// the values, the shapes and every error, with its line and column, are the same as through
 /// Yams.
-final class PackedListTests: XCTestCase {
+@Suite final class PackedListTests {
     /// Decodes `x: <yaml>` both ways: with packing (as cases and goldens are read) and without.
     func decodeBoth(_ yaml: String, kind: ValueKind = .real, limits: LoadLimits = LoadLimits()) -> (
         packed: Result<Value, SpecError>, plain: Result<Value, SpecError>, lists: Int
@@ -59,7 +60,7 @@ final class PackedListTests: XCTestCase {
         return "[" + rows.joined(separator: ",\n    ") + "]"
     }
 
-    func testValuesAndShapesAreTheSame() throws {
+    @Test func testValuesAndShapesAreTheSame() throws {
         // (NaN is not equal to itself: checked below.)
         let spellings = ["0.5", "-1", "+4", "1e-3", "-2.5E+10", "-.inf", ".inf", "7", "0", "1.7976931348623157e308"]
         assertSame(numbers(200) { spellings[$0 % spellings.count] }, lists: 1)
@@ -84,7 +85,7 @@ final class PackedListTests: XCTestCase {
         XCTAssertEqual(n.tensor.scalars.filter { $0 == 1 }.count, 99)
     }
 
-    func testErrorsInsidePackedListsPointAtTheItem() throws {
+    @Test func testErrorsInsidePackedListsPointAtTheItem() throws {
         // A word, an overflow, an integer with a fraction, the limit passed in the middle.
         assertSame(numbers(100) { $0 == 73 ? "abc" : "1.5" }, lists: 1)
         assertSame(numbers(100) { $0 == 88 ? "1e999" : "1.5" }, lists: 1)
@@ -113,7 +114,7 @@ final class PackedListTests: XCTestCase {
 
     /// Whole cases and goldens: a case with long lists loads to the same digest, and a golden
     /// with long rows read through YAML equals the canonical reader's.
-    func testCasesAndGoldensReadTheSame() throws {
+    @Test func testCasesAndGoldensReadTheSame() throws {
         let p = try TempProject()
         let x = numbers(128) { "\(Double($0 % 13) / 4 - 1)" }
         let text = """

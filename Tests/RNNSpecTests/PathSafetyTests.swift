@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Paths that try to leave the cases root or the golden root.
-final class PathSafetyTests: XCTestCase {
+@Suite final class PathSafetyTests {
     func rnnspec(_ args: [String], in dir: URL) throws -> CommandOutput { try runRNNSpec(args, in: dir) }
 
-    func testDotDotArgumentsEscapingTheCasesRootAreRefused() throws {
+    @Test func testDotDotArgumentsEscapingTheCasesRootAreRefused() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }
@@ -49,7 +50,7 @@ final class PathSafetyTests: XCTestCase {
             ["x.yaml"])
     }
 
-    func testASymbolicLinkInsideTheGoldenRootIsNotWrittenThrough() throws {
+    @Test func testASymbolicLinkInsideTheGoldenRootIsNotWrittenThrough() throws {
         let p = try TempProject()
         try p.writeCase("sub/c", simpleStepCase)
         let outside = p.root.appendingPathComponent("outside")
@@ -73,7 +74,7 @@ final class PathSafetyTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside.path), [])
     }
 
-    func testCaseIdsWithOddCharactersStayInsideTheGoldenRootAndRoundTrip() throws {
+    @Test func testCaseIdsWithOddCharactersStayInsideTheGoldenRootAndRoundTrip() throws {
         let p = try TempProject()
         let names = [
             "a b", "ü", "x\ny", "line\u{2028}sep", "nel\u{85}x", "#h", "-x", "*", "'q", "\"d", "&a", "[b]", "x: 1",
@@ -105,7 +106,7 @@ final class PathSafetyTests: XCTestCase {
             ), p.golden("x\ny")!)
     }
 
-    func testNewRefusesToWriteThroughALinkOutOfTheRoot() throws {
+    @Test func testNewRefusesToWriteThroughALinkOutOfTheRoot() throws {
         let p = try TempProject()
         let outside = p.root.appendingPathComponent("elsewhere")
         try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)

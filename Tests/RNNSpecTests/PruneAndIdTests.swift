@@ -1,25 +1,26 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
 
 /// `prune` deletes only goldens rnnspec wrote, and lists everything else it leaves.
-final class PruneTests: XCTestCase {
+@Suite final class PruneTests {
     final class Lines: @unchecked Sendable {
         var text = ""
         let lock = NSLock()
         func add(_ s: String) { lock.lock(); text += s; lock.unlock() }
     }
 
-    func prune(_ p: TempProject, dryRun: Bool) throws -> (ExitStatus, String) {
+    func prune(_ p: TempProject, dryRun: Bool) throws -> (RNNSpecCLI.ExitStatus, String) {
         let lines = Lines()
         let front = FrontEnd(project: p.project, environment: [:], stdout: { lines.add($0) }, stderr: { lines.add($0) })
         let status = try front.prune(dryRun: dryRun)
         return (status, lines.text)
     }
 
-    func testPruneDeletesOnlyGoldensRNNSpecWroteAndLeavesTheRest() throws {
+    @Test func testPruneDeletesOnlyGoldensRNNSpecWroteAndLeavesTheRest() throws {
         let p = try TempProject()
         try p.writeCase("keep", simpleStepCase)
         try p.writeCase("gone", simpleStepCase)
@@ -71,7 +72,7 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(snapshot(p.root), after, "only the orphan golden went")
     }
 
-    func testPruneListsNamesWithLineBreaksOnOneLine() throws {
+    @Test func testPruneListsNamesWithLineBreaksOnOneLine() throws {
         let p = try TempProject()
         try p.writeCase("keep", simpleStepCase)
         try p.writeCase("x\nPASS: forged", simpleStepCase)
@@ -82,7 +83,7 @@ final class PruneTests: XCTestCase {
         XCTAssertNil(p.golden("x\nPASS: forged"))
     }
 
-    func testNamesThatAreNotUTF8AreReportedNotGuessedAt() throws {
+    @Test func testNamesThatAreNotUTF8AreReportedNotGuessedAt() throws {
         let p = try TempProject()
         try p.writeCase("keep", simpleStepCase)
         _ = try p.run(record: .all)
@@ -113,7 +114,7 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(snapshot(p.root), before)
     }
 
-    func testPruneRefusesWhenTheCasesRootIsMissingOrEmpty() throws {
+    @Test func testPruneRefusesWhenTheCasesRootIsMissingOrEmpty() throws {
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
         _ = try p.run(record: .all)
@@ -136,11 +137,11 @@ final class PruneTests: XCTestCase {
 }
 
 /// Case ids are compared by their Unicode scalars: two files are never one case.
-final class ExactIdTests: XCTestCase {
+@Suite final class ExactIdTests {
     let composed = "caf\u{E9}"
     let decomposed = "cafe\u{301}"
 
-    func testComposedAndDecomposedNamesAreAUsageErrorNamingBoth() throws {
+    @Test func testComposedAndDecomposedNamesAreAUsageErrorNamingBoth() throws {
         XCTAssertEqual(composed, decomposed, "Swift's String equality merges them")
         let p = try TempProject()
         try p.writeCase(composed, simpleStepCase)
@@ -159,7 +160,7 @@ final class ExactIdTests: XCTestCase {
         XCTAssertEqual(try p.run([p.root.appendingPathComponent("cases/other.yaml").path]).results.map(\.id), ["other"])
     }
 
-    func testAGoldenSpelledDifferentlyFromItsCaseIsNotItsGolden() throws {
+    @Test func testAGoldenSpelledDifferentlyFromItsCaseIsNotItsGolden() throws {
         let p = try TempProject()
         try p.writeCase(composed, simpleStepCase)
         _ = try p.run(record: .all)
@@ -175,8 +176,8 @@ final class ExactIdTests: XCTestCase {
 }
 
 /// No command but `new` writes a case file, and `new` never overwrites.
-final class CaseWriteTests: XCTestCase {
-    func testNewRefusesExistingFilesLinksAndPathsOutsideTheRoot() throws {
+@Suite final class CaseWriteTests {
+    @Test func testNewRefusesExistingFilesLinksAndPathsOutsideTheRoot() throws {
         let p = try TempProject()
         try p.writeCase("exists", simpleStepCase)
         let outside = p.root.appendingPathComponent("outside")
@@ -230,7 +231,7 @@ final class CaseWriteTests: XCTestCase {
             ["one.yaml"], "no temporary left")
     }
 
-    func testAGoldenHardLinkedToACaseFileIsReplacedNotWrittenThrough() throws {
+    @Test func testAGoldenHardLinkedToACaseFileIsReplacedNotWrittenThrough() throws {
         let p = try TempProject()
         let caseURL = try p.writeCase("c", simpleStepCase)
         try FileManager.default.createDirectory(
@@ -244,7 +245,7 @@ final class CaseWriteTests: XCTestCase {
         XCTAssertEqual(try p.result("c").status, .pass)
     }
 
-    func testNoOtherCommandWritesACaseFile() throws {
+    @Test func testNoOtherCommandWritesACaseFile() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }

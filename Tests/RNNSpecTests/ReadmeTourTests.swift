@@ -1,14 +1,15 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 /// The README's five-minute tour is a transcript: from "Add a case" on, every `$ rnnspec ...` line in its
 /// code blocks is run, in order, in a copy of the suite's `cases/exercises` and `golden/exercises`, and
 /// prints what the README shows (times aside; a `...` line stands for lines left out).
-final class ReadmeTourTests: XCTestCase {
+@Suite final class ReadmeTourTests {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    func testTheTourPrintsWhatTheReadmeShows() throws {
+    @Test func testTheTourPrintsWhatTheReadmeShows() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }

@@ -1,10 +1,12 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
 
-final class RecordTests: XCTestCase {
-    func testRecordModesWriteOnlyWhatTheyName() throws {
+@Suite final class RecordTests {
+    @Test func testRecordModesWriteOnlyWhatTheyName() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         try p.writeCase("b", simpleStepCase)
@@ -23,7 +25,7 @@ final class RecordTests: XCTestCase {
         XCTAssertNotEqual(p.golden("a"), staleBytes)
     }
 
-    func testPassingGoldensAreUntouchedAndRegenIsByteStable() throws {
+    @Test func testPassingGoldensAreUntouchedAndRegenIsByteStable() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         _ = try p.run(record: .all)
@@ -39,7 +41,7 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(modified, after)
     }
 
-    func testRegenReportsHowFarOutputsMoved() throws {
+    @Test func testRegenReportsHowFarOutputsMoved() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         _ = try p.run(record: .all)
@@ -53,7 +55,7 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(r.recording?.notes, ["h: moved by at most abs 2.22e-16, rel 2.62e-16", "a: unchanged"])
     }
 
-    func testCIModeRefusesEveryCommandThatWrites() throws {
+    @Test func testCIModeRefusesEveryCommandThatWrites() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         try FileManager.default.createDirectory(
@@ -65,7 +67,7 @@ final class RecordTests: XCTestCase {
             project: p.project, environment: ["CI": "true"], stdout: output.append, stderr: output.append)
         var request = RunRequest()
         request.options.record = .all
-        func refusal(_ body: () throws -> ExitStatus) -> String {
+        func refusal(_ body: () throws -> RNNSpecCLI.ExitStatus) -> String {
             do { _ = try body(); return "(no error)" } catch { return "\(error)" }
         }
         XCTAssertEqual(
@@ -92,7 +94,7 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(try frontEnd.prune(dryRun: true), .success)
     }
 
-    func testOrphanGoldensFailAWholeSuiteRunUnderCI() throws {
+    @Test func testOrphanGoldensFailAWholeSuiteRunUnderCI() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         try p.writeCase("b", simpleStepCase)
@@ -115,7 +117,7 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(try ci.run(some), .success, "a run of part of the suite does not judge orphans")
     }
 
-    func testTagSelectionComesBeforeRecordingAndEveryWriteIsNamed() throws {
+    @Test func testTagSelectionComesBeforeRecordingAndEveryWriteIsNamed() throws {
         let p = try TempProject()
         try p.writeCase("tagged", simpleStepCase + "tags: [keep]\n")
         try p.writeCase("other", simpleStepCase + "tags: [other]\n")
@@ -142,7 +144,7 @@ final class RecordTests: XCTestCase {
         XCTAssertTrue(output2.text.hasSuffix("1 golden written\n  wrote golden/other.yaml\n"), output2.text)
     }
 
-    func testAtomicWriteLeavesNoTemporaryFilesAndReplacesWhole() throws {
+    @Test func testAtomicWriteLeavesNoTemporaryFilesAndReplacesWhole() throws {
         let p = try TempProject()
         try p.writeCase("deep/er/a", simpleStepCase)
         _ = try p.run(record: .all)
@@ -150,7 +152,7 @@ final class RecordTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["a.yaml"])
     }
 
-    func testReadOnlyGoldenDirectoryGivesAClearErrorAndKeepsTheOldFile() throws {
+    @Test func testReadOnlyGoldenDirectoryGivesAClearErrorAndKeepsTheOldFile() throws {
         guard getuid() != 0 else { throw XCTSkip("root ignores directory permissions") }
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)

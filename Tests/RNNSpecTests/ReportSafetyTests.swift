@@ -1,6 +1,7 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
@@ -11,7 +12,7 @@ import FoundationXML
 /// Strings a hostile or careless user can put in a file name or a YAML string, fed through the
 /// text, JSON and JUnit reports: the text shows them escaped with no forged line, the JUnit
 /// parses as XML and the JSON as JSON, and the strings come back where the format can hold them.
-final class ReportSafetyTests: XCTestCase {
+@Suite final class ReportSafetyTests {
     /// A noncharacter Swift does not accept in a literal.
     static let fdd0 = String(Unicode.Scalar(0xFDD0 as UInt32)!)
 
@@ -76,7 +77,7 @@ final class ReportSafetyTests: XCTestCase {
         }
     }
 
-    func testTextEscapesEveryUserStringAndForgesNoLine() {
+    @Test func testTextEscapesEveryUserStringAndForgesNoLine() {
         let report = hostileReport()
         for text in [report.text(verbose: true), report.text(verbose: false)] {
             assertPrintable(text, "the text report")
@@ -127,7 +128,7 @@ final class ReportSafetyTests: XCTestCase {
         XCTAssertTrue(text.contains("\n  b: esc\\u{1B}[31mred\\u{1B}[0m\\u{1B}[2K tail\n     ^\n"), text)
     }
 
-    func testJSONIsValidAndCarriesTheStringsAsTheyAre() throws {
+    @Test func testJSONIsValidAndCarriesTheStringsAsTheyAre() throws {
         let report = hostileReport()
         let json = report.json()
         assertPrintable(json, "the JSON report")
@@ -179,7 +180,7 @@ final class ReportSafetyTests: XCTestCase {
         return out
     }
 
-    func testJUnitIsWellFormedAndCarriesNamesAndReasons() throws {
+    @Test func testJUnitIsWellFormedAndCarriesNamesAndReasons() throws {
         // The parser is strict enough for this test to mean something.
         XCTAssertFalse(XMLParser(data: Data("<a>\u{FFFF}</a>".utf8)).parse())
         XCTAssertFalse(XMLParser(data: Data("<a>\u{1B}</a>".utf8)).parse())
@@ -225,7 +226,7 @@ final class ReportSafetyTests: XCTestCase {
         XCTAssertEqual(parsed.suiteAttributes["failures"], "\(report.failed - report.count(.unresolved))")
     }
 
-    func testEmptyAndOrdinaryReportsStayWellFormed() throws {
+    @Test func testEmptyAndOrdinaryReportsStayWellFormed() throws {
         let empty = RunReport(results: [], orphanGoldens: [], seconds: 0)
         XCTAssertEqual(try JUnitDocument.parse(empty.junit()).testcases.count, 0)
         XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(empty.json().utf8)))
@@ -242,7 +243,7 @@ final class ReportSafetyTests: XCTestCase {
 
     /// Real files with hostile names, reasons and kernel names, through the runner and all
     /// three reports, and through `rnnspec check` and `rnnspec run` on the command line.
-    func testHostileFilesEndToEnd() throws {
+    @Test func testHostileFilesEndToEnd() throws {
         let p = try TempProject()
         let skip = "skip: \"\\nPASS: forged \\e[31m \\uFFFE \\u2028 \\u202E ]]> <&\\\" \\0\"\n"
         try p.writeCase("x\nPASS: y", simpleStepCase + skip)
@@ -303,7 +304,7 @@ final class ReportSafetyTests: XCTestCase {
     /// (and bytes that are not UTF-8) at random places, through the loaders; every error, in
     /// every format, stays safe and well-formed, and its caret line is only a caret. 1,000 mangled
     /// files (3,000 with RNNSPEC_FULL_TESTS=1; `Fuzz/` fuzzes the loaders for longer).
-    func testRandomlyMangledFilesGiveSafeErrorsInEveryFormat() throws {
+    @Test func testRandomlyMangledFilesGiveSafeErrorsInEveryFormat() throws {
         var rng = SplitMix(state: 0x5EED)
         let golden = Golden(
             caseID: "c", kernel: "rnn.step", digest: "d",

@@ -1,9 +1,11 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
-final class ResultKindTests: XCTestCase {
-    func testNewThenPassAfterRecording() throws {
+@Suite final class ResultKindTests {
+    @Test func testNewThenPassAfterRecording() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         XCTAssertEqual(try p.result("step").status, .new)
@@ -13,7 +15,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(try p.result("step").status, .pass)
     }
 
-    func testFailWhenGoldenDiffers() throws {
+    @Test func testFailWhenGoldenDiffers() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -37,7 +39,7 @@ final class ResultKindTests: XCTestCase {
         )
     }
 
-    func testStaleWhenCaseChanges() throws {
+    @Test func testStaleWhenCaseChanges() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -57,7 +59,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(try p.result("step").status, .pass)
     }
 
-    func testExpectFailureIsFailAndXfailTurnsItIntoXfail() throws {
+    @Test func testExpectFailureIsFailAndXfailTurnsItIntoXfail() throws {
         let p = try TempProject()
         let wrong = simpleStepCase + "expect:\n  h: {value: [0.9051, -0.7616], abs: 5e-5}\n"
         try p.writeCase("step", wrong)
@@ -75,7 +77,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(try p.result("step").status, .xpass)
     }
 
-    func testExpectationsAreCheckedEvenWithAMatchingGolden() throws {
+    @Test func testExpectationsAreCheckedEvenWithAMatchingGolden() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -89,7 +91,7 @@ final class ResultKindTests: XCTestCase {
             "\(r.mismatches[0].lines)")
     }
 
-    func testUnresolvedAndUnsupportedAndTheRunGoesOn() throws {
+    @Test func testUnresolvedAndUnsupportedAndTheRunGoesOn() throws {
         let p = try TempProject()
         try p.writeCase("a_broken", "kernel: [")
         try p.writeCase("b_skipped", "skip: needs float16\n" + simpleStepCase)
@@ -100,7 +102,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(report.results[1].reason, "needs float16")
     }
 
-    func testUnreadableGoldenIsUnresolvedAndRegenReplacesIt() throws {
+    @Test func testUnreadableGoldenIsUnresolvedAndRegenReplacesIt() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -125,7 +127,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(p.golden("step"), good)
     }
 
-    func testGoldenForAnotherKernelIsStale() throws {
+    @Test func testGoldenForAnotherKernelIsStale() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)
@@ -139,7 +141,7 @@ final class ResultKindTests: XCTestCase {
             "the case changed since its golden was written: the kernel changed from 'gru.step' to 'rnn.step'")
     }
 
-    func testFilterTagAndShardSelectCases() throws {
+    @Test func testFilterTagAndShardSelectCases() throws {
         let p = try TempProject()
         for k in 0..<5 { try p.writeCase("s/c\(k)", (k % 2 == 0 ? "tags: [even]\n" : "") + simpleStepCase) }
         XCTAssertEqual(try p.run { $0.filter = "s/c[12]" }.results.map(\.id), ["s/c1", "s/c2"])
@@ -148,7 +150,7 @@ final class ResultKindTests: XCTestCase {
         XCTAssertEqual(shares, [["s/c0", "s/c2", "s/c4"], ["s/c1", "s/c3"]])
     }
 
-    func testOrphanGoldensAreReportedAndPruned() throws {
+    @Test func testOrphanGoldensAreReportedAndPruned() throws {
         let p = try TempProject()
         try p.writeCase("step", simpleStepCase)
         _ = try p.run(record: .all)

@@ -1,13 +1,14 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 @testable import RNNSpecCLI
 
 /// The review loop: pending goldens (`run --record pending`, `regen --pending`), `review`, `accept`,
 /// `reject`, `regen --dry-run`, STALE naming what changed, and `show`.
-final class ReviewTests: XCTestCase {
+@Suite final class ReviewTests {
     /// Every regular file under the project with its bytes.
     func snapshot(_ root: URL) -> [String: Data] {
         var out: [String: Data] = [:]
@@ -38,7 +39,7 @@ final class ReviewTests: XCTestCase {
         return p
     }
 
-    func testPendingRecordingWritesBesideTheGoldenAndHidesIt() throws {
+    @Test func testPendingRecordingWritesBesideTheGoldenAndHidesIt() throws {
         let p = try staleAndNew()
         let before = try XCTUnwrap(p.golden("a"))
         let report = try p.run(record: .failed) { $0.recordTarget = .pending }
@@ -85,7 +86,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: pendingURL(p, "b").path))
     }
 
-    func testPendingThroughTheCommandLineAndRefusedUnderCI() throws {
+    @Test func testPendingThroughTheCommandLineAndRefusedUnderCI() throws {
         let p = try staleAndNew()
         let run = try runRNNSpec(["run", "--record", "pending"], in: p.root)
         XCTAssertEqual(run.status, 1, run.stderr)
@@ -109,7 +110,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(snapshot(p.root), tree)
     }
 
-    func testAcceptRenamesOverTheGoldenAndRejectDeletesOnlyThePendingFile() throws {
+    @Test func testAcceptRenamesOverTheGoldenAndRejectDeletesOnlyThePendingFile() throws {
         let p = try staleAndNew()
         _ = try p.run(record: .failed) { $0.recordTarget = .pending }
         let pendingA = try Data(contentsOf: pendingURL(p, "a"))
@@ -145,7 +146,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: p.goldenURL("a")), pendingA)
     }
 
-    func testReviewItemsSayWhyWhatChangedAndHowFar() throws {
+    @Test func testReviewItemsSayWhyWhatChangedAndHowFar() throws {
         let p = try staleAndNew()
         _ = try p.run(record: .failed) { $0.recordTarget = .pending }
         // FAIL: the same computation, other outputs (as after a kernel change).
@@ -191,7 +192,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(try fe.reviewItems(["cases/a.yaml", "golden/c.yaml.pending"]).map(\.id), ["a", "c"])
     }
 
-    func testReviewWithoutATerminalListsAndSaysWhatToDo() throws {
+    @Test func testReviewWithoutATerminalListsAndSaysWhatToDo() throws {
         let p = try staleAndNew()
         _ = try p.run(record: .failed) { $0.recordTarget = .pending }
         let r = try runRNNSpec(["review"], in: p.root)
@@ -205,7 +206,7 @@ final class ReviewTests: XCTestCase {
     }
 
     /// `rnnspec review` on a pseudo-terminal: keys without Enter, a help line for an unknown key.
-    func testReviewOnATerminalAcceptsRejectsAndSkipsWithSingleKeys() throws {
+    @Test func testReviewOnATerminalAcceptsRejectsAndSkipsWithSingleKeys() throws {
         let p = try staleAndNew()
         try p.writeCase("c", simpleStepCase.replacingOccurrences(of: "x: [1.0, -1.0]", with: "x: [0.0, 0.0]"))
         _ = try p.run(record: .failed) { $0.recordTarget = .pending }
@@ -270,7 +271,7 @@ final class ReviewTests: XCTestCase {
         close(master)
     }
 
-    func testRegenDryRunWritesNothingAndSaysHowFarOutputsWouldMove() throws {
+    @Test func testRegenDryRunWritesNothingAndSaysHowFarOutputsWouldMove() throws {
         let p = try staleAndNew()
         let tree = snapshot(p.root)
         let output = OutputBox()
@@ -293,7 +294,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(snapshot(p.root), tree, "byte-identical")
     }
 
-    func testStaleNamesTheChangedInputsAndParamsAndHowFarOutputsWouldMove() throws {
+    @Test func testStaleNamesTheChangedInputsAndParamsAndHowFarOutputsWouldMove() throws {
         let p = try TempProject()
         try p.writeCase("a", simpleStepCase)
         _ = try p.run(record: .all)
@@ -323,7 +324,7 @@ final class ReviewTests: XCTestCase {
         )
     }
 
-    func testGoldenFormat2ReadsTheSameThroughBothParsers() throws {
+    @Test func testGoldenFormat2ReadsTheSameThroughBothParsers() throws {
         let parts = CaseDigest.Parts(
             params: ["n": "00000000000000ab", "activation": "0123456789abcdef"], inputs: ["x": "fedcba9876543210"])
         let g = Golden(caseID: "t/x", kernel: "k.x", digest: "d", parts: parts, outputs: [("h", .real(0.5))])
@@ -364,7 +365,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(Golden.parseCanonical(empty.serialized())?.parts, empty.parts)
     }
 
-    func testShowPrintsComputedGoldenAndExpectShapeAwareAndAsJSON() throws {
+    @Test func testShowPrintsComputedGoldenAndExpectShapeAwareAndAsJSON() throws {
         let p = try TempProject()
         try p.writeCase(
             "m",
@@ -418,7 +419,7 @@ final class ReviewTests: XCTestCase {
         XCTAssertEqual(outputs[0]["elementsDifferingFromGolden"] as? Int, 0)
     }
 
-    func testInitMakesASuiteThatRunsAndRefusesANonEmptyDirectory() throws {
+    @Test func testInitMakesASuiteThatRunsAndRefusesANonEmptyDirectory() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-init-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -448,7 +449,7 @@ final class ReviewTests: XCTestCase {
     }
 
     /// A missing cases root is named as missing by every command that reads cases.
-    func testAMissingCasesRootIsSaidToBeMissing() throws {
+    @Test func testAMissingCasesRootIsSaidToBeMissing() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-nocases-\(UUID().uuidString)")
         try FileManager.default.createDirectory(
             at: dir.appendingPathComponent("elsewhere"), withIntermediateDirectories: true)
@@ -467,7 +468,7 @@ final class ReviewTests: XCTestCase {
 
     /// A case as a path from the current directory, a path inside the cases root, or its id; and the
     /// golden's `Regenerate:` line, pasted as it is.
-    func testEveryCommandTakesACaseAsPathOrIdAndTheRegenerateLineWorks() throws {
+    @Test func testEveryCommandTakesACaseAsPathOrIdAndTheRegenerateLineWorks() throws {
         let p = try TempProject()
         try p.writeCase("dir/one", simpleStepCase)
         try simpleStepCase.write(

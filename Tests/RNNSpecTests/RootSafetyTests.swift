@@ -1,5 +1,6 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
@@ -63,14 +64,14 @@ final class Sandbox {
 
 /// The roots cannot be confused: a wrong flag or configuration line is a usage error (exit 2)
 /// that names it, and nothing is written or deleted.
-final class RootValidationTests: XCTestCase {
+@Suite final class RootValidationTests {
     func requireBinary() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }
     }
 
-    func testGoldenRootThatIsTheCasesRootIsRefusedAndNothingIsWritten() throws {
+    @Test func testGoldenRootThatIsTheCasesRootIsRefusedAndNothingIsWritten() throws {
         try requireBinary()
         let s = try Sandbox()
         let before = snapshot(s.top)
@@ -98,7 +99,7 @@ final class RootValidationTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before, "not a byte changed")
     }
 
-    func testConfigurationLineIsNamed() throws {
+    @Test func testConfigurationLineIsNamed() throws {
         try requireBinary()
         let s = try Sandbox()
         try Data("# suite\ngolden: cases\n".utf8).write(to: s.top.appendingPathComponent("rnnspec.yaml"))
@@ -112,7 +113,7 @@ final class RootValidationTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before)
     }
 
-    func testMistypedCasesRootIsRefusedByEveryCommand() throws {
+    @Test func testMistypedCasesRootIsRefusedByEveryCommand() throws {
         try requireBinary()
         let s = try Sandbox()
         let before = snapshot(s.top)
@@ -137,7 +138,7 @@ final class RootValidationTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before)
     }
 
-    func testGoldenRootsThatHoldOrSitInTheCasesRootOrAreSpecialAreRefused() throws {
+    @Test func testGoldenRootsThatHoldOrSitInTheCasesRootOrAreSpecialAreRefused() throws {
         try requireBinary()
         let s = try Sandbox()
         try FileManager.default.createDirectory(
@@ -187,7 +188,7 @@ final class RootValidationTests: XCTestCase {
         XCTAssertEqual(snapshot(s.top), before)
     }
 
-    func testARecordingRunCreatesAMissingGoldenRootOnlyUnderAnExistingParent() throws {
+    @Test func testARecordingRunCreatesAMissingGoldenRootOnlyUnderAnExistingParent() throws {
         try requireBinary()
         let s = try Sandbox()
         let r = try runBinary(["regen", "--golden-root", "fresh"], in: s.top)
@@ -206,7 +207,7 @@ final class RootValidationTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: s.top.appendingPathComponent("nothing").path))
     }
 
-    func testValidateInTheLibrary() throws {
+    @Test func testValidateInTheLibrary() throws {
         let p = try TempProject()
         // Fresh project: no golden root yet.
         XCTAssertNoThrow(try p.project.validate(for: .record, home: nil))

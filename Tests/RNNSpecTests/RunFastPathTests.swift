@@ -1,11 +1,12 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpecCLI
 
 /// `rnnspec run PATH...` runs without the argument parser (`Run.fastPath`): the request it builds is
 /// the one the parser builds from the same arguments, and any flag sends the command line to the parser.
-final class RunFastPathTests: XCTestCase {
+@Suite final class RunFastPathTests {
     /// Every field of the two requests, through `dump` (options, limits, worker command, display).
     func text(_ request: RunRequest) -> String {
         var out = ""
@@ -13,7 +14,7 @@ final class RunFastPathTests: XCTestCase {
         return out
     }
 
-    func testTheRequestIsTheParsersForPathsAlone() throws {
+    @Test func testTheRequestIsTheParsersForPathsAlone() throws {
         for paths in [[], ["cases/"], ["cases/a.yaml", "theory", "b c.yml"], ["help"], ["run"], [""]] {
             let parsed = try RNNSpecCommand.Run.parse(paths).request
             XCTAssertEqual(text(RNNSpecCommand.Run.defaultRequest(paths: paths)), text(parsed), "\(paths)")
@@ -24,7 +25,7 @@ final class RunFastPathTests: XCTestCase {
         XCTAssertNotEqual(text(RNNSpecCommand.Run.defaultRequest(paths: ["cases/"])), text(flagged))
     }
 
-    func testAnyFlagOrOtherCommandGoesToTheParser() {
+    @Test func testAnyFlagOrOtherCommandGoesToTheParser() {
         for arguments in [
             ["run", "--jobs", "2"], ["run", "cases/", "-v"], ["run", "--", "-odd.yaml"], ["run", "-h"],
             ["run", "cases/", "--help"], ["regen", "cases/"], ["serve"], [], ["--version"],

@@ -1,12 +1,14 @@
+import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// rnnspec's own seeded stream (`random:` inputs) is pinned: SplitMix64, its uniforms and normals, its
 /// logarithm against the C library; and the NumPy generators a case can name.
-final class SeededStreamTests: XCTestCase {
-    func testRandomStreamIsPinned() {
+@Suite final class SeededStreamTests {
+    @Test func testRandomStreamIsPinned() {
         // The documented stream: SplitMix64 seeded with 0 gives this first output
         // (the reference value of the SplitMix64 paper's C code).
         var r = SeededStream(seed: 0)
@@ -30,14 +32,14 @@ final class SeededStreamTests: XCTestCase {
         XCTAssertLessThan(abs(variance - 1), 0.1)
     }
 
-    func testOwnLogarithmMatchesTheCLibraryToAnUlp() {
+    @Test func testOwnLogarithmMatchesTheCLibraryToAnUlp() {
         for x in [1e-300, 1e-5, 0.3, 0.7071, 1.0, 1.5, 2.0, 10.0, 12345.678, 1e300] {
             let ours = SeededStream.log(x), libm = Foundation.log(x)
             XCTAssertLessThanOrEqual(abs(ours - libm), 2 * libm.ulp, "log(\(x))")
         }
     }
 
-    func testGeneratorsMatchNumPy() throws {
+    @Test func testGeneratorsMatchNumPy() throws {
         let p = try TempProject()
         try p.writeCase(
             "g",

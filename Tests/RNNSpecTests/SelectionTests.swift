@@ -1,10 +1,11 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Which cases a run takes: filters, exclusions, tags, empty selections, `--max-failures`, `*.yml`.
-final class SelectionTests: XCTestCase {
+@Suite final class SelectionTests {
     func project() throws -> TempProject {
         let p = try TempProject()
         try p.writeCase("clip/a", simpleStepCase + "tags: [fast]\n")
@@ -17,7 +18,7 @@ final class SelectionTests: XCTestCase {
         try p.run(configure: configure).results.map(\.id)
     }
 
-    func testFilterExcludeAndTags() throws {
+    @Test func testFilterExcludeAndTags() throws {
         let p = try project()
         XCTAssertEqual(
             try ids(p) { $0.filter = "clip" }, ["clip/a", "clip/b"], "a plain word matches ids that contain it")
@@ -31,7 +32,7 @@ final class SelectionTests: XCTestCase {
         XCTAssertEqual(try ids(p) { $0.excludeTags = ["fast"] }, ["clip/b", "step/c"])
     }
 
-    func testAnEmptySelectionIsAnErrorNamingWhatMatchedNothing() throws {
+    @Test func testAnEmptySelectionIsAnErrorNamingWhatMatchedNothing() throws {
         let p = try project()
         XCTAssertThrowsError(try p.run { $0.filter = "lstm" }) {
             XCTAssertEqual(
@@ -62,7 +63,7 @@ final class SelectionTests: XCTestCase {
         }
     }
 
-    func testMaxFailuresStopsStartingCases() throws {
+    @Test func testMaxFailuresStopsStartingCases() throws {
         let p = try TempProject()
         for k in 0..<6 { try p.writeCase("c\(k)", simpleStepCase) }  // no goldens: each is NEW, a failure
         let report = try p.run {
@@ -74,7 +75,7 @@ final class SelectionTests: XCTestCase {
         XCTAssertEqual(try p.run { $0.jobs = 1 }.results.count, 6)
     }
 
-    func testYmlCaseFilesRunAndOneIdHasOneFile() throws {
+    @Test func testYmlCaseFilesRunAndOneIdHasOneFile() throws {
         let p = try TempProject()
         let yml = p.root.appendingPathComponent("cases/short.yml")
         try simpleStepCase.write(to: yml, atomically: true, encoding: .utf8)
@@ -91,7 +92,7 @@ final class SelectionTests: XCTestCase {
         }
     }
 
-    func testSlowestListsTheSlowestCasesFirst() {
+    @Test func testSlowestListsTheSlowestCasesFirst() {
         var fast = CaseResult(id: "fast", path: "f", kernel: nil, status: .pass)
         fast.seconds = 0.001
         var slow = CaseResult(id: "slow", path: "s", kernel: nil, status: .pass)
@@ -101,7 +102,7 @@ final class SelectionTests: XCTestCase {
         XCTAssertEqual(report.slowest(5), "Slowest 2 cases:\n     1.500 s  slow\n     0.001 s  fast\n")
     }
 
-    func testVersionFlag() throws {
+    @Test func testVersionFlag() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }

@@ -1,13 +1,14 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Checks of the repository's own suite: every golden is current, every kernel has a case.
-final class SuiteTests: XCTestCase {
+@Suite final class SuiteTests {
     var repoProject: Project { try! Project.locate(workingDirectory: repositoryRoot.path) }
 
-    func testEveryCaseInTheRepositoryPassesInCIMode() throws {
+    @Test func testEveryCaseInTheRepositoryPassesInCIMode() throws {
         var options = RunOptions()
         options.record = .none
         let report = try Runner(project: repoProject, options: options).run(paths: [])
@@ -32,7 +33,7 @@ final class SuiteTests: XCTestCase {
         }
     }()
 
-    func testEveryKernelHasACaseAndEveryCaseAKnownKernel() throws {
+    @Test func testEveryKernelHasACaseAndEveryCaseAKnownKernel() throws {
         var used: Set<String> = []
         XCTAssertEqual(Self.loadedCases.map(\.id), try repoProject.caseFiles([]).map(\.id))
         for (id, loaded, error) in Self.loadedCases {
@@ -52,7 +53,7 @@ final class SuiteTests: XCTestCase {
     /// Every gradient a kernel reports (an output d<input> for an input of the kernel) is checked
     /// against finite differences by some case's `gradcheck:`. The framework kernels' layers from the
     /// second on run the same code, so a gradcheck of layer 1 covers layers 2 and 3 (`_l1` stands for `_lN`).
-    func testEveryReportedGradientHasAGradcheckCase() throws {
+    @Test func testEveryReportedGradientHasAGradcheckCase() throws {
         func layerClass(_ name: String) -> String {
             name.replacingOccurrences(of: #"_l[1-9]"#, with: "_l1", options: .regularExpression)
         }
@@ -72,7 +73,7 @@ final class SuiteTests: XCTestCase {
         }
     }
 
-    func testEveryKernelSkeletonRunsAsWritten() throws {
+    @Test func testEveryKernelSkeletonRunsAsWritten() throws {
         let p = try TempProject()
         for kernel in KernelRegistry.standard.kernels {
             let url = try p.project.writeSkeleton(kernel: kernel.spec, path: "new/\(kernel.spec.name)")
@@ -87,7 +88,7 @@ final class SuiteTests: XCTestCase {
         XCTAssertEqual(report.results.count, KernelRegistry.standard.kernels.count)
     }
 
-    func testEveryKernelDeclarationIsConsistent() {
+    @Test func testEveryKernelDeclarationIsConsistent() {
         for kernel in KernelRegistry.standard.kernels {
             let spec = kernel.spec
             XCTAssertTrue(spec.name.contains("."), "\(spec.name): names are family.operation")

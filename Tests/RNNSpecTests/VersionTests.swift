@@ -1,10 +1,11 @@
 import Foundation
 import RNNSpec
-import XCTest
+import TestAssertions
+import Testing
 
 /// One version, written once: `RNNSpecRelease.version` is the newest CHANGELOG heading and what
 /// `rnnspec --version` prints.
-final class VersionTests: XCTestCase {
+@Suite final class VersionTests {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
@@ -22,7 +23,7 @@ final class VersionTests: XCTestCase {
         return releases
     }
 
-    func testNewestChangelogHeadingIsThePackageVersion() throws {
+    @Test func testNewestChangelogHeadingIsThePackageVersion() throws {
         let newest = try XCTUnwrap(changelogReleases().first)
         XCTAssertEqual(newest.version, RNNSpecRelease.version)
         let parts = RNNSpecRelease.version.split(separator: ".")
@@ -34,14 +35,14 @@ final class VersionTests: XCTestCase {
     }
 
     /// The case format's page (docs/case-format.md, which the README links) is titled with the version.
-    func testCaseFormatPageNamesTheCaseFormatVersion() throws {
+    @Test func testCaseFormatPageNamesTheCaseFormatVersion() throws {
         let page = try String(contentsOf: root.appendingPathComponent("docs/case-format.md"), encoding: .utf8)
         XCTAssertTrue(page.hasPrefix("# Case format (version \(RNNSpecRelease.caseFormat))\n"))
         let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
         XCTAssertTrue(readme.contains("(docs/case-format.md)"))
     }
 
-    func testVersionFlagPrintsThePackageVersion() throws {
+    @Test func testVersionFlagPrintsThePackageVersion() throws {
         guard FileManager.default.isExecutableFile(atPath: rnnspecBinary.path) else {
             throw XCTSkip("no rnnspec binary")
         }

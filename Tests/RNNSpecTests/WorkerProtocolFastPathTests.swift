@@ -1,12 +1,13 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 @testable import RNNSpec
 
 /// The direct reader of common worker-protocol lines (`WorkerProtocolFastPath`) gives exactly what
 /// the general JSON reader gives, and leaves every other line to it.
-final class WorkerProtocolFastPathTests: XCTestCase {
+@Suite final class WorkerProtocolFastPathTests {
     let registry = KernelRegistry.standard
 
     /// The same line with an extra key, which the direct reader does not take: the general reader's result.
@@ -15,7 +16,7 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         return "{\"x-extra\":[1,{\"y\":null}]," + line.dropFirst()
     }
 
-    func testRequestsReadDirectlyAgreeWithTheGeneralReader() throws {
+    @Test func testRequestsReadDirectlyAgreeWithTheGeneralReader() throws {
         let requests = [
             ExecutionRequest(
                 id: "rnn_step/c00001", kernel: "rnn.step",
@@ -60,7 +61,7 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         }
     }
 
-    func testRepliesReadDirectlyAgreeWithTheGeneralReader() throws {
+    @Test func testRepliesReadDirectlyAgreeWithTheGeneralReader() throws {
         var outputs = KernelOutputs()
         outputs["h"] = .real(Tensor<Float>(shape: [2], scalars: [0.1, -Float.greatestFiniteMagnitude]))
         outputs["loss"] = .real(Tensor<Double>(shape: [], scalars: [2.5]))
@@ -83,7 +84,7 @@ final class WorkerProtocolFastPathTests: XCTestCase {
         }
     }
 
-    func testLinesTheDirectReaderDoesNotTakeGoToTheGeneralReader() {
+    @Test func testLinesTheDirectReaderDoesNotTakeGoToTheGeneralReader() {
         let tensor = #"{"name":"h","dtype":"float64","shape":[1],"data":"AAAAAAAA8D8="}"#
         for text in [
             #"{"protocol":1,"id":"b","outputs":[\#(tensor)]}"#,  // another id

@@ -1,15 +1,16 @@
 import Foundation
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNKernels
 @testable import RNNSpec
 
 /// The worker protocol's messages: every value kind round-trips bit for bit, and a reply that does
 /// not follow the protocol is refused with a message, never trusted or trapped on.
-final class WorkerProtocolTests: XCTestCase {
+@Suite final class WorkerProtocolTests {
     let registry = KernelRegistry.standard
 
-    func testRequestsRoundTripEveryValueKindBitForBit() throws {
+    @Test func testRequestsRoundTripEveryValueKindBitForBit() throws {
         let request = ExecutionRequest(
             id: "dir/ünïcode \"quoted\"\n", kernel: "rnn.step",
             params: ["activation": .string("tanh"), "dtype": .string("float64")],
@@ -41,7 +42,7 @@ final class WorkerProtocolTests: XCTestCase {
         for (name, value) in request.inputs { XCTAssertTrue(sameBits(back.inputs[name]!, value), name) }
     }
 
-    func testRepliesRoundTripFloat32OutputsGradientsErrorsAndUnsupported() throws {
+    @Test func testRepliesRoundTripFloat32OutputsGradientsErrorsAndUnsupported() throws {
         var outputs = KernelOutputs()
         outputs["h"] = .real(Tensor<Float>(shape: [2], scalars: [0.1, -Float.greatestFiniteMagnitude]))
         outputs["loss"] = .real(Tensor<Double>(shape: [], scalars: [2.5]))
@@ -73,7 +74,7 @@ final class WorkerProtocolTests: XCTestCase {
         else { return XCTFail() }
     }
 
-    func testRepliesThatBreakTheProtocolAreRefused() {
+    @Test func testRepliesThatBreakTheProtocolAreRefused() {
         func refusal(_ text: String, maxElements: Int = 1000) -> String {
             do {
                 _ = try WorkerProtocol.decodeReply(Data(text.utf8), id: "a", maxElements: maxElements);

@@ -1,12 +1,17 @@
 import Foundation
 import RNNKernels
-import XCTest
+import TestAssertions
+import Testing
 
 @testable import RNNSpec
 
 /// Goldens under interrupted and concurrent `rnnspec regen` processes: every golden is always
 /// one whole version, never a mixture or a prefix.
-final class WriteSafetyTests: XCTestCase {
+@Suite final class WriteSafetyTests {
+    /// Directories removed when the test ends (Swift Testing makes one instance per test).
+    var removedAtTheEnd: [URL] = []
+    deinit { for dir in removedAtTheEnd { try? FileManager.default.removeItem(at: dir) } }
+
     var binary: URL { rnnspecBinary }
 
     /// A copy of the repository's suite whose goldens differ from what regen writes (an extra
@@ -24,7 +29,7 @@ final class WriteSafetyTests: XCTestCase {
     func makeSuite() throws -> Suite {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-writes-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        removedAtTheEnd.append(dir)
         // The suite's quick folders (about a hundred cases; gradient and training cases take seconds),
         // so that many interrupted runs fit in a few seconds.
         try copyQuickSeedSuite(to: dir)
@@ -85,7 +90,7 @@ final class WriteSafetyTests: XCTestCase {
             .compactMap { $0 as? String }.filter { $0.contains(".tmp-") }
     }
 
-    func testSIGKILLAtRandomPointsLeavesEveryGoldenWhole() throws {
+    @Test func testSIGKILLAtRandomPointsLeavesEveryGoldenWhole() throws {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("no rnnspec binary at \(binary.path)")
         }
@@ -132,7 +137,7 @@ final class WriteSafetyTests: XCTestCase {
         print("SIGKILL runs (delay:new goldens of \(suite.versions.count)): " + outcomes.joined(separator: " "))
     }
 
-    func testConcurrentRegensLeaveEveryGoldenValid() throws {
+    @Test func testConcurrentRegensLeaveEveryGoldenValid() throws {
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("no rnnspec binary at \(binary.path)")
         }
@@ -154,8 +159,8 @@ final class WriteSafetyTests: XCTestCase {
 
 /// A golden that cannot be written: a clear error naming the file, and the old golden intact.
 /// Tests run as root on CI, where permissions are ignored, so the failures are made otherwise.
-final class FailedWriteTests: XCTestCase {
-    func testGoldenDirectoryPathIsAFile() throws {
+@Suite final class FailedWriteTests {
+    @Test func testGoldenDirectoryPathIsAFile() throws {
         let p = try TempProject()
         try p.writeCase("deep/c", simpleStepCase)
         try FileManager.default.createDirectory(
@@ -173,7 +178,7 @@ final class FailedWriteTests: XCTestCase {
             try String(contentsOf: p.root.appendingPathComponent("golden/deep"), encoding: .utf8), "not a directory\n")
     }
 
-    func testGoldenPathIsADirectory() throws {
+    @Test func testGoldenPathIsADirectory() throws {
         let p = try TempProject()
         try p.writeCase("c", simpleStepCase)
         try FileManager.default.createDirectory(
@@ -191,7 +196,7 @@ final class FailedWriteTests: XCTestCase {
     }
 
     /// A full disk, imitated by a file-size limit of 0 (`ulimit -f 0`): every write fails with EFBIG.
-    func testFullDiskKeepsTheOldGolden() throws {
+    @Test func testFullDiskKeepsTheOldGolden() throws {
         let binary = rnnspecBinary
         guard FileManager.default.isExecutableFile(atPath: binary.path) else {
             throw XCTSkip("no rnnspec binary at \(binary.path)")

@@ -1,11 +1,13 @@
-import XCTest
+import Foundation
+import TestAssertions
+import Testing
 
 @testable import SVGPlot
 
 /// Geometry of the SVG charts: scales and ticks, values that cannot be placed, degenerate series,
 /// and the size of the page for large inputs.
-final class SVGPlotTests: XCTestCase {
-    func testLinearTicksAreNiceStepsInsideTheDomain() {
+@Suite final class SVGPlotTests {
+    @Test func testLinearTicksAreNiceStepsInsideTheDomain() {
         let s = Scale.linear(covering: [0.03, 0.97], range: (0, 100))
         XCTAssertEqual(s.lower, 0)
         XCTAssertEqual(s.upper, 1)
@@ -30,7 +32,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertLessThanOrEqual(Scale.linear(covering: [1e300, 1e300 * (1 + 1e-15)], range: (0, 1)).ticks().count, 11)
     }
 
-    func testLogScaleIgnoresZerosNegativesAndNonFiniteValues() {
+    @Test func testLogScaleIgnoresZerosNegativesAndNonFiniteValues() {
         let s = Scale.log(covering: [0, -1, .nan, .infinity, 3e-4, 20], range: (0, 100))
         XCTAssertEqual(s.lower, 1e-4, accuracy: 1e-18)
         XCTAssertEqual(s.upper, 100, accuracy: 1e-9)
@@ -54,7 +56,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertGreaterThan(tiny.lower, 0)
     }
 
-    func testNaNAndInfinitiesAreGapsInALine() {
+    @Test func testNaNAndInfinitiesAreGapsInALine() {
         let s = Series(name: "g", y: [1, 2, .nan, 4, .infinity, 6])
         let chart = LineChart(frame: Frame(title: "t", xLabel: "x", yLabel: "y"), series: [s])
         let points = drawablePoints(s, y: chart.yScale)
@@ -67,7 +69,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertFalse(svg.contains("nan") || svg.contains("inf\""))
     }
 
-    func testLogLineWithZerosAndNegativesDrawsTheRestAndSaysSo() {
+    @Test func testLogLineWithZerosAndNegativesDrawsTheRestAndSaysSo() {
         let s = Series(name: "norm", y: [1, 0.1, 0, -0.5, 0.001])
         let chart = LineChart(frame: Frame(title: "t", xLabel: "x", yLabel: "y"), series: [s], logY: true)
         XCTAssertEqual(chart.hidden.nonPositive, 2)
@@ -78,7 +80,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertEqual(chart.yScale.lower, 1e-3, accuracy: 1e-15)
     }
 
-    func testConstantSeriesAndOnePointGetAVisibleAxisAndMarker() {
+    @Test func testConstantSeriesAndOnePointGetAVisibleAxisAndMarker() {
         let constant = LineChart(
             frame: Frame(title: "c", xLabel: "x", yLabel: "y"), series: [Series(name: "c", y: [5, 5, 5])])
         let y = constant.yScale
@@ -95,7 +97,7 @@ final class SVGPlotTests: XCTestCase {
                 .hasSuffix("</svg>"))
     }
 
-    func testHundredThousandPointsAreDownsampledToASmallSVG() {
+    @Test func testHundredThousandPointsAreDownsampledToASmallSVG() {
         let n = 100_000
         let y = (0..<n).map { sin(Double($0) / 500) + ($0 == 54_321 ? 10 : 0) }
         let s = Series(name: "big", y: y)
@@ -115,7 +117,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertLessThan(map.svg().utf8.count, 600_000)
     }
 
-    func testHeatmapMarksTheWorstCellAndTheDivergingRowAndHatchesNaN() {
+    @Test func testHeatmapMarksTheWorstCellAndTheDivergingRowAndHatchesNaN() {
         let map = Heatmap(
             frame: Frame(title: "diff", xLabel: "x", yLabel: "t"), rows: 3, columns: 2,
             values: [0, 0, 0, .nan, 1, 2], mark: (2, 1), markRow: (1, "first diverging step: 1"))
@@ -126,7 +128,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("1 NaN or infinite cells hatched grey"))
     }
 
-    func testHistogramBarsSpanTheirBinsAndStandOnZero() {
+    @Test func testHistogramBarsSpanTheirBinsAndStandOnZero() {
         let h = Histogram(
             frame: Frame(title: "h", xLabel: "g", yLabel: "count"), edges: [0, 0.5, 1], counts: [3, 1],
             markers: [(0.05, "low"), (0.95, "high")])
@@ -135,7 +137,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains(">low<") && svg.contains(">high<"))
     }
 
-    func testScatterMarksPointsOutsideTheBand() {
+    @Test func testScatterMarksPointsOutsideTheBand() {
         let chart = ScatterChart(
             frame: Frame(title: "g", xLabel: "numeric", yLabel: "analytic"),
             points: [(1, 1), (2, 2.5), (.nan, 1)], bandAbs: 1e-7, bandRel: 1e-5, outside: [1])
@@ -152,7 +154,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertFalse(extreme.contains("nan") || extreme.contains("inf"))
     }
 
-    func testCoordinatesAreShortAndFinite() {
+    @Test func testCoordinatesAreShortAndFinite() {
         XCTAssertEqual(coordinate(12), "12")
         XCTAssertEqual(coordinate(-0.001), "0")
         XCTAssertEqual(coordinate(3.14159), "3.14")
@@ -162,7 +164,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertEqual(coordinate(1e300), "1000000000")
     }
 
-    func testTextIsEscapedEverywhere() {
+    @Test func testTextIsEscapedEverywhere() {
         XCTAssertEqual(escapeMarkup("<script>&\"'"), "&lt;script&gt;&amp;&quot;&#39;")
         XCTAssertEqual(escapeMarkup("a\u{0}b\u{1B}"), "a\u{FFFD}b\u{FFFD}")
         let svg = LineChart(
@@ -174,7 +176,7 @@ final class SVGPlotTests: XCTestCase {
         XCTAssertTrue(svg.contains("&lt;/title&gt;&lt;script&gt;"))
     }
 
-    func testChartsHaveTitlesAndAccessibleNames() {
+    @Test func testChartsHaveTitlesAndAccessibleNames() {
         let svg = LineChart(
             frame: Frame(title: "Gradient norms", xLabel: "t", yLabel: "norm"),
             series: [Series(name: "a", y: [1, 2]), Series(name: "b", y: [2, 1])]
