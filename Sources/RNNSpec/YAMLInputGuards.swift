@@ -144,6 +144,10 @@ extension NodeReader {
     static func composePacked(_ source: SourceText, maxDepth: Int = 64, limits: LoadLimits = LoadLimits()) throws -> (
         root: Node?, packed: [Int: PackedList]
     ) {
+        // The usual case file, straight into nodes (the same nodes; nil for anything else).
+        if let root = FastComposer.compose(source.text, maxDepth: maxDepth, maxScalars: limits.maxScalars) {
+            return (root, [:])
+        }
         try checkNesting(source, limit: maxDepth)
         let lists = try scanTokens(
             source, maxDepth: maxDepth, maxScalars: limits.maxScalars, maxElements: limits.maxElements, packing: true)
