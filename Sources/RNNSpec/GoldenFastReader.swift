@@ -128,6 +128,13 @@ extension Golden {
                 guard !overflow, total <= limits.maxElements, nonZero <= limits.maxElements else { return nil }
                 elements = total
                 if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
+                // Real values in the usual layout straight from the bytes; anything else below.
+                if let dtype, count > 0, let (scalars, next) = realValue(lines, k, shape, count, dtype == .float32) {
+                    outputs.append((name, .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))))
+                    outputLines[name] = headerLine
+                    k = next
+                    continue
+                }
                 // The value: a scalar, one row, [] when empty, or one row per line below.
                 var texts: [Substring] = []
                 guard k < lines.count else { return nil }
@@ -151,14 +158,7 @@ extension Golden {
                     let rowLength = shape.last!, outer = Array(shape.dropLast())
                     texts.reserveCapacity(count)
                     for row in 0..<(count / rowLength) {
-                        // The same dashes `writeTensor` puts before each row.
-                        var opening = 1, r = row
-                        for axis in stride(from: outer.count - 1, to: 0, by: -1) {
-                            if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
-                        }
-                        let prefix =
-                            "      " + String(repeating: "  ", count: outer.count - opening)
-                            + String(repeating: "- ", count: opening)
+                        let prefix = rowPrefix(row, outer)
                         guard k < lines.count, lines[k].hasPrefix(prefix),
                             let items = rowItems(lines[k].dropFirst(prefix.count)), items.count == rowLength
                         else { return nil }
@@ -199,6 +199,112 @@ extension Golden {
             var golden = Golden(caseID: caseID, kernel: kernel, digest: digest, parts: parts, outputs: outputs)
             golden.outputLines = outputLines
             return golden
+        }
+    }
+
+    /// The dashes and indent `writeTensor` puts before row `row` of a tensor whose shape without its
+    /// last axis is `outer`.
+    private static func rowPrefix(_ row: Int, _ outer: [Int]) -> String {
+        var opening = 1, r = row
+        for axis in stride(from: outer.count - 1, to: 0, by: -1) {
+            if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
+        }
+        return "      " + String(repeating: "  ", count: outer.count - opening)
+            + String(repeating: "- ", count: opening)
+    }
+
+    /// A real output's `value:` (from line `k`) in the layout `writeTensor` gives it, each item a plain
+    /// decimal number: the values (rounded to float32 for a float32 output) and the line after it; nil
+    /// for anything else, which the general reading of the value then takes.
+    private static func realValue(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int, _ float32: Bool)
+        -> ([Double], Int)?
+    {
+        var scalars: [Double] = []
+        scalars.reserveCapacity(count)
+        var k = k
+        guard k < lines.count else { return nil }
+        if shape.isEmpty {
+            guard lines[k].hasPrefix("    value: "), appendReals(lines[k], from: 11, row: false, float32, &scalars)
+            else {
+                return nil
+            }
+            return (scalars, k + 1)
+        }
+        if shape.count == 1 {
+            guard lines[k].hasPrefix("    value: ["), appendReals(lines[k], from: 11, row: true, float32, &scalars)
+            else {
+                return nil
+            }
+            return scalars.count == count ? (scalars, k + 1) : nil
+        }
+        guard lines[k] == "    value:" else { return nil }
+        k += 1
+        let rowLength = shape.last!, outer = Array(shape.dropLast())
+        for row in 0..<(count / rowLength) {
+            let prefix = rowPrefix(row, outer)
+            let before = scalars.count
+            guard k < lines.count, lines[k].hasPrefix(prefix),
+                appendReals(lines[k], from: prefix.utf8.count, row: true, float32, &scalars),
+                scalars.count - before == rowLength
+            else { return nil }
+            k += 1
+        }
+        return scalars.count == count ? (scalars, k) : nil
+    }
+
+    /// Appends the numbers of `line` from byte `from`: one number to the line's end, or with `row` a
+    /// row `[a, b, c]` whose items are separated by exactly ", ". Each item holds only digits, signs,
+    /// '.', 'e' and 'E', and reads in full as a finite double: what `NumberText.parseReal` reads such an
+    /// item as (C's `strtod`, as Swift's `Double(_:)` uses it). False for anything else.
+    static func appendReals(_ line: String, from: Int, row: Bool, _ float32: Bool, _ out: inout [Double])
+        -> Bool
+    {
+        var line = line
+        return line.withUTF8 { u -> Bool in
+            guard let base = u.baseAddress else { return false }
+            var i = from
+            var end = u.count
+            if row {
+                guard end - i >= 3, u[i] == 0x5B, u[end - 1] == 0x5D else { return false }  // [ ]
+                i += 1
+                end -= 1
+            }
+            while true {
+                let start = i
+                var number = false
+                scan: while i < end {
+                    switch u[i] {
+                    case 0x30...0x39, 0x2B, 0x2D: number = true
+                    case 0x2E, 0x65, 0x45: break
+                    case 0x2C where row: break scan  // ,
+                    default: return false
+                    }
+                    i += 1
+                }
+                guard number else { return false }
+                // In a row strtod stops at the comma or the bracket; a lone number is copied with a NUL
+                // after it.
+                var stop: UnsafeMutablePointer<CChar>? = nil
+                let v: Double
+                if row {
+                    v = base.withMemoryRebound(to: CChar.self, capacity: u.count) { strtod($0 + start, &stop) }
+                    guard let stop, UnsafeRawPointer(stop) == UnsafeRawPointer(base + i) else { return false }
+                } else {
+                    let text = u[start..<i].map { CChar(bitPattern: $0) } + [0]
+                    var read = 0
+                    v = text.withUnsafeBufferPointer { t in
+                        let x = strtod(t.baseAddress!, &stop)
+                        read = stop.map { t.baseAddress!.distance(to: $0) } ?? 0
+                        return x
+                    }
+                    guard read == i - start else { return false }
+                }
+                guard v.isFinite else { return false }
+                out.append(float32 ? Double(Float(v)) : v)
+                if i == end { return true }
+                guard i + 2 < end, u[i + 1] == 0x20 else { return false }  // ", " then an item
+                i += 2
+            }
         }
     }
 
