@@ -52,7 +52,7 @@ extension BenchReport {
                     ]
                 }, right: [0, 1, 2, 3, 4, 5])
             out +=
-                "peak MB: rnnspec run and its workers together, polled: their private pages plus the pages they share (the executable's, the C library's) once; "
+                "wall s: the median of the timed runs, waited for without polling; peak MB (in one more run, polled every 2 ms): rnnspec run and its workers together, their private pages plus the pages they share (the executable's, the C library's) once; "
                 + "RSS sum MB: each process's own peak resident set, summed (shared pages once per process)\n"
             out += runnerVerdict()
         }

@@ -132,7 +132,7 @@ import Yams
         let alphabet = Array(" \n:-,[]{}#'\"&*!|>?%@`\\x1.e".utf8)
         var stream = SeededStream(seed: 0xFA57_C0DE)
         var read = 0
-        let count = fullTests ? 20_000 : 2_000
+        let count = fullTests ? 20_000 : 1_000
         for k in 0..<count {
             var bytes = Array(sources[k % sources.count].utf8)
             for _ in 0..<(1 + Int(stream.next() % 3)) {
