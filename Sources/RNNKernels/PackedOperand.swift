@@ -45,15 +45,24 @@ public struct PackedOperand<T: KernelScalar>: Sendable {
 final class PanelBuffer<T>: @unchecked Sendable {
     @usableFromInline let base: UnsafeMutablePointer<T>
     @usableFromInline let count: Int
+    /// How many products the packed kernel has run on these panels (`gemm` with the operand, `gemmRows`):
+    /// what tests read to know a step took the packed path, counted per operand so that products on
+    /// other operands, on other threads, do not count.
+    @usableFromInline let products: UnsafeMutablePointer<CLong>
 
     @inlinable
     init(count: Int) {
         self.count = count
         base = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * MemoryLayout<T>.stride, alignment: 64)
             .bindMemory(to: T.self, capacity: max(1, count))
+        products = .allocate(capacity: 1)
+        products.initialize(to: 0)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        base.deallocate()
+        products.deallocate()
+    }
 }
 
 /// Operands up to this many elements also keep B as given, for products small enough that `gemm` runs
@@ -147,7 +156,7 @@ func gemm<T: KernelScalar>(
             accumulate: accumulate, path: .simple)
         return
     }
-    rnn_probe_count_prepacked()
+    rnn_probe_count(panels.products)
     a.withUnsafeBufferPointer { pa in
         c.withUnsafeMutableBufferPointer { pc in
             T.prepackedGemm(
@@ -176,10 +185,11 @@ func gemmRows<T: KernelScalar>(
 ) {
     guard let panels = b.panels else { preconditionFailure("gemmRows: the operand has no panels") }
     if m == 0 || b.n == 0 || b.k == 0 { return }
-    rnn_probe_count_prepacked()
+    rnn_probe_count(panels.products)
     T.prepackedGemm(a, panels.base, c, m: m, n: b.n, k: b.k, transposeA: false, accumulate: accumulate, threads: 1)
 }
 
-/// How many products the packed kernel has run on prepacked panels in this process (`gemm` with a
-/// `PackedOperand` that has panels, `gemmRows`): what tests read to know a step took the packed path.
-var prepackedProductCount: Int { rnn_probe_prepacked_products() }
+extension PackedOperand {
+    /// How many products the packed kernel has run on this operand's panels (0 without panels).
+    var productCount: Int { panels.map { rnn_probe_read($0.products) } ?? 0 }
+}

@@ -1,10 +1,9 @@
-// The dispatch probe: a count of the products run by the packed kernel on prepacked panels, which tests read
-// to know that a step took the packed path (and did not merely qualify for it).
+// The dispatch probe: counts of the products run by the packed kernel on an operand's prepacked panels, which
+// tests read to know that a step took the packed path (and did not merely qualify for it). Each operand has its
+// own counter, so products on other operands, on other threads, do not count.
 #include "RNNKernelsSIMD.h"
 #include <stdatomic.h>
 
-static _Atomic long prepacked_products;
+void rnn_probe_count(long *counter) { atomic_fetch_add_explicit((_Atomic long *)counter, 1, memory_order_relaxed); }
 
-void rnn_probe_count_prepacked(void) { atomic_fetch_add_explicit(&prepacked_products, 1, memory_order_relaxed); }
-
-long rnn_probe_prepacked_products(void) { return atomic_load_explicit(&prepacked_products, memory_order_relaxed); }
+long rnn_probe_read(const long *counter) { return atomic_load_explicit((_Atomic long *)counter, memory_order_relaxed); }

@@ -548,15 +548,13 @@ struct GradCase {
         let packedR = cell.packedRecurrent()
         XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
         XCTAssertFalse(cell.fusesRowProduct(batch: b, packedR: nil))
-        let before = prepackedProductCount
         let plain = cell.backwardStep(cache, dh: dh, dc: dc, into: &plainGrads)
-        XCTAssertEqual(prepackedProductCount, before, "the step without a packed R runs no product on panels")
         let fused = cell.backwardStep(cache, dh: dh, dc: dc, packedR: packedR, into: &fusedGrads)
         // One product on panels per thread's rows (gemmRows), none after the rows: the fused path ran.
         XCTAssertGreaterThanOrEqual(
-            prepackedProductCount - before, 1, "the fused step ran the packed kernel on R's panels")
+            packedR.productCount, 1, "the fused step ran the packed kernel on R's panels")
         XCTAssertLessThanOrEqual(
-            prepackedProductCount - before, elementwiseThreads, "one packed product per thread's rows")
+            packedR.productCount, elementwiseThreads, "one packed product per thread's rows")
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.cPrev, plain.cPrev)
@@ -578,14 +576,12 @@ struct GradCase {
         var plainGrads = CellGradients(zerosLike: cell), fusedGrads = plainGrads
         let packedR = cell.packedRecurrent()
         XCTAssertTrue(cell.fusesRowProduct(batch: b, packedR: packedR), "the step must take the fused path")
-        let before = prepackedProductCount
         let plain = cell.backwardStep(cache, dh: dh, into: &plainGrads)
-        XCTAssertEqual(prepackedProductCount, before, "the step without a packed R runs no product on panels")
         let fused = cell.backwardStep(cache, dh: dh, packedR: packedR, into: &fusedGrads)
         XCTAssertGreaterThanOrEqual(
-            prepackedProductCount - before, 1, "the fused step ran the packed kernel on R's panels")
+            packedR.productCount, 1, "the fused step ran the packed kernel on R's panels")
         XCTAssertLessThanOrEqual(
-            prepackedProductCount - before, elementwiseThreads, "one packed product per thread's rows")
+            packedR.productCount, elementwiseThreads, "one packed product per thread's rows")
         assertClose(fused.hPrev.scalars, plain.hPrev.scalars, abs: 1e-12, rel: 1e-12, "dh_prev")
         XCTAssertEqual(fused.da, plain.da)
         XCTAssertEqual(fused.dRecurrent, plain.dRecurrent)

@@ -19,9 +19,10 @@ extern "C" {
 /// saves the 256-bit registers (XGETBV); 1 on arm64; 0 elsewhere.
 int rnn_simd_supported(void);
 
-// The dispatch probe (Probe.c): count one product run by the packed kernel on prepacked panels; read the count.
-void rnn_probe_count_prepacked(void);
-long rnn_probe_prepacked_products(void);
+// The dispatch probe (Probe.c): count one product run by the packed kernel on an operand's panels (atomically, in
+// the operand's counter); read a counter.
+void rnn_probe_count(long *counter);
+long rnn_probe_read(const long *counter);
 
 /// Rows of a micro-tile of the packed kernels (the unit a multi-threaded product is split in by rows).
 #define RNN_SIMD_MR 6
