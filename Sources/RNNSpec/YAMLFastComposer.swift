@@ -3,12 +3,14 @@ import Yams
 /// Composes the YAML that case files are usually written in straight into Yams nodes, without
 /// libyaml's scanner, parser and event objects: block mappings of `key: value` lines, block lists of
 /// one-line items, flow lists and mappings (over several lines too), plain scalars on one line,
-/// quoted scalars without escapes, and comments.
+/// quoted scalars without escapes (folded over lines), and comments; text outside ASCII too, its
+/// columns counted in characters as libyaml counts them.
 ///
-/// It gives the nodes `Yams.compose` gives (strings, scalar styles, the implicit tag, marks; checked
-/// on every case of the repository, generated suites and hostile files by `FastComposerTests`), or nil
-/// for anything else: other YAML, anything that may be an error, non-ASCII text, tabs, CR, empty
-/// values, duplicate keys, lists long enough to pack, more scalars or deeper nesting than the limits.
+/// It gives the nodes `Yams.compose` gives (strings, scalar styles, tags, marks; checked on every case
+/// of the repository, generated suites, hostile files and seeded mutants by `FastComposerTests`), or nil
+/// for anything else: other YAML, anything that may be an error, tabs, CR and other control characters,
+/// line breaks outside ASCII, empty values, duplicate keys, lists long enough to pack, more scalars or
+/// deeper nesting than the limits.
 /// The caller then takes the general path (`NodeReader.composePacked`), which gives those files
 /// their meaning or their error, so no file reads differently.
 struct FastComposer {
