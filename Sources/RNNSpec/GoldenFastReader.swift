@@ -128,42 +128,36 @@ extension Golden {
                 guard !overflow, total <= limits.maxElements, nonZero <= limits.maxElements else { return nil }
                 elements = total
                 if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
-                // Real values in the usual layout straight from the bytes; anything else below.
-                if let dtype, count > 0, let (scalars, next) = realValue(lines, k, shape, count, dtype == .float32) {
-                    outputs.append((name, .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))))
-                    outputLines[name] = headerLine
-                    k = next
-                    continue
-                }
-                // The value: a scalar, one row, [] when empty, or one row per line below.
-                var texts: [Substring] = []
-                guard k < lines.count else { return nil }
-                let valueLine = lines[k]
-                if count == 0 {
-                    guard valueLine == "    value: []" else { return nil }
-                    k += 1
-                } else if shape.isEmpty {
-                    guard valueLine.hasPrefix("    value: ") else { return nil }
-                    texts = [valueLine.dropFirst(11)]
-                    k += 1
-                } else if shape.count == 1 {
-                    guard valueLine.hasPrefix("    value: ["), let row = rowItems(valueLine.dropFirst(11)) else {
-                        return nil
+                // Where the value's items are: a scalar, one row, [] when empty, or one row per line below.
+                guard let (spans, next) = valueLines(lines, k, shape, count) else { return nil }
+                k = next
+                let perSpan = spans.isEmpty ? 0 : count / spans.count
+                // Real values straight from the bytes; anything appendReals declines goes through the
+                // items' text below.
+                if let dtype {
+                    var scalars: [Double] = []
+                    scalars.reserveCapacity(count)
+                    let direct = spans.allSatisfy { span in
+                        let before = scalars.count
+                        return appendReals(
+                            lines[span.line], from: span.from, row: span.row, dtype == .float32, &scalars)
+                            && scalars.count - before == perSpan
                     }
-                    texts = row
-                    k += 1
-                } else {
-                    guard valueLine == "    value:" else { return nil }
-                    k += 1
-                    let rowLength = shape.last!, outer = Array(shape.dropLast())
-                    texts.reserveCapacity(count)
-                    for row in 0..<(count / rowLength) {
-                        let prefix = rowPrefix(row, outer)
-                        guard k < lines.count, lines[k].hasPrefix(prefix),
-                            let items = rowItems(lines[k].dropFirst(prefix.count)), items.count == rowLength
-                        else { return nil }
+                    if direct {
+                        outputs.append((name, .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))))
+                        outputLines[name] = headerLine
+                        continue
+                    }
+                }
+                var texts: [Substring] = []
+                texts.reserveCapacity(count)
+                for span in spans {
+                    let rest = lines[span.line].dropFirst(span.from)
+                    if span.row {
+                        guard let items = rowItems(rest), items.count == perSpan else { return nil }
                         texts += items
-                        k += 1
+                    } else {
+                        texts.append(rest)
                     }
                 }
                 guard texts.count == count else { return nil }
@@ -213,43 +207,29 @@ extension Golden {
             + String(repeating: "- ", count: opening)
     }
 
-    /// A real output's `value:` (from line `k`) in the layout `writeTensor` gives it, each item a plain
-    /// decimal number: the values (rounded to float32 for a float32 output) and the line after it; nil
-    /// for anything else, which the general reading of the value then takes.
-    private static func realValue(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int, _ float32: Bool)
-        -> ([Double], Int)?
+    /// Where an output's `value:` (from line `k`) keeps its items in the layout `writeTensor` gives it:
+    /// per line, its index, the byte its items start at (after the key or the row's dashes; ASCII, so
+    /// also its count of characters), and whether it holds a row `[a, b]` (else one item to the line's
+    /// end); and the line after the value. Nil for any other layout.
+    private static func valueLines(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int)
+        -> (spans: [(line: Int, from: Int, row: Bool)], next: Int)?
     {
-        var scalars: [Double] = []
-        scalars.reserveCapacity(count)
-        var k = k
         guard k < lines.count else { return nil }
-        if shape.isEmpty {
-            guard lines[k].hasPrefix("    value: "), appendReals(lines[k], from: 11, row: false, float32, &scalars)
-            else {
-                return nil
-            }
-            return (scalars, k + 1)
-        }
-        if shape.count == 1 {
-            guard lines[k].hasPrefix("    value: ["), appendReals(lines[k], from: 11, row: true, float32, &scalars)
-            else {
-                return nil
-            }
-            return scalars.count == count ? (scalars, k + 1) : nil
-        }
+        if count == 0 { return lines[k] == "    value: []" ? ([], k + 1) : nil }
+        if shape.isEmpty { return lines[k].hasPrefix("    value: ") ? ([(k, 11, false)], k + 1) : nil }
+        if shape.count == 1 { return lines[k].hasPrefix("    value: [") ? ([(k, 11, true)], k + 1) : nil }
         guard lines[k] == "    value:" else { return nil }
-        k += 1
         let rowLength = shape.last!, outer = Array(shape.dropLast())
+        var spans: [(line: Int, from: Int, row: Bool)] = []
+        spans.reserveCapacity(count / rowLength)
+        var line = k + 1
         for row in 0..<(count / rowLength) {
             let prefix = rowPrefix(row, outer)
-            let before = scalars.count
-            guard k < lines.count, lines[k].hasPrefix(prefix),
-                appendReals(lines[k], from: prefix.utf8.count, row: true, float32, &scalars),
-                scalars.count - before == rowLength
-            else { return nil }
-            k += 1
+            guard line < lines.count, lines[line].hasPrefix(prefix) else { return nil }
+            spans.append((line, prefix.utf8.count, true))
+            line += 1
         }
-        return scalars.count == count ? (scalars, k) : nil
+        return (spans, line)
     }
 
     /// Appends the numbers of `line` from byte `from`: one number to the line's end, or with `row` a
