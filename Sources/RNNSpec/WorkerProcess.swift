@@ -262,7 +262,6 @@ final class WorkerProcess: @unchecked Sendable {
     }
 }
 
-/// This process's environment with `extra` set (each replacing a variable of its name), as `KEY=value`
 /// The signal state a child starts with, whichever thread starts it.
 package enum ChildSignals {
     /// Spawn attributes that give the child an empty signal mask and SIGPIPE's default action.
@@ -286,6 +285,7 @@ package enum ChildSignals {
     }
 }
 
+/// This process's environment with `extra` set (each replacing a variable of its name), as `KEY=value`
 /// C strings for `posix_spawn`, copied from `environ` (building Foundation's dictionary of it took a
 /// worker's start about a millisecond).
 func spawnEnvironment(_ extra: [String: String]) -> [UnsafeMutablePointer<CChar>?] {
