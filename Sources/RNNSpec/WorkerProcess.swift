@@ -262,6 +262,17 @@ final class WorkerProcess: @unchecked Sendable {
     }
 }
 
+/// The path of the running executable, which the worker processes run (`/proc/self/exe` on Linux,
+/// `CommandLine.arguments[0]` elsewhere).
+package func currentExecutablePath() -> String {
+    #if os(Linux)
+    var buffer = [CChar](repeating: 0, count: 4097)
+    let n = readlink("/proc/self/exe", &buffer, 4096)
+    if n > 0 { return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+    #endif
+    return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+}
+
 /// The signal state a child starts with, whichever thread starts it.
 package enum ChildSignals {
     /// Spawn attributes that give the child an empty signal mask and SIGPIPE's default action.

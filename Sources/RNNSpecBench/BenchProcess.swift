@@ -19,16 +19,6 @@ package struct ChildRun: Sendable {
     package var output: String
 }
 
-/// The path of the running executable (`/proc/self/exe` on Linux, `CommandLine.arguments[0]` elsewhere).
-package func currentExecutablePath() -> String {
-    #if os(Linux)
-    var buffer = [CChar](repeating: 0, count: 4097)
-    let n = readlink("/proc/self/exe", &buffer, 4096)
-    if n > 0 { return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-    #endif
-    return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-}
-
 /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29 and later), looked up at run time: Swift's Glibc
 /// module does not import it. Nil where the C library has none.
 let spawnAddChdir: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32)? =

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import RNNSpec
-import RNNSpecBench
 
 extension RecordMode: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
