@@ -31,13 +31,20 @@ struct FastComposer {
 
     /// The root node, or nil when the text is outside what this composer reads.
     static func compose(_ text: String, maxDepth: Int, maxScalars: Int) -> Node? {
-        guard marksAreTwoInts else { return nil }
+        composeCounting(text, maxDepth: maxDepth, maxScalars: maxScalars).root
+    }
+
+    /// `compose`, and how many bytes it went over to count columns outside ASCII (at most the text's
+    /// length: each mark counts on from the one before it on its line).
+    static func composeCounting(_ text: String, maxDepth: Int, maxScalars: Int) -> (root: Node?, columnBytes: Int) {
+        guard marksAreTwoInts else { return (nil, 0) }
         var copy = text
-        return copy.withUTF8 { buffer -> Node? in
-            guard let nonASCII = screen(buffer) else { return nil }
+        return copy.withUTF8 { buffer -> (Node?, Int) in
+            guard let nonASCII = screen(buffer) else { return (nil, 0) }
             var composer = FastComposer(bytes: buffer, maxScalars: maxScalars, maxDepth: maxDepth)
             composer.nonASCII = nonASCII
-            return composer.document()
+            let root = composer.document()
+            return (root, composer.columnBytes)
         }
     }
 
@@ -79,11 +86,19 @@ struct FastComposer {
     private func byte(at i: Int) -> UInt8 { i < bytes.count ? bytes[i] : Self.newline }
     /// Whether any byte is outside ASCII: libyaml counts columns in characters, not bytes.
     private var nonASCII = false
+    /// The last column counted outside ASCII: its line's start, its offset and its column, so that the
+    /// next mark on the line counts on from there (a long line of many scalars is read in linear time).
+    private var counted = (lineStart: -1, pos: 0, column: 1)
+    private var columnBytes = 0
     private var mark: Mark {
-        guard nonASCII else { return Self.makeMark(line, pos - lineStart + 1) }
-        var column = 1
-        for i in lineStart..<pos where bytes[i] & 0xC0 != 0x80 { column += 1 }
-        return Self.makeMark(line, column)
+        mutating get {
+            guard nonASCII else { return Self.makeMark(line, pos - lineStart + 1) }
+            if counted.lineStart != lineStart || counted.pos > pos { counted = (lineStart, lineStart, 1) }
+            for i in counted.pos..<pos where bytes[i] & 0xC0 != 0x80 { counted.column += 1 }
+            columnBytes += pos - counted.pos
+            counted.pos = pos
+            return Self.makeMark(line, counted.column)
+        }
     }
 
     /// A Yams `Mark` (its initializer is internal to Yams): the struct is its line and column, in that
