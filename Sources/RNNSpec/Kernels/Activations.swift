@@ -31,6 +31,8 @@ struct ActivationEvalKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
         let r = evaluateActivations(x.scalars)
@@ -90,6 +92,8 @@ struct GateSaturationKernel: Kernel {
             return [ImpliedSize("output 'edges'", [("bins + 1", bins + 1)], blame: "param:bins")]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let low = try c.double("low"), high = try c.double("high")
         guard low <= high else { throw KernelError.param("high", "high (\(high)) must be ≥ low (\(low))") }

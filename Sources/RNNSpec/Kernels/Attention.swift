@@ -44,6 +44,8 @@ struct AttentionDotKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         if try c.bool("scaled") && c.optionalDouble("scale") != nil {
             throw KernelError.param("scale", "give either scale or scaled: true, not both")
@@ -94,6 +96,8 @@ struct AttentionContextKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let w: Tensor<T> = try c.real("weights"), v: Tensor<T> = try c.real("values")
         let single = w.rank == 1
@@ -131,6 +135,8 @@ struct TeacherForcingKernel: Kernel {
         hasPrecision: false,
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let r = decoderInputs(
             gold: try c.strings("gold").scalars, prediction: try c.strings("pred").scalars,

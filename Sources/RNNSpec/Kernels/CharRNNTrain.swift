@@ -156,6 +156,8 @@ struct CharRNNTrainKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         guard let text = try c.strings("text").scalars.first else {
             throw KernelError.input("text", "text must be one string")

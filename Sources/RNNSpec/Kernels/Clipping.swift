@@ -28,6 +28,8 @@ struct ClipNormKernel: Kernel {
         ],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let maxNorm = try c.double("max_norm"), epsilon = try c.double("epsilon")
         guard maxNorm >= 0 else { throw KernelError.param("max_norm", "max_norm must be ≥ 0, found \(maxNorm)") }

@@ -33,6 +33,8 @@ struct ParamsCountKernel: Kernel {
         hasPrecision: false,
         sizes: { c in [ImpliedSize("output 'per_layer'", [("layers", try c.int("layers"))], blame: "param:layers")] })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         guard
             let n = checkedParameterCount(
@@ -91,6 +93,8 @@ struct RNNOutputShapeKernel: Kernel {
         hasPrecision: false,
         sizes: { _ in [] })  // three shapes of at most three numbers
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let s = recurrentShapes(
             batch: try c.int("batch"), steps: try c.int("steps"), hiddenSize: try c.int("hidden_size"),
@@ -140,6 +144,8 @@ struct BPTTChunksKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let chunks = bpttChunks(
             length: try c.int("length"), window: try c.int("window"), stride: try c.optionalInt("stride"))

@@ -89,6 +89,8 @@ extension FlaxRecurrentKernel {
         return g
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let api = try c.choice("api", as: API.self)
         let bidirectional = try c.string("wrapper") == "Bidirectional"

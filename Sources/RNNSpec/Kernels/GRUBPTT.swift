@@ -29,6 +29,8 @@ struct GRUBPTTKernel: Kernel {
         sizes: CellBPTT.sizes(gates: 3)
     ).rules([GRUStepKernel.biasRule] + CellBPTT.headRules)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
         let cell: RecurrentCell<T> = try GRUStepKernel.cell(c, inputSize: x.shape.last!)

@@ -74,6 +74,8 @@ struct GRUStepKernel: Kernel {
             parameters: .concatenated(m, bias: bias, inputSize: inputSize, order: order))
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
         let form = try StepBatching(x, [("h_prev", hPrev)])
@@ -114,6 +116,8 @@ struct GRUBlendKernel: Kernel {
         outputs: [OutputSpec("h", "like z", "new hidden state")],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let z: Tensor<T> = try c.real("z"), hPrev: Tensor<T> = try c.real("h_prev"),
             n: Tensor<T> = try c.real("h_tilde")

@@ -103,6 +103,8 @@ struct GradThroughTimeKernel: Kernel {
         .required(["W_hy"], when: .given("target"), because: "the cross-entropy head needs W_hy"),
     ])
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let xIn: Tensor<T> = try c.real("x")
         let form = SequenceBatching(xIn)

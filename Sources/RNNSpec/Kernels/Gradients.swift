@@ -80,6 +80,8 @@ struct JacobianNormsKernel: Kernel {
         .unused(["forget_gates"], when: .param("cell", [.string("rnn")]), because: "forget_gates need cell: lstm"),
     ])
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let norm: MatrixNorm = try c.choice("norm")
         let r: JacobianNorms<T>
@@ -152,6 +154,8 @@ struct InitWeightsKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let fanIn = try c.int("fan_in"), fanOut = try c.int("fan_out"), seed = try c.int("seed")
         let shape = try c.string("layout") == "in_out" ? [fanIn, fanOut] : [fanOut, fanIn]
@@ -245,6 +249,8 @@ struct CharRNNSampleKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let temperature = try c.double("temperature")
         // In float32 a tiny temperature rounds to 0 and a huge one to infinity.

@@ -176,6 +176,8 @@ struct KerasBidirectionalKernel: Kernel {
             })
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let layer = try c.string("layer"), kind = Self.kind(layer)
         func optionalBool(_ name: String) throws -> Bool? { c.params[name] == nil ? nil : try c.bool(name) }

@@ -191,6 +191,8 @@ struct KerasRecurrentKernel: Kernel {
         ])
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let units = try c.int("units")
         let (inputs, mask, masking): (Tensor<T>, Tensor<Bool>?, Tensor<Bool>?) = try KerasLayerConfig.maskedInputs(

@@ -34,6 +34,8 @@ struct LSTMBPTTKernel: Kernel {
         sizes: CellBPTT.sizes(gates: 4)
     ).rules(LSTMStepKernel.layoutRules + CellBPTT.headRules)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
         let (cell, layout): (RecurrentCell<T>, LSTMStepKernel.Layout) = try LSTMStepKernel.cell(

@@ -127,6 +127,8 @@ struct LSTMStepKernel: Kernel {
         return (RecurrentCell(conventions: conventions, parameters: parameters), layout)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev"),
             cPrev: Tensor<T> = try c.real("c_prev")
@@ -173,6 +175,8 @@ struct LSTMCellUpdateKernel: Kernel {
         ],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("f")
         var operands = [String: Tensor<T>]()

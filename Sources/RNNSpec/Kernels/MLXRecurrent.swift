@@ -166,6 +166,8 @@ struct MLXRecurrentKernel: Kernel {
     /// Row blocks of Wx / Wh / b: LSTM i, f, g, o; GRU r, z, n.
     var gateOrder: [Gate] { CellConventions.defaultOrder(kind) }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let g = kind.gateCount, hiddenSize = try c.int("hidden_size"), inputSize = try c.int("input_size")
         let raw: Tensor<T> = try c.real("x")

@@ -23,6 +23,8 @@ struct MaskedMeanKernel: Kernel {
         ],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let losses: Tensor<T> = try c.real("losses"), mask: Tensor<T> = try c.real("mask")
         guard losses.shape == mask.shape else {

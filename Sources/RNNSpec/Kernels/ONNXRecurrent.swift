@@ -267,6 +267,8 @@ struct ONNXRecurrentKernel: Kernel {
         return t
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let layout = try c.int("layout")
         let direction = try c.string("direction")

@@ -72,6 +72,8 @@ struct RNNBPTTKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), targets = try c.integers("targets")
         let batched = x.rank == 3

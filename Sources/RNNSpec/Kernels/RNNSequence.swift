@@ -77,6 +77,8 @@ struct RNNSequenceKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let direction = try c.string("direction"), bidirectional = direction == "bidirectional"
         let activation = try elmanActivation(c)

@@ -35,6 +35,8 @@ struct RNNStepKernel: Kernel {
             [ImpliedSize("output 'p'", [("B", c.dim("B")), ("V", c.dim("V", otherwise: 0))], blame: "input:W_hy")]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x"), hPrev: Tensor<T> = try c.real("h_prev")
         guard x.rank == hPrev.rank else {

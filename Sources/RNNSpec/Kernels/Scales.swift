@@ -32,6 +32,8 @@ struct RepeatedScaleKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let scales: Tensor<T> = try c.real("scales"), steps = try c.int("steps")
         let r = repeatedScale(scales: scales.scalars, steps: steps)
@@ -76,6 +78,8 @@ struct MemoryDecayKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget")
         if let bad = f.scalars.first(where: { !($0 >= 0 && $0 <= 1) }) {
@@ -120,6 +124,8 @@ struct LeakyMemoryKernel: Kernel {
             ]
         })
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let f: Tensor<T> = try c.real("forget"), u: Tensor<T> = try c.real("u")
         let s0: Tensor<T>? = try c.optionalReal("s0")
@@ -153,6 +159,8 @@ struct SequenceProbabilityKernel: Kernel {
         ],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let probs: Tensor<T> = try c.real("probs")
         if let bad = probs.scalars.first(where: { !($0 >= 0 && $0 <= 1) }) {
@@ -190,6 +198,8 @@ struct ExpDecayKernel: Kernel {
         ],
         sizes: KernelSpec.boundedByInputs)
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let steps = try c.double("decay_steps")
         guard steps > 0 else { throw KernelError.param("decay_steps", "decay_steps must be > 0, found \(steps)") }

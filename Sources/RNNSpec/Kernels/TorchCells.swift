@@ -101,6 +101,8 @@ struct TorchCellKernel: Kernel {
             inputs: inputs, params: params, outputs: outputs, lossOutput: "loss", sizes: KernelSpec.boundedByInputs)
     }
 
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let hidden = try c.int("hidden_size"), inputSize = try c.int("input_size"), g = kind.gateCount
         let x: Tensor<T> = try c.real("input")

@@ -3,6 +3,8 @@ import RNNKernels
 // Running a torch.nn recurrent module: its parameters, state_dict weights and inputs to the shared
 // cell core and back, forward and (when upstream gradients are given) backward.
 extension TorchRecurrentKernel {
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let layers = try c.int("num_layers"), bidirectional = try c.bool("bidirectional"),
             batchFirst = try c.bool("batch_first")
