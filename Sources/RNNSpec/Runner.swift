@@ -144,13 +144,10 @@ public struct Runner: Sendable {
         if project.coversWholeCasesRoot(paths) && options.filter == nil && options.shard == nil && options.tags.isEmpty
             && options.excludes.isEmpty && options.excludeTags.isEmpty
         {
-            if paths.isEmpty {
-                // The selection is the whole cases root, listed already: no second walk.
-                let caseIDs = Set(files.map { ExactKey($0.id) })
-                orphans = project.goldenStore.allIDs().filter { !caseIDs.contains(ExactKey($0)) }
-            } else {
-                orphans = orphanGoldens()
-            }
+            // The paths name the whole cases root and nothing is filtered out, so the selection is every
+            // case file, listed already: no second walk.
+            let caseIDs = Set(files.map { ExactKey($0.id) })
+            orphans = project.goldenStore.allIDs().filter { !caseIDs.contains(ExactKey($0)) }
         }
         var report = RunReport(results: results, orphanGoldens: orphans, seconds: Date().timeIntervalSince(start))
         report.notRun = notRun

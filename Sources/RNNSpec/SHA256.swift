@@ -99,6 +99,7 @@ public enum CaseDigest {
     /// and every input (shape and values in shortest round-trip form), names sorted.
     static func compute(kernel: String, params: [String: ParamValue], inputs: [String: Value]) -> String {
         var text = "rnnspec-digest-1\nkernel \(kernel)\n"
+        text.reserveCapacity(64 + 24 * inputs.values.reduce(0) { $0 + $1.elementCount })
         for name in params.keys.sorted() { text += "param \(name) \(params[name]!)\n" }
         for name in inputs.keys.sorted() {
             text += "input \(name) "
@@ -111,11 +112,21 @@ public enum CaseDigest {
     static func canonical(_ value: Value, into text: inout String) {
         switch value {
         case .real(let r):
-            text += "real\(r.shape.shapeText)"
-            for v in r.tensor.scalars { text += " " + NumberText.format(v) }
+            text += "real"
+            text += r.shape.shapeText
+            // `NumberText.format` written in place: no string per number (the digest's text was a
+            // tenth of loading a small case).
+            for v in r.tensor.scalars {
+                text.append(" ")
+                if v.isFinite { v.write(to: &text) } else { text += NumberText.format(v) }
+            }
         case .integer(let t):
-            text += "int\(t.shape.shapeText)"
-            for v in t.scalars { text += " \(v)" }
+            text += "int"
+            text += t.shape.shapeText
+            for v in t.scalars {
+                text.append(" ")
+                text += String(v)
+            }
         case .string(let t):
             text += "str\(t.shape.shapeText)"
             for v in t.scalars { text += " " + YAMLText.quoted(v) }

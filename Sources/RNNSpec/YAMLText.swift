@@ -6,11 +6,14 @@ import Yams
 enum YAMLText {
     /// A double-quoted YAML string with escapes, which is also a JSON string literal: `\"`, `\\`,
     /// `\n`, `\t`, `\r`, and `\uXXXX` for the other C0 controls, DEL, the C1 controls (YAML does
-    /// not print them; NEL among them) and the line separators U+2028 and U+2029. The one
+    /// not print them; NEL among them), the line separators U+2028 and U+2029, and U+FEFF (which
+    /// readers drop as a byte-order mark). The one
     /// quoting of goldens, pending goldens, the worker protocol and `review --json`.
     static func quoted(_ s: String) -> String {
         // The same loop as `XMLText.escape` and SVGPlot's `escapeMarkup`, kept apart on purpose:
         // each format escapes a different set of characters, in its own syntax.
+        // Printable ASCII without a quote or a backslash needs no escape (ids, names, kernels).
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + s + "\"" }
         var out = "\""
         for u in s.unicodeScalars {
             switch u {
@@ -22,8 +25,9 @@ enum YAMLText {
             default:
                 // Control characters, and the line breaks YAML 1.1 knows beyond \n and \r
                 // (NEL, LS, PS), which would otherwise be folded into spaces.
+                // And U+FEFF, which libyaml and Foundation's JSON reader drop as a byte-order mark.
                 if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) || u.value == 0x2028
-                    || u.value == 0x2029
+                    || u.value == 0x2029 || u.value == 0xFEFF
                 {
                     out += String(format: "\\u%04X", u.value)
                 } else {

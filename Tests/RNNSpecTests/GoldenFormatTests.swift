@@ -2,6 +2,7 @@ import Foundation
 import RNNKernels
 import TestAssertions
 import Testing
+import Yams
 
 @testable import RNNSpec
 
@@ -118,6 +119,48 @@ import Testing
             CaseDigest.compute(
                 kernel: "rnn.step", params: ["activation": .string("tanh")],
                 inputs: ["x": .real(RealTensor(Tensor(shape: [2, 1], scalars: [1.0, 2])))]))
+    }
+
+    /// The digest's text of a tensor is its shape and each number in `NumberText.format`'s spelling
+    /// (the numbers are written in place, without a string each; a change of spelling would make
+    /// every golden STALE).
+    @Test func testTheDigestTextSpellsNumbersAsNumberTextDoes() {
+        var rng = SystemRandomNumberGenerator()
+        var values: [Double] = [
+            0, -0.0, 1, -1, 0.1, 1e300, -1e-300, .leastNonzeroMagnitude, .leastNormalMagnitude,
+            .greatestFiniteMagnitude, .nan,
+            .infinity, -.infinity, 123_456_789_012_345_680, 1e16, 1e-5, 0.0001,
+        ]
+        for _ in 0..<2000 { values.append(Double(bitPattern: rng.next())) }
+        for _ in 0..<2000 { values.append(Double.random(in: -4...4)) }
+        var text = ""
+        CaseDigest.canonical(.real(RealTensor(Tensor(shape: [values.count, 1], scalars: values))), into: &text)
+        XCTAssertEqual(text, "real[\(values.count), 1] " + values.map { NumberText.format($0) }.joined(separator: " "))
+        var ints = ""
+        CaseDigest.canonical(.integer(Tensor<Int>(shape: [3], scalars: [0, -7, Int.max])), into: &ints)
+        XCTAssertEqual(ints, "int[3] 0 -7 \(Int.max)")
+    }
+
+    /// The one quoting of goldens and the worker protocol reads back as the same string in JSON and
+    /// in YAML (but U+FEFF, see below), for every character up to U+2100 and the line separators,
+    /// alone and in text; printable ASCII is written as it is.
+    @Test func testQuotedStringsReadBackInJSONAndYAML() throws {
+        var texts = (Array(0...0x2100) + [0x2028, 0x2029, 0xFEFF, 0x1F600]).compactMap(Unicode.Scalar.init).map {
+            String($0)
+        }
+        texts += ["", "rnn_step/c00001", "a \"b\" c", "back\\slash", "tab\there", "é ü", "x\u{85}y", "end\n"]
+        for s in texts {
+            let q = YAMLText.quoted(s)
+            let json = try JSONSerialization.jsonObject(with: Data(q.utf8), options: .fragmentsAllowed) as? String
+            XCTAssertEqual(json, s, "\(s.unicodeScalars.map { $0.value })")
+            // libyaml, through Yams, drops U+FEFF even when escaped: no quoting can keep it in YAML.
+            if !s.unicodeScalars.contains("\u{FEFF}") {
+                XCTAssertEqual(try Yams.load(yaml: "k: " + q) as? [String: String], ["k": s], "\(q)")
+            }
+            if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) {
+                XCTAssertEqual(q, "\"" + s + "\"")
+            }
+        }
     }
 
     @Test func testSHA256KnownVectors() {

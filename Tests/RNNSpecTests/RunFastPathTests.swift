@@ -25,9 +25,27 @@ import Testing
         XCTAssertNotEqual(text(RNNSpecCommand.Run.defaultRequest(paths: ["cases/"])), text(flagged))
     }
 
+    /// `--jobs N` (or `-j N`) once, with N in the parser's range, is taken by the fast path: its
+    /// request is the parser's, field for field.
+    @Test func testOneJobsFlagGivesTheParsersRequest() throws {
+        for arguments in [
+            ["--jobs", "2", "cases/"], ["cases/", "-j", "1"], ["a.yaml", "--jobs", "256", "b"], ["-j", "7"],
+        ] {
+            let parsed = try RNNSpecCommand.Run.parse(arguments).request
+            let jobs = Int(arguments[arguments.firstIndex { $0.hasPrefix("-") }! + 1])!
+            var fast = RNNSpecCommand.Run.defaultRequest(
+                paths: arguments.filter { !$0.hasPrefix("-") && Int($0) == nil })
+            fast.options.jobs = jobs
+            XCTAssertEqual(text(fast), text(parsed), "\(arguments)")
+            XCTAssertNotNil(RNNSpecCommand.Run.fastPath(["run"] + arguments), "\(arguments)")
+        }
+    }
+
     @Test func testAnyFlagOrOtherCommandGoesToTheParser() {
         for arguments in [
-            ["run", "--jobs", "2"], ["run", "cases/", "-v"], ["run", "--", "-odd.yaml"], ["run", "-h"],
+            ["run", "cases/", "-v"], ["run", "--jobs", "0"], ["run", "--jobs", "257"], ["run", "--jobs"],
+            ["run", "-j", "2", "-j", "2"], ["run", "--jobs=2"], ["run", "-j2"], ["run", "--jobs", "two"],
+            ["run", "--jobs", "-1"], ["run", "--jobs", "2", "--tag", "x"], ["run", "--", "-odd.yaml"], ["run", "-h"],
             ["run", "cases/", "--help"], ["regen", "cases/"], ["serve"], [], ["--version"],
         ] {
             XCTAssertNil(RNNSpecCommand.Run.fastPath(arguments), "\(arguments)")

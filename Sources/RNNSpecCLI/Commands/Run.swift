@@ -122,10 +122,25 @@ extension RNNSpecCommand {
         /// took a quarter of a one-case run. The request is the one the parser gives for the same
         /// arguments (`RunFastPathTests` compares them); nil for any other command line.
         static func fastPath(_ arguments: [String]) -> (() throws -> Void)? {
-            guard arguments.first == "run", !arguments.dropFirst().contains(where: { $0.hasPrefix("-") }) else {
-                return nil
+            guard arguments.first == "run" else { return nil }
+            var paths: [String] = []
+            var jobs: Int? = nil
+            var rest = arguments.dropFirst()
+            while let argument = rest.popFirst() {
+                if argument == "--jobs" || argument == "-j" {
+                    // One `--jobs N` in the range the parser accepts; anything else is the parser's.
+                    guard jobs == nil, let text = rest.popFirst(), let n = Int(text), (1...256).contains(n) else {
+                        return nil
+                    }
+                    jobs = n
+                } else if argument.hasPrefix("-") {
+                    return nil
+                } else {
+                    paths.append(argument)
+                }
             }
-            let request = defaultRequest(paths: Array(arguments.dropFirst()))
+            var request = defaultRequest(paths: paths)
+            if let jobs { request.options.jobs = jobs }
             return { throw ExitCode(try FrontEnd(project: Project.locate()).run(request).rawValue) }
         }
 
