@@ -60,8 +60,12 @@ public struct CaseLoader: Sendable {
         let source = reader.source
         let fields = try reader.mapping(root, "a case file")
         try reader.checkKeys(fields, allowed: Self.topLevelFields, in: "the case")
+        // Each field by name, found once (scanning the entries for each of the fields read copied
+        // every node it passed).
+        var position: [String: Int] = [:]
+        for (k, f) in fields.enumerated() where position[f.key] == nil { position[f.key] = k }
         func field(_ key: String) -> (keyNode: Node, value: Node)? {
-            fields.first { $0.key == key }.map { ($0.keyNode, $0.value) }
+            position[key].map { (fields[$0].keyNode, fields[$0].value) }
         }
         var locations: [String: SourceLocation] = [:]
         for f in fields { locations[f.key] = reader.location(f.keyNode) }

@@ -46,20 +46,13 @@ extension Golden {
                     guard lines[k] == "  \(key):" else { return nil }
                     k += 1
                     var any = false
-                    while k < lines.count, lines[k].hasPrefix("    "), let colon = lines[k].firstIndex(of: ":") {
-                        let written = String(lines[k][lines[k].index(lines[k].startIndex, offsetBy: 4)..<colon])
+                    // `    name: hex`, read on the bytes (the first colon ends the name).
+                    while k < lines.count, let (written, hex) = digestLine(lines[k]) {
                         let name =
                             written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2
                             ? String(written.dropFirst().dropLast()) : written
-                        let rest = lines[k][colon...]
-                        guard rest.hasPrefix(": "), isHex(rest.dropFirst(2)), !name.isEmpty,
-                            YAMLText.scalar(name) == written
-                        else { return nil }
-                        if key == "params" {
-                            p.params[name] = String(rest.dropFirst(2))
-                        } else {
-                            p.inputs[name] = String(rest.dropFirst(2))
-                        }
+                        guard !name.isEmpty, YAMLText.scalar(name) == written else { return nil }
+                        if key == "params" { p.params[name] = hex } else { p.inputs[name] = hex }
                         any = true
                         k += 1
                     }
@@ -290,15 +283,33 @@ extension Golden {
 
     /// `key: "text"` without escapes: the text.
     private static func quotedField(_ line: String, _ key: String) -> String? {
-        let head = key + ": \""
-        guard line.hasPrefix(head), line.hasSuffix("\""), line.utf8.count >= head.utf8.count + 1 else { return nil }
-        let inner = line.dropFirst(head.count).dropLast()
-        guard !inner.contains("\""),
-            inner.unicodeScalars.allSatisfy({
-                $0.value >= 0x20 && $0.value != 0x7F && $0.value != 0x85 && $0.value != 0x2028 && $0.value != 0x2029
-            })
+        // On the bytes: `key: "` (ASCII), then no quote, control, DEL, NEL (C2 85) or line separator
+        // (E2 80 A8/A9), then a closing quote.
+        let u = Array(line.utf8), head = Array((key + ": \"").utf8)
+        guard u.count >= head.count + 1, u.starts(with: head), u.last == 0x22 else { return nil }
+        let inner = u[head.count..<(u.count - 1)]
+        for i in inner.indices {
+            let b = inner[i]
+            if b < 0x20 || b == 0x22 || b == 0x7F { return nil }
+            if b == 0xC2 && i + 1 < inner.endIndex && inner[i + 1] == 0x85 { return nil }
+            if b == 0xE2 && i + 2 < inner.endIndex && inner[i + 1] == 0x80
+                && (inner[i + 2] == 0xA8 || inner[i + 2] == 0xA9)
+            {
+                return nil
+            }
+        }
+        return String(decoding: inner, as: UTF8.self)
+    }
+
+    /// `    name: hex` of a digests section, on the bytes: the name as written (up to the first
+    /// colon) and the lower-case hex digits after `: `; nil for any other line.
+    private static func digestLine(_ line: String) -> (written: String, hex: String)? {
+        let u = Array(line.utf8)
+        guard u.count > 4, u[0..<4].allSatisfy({ $0 == 0x20 }), let colon = u.firstIndex(of: 0x3A),
+            colon + 2 < u.count, u[colon + 1] == 0x20,
+            u[(colon + 2)...].allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         else { return nil }
-        return String(inner)
+        return (String(decoding: u[4..<colon], as: UTF8.self), String(decoding: u[(colon + 2)...], as: UTF8.self))
     }
 
     /// The items of `[a, b, c]` (plain numbers or words, no quotes or nesting), split on the

@@ -49,7 +49,7 @@ extension NodeReader {
     /// Whether a node is a `{draw: ...}` mapping.
     func isDraw(_ node: Node) -> Bool {
         guard case .mapping(let m) = node else { return false }
-        return m.keys.contains { $0.string == "draw" }
+        return m.contains { isKey($0.key, "draw") }
     }
 
     /// Whether a node is a draw or a list holding one (a list of tensors).

@@ -50,7 +50,7 @@ extension NodeReader {
     /// Whether a node is `{npy: ...}` or `{npz: ..., key: ...}`.
     func isFileInput(_ node: Node) -> Bool {
         guard case .mapping(let m) = node else { return false }
-        return m.keys.contains { $0.string == "npy" || $0.string == "npz" }
+        return m.contains { isKey($0.key, "npy") || isKey($0.key, "npz") }
     }
 
     /// Decodes a file input; `read` reads a path relative to the cases root (nil: not found).

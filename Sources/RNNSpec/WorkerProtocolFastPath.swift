@@ -1,8 +1,8 @@
 import Foundation
 import RNNKernels
 
-/// A direct reader for the common worker-protocol lines: a request without a gradcheck and a
-/// reply with outputs only, as rnnspec writes them (and as most backends do, whitespace and key
+/// A direct reader for the common worker-protocol lines: a request (with its gradcheck, if any) and a
+/// reply with outputs (and gradients), as rnnspec writes them (and as most backends do, whitespace and key
 /// order free). It builds the same `ExecutionRequest` and `Answer` as the general reader, without
 /// Foundation's JSON objects and casts (which were most of the cost of a message). Anything else
 /// (escapes in strings, other keys, non-canonical numbers, a check that fails) gives nil, and the
@@ -167,11 +167,13 @@ enum WorkerProtocolFastPath {
 
     /// A tensor of dtype float64, float32, int64 or bool, checked as `WorkerProtocol.value` checks
     /// it; nil for any other form or any failed check.
-    static func tensor(_ fields: [(key: String, value: J)], budget: inout Int) -> (name: String, value: Value)? {
-        var name: String? = nil, dtype: String? = nil, shapeJ: [J]? = nil, dataText: String? = nil
+    static func tensor(
+        _ fields: [(key: String, value: J)], budget: inout Int, named: Bool = true
+    ) -> (name: String, value: Value)? {
+        var name: String? = named ? nil : "", dtype: String? = nil, shapeJ: [J]? = nil, dataText: String? = nil
         for (key, v) in fields {
             switch (key, v) {
-            case ("name", .string(let s)): name = s
+            case ("name", .string(let s)) where named: name = s
             case ("dtype", .string(let s)): dtype = s
             case ("shape", .array(let a)): shapeJ = a
             case ("data", .string(let s)): dataText = s
@@ -229,15 +231,27 @@ enum WorkerProtocolFastPath {
 
     // MARK: Messages
 
-    /// A reply with outputs only, for the request `id`; nil for anything else.
+    /// A real tensor without a name (a gradient's analytic or numeric value).
+    static func realTensor(_ j: J, budget: inout Int) -> RealTensor? {
+        guard case .object(let t) = j, case .real(let r)? = tensor(t, budget: &budget, named: false)?.value else {
+            return nil
+        }
+        return r
+    }
+
+    /// A reply with outputs, and gradients and directional derivatives when a gradcheck was asked,
+    /// for the request `id`; nil for anything else.
     static func reply(_ line: Data, id: String, maxElements: Int) -> WorkerProtocol.Answer? {
         guard case .object(let fields)? = parse(line) else { return nil }
         var sawProtocol = false, replyID: String? = nil, outputsJ: [J]? = nil
+        var gradientsJ: [J] = [], directionalJ: [J] = []
         for (key, v) in fields {
             switch (key, v) {
             case ("protocol", let p): guard isProtocolOne(p) else { return nil }; sawProtocol = true
             case ("id", .string(let s)): replyID = s
             case ("outputs", .array(let a)): outputsJ = a
+            case ("gradients", .array(let a)): gradientsJ = a
+            case ("directional", .array(let a)): directionalJ = a
             default: return nil
             }
         }
@@ -250,15 +264,79 @@ enum WorkerProtocolFastPath {
             }
             outputs[named.name] = named.value
         }
-        return .outputs(ExecutionReply(outputs: outputs))
+        var gradients: [GradientPair] = []
+        for item in gradientsJ {
+            guard case .object(let g) = item else { return nil }
+            var name: String? = nil, analytic: RealTensor? = nil, numeric: RealTensor? = nil
+            for (key, v) in g {
+                switch (key, v) {
+                case ("name", .string(let s)): name = s
+                case ("analytic", let t): guard let r = realTensor(t, budget: &budget) else { return nil }; analytic = r
+                case ("numeric", let t): guard let r = realTensor(t, budget: &budget) else { return nil }; numeric = r
+                default: return nil
+                }
+            }
+            guard let name, let analytic else { return nil }
+            gradients.append(GradientPair(name: name, analytic: analytic, numeric: numeric))
+        }
+        guard directionalJ.count <= GradCheck.maxDirections else { return nil }
+        var directional: [Double] = []
+        for x in directionalJ {
+            switch x {
+            case .string("nan"): directional.append(.nan)
+            case .string("inf"): directional.append(.infinity)
+            case .string("-inf"): directional.append(-.infinity)
+            default:
+                guard let v = plainDouble(x) else { return nil }
+                directional.append(v)
+            }
+        }
+        return .outputs(ExecutionReply(outputs: outputs, gradients: gradients, directional: directional))
     }
 
-    /// A request without a gradcheck whose params are strings, booleans and numbers of the types
-    /// the kernel declares; nil for anything else.
+    /// A request's gradcheck, as the general reader reads it; nil for any other form (which that
+    /// reader then reads or refuses).
+    static func gradcheck(_ fields: [(key: String, value: J)]) -> GradCheckPlan? {
+        var wrt: [String]? = nil, eps: Double? = nil, loss: String? = nil
+        var mode: GradCheckMode? = nil, directions: Int? = nil, seed: Int? = nil, abs: Double? = nil, rel: Double? = nil
+        for (key, v) in fields {
+            switch (key, v) {
+            case ("wrt", .array(let a)):
+                var names: [String] = []
+                for item in a {
+                    guard case .string(let s) = item else { return nil }
+                    names.append(s)
+                }
+                wrt = names
+            case ("eps", let x): guard let d = plainDouble(x) else { return nil }; eps = d
+            case ("loss", .string(let s)): loss = s
+            case ("mode", .string(let s)): guard let m = GradCheckMode(rawValue: s) else { return nil }; mode = m
+            case ("directions", let x):
+                guard let k = plainInt(x), (1...GradCheck.maxDirections).contains(k) else { return nil }
+                directions = k
+            case ("seed", let x): guard let n = plainInt(x), n >= 0 else { return nil }; seed = n
+            case ("abs", let x): guard let d = plainDouble(x) else { return nil }; abs = d
+            case ("rel", let x): guard let d = plainDouble(x) else { return nil }; rel = d
+            default: return nil
+            }
+        }
+        guard let wrt, let eps, let loss else { return nil }
+        var plan = GradCheckPlan(wrt: wrt, eps: eps, loss: loss)
+        if let mode { plan.mode = mode }
+        if let directions { plan.directions = directions }
+        if let seed { plan.seed = UInt64(seed) }
+        if let abs { plan.tolerance.abs = abs }
+        if let rel { plan.tolerance.rel = rel }
+        return plan
+    }
+
+    /// A request whose params are strings, booleans and numbers of the types the kernel declares,
+    /// with or without a gradcheck; nil for anything else.
     static func request(_ line: Data, registry: KernelRegistry) -> ExecutionRequest? {
         guard case .object(let fields)? = parse(line) else { return nil }
         var sawProtocol = false, id: String? = nil, kernel: String? = nil
         var paramsJ: [(key: String, value: J)] = [], inputsJ: [J] = [], dimsJ: [(key: String, value: J)] = []
+        var plan: GradCheckPlan? = nil
         for (key, v) in fields {
             switch (key, v) {
             case ("protocol", let p): guard isProtocolOne(p) else { return nil }; sawProtocol = true
@@ -267,6 +345,7 @@ enum WorkerProtocolFastPath {
             case ("params", .object(let o)): paramsJ = o
             case ("inputs", .array(let a)): inputsJ = a
             case ("dims", .object(let o)): dimsJ = o
+            case ("gradcheck", .object(let o)): guard let g = gradcheck(o) else { return nil }; plan = g
             default: return nil
             }
         }
@@ -304,6 +383,6 @@ enum WorkerProtocolFastPath {
             guard let n = plainInt(raw) else { return nil }
             dims[name] = n
         }
-        return ExecutionRequest(id: id, kernel: kernel, params: params, inputs: inputs, dims: dims, gradcheck: nil)
+        return ExecutionRequest(id: id, kernel: kernel, params: params, inputs: inputs, dims: dims, gradcheck: plan)
     }
 }

@@ -19,6 +19,13 @@ struct NodeReader {
         self.limits = limits
     }
 
+    /// Whether a mapping key reads as `name`: `key.string == name` for a scalar (Yams reads a scalar
+    /// as its text) without building the string.
+    func isKey(_ key: Node, _ name: String) -> Bool {
+        if case .scalar(let scalar) = key { return scalar.string == name }
+        return false
+    }
+
     // MARK: Locations
 
     func location(_ node: Node) -> SourceLocation {

@@ -38,6 +38,26 @@ import Testing
                     "losses": .real(RealTensor(Tensor(shape: [0], scalars: []))),
                     "mask": .integer(Tensor(shape: [2], scalars: [Int.min, Int.max])),
                 ]),
+            // With gradchecks: fast with every field, and full with the defaults.
+            ExecutionRequest(
+                id: "rnn_bptt/c00002", kernel: "rnn.bptt", params: [:],
+                inputs: ["x": .real(RealTensor(Tensor(shape: [1, 1, 1], scalars: [0.5])))],
+                gradcheck: {
+                    var g = GradCheckPlan(wrt: ["W_xh", "W_hh"], eps: 1e-6, loss: "loss")
+                    g.mode = .fast
+                    g.directions = 7
+                    g.seed = 12
+                    g.tolerance.abs = 1e-7
+                    g.tolerance.rel = 0.25
+                    return g
+                }()),
+            ExecutionRequest(
+                id: "g", kernel: "lstm.bptt", params: [:], inputs: [:],
+                gradcheck: {
+                    var g = GradCheckPlan(wrt: [], eps: 0.001, loss: "total")
+                    g.mode = .full
+                    return g
+                }()),
         ]
         for request in requests {
             let line = String(WorkerProtocol.encode(request).dropLast())
@@ -55,7 +75,7 @@ import Testing
                 }
             }
             XCTAssertEqual(direct.dims, slow.dims)
-            XCTAssertNil(direct.gradcheck)
+            XCTAssertEqual(direct.gradcheck, slow.gradcheck)
             XCTAssertEqual(Set(direct.inputs.keys), Set(slow.inputs.keys))
             for (name, value) in slow.inputs { XCTAssertTrue(sameBits(direct.inputs[name]!, value), name) }
         }
@@ -71,7 +91,19 @@ import Testing
         // Whitespace and key order as other programs write them (Python's json.dumps).
         let spaced =
             #"{"id": "a/b", "outputs": [{"data": "AAAAAAAABEA=", "shape": [], "dtype": "float64", "name": "loss"}], "protocol": 1}"#
-        for text in [line, spaced] {
+        // With gradients (one without numeric values) and directional derivatives, non-finite among them.
+        let gradcheckReply = ExecutionReply(
+            outputs: outputs,
+            gradients: [
+                GradientPair(
+                    name: "dW", analytic: RealTensor(Tensor<Double>(shape: [2], scalars: [1.5, -0.0])),
+                    numeric: RealTensor(Tensor<Double>(shape: [2], scalars: [1.5000001, .leastNonzeroMagnitude]))),
+                GradientPair(
+                    name: "dx", analytic: RealTensor(Tensor<Float>(shape: [1, 1], scalars: [0.25])), numeric: nil),
+            ],
+            directional: [0.125, -3e-300, .nan, .infinity, -.infinity, 1])
+        let withGradients = String(WorkerProtocol.encode(.outputs(gradcheckReply), id: "a/b").dropLast())
+        for text in [line, spaced, withGradients] {
             guard
                 case .outputs(let direct)? = WorkerProtocolFastPath.reply(Data(text.utf8), id: "a/b", maxElements: 100)
             else { return XCTFail(text) }
@@ -81,7 +113,18 @@ import Testing
             else { return XCTFail(text) }
             XCTAssertEqual(direct.outputs.entries.map(\.name), slow.outputs.entries.map(\.name))
             for (name, value) in slow.outputs.entries { XCTAssertTrue(sameBits(direct.outputs[name]!, value), name) }
+            XCTAssertEqual(direct.gradients.map(\.name), slow.gradients.map(\.name))
+            for (d, g) in zip(direct.gradients, slow.gradients) {
+                XCTAssertTrue(sameBits(.real(d.analytic), .real(g.analytic)), g.name)
+                XCTAssertEqual(d.numeric == nil, g.numeric == nil, g.name)
+                if let a = d.numeric, let b = g.numeric { XCTAssertTrue(sameBits(.real(a), .real(b)), g.name) }
+            }
+            XCTAssertEqual(direct.directional.map(\.bitPattern), slow.directional.map(\.bitPattern))
         }
+        XCTAssertEqual(
+            WorkerProtocolFastPath.reply(Data(withGradients.utf8), id: "a/b", maxElements: 100).map {
+                if case .outputs(let r) = $0 { r.directional.count } else { -1 }
+            }, 6)
     }
 
     @Test func testLinesTheDirectReaderDoesNotTakeGoToTheGeneralReader() {
@@ -95,7 +138,14 @@ import Testing
             // over the limit
             #"{"protocol":1,"id":"a","outputs":[{"name":"h","dtype":"float64","shape":[9],"data":"AAAAAAAA8D8="}]}"#,
             #"{"protocol":1,"id":"a\u0041","outputs":[\#(tensor)]}"#,  // an escape
-            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":[1]}"#,
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":[1.0E1]}"#,
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":["NaN"]}"#,
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":\#(Array(repeating: 1, count: 65))}"#,
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"directional":1}"#,
+            #"{"protocol":1,"id":"a","outputs":[\#(tensor)],"gradients":[{"analytic":\#(tensor)}]}"#,  // named
+            #"{"protocol":1,"id":"a","outputs":[],"gradients":[{"name":"d","numeric":{"dtype":"float64","shape":[1],"data":"AAAAAAAA8D8="}}]}"#,
+            #"{"protocol":1,"id":"a","outputs":[],"gradients":[{"name":"d","analytic":{"dtype":"int64","shape":[1],"data":"AAAAAAAA8D8="}}]}"#,
+            #"{"protocol":1,"id":"a","outputs":[],"gradients":[{"name":"d","analytic":{"dtype":"float64","shape":[1],"data":"AAAAAAAA8D8="},"x":1}]}"#,
             #"{"protocol":1,"id":"a","error":{"message":"m","at":"kernel"},"outputs":[]}"#,
             #"{"protocol":1,"id":"a","outputs":[\#(tensor)]} x"#,
             #"{"protocol":1,"protocol":1,"id":"a","outputs":[\#(tensor)]}"#,
@@ -113,7 +163,19 @@ import Testing
             // read through Decimal
             #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":0.12345678901234567},"inputs":[],"dims":{}}"#,
             #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":1E2},"inputs":[],"dims":{}}"#,
-            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":["W_xh"],"eps":1e-6,"loss":"loss"}}"#,
+            // gradchecks the general reader reads differently or refuses
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":["W_xh"],"eps":"1e-6","loss":"loss"}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":["W_xh"],"loss":"loss"}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[1],"eps":1e-6,"loss":"loss"}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","mode":"half"}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","directions":0}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","directions":65}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","seed":-1}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","seed":1.5}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","abs":"inf"}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","rel":null}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":{"wrt":[],"eps":1e-6,"loss":"loss","other":1}}"#,
+            #"{"protocol":1,"id":"a","kernel":"rnn.bptt","params":{},"inputs":[],"dims":{},"gradcheck":[]}"#,
         ] {
             XCTAssertNil(WorkerProtocolFastPath.request(Data(text.utf8), registry: registry), text)
         }

@@ -109,4 +109,33 @@ import Testing
             ),
             "output 'h' twice")
     }
+
+    /// The wire, byte for byte, as docs/worker-protocol.md describes it: keys in this order, names
+    /// sorted, little-endian base64 data, gradcheck fields, gradients and directional derivatives.
+    @Test func testTheWireIsByteForByteTheDocumentedOne() {
+        var g = GradCheckPlan(wrt: ["W_xh"], eps: 1e-6, loss: "loss")
+        g.mode = .fast
+        let request = ExecutionRequest(
+            id: "rnn_bptt/c1", kernel: "rnn.bptt", params: ["dtype": .string("float32"), "n": .integer(2)],
+            inputs: [
+                "x": .real(RealTensor(Tensor(shape: [2], scalars: [1, -0.5]), dtype: .float32)),
+                "ids": .integer(Tensor(shape: [1], scalars: [3])),
+            ],
+            dims: ["T": 2], gradcheck: g)
+        XCTAssertEqual(
+            WorkerProtocol.encode(request),
+            #"{"protocol":1,"id":"rnn_bptt/c1","kernel":"rnn.bptt","params":{"dtype":"float32","n":2},"inputs":[{"name":"ids","dtype":"int64","shape":[1],"data":"AwAAAAAAAAA="},{"name":"x","dtype":"float32","shape":[2],"data":"AACAPwAAAL8="}],"dims":{"T":2},"gradcheck":{"wrt":["W_xh"],"eps":1e-06,"loss":"loss","mode":"fast","directions":4,"seed":0,"abs":1e-07,"rel":1e-05}}"#
+                + "\n")
+        var outputs = KernelOutputs()
+        outputs["h"] = .real(Tensor<Double>(shape: [1, 1], scalars: [0.25]))
+        outputs["parts"] = .list([.boolean(Tensor(shape: [1], scalars: [true]))])
+        let two = RealTensor(Tensor(shape: [1], scalars: [2]))
+        let reply = ExecutionReply(
+            outputs: outputs, gradients: [GradientPair(name: "dW_xh", analytic: two, numeric: two)],
+            directional: [0.5, .nan])
+        XCTAssertEqual(
+            WorkerProtocol.encode(.outputs(reply), id: "rnn_bptt/c1"),
+            #"{"protocol":1,"id":"rnn_bptt/c1","outputs":[{"name":"h","dtype":"float64","shape":[1,1],"data":"AAAAAAAA0D8="},{"name":"parts","dtype":"list","items":[{"dtype":"bool","shape":[1],"data":"AQ=="}]}],"gradients":[{"name":"dW_xh","analytic":{"dtype":"float64","shape":[1],"data":"AAAAAAAAAEA="},"numeric":{"dtype":"float64","shape":[1],"data":"AAAAAAAAAEA="}}],"directional":[0.5,"nan"]}"#
+                + "\n")
+    }
 }
