@@ -53,6 +53,9 @@ let package = Package(
         // attributes (no compiler flags, so the package can be depended on by version); RNNKernels calls
         // them only after checking the CPU. See docs/performance.md.
         .target(name: "RNNKernelsSIMD"),
+        // SHA-256 rounds with the CPU's SHA extensions (x86), for RNNSpec's case digests: function
+        // attributes, no compiler flags; RNNSpec checks the CPU and otherwise hashes in Swift.
+        .target(name: "RNNSpecDigest"),
         // Case model, loading, registry, comparison, golden store, running, reporting: values and
         // strings only (no printing, terminal or signal handling; the only processes it starts are the
         // runner's workers).
@@ -61,6 +64,7 @@ let package = Package(
             dependencies: [
                 "RNNKernels",
                 "RNNPlatform",
+                "RNNSpecDigest",
                 "SVGPlot",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),

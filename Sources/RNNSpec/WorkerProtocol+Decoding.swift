@@ -8,8 +8,14 @@ extension WorkerProtocol {
 
     static func object(_ line: Data) throws(Violation) -> [String: Any] {
         let parsed: Any
-        do { parsed = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed]) } catch {
-            throw Violation("not a JSON line: \(quoteStart(line))")
+        // rnnspec's own reader first, which reads numbers exactly; Foundation's for what it declines
+        // (duplicate keys, nesting beyond 64, text that is not JSON), to give its result or its error.
+        if let j = WorkerProtocolFastPath.parse(line) {
+            parsed = WorkerProtocolFastPath.foundation(j)
+        } else {
+            do { parsed = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed]) } catch {
+                throw Violation("not a JSON line: \(quoteStart(line))")
+            }
         }
         guard let object = parsed as? [String: Any] else { throw Violation("not a JSON object: \(quoteStart(line))") }
         guard let version = object["protocol"] as? Int else {

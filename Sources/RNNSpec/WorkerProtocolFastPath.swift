@@ -115,7 +115,9 @@ enum WorkerProtocolFastPath {
         }
     }
 
-    /// A string without escapes or control characters, valid UTF-8.
+    /// A string: valid UTF-8 without control characters, with RFC 8259's escapes (`\"`, `\\`, `\/`,
+    /// `\b`, `\f`, `\n`, `\r`, `\t`, `\uXXXX`, a surrogate pair for a character beyond U+FFFF); nil
+    /// for anything else (a lone surrogate among it).
     private static func string(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int) -> String? {
         guard i < b.count, b[i] == 0x22 else { return nil }
         i += 1
@@ -123,7 +125,8 @@ enum WorkerProtocolFastPath {
         var ascii = true
         while i < b.count, b[i] != 0x22 {
             let c = b[i]
-            if c == 0x5C || c < 0x20 { return nil }
+            if c == 0x5C { return escaped(b, &i, from: start) }
+            if c < 0x20 { return nil }
             if c >= 0x80 { ascii = false }
             i += 1
         }
@@ -132,6 +135,84 @@ enum WorkerProtocolFastPath {
         i += 1
         if ascii { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The rest of a string from its first backslash at `i` (its text began at `start`).
+    private static func escaped(_ b: UnsafeBufferPointer<UInt8>, _ i: inout Int, from start: Int) -> String? {
+        var out = Array(b[start..<i])
+        func hex4(_ at: Int) -> UInt32? {
+            guard at + 4 <= b.count else { return nil }
+            var v: UInt32 = 0
+            for k in at..<(at + 4) {
+                let c = b[k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt32(d)
+            }
+            return v
+        }
+        while i < b.count, b[i] != 0x22 {
+            let c = b[i]
+            if c < 0x20 { return nil }
+            guard c == 0x5C else { out.append(c); i += 1; continue }
+            guard i + 1 < b.count else { return nil }
+            switch b[i + 1] {
+            case 0x22, 0x5C, 0x2F: out.append(b[i + 1])
+            case 0x62: out.append(0x08)
+            case 0x66: out.append(0x0C)
+            case 0x6E: out.append(0x0A)
+            case 0x72: out.append(0x0D)
+            case 0x74: out.append(0x09)
+            case 0x75:
+                guard var v = hex4(i + 2) else { return nil }
+                if (0xD800...0xDBFF).contains(v) {
+                    // A high surrogate needs its low one: `\uD83D\uDE00`.
+                    guard i + 7 < b.count, b[i + 6] == 0x5C, b[i + 7] == 0x75, let low = hex4(i + 8),
+                        (0xDC00...0xDFFF).contains(low)
+                    else { return nil }
+                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                    i += 6
+                } else if (0xDC00...0xDFFF).contains(v) {
+                    return nil
+                }
+                guard let scalar = Unicode.Scalar(v) else { return nil }
+                out.append(contentsOf: Array(String(scalar).utf8))
+                i += 4
+            default: return nil
+            }
+            i += 2
+        }
+        guard i < b.count else { return nil }
+        i += 1
+        return out.withUnsafeBufferPointer { String(validating: $0, as: UTF8.self) }
+    }
+
+    /// A parsed value as Foundation's JSON reader gives it (`[String: Any]`, `[Any]`, `String`,
+    /// `NSNumber`, `NSNull`), with every number read exactly: an integer literal that fits as an
+    /// `Int`, anything else as the nearest `Double` (Foundation's reader takes a long mantissa through
+    /// `Decimal` and misses the nearest double for about half of the 17-digit numbers Swift writes).
+    static func foundation(_ j: J) -> Any {
+        switch j {
+        case .object(let entries):
+            var o: [String: Any] = [:]
+            for (key, value) in entries { o[key] = foundation(value) }
+            return o
+        case .array(let items): return items.map(foundation)
+        case .string(let s): return s
+        case .bool(let b): return NSNumber(value: b)
+        case .null: return NSNull()
+        case .number(let u):
+            let text = String(Substring(u))
+            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let n = Int(text) {
+                return NSNumber(value: n)
+            }
+            return NSNumber(value: Double(text) ?? .nan)
+        }
     }
 
     // MARK: Typed fields
@@ -150,18 +231,13 @@ enum WorkerProtocolFastPath {
         return negative ? -n : n
     }
 
-    /// A number as JSONSerialization's NSNumber gives it as a Double: nil for texts it reads
-    /// through Decimal (more than 17 characters before the exponent) or that overflow.
+    /// A number as a Double, read exactly (the nearest double, as `Double(_:)` reads text): an integer
+    /// literal as an integer first (so `-0` is +0.0); nil when it overflows.
     static func plainDouble(_ j: J) -> Double? {
         guard case .number(let u) = j else { return nil }
         let text = String(Substring(u))
-        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
-            // An integer literal: JSONSerialization makes an integer NSNumber of it (so `-0` is +0.0).
-            guard text.count <= 18, let n = Int64(text) else { return nil }
-            return Double(n)
-        }
-        let mantissa = text.firstIndex(where: { $0 == "e" || $0 == "E" }).map { text[..<$0] } ?? text[...]
-        guard mantissa.count <= 17, !text.contains("E"), let v = Double(text), v.isFinite else { return nil }
+        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let n = Int(text) { return Double(n) }
+        guard let v = Double(text), v.isFinite else { return nil }
         return v
     }
 

@@ -163,6 +163,20 @@ import Yams
         }
     }
 
+    /// The hardware rounds (x86's SHA extensions) give the Swift rounds' words for every length
+    /// from 0 to 300 bytes (every padding case, one to six blocks) and for random texts.
+    @Test func testSHA256HardwareRoundsAgreeWithTheSwiftRounds() throws {
+        try XCTSkipUnless(SHA256.hardware, "this CPU has no SHA extensions; digests use the Swift rounds")
+        var rng = SystemRandomNumberGenerator()
+        for length in Array(0...300) + (0..<50).map({ _ in Int.random(in: 301...5000) }) {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &rng) }
+            XCTAssertEqual(SHA256.words(bytes, hardware: true), SHA256.words(bytes, hardware: false), "\(length) bytes")
+        }
+        XCTAssertEqual(
+            SHA256.words(Array("abc".utf8), hardware: true),
+            [0xba78_16bf, 0x8f01_cfea, 0x4141_40de, 0x5dae_2223, 0xb003_61a3, 0x9617_7a9c, 0xb410_ff61, 0xf200_15ad])
+    }
+
     @Test func testSHA256KnownVectors() {
         XCTAssertEqual(SHA256.hex("".utf8), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hex("abc".utf8), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
