@@ -66,33 +66,23 @@ extension Golden {
             k += 1
             var outputs: [(name: String, value: Value)] = []
             var outputLines: [String: Int] = [:]
-            while k < lines.count {
-                // "  name:" then "    type: ...".
-                let header = lines[k]
-                let headerLine = k + 1
-                guard header.hasPrefix("  "), header.hasSuffix(":"), k + 3 < lines.count else { return nil }
-                // A name is plain, or quoted when it would read as something else (`"Y"`, a boolean in YAML 1.1).
-                let written = String(header.dropFirst(2).dropLast())
-                let name =
-                    written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2
-                    ? String(written.dropFirst().dropLast()) : written
-                guard !name.isEmpty, YAMLText.scalar(name) == written, !outputs.contains(where: { $0.name == name })
-                else { return nil }
-                let type = lines[k + 1]
-                k += 2
+            /// A tensor whose `type:` line (as if at `pad`) is `type`, from line `k`: its dtype, shape and
+            /// value lines at `pad`; nil for anything off that layout.
+            func tensor(type: String, pad: String) -> Value? {
                 var dtype: DType? = nil
-                if type == "    type: real" {
+                guard k < lines.count else { return nil }
+                if type == pad + "type: real" {
                     switch lines[k] {
-                    case "    dtype: float64": dtype = .float64
-                    case "    dtype: float32": dtype = .float32
+                    case pad + "dtype: float64": dtype = .float64
+                    case pad + "dtype: float32": dtype = .float32
                     default: return nil
                     }
                     k += 1
-                } else if type != "    type: integer" && type != "    type: boolean" {
+                } else if type != pad + "type: integer" && type != pad + "type: boolean" {
                     return nil
                 }
-                guard k < lines.count, lines[k].hasPrefix("    shape: ["), lines[k].hasSuffix("]") else { return nil }
-                let shapeText = lines[k].dropFirst(12).dropLast()
+                guard k < lines.count, lines[k].hasPrefix(pad + "shape: ["), lines[k].hasSuffix("]") else { return nil }
+                let shapeText = lines[k].dropFirst(pad.count + 8).dropLast()
                 var shape: [Int] = []
                 if !shapeText.isEmpty {
                     for part in shapeText.split(separator: ",", omittingEmptySubsequences: false) {
@@ -101,7 +91,7 @@ extension Golden {
                         shape.append(d)
                     }
                 }
-                guard lines[k] == "    shape: \(shape.shapeText)" else { return nil }
+                guard lines[k] == pad + "shape: \(shape.shapeText)" else { return nil }
                 k += 1
                 // Nothing is allocated for a declared shape before it is known to be within the
                 // limit (all outputs together) and to match the lines that are there; anything
@@ -122,7 +112,7 @@ extension Golden {
                 elements = total
                 if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
                 // Where the value's items are: a scalar, one row, [] when empty, or one row per line below.
-                guard let (spans, next) = valueLines(lines, k, shape, count) else { return nil }
+                guard let (spans, next) = valueLines(lines, k, shape, count, pad: pad) else { return nil }
                 k = next
                 let perSpan = spans.isEmpty ? 0 : count / spans.count
                 // Real values straight from the bytes; anything appendReals declines goes through the
@@ -136,11 +126,7 @@ extension Golden {
                             lines[span.line], from: span.from, row: span.row, dtype == .float32, &scalars)
                             && scalars.count - before == perSpan
                     }
-                    if direct {
-                        outputs.append((name, .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))))
-                        outputLines[name] = headerLine
-                        continue
-                    }
+                    if direct { return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype)) }
                 }
                 var texts: [Substring] = []
                 texts.reserveCapacity(count)
@@ -154,7 +140,6 @@ extension Golden {
                     }
                 }
                 guard texts.count == count else { return nil }
-                let value: Value
                 if let dtype {
                     var scalars: [Double] = []
                     scalars.reserveCapacity(count)
@@ -162,13 +147,13 @@ extension Golden {
                         guard let v = NumberText.parseReal(String(t)) else { return nil }
                         scalars.append(dtype == .float32 ? Double(Float(v)) : v)
                     }
-                    value = .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
-                } else if type == "    type: integer" {
+                    return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
+                } else if type == pad + "type: integer" {
                     var scalars: [Int] = []
                     for t in texts {
                         guard let v = NumberText.parseInteger(String(t)) else { return nil }; scalars.append(v)
                     }
-                    value = .integer(Tensor(shape: shape, scalars: scalars))
+                    return .integer(Tensor(shape: shape, scalars: scalars))
                 } else {
                     var scalars: [Bool] = []
                     for t in texts {
@@ -178,7 +163,49 @@ extension Golden {
                         default: return nil
                         }
                     }
-                    value = .boolean(Tensor(shape: shape, scalars: scalars))
+                    return .boolean(Tensor(shape: shape, scalars: scalars))
+                }
+            }
+            while k < lines.count {
+                // "  name:" then "    type: ...".
+                let header = lines[k]
+                let headerLine = k + 1
+                guard header.hasPrefix("  "), header.hasSuffix(":"), k + 3 < lines.count else { return nil }
+                // A name is plain, or quoted when it would read as something else (`"Y"`, a boolean in YAML 1.1).
+                let written = String(header.dropFirst(2).dropLast())
+                let name =
+                    written.hasPrefix("\"") && written.hasSuffix("\"") && written.count >= 2
+                    ? String(written.dropFirst().dropLast()) : written
+                guard !name.isEmpty, YAMLText.scalar(name) == written, !outputs.contains(where: { $0.name == name })
+                else { return nil }
+                let type = lines[k + 1]
+                k += 2
+                let value: Value
+                if type == "    type: list" {
+                    // `    items: []`, or `    items:` then items written as tensors at indent 6, the
+                    // first line's indent a dash: `    - type: real`. A list inside a list goes to YAML.
+                    if lines[k] == "    items: []" {
+                        value = .list([])
+                        k += 1
+                    } else {
+                        guard lines[k] == "    items:" else { return nil }
+                        k += 1
+                        var items: [Value] = []
+                        while k < lines.count, lines[k].hasPrefix("    - type: ") {
+                            let itemType = "      " + lines[k].dropFirst(6)
+                            k += 1
+                            guard itemType != "      type: list", let item = tensor(type: itemType, pad: "      ")
+                            else {
+                                return nil
+                            }
+                            items.append(item)
+                        }
+                        guard !items.isEmpty else { return nil }
+                        value = .list(items)
+                    }
+                } else {
+                    guard let v = tensor(type: type, pad: "    ") else { return nil }
+                    value = v
                 }
                 outputs.append((name, value))
                 outputLines[name] = headerLine
@@ -191,12 +218,12 @@ extension Golden {
 
     /// The dashes and indent `writeTensor` puts before row `row` of a tensor whose shape without its
     /// last axis is `outer`.
-    private static func rowPrefix(_ row: Int, _ outer: [Int]) -> String {
+    private static func rowPrefix(_ row: Int, _ outer: [Int], pad: String) -> String {
         var opening = 1, r = row
         for axis in stride(from: outer.count - 1, to: 0, by: -1) {
             if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
         }
-        return "      " + String(repeating: "  ", count: outer.count - opening)
+        return pad + "  " + String(repeating: "  ", count: outer.count - opening)
             + String(repeating: "- ", count: opening)
     }
 
@@ -204,20 +231,21 @@ extension Golden {
     /// per line, its index, the byte its items start at (after the key or the row's dashes; ASCII, so
     /// also its count of characters), and whether it holds a row `[a, b]` (else one item to the line's
     /// end); and the line after the value. Nil for any other layout.
-    private static func valueLines(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int)
+    private static func valueLines(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int, pad: String)
         -> (spans: [(line: Int, from: Int, row: Bool)], next: Int)?
     {
         guard k < lines.count else { return nil }
-        if count == 0 { return lines[k] == "    value: []" ? ([], k + 1) : nil }
-        if shape.isEmpty { return lines[k].hasPrefix("    value: ") ? ([(k, 11, false)], k + 1) : nil }
-        if shape.count == 1 { return lines[k].hasPrefix("    value: [") ? ([(k, 11, true)], k + 1) : nil }
-        guard lines[k] == "    value:" else { return nil }
+        let from = pad.count + 7
+        if count == 0 { return lines[k] == pad + "value: []" ? ([], k + 1) : nil }
+        if shape.isEmpty { return lines[k].hasPrefix(pad + "value: ") ? ([(k, from, false)], k + 1) : nil }
+        if shape.count == 1 { return lines[k].hasPrefix(pad + "value: [") ? ([(k, from, true)], k + 1) : nil }
+        guard lines[k] == pad + "value:" else { return nil }
         let rowLength = shape.last!, outer = Array(shape.dropLast())
         var spans: [(line: Int, from: Int, row: Bool)] = []
         spans.reserveCapacity(count / rowLength)
         var line = k + 1
         for row in 0..<(count / rowLength) {
-            let prefix = rowPrefix(row, outer)
+            let prefix = rowPrefix(row, outer, pad: pad)
             guard line < lines.count, lines[line].hasPrefix(prefix) else { return nil }
             spans.append((line, prefix.utf8.count, true))
             line += 1

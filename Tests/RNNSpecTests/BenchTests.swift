@@ -205,17 +205,18 @@ import Testing
     @Test func testCanonicalGoldenReaderMatchesYAML() throws {
         let temp = try TempProject()
         try BenchSuite.write(count: 2 * BenchSuite.templates.count, to: temp.root, jobs: 2)
-        var direct = 0
+        var direct = 0, lists = 0
         for root in [repositoryRoot.appendingPathComponent("golden"), temp.root.appendingPathComponent("golden")] {
             for url in listYAML(under: root) {
                 let text = try String(contentsOf: url, encoding: .utf8)
                 let source = SourceText(path: url.path, text: text)
                 let yaml = try Golden.parseYAML(source)
                 guard let fast = Golden.parseCanonical(text) else {
-                    // Only string and list outputs are left to YAML.
-                    XCTAssertTrue(text.contains("type: string") || text.contains("type: list"), url.path)
+                    // Only string outputs and lists inside lists are left to YAML.
+                    XCTAssertTrue(text.contains("type: string") || text.contains("- type: list"), url.path)
                     continue
                 }
+                if text.contains("type: list") { lists += 1 }
                 direct += 1
                 XCTAssertEqual(fast.caseID, yaml.caseID)
                 XCTAssertEqual(fast.kernel, yaml.kernel)
@@ -225,6 +226,8 @@ import Testing
             }
         }
         XCTAssertGreaterThan(direct, 100)
+        // List outputs (a clip's clipped gradients) are read directly too.
+        XCTAssertGreaterThanOrEqual(lists, 10)
 
         // A golden the direct reader takes (clip's has a list output, which goes to YAML), and edits
         // off the written layout, each of which it must decline.
@@ -264,5 +267,61 @@ import Testing
         // Declined files still read (or fail) exactly as before, through YAML.
         let commented = text + "# a comment\n"
         XCTAssertEqual(try Golden.parse(SourceText(path: "g", text: commented)).serialized(), text)
+    }
+
+    /// List outputs of every item layout read directly as YAML reads them: real items of each rank and
+    /// dtype, integer and boolean items, empty items, an empty list, a list last; a list inside a list
+    /// and a string item are left to YAML.
+    @Test func testListGoldensReadDirectlyAsYAMLReadsThem() throws {
+        let items: [Value] = [
+            .real(RealTensor(Tensor(shape: [2, 3], scalars: [1, -2.5, 3e-300, 0.1, 5, 6]), dtype: .float32)),
+            .real(RealTensor(Tensor(shape: [2, 2, 2], scalars: (0..<8).map { Double($0) / 7 }))),
+            .real(RealTensor(Tensor(shape: [], scalars: [0.25]))),
+            .real(RealTensor(Tensor(shape: [0, 3], scalars: []))),
+            .integer(Tensor(shape: [2], scalars: [-3, 7])),
+            .boolean(Tensor(shape: [1, 2], scalars: [true, false])),
+        ]
+        let parts = CaseDigest.Parts(params: [:], inputs: ["x": "ab"])
+        let goldens = [
+            Golden(
+                caseID: "l/a", kernel: "k", digest: "d", parts: parts,
+                outputs: [("all", .list(items)), ("h", .real(0.5))]),
+            Golden(
+                caseID: "l/b", kernel: "k", digest: "d", parts: parts,
+                outputs: [("h", .real(0.5)), ("last", .list(items))]),
+            Golden(
+                caseID: "l/c", kernel: "k", digest: "d", parts: parts,
+                outputs: [("none", .list([])), ("h", .real(0.5))]),
+        ]
+        for golden in goldens {
+            let text = golden.serialized()
+            let fast = try XCTUnwrap(Golden.parseCanonical(text), text)
+            let yaml = try Golden.parseYAML(SourceText(path: "g", text: text))
+            XCTAssertEqual(fast.serialized(), text)
+            XCTAssertEqual(yaml.serialized(), text)
+            XCTAssertEqual(fast.outputs.map(\.name), yaml.outputs.map(\.name))
+            for ((_, a), (_, b)) in zip(fast.outputs, yaml.outputs) { XCTAssertTrue(sameBits(a, b), text) }
+        }
+        for declined in [
+            Golden(
+                caseID: "l/d", kernel: "k", digest: "d", parts: parts,
+                outputs: [("nested", .list([.list(items)])), ("h", .real(0.5))]),
+            Golden(
+                caseID: "l/e", kernel: "k", digest: "d", parts: parts,
+                outputs: [("words", .list([.string(Tensor(shape: [1], scalars: ["a"]))])), ("h", .real(0.5))]),
+        ] {
+            XCTAssertNil(Golden.parseCanonical(declined.serialized()))
+            XCTAssertNoThrow(try Golden.parseYAML(SourceText(path: "g", text: declined.serialized())))
+        }
+        // Off the layout: an item indented differently, a missing `items:`.
+        let text = goldens[0].serialized()
+        for edit in [
+            text.replacingOccurrences(of: "    - type: integer", with: "     - type: integer"),
+            text.replacingOccurrences(of: "    items:\n", with: ""),
+            text.replacingOccurrences(of: "      dtype: float32", with: "     dtype: float32"),
+        ] {
+            XCTAssertNotEqual(edit, text)
+            XCTAssertNil(Golden.parseCanonical(edit), edit)
+        }
     }
 }
