@@ -9,9 +9,10 @@ extension WorkerProtocol {
     static func object(_ line: Data) throws(Violation) -> [String: Any] {
         let parsed: Any
         // rnnspec's own reader first, which reads numbers exactly; Foundation's for what it declines
-        // (duplicate keys, nesting beyond 64, text that is not JSON), to give its result or its error.
-        if let j = WorkerProtocolFastPath.parse(line) {
-            parsed = WorkerProtocolFastPath.foundation(j)
+        // (duplicate keys, nesting beyond 64, a number beyond a double, text that is not JSON), to give
+        // its result or its error.
+        if let j = WorkerProtocolFastPath.parse(line), let value = WorkerProtocolFastPath.foundation(j) {
+            parsed = value
         } else {
             do { parsed = try JSONSerialization.jsonObject(with: line, options: [.fragmentsAllowed]) } catch {
                 throw Violation("not a JSON line: \(quoteStart(line))")

@@ -158,13 +158,6 @@ public enum WorkerProtocol {
         appendFields(value, to: &out)
     }
 
-    /// A value as a JSON object.
-    static func encode(_ value: Value) -> String {
-        var out = "{"
-        appendFields(value, to: &out)
-        return out
-    }
-
     /// A value's fields and the object's closing brace (the opening one is the caller's):
     /// `"dtype":"float64","shape":[2,3],"data":"<base64>"}`, or `"dtype":"list","items":[...]}`.
     static func appendFields(_ value: Value, to out: inout String) {

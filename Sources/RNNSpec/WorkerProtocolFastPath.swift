@@ -5,8 +5,10 @@ import RNNKernels
 /// reply with outputs (and gradients), as rnnspec writes them (and as most backends do, whitespace and key
 /// order free). It builds the same `ExecutionRequest` and `Answer` as the general reader, without
 /// Foundation's JSON objects and casts (which were most of the cost of a message). Anything else
-/// (escapes in strings, other keys, non-canonical numbers, a check that fails) gives nil, and the
-/// line goes to the general reader, which gives the same result or the protocol error.
+/// (other keys, a list-valued or string tensor, a number that overflows, a check that fails) gives
+/// nil, and the line goes to the general reader, which gives the same result or the protocol error;
+/// that reader parses with `parse` too (`foundation` turns its values into Foundation's), so numbers
+/// read the same on both paths.
 enum WorkerProtocolFastPath {
     /// A JSON value with numbers kept as their text.
     indirect enum J {
@@ -196,22 +198,30 @@ enum WorkerProtocolFastPath {
     /// `NSNumber`, `NSNull`), with every number read exactly: an integer literal that fits as an
     /// `Int`, anything else as the nearest `Double` (Foundation's reader takes a long mantissa through
     /// `Decimal` and misses the nearest double for about half of the 17-digit numbers Swift writes).
-    static func foundation(_ j: J) -> Any {
+    /// Nil when a number overflows a double (Foundation's reader then gives its result or its error).
+    static func foundation(_ j: J) -> Any? {
         switch j {
         case .object(let entries):
             var o: [String: Any] = [:]
-            for (key, value) in entries { o[key] = foundation(value) }
+            for (key, value) in entries {
+                guard let v = foundation(value) else { return nil }
+                o[key] = v
+            }
             return o
-        case .array(let items): return items.map(foundation)
+        case .array(let items):
+            var a: [Any] = []
+            a.reserveCapacity(items.count)
+            for item in items {
+                guard let v = foundation(item) else { return nil }
+                a.append(v)
+            }
+            return a
         case .string(let s): return s
         case .bool(let b): return NSNumber(value: b)
         case .null: return NSNull()
-        case .number(let u):
-            let text = String(Substring(u))
-            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let n = Int(text) {
-                return NSNumber(value: n)
-            }
-            return NSNumber(value: Double(text) ?? .nan)
+        case .number:
+            if let n = integerLiteral(j) { return NSNumber(value: n) }
+            return plainDouble(j).map { NSNumber(value: $0) }
         }
     }
 
@@ -234,11 +244,17 @@ enum WorkerProtocolFastPath {
     /// A number as a Double, read exactly (the nearest double, as `Double(_:)` reads text): an integer
     /// literal as an integer first (so `-0` is +0.0); nil when it overflows.
     static func plainDouble(_ j: J) -> Double? {
-        guard case .number(let u) = j else { return nil }
-        let text = String(Substring(u))
-        if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }), let n = Int(text) { return Double(n) }
-        guard let v = Double(text), v.isFinite else { return nil }
+        if let n = integerLiteral(j) { return Double(n) }
+        guard case .number(let u) = j, let v = Double(String(Substring(u))), v.isFinite else { return nil }
         return v
+    }
+
+    /// A number written without a fraction or an exponent that fits an `Int`.
+    static func integerLiteral(_ j: J) -> Int? {
+        guard case .number(let u) = j, !u.contains(where: { $0 == 0x2E || $0 == 0x65 || $0 == 0x45 }) else {
+            return nil
+        }
+        return Int(String(Substring(u)))
     }
 
     /// A tensor of dtype float64, float32, int64 or bool, checked as `WorkerProtocol.value` checks

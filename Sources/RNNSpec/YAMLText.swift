@@ -10,10 +10,10 @@ enum YAMLText {
     /// readers drop as a byte-order mark). The one
     /// quoting of goldens, pending goldens, the worker protocol and `review --json`.
     static func quoted(_ s: String) -> String {
-        // The same loop as `XMLText.escape` and SVGPlot's `escapeMarkup`, kept apart on purpose:
-        // each format escapes a different set of characters, in its own syntax.
         // Printable ASCII without a quote or a backslash needs no escape (ids, names, kernels).
         if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + s + "\"" }
+        // The same loop as `XMLText.escape` and SVGPlot's `escapeMarkup`, kept apart on purpose:
+        // each format escapes a different set of characters, in its own syntax.
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

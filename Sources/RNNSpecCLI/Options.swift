@@ -24,6 +24,9 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "Cases run at once (default: the number of cores).")
     var jobs: Int?
 
+    /// The `--jobs` values accepted (`run`'s fast path takes the same).
+    static let jobsRange = 1...256
+
     @Option(
         help:
             "Only cases whose id matches: a glob ('theory/*', '*clip*'), or a plain word that the id contains ('clip')."
@@ -70,8 +73,12 @@ struct SelectionOptions: ParsableArguments {
     var gradcheck: GradCheckMode?
 
     func validate() throws {
-        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
-        if jobs ?? 0 > 256 { throw ValidationError("--jobs must be at most 256 (each job is a worker process)") }
+        if let jobs, jobs < Self.jobsRange.lowerBound {
+            throw ValidationError("--jobs must be at least \(Self.jobsRange.lowerBound)")
+        }
+        if let jobs, jobs > Self.jobsRange.upperBound {
+            throw ValidationError("--jobs must be at most \(Self.jobsRange.upperBound) (each job is a worker process)")
+        }
         if maxElements < 1 { throw ValidationError("--max-elements must be at least 1") }
         if maxFileBytes < 1 { throw ValidationError("--max-file-bytes must be at least 1") }
         if !(timeout > 0 && timeout <= 86_400) {

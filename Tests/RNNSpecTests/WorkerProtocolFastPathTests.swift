@@ -215,6 +215,12 @@ import Testing
             let line = WorkerProtocol.encode(request).dropLast()
             XCTAssertEqual(WorkerProtocolFastPath.request(Data(line.utf8), registry: registry)?.id, id, String(line))
         }
+        // A number beyond a double is left to Foundation's reader on both paths (its result or its error).
+        let huge =
+            #"{"protocol":1,"id":"a","kernel":"grad.clip_norm","params":{"max_norm":1e999},"inputs":[],"dims":{}}"#
+        XCTAssertNil(WorkerProtocolFastPath.request(Data(huge.utf8), registry: registry))
+        XCTAssertNil(WorkerProtocolFastPath.parse(Data(huge.utf8)).flatMap(WorkerProtocolFastPath.foundation))
+        XCTAssertNotNil(WorkerProtocolFastPath.parse(Data(huge.utf8)))
         // Escapes JSON allows that rnnspec does not write: `\/`, `\b`, `\f`, lower-case hex, a surrogate pair.
         let written =
             #"{"protocol":1,"id":"\/\b\f\u00e9\uD83D\uDE00","kernel":"grad.clip_norm","params":{},"inputs":[],"dims":{}}"#

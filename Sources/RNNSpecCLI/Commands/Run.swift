@@ -129,7 +129,9 @@ extension RNNSpecCommand {
             while let argument = rest.popFirst() {
                 if argument == "--jobs" || argument == "-j" {
                     // One `--jobs N` in the range the parser accepts; anything else is the parser's.
-                    guard jobs == nil, let text = rest.popFirst(), let n = Int(text), (1...256).contains(n) else {
+                    guard jobs == nil, let text = rest.popFirst(), let n = Int(text),
+                        SelectionOptions.jobsRange.contains(n)
+                    else {
                         return nil
                     }
                     jobs = n
