@@ -138,9 +138,14 @@ extension CaseLoader {
 
     /// Binds the symbols of the declared shapes to the inputs' extents and checks that every
     /// input fits one of its declared shapes.
-    func bindShapes(_ spec: KernelSpec, _ inputs: [String: Value], _ nodes: [String: Node], _ reader: NodeReader) throws
-        -> [String: Int]
-    {
+    func bindShapes(
+        _ spec: KernelSpec, _ inputs: [String: Value], _ locations: [String: SourceLocation], _ source: SourceText
+    ) throws -> [String: Int] {
+        // An input's error points at its value, as its node's mark does.
+        func error(_ message: String, _ input: String) -> SpecError {
+            let at = locations["input:\(input)"] ?? SourceLocation(file: source.path, line: 0, column: 0)
+            return source.error(message, line: at.line, column: at.column)
+        }
         var bindings: [String: Int] = [:]
         var boundBy: [String: String] = [:]
         // Choose, for each input, the declared alternative of its rank.
@@ -151,9 +156,9 @@ extension CaseLoader {
             let candidates = input.shapes.filter { $0.count == actual.count }
             guard let shape = candidates.first else {
                 let declared = input.shapes.map { "[" + $0.map(\.description).joined(separator: ", ") + "]" }
-                throw reader.error(
+                throw error(
                     "input '\(input.name)' has shape \(actual.shapeText) (rank \(actual.count)) but \(spec.name) expects \(listPhrase(declared))",
-                    at: nodes[input.name]!)
+                    input.name)
             }
             chosen.append((input, shape, actual))
         }
@@ -177,9 +182,9 @@ extension CaseLoader {
                 let expected: Int?
                 do { expected = try dim.evaluate(bindings) } catch let overflow as DimOverflow {
                     let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
-                    throw reader.error(
+                    throw error(
                         "input '\(input.name)' has shape \(actual.shapeText) and \(spec.name) expects \(declared); axis \(axis): \(overflow)",
-                        at: nodes[input.name]!)
+                        input.name)
                 }
                 if expected != extent {
                     let declared = "[" + shape.map(\.description).joined(separator: ", ") + "]"
@@ -190,7 +195,7 @@ extension CaseLoader {
                     message += "; axis \(axis) should be \(dim)"
                     if let expected { message += " = \(expected)" }
                     if !context.isEmpty { message += " (\(context.joined(separator: ", ")))" }
-                    throw reader.error(message, at: nodes[input.name]!)
+                    throw error(message, input.name)
                 }
             }
         }

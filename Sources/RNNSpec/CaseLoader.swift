@@ -45,6 +45,13 @@ public struct CaseLoader: Sendable {
             }
         }
         let source = SourceText(path: displayPath, text: text)
+        // The usual layout straight from the bytes; anything else (or any error) the general way.
+        if let c = fastCase(source, id: id) { return c }
+        return try generalLoad(source, id: id)
+    }
+
+    /// Loads a case through YAML nodes: every layout, and every error with its location.
+    func generalLoad(_ source: SourceText, id: String) throws -> Case {
         let (composed, packed) = try NodeReader.composePacked(source, limits: limits)
         guard let root = composed else {
             throw SpecError(
@@ -134,7 +141,6 @@ public struct CaseLoader: Sendable {
 
         // Inputs.
         var inputs: [String: Value] = [:]
-        var inputNodes: [String: Node] = [:]
         var numpyStream = try field("rng").map { try reader.numpyStream($0.value) }
         if let i = field("inputs"), !isEmpty(i.value) {
             let entries = try reader.mapping(i.value, "inputs")
@@ -153,33 +159,12 @@ public struct CaseLoader: Sendable {
                 } else {
                     inputs[entry.key] = try reader.value(entry.value, kind: input.kind, "input '\(entry.key)'")
                 }
-                inputNodes[entry.key] = entry.value
                 locations["input:\(entry.key)"] = reader.location(entry.value)
             }
         }
-        let missing = spec.inputs.filter { !$0.optional && inputs[$0.name] == nil }.map(\.name)
-        if !missing.isEmpty {
-            throw reader.error(
-                "\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
-                at: field("inputs")?.keyNode ?? kernelField.keyNode)
-        }
-        // The kernel's own rules about which inputs go together.
-        if let broken = spec.inputRuleViolation(params: params, given: Set(inputs.keys)) {
-            let key = broken.input.map { "input:\($0)" } ?? broken.param.map { "param:\($0)" }
-            let loc = key.flatMap { locations[$0] } ?? locations["inputs"] ?? locations["kernel"]!
-            throw SpecError(broken.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
-        }
-        let dims = try bindShapes(spec, inputs, inputNodes, reader)
-        // What the params and shapes imply (outputs, caches, steps), before anything runs.
-        if let over = spec.sizeProblem(
-            KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements)
-        {
-            let key =
-                locations[over.blame] != nil
-                ? over.blame : over.blame.hasPrefix("param:") && locations["params"] != nil ? "params" : "kernel"
-            let loc = locations[key]!
-            throw SpecError(over.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
-        }
+        let dims = try checkInputs(
+            spec, params, inputs, locations, source,
+            missingAt: reader.location(field("inputs")?.keyNode ?? kernelField.keyNode))
 
         // Expectations.
         var expectations: [(String, Expectation)] = []
@@ -218,6 +203,7 @@ public struct CaseLoader: Sendable {
         let gradcheck = try field("gradcheck").map { try gradCheckRequest($0.value, spec, inputs, reader: reader) }
 
         let digest = CaseDigest.compute(kernel: spec.name, params: params, inputs: inputs)
+        // (CaseFastReader.swift builds a case the same way.)
         var c = Case(
             id: id, path: source.path, kernel: kernel, title: title, source: caseSource, tags: tags,
             params: params, inputs: inputs, dims: dims, expectations: expectations,
@@ -225,5 +211,39 @@ public struct CaseLoader: Sendable {
             locations: locations, text: source, digest: digest)
         c.timeout = timeout
         return c
+    }
+
+    /// The checks on a case's inputs as a whole, once each is read: none missing, the kernel's rules
+    /// about which go together, their shapes against the declared ones (giving the dimensions), and
+    /// what the params and shapes imply against the element limit. Errors point at `locations`
+    /// (`input:NAME`, `param:NAME`, the fields), a missing input at `missingAt`.
+    func checkInputs(
+        _ spec: KernelSpec, _ params: [String: ParamValue], _ inputs: [String: Value],
+        _ locations: [String: SourceLocation], _ source: SourceText, missingAt: SourceLocation
+    ) throws -> [String: Int] {
+        let missing = spec.inputs.filter { !$0.optional && inputs[$0.name] == nil }.map(\.name)
+        if !missing.isEmpty {
+            throw source.error(
+                "\(spec.name) needs input\(missing.count > 1 ? "s" : "") \(listPhrase(missing.map { "'\($0)'" }, conjunction: "and"))",
+                line: missingAt.line, column: missingAt.column)
+        }
+        // The kernel's own rules about which inputs go together.
+        if let broken = spec.inputRuleViolation(params: params, given: Set(inputs.keys)) {
+            let key = broken.input.map { "input:\($0)" } ?? broken.param.map { "param:\($0)" }
+            let loc = key.flatMap { locations[$0] } ?? locations["inputs"] ?? locations["kernel"]!
+            throw SpecError(broken.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
+        }
+        let dims = try bindShapes(spec, inputs, locations, source)
+        // What the params and shapes imply (outputs, caches, steps), before anything runs.
+        if let over = spec.sizeProblem(
+            KernelContext(inputs: inputs, params: params, dims: dims), limit: limits.maxElements)
+        {
+            let key =
+                locations[over.blame] != nil
+                ? over.blame : over.blame.hasPrefix("param:") && locations["params"] != nil ? "params" : "kernel"
+            let loc = locations[key]!
+            throw SpecError(over.message, at: loc, snippet: source.snippet(line: loc.line, column: loc.column))
+        }
+        return dims
     }
 }

@@ -7,7 +7,28 @@ extension ConfinedDirectory {
     /// Opens the regular file `relative` for reading; nil when it does not exist. The caller
     /// closes the descriptor.
     func openRegularFile(_ relative: String) throws -> Int32? {
+        try openRegularFile(relative, size: nil)
+    }
+
+    /// `openRegularFile(_:)`, and the file's size when it opened (`size`).
+    func openRegularFile(_ relative: String, size: UnsafeMutablePointer<Int>?) throws -> Int32? {
         let parts = try components(relative)
+        if policy == .inside {
+            // Links are followed here, and the file is checked where it really is once open: one
+            // open of the whole path does what the walk below does. Anything but a regular file
+            // inside the root goes the long way, which says what is wrong.
+            let fd = open(rootPath + "/" + relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+            if fd >= 0 {
+                var st = stat()
+                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+                    && isInside(fd: fd, rootReal: rootRealPath, opened: rootPath + "/" + relative)
+                {
+                    size?.pointee = Int(st.st_size)
+                    return fd
+                }
+                close(fd)
+            }
+        }
         let dir: Int32
         // The file's descriptor is checked below: the directories on the way need no check of
         // their own.
@@ -45,8 +66,8 @@ extension ConfinedDirectory {
                 kind: .system, path: relative,
                 message: "cannot read \(shown(parts[...])): \(String(cString: strerror(e)))")
         }
-        if policy == .inside && !isInside(fd: fd, rootReal: rootRealPath, opened: root.path + "/" + relative) {
-            let real = ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + relative) ?? "?"
+        if policy == .inside && !isInside(fd: fd, rootReal: rootRealPath, opened: rootPath + "/" + relative) {
+            let real = ConfinedDirectory.realPathOf(fd: fd, opened: rootPath + "/" + relative) ?? "?"
             close(fd)
             throw Failure(
                 kind: .outside, path: relative,
@@ -60,15 +81,18 @@ extension ConfinedDirectory {
                 message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)), not a regular file",
                 detail: ConfinedDirectory.kindName(st.st_mode))
         }
+        size?.pointee = Int(st.st_size)
         return fd
     }
 
     /// The bytes of the regular file `relative`; nil when it does not exist. More than
     /// `maxBytes` is refused without reading further.
     func read(_ relative: String, maxBytes: Int = Int.max) throws -> Data? {
-        guard let fd = try openRegularFile(relative) else { return nil }
+        var size = -1
+        guard let fd = try openRegularFile(relative, size: &size) else { return nil }
         defer { close(fd) }
-        return try ConfinedDirectory.readAll(fd: fd, maxBytes: maxBytes, shown: "\(rootName)/\(relative)")
+        return try ConfinedDirectory.readAll(
+            fd: fd, maxBytes: maxBytes, shown: "\(rootName)/\(relative)", expectedSize: size)
     }
 
     /// The bytes of a regular file outside any root (a configuration file), following links;
@@ -86,8 +110,33 @@ extension ConfinedDirectory {
     }
 
     /// Reads a descriptor to its end, refusing more than `maxBytes`.
-    static func readAll(fd: Int32, maxBytes: Int, shown: String) throws -> Data {
-        var data = Data()
+    static func readAll(fd: Int32, maxBytes: Int, shown: String, expectedSize: Int = -1) throws -> Data {
+        if expectedSize >= 0 && expectedSize < maxBytes && expectedSize < 1 << 20 {
+            // A regular file of the size fstat gave: one read of a byte more than that. Getting
+            // exactly that size back, short of what was asked, is the end of the file; anything
+            // else (the file changed) goes on below, with what was read kept.
+            var data = Data(count: expectedSize + 1)
+            let n = data.withUnsafeMutableBytes { RNNPlatform.read(fd, $0.baseAddress!, $0.count) }
+            if n == expectedSize {
+                data.count = n
+                return data
+            }
+            if n < 0 && errno != EINTR {
+                throw Failure(
+                    kind: .system, path: shown, message: "cannot read \(shown): \(String(cString: strerror(errno)))")
+            }
+            data.count = max(n, 0)
+            return try readRest(fd: fd, into: data, maxBytes: maxBytes, shown: shown)
+        }
+        return try readRest(fd: fd, into: Data(), maxBytes: maxBytes, shown: shown)
+    }
+
+    /// Reads a descriptor to its end after `data`, refusing more than `maxBytes` in all.
+    static func readRest(fd: Int32, into data: Data, maxBytes: Int, shown: String) throws -> Data {
+        var data = data
+        if data.count > maxBytes {
+            throw Failure(kind: .tooLarge, path: shown, message: "\(shown) is larger than \(maxBytes) bytes")
+        }
         var chunk = readChunk()
         while true {
             let n = chunk.withUnsafeMutableBytes { RNNPlatform.read(fd, $0.baseAddress!, $0.count) }

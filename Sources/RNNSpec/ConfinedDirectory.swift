@@ -37,14 +37,26 @@ struct ConfinedDirectory: Sendable {
 
     /// The root as given (it may itself be reached through links: that is the user's choice).
     let root: URL
+    /// `root`'s path (standardized).
+    let rootPath: String
     let policy: LinkPolicy
     /// The name shown for the root in messages (`golden`, `cases`).
     let rootName: String
+    /// Where the root's real path is kept once known (`.inside`), shared by the copies of a project.
+    var realPaths: RealPathCache? = nil
 
     init(root: URL, policy: LinkPolicy, rootName: String) {
-        self.root = root.baseURL == nil && isStandardAbsolutePath(root.path) ? root : root.standardizedFileURL
+        let root = root.baseURL == nil && isStandardAbsolutePath(root.path) ? root : root.standardizedFileURL
+        self.init(root: root, rootPath: root.path, policy: policy, rootName: rootName)
+    }
+
+    /// A confined directory whose root's standardized path is known already.
+    init(root: URL, rootPath: String, policy: LinkPolicy, rootName: String, realPaths: RealPathCache? = nil) {
+        self.root = root
+        self.rootPath = rootPath
         self.policy = policy
         self.rootName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
+        self.realPaths = realPaths
     }
 
     // MARK: Paths
@@ -67,19 +79,23 @@ struct ConfinedDirectory: Sendable {
 
     // MARK: Descriptors
 
-    /// The real path of the root (links resolved), for the `.inside` check.
-    var rootRealPath: String { realPath(root) }
+    /// The real path of the root (links resolved), for the `.inside` check: resolved once per
+    /// `realPaths` cache (a run), else each time.
+    var rootRealPath: String {
+        guard let realPaths else { return realPath(root) }
+        return realPaths.realPath(of: rootPath) { realPath(root) }
+    }
 
     /// Opens the root directory. With `create`, a missing root is made when its parent exists.
     func openRoot(create: Bool) throws -> Int32 {
-        var fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
+        var fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 && errno == ENOENT && create {
-            if mkdir(root.path, 0o755) != 0 && errno != EEXIST {
+            if mkdir(rootPath, 0o755) != 0 && errno != EEXIST {
                 let why =
                     errno == ENOENT ? "neither it nor its parent directory exists" : String(cString: strerror(errno))
                 throw Failure(kind: .notFound, path: "", message: "cannot create the root \(rootName)/: \(why)")
             }
-            fd = open(root.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
+            fd = open(rootPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK)
         }
         guard fd >= 0 else {
             let e = errno
@@ -156,9 +172,9 @@ struct ConfinedDirectory: Sendable {
             }
             close(fd)
             fd = next
-            if check && !isInside(fd: fd, rootReal: rootReal, opened: root.path + "/" + walked.joined(separator: "/")) {
+            if check && !isInside(fd: fd, rootReal: rootReal, opened: rootPath + "/" + walked.joined(separator: "/")) {
                 let real =
-                    ConfinedDirectory.realPathOf(fd: fd, opened: root.path + "/" + walked.joined(separator: "/")) ?? "?"
+                    ConfinedDirectory.realPathOf(fd: fd, opened: rootPath + "/" + walked.joined(separator: "/")) ?? "?"
                 close(fd)
                 throw Failure(
                     kind: .outside, path: walked.joined(separator: "/"),
@@ -246,3 +262,21 @@ func scalarSpelling(_ s: String) -> String {
 /// Text as rnnspec prints it: control characters, line breaks and invisible format characters as
 /// visible escapes (`String.escapedForDisplay`), so that a file name cannot start a line of its own.
 func visibleText(_ s: String) -> String { s.escapedForDisplay }
+
+/// Real paths of roots, resolved once and kept for as long as the cache lives (a project, and so a
+/// run): resolving one is a system call for each of its components, and a run needs the cases
+/// root's for every case it reads. A root whose links change during the run keeps the real path it
+/// had when first resolved, so a file is never taken as inside a root it was not inside of then.
+final class RealPathCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var paths: [String: String] = [:]
+
+    func realPath(of path: String, resolve: () -> String) -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = paths[path] { return known }
+        let real = resolve()
+        paths[path] = real
+        return real
+    }
+}

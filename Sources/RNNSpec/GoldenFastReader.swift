@@ -66,32 +66,34 @@ extension Golden {
             k += 1
             var outputs: [(name: String, value: Value)] = []
             var outputLines: [String: Int] = [:]
-            /// A tensor whose `type:` line (as if at `pad`) is `type`, from line `k`: its dtype, shape and
-            /// value lines at `pad`; nil for anything off that layout.
-            func tensor(type: String, pad: String) -> Value? {
+            /// A tensor whose `type:` line (as if at `at`'s indent) is `type`, from line `k`: its dtype,
+            /// shape and value lines at that indent; nil for anything off that layout.
+            func tensor(type: String, _ at: TensorLines) -> Value? {
                 var dtype: DType? = nil
                 guard k < lines.count else { return nil }
-                if type == pad + "type: real" {
+                if type == at.typeReal {
                     switch lines[k] {
-                    case pad + "dtype: float64": dtype = .float64
-                    case pad + "dtype: float32": dtype = .float32
+                    case at.dtypeFloat64: dtype = .float64
+                    case at.dtypeFloat32: dtype = .float32
                     default: return nil
                     }
                     k += 1
-                } else if type != pad + "type: integer" && type != pad + "type: boolean" {
+                } else if type != at.typeInteger && type != at.typeBoolean {
                     return nil
                 }
-                guard k < lines.count, lines[k].hasPrefix(pad + "shape: ["), lines[k].hasSuffix("]") else { return nil }
-                let shapeText = lines[k].dropFirst(pad.count + 8).dropLast()
+                guard k < lines.count, lines[k].hasPrefix(at.shapeOpen), lines[k].hasSuffix("]") else { return nil }
+                let shapeText = lines[k].dropFirst(at.shapeOpen.utf8.count).dropLast()
                 var shape: [Int] = []
                 if !shapeText.isEmpty {
-                    for part in shapeText.split(separator: ",", omittingEmptySubsequences: false) {
-                        let t = part.hasPrefix(" ") ? part.dropFirst() : part
+                    // `[a, b, c]` exactly as `shapeText` writes it: ", " between extents written as
+                    // `String(d)` writes them.
+                    for (n, part) in shapeText.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+                        guard n == 0 ? !part.hasPrefix(" ") : part.hasPrefix(" ") else { return nil }
+                        let t = n == 0 ? part : part.dropFirst()
                         guard let d = Int(t), d >= 0, String(d) == t else { return nil }
                         shape.append(d)
                     }
                 }
-                guard lines[k] == pad + "shape: \(shape.shapeText)" else { return nil }
                 k += 1
                 // Nothing is allocated for a declared shape before it is known to be within the
                 // limit (all outputs together) and to match the lines that are there; anything
@@ -112,7 +114,7 @@ extension Golden {
                 elements = total
                 if shape.count >= 2, count > 0, count / shape.last! > lines.count - k - 1 { return nil }
                 // Where the value's items are: a scalar, one row, [] when empty, or one row per line below.
-                guard let (spans, next) = valueLines(lines, k, shape, count, pad: pad) else { return nil }
+                guard let (spans, next) = valueLines(lines, k, shape, count, at) else { return nil }
                 k = next
                 let perSpan = spans.isEmpty ? 0 : count / spans.count
                 // Real values straight from the bytes; anything appendReals declines goes through the
@@ -148,7 +150,7 @@ extension Golden {
                         scalars.append(dtype == .float32 ? Double(Float(v)) : v)
                     }
                     return .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: dtype))
-                } else if type == pad + "type: integer" {
+                } else if type == at.typeInteger {
                     var scalars: [Int] = []
                     for t in texts {
                         guard let v = NumberText.parseInteger(String(t)) else { return nil }; scalars.append(v)
@@ -194,7 +196,7 @@ extension Golden {
                         while k < lines.count, lines[k].hasPrefix("    - type: ") {
                             let itemType = "      " + lines[k].dropFirst(6)
                             k += 1
-                            guard itemType != "      type: list", let item = tensor(type: itemType, pad: "      ")
+                            guard itemType != "      type: list", let item = tensor(type: itemType, .listItem)
                             else {
                                 return nil
                             }
@@ -204,7 +206,7 @@ extension Golden {
                         value = .list(items)
                     }
                 } else {
-                    guard let v = tensor(type: type, pad: "    ") else { return nil }
+                    guard let v = tensor(type: type, .output) else { return nil }
                     value = v
                 }
                 outputs.append((name, value))
@@ -216,38 +218,71 @@ extension Golden {
         }
     }
 
-    /// The dashes and indent `writeTensor` puts before row `row` of a tensor whose shape without its
-    /// last axis is `outer`.
-    private static func rowPrefix(_ row: Int, _ outer: [Int], pad: String) -> String {
+    /// The lines `writeTensor` writes for a tensor's fields at one indent (`pad`), made once.
+    struct TensorLines {
+        let pad: Int
+        let typeReal, typeInteger, typeBoolean, dtypeFloat64, dtypeFloat32, shapeOpen: String
+        let valueKey, valueEmpty, valueOpen, valueScalar: String
+
+        init(pad: String) {
+            self.pad = pad.utf8.count
+            typeReal = pad + "type: real"
+            typeInteger = pad + "type: integer"
+            typeBoolean = pad + "type: boolean"
+            dtypeFloat64 = pad + "dtype: float64"
+            dtypeFloat32 = pad + "dtype: float32"
+            shapeOpen = pad + "shape: ["
+            valueKey = pad + "value:"
+            valueEmpty = pad + "value: []"
+            valueOpen = pad + "value: ["
+            valueScalar = pad + "value: "
+        }
+
+        /// An output's fields, under `  name:`.
+        static let output = TensorLines(pad: "    ")
+        /// A list item's fields, under `    - type: ...`.
+        static let listItem = TensorLines(pad: "      ")
+    }
+
+    /// The length of the dashes and indent `writeTensor` puts before row `row` of a tensor whose
+    /// shape without its last axis is `outer`, when `line` starts with them; nil when not.
+    private static func rowPrefix(_ line: String, _ row: Int, _ outer: [Int], pad: Int) -> Int? {
         var opening = 1, r = row
         for axis in stride(from: outer.count - 1, to: 0, by: -1) {
             if r % outer[axis] == 0 { opening += 1; r /= outer[axis] } else { break }
         }
-        return pad + "  " + String(repeating: "  ", count: outer.count - opening)
-            + String(repeating: "- ", count: opening)
+        // pad + 2 spaces, two more for each axis not opening here, then "- " for each opening.
+        let spaces = pad + 2 + 2 * (outer.count - opening)
+        let length = spaces + 2 * opening
+        var line = line
+        return line.withUTF8 { u -> Int? in
+            guard u.count >= length else { return nil }
+            for i in 0..<spaces where u[i] != 0x20 { return nil }
+            for i in stride(from: spaces, to: length, by: 2) where u[i] != 0x2D || u[i + 1] != 0x20 { return nil }
+            return length
+        }
     }
 
     /// Where an output's `value:` (from line `k`) keeps its items in the layout `writeTensor` gives it:
     /// per line, its index, the byte its items start at (after the key or the row's dashes; ASCII, so
     /// also its count of characters), and whether it holds a row `[a, b]` (else one item to the line's
     /// end); and the line after the value. Nil for any other layout.
-    private static func valueLines(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int, pad: String)
+    private static func valueLines(_ lines: [String], _ k: Int, _ shape: [Int], _ count: Int, _ at: TensorLines)
         -> (spans: [(line: Int, from: Int, row: Bool)], next: Int)?
     {
         guard k < lines.count else { return nil }
-        let from = pad.count + 7
-        if count == 0 { return lines[k] == pad + "value: []" ? ([], k + 1) : nil }
-        if shape.isEmpty { return lines[k].hasPrefix(pad + "value: ") ? ([(k, from, false)], k + 1) : nil }
-        if shape.count == 1 { return lines[k].hasPrefix(pad + "value: [") ? ([(k, from, true)], k + 1) : nil }
-        guard lines[k] == pad + "value:" else { return nil }
+        let from = at.pad + 7
+        if count == 0 { return lines[k] == at.valueEmpty ? ([], k + 1) : nil }
+        if shape.isEmpty { return lines[k].hasPrefix(at.valueScalar) ? ([(k, from, false)], k + 1) : nil }
+        if shape.count == 1 { return lines[k].hasPrefix(at.valueOpen) ? ([(k, from, true)], k + 1) : nil }
+        guard lines[k] == at.valueKey else { return nil }
         let rowLength = shape.last!, outer = Array(shape.dropLast())
         var spans: [(line: Int, from: Int, row: Bool)] = []
         spans.reserveCapacity(count / rowLength)
         var line = k + 1
         for row in 0..<(count / rowLength) {
-            let prefix = rowPrefix(row, outer, pad: pad)
-            guard line < lines.count, lines[line].hasPrefix(prefix) else { return nil }
-            spans.append((line, prefix.utf8.count, true))
+            guard line < lines.count, let prefix = rowPrefix(lines[line], row, outer, pad: at.pad) else { return nil }
+            spans.append((line, prefix, true))
             line += 1
         }
         return (spans, line)

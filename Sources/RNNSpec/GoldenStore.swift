@@ -7,7 +7,16 @@ import Yams
 /// and bytes; `Golden.parse` turns the bytes into a golden.
 public struct GoldenStore: Sendable {
     /// The golden root.
-    public var root: URL
+    public var root: URL {
+        didSet {
+            rootPath = standardizedPath(root)
+            rootShown = nil
+        }
+    }
+    /// `root`'s path, worked out once.
+    private(set) var rootPath: String
+    /// The root as `display` shows it, when known already.
+    private var rootShown: String?
     /// How golden paths are shown.
     public var display: @Sendable (URL) -> String
     /// The cases root, when known: nothing is written or deleted while the golden root is it,
@@ -19,6 +28,20 @@ public struct GoldenStore: Sendable {
     /// A store of the goldens under `root`.
     public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
         self.root = root
+        self.rootPath = standardizedPath(root)
+        self.display = display
+        self.casesRoot = casesRoot
+    }
+
+    /// A store whose root's path and shown name are known already (`rootShown` is what `display`
+    /// makes of `root`).
+    init(
+        root: URL, rootPath: String, rootShown: String, display: @escaping @Sendable (URL) -> String,
+        casesRoot: URL?
+    ) {
+        self.root = root
+        self.rootPath = rootPath
+        self.rootShown = rootShown
         self.display = display
         self.casesRoot = casesRoot
     }
@@ -42,7 +65,14 @@ public struct GoldenStore: Sendable {
     }
 
     var directory: ConfinedDirectory {
-        ConfinedDirectory(root: root, policy: .never, rootName: display(root))
+        ConfinedDirectory(root: root, rootPath: rootPath, policy: .never, rootName: rootShown ?? display(root))
+    }
+
+    /// How the golden of `id` is shown: `display(url(for: id))`, put together from strings when the
+    /// root is shown relative to the working directory (so the golden is below it too).
+    func displayPath(for id: String) -> String {
+        guard let rootShown, !rootShown.hasPrefix("/"), !rootShown.isEmpty else { return display(url(for: id)) }
+        return rootShown + "/" + id + ".yaml"
     }
 
     func location(_ id: String) -> SourceLocation {
@@ -52,7 +82,7 @@ public struct GoldenStore: Sendable {
     /// The golden of a case, nil if there is none; throws if it exists but cannot be read.
     public func read(_ id: String) throws -> Golden? {
         guard let data = try readBytes(id, maxBytes: limits.maxFileBytes) else { return nil }
-        let path = display(url(for: id))
+        let path = displayPath(for: id)
         guard let text = String(validatingUTF8Data: data) else {
             throw SourceText.invalidUTF8Error(data, path: path) { byte, offset in
                 "the golden file is not valid UTF-8 (invalid byte 0x\(String(format: "%02X", byte)) at byte \(offset); corrupt?); `rnnspec regen` rewrites it"

@@ -49,7 +49,7 @@ extension NodeReader {
     /// Whether a node is a `{draw: ...}` mapping.
     func isDraw(_ node: Node) -> Bool {
         guard case .mapping(let m) = node else { return false }
-        return m.contains { isKey($0.key, "draw") }
+        return hasKey(m) { isKey($0, "draw") }
     }
 
     /// Whether a node is a draw or a list holding one (a list of tensors).
@@ -101,17 +101,18 @@ extension NodeReader {
 
     /// Decodes `{draw: METHOD, size: ..., ...}` and draws it; `integers` says which kind the
     /// input holds (nil: either, for discarded draws).
-    mutating func draw(_ node: Node, integers: Bool?, stream: inout CaseNumPyGenerator, _ what: String) throws -> Value
-    {
-        let entries = try mapping(node, what)
-        try checkKeys(entries, allowed: Self.drawFields, in: "\(what) draw")
+    mutating func draw(
+        _ node: Node, integers: Bool?, stream: inout CaseNumPyGenerator, _ what: @autoclosure () -> String
+    ) throws -> Value {
+        let entries = try mapping(node, what())
+        try checkKeys(entries, allowed: Self.drawFields, in: "\(what()) draw")
         func field(_ key: String) -> Node? { entries.first { $0.key == key }?.value }
         let methodNode = field("draw")!
-        let method = try string(methodNode, "\(what): draw")
+        let method = try string(methodNode, "\(what()): draw")
         guard stream.methods.contains(method) else {
             let hint = didYouMean(method, in: stream.methods)
             throw error(
-                "\(what): \(stream.name) has no method '\(method)'" + (hint.isEmpty ? " here" : hint)
+                "\(what()): \(stream.name) has no method '\(method)'" + (hint.isEmpty ? " here" : hint)
                     + " (its methods: \(stream.methods.joined(separator: ", ")))", at: methodNode)
         }
         let isInteger = CaseNumPyGenerator.integerMethods.contains(method)
@@ -120,18 +121,18 @@ extension NodeReader {
         if let node = field("one_hot") {
             guard isInteger else {
                 throw error(
-                    "\(what): one_hot: takes integer draws (integers, randint, choice), not '\(method)'", at: node)
+                    "\(what()): one_hot: takes integer draws (integers, randint, choice), not '\(method)'", at: node)
             }
-            let v = try integer(node, "\(what): one_hot")
+            let v = try integer(node, "\(what()): one_hot")
             guard v >= 1 else {
-                throw error("\(what): one_hot: must be ≥ 1 (the vocabulary size), found \(v)", at: node)
+                throw error("\(what()): one_hot: must be ≥ 1 (the vocabulary size), found \(v)", at: node)
             }
             oneHot = v
         }
         let drawsIntegers = isInteger && oneHot == nil
         if let integers, integers != drawsIntegers {
             throw error(
-                "\(what) holds \(integers ? "integers" : "real numbers"), but '\(method)'\(oneHot != nil ? " with one_hot:" : "") draws \(drawsIntegers ? "integers" : "real numbers")\(!integers && isInteger ? "; one_hot: V makes one-hot rows of them" : "")",
+                "\(what()) holds \(integers ? "integers" : "real numbers"), but '\(method)'\(oneHot != nil ? " with one_hot:" : "") draws \(drawsIntegers ? "integers" : "real numbers")\(!integers && isInteger ? "; one_hot: V makes one-hot rows of them" : "")",
                 at: methodNode)
         }
         // Which arguments each method takes.
@@ -146,42 +147,42 @@ extension NodeReader {
         for (key, keyNode, _) in entries
         where !["draw", "size", "times", "one_hot"].contains(key) && !takes.contains(key) {
             throw error(
-                "\(what): '\(method)' takes \(takes.isEmpty ? "no arguments besides size" : listPhrase(takes, conjunction: "and")), not '\(key)'",
+                "\(what()): '\(method)' takes \(takes.isEmpty ? "no arguments besides size" : listPhrase(takes, conjunction: "and")), not '\(key)'",
                 at: keyNode)
         }
         var req = NumPyDrawRequest(method: method, shape: [])
         if let sizeNode = field("size") {
             if case .scalar = sizeNode {
-                let n = try integer(sizeNode, "\(what): size")
-                guard n >= 0 else { throw error("\(what): size \(n) is negative", at: sizeNode) }
-                try reserve(n, at: sizeNode, what)
+                let n = try integer(sizeNode, "\(what()): size")
+                guard n >= 0 else { throw error("\(what()): size \(n) is negative", at: sizeNode) }
+                try reserve(n, at: sizeNode, what())
                 req.shape = [n]
             } else {
-                req.shape = try shape(sizeNode, what)
+                req.shape = try shape(sizeNode, what())
             }
         } else {
-            try reserve(1, at: node, what)
+            try reserve(1, at: node, what())
         }
-        if let n = field("loc") { req.loc = try real(n, "\(what): loc") }
-        if let n = field("scale") { req.scale = try real(n, "\(what): scale") }
-        if let n = field("times") { req.times = try real(n, "\(what): times") }
+        if let n = field("loc") { req.loc = try real(n, "\(what()): loc") }
+        if let n = field("scale") { req.scale = try real(n, "\(what()): scale") }
+        if let n = field("times") { req.times = try real(n, "\(what()): times") }
         if method == "uniform" {
-            if let n = field("low") { req.low = try real(n, "\(what): low") }
-            if let n = field("high") { req.high = try real(n, "\(what): high") }
+            if let n = field("low") { req.low = try real(n, "\(what()): low") }
+            if let n = field("high") { req.high = try real(n, "\(what()): high") }
         }
         if method == "integers" || method == "randint" {
             guard let highNode = field("high") else {
-                throw error("\(what): '\(method)' needs high: N (exclusive)", at: node)
+                throw error("\(what()): '\(method)' needs high: N (exclusive)", at: node)
             }
             let lowNode = field("low")
-            let low = try lowNode.map { try integer($0, "\(what): low") } ?? 0
-            let high = try integer(highNode, "\(what): high")
+            let low = try lowNode.map { try integer($0, "\(what()): low") } ?? 0
+            let high = try integer(highNode, "\(what()): high")
             guard low < high else {
-                throw error("\(what): low >= high (\(low) >= \(high)); NumPy draws from [low, high)", at: highNode)
+                throw error("\(what()): low >= high (\(low) >= \(high)); NumPy draws from [low, high)", at: highNode)
             }
             if let v = oneHot, low < 0 || high > v {
                 throw error(
-                    "\(what): ids from [\(low), \(high)) do not fit one_hot: \(v) (np.eye(\(v)) has rows 0..<\(v))",
+                    "\(what()): ids from [\(low), \(high)) do not fit one_hot: \(v) (np.eye(\(v)) has rows 0..<\(v))",
                     at: lowNode.map { low < 0 ? $0 : highNode } ?? highNode)
             }
             req.intLow = Int64(low)
@@ -190,28 +191,28 @@ extension NodeReader {
         if method == "choice" {
             guard let nNode = field("n"), let pNode = field("p") else {
                 throw error(
-                    "\(what): 'choice' needs n: N (choice(N) or choice(range(N))) and p: [...] (N probabilities)",
+                    "\(what()): 'choice' needs n: N (choice(N) or choice(range(N))) and p: [...] (N probabilities)",
                     at: node)
             }
-            let n = try integer(nNode, "\(what): n")
+            let n = try integer(nNode, "\(what()): n")
             if let v = oneHot, n > v {
                 throw error(
-                    "\(what): choice draws ids up to \(n - 1), outside one_hot: \(v) (ids must be < \(v))", at: nNode)
+                    "\(what()): choice draws ids up to \(n - 1), outside one_hot: \(v) (ids must be < \(v))", at: nNode)
             }
-            let p = try list(pNode, "\(what): p")
-            try reserve(p.count, at: pNode, what)
-            req.p = try p.map { try real($0, "\(what): p: an element") }
+            let p = try list(pNode, "\(what()): p")
+            try reserve(p.count, at: pNode, what())
+            req.p = try p.map { try real($0, "\(what()): p: an element") }
             guard n == req.p.count else {
                 throw error(
-                    "\(what): 'a' and 'p' must have same size (n = \(n), \(req.p.count) probabilities)", at: pNode)
+                    "\(what()): 'a' and 'p' must have same size (n = \(n), \(req.p.count) probabilities)", at: pNode)
             }
-            do { _ = try numpyChoiceCDF(req.p) } catch { throw self.error("\(what): \(error)", at: pNode) }
+            do { _ = try numpyChoiceCDF(req.p) } catch { throw self.error("\(what()): \(error)", at: pNode) }
         }
         let count = req.shape.reduce(1, *)
         if let v = oneHot {
             let (total, overflow) = count.multipliedReportingOverflow(by: v)
-            guard !overflow else { throw error("\(what): size × one_hot overflows", at: node) }
-            try reserve(total, at: node, what)
+            guard !overflow else { throw error("\(what()): size × one_hot overflows", at: node) }
+            try reserve(total, at: node, what())
         }
         do {
             if isInteger {
@@ -269,39 +270,44 @@ extension NodeReader {
             if let t = req.times { for i in values.indices { values[i] *= t } }
             return .real(RealTensor(Tensor(shape: req.shape, scalars: values)))
         } catch let e as NumPyRandomError {
-            throw error("\(what): \(e.description)", at: node)
+            throw error("\(what()): \(e.description)", at: node)
         }
     }
 
     /// An input written with draws: one draw, or a list of tensors some of whose items are draws.
-    mutating func drawnValue(_ node: Node, kind: ValueKind, stream: inout CaseNumPyGenerator?, _ what: String) throws
+    mutating func drawnValue(
+        _ node: Node, kind: ValueKind, stream: inout CaseNumPyGenerator?, _ what: @autoclosure () -> String
+    ) throws
         -> Value
     {
         guard var gen = stream else {
             throw error(
-                "\(what) draws from NumPy, but the case has no rng: add rng: {numpy: default_rng, seed: N} (or numpy: legacy) at the top",
+                "\(what()) draws from NumPy, but the case has no rng: add rng: {numpy: default_rng, seed: N} (or numpy: legacy) at the top",
                 at: node)
         }
         defer { stream = gen }
         switch kind {
         case .real, .integer:
-            guard isDraw(node) else { throw error("\(what): a draw is written {draw: METHOD, size: [...]}", at: node) }
-            return try draw(node, integers: kind == .integer, stream: &gen, what)
+            guard isDraw(node) else {
+                throw error("\(what()): a draw is written {draw: METHOD, size: [...]}", at: node)
+            }
+            return try draw(node, integers: kind == .integer, stream: &gen, what())
         case .realList:
             guard case .sequence(let seq) = node else {
-                return .list([try draw(node, integers: false, stream: &gen, what)])
+                return .list([try draw(node, integers: false, stream: &gen, what())])
             }
             var items = [Value]()
             for (k, item) in seq.enumerated() {
                 if isDraw(item) {
-                    items.append(try draw(item, integers: false, stream: &gen, "\(what)[\(k)]"))
+                    items.append(try draw(item, integers: false, stream: &gen, "\(what())[\(k)]"))
                 } else {
-                    items.append(.real(RealTensor(try realTensor(item, "\(what)[\(k)]"))))
+                    items.append(.real(RealTensor(try realTensor(item, "\(what())[\(k)]"))))
                 }
             }
             return .list(items)
         case .string, .boolean:
-            throw error("\(what) holds \(kind == .string ? "strings" : "booleans"); NumPy draws give numbers", at: node)
+            throw error(
+                "\(what()) holds \(kind == .string ? "strings" : "booleans"); NumPy draws give numbers", at: node)
         }
     }
 }

@@ -50,35 +50,36 @@ extension NodeReader {
     /// Whether a node is `{npy: ...}` or `{npz: ..., key: ...}`.
     func isFileInput(_ node: Node) -> Bool {
         guard case .mapping(let m) = node else { return false }
-        return m.contains { isKey($0.key, "npy") || isKey($0.key, "npz") }
+        return hasKey(m) { isKey($0, "npy") || isKey($0, "npz") }
     }
 
     /// Decodes a file input; `read` reads a path relative to the cases root (nil: not found).
     mutating func fileInput(
         _ node: Node, kind: ValueKind, shapes: [Shape] = [], kernel: String = "the kernel", caseID: String,
-        read: ((String, Int) throws -> Data?)?, _ what: String
+        read: ((String, Int) throws -> Data?)?, _ what: @autoclosure () -> String
     ) throws -> Value {
-        let entries = try mapping(node, what)
+        let entries = try mapping(node, what())
         let isNpz = entries.contains { $0.key == "npz" }
-        try checkKeys(entries, allowed: isNpz ? ["npz", "key"] : ["npy"], in: "\(what) \(isNpz ? "npz" : "npy") file")
+        try checkKeys(
+            entries, allowed: isNpz ? ["npz", "key"] : ["npy"], in: "\(what()) \(isNpz ? "npz" : "npy") file")
         let pathNode = entries.first { $0.key == (isNpz ? "npz" : "npy") }!.value
-        let path = try string(pathNode, "\(what): \(isNpz ? "npz" : "npy")")
-        let key = try entries.first { $0.key == "key" }.map { try string($0.value, "\(what): key") }
+        let path = try string(pathNode, "\(what()): \(isNpz ? "npz" : "npy")")
+        let key = try entries.first { $0.key == "key" }.map { try string($0.value, "\(what()): key") }
         if isNpz && key == nil {
-            throw error("\(what): an npz input names its array: {npz: FILE, key: NAME}", at: node)
+            throw error("\(what()): an npz input names its array: {npz: FILE, key: NAME}", at: node)
         }
         guard let read else {
-            throw error("\(what): file inputs are read relative to a case file under a cases root", at: pathNode)
+            throw error("\(what()): file inputs are read relative to a case file under a cases root", at: pathNode)
         }
         // The path is relative to the case file's directory and may not leave the cases root.
         var parts = caseID.split(separator: "/").dropLast().map(String.init)
         guard !path.hasPrefix("/") else {
-            throw error("\(what): '\(path)' is absolute; write the path relative to the case file", at: pathNode)
+            throw error("\(what()): '\(path)' is absolute; write the path relative to the case file", at: pathNode)
         }
         for c in path.split(separator: "/", omittingEmptySubsequences: true) {
             if c == "." { continue }
             if c == ".." {
-                guard !parts.isEmpty else { throw error("\(what): '\(path)' leaves the cases root", at: pathNode) }
+                guard !parts.isEmpty else { throw error("\(what()): '\(path)' leaves the cases root", at: pathNode) }
                 parts.removeLast()
             } else {
                 parts.append(String(c))
@@ -120,7 +121,7 @@ extension NodeReader {
                 }
                 counted = count
             }
-            try reserve(counted, at: pathNode, what)
+            try reserve(counted, at: pathNode, what())
             switch (kind, array.values) {
             case (.real, .reals(let v)), (.realList, .reals(let v)):
                 let t = Value.real(RealTensor(Tensor(shape: array.shape, scalars: v)))
@@ -129,14 +130,14 @@ extension NodeReader {
                 return .real(RealTensor(Tensor(shape: array.shape, scalars: v.map(Double.init))))
             case (.integer, .integers(let v)): return .integer(Tensor(shape: array.shape, scalars: v))
             case (.boolean, .booleans(let v)): return .boolean(Tensor(shape: array.shape, scalars: v))
-            default: throw NpyError("it holds \(array.dtype) values, which \(what) (\(kind.rawValue)) cannot take")
+            default: throw NpyError("it holds \(array.dtype) values, which \(what()) (\(kind.rawValue)) cannot take")
             }
         } catch let e as NpyError {
-            throw error("\(what): \(isNpz ? "array '\(key!)' of " : "")\(shown): \(e.description)", at: pathNode)
+            throw error("\(what()): \(isNpz ? "array '\(key!)' of " : "")\(shown): \(e.description)", at: pathNode)
         } catch let e as SpecError {
             throw e
         } catch {
-            throw self.error("\(what): \(shown): cannot read it: \(error)", at: pathNode)
+            throw self.error("\(what()): \(shown): cannot read it: \(error)", at: pathNode)
         }
     }
 }

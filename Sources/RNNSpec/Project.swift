@@ -7,11 +7,29 @@ import Foundation
 /// them, and `--cases-root`/`--golden-root` override both.
 public struct Project: Sendable {
     /// The directory of the case files.
-    public var casesRoot: URL
+    public var casesRoot: URL { didSet { paths = Paths(self) } }
     /// The directory of the golden files.
-    public var goldenRoot: URL
+    public var goldenRoot: URL { didSet { paths = Paths(self) } }
     /// The directory paths are shown relative to, and relative paths are resolved against.
-    public var workingDirectory: URL
+    public var workingDirectory: URL { didSet { paths = Paths(self) } }
+    /// The three directories' paths, and the roots as shown, worked out once (`URL.path` is
+    /// thousands of instructions, and a run asks for them for every case).
+    private(set) var paths = Paths()
+    /// The roots' real paths, resolved once for this project and its copies (a run).
+    let realPaths = RealPathCache()
+
+    struct Paths: Sendable {
+        var casesRoot = "", goldenRoot = "", workingDirectory = ""
+        var casesRootShown = "", goldenRootShown = ""
+        init() {}
+        init(_ p: Project) {
+            casesRoot = standardizedPath(p.casesRoot)
+            goldenRoot = standardizedPath(p.goldenRoot)
+            workingDirectory = p.workingDirectory.path
+            casesRootShown = relativePath(casesRoot, to: workingDirectory)
+            goldenRootShown = relativePath(goldenRoot, to: workingDirectory)
+        }
+    }
     /// The configuration file used, if any.
     public var configFile: URL?
     /// Where each root came from, for messages about it.
@@ -54,6 +72,7 @@ public struct Project: Sendable {
         self.configFile = configFile
         self.casesOrigin = casesOrigin
         self.goldenOrigin = goldenOrigin
+        self.paths = Paths(self)
     }
 
     /// Finds the roots from the flags, a `rnnspec.yaml`, or the defaults. Nothing is checked
@@ -134,7 +153,7 @@ public struct Project: Sendable {
 
     /// A path as shown to the user: relative to the working directory when below it.
     public func display(_ url: URL) -> String {
-        relativePath(standardizedPath(url), to: workingDirectory.path)
+        relativePath(standardizedPath(url), to: paths.workingDirectory)
     }
 
     /// Where a root was set, for messages: `--golden-root cases`, `rnnspec.yaml:2:9: golden: cases`.
@@ -243,7 +262,9 @@ public struct Project: Sendable {
     /// The golden files under `goldenRoot`.
     public var goldenStore: GoldenStore {
         let project = self
-        return GoldenStore(root: goldenRoot, display: { project.display($0) }, casesRoot: casesRoot)
+        return GoldenStore(
+            root: goldenRoot, rootPath: paths.goldenRoot, rootShown: paths.goldenRootShown,
+            display: { project.display($0) }, casesRoot: casesRoot)
     }
 
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and
@@ -264,15 +285,32 @@ public struct Project: Sendable {
 
     /// The cases root as a confined directory: links are followed only where they stay inside.
     var casesDirectory: ConfinedDirectory {
-        ConfinedDirectory(root: casesRoot, policy: .inside, rootName: display(casesRoot))
+        ConfinedDirectory(
+            root: casesRoot, rootPath: paths.casesRoot, policy: .inside, rootName: paths.casesRootShown,
+            realPaths: realPaths)
     }
 
     /// The bytes of a case file, read through the confined layer: a file that resolves
     /// outside the cases root, a FIFO, a device or a directory is refused without blocking;
     /// more than `maxBytes` is refused without reading it all.
     public func readCaseFile(_ url: URL, maxBytes: Int = Int.max) throws -> Data {
-        let shown = display(url)
-        let path = standardizedPath(url), root = casesRoot.path
+        try readCaseFile(caseFile(url), maxBytes: maxBytes)
+    }
+
+    /// A case file's standardized path and how it is shown.
+    struct CaseFilePath {
+        var path: String
+        var shown: String
+    }
+
+    /// The path of the case file `url`, and how it is shown (worked out once for a case).
+    func caseFile(_ url: URL) -> CaseFilePath {
+        let path = standardizedPath(url)
+        return CaseFilePath(path: path, shown: relativePath(path, to: paths.workingDirectory))
+    }
+
+    func readCaseFile(_ file: CaseFilePath, maxBytes: Int = Int.max) throws -> Data {
+        let shown = file.shown, path = file.path, root = paths.casesRoot
         guard path.hasPrefix(root + "/") else {
             throw SpecError(
                 "the file is outside the cases root \(display(casesRoot))/; refusing to read it",

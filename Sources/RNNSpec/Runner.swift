@@ -85,9 +85,10 @@ public struct Runner: Sendable {
     }
 
     func loadStage(url: URL, id: String) -> Loaded {
-        var result = CaseResult(id: id, path: project.display(url), kernel: nil, status: .unresolved)
+        let file = project.caseFile(url)
+        var result = CaseResult(id: id, path: file.shown, kernel: nil, status: .unresolved)
         let c: Case
-        do { c = try load(url: url, id: id) } catch {
+        do { c = try load(url: url, id: id, file: file) } catch {
             result.error = asSpecError(error, path: result.path)
             return .settled(result, tags: nil)
         }
@@ -192,9 +193,14 @@ public struct Runner: Sendable {
 
     /// Loads one case file.
     public func load(url: URL, id: String) throws -> Case {
+        try load(url: url, id: id, file: project.caseFile(url))
+    }
+
+    /// Loads one case file whose path and shown name are known.
+    func load(url: URL, id: String, file: Project.CaseFilePath) throws -> Case {
         // Through the confined layer: not outside the cases root, not a FIFO or a device.
         let data: Data
-        do { data = try project.readCaseFile(url, maxBytes: options.limits.maxFileBytes) } catch let e as SpecError
+        do { data = try project.readCaseFile(file, maxBytes: options.limits.maxFileBytes) } catch let e as SpecError
             where e.message.contains("is larger than")
         {
             try options.limits.checkFileBytes(
@@ -204,7 +210,7 @@ public struct Runner: Sendable {
         var loader = CaseLoader(registry: registry, limits: options.limits)
         let cases = project.casesDirectory
         loader.readCasesFile = { relative, maxBytes in try cases.read(relative, maxBytes: maxBytes) }
-        var c = try loader.load(data: data, id: id, displayPath: project.display(url))
+        var c = try loader.load(data: data, id: id, displayPath: file.shown)
         if let mode = options.gradcheckMode { c.gradcheck?.mode = mode }
         return c
     }

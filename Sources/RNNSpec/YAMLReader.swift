@@ -26,6 +26,17 @@ struct NodeReader {
         return false
     }
 
+    /// Whether a key of `m` satisfies `test`, going by index: iterating a Yams mapping copies all its
+    /// pairs into a new array first.
+    func hasKey(_ m: Node.Mapping, _ test: (Node) -> Bool) -> Bool {
+        var i = m.startIndex
+        while i < m.endIndex {
+            if test(m[i].key) { return true }
+            i = m.index(after: i)
+        }
+        return false
+    }
+
     // MARK: Locations
 
     func location(_ node: Node) -> SourceLocation {
@@ -41,22 +52,27 @@ struct NodeReader {
     // MARK: Structure
 
     /// A mapping's entries with string keys, in file order.
-    func mapping(_ node: Node, _ what: String) throws -> [(key: String, keyNode: Node, value: Node)] {
+    func mapping(_ node: Node, _ what: @autoclosure () -> String) throws -> [(key: String, keyNode: Node, value: Node)]
+    {
         guard case .mapping(let mapping) = node else {
-            throw error("\(what) must be a mapping (key: value lines), found \(describe(node))", at: node)
+            throw error("\(what()) must be a mapping (key: value lines), found \(describe(node))", at: node)
         }
         return try mapping.map { key, value in
-            guard case .scalar(let s) = key else { throw error("\(what): keys must be plain words", at: key) }
+            guard case .scalar(let s) = key else { throw error("\(what()): keys must be plain words", at: key) }
             return (s.string, key, value)
         }
     }
 
     /// Rejects keys outside `allowed`, naming the closest allowed one.
-    func checkKeys(_ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], in what: String) throws {
-        for entry in entries where !allowed.contains(entry.key) {
+    func checkKeys(
+        _ entries: [(key: String, keyNode: Node, value: Node)], allowed: [String], in what: @autoclosure () -> String
+    ) throws {
+        // By index: copying an entry copies its nodes.
+        for i in entries.indices where !allowed.contains(entries[i].key) {
+            let entry = entries[i]
             let hint = didYouMean(entry.key, in: allowed)
             throw error(
-                "unknown field '\(entry.key)' in \(what)"
+                "unknown field '\(entry.key)' in \(what())"
                     + (hint.isEmpty ? "; expected one of " + listPhrase(allowed) : hint), at: entry.keyNode)
         }
     }
@@ -70,8 +86,10 @@ struct NodeReader {
         }
     }
 
-    func string(_ node: Node, _ what: String) throws -> String {
-        guard case .scalar(let s) = node else { throw error("\(what) must be text, found \(describe(node))", at: node) }
+    func string(_ node: Node, _ what: @autoclosure () -> String) throws -> String {
+        guard case .scalar(let s) = node else {
+            throw error("\(what()) must be text, found \(describe(node))", at: node)
+        }
         return s.string
     }
 
@@ -98,64 +116,64 @@ struct NodeReader {
         return "the string '\(s.string)' (\(how), so a string, not a number or boolean; write numbers without quotes)"
     }
 
-    func real(_ node: Node, _ what: String) throws -> Double {
+    func real(_ node: Node, _ what: @autoclosure () -> String) throws -> Double {
         guard case .scalar(let s) = node else {
-            throw error("\(what) must be a number, found \(describe(node))", at: node)
+            throw error("\(what()) must be a number, found \(describe(node))", at: node)
         }
         if isWrittenAsString(s), !s.string.isEmpty {
-            throw error("\(what) must be a number, found \(describeString(s))", at: node)
+            throw error("\(what()) must be a number, found \(describeString(s))", at: node)
         }
         guard let v = NumberText.parseReal(s.string) else {
             if NumberText.overflows(s.string) {
                 throw error(
-                    "\(what): \(s.string) overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf",
+                    "\(what()): \(s.string) overflows float64 (the largest is about 1.8e308); infinities are written .inf and -.inf",
                     at: node)
             }
-            throw error("\(what) must be a number, found \(describe(node))", at: node)
+            throw error("\(what()) must be a number, found \(describe(node))", at: node)
         }
         return v
     }
 
-    func integer(_ node: Node, _ what: String) throws -> Int {
+    func integer(_ node: Node, _ what: @autoclosure () -> String) throws -> Int {
         guard case .scalar(let s) = node else {
-            throw error("\(what) must be an integer, found \(describe(node))", at: node)
+            throw error("\(what()) must be an integer, found \(describe(node))", at: node)
         }
         if isWrittenAsString(s), !s.string.isEmpty {
-            throw error("\(what) must be an integer, found \(describeString(s))", at: node)
+            throw error("\(what()) must be an integer, found \(describeString(s))", at: node)
         }
         if let v = NumberText.parseInteger(s.string) { return v }
         // Digits with at most a leading sign that Int cannot hold: too large.
         let digits = s.string.hasPrefix("-") || s.string.hasPrefix("+") ? s.string.dropFirst() : Substring(s.string)
         if !digits.isEmpty, digits.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) }) {
-            throw error("\(what): \(s.string) is too large for a 64-bit integer", at: node)
+            throw error("\(what()): \(s.string) is too large for a 64-bit integer", at: node)
         }
         if NumberText.parseReal(s.string) != nil || NumberText.overflows(s.string) {
             let v = NumberText.parseReal(s.string) ?? .infinity
             let kind = v.isNaN || v.isInfinite ? "'\(s.string)'" : "the number '\(s.string)'"
             throw error(
-                "\(what) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent",
+                "\(what()) must be an integer, found \(kind); integers (indices, token ids, counts) are written without a decimal point or exponent",
                 at: node)
         }
-        throw error("\(what) must be an integer, found \(describe(node))", at: node)
+        throw error("\(what()) must be an integer, found \(describe(node))", at: node)
     }
 
-    func boolean(_ node: Node, _ what: String) throws -> Bool {
+    func boolean(_ node: Node, _ what: @autoclosure () -> String) throws -> Bool {
         guard case .scalar(let s) = node else {
-            throw error("\(what) must be true or false, found \(describe(node))", at: node)
+            throw error("\(what()) must be true or false, found \(describe(node))", at: node)
         }
         if isWrittenAsString(s) {
-            throw error("\(what) must be true or false, found \(describeString(s))", at: node)
+            throw error("\(what()) must be true or false, found \(describeString(s))", at: node)
         }
         switch s.string {
         case "true", "True", "TRUE": return true
         case "false", "False", "FALSE": return false
-        default: throw error("\(what) must be true or false, found \(describe(node))", at: node)
+        default: throw error("\(what()) must be true or false, found \(describe(node))", at: node)
         }
     }
 
-    func list(_ node: Node, _ what: String) throws -> [Node] {
+    func list(_ node: Node, _ what: @autoclosure () -> String) throws -> [Node] {
         guard case .sequence(let seq) = node else {
-            throw error("\(what) must be a list, found \(describe(node))", at: node)
+            throw error("\(what()) must be a list, found \(describe(node))", at: node)
         }
         if let p = packedList(node) { return try materialize(p) }
         return Array(seq)
@@ -184,9 +202,9 @@ struct NodeReader {
         return Array(seq)
     }
 
-    func stringList(_ node: Node, _ what: String) throws -> [String] {
-        if case .scalar = node { return [try string(node, what)] }
-        return try list(node, what).map { try string($0, what) }
+    func stringList(_ node: Node, _ what: @autoclosure () -> String) throws -> [String] {
+        if case .scalar = node { return [try string(node, what())] }
+        return try list(node, what()).map { try string($0, what()) }
     }
 
     // MARK: Shapes and element budget
@@ -196,35 +214,35 @@ struct NodeReader {
     /// counted as they are read). The product of the non-zero extents must fit the limit too:
     /// a zero-size tensor `[0, 2^62]` holds nothing, but a kernel multiplying its other extents
     /// would overflow, so such shapes are refused with the numbers.
-    mutating func shape(_ node: Node, _ what: String, reserve: Bool = true) throws -> [Int] {
-        let items = try list(node, "\(what) shape")
+    mutating func shape(_ node: Node, _ what: @autoclosure () -> String, reserve: Bool = true) throws -> [Int] {
+        let items = try list(node, "\(what()) shape")
         // Nested lists stop at 64 levels; a shape list is held to the same rank.
         guard items.count <= 64 else {
-            throw error("\(what): shape has \(items.count) dimensions; rnnspec tensors have at most 64", at: node)
+            throw error("\(what()): shape has \(items.count) dimensions; rnnspec tensors have at most 64", at: node)
         }
-        let dims = try items.map { try integer($0, "\(what): a dimension") }
+        let dims = try items.map { try integer($0, "\(what()): a dimension") }
         if let bad = dims.first(where: { $0 < 0 }) {
-            throw error("\(what): dimension \(bad) is negative; a shape lists extents ≥ 0", at: node)
+            throw error("\(what()): dimension \(bad) is negative; a shape lists extents ≥ 0", at: node)
         }
-        let total = try elementCount(dims, at: node, what)
-        if reserve { try self.reserve(total, at: node, what) }
+        let total = try elementCount(dims, at: node, what())
+        if reserve { try self.reserve(total, at: node, what()) }
         return dims
     }
 
     /// The number of elements of a shape of non-negative extents, or a located error with the
     /// numbers when the product overflows 64 bits or when the product of its non-zero extents is
     /// over the element limit (an empty tensor with a huge extent).
-    func elementCount(_ dims: [Int], at node: Node, _ what: String) throws -> Int {
+    func elementCount(_ dims: [Int], at node: Node, _ what: @autoclosure () -> String) throws -> Int {
         var nonZero = 1
         for d in dims where d != 0 {
             let (p, overflow) = nonZero.multipliedReportingOverflow(by: d)
-            if overflow { throw error("\(what): shape \(dims.shapeText) overflows a 64-bit element count", at: node) }
+            if overflow { throw error("\(what()): shape \(dims.shapeText) overflows a 64-bit element count", at: node) }
             nonZero = p
         }
         if dims.contains(0) {
             if nonZero > limits.maxElements {
                 throw error(
-                    "\(what): shape \(dims.shapeText) is empty, but its non-zero extents multiply to \(nonZero), over the limit of \(limits.maxElements) elements per case (raise it with --max-elements)",
+                    "\(what()): shape \(dims.shapeText) is empty, but its non-zero extents multiply to \(nonZero), over the limit of \(limits.maxElements) elements per case (raise it with --max-elements)",
                     at: node)
             }
             return 0
@@ -233,11 +251,11 @@ struct NodeReader {
     }
 
     /// Counts `count` more scalars against the limit.
-    mutating func reserve(_ count: Int, at node: Node, _ what: String) throws {
+    mutating func reserve(_ count: Int, at node: Node, _ what: @autoclosure () -> String) throws {
         let (total, overflow) = elements.addingReportingOverflow(count)
         if overflow || total > limits.maxElements {
             throw error(
-                "\(what) needs \(count) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)",
+                "\(what()) needs \(count) elements, over the limit of \(limits.maxElements) per case (raise it with --max-elements)",
                 at: node)
         }
         elements = total
@@ -246,52 +264,54 @@ struct NodeReader {
     // MARK: Values
 
     /// Decodes a value of the given kind: a scalar, nested lists, `{shape, data}` or a generator.
-    mutating func value(_ node: Node, kind: ValueKind, _ what: String) throws -> Value {
+    mutating func value(_ node: Node, kind: ValueKind, _ what: @autoclosure () -> String) throws -> Value {
         switch kind {
         case .real:
-            return .real(RealTensor(try realTensor(node, what)))
+            return .real(RealTensor(try realTensor(node, what())))
         case .integer:
-            let (shape, leaves) = try nested(node, what)
+            let (shape, leaves) = try nested(node, what())
             return .integer(
                 Tensor(
                     shape: shape,
-                    scalars: try leaves.map(self, NumberText.parseInteger) { try integer($0, "\(what): an element") }))
+                    scalars: try leaves.map(self, NumberText.parseInteger) { try integer($0, "\(what()): an element") })
+            )
         case .string:
-            let (shape, leaves) = try nested(node, what)
+            let (shape, leaves) = try nested(node, what())
             return .string(
-                Tensor(shape: shape, scalars: try leaves.map(self, { $0 }) { try string($0, "\(what): an element") }))
+                Tensor(shape: shape, scalars: try leaves.map(self, { $0 }) { try string($0, "\(what()): an element") }))
         case .boolean:
-            let (shape, leaves) = try nested(node, what)
+            let (shape, leaves) = try nested(node, what())
             return .boolean(
                 Tensor(
                     shape: shape,
-                    scalars: try leaves.map(self, NumberText.parseBoolean) { try boolean($0, "\(what): an element") }))
+                    scalars: try leaves.map(self, NumberText.parseBoolean) { try boolean($0, "\(what()): an element") })
+            )
         case .realList:
             // A list whose items are tensors; a plain vector is a list of one tensor.
             if case .sequence(let seq) = node, let first = seq.first, !isScalar(first) {
                 return .list(
-                    try seq.enumerated().map { k, item in .real(RealTensor(try realTensor(item, "\(what)[\(k)]"))) })
+                    try seq.enumerated().map { k, item in .real(RealTensor(try realTensor(item, "\(what())[\(k)]"))) })
             }
-            return .list([.real(RealTensor(try realTensor(node, what)))])
+            return .list([.real(RealTensor(try realTensor(node, what())))])
         }
     }
 
     func isScalar(_ node: Node) -> Bool { if case .scalar = node { return true } else { return false } }
 
     /// A real tensor from nested lists, `{shape, data}` or a generator.
-    mutating func realTensor(_ node: Node, _ what: String) throws -> Tensor<Double> {
-        if case .mapping = node { return try generated(node, what) }
-        let (shape, leaves) = try nested(node, what)
+    mutating func realTensor(_ node: Node, _ what: @autoclosure () -> String) throws -> Tensor<Double> {
+        if case .mapping = node { return try generated(node, what()) }
+        let (shape, leaves) = try nested(node, what())
         return Tensor(
-            shape: shape, scalars: try leaves.map(self, NumberText.parseReal) { try real($0, "\(what): an element") })
+            shape: shape, scalars: try leaves.map(self, NumberText.parseReal) { try real($0, "\(what()): an element") })
     }
 
     /// The shape and the scalar leaves of nested lists; ragged lists are an error that
     /// points at the row that differs.
-    mutating func nested(_ node: Node, _ what: String) throws -> ([Int], Leaves) {
+    mutating func nested(_ node: Node, _ what: @autoclosure () -> String) throws -> ([Int], Leaves) {
         switch node {
         case .scalar:
-            try reserve(1, at: node, what)
+            try reserve(1, at: node, what())
             return ([], Leaves(nodes: [node]))
         case .sequence(let seq):
             if let p = packedList(node) {
@@ -300,9 +320,9 @@ struct NodeReader {
                 if p.texts.count > room {
                     let over = try materialize(p)[max(room, 0)]
                     elements += max(room, 0)
-                    try reserve(1, at: over, what)
+                    try reserve(1, at: over, what())
                 }
-                try reserve(p.texts.count, at: node, what)
+                try reserve(p.texts.count, at: node, what())
                 return ([p.texts.count], Leaves(packed: p))
             }
             let items = Array(seq)
@@ -312,13 +332,13 @@ struct NodeReader {
             for (k, item) in items.enumerated() {
                 if case .mapping = item {
                     throw error(
-                        "\(what): a nested list holds numbers or lists, not a mapping; use {shape: [...], data: [...]} for the whole value",
+                        "\(what()): a nested list holds numbers or lists, not a mapping; use {shape: [...], data: [...]} for the whole value",
                         at: item)
                 }
-                let (s, l) = try nested(item, what)
+                let (s, l) = try nested(item, what())
                 if let expected = shape, expected != s {
                     throw error(
-                        "\(what): ragged list: item \(k) has shape \(s.shapeText) but item 0 has shape \(expected.shapeText); every row must have the same length",
+                        "\(what()): ragged list: item \(k) has shape \(s.shapeText) but item 0 has shape \(expected.shapeText); every row must have the same length",
                         at: item)
                 }
                 shape = s
@@ -326,9 +346,9 @@ struct NodeReader {
             }
             return ([items.count] + shape!, leaves)
         case .mapping:
-            throw error("\(what): expected a list of values, found a mapping", at: node)
+            throw error("\(what()): expected a list of values, found a mapping", at: node)
         case .alias:
-            throw error("\(what): aliases are not supported here", at: node)
+            throw error("\(what()): aliases are not supported here", at: node)
         }
     }
 }

@@ -57,6 +57,23 @@ import Yams
         return true
     }
 
+    /// `text` with 1 to `edits` seeded edits: a byte of `alphabet` inserted or put in place of one, or
+    /// a byte deleted.
+    static func mutant(of text: String, edits: Int, _ alphabet: [UInt8], _ stream: inout SeededStream) -> String {
+        var bytes = Array(text.utf8)
+        for _ in 0..<(1 + Int(stream.next() % UInt64(edits))) {
+            let at = Int(stream.next() % UInt64(bytes.count))
+            let b = alphabet[Int(stream.next() % UInt64(alphabet.count))]
+            switch stream.next() % 3 {
+            case 0: bytes.insert(b, at: at)
+            case 1: bytes.remove(at: at)
+            default: bytes[at] = b
+            }
+            if bytes.isEmpty { bytes = [0x61] }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func texts(under dir: URL) -> [(String, String)] {
         let files = FileManager.default.enumerator(at: dir, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL }
         return (files ?? []).filter { $0.pathExtension == "yaml" }.sorted { $0.path < $1.path }.compactMap { url in
@@ -153,18 +170,8 @@ import Yams
         var read = 0
         let count = fullTests ? 20_000 : 1_000
         for k in 0..<count {
-            var bytes = Array(sources[k % sources.count].utf8)
-            for _ in 0..<(1 + Int(stream.next() % 3)) {
-                let at = Int(stream.next() % UInt64(bytes.count))
-                let b = alphabet[Int(stream.next() % UInt64(alphabet.count))]
-                switch stream.next() % 3 {
-                case 0: bytes.insert(b, at: at)
-                case 1: bytes.remove(at: at)
-                default: bytes[at] = b
-                }
-                if bytes.isEmpty { bytes = [0x61] }
-            }
-            if check(String(decoding: bytes, as: UTF8.self), "mutant \(k)") { read += 1 }
+            let mutant = Self.mutant(of: sources[k % sources.count], edits: 3, alphabet, &stream)
+            if check(mutant, "mutant \(k)") { read += 1 }
         }
         XCTAssertGreaterThan(read, count / 10, "most mutants should still be in the subset")
     }

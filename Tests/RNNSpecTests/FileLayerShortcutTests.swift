@@ -1,0 +1,123 @@
+import Foundation
+import RNNPlatform
+import TestAssertions
+import Testing
+
+@testable import RNNSpec
+
+/// The file layer's shortcuts for a run (one open of a case file's whole path, one read of the
+/// size `fstat` gave, the cases root's real path resolved once, a golden's shown path made from
+/// strings) give what the long way gives.
+@Suite struct FileLayerShortcutTests {
+    /// A file read with a size hint that is wrong (the file changed after `fstat`) is still read
+    /// whole, and the byte limit still holds.
+    @Test func testAWrongSizeHintStillReadsTheWholeFile() throws {
+        let p = try TempProject()
+        let bytes = Data((0..<5000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+        let url = p.root.appendingPathComponent("cases/f.bin")
+        try bytes.write(to: url)
+        for hint in [-1, 0, 100, 4999, 5000, 5001, 10_000] {
+            let fd = open(url.path, O_RDONLY)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            defer { close(fd) }
+            let read = try ConfinedDirectory.readAll(fd: fd, maxBytes: 1 << 20, shown: "f", expectedSize: hint)
+            XCTAssertEqual(read, bytes, "size hint \(hint)")
+        }
+        for hint in [100, 5000] {
+            let fd = open(url.path, O_RDONLY)
+            defer { close(fd) }
+            XCTAssertThrowsError(
+                try ConfinedDirectory.readAll(fd: fd, maxBytes: 4000, shown: "f", expectedSize: hint), "hint \(hint)"
+            ) {
+                XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .tooLarge)
+            }
+        }
+        // An empty file, read whole with its own size.
+        try Data().write(to: url)
+        let fd = open(url.path, O_RDONLY)
+        defer { close(fd) }
+        XCTAssertEqual(try ConfinedDirectory.readAll(fd: fd, maxBytes: 10, shown: "f", expectedSize: 0), Data())
+    }
+
+    /// Case files read through one open of their path give what the walk gave: through a link
+    /// that stays inside, the file; through one that leaves, or of the wrong kind, the walk's
+    /// error.
+    @Test func testCaseFilesThroughTheShortcutAndTheWalkAgree() throws {
+        let p = try TempProject()
+        try p.writeCase("sub/a", "kernel: rnn.step\n")
+        let cases = p.root.appendingPathComponent("cases")
+        let outside = p.root.appendingPathComponent("outside")
+        try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("SECRET".utf8).write(to: outside.appendingPathComponent("x.yaml"))
+        let fm = FileManager.default
+        try fm.createSymbolicLink(atPath: cases.appendingPathComponent("in").path, withDestinationPath: "sub")
+        try fm.createSymbolicLink(atPath: cases.appendingPathComponent("out").path, withDestinationPath: outside.path)
+        try fm.createSymbolicLink(
+            atPath: cases.appendingPathComponent("x.yaml").path,
+            withDestinationPath: outside.appendingPathComponent("x.yaml").path)
+        try fm.createSymbolicLink(
+            atPath: cases.appendingPathComponent("gone.yaml").path, withDestinationPath: "nowhere")
+        try fm.createDirectory(at: cases.appendingPathComponent("dir.yaml"), withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(cases.appendingPathComponent("fifo.yaml").path, 0o600), 0)
+
+        let project = p.project
+        let dir = project.casesDirectory
+        XCTAssertNotNil(dir.realPaths)
+        XCTAssertEqual(try dir.read("sub/a.yaml"), Data("kernel: rnn.step\n".utf8))
+        XCTAssertEqual(try dir.read("in/a.yaml"), Data("kernel: rnn.step\n".utf8))
+        XCTAssertNil(try dir.read("missing.yaml"))
+        XCTAssertNil(try dir.read("nodir/missing.yaml"))
+        for (path, kind) in [
+            ("out/x.yaml", ConfinedDirectory.Failure.Kind.outside), ("x.yaml", .outside),
+            ("gone.yaml", .symbolicLink), ("dir.yaml", .isDirectory), ("fifo.yaml", .notRegular),
+        ] {
+            XCTAssertThrowsError(try dir.read(path), path) {
+                XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, kind, path)
+            }
+        }
+    }
+
+    /// The cases root's real path is resolved once for a project: when the root's link is moved
+    /// elsewhere during a run, a file there is refused rather than taken as inside the root; a new
+    /// project (the next run) resolves the link again.
+    @Test func testTheCasesRootIsResolvedOncePerProject() throws {
+        let p = try TempProject()
+        let fm = FileManager.default
+        for name in ["a", "b"] {
+            let d = p.root.appendingPathComponent(name)
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+            try Data("kernel: \(name)\n".utf8).write(to: d.appendingPathComponent("c.yaml"))
+        }
+        let link = p.root.appendingPathComponent("cases-link")
+        try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("a").path)
+        func project() throws -> Project { try Project.locate(casesRoot: link.path, workingDirectory: p.root.path) }
+        let first = try project()
+        let file = link.appendingPathComponent("c.yaml")
+        XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
+        try fm.removeItem(at: link)
+        try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("b").path)
+        XCTAssertThrowsError(try first.readCaseFile(file)) {
+            XCTAssertTrue("\($0)".contains("outside the cases root"), "\($0)")
+        }
+        XCTAssertEqual(try project().readCaseFile(file), Data("kernel: b\n".utf8))
+    }
+
+    /// A golden's path as messages show it, made from strings, is what `display(url(for:))` gives,
+    /// wherever the golden root is from the working directory and whatever the id holds.
+    @Test func testGoldenShownPathsAreWhatTheURLsShow() throws {
+        let p = try TempProject()
+        let ids = ["a", "sub/b", "with space/c", "per%25cent", "q?mark", "hash#x", "ünï/cödé", "semi;colon", "-dash"]
+        let places: [(golden: String, cwd: String)] = [
+            ("golden", p.root.path), (p.root.path, p.root.path), ("../outside-golden", p.root.path + "/cases"),
+            (p.root.path + "/g", p.root.path + "/g/deeper"), ("g/../h", p.root.path),
+        ]
+        for place in places {
+            let project = try Project.locate(goldenRoot: place.golden, workingDirectory: place.cwd)
+            let store = project.goldenStore
+            for id in ids {
+                XCTAssertEqual(
+                    store.displayPath(for: id), store.display(store.url(for: id)), "\(place) \(id)")
+            }
+        }
+    }
+}
