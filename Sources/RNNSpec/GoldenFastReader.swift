@@ -11,14 +11,22 @@ extension Golden {
         var elements = 0
         var text = text
         return text.withUTF8 { bytes -> Golden? in
-            if bytes.contains(0x0D) || bytes.contains(0x5C) { return nil }  // CR, backslash (escapes)
-            // YAML's other line breaks: NEL (C2 85), LS and PS (E2 80 A8/A9).
-            for i in bytes.indices.dropLast()
-            where (bytes[i] == 0xC2 && bytes[i + 1] == 0x85)
-                || (bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && i + 2 < bytes.count
-                    && (bytes[i + 2] == 0xA8 || bytes[i + 2] == 0xA9))
-            {
-                return nil
+            // One pass: CR, a backslash (escapes), and YAML's other line breaks: NEL (C2 85), LS and PS
+            // (E2 80 A8/A9).
+            var i = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                i += 1
+                if b < 0x80 {
+                    if b == 0x0D || b == 0x5C { return nil }
+                    continue
+                }
+                if b == 0xC2 && i < bytes.count && bytes[i] == 0x85 { return nil }
+                if b == 0xE2 && i + 1 < bytes.count && bytes[i] == 0x80
+                    && (bytes[i + 1] == 0xA8 || bytes[i + 1] == 0xA9)
+                {
+                    return nil
+                }
             }
             var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
                 String(decoding: $0, as: UTF8.self)
