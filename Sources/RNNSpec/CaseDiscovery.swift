@@ -43,9 +43,12 @@ extension Project {
             {
                 throw UsageError("\(display(target)) is not a .yaml (or .yml) case file")
             }
+            // The directory hint saves Foundation a `stat` of each file (and of the root) to learn it.
+            let realRoot = URL(fileURLWithPath: rootReal, isDirectory: true)
             for file in files {
-                let id = relativeID(of: file, under: URL(fileURLWithPath: rootReal))
-                let url = casesRoot.appendingPathComponent(String(file.path.dropFirst(rootReal.count + 1)))
+                let id = relativeID(of: file, under: realRoot)
+                let url = casesRoot.appendingPathComponent(
+                    String(file.path.dropFirst(rootReal.count + 1)), isDirectory: false)
                 if let other = found[ExactKey(id)], other.url.path != url.path {
                     throw UsageError(
                         "\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one"

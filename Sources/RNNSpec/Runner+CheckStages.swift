@@ -55,7 +55,7 @@ extension Runner {
             return GoldenCheck(status: .stale, old: g, notes: staleNotes(c, g, outputs))
         }
         var check = GoldenCheck(status: .pass, old: g)
-        let file = store.display(store.url(for: c.id))
+        let file = store.displayPath(for: c.id)
         func located(_ m: Mismatch) -> Mismatch {
             var m = m
             // The output's name, indented by two spaces under `outputs:` (column 3).

@@ -101,9 +101,10 @@ public enum CaseDigest {
         var p = Parts(params: [:], inputs: [:])
         for (name, value) in params { p.params[name] = String(SHA256.hex("param \(name) \(value)\n".utf8).prefix(16)) }
         for (name, value) in inputs {
-            var text = "input \(name) "
+            var text = ByteText()
+            text.write("input \(name) ")
             canonical(value, into: &text)
-            p.inputs[name] = String(SHA256.hex(text.utf8).prefix(16))
+            p.inputs[name] = String(SHA256.hex(text.bytes).prefix(16))
         }
         return p
     }
@@ -111,45 +112,66 @@ public enum CaseDigest {
     /// SHA-256 over a canonical text of the kernel name, every parameter (defaults included)
     /// and every input (shape and values in shortest round-trip form), names sorted.
     static func compute(kernel: String, params: [String: ParamValue], inputs: [String: Value]) -> String {
-        var text = "rnnspec-digest-1\nkernel \(kernel)\n"
-        text.reserveCapacity(64 + 24 * inputs.values.reduce(0) { $0 + $1.elementCount })
-        for name in params.keys.sorted() { text += "param \(name) \(params[name]!)\n" }
+        var text = ByteText()
+        text.bytes.reserveCapacity(64 + 24 * inputs.values.reduce(0) { $0 + $1.elementCount })
+        text.write("rnnspec-digest-1\nkernel \(kernel)\n")
+        for name in params.keys.sorted() { text.write("param \(name) \(params[name]!)\n") }
         for name in inputs.keys.sorted() {
-            text += "input \(name) "
+            text.write("input \(name) ")
             canonical(inputs[name]!, into: &text)
-            text += "\n"
+            text.write("\n")
         }
-        return SHA256.hex(text.utf8)
+        return SHA256.hex(text.bytes)
     }
 
+    /// The canonical text of a value, appended to `text`.
     static func canonical(_ value: Value, into text: inout String) {
+        var bytes = ByteText()
+        canonical(value, into: &bytes)
+        text += String(decoding: bytes.bytes, as: UTF8.self)
+    }
+
+    static func canonical(_ value: Value, into text: inout ByteText) {
         switch value {
         case .real(let r):
-            text += "real"
-            text += r.shape.shapeText
-            // `NumberText.format` written in place: no string per number (the digest's text was a
-            // tenth of loading a small case).
+            text.write("real")
+            text.write(r.shape.shapeText)
+            // Each number as `description` writes it, straight into the bytes (no string per number: the
+            // digest's text was the largest part of reading a small case after its YAML).
             for v in r.tensor.scalars {
-                text.append(" ")
-                if v.isFinite { v.write(to: &text) } else { text += NumberText.format(v) }
+                text.bytes.append(0x20)
+                if v.isFinite { v.write(to: &text) } else { text.write(NumberText.format(v)) }
             }
         case .integer(let t):
-            text += "int"
-            text += t.shape.shapeText
+            text.write("int")
+            text.write(t.shape.shapeText)
             for v in t.scalars {
-                text.append(" ")
-                text += String(v)
+                text.bytes.append(0x20)
+                text.write(String(v))
             }
         case .string(let t):
-            text += "str\(t.shape.shapeText)"
-            for v in t.scalars { text += " " + YAMLText.quoted(v) }
+            text.write("str\(t.shape.shapeText)")
+            for v in t.scalars { text.write(" " + YAMLText.quoted(v)) }
         case .boolean(let t):
-            text += "bool\(t.shape.shapeText)"
-            for v in t.scalars { text += v ? " 1" : " 0" }
+            text.write("bool\(t.shape.shapeText)")
+            for v in t.scalars { text.write(v ? " 1" : " 0") }
         case .list(let items):
-            text += "list[\(items.count)]("
-            for item in items { canonical(item, into: &text); text += ";" }
-            text += ")"
+            text.write("list[\(items.count)](")
+            for item in items {
+                canonical(item, into: &text)
+                text.write(";")
+            }
+            text.write(")")
         }
     }
+}
+
+/// Text kept as UTF-8 bytes. A number's `write(to:)` hands over its ASCII digits through
+/// `_writeASCII`, so no string is made for it (`String`'s own appends are far slower per number).
+struct ByteText: TextOutputStream {
+    var bytes: [UInt8] = []
+
+    mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
+
+    mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
 }

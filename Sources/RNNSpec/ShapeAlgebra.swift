@@ -68,15 +68,17 @@ public struct Dim: Sendable, Hashable, CustomStringConvertible, ExpressibleByStr
     /// `extent` (nil if there is none, if it would not be a whole non-negative number, or if
     /// the arithmetic overflows).
     func solve(for extent: Int, _ bindings: [String: Int]) -> (String, Int)? {
-        let unbound = terms.filter { !$0.1.isEmpty && bindings[$0.1] == nil }
-        guard Set(unbound.map(\.1)).count == 1 else { return nil }
-        let symbol = unbound[0].1
+        // The one unbound symbol (it may appear in several terms) and the sum of its coefficients.
+        var unbound: String? = nil
         var coefficient = 0
-        for (k, _) in unbound {
+        for (k, s) in terms where !s.isEmpty && bindings[s] == nil {
+            if let u = unbound, u != s { return nil }
+            unbound = s
             let (c, overflow) = coefficient.addingReportingOverflow(k)
             if overflow { return nil }
             coefficient = c
         }
+        guard let symbol = unbound else { return nil }
         var rest = 0
         for (k, s) in terms where s != symbol {
             var term = k
