@@ -13,16 +13,18 @@ extension ConfinedDirectory {
     /// `openRegularFile(_:)`, and the file's size when it opened (`size`).
     func openRegularFile(_ relative: String, size: UnsafeMutablePointer<Int>?) throws -> Int32? {
         let parts = try components(relative)
-        if policy == .inside {
-            // Links are followed here, and the file is checked where it really is once open: one
-            // open of the whole path does what the walk below does. Anything but a regular file
-            // inside the root goes the long way, which says what is wrong.
-            let fd = open(rootPath + "/" + relative, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        // One open of the whole path, then the descriptor checked where it really is, does what the
+        // walk below does for a regular file: with `.inside`, links are followed and the file must be
+        // inside the root; with `.never`, it must be exactly at the root's real path and `relative`,
+        // so that no component below the root was a link. Anything else (a link, a missing file, a
+        // FIFO, a platform that cannot say where a descriptor is) goes the long way, which says what
+        // is wrong.
+        if policy == .inside || realPaths != nil {
+            let path = rootPath + "/" + relative
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (policy == .inside ? 0 : O_NOFOLLOW))
             if fd >= 0 {
                 var st = stat()
-                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
-                    && isInside(fd: fd, rootReal: rootRealPath, opened: rootPath + "/" + relative)
-                {
+                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && isWhereItBelongs(fd, path, relative) {
                     size?.pointee = Int(st.st_size)
                     return fd
                 }
@@ -83,6 +85,19 @@ extension ConfinedDirectory {
         }
         size?.pointee = Int(st.st_size)
         return fd
+    }
+
+    /// Whether the file open at `fd` (opened as `path`, the root's path and `relative`) is where the
+    /// policy allows: inside the root (`.inside`), or exactly at `relative` below the root's real
+    /// path (`.never`).
+    private func isWhereItBelongs(_ fd: Int32, _ path: String, _ relative: String) -> Bool {
+        switch policy {
+        case .inside: return isInside(fd: fd, rootReal: rootRealPath, opened: path)
+        case .never:
+            guard let real = ConfinedDirectory.pathOf(fd: fd) else { return false }
+            let root = rootRealPath
+            return real == (root == "/" ? "" : root) + "/" + relative
+        }
     }
 
     /// The bytes of the regular file `relative`; nil when it does not exist. More than

@@ -28,9 +28,14 @@ extension Golden {
                     return nil
                 }
             }
-            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map {
-                String(decoding: $0, as: UTF8.self)
+            var lines: [String] = []
+            lines.reserveCapacity(bytes.count / 24 + 8)
+            var lineStart = 0
+            for j in 0..<bytes.count where bytes[j] == 0x0A {
+                lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<j]), as: UTF8.self))
+                lineStart = j + 1
             }
+            lines.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart...]), as: UTF8.self))
             guard lines.count >= 7, lines.removeLast().isEmpty, lines[0].hasPrefix("# "),
                 lines[1] == "format: 1" || lines[1] == "format: 2",
                 let caseID = quotedField(lines[2], "case"), let kernel = quotedField(lines[3], "kernel"),
@@ -90,18 +95,32 @@ extension Golden {
                     return nil
                 }
                 guard k < lines.count, lines[k].hasPrefix(at.shapeOpen), lines[k].hasSuffix("]") else { return nil }
-                let shapeText = lines[k].dropFirst(at.shapeOpen.utf8.count).dropLast()
+                // `[a, b, c]` exactly as `shapeText` writes it: ", " between extents written as
+                // `String(d)` writes them (digits, no leading zero).
                 var shape: [Int] = []
-                if !shapeText.isEmpty {
-                    // `[a, b, c]` exactly as `shapeText` writes it: ", " between extents written as
-                    // `String(d)` writes them.
-                    for (n, part) in shapeText.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-                        guard n == 0 ? !part.hasPrefix(" ") : part.hasPrefix(" ") else { return nil }
-                        let t = n == 0 ? part : part.dropFirst()
-                        guard let d = Int(t), d >= 0, String(d) == t else { return nil }
+                var shapeLine = lines[k]
+                let shapeRead = shapeLine.withUTF8 { u -> Bool in
+                    var i = at.shapeOpen.utf8.count
+                    let end = u.count - 1  // the `]`
+                    if i == end { return true }
+                    while true {
+                        let start = i
+                        var d = 0
+                        while i < end, (0x30...0x39).contains(u[i]) {
+                            let (m, o1) = d.multipliedReportingOverflow(by: 10)
+                            let (a, o2) = m.addingReportingOverflow(Int(u[i] - 0x30))
+                            if o1 || o2 { return false }
+                            d = a
+                            i += 1
+                        }
+                        guard i > start, !(u[start] == 0x30 && i - start > 1) else { return false }
                         shape.append(d)
+                        if i == end { return true }
+                        guard i + 2 <= end, u[i] == 0x2C, u[i + 1] == 0x20 else { return false }
+                        i += 2
                     }
                 }
+                guard shapeRead else { return nil }
                 k += 1
                 // Nothing is allocated for a declared shape before it is known to be within the
                 // limit (all outputs together) and to match the lines that are there; anything

@@ -44,6 +44,7 @@ enum WorkerProtocolFastPath {
         case 0x7B:  // {
             i += 1
             var entries: [(key: String, value: J)] = []
+            entries.reserveCapacity(8)  // the protocol's objects have a handful of fields
             skipSpace(b, &i)
             if i < b.count, b[i] == 0x7D { i += 1; return .object(entries) }
             while true {
@@ -64,6 +65,7 @@ enum WorkerProtocolFastPath {
         case 0x5B:  // [
             i += 1
             var items: [J] = []
+            items.reserveCapacity(4)
             skipSpace(b, &i)
             if i < b.count, b[i] == 0x5D { i += 1; return .array(items) }
             while true {

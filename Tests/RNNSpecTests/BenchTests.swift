@@ -240,6 +240,16 @@ import Testing
             text.replacingOccurrences(
                 of: #"\ncase: "[^"\n]*"\n"#, with: "\ncase: " + with + "\n", options: .regularExpression)
         }
+        // The first two-axis shape line, rewritten by `spell` from its extents.
+        func shapeLine(_ spell: (Int, Int) -> String) -> String {
+            guard let range = text.range(of: #"shape: \[[0-9]+, [0-9]+\]"#, options: .regularExpression) else {
+                return text
+            }
+            let numbers = text[range].dropFirst(8).dropLast().split(separator: ",").map {
+                Int($0.trimmingCharacters(in: .whitespaces))!
+            }
+            return text.replacingCharacters(in: range, with: "shape: " + spell(numbers[0], numbers[1]))
+        }
         func digestLine(_ template: String) -> String {
             text.replacingOccurrences(
                 of: #"(\n    [A-Za-z_]+): ([0-9a-f]+)\n"#, with: template, options: .regularExpression)
@@ -255,6 +265,12 @@ import Testing
             caseField("\"a\"b\""), caseField("\"a\u{7F}b\""), caseField("ab"),
             digestLine("$1:$2\n"), digestLine("$1: $2G\n"), digestLine("$1: \n"), digestLine("\n    : $2\n"),
             digestLine("$1: $2 \n"), digestLine("\n   $1: $2\n"),
+            // The shape lines, read on the bytes: only `[a, b]` as written, digits without a leading zero.
+            shapeLine { "[\($0),\($1)]" }, shapeLine { "[\($0),  \($1)]" }, shapeLine { "[0\($0), \($1)]" },
+            shapeLine { "[+\($0), \($1)]" }, shapeLine { "[\($0), \($1), ]" }, shapeLine { "[ \($0), \($1)]" },
+            shapeLine { "[\($0), \($1)" }, shapeLine { "[\($0) , \($1)]" },
+            shapeLine { a, _ in "[\(a), 99999999999999999999]" },
+            shapeLine { "[\($0), -\($1)]" }, shapeLine { "[\($0)\($1)]" },
         ] {
             XCTAssertNotEqual(edit, text)
             XCTAssertNil(Golden.parseCanonical(edit), edit)

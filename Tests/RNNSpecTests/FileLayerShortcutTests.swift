@@ -77,6 +77,32 @@ import Testing
         }
     }
 
+    /// Goldens read through one open of their path give what the walk gives: the golden root may be
+    /// reached through a link, but a link below it (even one that stays inside) is refused.
+    @Test func testGoldensThroughTheShortcutAndTheWalkAgree() throws {
+        let p = try TempProject()
+        let fm = FileManager.default
+        let real = p.root.appendingPathComponent("real-golden")
+        try fm.createDirectory(at: real.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("g".utf8).write(to: real.appendingPathComponent("sub/a.yaml"))
+        try Data("h".utf8).write(to: real.appendingPathComponent("top.yaml"))
+        try fm.createSymbolicLink(atPath: real.appendingPathComponent("in").path, withDestinationPath: "sub")
+        try fm.createSymbolicLink(atPath: real.appendingPathComponent("b.yaml").path, withDestinationPath: "top.yaml")
+        // The root itself through a link: the user's choice.
+        try fm.createSymbolicLink(atPath: p.root.appendingPathComponent("golden").path, withDestinationPath: real.path)
+        let store = p.project.goldenStore
+        XCTAssertNotNil(store.realPaths)
+        let dir = store.directory
+        XCTAssertEqual(try dir.read("sub/a.yaml"), Data("g".utf8))
+        XCTAssertEqual(try dir.read("top.yaml"), Data("h".utf8))
+        XCTAssertNil(try dir.read("sub/none.yaml"))
+        for path in ["in/a.yaml", "b.yaml"] {
+            XCTAssertThrowsError(try dir.read(path), path) {
+                XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink, path)
+            }
+        }
+    }
+
     /// The cases root's real path is resolved once for a project: when the root's link is moved
     /// elsewhere during a run, a file there is refused rather than taken as inside the root; a new
     /// project (the next run) resolves the link again.
