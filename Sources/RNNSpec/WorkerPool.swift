@@ -253,7 +253,7 @@ public enum WorkerServer {
                 do { answer = .outputs(try Execution.run(request, registry: registry)) } catch {
                     answer = .failure(error)
                 }
-                writeAll(output, WorkerProtocol.encode(answer, id: request.id))
+                writeAll(output, WorkerProtocol.encodeBytes(answer, id: request.id))
                 continue
             }
             // Every whole line is taken: keep the partial one only.

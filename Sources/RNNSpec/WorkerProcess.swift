@@ -114,7 +114,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Sends a request without waiting for its reply (`collect` waits); false when the worker is gone.
     func submit(_ request: ExecutionRequest) -> Bool {
-        send(Data(WorkerProtocol.encode(request).utf8))
+        send(Data(WorkerProtocol.encodeBytes(request)))
     }
 
     /// Waits for the reply to a submitted request until `deadline`.

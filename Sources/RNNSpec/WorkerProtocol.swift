@@ -56,10 +56,17 @@ public enum WorkerProtocol {
 
     /// One request line.
     public static func encode(_ request: ExecutionRequest) -> String {
-        // Written into one string (the pieces joined from arrays were a tenth of a small case's
-        // cost in the coordinator).
-        var out = "{\"protocol\":\(version),\"id\":"
-        out.reserveCapacity(256 + request.inputs.values.reduce(0) { $0 + 12 * $1.elementCount })
+        String(decoding: encodeBytes(request), as: UTF8.self)
+    }
+
+    /// One request line, as the bytes sent.
+    static func encodeBytes(_ request: ExecutionRequest) -> [UInt8] {
+        // Written into one buffer of bytes (the pieces joined from arrays were a tenth of a small
+        // case's cost in the coordinator; appending to a string, and base64 through `Data`, most of
+        // the rest).
+        var out = ByteText()
+        out.bytes.reserveCapacity(256 + request.inputs.values.reduce(0) { $0 + 12 * $1.elementCount })
+        out += "{\"protocol\":\(version),\"id\":"
         out += JSONText.string(request.id)
         out += ",\"kernel\":"
         out += JSONText.string(request.kernel)
@@ -90,18 +97,24 @@ public enum WorkerProtocol {
             out += ",\"abs\":\(JSONText.number(g.tolerance.abs)),\"rel\":\(JSONText.number(g.tolerance.rel))}"
         }
         out += "}\n"
-        return out
+        return out.bytes
     }
 
     /// One reply line.
     public static func encode(_ answer: Answer, id: String) -> String {
-        var out = "{\"protocol\":\(version),\"id\":"
+        String(decoding: encodeBytes(answer, id: id), as: UTF8.self)
+    }
+
+    /// One reply line, as the bytes sent.
+    static func encodeBytes(_ answer: Answer, id: String) -> [UInt8] {
+        var out = ByteText()
+        out += "{\"protocol\":\(version),\"id\":"
         out += JSONText.string(id)
         out += ","
         switch answer {
         case .outputs(let reply):
-            out.reserveCapacity(
-                out.utf8.count + 128
+            out.bytes.reserveCapacity(
+                out.bytes.count + 128
                     + reply.outputs.entries.reduce(0) { $0 + 64 + 12 * $1.value.elementCount }
                     + reply.gradients.reduce(0) { $0 + 128 + 24 * $1.analytic.tensor.count })
             out += "\"outputs\":["
@@ -135,7 +148,7 @@ public enum WorkerProtocol {
             out += "\"unsupported\":\(JSONText.string(reason))"
         }
         out += "}\n"
-        return out
+        return out.bytes
     }
 
     static func encode(_ p: ParamValue) -> String {
@@ -151,7 +164,7 @@ public enum WorkerProtocol {
     }
 
     /// `{"name":...,` then the value's fields.
-    static func appendNamed(_ name: String, _ value: Value, to out: inout String) {
+    static func appendNamed(_ name: String, _ value: Value, to out: inout ByteText) {
         out += "{\"name\":"
         out += JSONText.string(name)
         out += ","
@@ -160,7 +173,7 @@ public enum WorkerProtocol {
 
     /// A value's fields and the object's closing brace (the opening one is the caller's):
     /// `"dtype":"float64","shape":[2,3],"data":"<base64>"}`, or `"dtype":"list","items":[...]}`.
-    static func appendFields(_ value: Value, to out: inout String) {
+    static func appendFields(_ value: Value, to out: inout ByteText) {
         func tensor(_ dtype: String, _ shape: [Int], data: () -> Void) {
             out += "\"dtype\":\""
             out += dtype
@@ -173,24 +186,30 @@ public enum WorkerProtocol {
             data()
             out += "}"
         }
-        func base64(_ bytes: Data) {
-            out += "\""
-            out += bytes.base64EncodedString()
-            out += "\""
+        /// The words' little-endian bytes in base64, quoted.
+        func base64<U: FixedWidthInteger>(_ words: [U]) {
+            out.bytes.append(0x22)
+            #if _endian(little)
+            // The words' memory is their little-endian bytes already.
+            words.withUnsafeBytes { out.appendBase64($0) }
+            #else
+            littleEndianBytes(words).withUnsafeBytes { out.appendBase64($0) }
+            #endif
+            out.bytes.append(0x22)
         }
         switch value {
         case .real(let r):
             tensor(r.dtype.rawValue, r.shape) {
                 if r.dtype == .float32 {
-                    base64(littleEndianBytes(r.tensor.scalars.map { Float($0).bitPattern }))
+                    base64(r.tensor.scalars.map { Float($0).bitPattern })
                 } else {
-                    base64(littleEndianBytes(r.tensor.scalars.map(\.bitPattern)))
+                    base64(r.tensor.scalars.map(\.bitPattern))
                 }
             }
         case .integer(let t):
-            tensor("int64", t.shape) { base64(littleEndianBytes(t.scalars.map { UInt64(bitPattern: Int64($0)) })) }
+            tensor("int64", t.shape) { base64(t.scalars.map { UInt64(bitPattern: Int64($0)) }) }
         case .boolean(let t):
-            tensor("bool", t.shape) { base64(Data(t.scalars.map { $0 ? 1 : 0 })) }
+            tensor("bool", t.shape) { base64(t.scalars.map { UInt8($0 ? 1 : 0) }) }
         case .string(let t):
             tensor("string", t.shape) { out += "[" + t.scalars.map(JSONText.string).joined(separator: ",") + "]" }
         case .list(let items):
@@ -213,6 +232,36 @@ public enum WorkerProtocol {
         for w in words { withUnsafeBytes(of: w.littleEndian) { data.append(contentsOf: $0) } }
         return data
         #endif
+    }
+}
+
+extension ByteText {
+    static func += (text: inout ByteText, string: String) { text.write(string) }
+
+    /// `raw` in base64 (RFC 4648's alphabet, padded with `=`, no line breaks), as Foundation's
+    /// `base64EncodedString()` writes it.
+    mutating func appendBase64(_ raw: UnsafeRawBufferPointer) {
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        alphabet.withUTF8Buffer { a in
+            bytes.reserveCapacity(bytes.count + (raw.count + 2) / 3 * 4)
+            var i = 0
+            while i + 3 <= raw.count {
+                let n = UInt32(raw[i]) << 16 | UInt32(raw[i + 1]) << 8 | UInt32(raw[i + 2])
+                bytes.append(a[Int(n >> 18 & 63)])
+                bytes.append(a[Int(n >> 12 & 63)])
+                bytes.append(a[Int(n >> 6 & 63)])
+                bytes.append(a[Int(n & 63)])
+                i += 3
+            }
+            let rest = raw.count - i
+            if rest > 0 {
+                let n = UInt32(raw[i]) << 16 | (rest == 2 ? UInt32(raw[i + 1]) << 8 : 0)
+                bytes.append(a[Int(n >> 18 & 63)])
+                bytes.append(a[Int(n >> 12 & 63)])
+                bytes.append(rest == 2 ? a[Int(n >> 6 & 63)] : 0x3D)
+                bytes.append(0x3D)
+            }
+        }
     }
 }
 

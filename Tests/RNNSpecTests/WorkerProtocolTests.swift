@@ -138,4 +138,20 @@ import Testing
             #"{"protocol":1,"id":"rnn_bptt/c1","outputs":[{"name":"h","dtype":"float64","shape":[1,1],"data":"AAAAAAAA0D8="},{"name":"parts","dtype":"list","items":[{"dtype":"bool","shape":[1],"data":"AQ=="}]}],"gradients":[{"name":"dW_xh","analytic":{"dtype":"float64","shape":[1],"data":"AAAAAAAAAEA="},"numeric":{"dtype":"float64","shape":[1],"data":"AAAAAAAAAEA="}}],"directional":[0.5,"nan"]}"#
                 + "\n")
     }
+
+    /// The encoder's base64 is Foundation's, for every length up to 300 bytes (each padding case) and
+    /// for random bytes.
+    @Test func testTheEncodersBase64IsFoundations() {
+        var stream = SeededStream(seed: 64)
+        for length in 0...300 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: stream.next()) }
+            var text = ByteText()
+            bytes.withUnsafeBytes { text.appendBase64($0) }
+            XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), Data(bytes).base64EncodedString(), "\(length)")
+        }
+        let all = (0...255).map(UInt8.init)
+        var text = ByteText()
+        all.withUnsafeBytes { text.appendBase64($0) }
+        XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), Data(all).base64EncodedString())
+    }
 }
