@@ -293,7 +293,9 @@ enum WorkerProtocolFastPath {
         case "bool": width = 1
         default: return nil
         }
-        guard let data = Data(base64Encoded: dataText), data.count == count * width else { return nil }
+        guard let data = canonicalBase64(dataText) ?? Data(base64Encoded: dataText), data.count == count * width else {
+            return nil
+        }
         budget -= count
         switch dtype {
         case "float64":
@@ -315,6 +317,58 @@ enum WorkerProtocolFastPath {
             return (name, .integer(Tensor(shape: shape, scalars: bits.map { Int(Int64(bitPattern: $0)) })))
         default:
             return (name, .boolean(Tensor(shape: shape, scalars: data.map { $0 != 0 })))
+        }
+    }
+
+    /// The bytes of base64 text in the form `appendBase64` writes it (RFC 4648's alphabet, `=` padding
+    /// to a multiple of four, the unused bits zero), without Foundation; nil for anything else, which
+    /// Foundation's decoder then reads (or refuses) as before.
+    static func canonicalBase64(_ text: String) -> Data? {
+        var text = text
+        return text.withUTF8 { u -> Data? in
+            guard u.count % 4 == 0 else { return nil }
+            if u.isEmpty { return Data() }
+            func value(_ c: UInt8) -> UInt32? {
+                switch c {
+                case 0x41...0x5A: return UInt32(c - 0x41)
+                case 0x61...0x7A: return UInt32(c - 0x61 + 26)
+                case 0x30...0x39: return UInt32(c - 0x30 + 52)
+                case 0x2B: return 62
+                case 0x2F: return 63
+                default: return nil
+                }
+            }
+            let padding = u[u.count - 1] == 0x3D ? (u[u.count - 2] == 0x3D ? 2 : 1) : 0
+            var out = Data(count: u.count / 4 * 3 - padding)
+            let ok = out.withUnsafeMutableBytes { (o: UnsafeMutableRawBufferPointer) -> Bool in
+                var j = 0
+                var i = 0
+                while i < u.count {
+                    let last = i + 4 == u.count
+                    guard let a = value(u[i]), let b = value(u[i + 1]) else { return false }
+                    if last && padding == 2 {
+                        guard b & 15 == 0 else { return false }
+                        o[j] = UInt8(a << 2 | b >> 4)
+                        return true
+                    }
+                    guard let c = value(u[i + 2]) else { return false }
+                    if last && padding == 1 {
+                        guard c & 3 == 0 else { return false }
+                        o[j] = UInt8(a << 2 | b >> 4)
+                        o[j + 1] = UInt8((b & 15) << 4 | c >> 2)
+                        return true
+                    }
+                    guard let d = value(u[i + 3]) else { return false }
+                    let n = a << 18 | b << 12 | c << 6 | d
+                    o[j] = UInt8(n >> 16)
+                    o[j + 1] = UInt8(n >> 8 & 0xFF)
+                    o[j + 2] = UInt8(n & 0xFF)
+                    j += 3
+                    i += 4
+                }
+                return true
+            }
+            return ok ? out : nil
         }
     }
 

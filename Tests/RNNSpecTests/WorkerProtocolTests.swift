@@ -149,6 +149,15 @@ import Testing
             bytes.withUnsafeBytes { text.appendBase64($0) }
             XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), Data(bytes).base64EncodedString(), "\(length)")
         }
+        // Read back without Foundation, and declined (for Foundation to read) when not in that form.
+        for length in 0...64 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: stream.next()) }
+            let text = Data(bytes).base64EncodedString()
+            XCTAssertEqual(WorkerProtocolFastPath.canonicalBase64(text), Data(bytes), "\(length)")
+        }
+        for odd in ["A", "AB", "ABC", "AB=C", "A===", "AB?=", "AB==CD==", "AB =", "AR==", "ABD=", "====", "AB\nC"] {
+            XCTAssertNil(WorkerProtocolFastPath.canonicalBase64(odd), odd)
+        }
         let all = (0...255).map(UInt8.init)
         var text = ByteText()
         all.withUnsafeBytes { text.appendBase64($0) }
