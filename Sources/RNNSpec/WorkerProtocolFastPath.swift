@@ -10,8 +10,9 @@ import RNNKernels
 /// that reader parses with `parse` too (`foundation` turns its values into Foundation's), so numbers
 /// read the same on both paths.
 enum WorkerProtocolFastPath {
-    /// A JSON value with numbers kept as their text.
-    indirect enum J {
+    /// A JSON value with numbers kept as their text. Not `indirect`: the arrays hold the nesting, and
+    /// boxing every value (strings and numbers among them) was an allocation per value.
+    enum J {
         case object([(key: String, value: J)])
         case array([J])
         case string(String)
