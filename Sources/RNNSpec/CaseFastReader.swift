@@ -154,10 +154,11 @@ struct CaseFastReader {
         return (items, column)
     }
 
-    /// Nested lists on one line, `[[w, w], [w, w]]`: rectangular, none empty, at most 64 deep; their
+    /// Nested lists on one line, `[[w, w], [w, w]]`: rectangular, none empty, at most 16 deep (well
+    /// inside the general path's 64 levels, which count the block mappings above the list too); their
     /// shape, their words in order and the column of the outer `[`.
     private mutating func nested(depth: Int) -> (shape: [Int], items: [Word], column: Int)? {
-        guard current == 0x5B, depth <= 64 else { return nil }
+        guard current == 0x5B, depth <= 16 else { return nil }
         let column = self.column
         pos += 1
         var items: [Word] = []

@@ -13,18 +13,19 @@ extension ConfinedDirectory {
     /// `openRegularFile(_:)`, and the file's size when it opened (`size`).
     func openRegularFile(_ relative: String, size: UnsafeMutablePointer<Int>?) throws -> Int32? {
         let parts = try components(relative)
-        // One open of the whole path, then the descriptor checked where it really is, does what the
-        // walk below does for a regular file: with `.inside`, links are followed and the file must be
-        // inside the root; with `.never`, it must be exactly at the root's real path and `relative`,
-        // so that no component below the root was a link. Anything else (a link, a missing file, a
-        // FIFO, a platform that cannot say where a descriptor is) goes the long way, which says what
-        // is wrong.
-        if policy == .inside || realPaths != nil {
+        // With `.inside`, one open of the whole path, then the descriptor checked where it really is,
+        // does what the walk below does for a regular file: links are followed and the file must be
+        // inside the root. Anything else (a missing file, a FIFO, a file outside) goes the long way,
+        // which says what is wrong. (`.never` always walks: a link below the golden root is never
+        // entered, not even to open what it leads to and refuse it.)
+        if policy == .inside {
             let path = rootPath + "/" + relative
-            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (policy == .inside ? 0 : O_NOFOLLOW))
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
             if fd >= 0 {
                 var st = stat()
-                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && isWhereItBelongs(fd, path, relative) {
+                if fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+                    && isInside(fd: fd, rootReal: rootRealPath, opened: path)
+                {
                     size?.pointee = Int(st.st_size)
                     return fd
                 }
@@ -85,19 +86,6 @@ extension ConfinedDirectory {
         }
         size?.pointee = Int(st.st_size)
         return fd
-    }
-
-    /// Whether the file open at `fd` (opened as `path`, the root's path and `relative`) is where the
-    /// policy allows: inside the root (`.inside`), or exactly at `relative` below the root's real
-    /// path (`.never`).
-    private func isWhereItBelongs(_ fd: Int32, _ path: String, _ relative: String) -> Bool {
-        switch policy {
-        case .inside: return isInside(fd: fd, rootReal: rootRealPath, opened: path)
-        case .never:
-            guard let real = ConfinedDirectory.pathOf(fd: fd) else { return false }
-            let root = rootRealPath
-            return real == (root == "/" ? "" : root) + "/" + relative
-        }
     }
 
     /// The bytes of the regular file `relative`; nil when it does not exist. More than

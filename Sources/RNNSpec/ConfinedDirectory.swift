@@ -83,7 +83,12 @@ struct ConfinedDirectory: Sendable {
     /// `realPaths` cache (a run), else each time.
     var rootRealPath: String {
         guard let realPaths else { return realPath(root) }
-        return realPaths.realPath(of: rootPath) { realPath(root) }
+        // Only what `realpath` resolved is kept; a root it cannot resolve is tried again next time.
+        return realPaths.realPath(of: rootPath) {
+            guard let p = realpath(rootPath, nil) else { return nil }
+            defer { free(p) }
+            return String(cString: p)
+        } ?? realPath(root)
     }
 
     /// Opens the root directory. With `create`, a missing root is made when its parent exists.
@@ -138,7 +143,10 @@ struct ConfinedDirectory: Sendable {
     /// Whether an open descriptor is the root or below it (the `.inside` check).
     func isInside(fd: Int32, rootReal: String, opened: String) -> Bool {
         guard let path = ConfinedDirectory.realPathOf(fd: fd, opened: opened) else { return false }
-        return path == rootReal || path.hasPrefix(rootReal == "/" ? "/" : rootReal + "/")
+        // On the bytes: `String`'s `==` and `hasPrefix` take canonically equivalent spellings (NFC and
+        // NFD) as equal, and on Linux those are different directories.
+        return path.utf8.elementsEqual(rootReal.utf8)
+            || path.utf8.starts(with: (rootReal == "/" ? "/" : rootReal + "/").utf8)
     }
 
     /// Opens the directory `parts` below the root, creating missing directories when asked.
@@ -269,14 +277,16 @@ func visibleText(_ s: String) -> String { s.escapedForDisplay }
 /// had when first resolved, so a file is never taken as inside a root it was not inside of then.
 final class RealPathCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var paths: [String: String] = [:]
+    /// By the path's exact scalars: two spellings of one name (NFC, NFD) are two directories.
+    private var paths: [ExactKey: String] = [:]
 
-    func realPath(of path: String, resolve: () -> String) -> String {
+    func realPath(of path: String, resolve: () -> String?) -> String? {
         lock.lock()
         defer { lock.unlock() }
-        if let known = paths[path] { return known }
-        let real = resolve()
-        paths[path] = real
+        let key = ExactKey(path)
+        if let known = paths[key] { return known }
+        guard let real = resolve() else { return nil }
+        paths[key] = real
         return real
     }
 }

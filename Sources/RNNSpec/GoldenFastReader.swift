@@ -283,7 +283,9 @@ extension Golden {
         let length = spaces + 2 * opening
         var line = line
         return line.withUTF8 { u -> Int? in
-            guard u.count >= length else { return nil }
+            // The row's `[` follows the prefix: so the prefix's bytes are its characters too (a
+            // combining mark after the last space would make the two counts differ).
+            guard u.count > length, u[length] == 0x5B else { return nil }
             for i in 0..<spaces where u[i] != 0x20 { return nil }
             for i in stride(from: spaces, to: length, by: 2) where u[i] != 0x2D || u[i + 1] != 0x20 { return nil }
             return length

@@ -17,9 +17,6 @@ public struct GoldenStore: Sendable {
     private(set) var rootPath: String
     /// The root as `display` shows it, when known already.
     private var rootShown: String?
-    /// Where the root's real path is kept once resolved (a project's, so a run's), for reading a
-    /// golden with one open.
-    var realPaths: RealPathCache? = nil
     /// How golden paths are shown.
     public var display: @Sendable (URL) -> String
     /// The cases root, when known: nothing is written or deleted while the golden root is it,
@@ -68,8 +65,7 @@ public struct GoldenStore: Sendable {
     }
 
     var directory: ConfinedDirectory {
-        ConfinedDirectory(
-            root: root, rootPath: rootPath, policy: .never, rootName: rootShown ?? display(root), realPaths: realPaths)
+        ConfinedDirectory(root: root, rootPath: rootPath, policy: .never, rootName: rootShown ?? display(root))
     }
 
     /// How the golden of `id` is shown: `display(url(for: id))`, put together from strings when the

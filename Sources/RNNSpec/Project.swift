@@ -262,11 +262,9 @@ public struct Project: Sendable {
     /// The golden files under `goldenRoot`.
     public var goldenStore: GoldenStore {
         let project = self
-        var store = GoldenStore(
+        return GoldenStore(
             root: goldenRoot, rootPath: paths.goldenRoot, rootShown: paths.goldenRootShown,
             display: { project.display($0) }, casesRoot: casesRoot)
-        store.realPaths = realPaths
-        return store
     }
 
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and

@@ -132,7 +132,9 @@ import Testing
             ("[1.0, 2.0, 3.0]", "[1.0, 2.0, 3.0,]"), ("[1.0, 2.0, 3.0]", "[-, 2.0, 3.0]"),
             ("[1.0, 2.0, 3.0]", "[1e999, 2.0, 3.0]"),
         ]
-        var declined = ["", k] + heads.map { $0 + body }
+        // Nesting the general path refuses (64 levels, the block mappings above the list counted).
+        let deep = String(repeating: "[", count: 63) + "1.0" + String(repeating: "]", count: 63)
+        var declined = ["", k, k + body + "expect:\n  h: " + deep + "\n"] + heads.map { $0 + body }
         declined += edits.map { k + body.replacingOccurrences(of: $0.0, with: $0.1) }
         declined += [
             k + body + "  nope: [1.0]\n", k + body + "  x: [1.0]\n", k + body + "expect:\n  nope: [0.0, 0.0]\n",

@@ -77,8 +77,8 @@ import Testing
         }
     }
 
-    /// Goldens read through one open of their path give what the walk gives: the golden root may be
-    /// reached through a link, but a link below it (even one that stays inside) is refused.
+    /// Goldens are read by the walk: the golden root may be reached through a link, but a link below it
+    /// (even one that stays inside) is refused, and a file read in one `read` is the whole file.
     @Test func testGoldensThroughTheShortcutAndTheWalkAgree() throws {
         let p = try TempProject()
         let fm = FileManager.default
@@ -90,9 +90,7 @@ import Testing
         try fm.createSymbolicLink(atPath: real.appendingPathComponent("b.yaml").path, withDestinationPath: "top.yaml")
         // The root itself through a link: the user's choice.
         try fm.createSymbolicLink(atPath: p.root.appendingPathComponent("golden").path, withDestinationPath: real.path)
-        let store = p.project.goldenStore
-        XCTAssertNotNil(store.realPaths)
-        let dir = store.directory
+        let dir = p.project.goldenStore.directory
         XCTAssertEqual(try dir.read("sub/a.yaml"), Data("g".utf8))
         XCTAssertEqual(try dir.read("top.yaml"), Data("h".utf8))
         XCTAssertNil(try dir.read("sub/none.yaml"))
@@ -100,6 +98,36 @@ import Testing
             XCTAssertThrowsError(try dir.read(path), path) {
                 XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink, path)
             }
+        }
+    }
+
+    /// Paths are compared on their bytes: a name spelled with a combining accent (NFD) and the same name
+    /// precomposed (NFC) are two directories on Linux, though Swift's `==` takes them as equal. A link
+    /// to the other spelling is refused on both sides.
+    @Test func testCanonicallyEquivalentSpellingsAreDifferentDirectories() throws {
+        let p = try TempProject()
+        let fm = FileManager.default
+        let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
+        // Golden side: `golden/café` (NFC) is a link to the real directory `golden/café` (NFD).
+        let golden = p.root.appendingPathComponent("golden")
+        try fm.createDirectory(atPath: golden.path + "/" + nfd, withIntermediateDirectories: true)
+        try Data("g".utf8).write(to: URL(fileURLWithPath: golden.path + "/" + nfd + "/a.yaml"))
+        try fm.createSymbolicLink(atPath: golden.path + "/" + nfc, withDestinationPath: nfd)
+        let store = p.project.goldenStore
+        XCTAssertEqual(try store.directory.read(nfd + "/a.yaml"), Data("g".utf8))
+        XCTAssertThrowsError(try store.directory.read(nfc + "/a.yaml")) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink)
+        }
+        // Cases side: the root `café-cases` (NFC) and, outside it, its NFD twin, reached through a link.
+        let root = p.root.appendingPathComponent(nfc + "-cases")
+        let twin = p.root.appendingPathComponent(nfd + "-cases")
+        try fm.createDirectory(at: root, withIntermediateDirectories: true)
+        try fm.createDirectory(at: twin, withIntermediateDirectories: true)
+        try Data("SECRET".utf8).write(to: twin.appendingPathComponent("x.yaml"))
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("out").path, withDestinationPath: twin.path)
+        let project = try Project.locate(casesRoot: root.path, workingDirectory: p.root.path)
+        XCTAssertThrowsError(try project.casesDirectory.read("out/x.yaml")) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .outside)
         }
     }
 
