@@ -234,7 +234,10 @@ import Testing
         try process.run()
         close(slave)
         let screen = OutputBox()
+        // Signalled when the terminal has nothing more to read (the child and our end of it closed).
+        let drained = DispatchSemaphore(value: 0)
         let reader = Thread {
+            defer { drained.signal() }
             var buffer = [UInt8](repeating: 0, count: 4096)
             while true {
                 let n = read(master, &buffer, buffer.count)
@@ -253,6 +256,9 @@ import Testing
             _ = key.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress!, 1) }
         }
         process.waitUntilExit()
+        // What the child wrote last may still be in the terminal: read it all before looking (under
+        // load the summary line was sometimes not read yet).
+        _ = drained.wait(timeout: .now() + 30)
         let text = screen.text.replacingOccurrences(of: "\r", with: "")
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("(1 of 3) a: STALE"), text)
