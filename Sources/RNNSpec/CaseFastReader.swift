@@ -221,12 +221,7 @@ struct CaseFastReader {
         while pos < bytes.count && bytes[pos] != 0x22 {
             let b = bytes[pos]
             if b < 0x20 || b == 0x7F || b == 0x5C { return nil }
-            if b >= 0x80 {
-                let b1 = pos + 1 < bytes.count ? bytes[pos + 1] : 0, b2 = pos + 2 < bytes.count ? bytes[pos + 2] : 0
-                if b == 0xC2 && b1 < 0xA0 { return nil }
-                if b == 0xE2 && b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9) { return nil }
-                if b == 0xEF && ((b1 == 0xBB && b2 == 0xBF) || (b1 == 0xBF && b2 >= 0xBE)) { return nil }
-            }
+            if b >= 0x80 && FastComposer.leftToLibyaml(bytes, at: pos) { return nil }
             pos += 1
         }
         guard pos < bytes.count else { return nil }
@@ -463,12 +458,7 @@ extension CaseLoader {
         switch type {
         case .integer: return NumberText.parseInteger(text).map { .integer($0) }
         case .real: return NumberText.parseReal(text).map { .real($0) }
-        case .boolean:
-            switch text {
-            case "true", "True", "TRUE": return .boolean(true)
-            case "false", "False", "FALSE": return .boolean(false)
-            default: return nil
-            }
+        case .boolean: return NumberText.parseBoolean(text).map { .boolean($0) }
         case .string: return .string(text)
         case .choice(let words): return words.contains(text) ? .string(text) : nil
         case .integerList, .realList, .stringList: return nil
@@ -478,33 +468,24 @@ extension CaseLoader {
     /// Words in `shape` (a bare word: shape []) as `NodeReader.value` reads them for `kind`; nil for
     /// what it would refuse (and for a list of tensors written as nested lists).
     static func tensor(_ words: [Word], _ shape: [Int], _ kind: ValueKind) -> Value? {
+        /// Every word through `parse` (the general path's parse of a plain scalar), or nil.
+        func scalars<T>(_ parse: (String) -> T?) -> [T]? {
+            var out: [T] = []
+            out.reserveCapacity(words.count)
+            for w in words {
+                guard let v = parse(w.text) else { return nil }
+                out.append(v)
+            }
+            return out
+        }
         switch kind {
         case .real, .realList:
-            if kind == .realList && shape.count > 1 { return nil }
-            var scalars: [Double] = []
-            scalars.reserveCapacity(words.count)
-            for w in words {
-                guard let v = NumberText.parseReal(w.text) else { return nil }
-                scalars.append(v)
-            }
-            let t = RealTensor(Tensor(shape: shape, scalars: scalars))
+            guard kind == .real || shape.count <= 1, let values = scalars(NumberText.parseReal) else { return nil }
+            let t = RealTensor(Tensor(shape: shape, scalars: values))
             return kind == .real ? .real(t) : .list([.real(t)])
-        case .integer:
-            var scalars: [Int] = []
-            for w in words {
-                guard let v = NumberText.parseInteger(w.text) else { return nil }
-                scalars.append(v)
-            }
-            return .integer(Tensor(shape: shape, scalars: scalars))
-        case .boolean:
-            var scalars: [Bool] = []
-            for w in words {
-                guard let v = NumberText.parseBoolean(w.text) else { return nil }
-                scalars.append(v)
-            }
-            return .boolean(Tensor(shape: shape, scalars: scalars))
-        case .string:
-            return nil
+        case .integer: return scalars(NumberText.parseInteger).map { .integer(Tensor(shape: shape, scalars: $0)) }
+        case .boolean: return scalars(NumberText.parseBoolean).map { .boolean(Tensor(shape: shape, scalars: $0)) }
+        case .string: return nil
         }
     }
 
@@ -549,16 +530,15 @@ extension CaseLoader {
             guard let text = word(key), let v = NumberText.parseReal(text), v.isFinite else { return nil }
             return v
         }
-        var rng = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
-        var values: [Double]
+        let values: [Double]
         if dist == "normal" {
             guard let mean = parameter("mean", 0), let std = parameter("std", 1), std >= 0 else { return nil }
-            values = (0..<count).map { _ in mean + std * rng.nextNormal() }
+            values = NodeReader.randomValues(normal: true, count: count, seed: seed, mean, std)
         } else {
             guard let low = parameter("low", 0), let high = parameter("high", 1), (high - low).isFinite else {
                 return nil
             }
-            values = (0..<count).map { _ in low + (high - low) * rng.nextUniform() }
+            values = NodeReader.randomValues(normal: false, count: count, seed: seed, low, high)
         }
         guard values.allSatisfy(\.isFinite) else { return nil }
         return Tensor(shape: shape, scalars: values)

@@ -160,7 +160,6 @@ extension NodeReader {
                     "\(what()): \(key) goes with \(dist == "normal" ? "uniform" : "normal"); \(dist) takes \(listPhrase(allowedParams, conjunction: "and"))",
                     at: entries[i].keyNode)
             }
-            var rng = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
             let n = try elementCount(shape, at: shapeNode, what())
             // The distribution's parameters must be finite (a NaN or infinite mean, std or bound
             // gives no distribution); std ≥ 0, like numpy's scale.
@@ -179,7 +178,7 @@ extension NodeReader {
                 guard std >= 0 else {
                     throw error("\(what()): std must be ≥ 0, found \(NumberText.format(std))", at: field("std")!)
                 }
-                values = (0..<n).map { _ in mean + std * rng.nextNormal() }
+                values = NodeReader.randomValues(normal: true, count: n, seed: seed, mean, std)
             } else {
                 let low = try parameter("low", default: 0)
                 let high = try parameter("high", default: 1)
@@ -188,7 +187,7 @@ extension NodeReader {
                         "\(what()): high − low (\(NumberText.format(high)) − \(NumberText.format(low))) overflows float64",
                         at: field("high") ?? node)
                 }
-                values = (0..<n).map { _ in low + (high - low) * rng.nextUniform() }
+                values = NodeReader.randomValues(normal: false, count: n, seed: seed, low, high)
             }
             // Finite parameters near the largest double can still overflow a value.
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
@@ -198,6 +197,15 @@ extension NodeReader {
             }
             return Tensor(shape: shape, scalars: values)
         }
+    }
+
+    /// A `random` generator's values, as both case readers make them: `count` draws of the seeded
+    /// stream, `a + b·normal` (mean, std) or `a + (b − a)·uniform` (low, high).
+    static func randomValues(normal: Bool, count: Int, seed: Int, _ a: Double, _ b: Double) -> [Double] {
+        var rng = SeededStream(seed: UInt64(bitPattern: Int64(seed)))
+        return normal
+            ? (0..<count).map { _ in a + b * rng.nextNormal() }
+            : (0..<count).map { _ in a + (b - a) * rng.nextUniform() }
     }
 
     /// The generator's values in `shape:`; they were counted against the limit once, when made.

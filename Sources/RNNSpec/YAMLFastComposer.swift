@@ -60,14 +60,21 @@ struct FastComposer {
             if b < 0x20 && b != newline || b == 0x7F { return nil }
             if b >= 0x80 {
                 nonASCII = true
-                let b1 = i + 1 < buffer.count ? buffer[i + 1] : 0, b2 = i + 2 < buffer.count ? buffer[i + 2] : 0
-                if b == 0xC2 && b1 < 0xA0 { return nil }  // C1 controls, NEL among them
-                if b == 0xE2 && b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9) { return nil }  // LS, PS
-                if b == 0xEF && ((b1 == 0xBB && b2 == 0xBF) || (b1 == 0xBF && b2 >= 0xBE)) { return nil }
+                if leftToLibyaml(buffer, at: i) { return nil }
             }
             i += 1
         }
         return nonASCII
+    }
+
+    /// Whether the character starting at `i` (a byte outside ASCII) is one the fast readers leave to
+    /// libyaml: a C1 control (NEL among them), a line or paragraph separator, a byte order mark or a
+    /// noncharacter (U+FFFE, U+FFFF), which YAML reads as a line break or drops.
+    static func leftToLibyaml(_ buffer: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        let b = buffer[i]
+        let b1 = i + 1 < buffer.count ? buffer[i + 1] : 0, b2 = i + 2 < buffer.count ? buffer[i + 2] : 0
+        return (b == 0xC2 && b1 < 0xA0) || (b == 0xE2 && b1 == 0x80 && (b2 == 0xA8 || b2 == 0xA9))
+            || (b == 0xEF && ((b1 == 0xBB && b2 == 0xBF) || (b1 == 0xBF && b2 >= 0xBE)))
     }
 
     private init(bytes: UnsafeBufferPointer<UInt8>, maxScalars: Int, maxDepth: Int) {

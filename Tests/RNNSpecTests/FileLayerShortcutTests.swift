@@ -79,7 +79,7 @@ import Testing
 
     /// Goldens are read by the walk: the golden root may be reached through a link, but a link below it
     /// (even one that stays inside) is refused, and a file read in one `read` is the whole file.
-    @Test func testGoldensThroughTheShortcutAndTheWalkAgree() throws {
+    @Test func testGoldensAreWalkedAndLinksBelowTheRootRefused() throws {
         let p = try TempProject()
         let fm = FileManager.default
         let real = p.root.appendingPathComponent("real-golden")
