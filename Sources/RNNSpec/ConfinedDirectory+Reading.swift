@@ -13,6 +13,7 @@ extension ConfinedDirectory {
     /// `openRegularFile(_:)`, and the file's size when it opened (`size`).
     func openRegularFile(_ relative: String, size: UnsafeMutablePointer<Int>?) throws -> Int32? {
         let parts = try components(relative)
+        if let directories, let fd = openInKeptDirectory(parts, directories, size: size) { return fd }
         // With `.inside`, one open of the whole path, then the descriptor checked where it really is,
         // does what the walk below does for a regular file: links are followed and the file must be
         // inside the root. Anything else (a missing file, a FIFO, a file outside) goes the long way,
@@ -83,6 +84,37 @@ extension ConfinedDirectory {
                 kind: kind, path: relative,
                 message: "\(shown(parts[...])) is \(ConfinedDirectory.kindName(st.st_mode)), not a regular file",
                 detail: ConfinedDirectory.kindName(st.st_mode))
+        }
+        size?.pointee = Int(st.st_size)
+        return fd
+    }
+
+    /// The regular file `parts` opened by name in its directory's kept descriptor (`directories`),
+    /// not following a link at the end; the directory is opened, with its root's checks, and kept
+    /// the first time. Nil for anything else (a link, a missing file, a FIFO, a full cache): the
+    /// caller then goes the usual way, which says what is wrong.
+    func openInKeptDirectory(_ parts: [String], _ directories: DirectoryDescriptors, size: UnsafeMutablePointer<Int>?)
+        -> Int32?
+    {
+        var key = Array((policy == .never ? "n" : "i").utf8) + Array(rootPath.utf8)
+        for part in parts.dropLast() {
+            key.append(0)
+            key += part.utf8
+        }
+        guard
+            let dir = directories.descriptor(
+                key,
+                opener: {
+                    // `.inside`: every directory on the way is checked where it really is, once.
+                    try? openDirectory(parts.dropLast(), create: false, verify: true)
+                })
+        else { return nil }
+        let fd = openat(dir, parts.last!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            return nil
         }
         size?.pointee = Int(st.st_size)
         return fd

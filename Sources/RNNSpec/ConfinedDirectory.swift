@@ -44,6 +44,9 @@ struct ConfinedDirectory: Sendable {
     let rootName: String
     /// Where the root's real path is kept once known (`.inside`), shared by the copies of a project.
     var realPaths: RealPathCache? = nil
+    /// Descriptors of the directories below the root that reads have opened in this run, kept open
+    /// for the next read there (shared by the copies of a project); nil: every read walks from the root.
+    var directories: DirectoryDescriptors? = nil
 
     init(root: URL, policy: LinkPolicy, rootName: String) {
         let root = root.baseURL == nil && isStandardAbsolutePath(root.path) ? root : root.standardizedFileURL
@@ -51,12 +54,16 @@ struct ConfinedDirectory: Sendable {
     }
 
     /// A confined directory whose root's standardized path is known already.
-    init(root: URL, rootPath: String, policy: LinkPolicy, rootName: String, realPaths: RealPathCache? = nil) {
+    init(
+        root: URL, rootPath: String, policy: LinkPolicy, rootName: String, realPaths: RealPathCache? = nil,
+        directories: DirectoryDescriptors? = nil
+    ) {
         self.root = root
         self.rootPath = rootPath
         self.policy = policy
         self.rootName = rootName.hasSuffix("/") ? String(rootName.dropLast()) : rootName
         self.realPaths = realPaths
+        self.directories = directories
     }
 
     // MARK: Paths
@@ -288,5 +295,41 @@ final class RealPathCache: @unchecked Sendable {
         guard let real = resolve() else { return nil }
         paths[key] = real
         return real
+    }
+}
+
+/// Descriptors of directories opened for reading during a run, each kept open (close-on-exec) until
+/// the run's project goes, so that the next file read there is one `openat` in it rather than a walk
+/// from the root (a golden was three opens and three closes; a case file an open and a `readlink`).
+///
+/// A directory is opened the usual way the first time, with every check its root's policy asks for
+/// (no link under the golden root; inside the cases root), so a kept descriptor is a directory that
+/// was inside its root when the run first looked. It stays that directory: one renamed or replaced
+/// during the run is still read where it went, never the new one put in its place. Keys are the
+/// root's path and the directory's relative path, by their bytes (`café` composed and decomposed are
+/// two directories) and by policy. At most `capacity` are kept; reads beyond them walk.
+final class DirectoryDescriptors: @unchecked Sendable {
+    static let capacity = 256
+    private let lock = NSLock()
+    private var open: [[UInt8]: Int32] = [:]
+
+    deinit { for fd in open.values { close(fd) } }
+
+    /// The number of descriptors kept.
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return open.count
+    }
+
+    /// The descriptor kept for `key`, opened by `opener` the first time; nil when it cannot be opened
+    /// or `capacity` are kept already. The descriptor belongs to the cache: the caller never closes it.
+    func descriptor(_ key: [UInt8], opener: () -> Int32?) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let fd = open[key] { return fd }
+        guard open.count < Self.capacity, let fd = opener() else { return nil }
+        open[key] = fd
+        return fd
     }
 }

@@ -24,6 +24,8 @@ public struct GoldenStore: Sendable {
     public var casesRoot: URL?
     /// The limits a golden is read under: its size in bytes and its elements, as for a case.
     public var limits = LoadLimits()
+    /// Where reads keep the directories they open (a run's), or nil: each read walks from the root.
+    var directories: DirectoryDescriptors? = nil
 
     /// A store of the goldens under `root`.
     public init(root: URL, display: @escaping @Sendable (URL) -> String = { $0.path }, casesRoot: URL? = nil) {
@@ -65,7 +67,9 @@ public struct GoldenStore: Sendable {
     }
 
     var directory: ConfinedDirectory {
-        ConfinedDirectory(root: root, rootPath: rootPath, policy: .never, rootName: rootShown ?? display(root))
+        ConfinedDirectory(
+            root: root, rootPath: rootPath, policy: .never, rootName: rootShown ?? display(root),
+            directories: directories)
     }
 
     /// How the golden of `id` is shown: `display(url(for: id))`, put together from strings when the

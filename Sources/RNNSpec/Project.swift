@@ -17,6 +17,9 @@ public struct Project: Sendable {
     private(set) var paths = Paths()
     /// The roots' real paths, resolved once for this project and its copies (a run).
     let realPaths = RealPathCache()
+    /// The directories that reads of case files and goldens opened, kept open for this project and
+    /// its copies (a run).
+    let directories = DirectoryDescriptors()
 
     struct Paths: Sendable {
         var casesRoot = "", goldenRoot = "", workingDirectory = ""
@@ -287,7 +290,7 @@ public struct Project: Sendable {
     var casesDirectory: ConfinedDirectory {
         ConfinedDirectory(
             root: casesRoot, rootPath: paths.casesRoot, policy: .inside, rootName: paths.casesRootShown,
-            realPaths: realPaths)
+            realPaths: realPaths, directories: directories)
     }
 
     /// The bytes of a case file, read through the confined layer: a file that resolves

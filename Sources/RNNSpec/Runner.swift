@@ -188,6 +188,7 @@ public struct Runner: Sendable {
     var goldenStore: GoldenStore {
         var store = project.goldenStore
         store.limits = options.limits
+        store.directories = project.directories
         return store
     }
 

@@ -5,9 +5,9 @@ import Testing
 
 @testable import RNNSpec
 
-/// The file layer's shortcuts for a run (one open of a case file's whole path, one read of the
-/// size `fstat` gave, the cases root's real path resolved once, a golden's shown path made from
-/// strings) give what the long way gives.
+/// The file layer's shortcuts for a run (one open of a case file's whole path, directories kept
+/// open, one read of the size `fstat` gave, the cases root's real path resolved once, a golden's
+/// shown path made from strings) give what the long way gives.
 @Suite struct FileLayerShortcutTests {
     /// A file read with a size hint that is wrong (the file changed after `fstat`) is still read
     /// whole, and the byte limit still holds.
@@ -131,29 +131,83 @@ import Testing
         }
     }
 
-    /// The cases root's real path is resolved once for a project: when the root's link is moved
-    /// elsewhere during a run, a file there is refused rather than taken as inside the root; a new
-    /// project (the next run) resolves the link again.
+    /// The cases root's real path is resolved once for a project, and a directory read from is kept
+    /// open for it: when the root's link is moved elsewhere during a run, a file is still read from
+    /// the directory the run first found, and a directory first opened after the move is refused as
+    /// outside the root, never taken from the link's new target; a new project (the next run)
+    /// resolves the link again.
     @Test func testTheCasesRootIsResolvedOncePerProject() throws {
         let p = try TempProject()
         let fm = FileManager.default
         for name in ["a", "b"] {
             let d = p.root.appendingPathComponent(name)
-            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+            try fm.createDirectory(at: d.appendingPathComponent("sub"), withIntermediateDirectories: true)
             try Data("kernel: \(name)\n".utf8).write(to: d.appendingPathComponent("c.yaml"))
+            try Data("kernel: \(name) sub\n".utf8).write(to: d.appendingPathComponent("sub/d.yaml"))
         }
         let link = p.root.appendingPathComponent("cases-link")
         try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("a").path)
         func project() throws -> Project { try Project.locate(casesRoot: link.path, workingDirectory: p.root.path) }
         let first = try project()
         let file = link.appendingPathComponent("c.yaml")
+        let inSub = link.appendingPathComponent("sub/d.yaml")
         XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
         try fm.removeItem(at: link)
         try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("b").path)
-        XCTAssertThrowsError(try first.readCaseFile(file)) {
+        XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
+        XCTAssertThrowsError(try first.readCaseFile(inSub)) {
             XCTAssertTrue("\($0)".contains("outside the cases root"), "\($0)")
         }
         XCTAssertEqual(try project().readCaseFile(file), Data("kernel: b\n".utf8))
+        XCTAssertEqual(try project().readCaseFile(inSub), Data("kernel: b sub\n".utf8))
+    }
+
+    /// A golden directory is walked once in a run and its descriptor kept: the next golden there is
+    /// one `openat`. A directory swapped for a link during the run is not followed (the kept one is
+    /// read, where it was moved); past the cache's capacity, reads walk and give the same bytes; a
+    /// golden missing from a kept directory is missing; a link at the end is still refused.
+    @Test func testKeptGoldenDirectoriesAreNeverReplacedByALink() throws {
+        let p = try TempProject()
+        let fm = FileManager.default
+        let golden = p.root.appendingPathComponent("golden")
+        let outside = p.root.appendingPathComponent("outside")
+        try fm.createDirectory(at: outside, withIntermediateDirectories: true)
+        try Data("SECRET".utf8).write(to: outside.appendingPathComponent("a.yaml"))
+        let count = DirectoryDescriptors.capacity + 4
+        for k in 0..<count {
+            let d = golden.appendingPathComponent("d\(k)")
+            try fm.createDirectory(at: d, withIntermediateDirectories: true)
+            try Data("g\(k)".utf8).write(to: d.appendingPathComponent("a.yaml"))
+        }
+        try fm.createSymbolicLink(
+            atPath: golden.appendingPathComponent("d0/link.yaml").path,
+            withDestinationPath: outside.appendingPathComponent("a.yaml").path)
+        let project = p.project
+        var store = project.goldenStore
+        store.directories = project.directories
+        let dir = store.directory
+        for k in 0..<count { XCTAssertEqual(try dir.read("d\(k)/a.yaml"), Data("g\(k)".utf8), "d\(k)") }
+        XCTAssertEqual(project.directories.count, DirectoryDescriptors.capacity)
+        for k in 0..<count { XCTAssertEqual(try dir.read("d\(k)/a.yaml"), Data("g\(k)".utf8), "d\(k) again") }
+        XCTAssertNil(try dir.read("d1/none.yaml"))
+        XCTAssertThrowsError(try dir.read("d0/link.yaml")) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink)
+        }
+        // d0 is moved away and a link to outside/ put in its place.
+        try fm.moveItem(at: golden.appendingPathComponent("d0"), to: p.root.appendingPathComponent("moved"))
+        try fm.createSymbolicLink(atPath: golden.appendingPathComponent("d0").path, withDestinationPath: outside.path)
+        XCTAssertEqual(try dir.read("d0/a.yaml"), Data("g0".utf8))
+        // A store without kept directories (another run) walks, and refuses the link.
+        XCTAssertThrowsError(try p.project.goldenStore.directory.read("d0/a.yaml")) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink)
+        }
+        // The same for a directory the run had not kept yet (past the capacity).
+        let last = "d\(count - 1)"
+        try fm.removeItem(at: golden.appendingPathComponent(last))
+        try fm.createSymbolicLink(atPath: golden.appendingPathComponent(last).path, withDestinationPath: outside.path)
+        XCTAssertThrowsError(try dir.read(last + "/a.yaml")) {
+            XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink)
+        }
     }
 
     /// A golden's path as messages show it, made from strings, is what `display(url(for:))` gives,
