@@ -175,9 +175,10 @@ public enum Execution {
     /// Runs a kernel in the case's precision and checks the outputs against its declaration.
     static func outputs(
         _ kernel: any Kernel, _ inputs: [String: Value], _ params: [String: ParamValue],
-        _ dims: [String: Int]
+        _ dims: [String: Int], lossOnly: Bool = false
     ) throws(ExecutionFailure) -> KernelOutputs {
-        let context = KernelContext(inputs: inputs, params: params, dims: dims)
+        var context = KernelContext(inputs: inputs, params: params, dims: dims)
+        context.lossOnly = lossOnly
         let outputs: KernelOutputs
         do {
             if case .string("float32")? = params["dtype"] {
@@ -196,16 +197,20 @@ public enum Execution {
         } catch {
             throw ExecutionFailure("\(error)", at: "kernel")
         }
-        try checkDeclared(outputs, kernel.spec)
+        try checkDeclared(outputs, kernel.spec, lossOnly: lossOnly)
         return outputs
     }
 
-    /// Checks outputs against the kernel's declaration: none undeclared, every required one there.
-    static func checkDeclared(_ outputs: KernelOutputs, _ spec: KernelSpec) throws(ExecutionFailure) {
+    /// Checks outputs against the kernel's declaration: none undeclared, every required one there (of a
+    /// loss-only run, the loss output when it is required).
+    static func checkDeclared(_ outputs: KernelOutputs, _ spec: KernelSpec, lossOnly: Bool = false)
+        throws(ExecutionFailure)
+    {
         for (name, _) in outputs.entries where spec.output(name) == nil {
             throw ExecutionFailure("kernel \(spec.name) produced an undeclared output '\(name)'", at: "kernel")
         }
-        for output in spec.outputs where !output.optional && outputs[output.name] == nil {
+        for output in spec.outputs
+        where !output.optional && outputs[output.name] == nil && (!lossOnly || output.name == spec.lossOutput) {
             throw ExecutionFailure("kernel \(spec.name) did not produce its output '\(output.name)'", at: "kernel")
         }
     }
@@ -214,8 +219,8 @@ public enum Execution {
     static func gradients(_ kernel: any Kernel, _ request: ExecutionRequest, _ plan: GradCheckPlan)
         throws(ExecutionFailure) -> FiniteDifferences
     {
-        try gradients(request, plan, spec: kernel.spec) { (inputs, params) throws(ExecutionFailure) in
-            try outputs(kernel, inputs, params, request.dims)
+        try gradients(request, plan, spec: kernel.spec) { (inputs, params, lossOnly) throws(ExecutionFailure) in
+            try outputs(kernel, inputs, params, request.dims, lossOnly: lossOnly)
         }
     }
 
@@ -236,11 +241,11 @@ public enum Execution {
     /// name the worst element; so is one over no more elements than it has directions (no more runs).
     static func gradients(
         _ request: ExecutionRequest, _ plan: GradCheckPlan, spec: KernelSpec,
-        evaluate: ([String: Value], [String: ParamValue]) throws(ExecutionFailure) -> KernelOutputs
+        evaluate: ([String: Value], [String: ParamValue], _ lossOnly: Bool) throws(ExecutionFailure) -> KernelOutputs
     ) throws(ExecutionFailure) -> FiniteDifferences {
         var params = request.params
         if params["dtype"] != nil { params["dtype"] = .string("float64") }
-        let analytic = try evaluate(request.inputs, params)
+        let analytic = try evaluate(request.inputs, params, false)
         if analytic[plan.loss] == nil {
             // Kernels whose loss exists only under some inputs (the framework kernels' upstream gradients).
             let when = spec.output(plan.loss).map { "; \(plan.loss) is \($0.doc)" } ?? ""
@@ -250,7 +255,8 @@ public enum Execution {
         func lossValue(_ changed: [String: Value]) throws(ExecutionFailure) -> Double {
             var inputs = request.inputs
             for (name, value) in changed { inputs[name] = value }
-            let shifted = try evaluate(inputs, params)
+            // Only the loss is needed: a kernel may skip its backward pass.
+            let shifted = try evaluate(inputs, params, spec.lossOutput != nil)
             guard case .real(let l)? = shifted[spec.lossOutput ?? plan.loss], l.tensor.count == 1 else {
                 throw ExecutionFailure("gradcheck: the kernel's loss output is not a scalar", at: "gradcheck")
             }

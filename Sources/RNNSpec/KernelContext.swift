@@ -36,6 +36,13 @@ public struct KernelOutputs: Sendable {
     /// No outputs yet.
     public init() {}
 
+    /// The outputs of a loss-only run (`KernelContext.lossOnly`): `loss` alone.
+    static func loss(_ value: Value) -> KernelOutputs {
+        var out = KernelOutputs()
+        out["loss"] = value
+        return out
+    }
+
     /// The output called `name`; setting it replaces an earlier value, setting nil removes it.
     public subscript(name: String) -> Value? {
         get { entries.first { $0.name == name }?.value }
@@ -54,6 +61,10 @@ public struct KernelContext: Sendable {
     public let params: [String: ParamValue]
     /// The extents bound to the symbols of the input shapes (`H`, `I`, ...).
     public let dims: [String: Int]
+    /// Whether the caller needs only the kernel's loss output (`KernelSpec.lossOutput`): a gradcheck's
+    /// finite-difference runs. A kernel may then skip its backward pass and report the loss alone (the
+    /// loss must be what a full run reports, bit for bit); one that ignores this reports everything.
+    public var lossOnly = false
 
     /// A context from a case's values.
     public init(inputs: [String: Value], params: [String: ParamValue], dims: [String: Int] = [:]) {

@@ -122,7 +122,7 @@ extension Runner {
         _ request: ExecutionRequest, _ plan: GradCheckPlan, _ spec: KernelSpec,
         worker: WorkerProcess, deadline: Date
     ) throws(ExecutionFailure) -> FiniteDifferences {
-        try Execution.gradients(request, plan, spec: spec) { (inputs, params) throws(ExecutionFailure) in
+        try Execution.gradients(request, plan, spec: spec) { (inputs, params, _) throws(ExecutionFailure) in
             var shifted = request
             shifted.inputs = inputs
             shifted.params = params

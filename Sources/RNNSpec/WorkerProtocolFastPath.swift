@@ -287,38 +287,24 @@ enum WorkerProtocolFastPath {
             shape.append(n)
         }
         guard count <= budget else { return nil }
-        let width: Int
-        switch dtype {
-        case "float64", "int64": width = 8
-        case "float32": width = 4
-        case "bool": width = 1
-        default: return nil
-        }
-        guard let data = canonicalBase64(dataText) ?? Data(base64Encoded: dataText), data.count == count * width else {
-            return nil
-        }
-        budget -= count
+        let value: Value
         switch dtype {
         case "float64":
-            let bits: [UInt64] = WorkerProtocol.words(data)
-            return (
-                name,
-                .real(RealTensor(Tensor(shape: shape, scalars: bits.map { Double(bitPattern: $0) }), dtype: .float64))
-            )
+            guard let scalars = base64Elements(dataText, count: count, as: Double.self) else { return nil }
+            value = .real(RealTensor(Tensor(shape: shape, scalars: scalars), dtype: .float64))
         case "float32":
-            let bits: [UInt32] = WorkerProtocol.words(data)
-            return (
-                name,
-                .real(
-                    RealTensor(
-                        Tensor(shape: shape, scalars: bits.map { Double(Float(bitPattern: $0)) }), dtype: .float32))
-            )
+            guard let scalars = base64Elements(dataText, count: count, as: Float.self) else { return nil }
+            value = .real(RealTensor(Tensor(shape: shape, scalars: scalars.map(Double.init)), dtype: .float32))
         case "int64":
-            let bits: [UInt64] = WorkerProtocol.words(data)
-            return (name, .integer(Tensor(shape: shape, scalars: bits.map { Int(Int64(bitPattern: $0)) })))
-        default:
-            return (name, .boolean(Tensor(shape: shape, scalars: data.map { $0 != 0 })))
+            guard let scalars = base64Elements(dataText, count: count, as: Int64.self) else { return nil }
+            value = .integer(Tensor(shape: shape, scalars: scalars.map { Int($0) }))
+        case "bool":
+            guard let bytes = base64Elements(dataText, count: count, as: UInt8.self) else { return nil }
+            value = .boolean(Tensor(shape: shape, scalars: bytes.map { $0 != 0 }))
+        default: return nil
         }
+        budget -= count
+        return (name, value)
     }
 
     /// The bytes of base64 text in the form `appendBase64` writes it (RFC 4648's alphabet, `=` padding
@@ -327,49 +313,100 @@ enum WorkerProtocolFastPath {
     static func canonicalBase64(_ text: String) -> Data? {
         var text = text
         return text.withUTF8 { u -> Data? in
-            guard u.count % 4 == 0 else { return nil }
-            if u.isEmpty { return Data() }
-            func value(_ c: UInt8) -> UInt32? {
-                switch c {
-                case 0x41...0x5A: return UInt32(c - 0x41)
-                case 0x61...0x7A: return UInt32(c - 0x61 + 26)
-                case 0x30...0x39: return UInt32(c - 0x30 + 52)
-                case 0x2B: return 62
-                case 0x2F: return 63
-                default: return nil
-                }
+            guard let n = canonicalBase64Count(u) else { return nil }
+            var out = Data(count: n)
+            let ok = out.withUnsafeMutableBytes { decodeCanonicalBase64(u, into: $0) }
+            return ok ? out : nil
+        }
+    }
+
+    /// `count` elements of `T` (little-endian in the text) from base64 text, decoded straight into the
+    /// array: the canonical form without Foundation, anything else through Foundation's decoder; nil
+    /// when the text is not base64 of exactly that many elements.
+    static func base64Elements<T: BitwiseCopyable>(_ text: String, count: Int, as: T.Type) -> [T]? {
+        var text = text
+        let width = MemoryLayout<T>.stride
+        let decoded = text.withUTF8 { u -> [T]? in
+            guard canonicalBase64Count(u) == count * width else { return nil }
+            var ok = false
+            let a = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                ok = decodeCanonicalBase64(u, into: UnsafeMutableRawBufferPointer(buffer))
+                initialized = ok ? count : 0
             }
-            let padding = u[u.count - 1] == 0x3D ? (u[u.count - 2] == 0x3D ? 2 : 1) : 0
-            var out = Data(count: u.count / 4 * 3 - padding)
-            let ok = out.withUnsafeMutableBytes { (o: UnsafeMutableRawBufferPointer) -> Bool in
-                var j = 0
-                var i = 0
-                while i < u.count {
-                    let last = i + 4 == u.count
-                    guard let a = value(u[i]), let b = value(u[i + 1]) else { return false }
-                    if last && padding == 2 {
-                        guard b & 15 == 0 else { return false }
-                        o[j] = UInt8(a << 2 | b >> 4)
-                        return true
-                    }
-                    guard let c = value(u[i + 2]) else { return false }
-                    if last && padding == 1 {
-                        guard c & 3 == 0 else { return false }
-                        o[j] = UInt8(a << 2 | b >> 4)
-                        o[j + 1] = UInt8((b & 15) << 4 | c >> 2)
-                        return true
-                    }
-                    guard let d = value(u[i + 3]) else { return false }
-                    let n = a << 18 | b << 12 | c << 6 | d
-                    o[j] = UInt8(n >> 16)
-                    o[j + 1] = UInt8(n >> 8 & 0xFF)
-                    o[j + 2] = UInt8(n & 0xFF)
-                    j += 3
-                    i += 4
-                }
+            return ok ? a : nil
+        }
+        let elements: [T]
+        if let decoded {
+            elements = decoded
+        } else {
+            guard let data = Data(base64Encoded: text), data.count == count * width else { return nil }
+            elements = data.withUnsafeBytes { raw in
+                (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * width, as: T.self) }
+            }
+        }
+        #if _endian(big)
+        return elements.map { value in
+            var v = value
+            withUnsafeMutableBytes(of: &v) { $0.reverse() }
+            return v
+        }
+        #else
+        return elements
+        #endif
+    }
+
+    /// Each byte's value in the base64 alphabet; 0xFF for a byte outside it.
+    private static let base64Values: [UInt8] = {
+        var t = [UInt8](repeating: 0xFF, count: 256)
+        for (k, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            t[Int(c)] = UInt8(k)
+        }
+        return t
+    }()
+
+    /// The number of bytes that base64 text of the canonical form's length and padding holds; nil
+    /// when its length is not a multiple of four.
+    private static func canonicalBase64Count(_ u: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard u.count % 4 == 0 else { return nil }
+        if u.isEmpty { return 0 }
+        let padding = u[u.count - 1] == 0x3D ? (u[u.count - 2] == 0x3D ? 2 : 1) : 0
+        return u.count / 4 * 3 - padding
+    }
+
+    /// Decodes base64 text of the canonical form into `o`, which has room for exactly its bytes;
+    /// false for anything else (a byte outside the alphabet, padding in the middle, unused bits set).
+    private static func decodeCanonicalBase64(_ u: UnsafeBufferPointer<UInt8>, into o: UnsafeMutableRawBufferPointer)
+        -> Bool
+    {
+        guard let n = canonicalBase64Count(u), n == o.count else { return false }
+        if u.isEmpty { return true }
+        let padding = u.count / 4 * 3 - n
+        return base64Values.withUnsafeBufferPointer { t -> Bool in
+            var i = 0, j = 0
+            let whole = padding == 0 ? u.count : u.count - 4
+            while i < whole {
+                let a = t[Int(u[i])], b = t[Int(u[i + 1])], c = t[Int(u[i + 2])], d = t[Int(u[i + 3])]
+                guard (a | b | c | d) & 0x80 == 0 else { return false }
+                let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+                o[j] = UInt8(truncatingIfNeeded: v >> 16)
+                o[j + 1] = UInt8(truncatingIfNeeded: v >> 8)
+                o[j + 2] = UInt8(truncatingIfNeeded: v)
+                i += 4
+                j += 3
+            }
+            guard padding > 0 else { return true }
+            let a = t[Int(u[i])], b = t[Int(u[i + 1])]
+            guard (a | b) & 0x80 == 0 else { return false }
+            if padding == 2 {
+                guard b & 15 == 0 else { return false }
+                o[j] = a << 2 | b >> 4
                 return true
             }
-            return ok ? out : nil
+            let c = t[Int(u[i + 2])]
+            guard c & 0x80 == 0, c & 3 == 0 else { return false }
+            o[j] = a << 2 | b >> 4
+            o[j + 1] = (b & 15) << 4 | c >> 2
+            return true
         }
     }
 

@@ -43,7 +43,8 @@ import Testing
 
         func run<T: KernelScalar>(_ c: KernelContext, as type: T.Type) throws -> KernelOutputs {
             var out = try base.run(c, as: type)
-            try mutate(c, &out)
+            // A loss-only run (finite differences) reports no gradient to get wrong.
+            if !c.lossOnly { try mutate(c, &out) }
             return out
         }
     }
@@ -102,9 +103,9 @@ import Testing
         if let directions { request.gradcheck?.directions = directions }
         var runs = 0
         let d = try Execution.gradients(request, request.gradcheck!, spec: kernel.spec) {
-            (inputs, params) throws(ExecutionFailure) in
+            (inputs, params, lossOnly) throws(ExecutionFailure) in
             runs += 1
-            return try Execution.outputs(kernel, inputs, params, request.dims)
+            return try Execution.outputs(kernel, inputs, params, request.dims, lossOnly: lossOnly)
         }
         return (d, runs)
     }
@@ -310,5 +311,38 @@ import Testing
             XCTAssertEqual(
                 out.stdout.components(separatedBy: "differs from the finite differences").count, 2, out.stdout)
         }
+    }
+
+    /// A finite-difference run asks for the loss alone (`KernelContext.lossOnly`). For every gradcheck
+    /// case in the repository, in both dtypes, a loss-only run reports the loss bit for bit as a full
+    /// run does, and nothing a full run does not; rnn.bptt, lstm.bptt and gru.bptt skip their backward
+    /// pass and report the loss alone.
+    @Test func testLossOnlyRunsReportTheFullRunsLoss() throws {
+        let project = try Project.locate(
+            casesRoot: repositoryRoot.appendingPathComponent("cases").path, workingDirectory: repositoryRoot.path)
+        let runner = Runner(project: project, options: RunOptions())
+        var alone: Set<String> = [], kernels: Set<String> = []
+        for file in try runner.selectFiles([]) {
+            guard let c = try? runner.load(url: file.url, id: file.id), c.gradcheck != nil,
+                let loss = c.kernel.spec.lossOutput
+            else { continue }
+            let request = ExecutionRequest(c)
+            for dtype in ["float64", "float32"] {
+                var params = request.params
+                if params["dtype"] != nil { params["dtype"] = .string(dtype) }
+                let full = try Execution.outputs(c.kernel, request.inputs, params, request.dims)
+                let part = try Execution.outputs(c.kernel, request.inputs, params, request.dims, lossOnly: true)
+                guard case .real(let a)? = full[loss], case .real(let b)? = part[loss] else {
+                    Issue.record("\(file.id): no \(loss)")
+                    continue
+                }
+                XCTAssertEqual(a.tensor.scalars.map(\.bitPattern), b.tensor.scalars.map(\.bitPattern), file.id)
+                for (name, _) in part.entries { XCTAssertNotNil(full[name], "\(file.id): \(name)") }
+                kernels.insert(c.kernel.spec.name)
+                if part.entries.count == 1 { alone.insert(c.kernel.spec.name) }
+            }
+        }
+        XCTAssertTrue(alone.isSuperset(of: ["rnn.bptt", "lstm.bptt", "gru.bptt"]), "\(alone)")
+        XCTAssertGreaterThan(kernels.count, 5, "\(kernels)")
     }
 }

@@ -155,8 +155,38 @@ import Testing
             let text = Data(bytes).base64EncodedString()
             XCTAssertEqual(WorkerProtocolFastPath.canonicalBase64(text), Data(bytes), "\(length)")
         }
-        for odd in ["A", "AB", "ABC", "AB=C", "A===", "AB?=", "AB==CD==", "AB =", "AR==", "ABD=", "====", "AB\nC"] {
+        for odd in [
+            "A", "AB", "ABC", "AB=C", "A===", "AB?=", "AB==CD==", "AB =", "AR==", "ABD=", "====", "AB\nC", "AB\u{80}C",
+            "ABC\u{FF}", "-_AB", "ABCD=AB=",
+        ] {
             XCTAssertNil(WorkerProtocolFastPath.canonicalBase64(odd), odd)
+        }
+        // Elements decoded straight into their array: the same values as through Foundation, for the
+        // canonical form and for one Foundation reads alone (unused bits set before the padding); nil for
+        // a wrong count.
+        for count in 0...20 {
+            let values = (0..<count).map { _ in Double(bitPattern: stream.next()) }
+            let data = values.withUnsafeBytes { Data($0) }
+            var texts = [data.base64EncodedString()]
+            if let last = texts[0].utf8.firstIndex(of: UInt8(ascii: "=")) {
+                // The character before the padding with its lowest bit set: "A" (0) becomes "B" (1).
+                var u = Array(texts[0].utf8)
+                let k = texts[0].utf8.distance(from: texts[0].utf8.startIndex, to: last) - 1
+                let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+                u[k] = alphabet[alphabet.firstIndex(of: u[k])! | 1]
+                let odd = String(decoding: u, as: UTF8.self)
+                XCTAssertNil(WorkerProtocolFastPath.canonicalBase64(odd), odd)
+                XCTAssertEqual(Data(base64Encoded: odd), data, odd)
+                texts.append(odd)
+            }
+            for text in texts {
+                let read = WorkerProtocolFastPath.base64Elements(text, count: count, as: Double.self)
+                XCTAssertEqual(read?.map(\.bitPattern), values.map(\.bitPattern), "\(count)")
+                XCTAssertNil(WorkerProtocolFastPath.base64Elements(text, count: count + 1, as: Double.self))
+            }
+            let bytes = WorkerProtocolFastPath.base64Elements(
+                data.base64EncodedString(), count: 8 * count, as: UInt8.self)
+            XCTAssertEqual(bytes, Array(data))
         }
         let all = (0...255).map(UInt8.init)
         var text = ByteText()

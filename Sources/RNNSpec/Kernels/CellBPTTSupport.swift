@@ -127,8 +127,9 @@ enum CellBPTT {
 
     /// Reads the head, runs the forward pass and BPTT, clips; returns the shared outputs and the
     /// (clipped) gradients for the adapter to name in its layout.
+    /// The gradients are nil for a loss-only run (`KernelContext.lossOnly`), whose outputs are the loss.
     static func run<T: KernelScalar>(_ c: KernelContext, cell: RecurrentCell<T>) throws -> (
-        KernelOutputs, CellSequenceGradients<T>
+        KernelOutputs, CellSequenceGradients<T>?
     ) {
         let xIn: Tensor<T> = try c.real("x")
         let form = SequenceBatching(xIn)
@@ -179,6 +180,7 @@ enum CellBPTT {
         }
 
         let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0, head: head)
+        if c.lossOnly { return (.loss(.real(cache.loss)), nil) }
         var g = CellSequenceGradients(zerosLike: cell, head: head, steps: form.steps, batch: form.batch)
         cellSequenceBackward(cell, cache: cache, head: head, window: try c.optionalInt("window"), into: &g)
         let norm = g.clipWeights(maxNorm: T(try c.optionalDouble("clip") ?? .infinity), of: cell)

@@ -34,7 +34,8 @@ struct GRUBPTTKernel: Kernel {
     func run<T: KernelScalar>(_ c: KernelContext, as _: T.Type) throws -> KernelOutputs {
         let x: Tensor<T> = try c.real("x")
         let cell: RecurrentCell<T> = try GRUStepKernel.cell(c, inputSize: x.shape.last!)
-        let (shared, g) = try CellBPTT.run(c, cell: cell)
+        let (shared, gradients) = try CellBPTT.run(c, cell: cell)
+        guard let g = gradients else { return shared }
         var out = shared
         let h = cell.hiddenSize
         let m = g.cell.concatenated(order: try c.choice("concat_order"))

@@ -40,7 +40,8 @@ struct LSTMBPTTKernel: Kernel {
         let x: Tensor<T> = try c.real("x")
         let (cell, layout): (RecurrentCell<T>, LSTMStepKernel.Layout) = try LSTMStepKernel.cell(
             c, inputSize: x.shape.last!)
-        let (shared, g) = try CellBPTT.run(c, cell: cell)
+        let (shared, gradients) = try CellBPTT.run(c, cell: cell)
+        guard let g = gradients else { return shared }
         var out = shared
         let h = cell.hiddenSize, conventions = cell.conventions
         switch layout {
