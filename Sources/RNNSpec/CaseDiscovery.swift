@@ -37,18 +37,21 @@ extension Project {
             }
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)
-            let files = listYAML(under: underRoot)
+            let files = listYAMLPaths(under: real)
             if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != ""
                 && !isCaseFileName(underRoot.lastPathComponent)
             {
                 throw UsageError("\(display(target)) is not a .yaml (or .yml) case file")
             }
-            // The directory hint saves Foundation a `stat` of each file (and of the root) to learn it.
-            let realRoot = URL(fileURLWithPath: rootReal, isDirectory: true)
             for file in files {
-                let id = relativeID(of: file, under: realRoot)
-                let url = casesRoot.appendingPathComponent(
-                    String(file.path.dropFirst(rootReal.count + 1)), isDirectory: false)
+                // The real path of a file below the real root: the root, a slash, then the relative path
+                // (strings, not URLs: a URL per file was most of the cost of listing a large suite).
+                let relative = String(file.dropFirst(rootReal == "/" ? 1 : rootReal.count + 1))
+                // The directory hint saves Foundation a `stat` of each file to learn it.
+                let url = casesRoot.appendingPathComponent(relative, isDirectory: false)
+                // (The cases root itself given as a file: its name.)
+                var id = relative.isEmpty ? String(file.split(separator: "/").last ?? "") : relative
+                if id.hasSuffix(".yaml") { id.removeLast(5) } else if id.hasSuffix(".yml") { id.removeLast(4) }
                 if let other = found[ExactKey(id)], other.url.path != url.path {
                     throw UsageError(
                         "\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one"
@@ -84,15 +87,23 @@ extension Project {
 
 /// Every `*.yaml` file below a directory (or the file itself), sorted, not following
 /// hidden files.
+func listYAML(under url: URL) -> [URL] {
+    listYAMLPaths(under: url.path).sorted().map { URL(fileURLWithPath: $0, isDirectory: false) }
+}
+
+/// The paths of every `*.yaml` file below the directory `path` (or the file itself), unsorted:
+/// what `listYAML(under:)` lists.
 ///
 /// Regular files and symbolic links are listed (a link pointing outside the root is then refused
 /// loudly rather than skipped); hidden entries are skipped and directories reached through a
 /// symbolic link are not entered. A direct `readdir` walk: Foundation's enumerator with
 /// resource values cost more than reading the files.
-func listYAML(under url: URL) -> [URL] {
+func listYAMLPaths(under path: String) -> [String] {
     var st = stat()
-    guard stat(url.path, &st) == 0 else { return [] }
-    if (st.st_mode & S_IFMT) != S_IFDIR { return isCaseFileName(url.lastPathComponent) ? [url] : [] }
+    guard stat(path, &st) == 0 else { return [] }
+    if (st.st_mode & S_IFMT) != S_IFDIR {
+        return isCaseFileName(String(path.split(separator: "/").last ?? "")) ? [path] : []
+    }
     var found: [String] = []
     func walk(_ dir: String) {
         guard let handle = opendir(dir) else { return }
@@ -121,9 +132,9 @@ func listYAML(under url: URL) -> [URL] {
             }
         }
     }
-    let root = url.path.hasSuffix("/") && url.path.count > 1 ? String(url.path.dropLast()) : url.path
+    let root = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
     walk(root)
-    return found.sorted().map { URL(fileURLWithPath: $0, isDirectory: false) }
+    return found
 }
 
 /// The path of `file` under `root` without the `.yaml` extension.

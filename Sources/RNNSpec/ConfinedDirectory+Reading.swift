@@ -12,8 +12,8 @@ extension ConfinedDirectory {
 
     /// `openRegularFile(_:)`, and the file's size when it opened (`size`).
     func openRegularFile(_ relative: String, size: UnsafeMutablePointer<Int>?) throws -> Int32? {
+        if let directories, let fd = openInKeptDirectory(relative, directories, size: size) { return fd }
         let parts = try components(relative)
-        if let directories, let fd = openInKeptDirectory(parts, directories, size: size) { return fd }
         // With `.inside`, one open of the whole path, then the descriptor checked where it really is,
         // does what the walk below does for a regular file: links are followed and the file must be
         // inside the root. Anything else (a missing file, a FIFO, a file outside) goes the long way,
@@ -89,27 +89,53 @@ extension ConfinedDirectory {
         return fd
     }
 
-    /// The regular file `parts` opened by name in its directory's kept descriptor (`directories`),
+    /// The regular file `relative` opened by name in its directory's kept descriptor (`directories`),
     /// not following a link at the end; the directory is opened, with its root's checks, and kept
-    /// the first time. Nil for anything else (a link, a missing file, a FIFO, a full cache): the
-    /// caller then goes the usual way, which says what is wrong.
-    func openInKeptDirectory(_ parts: [String], _ directories: DirectoryDescriptors, size: UnsafeMutablePointer<Int>?)
+    /// the first time. Nil for anything else (a path that is not plain, a link, a missing file, a
+    /// FIFO, a full cache): the caller then goes the usual way, which says what is wrong.
+    func openInKeptDirectory(_ relative: String, _ directories: DirectoryDescriptors, size: UnsafeMutablePointer<Int>?)
         -> Int32?
     {
-        var key = Array((policy == .never ? "n" : "i").utf8) + Array(rootPath.utf8)
-        for part in parts.dropLast() {
-            key.append(0)
-            key += part.utf8
-        }
+        // The path's bytes checked as `components` checks them (no empty, `.` or `..` component, no
+        // NUL), without splitting it into strings; the last slash parts the directory and the name.
+        var relative = relative
+        guard
+            let (key, slash) = relative.withUTF8({ u -> ([UInt8], Int)? in
+                var slash = -1, start = 0
+                for i in 0...u.count {
+                    if i < u.count && u[i] != 0x2F {
+                        if u[i] == 0 { return nil }
+                        continue
+                    }
+                    let n = i - start
+                    if n == 0 || (n == 1 && u[start] == 0x2E) || (n == 2 && u[start] == 0x2E && u[start + 1] == 0x2E) {
+                        return nil
+                    }
+                    if i < u.count { slash = i }
+                    start = i + 1
+                }
+                var key = [policy == .never ? 0x6E : 0x69] + Array(rootPath.utf8)
+                if slash > 0 {
+                    key.append(0)
+                    key += u[0..<slash]
+                }
+                return (key, slash)
+            })
+        else { return nil }
+        let utf8 = relative.utf8
+        let name = String(utf8[utf8.index(utf8.startIndex, offsetBy: slash + 1)...])!
         guard
             let dir = directories.descriptor(
                 key,
                 opener: {
                     // `.inside`: every directory on the way is checked where it really is, once.
-                    try? openDirectory(parts.dropLast(), create: false, verify: true)
+                    guard slash > 0 else { return try? openDirectory([], create: false, verify: true) }
+                    let path = String(utf8[..<utf8.index(utf8.startIndex, offsetBy: slash)])!
+                    guard let parts = try? components(path) else { return nil }
+                    return try? openDirectory(parts[...], create: false, verify: true)
                 })
         else { return nil }
-        let fd = openat(dir, parts.last!, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
+        let fd = openat(dir, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW)
         guard fd >= 0 else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {

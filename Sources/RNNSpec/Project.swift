@@ -273,6 +273,13 @@ public struct Project: Sendable {
     /// Refuses ids that Swift's `String` would take as equal (canonical equivalence: NFC and
     /// NFD spellings) though they are different files.
     static func checkDistinct(_ ids: [String], describe: (String) -> String, what: String) throws {
+        // ASCII names are canonically equivalent only when they are equal: a duplicate is the only
+        // case to catch, without grouping (which hashes every name through Unicode normalisation).
+        if ids.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+            var seen = Set<String>()
+            seen.reserveCapacity(ids.count)
+            guard ids.contains(where: { !seen.insert($0).inserted }) else { return }
+        }
         // A [String: ...] dictionary merges canonically equivalent keys: exactly the confusion
         // to catch.
         var groups: [String: [String]] = [:]

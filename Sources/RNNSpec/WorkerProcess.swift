@@ -11,6 +11,9 @@ final class WorkerProcess: @unchecked Sendable {
     /// Our end of the socket that is the worker's standard error.
     private var errors: Int32 = -1
     private var buffer = Data()
+    /// Whether the channel takes `recv` (a socket), so that a reply already there is read without
+    /// waiting in `poll` first.
+    private var channelIsSocket = true
     private var stderrTail = Data()
     /// What the worker said in its hello: its name and the kernels it implements, if it listed them.
     private(set) var name = ""
@@ -171,6 +174,17 @@ final class WorkerProcess: @unchecked Sendable {
             if buffer.count > maxBytes { return .tooLong }
             let remaining = deadline.timeIntervalSinceNow
             if remaining <= 0 { return .timeout }
+            if channelIsSocket {
+                // The reply is usually there already (the case after it was loaded meanwhile): one
+                // system call instead of `poll` and `read`.
+                let n = recv(channel, &chunk, chunk.count, Int32(MSG_DONTWAIT))
+                if n > 0 {
+                    buffer.append(contentsOf: chunk[0..<n])
+                    continue
+                }
+                if n == 0 { return .closed }
+                if errno == ENOTSOCK { channelIsSocket = false }
+            }
             var fds = [
                 pollfd(fd: channel, events: Int16(POLLIN), revents: 0),
                 pollfd(fd: errors, events: Int16(POLLIN), revents: 0),

@@ -277,6 +277,18 @@ import Testing
             XCTAssertNotEqual(edit, text)
             XCTAssertNil(Golden.parseCanonical(edit), edit)
         }
+        // A CR, a backslash or one of YAML's other line breaks anywhere (the screen reads eight bytes at
+        // a time: every offset within a word is tried) is declined.
+        let scalars = Array(text.unicodeScalars)
+        XCTAssertTrue(scalars.allSatisfy(\.isASCII))
+        for k in stride(from: 0, through: scalars.count, by: 3) {
+            for odd in ["\r", "\\", "\u{85}", "\u{2028}", "\u{2029}"] {
+                var edited = String.UnicodeScalarView(scalars[..<k])
+                edited.append(contentsOf: odd.unicodeScalars)
+                edited.append(contentsOf: scalars[k...])
+                XCTAssertNil(Golden.parseCanonical(String(edited)), "\(odd.debugDescription) at \(k)")
+            }
+        }
         // A name outside ASCII in the case field is read, as YAML reads it.
         let accented = caseField("\"r\u{E9}sum\u{E9}/\u{1F600}\"")
         XCTAssertEqual(

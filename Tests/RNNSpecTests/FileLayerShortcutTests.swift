@@ -190,6 +190,12 @@ import Testing
         XCTAssertEqual(project.directories.count, DirectoryDescriptors.capacity)
         for k in 0..<count { XCTAssertEqual(try dir.read("d\(k)/a.yaml"), Data("g\(k)".utf8), "d\(k) again") }
         XCTAssertNil(try dir.read("d1/none.yaml"))
+        // A path that is not plain is refused as the walk refuses it.
+        for path in ["d1/../d2/a.yaml", "./d1/a.yaml", "d1//a.yaml", "d1/a.yaml/", "/d1/a.yaml", "d1/.", "..", ""] {
+            XCTAssertThrowsError(try dir.read(path), path) {
+                XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .outside, path)
+            }
+        }
         XCTAssertThrowsError(try dir.read("d0/link.yaml")) {
             XCTAssertEqual(($0 as? ConfinedDirectory.Failure)?.kind, .symbolicLink)
         }
