@@ -14,6 +14,7 @@ struct ProjectOptions: ParsableArguments {
     @Option(help: "The directory of the golden files (default: golden/, or `golden:` in rnnspec.yaml).")
     var goldenRoot: String?
 
+    /// (`run`'s fast path builds the same from the same two values.)
     func frontEnd() throws -> FrontEnd {
         FrontEnd(project: try Project.locate(casesRoot: casesRoot, goldenRoot: goldenRoot))
     }

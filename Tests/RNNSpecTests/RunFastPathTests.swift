@@ -41,12 +41,30 @@ import Testing
         }
     }
 
+    /// `--cases-root DIR` and `--golden-root DIR`, once each, beside paths and `--jobs`: the fast path's
+    /// roots and request are the parser's.
+    @Test func testRootFlagsGiveTheParsersRootsAndRequest() throws {
+        for arguments in [
+            ["--cases-root", "c", "--golden-root", "g"], ["--golden-root", "/tmp/g x", "a.yaml", "-j", "2"],
+            ["x.yaml", "--cases-root", "../cases"], ["--jobs", "2", "--cases-root", "s/cases", "--golden-root", "s/g"],
+        ] {
+            let parsed = try RNNSpecCommand.Run.parse(arguments)
+            let (request, roots) = try XCTUnwrap(RNNSpecCommand.Run.fastArguments(["run"] + arguments), "\(arguments)")
+            XCTAssertEqual(text(request), text(parsed.request), "\(arguments)")
+            XCTAssertEqual(roots.casesRoot, parsed.project.casesRoot, "\(arguments)")
+            XCTAssertEqual(roots.goldenRoot, parsed.project.goldenRoot, "\(arguments)")
+        }
+    }
+
     @Test func testAnyFlagOrOtherCommandGoesToTheParser() {
         for arguments in [
             ["run", "cases/", "-v"], ["run", "--jobs", "0"], ["run", "--jobs", "257"], ["run", "--jobs"],
             ["run", "-j", "2", "-j", "2"], ["run", "--jobs=2"], ["run", "-j2"], ["run", "--jobs", "two"],
             ["run", "--jobs", "-1"], ["run", "--jobs", "2", "--tag", "x"], ["run", "--", "-odd.yaml"], ["run", "-h"],
             ["run", "cases/", "--help"], ["regen", "cases/"], ["serve"], [], ["--version"],
+            ["run", "--cases-root"], ["run", "--cases-root", "a", "--cases-root", "b"], ["run", "--cases-root=a"],
+            ["run", "--golden-root", "-g"], ["run", "--golden-root", ""],
+            ["run", "--golden-root", "g", "--golden-root", "g"],
         ] {
             XCTAssertNil(RNNSpecCommand.Run.fastPath(arguments), "\(arguments)")
         }

@@ -118,16 +118,38 @@ extension RNNSpecCommand {
         }
 
         /// `run` followed by case paths alone (none starting with `-`), the command a notebook user
-        /// types most: run without the argument parser, whose reflection over this command's options
-        /// took a quarter of a one-case run. The request is the one the parser gives for the same
+        /// types most, with at most one each of `--jobs N`, `--cases-root DIR` and `--golden-root DIR`:
+        /// run without the argument parser, whose reflection over this command's options took a quarter
+        /// of a one-case run. The request and roots are the ones the parser gives for the same
         /// arguments (`RunFastPathTests` compares them); nil for any other command line.
         static func fastPath(_ arguments: [String]) -> (() throws -> Void)? {
+            guard let (request, roots) = fastArguments(arguments) else { return nil }
+            return {
+                let project = try Project.locate(casesRoot: roots.casesRoot, goldenRoot: roots.goldenRoot)
+                throw ExitCode(try FrontEnd(project: project).run(request).rawValue)
+            }
+        }
+
+        /// What `fastPath` runs: the request and the roots (`ProjectOptions`' two values); nil when the
+        /// parser must read the command line.
+        static func fastArguments(_ arguments: [String]) -> (RunRequest, (casesRoot: String?, goldenRoot: String?))? {
             guard arguments.first == "run" else { return nil }
             var paths: [String] = []
             var jobs: Int? = nil
+            var roots: (casesRoot: String?, goldenRoot: String?) = (nil, nil)
             var rest = arguments.dropFirst()
             while let argument = rest.popFirst() {
-                if argument == "--jobs" || argument == "-j" {
+                if argument == "--cases-root" || argument == "--golden-root" {
+                    // Once each, with a value the parser takes as it is (not empty, not like a flag).
+                    guard let value = rest.popFirst(), !value.isEmpty, !value.hasPrefix("-") else { return nil }
+                    if argument == "--cases-root" {
+                        guard roots.casesRoot == nil else { return nil }
+                        roots.casesRoot = value
+                    } else {
+                        guard roots.goldenRoot == nil else { return nil }
+                        roots.goldenRoot = value
+                    }
+                } else if argument == "--jobs" || argument == "-j" {
                     // One `--jobs N` in the range the parser accepts; anything else is the parser's.
                     guard jobs == nil, let text = rest.popFirst(), let n = Int(text),
                         SelectionOptions.jobsRange.contains(n)
@@ -143,7 +165,7 @@ extension RNNSpecCommand {
             }
             var request = defaultRequest(paths: paths)
             if let jobs { request.options.jobs = jobs }
-            return { throw ExitCode(try FrontEnd(project: Project.locate()).run(request).rawValue) }
+            return (request, roots)
         }
 
         /// The request of `run PATH...` with every flag at its default.
