@@ -158,6 +158,19 @@ public func cellSequenceForward<T: KernelScalar>(
     return CellSequenceCache(run: run, p: probabilities, loss: loss, lossFrom: lossFrom)
 }
 
+/// The loss of `cellSequenceForward` alone: the same recurrence and head without the step caches (a
+/// gradcheck's finite-difference runs need no backward pass), bit for bit the same loss.
+///
+/// Arguments: as `cellSequenceForward`'s (without probes).
+@inlinable
+public func cellSequenceLoss<T: KernelScalar>(
+    _ cell: RecurrentCell<T>, x: Tensor<T>, h0: Tensor<T>? = nil, c0: Tensor<T>? = nil,
+    head: SequenceLossHead<T>, lossFrom: Int = 0
+) -> T {
+    let run = runSequence(cell, x: x, h0: h0, c0: c0, keepCaches: false)
+    return sequenceHeadLoss(run.outputs, head: head, lossFrom: lossFrom).0
+}
+
 /// The loss a head reads from every state h [T, B, P], over the steps t ≥ lossFrom, and the
 /// cross-entropy head's softmax outputs [T, B, V].
 @inlinable

@@ -179,8 +179,8 @@ enum CellBPTT {
             throw KernelError.input("c0", "c0 must have \(cell.hiddenSize) features (H), found \(c0.shape[1])")
         }
 
+        if c.lossOnly { return (.loss(.real(cellSequenceLoss(cell, x: x, h0: h0, c0: c0, head: head))), nil) }
         let cache = cellSequenceForward(cell, x: x, h0: h0, c0: c0, head: head)
-        if c.lossOnly { return (.loss(.real(cache.loss)), nil) }
         var g = CellSequenceGradients(zerosLike: cell, head: head, steps: form.steps, batch: form.batch)
         cellSequenceBackward(cell, cache: cache, head: head, window: try c.optionalInt("window"), into: &g)
         let norm = g.clipWeights(maxNorm: T(try c.optionalDouble("clip") ?? .infinity), of: cell)

@@ -102,9 +102,9 @@ struct RNNBPTTKernel: Kernel {
 
         let head = SequenceLossHead<T>.crossEntropy(
             why: why, by: try c.optionalReal("b_y") ?? Tensor(zeros: [v]), targets: targets.scalars)
-        let cache = cellSequenceForward(
-            cell, x: x.reshaped([steps, batch, cell.inputSize]), h0: h0.reshaped([batch, hn]), head: head)
-        if c.lossOnly { return .loss(.real(cache.loss)) }
+        let xs = x.reshaped([steps, batch, cell.inputSize]), h0s = h0.reshaped([batch, hn])
+        if c.lossOnly { return .loss(.real(cellSequenceLoss(cell, x: xs, h0: h0s, head: head))) }
+        let cache = cellSequenceForward(cell, x: xs, h0: h0s, head: head)
         var g = CellSequenceGradients(zerosLike: cell, head: head, steps: steps, batch: batch)
         cellSequenceBackward(cell, cache: cache, head: head, window: try c.optionalInt("window"), into: &g)
         // Seed 002's `clip_gradients` order.
