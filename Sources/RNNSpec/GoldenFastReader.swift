@@ -367,7 +367,9 @@ extension Golden {
                 // after it.
                 var stop: UnsafeMutablePointer<CChar>? = nil
                 let v: Double
-                if row {
+                if let exact = NumberText.fastDecimal(UnsafeBufferPointer(rebasing: u[start..<i])) {
+                    v = exact
+                } else if row {
                     v = base.withMemoryRebound(to: CChar.self, capacity: u.count) { strtod($0 + start, &stop) }
                     guard let stop, UnsafeRawPointer(stop) == UnsafeRawPointer(base + i) else { return false }
                 } else {

@@ -108,7 +108,7 @@ enum NumberText {
     static func parseReal(_ text: String) -> Double? {
         // The common case, every number rnnspec writes: only digits, signs, '.', 'e', 'E'.
         if isPlainNumber(text, exponent: true) {
-            guard let v = Double(text), v.isFinite else { return nil }
+            guard let v = fastDecimal(text) ?? Double(text), v.isFinite else { return nil }
             return v
         }
         let s = text.trimmingCharacters(in: .whitespaces)

@@ -203,7 +203,14 @@ public enum WorkerProtocol {
                 if r.dtype == .float32 {
                     base64(r.tensor.scalars.map { Float($0).bitPattern })
                 } else {
+                    #if _endian(little)
+                    // A double's memory is its bit pattern's little-endian bytes: no copy of the words.
+                    out.bytes.append(0x22)
+                    r.tensor.scalars.withUnsafeBytes { out.appendBase64($0) }
+                    out.bytes.append(0x22)
+                    #else
                     base64(r.tensor.scalars.map(\.bitPattern))
+                    #endif
                 }
             }
         case .integer(let t):
