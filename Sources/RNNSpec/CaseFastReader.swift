@@ -318,11 +318,14 @@ extension CaseLoader {
         else { return nil }
         let spec = kernel.spec
         var locations: [String: SourceLocation] = [:]
+        // Room for the usual fields, params and inputs: growing a dictionary rehashes every key.
+        locations.reserveCapacity(24)
         for (key, line) in f.lines { locations[key] = source.location(line: line, column: 1) }
         locations["kernel"] = source.location(line: f.kernelLine, column: kernelWord.column)
         let paramsLine = f.lines.first { $0.key == "params" }?.line
 
         var params: [String: ParamValue] = [:]
+        params.reserveCapacity(spec.params.count)
         for (key, word) in f.params {
             guard let ps = spec.param(key), let value = Self.paramValue(word.text, ps.type),
                 ps.problem(with: value) == nil
@@ -339,6 +342,7 @@ extension CaseLoader {
         }
 
         var inputs: [String: Value] = [:]
+        inputs.reserveCapacity(spec.inputs.count)
         var elements = 0
         for (name, line, text) in f.inputs {
             guard let input = spec.input(name) else { return nil }

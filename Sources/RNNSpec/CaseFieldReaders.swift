@@ -148,6 +148,8 @@ extension CaseLoader {
         }
         var bindings: [String: Int] = [:]
         var boundBy: [String: String] = [:]
+        bindings.reserveCapacity(8)
+        boundBy.reserveCapacity(8)
         // Choose, for each input, the declared alternative of its rank.
         var chosen: [(InputSpec, Shape, [Int])] = []
         for input in spec.inputs {

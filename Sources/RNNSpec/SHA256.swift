@@ -174,4 +174,18 @@ struct ByteText: TextOutputStream {
     mutating func write(_ string: String) { bytes.append(contentsOf: string.utf8) }
 
     mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) { bytes.append(contentsOf: buffer) }
+
+    /// `JSONText.string(s)`, written without making it: a name of printable ASCII without a quote or a
+    /// backslash (every id, kernel and tensor name rnnspec writes) goes in between quotes as it is.
+    mutating func appendJSONString(_ s: String) {
+        var s = s
+        let plain = s.withUTF8 { u -> Bool in
+            guard u.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            bytes.append(0x22)
+            bytes.append(contentsOf: u)
+            bytes.append(0x22)
+            return true
+        }
+        if !plain { write(JSONText.string(s)) }
+    }
 }

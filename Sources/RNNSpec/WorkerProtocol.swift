@@ -67,14 +67,14 @@ public enum WorkerProtocol {
         var out = ByteText()
         out.bytes.reserveCapacity(256 + request.inputs.values.reduce(0) { $0 + 12 * $1.elementCount })
         out += "{\"protocol\":\(version),\"id\":"
-        out += JSONText.string(request.id)
+        out.appendJSONString(request.id)
         out += ",\"kernel\":"
-        out += JSONText.string(request.kernel)
+        out.appendJSONString(request.kernel)
         /// `"name":value,...` with the names sorted.
         func members<V>(_ dictionary: [String: V], _ text: (V) -> String) {
             for (k, name) in dictionary.keys.sorted().enumerated() {
                 if k > 0 { out += "," }
-                out += JSONText.string(name)
+                out.appendJSONString(name)
                 out += ":"
                 out += text(dictionary[name]!)
             }
@@ -109,7 +109,7 @@ public enum WorkerProtocol {
     static func encodeBytes(_ answer: Answer, id: String) -> [UInt8] {
         var out = ByteText()
         out += "{\"protocol\":\(version),\"id\":"
-        out += JSONText.string(id)
+        out.appendJSONString(id)
         out += ","
         switch answer {
         case .outputs(let reply):
@@ -128,7 +128,7 @@ public enum WorkerProtocol {
                 for (k, pair) in reply.gradients.enumerated() {
                     if k > 0 { out += "," }
                     out += "{\"name\":"
-                    out += JSONText.string(pair.name)
+                    out.appendJSONString(pair.name)
                     out += ",\"analytic\":{"
                     appendFields(.real(pair.analytic), to: &out)
                     if let numeric = pair.numeric {
@@ -166,7 +166,7 @@ public enum WorkerProtocol {
     /// `{"name":...,` then the value's fields.
     static func appendNamed(_ name: String, _ value: Value, to out: inout ByteText) {
         out += "{\"name\":"
-        out += JSONText.string(name)
+        out.appendJSONString(name)
         out += ","
         appendFields(value, to: &out)
     }

@@ -537,6 +537,7 @@ enum WorkerProtocolFastPath {
         }
         guard sawProtocol, let id, let kernel, let spec = registry.kernel(named: kernel)?.spec else { return nil }
         var params: [String: ParamValue] = [:]
+        params.reserveCapacity(8)
         for (name, raw) in paramsJ {
             guard let type = spec.params.first(where: { $0.name == name })?.type else { return nil }
             switch (type, raw) {
@@ -559,12 +560,14 @@ enum WorkerProtocolFastPath {
             }
         }
         var inputs: [String: Value] = [:]
+        inputs.reserveCapacity(8)
         var unlimited = Int.max
         for item in inputsJ {
             guard case .object(let t) = item, let named = tensor(t, budget: &unlimited) else { return nil }
             inputs[named.name] = named.value
         }
         var dims: [String: Int] = [:]
+        dims.reserveCapacity(8)
         for (name, raw) in dimsJ {
             guard let n = plainInt(raw) else { return nil }
             dims[name] = n

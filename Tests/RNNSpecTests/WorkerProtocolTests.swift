@@ -193,4 +193,15 @@ import Testing
         all.withUnsafeBytes { text.appendBase64($0) }
         XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), Data(all).base64EncodedString())
     }
+
+    /// Names written straight into the bytes are `JSONText.string`'s, escapes included.
+    @Test func testJSONStringsWrittenAsBytesAreJSONTexts() {
+        for name in [
+            "", "x", "W_hh", "exercises/ex01", "a\"b", "a\\b", "tab\there", "\u{7F}", "é", "\u{2028}", "\u{1}x", " ",
+        ] {
+            var text = ByteText()
+            text.appendJSONString(name)
+            XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), JSONText.string(name), name.debugDescription)
+        }
+    }
 }
