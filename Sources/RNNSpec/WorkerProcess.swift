@@ -14,6 +14,8 @@ final class WorkerProcess: @unchecked Sendable {
     /// Whether the channel takes `recv` (a socket), so that a reply already there is read without
     /// waiting in `poll` first.
     private var channelIsSocket = true
+    /// The buffer replies are read into (`readLine`).
+    private var readBuffer: [UInt8] = []
     private var stderrTail = Data()
     /// What the worker said in its hello: its name and the kernels it implements, if it listed them.
     private(set) var name = ""
@@ -160,7 +162,12 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Reads up to a newline from the channel, draining standard error meanwhile.
     private func readLine(deadline: Date, maxBytes: Int) -> ReadResult {
-        var chunk = readChunk()
+        // One buffer for the worker's life: a 64 KiB block allocated and freed per reply made glibc
+        // consolidate its free lists every time (a free that large triggers it).
+        if readBuffer.isEmpty { readBuffer = readChunk() }
+        var chunk: [UInt8] = []
+        swap(&chunk, &readBuffer)
+        defer { swap(&chunk, &readBuffer) }
         var scanned = 0
         while true {
             if let offset = newlineOffset(buffer, from: scanned) {
