@@ -26,7 +26,8 @@ extension Project {
                 throw UsageError("no such case file, directory or case id: \(visibleText(typed))\(tried)")
             }
             let real = target.resolvingSymlinksInPath().path
-            guard real == rootReal || real.hasPrefix(rootReal + "/") else {
+            // On the bytes: `==` and `hasPrefix` take NFC and NFD spellings as equal (two directories).
+            guard real.utf8.elementsEqual(rootReal.utf8) || real.utf8.starts(with: (rootReal + "/").utf8) else {
                 // Say how an argument such as `cases/../..` or a symbolic link got outside.
                 let typed = paths.isEmpty ? display(target) : paths[targets.firstIndex(of: target) ?? 0]
                 let shown = display(URL(fileURLWithPath: real))
@@ -46,7 +47,9 @@ extension Project {
             for file in files {
                 // The real path of a file below the real root: the root, a slash, then the relative path
                 // (strings, not URLs: a URL per file was most of the cost of listing a large suite).
-                let relative = String(file.dropFirst(rootReal == "/" ? 1 : rootReal.count + 1))
+                // Cut on the bytes: a name that begins with a combining mark joins the slash before it
+                // into one `Character`, so dropping characters would take the mark too.
+                let relative = String(Substring(file.utf8.dropFirst(rootReal == "/" ? 1 : rootReal.utf8.count + 1)))
                 // The directory hint saves Foundation a `stat` of each file to learn it.
                 let url = casesRoot.appendingPathComponent(relative, isDirectory: false)
                 // (The cases root itself given as a file: its name.)

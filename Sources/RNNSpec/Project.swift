@@ -321,13 +321,16 @@ public struct Project: Sendable {
 
     func readCaseFile(_ file: CaseFilePath, maxBytes: Int = Int.max) throws -> Data {
         let shown = file.shown, path = file.path, root = paths.casesRoot
-        guard path.hasPrefix(root + "/") else {
+        // On the bytes (as the confined layer compares paths): `hasPrefix` compares characters, and a name
+        // that begins with a combining mark joins the slash before it into one.
+        guard path.utf8.starts(with: (root + "/").utf8) else {
             throw SpecError(
                 "the file is outside the cases root \(display(casesRoot))/; refusing to read it",
                 at: SourceLocation(file: shown, line: 0, column: 0))
         }
         do {
-            guard let data = try casesDirectory.read(String(path.dropFirst(root.count + 1)), maxBytes: maxBytes) else {
+            let relative = String(Substring(path.utf8.dropFirst(root.utf8.count + 1)))
+            guard let data = try casesDirectory.read(relative, maxBytes: maxBytes) else {
                 let why =
                     path.unicodeScalars.contains("\u{FFFD}")
                     ? "its name is not valid UTF-8 (shown with \u{FFFD}), so rnnspec cannot open it by name: rename it"

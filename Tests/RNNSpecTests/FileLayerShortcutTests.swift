@@ -234,4 +234,30 @@ import Testing
             }
         }
     }
+
+    /// A case file whose name begins with a combining mark (which joins the slash before it into one
+    /// `Character`) keeps the mark in its id, its path and its golden's name; a directory argument that is
+    /// the cases root's NFD twin is outside the root, not the root.
+    @Test func testNamesBeginningWithACombiningMarkKeepIt() throws {
+        let p = try TempProject()
+        let name = "\u{301}x"
+        try p.writeCase(name, simpleStepCase)
+        let report = try p.run()
+        XCTAssertEqual(report.results.map(\.id), [name])
+        XCTAssertEqual(report.results.first?.path, "cases/\(name).yaml")
+        XCTAssertEqual(report.results.first?.status, .new)
+        _ = try p.run(record: .all)
+        XCTAssertNotNil(p.golden(name))
+        XCTAssertEqual(try p.run().results.first?.status, .pass)
+
+        let fm = FileManager.default
+        let nfc = p.root.appendingPathComponent("caf\u{E9}"), nfd = p.root.appendingPathComponent("cafe\u{301}")
+        try fm.createDirectory(at: nfc, withIntermediateDirectories: true)
+        try fm.createDirectory(at: nfd, withIntermediateDirectories: true)
+        try simpleStepCase.write(to: nfd.appendingPathComponent("a.yaml"), atomically: true, encoding: .utf8)
+        let project = try Project.locate(casesRoot: nfc.path, workingDirectory: p.root.path)
+        XCTAssertThrowsError(try project.caseFiles([nfd.path])) {
+            XCTAssertTrue("\($0)".contains("is outside the cases root"), "\($0)")
+        }
+    }
 }
