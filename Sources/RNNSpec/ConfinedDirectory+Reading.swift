@@ -128,8 +128,16 @@ extension ConfinedDirectory {
             let dir = directories.descriptor(
                 key,
                 opener: {
-                    // `.inside`: every directory on the way is checked where it really is, once.
-                    guard slash > 0 else { return try? openDirectory([], create: false, verify: true) }
+                    // `.inside`: every directory on the way is checked where it really is, once; the root
+                    // too (its link may have been moved since its real path was first resolved).
+                    guard slash > 0 else {
+                        guard let fd = try? openRoot(create: false) else { return nil }
+                        if policy == .inside && !isInside(fd: fd, rootReal: rootRealPath, opened: rootPath) {
+                            close(fd)
+                            return nil
+                        }
+                        return fd
+                    }
                     let path = String(utf8[..<utf8.index(utf8.startIndex, offsetBy: slash)])!
                     guard let parts = try? components(path) else { return nil }
                     return try? openDirectory(parts[...], create: false, verify: true)

@@ -307,9 +307,17 @@ final class RealPathCache: @unchecked Sendable {
 /// was inside its root when the run first looked. It stays that directory: one renamed or replaced
 /// during the run is still read where it went, never the new one put in its place. Keys are the
 /// root's path and the directory's relative path, by their bytes (`café` composed and decomposed are
-/// two directories) and by policy. At most `capacity` are kept; reads beyond them walk.
+/// two directories) and by policy. At most `capacity` are kept; reads beyond them walk. A cache lives
+/// for one run (`Runner.keepingDirectories`).
 final class DirectoryDescriptors: @unchecked Sendable {
-    static let capacity = 256
+    /// At most 256, and an eighth of the process's limit on open files (`ulimit -n`), so that kept
+    /// directories never stand in the way of a file, a golden's walk or a worker's pipes.
+    static let capacity: Int = {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 0 }
+        // (RLIM_INFINITY is all ones: the minimum takes care of it.)
+        return Int(min(256, limit.rlim_cur / 8))
+    }()
     private let lock = NSLock()
     private var open: [[UInt8]: Int32] = [:]
 

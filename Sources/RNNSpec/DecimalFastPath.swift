@@ -12,9 +12,10 @@ extension NumberText {
     /// Rust's and fast_float's readers take it). Nil for anything else, which `strtod` then reads: more
     /// than 19 significant digits, m > 2⁵³, a larger exponent, or text that is not such a literal.
     ///
-    /// Shortest round-trip numbers (what rnnspec writes) take this path for every float32 value and for
-    /// the float64 values of 16 or fewer significant digits below 2⁵³, about half of them; `strtod` took
-    /// most of the time of reading a golden.
+    /// Shortest round-trip numbers (what rnnspec writes) of ordinary magnitude (a decimal exponent within
+    /// ±22 once the digits are an integer) take this path for every float32 value (at most 9 digits) and
+    /// for the float64 values of 16 or fewer significant digits below 2⁵³, about half of them; `strtod`
+    /// took most of the time of reading a golden.
     static func fastDecimal(_ u: UnsafeBufferPointer<UInt8>) -> Double? {
         let n = u.count
         var i = 0

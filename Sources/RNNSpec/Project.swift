@@ -17,9 +17,9 @@ public struct Project: Sendable {
     private(set) var paths = Paths()
     /// The roots' real paths, resolved once for this project and its copies (a run).
     let realPaths = RealPathCache()
-    /// The directories that reads of case files and goldens opened, kept open for this project and
-    /// its copies (a run).
-    let directories = DirectoryDescriptors()
+    /// The directories that reads of case files and goldens opened, kept open: set for one run
+    /// (`Runner.run`, `Runner.check`) and shared by the project's copies in it; nil, every read walks.
+    var directories: DirectoryDescriptors? = nil
 
     struct Paths: Sendable {
         var casesRoot = "", goldenRoot = "", workingDirectory = ""

@@ -63,6 +63,18 @@ public struct Runner: Sendable {
     /// PASS when it loads (the kernel's input rules included) and its golden, if there is one,
     /// can be read; UNRESOLVED, with the error's location, when not.
     public func check(_ paths: [String]) throws -> [CaseResult] {
+        try keepingDirectories().checkFiles(paths)
+    }
+
+    /// This runner with a fresh cache of kept directories (`DirectoryDescriptors`) for one run: its
+    /// descriptors close when the run's copies of the project are gone, and the next run looks again.
+    func keepingDirectories() -> Runner {
+        var runner = self
+        runner.project.directories = DirectoryDescriptors()
+        return runner
+    }
+
+    private func checkFiles(_ paths: [String]) throws -> [CaseResult] {
         let files = try selectFiles(paths)
         let store = goldenStore
         return parallelMap(files, jobs: options.jobs, progress: nil) { file -> CaseResult? in
@@ -112,6 +124,13 @@ public struct Runner: Sendable {
     public func run(
         paths: [String], progress: (@Sendable (Int, Int) -> Void)? = nil,
         onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)? = nil
+    ) throws -> RunReport {
+        try keepingDirectories().runFiles(paths: paths, progress: progress, onResult: onResult)
+    }
+
+    private func runFiles(
+        paths: [String], progress: (@Sendable (Int, Int) -> Void)?,
+        onResult: (@Sendable (CaseResult, _ position: Int, _ files: Int) -> Void)?
     ) throws -> RunReport {
         let start = Date()
         let files = try selectFiles(paths)

@@ -326,8 +326,10 @@ enum WorkerProtocolFastPath {
     static func base64Elements<T: BitwiseCopyable>(_ text: String, count: Int, as: T.Type) -> [T]? {
         var text = text
         let width = MemoryLayout<T>.stride
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+        guard !overflow else { return nil }
         let decoded = text.withUTF8 { u -> [T]? in
-            guard canonicalBase64Count(u) == count * width else { return nil }
+            guard canonicalBase64Count(u) == bytes else { return nil }
             var ok = false
             let a = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 ok = decodeCanonicalBase64(u, into: UnsafeMutableRawBufferPointer(buffer))
@@ -339,7 +341,7 @@ enum WorkerProtocolFastPath {
         if let decoded {
             elements = decoded
         } else {
-            guard let data = Data(base64Encoded: text), data.count == count * width else { return nil }
+            guard let data = Data(base64Encoded: text), data.count == bytes else { return nil }
             elements = data.withUnsafeBytes { raw in
                 (0..<count).map { raw.loadUnaligned(fromByteOffset: $0 * width, as: T.self) }
             }

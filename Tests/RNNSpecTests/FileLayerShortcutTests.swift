@@ -131,11 +131,11 @@ import Testing
         }
     }
 
-    /// The cases root's real path is resolved once for a project, and a directory read from is kept
-    /// open for it: when the root's link is moved elsewhere during a run, a file is still read from
-    /// the directory the run first found, and a directory first opened after the move is refused as
-    /// outside the root, never taken from the link's new target; a new project (the next run)
-    /// resolves the link again.
+    /// The cases root's real path is resolved once for a project: when the root's link is moved
+    /// elsewhere during a run, a file there is refused rather than taken as inside the root; a new
+    /// project (the next run) resolves the link again. With kept directories (a run's), a directory
+    /// already opened is still read where it was, and one first opened after the move, the root itself
+    /// included, is refused as outside.
     @Test func testTheCasesRootIsResolvedOncePerProject() throws {
         let p = try TempProject()
         let fm = FileManager.default
@@ -146,20 +146,35 @@ import Testing
             try Data("kernel: \(name) sub\n".utf8).write(to: d.appendingPathComponent("sub/d.yaml"))
         }
         let link = p.root.appendingPathComponent("cases-link")
-        try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("a").path)
+        func point(to name: String) throws {
+            try? fm.removeItem(at: link)
+            try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent(name).path)
+        }
         func project() throws -> Project { try Project.locate(casesRoot: link.path, workingDirectory: p.root.path) }
-        let first = try project()
         let file = link.appendingPathComponent("c.yaml")
         let inSub = link.appendingPathComponent("sub/d.yaml")
-        XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
-        try fm.removeItem(at: link)
-        try fm.createSymbolicLink(atPath: link.path, withDestinationPath: p.root.appendingPathComponent("b").path)
-        XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
-        XCTAssertThrowsError(try first.readCaseFile(inSub)) {
-            XCTAssertTrue("\($0)".contains("outside the cases root"), "\($0)")
+        func refused(_ project: Project, _ url: URL) {
+            XCTAssertThrowsError(try project.readCaseFile(url), url.path) {
+                XCTAssertTrue("\($0)".contains("outside the cases root"), "\($0)")
+            }
         }
+
+        try point(to: "a")
+        let first = try project()
+        XCTAssertEqual(try first.readCaseFile(file), Data("kernel: a\n".utf8))
+        try point(to: "b")
+        refused(first, file)
+        refused(first, inSub)
         XCTAssertEqual(try project().readCaseFile(file), Data("kernel: b\n".utf8))
-        XCTAssertEqual(try project().readCaseFile(inSub), Data("kernel: b sub\n".utf8))
+
+        try point(to: "a")
+        var kept = try project()
+        kept.directories = DirectoryDescriptors()
+        XCTAssertEqual(try kept.readCaseFile(inSub), Data("kernel: a sub\n".utf8))
+        try point(to: "b")
+        XCTAssertEqual(try kept.readCaseFile(inSub), Data("kernel: a sub\n".utf8))
+        refused(kept, file)
+        XCTAssertEqual(kept.directories?.count, 1)
     }
 
     /// A golden directory is walked once in a run and its descriptor kept: the next golden there is
@@ -182,12 +197,13 @@ import Testing
         try fm.createSymbolicLink(
             atPath: golden.appendingPathComponent("d0/link.yaml").path,
             withDestinationPath: outside.appendingPathComponent("a.yaml").path)
-        let project = p.project
-        var store = project.goldenStore
-        store.directories = project.directories
+        var store = p.project.goldenStore
+        let kept = DirectoryDescriptors()
+        store.directories = kept
         let dir = store.directory
         for k in 0..<count { XCTAssertEqual(try dir.read("d\(k)/a.yaml"), Data("g\(k)".utf8), "d\(k)") }
-        XCTAssertEqual(project.directories.count, DirectoryDescriptors.capacity)
+        XCTAssertEqual(kept.count, DirectoryDescriptors.capacity)
+        XCTAssertGreaterThan(DirectoryDescriptors.capacity, 0)
         for k in 0..<count { XCTAssertEqual(try dir.read("d\(k)/a.yaml"), Data("g\(k)".utf8), "d\(k) again") }
         XCTAssertNil(try dir.read("d1/none.yaml"))
         // A path that is not plain is refused as the walk refuses it.
