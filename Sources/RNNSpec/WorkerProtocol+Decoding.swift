@@ -260,9 +260,11 @@ extension WorkerProtocol {
         case "bool": width = 1
         default: throw Violation("\(what): unknown dtype '\(dtype)'")
         }
-        guard data.count == count * width else {
+        let (bytes, tooMany) = count.multipliedReportingOverflow(by: width)
+        guard !tooMany, data.count == bytes else {
             throw Violation(
-                "\(what): shape \(shape) in \(dtype) needs \(count * width) bytes, the data has \(data.count)")
+                "\(what): shape \(shape) in \(dtype) needs \(tooMany ? "more than \(Int.max)" : "\(bytes)") bytes, the data has \(data.count)"
+            )
         }
         switch dtype {
         case "float64":

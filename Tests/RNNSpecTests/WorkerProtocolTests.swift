@@ -204,4 +204,17 @@ import Testing
             XCTAssertEqual(String(decoding: text.bytes, as: UTF8.self), JSONText.string(name), name.debugDescription)
         }
     }
+
+    /// A request whose shape needs more bytes than an `Int` counts is refused as a protocol violation on
+    /// both readers, not a trap that kills the worker.
+    @Test func testAShapeBeyondAnyByteCountIsAViolation() {
+        for shape in ["[2305843009213693952]", "[576460752303423488, 4]"] {
+            let line =
+                #"{"protocol":1,"id":"x","kernel":"rnn.step","params":{},"inputs":[{"name":"x","dtype":"float64","shape":"#
+                + shape + #","data":""}]}"#
+            XCTAssertThrowsError(try WorkerProtocol.decodeRequest(Data(line.utf8), registry: .standard), shape) {
+                XCTAssertTrue("\($0)".contains("bytes"), "\($0)")
+            }
+        }
+    }
 }
