@@ -110,18 +110,13 @@ public struct RunReport: Sendable {
     public var notRun: Int = 0
 
     /// The number of results with this status.
-    public func count(_ status: Status) -> Int { count(where: { $0.status == status }) }
+    /// (Counted without copying the results: a filtered copy of 2,000 results, once per status, was 2%
+    /// of a run of small cases.)
+    public func count(_ status: Status) -> Int { results.count { $0.status == status } }
     /// PASS and XFAIL results.
-    public var passed: Int { count(where: { $0.status.isSuccess }) }
+    public var passed: Int { results.count { $0.status.isSuccess } }
     /// UNSUPPORTED results.
-    public var skipped: Int { count(where: { $0.status.isSkipped }) }
-    /// The number of results that satisfy `test`, without copying them (a filtered copy of 2,000
-    /// results, once per status, was 2% of a run of small cases).
-    func count(where test: (CaseResult) -> Bool) -> Int {
-        var n = 0
-        for r in results where test(r) { n += 1 }
-        return n
-    }
+    public var skipped: Int { results.count { $0.status.isSkipped } }
     /// Every other result.
     public var failed: Int { results.count - passed - skipped }
     /// The case ids whose pending golden this run wrote (`RecordTarget.pending`).

@@ -180,7 +180,7 @@ struct ByteText: TextOutputStream {
     mutating func appendJSONString(_ s: String) {
         var s = s
         let plain = s.withUTF8 { u -> Bool in
-            guard u.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            guard u.allSatisfy(YAMLText.quotesAsIs) else { return false }
             bytes.append(0x22)
             bytes.append(contentsOf: u)
             bytes.append(0x22)

@@ -4,14 +4,17 @@ import Yams
 
 /// YAML spellings that rnnspec writes itself.
 enum YAMLText {
+    /// Whether a byte stands for itself inside double quotes (YAML's and JSON's): printable ASCII other
+    /// than the quote and the backslash, as ids, names and kernels are.
+    static func quotesAsIs(_ b: UInt8) -> Bool { b >= 0x20 && b < 0x7F && b != 0x22 && b != 0x5C }
+
     /// A double-quoted YAML string with escapes, which is also a JSON string literal: `\"`, `\\`,
     /// `\n`, `\t`, `\r`, and `\uXXXX` for the other C0 controls, DEL, the C1 controls (YAML does
     /// not print them; NEL among them), the line separators U+2028 and U+2029, and U+FEFF (which
     /// readers drop as a byte-order mark). The one
     /// quoting of goldens, pending goldens, the worker protocol and `review --json`.
     static func quoted(_ s: String) -> String {
-        // Printable ASCII without a quote or a backslash needs no escape (ids, names, kernels).
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x22 && $0 != 0x5C }) { return "\"" + s + "\"" }
+        if s.utf8.allSatisfy(quotesAsIs) { return "\"" + s + "\"" }
         // The same loop as `XMLText.escape` and SVGPlot's `escapeMarkup`, kept apart on purpose:
         // each format escapes a different set of characters, in its own syntax.
         var out = "\""

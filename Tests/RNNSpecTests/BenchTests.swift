@@ -282,7 +282,7 @@ import Testing
         let scalars = Array(text.unicodeScalars)
         XCTAssertTrue(scalars.allSatisfy(\.isASCII))
         for k in stride(from: 0, through: scalars.count, by: 3) {
-            for odd in ["\r", "\\", "\u{85}", "\u{2028}", "\u{2029}"] {
+            for odd in ["\r", "\\", "\u{85}", "\u{9F}", "\u{2028}", "\u{2029}", "\u{FEFF}", "\u{FFFE}"] {
                 var edited = String.UnicodeScalarView(scalars[..<k])
                 edited.append(contentsOf: odd.unicodeScalars)
                 edited.append(contentsOf: scalars[k...])
