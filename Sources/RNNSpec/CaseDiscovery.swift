@@ -54,8 +54,8 @@ extension Project {
                 // The directory hint saves Foundation a `stat` of each file to learn it.
                 let url = casesRoot.appendingPathComponent(relative, isDirectory: false)
                 // (The cases root itself given as a file: its name.)
-                var id = relative.isEmpty ? String(file.split(separator: "/").last ?? "") : relative
-                if id.hasSuffix(".yaml") { id.removeLast(5) } else if id.hasSuffix(".yml") { id.removeLast(4) }
+                let id = caseID(
+                    relativePath: relative.isEmpty ? String(file.split(separator: "/").last ?? "") : relative)
                 if let other = found[ExactKey(id)], other.url.path != url.path {
                     throw UsageError(
                         "\(visibleText(display(other.url))) and \(visibleText(display(url))) are two case files with one id, '\(visibleText(id))' (and one golden); rename one"
@@ -89,14 +89,8 @@ extension Project {
     }
 }
 
-/// Every `*.yaml` file below a directory (or the file itself), sorted, not following
-/// hidden files.
-func listYAML(under url: URL) -> [URL] {
-    listYAMLPaths(under: url.path).sorted().map { URL(fileURLWithPath: $0, isDirectory: false) }
-}
-
-/// The paths of every `*.yaml` file below the directory `path` (or the file itself), unsorted:
-/// what `listYAML(under:)` lists.
+/// The paths of every `*.yaml` (or `*.yml`) file below the directory `path` (or the file itself),
+/// unsorted, not following hidden files.
 ///
 /// Regular files and symbolic links are listed (a link pointing outside the root is then refused
 /// loudly rather than skipped); hidden entries are skipped and directories reached through a
@@ -141,14 +135,11 @@ func listYAMLPaths(under path: String) -> [String] {
     return found
 }
 
-/// The path of `file` under `root` without the `.yaml` extension.
-func relativeID(of file: URL, under root: URL) -> String {
-    let rootPath = standardizedPath(root)
-    let filePath = standardizedPath(file)
-    var rel =
-        filePath.hasPrefix(rootPath + "/") ? String(filePath.dropFirst(rootPath.count + 1)) : file.lastPathComponent
-    if rel.hasSuffix(".yaml") { rel.removeLast(5) } else if rel.hasSuffix(".yml") { rel.removeLast(4) }
-    return rel
+/// A case's id: its file's path below the cases root without the `.yaml` (or `.yml`) extension.
+func caseID(relativePath: String) -> String {
+    var id = relativePath
+    if id.hasSuffix(".yaml") { id.removeLast(5) } else if id.hasSuffix(".yml") { id.removeLast(4) }
+    return id
 }
 
 /// Whether a file name is a case file's: `*.yaml`, or `*.yml`.

@@ -56,6 +56,19 @@ final class TempProject {
 }
 
 /// The repository's top directory (this file is Tests/RNNSpecTests/Support.swift).
+/// Every `*.yaml` file below a directory (or the file itself), sorted: what the runner lists.
+func listYAML(under url: URL) -> [URL] {
+    listYAMLPaths(under: url.path).sorted().map { URL(fileURLWithPath: $0, isDirectory: false) }
+}
+
+/// The path of `file` under `root` (both standardized) without the `.yaml` extension, as a case id is made.
+func relativeID(of file: URL, under root: URL) -> String {
+    let rootPath = standardizedPath(root), filePath = standardizedPath(file)
+    let prefix = rootPath + "/"
+    guard filePath.utf8.starts(with: prefix.utf8) else { return caseID(relativePath: file.lastPathComponent) }
+    return caseID(relativePath: String(Substring(filePath.utf8.dropFirst(prefix.utf8.count))))
+}
+
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
