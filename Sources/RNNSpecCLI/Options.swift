@@ -14,8 +14,13 @@ struct ProjectOptions: ParsableArguments {
     @Option(help: "The directory of the golden files (default: golden/, or `golden:` in rnnspec.yaml).")
     var goldenRoot: String?
 
-    /// (`run`'s fast path builds the same from the same two values.)
     func frontEnd() throws -> FrontEnd {
+        try Self.frontEnd(casesRoot: casesRoot, goldenRoot: goldenRoot)
+    }
+
+    /// The front end of a project with these roots (nil: the defaults); `run`'s fast path calls it with
+    /// the two values it read.
+    static func frontEnd(casesRoot: String?, goldenRoot: String?) throws -> FrontEnd {
         FrontEnd(project: try Project.locate(casesRoot: casesRoot, goldenRoot: goldenRoot))
     }
 }

@@ -125,8 +125,8 @@ extension RNNSpecCommand {
         static func fastPath(_ arguments: [String]) -> (() throws -> Void)? {
             guard let (request, roots) = fastArguments(arguments) else { return nil }
             return {
-                let project = try Project.locate(casesRoot: roots.casesRoot, goldenRoot: roots.goldenRoot)
-                throw ExitCode(try FrontEnd(project: project).run(request).rawValue)
+                let frontEnd = try ProjectOptions.frontEnd(casesRoot: roots.casesRoot, goldenRoot: roots.goldenRoot)
+                throw ExitCode(try frontEnd.run(request).rawValue)
             }
         }
 
