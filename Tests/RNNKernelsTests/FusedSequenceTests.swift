@@ -135,9 +135,9 @@ import Testing
                 tolerance: tolerance, seed: seed + 10)
         }
         // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier. T · B = 96
-        // projects all steps at once (the dot-product kernel), 128 per step inside the kernel.
+        // rows of 384 project all steps at once (the dot-product kernel), the others per step inside the kernel.
         check(
-            T.self, lstm, steps: 3, batch: 32, input: 4, hidden: 128, recurrentBias: true, expectParts: 2,
+            T.self, lstm, steps: 3, batch: 32, input: 384, hidden: 128, recurrentBias: true, expectParts: 2,
             tolerance: tolerance, seed: 21, projectsPerStep: false)
         check(
             T.self, lstm, steps: 4, batch: 32, input: 9, hidden: 128, recurrentBias: true, expectParts: 2,

@@ -3,6 +3,8 @@
 //
 //   d=$(mktemp -d); for f in CPUSupport PackedGemm PrepackedGemm VectorMathCore VectorMathEntry; do
 //     git show bd9ce47:Sources/RNNKernelsSIMD/$f.swift > $d/$f.swift; done
+//   # today's rule for the dot-product kernel (RNNKernels' simdGemmRunsDot), in place of bd9ce47's `m <= 96`:
+//   sed -i 's/m <= dotProductMaxRows {/m <= dotProductMaxRows \&\& k >= 8 \&\& (m < 4 || k >= 4 * m) {/' $d/PackedGemm.swift
 //   cp tools/kernel-digests/main.swift $d/ && swiftc -Ounchecked -target-cpu haswell -module-name OldSIMD $d/*.swift -o $d/old
 //   $d/old > digests.txt && python3 tools/kernel-digests/fold.py digests.txt
 //
