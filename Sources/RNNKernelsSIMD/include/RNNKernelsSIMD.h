@@ -26,7 +26,8 @@ long rnn_probe_read(const long *counter);
 
 /// Rows of a micro-tile of the packed kernels (the unit a multi-threaded product is split in by rows).
 #define RNN_SIMD_MR 6
-/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel (`rnn_gemm_dot_*`), which packs nothing.
+/// Up to this many rows of A, A · Bᵀ may run the dot-product kernel (`rnn_gemm_dot_*`), which packs nothing
+/// (the rule: RNNKernels' `simdGemmRunsDot`).
 #define RNN_SIMD_DOT_MAX_ROWS 96
 /// Columns of C in one tile of the dot-product kernel (the unit it is split in between threads).
 #define RNN_SIMD_DOT_COLS 4
