@@ -39,7 +39,7 @@ extension Project {
             // Ids come from the real path, so `cases/../cases/x.yaml` and `cases/x.yaml` agree.
             let underRoot = URL(fileURLWithPath: real)
             // In byte order, so that a message naming two files names them in one order on every file system.
-            let files = listYAMLPaths(under: real).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+            let files = listYAMLPaths(under: real).sorted(by: utf8Precedes)
             if files.isEmpty && !paths.isEmpty && underRoot.pathExtension != ""
                 && !isCaseFileName(underRoot.lastPathComponent)
             {

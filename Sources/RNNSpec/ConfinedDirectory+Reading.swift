@@ -309,6 +309,6 @@ extension ConfinedDirectory {
         }
         visit(fd, "", depth: 0)
         close(fd)
-        return found.sorted { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
+        return found.sorted { utf8Precedes($0.path, $1.path) }
     }
 }

@@ -8,6 +8,23 @@ func standardizedPath(_ url: URL) -> String {
     return isStandardAbsolutePath(path) ? path : url.standardizedFileURL.path
 }
 
+/// Whether `a` sorts before `b` in the order of their UTF-8 bytes: what
+/// `a.utf8.lexicographicallyPrecedes(b.utf8)` says, by one `memcmp` on the strings' contiguous bytes
+/// (the generic comparison walked the views byte by byte: 1.3% of a 2,000-case run, in sorting its files).
+func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    var a = a, b = b
+    return a.withUTF8 { x in
+        b.withUTF8 { y in
+            let n = min(x.count, y.count)
+            if n > 0 {
+                let order = memcmp(x.baseAddress!, y.baseAddress!, n)
+                if order != 0 { return order < 0 }
+            }
+            return x.count < y.count
+        }
+    }
+}
+
 /// Whether `path` is absolute and standardizing it would change nothing: no `//`, no `.` or
 /// `..` component, no trailing slash (the root `/` itself is standard).
 func isStandardAbsolutePath(_ path: String) -> Bool {

@@ -6,6 +6,31 @@ import Testing
 
 /// Paths that try to leave the cases root or the golden root.
 @Suite final class PathSafetyTests {
+    /// The byte-order comparison that sorts case files agrees with the standard library's on UTF-8 bytes,
+    /// also where String's own order does not (NFD against NFC, a prefix, bytes above 0x7F, empty strings).
+    @Test func testUTF8PrecedesIsTheOrderOfTheBytes() {
+        var rng = SystemRandomNumberGenerator()
+        let pieces = ["", "a", "b", "ab", "a/b", "Z", "é", "e\u{301}", "\u{301}", "日本", "😀", "/", ".yaml", "z\u{0}"]
+        var strings = pieces
+        for _ in 0..<400 {
+            strings.append(
+                (0..<Int.random(in: 0...4, using: &rng)).map { _ in pieces.randomElement(using: &rng)! }.joined())
+        }
+        // A bridged or substring-backed string takes the same path.
+        strings.append(String(Substring("xé/ab".dropFirst())))
+        var disagreements = 0
+        for a in strings {
+            for b in strings where utf8Precedes(a, b) != a.utf8.lexicographicallyPrecedes(b.utf8) {
+                disagreements += 1
+            }
+        }
+        #expect(disagreements == 0)
+        // NFD "é" is canonically equal to NFC "é" (so not `<` it), but its bytes come first.
+        #expect(utf8Precedes("e\u{301}", "é") && !("e\u{301}" < "é") && !utf8Precedes("é", "e\u{301}"))
+        #expect(utf8Precedes("a", "ab") && !utf8Precedes("ab", "a") && !utf8Precedes("a", "a"))
+        #expect(utf8Precedes("Z", "a") && utf8Precedes("z", "é") && utf8Precedes("", "a"))
+    }
+
     func rnnspec(_ args: [String], in dir: URL) throws -> CommandOutput { try runRNNSpec(args, in: dir) }
 
     @Test func testDotDotArgumentsEscapingTheCasesRootAreRefused() throws {
