@@ -23,6 +23,9 @@ package struct BenchOptions: Sendable {
     /// Where to write the generated suites and keep them (`suite-N/cases`, `suite-N/golden`), to
     /// profile `rnnspec run` on them; a temporary directory, removed afterwards, when nil.
     package var suiteDirectory: String? = nil
+    /// Rounds of the kernel rows (nil: 3, or 1 with `quick`): in each, rnnspec's rows and its gemm, then the
+    /// NumPy reference (and ONNX Runtime); every time printed is the median of the rounds' medians.
+    package var rounds: Int? = nil
     package init() {}
 
     var caseCounts: [Int] { quick ? [2000] : [500, 1000, 2000] }
@@ -30,6 +33,7 @@ package struct BenchOptions: Sendable {
     var runnerRepetitions: Int { quick ? 1 : 3 }
     var oneCaseRepetitions: Int { quick ? 3 : 30 }
     var peakN: Int { quick ? 512 : 2048 }
+    var kernelRounds: Int { max(1, rounds ?? (quick ? 1 : 3)) }
 }
 
 /// Whether this binary was built without optimisation.
@@ -96,12 +100,28 @@ package struct KernelRow: Sendable, Codable {
     package var ortMilliseconds: Double?
     /// Whether rnnspec's check values agree with ONNX Runtime's.
     package var ortAgree: Bool?
+    /// Each round's median time, in round order (`milliseconds` is their median), and the references' in
+    /// the same rounds (`numpyMilliseconds` and `ortMilliseconds` are theirs).
+    package var roundMilliseconds: [Double] = []
+    package var numpyRoundMilliseconds: [Double] = []
+    package var ortRoundMilliseconds: [Double] = []
 
     package var gflops: Double { flops / (milliseconds / 1000) / 1e9 }
     /// NumPy time / rnnspec time: above 1, rnnspec is faster.
     package var ratio: Double? { numpyMilliseconds.map { $0 / milliseconds } }
     /// ONNX Runtime time / rnnspec time: at least 1, rnnspec is as fast or faster.
     package var ortRatio: Double? { ortMilliseconds.map { $0 / milliseconds } }
+    /// NumPy's time over rnnspec's, round by round (each pair timed within the same round); empty unless
+    /// both sides have every round.
+    package var roundRatios: [Double] { pairedRatios(numpyRoundMilliseconds, roundMilliseconds) }
+    /// ONNX Runtime's time over rnnspec's, round by round.
+    package var ortRoundRatios: [Double] { pairedRatios(ortRoundMilliseconds, roundMilliseconds) }
+}
+
+/// reference[i] / ours[i] for every round, or nothing when a round is missing on either side.
+func pairedRatios(_ reference: [Double], _ ours: [Double]) -> [Double] {
+    guard reference.count == ours.count, !ours.isEmpty else { return [] }
+    return zip(reference, ours).map { $0 / $1 }
 }
 
 /// The matrix-multiply peak of the machine, measured in the same run.
@@ -110,6 +130,9 @@ package struct PeakRow: Sendable, Codable {
     package var n: Int
     package var rnnspecGFLOPs: Double?
     package var numpyGFLOPs: Double?
+    /// Each round's GFLOP/s (the two above are their medians).
+    package var rnnspecRounds: [Double] = []
+    package var numpyRounds: [Double] = []
 }
 
 /// Everything `rnnspec bench` measured.
@@ -128,6 +151,8 @@ package struct BenchReport: Sendable, Codable {
     /// "NumPy 2.4.6, Python 3.12.3", or why NumPy did not run.
     package var numpy: String = ""
     package var numpyRan = false
+    /// Rounds of the kernel rows (each kernel time is the median of the rounds' medians).
+    package var rounds = 1
     package var notes: [String] = []
 }
 
@@ -230,20 +255,63 @@ package struct Benchmark {
         let inputs = [BenchShape.large, BenchShape.notebook].flatMap { shape in
             [CellKind.lstm, .gru].map { BenchInputs(kind: $0, shape: shape) }
         }
-        let reps = options.repetitions
-        for input in inputs {
-            for dtype in dtypes {
-                for pass in BenchPass.allCases {
-                    log("bench: \(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
-                    let (timing, checks) =
-                        dtype == "float32"
-                        ? benchKernel(input, pass: pass, as: Float.self, repetitions: reps)
-                        : benchKernel(input, pass: pass, as: Double.self, repetitions: reps)
-                    report.kernels.append(
-                        KernelRow(
-                            kind: input.kind.rawValue, pass: pass, dtype: dtype, shape: input.shape,
-                            flops: benchFLOPs(kind: input.kind, shape: input.shape, pass: pass),
-                            milliseconds: timing.milliseconds, runs: timing.runs, checks: checks))
+        let reps = options.repetitions, n = options.peakN, rounds = options.kernelRounds
+        // The NumPy reference, located once; nil, with the reason in report.numpy, when it does not run.
+        var script: URL? = nil
+        if options.skipNumPy {
+            report.numpy = "skipped (--skip-numpy)"
+        } else if let found = locateNumPyScript(workingDirectory: project.workingDirectory) {
+            script = found
+        } else {
+            report.numpy =
+                "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
+        }
+        // Rounds: rnnspec's rows, then the reference's, so that both sides are timed across the same minutes
+        // of a shared machine; each time is the median of the rounds' medians.
+        var rows: [KernelRow] = []
+        var peaks = ["float32", "float64"].map { PeakRow(dtype: $0, n: n, rnnspecGFLOPs: nil, numpyGFLOPs: nil) }
+        var references: [NumPyReport] = []
+        report.rounds = rounds
+        for round in 1...rounds {
+            let prefix = rounds > 1 ? "bench: round \(round) of \(rounds): " : "bench: "
+            var k = 0
+            for input in inputs {
+                for dtype in dtypes {
+                    for pass in BenchPass.allCases {
+                        log("\(prefix)\(input.kind.rawValue) \(pass.rawValue) \(dtype) \(input.shape.label)\n")
+                        let (timing, checks) =
+                            dtype == "float32"
+                            ? benchKernel(input, pass: pass, as: Float.self, repetitions: reps)
+                            : benchKernel(input, pass: pass, as: Double.self, repetitions: reps)
+                        if round == 1 {
+                            rows.append(
+                                KernelRow(
+                                    kind: input.kind.rawValue, pass: pass, dtype: dtype, shape: input.shape,
+                                    flops: benchFLOPs(kind: input.kind, shape: input.shape, pass: pass),
+                                    milliseconds: timing.milliseconds, runs: 0, checks: checks))
+                        }
+                        rows[k].roundMilliseconds.append(timing.milliseconds)
+                        rows[k].runs += timing.runs
+                        k += 1
+                    }
+                }
+            }
+            log("\(prefix)rnnspec gemm \(n)²\n")
+            peaks[0].rnnspecRounds.append(
+                gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000) / 1e9)
+            peaks[1].rnnspecRounds.append(
+                gemmFLOPs(n) / (benchGEMM(n: n, as: Double.self, repetitions: reps).milliseconds / 1000) / 1e9)
+            if let found = script {
+                log("\(prefix)NumPy reference (\(options.python) \(project.display(found)))\n")
+                do {
+                    references.append(
+                        try runNumPyReference(
+                            python: options.python, script: found, inputs: inputs, dtypes: dtypes,
+                            peakN: n, repetitions: reps, scratch: scratch))
+                } catch {
+                    report.numpy = "not run: \(error)"
+                    script = nil
+                    references = []
                 }
             }
         }
@@ -252,65 +320,45 @@ package struct Benchmark {
             report.memory.append(benchMemory(input, as: Float.self))
             report.memory.append(benchMemory(input, as: Double.self))
         }
-        log("bench: rnnspec gemm \(options.peakN)²\n")
-        let n = options.peakN
-        report.peaks = [
-            PeakRow(
-                dtype: "float32", n: n,
-                rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Float.self, repetitions: reps).milliseconds / 1000)
-                    / 1e9),
-            PeakRow(
-                dtype: "float64", n: n,
-                rnnspecGFLOPs: gemmFLOPs(n) / (benchGEMM(n: n, as: Double.self, repetitions: reps).milliseconds / 1000)
-                    / 1e9),
-        ]
-
-        // NumPy, on the same inputs.
-        if options.skipNumPy {
-            report.numpy = "skipped (--skip-numpy)"
-            return
+        report.kernels = combineRounds(rows, references)
+        report.peaks = peaks.map { p in
+            var p = p
+            p.rnnspecGFLOPs = median(p.rnnspecRounds)
+            p.numpyRounds = references.compactMap { $0.peak(dtype: p.dtype)?.gflops }
+            p.numpyGFLOPs = p.numpyRounds.isEmpty ? nil : median(p.numpyRounds)
+            return p
         }
-        guard let script = locateNumPyScript(workingDirectory: project.workingDirectory) else {
-            report.numpy =
-                "not run: tools/bench/numpy_reference.py not found above the working directory or the executable"
-            return
-        }
-        log("bench: NumPy reference (\(options.python) \(project.display(script)))\n")
-        let numpy: NumPyReport
-        do {
-            numpy = try runNumPyReference(
-                python: options.python, script: script, inputs: inputs, dtypes: dtypes,
-                peakN: n, repetitions: reps, scratch: scratch)
-        } catch {
-            report.numpy = "not run: \(error)"
-            return
-        }
+        guard let first = references.first else { return }
         report.numpyRan = true
-        report.numpy = "NumPy \(numpy.numpy), Python \(numpy.python)"
-        for k in report.kernels.indices {
-            let row = report.kernels[k]
-            guard let kind = CellKind(rawValue: row.kind),
-                let ref = numpy.row(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass)
-            else { continue }
-            report.kernels[k].numpyMilliseconds = ref.ms
-            report.kernels[k].agree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
-        }
-        for k in report.peaks.indices {
-            report.peaks[k].numpyGFLOPs = numpy.peak(dtype: report.peaks[k].dtype)?.gflops
-        }
-        if let ort = numpy.ort, let version = ort.version {
+        report.numpy = "NumPy \(first.numpy), Python \(first.python)"
+        if let ort = first.ort, let version = ort.version {
             report.ort =
                 "ONNX Runtime \(version), CPUExecutionProvider, \(ort.threads ?? kernelThreads) intra-op threads"
-            for k in report.kernels.indices {
-                let row = report.kernels[k]
-                guard let kind = CellKind(rawValue: row.kind),
-                    let ref = numpy.ortRow(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass)
-                else { continue }
-                report.kernels[k].ortMilliseconds = ref.ms
-                report.kernels[k].ortAgree = checksAgree(row.checks, ref.checks, dtype: row.dtype)
-            }
         } else {
-            report.ort = numpy.ort?.missing ?? "not run: the NumPy reference reported nothing about ONNX Runtime"
+            report.ort = first.ort?.missing ?? "not run: the NumPy reference reported nothing about ONNX Runtime"
         }
+    }
+}
+
+/// rnnspec's rows with each round's reference times: every time the median of the rounds' medians, and
+/// the results agreeing where they agree with the reference's in every round.
+package func combineRounds(_ rows: [KernelRow], _ references: [NumPyReport]) -> [KernelRow] {
+    rows.map { row in
+        var row = row
+        row.milliseconds = median(row.roundMilliseconds)
+        guard let kind = CellKind(rawValue: row.kind) else { return row }
+        let numpy = references.compactMap { $0.row(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) }
+        if !numpy.isEmpty {
+            row.numpyRoundMilliseconds = numpy.map(\.ms)
+            row.numpyMilliseconds = median(row.numpyRoundMilliseconds)
+            row.agree = numpy.allSatisfy { checksAgree(row.checks, $0.checks, dtype: row.dtype) }
+        }
+        let ort = references.compactMap { $0.ortRow(kind: kind, dtype: row.dtype, shape: row.shape, pass: row.pass) }
+        if !ort.isEmpty {
+            row.ortRoundMilliseconds = ort.map(\.ms)
+            row.ortMilliseconds = median(row.ortRoundMilliseconds)
+            row.ortAgree = ort.allSatisfy { checksAgree(row.checks, $0.checks, dtype: row.dtype) }
+        }
+        return row
     }
 }

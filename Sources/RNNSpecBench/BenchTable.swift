@@ -66,7 +66,7 @@ extension BenchReport {
                 + "\(fixed(BenchReport.targetOneCaseMilliseconds, 0)) ms: \(held && one.exitStatus == 0 ? "holds" : "MISSED")\n"
         }
         if !peaks.isEmpty {
-            out += "\nMatrix-multiply peak: N×N · N×N, 2·N³ flops, median\n"
+            out += "\nMatrix-multiply peak: N×N · N×N, 2·N³ flops, \(medianPhrase)\n"
             out += formatTable(
                 ["dtype", "N", "rnnspec gemm GFLOP/s", "NumPy a @ b GFLOP/s"],
                 peaks.map { p in
@@ -78,7 +78,7 @@ extension BenchReport {
         }
         if !kernels.isEmpty {
             out +=
-                "\nKernel throughput: PyTorch conventions, zero initial state, median ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
+                "\nKernel throughput: PyTorch conventions, zero initial state, \(medianPhrase) ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
             out += formatTable(
                 [
                     "kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec",
@@ -162,7 +162,9 @@ extension BenchReport {
         if !ratios.isEmpty {
             let slower = ratios.filter { $0.1 < 1 }
             out += "at least as fast as NumPy (ratio ≥ 1): \(ratios.count - slower.count) of \(ratios.count) rows"
-            if let worst = ratios.min(by: { $0.1 < $1.1 }) { out += "; lowest ratio \(fixed(worst.1, 2))" }
+            if let worst = ratios.min(by: { $0.1 < $1.1 }) {
+                out += "; lowest ratio \(fixed(worst.1, 2))\(roundsText(worst.0.roundRatios))"
+            }
             out += "\n"
         }
         let ort = kernels.compactMap { k in k.ortRatio.map { (k, $0) } }
@@ -170,7 +172,10 @@ extension BenchReport {
             out +=
                 "at least as fast as ONNX Runtime (ORT/rnnspec ≥ 1): \(ort.filter { $0.1 >= 1 }.count) of \(ort.count) rows"
                 + "; "
-                + ort.map { "\($0.0.kind.uppercased()) \($0.0.shape.label) \(fixed($0.1, 2))" }.joined(separator: ", ")
+                + ort.map {
+                    "\($0.0.kind.uppercased()) \($0.0.shape.label) \(fixed($0.1, 2))\(roundsText($0.0.ortRoundRatios))"
+                }
+                .joined(separator: ", ")
                 + "\n"
         }
         let small = ratios.filter { $0.0.shape == .notebook }
@@ -179,6 +184,18 @@ extension BenchReport {
                 "notebook size at least 10× faster than NumPy: \(small.filter { $0.1 >= 10 }.count) of \(small.count) rows\n"
         }
         return out
+    }
+
+    /// "median" for one round, else what the median is of and how the rounds alternate.
+    var medianPhrase: String {
+        rounds > 1
+            ? "median of \(rounds) rounds' medians (each round: rnnspec's rows, then NumPy's and ONNX Runtime's)"
+            : "median"
+    }
+
+    /// " (rounds a / b / c)" for two rounds or more, else nothing.
+    func roundsText(_ ratios: [Double]) -> String {
+        ratios.count > 1 ? " (rounds " + ratios.map { fixed($0, 2) }.joined(separator: " / ") + ")" : ""
     }
 
     /// The report as JSON (every measured number, without the verdict lines).

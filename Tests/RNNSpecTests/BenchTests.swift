@@ -182,6 +182,57 @@ import Testing
         XCTAssertTrue(text.contains("target peak within 1.5× of the minimum: holds (largest ratio 1.50)"), text)
     }
 
+    /// Rounds: each time is the median of the rounds' medians on both sides, the ratios are printed round
+    /// by round, and a row agrees only where every round's reference agrees.
+    @Test func testRoundsPairTheReferencesWithRnnspecRoundByRound() throws {
+        func reference(numpy: Double, ort: Double, norm: Double) throws -> NumPyReport {
+            try NumPyReport.parse(
+                """
+                {"numpy": "2.4.6", "python": "3.11.7", "rows": [{"kind": "lstm", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward", "ms": \(numpy), "runs": 7, "checks": {"h_last_norm": \(norm), "h_last_0": 0.5}}], "peak": [{"dtype": "float32", "n": 512, "ms": 1.0, "runs": 3, "gflops": \(numpy * 100)}], "ort": {"version": "1.32.0", "threads": 2, "rows": [{"kind": "lstm", "dtype": "float32", "T": 64, "B": 1, "I": 8, "H": 16, "pass": "forward", "ms": \(ort), "runs": 7, "checks": {"h_last_norm": 2.0, "h_last_0": 0.5}}]}}
+                """)
+        }
+        var row = KernelRow(
+            kind: "lstm", pass: .forward, dtype: "float32", shape: .notebook,
+            flops: benchFLOPs(kind: .lstm, shape: .notebook, pass: .forward), milliseconds: 0, runs: 21,
+            checks: ["h_last_norm": 2.0, "h_last_0": 0.5])
+        row.roundMilliseconds = [0.02, 0.05, 0.03]
+        let references = [
+            try reference(numpy: 0.8, ort: 0.03, norm: 2.0), try reference(numpy: 0.6, ort: 0.04, norm: 2.0),
+            try reference(numpy: 0.7, ort: 0.02, norm: 2.0),
+        ]
+        let combined = try XCTUnwrap(combineRounds([row], references).first)
+        XCTAssertEqual(combined.milliseconds, 0.03)
+        XCTAssertEqual(combined.numpyMilliseconds, 0.7)
+        XCTAssertEqual(combined.ortMilliseconds, 0.03)
+        XCTAssertEqual(combined.numpyRoundMilliseconds, [0.8, 0.6, 0.7])
+        XCTAssertEqual(combined.roundRatios.map { ($0 * 1000).rounded() / 1000 }, [40, 12, 23.333])
+        XCTAssertEqual(combined.ortRoundRatios.map { ($0 * 1000).rounded() / 1000 }, [1.5, 0.8, 0.667])
+        XCTAssertEqual(combined.agree, true)
+        XCTAssertEqual(combined.ortAgree, true)
+        // One round's NumPy result off: the row does not agree.
+        let off = [references[0], try reference(numpy: 0.6, ort: 0.04, norm: 2.5), references[2]]
+        XCTAssertEqual(combineRounds([row], off).first?.agree, false)
+        // Without a reference the row keeps rnnspec's median alone.
+        let alone = try XCTUnwrap(combineRounds([row], []).first)
+        XCTAssertEqual(alone.milliseconds, 0.03)
+        XCTAssertNil(alone.numpyMilliseconds)
+        XCTAssertEqual(alone.roundRatios, [])
+
+        var bench = BenchReport(debugBuild: false, cores: 2)
+        bench.rounds = 3
+        bench.kernels = [combined]
+        bench.ort = "ONNX Runtime 1.32.0, CPUExecutionProvider, 2 intra-op threads"
+        let text = bench.text()
+        XCTAssertTrue(text.contains("median of 3 rounds' medians (each round: rnnspec's rows, then NumPy's"), text)
+        XCTAssertTrue(text.contains("lowest ratio 23.33 (rounds 40.00 / 12.00 / 23.33)"), text)
+        XCTAssertTrue(text.contains("LSTM T=64 B=1 I=8 H=16 1.00 (rounds 1.50 / 0.80 / 0.67)"), text)
+        bench.rounds = 1
+        bench.kernels[0].roundMilliseconds = [0.03]
+        bench.kernels[0].numpyRoundMilliseconds = [0.7]
+        bench.kernels[0].ortRoundMilliseconds = [0.03]
+        XCTAssertFalse(bench.text().contains("rounds"), bench.text())
+    }
+
     /// The minimum a forward+BPTT keeps: per step G gates, h_t and c_t (or the GRU's candidate
     /// term), plus the weight gradients; the peak is measured (a small size: this test runs in debug).
     @Test func testMemoryMinimumAndMeasurement() {

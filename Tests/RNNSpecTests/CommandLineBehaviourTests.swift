@@ -247,6 +247,7 @@ import Testing
             ["kernels", "no.such"], ["check", "cases/missing.yaml"], ["prune", "--bogus"], ["export"],
             ["serve", "--bogus"],
             ["show", "cases/missing.yaml"], ["schema", "extra"], ["bench", "--jobs", "0"],
+            ["bench", "--rounds", "0"], ["bench", "--only", "runner", "--rounds", "2"],
             ["run", "--filter", "nothing"],
             ["regen"],
         ] {

@@ -39,11 +39,21 @@ extension RNNSpecCommand {
         @Option(help: "Report format: text or json.")
         var format: ReportFormat = .text
 
+        @Option(
+            help:
+                "Rounds of the kernel rows, each rnnspec's rows then the references' (default 3, 1 with --quick); each time printed is the median of the rounds' medians."
+        )
+        var rounds: Int?
+
         func validate() throws {
             if only == .kernels && suiteDir != nil {
                 throw ValidationError("--only kernels writes no suite; drop --suite-dir")
             }
             if jobs.contains(where: { $0 < 1 }) { throw ValidationError("--jobs must be at least 1") }
+            if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+            if only == .runner && rounds != nil {
+                throw ValidationError("--only runner times no kernels; drop --rounds")
+            }
             if skipNumpy && python != nil { throw ValidationError("--python and --skip-numpy contradict each other") }
             if only == .runner && (skipNumpy || python != nil) {
                 throw ValidationError("--only runner runs no NumPy; drop --python/--skip-numpy")
@@ -60,6 +70,7 @@ extension RNNSpecCommand {
             options.section = only
             options.format = format
             options.suiteDirectory = suiteDir
+            options.rounds = rounds
             throw ExitCode(try FrontEnd(project: Project.locate()).bench(options).rawValue)
         }
     }
