@@ -67,8 +67,22 @@ enum YAMLText {
                 return false
             }
             guard b.count <= 5 else { return true }
-            let lower = String(decoding: b.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
-            return !["true", "false", "yes", "no", "on", "off", "null", "y", "n"].contains(lower)
+            return !reservedWordKeys.contains(lowercasedKey(b))
         }
+    }
+
+    /// The words YAML 1.1 reads as booleans or null, each as `lowercasedKey` of its bytes.
+    static let reservedWordKeys: Set<UInt64> = Set(
+        ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].map { lowercasedKey(Array($0.utf8)) })
+
+    /// Up to 8 ASCII bytes, A–Z lowered, packed into one word (little end first): equal for two texts of
+    /// at most 8 bytes, neither holding a NUL, exactly when their lowercased bytes are equal. Nothing is
+    /// allocated, where a lowercased String per name was the most of reading a golden's digest lines.
+    static func lowercasedKey<C: Collection<UInt8>>(_ bytes: C) -> UInt64 {
+        var key: UInt64 = 0
+        for (i, c) in bytes.prefix(8).enumerated() {
+            key |= UInt64((0x41...0x5A).contains(c) ? c + 0x20 : c) << (8 * UInt64(i))
+        }
+        return key
     }
 }

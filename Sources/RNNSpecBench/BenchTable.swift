@@ -78,7 +78,7 @@ extension BenchReport {
         }
         if !kernels.isEmpty {
             out +=
-                "\nKernel throughput: PyTorch conventions, zero initial state, \(medianPhrase) ms; NumPy: tools/bench/numpy_reference.py, notebook style\n"
+                "\nKernel throughput: PyTorch conventions, zero initial state, ms, \(medianPhrase); NumPy: tools/bench/numpy_reference.py, notebook style\n"
             out += formatTable(
                 [
                     "kernel", "pass", "dtype", "size", "rnnspec ms", "GFLOP/s", "% peak", "NumPy ms", "NumPy/rnnspec",

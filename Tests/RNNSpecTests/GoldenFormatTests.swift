@@ -141,6 +141,30 @@ import Yams
         XCTAssertEqual(ints, "int[3] 0 -7 \(Int.max)")
     }
 
+    /// A name is written plain exactly when YAML reads it back as that string: words YAML 1.1 reads as
+    /// booleans or null are quoted in any case, and a name that only starts or ends like one is not; the
+    /// same verdict as the spelled-out rule, and what Yams reads back is the name.
+    @Test func testReservedWordsAreQuotedInAnyCaseAndNearMissesAreNot() throws {
+        let words = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
+        var names: [String] = []
+        for w in words {
+            names += [
+                w, w.uppercased(), w.prefix(1).uppercased() + w.dropFirst(), w + "s", "x" + w, String(w.dropLast()),
+            ]
+        }
+        names += [
+            "o", "nul", "tru", "fals", "onn", "W_hh", "b_h", "x", "h_prev", "dtype", "a.b", "a-b/c", "_", "Ye", "NO_",
+        ]
+        for name in names where !name.isEmpty {
+            let spelled = !words.contains(name.lowercased())
+            let plain = try XCTUnwrap(YAMLText.isPlainASCII(name), name)
+            XCTAssertEqual(plain, spelled, name)
+            let written = YAMLText.scalar(name)
+            XCTAssertEqual(written == name, spelled, "\(name) written as \(written)")
+            XCTAssertEqual(try Yams.load(yaml: "k: \(written)") as? [String: String], ["k": name], written)
+        }
+    }
+
     /// The one quoting of goldens and the worker protocol reads back as the same string in JSON and
     /// in YAML (but U+FEFF, see below), for every character up to U+2100 and the line separators,
     /// alone and in text; printable ASCII is written as it is.
