@@ -307,7 +307,8 @@ package struct Benchmark {
                     references.append(
                         try runNumPyReference(
                             python: options.python, script: found, inputs: inputs, dtypes: dtypes,
-                            peakN: n, repetitions: reps, scratch: scratch))
+                            peakN: n, repetitions: reps, scratch: scratch
+                        ).report)
                 } catch {
                     report.numpy = "not run: \(error)"
                     script = nil

@@ -121,11 +121,12 @@ package func resolveExecutable(_ name: String, environment: [String: String] = P
 /// two (`RNNKernels`' `elementwiseThreads` and packed-product thread choice), and no more than the cores.
 package var kernelThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
 
-/// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report.
+/// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report (with the
+/// child's run: its wall time, and no memory, since it is not polled).
 func runNumPyReference(
     python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
     repetitions: Repetitions, scratch: URL
-) throws -> NumPyReport {
+) throws -> (report: NumPyReport, run: ChildRun) {
     guard let executable = resolveExecutable(python) else { throw UsageError("\(python) not found") }
     var configs: [NumPyManifest.Config] = []
     for input in inputs {
@@ -150,12 +151,15 @@ func runNumPyReference(
         peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")
     try JSONEncoder().encode(manifest).write(to: manifestURL)
-    let run = try runChild(executable, [script.path, "--manifest", manifestURL.path], scratch: scratch)
+    // Not polled for memory: on two cores, reading the child's page tables every 2 ms slowed NumPy and
+    // ONNX Runtime by up to 60%.
+    let run = try runChild(
+        executable, [script.path, "--manifest", manifestURL.path], scratch: scratch, measureMemory: false)
     guard run.status == 0 else {
         let err = (try? String(contentsOf: scratch.appendingPathComponent("child-stderr.txt"), encoding: .utf8)) ?? ""
         throw UsageError(
             "the NumPy reference exited with status \(run.status): \(err.split(separator: "\n").last.map(String.init) ?? "")"
         )
     }
-    return try NumPyReport.parse(run.output)
+    return (try NumPyReport.parse(run.output), run)
 }

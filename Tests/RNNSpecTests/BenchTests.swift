@@ -233,6 +233,35 @@ import Testing
         XCTAssertFalse(bench.text().contains("rounds"), bench.text())
     }
 
+    /// The reference runs unpolled: reading a child's page tables every 2 ms from the other core slowed
+    /// NumPy and ONNX Runtime by up to 60% on two cores, so the ratios favoured rnnspec. A stand-in
+    /// "python" (a shell script that answers like the NumPy script) shows the run carries no memory poll.
+    @Test func testTheReferenceIsNotPolledForMemory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rnnspec-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let python = dir.appendingPathComponent("fake-python")
+        try """
+        #!/bin/sh
+        sleep 0.05
+        echo '{"numpy": "2.4.6", "python": "3.11.7", "rows": [], "peak": []}'
+        """.write(to: python, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(python.path, 0o755), 0)
+        let script = dir.appendingPathComponent("numpy_reference.py")
+        try "".write(to: script, atomically: true, encoding: .utf8)
+        let (report, run) = try runNumPyReference(
+            python: python.path, script: script, inputs: [], dtypes: ["float32"], peakN: 8, repetitions: .quick,
+            scratch: dir)
+        XCTAssertEqual(report.numpy, "2.4.6")
+        XCTAssertGreaterThanOrEqual(run.seconds, 0.05)
+        XCTAssertNil(run.peakGroupBytes, "the reference's run was polled for memory")
+        // The same child polled does get a group peak where /proc has smaps_rollup (the test's control).
+        if FileManager.default.fileExists(atPath: "/proc/self/smaps_rollup") {
+            let polled = try runChild(python.path, [], scratch: dir)
+            XCTAssertNotNil(polled.peakGroupBytes)
+        }
+    }
+
     /// The minimum a forward+BPTT keeps: per step G gates, h_t and c_t (or the GRU's candidate
     /// term), plus the weight gradients; the peak is measured (a small size: this test runs in debug).
     @Test func testMemoryMinimumAndMeasurement() {
