@@ -17,8 +17,9 @@ let packedGemmAvailable: Bool = rnn_simd_supported() != 0
 /// Online processors, read once.
 let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
 
-/// Up to this many rows of A, A · Bᵀ runs the dot-product kernel, which packs nothing: for few rows,
-/// packing B would cost more than it saves (on [m, 384] · [1024, 384]ᵀ the crossover is near 96 rows).
+/// Up to this many rows of A, A · Bᵀ may run the dot-product kernel, which packs nothing: for few, long
+/// rows, packing B would cost more than it saves (on [m, 384] · [1024, 384]ᵀ the crossover is near 96
+/// rows; the whole rule is `simdGemmRunsDot`).
 let dotProductMaxRows = Int(RNN_SIMD_DOT_MAX_ROWS)
 
 /// Threads for the packed kernels on an [m, k] · [k, n] product; 0 means the plain loop.
@@ -89,8 +90,8 @@ func gemmRunsBlockedKernel(m: Int, n: Int, k: Int, transposeA: Bool, transposeB:
         && !simdGemmRunsDot(m: m, k: k, transposeA: transposeA, transposeB: transposeB)
 }
 
-/// C = op(A) · op(B) (+ C when `accumulate`) on `threads` threads: the dot-product kernel for A · Bᵀ with
-/// up to `dotProductMaxRows` rows (C split by columns), else the packed kernel with C split by columns when
+/// C = op(A) · op(B) (+ C when `accumulate`) on `threads` threads: the dot-product kernel for A · Bᵀ where
+/// `simdGemmRunsDot` says so (C split by columns), else the packed kernel with C split by columns when
 /// there are enough, else by rows, in whole tiles. Call only where `packedGemmAvailable`.
 ///
 /// `rowInit` [n]: C = rowInit + op(A) · op(B) in every row instead, bit for bit C filled with the row and

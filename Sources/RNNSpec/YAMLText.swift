@@ -44,12 +44,12 @@ enum YAMLText {
     /// A plain scalar when that reads back as the same string, else a quoted one.
     static func scalar(_ s: String) -> String {
         if let plain = isPlainASCII(s) { return plain ? s : quoted(s) }
-        let reserved: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"]
+        // ("~" needs no entry in `reservedWords`: not a letter, it is quoted by the first check.)
         guard let first = s.unicodeScalars.first, CharacterSet.letters.contains(first) || first == "_",
             s.unicodeScalars.allSatisfy({
                 CharacterSet.alphanumerics.contains($0) || "_.-/".unicodeScalars.contains($0)
             }),
-            !reserved.contains(s.lowercased())
+            !reservedWords.contains(s.lowercased())
         else { return quoted(s) }
         return s
     }
@@ -71,9 +71,11 @@ enum YAMLText {
         }
     }
 
-    /// The words YAML 1.1 reads as booleans or null, each as `lowercasedKey` of its bytes.
-    static let reservedWordKeys: Set<UInt64> = Set(
-        ["true", "false", "yes", "no", "on", "off", "null", "y", "n"].map { lowercasedKey(Array($0.utf8)) })
+    /// The words YAML 1.1 reads as booleans or null (in any case), which `scalar` quotes.
+    static let reservedWords: Set<String> = ["true", "false", "yes", "no", "on", "off", "null", "y", "n"]
+
+    /// `reservedWords`, each as `lowercasedKey` of its bytes.
+    static let reservedWordKeys: Set<UInt64> = Set(reservedWords.map { lowercasedKey(Array($0.utf8)) })
 
     /// Up to 8 ASCII bytes, A–Z lowered, packed into one word (little end first): equal for two texts of
     /// at most 8 bytes, neither holding a NUL, exactly when their lowercased bytes are equal. Nothing is

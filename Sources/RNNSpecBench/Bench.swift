@@ -91,6 +91,7 @@ package struct KernelRow: Sendable, Codable {
     package var shape: BenchShape
     package var flops: Double
     package var milliseconds: Double
+    /// Timed runs over all rounds together.
     package var runs: Int
     package var checks: BenchChecks
     package var numpyMilliseconds: Double?
@@ -310,9 +311,15 @@ package struct Benchmark {
                             peakN: n, repetitions: reps, scratch: scratch
                         ).report)
                 } catch {
-                    report.numpy = "not run: \(error)"
+                    // The rounds before stand; a failure in the first round means no reference at all.
+                    if references.isEmpty {
+                        report.numpy = "not run: \(error)"
+                    } else {
+                        report.notes.append(
+                            "the NumPy reference failed in round \(round) of \(rounds) (\(error)); its times are the median of the \(references.count) rounds before"
+                        )
+                    }
                     script = nil
-                    references = []
                 }
             }
         }
@@ -322,13 +329,7 @@ package struct Benchmark {
             report.memory.append(benchMemory(input, as: Double.self))
         }
         report.kernels = combineRounds(rows, references)
-        report.peaks = peaks.map { p in
-            var p = p
-            p.rnnspecGFLOPs = median(p.rnnspecRounds)
-            p.numpyRounds = references.compactMap { $0.peak(dtype: p.dtype)?.gflops }
-            p.numpyGFLOPs = p.numpyRounds.isEmpty ? nil : median(p.numpyRounds)
-            return p
-        }
+        report.peaks = combinePeaks(peaks, references)
         guard let first = references.first else { return }
         report.numpyRan = true
         report.numpy = "NumPy \(first.numpy), Python \(first.python)"
@@ -338,6 +339,17 @@ package struct Benchmark {
         } else {
             report.ort = first.ort?.missing ?? "not run: the NumPy reference reported nothing about ONNX Runtime"
         }
+    }
+}
+
+/// The peaks with each round's NumPy peak: each GFLOP/s the median of the rounds'.
+package func combinePeaks(_ peaks: [PeakRow], _ references: [NumPyReport]) -> [PeakRow] {
+    peaks.map { p in
+        var p = p
+        p.rnnspecGFLOPs = p.rnnspecRounds.isEmpty ? nil : median(p.rnnspecRounds)
+        p.numpyRounds = references.compactMap { $0.peak(dtype: p.dtype)?.gflops }
+        p.numpyGFLOPs = p.numpyRounds.isEmpty ? nil : median(p.numpyRounds)
+        return p
     }
 }
 

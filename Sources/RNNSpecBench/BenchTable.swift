@@ -188,9 +188,9 @@ extension BenchReport {
 
     /// "median" for one round, else what the median is of and how the rounds alternate.
     var medianPhrase: String {
-        rounds > 1
-            ? "median of \(rounds) rounds' medians (each round: rnnspec's rows, then NumPy's and ONNX Runtime's)"
-            : "median"
+        guard rounds > 1 else { return "median" }
+        return "median of \(rounds) rounds' medians"
+            + (numpyRan ? " (each round: rnnspec's rows, then NumPy's and ONNX Runtime's)" : "")
     }
 
     /// " (rounds a / b / c)" for two rounds or more, else nothing.

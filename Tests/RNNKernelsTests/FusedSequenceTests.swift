@@ -145,6 +145,13 @@ import Testing
         check(
             T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2,
             tolerance: tolerance, seed: 22, projectsPerStep: true)
+        // One part projecting per step with T · B ≤ 96: rows short against their count ([32, 16] · [64, 16]ᵀ
+        // over all steps runs the blocked kernel, not the dot-product one).
+        for (conv, seed) in [(lstm, UInt64(41)), (gru, 42)] {
+            check(
+                T.self, conv, steps: 8, batch: 4, input: 16, hidden: 16, recurrentBias: true, expectParts: 1,
+                tolerance: tolerance, seed: seed, projectsPerStep: true)
+        }
         // One part projecting per step: a few rows, inputs past one depth block (256), hidden off the vector width.
         for (conv, seed) in [(lstm, UInt64(31)), (gruCandidate, 32)] {
             check(

@@ -145,5 +145,20 @@ import Testing
         XCTAssertEqual(gemmPackedThreads(m: 1, n: 64, k: 24, transposeA: false, transposeB: true), 1)
         XCTAssertEqual(gemmPackedThreads(m: 32, n: 32, k: 32, transposeA: true, transposeB: false), 1)
         XCTAssertGreaterThanOrEqual(gemmPackedThreads(m: 32, n: 1024, k: 384, transposeA: false, transposeB: true), 1)
+        // The dot-product kernel: A · Bᵀ, up to 96 rows of at least one vector, at least 4·m long from 4 rows.
+        for (m, k, dot) in [
+            (4, 16, true), (4, 15, false), (3, 8, true), (3, 7, false), (1, 8, true), (96, 384, true),
+            (96, 383, false), (97, 1000, false), (32, 128, true), (32, 127, false),
+        ] {
+            XCTAssertEqual(simdGemmRunsDot(m: m, k: k, transposeA: false, transposeB: true), dot, "m \(m) k \(k)")
+        }
+        XCTAssertFalse(simdGemmRunsDot(m: 4, k: 64, transposeA: false, transposeB: false))
+        XCTAssertFalse(simdGemmRunsDot(m: 4, k: 64, transposeA: true, transposeB: true))
+        // Short rows that are not the dot kernel's: blocked from 16³ multiply-adds (the notebooks' input
+        // projection), the plain loop below.
+        XCTAssertEqual(gemmPackedThreads(m: 64, n: 64, k: 8, transposeA: false, transposeB: true), 1)
+        XCTAssertTrue(gemmRunsBlockedKernel(m: 64, n: 64, k: 8, transposeA: false, transposeB: true))
+        XCTAssertEqual(gemmPackedThreads(m: 8, n: 8, k: 8, transposeA: false, transposeB: true), 0)
+        XCTAssertFalse(gemmRunsBlockedKernel(m: 8, n: 1024, k: 64, transposeA: false, transposeB: true))
     }
 }

@@ -220,12 +220,28 @@ import Testing
 
         var bench = BenchReport(debugBuild: false, cores: 2)
         bench.rounds = 3
+        bench.numpyRan = true
         bench.kernels = [combined]
         bench.ort = "ONNX Runtime 1.32.0, CPUExecutionProvider, 2 intra-op threads"
         let text = bench.text()
         XCTAssertTrue(text.contains("median of 3 rounds' medians (each round: rnnspec's rows, then NumPy's"), text)
         XCTAssertTrue(text.contains("lowest ratio 23.33 (rounds 40.00 / 12.00 / 23.33)"), text)
         XCTAssertTrue(text.contains("LSTM T=64 B=1 I=8 H=16 1.00 (rounds 1.50 / 0.80 / 0.67)"), text)
+        // Without the reference the rounds are rnnspec's alone.
+        var alone3 = bench
+        alone3.numpyRan = false
+        XCTAssertTrue(
+            alone3.text().contains("zero initial state, ms, median of 3 rounds' medians; NumPy:"), alone3.text())
+        // The peaks: medians of the rounds on both sides.
+        let peaks = combinePeaks(
+            [PeakRow(dtype: "float32", n: 512, rnnspecGFLOPs: nil, numpyGFLOPs: nil, rnnspecRounds: [150, 90, 120])],
+            references)
+        XCTAssertEqual(peaks.first?.rnnspecGFLOPs, 120)
+        XCTAssertEqual(peaks.first?.numpyRounds, [80, 60, 70])
+        XCTAssertEqual(peaks.first?.numpyGFLOPs, 70)
+        XCTAssertNil(
+            combinePeaks([PeakRow(dtype: "float64", n: 512, rnnspecGFLOPs: nil, numpyGFLOPs: nil)], references).first?
+                .numpyGFLOPs)
         bench.rounds = 1
         bench.kernels[0].roundMilliseconds = [0.03]
         bench.kernels[0].numpyRoundMilliseconds = [0.7]
