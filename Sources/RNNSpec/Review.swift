@@ -114,11 +114,18 @@ public struct Review: Sendable {
         while a.hasSuffix("/") { a.removeLast() }
         let absolute = URL(fileURLWithPath: a, relativeTo: project.workingDirectory).absoluteURL.standardizedFileURL
             .path
+        // On bytes, as ids are: a `String` prefix compares characters, so it misses an id whose name
+        // begins with a combining mark (the mark joins the slash) and takes a root's NFD twin for it.
         var candidates = [a]
-        for root in [project.goldenRoot.path, project.casesRoot.path] where absolute.hasPrefix(root + "/") {
-            candidates.append(String(absolute.dropFirst(root.count + 1)))
+        for root in [project.goldenRoot.path, project.casesRoot.path] {
+            let prefix = root + "/"
+            if absolute.utf8.starts(with: prefix.utf8) {
+                candidates.append(String(decoding: absolute.utf8.dropFirst(prefix.utf8.count), as: UTF8.self))
+            }
         }
-        return candidates.contains { ExactKey($0) == ExactKey(id) || (!$0.isEmpty && id.hasPrefix($0 + "/")) }
+        return candidates.contains {
+            ExactKey($0) == ExactKey(id) || (!$0.isEmpty && id.utf8.starts(with: ($0 + "/").utf8))
+        }
     }
 
     /// The case file of an id, nil when there is none.

@@ -113,13 +113,15 @@ extension Project {
         var p = path
         if !p.hasSuffix(".yaml") { p += ".yaml" }
         var url = URL(fileURLWithPath: p, relativeTo: workingDirectory).absoluteURL.standardizedFileURL
+        // Paths compared and cut on their bytes: a `String` prefix compares characters, which takes a
+        // directory for the root's NFD twin and refuses a name that begins with a combining mark.
         let root = casesRoot.standardizedFileURL.path + "/"
-        if !url.path.hasPrefix(root) {
+        if !url.path.utf8.starts(with: root.utf8) {
             guard !p.hasPrefix("/") else {
                 throw UsageError("\(p) is outside the cases root \(display(casesRoot))/; give a path under it")
             }
             url = casesRoot.appendingPathComponent(p).standardizedFileURL
-            guard url.path.hasPrefix(root) else {
+            guard url.path.utf8.starts(with: root.utf8) else {
                 throw UsageError("\(p) leaves the cases root \(display(casesRoot))/")
             }
         }
@@ -127,7 +129,7 @@ extension Project {
         // new file outside it, and nothing that exists at the name (a file, a link, even a
         // dangling one) is replaced: the file is linked into place, which fails if the name
         // was taken meanwhile.
-        let relative = String(url.path.dropFirst(root.count))
+        let relative = String(decoding: url.path.utf8.dropFirst(root.utf8.count), as: UTF8.self)
         do {
             try casesDirectory.writeAtomically(
                 relative, Data((CaseSchema.modeline(forCaseAt: relative) + kernel.skeleton()).utf8), replace: false,

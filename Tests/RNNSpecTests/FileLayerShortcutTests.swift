@@ -276,4 +276,33 @@ import Testing
             XCTAssertTrue("\($0)".contains("is outside the cases root"), "\($0)")
         }
     }
+
+    /// `rnnspec new` and the review's selection take paths on their bytes too: a new case whose name begins
+    /// with a combining mark is written where it was asked for, a path into the cases root's NFD twin is not
+    /// taken as inside the root (it is read relative to the root, as any path outside it), and a folder
+    /// argument selects a pending golden whose name begins with a combining mark.
+    @Test func testNewAndReviewTakePathsOnTheirBytes() throws {
+        let p = try TempProject()
+        let spec = try XCTUnwrap(KernelRegistry.standard.kernel(named: "rnn.step")).spec
+        let marked = try p.project.writeSkeleton(kernel: spec, path: "cases/\u{301}x")
+        XCTAssertEqual(marked.path, p.root.appendingPathComponent("cases/\u{301}x.yaml").path)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: marked.path))
+        let fromRoot = try p.project.writeSkeleton(kernel: spec, path: "\u{301}y")
+        XCTAssertEqual(fromRoot.path, p.root.appendingPathComponent("cases/\u{301}y.yaml").path)
+
+        let fm = FileManager.default
+        let nfc = p.root.appendingPathComponent("caf\u{E9}")
+        try fm.createDirectory(at: nfc, withIntermediateDirectories: true)
+        let project = try Project.locate(casesRoot: nfc.path, workingDirectory: p.root.path)
+        let twin = try project.writeSkeleton(kernel: spec, path: "cafe\u{301}/z")
+        XCTAssertEqual(twin.path, nfc.appendingPathComponent("cafe\u{301}/z.yaml").path)
+        XCTAssertFalse(fm.fileExists(atPath: nfc.appendingPathComponent("z.yaml").path), "written as if at the root")
+
+        let pending = p.root.appendingPathComponent("golden/d/\u{301}w.yaml" + GoldenStore.pendingSuffix)
+        try fm.createDirectory(at: pending.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try "pending\n".write(to: pending, atomically: true, encoding: .utf8)
+        let review = Review(project: p.project)
+        XCTAssertEqual(try review.select(["d"]), ["d/\u{301}w"])
+        XCTAssertEqual(try review.select([p.root.appendingPathComponent("golden/d").path]), ["d/\u{301}w"])
+    }
 }
