@@ -299,7 +299,7 @@ final class RealPathCache: @unchecked Sendable {
 }
 
 /// Descriptors of directories opened for reading during a run, each kept open (close-on-exec) until
-/// the run's project goes, so that the next file read there is one `openat` in it rather than a walk
+/// the run ends (the cache goes with the run's copies of the project), so that the next file read there is one `openat` in it rather than a walk
 /// from the root (a golden was three opens and three closes; a case file an open and a `readlink`).
 ///
 /// A directory is opened the usual way the first time, with every check its root's policy asks for

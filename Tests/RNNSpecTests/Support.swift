@@ -55,10 +55,9 @@ final class TempProject {
     }
 }
 
-/// The repository's top directory (this file is Tests/RNNSpecTests/Support.swift).
-/// Every `*.yaml` file below a directory (or the file itself), sorted: what the runner lists.
+/// Every `*.yaml` file below a directory (or the file itself), in the runner's order (by bytes).
 func listYAML(under url: URL) -> [URL] {
-    listYAMLPaths(under: url.path).sorted().map { URL(fileURLWithPath: $0, isDirectory: false) }
+    listYAMLPaths(under: url.path).sorted(by: utf8Precedes).map { URL(fileURLWithPath: $0, isDirectory: false) }
 }
 
 /// The path of `file` under `root` (both standardized) without the `.yaml` extension, as a case id is made.
@@ -69,6 +68,7 @@ func relativeID(of file: URL, under root: URL) -> String {
     return caseID(relativePath: String(Substring(filePath.utf8.dropFirst(prefix.utf8.count))))
 }
 
+/// The repository's top directory (this file is Tests/RNNSpecTests/Support.swift).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
 
