@@ -1,7 +1,8 @@
-// The fused forward pass of a sequence (no step caches): the whole time loop of an LSTM or a GRU (reset after
-// the product) in one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers,
-// splits the hidden units between threads that meet at a spinning barrier once per step, and fuses the gates
-// after each step's product. Bit-identical to the step-by-step path (`forwardInPlace`), which the tests check.
+// The fused forward pass of a sequence: the whole time loop of an LSTM or a GRU (reset after the product) in
+// one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers, splits the hidden
+// units between threads that meet at a spinning barrier once per step, and fuses the gates after each step's
+// product; for a backward pass it also writes the step caches, whole. Bit-identical to the step-by-step path
+// (`forwardInPlace`, and `forward` keeping caches), which the tests check.
 //
 // Shape legend: T steps, B batch, I input, H hidden, G gates.
 
@@ -31,6 +32,9 @@ struct FusedSequenceArguments<T> {
     var hB: UnsafeMutablePointer<T>
     var c: UnsafeMutablePointer<T>?
     var out: UnsafeMutablePointer<T>
+    var gatesOut: UnsafeMutablePointer<T>?
+    var cellsOut: UnsafeMutablePointer<T>?
+    var resetOut: UnsafeMutablePointer<T>?
 }
 
 /// The fused sequence kernel per scalar type (Float: `_f32`, Double: `_f64`).
@@ -45,7 +49,8 @@ extension Float: FusedSequenceScalar {
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
-            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
+            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
+            cellsOut: g.cellsOut, resetOut: g.resetOut)
         rnn_sequence_forward_f32(&args)
     }
 }
@@ -57,7 +62,8 @@ extension Double: FusedSequenceScalar {
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
-            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out)
+            recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
+            cellsOut: g.cellsOut, resetOut: g.resetOut)
         rnn_sequence_forward_f64(&args)
     }
 }
@@ -87,9 +93,12 @@ extension RecurrentCell {
         }
     }
 
-    /// `runSequence(self, x:, h0:, c0:, direction:, outputsInProcessingOrder:, keepCaches: false)` without a
-    /// mask, by the fused kernel; nil where it does not apply (`fusedSequenceKind`, empty shapes, or a step
-    /// product the packed kernel would not run), and the caller takes the step-by-step path.
+    /// `runSequence(self, x:, h0:, c0:, direction:, outputsInProcessingOrder:, keepCaches:)` without a mask
+    /// (nor probes, pre-activations or cell states), by the fused kernel; nil where it does not apply
+    /// (`fusedSequenceKind`, empty shapes, or a step product the packed kernel would not run), and the caller
+    /// takes the step-by-step path. With `keepCaches` the kernel also writes every step's gates and LSTM cell
+    /// state or GRU reset input, which the run keeps whole (`SequenceTape.Whole`): the step caches the
+    /// step-by-step path keeps, bit for bit.
     ///
     /// - Parameters: - x: [T, B, I]. - h0, c0: [B, H], zeros if nil. - order: the time index of each processed step.
     @usableFromInline
@@ -97,7 +106,7 @@ extension RecurrentCell {
     @_specialize(where T == Double)
     func fusedSequenceRun(
         x: Tensor<T>, h0: Tensor<T>?, c0: Tensor<T>?, direction: SequenceDirection,
-        outputsInProcessingOrder: Bool, order: [Int]
+        outputsInProcessingOrder: Bool, order: [Int], keepCaches: Bool = false
     ) -> SequenceRun<T>? {
         guard let kind = fusedSequenceKind, let scalar = T.self as? any FusedSequenceScalar.Type else { return nil }
         let steps = x.shape[0], bsz = x.shape[1], h = hiddenSize
@@ -126,7 +135,11 @@ extension RecurrentCell {
         var hB = [T](repeating: 0, count: bsz * h)
         var c = isLSTM ? (c0?.scalars ?? [T](repeating: 0, count: bsz * h)) : [T](repeating: 0, count: 1)
         // Every element is written by the kernel.
-        var out = [T](unsafeUninitializedCapacity: steps * bsz * h) { _, count in count = steps * bsz * h }
+        func written(_ n: Int) -> [T] { [T](unsafeUninitializedCapacity: n) { _, count in count = n } }
+        var out = written(steps * bsz * h)
+        var gatesOut = written(keepCaches ? steps * bsz * gc * h : 1),
+            statesOut = written(keepCaches ? steps * bsz * h : 1)
+        let cFirst = c
         let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
         let bounds = [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
         let bias = isLSTM ? [T](repeating: 0, count: 1) : (parameters.br?.scalars ?? [T](repeating: 0, count: gc * h))
@@ -138,28 +151,42 @@ extension RecurrentCell {
                     blocks.withUnsafeBufferPointer { blocksBuf in
                         bounds.withUnsafeBufferPointer { boundsBuf in
                             withMutableBases(&hA, &hB, &c, &out) { hABase, hBBase, cBase, outBase in
-                                let args = FusedSequenceArguments<T>(
-                                    kind: kind, reverse: direction == .reverse,
-                                    processingOrder: outputsInProcessingOrder,
-                                    updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz,
-                                    hidden: h, parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
-                                    bounds: boundsBuf.baseAddress!, panels: panelsBuf.baseAddress!,
-                                    projected: perStep ? nil : projBuf.baseAddress!,
-                                    inputs: perStep ? xBuf.baseAddress! : nil, inputSize: inputSize,
-                                    inputPanels: perStep ? inputPanelsBuf.baseAddress! : nil,
-                                    inputBias: perStep ? inputBiasBuf.baseAddress! : nil,
-                                    recurrentBias: isLSTM ? nil : biasBuf.baseAddress!,
-                                    hA: hABase, hB: hBBase, c: isLSTM ? cBase : nil, out: outBase)
-                                scalar.callFused(args)
+                                withMutableBuffers(&gatesOut, &statesOut) { gatesBuf, statesBuf in
+                                    let args = FusedSequenceArguments<T>(
+                                        kind: kind, reverse: direction == .reverse,
+                                        processingOrder: outputsInProcessingOrder,
+                                        updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz,
+                                        hidden: h, parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
+                                        bounds: boundsBuf.baseAddress!, panels: panelsBuf.baseAddress!,
+                                        projected: perStep ? nil : projBuf.baseAddress!,
+                                        inputs: perStep ? xBuf.baseAddress! : nil, inputSize: inputSize,
+                                        inputPanels: perStep ? inputPanelsBuf.baseAddress! : nil,
+                                        inputBias: perStep ? inputBiasBuf.baseAddress! : nil,
+                                        recurrentBias: isLSTM ? nil : biasBuf.baseAddress!,
+                                        hA: hABase, hB: hBBase, c: isLSTM ? cBase : nil, out: outBase,
+                                        gatesOut: keepCaches ? gatesBuf.baseAddress! : nil,
+                                        cellsOut: keepCaches && isLSTM ? statesBuf.baseAddress! : nil,
+                                        resetOut: keepCaches && !isLSTM ? statesBuf.baseAddress! : nil)
+                                    scalar.callFused(args)
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        return SequenceRun(
+        var run = SequenceRun(
             outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
             cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
+        if keepCaches {
+            run.tape = SequenceTape(
+                x: x, h0: h0?.scalars ?? [T](repeating: 0, count: bsz * h),
+                outputsInProcessingOrder: outputsInProcessingOrder,
+                whole: .init(
+                    steps: steps, batch: bsz, hidden: h, isLSTM: isLSTM, gates: gatesOut, states: statesOut,
+                    c0: isLSTM ? cFirst : []))
+        }
+        return run
     }
 }
 

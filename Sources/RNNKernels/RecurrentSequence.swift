@@ -62,23 +62,23 @@ public struct SequenceRun<T: KernelScalar>: Sendable {
 
     /// How many step caches the run kept (0 for a forward pass alone).
     @inlinable
-    public var cacheCount: Int { tape?.parts.count ?? kept.count }
+    public var cacheCount: Int { tape?.count ?? kept.count }
 
     /// The k-th step's cell state (LSTM c, GRU reset input), without copying its x and h rows out.
     @inlinable
-    public func stepState(_ k: Int) -> CellStepState<T> { tape?.parts[k].state ?? kept[k].state }
+    public func stepState(_ k: Int) -> CellStepState<T> { tape?.state(k) ?? kept[k].state }
 
     /// The k-th step's pre-activations where kept, without copying its x and h rows out.
     @inlinable
     public func stepPreactivations(_ k: Int) -> Tensor<T>? {
-        tape.map { $0.parts[k].preactivations } ?? kept[k].preactivations
+        tape.map { $0.preactivations(k) } ?? kept[k].preactivations
     }
 
     /// The cache of the k-th step in processing order, 0 ≤ k < `cacheCount`.
     @inlinable
     public func stepCache(_ k: Int) -> CellStepCache<T> {
         guard let tape else { return kept[k] }
-        let part = tape.parts[k], bsz = outputs.shape[1], s = outputs.shape[2]
+        let part = tape.part(k), bsz = outputs.shape[1], s = outputs.shape[2]
         func outputRows(_ j: Int) -> Tensor<T> {
             let position = tape.outputsInProcessingOrder ? j : steps[j]
             return Tensor(
@@ -104,9 +104,12 @@ struct SequenceTape<T: KernelScalar>: Sendable {
 
         @inlinable
         init(_ cache: CellStepCache<T>) {
-            preactivations = cache.preactivations
-            gates = cache.gates
-            state = cache.state
+            self.init(preactivations: cache.preactivations, gates: cache.gates, state: cache.state)
+        }
+
+        @inlinable
+        init(preactivations: Tensor<T>?, gates: Tensor<T>, state: CellStepState<T>) {
+            (self.preactivations, self.gates, self.state) = (preactivations, gates, state)
         }
     }
 
@@ -116,8 +119,44 @@ struct SequenceTape<T: KernelScalar>: Sendable {
     @usableFromInline var h0: [T]
     /// Whether the run's outputs are in processing order.
     @usableFromInline var outputsInProcessingOrder: Bool
-    /// In processing order.
+    /// In processing order, one per step; empty when the steps are kept whole (`whole`).
     @usableFromInline var parts: [Part]
+    /// The fused pass's caches (`fusedSequenceRun` keeping them), every step's in one buffer each.
+    @usableFromInline var whole: Whole?
+
+    /// Every step's part of the caches, in processing order: the K steps' gates [K, B, G·H]; and `states`
+    /// [K, B, H], the LSTM's c after each step (with c0 [B, H] before the first) or the GRU's reset input.
+    @usableFromInline
+    struct Whole: Sendable {
+        @usableFromInline var steps: Int
+        @usableFromInline var batch: Int
+        @usableFromInline var hidden: Int
+        @usableFromInline var isLSTM: Bool
+        @usableFromInline var gates: [T]
+        @usableFromInline var states: [T]
+        @usableFromInline var c0: [T]
+
+        @inlinable
+        init(steps: Int, batch: Int, hidden: Int, isLSTM: Bool, gates: [T], states: [T], c0: [T]) {
+            (self.steps, self.batch, self.hidden, self.isLSTM) = (steps, batch, hidden, isLSTM)
+            (self.gates, self.states, self.c0) = (gates, states, c0)
+        }
+
+        /// Rows [k·B, (k+1)·B) of a [K·B, width] buffer, as a [B, width] tensor.
+        @inlinable
+        func rows(_ buffer: [T], step k: Int, width: Int) -> Tensor<T> {
+            let n = batch * width
+            return Tensor(shape: [batch, width], scalars: Array(buffer[(k * n)..<((k + 1) * n)]))
+        }
+
+        @inlinable
+        func state(_ k: Int) -> CellStepState<T> {
+            let c = rows(states, step: k, width: hidden)
+            guard isLSTM else { return .gru(resetInput: c) }
+            let cPrev = k == 0 ? Tensor(shape: [batch, hidden], scalars: c0) : rows(states, step: k - 1, width: hidden)
+            return .lstm(cPrev: cPrev, c: c, unprojected: nil)
+        }
+    }
 
     @inlinable
     init(x: Tensor<T>, h0: [T], outputsInProcessingOrder: Bool, parts: [Part]) {
@@ -125,6 +164,35 @@ struct SequenceTape<T: KernelScalar>: Sendable {
         self.h0 = h0
         self.outputsInProcessingOrder = outputsInProcessingOrder
         self.parts = parts
+        self.whole = nil
+    }
+
+    @inlinable
+    init(x: Tensor<T>, h0: [T], outputsInProcessingOrder: Bool, whole: Whole) {
+        self.init(x: x, h0: h0, outputsInProcessingOrder: outputsInProcessingOrder, parts: [])
+        self.whole = whole
+    }
+
+    /// How many steps the tape holds.
+    @inlinable
+    var count: Int { whole?.steps ?? parts.count }
+
+    /// Step k's state (LSTM c_prev and c, GRU reset input).
+    @inlinable
+    func state(_ k: Int) -> CellStepState<T> { whole?.state(k) ?? parts[k].state }
+
+    /// Step k's pre-activations where kept (never by the fused pass).
+    @inlinable
+    func preactivations(_ k: Int) -> Tensor<T>? { whole == nil ? parts[k].preactivations : nil }
+
+    /// Step k's part of the caches.
+    @inlinable
+    func part(_ k: Int) -> Part {
+        guard let whole else { return parts[k] }
+        return Part(
+            preactivations: nil,
+            gates: whole.rows(whole.gates, step: k, width: whole.gates.count / max(1, whole.steps * whole.batch)),
+            state: whole.state(k))
     }
 }
 
@@ -183,11 +251,13 @@ public func runSequence<T: KernelScalar>(
             cell.acceptsCellStateProbe && probeC.shape == [steps, bsz, h], "runSequence: probeC \(probeC.shape)")
     }
     if let mask { precondition(mask.shape == [steps, bsz], "runSequence: mask \(mask.shape) for x \(x.shape)") }
-    // A forward pass alone over every step runs fused where the cell allows (bit-identical).
-    if !keepCaches && mask == nil && !recordCellStates,
+    // Every step without a mask runs fused where the cell allows (bit-identical), keeping what a backward pass
+    // reads when asked, unless probes, pre-activations or cell states are wanted too.
+    let fusedCaches = keepCaches && !probed && !keepPreactivations && !cell.backwardReadsPreactivations
+    if mask == nil && !recordCellStates && (!keepCaches || fusedCaches),
         let run = cell.fusedSequenceRun(
             x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: outputsInProcessingOrder,
-            order: direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed()))
+            order: direction == .forward ? Array(0..<steps) : Array((0..<steps).reversed()), keepCaches: keepCaches)
     {
         return run
     }

@@ -4,9 +4,9 @@ import Testing
 
 @testable import RNNKernels
 
-/// The fused forward pass (`rnn_sequence_forward_*`, taken by `runSequence(keepCaches: false)` without a mask)
-/// computes bit for bit what the step-by-step pass keeping caches does, on one thread and split in two, and
-/// agrees with a scalar reference written out here.
+/// The fused forward pass (`rnn_sequence_forward_*`, taken by `runSequence` without a mask) computes bit for
+/// bit what the step-by-step pass does, its outputs and the step caches it keeps for a backward pass, on one
+/// thread and split in two, and agrees with a scalar reference written out here.
 @Suite final class FusedSequenceTests {
     /// The LSTM / GRU step written out elementwise in Double (PyTorch equations), as an independent reference.
     static func reference(
@@ -80,8 +80,41 @@ import Testing
         }
         for direction in SequenceDirection.allCases {
             let processing = direction == .reverse
+            // The step-by-step path (keeping the pre-activations keeps it off the fused pass).
             let kept = runSequence(
+                cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
+                keepPreactivations: true)
+            XCTAssertNil(kept.tape?.whole, label)
+            // The fused pass keeping what a backward pass reads: the step caches the step path keeps, bit for bit.
+            let taped = runSequence(
                 cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing)
+            XCTAssertEqual(taped.tape?.whole != nil, packedGemmAvailable, "\(label): the fused pass keeps the caches")
+            XCTAssertEqual(taped.outputs, kept.outputs, "\(label) \(direction)")
+            XCTAssertEqual(taped.hLast, kept.hLast, "\(label) \(direction)")
+            XCTAssertEqual(taped.cLast, kept.cLast, "\(label) \(direction)")
+            XCTAssertEqual(taped.steps, kept.steps, "\(label) \(direction)")
+            XCTAssertEqual(taped.cacheCount, steps, label)
+            for k in 0..<steps {
+                let a = taped.stepCache(k), b = kept.stepCache(k)
+                XCTAssertNil(a.preactivations, label)
+                XCTAssertEqual(a.x, b.x, "\(label) \(direction) step \(k) x")
+                XCTAssertEqual(a.hPrev, b.hPrev, "\(label) \(direction) step \(k) h_prev")
+                XCTAssertEqual(a.h, b.h, "\(label) \(direction) step \(k) h")
+                XCTAssertEqual(a.gates, b.gates, "\(label) \(direction) step \(k) gates")
+                switch (a.state, b.state, taped.stepState(k)) {
+                case (
+                    .lstm(let cPrevA, let cA, let uA), .lstm(let cPrevB, let cB, let uB), .lstm(let cPrevS, let cS, _)
+                ):
+                    XCTAssertEqual(cPrevA, cPrevB, "\(label) \(direction) step \(k) c_prev")
+                    XCTAssertEqual(cA, cB, "\(label) \(direction) step \(k) c")
+                    XCTAssertTrue(uA == nil && uB == nil, label)
+                    XCTAssertTrue(cPrevS == cPrevA && cS == cA, label)
+                case (.gru(let rA), .gru(let rB), .gru(let rS)):
+                    XCTAssertEqual(rA, rB, "\(label) \(direction) step \(k) reset input")
+                    XCTAssertEqual(rS, rA, label)
+                default: XCTFail("\(label) step \(k): states \(a.state), \(b.state)")
+                }
+            }
             let alone = runSequence(
                 cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
                 keepCaches: false)

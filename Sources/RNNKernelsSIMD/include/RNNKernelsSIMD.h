@@ -104,6 +104,9 @@ enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
 /// - recurrentBias [G·H] (GRU): b_R, added to the product per gate.
 /// - hA [B, H]: h_0 on entry, h after the last step on return; hB [B, H]: scratch. c [B, H] (LSTM): c_0 on
 ///   entry, the last c on return. out [T, B, H]: every step's h.
+/// - What a backward pass reads, each NULL when not wanted, indexed by processing step k: gatesOut
+///   [T, B, G·H] every gate after its activation in storage order; cellsOut [T, B, H] (LSTM) c after step k;
+///   resetOut [T, B, H] (GRU) R_n h_prev + b_Rn.
 typedef struct {
     int kind, reverse, processingOrder, updateSideCandidate;
     ptrdiff_t steps, batch, hidden, parts;
@@ -117,6 +120,7 @@ typedef struct {
     const float *inputBias;
     const float *recurrentBias;
     float *hA, *hB, *c, *out;
+    float *gatesOut, *cellsOut, *resetOut;
 } rnn_sequence_args_f32;
 
 typedef struct {
@@ -132,11 +136,13 @@ typedef struct {
     const double *inputBias;
     const double *recurrentBias;
     double *hA, *hB, *c, *out;
+    double *gatesOut, *cellsOut, *resetOut;
 } rnn_sequence_args_f64;
 
-/// An LSTM or GRU layer forward over a whole sequence without step caches: per step h_prev Rᵀ on the packed
-/// panels (`rnn_prepacked_blocked_*`) and every gate fused after it, the parts on their own threads meeting at a
-/// spinning barrier once per step. Bit-identical to the step-by-step product and gate operations it fuses.
+/// An LSTM or GRU layer forward over a whole sequence, and its step caches when asked: per step h_prev Rᵀ on
+/// the packed panels (`rnn_prepacked_blocked_*`) and every gate fused after it, the parts on their own threads
+/// meeting at a spinning barrier once per step. Bit-identical to the step-by-step product and gate operations
+/// it fuses.
 void rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
 void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 
