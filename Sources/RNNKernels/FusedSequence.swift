@@ -32,9 +32,9 @@ struct FusedSequenceArguments<T> {
     var hB: UnsafeMutablePointer<T>
     var c: UnsafeMutablePointer<T>?
     var out: UnsafeMutablePointer<T>
-    var gatesOut: UnsafeMutablePointer<T>?
-    var cellsOut: UnsafeMutablePointer<T>?
-    var resetOut: UnsafeMutablePointer<T>?
+    var gatesOut: UnsafePointer<UnsafeMutablePointer<T>?>?
+    var cellsOut: UnsafePointer<UnsafeMutablePointer<T>?>?
+    var resetOut: UnsafePointer<UnsafeMutablePointer<T>?>?
 }
 
 /// The fused sequence kernel per scalar type (Float: `_f32`, Double: `_f64`).
@@ -137,8 +137,7 @@ extension RecurrentCell {
         // Every element is written by the kernel.
         func written(_ n: Int) -> [T] { [T](unsafeUninitializedCapacity: n) { _, count in count = n } }
         var out = written(steps * bsz * h)
-        var gatesOut = written(keepCaches ? steps * bsz * gc * h : 1),
-            statesOut = written(keepCaches ? steps * bsz * h : 1)
+        let tape = keepCaches ? StepCacheBuffers<T>(steps: steps, gates: bsz * gc * h, state: bsz * h) : nil
         let cFirst = c
         let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
         let bounds = [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
@@ -151,7 +150,7 @@ extension RecurrentCell {
                     blocks.withUnsafeBufferPointer { blocksBuf in
                         bounds.withUnsafeBufferPointer { boundsBuf in
                             withMutableBases(&hA, &hB, &c, &out) { hABase, hBBase, cBase, outBase in
-                                withMutableBuffers(&gatesOut, &statesOut) { gatesBuf, statesBuf in
+                                withBuffers(tape?.gates ?? [], tape?.states ?? []) { gatesBuf, statesBuf in
                                     let args = FusedSequenceArguments<T>(
                                         kind: kind, reverse: direction == .reverse,
                                         processingOrder: outputsInProcessingOrder,
@@ -178,12 +177,12 @@ extension RecurrentCell {
         var run = SequenceRun(
             outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
             cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
-        if keepCaches {
+        if let tape {
             run.tape = SequenceTape(
                 x: x, h0: h0?.scalars ?? [T](repeating: 0, count: bsz * h),
                 outputsInProcessingOrder: outputsInProcessingOrder,
                 whole: .init(
-                    steps: steps, batch: bsz, hidden: h, isLSTM: isLSTM, gates: gatesOut, states: statesOut,
+                    steps: steps, batch: bsz, hidden: h, isLSTM: isLSTM, buffers: tape,
                     c0: isLSTM ? cFirst : []))
         }
         return run

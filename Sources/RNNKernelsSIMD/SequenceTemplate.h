@@ -66,7 +66,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bo, y + bo, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, c, th, w);
                     for (ptrdiff_t j = 0; j < w; j++) hOut[j] = th[j] * y[bo + j];
-                    if (g->cellsOut) memcpy(g->cellsOut + (k * B + b) * H + j0, c, (size_t)w * sizeof(T));
+                    if (g->cellsOut) memcpy(g->cellsOut[k] + b * H + j0, c, (size_t)w * sizeof(T));
                 } else {
                     const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
                     const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
@@ -77,7 +77,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     }
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bz, y + bz, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + br, y + br, w);
-                    T *reset = g->resetOut ? g->resetOut + (k * B + b) * H + j0 : NULL;
+                    T *reset = g->resetOut ? g->resetOut[k] + b * H + j0 : NULL;
                     for (ptrdiff_t j = 0; j < w; j++) {
                         T u = r[bn + j] + rbias[qn * H + j];
                         a[bn + j] = pre[qn * preGate + j] + y[br + j] * u;
@@ -94,7 +94,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                 memcpy(outStep + b * H + j0, hOut, (size_t)w * sizeof(T));
                 if (g->gatesOut) {
                     for (ptrdiff_t q = 0; q < G; q++) {
-                        memcpy(g->gatesOut + (k * B + b) * GH + q * H + j0, y + q * w, (size_t)w * sizeof(T));
+                        memcpy(g->gatesOut[k] + b * GH + q * H + j0, y + q * w, (size_t)w * sizeof(T));
                     }
                 }
             }

@@ -104,9 +104,9 @@ enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
 /// - recurrentBias [G·H] (GRU): b_R, added to the product per gate.
 /// - hA [B, H]: h_0 on entry, h after the last step on return; hB [B, H]: scratch. c [B, H] (LSTM): c_0 on
 ///   entry, the last c on return. out [T, B, H]: every step's h.
-/// - What a backward pass reads, each NULL when not wanted, indexed by processing step k: gatesOut
-///   [T, B, G·H] every gate after its activation in storage order; cellsOut [T, B, H] (LSTM) c after step k;
-///   resetOut [T, B, H] (GRU) R_n h_prev + b_Rn.
+/// - What a backward pass reads, each NULL when not wanted, a buffer per processing step k: gatesOut[k]
+///   [B, G·H] every gate after its activation in storage order; cellsOut[k] [B, H] (LSTM) c after the step;
+///   resetOut[k] [B, H] (GRU) R_n h_prev + b_Rn.
 typedef struct {
     int kind, reverse, processingOrder, updateSideCandidate;
     ptrdiff_t steps, batch, hidden, parts;
@@ -120,7 +120,7 @@ typedef struct {
     const float *inputBias;
     const float *recurrentBias;
     float *hA, *hB, *c, *out;
-    float *gatesOut, *cellsOut, *resetOut;
+    float *const *gatesOut, *const *cellsOut, *const *resetOut;
 } rnn_sequence_args_f32;
 
 typedef struct {
@@ -136,7 +136,7 @@ typedef struct {
     const double *inputBias;
     const double *recurrentBias;
     double *hA, *hB, *c, *out;
-    double *gatesOut, *cellsOut, *resetOut;
+    double *const *gatesOut, *const *cellsOut, *const *resetOut;
 } rnn_sequence_args_f64;
 
 /// An LSTM or GRU layer forward over a whole sequence, and its step caches when asked: per step h_prev Rᵀ on
