@@ -203,8 +203,8 @@ struct SequenceTape<T: KernelScalar>: Sendable {
 /// GRU's reset input), freed with the tape. One allocation per buffer and step, as the step-by-step path
 /// makes, rather than one for all steps: glibc maps a block of 32 MB or more, and the trimming of its heap
 /// returns a large free block, so that a run's caches in one block fault in fresh zeroed pages on every run.
-/// A float64 LSTM forward+BPTT at T=128 B=32 I=128 H=256 (33.5 MB of gates) took 12,000 page faults a run
-/// that way, about 10 ms of its forward's 55; blocks of up to 24 MB 8,700; a buffer per step 3,200.
+/// A float64 LSTM forward+BPTT at T=128 B=32 I=128 H=256 (33.5 MB of gates) took about 13,000 page faults
+/// a run that way, about 10 ms of its forward's 55; blocks of up to 24 MB 9,700; a buffer per step 3,600.
 /// Written only by the kernel, before the tape holds them; read only after.
 @usableFromInline
 final class StepCacheBuffers<T: KernelScalar>: @unchecked Sendable {
