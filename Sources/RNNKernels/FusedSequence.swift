@@ -96,9 +96,9 @@ extension RecurrentCell {
     /// `runSequence(self, x:, h0:, c0:, direction:, outputsInProcessingOrder:, keepCaches:)` without a mask
     /// (nor probes, pre-activations or cell states), by the fused kernel; nil where it does not apply
     /// (`fusedSequenceKind`, empty shapes, or a step product the packed kernel would not run), and the caller
-    /// takes the step-by-step path. With `keepCaches` the kernel also writes every step's gates and LSTM cell
-    /// state or GRU reset input, which the run keeps whole (`SequenceTape.Whole`): the step caches the
-    /// step-by-step path keeps, bit for bit.
+    /// takes the step-by-step path. With `keepCaches` (where `fusedKeepsCaches`) the kernel also writes every
+    /// step's gates and LSTM cell state or GRU reset input, which the run's tape keeps
+    /// (`SequenceTape.Whole`): the step caches the step-by-step path keeps, bit for bit.
     ///
     /// - Parameters: - x: [T, B, I]. - h0, c0: [B, H], zeros if nil. - order: the time index of each processed step.
     @usableFromInline
@@ -110,7 +110,8 @@ extension RecurrentCell {
     ) -> SequenceRun<T>? {
         guard let kind = fusedSequenceKind, let scalar = T.self as? any FusedSequenceScalar.Type else { return nil }
         let steps = x.shape[0], bsz = x.shape[1], h = hiddenSize
-        guard steps > 0, bsz > 0, h > 0, inputSize > 0 else { return nil }
+        guard steps > 0, bsz > 0, h > 0, inputSize > 0, !keepCaches || fusedKeepsCaches(steps: steps, batch: bsz)
+        else { return nil }
         guard let split = sequenceSplit(batch: bsz), split.ranges.count <= Int(RNN_SEQUENCE_MAX_PARTS),
             split.weights.allSatisfy(\.isPacked)
         else { return nil }
@@ -190,6 +191,23 @@ extension RecurrentCell {
 }
 
 extension RecurrentCell {
+    /// Whether the fused pass may stand in for the step path keeping a run's step caches: where it computes
+    /// the same bits and holds no more. The step path projects the inputs a block of `cachedProjectionRows`
+    /// rows at a time. One block: the fused pass projects all steps alike (at once, or per step with the
+    /// same sums). Several: only where every block runs the blocked kernel, whose sums the fused pass's
+    /// per-step products repeat (`fusedProjectsPerStep`), holding one step's input part at a time; a short
+    /// last block run by another kernel rounds otherwise (T=513 B=1, or T=257 B=2 I=64).
+    @usableFromInline
+    func fusedKeepsCaches(steps: Int, batch: Int) -> Bool {
+        let blockSteps = Swift.max(1, cachedProjectionRows / Swift.max(batch, 1))
+        if steps <= blockSteps { return true }
+        guard fusedProjectsPerStep(steps: steps, batch: batch) else { return false }
+        let gh = conventions.kind.gateCount * hiddenSize, lastSteps = steps - (steps - 1) / blockSteps * blockSteps
+        return [blockSteps, lastSteps].allSatisfy {
+            gemmRunsBlockedKernel(m: $0 * batch, n: gh, k: inputSize, transposeA: false, transposeB: true)
+        }
+    }
+
     /// Whether the fused pass computes each step's input projection inside its time loop (x_t W_partᵀ + b
     /// by the packed kernel on prepacked panels, per thread) rather than all steps at once before it: where
     /// the product over all steps would run the blocked kernel (`gemmRunsBlockedKernel`), whose sums the

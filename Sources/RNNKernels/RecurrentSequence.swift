@@ -258,8 +258,8 @@ public func lengthMask(lengths: [Int], steps: Int) -> Tensor<Bool> {
 ///     value once: the gate values, and the pre-activations only where the backward step reads them
 ///     (`backwardReadsPreactivations`); the input part is then computed a block of steps at a time
 ///     (`cachedProjectionRows` rows), not beside every step's gates. Without a mask, probes, kept
-///     pre-activations or cell states, and for a cell the fused pass runs (`fusedSequenceKind`), the
-///     caches are written by that pass (the same values, bit for bit).
+///     pre-activations or cell states, for a cell the fused pass runs (`fusedSequenceKind`) and where it
+///     computes the same bits (`fusedKeepsCaches`), the caches are written by that pass.
 ///   - keepPreactivations: keep the pre-activations in the caches as well (`preactivations(of:)`).
 ///   - recordCellStates: LSTM: keep the cell state after every step in `cellStates` (MLX's LSTM
 ///     returns them all; Flax reads its carry at a per-sequence step).

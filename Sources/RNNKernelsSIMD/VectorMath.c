@@ -3,10 +3,10 @@
 // A transcription of RNNKernels' VectorMathCore.swift (the method and its errors are described there), with
 // the same IEEE operations in the same order for every lane's result and no fused multiply-add (contraction
 // is off, SIMDCommon.h), so the results are bit-identical to that baseline copy; the tests compare the two on
-// every run. Two differences of form, not of result: sigmoid and tanh skip the clamp and NaN selection of e^x
-// that their own selections make moot, and tanh runs its two polynomials in one pass (tanh8). As in
-// Swift's SIMD types, negation is 0 − x (−(+0) is +0), and lane masks and selections are integer
-// operations on the bits (all ones or all zeros per lane).
+// every run. Two differences of form, not of result: sigmoid and tanh skip the upper clamp and the NaN
+// selection of e^x, which their own selections make moot, and tanh runs its two polynomials in one pass
+// (tanh8). As in Swift's SIMD types, negation is 0 − x (−(+0) is +0), and lane masks and selections are
+// integer operations on the bits (all ones or all zeros per lane).
 //
 // Shape legend: elementwise; x and y are buffers of n elements.
 #include "RNNKernelsSIMD.h"
@@ -87,7 +87,7 @@ RNN_INLINE v8f sigmoid8(v8f x) {
 
 /// tanh|x| = −m / (2 + m) with m = e^(−2|x|) − 1: for 2|x| ≤ ln 2 / 2 by the Taylor polynomial of e^y − 1
 /// without its constant term, (p·y)·y + y with p of degree 6 in y = −2|x| (no cancellation), else as
-/// exp_clamped8(y) − 1. Both polynomials run in one pass, each lane on its own variable v (y or exp's r):
+/// exp_clamped8(max(y, −104)) − 1. Both polynomials run in one pass, each lane on its own variable v (y or exp's r):
 /// they share their coefficients from 1/7! on, and e^x's lanes start from 0 where e^y − 1's have 1/8!
 /// (0·r + 1/7! is exactly 1/7!), so every lane gets its own polynomial's operations, bit for bit, for about
 /// two thirds of the time of evaluating both (VectorMathTests compares with the baseline on every run).
