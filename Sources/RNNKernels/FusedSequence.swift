@@ -1,7 +1,7 @@
 // The fused forward pass of a sequence: the whole time loop of an LSTM or a GRU (reset after the product) in
 // one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers, splits the hidden
 // units between threads that meet at a spinning barrier once per step, and fuses the gates after each step's
-// product; for a backward pass it also writes the step caches, whole. Bit-identical to the step-by-step path
+// product; for a backward pass it also writes the step caches into the run's tape. Bit-identical to the step-by-step path
 // (`forwardInPlace`, and `forward` keeping caches), which the tests check.
 //
 // Shape legend: T steps, B batch, I input, H hidden, G gates.
@@ -98,7 +98,7 @@ extension RecurrentCell {
     /// (`fusedSequenceKind`, empty shapes, or a step product the packed kernel would not run), and the caller
     /// takes the step-by-step path. With `keepCaches` (where `fusedKeepsCaches`) the kernel also writes every
     /// step's gates and LSTM cell state or GRU reset input, which the run's tape keeps
-    /// (`SequenceTape.Whole`): the step caches the step-by-step path keeps, bit for bit.
+    /// (`SequenceTape.FusedCaches`): the step caches the step-by-step path keeps, bit for bit.
     ///
     /// - Parameters: - x: [T, B, I]. - h0, c0: [B, H], zeros if nil. - order: the time index of each processed step.
     @usableFromInline
@@ -182,9 +182,7 @@ extension RecurrentCell {
             run.tape = SequenceTape(
                 x: x, h0: h0?.scalars ?? [T](repeating: 0, count: bsz * h),
                 outputsInProcessingOrder: outputsInProcessingOrder,
-                whole: .init(
-                    steps: steps, batch: bsz, hidden: h, isLSTM: isLSTM, buffers: tape,
-                    c0: isLSTM ? cFirst : []))
+                fused: .init(batch: bsz, isLSTM: isLSTM, buffers: tape, c0: isLSTM ? cFirst : []))
         }
         return run
     }

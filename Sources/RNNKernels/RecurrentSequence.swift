@@ -119,28 +119,28 @@ struct SequenceTape<T: KernelScalar>: Sendable {
     @usableFromInline var h0: [T]
     /// Whether the run's outputs are in processing order.
     @usableFromInline var outputsInProcessingOrder: Bool
-    /// In processing order, one per step; empty when the steps are kept whole (`whole`).
+    /// In processing order, one per step; empty when the fused pass wrote the caches (`fused`).
     @usableFromInline var parts: [Part]
-    /// The fused pass's caches (`fusedSequenceRun` keeping them), every step's in one buffer each.
-    @usableFromInline var whole: Whole?
+    /// The caches the fused pass wrote (`fusedSequenceRun` keeping them).
+    @usableFromInline var fused: FusedCaches?
 
     /// Every step's part of the caches, in processing order, as the fused pass wrote them (`buffers`):
     /// step k's gates [B, G·H] and its state [B, H], the LSTM's c after the step (with c0 [B, H] before the
     /// first) or the GRU's reset input.
     @usableFromInline
-    struct Whole: Sendable {
-        @usableFromInline var steps: Int
+    struct FusedCaches: Sendable {
         @usableFromInline var batch: Int
-        @usableFromInline var hidden: Int
         @usableFromInline var isLSTM: Bool
         @usableFromInline var buffers: StepCacheBuffers<T>
         @usableFromInline var c0: [T]
 
         @inlinable
-        init(steps: Int, batch: Int, hidden: Int, isLSTM: Bool, buffers: StepCacheBuffers<T>, c0: [T]) {
-            (self.steps, self.batch, self.hidden, self.isLSTM) = (steps, batch, hidden, isLSTM)
-            (self.buffers, self.c0) = (buffers, c0)
+        init(batch: Int, isLSTM: Bool, buffers: StepCacheBuffers<T>, c0: [T]) {
+            (self.batch, self.isLSTM, self.buffers, self.c0) = (batch, isLSTM, buffers, c0)
         }
+
+        @inlinable
+        var steps: Int { buffers.gates.count }
 
         /// Buffer `p` of n elements as a [B, n / B] tensor.
         @inlinable
@@ -157,8 +157,7 @@ struct SequenceTape<T: KernelScalar>: Sendable {
             let c = rows(buffers.states[k], count: buffers.stateCount)
             guard isLSTM else { return .gru(resetInput: c) }
             let cPrev =
-                k == 0
-                ? Tensor(shape: [batch, hidden], scalars: c0) : rows(buffers.states[k - 1], count: buffers.stateCount)
+                k == 0 ? Tensor(shape: c.shape, scalars: c0) : rows(buffers.states[k - 1], count: buffers.stateCount)
             return .lstm(cPrev: cPrev, c: c, unprojected: nil)
         }
     }
@@ -169,32 +168,32 @@ struct SequenceTape<T: KernelScalar>: Sendable {
         self.h0 = h0
         self.outputsInProcessingOrder = outputsInProcessingOrder
         self.parts = parts
-        self.whole = nil
+        self.fused = nil
     }
 
     @inlinable
-    init(x: Tensor<T>, h0: [T], outputsInProcessingOrder: Bool, whole: Whole) {
+    init(x: Tensor<T>, h0: [T], outputsInProcessingOrder: Bool, fused: FusedCaches) {
         self.init(x: x, h0: h0, outputsInProcessingOrder: outputsInProcessingOrder, parts: [])
-        self.whole = whole
+        self.fused = fused
     }
 
     /// How many steps the tape holds.
     @inlinable
-    var count: Int { whole?.steps ?? parts.count }
+    var count: Int { fused?.steps ?? parts.count }
 
     /// Step k's state (LSTM c_prev and c, GRU reset input).
     @inlinable
-    func state(_ k: Int) -> CellStepState<T> { whole?.state(k) ?? parts[k].state }
+    func state(_ k: Int) -> CellStepState<T> { fused?.state(k) ?? parts[k].state }
 
     /// Step k's pre-activations where kept (never by the fused pass).
     @inlinable
-    func preactivations(_ k: Int) -> Tensor<T>? { whole == nil ? parts[k].preactivations : nil }
+    func preactivations(_ k: Int) -> Tensor<T>? { fused == nil ? parts[k].preactivations : nil }
 
     /// Step k's part of the caches.
     @inlinable
     func part(_ k: Int) -> Part {
-        guard let whole else { return parts[k] }
-        return Part(preactivations: nil, gates: whole.gates(k), state: whole.state(k))
+        guard let fused else { return parts[k] }
+        return Part(preactivations: nil, gates: fused.gates(k), state: fused.state(k))
     }
 }
 

@@ -88,12 +88,12 @@ import Testing
             let kept = runSequence(
                 cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
                 keepPreactivations: true)
-            XCTAssertNil(kept.tape?.whole, label)
+            XCTAssertNil(kept.tape?.fused, label)
             // The fused pass keeping what a backward pass reads: the step caches the step path keeps, bit for bit.
             let taped = runSequence(
                 cell, x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing)
             XCTAssertEqual(
-                taped.tape?.whole != nil, packedGemmAvailable && cell.fusedKeepsCaches(steps: steps, batch: batch),
+                taped.tape?.fused != nil, packedGemmAvailable && cell.fusedKeepsCaches(steps: steps, batch: batch),
                 "\(label): the fused pass keeps the caches")
             if let keepsCaches { XCTAssertEqual(cell.fusedKeepsCaches(steps: steps, batch: batch), keepsCaches, label) }
             XCTAssertEqual(taped.outputs, kept.outputs, "\(label) \(direction)")
