@@ -68,9 +68,15 @@ extension RecurrentCell {
     /// nil where the cell does not split (`splitsByHiddenUnit`).
     @inlinable
     public func sequenceSplit(batch: Int) -> SplitRecurrent? {
+        sequenceParts(batch: batch).map { splitRecurrent(parts: $0) }
+    }
+
+    /// The number of parts of `sequenceSplit(batch:)`, without packing R; nil where the cell does not split.
+    @inlinable
+    public func sequenceParts(batch: Int) -> Int? {
         guard splitsByHiddenUnit else { return nil }
         let work = batch * conventions.kind.gateCount * hiddenSize * stateSize
         let threads = packedGemmAvailable && elementwiseThreads > 1 && hiddenSize >= 16 && work >= 1 << 21
-        return splitRecurrent(parts: threads ? elementwiseThreads : 1)
+        return threads ? elementwiseThreads : 1
     }
 }

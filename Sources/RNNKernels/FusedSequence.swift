@@ -1,7 +1,7 @@
 // The fused forward pass of a sequence: the whole time loop of an LSTM or a GRU (reset after the product) in
-// one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers, splits the hidden
-// units between threads that meet at a spinning barrier once per step, and fuses the gates after each step's
-// product; for a backward pass it also writes the step caches into the run's tape. Bit-identical to the step-by-step path
+// one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers, splits the batch
+// rows between threads that run through every step alone (or, with large weights, the hidden units between
+// threads that meet at a spinning barrier once per step), and fuses the gates after each step's product; for a backward pass it also writes the step caches into the run's tape. Bit-identical to the step-by-step path
 // (`forwardInPlace`, and `forward` keeping caches), which the tests check.
 //
 // Shape legend: T steps, B batch, I input, H hidden, G gates.
@@ -15,6 +15,7 @@ struct FusedSequenceArguments<T> {
     var reverse: Bool
     var processingOrder: Bool
     var updateSideCandidate: Bool
+    var splitRows: Bool
     var steps: Int
     var batch: Int
     var hidden: Int
@@ -46,7 +47,8 @@ extension Float: FusedSequenceScalar {
     static func fusedSequenceForward(_ g: FusedSequenceArguments<Float>) {
         var args = rnn_sequence_args_f32(
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
-            updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
+            updateSideCandidate: g.updateSideCandidate ? 1 : 0, splitRows: g.splitRows ? 1 : 0, steps: g.steps,
+            batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
@@ -59,7 +61,8 @@ extension Double: FusedSequenceScalar {
     static func fusedSequenceForward(_ g: FusedSequenceArguments<Double>) {
         var args = rnn_sequence_args_f64(
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
-            updateSideCandidate: g.updateSideCandidate ? 1 : 0, steps: g.steps, batch: g.batch, hidden: g.hidden,
+            updateSideCandidate: g.updateSideCandidate ? 1 : 0, splitRows: g.splitRows ? 1 : 0, steps: g.steps,
+            batch: g.batch, hidden: g.hidden,
             parts: g.parts, blocks: g.blocks, bounds: g.bounds, panels: g.panels, projected: g.projected,
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
@@ -112,22 +115,23 @@ extension RecurrentCell {
         let steps = x.shape[0], bsz = x.shape[1], h = hiddenSize
         guard steps > 0, bsz > 0, h > 0, inputSize > 0, !keepCaches || fusedKeepsCaches(steps: steps, batch: bsz)
         else { return nil }
-        guard let split = sequenceSplit(batch: bsz), split.ranges.count <= Int(RNN_SEQUENCE_MAX_PARTS),
-            split.weights.allSatisfy(\.isPacked)
-        else { return nil }
+        guard let parts = sequenceParts(batch: bsz), parts <= Int(RNN_SEQUENCE_MAX_PARTS) else { return nil }
+        // The input projection per step inside the kernel (the same sums as one product over all steps, see
+        // `rnn_sequence_args_f32`) where that product would run the blocked kernel and a step has two rows
+        // or more; else all steps at once here.
+        let perStep = fusedProjectsPerStep(steps: steps, batch: bsz)
+        let byRows = fusedSplitsRows(batch: bsz, parts: parts, projectsPerStep: perStep)
+        let split = splitRecurrent(parts: byRows ? 1 : parts)
+        guard split.weights.allSatisfy(\.isPacked) else { return nil }
         let conv = conventions, gc = conv.kind.gateCount, isLSTM = conv.kind == .lstm
         // One part of several rows on an operand small enough to keep B as given: `gemm` would run the plain
         // loop there (another summation order), so the step-by-step path does.
-        if split.ranges.count == 1 && bsz > 1 && !split.weights[0].plain.isEmpty
+        if parts == 1 && bsz > 1 && !split.weights[0].plain.isEmpty
             && gemmPackedThreads(m: bsz, n: gc * h, k: h, transposeA: false, transposeB: split.weights[0].transposed)
                 == 0
         {
             return nil
         }
-        // The input projection per step inside the kernel (the same sums as one product over all steps, see
-        // `rnn_sequence_args_f32`) where that product would run the blocked kernel and a step has two rows
-        // or more; else all steps at once here.
-        let perStep = fusedProjectsPerStep(steps: steps, batch: bsz)
         let inputWeights = perStep ? packedByHiddenUnit(parameters.w.scalars, ranges: split.ranges) : []
         guard inputWeights.allSatisfy(\.isPacked) else { return nil }
         let projected = perStep ? [T](repeating: 0, count: 1) : projectInputs(x.scalars, rows: steps * bsz)
@@ -141,7 +145,9 @@ extension RecurrentCell {
         let tape = keepCaches ? StepCacheBuffers<T>(steps: steps, gates: bsz * gc * h, state: bsz * h) : nil
         let cFirst = c
         let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
-        let bounds = [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
+        let bounds =
+            byRows
+            ? (0...parts).map { $0 * bsz / parts } : [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
         let bias = isLSTM ? [T](repeating: 0, count: 1) : (parameters.br?.scalars ?? [T](repeating: 0, count: gc * h))
         let panels: [UnsafePointer<T>?] = split.weights.map { UnsafePointer($0.panels!.base) }
         let inputPanels: [UnsafePointer<T>?] = inputWeights.map { UnsafePointer($0.panels!.base) }
@@ -155,8 +161,9 @@ extension RecurrentCell {
                                     let args = FusedSequenceArguments<T>(
                                         kind: kind, reverse: direction == .reverse,
                                         processingOrder: outputsInProcessingOrder,
-                                        updateSideCandidate: conv.updateSide == .candidate, steps: steps, batch: bsz,
-                                        hidden: h, parts: split.ranges.count, blocks: blocksBuf.baseAddress!,
+                                        updateSideCandidate: conv.updateSide == .candidate, splitRows: byRows,
+                                        steps: steps, batch: bsz, hidden: h, parts: parts,
+                                        blocks: blocksBuf.baseAddress!,
                                         bounds: boundsBuf.baseAddress!, panels: panelsBuf.baseAddress!,
                                         projected: perStep ? nil : projBuf.baseAddress!,
                                         inputs: perStep ? xBuf.baseAddress! : nil, inputSize: inputSize,
@@ -189,6 +196,21 @@ extension RecurrentCell {
 }
 
 extension RecurrentCell {
+    /// Whether the fused pass splits the batch between its `parts` threads rather than the hidden units. Split
+    /// by rows, each thread runs its rows through every step alone, never waiting for the other, but reads the
+    /// whole of R (and of W, projecting per step) every step instead of its share. Measured with two threads on
+    /// a 2-core Zen 4 (float32 LSTM, T=128 I=128, by rows against by units): H=256 B=32 18.8 against 19.3 ms,
+    /// B=8 5.8 against 6.4 ms, or 20.7 ms when the host is busy and a thread waits at the barrier; H=512 B=32
+    /// 59.3 against 57.9 ms, H=1024 B=4 81 against 37.5 ms (float64 H=256 B=32 40.6 against 40.9). So: by rows
+    /// where each part has two rows or more (the tile kernels, whose sums do not depend on the rows beside
+    /// them) and the weights a step reads take at most 4 MiB.
+    @usableFromInline
+    func fusedSplitsRows(batch: Int, parts: Int, projectsPerStep: Bool) -> Bool {
+        let g = conventions.kind.gateCount, h = hiddenSize
+        let bytes = g * h * (h + (projectsPerStep ? inputSize : 0)) * MemoryLayout<T>.size
+        return parts > 1 && batch >= 2 * parts && bytes <= 4 << 20
+    }
+
     /// Whether the fused pass may stand in for the step path keeping a run's step caches: where it computes
     /// the same bits and holds no more. The step path projects the inputs a block of `cachedProjectionRows`
     /// rows at a time. One block: the fused pass projects all steps alike (at once, or per step with the

@@ -6,7 +6,9 @@
 // `gemm` on a packed operand), then computes every gate of its hidden units in place (the operations of
 // RNNKernels' `forwardInPlace`, in the same order, with the vector functions of VectorMath.c), writes its
 // units of the new h, c and the output row, and waits for the other part at a spinning barrier before the
-// next step reads the whole of h. The result is therefore bit-identical to the step-by-step Swift driver.
+// next step reads the whole of h. With `splitRows` a part is a range of batch rows instead, every hidden
+// unit, on R whole: rows never read each other, so there is no barrier. Each element's sum is the same chain
+// of fused multiply-adds either way, so the result is bit-identical to the step-by-step Swift driver.
 
 /// The state of one part's thread.
 typedef struct {
@@ -15,21 +17,25 @@ typedef struct {
     rnn_barrier *barrier;
 } NAME(sequence_worker);
 
-/// Steps every time step for the hidden units of part `part`.
+/// Steps every time step for the hidden units (or, with `splitRows`, the batch rows) of part `part`.
 static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part, rnn_barrier *barrier) {
     const ptrdiff_t H = g->hidden, B = g->batch, G = g->kind == RNN_SEQUENCE_LSTM ? 4 : 3, GH = G * H;
-    const ptrdiff_t j0 = g->bounds[part], w = g->bounds[part + 1] - j0, n = G * w;
+    const int byRows = g->splitRows;
+    // This part's rows r0 ..< r0 + rows and hidden units j0 ..< j0 + w, and the index of its panels.
+    const ptrdiff_t r0 = byRows ? g->bounds[part] : 0, rows = byRows ? g->bounds[part + 1] - r0 : B;
+    const ptrdiff_t j0 = byRows ? 0 : g->bounds[part], w = byRows ? H : g->bounds[part + 1] - j0, n = G * w;
+    const ptrdiff_t pp = byRows ? 0 : part;
     const ptrdiff_t panels = (n + NAME(rnn_panel_width)() - 1) / NAME(rnn_panel_width)();
-    T *rec = rnn_aligned_alloc((size_t)(rnn_max(1, B * n)) * sizeof(T));
+    T *rec = rnn_aligned_alloc((size_t)(rnn_max(1, rows * n)) * sizeof(T));
     T *a = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *y = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *th = rnn_aligned_alloc((size_t)rnn_max(1, w) * sizeof(T));
     // With the inputs given, each step's input part of this part's gates is computed here, into
-    // pre [B, G·w] (gate block q of row b at b·G·w + q·w), starting from this part's bias: the products
+    // pre [rows, G·w] (gate block q of row b at b·G·w + q·w), starting from this part's bias: the products
     // and sums `rnn_gemm_blocked` makes over all steps at once, without that [T, B, G·H] buffer.
     const int perStep = g->inputs != NULL;
     const ptrdiff_t I = g->inputSize;
-    T *stepPre = perStep ? rnn_aligned_alloc((size_t)rnn_max(1, B * n) * sizeof(T)) : NULL;
+    T *stepPre = perStep ? rnn_aligned_alloc((size_t)rnn_max(1, rows * n) * sizeof(T)) : NULL;
     T *bias = perStep ? rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T)) : NULL;
     if (perStep) {
         for (ptrdiff_t q = 0; q < G; q++) memcpy(bias + q * w, g->inputBias + q * H + j0, (size_t)w * sizeof(T));
@@ -42,17 +48,17 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
         const T *hp = (k & 1) ? g->hB : g->hA;
         T *hn = (k & 1) ? g->hA : g->hB;
         T *outStep = g->out + (g->processingOrder ? k : t) * B * H;
-        if (w > 0) {
-            // rec [B, G·w]: block q of row b at b·n + q·w.
+        if (w > 0 && rows > 0) {
+            // rec [rows, G·w]: block q of row b at b·n + q·w.
             if (perStep) {
-                NAME(rnn_prepacked_blocked)(g->inputs + t * B * I, I, 1, g->inputPanels[part], stepPre, n, B, n, I,
-                                            0, panels, 0, bias);
+                NAME(rnn_prepacked_blocked)(g->inputs + (t * B + r0) * I, I, 1, g->inputPanels[pp], stepPre, n, rows,
+                                            n, I, 0, panels, 0, bias);
             }
-            NAME(rnn_prepacked_blocked)(hp, H, 1, g->panels[part], rec, n, B, n, H, 0, panels, 0, NULL);
-            for (ptrdiff_t b = 0; b < B; b++) {
-                const T *pre = perStep ? stepPre + b * n : g->projected + (t * B + b) * GH + j0;
+            NAME(rnn_prepacked_blocked)(hp + r0 * H, H, 1, g->panels[pp], rec, n, rows, n, H, 0, panels, 0, NULL);
+            for (ptrdiff_t b = 0, gb = r0; b < rows; b++, gb++) {
+                const T *pre = perStep ? stepPre + b * n : g->projected + (t * B + gb) * GH + j0;
                 const T *r = rec + b * n;
-                T *hOut = hn + b * H + j0;
+                T *hOut = hn + gb * H + j0;
                 if (g->kind == RNN_SEQUENCE_LSTM) {
                     for (ptrdiff_t q = 0; q < 4; q++) {
                         for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * preGate + j] + r[q * w + j];
@@ -61,12 +67,12 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bi, y + bi, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bf, y + bf, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bg, y + bg, w);
-                    T *c = g->c + b * H + j0;
+                    T *c = g->c + gb * H + j0;
                     for (ptrdiff_t j = 0; j < w; j++) c[j] = y[bf + j] * c[j] + y[bi + j] * y[bg + j];
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bo, y + bo, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, c, th, w);
                     for (ptrdiff_t j = 0; j < w; j++) hOut[j] = th[j] * y[bo + j];
-                    if (g->cellsOut) memcpy(g->cellsOut[k] + b * H + j0, c, (size_t)w * sizeof(T));
+                    if (g->cellsOut) memcpy(g->cellsOut[k] + gb * H + j0, c, (size_t)w * sizeof(T));
                 } else {
                     const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
                     const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
@@ -77,29 +83,29 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     }
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bz, y + bz, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + br, y + br, w);
-                    T *reset = g->resetOut ? g->resetOut[k] + b * H + j0 : NULL;
+                    T *reset = g->resetOut ? g->resetOut[k] + gb * H + j0 : NULL;
                     for (ptrdiff_t j = 0; j < w; j++) {
                         T u = r[bn + j] + rbias[qn * H + j];
                         a[bn + j] = pre[qn * preGate + j] + y[br + j] * u;
                         if (reset) reset[j] = u;
                     }
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bn, y + bn, w);
-                    const T *hPrev = hp + b * H + j0;
+                    const T *hPrev = hp + gb * H + j0;
                     if (g->updateSideCandidate) {
                         for (ptrdiff_t j = 0; j < w; j++) hOut[j] = (1 - y[bz + j]) * hPrev[j] + y[bz + j] * y[bn + j];
                     } else {
                         for (ptrdiff_t j = 0; j < w; j++) hOut[j] = y[bz + j] * hPrev[j] + (1 - y[bz + j]) * y[bn + j];
                     }
                 }
-                memcpy(outStep + b * H + j0, hOut, (size_t)w * sizeof(T));
+                memcpy(outStep + gb * H + j0, hOut, (size_t)w * sizeof(T));
                 if (g->gatesOut) {
                     for (ptrdiff_t q = 0; q < G; q++) {
-                        memcpy(g->gatesOut[k] + b * GH + q * H + j0, y + q * w, (size_t)w * sizeof(T));
+                        memcpy(g->gatesOut[k] + gb * GH + q * H + j0, y + q * w, (size_t)w * sizeof(T));
                     }
                 }
             }
         }
-        if (g->parts > 1) rnn_barrier_wait(barrier, &phase);
+        if (g->parts > 1 && !byRows) rnn_barrier_wait(barrier, &phase);
     }
     free(rec); free(a); free(y); free(th); free(stepPre); free(bias);
 }

@@ -56,7 +56,7 @@ import Testing
     func check<T: KernelScalar>(
         _: T.Type, _ conv: CellConventions, steps: Int, batch: Int, input: Int, hidden: Int,
         recurrentBias: Bool, expectParts: Int?, tolerance: Double, seed: UInt64, projectsPerStep: Bool? = nil,
-        keepsCaches: Bool? = nil
+        keepsCaches: Bool? = nil, splitsRows: Bool? = nil
     ) {
         var rng = TestRNG(seed)
         func rand(_ shape: [Int], _ scale: Double = 0.5) -> Tensor<Double> { rng.tensor(shape, scale: scale) }
@@ -77,6 +77,11 @@ import Testing
             }
             if let expectParts, elementwiseThreads >= expectParts {
                 XCTAssertEqual(cell.sequenceSplit(batch: batch)?.ranges.count, expectParts, label)
+                XCTAssertEqual(cell.sequenceParts(batch: batch), expectParts, label)
+                let perStep = cell.fusedProjectsPerStep(steps: steps, batch: batch)
+                XCTAssertEqual(
+                    cell.fusedSplitsRows(batch: batch, parts: expectParts, projectsPerStep: perStep),
+                    splitsRows ?? false, "\(label): split by batch rows")
             }
         }
         // Outputs in processing order for the reverse direction (Keras `go_backwards`) and in time order for the
@@ -179,17 +184,31 @@ import Testing
                 T.self, conv, steps: 4, batch: 3, input: 5, hidden: 13, recurrentBias: seed % 2 == 0, expectParts: 1,
                 tolerance: tolerance, seed: seed + 10)
         }
-        // Two parts (B · G · H² ≥ 2^21): the hidden units split between threads meeting at the barrier. T · B = 96
-        // rows of 384 project all steps at once (the dot-product kernel), the others per step inside the kernel.
+        // Two parts (B · G · H² ≥ 2^21), the batch rows split between threads that never meet (the weights a
+        // step reads within 4 MiB). T · B = 96 rows of 384 project all steps at once (the dot-product kernel),
+        // the others per step inside the kernel. B = 5 and 7: parts of 2 and 3, 3 and 4 rows.
         check(
             T.self, lstm, steps: 3, batch: 32, input: 384, hidden: 128, recurrentBias: true, expectParts: 2,
-            tolerance: tolerance, seed: 21, projectsPerStep: false)
+            tolerance: tolerance, seed: 21, projectsPerStep: false, splitsRows: true)
         check(
             T.self, lstm, steps: 4, batch: 32, input: 9, hidden: 128, recurrentBias: true, expectParts: 2,
-            tolerance: tolerance, seed: 23, projectsPerStep: true)
+            tolerance: tolerance, seed: 23, projectsPerStep: true, splitsRows: true)
         check(
             T.self, gru, steps: 4, batch: 32, input: 4, hidden: 150, recurrentBias: true, expectParts: 2,
-            tolerance: tolerance, seed: 22, projectsPerStep: true)
+            tolerance: tolerance, seed: 22, projectsPerStep: true, splitsRows: true)
+        check(
+            T.self, lstmONNX, steps: 3, batch: 5, input: 7, hidden: 330, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 24, splitsRows: true)
+        check(
+            T.self, gruCandidate, steps: 3, batch: 7, input: 6, hidden: 320, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 25, splitsRows: true)
+        // Two parts on weights past 4 MiB: the hidden units split between threads meeting at the barrier.
+        check(
+            T.self, lstm, steps: 2, batch: 8, input: 8, hidden: 520, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 26, splitsRows: false)
+        check(
+            T.self, gru, steps: 3, batch: 4, input: 5, hidden: 600, recurrentBias: true, expectParts: 2,
+            tolerance: tolerance, seed: 27, splitsRows: false)
         // One part projecting per step with T · B ≤ 96: rows short against their count ([32, 16] · [64, 16]ᵀ
         // over all steps runs the blocked kernel, not the dot-product one).
         for (conv, seed) in [(lstm, UInt64(41)), (gru, 42)] {

@@ -96,6 +96,11 @@ enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
 /// - parts (1 ... `RNN_SEQUENCE_MAX_PARTS`), bounds [parts + 1]: part p computes the hidden units
 ///   bounds[p] ..< bounds[p+1] on its own thread (part 0 on the caller's); panels[p]: its rows of R, k for every
 ///   gate block, packed by `rnn_pack_panels_*` as the [H, G·w] operand (w its number of units, transposed R rows).
+///   The parts meet at a spinning barrier once per step, since every unit of h_t reads all of h_{t-1}.
+/// - splitRows: the parts split the batch instead: part p runs the rows bounds[p] ..< bounds[p+1] (at least
+///   two each, so that the products run the tile kernels, whose sums do not depend on the rows around them)
+///   through every step, every hidden unit, on panels[0] and inputPanels[0] (R and W whole). The rows of a
+///   batch never meet, so the parts never wait for each other.
 /// - projected [T, B, G·H]: the input part of every gate in time order (x Wᵀ + b_W, + b_R for the LSTM); or,
 ///   when inputs is not NULL, computed per step instead: inputs [T, B, I] (inputSize I), inputPanels[p] the
 ///   rows of W of part p packed as panels[p] are, inputBias [G·H] the bias the projection starts from. Each
@@ -108,7 +113,7 @@ enum { RNN_SEQUENCE_LSTM = 0, RNN_SEQUENCE_GRU = 1 };
 ///   [B, G·H] every gate after its activation in storage order; cellsOut[k] [B, H] (LSTM) c after the step;
 ///   resetOut[k] [B, H] (GRU) R_n h_prev + b_Rn.
 typedef struct {
-    int kind, reverse, processingOrder, updateSideCandidate;
+    int kind, reverse, processingOrder, updateSideCandidate, splitRows;
     ptrdiff_t steps, batch, hidden, parts;
     const ptrdiff_t *blocks;
     const ptrdiff_t *bounds;
@@ -124,7 +129,7 @@ typedef struct {
 } rnn_sequence_args_f32;
 
 typedef struct {
-    int kind, reverse, processingOrder, updateSideCandidate;
+    int kind, reverse, processingOrder, updateSideCandidate, splitRows;
     ptrdiff_t steps, batch, hidden, parts;
     const ptrdiff_t *blocks;
     const ptrdiff_t *bounds;
@@ -141,8 +146,8 @@ typedef struct {
 
 /// An LSTM or GRU layer forward over a whole sequence, and its step caches when asked: per step h_prev Rᵀ on
 /// the packed panels (`rnn_prepacked_blocked_*`) and every gate fused after it, the parts on their own threads
-/// meeting at a spinning barrier once per step. Bit-identical to the step-by-step product and gate operations
-/// it fuses.
+/// (split by hidden unit, meeting at a spinning barrier once per step, or by batch row, never meeting).
+/// Bit-identical to the step-by-step product and gate operations it fuses.
 void rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
 void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 
