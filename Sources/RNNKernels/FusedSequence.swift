@@ -41,6 +41,7 @@ struct FusedSequenceArguments<T> {
 /// The fused sequence kernel per scalar type (Float: `_f32`, Double: `_f64`).
 protocol FusedSequenceScalar: KernelScalar {
     static func fusedSequenceForward(_ args: FusedSequenceArguments<Self>)
+    static func fusedSequenceBackward(_ args: FusedBackwardArguments<Self>)
 }
 
 extension Float: FusedSequenceScalar {

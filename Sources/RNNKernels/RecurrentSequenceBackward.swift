@@ -122,6 +122,8 @@ public func sequenceBackward<T: KernelScalar>(
         precondition(dy.shape == run.outputs.shape, "sequenceBackward: dy \(dy.shape) for outputs \(run.outputs.shape)")
     case nil: break
     }
+    // The common case (a run the fused pass kept, no mask): the same steps in one kernel per block of steps.
+    if cell.fusedSequenceBackward(run: run, spec, into: &g) { return }
     // The gate gradients of a block of steps and the matching rows of x and h_prev, in reverse processing
     // order: the weight gradients are one product over the block's rows instead of one per step.
     // (dRecurrent is da itself but for the GRU's n block: kept apart for the GRU only.)

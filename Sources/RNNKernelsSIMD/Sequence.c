@@ -1,5 +1,6 @@
-// The fused sequence forward pass of the LSTM and GRU, Float and Double (SequenceTemplate.h once per type),
-// and the spinning barrier its threads meet at once per step.
+// The fused sequence forward pass of the LSTM and GRU and its backward pass, Float and Double
+// (SequenceTemplate.h and SequenceBackwardTemplate.h once per type), and the spinning barrier the forward
+// pass's threads meet at once per step when they split the hidden units.
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -50,12 +51,14 @@ RNN_SIMD_BEGIN
 #define T float
 #define NAME(f) f##_f32
 #include "SequenceTemplate.h"
+#include "SequenceBackwardTemplate.h"
 #undef T
 #undef NAME
 
 #define T double
 #define NAME(f) f##_f64
 #include "SequenceTemplate.h"
+#include "SequenceBackwardTemplate.h"
 #undef T
 #undef NAME
 

@@ -151,6 +151,51 @@ typedef struct {
 void rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
 void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 
+/// The arguments of `rnn_sequence_backward_f32` (the f64 twin below is the same with doubles): n steps of
+/// backpropagation through time of a run the fused forward pass kept (`gatesOut`, `cellsOut`, `resetOut`), in
+/// reverse processing order, j = 0 … n−1 being processing step k − j.
+///
+/// Shapes: B batch, H hidden (= the state size), G gates (4 LSTM, 3 GRU).
+/// - kind, blocks, updateSideCandidate: as `rnn_sequence_args_f32`.
+/// - parts (1 ... `RNN_SEQUENCE_MAX_PARTS`), bounds [parts + 1]: part p runs the batch rows
+///   bounds[p] ..< bounds[p+1] through every step on its own thread (part 0 on the caller's). The rows never
+///   meet; each part's product dh_prev = dR · R has its rows (1 row: the 1-row kernel), as the backward
+///   step of RNNKernels runs it on the same ranges.
+/// - panels: R, [G·H, H], packed by `rnn_pack_panels_*` as the right operand of dR · R.
+/// - gates[j] [B, G·H]: step j's gates after their activations, storage order. states[j] [B, H]: the LSTM's
+///   c after the step, the GRU's reset input R_n h_prev + b_Rn. cPrev[j] [B, H] (LSTM): c before the step.
+///   hPrev[j] [B, H] (GRU): h before the step. dy[j] [B, H] or NULL: the gradient of step j's output.
+/// - dh [B, H], dc [B, H] (LSTM): on entry dL/dh and dL/dc after step 0 from the steps after it; on return
+///   the same before step n−1 (dL/dh_prev, dL/dc_prev).
+/// - da [n, B, G·H]: every step's gradient of the gate pre-activations; dRecurrent [n, B, G·H] (GRU): the
+///   same with the n block times r, what R's gradient multiplies h_prev by.
+/// The operations are those of RNNKernels' `lstmBackwardStep` and `gruBackwardStepResetAfter` for sigmoid
+/// gates and tanh candidate and output, in the same order, so the results are bit-identical to them.
+typedef struct {
+    int kind, updateSideCandidate;
+    ptrdiff_t steps, batch, hidden, parts;
+    const ptrdiff_t *blocks;
+    const ptrdiff_t *bounds;
+    const float *panels;
+    const float *const *gates, *const *states, *const *cPrev, *const *hPrev, *const *dy;
+    float *dh, *dc, *da, *dRecurrent;
+} rnn_sequence_backward_args_f32;
+
+typedef struct {
+    int kind, updateSideCandidate;
+    ptrdiff_t steps, batch, hidden, parts;
+    const ptrdiff_t *blocks;
+    const ptrdiff_t *bounds;
+    const double *panels;
+    const double *const *gates, *const *states, *const *cPrev, *const *hPrev, *const *dy;
+    double *dh, *dc, *da, *dRecurrent;
+} rnn_sequence_backward_args_f64;
+
+/// Backpropagation through n steps of an LSTM or GRU layer (see `rnn_sequence_backward_args_f32`), the
+/// batch's rows split between threads that never meet.
+void rnn_sequence_backward_f32(const rnn_sequence_backward_args_f32 *args);
+void rnn_sequence_backward_f64(const rnn_sequence_backward_args_f64 *args);
+
 #ifdef __cplusplus
 }
 #endif
