@@ -28,7 +28,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
     const ptrdiff_t panels = (n + NAME(rnn_panel_width)() - 1) / NAME(rnn_panel_width)();
     T *rec = rnn_aligned_alloc((size_t)(rnn_max(1, rows * n)) * sizeof(T));
     T *a = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
-    T *y = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
+    T *yScratch = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *th = rnn_aligned_alloc((size_t)rnn_max(1, w) * sizeof(T));
     // With the inputs given, each step's input part of this part's gates is computed here, into
     // pre [rows, G·w] (gate block q of row b at b·G·w + q·w), starting from this part's bias: the products
@@ -59,6 +59,9 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                 const T *pre = perStep ? stepPre + b * n : g->projected + (t * B + gb) * GH + j0;
                 const T *r = rec + b * n;
                 T *hOut = hn + gb * H + j0;
+                // The gates after their activations: split by rows, a row's blocks are laid out as in the step
+                // cache, so they are written there directly; else here, and copied below.
+                T *y = g->gatesOut && byRows ? g->gatesOut[k] + gb * GH : yScratch;
                 if (g->kind == RNN_SEQUENCE_LSTM) {
                     for (ptrdiff_t q = 0; q < 4; q++) {
                         for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * preGate + j] + r[q * w + j];
@@ -67,12 +70,14 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bi, y + bi, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bf, y + bf, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, a + bg, y + bg, w);
-                    T *c = g->c + gb * H + j0;
-                    for (ptrdiff_t j = 0; j < w; j++) c[j] = y[bf + j] * c[j] + y[bi + j] * y[bg + j];
+                    // c_prev and the new c: in place in c, or (keeping caches) from the step before's cache to
+                    // this step's, which the end copies into c.
+                    T *c = g->cellsOut ? g->cellsOut[k] + gb * H + j0 : g->c + gb * H + j0;
+                    const T *cp = g->cellsOut && k > 0 ? g->cellsOut[k - 1] + gb * H + j0 : g->c + gb * H + j0;
+                    for (ptrdiff_t j = 0; j < w; j++) c[j] = y[bf + j] * cp[j] + y[bi + j] * y[bg + j];
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bo, y + bo, w);
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, c, th, w);
                     for (ptrdiff_t j = 0; j < w; j++) hOut[j] = th[j] * y[bo + j];
-                    if (g->cellsOut) memcpy(g->cellsOut[k] + gb * H + j0, c, (size_t)w * sizeof(T));
                 } else {
                     const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
                     const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
@@ -98,7 +103,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     }
                 }
                 memcpy(outStep + gb * H + j0, hOut, (size_t)w * sizeof(T));
-                if (g->gatesOut) {
+                if (g->gatesOut && !byRows) {
                     for (ptrdiff_t q = 0; q < G; q++) {
                         memcpy(g->gatesOut[k] + gb * GH + q * H + j0, y + q * w, (size_t)w * sizeof(T));
                     }
@@ -107,7 +112,12 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
         }
         if (g->parts > 1 && !byRows) rnn_barrier_wait(barrier, &phase);
     }
-    free(rec); free(a); free(y); free(th); free(stepPre); free(bias);
+    if (g->cellsOut && g->steps > 0 && w > 0) {
+        for (ptrdiff_t gb = r0; gb < r0 + rows; gb++) {
+            memcpy(g->c + gb * H + j0, g->cellsOut[g->steps - 1] + gb * H + j0, (size_t)w * sizeof(T));
+        }
+    }
+    free(rec); free(a); free(yScratch); free(th); free(stepPre); free(bias);
 }
 
 static void *NAME(sequence_thread)(void *arg) {
