@@ -24,7 +24,7 @@ import Testing
 
     func check<T: KernelScalar>(
         _: T.Type, _ conv: CellConventions, _ shape: Shape, seed: UInt64, parts: Int, lossFrom: Int = 0,
-        head: Bool = true, lastState: Bool = false
+        head: Bool = true, lastState: Bool = false, flipSpecOrder: Bool = false
     ) {
         var rng = TestRNG(seed)
         func rand(_ s: [Int], _ scale: Double = 0.5) -> Tensor<T> { rng.tensor(s, scale: scale).converted() }
@@ -49,7 +49,9 @@ import Testing
             XCTAssertNotNil(fusedRun.tape?.fused, label)
             XCTAssertNil(stepRun.tape?.fused, label)
             var spec = SequenceBackwardSpec<T>(head: head ? .upstream(dy: dy) : nil, lossFrom: lossFrom)
-            spec.outputsInProcessingOrder = processing
+            // The head's dy laid out in the other order than the run's outputs (flipSpecOrder): dy follows the
+            // spec's order, h_prev the run's.
+            spec.outputsInProcessingOrder = flipSpecOrder ? !processing : processing
             if lastState {
                 spec.dhLast = rand([b, h], 1)
                 spec.dcLast = isLSTM ? rand([b, h], 1) : nil
@@ -83,7 +85,7 @@ import Testing
         check(T.self, gru, Shape(steps: 12, batch: 32, input: 5, hidden: 150), seed: 2, parts: 2)
         check(
             T.self, lstmONNX, Shape(steps: 9, batch: 32, input: 7, hidden: 128), seed: 3, parts: 2, lossFrom: 3,
-            lastState: true)
+            lastState: true, flipSpecOrder: true)
         check(
             T.self, gruCandidate, Shape(steps: 8, batch: 32, input: 4, hidden: 150), seed: 4, parts: 2, head: false,
             lastState: true)
@@ -126,5 +128,19 @@ import Testing
         XCTAssertTrue(
             declines(steps: 8) { $0.mask = Tensor(shape: [8, b], scalars: [Bool](repeating: true, count: 8 * b)) })
         XCTAssertTrue(declines(steps: 8) { $0.dCellStates = Tensor(zeros: [8, b, h]) })
+        XCTAssertTrue(
+            declines(steps: 8) {
+                $0.head = .crossEntropy(
+                    why: Tensor(zeros: [5, h]), by: nil, targets: [Int](repeating: 0, count: 8 * b))
+            })
+        // A step too small for the step path's threaded row product (B·G·H² < 2^21), which then runs dR · R
+        // by `gemm` over the whole batch: the fused pass declines.
+        let small = RecurrentCell(
+            conventions: CellConventions(kind: .lstm),
+            parameters: CellParameters<Double>(w: rng.tensor([64, 3]), r: rng.tensor([64, 16]), bw: rng.tensor([64])))
+        let run = runSequence(small, x: rng.tensor([8, 2, 3]))
+        var grads = CellSequenceGradients(zerosLike: small, head: nil, steps: 8, batch: 2)
+        XCTAssertNotNil(run.tape?.fused)
+        XCTAssertFalse(small.fusedSequenceBackward(run: run, SequenceBackwardSpec(), into: &grads))
     }
 }
