@@ -62,12 +62,11 @@ extension FusedSequenceScalar {
 }
 
 extension RecurrentCell {
-    /// The batch rows of each thread of the backward step: `forEachRowRange`'s split for the step's work, so
-    /// that each range's product dR · R runs the kernel the step-by-step path runs on it.
+    /// The batch rows of each thread of the backward step: `forEachRowRange`'s split for the step's work
+    /// (`rowRangeCount`), as the step-by-step path's.
     @usableFromInline
     func backwardRowBounds(batch: Int) -> [Int] {
-        let work = batch * hiddenSize * (conventions.kind == .lstm ? 8 : 6)
-        let parts = work >= 16_384 && batch >= 2 ? Swift.min(elementwiseThreads, batch) : 1
+        let parts = rowRangeCount(batch, work: batch * hiddenSize * (conventions.kind == .lstm ? 8 : 6))
         return (0...parts).map { $0 * batch / parts }
     }
 

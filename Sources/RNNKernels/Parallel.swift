@@ -8,13 +8,23 @@ import Dispatch
 /// rnnspec is measured on (more rarely pays for loops this short), or 1 on a single core.
 @usableFromInline let elementwiseThreads = Swift.min(2, onlineProcessors)
 
-/// Runs `body` over 0..<n, split into contiguous ranges on up to `elementwiseThreads` threads
-/// when `work` (a count of elementwise operations) is large enough to pay for the hand-off.
+/// The number of row ranges `forEachRowRange` splits n rows into: up to `elementwiseThreads` when `work` (a
+/// count of elementwise operations) is large enough to pay for the hand-off, and never a range of one row
+/// out of several, so that a range's product by packed panels runs the kernel a single range's would
+/// (the tile kernels, whose sums do not depend on the rows beside them, not the 1-row kernel): the results
+/// are the same bits on any number of cores.
+@inlinable
+func rowRangeCount(_ n: Int, work: Int) -> Int {
+    work >= 16_384 && n >= 4 ? Swift.min(elementwiseThreads, n / 2) : 1
+}
+
+/// Runs `body` over 0..<n, split into contiguous ranges (`rowRangeCount`, range t the rows
+/// t·n/parts ..< (t+1)·n/parts) on up to `elementwiseThreads` threads.
 ///
 /// - Note: `body` must write only to its own rows.
 @inlinable
 func forEachRowRange(_ n: Int, work: Int, _ body: (Range<Int>) -> Void) {
-    let parts = work >= 16_384 && n >= 2 ? Swift.min(elementwiseThreads, n) : 1
+    let parts = rowRangeCount(n, work: work)
     if parts == 1 { body(0..<n); return }
     withoutActuallyEscaping(body) { body in
         let shared = UncheckedSendable(body)

@@ -89,8 +89,10 @@ import Testing
         check(
             T.self, gruCandidate, Shape(steps: 8, batch: 32, input: 4, hidden: 150), seed: 4, parts: 2, head: false,
             lastState: true)
-        // Three rows in two threads: a range of one row, whose product runs the 1-row kernel in both paths.
-        check(T.self, lstm, Shape(steps: 8, batch: 3, input: 6, hidden: 700), seed: 5, parts: 2)
+        // Five rows in two threads (2 and 3); three rows in one, which would leave a range of one row (the
+        // 1-row kernel, other sums than on one thread).
+        check(T.self, lstmONNX, Shape(steps: 8, batch: 5, input: 6, hidden: 420), seed: 5, parts: 2)
+        check(T.self, lstm, Shape(steps: 8, batch: 3, input: 6, hidden: 700), seed: 8, parts: 1)
         // One thread (a step's elementwise work under 16,384), the product still by rows on packed panels.
         check(T.self, gru, Shape(steps: 10, batch: 8, input: 3, hidden: 300), seed: 6, parts: 1)
     }
@@ -98,6 +100,25 @@ import Testing
     @Test func testFloat() { run(Float.self) }
 
     @Test func testDouble() { run(Double.self) }
+
+    /// Several row ranges have two rows or more each, so that the products' sums are those of one range: the
+    /// same bits on any number of cores.
+    @Test func testRowRangesNeverHaveOneRowOfSeveral() {
+        for n in 1...64 {
+            for work in [0, 16_383, 16_384, 1 << 24] {
+                let parts = rowRangeCount(n, work: work)
+                XCTAssertTrue(parts >= 1 && parts <= Swift.max(1, elementwiseThreads), "n \(n) work \(work)")
+                var seen = [Range<Int>]()
+                forEachRowRange(n, work: work) { rows in seen.append(rows) }
+                XCTAssertEqual(seen.map(\.count).reduce(0, +), n, "n \(n): every row once")
+                if parts > 1 { XCTAssertTrue(seen.allSatisfy { $0.count >= 2 }, "n \(n) work \(work): \(seen)") }
+            }
+        }
+        if elementwiseThreads >= 2 {
+            XCTAssertEqual(rowRangeCount(3, work: 1 << 20), 1)
+            XCTAssertEqual(rowRangeCount(4, work: 1 << 20), 2)
+        }
+    }
 
     /// Where the step path would run otherwise, or the spec asks for more, the fused pass declines.
     @Test func testDeclines() {

@@ -160,7 +160,7 @@ void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 /// - parts (1 ... `RNN_SEQUENCE_MAX_PARTS`), bounds [parts + 1]: part p runs the batch rows
 ///   bounds[p] ..< bounds[p+1] through every step on its own thread (part 0 on the caller's). The rows never
 ///   meet; each part's product dh_prev = dR · R has its rows (1 row: the 1-row kernel), as the backward
-///   step of RNNKernels runs it on the same ranges.
+///   step of RNNKernels runs it on the same ranges (which have 2 rows or more when there are several).
 /// - panels: R, [G·H, H], packed by `rnn_pack_panels_*` as the right operand of dR · R.
 /// - gates[j] [B, G·H]: step j's gates after their activations, storage order. states[j] [B, H]: the LSTM's
 ///   c after the step, the GRU's reset input R_n h_prev + b_Rn. cPrev[j] [B, H] (LSTM): c before the step.
