@@ -7,19 +7,25 @@ import Testing
 /// The fused backward pass (`rnn_sequence_backward_*`, taken by `sequenceBackward` for a run the fused forward
 /// pass kept) computes bit for bit what the step-by-step driver does: every weight gradient and dh0 (dc0),
 /// over blocks of steps, both directions, one thread and two, and ranges of one row.
+/// Bit for bit (the bit patterns, so that −0 differs from +0), reported as a count and the first difference.
+func assertSameBits<T: KernelScalar>(_ a: [T], _ b: [T], _ label: String) {
+    guard a.count == b.count else { return XCTFail("\(label): \(a.count) elements against \(b.count)") }
+    let differing = a.indices.filter { Double(a[$0]).bitPattern != Double(b[$0]).bitPattern }
+    if let first = differing.first {
+        XCTFail("\(label): \(differing.count) of \(a.count) differ, first [\(first)] \(a[first]) against \(b[first])")
+    }
+}
+
+/// `assertSameBits` on two tensors' shapes and scalars (nil only with nil).
+func assertSameBits<T: KernelScalar>(_ a: Tensor<T>?, _ b: Tensor<T>?, _ label: String) {
+    guard let a, let b else { return XCTAssertTrue(a == nil && b == nil, "\(label): one of the two is nil") }
+    XCTAssertEqual(a.shape, b.shape, label)
+    assertSameBits(a.scalars, b.scalars, label)
+}
+
 @Suite final class FusedSequenceBackwardTests {
     struct Shape {
         var steps: Int, batch: Int, input: Int, hidden: Int
-    }
-
-    /// Bit for bit (the bit patterns, so that -0 differs from +0), reported as a count and the first difference.
-    static func same<T: KernelScalar>(_ a: [T], _ b: [T], _ label: String) {
-        guard a.count == b.count else { return XCTFail("\(label): \(a.count) elements against \(b.count)") }
-        let differing = a.indices.filter { a[$0] != b[$0] || a[$0].sign != b[$0].sign }
-        if let first = differing.first {
-            XCTFail(
-                "\(label): \(differing.count) of \(a.count) differ, first [\(first)] \(a[first]) against \(b[first])")
-        }
     }
 
     func check<T: KernelScalar>(
@@ -62,17 +68,17 @@ import Testing
             XCTAssertFalse(cell.fusedSequenceBackward(run: stepRun, spec, into: &step), "\(label): step path")
             try? sequenceBackward(cell, run: stepRun, spec, into: &step)
             let where_ = "\(label) \(direction) processing order \(processing)"
-            Self.same(fused.cell.w.scalars, step.cell.w.scalars, "\(where_): dW")
-            Self.same(fused.cell.r.scalars, step.cell.r.scalars, "\(where_): dR")
-            Self.same(fused.cell.bw.scalars, step.cell.bw.scalars, "\(where_): db_W")
-            Self.same(fused.cell.br.scalars, step.cell.br.scalars, "\(where_): db_R")
-            Self.same(fused.h0.scalars, step.h0.scalars, "\(where_): dh0")
-            Self.same(fused.c0?.scalars ?? [], step.c0?.scalars ?? [], "\(where_): dc0")
+            assertSameBits(fused.cell.w.scalars, step.cell.w.scalars, "\(where_): dW")
+            assertSameBits(fused.cell.r.scalars, step.cell.r.scalars, "\(where_): dR")
+            assertSameBits(fused.cell.bw.scalars, step.cell.bw.scalars, "\(where_): db_W")
+            assertSameBits(fused.cell.br.scalars, step.cell.br.scalars, "\(where_): db_R")
+            assertSameBits(fused.h0.scalars, step.h0.scalars, "\(where_): dh0")
+            assertSameBits(fused.c0?.scalars ?? [], step.c0?.scalars ?? [], "\(where_): dc0")
             XCTAssertTrue(fused.cell.w.scalars.contains { $0 != 0 }, where_)
             // And through the public driver, which takes the fused pass for this run.
             var viaDriver = CellSequenceGradients(zerosLike: cell, head: spec.head, steps: shape.steps, batch: b)
             try? sequenceBackward(cell, run: fusedRun, spec, into: &viaDriver)
-            Self.same(viaDriver.cell.r.scalars, step.cell.r.scalars, "\(where_): dR by sequenceBackward")
+            assertSameBits(viaDriver.cell.r.scalars, step.cell.r.scalars, "\(where_): dR by sequenceBackward")
         }
     }
 

@@ -101,28 +101,28 @@ import Testing
                 taped.tape?.fused != nil, packedGemmAvailable && cell.fusedKeepsCaches(steps: steps, batch: batch),
                 "\(label): the fused pass keeps the caches")
             if let keepsCaches { XCTAssertEqual(cell.fusedKeepsCaches(steps: steps, batch: batch), keepsCaches, label) }
-            XCTAssertEqual(taped.outputs, kept.outputs, "\(label) \(direction)")
-            XCTAssertEqual(taped.hLast, kept.hLast, "\(label) \(direction)")
-            XCTAssertEqual(taped.cLast, kept.cLast, "\(label) \(direction)")
+            assertSameBits(taped.outputs, kept.outputs, "\(label) \(direction)")
+            assertSameBits(taped.hLast, kept.hLast, "\(label) \(direction)")
+            assertSameBits(taped.cLast, kept.cLast, "\(label) \(direction)")
             XCTAssertEqual(taped.steps, kept.steps, "\(label) \(direction)")
             XCTAssertEqual(taped.cacheCount, steps, label)
             for k in 0..<steps {
                 let a = taped.stepCache(k), b = kept.stepCache(k)
                 XCTAssertNil(a.preactivations, label)
-                XCTAssertEqual(a.x, b.x, "\(label) \(direction) step \(k) x")
-                XCTAssertEqual(a.hPrev, b.hPrev, "\(label) \(direction) step \(k) h_prev")
-                XCTAssertEqual(a.h, b.h, "\(label) \(direction) step \(k) h")
-                XCTAssertEqual(a.gates, b.gates, "\(label) \(direction) step \(k) gates")
+                assertSameBits(a.x, b.x, "\(label) \(direction) step \(k) x")
+                assertSameBits(a.hPrev, b.hPrev, "\(label) \(direction) step \(k) h_prev")
+                assertSameBits(a.h, b.h, "\(label) \(direction) step \(k) h")
+                assertSameBits(a.gates, b.gates, "\(label) \(direction) step \(k) gates")
                 switch (a.state, b.state, taped.stepState(k)) {
                 case (
                     .lstm(let cPrevA, let cA, let uA), .lstm(let cPrevB, let cB, let uB), .lstm(let cPrevS, let cS, _)
                 ):
-                    XCTAssertEqual(cPrevA, cPrevB, "\(label) \(direction) step \(k) c_prev")
-                    XCTAssertEqual(cA, cB, "\(label) \(direction) step \(k) c")
+                    assertSameBits(cPrevA, cPrevB, "\(label) \(direction) step \(k) c_prev")
+                    assertSameBits(cA, cB, "\(label) \(direction) step \(k) c")
                     XCTAssertTrue(uA == nil && uB == nil, label)
                     XCTAssertTrue(cPrevS == cPrevA && cS == cA, label)
                 case (.gru(let rA), .gru(let rB), .gru(let rS)):
-                    XCTAssertEqual(rA, rB, "\(label) \(direction) step \(k) reset input")
+                    assertSameBits(rA, rB, "\(label) \(direction) step \(k) reset input")
                     XCTAssertEqual(rS, rA, label)
                 default: XCTFail("\(label) step \(k): states \(a.state), \(b.state)")
                 }
@@ -139,9 +139,9 @@ import Testing
             // (or per step with the same sums): the same bits where the fused pass keeps the caches; elsewhere
             // a short last block run by another kernel rounds otherwise, and the reference below bounds both.
             if cell.fusedKeepsCaches(steps: steps, batch: batch) {
-                XCTAssertEqual(kept.outputs, alone.outputs, "\(label) \(direction)")
-                XCTAssertEqual(kept.hLast, alone.hLast, "\(label) \(direction)")
-                XCTAssertEqual(kept.cLast, alone.cLast, "\(label) \(direction)")
+                assertSameBits(kept.outputs, alone.outputs, "\(label) \(direction)")
+                assertSameBits(kept.hLast, alone.hLast, "\(label) \(direction)")
+                assertSameBits(kept.cLast, alone.cLast, "\(label) \(direction)")
             }
             XCTAssertEqual(alone.steps, kept.steps, "\(label) \(direction)")
             XCTAssertTrue(alone.caches.isEmpty, label)
