@@ -72,8 +72,8 @@ extension RecurrentCell {
     }
 
     /// The number of parts of `sequenceSplit(batch:)`, without packing R; nil where the cell does not split.
-    @inlinable
-    public func sequenceParts(batch: Int) -> Int? {
+    @usableFromInline
+    func sequenceParts(batch: Int) -> Int? {
         guard splitsByHiddenUnit else { return nil }
         let work = batch * conventions.kind.gateCount * hiddenSize * stateSize
         let threads = packedGemmAvailable && elementwiseThreads > 1 && hiddenSize >= 16 && work >= 1 << 21

@@ -1,8 +1,9 @@
 // The fused forward pass of a sequence: the whole time loop of an LSTM or a GRU (reset after the product) in
 // one call to RNNKernelsSIMD (`rnn_sequence_forward_*`), which keeps every step's buffers, splits the batch
 // rows between threads that run through every step alone (or, with large weights, the hidden units between
-// threads that meet at a spinning barrier once per step), and fuses the gates after each step's product; for a backward pass it also writes the step caches into the run's tape. Bit-identical to the step-by-step path
-// (`forwardInPlace`, and `forward` keeping caches), which the tests check.
+// threads that meet at a spinning barrier once per step), and fuses the gates after each step's product;
+// for a backward pass it also writes the step caches into the run's tape. Bit-identical to the step-by-step
+// path (`forwardInPlace`, and `forward` keeping caches), which the tests check.
 //
 // Shape legend: T steps, B batch, I input, H hidden, G gates.
 
@@ -145,7 +146,7 @@ extension RecurrentCell {
         var out = written(steps * bsz * h)
         let tape = keepCaches ? StepCacheBuffers<T>(steps: steps, gates: bsz * gc * h, state: bsz * h) : nil
         let cFirst = c
-        let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
+        let blocks = fusedGateBlocks
         let bounds =
             byRows
             ? (0...parts).map { $0 * bsz / parts } : [split.ranges[0].lowerBound] + split.ranges.map(\.upperBound)
@@ -197,6 +198,13 @@ extension RecurrentCell {
 }
 
 extension RecurrentCell {
+    /// The storage block of each gate in the order the fused kernels take them (`blocks` of
+    /// `rnn_sequence_args_f32` and `rnn_sequence_backward_args_f32`): LSTM i, f, g, o; GRU z, r, n.
+    @usableFromInline
+    var fusedGateBlocks: [Int] {
+        (conventions.kind == .lstm ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conventions.block($0) }
+    }
+
     /// Whether the fused pass splits the batch between its `parts` threads rather than the hidden units. Split
     /// by rows, each thread runs its rows through every step alone, never waiting for the other, but reads the
     /// whole of R (and of W, projecting per step) every step instead of its share. Measured with two threads on

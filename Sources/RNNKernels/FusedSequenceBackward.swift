@@ -23,7 +23,7 @@ struct FusedBackwardArguments<T> {
     var panels: UnsafePointer<T>
     var gates: UnsafePointer<UnsafePointer<T>?>
     var states: UnsafePointer<UnsafePointer<T>?>
-    var cPrev: UnsafePointer<UnsafePointer<T>?>
+    var cPrev: UnsafePointer<UnsafePointer<T>?>?
     var hPrev: UnsafePointer<UnsafePointer<T>?>
     var dy: UnsafePointer<UnsafePointer<T>?>
     var dh: UnsafeMutablePointer<T>
@@ -100,14 +100,14 @@ extension RecurrentCell {
         guard fusesRowProduct(batch: bsz, packedR: packedR), let panels = packedR.panels else { return false }
         let bounds = backwardRowBounds(batch: bsz)
         guard bounds.count - 1 <= Int(RNN_SEQUENCE_MAX_PARTS) else { return false }
-        let blocks = (isLSTM ? [Gate.i, .f, .g, .o] : [Gate.z, .r, .n]).map { conv.block($0) }
+        let blocks = fusedGateBlocks
         let blockSteps = Swift.max(1, deferredGradientRows / Swift.max(bsz, 1))
         let stride = bsz * h
         var dhState = spec.dhLast?.scalars ?? [T](repeating: 0, count: stride)
         var dcState = isLSTM ? (spec.dcLast?.scalars ?? [T](repeating: 0, count: stride)) : [T](repeating: 0, count: 1)
-        // Row offsets into the outputs of the output at processing step k, for the head and for the tape.
-        func headRow(_ k: Int) -> Int { (spec.outputsInProcessingOrder ? k : run.steps[k]) * stride }
-        func tapeRow(_ k: Int) -> Int { (tape.outputsInProcessingOrder ? k : run.steps[k]) * stride }
+        // The output position of processing step k in the head's layout (dy) and in the tape's (outputs).
+        func headPosition(_ k: Int) -> Int { spec.outputsInProcessingOrder ? k : run.steps[k] }
+        func tapePosition(_ k: Int) -> Int { tape.outputsInProcessingOrder ? k : run.steps[k] }
         let dyScalars = upstream?.scalars ?? [T](repeating: 0, count: 1)
         withExtendedLifetime((packedR, fused)) {
             withBuffers(run.outputs.scalars, tape.h0, fused.c0.isEmpty ? [0] : fused.c0, dyScalars) {
@@ -119,7 +119,7 @@ extension RecurrentCell {
                             let n = Swift.min(blockSteps, k + 1), taken = (0..<n).map { k - $0 }
                             // Step kk's h_prev: the output of the step before it in processing, or h0.
                             func hPrev(_ kk: Int) -> UnsafePointer<T> {
-                                kk == 0 ? h0.baseAddress! : outputs.baseAddress! + tapeRow(kk - 1)
+                                kk == 0 ? h0.baseAddress! : outputs.baseAddress! + tapePosition(kk - 1) * stride
                             }
                             let gates = taken.map { UnsafePointer(fused.buffers.gates[$0]) }
                             let states = taken.map { UnsafePointer(fused.buffers.states[$0]) }
@@ -129,8 +129,8 @@ extension RecurrentCell {
                                 : []
                             let hPrevs: [UnsafePointer<T>?] = taken.map { hPrev($0) }
                             let dys: [UnsafePointer<T>?] = taken.map {
-                                upstream != nil && headRow($0) / stride >= spec.lossFrom
-                                    ? dy.baseAddress! + headRow($0) : nil
+                                upstream != nil && headPosition($0) >= spec.lossFrom
+                                    ? dy.baseAddress! + headPosition($0) * stride : nil
                             }
                             var da = [T](unsafeUninitializedCapacity: n * bsz * gh) { _, c in c = n * bsz * gh }
                             var dRec =
@@ -146,7 +146,7 @@ extension RecurrentCell {
                                                 blocks: blocksBuf.baseAddress!, bounds: boundsBuf.baseAddress!,
                                                 panels: UnsafePointer(panels.base), gates: gatesBuf.baseAddress!,
                                                 states: statesBuf.baseAddress!,
-                                                cPrev: isLSTM ? cPrevBuf.baseAddress! : gatesBuf.baseAddress!,
+                                                cPrev: isLSTM ? cPrevBuf.baseAddress! : nil,
                                                 hPrev: hPrevBuf.baseAddress!, dy: dyBuf.baseAddress!,
                                                 dh: dhBuf.baseAddress!, dc: isLSTM ? dcBuf.baseAddress! : nil,
                                                 da: daBuf.baseAddress!, dRecurrent: isLSTM ? nil : dRecBuf.baseAddress!)

@@ -163,8 +163,9 @@ void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 ///   step of RNNKernels runs it on the same ranges (which have 2 rows or more when there are several).
 /// - panels: R, [G·H, H], packed by `rnn_pack_panels_*` as the right operand of dR · R.
 /// - gates[j] [B, G·H]: step j's gates after their activations, storage order. states[j] [B, H]: the LSTM's
-///   c after the step, the GRU's reset input R_n h_prev + b_Rn. cPrev[j] [B, H] (LSTM): c before the step.
-///   hPrev[j] [B, H] (GRU): h before the step. dy[j] [B, H] or NULL: the gradient of step j's output.
+///   c after the step, the GRU's reset input R_n h_prev + b_Rn. cPrev (LSTM; NULL for the GRU): cPrev[j]
+///   [B, H], c before the step. hPrev[j] [B, H] (read by the GRU): h before the step. dy[j] [B, H] or NULL:
+///   the gradient of step j's output.
 /// - dh [B, H], dc [B, H] (LSTM): on entry dL/dh and dL/dc after step 0 from the steps after it; on return
 ///   the same before step n−1 (dL/dh_prev, dL/dc_prev).
 /// - da [n, B, G·H]: every step's gradient of the gate pre-activations; dRecurrent [n, B, G·H] (GRU): the
