@@ -46,6 +46,36 @@ static void rnn_barrier_wait(rnn_barrier *b, int *phase) {
     }
 }
 
+/// One part of a pass: part `part` of the work `args` describes, with `shared` what the parts share (the
+/// forward pass's barrier, or NULL).
+typedef void (*rnn_part_body)(const void *args, ptrdiff_t part, void *shared);
+
+typedef struct {
+    rnn_part_body body;
+    const void *args;
+    ptrdiff_t part;
+    void *shared;
+} rnn_part_worker;
+
+static void *rnn_part_thread(void *arg) {
+    const rnn_part_worker *w = arg;
+    w->body(w->args, w->part, w->shared);
+    return NULL;
+}
+
+/// Runs parts 1 ..< parts (at most `RNN_SEQUENCE_MAX_PARTS`) on threads of their own and part 0 on the
+/// caller's, and returns when every part has.
+static void rnn_run_parts(ptrdiff_t parts, rnn_part_body body, const void *args, void *shared) {
+    pthread_t threads[RNN_SEQUENCE_MAX_PARTS];
+    rnn_part_worker workers[RNN_SEQUENCE_MAX_PARTS];
+    for (ptrdiff_t p = 1; p < parts; p++) {
+        workers[p] = (rnn_part_worker){body, args, p, shared};
+        if (pthread_create(&threads[p], NULL, rnn_part_thread, &workers[p]) != 0) abort();
+    }
+    body(args, 0, shared);
+    for (ptrdiff_t p = 1; p < parts; p++) pthread_join(threads[p], NULL);
+}
+
 RNN_SIMD_BEGIN
 
 #define T float

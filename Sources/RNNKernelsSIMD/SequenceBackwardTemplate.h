@@ -10,11 +10,6 @@
 // row's gradients never read another row's, so the parts never wait for each other; the weight gradients,
 // sums over rows, are the caller's, over the block's da.
 
-typedef struct {
-    const NAME(rnn_sequence_backward_args) *args;
-    ptrdiff_t part;
-} NAME(backward_worker);
-
 /// Steps every step of the block for the rows of part `part`.
 static void NAME(backward_part)(const NAME(rnn_sequence_backward_args) *g, ptrdiff_t part) {
     const ptrdiff_t H = g->hidden, B = g->batch, G = g->kind == RNN_SEQUENCE_LSTM ? 4 : 3, GH = G * H;
@@ -91,22 +86,11 @@ static void NAME(backward_part)(const NAME(rnn_sequence_backward_args) *g, ptrdi
     free(hc); free(dhPrev);
 }
 
-static void *NAME(backward_thread)(void *arg) {
-    NAME(backward_worker) *wk = arg;
-    NAME(backward_part)(wk->args, wk->part);
-    return NULL;
+static void NAME(backward_part_body)(const void *args, ptrdiff_t part, void *shared) {
+    (void)shared;
+    NAME(backward_part)(args, part);
 }
 
 void NAME(rnn_sequence_backward)(const NAME(rnn_sequence_backward_args) *args) {
-    ptrdiff_t parts = args->parts;
-    pthread_t threads[RNN_SEQUENCE_MAX_PARTS];
-    NAME(backward_worker) workers[RNN_SEQUENCE_MAX_PARTS];
-    ptrdiff_t started = 1;
-    for (ptrdiff_t p = 1; p < parts; p++) {
-        workers[p] = (NAME(backward_worker)){args, p};
-        if (pthread_create(&threads[p], NULL, NAME(backward_thread), &workers[p]) != 0) abort();
-        started++;
-    }
-    NAME(backward_part)(args, 0);
-    for (ptrdiff_t p = 1; p < started; p++) pthread_join(threads[p], NULL);
+    rnn_run_parts(args->parts, NAME(backward_part_body), args, NULL);
 }

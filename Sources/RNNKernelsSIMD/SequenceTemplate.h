@@ -10,13 +10,6 @@
 // unit, on R whole: rows never read each other, so there is no barrier. Each element's sum is the same chain
 // of fused multiply-adds either way, so the result is bit-identical to the step-by-step Swift driver.
 
-/// The state of one part's thread.
-typedef struct {
-    const NAME(rnn_sequence_args) *args;
-    ptrdiff_t part;
-    rnn_barrier *barrier;
-} NAME(sequence_worker);
-
 /// Steps every time step for the hidden units (or, with `splitRows`, the batch rows) of part `part`.
 static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part, rnn_barrier *barrier) {
     const ptrdiff_t H = g->hidden, B = g->batch, G = g->kind == RNN_SEQUENCE_LSTM ? 4 : 3, GH = G * H;
@@ -120,26 +113,14 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
     free(rec); free(a); free(yScratch); free(th); free(stepPre); free(bias);
 }
 
-static void *NAME(sequence_thread)(void *arg) {
-    NAME(sequence_worker) *wk = arg;
-    NAME(sequence_part)(wk->args, wk->part, wk->barrier);
-    return NULL;
+static void NAME(sequence_part_body)(const void *args, ptrdiff_t part, void *barrier) {
+    NAME(sequence_part)(args, part, barrier);
 }
 
 void NAME(rnn_sequence_forward)(const NAME(rnn_sequence_args) *args) {
-    ptrdiff_t parts = args->parts;
     rnn_barrier barrier;
-    rnn_barrier_init(&barrier, (int)parts);
-    pthread_t threads[RNN_SEQUENCE_MAX_PARTS];
-    NAME(sequence_worker) workers[RNN_SEQUENCE_MAX_PARTS];
-    ptrdiff_t started = 1;
-    for (ptrdiff_t p = 1; p < parts; p++) {
-        workers[p] = (NAME(sequence_worker)){args, p, &barrier};
-        if (pthread_create(&threads[p], NULL, NAME(sequence_thread), &workers[p]) != 0) abort();
-        started++;
-    }
-    NAME(sequence_part)(args, 0, &barrier);
-    for (ptrdiff_t p = 1; p < started; p++) pthread_join(threads[p], NULL);
+    rnn_barrier_init(&barrier, (int)args->parts);
+    rnn_run_parts(args->parts, NAME(sequence_part_body), args, &barrier);
     // The last step wrote h into hB when the number of steps is odd.
     if (args->steps & 1) memcpy(args->hA, args->hB, (size_t)(args->batch * args->hidden) * sizeof(T));
 }
