@@ -66,7 +66,7 @@ func assertSameBits<T: KernelScalar>(_ a: Tensor<T>?, _ b: Tensor<T>?, _ label: 
             var step = fused
             XCTAssertTrue(cell.fusedSequenceBackward(run: fusedRun, spec, into: &fused), "\(label): fused")
             XCTAssertFalse(cell.fusedSequenceBackward(run: stepRun, spec, into: &step), "\(label): step path")
-            try? sequenceBackward(cell, run: stepRun, spec, into: &step)
+            do { try sequenceBackward(cell, run: stepRun, spec, into: &step) } catch { XCTFail("\(label): \(error)") }
             let where_ = "\(label) \(direction) processing order \(processing)"
             assertSameBits(fused.cell.w.scalars, step.cell.w.scalars, "\(where_): dW")
             assertSameBits(fused.cell.r.scalars, step.cell.r.scalars, "\(where_): dR")
@@ -77,7 +77,9 @@ func assertSameBits<T: KernelScalar>(_ a: Tensor<T>?, _ b: Tensor<T>?, _ label: 
             XCTAssertTrue(fused.cell.w.scalars.contains { $0 != 0 }, where_)
             // And through the public driver, which takes the fused pass for this run.
             var viaDriver = CellSequenceGradients(zerosLike: cell, head: spec.head, steps: shape.steps, batch: b)
-            try? sequenceBackward(cell, run: fusedRun, spec, into: &viaDriver)
+            do { try sequenceBackward(cell, run: fusedRun, spec, into: &viaDriver) } catch {
+                XCTFail("\(label): \(error)")
+            }
             assertSameBits(viaDriver.cell.r.scalars, step.cell.r.scalars, "\(where_): dR by sequenceBackward")
         }
     }
