@@ -84,6 +84,16 @@ RNN_INLINE void NAME(store_tile)(const V *acc, ptrdiff_t tileRows, T *c, ptrdiff
     }
 }
 
+/// Asks for the lines of a tile's rows of C (rows × NR from c) before the tile's loop, which then hides their
+/// arrival: on products whose C outgrows the caches (2048²) the tile's store otherwise waited for C's
+/// lines, 17% of the time in `perf`. A prefetch changes no result and cannot fault.
+RNN_INLINE void NAME(prefetch_tile)(T *c, ptrdiff_t ldc, ptrdiff_t rows) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        __builtin_prefetch(c + r * ldc, 1, 3);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1, 3);
+    }
+}
+
 /// One MR × NR tile: C[0 ..< rows, 0 ..< cols] (+)= Apanel · Bpanel over kc; row p of the B panel starts at
 /// b + p · ldb (NR when packed, the row stride of B when read in place). `load`: add to what C holds;
 /// `init` (when not NULL, instead of `load`): add to init[0 ..< cols] in every row, C[i, j] = init[j] + sum,
@@ -93,6 +103,7 @@ RNN_INLINE void NAME(micro_kernel)(ptrdiff_t kc, const T *a, const T *b, ptrdiff
     V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0};
     V c30 = {0}, c31 = {0}, c40 = {0}, c41 = {0}, c50 = {0}, c51 = {0};
     const T *pa = a, *pb = b;
+    NAME(prefetch_tile)(c, ldc, rows);
 #if RNN_GEMM_ASM
     // The same loop in assembly (what the compiler makes of the C below when optimizing), so that debug
     // builds, which compile C at -O0 and would keep every accumulator in memory, run it at full speed.
@@ -156,6 +167,7 @@ RNN_INLINE void NAME(micro_kernel4)(ptrdiff_t kc, const T *a, const T *b, ptrdif
                                     ptrdiff_t rows, ptrdiff_t cols, int load, const T *init, T *scratch) {
     V c00 = {0}, c01 = {0}, c10 = {0}, c11 = {0}, c20 = {0}, c21 = {0}, c30 = {0}, c31 = {0};
     const T *pa = a, *pb = b;
+    NAME(prefetch_tile)(c, ldc, rows);
 #if RNN_GEMM_ASM
     if (kc > 0) {
         ptrdiff_t steps = kc, bstep = ldb * (ptrdiff_t)sizeof(T);
