@@ -1,15 +1,18 @@
 // The vectorized e^x, sigmoid and tanh themselves, compiled for the baseline target (the copy every CPU
 // can run). RNNKernelsSIMD/VectorMath.c is a C transcription of this file whose functions are compiled for
-// AVX2 + FMA on x86-64: the same IEEE operations in the same order, with no fused multiply-add (Swift does
-// not contract `a * b + c`; the C file turns contraction off), and negation as Swift's SIMD types do it
-// (0 − x), so both copies give bit-identical results; the tests compare them on every run. A change here
-// needs the same change there.
+// AVX2 + FMA on x86-64: the same IEEE operations in the same order, a fused multiply-add exactly where this
+// file calls `addingProduct` (Swift does not contract `a * b + c`; the C file turns contraction off), and
+// negation as Swift's SIMD types do it (0 − x), so both copies give bit-identical results; the tests compare
+// them on every run. A change here needs the same change there. On a CPU without FMA (the only place this
+// copy runs on x86-64) `addingProduct` is the C library's correctly rounded `fma` per lane: slower, the
+// same bits.
 //
 // Shape legend: elementwise; x and y are buffers of n elements.
 //
 // Method (both precisions): e^x = 2^k · e^r with k = round(x / ln 2) and r = x − k·ln 2 (ln 2 split
-// in a high and a low part, Cody–Waite), |r| ≤ ln 2 / 2; e^r by its Taylor polynomial (degree 7 for
-// Float, 13 for Double: truncation below 1e-8 and 1e-17 relative); 2^k built in the exponent bits,
+// in a high and a low part, Cody–Waite, each part subtracted by a fused multiply-add), |r| ≤ ln 2 / 2; e^r by
+// its Taylor polynomial in Horner's form, one fused multiply-add a coefficient (degree 7 for Float, 13 for
+// Double: truncation below 1e-8 and 1e-17 relative); 2^k built in the exponent bits,
 // in two halves so that results down to the subnormals are right. Errors, measured in the tests
 // against the C library in higher precision: a few units in the last place.
 
@@ -58,23 +61,29 @@ extension Float {
         return vselect(above, SIMD8(repeating: hi), vselect(below, SIMD8(repeating: lo), x))
     }
 
+    /// c + a · b with one rounding (a fused multiply-add per lane).
+    @inline(__always)
+    static func vfma(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: Float) -> SIMD8<Float> {
+        SIMD8(repeating: c).addingProduct(a, b)
+    }
+
     /// e^x for 8 lanes.
     @inline(__always)
     static func vexp(_ x: SIMD8<Float>) -> SIMD8<Float> {
         let xc = vclamp(x, 89, -104)
         // k = round(x / ln 2) by the shifter trick: adding 1.5·2^23 leaves k in the low bits.
         let shifter = SIMD8<Float>(repeating: 12_582_912)
-        let shifted = xc * 1.442_695_04 + shifter
+        let shifted = shifter.addingProduct(xc, 1.442_695_04)
         let kf = shifted - shifter
-        let r = (xc - kf * 0.693_145_751_953_125) - kf * 1.428_606_765_330_187e-06
+        let r = xc.addingProduct(kf, -0.693_145_751_953_125).addingProduct(kf, -1.428_606_765_330_187e-06)
         var p = SIMD8<Float>(repeating: 1.0 / 5040)
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = vfma(p, r, 1.0 / 720)
+        p = vfma(p, r, 1.0 / 120)
+        p = vfma(p, r, 1.0 / 24)
+        p = vfma(p, r, 1.0 / 6)
+        p = vfma(p, r, 0.5)
+        p = vfma(p, r, 1)
+        p = vfma(p, r, 1)
         // 2^k = 2^(k/2) · 2^(k − k/2): each half stays a normal number for k ≥ −252.
         let k = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let k1 = k &>> 1, k2 = k &- k1
@@ -87,13 +96,13 @@ extension Float {
     @inline(__always)
     static func vexpm1Small(_ x: SIMD8<Float>) -> SIMD8<Float> {
         var p = SIMD8<Float>(repeating: 1.0 / 40320)
-        p = p * x + 1.0 / 5040
-        p = p * x + 1.0 / 720
-        p = p * x + 1.0 / 120
-        p = p * x + 1.0 / 24
-        p = p * x + 1.0 / 6
-        p = p * x + 0.5
-        return (p * x) * x + x
+        p = vfma(p, x, 1.0 / 5040)
+        p = vfma(p, x, 1.0 / 720)
+        p = vfma(p, x, 1.0 / 120)
+        p = vfma(p, x, 1.0 / 24)
+        p = vfma(p, x, 1.0 / 6)
+        p = vfma(p, x, 0.5)
+        return x.addingProduct(p * x, x)
     }
 
     @inline(__always)
@@ -148,28 +157,33 @@ extension Double {
         return vselect(above, SIMD4(repeating: hi), vselect(below, SIMD4(repeating: lo), x))
     }
 
+    @inline(__always)
+    static func vfma(_ a: SIMD4<Double>, _ b: SIMD4<Double>, _ c: Double) -> SIMD4<Double> {
+        SIMD4(repeating: c).addingProduct(a, b)
+    }
+
     /// e^x for 4 lanes.
     @inline(__always)
     static func vexp(_ x: SIMD4<Double>) -> SIMD4<Double> {
         let xc = vclamp(x, 710, -746)
         let shifter = SIMD4<Double>(repeating: 6_755_399_441_055_744)  // 1.5 · 2^52
-        let shifted = xc * 1.442_695_040_888_963_4 + shifter
+        let shifted = shifter.addingProduct(xc, 1.442_695_040_888_963_4)
         let kf = shifted - shifter
-        let r = (xc - kf * 0.693_147_180_369_123_816_49) - kf * 1.908_214_929_270_587_7e-10
+        let r = xc.addingProduct(kf, -0.693_147_180_369_123_816_49).addingProduct(kf, -1.908_214_929_270_587_7e-10)
         var p = SIMD4<Double>(repeating: 1.0 / 6_227_020_800)
-        p = p * r + 1.0 / 479_001_600
-        p = p * r + 1.0 / 39_916_800
-        p = p * r + 1.0 / 3_628_800
-        p = p * r + 1.0 / 362_880
-        p = p * r + 1.0 / 40320
-        p = p * r + 1.0 / 5040
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = vfma(p, r, 1.0 / 479_001_600)
+        p = vfma(p, r, 1.0 / 39_916_800)
+        p = vfma(p, r, 1.0 / 3_628_800)
+        p = vfma(p, r, 1.0 / 362_880)
+        p = vfma(p, r, 1.0 / 40320)
+        p = vfma(p, r, 1.0 / 5040)
+        p = vfma(p, r, 1.0 / 720)
+        p = vfma(p, r, 1.0 / 120)
+        p = vfma(p, r, 1.0 / 24)
+        p = vfma(p, r, 1.0 / 6)
+        p = vfma(p, r, 0.5)
+        p = vfma(p, r, 1)
+        p = vfma(p, r, 1)
         // The low bits of `shifted` hold k + 2^51; k is small, so halving by a logical shift of
         // k + 2^51 and subtracting 2^50 is an exact floor(k / 2).
         let biased = vbits(shifted) & 0x000f_ffff_ffff_ffff  // k + 2^51
@@ -183,21 +197,21 @@ extension Double {
     @inline(__always)
     static func vexpm1Small(_ x: SIMD4<Double>) -> SIMD4<Double> {
         var p = SIMD4<Double>(repeating: 1.0 / 20_922_789_888_000)
-        p = p * x + 1.0 / 1_307_674_368_000
-        p = p * x + 1.0 / 87_178_291_200
-        p = p * x + 1.0 / 6_227_020_800
-        p = p * x + 1.0 / 479_001_600
-        p = p * x + 1.0 / 39_916_800
-        p = p * x + 1.0 / 3_628_800
-        p = p * x + 1.0 / 362_880
-        p = p * x + 1.0 / 40320
-        p = p * x + 1.0 / 5040
-        p = p * x + 1.0 / 720
-        p = p * x + 1.0 / 120
-        p = p * x + 1.0 / 24
-        p = p * x + 1.0 / 6
-        p = p * x + 0.5
-        return (p * x) * x + x
+        p = vfma(p, x, 1.0 / 1_307_674_368_000)
+        p = vfma(p, x, 1.0 / 87_178_291_200)
+        p = vfma(p, x, 1.0 / 6_227_020_800)
+        p = vfma(p, x, 1.0 / 479_001_600)
+        p = vfma(p, x, 1.0 / 39_916_800)
+        p = vfma(p, x, 1.0 / 3_628_800)
+        p = vfma(p, x, 1.0 / 362_880)
+        p = vfma(p, x, 1.0 / 40320)
+        p = vfma(p, x, 1.0 / 5040)
+        p = vfma(p, x, 1.0 / 720)
+        p = vfma(p, x, 1.0 / 120)
+        p = vfma(p, x, 1.0 / 24)
+        p = vfma(p, x, 1.0 / 6)
+        p = vfma(p, x, 0.5)
+        return x.addingProduct(p * x, x)
     }
 
     @inline(__always)

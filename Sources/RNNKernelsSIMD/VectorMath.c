@@ -1,12 +1,13 @@
 // Vectorized e^x, sigmoid and tanh over buffers: the gate activations of the cell core.
 //
 // A transcription of RNNKernels' VectorMathCore.swift (the method and its errors are described there), with
-// the same IEEE operations in the same order for every lane's result and no fused multiply-add (contraction
-// is off, SIMDCommon.h), so the results are bit-identical to that baseline copy; the tests compare the two on
-// every run. Two differences of form, not of result: sigmoid and tanh skip the upper clamp and the NaN
-// selection of e^x, which their own selections make moot, and tanh runs its two polynomials in one pass
-// (tanh8). As in Swift's SIMD types, negation is 0 − x (−(+0) is +0), and lane masks and selections are
-// integer operations on the bits (all ones or all zeros per lane).
+// the same IEEE operations in the same order for every lane's result: a fused multiply-add (`FMA`) exactly
+// where the Swift copy calls `addingProduct`, and nowhere else (contraction is off, SIMDCommon.h), so the
+// results are bit-identical to that baseline copy; the tests compare the two on every run. Two differences
+// of form, not of result: sigmoid and tanh skip the upper clamp and the NaN selection of e^x, which their own
+// selections make moot, and tanh runs its two polynomials in one pass (tanh8). As in Swift's SIMD types,
+// negation is 0 − x (−(+0) is +0), and lane masks and selections are integer operations on the bits (all
+// ones or all zeros per lane).
 //
 // Shape legend: elementwise; x and y are buffers of n elements.
 #include "RNNKernelsSIMD.h"
@@ -40,13 +41,14 @@ RNN_INLINE v8f clamp8(v8f x, float hi, float lo) {
     return select8(above, splat8(hi), select8(below, splat8(lo), x));
 }
 
-/// exp8's argument reduction of xc in [−104, 89]: returns r = xc − k·ln 2 (ln 2 in two parts), with
-/// k = round(xc / ln 2) left in the low bits of *shifted by the shifter trick (adding 1.5·2^23).
+/// exp8's argument reduction of xc in [−104, 89]: returns r = xc − k·ln 2 (ln 2 in two parts, each subtracted
+/// by a fused multiply-add), with k = round(xc / ln 2) left in the low bits of *shifted by the shifter trick
+/// (adding 1.5·2^23 in a fused multiply-add).
 RNN_INLINE v8f exp_reduce8(v8f xc, v8f *shifted) {
     v8f shifter = splat8(12582912.0f);
-    *shifted = xc * 1.44269504f + shifter;
+    *shifted = FMA(xc, splat8(1.44269504f), shifter);
     v8f kf = *shifted - shifter;
-    return (xc - kf * 0.693145751953125f) - kf * 1.428606765330187e-06f;
+    return FMA(kf, splat8(-1.428606765330187e-06f), FMA(kf, splat8(-0.693145751953125f), xc));
 }
 
 /// p · 2^k for the k of exp_reduce8, as 2^(k/2) · 2^(k − k/2): each half stays a normal number for k ≥ −252.
@@ -65,13 +67,13 @@ RNN_INLINE v8f exp_scale8(v8f p, v8f shifted) {
 RNN_INLINE v8f exp_clamped8(v8f xc) {
     v8f shifted, r = exp_reduce8(xc, &shifted);
     v8f p = splat8(1.0f / 5040.0f);
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
+    p = FMA(p, r, splat8(1.0f / 720.0f));
+    p = FMA(p, r, splat8(1.0f / 120.0f));
+    p = FMA(p, r, splat8(1.0f / 24.0f));
+    p = FMA(p, r, splat8(1.0f / 6.0f));
+    p = FMA(p, r, splat8(0.5f));
+    p = FMA(p, r, splat8(1.0f));
+    p = FMA(p, r, splat8(1.0f));
     return exp_scale8(p, shifted);
 }
 
@@ -97,14 +99,14 @@ RNN_INLINE v8f tanh8(v8f x) {
     v8f shifted, r = exp_reduce8(__builtin_elementwise_max(y, splat8(-104.0f)), &shifted);
     v8f v = select8(large, r, y);
     v8f p = select8(large, splat8(0.0f), splat8(1.0f / 40320.0f));
-    p = p * v + 1.0f / 5040.0f;
-    p = p * v + 1.0f / 720.0f;
-    p = p * v + 1.0f / 120.0f;
-    p = p * v + 1.0f / 24.0f;
-    p = p * v + 1.0f / 6.0f;
-    p = p * v + 0.5f;
-    v8f e = exp_scale8((p * v + 1.0f) * v + 1.0f, shifted);
-    v8f m = select8(large, e - 1.0f, (p * v) * v + v);
+    p = FMA(p, v, splat8(1.0f / 5040.0f));
+    p = FMA(p, v, splat8(1.0f / 720.0f));
+    p = FMA(p, v, splat8(1.0f / 120.0f));
+    p = FMA(p, v, splat8(1.0f / 24.0f));
+    p = FMA(p, v, splat8(1.0f / 6.0f));
+    p = FMA(p, v, splat8(0.5f));
+    v8f e = exp_scale8(FMA(FMA(p, v, splat8(1.0f)), v, splat8(1.0f)), shifted);
+    v8f m = select8(large, e - 1.0f, FMA(p * v, v, v));
     v8f t = neg8(m) / (2.0f + m);
     return select8(nan_mask8(x), x, select8(sign_mask8(x), neg8(t), t));
 }
@@ -153,9 +155,9 @@ RNN_INLINE v4d clamp4(v4d x, double hi, double lo) {
 /// exp4's argument reduction (as exp_reduce8): r = xc − k·ln 2, k in the low bits of *shifted (+ 1.5 · 2^52).
 RNN_INLINE v4d exp_reduce4(v4d xc, v4d *shifted) {
     v4d shifter = splat4(6755399441055744.0);    // 1.5 · 2^52
-    *shifted = xc * 1.4426950408889634 + shifter;
+    *shifted = FMA(xc, splat4(1.4426950408889634), shifter);
     v4d kf = *shifted - shifter;
-    return (xc - kf * 0.69314718036912381649) - kf * 1.9082149292705877e-10;
+    return FMA(kf, splat4(-1.9082149292705877e-10), FMA(kf, splat4(-0.69314718036912381649), xc));
 }
 
 /// p · 2^k for the k of exp_reduce4, in two halves (as exp_scale8).
@@ -173,19 +175,19 @@ RNN_INLINE v4d exp_scale4(v4d p, v4d shifted) {
 RNN_INLINE v4d exp_clamped4(v4d xc) {
     v4d shifted, r = exp_reduce4(xc, &shifted);
     v4d p = splat4(1.0 / 6227020800.0);
-    p = p * r + 1.0 / 479001600.0;
-    p = p * r + 1.0 / 39916800.0;
-    p = p * r + 1.0 / 3628800.0;
-    p = p * r + 1.0 / 362880.0;
-    p = p * r + 1.0 / 40320.0;
-    p = p * r + 1.0 / 5040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
+    p = FMA(p, r, splat4(1.0 / 479001600.0));
+    p = FMA(p, r, splat4(1.0 / 39916800.0));
+    p = FMA(p, r, splat4(1.0 / 3628800.0));
+    p = FMA(p, r, splat4(1.0 / 362880.0));
+    p = FMA(p, r, splat4(1.0 / 40320.0));
+    p = FMA(p, r, splat4(1.0 / 5040.0));
+    p = FMA(p, r, splat4(1.0 / 720.0));
+    p = FMA(p, r, splat4(1.0 / 120.0));
+    p = FMA(p, r, splat4(1.0 / 24.0));
+    p = FMA(p, r, splat4(1.0 / 6.0));
+    p = FMA(p, r, splat4(0.5));
+    p = FMA(p, r, splat4(1.0));
+    p = FMA(p, r, splat4(1.0));
     return exp_scale4(p, shifted);
 }
 
@@ -207,22 +209,22 @@ RNN_INLINE v4d tanh4(v4d x) {
     v4d shifted, r = exp_reduce4(__builtin_elementwise_max(y, splat4(-746.0)), &shifted);
     v4d v = select4(large, r, y);
     v4d p = select4(large, splat4(0.0), splat4(1.0 / 20922789888000.0));
-    p = p * v + select4(large, splat4(0.0), splat4(1.0 / 1307674368000.0));
-    p = p * v + select4(large, splat4(0.0), splat4(1.0 / 87178291200.0));
-    p = p * v + 1.0 / 6227020800.0;
-    p = p * v + 1.0 / 479001600.0;
-    p = p * v + 1.0 / 39916800.0;
-    p = p * v + 1.0 / 3628800.0;
-    p = p * v + 1.0 / 362880.0;
-    p = p * v + 1.0 / 40320.0;
-    p = p * v + 1.0 / 5040.0;
-    p = p * v + 1.0 / 720.0;
-    p = p * v + 1.0 / 120.0;
-    p = p * v + 1.0 / 24.0;
-    p = p * v + 1.0 / 6.0;
-    p = p * v + 0.5;
-    v4d e = exp_scale4((p * v + 1.0) * v + 1.0, shifted);
-    v4d m = select4(large, e - 1.0, (p * v) * v + v);
+    p = FMA(p, v, select4(large, splat4(0.0), splat4(1.0 / 1307674368000.0)));
+    p = FMA(p, v, select4(large, splat4(0.0), splat4(1.0 / 87178291200.0)));
+    p = FMA(p, v, splat4(1.0 / 6227020800.0));
+    p = FMA(p, v, splat4(1.0 / 479001600.0));
+    p = FMA(p, v, splat4(1.0 / 39916800.0));
+    p = FMA(p, v, splat4(1.0 / 3628800.0));
+    p = FMA(p, v, splat4(1.0 / 362880.0));
+    p = FMA(p, v, splat4(1.0 / 40320.0));
+    p = FMA(p, v, splat4(1.0 / 5040.0));
+    p = FMA(p, v, splat4(1.0 / 720.0));
+    p = FMA(p, v, splat4(1.0 / 120.0));
+    p = FMA(p, v, splat4(1.0 / 24.0));
+    p = FMA(p, v, splat4(1.0 / 6.0));
+    p = FMA(p, v, splat4(0.5));
+    v4d e = exp_scale4(FMA(FMA(p, v, splat4(1.0)), v, splat4(1.0)), shifted);
+    v4d m = select4(large, e - 1.0, FMA(p * v, v, v));
     v4d t = neg4(m) / (2.0 + m);
     return select4(nan_mask4(x), x, select4(sign_mask4(x), neg4(t), t));
 }

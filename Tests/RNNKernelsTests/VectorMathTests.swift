@@ -194,7 +194,7 @@ import Testing
     }
 
     /// The AVX2 copy gives the same bits as the baseline copy, so no result depends on the CPU (and the
-    /// goldens stay byte-stable): the same operations in the same order, and no fused multiply-add.
+    /// goldens stay byte-stable): the same operations in the same order, fused multiply-adds in the same places.
     @Test func testAVX2CopyBitIdenticalToBaseline() throws {
         try XCTSkipUnless(packedGemmAvailable, "this CPU runs only the baseline copy")
         assertCopiesIdentical(identitySamples(Float.self) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })

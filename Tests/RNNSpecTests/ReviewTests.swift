@@ -397,8 +397,8 @@ import Testing
             golden: golden/m.yaml
             h: float32 [2, 2]
               computed:
-                [0.8482836, -0.76159424]
-                [ 0.099668,  0.19737533]
+                [  0.8482836, -0.76159424]
+                [0.099667996,  0.19737533]
               golden:   identical to computed
             a: float32 [2, 2]
               computed:
@@ -420,7 +420,8 @@ import Testing
         let outputs = try XCTUnwrap(object["outputs"] as? [[String: Any]])
         XCTAssertEqual(outputs.map { $0["name"] as? String }, ["h", "a"])
         XCTAssertEqual(outputs[0]["type"] as? String, "float32 [2, 2]")
-        XCTAssertTrue(json.text.contains("\"computed\": [[0.8482836, -0.76159424], [0.099668, 0.19737533]]"), json.text)
+        XCTAssertTrue(
+            json.text.contains("\"computed\": [[0.8482836, -0.76159424], [0.099667996, 0.19737533]]"), json.text)
         XCTAssertEqual((outputs[1]["expect"] as? [String: Any])?["matches"] as? Bool, true)
         XCTAssertEqual(outputs[0]["elementsDifferingFromGolden"] as? Int, 0)
     }
