@@ -93,7 +93,8 @@ let package = Package(
         // XCTest's assertions recording Swift Testing issues, for the tests below: Swift Testing runs them
         // in parallel (Tests/TestAssertions). Not a product.
         .target(name: "TestAssertions", path: "Tests/TestAssertions"),
-        .testTarget(name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNPlatform", "TestAssertions"]),
+        .testTarget(
+            name: "RNNKernelsTests", dependencies: ["RNNKernels", "RNNKernelsSIMD", "RNNPlatform", "TestAssertions"]),
         .testTarget(name: "SVGPlotTests", dependencies: ["SVGPlot", "TestAssertions"]),
         .testTarget(
             name: "RNNSpecTests",

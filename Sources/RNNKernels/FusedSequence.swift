@@ -41,12 +41,14 @@ struct FusedSequenceArguments<T> {
 
 /// The fused sequence kernel per scalar type (Float: `_f32`, Double: `_f64`).
 protocol FusedSequenceScalar: KernelScalar {
-    static func fusedSequenceForward(_ args: FusedSequenceArguments<Self>)
+    /// Runs the fused forward pass; false when it did not run (a thread could not be created for parts that
+    /// meet every step), and nothing was written.
+    static func fusedSequenceForward(_ args: FusedSequenceArguments<Self>) -> Bool
     static func fusedSequenceBackward(_ args: FusedBackwardArguments<Self>)
 }
 
 extension Float: FusedSequenceScalar {
-    static func fusedSequenceForward(_ g: FusedSequenceArguments<Float>) {
+    static func fusedSequenceForward(_ g: FusedSequenceArguments<Float>) -> Bool {
         var args = rnn_sequence_args_f32(
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, splitRows: g.splitRows ? 1 : 0, steps: g.steps,
@@ -55,12 +57,12 @@ extension Float: FusedSequenceScalar {
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
             cellsOut: g.cellsOut, resetOut: g.resetOut)
-        rnn_sequence_forward_f32(&args)
+        return rnn_sequence_forward_f32(&args) != 0
     }
 }
 
 extension Double: FusedSequenceScalar {
-    static func fusedSequenceForward(_ g: FusedSequenceArguments<Double>) {
+    static func fusedSequenceForward(_ g: FusedSequenceArguments<Double>) -> Bool {
         var args = rnn_sequence_args_f64(
             kind: g.kind, reverse: g.reverse ? 1 : 0, processingOrder: g.processingOrder ? 1 : 0,
             updateSideCandidate: g.updateSideCandidate ? 1 : 0, splitRows: g.splitRows ? 1 : 0, steps: g.steps,
@@ -69,7 +71,7 @@ extension Double: FusedSequenceScalar {
             inputs: g.inputs, inputSize: g.inputSize, inputPanels: g.inputPanels, inputBias: g.inputBias,
             recurrentBias: g.recurrentBias, hA: g.hA, hB: g.hB, c: g.c, out: g.out, gatesOut: g.gatesOut,
             cellsOut: g.cellsOut, resetOut: g.resetOut)
-        rnn_sequence_forward_f64(&args)
+        return rnn_sequence_forward_f64(&args) != 0
     }
 }
 
@@ -100,8 +102,9 @@ extension RecurrentCell {
 
     /// `runSequence(self, x:, h0:, c0:, direction:, outputsInProcessingOrder:, keepCaches:)` without a mask
     /// (nor probes, pre-activations or cell states), by the fused kernel; nil where it does not apply
-    /// (`fusedSequenceKind`, empty shapes, or a step product the packed kernel would not run), and the caller
-    /// takes the step-by-step path. With `keepCaches` (where `fusedKeepsCaches`) the kernel also writes every
+    /// (`fusedSequenceKind`, empty shapes, or a step product the packed kernel would not run), or where it could
+    /// not run (a thread could not be created for parts that meet every step), and the caller takes the
+    /// step-by-step path. With `keepCaches` (where `fusedKeepsCaches`) the kernel also writes every
     /// step's gates and LSTM cell state or GRU reset input, which the run's tape keeps
     /// (`SequenceTape.FusedCaches`): the step caches the step-by-step path keeps, bit for bit.
     ///
@@ -153,6 +156,7 @@ extension RecurrentCell {
         let bias = isLSTM ? [T](repeating: 0, count: 1) : (parameters.br?.scalars ?? [T](repeating: 0, count: gc * h))
         let panels: [UnsafePointer<T>?] = split.weights.map { UnsafePointer($0.panels!.base) }
         let inputPanels: [UnsafePointer<T>?] = inputWeights.map { UnsafePointer($0.panels!.base) }
+        var ran = false
         withExtendedLifetime((split, inputWeights)) {
             withBuffers(projected, x.scalars, inputBias, bias) { projBuf, xBuf, inputBiasBuf, biasBuf in
                 withBuffers(panels, inputPanels) { panelsBuf, inputPanelsBuf in
@@ -176,7 +180,7 @@ extension RecurrentCell {
                                         gatesOut: keepCaches ? gatesBuf.baseAddress! : nil,
                                         cellsOut: keepCaches && isLSTM ? statesBuf.baseAddress! : nil,
                                         resetOut: keepCaches && !isLSTM ? statesBuf.baseAddress! : nil)
-                                    scalar.callFused(args)
+                                    ran = scalar.callFused(args)
                                 }
                             }
                         }
@@ -184,6 +188,8 @@ extension RecurrentCell {
                 }
             }
         }
+        // Out of threads for parts that meet every step: the step-by-step path runs instead.
+        guard ran else { return nil }
         var run = SequenceRun(
             outputs: Tensor(shape: [steps, bsz, h], scalars: out), hLast: Tensor(shape: [bsz, h], scalars: hA),
             cLast: isLSTM ? Tensor(shape: [bsz, h], scalars: c) : nil, caches: [], steps: order)
@@ -252,7 +258,7 @@ extension RecurrentCell {
 
 extension FusedSequenceScalar {
     /// Runs the kernel on arguments typed by the caller's generic scalar (which is Self).
-    static func callFused<U>(_ args: FusedSequenceArguments<U>) {
+    static func callFused<U>(_ args: FusedSequenceArguments<U>) -> Bool {
         fusedSequenceForward(unsafeBitCast(args, to: FusedSequenceArguments<Self>.self))
     }
 }

@@ -55,25 +55,61 @@ typedef struct {
     const void *args;
     ptrdiff_t part;
     void *shared;
+    /// 0 until every thread exists, then 1 to run or −1 to return without running.
+    _Atomic int *gate;
 } rnn_part_worker;
 
 static void *rnn_part_thread(void *arg) {
     const rnn_part_worker *w = arg;
-    w->body(w->args, w->part, w->shared);
+    int go;
+    for (int spins = 0; (go = atomic_load_explicit(w->gate, memory_order_acquire)) == 0; spins++) {
+        if (spins < 4000) rnn_cpu_relax(); else sched_yield();
+    }
+    if (go > 0) w->body(w->args, w->part, w->shared);
     return NULL;
 }
 
-/// Runs parts 1 ..< parts (at most `RNN_SEQUENCE_MAX_PARTS`) on threads of their own and part 0 on the
-/// caller's, and returns when every part has.
-static void rnn_run_parts(ptrdiff_t parts, rnn_part_body body, const void *args, void *shared) {
+/// Threads this thread may still create before `pthread_create` is made to fail (−1: no limit).
+static _Thread_local int rnn_thread_creations_left = -1;
+
+void rnn_simd_fail_thread_creation_for_testing(int after) { rnn_thread_creations_left = after; }
+
+static int rnn_create_thread(pthread_t *thread, rnn_part_worker *worker) {
+    if (rnn_thread_creations_left == 0) return -1;
+    if (rnn_thread_creations_left > 0) rnn_thread_creations_left--;
+    return pthread_create(thread, NULL, rnn_part_thread, worker);
+}
+
+/// Runs body(args, p, shared) for every part p < parts: part 0 on the calling thread, each other part on a
+/// thread of its own, which starts its work once every thread exists. When a thread cannot be created (the
+/// process is out of threads or memory): parts that never wait for each other (`independent`) run on the
+/// calling thread instead, after part 0, the same work in another order; parts that meet at a barrier could
+/// not, so none runs and the call returns 0, for the caller to take another path. Returns 1 when every part
+/// ran.
+static int rnn_run_parts(ptrdiff_t parts, rnn_part_body body, const void *args, void *shared, int independent) {
     pthread_t threads[RNN_SEQUENCE_MAX_PARTS];
     rnn_part_worker workers[RNN_SEQUENCE_MAX_PARTS];
+    int started[RNN_SEQUENCE_MAX_PARTS] = {0};
+    _Atomic int gate;
+    atomic_init(&gate, 0);
+    int all = 1;
     for (ptrdiff_t p = 1; p < parts; p++) {
-        workers[p] = (rnn_part_worker){body, args, p, shared};
-        if (pthread_create(&threads[p], NULL, rnn_part_thread, &workers[p]) != 0) abort();
+        workers[p] = (rnn_part_worker){body, args, p, shared, &gate};
+        started[p] = rnn_create_thread(&threads[p], &workers[p]) == 0;
+        all = all && started[p];
     }
-    body(args, 0, shared);
-    for (ptrdiff_t p = 1; p < parts; p++) pthread_join(threads[p], NULL);
+    int run = all || independent;
+    atomic_store_explicit(&gate, run ? 1 : -1, memory_order_release);
+    if (run) {
+        body(args, 0, shared);
+        for (ptrdiff_t p = 1; p < parts; p++) {
+            if (!started[p]) body(args, p, shared);
+        }
+    }
+    for (ptrdiff_t p = 1; p < parts; p++) {
+        if (started[p]) pthread_join(threads[p], NULL);
+    }
+    return run;
 }
 
 RNN_SIMD_BEGIN

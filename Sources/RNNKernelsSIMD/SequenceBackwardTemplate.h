@@ -92,5 +92,6 @@ static void NAME(backward_part_body)(const void *args, ptrdiff_t part, void *sha
 }
 
 void NAME(rnn_sequence_backward)(const NAME(rnn_sequence_backward_args) *args) {
-    rnn_run_parts(args->parts, NAME(backward_part_body), args, NULL);
+    // The parts never meet: one whose thread cannot be created runs on the calling thread.
+    rnn_run_parts(args->parts, NAME(backward_part_body), args, NULL, 1);
 }

@@ -121,10 +121,14 @@ static void NAME(sequence_part_body)(const void *args, ptrdiff_t part, void *bar
     NAME(sequence_part)(args, part, barrier);
 }
 
-void NAME(rnn_sequence_forward)(const NAME(rnn_sequence_args) *args) {
+int NAME(rnn_sequence_forward)(const NAME(rnn_sequence_args) *args) {
     rnn_barrier barrier;
     rnn_barrier_init(&barrier, (int)args->parts);
-    rnn_run_parts(args->parts, NAME(sequence_part_body), args, &barrier);
+    // Split by hidden units, the parts meet at the barrier every step: all or none of them run.
+    if (!rnn_run_parts(args->parts, NAME(sequence_part_body), args, &barrier, args->splitRows || args->parts == 1)) {
+        return 0;
+    }
     // The last step wrote h into hB when the number of steps is odd.
     if (args->steps & 1) memcpy(args->hA, args->hB, (size_t)(args->batch * args->hidden) * sizeof(T));
+    return 1;
 }

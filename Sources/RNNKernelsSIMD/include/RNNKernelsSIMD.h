@@ -147,9 +147,11 @@ typedef struct {
 /// An LSTM or GRU layer forward over a whole sequence, and its step caches when asked: per step h_prev Rᵀ on
 /// the packed panels (`rnn_prepacked_blocked_*`) and every gate fused after it, the parts on their own threads
 /// (split by hidden unit, meeting at a spinning barrier once per step, or by batch row, never meeting).
-/// Bit-identical to the step-by-step product and gate operations it fuses.
-void rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
-void rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
+/// Bit-identical to the step-by-step product and gate operations it fuses. Returns 1, or 0 without having
+/// run when a thread could not be created for parts that meet at the barrier (split by batch row, a part
+/// whose thread cannot be created runs on the caller's thread instead).
+int rnn_sequence_forward_f32(const rnn_sequence_args_f32 *args);
+int rnn_sequence_forward_f64(const rnn_sequence_args_f64 *args);
 
 /// The arguments of `rnn_sequence_backward_f32` (the f64 twin below is the same with doubles): n steps of
 /// backpropagation through time of a run the fused forward pass kept (`gatesOut`, `cellsOut`, `resetOut`), in
@@ -196,6 +198,10 @@ typedef struct {
 /// batch's rows split between threads that never meet.
 void rnn_sequence_backward_f32(const rnn_sequence_backward_args_f32 *args);
 void rnn_sequence_backward_f64(const rnn_sequence_backward_args_f64 *args);
+
+/// For tests: makes the calling thread's next thread creations in the fused passes fail after `after` of
+/// them succeed (0: every one fails; −1: none fails, the default), as when the process is out of threads.
+void rnn_simd_fail_thread_creation_for_testing(int after);
 
 #ifdef __cplusplus
 }
