@@ -12,7 +12,7 @@ import RNNPlatform
 /// RNNKernelsSIMD (`rnn_simd_supported`: AVX2 and FMA by CPUID, with the 256-bit state saved by the
 /// operating system, on x86-64; always on arm64; never elsewhere).
 @usableFromInline
-let packedGemmAvailable: Bool = rnn_simd_supported() != 0
+package let packedGemmAvailable: Bool = rnn_simd_supported() != 0
 
 /// Online processors, read once.
 let onlineProcessors: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

@@ -24,9 +24,10 @@ extension KernelScalar {
         vectorApply(f, x, into: y, simd: packedGemmAvailable)
     }
 
-    /// `vectorApply` on the AVX2 copy (`simd` true; only where `packedGemmAvailable`) or the baseline copy.
+    /// `vectorApply` on the AVX2 copy (`simd` true; only where `packedGemmAvailable`) or the baseline copy
+    /// (package access: `gemm-bench vector-math-all` compares the two on every Float).
     @inlinable
-    static func vectorApply(
+    package static func vectorApply(
         _ f: VectorFunction, _ x: UnsafeBufferPointer<Self>, into y: UnsafeMutableBufferPointer<Self>, simd: Bool
     ) {
         precondition(x.count == y.count, "vector function: \(x.count) inputs for \(y.count) outputs")
