@@ -116,8 +116,10 @@ func assertSameBits<T: KernelScalar>(_ a: Tensor<T>?, _ b: Tensor<T>?, _ label: 
             for work in [0, 16_383, 16_384, 1 << 24] {
                 let parts = rowRangeCount(n, work: work)
                 XCTAssertTrue(parts >= 1 && parts <= Swift.max(1, elementwiseThreads), "n \(n) work \(work)")
-                var seen = [Range<Int>]()
-                forEachRowRange(n, work: work) { rows in seen.append(rows) }
+                // The ranges run on several threads at once: collected under a lock.
+                let lock = NSLock()
+                nonisolated(unsafe) var seen = [Range<Int>]()
+                forEachRowRange(n, work: work) { rows in lock.withLock { seen.append(rows) } }
                 XCTAssertEqual(seen.map(\.count).reduce(0, +), n, "n \(n): every row once")
                 if parts > 1 { XCTAssertTrue(seen.allSatisfy { $0.count >= 2 }, "n \(n) work \(work): \(seen)") }
             }
