@@ -30,6 +30,12 @@ static inline void rnn_cpu_relax(void) {
 #endif
 }
 
+/// One turn of a wait loop, its `spins`-th: spin a while (the waits here are short), then yield, so that a
+/// machine with fewer free cores than threads still makes progress.
+static inline void rnn_wait_turn(int spins) {
+    if (spins < 4000) rnn_cpu_relax(); else sched_yield();
+}
+
 /// Waits until all `parts` threads arrived; the last one to arrive releases the others.
 static void rnn_barrier_wait(rnn_barrier *b, int *phase) {
     (void)phase;
@@ -39,10 +45,8 @@ static void rnn_barrier_wait(rnn_barrier *b, int *phase) {
         atomic_fetch_add_explicit(&b->generation, 1, memory_order_release);
         return;
     }
-    // Spin a while (a step's imbalance is short), then yield, so that a machine with fewer free cores
-    // than threads still makes progress.
     for (int spins = 0; atomic_load_explicit(&b->generation, memory_order_acquire) == generation; spins++) {
-        if (spins < 4000) rnn_cpu_relax(); else sched_yield();
+        rnn_wait_turn(spins);
     }
 }
 
@@ -63,19 +67,25 @@ static void *rnn_part_thread(void *arg) {
     const rnn_part_worker *w = arg;
     int go;
     for (int spins = 0; (go = atomic_load_explicit(w->gate, memory_order_acquire)) == 0; spins++) {
-        if (spins < 4000) rnn_cpu_relax(); else sched_yield();
+        rnn_wait_turn(spins);
     }
     if (go > 0) w->body(w->args, w->part, w->shared);
     return NULL;
 }
 
-/// Threads this thread may still create before `pthread_create` is made to fail (−1: no limit).
-static _Thread_local int rnn_thread_creations_left = -1;
+/// Threads this thread may still create before `pthread_create` is made to fail (−1: no limit), and the
+/// creations made to fail since the last `rnn_simd_fail_thread_creation_for_testing`.
+static _Thread_local int rnn_thread_creations_left = -1, rnn_thread_creations_refused = 0;
 
-void rnn_simd_fail_thread_creation_for_testing(int after) { rnn_thread_creations_left = after; }
+int rnn_simd_fail_thread_creation_for_testing(int after) {
+    int refused = rnn_thread_creations_refused;
+    rnn_thread_creations_left = after;
+    rnn_thread_creations_refused = 0;
+    return refused;
+}
 
 static int rnn_create_thread(pthread_t *thread, rnn_part_worker *worker) {
-    if (rnn_thread_creations_left == 0) return -1;
+    if (rnn_thread_creations_left == 0) { rnn_thread_creations_refused++; return -1; }
     if (rnn_thread_creations_left > 0) rnn_thread_creations_left--;
     return pthread_create(thread, NULL, rnn_part_thread, worker);
 }

@@ -28,11 +28,15 @@ import Testing
         )
     }
 
-    /// Runs `body` with every thread creation on this thread failing after `after` of them.
-    func withThreadCreationsFailing<R>(after: Int32, _ body: () throws -> R) rethrows -> R {
-        rnn_simd_fail_thread_creation_for_testing(after)
-        defer { rnn_simd_fail_thread_creation_for_testing(-1) }
-        return try body()
+    /// Runs `body` with every thread creation on this thread failing after `after` of them, and checks that
+    /// some creation did fail (else the pass ran elsewhere, or created no thread, and the test would prove
+    /// nothing).
+    func withThreadCreationsFailing<R>(after: Int32, _ label: String, _ body: () throws -> R) rethrows -> R {
+        _ = rnn_simd_fail_thread_creation_for_testing(after)
+        let result = try body()
+        XCTAssertGreaterThan(
+            rnn_simd_fail_thread_creation_for_testing(-1), 0, "\(label): no thread creation was made to fail")
+        return result
     }
 
     func assertSameRun<T: KernelScalar>(_ a: SequenceRun<T>, _ b: SequenceRun<T>, _ label: String) {
@@ -49,7 +53,7 @@ import Testing
         let parts = cell.sequenceParts(batch: 32) ?? 1
         XCTAssertTrue(cell.fusedSplitsRows(batch: 32, parts: parts, projectsPerStep: true), label)
         let normal = runSequence(cell, x: x, h0: h0, c0: c0)
-        let starved = withThreadCreationsFailing(after: 0) { runSequence(cell, x: x, h0: h0, c0: c0) }
+        let starved = withThreadCreationsFailing(after: 0, label) { runSequence(cell, x: x, h0: h0, c0: c0) }
         XCTAssertNotNil(normal.tape?.fused, label)
         XCTAssertNotNil(starved.tape?.fused, "\(label): the fused pass ran without its threads")
         assertSameRun(starved, normal, label)
@@ -58,7 +62,9 @@ import Testing
         var without = withThreads
         XCTAssertTrue(cell.fusedSequenceBackward(run: normal, spec, into: &withThreads), label)
         XCTAssertTrue(
-            withThreadCreationsFailing(after: 0) { cell.fusedSequenceBackward(run: normal, spec, into: &without) },
+            withThreadCreationsFailing(after: 0, label) {
+                cell.fusedSequenceBackward(run: normal, spec, into: &without)
+            },
             "\(label): the fused backward pass ran without its threads")
         assertSameBits(without.cell.w.scalars, withThreads.cell.w.scalars, "\(label): dW")
         assertSameBits(without.cell.r.scalars, withThreads.cell.r.scalars, "\(label): dR")
@@ -80,12 +86,12 @@ import Testing
         let fused = cell.fusedSequenceRun(
             x: x, h0: h0, c0: c0, direction: .forward, outputsInProcessingOrder: false, order: order)
         XCTAssertNotNil(fused, label)
-        let declined = withThreadCreationsFailing(after: 0) {
+        let declined = withThreadCreationsFailing(after: 0, label) {
             cell.fusedSequenceRun(
                 x: x, h0: h0, c0: c0, direction: .forward, outputsInProcessingOrder: false, order: order)
         }
         XCTAssertNil(declined, "\(label): the parts meet every step, so none runs without its threads")
-        let starved = withThreadCreationsFailing(after: 0) {
+        let starved = withThreadCreationsFailing(after: 0, label) {
             runSequence(cell, x: x, h0: h0, c0: c0, keepCaches: false)
         }
         if let fused { assertSameRun(starved, fused, "\(label): the step path") }

@@ -201,7 +201,9 @@ void rnn_sequence_backward_f64(const rnn_sequence_backward_args_f64 *args);
 
 /// For tests: makes the calling thread's next thread creations in the fused passes fail after `after` of
 /// them succeed (0: every one fails; −1: none fails, the default), as when the process is out of threads.
-void rnn_simd_fail_thread_creation_for_testing(int after);
+/// Returns how many creations were made to fail since the call before, so that a test can tell the failure
+/// reached the pass.
+int rnn_simd_fail_thread_creation_for_testing(int after);
 
 #ifdef __cplusplus
 }
