@@ -89,7 +89,7 @@ let package = Package(
             ]),
         // The executable: `main.swift` only, so that the linker settings below are its alone.
         .executableTarget(name: "rnnspec", dependencies: ["RNNSpecCLI"], linkerSettings: staticSwiftRuntime),
-        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNPlatform"]),
+        .executableTarget(name: "gemm-bench", dependencies: ["RNNKernels", "RNNKernelsSIMD", "RNNPlatform"]),
         // XCTest's assertions recording Swift Testing issues, for the tests below: Swift Testing runs them
         // in parallel (Tests/TestAssertions). Not a product.
         .target(name: "TestAssertions", path: "Tests/TestAssertions"),

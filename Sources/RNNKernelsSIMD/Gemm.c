@@ -1,6 +1,7 @@
 // The packed matrix-product kernels, Float and Double (GemmTemplate.h once per type).
 #include "RNNKernelsSIMD.h"
 #include "SIMDCommon.h"
+#include "GemmWide.h"
 
 #ifndef RNN_GEMM_ASM
 #if defined(__x86_64__)

@@ -467,6 +467,13 @@ void NAME(rnn_prepacked_blocked)(const T *a, ptrdiff_t ars, ptrdiff_t acs, const
         }
         return;
     }
+#if defined(__x86_64__)
+    // Rows in 8-row panels for the AVX-512 tiles where the CPU has them (GemmWide.c; the same bits).
+    if (m % 8 == 0 && rnn_simd_wide()) {
+        NAME(rnn_prepacked_blocked_wide)(a, ars, acs, panels, c, ldc, m, n, k, q0, q1, accumulate, rowInit);
+        return;
+    }
+#endif
     ptrdiff_t kcMax = rnn_min(KC, k);
     ptrdiff_t mcMax = rnn_min(MC, (m + MR - 1) / MR * MR);
     T *packedA = rnn_aligned_alloc((size_t)(mcMax * kcMax) * sizeof(T));

@@ -7,6 +7,7 @@
 
 #include "RNNKernelsSIMD.h"
 #include "SIMDCommon.h"
+#include "GemmWide.h"
 
 /// A barrier for a few threads that spin (with a pause, then yielding the core) instead of sleeping: a step
 /// is tens of microseconds, shorter than a sleep and wake-up.
@@ -61,15 +62,21 @@ typedef struct {
     void *shared;
     /// 0 until every thread exists, then 1 to run or −1 to return without running.
     _Atomic int *gate;
+    /// The calling thread's `rnn_simd_wide_for_testing` setting, which the part's thread takes on.
+    int wideOff;
+    /// The products the part's thread ran by the AVX-512 tiles, which the calling thread adds to its count.
+    long wideProducts;
 } rnn_part_worker;
 
 static void *rnn_part_thread(void *arg) {
-    const rnn_part_worker *w = arg;
+    rnn_part_worker *w = arg;
     int go;
     for (int spins = 0; (go = atomic_load_explicit(w->gate, memory_order_acquire)) == 0; spins++) {
         rnn_wait_turn(spins);
     }
+    rnn_simd_set_wide_off(w->wideOff);
     if (go > 0) w->body(w->args, w->part, w->shared);
+    w->wideProducts = rnn_simd_wide_products_for_testing();
     return NULL;
 }
 
@@ -91,7 +98,8 @@ static int rnn_create_thread(pthread_t *thread, rnn_part_worker *worker) {
 }
 
 /// Runs body(args, p, shared) for every part p < parts: part 0 on the calling thread, each other part on a
-/// thread of its own, which starts its work once every thread exists. When a thread cannot be created (the
+/// thread of its own, which starts its work once every thread exists (with the calling thread's
+/// `rnn_simd_wide_for_testing` setting). When a thread cannot be created (the
 /// process is out of threads or memory): parts that never wait for each other (`independent`) run on the
 /// calling thread instead, after part 0, the same work in another order; parts that meet at a barrier could
 /// not, so none runs and the call returns 0, for the caller to take another path. Returns 1 when every part
@@ -104,7 +112,7 @@ static int rnn_run_parts(ptrdiff_t parts, rnn_part_body body, const void *args, 
     atomic_init(&gate, 0);
     int all = 1;
     for (ptrdiff_t p = 1; p < parts; p++) {
-        workers[p] = (rnn_part_worker){body, args, p, shared, &gate};
+        workers[p] = (rnn_part_worker){body, args, p, shared, &gate, rnn_simd_wide_off(), 0};
         started[p] = rnn_create_thread(&threads[p], &workers[p]) == 0;
         all = all && started[p];
     }
@@ -117,7 +125,10 @@ static int rnn_run_parts(ptrdiff_t parts, rnn_part_body body, const void *args, 
         }
     }
     for (ptrdiff_t p = 1; p < parts; p++) {
-        if (started[p]) pthread_join(threads[p], NULL);
+        if (started[p]) {
+            pthread_join(threads[p], NULL);
+            rnn_simd_count_wide_products(workers[p].wideProducts);
+        }
     }
     return run;
 }

@@ -12,6 +12,7 @@
 // Shape legend: elementwise; x and y are buffers of n elements.
 #include "RNNKernelsSIMD.h"
 #include "SIMDCommon.h"
+#include "GemmWide.h"
 
 RNN_SIMD_BEGIN
 
@@ -120,6 +121,13 @@ RNN_INLINE v8f apply8(int f, v8f x) {
 }
 
 void rnn_vector_apply_f32(int function, const float *x, float *y, ptrdiff_t n) {
+#if defined(__x86_64__)
+    // Sigmoid and tanh 16 lanes at a time where the CPU has AVX-512 (VectorMathWide.c; the same bits).
+    if (function != RNN_VECTOR_EXP && rnn_simd_wide()) {
+        rnn_vector_apply_wide_f32(function, x, y, n);
+        return;
+    }
+#endif
     ptrdiff_t i = 0;
     // One loop per function, so that the choice is not made per vector.
     switch (function) {

@@ -1,11 +1,12 @@
 // GFLOP/s of `gemm` on the shapes rnnspec's cells use: `swift run -c release gemm-bench [FILTER | M N K tA tB]`;
 // `gemm-bench prepacked [M N K STEPS]` times products with a packed operand (see `sequence`).
-// `gemm-bench vector-math-all` checks the vector functions' two copies on every Float (see `vectorMathAll`).
+// `gemm-bench vector-math-all` checks the vector functions' copies on every Float (see `vectorMathAll`).
 // Columns: `gemm` (the public function, its own choice of path and threads), `1T` and `2T` (the packed
 // kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
 import Dispatch
 import RNNKernels
+import RNNKernelsSIMD
 import RNNPlatform
 
 func clock(_ id: clockid_t) -> Double {
@@ -175,46 +176,65 @@ func sequenceRun(kind: CellKind, reps: Int, size: [Int], backward: Bool) {
             + "best \(times[0] * 1000) ms")
 }
 
-/// Every Float (all 2^32 bit patterns) through both copies of e^x, sigmoid and tanh, the AVX2 + FMA one and
-/// the baseline one, on two threads: the number of results whose bits differ (NaNs compared as NaN), and
-/// false when any does. `VectorMathTests` samples about 112,000 values, which a change moving only rare
-/// results would pass (one low-order step of e^r unfused moves 839 of the 3 · 2^32); CI runs this.
+/// Every Float (all 2^32 bit patterns) through each copy of e^x, sigmoid and tanh against the baseline one,
+/// on two threads: the AVX2 + FMA copy, and where the CPU has AVX-512 the 16-lane copy of sigmoid and tanh
+/// (VectorMathWide.c; e^x has none). Prints the number of results whose bits differ (NaNs compared as NaN) per
+/// copy and function, and returns false when any does. `VectorMathTests` samples about 112,000 values, which
+/// a change moving only rare results would pass (one low-order step of e^r unfused moves 839 of the
+/// 3 · 2^32); CI runs this.
 func vectorMathAll() -> Bool {
     guard packedGemmAvailable else {
         print("vector-math-all: this CPU runs only the baseline copy; nothing to compare")
         return true
     }
-    let functions = VectorFunction.allCases, chunk = 1 << 16, parts = 2
-    /// One count per part and function, each written by its part's thread alone.
+    let wide = rnn_simd_wide_for_testing(1) != 0
+    // (label, function, AVX-512 paths on) for every comparison with the baseline.
+    let copies: [(String, VectorFunction, Bool)] =
+        VectorFunction.allCases.map { ("AVX2 copy", $0, false) }
+        + (wide ? [VectorFunction.sigmoid, .tanh].map { ("AVX-512 copy", $0, true) } : [])
+    let chunk = 1 << 16, parts = 2
+    /// One count per part and comparison, each written by its part's thread alone.
     final class Counts: @unchecked Sendable {
         let slots: UnsafeMutablePointer<Int>
         init(_ n: Int) { slots = .allocate(capacity: n); slots.initialize(repeating: 0, count: n) }
         deinit { slots.deallocate() }
     }
-    let counts = Counts(parts * functions.count), differing = counts.slots
+    let counts = Counts(parts * copies.count)
     DispatchQueue.concurrentPerform(iterations: parts) { part in
-        var x = [Float](repeating: 0, count: chunk), simd = x, baseline = x
+        var x = [Float](repeating: 0, count: chunk), simd = x
+        var baseline = [VectorFunction: [Float]]()
         let per = (1 << 32) / parts
         for start in stride(from: part * per, to: (part + 1) * per, by: chunk) {
             for i in 0..<chunk { x[i] = Float(bitPattern: UInt32(truncatingIfNeeded: start + i)) }
-            for (index, f) in functions.enumerated() {
+            for f in VectorFunction.allCases {
+                var ys = [Float](repeating: 0, count: chunk)
+                x.withUnsafeBufferPointer { xs in
+                    ys.withUnsafeMutableBufferPointer { Float.vectorApply(f, xs, into: $0, simd: false) }
+                }
+                baseline[f] = ys
+            }
+            for (index, (_, f, wideOn)) in copies.enumerated() {
+                // This thread's setting (the vector functions run on the calling thread).
+                _ = rnn_simd_wide_for_testing(wideOn ? 1 : 0)
                 x.withUnsafeBufferPointer { xs in
                     simd.withUnsafeMutableBufferPointer { Float.vectorApply(f, xs, into: $0, simd: true) }
-                    baseline.withUnsafeMutableBufferPointer { Float.vectorApply(f, xs, into: $0, simd: false) }
                 }
+                let base = baseline[f]!
                 for i in 0..<chunk
-                where simd[i].bitPattern != baseline[i].bitPattern && !(simd[i].isNaN && baseline[i].isNaN) {
-                    counts.slots[part * functions.count + index] += 1
+                where simd[i].bitPattern != base[i].bitPattern && !(simd[i].isNaN && base[i].isNaN) {
+                    counts.slots[part * copies.count + index] += 1
                 }
             }
+            _ = rnn_simd_wide_for_testing(1)
         }
     }
     var same = true
-    for (index, f) in functions.enumerated() {
-        let count = (0..<parts).reduce(0) { $0 + differing[$1 * functions.count + index] }
-        print("vector-math-all: \(f) on all 2^32 Floats, AVX2 copy against baseline copy: \(count) results differ")
+    for (index, (label, f, _)) in copies.enumerated() {
+        let count = (0..<parts).reduce(0) { $0 + counts.slots[$1 * copies.count + index] }
+        print("vector-math-all: \(f) on all 2^32 Floats, \(label) against baseline copy: \(count) results differ")
         same = same && count == 0
     }
+    if !wide { print("vector-math-all: this CPU has no AVX-512 copy to compare") }
     return same
 }
 

@@ -159,42 +159,54 @@ import Testing
         return (y as! Double).bitPattern
     }
 
+    /// Each SIMD copy this CPU can run (the AVX2 one, and with `wideSettings` the AVX-512 one of float
+    /// sigmoid and tanh) against the baseline copy, computed once.
     func assertCopiesIdentical<T: KernelScalar>(_ xs: [T]) {
         for f in VectorFunction.allCases {
-            let base = apply(f, xs, simd: false), avx = apply(f, xs, simd: true)
-            var mismatches = 0
-            for k in xs.indices where bitPattern(base[k]) != bitPattern(avx[k]) {
-                if mismatches < 5 { XCTFail("\(T.self) \(f)(\(xs[k])): baseline \(base[k]), AVX2 \(avx[k])") }
-                mismatches += 1
-            }
-            XCTAssertEqual(mismatches, 0, "\(T.self) \(f): \(mismatches) of \(xs.count) differ")
-            // Every length up to a few vectors (the partial last vector), and in place.
+            let base = apply(f, xs, simd: false)
             for n in 0...40 {
-                let part = Array(xs[..<n])
                 XCTAssertEqual(
-                    apply(f, part, simd: true).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
-                XCTAssertEqual(
-                    apply(f, part, simd: false).map(bitPattern), base[..<n].map(bitPattern), "\(T.self) \(f), n \(n)")
+                    apply(f, Array(xs[..<n]), simd: false).map(bitPattern), base[..<n].map(bitPattern),
+                    "\(T.self) \(f), baseline, n \(n)")
             }
-            for simd in paths {
-                var inPlace = Array(xs[..<1000])
-                inPlace.withUnsafeMutableBufferPointer { y in
-                    if T.self == Float.self {
-                        let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Float.self)
-                        Float.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
-                    } else {
-                        let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Double.self)
-                        Double.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
-                    }
+            for wide in wideSettings {
+                withWidePaths(wide) { assertSIMDCopyIdentical(f, xs, base, "\(T.self) \(f), wide \(wide)") }
+            }
+        }
+    }
+
+    func assertSIMDCopyIdentical<T: KernelScalar>(_ f: VectorFunction, _ xs: [T], _ base: [T], _ label: String) {
+        let simd = apply(f, xs, simd: true)
+        var mismatches = 0
+        for k in xs.indices where bitPattern(base[k]) != bitPattern(simd[k]) {
+            if mismatches < 5 { XCTFail("\(label) (\(xs[k])): baseline \(base[k]), SIMD \(simd[k])") }
+            mismatches += 1
+        }
+        XCTAssertEqual(mismatches, 0, "\(label): \(mismatches) of \(xs.count) differ")
+        // Every length up to a few vectors (the partial last vector), and in place.
+        for n in 0...40 {
+            XCTAssertEqual(
+                apply(f, Array(xs[..<n]), simd: true).map(bitPattern), base[..<n].map(bitPattern), "\(label), n \(n)")
+        }
+        for simd in paths {
+            var inPlace = Array(xs[..<1000])
+            inPlace.withUnsafeMutableBufferPointer { y in
+                if T.self == Float.self {
+                    let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Float.self)
+                    Float.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
+                } else {
+                    let y = UnsafeMutableRawBufferPointer(y).bindMemory(to: Double.self)
+                    Double.vectorApply(f, UnsafeBufferPointer(y), into: y, simd: simd)
                 }
-                XCTAssertEqual(
-                    inPlace.map(bitPattern), base[..<1000].map(bitPattern), "\(T.self) \(f) in place, simd \(simd)")
             }
+            XCTAssertEqual(inPlace.map(bitPattern), base[..<1000].map(bitPattern), "\(label) in place, simd \(simd)")
         }
     }
 
     /// The AVX2 copy gives the same bits as the baseline copy, so no result depends on the CPU (and the
     /// goldens stay byte-stable): the same operations in the same order, fused multiply-adds in the same places.
+    /// On a CPU with AVX-512, float sigmoid and tanh have a third copy (VectorMathWide.c, 16 lanes), compared
+    /// here too, and the AVX2 copy with it turned off (`withWidePaths`).
     @Test func testAVX2CopyBitIdenticalToBaseline() throws {
         try XCTSkipUnless(packedGemmAvailable, "this CPU runs only the baseline copy")
         assertCopiesIdentical(identitySamples(Float.self) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })
