@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/// 1 when the kernels may run their AVX-512 paths (the prepacked product's tiles, float sigmoid and tanh): the
+/// 1 when the kernels may run their AVX-512 paths (the prepacked product's tiles, sigmoid and tanh): the
 /// CPU has AVX-512F and the operating system saves the opmask and 512-bit registers (XGETBV), and the calling
 /// thread has not turned them off for a test (`rnn_simd_wide_for_testing`).
 int rnn_simd_wide(void);
@@ -24,8 +24,10 @@ void rnn_prepacked_blocked_wide_f32(const float *a, ptrdiff_t ars, ptrdiff_t acs
 void rnn_prepacked_blocked_wide_f64(const double *a, ptrdiff_t ars, ptrdiff_t acs, const double *panels, double *c,
                                     ptrdiff_t ldc, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, ptrdiff_t q0, ptrdiff_t q1,
                                     int accumulate, const double *rowInit);
-/// `rnn_vector_apply_f32` for RNN_VECTOR_SIGMOID and RNN_VECTOR_TANH, 16 lanes at a time (the same bits).
+/// `rnn_vector_apply_f32` and `_f64` for RNN_VECTOR_SIGMOID and RNN_VECTOR_TANH, 16 floats or 8 doubles at a
+/// time (the same bits).
 void rnn_vector_apply_wide_f32(int function, const float *x, float *y, ptrdiff_t n);
+void rnn_vector_apply_wide_f64(int function, const double *x, double *y, ptrdiff_t n);
 #endif
 
 #endif

@@ -246,6 +246,12 @@ RNN_INLINE v4d apply4(int f, v4d x) {
 }
 
 void rnn_vector_apply_f64(int function, const double *x, double *y, ptrdiff_t n) {
+#if defined(__x86_64__)
+    if (function != RNN_VECTOR_EXP && rnn_simd_wide()) {
+        rnn_vector_apply_wide_f64(function, x, y, n);
+        return;
+    }
+#endif
     ptrdiff_t i = 0;
     switch (function) {
     case RNN_VECTOR_EXP: for (; i + 4 <= n; i += 4) *(v4d_u *)(y + i) = exp4(*(const v4d_u *)(x + i)); break;

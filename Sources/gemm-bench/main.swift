@@ -1,6 +1,7 @@
 // GFLOP/s of `gemm` on the shapes rnnspec's cells use: `swift run -c release gemm-bench [FILTER | M N K tA tB]`;
 // `gemm-bench prepacked [M N K STEPS]` times products with a packed operand (see `sequence`).
-// `gemm-bench vector-math-all` checks the vector functions' copies on every Float (see `vectorMathAll`).
+// `gemm-bench vector-math-all` checks the vector functions' copies on every Float and on 2^28 Doubles (see
+// `vectorMathAll`).
 // Columns: `gemm` (the public function, its own choice of path and threads), `1T` and `2T` (the packed
 // kernels on one and two threads). Best of 7 rounds; the variants run round-robin so that other load hits
 // them alike; "cpu" divides by process CPU time instead of wall time (per core when one thread runs).
@@ -235,6 +236,71 @@ func vectorMathAll() -> Bool {
         same = same && count == 0
     }
     if !wide { print("vector-math-all: this CPU has no AVX-512 copy to compare") }
+    return vectorMathDoubles(wide: wide) && same
+}
+
+/// Doubles cannot all be tried: 2^28 seeded ones per function (a quarter each any bit pattern, uniform in
+/// [−800, 800] (past e^x's clamp at −746), uniform in [−0.35, 0.35] (around tanh's switch of polynomial at
+/// 0.1733), and ±2^e for e uniform in [−60, 20]) through sigmoid and tanh's AVX2 copy and, where the CPU has
+/// it, AVX-512 copy, against the baseline copy. Prints the differing counts; false when any differs.
+func vectorMathDoubles(wide: Bool) -> Bool {
+    let chunk = 1 << 16, parts = 2, perPart = (1 << 28) / parts
+    let settings = wide ? [false, true] : [false]
+    let functions: [VectorFunction] = [.sigmoid, .tanh]
+    final class Counts: @unchecked Sendable {
+        let slots: UnsafeMutablePointer<Int>
+        init(_ n: Int) { slots = .allocate(capacity: n); slots.initialize(repeating: 0, count: n) }
+        deinit { slots.deallocate() }
+    }
+    let slotsPerPart = functions.count * settings.count, counts = Counts(parts * slotsPerPart)
+    DispatchQueue.concurrentPerform(iterations: parts) { part in
+        var state = UInt64(0x9E37_79B9 &* (part + 1))
+        func next() -> UInt64 {
+            state ^= state << 13
+            state ^= state >> 7
+            state ^= state << 17
+            return state
+        }
+        func unit(_ r: UInt64) -> Double { Double(r >> 11) / 9_007_199_254_740_992 }
+        var x = [Double](repeating: 0, count: chunk), base = x, simd = x
+        for round in 0..<(perPart / chunk) {
+            for i in 0..<chunk {
+                let r = next()
+                switch round % 4 {
+                case 0: x[i] = Double(bitPattern: r)
+                case 1: x[i] = unit(r) * 1600 - 800
+                case 2: x[i] = unit(r) * 0.7 - 0.35
+                default: x[i] = (r & 1 == 0 ? 1 : -1) * exp2(unit(r) * 80 - 60)
+                }
+            }
+            for (fi, f) in functions.enumerated() {
+                x.withUnsafeBufferPointer { xs in
+                    base.withUnsafeMutableBufferPointer { Double.vectorApply(f, xs, into: $0, simd: false) }
+                }
+                for (si, on) in settings.enumerated() {
+                    _ = rnn_simd_wide_for_testing(on ? 1 : 0)
+                    x.withUnsafeBufferPointer { xs in
+                        simd.withUnsafeMutableBufferPointer { Double.vectorApply(f, xs, into: $0, simd: true) }
+                    }
+                    for i in 0..<chunk
+                    where simd[i].bitPattern != base[i].bitPattern && !(simd[i].isNaN && base[i].isNaN) {
+                        counts.slots[part * slotsPerPart + fi * settings.count + si] += 1
+                    }
+                }
+                _ = rnn_simd_wide_for_testing(1)
+            }
+        }
+    }
+    var same = true
+    for (fi, f) in functions.enumerated() {
+        for (si, on) in settings.enumerated() {
+            let count = (0..<parts).reduce(0) { $0 + counts.slots[$1 * slotsPerPart + fi * settings.count + si] }
+            print(
+                "vector-math-all: \(f) on 2^28 seeded Doubles, \(on ? "AVX-512" : "AVX2") copy against baseline copy: "
+                    + "\(count) results differ")
+            same = same && count == 0
+        }
+    }
     return same
 }
 

@@ -5,7 +5,7 @@ import Testing
 
 @testable import RNNKernels
 
-/// The AVX-512 paths (GemmWide.c's 8-row tiles of the prepacked product, VectorMathWide.c's float sigmoid
+/// The AVX-512 paths (GemmWide.c's 8-row tiles of the prepacked product, VectorMathWide.c's sigmoid
 /// and tanh) against the AVX2 paths, bit for bit: every result of rnnspec must not depend on which of them
 /// the CPU runs. Skipped where the CPU has no AVX-512 (nothing to compare); `VectorMathTests` compares the
 /// vector functions' copies with the baseline.

@@ -119,8 +119,8 @@ let fullTests = ProcessInfo.processInfo.environment["RNNSPEC_FULL_TESTS"] == "1"
 /// The settings of the AVX-512 paths this CPU can run: off, and on where it has them.
 let wideSettings: [Bool] = rnn_simd_wide_for_testing(1) != 0 ? [false, true] : [false]
 
-/// Runs `body` with the kernels' AVX-512 paths (the prepacked product's 8-row tiles, float sigmoid and tanh 16
-/// lanes at a time) on or off on this thread and the fused passes' threads it starts, then turns them back on.
+/// Runs `body` with the kernels' AVX-512 paths (the prepacked product's 8-row tiles, sigmoid and tanh 16 floats
+/// or 8 doubles at a time) on or off on this thread and the fused passes' threads it starts, then turns them back on.
 func withWidePaths<R>(_ on: Bool, _ body: () throws -> R) rethrows -> R {
     _ = rnn_simd_wide_for_testing(on ? 1 : 0)
     defer { _ = rnn_simd_wide_for_testing(1) }

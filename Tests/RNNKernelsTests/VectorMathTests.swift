@@ -159,7 +159,7 @@ import Testing
         return (y as! Double).bitPattern
     }
 
-    /// Each SIMD copy this CPU can run (the AVX2 one, and with `wideSettings` the AVX-512 one of float
+    /// Each SIMD copy this CPU can run (the AVX2 one, and with `wideSettings` the AVX-512 one of
     /// sigmoid and tanh) against the baseline copy, computed once.
     func assertCopiesIdentical<T: KernelScalar>(_ xs: [T]) {
         for f in VectorFunction.allCases {
@@ -205,8 +205,8 @@ import Testing
 
     /// The AVX2 copy gives the same bits as the baseline copy, so no result depends on the CPU (and the
     /// goldens stay byte-stable): the same operations in the same order, fused multiply-adds in the same places.
-    /// On a CPU with AVX-512, float sigmoid and tanh have a third copy (VectorMathWide.c, 16 lanes), compared
-    /// here too, and the AVX2 copy with it turned off (`withWidePaths`).
+    /// On a CPU with AVX-512, sigmoid and tanh have a third copy (VectorMathWide.c, 16 floats or 8 doubles at a
+    /// time), compared here too, and the AVX2 copy with it turned off (`withWidePaths`).
     @Test func testAVX2CopyBitIdenticalToBaseline() throws {
         try XCTSkipUnless(packedGemmAvailable, "this CPU runs only the baseline copy")
         assertCopiesIdentical(identitySamples(Float.self) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) })

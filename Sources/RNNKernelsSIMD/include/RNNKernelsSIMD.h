@@ -206,8 +206,8 @@ void rnn_sequence_backward_f64(const rnn_sequence_backward_args_f64 *args);
 int rnn_simd_fail_thread_creation_for_testing(int after);
 
 /// For tests: 0 turns the AVX-512 paths off on the calling thread, and on the threads of the fused passes it
-/// starts (`rnn_prepacked_blocked_*` then runs its AVX2 tiles, `rnn_vector_apply_f32` its 8-lane sigmoid and
-/// tanh); 1 turns them back on. Returns 1 when this CPU runs them at all, so that a test comparing the two
+/// starts (`rnn_prepacked_blocked_*` then runs its AVX2 tiles, `rnn_vector_apply_*` its 256-bit sigmoid
+/// and tanh); 1 turns them back on. Returns 1 when this CPU runs them at all, so that a test comparing the two
 /// knows whether it compared anything. Both paths compute the same bits.
 int rnn_simd_wide_for_testing(int enabled);
 
