@@ -20,7 +20,7 @@ RNN_INLINE v4d splat_f64(double x) { return (v4d){x, x, x, x}; }
 #define V v8f
 #define VU v8f_u
 #define W 8
-#define KC 256
+#define KC RNN_SIMD_KC
 #define MC 288
 #define NC 4096
 #define SPLAT splat_f32
@@ -46,7 +46,7 @@ RNN_INLINE v4d splat_f64(double x) { return (v4d){x, x, x, x}; }
 #define V v4d
 #define VU v4d_u
 #define W 4
-#define KC 256
+#define KC RNN_SIMD_KC
 #define MC 72
 #define NC 2048
 #define SPLAT splat_f64

@@ -20,7 +20,7 @@ typedef double v8d_u __attribute__((vector_size(64), aligned(8), may_alias));
 #define ZV v16f
 #define ZVU v16f_u
 #define NR 16
-#define KC 256
+#define KC RNN_SIMD_KC
 #define MC 288
 #define NAME(f) f##_f32
 #define ASM_BCAST "vbroadcastss"
@@ -42,7 +42,7 @@ typedef double v8d_u __attribute__((vector_size(64), aligned(8), may_alias));
 #define ZV v8d
 #define ZVU v8d_u
 #define NR 8
-#define KC 256
+#define KC RNN_SIMD_KC
 #define MC 72
 #define NAME(f) f##_f64
 #define ASM_BCAST "vbroadcastsd"

@@ -40,6 +40,10 @@ typedef double v4d_u __attribute__((vector_size(32), aligned(8), may_alias));
 
 #define FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
 
+/// The depth block of the packed products (KC in Gemm.c and GemmWide.c, both types): a product whose depth
+/// exceeds it sums its blocks into C one after another.
+#define RNN_SIMD_KC 256
+
 RNN_INLINE ptrdiff_t rnn_min(ptrdiff_t a, ptrdiff_t b) { return a < b ? a : b; }
 RNN_INLINE ptrdiff_t rnn_max(ptrdiff_t a, ptrdiff_t b) { return a > b ? a : b; }
 

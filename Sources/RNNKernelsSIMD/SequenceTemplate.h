@@ -20,7 +20,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
     const ptrdiff_t pp = byRows ? 0 : part;
     const ptrdiff_t panels = (n + NAME(rnn_panel_width)() - 1) / NAME(rnn_panel_width)();
     T *rec = rnn_aligned_alloc((size_t)(rnn_max(1, rows * n)) * sizeof(T));
-    T *a = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
+    T *aRow = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *yScratch = rnn_aligned_alloc((size_t)rnn_max(1, n) * sizeof(T));
     T *th = rnn_aligned_alloc((size_t)rnn_max(1, w) * sizeof(T));
     // With the inputs given, each step's input part of this part's gates is computed here, into
@@ -34,6 +34,11 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
         for (ptrdiff_t q = 0; q < G; q++) memcpy(bias + q * w, g->inputBias + q * H + j0, (size_t)w * sizeof(T));
     }
     const ptrdiff_t preGate = perStep ? w : H;
+    // An LSTM projecting per step adds the recurrent product to stepPre in the product's store: each gate input
+    // is pre + r there, the one addition (commuted, the same bits) the gate loop makes otherwise. Only with one
+    // depth block (H ≤ KC): past it the product adds each block's sum to C in turn, ((pre + r₁) + r₂), where
+    // the gate loop adds pre to the whole sum, pre + (r₁ + r₂).
+    const int addInPlace = perStep && g->kind == RNN_SEQUENCE_LSTM && H <= RNN_SIMD_KC;
     const ptrdiff_t *blk = g->blocks;
     int phase = 0;
     for (ptrdiff_t k = 0; k < g->steps; k++) {
@@ -47,7 +52,8 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                 NAME(rnn_prepacked_blocked)(g->inputs + (t * B + r0) * I, I, 1, g->inputPanels[pp], stepPre, n, rows,
                                             n, I, 0, panels, 0, bias);
             }
-            NAME(rnn_prepacked_blocked)(hp + r0 * H, H, 1, g->panels[pp], rec, n, rows, n, H, 0, panels, 0, NULL);
+            NAME(rnn_prepacked_blocked)(hp + r0 * H, H, 1, g->panels[pp], addInPlace ? stepPre : rec, n, rows, n, H, 0,
+                                        panels, addInPlace, NULL);
             for (ptrdiff_t b = 0, gb = r0; b < rows; b++, gb++) {
                 const T *pre = perStep ? stepPre + b * n : g->projected + (t * B + gb) * GH + j0;
                 const T *r = rec + b * n;
@@ -56,8 +62,11 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                 // cache, so they are written there directly; else here, and copied below.
                 T *y = g->gatesOut && byRows ? g->gatesOut[k] + gb * GH : yScratch;
                 if (g->kind == RNN_SEQUENCE_LSTM) {
-                    for (ptrdiff_t q = 0; q < 4; q++) {
-                        for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * preGate + j] + r[q * w + j];
+                    T *a = addInPlace ? stepPre + b * n : aRow;
+                    if (!addInPlace) {
+                        for (ptrdiff_t q = 0; q < 4; q++) {
+                            for (ptrdiff_t j = 0; j < w; j++) a[q * w + j] = pre[q * preGate + j] + r[q * w + j];
+                        }
                     }
                     const ptrdiff_t bi = blk[0] * w, bf = blk[1] * w, bg = blk[2] * w, bo = blk[3] * w;
                     NAME(rnn_vector_apply)(RNN_VECTOR_SIGMOID, a + bi, y + bi, w);
@@ -76,6 +85,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
                     NAME(rnn_vector_apply)(RNN_VECTOR_TANH, c, th, w);
                     for (ptrdiff_t j = 0; j < w; j++) hOut[j] = th[j] * y[bo + j];
                 } else {
+                    T *a = aRow;
                     const ptrdiff_t qz = blk[0], qr = blk[1], qn = blk[2];
                     const ptrdiff_t bz = qz * w, br = qr * w, bn = qn * w;
                     const T *rbias = g->recurrentBias + j0;
@@ -114,7 +124,7 @@ static void NAME(sequence_part)(const NAME(rnn_sequence_args) *g, ptrdiff_t part
             memcpy(g->c + gb * H + j0, g->cellsOut[g->steps - 1] + gb * H + j0, (size_t)w * sizeof(T));
         }
     }
-    free(rec); free(a); free(yScratch); free(th); free(stepPre); free(bias);
+    free(rec); free(aRow); free(yScratch); free(th); free(stepPre); free(bias);
 }
 
 static void NAME(sequence_part_body)(const void *args, ptrdiff_t part, void *barrier) {
