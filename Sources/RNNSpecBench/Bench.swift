@@ -272,6 +272,7 @@ package struct Benchmark {
         var rows: [KernelRow] = []
         var peaks = ["float32", "float64"].map { PeakRow(dtype: $0, n: n, rnnspecGFLOPs: nil, numpyGFLOPs: nil) }
         var references: [NumPyReport] = []
+        var referenceManifest: URL? = nil
         report.rounds = rounds
         for round in 1...rounds {
             let prefix = rounds > 1 ? "bench: round \(round) of \(rounds): " : "bench: "
@@ -305,11 +306,17 @@ package struct Benchmark {
             if let found = script {
                 log("\(prefix)NumPy reference (\(options.python) \(project.display(found)))\n")
                 do {
+                    // The inputs are written once, before the first round's reference runs.
+                    let manifest =
+                        try referenceManifest
+                        ?? writeNumPyReferenceInputs(
+                            inputs: inputs, dtypes: dtypes, peakN: n, repetitions: reps, scratch: scratch)
+                    referenceManifest = manifest
                     references.append(
                         try runNumPyReference(
-                            python: options.python, script: found, inputs: inputs, dtypes: dtypes,
-                            peakN: n, repetitions: reps, scratch: scratch
-                        ).report)
+                            python: options.python, script: found, manifest: manifest, scratch: scratch
+                        )
+                        .report)
                 } catch {
                     // The rounds before stand; a failure in the first round means no reference at all.
                     if references.isEmpty {

@@ -121,13 +121,12 @@ package func resolveExecutable(_ name: String, environment: [String: String] = P
 /// two (`RNNKernels`' `elementwiseThreads` and packed-product thread choice), and no more than the cores.
 package var kernelThreads: Int { min(2, ProcessInfo.processInfo.activeProcessorCount) }
 
-/// Writes the inputs and the manifest into `scratch`, runs the script, and parses its report (with the
-/// child's run: its wall time, and no memory, since it is not polled).
-func runNumPyReference(
-    python: String, script: URL, inputs: [BenchInputs], dtypes: [String], peakN: Int,
-    repetitions: Repetitions, scratch: URL
-) throws -> (report: NumPyReport, run: ChildRun) {
-    guard let executable = resolveExecutable(python) else { throw UsageError("\(python) not found") }
+/// Writes the inputs and the manifest for the NumPy script into `scratch`: once per bench, since they do not
+/// change between rounds (about 30 MB of files, which each round wrote again before). Returns the manifest's
+/// URL, for `runNumPyReference`.
+func writeNumPyReferenceInputs(
+    inputs: [BenchInputs], dtypes: [String], peakN: Int, repetitions: Repetitions, scratch: URL
+) throws -> URL {
     var configs: [NumPyManifest.Config] = []
     for input in inputs {
         var files: [String: String] = [:]
@@ -151,6 +150,15 @@ func runNumPyReference(
         peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")
     try JSONEncoder().encode(manifest).write(to: manifestURL)
+    return manifestURL
+}
+
+/// Runs the script on the manifest `writeNumPyReferenceInputs` wrote, and parses its report (with the
+/// child's run: its wall time, and no memory, since it is not polled).
+func runNumPyReference(
+    python: String, script: URL, manifest manifestURL: URL, scratch: URL
+) throws -> (report: NumPyReport, run: ChildRun) {
+    guard let executable = resolveExecutable(python) else { throw UsageError("\(python) not found") }
     // Not polled for memory: on two cores, reading the child's page tables every 2 ms slowed NumPy and
     // ONNX Runtime by up to 60%.
     let run = try runChild(

@@ -265,9 +265,9 @@ import Testing
         XCTAssertEqual(chmod(python.path, 0o755), 0)
         let script = dir.appendingPathComponent("numpy_reference.py")
         try "".write(to: script, atomically: true, encoding: .utf8)
-        let (report, run) = try runNumPyReference(
-            python: python.path, script: script, inputs: [], dtypes: ["float32"], peakN: 8, repetitions: .quick,
-            scratch: dir)
+        let manifest = try writeNumPyReferenceInputs(
+            inputs: [], dtypes: ["float32"], peakN: 8, repetitions: .quick, scratch: dir)
+        let (report, run) = try runNumPyReference(python: python.path, script: script, manifest: manifest, scratch: dir)
         XCTAssertEqual(report.numpy, "2.4.6")
         XCTAssertGreaterThanOrEqual(run.seconds, 0.05)
         XCTAssertNil(run.peakGroupBytes, "the reference's run was polled for memory")
