@@ -197,12 +197,6 @@ public struct Runner: Sendable {
             "no case under \(under) matches \(what.joined(separator: " ")) (--allow-empty accepts an empty selection)"
     }
 
-    /// Golden ids with no case file.
-    public func orphanGoldens() -> [String] {
-        // By bytes; none when the cases cannot be listed (never "all of them").
-        (try? project.orphanGoldens()) ?? []
-    }
-
     /// The golden store, reading under the run's limits.
     var goldenStore: GoldenStore {
         var store = project.goldenStore

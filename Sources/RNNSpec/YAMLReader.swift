@@ -164,11 +164,10 @@ struct NodeReader {
         if isWrittenAsString(s) {
             throw error("\(what()) must be true or false, found \(describeString(s))", at: node)
         }
-        switch s.string {
-        case "true", "True", "TRUE": return true
-        case "false", "False", "FALSE": return false
-        default: throw error("\(what()) must be true or false, found \(describe(node))", at: node)
+        guard let value = NumberText.parseBoolean(s.string) else {
+            throw error("\(what()) must be true or false, found \(describe(node))", at: node)
         }
+        return value
     }
 
     func list(_ node: Node, _ what: @autoclosure () -> String) throws -> [Node] {
