@@ -177,6 +177,14 @@ func sequenceRun(kind: CellKind, reps: Int, size: [Int], backward: Bool) {
             + "best \(times[0] * 1000) ms")
 }
 
+/// Counts of differing results, one slot per thread and comparison, each written by its thread alone (the
+/// all-values checks below).
+final class Counts: @unchecked Sendable {
+    let slots: UnsafeMutablePointer<Int>
+    init(_ n: Int) { slots = .allocate(capacity: n); slots.initialize(repeating: 0, count: n) }
+    deinit { slots.deallocate() }
+}
+
 /// Every Float (all 2^32 bit patterns) through each copy of e^x, sigmoid and tanh against the baseline one,
 /// on two threads: the AVX2 + FMA copy, and where the CPU has AVX-512 the 16-lane copy of sigmoid and tanh
 /// (VectorMathWide.c; e^x has none). Prints the number of results whose bits differ (NaNs compared as NaN) per
@@ -194,12 +202,6 @@ func vectorMathAll() -> Bool {
         VectorFunction.allCases.map { ("AVX2 copy", $0, false) }
         + (wide ? [VectorFunction.sigmoid, .tanh].map { ("AVX-512 copy", $0, true) } : [])
     let chunk = 1 << 16, parts = 2
-    /// One count per part and comparison, each written by its part's thread alone.
-    final class Counts: @unchecked Sendable {
-        let slots: UnsafeMutablePointer<Int>
-        init(_ n: Int) { slots = .allocate(capacity: n); slots.initialize(repeating: 0, count: n) }
-        deinit { slots.deallocate() }
-    }
     let counts = Counts(parts * copies.count)
     DispatchQueue.concurrentPerform(iterations: parts) { part in
         var x = [Float](repeating: 0, count: chunk), simd = x
@@ -247,11 +249,6 @@ func vectorMathDoubles(wide: Bool) -> Bool {
     let chunk = 1 << 16, parts = 2, perPart = (1 << 28) / parts
     let settings = wide ? [false, true] : [false]
     let functions: [VectorFunction] = [.sigmoid, .tanh]
-    final class Counts: @unchecked Sendable {
-        let slots: UnsafeMutablePointer<Int>
-        init(_ n: Int) { slots = .allocate(capacity: n); slots.initialize(repeating: 0, count: n) }
-        deinit { slots.deallocate() }
-    }
     let slotsPerPart = functions.count * settings.count, counts = Counts(parts * slotsPerPart)
     DispatchQueue.concurrentPerform(iterations: parts) { part in
         var state = UInt64(0x9E37_79B9 &* (part + 1))
