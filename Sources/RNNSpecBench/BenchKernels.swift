@@ -52,6 +52,13 @@ package struct Repetitions: Sendable, Codable {
     /// Run once untimed first. A warm-up that alone takes more than the budget is used as the
     /// one measurement, so a slow kernel never holds the bench for minutes.
     package var warmUp: Bool
+    /// With `warmUp`, keep running untimed until the warm-up has taken this long. On this shared 2-core VM a
+    /// burst of work that follows another process, or a pause, runs up to twice as slow for its first
+    /// 100–200 ms (the LSTM forward at the large size: 20–34 ms for its first runs, then 16.5–18), so one
+    /// warm-up run left the first row of a round, rnnspec's large float32 LSTM, timed in that ramp in some
+    /// rounds (medians of 25 and 31 ms where the other rounds read 17.8) while the reference's rows,
+    /// timed after its other rows, never were.
+    package var warmUpSeconds: Double
     /// A body whose first run (the warm-up, or the first timed run) takes less than `shortBelowSeconds`
     /// is timed up to `shortCount` times instead of `count` (within the same budget): seven runs of a
     /// 30 µs kernel are too few for a median that one busy millisecond does not move.
@@ -59,18 +66,20 @@ package struct Repetitions: Sendable, Codable {
     package var shortBelowSeconds: Double
 
     package init(
-        count: Int, budgetSeconds: Double, minimum: Int, warmUp: Bool, shortCount: Int? = nil,
-        shortBelowSeconds: Double = 0.001
+        count: Int, budgetSeconds: Double, minimum: Int, warmUp: Bool, warmUpSeconds: Double = 0,
+        shortCount: Int? = nil, shortBelowSeconds: Double = 0.001
     ) {
         self.count = count
         self.budgetSeconds = budgetSeconds
         self.minimum = minimum
         self.warmUp = warmUp
+        self.warmUpSeconds = warmUpSeconds
         self.shortCount = shortCount ?? count
         self.shortBelowSeconds = shortBelowSeconds
     }
 
-    package static let standard = Repetitions(count: 7, budgetSeconds: 3, minimum: 3, warmUp: true, shortCount: 201)
+    package static let standard = Repetitions(
+        count: 7, budgetSeconds: 3, minimum: 3, warmUp: true, warmUpSeconds: 0.3, shortCount: 201)
     package static let quick = Repetitions(count: 1, budgetSeconds: 0, minimum: 1, warmUp: false)
 
     /// How many timed runs a body gets whose first run took `first` seconds.
@@ -101,6 +110,7 @@ func measure<R>(_ reps: Repetitions, _ body: () -> R) -> (Timing, R) {
         result = body()
         first = now() - t0
         if first > reps.budgetSeconds { return (Timing(milliseconds: first * 1000, runs: 1), result) }
+        while now() - t0 < reps.warmUpSeconds { result = body() }
     } else {
         let t0 = now()
         result = body()

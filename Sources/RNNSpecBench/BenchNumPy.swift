@@ -78,6 +78,7 @@ struct NumPyManifest: Encodable {
         var budget_seconds: Double
         var minimum: Int
         var warm_up: Bool
+        var warm_up_seconds: Double
         var short_count: Int
         var short_below_seconds: Double
     }
@@ -145,7 +146,8 @@ func writeNumPyReferenceInputs(
     let manifest = NumPyManifest(
         repetitions: .init(
             count: repetitions.count, budget_seconds: repetitions.budgetSeconds,
-            minimum: repetitions.minimum, warm_up: repetitions.warmUp, short_count: repetitions.shortCount,
+            minimum: repetitions.minimum, warm_up: repetitions.warmUp,
+            warm_up_seconds: repetitions.warmUpSeconds, short_count: repetitions.shortCount,
             short_below_seconds: repetitions.shortBelowSeconds),
         peak_n: peakN, threads: kernelThreads, configs: configs)
     let manifestURL = scratch.appendingPathComponent("manifest.json")

@@ -58,9 +58,75 @@ import Testing
         var calls = 0
         let (short, _) = RNNSpecBench.measure(reps) { calls += 1 }
         XCTAssertEqual(short.runs, 201)
-        XCTAssertEqual(calls, 202, "a warm-up and 201 timed runs")
+        XCTAssertGreaterThan(calls, 202, "0.3 s of warm-up runs and 201 timed runs")
         let (long, _) = RNNSpecBench.measure(reps) { usleep(2_000) }
         XCTAssertEqual(long.runs, 7)
+    }
+
+    /// Runs python3 (through env) with `arguments` and returns its standard output; throws where it cannot.
+    private func runPython(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The warm-up runs untimed until it has taken `warmUpSeconds` (a burst's first 100–200 ms run slower on
+    /// this VM), then the timed runs follow; the NumPy script's `measure` does the same with the manifest's
+    /// `warm_up_seconds` (checked here where python3 has NumPy).
+    @Test func testTheWarmUpLastsItsTime() throws {
+        XCTAssertEqual(Repetitions.standard.warmUpSeconds, 0.3)
+        let reps = Repetitions(count: 5, budgetSeconds: 3, minimum: 3, warmUp: true, warmUpSeconds: 0.05)
+        var calls = 0
+        let start = now()
+        let (timing, _) = RNNSpecBench.measure(reps) {
+            calls += 1
+            usleep(2_000)
+        }
+        XCTAssertEqual(timing.runs, 5)
+        // At least 0.05 s of 2 ms sleeps (a sleep lasts at least its time, so at most 26 of them), then 5 timed.
+        XCTAssertGreaterThanOrEqual(calls, 5 + 2, "warm-up runs")
+        XCTAssertLessThanOrEqual(calls, 5 + 26, "warm-up runs past 0.05 s of 2 ms sleeps")
+        XCTAssertGreaterThanOrEqual(now() - start, 0.05 + 5 * 0.002)
+        // Without `warmUpSeconds`, one warm-up run.
+        calls = 0
+        _ = RNNSpecBench.measure(Repetitions(count: 5, budgetSeconds: 3, minimum: 3, warmUp: true)) { calls += 1 }
+        XCTAssertEqual(calls, 6)
+
+        let probe = #"""
+            import sys, time
+            sys.path.insert(0, sys.argv[1])
+            try:
+                import numpy_reference
+            except ImportError:
+                print("no numpy"); sys.exit(0)
+            calls = [0]
+            def body():
+                calls[0] += 1
+                time.sleep(0.002)
+            assert numpy_reference.DEFAULT["repetitions"]["warm_up_seconds"] == 0.3
+            reps = dict(numpy_reference.DEFAULT["repetitions"], count=5, warm_up_seconds=0.05)
+            t0 = time.perf_counter()
+            ms, runs, _ = numpy_reference.measure(body, reps)
+            print(runs, calls[0], int(time.perf_counter() - t0 >= 0.05 + 5 * 0.002))
+            """#
+        let tools = repositoryRoot.appendingPathComponent("tools/bench").path
+        guard let out = try? runPython(["-c", probe, tools]), !out.contains("no numpy") else { return }
+        let fields = out.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        XCTAssertEqual(fields.count, 3, out)
+        if fields.count == 3 {
+            XCTAssertEqual(fields[0], 5, "the script's timed runs")
+            XCTAssertGreaterThanOrEqual(fields[1], 5 + 2, "the script's warm-up runs")
+            XCTAssertLessThanOrEqual(fields[1], 5 + 26, "the script's warm-up runs")
+            XCTAssertEqual(fields[2], 1, "the script's warm-up and runs took at least 0.06 s")
+        }
     }
 
     @Test func testTableLayout() {
