@@ -95,10 +95,14 @@ extension RecurrentCell {
         addColumnSums(dRecurrent, rows: rows, cols: gh, into: &grads.br.scalars)
     }
 
-    /// R packed as the right operand of the backward step's dR · R ([G*H, P]).
+    /// R packed as the right operand of the backward step's dR · R ([G*H, P]), kept in `packedWeights` while R
+    /// is the same array.
     @inlinable
     public func packedRecurrent() -> PackedOperand<T> {
-        packOperand(parameters.r.scalars, k: conventions.kind.gateCount * hiddenSize, n: stateSize, transposed: false)
+        let r = parameters.r.scalars, k = conventions.kind.gateCount * hiddenSize, n = stateSize
+        return packedWeights.packed("recurrent [\(k), \(n)]", of: r) {
+            [packOperand(r, k: k, n: n, transposed: false)]
+        }[0]
     }
 
     /// Whether the backward step lets each thread multiply its own rows of the gate gradients by the packed R

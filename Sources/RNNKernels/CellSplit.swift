@@ -48,9 +48,20 @@ extension RecurrentCell {
     /// A weight matrix of G gate blocks, [G*H, K] (R or W), regrouped by the hidden units of each range
     /// (part t: rows k*H + j for every gate block k and j in `ranges[t]`) and packed as the [K, G*|range|]
     /// right operand of a product by its transpose.
+    /// Kept in `packedWeights` while `weights` is the same array. Where one range covers every hidden unit the
+    /// rows are already in that order and are packed as they are.
     @inlinable
     func packedByHiddenUnit(_ weights: [T], ranges: [Range<Int>]) -> [PackedOperand<T>] {
         let h = hiddenSize, gc = conventions.kind.gateCount, depth = weights.count / max(1, gc * h)
+        return packedWeights.packed("by hidden unit \(ranges) depth \(depth)", of: weights) {
+            if ranges == [0..<h] { return [packOperand(weights, k: depth, n: gc * h, transposed: true)] }
+            return packedByHiddenUnitAnew(weights, ranges: ranges, depth: depth)
+        }
+    }
+
+    @inlinable
+    func packedByHiddenUnitAnew(_ weights: [T], ranges: [Range<Int>], depth: Int) -> [PackedOperand<T>] {
+        let h = hiddenSize, gc = conventions.kind.gateCount
         return ranges.map { range -> PackedOperand<T> in
             var part = [T]()
             part.reserveCapacity(gc * range.count * depth)

@@ -30,6 +30,9 @@ public struct RecurrentCell<T: KernelScalar>: Sendable {
     public var conventions: CellConventions
     /// The weights.
     public var parameters: CellParameters<T>
+    /// W and R packed for the sequence passes' products, kept while they are the same arrays
+    /// (`PackedWeightsStore`), shared by the cell's copies.
+    @usableFromInline let packedWeights = PackedWeightsStore<T>()
 
     /// H.
     public var hiddenSize: Int { parameters.w.shape[0] / conventions.kind.gateCount }
