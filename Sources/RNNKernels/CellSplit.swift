@@ -1,5 +1,6 @@
 // A cell step split by hidden unit over threads: each thread multiplies h_prev by its own rows of R (packed
-// once per sequence) and then computes every gate of its hidden units, so a step hands work off once.
+// once, and kept by the cell while R is the same array: `PackedWeightsStore`) and then computes every gate
+// of its hidden units, so a step hands work off once.
 //
 // Shape legend: B batch, H hidden, P state size of h, G gates.
 //   R [G*H, P]; part t of R: the rows k*H + j for every gate block k and j in ranges[t], [G*|range|, P]
