@@ -132,9 +132,15 @@ import Testing
                 keepCaches: false)
             let fused = cell.fusedSequenceRun(
                 x: x, h0: h0, c0: c0, direction: direction, outputsInProcessingOrder: processing,
-                order: Array(0..<steps))
+                order: direction == .reverse ? Array((0..<steps).reversed()) : Array(0..<steps))
             XCTAssertEqual(
                 fused != nil, packedGemmAvailable, "\(label): the fused pass runs where the packed kernels do")
+            if let fused {
+                // Called directly, with the time index of each processed step as runSequence passes it.
+                XCTAssertEqual(fused.steps, alone.steps, "\(label) \(direction): the steps in processing order")
+                assertSameBits(fused.outputs, alone.outputs, "\(label) \(direction): the fused pass called directly")
+                assertSameBits(fused.hLast, alone.hLast, "\(label) \(direction): h_last, called directly")
+            }
             // The step path projects the inputs a block of 512 rows at a time, a forward pass alone all at once
             // (or per step with the same sums): the same bits where the fused pass keeps the caches; elsewhere
             // a short last block run by another kernel rounds otherwise, and the reference below bounds both.
