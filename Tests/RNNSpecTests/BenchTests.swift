@@ -63,21 +63,6 @@ import Testing
         XCTAssertEqual(long.runs, 7)
     }
 
-    /// Runs python3 (through env) with `arguments` and returns its standard output; throws where it cannot.
-    private func runPython(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3"] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.executableLoad) }
-        return String(decoding: data, as: UTF8.self)
-    }
-
     /// The warm-up runs untimed until it has taken `warmUpSeconds` (a burst's first 100–200 ms run slower on
     /// this VM), then the timed runs follow; the NumPy script's `measure` does the same with the manifest's
     /// `warm_up_seconds` (checked here where python3 has NumPy).
@@ -118,7 +103,13 @@ import Testing
             print(runs, calls[0], int(time.perf_counter() - t0 >= 0.05 + 5 * 0.002))
             """#
         let tools = repositoryRoot.appendingPathComponent("tools/bench").path
-        guard let out = try? runPython(["-c", probe, tools]), !out.contains("no numpy") else { return }
+        guard let python = resolveExecutable("python3") else { return }
+        let temp = try TempProject()
+        let run = try runChild(python, ["-c", probe, tools], scratch: temp.root, measureMemory: false)
+        // A failed assertion in the probe is a failure here, not a skip.
+        XCTAssertEqual(run.status, 0, "the probe of the script's measure exited with \(run.status)")
+        let out = run.output
+        guard !out.contains("no numpy") else { return }
         let fields = out.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         XCTAssertEqual(fields.count, 3, out)
         if fields.count == 3 {
