@@ -100,7 +100,7 @@ extension RecurrentCell {
     @inlinable
     public func packedRecurrent() -> PackedOperand<T> {
         let r = parameters.r.scalars, k = conventions.kind.gateCount * hiddenSize, n = stateSize
-        return packedWeights.packed("recurrent [\(k), \(n)]", of: r) {
+        return packedWeights.packed("R for dR · R", of: r) {
             [packOperand(r, k: k, n: n, transposed: false)]
         }[0]
     }

@@ -43,18 +43,20 @@ extension RecurrentCell {
     public func splitRecurrent(parts: Int) -> SplitRecurrent {
         let h = hiddenSize
         let ranges = (0..<parts).map { t in (t * h / parts)..<((t + 1) * h / parts) }
-        return SplitRecurrent(ranges: ranges, weights: packedByHiddenUnit(parameters.r.scalars, ranges: ranges))
+        return SplitRecurrent(
+            ranges: ranges, weights: packedByHiddenUnit(parameters.r.scalars, ranges: ranges, name: "R"))
     }
 
     /// A weight matrix of G gate blocks, [G*H, K] (R or W), regrouped by the hidden units of each range
     /// (part t: rows k*H + j for every gate block k and j in `ranges[t]`) and packed as the [K, G*|range|]
     /// right operand of a product by its transpose.
-    /// Kept in `packedWeights` while `weights` is the same array. Where one range covers every hidden unit the
-    /// rows are already in that order and are packed as they are.
+    /// Kept in `packedWeights` under `name` (W or R: with I = H the two have the same shape) while `weights`
+    /// is the same array. Where one range covers every hidden unit the rows are already in that order and are
+    /// packed as they are.
     @inlinable
-    func packedByHiddenUnit(_ weights: [T], ranges: [Range<Int>]) -> [PackedOperand<T>] {
+    func packedByHiddenUnit(_ weights: [T], ranges: [Range<Int>], name: String) -> [PackedOperand<T>] {
         let h = hiddenSize, gc = conventions.kind.gateCount, depth = weights.count / max(1, gc * h)
-        return packedWeights.packed("by hidden unit \(ranges) depth \(depth)", of: weights) {
+        return packedWeights.packed("\(name) by hidden unit \(ranges)", of: weights) {
             if ranges == [0..<h] { return [packOperand(weights, k: depth, n: gc * h, transposed: true)] }
             return packedByHiddenUnitAnew(weights, ranges: ranges, depth: depth)
         }

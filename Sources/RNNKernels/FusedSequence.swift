@@ -137,7 +137,7 @@ extension RecurrentCell {
         {
             return nil
         }
-        let inputWeights = perStep ? packedByHiddenUnit(parameters.w.scalars, ranges: split.ranges) : []
+        let inputWeights = perStep ? packedByHiddenUnit(parameters.w.scalars, ranges: split.ranges, name: "W") : []
         guard inputWeights.allSatisfy(\.isPacked) else { return nil }
         let projected = perStep ? [T](repeating: 0, count: 1) : projectInputs(x.scalars, rows: steps * bsz)
         let inputBias = perStep ? projectionBias : [T](repeating: 0, count: 1)

@@ -13,7 +13,8 @@ import Testing
     static func make(seed: UInt64) -> (RecurrentCell<Float>, Tensor<Float>, Tensor<Float>) {
         var rng = TestRNG(seed)
         func rand(_ s: [Int], _ scale: Double = 0.5) -> Tensor<Float> { rng.tensor(s, scale: scale).converted() }
-        let h = 128, i = 32
+        // I = H: W and R of the same shape, kept apart.
+        let h = 128, i = 128
         let cell = RecurrentCell(
             conventions: CellConventions(kind: .lstm),
             parameters: CellParameters(
@@ -43,10 +44,19 @@ import Testing
         let first = Self.results(cell, x, dy)
         XCTAssertGreaterThanOrEqual(cell.packedWeights.count, 2, "the passes kept W and R packed")
         let panels = cell.packedRecurrent().panels
+        // The packings the forward pass took (split by rows: one range of every hidden unit).
+        func forwardPanels() -> [PanelBuffer<Float>?] {
+            let ranges = [0..<cell.hiddenSize]
+            return
+                (cell.splitRecurrent(parts: 1).weights
+                + cell.packedByHiddenUnit(cell.parameters.w.scalars, ranges: ranges, name: "W")).map(\.panels)
+        }
+        let forward = forwardPanels()
         let kept = cell.packedWeights.count
         assertSameBits(Self.results(cell, x, dy), first, "the second run, on the kept packings")
         XCTAssertEqual(cell.packedWeights.count, kept, "no new packing for the same weights")
         XCTAssertTrue(cell.packedRecurrent().panels === panels, "the same packed R")
+        XCTAssertTrue(zip(forwardPanels(), forward).allSatisfy { $0 === $1 }, "the same packed W and R")
         assertSameBits(Self.results(Self.fresh(cell), x, dy), first, "a fresh cell")
     }
 
